@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# sloprobe build. `make` builds ./sloprobe; `sudo make test` and `sudo make demo` also install
+# what is missing (Debian packages) first. `V=1` shows the commands.
+
+OUTPUT    ?= build
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+ARCH      := x86
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PYTHON    := /usr/bin/python3
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS      := libbpf libelf zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?= -g -O2
+CFLAGS    += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+	     -fno-strict-aliasing -D_GNU_SOURCE -DSLOPROBE_VERSION='"$(VERSION)"' \
+	     -Iinclude -Isrc -I$(OUTPUT) $(PKG_CFLAGS)
+DEPFLAGS   = -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+	      -Ivmlinux/$(ARCH) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+SRCS      := $(wildcard src/*.c)
+OBJS      := $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
+# Everything but main() goes into an archive so unit tests link only what they use.
+LIB       := $(OUTPUT)/libsloprobe.a
+LIB_OBJS  := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit integration demo bench clean format vmlinux install
+
+all: sloprobe
+
+sloprobe: $(OUTPUT)/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Userspace objects may include any skeleton; build them all first.
+$(OUTPUT)/%.o: src/%.c | $(OUTPUT) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB) $(PKG_LIBS) -lcmocka -lm -o $@
+
+unit: $(UNIT_BINS)
+
+deps:
+	$(Q)tools/deps.sh
+
+test: deps all unit
+	$(Q)tests/run
+
+integration: deps all
+	$(Q)tests/run --integration-only
+
+demo: deps all
+	$(Q)tools/demo/run.sh
+
+bench: deps all
+	$(Q)bench/http-overhead
+
+vmlinux:
+	$(Q)tools/gen-vmlinux.sh $(ARCH)
+
+format:
+	$(Q)clang-format -i $(wildcard src/*.c src/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+
+install: sloprobe
+	$(Q)install -D -m 0755 sloprobe $(DESTDIR)/usr/local/sbin/sloprobe
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) sloprobe
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)

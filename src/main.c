@@ -1,0 +1,724 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sloprobe record: per-endpoint HTTP latency of the servers on this host, from syscall
+ * tracepoints, with no change to the applications.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "agg.h"
+#include "procinfo.h"
+#include "report.h"
+#include "route.h"
+#include "sockio_user.h"
+#include "tracker.h"
+#include "view.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+};
+
+#define MAX_PIDS  64
+#define MAX_PORTS SOCKIO_FILTER_PORTS_MAX
+
+static struct env {
+	uint32_t pids[MAX_PIDS];
+	int npids;
+	uint16_t ports[MAX_PORTS];
+	int nports;
+	const char *comm;
+	const char *cgroup;
+	double interval_s;
+	double duration_s;
+	const char *output;
+	bool hist;
+	bool quiet;
+	bool verbose;
+	bool bpf_stats;
+	struct route_set *routes;
+	unsigned max_conns;
+	unsigned max_procs;
+	unsigned ringbuf_mb;
+	unsigned max_endpoints;
+	unsigned route_limit;
+	unsigned head_bytes;
+	unsigned quiet_ms;
+	unsigned top;
+	char **command;
+} env = {
+	.interval_s = 1,
+	.quiet_ms = 200,
+};
+
+const char *argp_program_version = "sloprobe " SLOPROBE_VERSION;
+const char *argp_program_bug_address = "https://github.com/sloprobe/sloprobe/issues";
+
+static const char doc[] =
+	"Per-endpoint HTTP latency of the servers on this host, live and as a JSON report.\n"
+	"\n"
+	"USAGE: sloprobe record [OPTION...] [-- COMMAND [ARG...]]\n"
+	"\n"
+	"Traces until Ctrl-C, until -d SECONDS have passed, or until COMMAND (typically the\n"
+	"load test) exits. Latency runs from the first request byte read to the last response\n"
+	"byte written.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    sloprobe record                       # all HTTP servers, until Ctrl-C\n"
+	"    sloprobe record -d 30 -o run.json     # 30 seconds, then write a JSON report\n"
+	"    sloprobe record --port 8000 -- wrk -d20s http://127.0.0.1:8000/\n"
+	"                                          # trace while the load test runs\n"
+	"    sloprobe record -p 4242 --hist        # one process (and its children), histograms\n"
+	"    sloprobe record --comm nginx -i 5     # processes named nginx, 5 s intervals\n"
+	"    sloprobe record --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope\n"
+	"    sloprobe record --route '/v1/users/{id}/orders' --route '/static/{file:path}'\n"
+	"\n"
+	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error.\n"
+	"\vOPTIONS:";
+
+enum {
+	OPT_CGROUP = 1000,
+	OPT_MAX_CONNS,
+	OPT_MAX_PROCS,
+	OPT_RINGBUF,
+	OPT_MAX_ENDPOINTS,
+	OPT_ROUTE_LIMIT,
+	OPT_HEAD_BYTES,
+	OPT_QUIET_MS,
+	OPT_BPF_STATS,
+};
+
+static const struct argp_option opts[] = {
+	{ NULL, 0, NULL, 0, "What to trace:", 1 },
+	{ "pid", 'p', "PID", 0, "Trace this process and its descendants (repeatable)", 1 },
+	{ "comm", 'c', "NAME", 0, "Trace processes with this name", 1 },
+	{ "port", 'P', "PORT", 0, "Trace connections on this local or remote port (repeatable)",
+	  1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory", 1 },
+	{ "route", 'r', "PATTERN", 0,
+	  "Name a route, e.g. /v1/users/{id}/orders (repeatable; {x}, {x:int}, {x:path}, *)", 1 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
+	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 2 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after this long", 2 },
+	{ "output", 'o', "FILE", 0, "Write the JSON report to FILE ('-' for stdout)", 2 },
+	{ "hist", 'H', NULL, 0, "Show a latency histogram per endpoint", 2 },
+	{ "top", 'n', "N", 0, "Show at most N endpoints per interval (default: fit the terminal)",
+	  2 },
+	{ "quiet", 'q', NULL, 0, "No live view", 2 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 2 },
+	{ NULL, 0, NULL, 0, "Limits:", 3 },
+	{ "max-conns", OPT_MAX_CONNS, "N", 0, "Connections tracked at once (default 65536)", 3 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked at once (default 16384)", 3 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, power of two (default 16)", 3 },
+	{ "max-endpoints", OPT_MAX_ENDPOINTS, "N", 0, "Endpoint rows kept (default 2000)", 3 },
+	{ "route-limit", OPT_ROUTE_LIMIT, "N", 0,
+	  "Distinct values of a path segment before it collapses to {*} (default 100)", 3 },
+	{ "head-bytes", OPT_HEAD_BYTES, "N", 0, "Payload bytes captured per message (64-512)", 3 },
+	{ "quiet-ms", OPT_QUIET_MS, "MS", 0,
+	  "End a response of unknown length after this much silence (default 200)", 3 },
+	{ "bpf-stats", OPT_BPF_STATS, NULL, 0,
+	  "Measure the in-kernel cost of the BPF programs (kernel.bpf_stats_enabled)", 3 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
+	{},
+};
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 31 * 86400.0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	unsigned long v;
+	char err[160];
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case 'p':
+		if (parse_uint(arg, 1, INT_MAX, &v))
+			argp_error(state, "invalid PID '%s'", arg);
+		if (env.npids == MAX_PIDS)
+			argp_error(state, "at most %d -p options", MAX_PIDS);
+		env.pids[env.npids++] = v;
+		break;
+	case 'c':
+		if (!*arg || strlen(arg) > 15)
+			argp_error(state, "--comm '%s': a process name has 1 to 15 characters", arg);
+		env.comm = arg;
+		break;
+	case 'P':
+		if (parse_uint(arg, 1, 65535, &v))
+			argp_error(state, "invalid port '%s'", arg);
+		if (env.nports == MAX_PORTS)
+			argp_error(state, "at most %d --port options", MAX_PORTS);
+		env.ports[env.nports++] = v;
+		break;
+	case OPT_CGROUP:
+		env.cgroup = arg;
+		break;
+	case 'r':
+		if (!env.routes && !(env.routes = route_set__new()))
+			argp_failure(state, EXIT_RUNTIME, ENOMEM, "--route");
+		if (route_set__add(env.routes, arg, err, sizeof(err)))
+			argp_error(state, "--route '%s': %s", arg, err);
+		break;
+	case 'i':
+		if (parse_seconds(arg, &env.interval_s) || env.interval_s < 0.1)
+			argp_error(state, "invalid interval '%s' (seconds, at least 0.1)", arg);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &env.duration_s))
+			argp_error(state, "invalid duration '%s' (seconds)", arg);
+		break;
+	case 'o':
+		env.output = arg;
+		break;
+	case 'H':
+		env.hist = true;
+		break;
+	case 'n':
+		if (parse_uint(arg, 1, 100000, &v))
+			argp_error(state, "invalid --top '%s'", arg);
+		env.top = v;
+		break;
+	case 'q':
+		env.quiet = true;
+		break;
+	case 'v':
+		env.verbose = true;
+		break;
+	case OPT_MAX_CONNS:
+		if (parse_uint(arg, 64, 1u << 24, &v))
+			argp_error(state, "invalid --max-conns '%s' (64 to 16777216)", arg);
+		env.max_conns = v;
+		break;
+	case OPT_MAX_PROCS:
+		if (parse_uint(arg, 64, 1u << 22, &v))
+			argp_error(state, "invalid --max-procs '%s' (64 to 4194304)", arg);
+		env.max_procs = v;
+		break;
+	case OPT_RINGBUF:
+		if (parse_uint(arg, 1, 1024, &v) || (v & (v - 1)))
+			argp_error(state, "invalid --ringbuf-mb '%s' (a power of two, 1 to 1024)", arg);
+		env.ringbuf_mb = v;
+		break;
+	case OPT_MAX_ENDPOINTS:
+		if (parse_uint(arg, 1, 1000000, &v))
+			argp_error(state, "invalid --max-endpoints '%s'", arg);
+		env.max_endpoints = v;
+		break;
+	case OPT_ROUTE_LIMIT:
+		if (parse_uint(arg, 1, 100000, &v))
+			argp_error(state, "invalid --route-limit '%s'", arg);
+		env.route_limit = v;
+		break;
+	case OPT_HEAD_BYTES:
+		if (parse_uint(arg, 64, SOCKIO_HEAD_MAX, &v))
+			argp_error(state, "invalid --head-bytes '%s' (64 to %d)", arg,
+				   SOCKIO_HEAD_MAX);
+		env.head_bytes = v;
+		break;
+	case OPT_QUIET_MS:
+		if (parse_uint(arg, 1, 60000, &v))
+			argp_error(state, "invalid --quiet-ms '%s' (1 to 60000)", arg);
+		env.quiet_ms = v;
+		break;
+	case OPT_BPF_STATS:
+		env.bpf_stats = true;
+		break;
+	case ARGP_KEY_ARG:
+		/* The rest of the line is the command, its options included. */
+		env.command = state->argv + state->next - 1;
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* root, or the capabilities BPF tracing needs. */
+static bool privileged(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	if (eff & (1ull << CAP_SYS_ADMIN))
+		return true;
+	return (eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON)) &&
+	       (eff & (1ull << CAP_DAC_READ_SEARCH));
+}
+
+/* Listening sockets opened before we started: their ports and owners. */
+static void seed_listeners(struct sockio *s)
+{
+	struct procinfo_listener *ls = NULL;
+	size_t n = 0;
+
+	if (procinfo__listeners(NULL, &ls, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		sockio__add_listen_port(s, ls[i].port);
+		if (ls[i].pid)
+			sockio__add_proc(s, ls[i].pid);
+	}
+	free(ls);
+}
+
+static pid_t start_command(char **argv, bool stdout_to_stderr, char *err, size_t errsz)
+{
+	int fds[2], e = 0;
+	pid_t pid;
+
+	/* A close-on-exec pipe tells the parent whether exec worked. */
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(err, errsz, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errsz, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (!pid) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		close(fds[0]);
+		/* With -o - the report owns stdout: the command's output must not corrupt it. */
+		if (stdout_to_stderr)
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(fds[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &e, sizeof(e)) == sizeof(e)) {
+		snprintf(err, errsz, "%s: %s", argv[0], strerror(e));
+		waitpid(pid, NULL, 0);
+		close(fds[0]);
+		return -1;
+	}
+	close(fds[0]);
+	return pid;
+}
+
+/* Stop a command we started that is still running: TERM, then KILL after 2 s. */
+static int stop_command(pid_t pid)
+{
+	int status = 0;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static unsigned term_rows(FILE *f)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) || ws.ws_row < 10)
+		return 24;
+	return ws.ws_row;
+}
+
+static void make_footer(const struct agg *a, struct tracker *t, struct sockio *s,
+			struct view_footer *ft, struct report_meta *m)
+{
+	const struct http_stats *hs = tracker__http_stats(t);
+
+	sockio__stats(s, m->kstats);
+	tracker__stats(t, &m->tstats);
+	m->hstats = hs;
+	memset(ft, 0, sizeof(*ft));
+	ft->events = m->tstats.events;
+	ft->dropped = report__dropped(m);
+	ft->unparsed = hs->garbage_in + hs->garbage_out;
+	for (unsigned i = 0; i < a->neps; i++)
+		ft->aborted += a->eps[i]->aborted;
+	ft->conns = m->tstats.conns_live;
+}
+
+static const char *describe_scope(char *buf, size_t sz)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < env.npids && n < (int)sz; i++)
+		n += snprintf(buf + n, sz - n, "%spid %u", n ? ", " : "", env.pids[i]);
+	if (env.comm && n < (int)sz)
+		n += snprintf(buf + n, sz - n, "%scomm %s", n ? ", " : "", env.comm);
+	for (int i = 0; i < env.nports && n < (int)sz; i++)
+		n += snprintf(buf + n, sz - n, "%sport %u", n ? ", " : "", env.ports[i]);
+	if (env.cgroup && n < (int)sz)
+		n += snprintf(buf + n, sz - n, "%scgroup %s", n ? ", " : "", env.cgroup);
+	if (!n)
+		snprintf(buf, sz, "all processes");
+	return buf;
+}
+
+static int record(void)
+{
+	uint32_t *filter_pids = NULL;
+	size_t nfilter_pids = 0;
+	struct sockio_opts so = {};
+	struct tracker_opts to = {};
+	struct report_meta meta = { .command_status = -1 };
+	struct view_opts vo = {};
+	struct view_footer ft;
+	struct tracker *tracker = NULL;
+	struct sockio *sockio = NULL;
+	struct agg agg;
+	bool agg_ok = false, child_done = false;
+	struct utsname uts;
+	struct sigaction sa = { .sa_handler = on_signal };
+	FILE *live = stdout, *out = NULL;
+	char err[512], hostname[256] = "", scope[256];
+	uint64_t t0, next_tick, deadline = 0, last_tick;
+	pid_t child = -1;
+	int stats_fd = -1, status, err_ = 0, ret = EXIT_RUNTIME;
+
+	if (!privileged()) {
+		fprintf(stderr, "sloprobe: must run as root (or with CAP_BPF, CAP_PERFMON and "
+				"CAP_DAC_READ_SEARCH)\n");
+		return EXIT_RUNTIME;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "sloprobe: kernel BTF not found (/sys/kernel/btf/vmlinux): a kernel "
+				"built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		return EXIT_RUNTIME;
+	}
+	for (int i = 0; i < env.npids; i++) {
+		uint32_t *d = NULL;
+		size_t nd = 0, cap;
+		uint32_t *grown;
+
+		if (procinfo__descendants(NULL, env.pids[i], &d, &nd)) {
+			fprintf(stderr, "sloprobe: pid %u: no such process\n", env.pids[i]);
+			free(filter_pids);
+			return EXIT_USAGE;
+		}
+		cap = nfilter_pids + nd;
+		if (cap > SOCKIO_FILTER_PIDS_MAX)
+			cap = SOCKIO_FILTER_PIDS_MAX;
+		grown = realloc(filter_pids, (cap ? cap : 1) * sizeof(*grown));
+		if (!grown) {
+			free(d);
+			free(filter_pids);
+			fprintf(stderr, "sloprobe: out of memory\n");
+			return EXIT_RUNTIME;
+		}
+		filter_pids = grown;
+		for (size_t k = 0; k < nd && nfilter_pids < cap; k++)
+			filter_pids[nfilter_pids++] = d[k];
+		free(d);
+	}
+	if (env.cgroup) {
+		struct stat st;
+
+		if (stat(env.cgroup, &st) || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "sloprobe: --cgroup %s: not a cgroup v2 directory\n",
+				env.cgroup);
+			free(filter_pids);
+			return EXIT_USAGE;
+		}
+	}
+	if (env.output && strcmp(env.output, "-")) {
+		out = fopen(env.output, "w");
+		if (!out) {
+			fprintf(stderr, "sloprobe: %s: %s\n", env.output, strerror(errno));
+			free(filter_pids);
+			return EXIT_RUNTIME;
+		}
+	} else if (env.output) {
+		out = stdout;
+		live = stderr; /* the report owns stdout */
+	}
+
+	sockio__set_verbose(env.verbose);
+	if (agg__init(&agg, env.max_endpoints)) {
+		fprintf(stderr, "sloprobe: out of memory\n");
+		goto cleanup;
+	}
+	agg_ok = true;
+	to.routes = env.routes;
+	to.route_distinct = env.route_limit;
+	to.quiet_ns = env.quiet_ms * 1000000ull;
+	to.max_conns = env.max_conns;
+	err_ = tracker__new(&tracker, &to, &agg);
+	if (err_) {
+		fprintf(stderr, "sloprobe: out of memory\n");
+		goto cleanup;
+	}
+
+	so.pids = filter_pids;
+	so.npids = nfilter_pids;
+	so.comm = env.comm;
+	so.cgroup = env.cgroup;
+	so.ports = env.ports;
+	so.nports = env.nports;
+	so.head_bytes = env.head_bytes;
+	so.max_conns = env.max_conns;
+	so.max_procs = env.max_procs;
+	so.ringbuf_bytes = env.ringbuf_mb << 20;
+	if (env.bpf_stats) {
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0)
+			fprintf(stderr, "sloprobe: warning: cannot enable BPF run-time stats: %s\n",
+				strerror(errno));
+	}
+	err_ = sockio__start(&sockio, &so, tracker__event, tracker, err, sizeof(err));
+	if (err_) {
+		fprintf(stderr, "sloprobe: %s\n", err);
+		goto cleanup;
+	}
+	tracker__set_sockio(tracker, sockio);
+	seed_listeners(sockio);
+	for (size_t i = 0; i < nfilter_pids; i++)
+		sockio__add_proc(sockio, filter_pids[i]);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	gethostname(hostname, sizeof(hostname) - 1);
+	uname(&uts);
+	meta.hostname = hostname;
+	meta.kernel = uts.release;
+	clock_gettime(CLOCK_REALTIME, &meta.start);
+	t0 = last_tick = mono_ns();
+	next_tick = t0 + (uint64_t)(env.interval_s * 1e9);
+	if (env.duration_s)
+		deadline = t0 + (uint64_t)(env.duration_s * 1e9);
+
+	vo.tty = isatty(fileno(live));
+	vo.hist = env.hist;
+	vo.max_rows = env.top ? env.top : vo.tty && !env.hist ? term_rows(live) - 8 : 20;
+	if (!env.quiet) {
+		fprintf(live, "Tracing HTTP servers (%s)", describe_scope(scope, sizeof(scope)));
+		if (env.command)
+			fprintf(live, " while %s runs", env.command[0]);
+		fprintf(live, "... Hit Ctrl-C to end.\n");
+		fflush(live);
+	}
+	if (env.command) {
+		child = start_command(env.command, out == stdout, err, sizeof(err));
+		if (child < 0) {
+			fprintf(stderr, "sloprobe: %s\n", err);
+			goto cleanup;
+		}
+	}
+
+	while (!exiting) {
+		uint64_t now = mono_ns();
+		int64_t wait_ms = ((int64_t)next_tick - (int64_t)now) / 1000000;
+
+		if (wait_ms > 100)
+			wait_ms = 100;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		err_ = sockio__poll(sockio, (int)wait_ms);
+		if (err_ < 0) {
+			fprintf(stderr, "sloprobe: reading events: %s\n", strerror(-err_));
+			goto cleanup;
+		}
+		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+			child_done = true;
+			meta.command_status = WIFEXITED(status) ? WEXITSTATUS(status)
+								 : 128 + WTERMSIG(status);
+			break;
+		}
+		now = mono_ns();
+		if (deadline && now >= deadline)
+			break;
+		if (now >= next_tick) {
+			tracker__tick(tracker, now);
+			if (!env.quiet) {
+				make_footer(&agg, tracker, sockio, &ft, &meta);
+				view__interval(live, &agg, &vo, (now - t0) / 1e9,
+					       (now - last_tick) / 1e9, &ft);
+			}
+			agg__roll(&agg, (now - last_tick) / 1e9);
+			last_tick = now;
+			while (next_tick <= now)
+				next_tick += (uint64_t)(env.interval_s * 1e9);
+		}
+	}
+	if (child > 0 && !child_done) {
+		status = stop_command(child);
+		meta.command_status = WIFEXITED(status) ? WEXITSTATUS(status)
+							 : 128 + WTERMSIG(status);
+	}
+	/* The servers finish what the load test left in flight: collect it, briefly. */
+	for (int i = 0; i < 3; i++)
+		sockio__poll(sockio, 50);
+	tracker__flush(tracker, mono_ns());
+	clock_gettime(CLOCK_REALTIME, &meta.end);
+	meta.duration_s = (mono_ns() - t0) / 1e9;
+	meta.command = (const char *const *)env.command;
+	meta.pids = env.pids;
+	meta.npids = env.npids;
+	meta.comm = env.comm;
+	meta.cgroup = env.cgroup;
+	meta.ports = env.ports;
+	meta.nports = env.nports;
+	meta.quiet_ms = env.quiet_ms;
+	if (stats_fd >= 0) {
+		meta.bpf_stats = true;
+		sockio__run_stats(sockio, &meta.bpf_run_ns, &meta.bpf_run_cnt);
+	}
+	make_footer(&agg, tracker, sockio, &ft, &meta);
+	/* Detach before the slow part: nothing traced from here on. */
+	sockio__stop(sockio);
+	sockio = NULL;
+	tracker__set_sockio(tracker, NULL);
+
+	if (!env.quiet) {
+		vo.tty = false;
+		vo.max_rows = env.top;
+		view__summary(live, &agg, &vo, meta.duration_s, &ft);
+	}
+	if (out) {
+		err_ = report__write(out, &agg, &meta);
+		if (err_) {
+			fprintf(stderr, "sloprobe: writing %s: %s\n",
+				out == stdout ? "report" : env.output, strerror(-err_));
+			goto cleanup;
+		}
+		if (out != stdout && !env.quiet)
+			fprintf(live, "Report written to %s\n", env.output);
+	}
+	if (ft.dropped)
+		fprintf(stderr, "sloprobe: warning: %llu events dropped (see \"events\" in the "
+				"report; try --ringbuf-mb)\n",
+			(unsigned long long)ft.dropped);
+	ret = EXIT_OK;
+	if (env.command && meta.command_status != 0 && !exiting) {
+		fprintf(stderr, "sloprobe: %s exited with status %d\n", env.command[0],
+			meta.command_status);
+		ret = EXIT_RUNTIME;
+	}
+
+cleanup:
+	if (child > 0 && !child_done && meta.command_status < 0)
+		stop_command(child);
+	sockio__stop(sockio);
+	tracker__free(tracker);
+	if (agg_ok)
+		agg__free(&agg);
+	if (out && out != stdout && fclose(out) && ret == EXIT_OK) {
+		fprintf(stderr, "sloprobe: %s: %s\n", env.output, strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+	if (stats_fd >= 0)
+		close(stats_fd);
+	free(filter_pids);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_arg,
+		.args_doc = "[-- COMMAND [ARG...]]",
+		.doc = doc,
+	};
+	int err;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs("Usage: sloprobe record [OPTION...] [-- COMMAND [ARG...]]\n"
+		      "Per-endpoint HTTP latency of the servers on this host.\n"
+		      "Run 'sloprobe record --help' for the options.\n",
+		      argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("%s\n", argp_program_version);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "record")) {
+		fprintf(stderr, "sloprobe: unknown command '%s' (try 'sloprobe record --help')\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	argp_err_exit_status = EXIT_USAGE;
+	argv[1] = "sloprobe record";
+	err = argp_parse(&argp, argc - 1, argv + 1, ARGP_IN_ORDER, NULL, NULL);
+	if (err)
+		return EXIT_USAGE;
+	err = record();
+	route_set__free(env.routes);
+	return err;
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "report.h"
+
+#define NS_PER_MS 1e6
+
+void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
+{
+	struct tm tm;
+	char buf[24];
+
+	gmtime_r(&ts->tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, outsz, "%.19s.%03dZ", buf, (int)(ts->tv_nsec / 1000000 % 1000));
+}
+
+uint64_t report__dropped(const struct report_meta *m)
+{
+	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
+	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
+	       m->tstats.endpoints_full + (m->hstats ? m->hstats->pending_overflow +
+					   m->hstats->nomem : 0);
+}
+
+static void latency_ms(struct json *j, const char *key, const struct hist *h)
+{
+	static const struct {
+		const char *name;
+		double q;
+	} pcts[] = { { "p50", 50 }, { "p90", 90 }, { "p95", 95 }, { "p99", 99 }, { "p999", 99.9 } };
+
+	json__key(j, key);
+	json__begin_object(j);
+	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		json__kv_fixed(j, pcts[i].name, hist__percentile(h, pcts[i].q) / NS_PER_MS, 3);
+	json__kv_fixed(j, "max", h->max / NS_PER_MS, 3);
+	json__kv_fixed(j, "min", h->count ? h->min / NS_PER_MS : 0, 3);
+	json__kv_fixed(j, "mean", hist__mean(h) / NS_PER_MS, 3);
+	json__end_object(j);
+}
+
+/* Sparse buckets: [lo_ns, hi_ns, count], enough to merge reports and recompute percentiles. */
+static void histogram(struct json *j, const char *key, const struct hist *h)
+{
+	json__key(j, key);
+	json__begin_object(j);
+	json__kv_string(j, "layout", HIST_LAYOUT);
+	json__kv_string(j, "unit", "ns");
+	json__kv_u64(j, "count", h->count);
+	json__kv_u64(j, "sum", h->sum);
+	json__kv_u64(j, "min", h->count ? h->min : 0);
+	json__kv_u64(j, "max", h->max);
+	json__key(j, "buckets");
+	json__begin_array(j);
+	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		json__begin_array(j);
+		json__u64(j, hist__bucket_lo(i));
+		json__u64(j, hist__bucket_hi(i));
+		json__u64(j, h->buckets[i]);
+		json__end_array(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static int cmp_status(const void *pa, const void *pb)
+{
+	const struct agg_status *a = pa, *b = pb;
+
+	return (int)a->code - (int)b->code;
+}
+
+static void endpoint(struct json *j, const struct agg *a, const struct agg_endpoint *e,
+		     double duration_s)
+{
+	const struct agg_service *s = &a->services[e->service];
+	struct agg_status st[AGG_STATUS_SLOTS];
+	unsigned nst = 0;
+	char code[8];
+
+	json__begin_object(j);
+	json__kv_string(j, "service", s->name);
+	json__key(j, "pids");
+	json__begin_array(j);
+	for (unsigned i = 0; i < s->npids; i++)
+		json__u64(j, s->pids[i]);
+	json__end_array(j);
+	json__kv_string(j, "comm", s->comm);
+	if (s->container[0]) {
+		json__kv_string(j, "container", s->container);
+		json__kv_string(j, "runtime", s->runtime);
+	} else {
+		json__key(j, "container");
+		json__null(j);
+	}
+	json__kv_string(j, "cgroup", s->cgroup);
+	json__kv_u64(j, "port", s->port);
+	json__kv_string(j, "method", e->method);
+	json__kv_string(j, "route", e->route);
+	json__kv_u64(j, "count", e->count);
+	json__kv_fixed(j, "rate_per_s", duration_s > 0 ? e->count / duration_s : 0, 3);
+
+	for (unsigned i = 0; i < AGG_STATUS_SLOTS && e->status[i].code; i++)
+		st[nst++] = e->status[i];
+	qsort(st, nst, sizeof(st[0]), cmp_status);
+	json__key(j, "status");
+	json__begin_object(j);
+	for (unsigned i = 0; i < nst; i++) {
+		snprintf(code, sizeof(code), "%u", st[i].code);
+		json__kv_u64(j, code, st[i].count);
+	}
+	if (e->status_other)
+		json__kv_u64(j, "other", e->status_other);
+	json__end_object(j);
+
+	json__key(j, "errors");
+	json__begin_object(j);
+	json__kv_u64(j, "4xx", e->err4xx);
+	json__kv_u64(j, "5xx", e->err5xx);
+	json__kv_fixed(j, "5xx_ratio", e->count ? (double)e->err5xx / e->count : 0, 6);
+	json__end_object(j);
+
+	json__kv_u64(j, "aborted", e->aborted);
+	json__kv_u64(j, "unfinished", e->unfinished);
+	json__kv_u64(j, "incomplete", e->incomplete);
+	json__kv_u64(j, "end_inferred", e->len_unknown);
+	json__kv_u64(j, "pipelined", e->pipelined);
+	json__kv_u64(j, "target_truncated", e->target_cut);
+	latency_ms(j, "latency_ms", &e->lat);
+	latency_ms(j, "ttfb_ms", &e->ttfb);
+	histogram(j, "histogram", &e->lat);
+	json__end_object(j);
+}
+
+int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
+{
+	struct json *j = json__new(f, true);
+	struct agg_endpoint **eps;
+	char start[40], end[40];
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	eps = agg__sorted(a);
+	if (!eps) {
+		json__free(j);
+		return -ENOMEM;
+	}
+	report__iso8601(&m->start, start, sizeof(start));
+	report__iso8601(&m->end, end, sizeof(end));
+
+	json__begin_object(j);
+	json__kv_string(j, "schema", REPORT_SCHEMA);
+
+	json__key(j, "tool");
+	json__begin_object(j);
+	json__kv_string(j, "name", "sloprobe");
+	json__kv_string(j, "version", SLOPROBE_VERSION);
+	json__end_object(j);
+
+	json__key(j, "host");
+	json__begin_object(j);
+	json__kv_string(j, "hostname", m->hostname);
+	json__kv_string(j, "kernel", m->kernel);
+	json__end_object(j);
+
+	json__key(j, "window");
+	json__begin_object(j);
+	json__kv_string(j, "start", start);
+	json__kv_string(j, "end", end);
+	json__kv_fixed(j, "duration_s", m->duration_s, 3);
+	json__end_object(j);
+
+	json__key(j, "command");
+	if (m->command) {
+		json__begin_object(j);
+		json__key(j, "argv");
+		json__begin_array(j);
+		for (const char *const *p = m->command; *p; p++)
+			json__string(j, *p);
+		json__end_array(j);
+		json__kv_i64(j, "exit_status", m->command_status);
+		json__end_object(j);
+	} else {
+		json__null(j);
+	}
+
+	json__key(j, "filters");
+	json__begin_object(j);
+	json__key(j, "pids");
+	json__begin_array(j);
+	for (int i = 0; i < m->npids; i++)
+		json__u64(j, m->pids[i]);
+	json__end_array(j);
+	json__kv_string(j, "comm", m->comm);
+	json__kv_string(j, "cgroup", m->cgroup);
+	json__key(j, "ports");
+	json__begin_array(j);
+	for (int i = 0; i < m->nports; i++)
+		json__u64(j, m->ports[i]);
+	json__end_array(j);
+	json__end_object(j);
+
+	json__key(j, "definitions");
+	json__begin_object(j);
+	json__kv_string(j, "latency",
+			"first request byte read -> last response byte written (end of the "
+			"response's framing; else the last write before the next request, close "
+			"or quiet_ms of silence)");
+	json__kv_string(j, "ttfb", "first request byte read -> first response write");
+	json__kv_fixed(j, "quiet_ms", m->quiet_ms, 3);
+	json__kv_string(j, "percentiles", "nearest rank over the histogram, error <= 0.79 %");
+	json__end_object(j);
+
+	json__key(j, "events");
+	json__begin_object(j);
+	json__kv_u64(j, "total", m->tstats.events);
+	json__kv_u64(j, "dropped", report__dropped(m));
+	json__kv_u64(j, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
+	json__kv_u64(j, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
+	json__kv_u64(j, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
+	json__kv_u64(j, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
+	json__kv_u64(j, "reads_not_forwarded", m->kstats[SOCKIO_STAT_SKIPPED_READS]);
+	json__kv_u64(j, "malformed", m->tstats.bad_events);
+	json__kv_u64(j, "endpoint_table_full", m->tstats.endpoints_full);
+	json__kv_u64(j, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
+	json__kv_u64(j, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
+	json__end_object(j);
+
+	json__key(j, "connections");
+	json__begin_object(j);
+	json__kv_u64(j, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
+	json__kv_u64(j, "opened", m->tstats.opens);
+	json__kv_u64(j, "closed", m->tstats.closes);
+	json__kv_u64(j, "peak", m->tstats.conns_peak);
+	json__kv_u64(j, "evicted", m->tstats.conns_evicted);
+	json__kv_u64(j, "open_event_lost", m->tstats.orphan_data);
+	json__kv_u64(j, "tls", m->tstats.tls);
+	json__kv_u64(j, "http2", m->tstats.http2);
+	json__kv_u64(j, "other_protocol", m->tstats.non_http);
+	json__end_object(j);
+
+	json__key(j, "http_parser");
+	json__begin_object(j);
+	if (m->hstats) {
+		json__kv_u64(j, "requests", m->hstats->requests);
+		json__kv_u64(j, "responses", m->hstats->responses);
+		json__kv_u64(j, "unparsed_requests", m->hstats->garbage_in);
+		json__kv_u64(j, "unparsed_responses", m->hstats->garbage_out);
+		json__kv_u64(j, "responses_without_request", m->tstats.no_request);
+		json__kv_u64(j, "head_too_long", m->hstats->hdr_overflow);
+	}
+	json__kv_u64(j, "unfinished_at_end", m->tstats.unfinished);
+	json__kv_u64(j, "bad_targets", m->tstats.bad_target);
+	json__kv_u64(j, "route_positions_collapsed", m->tstats.routes_collapsed);
+	json__end_object(j);
+
+	json__key(j, "bpf");
+	json__begin_object(j);
+	json__kv_bool(j, "stats_enabled", m->bpf_stats);
+	if (m->bpf_stats) {
+		json__kv_u64(j, "run_time_ns", m->bpf_run_ns);
+		json__kv_u64(j, "run_cnt", m->bpf_run_cnt);
+	}
+	json__end_object(j);
+
+	json__key(j, "http");
+	json__begin_array(j);
+	for (unsigned i = 0; i < a->neps; i++)
+		if (eps[i]->count || eps[i]->aborted || eps[i]->unfinished)
+			endpoint(j, a, eps[i], m->duration_s);
+	json__end_array(j);
+
+	json__end_object(j);
+	err = json__finish(j);
+	json__free(j);
+	free(eps);
+	return err;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The JSON report of a recording (schema sloprobe.report/v1, docs/report.schema.json). */
+#ifndef SLOPROBE_REPORT_H
+#define SLOPROBE_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "agg.h"
+#include "http.h"
+#include "sockio.h"
+#include "tracker.h"
+
+#define REPORT_SCHEMA "sloprobe.report/v1"
+
+struct report_meta {
+	const char *hostname;
+	const char *kernel;
+	struct timespec start, end;	/* CLOCK_REALTIME */
+	double duration_s;
+	const char *const *command;	/* argv of the traced command, NULL-terminated, or NULL */
+	int command_status;		/* exit code, 128 + signal, -1 if none */
+	const uint32_t *pids;		/* filters as given */
+	int npids;
+	const char *comm;
+	const char *cgroup;
+	const uint16_t *ports;
+	int nports;
+	uint64_t kstats[SOCKIO_STAT_NR];
+	struct tracker_stats tstats;
+	const struct http_stats *hstats;
+	bool bpf_stats;			/* kernel.bpf_stats_enabled was on: run_* are valid */
+	uint64_t bpf_run_ns, bpf_run_cnt;
+	double quiet_ms;
+};
+
+/* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */
+uint64_t report__dropped(const struct report_meta *m);
+/* 0, or a negative errno when writing failed. */
+int report__write(FILE *f, const struct agg *a, const struct report_meta *m);
+/* "2026-11-24T10:00:00.123Z" */
+void report__iso8601(const struct timespec *ts, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procinfo.h"
+#include "sockio_user.h"
+#include "tracker.h"
+
+#define PROC_CACHE_SLOTS 1024	/* per-process facts, looked up on every new connection */
+
+struct tconn {
+	struct tconn *next;	/* hash chain */
+	struct tracker *t;
+	uint64_t id;
+	uint64_t last_ts;
+	uint32_t tgid;
+	uint32_t fd;
+	uint16_t lport;
+	uint8_t role;
+	uint8_t proto;
+	int service;		/* index in agg, -1 until known */
+	struct http_conn http;
+};
+
+struct pcache {
+	uint32_t tgid;		/* 0: empty */
+	bool ok;
+	struct procinfo pi;
+};
+
+struct tracker {
+	struct tracker_opts o;
+	struct agg *agg;
+	struct sockio *sockio;
+	struct route_limiter *limiter;
+	struct tconn **tab;
+	size_t nbuckets;
+	struct pcache *pcache;
+	struct tracker_stats st;
+	struct http_stats hst;
+	bool finalizing;
+};
+
+static size_t conn_slot(const struct tracker *t, uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	return id & (t->nbuckets - 1);
+}
+
+static struct tconn *conn_find(struct tracker *t, uint64_t id)
+{
+	for (struct tconn *c = t->tab[conn_slot(t, id)]; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void conn_unlink(struct tracker *t, struct tconn *c)
+{
+	struct tconn **pp = &t->tab[conn_slot(t, c->id)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	http_conn__free(&c->http);
+	free(c);
+	t->st.conns_live--;
+}
+
+static void grow(struct tracker *t)
+{
+	size_t n = t->nbuckets * 2, old = t->nbuckets;
+	struct tconn **tab = calloc(n, sizeof(*tab)), **otab = t->tab;
+
+	if (!tab)
+		return; /* longer chains, still correct */
+	t->tab = tab;
+	t->nbuckets = n;
+	for (size_t i = 0; i < old; i++) {
+		for (struct tconn *c = otab[i], *next; c; c = next) {
+			size_t j = conn_slot(t, c->id);
+
+			next = c->next;
+			c->next = tab[j];
+			tab[j] = c;
+		}
+	}
+	free(otab);
+}
+
+/* Closes every pending request of the oldest quiet connections when the table is full. */
+static void evict(struct tracker *t, uint64_t now);
+
+static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
+{
+	struct tconn *c;
+	size_t j;
+
+	if (t->st.conns_live >= t->o.max_conns)
+		evict(t, 0);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->id = id;
+	c->tgid = tgid;
+	c->service = -1;
+	http_conn__init(&c->http);
+	if (++t->st.conns_live > t->st.conns_peak)
+		t->st.conns_peak = t->st.conns_live;
+	if (t->st.conns_live > t->nbuckets)
+		grow(t);
+	j = conn_slot(t, id);
+	c->next = t->tab[j];
+	t->tab[j] = c;
+	return c;
+}
+
+static const struct procinfo *proc_get(struct tracker *t, uint32_t tgid, const char *comm)
+{
+	struct pcache *p = &t->pcache[tgid % PROC_CACHE_SLOTS];
+
+	if (p->tgid != tgid) {
+		memset(p, 0, sizeof(*p));
+		p->tgid = tgid;
+		p->ok = !procinfo__read(t->o.procroot, tgid, &p->pi);
+		if (!p->ok) {
+			/* Gone already: what the kernel told us is all there is. */
+			p->pi.pid = tgid;
+			snprintf(p->pi.comm, sizeof(p->pi.comm), "%s", comm ? comm : "?");
+		}
+	}
+	return &p->pi;
+}
+
+void tracker__service_name(const char *comm, const char *container, uint16_t lport, char *out,
+			   size_t outsz)
+{
+	const char *who = container && container[0] ? container : comm;
+	int len = container && container[0] ? 12 : 15;
+
+	if (lport)
+		snprintf(out, outsz, "%.*s:%u", len, who, lport);
+	else
+		snprintf(out, outsz, "%.*s", len, who);
+}
+
+static int conn_service(struct tracker *t, struct tconn *c, const char *comm)
+{
+	const struct procinfo *pi;
+	struct agg_service *s;
+	char name[AGG_SERVICE_MAX];
+	int svc;
+
+	if (c->service >= 0)
+		return c->service;
+	pi = proc_get(t, c->tgid, comm);
+	tracker__service_name(pi->comm, pi->container, c->lport, name, sizeof(name));
+	svc = agg__service(t->agg, name);
+	if (svc < 0)
+		return svc;
+	s = &t->agg->services[svc];
+	if (!s->comm[0]) {
+		snprintf(s->comm, sizeof(s->comm), "%s", pi->comm);
+		snprintf(s->container, sizeof(s->container), "%s", pi->container);
+		snprintf(s->runtime, sizeof(s->runtime), "%s", pi->runtime);
+		snprintf(s->cgroup, sizeof(s->cgroup), "%s", pi->cgroup);
+		s->port = c->lport;
+	}
+	agg__service_add_pid(t->agg, svc, c->tgid);
+	c->service = svc;
+	return svc;
+}
+
+static void on_request(void *ctx, const struct http_rec *rec)
+{
+	struct tconn *c = ctx;
+	struct tracker *t = c->t;
+	char route[ROUTE_MAX_LEN], scope[AGG_METHOD_MAX + 16];
+	struct agg_req r = {
+		.method = rec->method,
+		.route = route,
+		.status = rec->status,
+		.t_start = rec->t_start,
+		.t_first = rec->t_first,
+		.t_end = rec->t_end,
+		.incomplete = rec->flags & HTTP_REC_INCOMPLETE,
+		.len_unknown = rec->flags & HTTP_REC_LEN_UNKNOWN,
+		.pipelined = rec->flags & HTTP_REC_PIPELINED,
+		.target_cut = rec->flags & HTTP_REC_TARGET_CUT,
+	};
+	const char *pat = NULL;
+	size_t tlen = strnlen(rec->target, sizeof(rec->target));
+	int svc = conn_service(t, c, NULL);
+
+	if (rec->flags & HTTP_REC_NO_REQUEST) {
+		t->st.no_request++;
+		return;
+	}
+	if (svc < 0) {
+		t->st.endpoints_full++;
+		return;
+	}
+	if (rec->flags & HTTP_REC_ABORTED) {
+		if (t->finalizing) {
+			r.unfinished = true;
+			t->st.unfinished++;
+		} else {
+			r.aborted = true;
+		}
+	}
+	r.service = svc;
+	if (t->o.routes)
+		pat = route_set__match(t->o.routes, rec->target, tlen);
+	if (pat) {
+		snprintf(route, sizeof(route), "%s", pat);
+	} else if (route__normalize(rec->target, tlen, route, sizeof(route)) < 0) {
+		t->st.bad_target++;
+		snprintf(route, sizeof(route), "{invalid}");
+	} else {
+		snprintf(scope, sizeof(scope), "%d\t%s", svc, rec->method);
+		route_limiter__apply(t->limiter, scope, route, sizeof(route));
+	}
+	if (!agg__add(t->agg, &r))
+		t->st.endpoints_full++;
+}
+
+static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
+{
+	http_conn__close(&c->http, &t->hst, ts, on_request, c);
+	conn_unlink(t, c);
+}
+
+static void evict(struct tracker *t, uint64_t now)
+{
+	struct tconn *oldest = NULL;
+
+	/* Rare (the kernel's LRU is the same size): a linear scan is fine. */
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct tconn *c = t->tab[i]; c; c = c->next)
+			if (!oldest || c->last_ts < oldest->last_ts)
+				oldest = c;
+	if (!oldest)
+		return;
+	t->st.conns_evicted++;
+	conn_end(t, oldest, now ? now : oldest->last_ts);
+}
+
+static void on_open(struct tracker *t, const struct sockio_open_ev *e)
+{
+	struct tconn *c = conn_find(t, e->conn_id);
+
+	t->st.opens++;
+	if (!c)
+		c = conn_add(t, e->conn_id, e->tgid);
+	if (!c)
+		return;
+	c->fd = e->fd;
+	c->lport = e->lport;
+	c->role = e->role;
+	c->last_ts = e->ts;
+	if (c->role == SOCKIO_ROLE_SERVER)
+		conn_service(t, c, e->comm);
+}
+
+static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t size)
+{
+	struct tconn *c = conn_find(t, e->conn_id);
+	size_t head_len = e->head_len;
+	uint64_t len;
+
+	t->st.data++;
+	if (!c) {
+		/* The open event was lost: the connection still counts, its port is unknown. */
+		t->st.orphan_data++;
+		c = conn_add(t, e->conn_id, e->tgid);
+		if (!c)
+			return;
+		c->role = SOCKIO_ROLE_SERVER;
+	}
+	c->last_ts = e->ts_exit;
+	if (c->role != SOCKIO_ROLE_SERVER) {
+		t->st.client_events++;
+		return;
+	}
+	if (e->proto != c->proto) {
+		c->proto = e->proto;
+		if (e->proto == SOCKIO_PROTO_TLS)
+			t->st.tls++;
+		else if (e->proto == SOCKIO_PROTO_HTTP2)
+			t->st.http2++;
+		else if (e->proto == SOCKIO_PROTO_OTHER)
+			t->st.non_http++;
+	}
+	if (e->proto != SOCKIO_PROTO_HTTP && e->proto != SOCKIO_PROTO_UNKNOWN)
+		return;
+	if (e->len <= 0)
+		return;
+	len = (uint64_t)e->len;
+	if (head_len > size - SOCKIO_DATA_EV_SHORT)
+		head_len = size - SOCKIO_DATA_EV_SHORT;
+	if (e->dir == SOCKIO_IN) {
+		if (e->flags & SOCKIO_F_SKIPPED)
+			http_conn__read_gap(&c->http);
+		http_conn__read(&c->http, &t->hst, e->ts_exit, e->head, head_len, len, on_request,
+				c);
+	} else {
+		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len,
+				 len, e->tail, e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL,
+				 on_request, c);
+	}
+}
+
+static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
+{
+	struct pcache *p = &t->pcache[e->tgid % PROC_CACHE_SLOTS];
+
+	t->st.exits++;
+	/* The process may have exited without close(): its sockets die with it. */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		for (struct tconn *c = t->tab[i], *next; c; c = next) {
+			next = c->next;
+			if (c->tgid != e->tgid)
+				continue;
+			if (t->sockio)
+				sockio__forget(t->sockio, c->tgid, c->fd);
+			conn_end(t, c, e->ts);
+		}
+	}
+	if (p->tgid == e->tgid)
+		p->tgid = 0;
+}
+
+int tracker__event(void *ctx, void *data, size_t size)
+{
+	struct tracker *t = ctx;
+	const __u32 *type = data;
+
+	t->st.events++;
+	if (size < sizeof(*type))
+		goto bad;
+	switch (*type) {
+	case SOCKIO_EV_OPEN:
+		if (size < sizeof(struct sockio_open_ev))
+			goto bad;
+		on_open(t, data);
+		break;
+	case SOCKIO_EV_DATA:
+		if (size < SOCKIO_DATA_EV_SHORT)
+			goto bad;
+		on_data(t, data, size);
+		break;
+	case SOCKIO_EV_CLOSE: {
+		const struct sockio_close_ev *e = data;
+		struct tconn *c;
+
+		if (size < sizeof(*e))
+			goto bad;
+		t->st.closes++;
+		c = conn_find(t, e->conn_id);
+		if (c)
+			conn_end(t, c, e->ts);
+		break;
+	}
+	case SOCKIO_EV_EXIT:
+		if (size < sizeof(struct sockio_exit_ev))
+			goto bad;
+		on_exit_ev(t, data);
+		break;
+	default:
+		goto bad;
+	}
+	return 0;
+bad:
+	t->st.bad_events++;
+	return 0;
+}
+
+void tracker__tick(struct tracker *t, uint64_t now)
+{
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct tconn *c = t->tab[i]; c; c = c->next)
+			if (http_conn__pending(&c->http))
+				http_conn__idle(&c->http, now, t->o.quiet_ns, on_request, c);
+}
+
+void tracker__flush(struct tracker *t, uint64_t now)
+{
+	tracker__tick(t, now);
+	t->finalizing = true;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct tconn *c = t->tab[i]; c; c = c->next)
+			if (http_conn__pending(&c->http))
+				http_conn__close(&c->http, &t->hst, now, on_request, c);
+	t->finalizing = false;
+}
+
+void tracker__stats(const struct tracker *t, struct tracker_stats *out)
+{
+	*out = t->st;
+	out->routes_collapsed = route_limiter__collapsed(t->limiter);
+}
+
+const struct http_stats *tracker__http_stats(const struct tracker *t)
+{
+	return &t->hst;
+}
+
+void tracker__set_sockio(struct tracker *t, struct sockio *s)
+{
+	t->sockio = s;
+}
+
+int tracker__new(struct tracker **out, const struct tracker_opts *o, struct agg *agg)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->o = *o;
+	if (!t->o.max_conns)
+		t->o.max_conns = SOCKIO_CONNS_DEFAULT;
+	if (!t->o.quiet_ns)
+		t->o.quiet_ns = 200 * 1000000ull;
+	t->agg = agg;
+	t->nbuckets = 1024;
+	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
+	t->pcache = calloc(PROC_CACHE_SLOTS, sizeof(*t->pcache));
+	t->limiter = route_limiter__new(o->route_distinct, 0);
+	if (!t->tab || !t->pcache || !t->limiter) {
+		tracker__free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void tracker__free(struct tracker *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->tab && i < t->nbuckets; i++) {
+		for (struct tconn *c = t->tab[i], *next; c; c = next) {
+			next = c->next;
+			http_conn__free(&c->http);
+			free(c);
+		}
+	}
+	free(t->tab);
+	free(t->pcache);
+	route_limiter__free(t->limiter);
+	free(t);
+}

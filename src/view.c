@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "view.h"
+
+#define ROUTE_COL 29
+
+void view__duration(uint64_t ns, char *out, size_t outsz)
+{
+	double v = (double)ns;
+
+	if (ns < 1000)
+		snprintf(out, outsz, "%uns", (unsigned)ns);
+	else if (ns < 10000)
+		snprintf(out, outsz, "%.2fus", v / 1e3);
+	else if (ns < 1000000)
+		snprintf(out, outsz, "%.1fus", v / 1e3);
+	else if (ns < 10000000)
+		snprintf(out, outsz, "%.2fms", v / 1e6);
+	else if (ns < 1000000000)
+		snprintf(out, outsz, "%.1fms", v / 1e6);
+	else if (ns < 100000000000ull)
+		snprintf(out, outsz, "%.2fs", v / 1e9);
+	else
+		snprintf(out, outsz, "%.0fs", v / 1e9);
+}
+
+void view__fit(const char *s, unsigned width, char *out, size_t outsz)
+{
+	size_t n = strlen(s);
+
+	if (!outsz)
+		return;
+	if (n <= width) {
+		snprintf(out, outsz, "%s", s);
+		return;
+	}
+	if (width >= outsz)
+		width = outsz - 1;
+	if (!width) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, s, width - 1);
+	out[width - 1] = '~';
+	out[width] = '\0';
+}
+
+struct row {
+	const struct agg_endpoint *e;
+	uint64_t count;		/* what the table ranks by */
+	uint64_t svc_count;
+};
+
+static int cmp_row(const void *pa, const void *pb)
+{
+	const struct row *x = pa, *y = pb;
+	int c;
+
+	if (x->svc_count != y->svc_count)
+		return x->svc_count > y->svc_count ? -1 : 1;
+	if (x->e->service != y->e->service)
+		return x->e->service < y->e->service ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	c = strcmp(x->e->method, y->e->method);
+	return c ? c : strcmp(x->e->route, y->e->route);
+}
+
+/* Rows with traffic, grouped by service (busiest first), busiest endpoint first. */
+static struct row *rows_of(const struct agg *a, bool window, size_t *n)
+{
+	struct row *rows = calloc(a->neps ? a->neps : 1, sizeof(*rows));
+	uint64_t *svc = calloc(a->nservices ? a->nservices : 1, sizeof(*svc));
+	size_t k = 0;
+
+	if (!rows || !svc) {
+		free(rows);
+		free(svc);
+		*n = 0;
+		return NULL;
+	}
+	for (unsigned i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *e = a->eps[i];
+		uint64_t c = window ? e->win_count : e->count;
+
+		if (!c && (window || !e->aborted))
+			continue;
+		rows[k].e = e;
+		rows[k].count = c;
+		svc[e->service] += c;
+		k++;
+	}
+	for (size_t i = 0; i < k; i++)
+		rows[i].svc_count = svc[rows[i].e->service];
+	qsort(rows, k, sizeof(*rows), cmp_row);
+	free(svc);
+	*n = k;
+	return rows;
+}
+
+static void service_line(FILE *f, const struct agg_service *s)
+{
+	char line[VIEW_WIDTH + 1];
+	int n = snprintf(line, sizeof(line), "%s", s->name);
+
+	if (s->container[0] && n < VIEW_WIDTH)
+		n += snprintf(line + n, sizeof(line) - n, "  %s %s", s->runtime, s->comm);
+	if (n < VIEW_WIDTH)
+		n += snprintf(line + n, sizeof(line) - n, "  pid%s", s->npids > 1 ? "s" : "");
+	for (unsigned i = 0; i < s->npids && n < VIEW_WIDTH - 12; i++)
+		n += snprintf(line + n, sizeof(line) - n, " %u", s->pids[i]);
+	if (s->npids && n >= VIEW_WIDTH - 12 && n < VIEW_WIDTH - 4)
+		snprintf(line + n, sizeof(line) - n, " ...");
+	fprintf(f, "%s\n", line);
+}
+
+static void table_head(FILE *f)
+{
+	fprintf(f, "  %-7s %-*s %7s %7s %7s %7s %7s %7s %5s %5s\n", "METHOD", ROUTE_COL, "ROUTE",
+		"COUNT", "REQ/S", "P50", "P95", "P99", "MAX", "4XX", "5XX");
+}
+
+static void table_row(FILE *f, const struct agg_endpoint *e, uint64_t count, double rate,
+		      const struct hist *h, uint64_t e4, uint64_t e5)
+{
+	char route[ROUTE_COL + 1], p50[16], p95[16], p99[16], max[16];
+
+	view__fit(e->route, ROUTE_COL, route, sizeof(route));
+	view__duration(hist__percentile(h, 50), p50, sizeof(p50));
+	view__duration(hist__percentile(h, 95), p95, sizeof(p95));
+	view__duration(hist__percentile(h, 99), p99, sizeof(p99));
+	view__duration(h->max, max, sizeof(max));
+	fprintf(f, "  %-7.7s %-*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", e->method, ROUTE_COL,
+		route, (unsigned long long)count, rate, p50, p95, p99, max,
+		(unsigned long long)e4, (unsigned long long)e5);
+}
+
+static void footer(FILE *f, const struct view_footer *ft)
+{
+	fprintf(f, "events %llu  dropped %llu  unparsed %llu  aborted %llu  connections %llu\n",
+		(unsigned long long)ft->events, (unsigned long long)ft->dropped,
+		(unsigned long long)ft->unparsed, (unsigned long long)ft->aborted,
+		(unsigned long long)ft->conns);
+}
+
+static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool window,
+		  double secs)
+{
+	size_t n, shown = 0;
+	struct row *rows = rows_of(a, window, &n);
+	int last_svc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct agg_endpoint *e = rows[i].e;
+		const struct hist *h = window ? &e->win : &e->lat;
+
+		if (o->max_rows && shown == o->max_rows)
+			break;
+		if ((int)e->service != last_svc) {
+			if (last_svc >= 0)
+				fputc('\n', f);
+			service_line(f, &a->services[e->service]);
+			table_head(f);
+			last_svc = e->service;
+		}
+		table_row(f, e, rows[i].count, secs > 0 ? rows[i].count / secs : 0, h,
+			  window ? e->win_4xx : e->err4xx, window ? e->win_5xx : e->err5xx);
+		if (o->hist && h->count)
+			hist__print_log2(f, h, 4, VIEW_WIDTH - 4);
+		shown++;
+	}
+	if (shown < n)
+		fprintf(f, "  ... %zu more endpoints\n", n - shown);
+	if (!n)
+		fprintf(f, "  (no requests%s)\n", window ? " in this interval" : "");
+	free(rows);
+}
+
+void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,
+		    double interval_s, const struct view_footer *ft)
+{
+	uint64_t total = 0;
+	char clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	for (unsigned i = 0; i < a->neps; i++)
+		total += a->eps[i]->win_count;
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	if (o->tty)
+		fputs("\033[H\033[J", f);
+	else
+		fputc('\n', f);
+	fprintf(f, "%s  +%.0fs  %llu requests  %.1f/s\n", clock, elapsed_s,
+		(unsigned long long)total, interval_s > 0 ? total / interval_s : 0);
+	table(f, a, o, true, interval_s);
+	footer(f, ft);
+	fflush(f);
+}
+
+void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, double duration_s,
+		   const struct view_footer *ft)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < a->neps; i++)
+		total += a->eps[i]->count;
+	fprintf(f, "\nSummary: %.1fs, %llu requests, %.1f/s\n", duration_s,
+		(unsigned long long)total, duration_s > 0 ? total / duration_s : 0);
+	table(f, a, o, false, duration_s);
+	footer(f, ft);
+	fflush(f);
+}

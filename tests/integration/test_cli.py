@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Command line: errors, exit codes, signals, the loader's own traffic, output forms."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import jsonschema
+
+from conftest import PYTHON, SCHEMA, SLOPROBE, client, free_port, record, sh
+
+
+def run(args, **kw):
+    return subprocess.run([SLOPROBE] + args, capture_output=True, text=True, timeout=30, **kw)
+
+
+def one_line_error(p, code, needle):
+    assert p.returncode == code, (p.returncode, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) >= 1 and lines[0].startswith("sloprobe"), p.stderr
+    assert needle in p.stderr, p.stderr
+
+
+def test_help_has_usage_and_examples():
+    p = run(["record", "--help"])
+    assert p.returncode == 0
+    assert "USAGE: sloprobe record" in p.stdout and "EXAMPLES:" in p.stdout
+    assert "--route" in p.stdout and "--hist" in p.stdout
+
+
+def test_usage_errors_exit_2():
+    one_line_error(run(["record", "--no-such-option"]), 2, "unrecognized option")
+    one_line_error(run(["frobnicate"]), 2, "unknown command 'frobnicate'")
+    one_line_error(run(["record", "--route", "/a/{id"]), 2, "--route '/a/{id'")
+    one_line_error(run(["record", "-p", "abc"]), 2, "invalid PID 'abc'")
+    one_line_error(run(["record", "-i", "0"]), 2, "invalid interval")
+    one_line_error(run(["record", "--port", "70000"]), 2, "invalid port")
+
+
+def test_pid_that_does_not_exist():
+    # The highest pid the kernel may hand out, plus one: certainly not running.
+    pid = int(open("/proc/sys/kernel/pid_max").read()) + 1
+    one_line_error(run(["record", "-q", "-d", "1", "-p", str(pid)]), 2,
+                   "pid %d: no such process" % pid)
+
+
+def test_not_root():
+    p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        SLOPROBE, "record", "-d", "1"], capture_output=True, text=True, timeout=30)
+    one_line_error(p, 1, "must run as root")
+
+
+def test_command_not_found_and_failing_command(tmp_path):
+    p = run(["record", "-q", "--", "/nonexistent/load-test"])
+    one_line_error(p, 1, "/nonexistent/load-test: No such file or directory")
+    r = record(tmp_path, ["-q"], ["/bin/sh", "-c", "exit 3"], check=False)
+    assert r.rc == 1 and "exited with status 3" in r.err
+    assert r.report["command"]["exit_status"] == 3
+
+
+def test_sigint_detaches_and_writes_report(tmp_path):
+    out = tmp_path / "r.json"
+    p = subprocess.Popen([SLOPROBE, "record", "-q", "-o", str(out)], stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(2)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(20) == 0, p.stderr.read()
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["window"]["duration_s"] >= 1.5
+    # Detached: none of our programs is left in the kernel.
+    progs = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+    assert "sys_exit_recvfro" not in progs and "sys_enter_close" not in progs
+
+
+def test_report_to_stdout_live_view_to_stderr(tmp_path, server):
+    p = subprocess.run([SLOPROBE, "record", "-i", "0.5", "-o", "-", "--port", str(server.port),
+                        "--"] + sh(client("path", server.port, "/health", 5)),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    jsonschema.validate(report, SCHEMA)
+    assert [r["count"] for r in report["http"]] == [5]
+    assert "Tracing HTTP servers" in p.stderr and "Summary:" in p.stderr
+
+
+def test_hist_shows_log2_histogram(tmp_path, server):
+    r = record(tmp_path, ["--hist", "-i", "5", "--port", str(server.port)],
+               sh(client("keepalive", server.port, "/items/", 1, 4)))
+    assert "usecs" in r.out and "|****" in r.out
+    # 50 ms lands in the 32768 -> 65535 us bucket.
+    line = [l for l in r.out.splitlines() if l.strip().startswith("32768 -> 65535")]
+    assert line and line[-1].split(":")[1].split()[0] == "4", r.out
+
+
+def test_duration_stops(tmp_path):
+    t = time.monotonic()
+    r = record(tmp_path, ["-q", "-d", "1.5"])
+    assert 1.4 <= time.monotonic() - t < 10
+    assert 1.4 <= r.report["window"]["duration_s"] < 3
+
+
+def test_loader_does_not_trace_itself(tmp_path):
+    """sloprobe writes its live view to a TCP socket on a listening port of its own process
+    tree: the same setup with any other process is traced, sloprobe itself never is."""
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", free_port()))
+    lst.listen(4)
+    port = lst.getsockname()[1]
+
+    def accepted():
+        c = socket.create_connection(("127.0.0.1", port))
+        a, _ = lst.accept()
+        return c, a
+
+    # Control: a python process writing to such a socket is tracked.
+    c, a = accepted()
+    writer = ("import sys,time\nfor i in range(30):\n"
+              "    sys.stdout.write('GET /x HTTP/1.1\\r\\n\\r\\n'); sys.stdout.flush(); "
+              "time.sleep(0.1)\n")
+    w = subprocess.Popen([PYTHON, "-c", writer], stdout=a.fileno())
+    r = record(tmp_path, ["-q", "-d", "2", "-p", str(w.pid)])
+    w.kill()
+    w.wait()
+    c.close()
+    a.close()
+    assert r.report["connections"]["tracked"] >= 1
+
+    # sloprobe with the same kind of socket as stdout, its own pid in the filter.
+    c, a = accepted()
+    out = tmp_path / "self.json"
+    p = subprocess.run(["/bin/sh", "-c", 'exec "$0" record -i 0.2 -d 2 -p $$ -o "$1"',
+                        SLOPROBE, str(out)], stdout=a.fileno(), stderr=subprocess.PIPE,
+                       text=True, timeout=30)
+    a.close()
+    c.settimeout(5)
+    got = c.recv(65536)
+    c.close()
+    lst.close()
+    assert p.returncode == 0, p.stderr
+    assert b"Tracing HTTP servers" in got
+    report = json.loads(out.read_text())
+    assert report["connections"]["tracked"] == 0
+    assert report["events"]["total"] == 0

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""HTTP/1.x server latency from the syscall tracepoints, against a real server and clients."""
+import json
+import os
+import socket
+import subprocess
+import time
+
+from conftest import HERE, PYTHON, Server, client, record, sh
+
+ITEM_S = 0.050
+
+
+def test_known_workload_counts_and_latency(tmp_path, server):
+    """23 x /items/<n> taking 50 ms and 31 x /health, keep-alive and not, curl, wrk, python."""
+    url = "http://127.0.0.1:%d" % server.port
+    script = "\n".join([
+        client("keepalive", server.port, "/items/", 1, 12) + " > %s/ka.txt" % tmp_path,
+        # A new connection (and process) per request: no keep-alive.
+        "for i in $(seq 13 23); do curl -sf -o /dev/null %s/items/$i; done" % url,
+        # curl reuses one connection for several URLs.
+        "curl -sf " + " ".join("-o /dev/null %s/health" % url for _ in range(16)),
+        "WRK_REQUESTS=15 WRK_PATH=/health wrk -t1 -c1 -d2s -s %s/stop_after.lua %s >/dev/null"
+        % (HERE, url),
+    ])
+    run = record(tmp_path, ["-q", "--port", str(server.port)], sh(script))
+
+    items = run.row("/items/{id}")
+    assert items["count"] == 23
+    assert items["status"] == {"200": 23}
+    assert items["errors"] == {"4xx": 0, "5xx": 0, "5xx_ratio": 0}
+    assert items["aborted"] == 0 and items["unfinished"] == 0
+    # The server sleeps 50 ms: sloprobe sees at least that, and within 2 % of it.
+    p50 = items["latency_ms"]["p50"]
+    assert 50.0 <= p50 <= 51.0, p50
+    # And never more than the client saw (server time is inside client time).
+    client_ms = sorted(float(l.split()[1]) * 1000 for l in open(tmp_path / "ka.txt"))
+    assert p50 <= client_ms[len(client_ms) // 2] + 0.5
+    assert items["histogram"]["count"] == 23
+    assert sum(b[2] for b in items["histogram"]["buckets"]) == 23
+
+    health = run.row("/health")
+    assert health["count"] == 31
+    assert health["status"] == {"200": 31}
+    assert health["latency_ms"]["p99"] < 50
+
+    assert len(run.report["http"]) == 2
+    for r in run.report["http"]:
+        assert r["service"] == "python3:%d" % server.port
+        assert r["comm"] == "python3" and r["port"] == server.port
+        assert r["pids"] == [server.pid]
+        assert r["container"] is None
+
+
+def test_status_codes_counted(tmp_path, server):
+    script = "\n".join([
+        client("keepalive", server.port, "/missing/", 1, 7),
+        client("path", server.port, "/boom", 5),
+        client("path", server.port, "/health", 3),
+    ])
+    run = record(tmp_path, ["-q", "--port", str(server.port)], sh(script))
+    missing = run.row("/missing/{id}")
+    assert missing["count"] == 7 and missing["status"] == {"404": 7}
+    assert missing["errors"]["4xx"] == 7 and missing["errors"]["5xx"] == 0
+    boom = run.row("/boom")
+    assert boom["count"] == 5 and boom["status"] == {"500": 5}
+    assert boom["errors"]["5xx"] == 5 and boom["errors"]["5xx_ratio"] == 1
+    assert run.row("/health")["errors"] == {"4xx": 0, "5xx": 0, "5xx_ratio": 0}
+
+
+def test_framing_chunked_large_close_pipelined_post(tmp_path, server):
+    url = "http://127.0.0.1:%d" % server.port
+    script = "\n".join([
+        client("path", server.port, "/chunked/5", 3),
+        client("path", server.port, "/big", 3),
+        "curl -sf -o /dev/null %s/slow-close; curl -sf -o /dev/null %s/slow-close" % (url, url),
+        client("pipeline", server.port, "/health", 4),
+        client("post", server.port, 200000, 8),
+    ])
+    run = record(tmp_path, ["-q", "--port", str(server.port)], sh(script))
+
+    chunked = run.row("/chunked/{id}")
+    assert chunked["count"] == 3 and chunked["end_inferred"] == 0
+    # Five chunks written 20 ms apart: the response ends with the last one, not the first.
+    assert chunked["latency_ms"]["min"] >= 100
+    assert chunked["ttfb_ms"]["max"] < chunked["latency_ms"]["min"]
+
+    big = run.row("/big")
+    assert big["count"] == 3 and big["status"] == {"200": 3} and big["incomplete"] == 0
+
+    close = run.row("/slow-close")
+    assert close["count"] == 2
+    assert close["latency_ms"]["min"] >= 30  # the second write, 30 ms after the first
+
+    health = run.row("/health")
+    assert health["count"] == 4 and health["status"] == {"200": 4}
+    assert health["pipelined"] >= 1
+
+    echo = run.row("/echo", "POST")
+    assert echo["count"] == 1 and echo["status"] == {"201": 1}
+
+
+def test_connection_closed_mid_request_is_aborted(tmp_path, server):
+    url = "http://127.0.0.1:%d" % server.port
+    script = "\n".join([
+        # The server hangs up without answering: aborted, not a latency sample.
+        "curl -s -o /dev/null %s/drop || true" % url,
+        "curl -s -o /dev/null %s/drop || true" % url,
+        # The client sends half a head and hangs up: the server takes EOF as the end of the
+        # head and answers; one request, not an orphan response.
+        client("partial", server.port),
+        client("path", server.port, "/health", 2),
+    ])
+    run = record(tmp_path, ["-q", "--port", str(server.port)], sh(script))
+    assert run.row("/health")["count"] == 2
+    drop = run.row("/drop")
+    assert drop["count"] == 0 and drop["aborted"] == 2 and drop["status"] == {}
+    assert drop["histogram"]["count"] == 0
+    partial = run.row("/items/{id}")
+    assert partial["count"] + partial["aborted"] == 1
+    assert run.report["http_parser"]["responses_without_request"] == 0
+
+
+def test_pid_filter_that_excludes_the_server_yields_no_rows(tmp_path, server):
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        run = record(tmp_path, ["-q", "-p", str(other.pid)],
+                     sh(client("path", server.port, "/health", 10)))
+        assert run.report["http"] == []
+        assert run.report["filters"]["pids"] == [other.pid]
+        # Control: the same workload with the server's pid is seen.
+        run = record(tmp_path, ["-q", "-p", str(server.pid)],
+                     sh(client("path", server.port, "/health", 10)))
+        assert run.row("/health")["count"] == 10
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_multi_worker_server_is_one_service(tmp_path):
+    srv = Server(workers=3)
+    try:
+        url = "http://127.0.0.1:%d/health" % srv.port
+        # New connections spread over the workers that accept them.
+        script = "for i in $(seq 1 40); do curl -sf -o /dev/null %s; done" % url
+        run = record(tmp_path, ["-q", "--port", str(srv.port)], sh(script))
+        row = run.row("/health")
+        assert row["count"] == 40
+        assert row["service"] == "python3:%d" % srv.port
+        assert set(row["pids"]) <= {srv.pid} | set(srv.workers)
+        assert len(row["pids"]) >= 2
+    finally:
+        srv.stop()
+
+
+def test_container_from_cgroup(tmp_path):
+    """A server in a cgroup named the way Docker names them is reported as that container."""
+    cid = os.urandom(32).hex()
+    root = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+    cg = os.path.join(root, "system.slice", "docker-%s.scope" % cid)
+    os.makedirs(cg)
+    srv = outside = None
+    try:
+        srv = Server(cgroup=cg)
+        outside = Server()
+        script = "\n".join([client("path", srv.port, "/health", 6),
+                            client("path", outside.port, "/health", 4)])
+        run = record(tmp_path, ["-q", "--cgroup", cg], sh(script))
+        row = run.row("/health")
+        assert row["count"] == 6
+        assert row["container"] == cid and row["runtime"] == "docker"
+        assert row["service"] == "%s:%d" % (cid[:12], srv.port)
+        assert row["cgroup"] == "/system.slice/docker-%s.scope" % cid
+    finally:
+        for s in (srv, outside):
+            if s:
+                s.stop()
+        os.rmdir(cg)
+
+
+def test_routes_patterns_cardinality_and_privacy(tmp_path, server):
+    url = "http://127.0.0.1:%d" % server.port
+    script = "\n".join([
+        client("path", server.port, "/items/5?token=hunter2secret", 3),
+        client("keepalive", server.port, "/missing/name-", 1, 150),
+        client("path", server.port, "/missing/v1/users/42/orders", 2),
+    ])
+    run = record(tmp_path, ["-q", "--port", str(server.port), "--route-limit", "100",
+                            "--route", "/missing/v1/users/{user}/orders"], sh(script))
+    assert "hunter2secret" not in json.dumps(run.report["http"])
+    assert run.row("/items/{id}")["count"] == 3
+    assert run.row("/missing/v1/users/{user}/orders")["count"] == 2
+    rows = run.rows()
+    names = [r for r in rows if r["route"].startswith("/missing/name-")]
+    collapsed = run.row("/missing/{*}")
+    # 100 distinct values are kept, then the position collapses: nothing is lost.
+    assert len(names) == 100
+    assert sum(r["count"] for r in names) + collapsed["count"] == 150
+    assert run.report["http_parser"]["route_positions_collapsed"] == 1
+
+
+def test_finished_request_reaches_live_view_on_idle_keepalive(tmp_path, server):
+    """One request, then the connection stays open and silent: the row shows in an interval."""
+    run = record(tmp_path, ["-i", "0.5", "--port", str(server.port)],
+                 sh(client("idle", server.port, "/items/9", 2.5)))
+    out = run.out
+    assert out.startswith("Tracing HTTP servers (port %d) while /bin/sh runs... "
+                          "Hit Ctrl-C to end." % server.port)
+    intervals = out.split("\n\n")
+    live = [i for i in intervals if "/items/{id}" in i and "Summary" not in i]
+    assert live, out
+    row = [l for l in live[0].splitlines() if "/items/{id}" in l][0].split()
+    assert row[0] == "GET" and row[2] == "1"
+    for line in out.splitlines():
+        assert len(line) <= 100, line
+    assert "METHOD  ROUTE" in out
+    assert "events " in out and "dropped 0" in out
+    assert "Summary:" in out

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hist.h"
+
+/* Deterministic generator so failures reproduce. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng_next(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static double rng_unit(void)
+{
+	return (double)(rng_next() >> 11) / (double)(1ull << 53);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile, the definition hist__percentile follows. */
+static uint64_t exact_pct(const uint64_t *sorted, size_t n, double q)
+{
+	double r = q / 100.0 * (double)n;
+	size_t rank = (size_t)r;
+
+	if ((double)rank < r)
+		rank++;
+	if (!rank)
+		rank = 1;
+	return sorted[rank - 1];
+}
+
+static void test_buckets_contiguous(void **state)
+{
+	assert_int_equal(hist__bucket_lo(0), 0);
+	for (int i = 0; i + 1 < (int)HIST_NBUCKETS; i++) {
+		assert_true(hist__bucket_lo(i) <= hist__bucket_hi(i));
+		assert_int_equal(hist__bucket_hi(i) + 1, hist__bucket_lo(i + 1));
+		assert_int_equal(hist__bucket_of(hist__bucket_lo(i)), i);
+		assert_int_equal(hist__bucket_of(hist__bucket_hi(i)), i);
+	}
+	/* The last bucket ends at 2^40 - 1 and everything above clamps into it. */
+	assert_int_equal(hist__bucket_hi(HIST_NBUCKETS - 1), (1ull << HIST_MAX_EXP) - 1);
+	assert_int_equal(hist__bucket_of(UINT64_MAX), HIST_NBUCKETS - 1);
+}
+
+static void test_bucket_width_bound(void **state)
+{
+	/* A bucket's half width is at most 1/128 of its lower bound: the documented 0.79 %. */
+	for (int i = HIST_LINEAR; i < (int)HIST_NBUCKETS; i++) {
+		double lo = (double)hist__bucket_lo(i), hi = (double)hist__bucket_hi(i);
+
+		assert_true((hi + 1 - lo) / 2 / lo <= 1.0 / 128 + 1e-12);
+	}
+}
+
+static void test_empty_and_single(void **state)
+{
+	struct hist h;
+
+	hist__init(&h);
+	assert_int_equal(hist__percentile(&h, 50), 0);
+	assert_true(hist__mean(&h) == 0.0);
+	hist__add(&h, 50000000);
+	/* One value: every percentile is that value exactly (clamped to min/max). */
+	assert_int_equal(hist__percentile(&h, 1), 50000000);
+	assert_int_equal(hist__percentile(&h, 50), 50000000);
+	assert_int_equal(hist__percentile(&h, 99.9), 50000000);
+	assert_int_equal(h.count, 1);
+	assert_int_equal(h.min, 50000000);
+	assert_int_equal(h.max, 50000000);
+}
+
+static void test_small_values_exact(void **state)
+{
+	struct hist h;
+
+	hist__init(&h);
+	for (uint64_t v = 1; v <= 100; v++)
+		hist__add(&h, v);
+	assert_int_equal(hist__percentile(&h, 50), 50);
+	assert_int_equal(hist__percentile(&h, 99), 99);
+	assert_int_equal(hist__percentile(&h, 100), 100);
+	assert_int_equal(hist__percentile(&h, 0), 1);
+}
+
+struct dist_case {
+	const char *name;
+	uint64_t (*gen)(void);
+};
+
+/* 1 us .. 100 s, uniform in log space: exercises every octave. */
+static uint64_t gen_loguniform(void)
+{
+	return (uint64_t)(1000.0 * pow(10.0, rng_unit() * 8.0));
+}
+
+static uint64_t gen_lognormal(void)
+{
+	double u1 = rng_unit() + 1e-12, u2 = rng_unit();
+	double z = sqrt(-2.0 * log(u1)) * cos(2 * M_PI * u2);
+
+	return (uint64_t)(20e6 * exp(0.6 * z)); /* median 20 ms */
+}
+
+static uint64_t gen_bimodal(void)
+{
+	/* A cache: 90 % hits near 300 us, 10 % misses near 80 ms. */
+	if (rng_unit() < 0.9)
+		return 250000 + rng_next() % 100000;
+	return 70000000 + rng_next() % 20000000;
+}
+
+static uint64_t gen_constant_50ms(void)
+{
+	return 50000000 + rng_next() % 500000; /* 50 ms + up to 0.5 ms jitter */
+}
+
+static void check_dist(uint64_t (*gen)(void), size_t n)
+{
+	static const double qs[] = { 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 100 };
+	uint64_t *v = malloc(n * sizeof(*v));
+	struct hist *h = malloc(sizeof(*h));
+
+	assert_non_null(v);
+	assert_non_null(h);
+	hist__init(h);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = gen();
+		hist__add(h, v[i]);
+	}
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		double want = (double)exact_pct(v, n, qs[i]);
+		double got = (double)hist__percentile(h, qs[i]);
+
+		if (fabs(got - want) / want > 0.01)
+			fail_msg("q=%g want %.0f got %.0f (%.3f %%)", qs[i], want, got,
+				 100 * fabs(got - want) / want);
+	}
+	assert_int_equal(h->count, n);
+	assert_int_equal(h->min, v[0]);
+	assert_int_equal(h->max, v[n - 1]);
+	free(v);
+	free(h);
+}
+
+static void test_dist_loguniform(void **state)
+{
+	check_dist(gen_loguniform, 200000);
+}
+
+static void test_dist_lognormal(void **state)
+{
+	check_dist(gen_lognormal, 100000);
+}
+
+static void test_dist_bimodal(void **state)
+{
+	check_dist(gen_bimodal, 100000);
+}
+
+static void test_dist_constant(void **state)
+{
+	check_dist(gen_constant_50ms, 23);
+	check_dist(gen_constant_50ms, 1000);
+}
+
+static void test_merge_equals_union(void **state)
+{
+	struct hist *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *u = malloc(sizeof(*u));
+
+	hist__init(a);
+	hist__init(b);
+	hist__init(u);
+	for (int i = 0; i < 50000; i++) {
+		uint64_t x = gen_lognormal(), y = gen_bimodal();
+
+		hist__add(a, x);
+		hist__add(b, y);
+		hist__add(u, x);
+		hist__add(u, y);
+	}
+	hist__merge(a, b);
+	assert_memory_equal(a, u, sizeof(*u));
+	/* Merging an empty histogram changes nothing, min included. */
+	hist__init(b);
+	hist__merge(a, b);
+	assert_memory_equal(a, u, sizeof(*u));
+	free(a);
+	free(b);
+	free(u);
+}
+
+static void test_count_le(void **state)
+{
+	struct hist h;
+
+	hist__init(&h);
+	for (int i = 1; i <= 10; i++)
+		hist__add(&h, (uint64_t)i * 1000000); /* 1..10 ms */
+	assert_int_equal(hist__count_le(&h, 5000000), 5);
+	assert_int_equal(hist__count_le(&h, 10000000), 10);
+	assert_int_equal(hist__count_le(&h, 500000), 0);
+}
+
+static void test_huge_values(void **state)
+{
+	struct hist h;
+
+	hist__init(&h);
+	hist__add(&h, 3000ull * 1000000000ull); /* 50 minutes: beyond the resolved range */
+	hist__add(&h, 1);
+	assert_int_equal(h.max, 3000ull * 1000000000ull);
+	assert_int_equal(hist__percentile(&h, 100), 3000ull * 1000000000ull);
+	assert_int_equal(h.buckets[HIST_NBUCKETS - 1], 1);
+}
+
+static void test_print_log2(void **state)
+{
+	struct hist h;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	hist__init(&h);
+	for (int i = 0; i < 4; i++)
+		hist__add(&h, 50000000); /* 50 ms = 50000 us: slot 32768 -> 65535 */
+	hist__add(&h, 3000);	  /* 3 us: slot 2 -> 3 */
+	hist__print_log2(f, &h, 0, 80);
+	fclose(f);
+	assert_non_null(strstr(buf, "     usecs               : count     distribution\n"));
+	assert_non_null(strstr(buf, "     32768 -> 65535      : 4         |****************************************|\n"));
+	assert_non_null(strstr(buf, "         2 -> 3          : 1         |**********                              |\n"));
+	/* Every line fits the width asked for. */
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		assert_true(strlen(line) <= 80);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buckets_contiguous),
+		cmocka_unit_test(test_bucket_width_bound),
+		cmocka_unit_test(test_empty_and_single),
+		cmocka_unit_test(test_small_values_exact),
+		cmocka_unit_test(test_dist_loguniform),
+		cmocka_unit_test(test_dist_lognormal),
+		cmocka_unit_test(test_dist_bimodal),
+		cmocka_unit_test(test_dist_constant),
+		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_count_le),
+		cmocka_unit_test(test_huge_values),
+		cmocka_unit_test(test_print_log2),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

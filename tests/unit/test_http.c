@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "http.h"
+
+#define MAXREC 64
+
+struct sink {
+	struct http_rec recs[MAXREC];
+	int n;
+};
+
+static void collect(void *ctx, const struct http_rec *r)
+{
+	struct sink *s = ctx;
+
+	assert_true(s->n < MAXREC);
+	s->recs[s->n++] = *r;
+}
+
+struct fixture {
+	struct http_conn conn;
+	struct http_stats st;
+	struct sink sink;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	http_conn__init(&f->conn);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	http_conn__free(&f->conn);
+	free(f);
+	return 0;
+}
+
+/* A read fully captured. */
+static void rd(struct fixture *f, uint64_t ts, const char *s)
+{
+	http_conn__read(&f->conn, &f->st, ts, s, strlen(s), strlen(s), collect, &f->sink);
+}
+
+static void tail_of(const char *s, size_t n, const char **tail, size_t *tl)
+{
+	*tl = n < 8 ? n : 8;
+	*tail = s + n - *tl;
+}
+
+/* A write fully captured (head = whole buffer, tail = its last bytes). */
+static void wr(struct fixture *f, uint64_t t0, uint64_t t1, const char *s)
+{
+	const char *tail;
+	size_t tl, n = strlen(s);
+
+	tail_of(s, n, &tail, &tl);
+	http_conn__write(&f->conn, &f->st, t0, t1, s, n, n, tail, tl, collect, &f->sink);
+}
+
+/* A continuation write as the kernel forwards it: no head, only length and tail. */
+static void wr_short(struct fixture *f, uint64_t t0, uint64_t t1, const char *s)
+{
+	const char *tail;
+	size_t tl, n = strlen(s);
+
+	tail_of(s, n, &tail, &tl);
+	http_conn__write(&f->conn, &f->st, t0, t1, NULL, 0, n, tail, tl, collect, &f->sink);
+}
+
+#define OK_12 "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\n"
+
+static void test_simple_get(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 1000, "GET /items/42?x=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+	assert_int_equal(f->sink.n, 0);
+	wr(f, 50001000, 50002000, OK_12 "hello world!");
+	assert_int_equal(f->sink.n, 1);
+	assert_string_equal(f->sink.recs[0].method, "GET");
+	assert_string_equal(f->sink.recs[0].target, "/items/42?x=1");
+	assert_int_equal(f->sink.recs[0].status, 200);
+	assert_int_equal(f->sink.recs[0].t_start, 1000);
+	assert_int_equal(f->sink.recs[0].t_first, 50001000);
+	assert_int_equal(f->sink.recs[0].t_end, 50002000);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+	assert_int_equal(http_conn__pending(&f->conn), 0);
+}
+
+static void test_body_in_later_writes(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, OK_12);
+	assert_int_equal(f->sink.n, 0);
+	wr_short(f, 30, 31, "hello ");
+	assert_int_equal(f->sink.n, 0);
+	wr_short(f, 40, 41, "world!");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_first, 20);
+	assert_int_equal(f->sink.recs[0].t_end, 41);
+	assert_int_equal(f->sink.recs[0].resp_bytes, strlen(OK_12) + 12);
+}
+
+static void test_chunked(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /stream HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	wr_short(f, 30, 31, "5\r\nhello\r\n");
+	wr_short(f, 40, 41, "10\r\n0123456789abcdef\r\n");
+	assert_int_equal(f->sink.n, 0);
+	/* The terminator split over two writes still ends the response. */
+	wr_short(f, 50, 51, "0\r\n");
+	assert_int_equal(f->sink.n, 0);
+	wr_short(f, 60, 61, "\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 61);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+}
+
+static void test_chunked_single_write(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 21);
+}
+
+static void test_request_split_in_line(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 100, "GE");
+	rd(f, 200, "T /ite");
+	rd(f, 300, "ms/7 HTTP/1.1\r\nHo");
+	rd(f, 400, "st: x\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	wr(f, 500, 600, "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_string_equal(f->sink.recs[0].target, "/items/7");
+	assert_int_equal(f->sink.recs[0].status, 404);
+	/* Latency starts at the first byte of the request. */
+	assert_int_equal(f->sink.recs[0].t_start, 100);
+	assert_int_equal(f->sink.recs[0].t_end, 600);
+}
+
+static void test_post_body_separate_read(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /orders HTTP/1.1\r\nContent-Length: 18\r\n\r\n");
+	/* A body that looks like a request line must not become one. */
+	rd(f, 20, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	wr(f, 30, 40, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
+	assert_int_equal(f->sink.n, 1);
+	assert_string_equal(f->sink.recs[0].method, "POST");
+	assert_int_equal(f->sink.recs[0].status, 201);
+	rd(f, 50, "GET /next HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+}
+
+static void test_pipelined_one_read(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\n"
+		  "Content-Length: 3\r\n\r\nxyzGET /d HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 4);
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+	/* Two responses in one write. */
+	wr(f, 30, 31, "HTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\nb"
+		      "HTTP/1.1 201 OK\r\nContent-Length: 0\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nd");
+	assert_int_equal(f->sink.n, 4);
+	assert_string_equal(f->sink.recs[0].target, "/a");
+	assert_string_equal(f->sink.recs[1].target, "/b");
+	assert_string_equal(f->sink.recs[2].target, "/c");
+	assert_string_equal(f->sink.recs[3].target, "/d");
+	assert_int_equal(f->sink.recs[1].status, 500);
+	assert_int_equal(f->sink.recs[2].status, 201);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+	assert_int_equal(f->sink.recs[3].flags, HTTP_REC_PIPELINED);
+	assert_int_equal(f->sink.recs[3].t_start, 10);
+	assert_int_equal(f->sink.recs[3].t_end, 41);
+}
+
+static void test_keepalive_sequence(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < 23; i++) {
+		uint64_t t = (uint64_t)i * 1000000;
+
+		rd(f, t, "GET /items/1 HTTP/1.1\r\n\r\n");
+		wr(f, t + 50000, t + 50100, OK_12 "hello world!");
+	}
+	assert_int_equal(f->sink.n, 23);
+	for (int i = 0; i < 23; i++)
+		assert_int_equal(f->sink.recs[i].t_end - f->sink.recs[i].t_start, 50100);
+}
+
+static void test_garbage(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "\x16\x03\x01\x02\x00garbage");
+	rd(f, 20, "get / http/1.1\r\n\r\n");
+	rd(f, 30, "GET / HTTP/2.0\r\n\r\n");
+	rd(f, 40, "GET /a b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 0);
+	assert_int_equal(f->st.garbage_in, 4);
+	wr(f, 50, 51, "SSH-2.0-OpenSSH\r\n");
+	assert_int_equal(f->st.garbage_out, 1);
+	assert_int_equal(f->sink.n, 0);
+	/* Garbage does not poison what follows. */
+	rd(f, 60, "GET /ok HTTP/1.1\r\n\r\n");
+	wr(f, 70, 71, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+}
+
+static void test_close_aborted(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /slow HTTP/1.1\r\n\r\n");
+	http_conn__close(&f->conn, &f->st, 99, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_ABORTED);
+	assert_int_equal(f->sink.recs[0].status, 0);
+	assert_int_equal(f->sink.recs[0].t_end, 99);
+}
+
+static void test_close_mid_head(void **state)
+{
+	struct fixture *f = *state;
+
+	/* The client sent half a head and hung up: an aborted request, not nothing. */
+	rd(f, 10, "GET /items/77 HTTP/1.1\r\nHost: t\r\n");
+	http_conn__close(&f->conn, &f->st, 99, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_string_equal(f->sink.recs[0].target, "/items/77");
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_ABORTED);
+	assert_int_equal(f->sink.recs[0].t_start, 10);
+	/* The server may take EOF as the end of the head and answer: still one request. */
+	rd(f, 50, "GET /items/78 HTTP/1.1\r\nHost: t\r\n");
+	wr(f, 60, 61, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/items/78");
+	assert_int_equal(f->sink.recs[1].status, 200);
+	assert_int_equal(f->st.no_request, 0);
+	http_conn__close(&f->conn, &f->st, 70, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+	/* Less than a request line is not a request. */
+	rd(f, 110, "GET /ite");
+	http_conn__close(&f->conn, &f->st, 199, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+}
+
+static void test_close_mid_body(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /big HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+	wr_short(f, 30, 31, "some bytes");
+	http_conn__close(&f->conn, &f->st, 99, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_INCOMPLETE);
+	assert_int_equal(f->sink.recs[0].t_end, 31);
+}
+
+static void test_close_delimited(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET / HTTP/1.0\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>");
+	wr_short(f, 30, 31, "</html>");
+	assert_int_equal(f->sink.n, 0);
+	http_conn__close(&f->conn, &f->st, 99, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 31);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_LEN_UNKNOWN);
+}
+
+static void test_unknown_len_ended_by_next_request_and_idle(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /1 HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\n\r\nbody");
+	wr_short(f, 30, 31, "more");
+	rd(f, 40, "GET /2 HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 31);
+	wr(f, 50, 51, "HTTP/1.1 200 OK\r\n\r\nbody");
+	http_conn__idle(&f->conn, 51 + 999, 1000, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	http_conn__idle(&f->conn, 51 + 1000, 1000, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.recs[1].t_end, 51);
+	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_LEN_UNKNOWN);
+}
+
+static void test_no_body_cases(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "HEAD /h HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n");
+	rd(f, 30, "GET /n HTTP/1.1\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5000\r\n\r\n");
+	rd(f, 50, "DELETE /d/1 HTTP/1.1\r\n\r\n");
+	wr(f, 60, 61, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 3);
+	assert_int_equal(f->sink.recs[0].t_end, 21);
+	assert_int_equal(f->sink.recs[1].status, 304);
+	assert_int_equal(f->sink.recs[2].status, 204);
+	assert_string_equal(f->sink.recs[2].method, "DELETE");
+}
+
+static void test_continue_and_upgrade(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /up HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 100 Continue\r\n\r\n");
+	rd(f, 30, "data");
+	wr(f, 40, 41, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].status, 200);
+	assert_int_equal(f->sink.recs[0].t_first, 20);
+	rd(f, 50, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	wr(f, 60, 61, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.recs[1].status, 101);
+	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_UPGRADE);
+	rd(f, 70, "\x81\x05hello");
+	wr(f, 80, 81, "\x81\x05hello");
+	assert_int_equal(f->st.after_upgrade, 2);
+	assert_int_equal(f->st.garbage_in, 0);
+}
+
+static void test_truncated_capture(void **state)
+{
+	struct fixture *f = *state;
+	char req[2048];
+	size_t n;
+
+	n = (size_t)snprintf(req, sizeof(req), "GET /search?q=%0900d HTTP/1.1\r\nHost: a\r\n\r\n", 7);
+	/* The kernel captured the first 512 bytes of a longer read. */
+	http_conn__read(&f->conn, &f->st, 10, req, 512, n, collect, &f->sink);
+	assert_int_equal(f->st.requests, 1);
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_true(f->sink.recs[0].flags & HTTP_REC_TARGET_CUT);
+	assert_int_equal(strncmp(f->sink.recs[0].target, "/search?q=0000", 14), 0);
+	assert_int_equal(strlen(f->sink.recs[0].target), HTTP_TARGET_MAX - 1);
+}
+
+static void test_response_head_truncated(void **state)
+{
+	struct fixture *f = *state;
+	char resp[1024];
+	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Busy\r\nX-Pad: %0600d\r\nContent-Length: 3\r\n\r\nabc", 1);
+
+	rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
+	http_conn__write(&f->conn, &f->st, 20, 21, resp, 512, (uint64_t)n, resp + n - 8, 8, collect,
+			 &f->sink);
+	http_conn__close(&f->conn, &f->st, 30, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].status, 503);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_LEN_UNKNOWN);
+}
+
+static void test_no_request(void **state)
+{
+	struct fixture *f = *state;
+
+	wr(f, 20, 21, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_NO_REQUEST);
+	assert_int_equal(f->st.no_request, 1);
+}
+
+static void test_pending_overflow(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < HTTP_PENDING_MAX + 3; i++)
+		rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.pending_overflow, 3);
+	assert_int_equal(http_conn__pending(&f->conn), HTTP_PENDING_MAX);
+	http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+	assert_int_equal(f->sink.n, HTTP_PENDING_MAX);
+}
+
+static void test_parse_request_prefixes(void **state)
+{
+	static const char full[] = "PATCH /v1/x HTTP/1.1\r\ncontent-length:  17 \r\n\r\n";
+	struct http_req_head h;
+
+	/* Every strict prefix of a valid request is "need more", never "garbage". */
+	for (size_t i = 0; i < sizeof(full) - 1; i++) {
+		int r = http__parse_request(full, i, &h);
+
+		assert_true(r == 0 || (r == 1 && h.head_len == 0));
+	}
+	assert_int_equal(http__parse_request(full, sizeof(full) - 1, &h), 1);
+	assert_int_equal(h.head_len, sizeof(full) - 1);
+	assert_int_equal(h.content_length, 17);
+	assert_int_equal(h.method_len, 5);
+	assert_int_equal(h.version_minor, 1);
+	assert_int_equal(http__parse_request("GET / HTTP/1.1\n\n", 16, &h), 1);
+	assert_int_equal(h.head_len, 16);
+	assert_int_equal(http__parse_request("GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 38, &h), 1);
+	assert_int_equal(h.content_length, -1);
+	assert_int_equal(http__parse_request("VERYLONGMETHODNAME / HTTP/1.1\r\n", 31, &h), -1);
+	assert_int_equal(http__parse_request(" / HTTP/1.1\r\n", 13, &h), -1);
+	assert_int_equal(http__parse_request("GET  HTTP/1.1\r\n", 15, &h), -1);
+}
+
+static void test_parse_response(void **state)
+{
+	struct http_resp_head h;
+	const char *s = "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+
+	assert_int_equal(http__parse_response(s, strlen(s), &h), 1);
+	assert_int_equal(h.status, 429);
+	assert_true(h.close);
+	assert_int_equal(h.content_length, 0);
+	assert_int_equal(h.head_len, strlen(s));
+	assert_int_equal(http__parse_response("HTTP/1.1 20", 11, &h), 0);
+	assert_int_equal(http__parse_response("HTTP/1.1 2x0 OK\r\n", 17, &h), -1);
+	assert_int_equal(http__parse_response("HTTP/1.1 099 Low\r\n", 18, &h), -1);
+	assert_int_equal(http__parse_response("HTTP/2 200\r\n", 12, &h), -1);
+	assert_int_equal(http__parse_response("HTTP/1.1 200\r\n\r\n", 16, &h), 1);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(h.head_len, 16);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_simple_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_in_later_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_single_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_split_in_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_post_body_separate_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_one_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_aborted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_mid_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_mid_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_delimited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_len_ended_by_next_request_and_idle,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_body_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_continue_and_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_response_head_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_overflow, setup, teardown),
+		cmocka_unit_test(test_parse_request_prefixes),
+		cmocka_unit_test(test_parse_response),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
