@@ -43,9 +43,14 @@ LIB_OBJS  := $(filter-out $(OUTPUT)/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+# tests/fuzz/fuzz_<x>.c drives the pure parser in src/<x>.c.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -D_GNU_SOURCE -Isrc
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration demo bench clean format vmlinux install
+.PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install
 
 all: sloprobe
 
@@ -57,7 +62,7 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT) $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
@@ -79,10 +84,17 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 
 unit: $(UNIT_BINS)
 
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/%.c src/%.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+# libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 10) from its seeds.
+fuzz: $(FUZZ_BINS)
+
 deps:
 	$(Q)tools/deps.sh
 
-test: deps all unit
+test: deps all unit fuzz
 	$(Q)tests/run
 
 integration: deps all
@@ -107,4 +119,4 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) sloprobe
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)

@@ -561,6 +561,7 @@ void http_conn__write(struct http_conn *c, struct http_stats *st, uint64_t ts_en
 				c->rs_started = true;
 			}
 			c->rs_last = ts_exit;
+			st->responses++;
 			if (r == 0 || !h.head_len) {
 				/* Head not all in sight: status known at best, end by inference. */
 				if (r == 1 && h.status >= 200)
@@ -569,7 +570,6 @@ void http_conn__write(struct http_conn *c, struct http_stats *st, uint64_t ts_en
 				c->rs = HTTP_RS_UNKNOWN;
 				return;
 			}
-			st->responses++;
 			off += h.head_len;
 			rec->resp_bytes += h.head_len;
 			if (h.status == 101) {

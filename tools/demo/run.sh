@@ -379,11 +379,17 @@ eps = r.get("http") or []
 ev = r.get("events") or {}
 print("sloprobe: %d endpoint(s), %s events, %s dropped"
       % (len(eps), ev.get("total", "?"), ev.get("dropped", "?")))
-print("  %-6s %-30s %8s %10s %6s" % ("method", "route", "count", "p95 ms", "5xx"))
+print("  %-6s %-30s %8s %10s %6s %8s" % ("method", "route", "count", "p95 ms", "5xx", "aborted"))
+aborted = 0
 for e in eps[:10]:
     p95 = (e.get("latency_ms") or {}).get("p95", 0)
     e5xx = (e.get("errors") or {}).get("5xx", 0)
-    print("  %-6s %-30s %8d %10.2f %6d" % (e["method"], e["route"][:30], e["count"], p95, e5xx))
+    aborted += e.get("aborted", 0)
+    print("  %-6s %-30s %8d %10.2f %6d %8d" % (e["method"], e["route"][:30], e["count"], p95, e5xx,
+                                          e.get("aborted", 0)))
+if aborted:
+    print("  (aborted: requests still in flight when wrk closed its connections at the end;"
+          " uvicorn may still log some of them)")
 ' "$REPORT" || echo "demo: could not summarize $REPORT" >&2
 	log "report: $REPORT"
 fi
