@@ -89,8 +89,7 @@ static const char doc[] =
 	"  sloprobe record --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope\n"
 	"  sloprobe record -r '/v1/users/{id}/orders' -r '/static/{file:path}'\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error.\n"
-	"\vOPTIONS:";
+	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error.";
 
 enum {
 	OPT_CGROUP = 1000,

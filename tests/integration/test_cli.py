@@ -26,7 +26,9 @@ def one_line_error(p, code, needle):
 def test_help_has_usage_and_examples():
     p = run(["record", "--help"])
     assert p.returncode == 0
-    assert "USAGE: sloprobe record" in p.stdout and "EXAMPLES:" in p.stdout
+    assert p.stdout.startswith("Usage: sloprobe record [OPTION...]"), p.stdout
+    assert "EXAMPLES:" in p.stdout and "Exit status: 0 success" in p.stdout
+    assert max(len(l) for l in p.stdout.splitlines()) <= 79
     assert "--route" in p.stdout and "--hist" in p.stdout
 
 

@@ -99,55 +99,8 @@ LOAD_PID=""
 CLEANED=0
 LEAVE_RUNNING=0
 
-# alive PID: the process exists and is not a zombie waiting to be reaped.
-alive() {
-	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-	[[ -n $st && $st != Z* ]]
-}
-
-# wait_gone PID SECONDS
-wait_gone() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		alive "$1" || return 0
-		sleep 0.1
-	done
-	! alive "$1"
-}
-
-# descendants PID: all processes below PID (uvicorn workers, wrk under sloprobe, ...).
-descendants() {
-	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$c"
-		descendants "$c"
-	done
-}
-
-# stop_pid PID FIRST_SIGNAL SECONDS: signal, wait, then SIGTERM and SIGKILL; then make sure the
-# processes that were below it are gone too (they outlive a parent that had to be killed).
-stop_pid() {
-	local pid=$1 sig=$2 secs=$3 kids k
-	[[ -n $pid ]] || return 0
-	if alive "$pid"; then
-		kids=$(descendants "$pid")
-		kill -s "$sig" "$pid" 2>/dev/null || true
-		if ! wait_gone "$pid" "$secs"; then
-			if [[ $sig != TERM ]]; then
-				kill -s TERM "$pid" 2>/dev/null || true
-				wait_gone "$pid" 3 || true
-			fi
-			alive "$pid" && kill -s KILL "$pid" 2>/dev/null
-		fi
-		for k in $kids; do
-			if alive "$k" && ! wait_gone "$k" 2; then
-				kill -s KILL "$k" 2>/dev/null || true
-			fi
-		done
-	fi
-	wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=tools/proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../proc.sh"
 
 # as_pg CMD...: run a PostgreSQL server command as user postgres (initdb refuses root).
 as_pg() {
@@ -196,23 +149,6 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
 # ---- helpers --------------------------------------------------------------------------------
-
-port_busy() {
-	if command -v ss >/dev/null 2>&1; then
-		[[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]
-	else
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-	fi
-}
-
-# free_port FROM: the first port from FROM on (100 tries) nobody listens on.
-free_port() {
-	local p
-	for ((p = $1; p < $1 + 100 && p < 65536; p++)); do
-		port_busy "$p" || { echo "$p"; return 0; }
-	done
-	return 1
-}
 
 http_get() { # URL -> status code on stdout ("000" when nothing answered)
 	if command -v curl >/dev/null 2>&1; then
