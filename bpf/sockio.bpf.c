@@ -112,10 +112,16 @@ static __always_inline void stat_inc(__u32 idx)
 		(*v)++;
 }
 
-/* Wake the reader only when a batch is waiting: a wake-up costs ~50x a silent submit. */
-static __always_inline __u64 rb_flags(void)
+/*
+ * Wake the reader only when this submit makes the waiting data cross the threshold: a wake-up
+ * costs ~50x a silent submit, and a reader that lags must not turn every later submit into
+ * one. The reader also drains on a short timer, so a missed crossing only delays a batch.
+ */
+static __always_inline __u64 rb_flags(__u64 size)
 {
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes)
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (avail >= targ_wakeup_bytes && avail < targ_wakeup_bytes + size + 8)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -258,7 +264,7 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 out:
 	bpf_map_update_elem(&conns, key, &c, BPF_ANY);
 	return bpf_map_lookup_elem(&conns, key);
@@ -285,7 +291,8 @@ static __always_inline int data__enter(__u32 fd, __u64 buf, __u64 iovcnt, __u8 s
 		c = conn__discover(&key);
 	if (!c || c->kind != SOCKIO_KIND_TRACKED)
 		return 0;
-	if (c->proto != SOCKIO_PROTO_UNKNOWN && c->proto != SOCKIO_PROTO_HTTP)
+	if (c->proto != SOCKIO_PROTO_UNKNOWN && c->proto != SOCKIO_PROTO_HTTP &&
+	    c->proto != SOCKIO_PROTO_PGSQL)
 		return 0;
 	if (c->role == SOCKIO_ROLE_CLIENT && !targ_clients)
 		return 0;
@@ -409,19 +416,25 @@ static __always_inline void data__fill(struct sockio_data_ev *e, struct sockio_c
 	e->pad = 0;
 }
 
-/* Forward a transfer with the first bytes of its payload. */
-static __always_inline int data__emit_head(struct sockio_conn *c, struct inflight *in, __s64 len,
-					   __u64 ts_exit, __u8 flags, __u64 base, __u64 blen,
-					   __u64 vec, __u64 vlen)
+/* A data event with room for payload; NULL (counted) when the ring is full. */
+static __always_inline struct sockio_data_ev *data__reserve(__u32 size)
 {
-	struct sockio_data_ev *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct sockio_data_ev *e = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!e)
+		stat_inc(SOCKIO_STAT_RB_DROPS);
+	return e;
+}
+
+/*
+ * Copy the first bytes of the transfer into e->head. The ring buffer slot is the only copy:
+ * protocol sniffing reads it there, and the event is discarded if it turns out not to matter.
+ */
+static __always_inline void data__copy_head(struct sockio_data_ev *e, __s64 len, __u64 base,
+					    __u64 blen)
+{
 	__u64 n = len;
 
-	if (!e) {
-		stat_inc(SOCKIO_STAT_RB_DROPS);
-		return 0;
-	}
-	data__fill(e, c, in, len, ts_exit, flags);
 	if (n > blen) {
 		n = blen;
 		e->flags |= SOCKIO_F_HEAD_IOV;
@@ -435,72 +448,159 @@ static __always_inline int data__emit_head(struct sockio_conn *c, struct infligh
 		n = 0;
 	}
 	e->head_len = n;
-	data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
-	bpf_ringbuf_submit(e, rb_flags());
-	stat_inc(SOCKIO_STAT_SUBMITTED);
-	return 0;
 }
 
-/* Forward a transfer by time and length only: the rest of a response. */
-static __always_inline int data__emit_short(struct sockio_conn *c, struct inflight *in,
-					    __s64 len, __u64 ts_exit, __u8 flags, __u64 base,
-					    __u64 vec, __u64 vlen)
+static __always_inline void data__submit(struct sockio_data_ev *e)
 {
-	struct sockio_data_ev *e = bpf_ringbuf_reserve(&events, SOCKIO_DATA_EV_SHORT, 0);
-
-	if (!e) {
-		stat_inc(SOCKIO_STAT_RB_DROPS);
-		return 0;
-	}
-	data__fill(e, c, in, len, ts_exit, flags);
-	if (!(flags & SOCKIO_F_NOPAYLOAD))
-		data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
-	bpf_ringbuf_submit(e, rb_flags());
-	stat_inc(SOCKIO_STAT_SUBMITTED);
-	return 0;
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 }
 
+/*
+ * A server read: the start of a request, a continuation of one (split head, body), or
+ * nothing we forward. Also decides the protocol of a connection on its first read (the
+ * client speaks first in every protocol we decode on the server side).
+ */
 static __always_inline int http__server_read(struct sockio_conn *c, struct inflight *in,
-					     __s64 len, __u64 ts, __u8 *peek, __u32 npeek,
-					     __u64 base, __u64 blen, __u64 vec, __u64 vlen)
+					     __s64 len, __u64 ts, __u64 base, __u64 blen)
 {
+	struct sockio_data_ev *e;
 	__u8 flags = 0;
 
-	if (c->state != SOCKIO_ST_REQ && sniff_http_request(peek, npeek)) {
-		c->state = SOCKIO_ST_REQ;
-		c->cont = 0;
-		flags = SOCKIO_F_REQ_START;
-	} else if (c->state == SOCKIO_ST_REQ) {
+	if (c->state == SOCKIO_ST_REQ) {
 		/* Request split over reads, or a body: bounded so uploads stay cheap. */
 		if (c->cont >= SOCKIO_REQ_CONT_MAX) {
 			stat_inc(SOCKIO_STAT_SKIPPED_READS);
 			return 0;
 		}
 		c->cont++;
-	} else {
-		return 0; /* e.g. the body of a request answered early */
 	}
-	return data__emit_head(c, in, len, ts, flags, base, blen, vec, vlen);
+	e = data__reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	data__fill(e, c, in, len, ts, 0);
+	data__copy_head(e, len, base, blen);
+	if (c->state != SOCKIO_ST_REQ) {
+		if (c->proto == SOCKIO_PROTO_UNKNOWN) {
+			if (sniff_h2_preface(e->head, e->head_len))
+				c->proto = SOCKIO_PROTO_HTTP2;
+			else if (sniff_http_request(e->head, e->head_len))
+				c->proto = SOCKIO_PROTO_HTTP;
+			else if (sniff_tls(e->head, e->head_len))
+				c->proto = SOCKIO_PROTO_TLS;
+			else
+				c->proto = SOCKIO_PROTO_OTHER;
+			e->proto = c->proto;
+			if (c->proto != SOCKIO_PROTO_HTTP) {
+				/* Userspace learns the protocol from this event, without payload. */
+				e->head_len = 0;
+				data__submit(e);
+				return 0;
+			}
+		} else if (!sniff_http_request(e->head, e->head_len)) {
+			/* e.g. the body of a request answered early */
+			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+			return 0;
+		}
+		c->state = SOCKIO_ST_REQ;
+		c->cont = 0;
+		flags = SOCKIO_F_REQ_START;
+	}
+	e->flags |= flags;
+	data__submit(e);
+	return 0;
 }
 
+/*
+ * A server write: the start of a response (status line), the rest of one (time, length and
+ * tail only), or a status line split over writes while the request is still current.
+ */
 static __always_inline int http__server_write(struct sockio_conn *c, struct inflight *in,
-					      __s64 len, __u64 ts, __u8 *peek, __u32 npeek,
-					      __u64 base, __u64 blen, __u64 vec, __u64 vlen)
+					      __s64 len, __u64 ts, __u64 base, __u64 blen,
+					      __u64 vec, __u64 vlen)
 {
-	if (npeek && sniff_http_response(peek, npeek)) {
-		c->state = SOCKIO_ST_RESP;
-		return data__emit_head(c, in, len, ts, SOCKIO_F_RESP_START, base, blen, vec, vlen);
-	}
-	if (c->state == SOCKIO_ST_RESP)
-		return data__emit_short(c, in, len, ts, npeek ? 0 : SOCKIO_F_NOPAYLOAD, base, vec,
-					vlen);
-	if (c->state == SOCKIO_ST_REQ && npeek) {
-		/* A status line split over writes: userspace joins the pieces. */
-		if (c->cont >= SOCKIO_REQ_CONT_MAX)
+	struct sockio_data_ev *e;
+	__u8 peek[8] = {};
+	__u32 npeek = 0;
+
+	if (in->sys == SOCKIO_SYS_SENDFILE) {
+		if (c->state != SOCKIO_ST_RESP)
 			return 0;
-		c->cont++;
-		return data__emit_head(c, in, len, ts, 0, base, blen, vec, vlen);
+		e = data__reserve(SOCKIO_DATA_EV_SHORT);
+		if (e) {
+			data__fill(e, c, in, len, ts, SOCKIO_F_NOPAYLOAD);
+			data__submit(e);
+		}
+		return 0;
 	}
+	if (c->state == SOCKIO_ST_RESP) {
+		/* Most writes here are body: peek for a pipelined next status line only. */
+		npeek = len < 8 ? len : 8;
+		if (npeek > blen)
+			npeek = blen;
+		if (npeek > 8)
+			npeek = 8;
+		if (bpf_probe_read_user(peek, npeek, (void *)base))
+			npeek = 0;
+		if (!sniff_http_response(peek, npeek)) {
+			e = data__reserve(SOCKIO_DATA_EV_SHORT);
+			if (e) {
+				data__fill(e, c, in, len, ts, npeek ? 0 : SOCKIO_F_NOPAYLOAD);
+				if (npeek)
+					data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
+				data__submit(e);
+			}
+			return 0;
+		}
+	}
+	e = data__reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	data__fill(e, c, in, len, ts, 0);
+	data__copy_head(e, len, base, blen);
+	if (sniff_http_response(e->head, e->head_len)) {
+		c->state = SOCKIO_ST_RESP;
+		e->flags |= SOCKIO_F_RESP_START;
+	} else if (c->state == SOCKIO_ST_REQ && e->head_len && c->cont < SOCKIO_REQ_CONT_MAX) {
+		/* A status line split over writes: userspace joins the pieces. */
+		c->cont++;
+	} else {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	/* A transfer that fits in the head carries its own tail: userspace takes it there. */
+	if (e->head_len < len)
+		data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
+	data__submit(e);
+	return 0;
+}
+
+/*
+ * An outbound connection. PostgreSQL is recognised by the client's first write; after that
+ * every transfer is forwarded with its head and tail: the userspace protocol parser needs
+ * both directions to pair queries with their ReadyForQuery.
+ */
+static __always_inline int client__io(struct sockio_conn *c, struct inflight *in, __s64 len,
+				      __u64 ts, __u64 base, __u64 blen, __u64 vec, __u64 vlen)
+{
+	struct sockio_data_ev *e = data__reserve(sizeof(*e));
+
+	if (!e)
+		return 0;
+	data__fill(e, c, in, len, ts, 0);
+	data__copy_head(e, len, base, blen);
+	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
+		c->proto = sniff_pgsql(e->head, e->head_len, len) ? SOCKIO_PROTO_PGSQL :
+								     SOCKIO_PROTO_OTHER;
+		e->proto = c->proto;
+		if (c->proto != SOCKIO_PROTO_PGSQL) {
+			e->head_len = 0; /* userspace only learns the verdict */
+			data__submit(e);
+			return 0;
+		}
+	}
+	if (e->head_len < len)
+		data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
+	data__submit(e);
 	return 0;
 }
 
@@ -510,8 +610,6 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	struct sockio_conn_key key;
 	struct sockio_conn *c;
 	__u64 base = 0, blen = 0, vec = 0, vlen = 0, ts;
-	__u8 peek[8] = {};
-	__u32 npeek = 0;
 
 	if (!in || !in->active)
 		return 0;
@@ -525,39 +623,21 @@ static __always_inline int data__exit(long ret, __u8 sys)
 		stat_inc(SOCKIO_STAT_CONN_LOST);
 		return 0;
 	}
+	if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_UNKNOWN && !sys_is_read(sys)) {
+		c->proto = SOCKIO_PROTO_OTHER; /* the server spoke first: not ours */
+		return 0;
+	}
+	if (c->role == SOCKIO_ROLE_CLIENT &&
+	    (sys == SOCKIO_SYS_SENDFILE || (c->proto == SOCKIO_PROTO_UNKNOWN && sys_is_read(sys))))
+		return 0; /* wait for the client's first words */
 	ts = bpf_ktime_get_ns();
-	if (sys != SOCKIO_SYS_SENDFILE && !data__buffers(in, &base, &blen, &vec, &vlen)) {
-		npeek = ret < 8 ? ret : 8;
-		if (npeek > blen)
-			npeek = blen;
-		if (npeek > 8)
-			npeek = 8;
-		if (bpf_probe_read_user(peek, npeek, (void *)base))
-			npeek = 0;
-	}
-
-	if (c->role != SOCKIO_ROLE_SERVER)
-		return 0; /* outbound protocols: not decoded yet */
-	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
-		/* The client speaks first in every protocol we decode on the server side. */
-		if (!sys_is_read(sys)) {
-			c->proto = SOCKIO_PROTO_OTHER;
-			return 0;
-		}
-		if (sniff_h2_preface(peek, npeek))
-			c->proto = SOCKIO_PROTO_HTTP2;
-		else if (sniff_http_request(peek, npeek))
-			c->proto = SOCKIO_PROTO_HTTP;
-		else if (sniff_tls(peek, npeek))
-			c->proto = SOCKIO_PROTO_TLS;
-		else
-			c->proto = SOCKIO_PROTO_OTHER;
-		if (c->proto != SOCKIO_PROTO_HTTP)
-			return 0;
-	}
+	if (sys != SOCKIO_SYS_SENDFILE && data__buffers(in, &base, &blen, &vec, &vlen))
+		return 0;
+	if (c->role == SOCKIO_ROLE_CLIENT)
+		return client__io(c, in, ret, ts, base, blen, vec, vlen);
 	if (sys_is_read(sys))
-		return http__server_read(c, in, ret, ts, peek, npeek, base, blen, vec, vlen);
-	return http__server_write(c, in, ret, ts, peek, npeek, base, blen, vec, vlen);
+		return http__server_read(c, in, ret, ts, base, blen);
+	return http__server_write(c, in, ret, ts, base, blen, vec, vlen);
 }
 
 SEC("tp/syscalls/sys_enter_read")
@@ -703,7 +783,8 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 	struct inflight *in;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
-	if (tgid == targ_self_tgid)
+	/* Decided here, so that processes we do not trace never get per-thread storage. */
+	if (tgid == targ_self_tgid || !proc__wanted(tgid, true))
 		return 0;
 	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -725,8 +806,6 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	in->active = 0;
 	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
-		return 0;
-	if (!proc__wanted(key.tgid, true))
 		return 0;
 	key.fd = in->fd;
 	conn__track(&key, SOCKIO_HOW_CONNECT);
@@ -750,7 +829,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 			e->tgid = key.tgid;
 			e->conn_id = c->id;
 			e->ts = bpf_ktime_get_ns();
-			bpf_ringbuf_submit(e, rb_flags());
+			bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 		} else {
 			stat_inc(SOCKIO_STAT_RB_DROPS);
 		}
@@ -837,6 +916,6 @@ int sched_process_exit(struct trace_event_raw_sched_process_exit *ctx)
 	e->type = SOCKIO_EV_EXIT;
 	e->tgid = tgid;
 	e->ts = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, rb_flags());
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
 	return 0;
 }

@@ -13,7 +13,7 @@
 
 #define SOCKIO_HEAD_MAX	      512	/* payload bytes an event can carry */
 #define SOCKIO_HEAD_DEFAULT   512
-#define SOCKIO_TAIL	      8		/* last bytes of a transfer: chunked and protocol ends */
+#define SOCKIO_TAIL	      32	/* last bytes of a transfer: chunked end, PostgreSQL C+Z */
 #define SOCKIO_CONNS_DEFAULT  65536	/* tracked {tgid, fd} entries, LRU */
 #define SOCKIO_PROCS_DEFAULT  16384	/* processes that may own sockets, LRU */
 #define SOCKIO_RINGBUF_DEFAULT (16u << 20)
@@ -45,6 +45,7 @@ enum sockio_proto {
 	SOCKIO_PROTO_TLS = 2,	/* encrypted: payload useless here */
 	SOCKIO_PROTO_HTTP2 = 3,	/* cleartext h2 preface; not decoded yet */
 	SOCKIO_PROTO_OTHER = 4,	/* not a protocol we decode */
+	SOCKIO_PROTO_PGSQL = 5,	/* PostgreSQL frontend/backend protocol, client side */
 };
 
 enum sockio_kind {
@@ -90,7 +91,6 @@ enum sockio_sys {
 /* Per-CPU counters, summed by userspace. */
 enum sockio_stat {
 	SOCKIO_STAT_RB_DROPS = 0,	/* ring buffer full: event lost */
-	SOCKIO_STAT_SUBMITTED,
 	SOCKIO_STAT_SKIPPED_READS,	/* request reads beyond SOCKIO_REQ_CONT_MAX */
 	SOCKIO_STAT_CONN_LOST,		/* syscall ended but its connection state was gone */
 	SOCKIO_STAT_READ_FAULT,		/* user memory could not be read */

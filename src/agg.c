@@ -257,3 +257,31 @@ struct agg_endpoint **agg__sorted(const struct agg *a)
 	qsort_r(v, a->neps, sizeof(*v), cmp_ep, (void *)a);
 	return v;
 }
+
+void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf,
+		 const struct agg_db_fp *top, unsigned ntop)
+{
+	ep->db_reqs++;
+	ep->db_queries += queries;
+	ep->db_ns += db_ns;
+	if (queries > ep->db_max_queries)
+		ep->db_max_queries = queries;
+	if (conf >= 0 && conf < 3)
+		ep->db_conf[conf]++;
+	for (unsigned i = 0; i < ntop; i++) {
+		unsigned j;
+
+		for (j = 0; j < ep->db_ntop && ep->db_top[j].query_id != top[i].query_id; j++)
+			;
+		if (j == ep->db_ntop) {
+			if (j == AGG_DB_TOP) {
+				ep->db_top_other += top[i].n;
+				continue;
+			}
+			ep->db_top[j].query_id = top[i].query_id;
+			ep->db_ntop++;
+		}
+		ep->db_top[j].n += top[i].n;
+		ep->db_top[j].ns += top[i].ns;
+	}
+}

@@ -32,6 +32,15 @@ struct agg_status {
 	uint64_t count;
 };
 
+#define AGG_DB_TOP 8	/* fingerprints kept per endpoint */
+
+/* A fingerprint's share of an endpoint's (or a request's) queries. */
+struct agg_db_fp {
+	uint64_t query_id;
+	double n;
+	double ns;
+};
+
 struct agg_endpoint {
 	unsigned service;
 	char method[AGG_METHOD_MAX];
@@ -54,6 +63,13 @@ struct agg_endpoint {
 	uint64_t last_count;		/* count at the previous interval, for rates */
 	double rate;			/* requests/s over the last interval */
 	uint64_t first_ns, last_ns;
+	/* Database work of its requests (src/dbtrack.h): sums over db_reqs requests. */
+	uint64_t db_reqs;
+	double db_queries, db_ns, db_max_queries;
+	uint64_t db_conf[3];		/* requests by weakest attribution: exact, thread, shared */
+	struct agg_db_fp db_top[AGG_DB_TOP];
+	unsigned db_ntop;
+	double db_top_other;		/* queries of fingerprints beyond AGG_DB_TOP */
 };
 
 struct agg {
@@ -86,6 +102,10 @@ struct agg_req {
 
 /* Returns the endpoint the request was counted in, or NULL if the table is full. */
 struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r);
+
+/* DB work of one answered request of ep; conf: its weakest attribution (0..2). */
+void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf,
+		 const struct agg_db_fp *top, unsigned ntop);
 
 /* Close the current interval: compute rates and clear the window histograms. */
 void agg__roll(struct agg *a, double interval_s);

@@ -77,8 +77,175 @@ static int cmp_status(const void *pa, const void *pb)
 	return (int)a->code - (int)b->code;
 }
 
+static const char *const path_names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
+
+static void query_id(struct json *j, const char *k, uint64_t id)
+{
+	char hex[20];
+
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)id);
+	if (k)
+		json__kv_string(j, k, hex);
+	else
+		json__string(j, hex);
+}
+
+/* Queries per request of an endpoint (src/dbtrack.h has the attribution rules). */
+static void endpoint_db(struct json *j, const struct dbagg *db, const struct agg_endpoint *e)
+{
+	double n = e->db_reqs ? (double)e->db_reqs : 1;
+	double mean_ms = e->lat.count ? hist__mean(&e->lat) / 1e6 : 0;
+
+	json__key(j, "db");
+	json__begin_object(j);
+	json__kv_u64(j, "requests", e->db_reqs);
+	json__kv_fixed(j, "queries_per_request", e->db_queries / n, 3);
+	json__kv_fixed(j, "queries_per_request_max", e->db_max_queries, 3);
+	json__kv_fixed(j, "db_time_ms_per_request", e->db_ns / 1e6 / n, 3);
+	json__kv_fixed(j, "db_time_share", mean_ms > 0 ? e->db_ns / 1e6 / n / mean_ms : 0, 4);
+	json__key(j, "attribution");
+	json__begin_object(j);
+	json__kv_u64(j, "exact", e->db_conf[0]);
+	json__kv_u64(j, "thread", e->db_conf[1]);
+	json__kv_u64(j, "shared", e->db_conf[2]);
+	json__end_object(j);
+	json__key(j, "top_queries");
+	json__begin_array(j);
+	for (unsigned i = 0; i < e->db_ntop; i++) {
+		const struct dbagg_fp *f = dbagg__find(db, e->db_top[i].query_id);
+
+		json__begin_object(j);
+		query_id(j, "query_id", e->db_top[i].query_id);
+		json__kv_string(j, "query", f ? f->text : NULL);
+		json__kv_fixed(j, "per_request", e->db_top[i].n / n, 3);
+		json__kv_fixed(j, "ms_per_request", e->db_top[i].ns / 1e6 / n, 3);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp *f,
+		  double duration_s)
+{
+	int mp = dbagg__main_path(f);
+	const struct hist *h = f->lat[mp];
+	uint64_t n = f->count[mp], total = h ? h->sum : 0;
+
+	if (!h)
+		return; /* its histogram could not be allocated */
+	json__begin_object(j);
+	json__kv_string(j, "system", "postgresql");
+	query_id(j, "query_id", f->query_id);
+	json__kv_string(j, "query", f->text);
+	if (f->raw)
+		json__kv_string(j, "raw_sample", f->raw);
+	json__kv_bool(j, "truncated", f->truncated);
+	json__kv_bool(j, "unknown_statement", f->unknown_stmt);
+	json__kv_u64(j, "count", n);
+	json__kv_fixed(j, "rate_per_s", duration_s > 0 ? n / duration_s : 0, 3);
+	json__kv_u64(j, "errors", f->errors);
+	json__key(j, "sqlstates");
+	json__begin_object(j);
+	for (int i = 0; i < DBAGG_SQLSTATES && f->states[i].code[0]; i++)
+		json__kv_u64(j, f->states[i].code, f->states[i].count);
+	json__end_object(j);
+	json__kv_fixed(j, "total_ms", total / 1e6, 3);
+	json__kv_fixed(j, "time_share", db->total_ns ? (double)total / db->total_ns : 0, 4);
+	if (f->rows_known)
+		json__kv_i64(j, "rows", f->rows);
+	else
+		json__kv_string(j, "rows", NULL);
+	json__kv_u64(j, "slow", f->slow);
+	json__kv_string(j, "client", f->client);
+	json__kv_string(j, "server", f->server[0] ? f->server : NULL);
+	json__kv_string(j, "main_path", path_names[mp]);
+	latency_ms(j, "latency_ms", h);
+	json__key(j, "paths");
+	json__begin_array(j);
+	for (int p = 0; p < DB_PATH_NR; p++) {
+		if (!f->lat[p])
+			continue;
+		json__begin_object(j);
+		json__kv_string(j, "path", path_names[p]);
+		json__kv_u64(j, "count", f->count[p]);
+		latency_ms(j, "latency_ms", f->lat[p]);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	histogram(j, "histogram", h);
+	json__end_object(j);
+}
+
+static void db_section(struct json *j, const struct report_meta *m)
+{
+	const struct dbagg *db = m->db;
+	struct dbagg_fp **v = dbagg__sorted(db, DBAGG_BY_TOTAL);
+	static const char *const orders[] = { "by_total_time", "by_p95", "by_count" };
+
+	json__key(j, "db");
+	json__begin_array(j);
+	for (unsigned i = 0; v && i < db->nfps; i++)
+		db_fp(j, db, v[i], m->duration_s);
+	json__end_array(j);
+	free(v);
+
+	json__key(j, "db_hotspots");
+	json__begin_object(j);
+	for (int o = 0; o < 3; o++) {
+		v = dbagg__sorted(db, o);
+		json__key(j, orders[o]);
+		json__begin_array(j);
+		for (unsigned i = 0; v && i < db->nfps && i < 10; i++)
+			query_id(j, NULL, v[i]->query_id);
+		json__end_array(j);
+		free(v);
+	}
+	json__end_object(j);
+
+	json__key(j, "db_flags");
+	json__begin_array(j);
+	for (unsigned i = 0; i < db->nflags; i++) {
+		const struct dbagg_flag *fl = &db->flags[i];
+		const struct dbagg_fp *f = fl->query_id ? dbagg__find(db, fl->query_id) : NULL;
+
+		json__begin_object(j);
+		json__kv_string(j, "kind", dbagg__flag_name(fl->kind));
+		if (fl->query_id)
+			query_id(j, "query_id", fl->query_id);
+		json__kv_string(j, "query", f ? f->text : NULL);
+		json__kv_string(j, "endpoint", fl->endpoint[0] ? fl->endpoint : NULL);
+		json__kv_string(j, "evidence", fl->evidence);
+		json__kv_u64(j, "occurrences", fl->occurrences);
+		json__end_object(j);
+	}
+	json__end_array(j);
+
+	json__key(j, "db_stats");
+	json__begin_object(j);
+	json__kv_string(j, "probes", m->db_probes);
+	for (int p = 0; p < DB_PATH_NR; p++) {
+		char k[32];
+
+		snprintf(k, sizeof(k), "executions_%s", path_names[p]);
+		json__kv_u64(j, k, db->execs[p]);
+	}
+	json__kv_u64(j, "fingerprints", db->nfps);
+	json__kv_u64(j, "fingerprints_dropped", db->fps_dropped);
+	json__kv_u64(j, "flags_dropped", db->flags_dropped);
+	json__kv_u64(j, "connections", m->tstats.pg_conns);
+	json__kv_u64(j, "tls_connections", m->tstats.pg_tls);
+	if (m->dbt) {
+		json__kv_u64(j, "attributed_exact", m->dbt->attributed[0]);
+		json__kv_u64(j, "attributed_thread", m->dbt->attributed[1]);
+		json__kv_u64(j, "attributed_shared", m->dbt->attributed[2]);
+		json__kv_u64(j, "outside_requests", m->dbt->outside);
+	}
+	json__end_object(j);
+}
+
 static void endpoint(struct json *j, const struct agg *a, const struct agg_endpoint *e,
-		     double duration_s)
+		     double duration_s, const struct dbagg *db)
 {
 	const struct agg_service *s = &a->services[e->service];
 	struct agg_status st[AGG_STATUS_SLOTS];
@@ -136,6 +303,8 @@ static void endpoint(struct json *j, const struct agg *a, const struct agg_endpo
 	latency_ms(j, "latency_ms", &e->lat);
 	latency_ms(j, "ttfb_ms", &e->ttfb);
 	histogram(j, "histogram", &e->lat);
+	if (db)
+		endpoint_db(j, db, e);
 	json__end_object(j);
 }
 
@@ -275,8 +444,10 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	json__begin_array(j);
 	for (unsigned i = 0; i < a->neps; i++)
 		if (eps[i]->count || eps[i]->aborted || eps[i]->unfinished)
-			endpoint(j, a, eps[i], m->duration_s);
+			endpoint(j, a, eps[i], m->duration_s, m->db);
 	json__end_array(j);
+	if (m->db)
+		db_section(j, m);
 
 	json__end_object(j);
 	err = json__finish(j);

@@ -10,6 +10,8 @@
 #include <linux/types.h>
 
 #include "agg.h"
+#include "dbagg.h"
+#include "dbtrack.h"
 #include "http.h"
 #include "sockio.h"
 #include "tracker.h"
@@ -35,6 +37,9 @@ struct report_meta {
 	bool bpf_stats;			/* kernel.bpf_stats_enabled was on: run_* are valid */
 	uint64_t bpf_run_ns, bpf_run_cnt;
 	double quiet_ms;
+	const struct dbagg *db;		/* NULL: database tracing off */
+	const struct dbtrack_stats *dbt;
+	const char *db_probes;		/* "wire", "wire,usdt", ... */
 };
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */

@@ -256,6 +256,20 @@ void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd)
 	bpf_map__delete_elem(s->skel->maps.conns, &key, sizeof(key), 0);
 }
 
+void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t conn_id,
+		       uint8_t proto)
+{
+	struct sockio_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockio_conn c;
+
+	/* Read-modify-write races a close(); the id check keeps a reused fd untouched. */
+	if (bpf_map__lookup_elem(s->skel->maps.conns, &key, sizeof(key), &c, sizeof(c), 0) ||
+	    c.id != conn_id)
+		return;
+	c.proto = proto;
+	bpf_map__update_elem(s->skel->maps.conns, &key, sizeof(key), &c, sizeof(c), BPF_EXIST);
+}
+
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)
 {
 	struct bpf_program *prog;

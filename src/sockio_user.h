@@ -39,6 +39,9 @@ int sockio__poll(struct sockio *s, int timeout_ms);
 void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR]);
 /* Drop the kernel entry of a connection whose owner exited without close(). */
 void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd);
+/* Stop forwarding a connection's payload: userspace decided it is not (or no longer) ours. */
+void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t conn_id,
+		       uint8_t proto);
 /* The BPF program ids, for in-kernel cost accounting (kernel.bpf_stats_enabled). */
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
 /* Sum of run_time_ns and run_cnt over our programs (non-zero only with bpf stats enabled). */

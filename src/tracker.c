@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbtrack.h"
+#include "pgwire.h"
 #include "procinfo.h"
 #include "sockio_user.h"
 #include "tracker.h"
@@ -21,7 +24,13 @@ struct tconn {
 	uint8_t role;
 	uint8_t proto;
 	int service;		/* index in agg, -1 until known */
+	uint32_t wtid;		/* thread of the last write */
+	char peer[56];		/* "addr:port" of the other end */
+	char comm[16];		/* from the kernel, for processes gone before we look */
 	struct http_conn http;
+	struct dbreq req;	/* DB work of the request in flight (inbound) */
+	struct pgwire_conn *pg;	/* outbound PostgreSQL */
+	struct dbconn *db;
 };
 
 struct pcache {
@@ -59,6 +68,18 @@ static struct tconn *conn_find(struct tracker *t, uint64_t id)
 	return NULL;
 }
 
+static void conn_free(struct tracker *t, struct tconn *c)
+{
+	if (t->o.db)
+		dbtrack__req_drop(t->o.db, &c->req);
+	if (c->db)
+		dbtrack__conn_close(t->o.db, c->db, c->last_ts);
+	pgwire_conn__free(c->pg);
+	free(c->db);
+	http_conn__free(&c->http);
+	free(c);
+}
+
 static void conn_unlink(struct tracker *t, struct tconn *c)
 {
 	struct tconn **pp = &t->tab[conn_slot(t, c->id)];
@@ -67,8 +88,7 @@ static void conn_unlink(struct tracker *t, struct tconn *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
-	http_conn__free(&c->http);
-	free(c);
+	conn_free(t, c);
 	t->st.conns_live--;
 }
 
@@ -198,12 +218,17 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	size_t tlen = strnlen(rec->target, sizeof(rec->target));
 	int svc = conn_service(t, c, NULL);
 
+	struct agg_endpoint *ep;
+	char name[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
+
 	if (rec->flags & HTTP_REC_NO_REQUEST) {
 		t->st.no_request++;
 		return;
 	}
 	if (svc < 0) {
 		t->st.endpoints_full++;
+		if (t->o.db)
+			dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
 		return;
 	}
 	if (rec->flags & HTTP_REC_ABORTED) {
@@ -226,8 +251,19 @@ static void on_request(void *ctx, const struct http_rec *rec)
 		snprintf(scope, sizeof(scope), "%d\t%s", svc, rec->method);
 		route_limiter__apply(t->limiter, scope, route, sizeof(route));
 	}
-	if (!agg__add(t->agg, &r))
+	ep = agg__add(t->agg, &r);
+	if (!ep)
 		t->st.endpoints_full++;
+	if (!t->o.db)
+		return;
+	if (ep && rec->status && c->req.open) {
+		agg__add_db(ep, c->req.queries, c->req.db_ns, dbtrack__req_conf(&c->req), c->req.top,
+			    c->req.ntop);
+		snprintf(name, sizeof(name), "%s %s", ep->method, ep->route);
+		dbtrack__req_end(t->o.db, &c->req, name, rec->t_end - rec->t_start, rec->t_end);
+	} else {
+		dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
+	}
 }
 
 static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
@@ -251,6 +287,111 @@ static void evict(struct tracker *t, uint64_t now)
 	conn_end(t, oldest, now ? now : oldest->last_ts);
 }
 
+static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->raddr, a, sizeof(a));
+	snprintf(out, outsz, e->family == 2 ? "%s:%u" : "[%s]:%u", a, e->rport);
+}
+
+static void on_pg_query(const struct pgwire_query *q, void *ctx)
+{
+	struct tconn *c = ctx;
+	struct db_exec x = {
+		.path = DB_PATH_WIRE,
+		.tgid = c->tgid,
+		.tid = c->wtid,
+		.conn_id = c->id,
+		.ts_start = q->ts_start,
+		.ts_first = q->ts_first,
+		.ts_end = q->ts_end,
+		.text = q->text,
+		.text_len = q->text_len,
+		.stmt_name = q->stmt_name,
+		.rows = q->rows,
+	};
+
+	if (q->flags & PGWIRE_Q_ERROR) {
+		x.flags |= DB_EXEC_ERROR;
+		memcpy(x.sqlstate, q->sqlstate, sizeof(x.sqlstate));
+	}
+	if (q->flags & PGWIRE_Q_TRUNCATED)
+		x.flags |= DB_EXEC_TRUNCATED;
+	if (q->flags & PGWIRE_Q_PREPARED)
+		x.flags |= DB_EXEC_PREPARED;
+	if (q->flags & PGWIRE_Q_ABORTED)
+		x.flags |= DB_EXEC_ABORTED;
+	if (q->flags & PGWIRE_Q_APPROX)
+		x.flags |= DB_EXEC_APPROX;
+	if (q->flags & PGWIRE_Q_UNKNOWN_STMT)
+		x.flags |= DB_EXEC_UNKNOWN_STMT;
+	if (x.flags & DB_EXEC_ABORTED)
+		return; /* not a latency: the answer never came */
+	dbtrack__exec(c->t->o.db, c->db, &x, NULL, NULL);
+}
+
+/* Outbound PostgreSQL: the parser turns both directions into finished queries. */
+static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
+		    size_t head_len)
+{
+	const struct procinfo *pi;
+	char name[64];
+	struct pgwire_chunk ch = {
+		.ts_enter = e->ts_enter,
+		.ts_exit = e->ts_exit,
+		.len = (uint64_t)e->len,
+		.head = e->head,
+		.head_len = head_len,
+		.tail = e->tail,
+		.tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL,
+	};
+
+	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
+		return;
+	if (!c->pg) {
+		if (e->dir != SOCKIO_OUT || pgwire__sniff(e->head, head_len, e->len) ==
+						    PGWIRE_SNIFF_NO) {
+			t->st.pg_not++;
+			c->proto = SOCKIO_PROTO_OTHER;
+			if (t->sockio)
+				sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+			return;
+		}
+		c->pg = pgwire_conn__new();
+		c->db = calloc(1, sizeof(*c->db));
+		if (!c->pg || !c->db) {
+			pgwire_conn__free(c->pg);
+			free(c->db);
+			c->pg = NULL;
+			c->db = NULL;
+			return;
+		}
+		c->proto = SOCKIO_PROTO_PGSQL;
+		pi = proc_get(t, c->tgid, c->comm[0] ? c->comm : NULL);
+		tracker__service_name(pi->comm, pi->container, 0, name, sizeof(name));
+		dbtrack__conn_open(t->o.db, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
+		t->st.pg_conns++;
+	}
+	if (!ch.tail_len && head_len == ch.len) {
+		/* The transfer fits in the head: its tail is there. */
+		ch.tail_len = ch.len < SOCKIO_TAIL ? ch.len : SOCKIO_TAIL;
+		ch.tail = e->head + ch.len - ch.tail_len;
+	}
+	if (e->dir == SOCKIO_OUT) {
+		c->wtid = e->tid;
+		pgwire_conn__write(c->pg, &ch, on_pg_query, c);
+	} else {
+		pgwire_conn__read(c->pg, &ch, on_pg_query, c);
+	}
+	if (pgwire_conn__encrypted(c->pg)) {
+		t->st.pg_tls++;
+		c->proto = SOCKIO_PROTO_TLS;
+		if (t->sockio)
+			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+	}
+}
+
 static void on_open(struct tracker *t, const struct sockio_open_ev *e)
 {
 	struct tconn *c = conn_find(t, e->conn_id);
@@ -264,6 +405,9 @@ static void on_open(struct tracker *t, const struct sockio_open_ev *e)
 	c->lport = e->lport;
 	c->role = e->role;
 	c->last_ts = e->ts;
+	peer_name(e, c->peer, sizeof(c->peer));
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
 	if (c->role == SOCKIO_ROLE_SERVER)
 		conn_service(t, c, e->comm);
 }
@@ -281,13 +425,19 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		c = conn_add(t, e->conn_id, e->tgid);
 		if (!c)
 			return;
-		c->role = SOCKIO_ROLE_SERVER;
+		c->role = e->proto == SOCKIO_PROTO_PGSQL ? SOCKIO_ROLE_CLIENT : SOCKIO_ROLE_SERVER;
 	}
 	c->last_ts = e->ts_exit;
+	if (head_len > size - SOCKIO_DATA_EV_SHORT)
+		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if (c->role != SOCKIO_ROLE_SERVER) {
-		t->st.client_events++;
+		if (e->proto == SOCKIO_PROTO_PGSQL && t->o.db)
+			pg_data(t, c, e, head_len);
+		else
+			t->st.client_events++;
 		return;
 	}
+
 	if (e->proto != c->proto) {
 		c->proto = e->proto;
 		if (e->proto == SOCKIO_PROTO_TLS)
@@ -302,17 +452,27 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	if (e->len <= 0)
 		return;
 	len = (uint64_t)e->len;
-	if (head_len > size - SOCKIO_DATA_EV_SHORT)
-		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if (e->dir == SOCKIO_IN) {
 		if (e->flags & SOCKIO_F_SKIPPED)
 			http_conn__read_gap(&c->http);
+		/* First: it may finish the previous request, whose DB work is then complete. */
 		http_conn__read(&c->http, &t->hst, e->ts_exit, e->head, head_len, len, on_request,
 				c);
+		if ((e->flags & SOCKIO_F_REQ_START) && t->o.db)
+			dbtrack__req_start(t->o.db, &c->req, c->tgid, e->tid, e->ts_enter);
 	} else {
+		if ((e->flags & SOCKIO_F_RESP_START) && t->o.db)
+			dbtrack__req_responding(t->o.db, &c->req, e->ts_enter);
+		const __u8 *tail = e->tail;
+		size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
+
+		/* A transfer that fits in the head is sent without a separate tail. */
+		if (!tail_len && head_len == len) {
+			tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
+			tail = e->head + len - tail_len;
+		}
 		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len,
-				 len, e->tail, e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL,
-				 on_request, c);
+				 len, tail, tail_len, on_request, c);
 	}
 }
 
@@ -448,8 +608,7 @@ void tracker__free(struct tracker *t)
 	for (size_t i = 0; t->tab && i < t->nbuckets; i++) {
 		for (struct tconn *c = t->tab[i], *next; c; c = next) {
 			next = c->next;
-			http_conn__free(&c->http);
-			free(c);
+			conn_free(t, c);
 		}
 	}
 	free(t->tab);

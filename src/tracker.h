@@ -16,6 +16,7 @@
 #include "route.h"
 
 struct sockio;
+struct dbtrack;
 
 struct tracker_opts {
 	const struct route_set *routes;	/* --route patterns, may be NULL */
@@ -23,6 +24,7 @@ struct tracker_opts {
 	uint64_t quiet_ns;		/* ends responses of unknown length after this much quiet */
 	unsigned max_conns;		/* connections held in userspace */
 	const char *procroot;		/* "/proc" when NULL */
+	struct dbtrack *db;		/* PostgreSQL from the client wire protocol; NULL: off */
 };
 
 struct tracker_stats {
@@ -30,7 +32,10 @@ struct tracker_stats {
 	uint64_t bad_events;		/* shorter than their type says: a bug, never expected */
 	uint64_t opens, closes, exits, data;
 	uint64_t orphan_data;		/* data on a connection whose open event was lost */
-	uint64_t client_events;		/* outbound traffic, not decoded yet */
+	uint64_t client_events;		/* outbound traffic of protocols we do not decode */
+	uint64_t pg_conns;		/* outbound PostgreSQL connections */
+	uint64_t pg_not;		/* looked like PostgreSQL to the kernel, not to the parser */
+	uint64_t pg_tls;		/* PostgreSQL connections that switched to TLS */
 	uint64_t conns_live, conns_peak;
 	uint64_t conns_evicted;		/* forgotten because the table was full */
 	uint64_t non_http;		/* inbound connections of another protocol */

@@ -146,6 +146,96 @@ static void footer(FILE *f, const struct view_footer *ft)
 		(unsigned long long)ft->conns);
 }
 
+/* Queries per request of an endpoint, whole run so far. */
+static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *lat)
+{
+	static const char *const conf[] = { "exact", "by thread", "shared, estimated" };
+	double q = e->db_queries / e->db_reqs, ms = e->db_ns / 1e6 / e->db_reqs;
+	double mean = lat->count ? hist__mean(lat) / 1e6 : 0;
+	int worst = e->db_conf[2] ? 2 : e->db_conf[1] ? 1 : 0;
+
+	fprintf(f, "    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency "
+		   "(%s)\n",
+		q, e->db_max_queries, ms, mean > 0 ? 100 * ms / mean : 0, conf[worst]);
+}
+
+static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *out, size_t sz)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < db->nflags && n < sz; i++) {
+		static const char *const tag[] = {
+			[DBAGG_FLAG_N_PLUS_ONE] = "N+1", [DBAGG_FLAG_REDUNDANT] = "dup",
+			[DBAGG_FLAG_SELECT_STAR] = "*",	 [DBAGG_FLAG_LARGE_OFFSET] = "ofs",
+			[DBAGG_FLAG_LONG_TX] = "tx",	 [DBAGG_FLAG_SLOW] = "slow",
+			[DBAGG_FLAG_NO_POOLING] = "pool",
+		};
+		const struct dbagg_flag *fl = &db->flags[i];
+
+		if (fl->query_id != fp->query_id || fl->kind >= (int)(sizeof(tag) / sizeof(tag[0])))
+			continue;
+		if (strstr(out, tag[fl->kind]))
+			continue;
+		n += snprintf(out + n, sz - n, "%s%s", n ? "," : "", tag[fl->kind]);
+	}
+	if (fp->errors && n < sz)
+		snprintf(out + n, sz - n, "%serr", n ? "," : "");
+}
+
+#define QUERY_COL 42
+
+/* Hotspots by total time: the whole run, or the interval (its own histograms). */
+static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool window,
+		     double secs)
+{
+	struct dbagg_fp **v = dbagg__sorted(db, DBAGG_BY_TOTAL);
+	uint64_t total = 0, all = 0;
+	unsigned shown = 0, rows = 0;
+
+	if (!v)
+		return;
+	for (unsigned i = 0; i < db->nfps; i++) {
+		const struct dbagg_fp *fp = v[i];
+		const struct hist *h = fp->lat[dbagg__main_path(fp)];
+
+		if (window)
+			h = &fp->win;
+		all += h ? h->count : 0;
+		total += h ? h->sum : 0;
+	}
+	fprintf(f, "\nDATABASE  %llu queries  %.1f/s\n", (unsigned long long)all,
+		secs > 0 ? all / secs : 0);
+	fprintf(f, "  %-*s %7s %7s %7s %7s %7s %5s %s\n", QUERY_COL, "QUERY", "COUNT", "QPS", "P50",
+		"P95", "P99", "TIME%", "FLAGS");
+	for (unsigned i = 0; i < db->nfps; i++) {
+		const struct dbagg_fp *fp = v[i];
+		const struct hist *h = window ? &fp->win : fp->lat[dbagg__main_path(fp)];
+		char q[QUERY_COL + 1], p50[16], p95[16], p99[16], flags[24];
+		uint64_t n = h ? h->count : 0;
+
+		if (!n)
+			continue;
+		rows++;
+		if (max_rows && shown == max_rows)
+			continue;
+		view__fit(fp->text, QUERY_COL, q, sizeof(q));
+		view__duration(hist__percentile(h, 50), p50, sizeof(p50));
+		view__duration(hist__percentile(h, 95), p95, sizeof(p95));
+		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
+		db_flags(db, fp, flags, sizeof(flags));
+		fprintf(f, "  %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n", QUERY_COL, q,
+			(unsigned long long)n, secs > 0 ? n / secs : 0, p50, p95, p99,
+			total ? 100.0 * h->sum / total : 0, flags);
+		shown++;
+	}
+	if (shown < rows)
+		fprintf(f, "  ... %u more queries\n", rows - shown);
+	if (!rows)
+		fprintf(f, "  (no queries%s)\n", window ? " in this interval" : "");
+	free(v);
+}
+
 static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool window,
 		  double secs)
 {
@@ -170,6 +260,8 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 			  window ? e->win_4xx : e->err4xx, window ? e->win_5xx : e->err5xx);
 		if (o->hist && h->count)
 			hist__print_log2(f, h, 4, VIEW_WIDTH - 4);
+		if (o->db && e->db_reqs && e->db_queries > 0)
+			db_line(f, e, &e->lat);
 		shown++;
 	}
 	if (shown < n)
@@ -198,6 +290,8 @@ void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, dou
 	fprintf(f, "%s  +%.0fs  %llu requests  %.1f/s\n", clock, elapsed_s,
 		(unsigned long long)total, interval_s > 0 ? total / interval_s : 0);
 	table(f, a, o, true, interval_s);
+	if (o->db && o->db->nfps)
+		db_table(f, o->db, o->db_rows, true, interval_s);
 	footer(f, ft);
 	fflush(f);
 }
@@ -212,6 +306,8 @@ void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, doub
 	fprintf(f, "\nSummary: %.1fs, %llu requests, %.1f/s\n", duration_s,
 		(unsigned long long)total, duration_s > 0 ? total / duration_s : 0);
 	table(f, a, o, false, duration_s);
+	if (o->db && o->db->nfps)
+		db_table(f, o->db, o->db_rows, false, duration_s);
 	footer(f, ft);
 	fflush(f);
 }

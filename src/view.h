@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "agg.h"
+#include "dbagg.h"
 
 #define VIEW_WIDTH 100
 
@@ -24,6 +25,8 @@ struct view_opts {
 	bool tty;		/* redraw in place instead of appending */
 	bool hist;		/* log2 histogram under each row */
 	unsigned max_rows;	/* endpoint rows per table, 0: no limit */
+	const struct dbagg *db;	/* database table below the HTTP one; NULL: none */
+	unsigned db_rows;	/* fingerprint rows, 0: no limit */
 };
 
 /* Formats a duration in ns into at most 7 characters: "850ns", "12.3us", "4.56ms", "1.23s". */

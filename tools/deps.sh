@@ -8,7 +8,8 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       iproute2 procps curl wrk nginx-light bpftrace locales
       python3 python3-pytest python3-jsonschema
       postgresql postgresql-client libpq-dev
-      python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2"
+      python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-psycopg
+      python3-asyncpg"
 
 missing=""
 for p in $PKGS; do

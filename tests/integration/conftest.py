@@ -3,12 +3,15 @@
 
 Everything started here is stopped by its PID; every wait is bounded.
 """
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import jsonschema
@@ -109,3 +112,47 @@ def sh(script):
 
 def client(*args):
     return "%s %s %s" % (PYTHON, os.path.join(HERE, "clients.py"), " ".join(str(a) for a in args))
+
+
+class Postgres:
+    """A private PostgreSQL cluster on 127.0.0.1, run by user postgres in a temporary dir."""
+
+    def __init__(self, base):
+        bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+        self.dir = base
+        os.chmod(base, 0o777)
+        self.data = os.path.join(base, "data")
+        self.port = free_port()
+        self.pg_ctl = os.path.join(bindir, "pg_ctl")
+        self._as_pg([os.path.join(bindir, "initdb"), "-D", self.data, "-A", "trust", "-U",
+                     "postgres", "--no-sync"])
+        self._as_pg([self.pg_ctl, "-D", self.data, "-l", os.path.join(base, "log"), "-w",
+                     "-t", "30", "-o",
+                     "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off" % (
+                         self.port, base), "start"])
+        self.psql(["-c", "create table items (id int primary key, name text);"
+                   "insert into items select i, 'item ' || i from generate_series(1, 50) i;"])
+
+    def _as_pg(self, argv):
+        subprocess.run(["runuser", "-u", "postgres", "--"] + argv, check=True,
+                       capture_output=True, timeout=60, cwd=self.dir)
+
+    def psql(self, args):
+        return subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port),
+                               "-U", "postgres", "-d", "postgres"] + args,
+                              check=True, capture_output=True, text=True, timeout=60)
+
+    def stop(self):
+        self._as_pg([self.pg_ctl, "-D", self.data, "-m", "fast", "-w", "stop"])
+
+
+@pytest.fixture(scope="session")
+def pg():
+    # Not under pytest's tmp dir: user postgres cannot reach into root's 0700 directories.
+    base = tempfile.mkdtemp(prefix="sloprobe-pg.")
+    try:
+        p = Postgres(base)
+        yield p
+        p.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

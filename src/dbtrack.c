@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdio.h>
+#include <string.h>
+
+#include "dbtrack.h"
+#include "sqlnorm.h"
+
+static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared" };
+
+void dbtrack__init(struct dbtrack *t, struct dbagg *db)
+{
+	memset(t, 0, sizeof(*t));
+	t->db = db;
+	t->head.next = t->head.prev = &t->head;
+	t->conns.next = t->conns.prev = &t->conns;
+}
+
+static void req_reset(struct dbreq *r)
+{
+	struct dbreq *prev = r->prev, *next = r->next;
+
+	memset(r, 0, sizeof(*r));
+	r->prev = prev;
+	r->next = next;
+}
+
+void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint32_t tid,
+			uint64_t ts)
+{
+	if (r->open)
+		return; /* pipelined: the oldest request keeps the accumulator */
+	req_reset(r);
+	r->open = true;
+	r->tgid = tgid;
+	r->tid = tid;
+	r->ts = ts;
+	r->seq = ++t->seq;
+	r->next = &t->head;
+	r->prev = t->head.prev;
+	t->head.prev->next = r;
+	t->head.prev = r;
+}
+
+void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts)
+{
+	if (r->open && !r->resp_ts)
+		r->resp_ts = ts;
+}
+
+/* A query that started at ts can belong to r. */
+static bool req_covers(const struct dbreq *r, uint32_t tgid, uint64_t ts)
+{
+	return r->tgid == tgid && r->ts <= ts && (!r->resp_ts || ts < r->resp_ts);
+}
+
+static void req_unlink(struct dbreq *r)
+{
+	if (!r->open)
+		return;
+	r->prev->next = r->next;
+	r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	r->open = false;
+}
+
+void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
+{
+	req_unlink(r);
+}
+
+static bool req_alive(struct dbtrack *t, const struct dbreq *r, uint64_t seq)
+{
+	for (struct dbreq *q = t->head.next; q != &t->head; q = q->next)
+		if (q == r)
+			return q->seq == seq;
+	return false;
+}
+
+static void req_add(struct dbreq *r, uint64_t qid, double share, uint64_t lat, int conf,
+		    uint64_t raw)
+{
+	unsigned i;
+
+	r->queries += share;
+	r->db_ns += share * lat;
+	r->conf_mask |= 1u << conf;
+	for (i = 0; i < r->ntop && r->top[i].query_id != qid; i++)
+		;
+	if (i < r->ntop || r->ntop < DBREQ_TOP) {
+		if (i == r->ntop) {
+			r->top[i].query_id = qid;
+			r->ntop++;
+		}
+		r->top[i].n += share;
+		r->top[i].ns += share * lat;
+	} else {
+		r->top_other++;
+	}
+	if (conf != DBREQ_SHARED && raw && r->nraw < DBREQ_RAW) {
+		r->raw[r->nraw] = raw;
+		r->raw_qid[r->nraw++] = qid;
+	}
+}
+
+static void req_add_run(struct dbreq *r, const struct dbconn *c, bool shared)
+{
+	struct dbreq_run *run;
+
+	if (r->nruns == DBREQ_RUNS)
+		return;
+	run = &r->runs[r->nruns++];
+	run->query_id = c->run_qid;
+	run->source_id = c->run_src;
+	run->n = c->run_n;
+	run->total_ns = c->run_total;
+	run->shared = shared;
+}
+
+static bool run_candidate(const struct dbtrack *t, const struct dbconn *c)
+{
+	return c->run_n >= t->db->o.nplus1_min && c->run_src && c->run_src != c->run_qid;
+}
+
+/* The run on c ended: hand it to the request it ran in, or to all it may have run in. */
+static void run_close(struct dbtrack *t, struct dbconn *c)
+{
+	bool credited = false;
+
+	if (!run_candidate(t, c))
+		goto out;
+	if (c->run_req && req_alive(t, c->run_req, c->run_req_seq)) {
+		req_add_run(c->run_req, c, false);
+		goto out;
+	}
+	for (struct dbreq *r = t->head.next; r != &t->head; r = r->next) {
+		if (req_covers(r, c->tgid, c->run_first_ts)) {
+			req_add_run(r, c, true);
+			credited = true;
+		}
+	}
+	if (!credited && c->run_total >= t->db->o.nplus1_total_ns)
+		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, c->run_qid, "", c->run_first_ts,
+			    "%u consecutive executions on one connection, %.1f ms in all, outside "
+			    "any traced request",
+			    c->run_n, c->run_total / 1e6);
+out:
+	c->run_n = 0;
+	c->run_req = NULL;
+}
+
+static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const struct db_exec *x,
+		    uint64_t lat, struct dbreq *single)
+{
+	if (c->run_n && qid == c->run_qid && x->ts_start >= c->run_last_end &&
+	    x->ts_start - c->run_last_end <= t->db->o.nplus1_gap_ns) {
+		c->run_n++;
+		c->run_total += lat;
+		c->run_last_end = x->ts_end;
+		return;
+	}
+	if (c->run_n)
+		run_close(t, c);
+	c->run_src = c->run_qid;
+	c->run_qid = qid;
+	c->run_n = 1;
+	c->run_total = lat;
+	c->run_first_ts = x->ts_start;
+	c->run_last_end = x->ts_end;
+	c->run_req = single;
+	c->run_req_seq = single ? single->seq : 0;
+}
+
+static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp *f,
+		     const struct db_exec *x)
+{
+	uint64_t span;
+
+	if (f->verb == SQL_VERB_BEGIN) {
+		c->tx_start = x->ts_start;
+		return;
+	}
+	if (!c->tx_start || (f->verb != SQL_VERB_COMMIT && f->verb != SQL_VERB_ROLLBACK))
+		return;
+	span = x->ts_end - c->tx_start;
+	if (span >= t->db->o.long_tx_ns)
+		dbagg__flag(t->db, DBAGG_FLAG_LONG_TX, 0, "", c->tx_start,
+			    "%s held a transaction open on %s for %.1f ms (BEGIN .. %s)",
+			    c->client, c->server, span / 1e6,
+			    f->verb == SQL_VERB_COMMIT ? "COMMIT" : "ROLLBACK");
+	c->tx_start = 0;
+}
+
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
+		   const char *client, const char *server)
+{
+	struct dbreq *single = NULL, *by_tid = NULL;
+	unsigned n = 0, ntid = 0;
+	struct dbagg_fp *f;
+	uint64_t raw, lat;
+	int conf;
+
+	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
+	if (!f || x->path == DB_PATH_USDT)
+		return; /* the server's side of a query serves no request of ours */
+	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
+	for (struct dbreq *r = t->head.next; r != &t->head; r = r->next) {
+		if (!req_covers(r, x->tgid, x->ts_start))
+			continue;
+		n++;
+		single = r;
+		if (r->tid == x->tid) {
+			ntid++;
+			by_tid = r;
+		}
+	}
+	if (!n) {
+		t->st.outside++;
+		single = NULL;
+	} else if (n == 1) {
+		conf = DBREQ_EXACT;
+	} else if (ntid == 1) {
+		conf = DBREQ_THREAD;
+		single = by_tid;
+	} else {
+		conf = DBREQ_SHARED;
+		single = NULL;
+		for (struct dbreq *r = t->head.next; r != &t->head; r = r->next)
+			if (req_covers(r, x->tgid, x->ts_start))
+				req_add(r, f->query_id, 1.0 / n, lat, conf, 0);
+	}
+	if (single)
+		req_add(single, f->query_id, 1.0, lat, conf, raw);
+	if (n)
+		t->st.attributed[conf]++;
+	if (!c)
+		return;
+	c->queries++;
+	if (!f->truncated)
+		run_add(t, c, f->query_id, x, lat, single);
+	tx_track(t, c, f, x);
+}
+
+/* Shortened fingerprint for evidence strings. */
+static const char *fp_short(const struct dbtrack *t, uint64_t qid, char *buf, size_t sz)
+{
+	const struct dbagg_fp *f = dbagg__find(t->db, qid);
+
+	snprintf(buf, sz, "%.60s%s", f ? f->text : "?", f && strlen(f->text) > 60 ? "..." : "");
+	return buf;
+}
+
+static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint,
+		      uint64_t latency_ns)
+{
+	const struct dbagg_opts *o = &t->db->o;
+	char src[80];
+
+	for (unsigned i = 0; i < r->nruns; i++) {
+		const struct dbreq_run *run = &r->runs[i];
+		double share = latency_ns ? 100.0 * run->total_ns / latency_ns : 0;
+
+		if (run->total_ns < o->nplus1_total_ns && share < o->nplus1_share_pct)
+			continue;
+		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, run->query_id, endpoint, r->ts,
+			    "after \"%s\", %u consecutive executions on one connection, %.2f ms "
+			    "= %.0f %% of a %.2f ms request (attribution: %s)",
+			    fp_short(t, run->source_id, src, sizeof(src)), run->n,
+			    run->total_ns / 1e6, share, latency_ns / 1e6,
+			    run->shared ? "shared" : "exact");
+	}
+	for (unsigned i = 0; i < r->nraw; i++) {
+		unsigned same = 1;
+		bool first = true;
+
+		for (unsigned j = 0; j < r->nraw; j++) {
+			if (j != i && r->raw[j] == r->raw[i]) {
+				same++;
+				first = first && j > i;
+			}
+		}
+		if (same > 1 && first)
+			dbagg__flag(t->db, DBAGG_FLAG_REDUNDANT, r->raw_qid[i], endpoint, r->ts,
+				    "the same query with the same parameters ran %u times in one "
+				    "request: a cache candidate",
+				    same);
+	}
+}
+
+void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, const char *endpoint,
+		      uint64_t latency_ns, uint64_t ts)
+{
+	(void)ts;
+	if (!r->open)
+		return;
+	/*
+	 * Runs still going on the connections this request used end with it; a shared run
+	 * (not known to be this request's) is credited to it as far as it got, and goes on.
+	 */
+	for (struct dbconn *c = t->conns.next; c != &t->conns; c = c->next) {
+		if (!c->run_n || c->tgid != r->tgid)
+			continue;
+		if (c->run_req == r && c->run_req_seq == r->seq)
+			run_close(t, c);
+		else if (!c->run_req && c->run_first_ts >= r->ts && run_candidate(t, c))
+			req_add_run(r, c, true);
+	}
+	if (endpoint)
+		req_check(t, r, endpoint, latency_ns);
+	req_unlink(r);
+}
+
+void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
+			const char *client, const char *server, uint64_t ts)
+{
+	memset(c, 0, sizeof(*c));
+	c->next = &t->conns;
+	c->prev = t->conns.prev;
+	t->conns.prev->next = c;
+	t->conns.prev = c;
+	c->tgid = tgid;
+	c->conn_id = conn_id;
+	c->opened_ts = ts;
+	snprintf(c->client, sizeof(c->client), "%s", client);
+	snprintf(c->server, sizeof(c->server), "%s", server);
+	dbagg__conn_open(t->db, client, server, ts);
+}
+
+void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts)
+{
+	if (c->run_n)
+		run_close(t, c);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	dbagg__conn_close(t->db, c->client, c->server, ts - c->opened_ts, c->queries, ts);
+}
+
+const char *dbtrack__conf_name(int conf)
+{
+	return conf >= 0 && conf < DBREQ_CONF_NR ? conf_names[conf] : "?";
+}
+
+int dbtrack__req_conf(const struct dbreq *r)
+{
+	if (r->conf_mask & (1u << DBREQ_SHARED))
+		return DBREQ_SHARED;
+	if (r->conf_mask & (1u << DBREQ_THREAD))
+		return DBREQ_THREAD;
+	return DBREQ_EXACT;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Queries per request: which inbound HTTP request each database query serves, and the
+ * anti-patterns that need that link (N+1, redundant queries, long transactions).
+ *
+ * The kernel does not say which request a query serves, so it is decided when the query
+ * completes, from the requests of the same process that are in flight and started before the
+ * query did, and the confidence of each decision is kept:
+ *   exact   the only request of the process in flight: it is the one;
+ *   thread  several in flight, but exactly one was read by the thread that sent the query
+ *           (thread-per-request servers);
+ *   shared  otherwise (asyncio servers, thread pools that hand a request to a worker thread):
+ *           the query is divided equally among the requests in flight. Totals stay right
+ *           (queries per request of an endpoint under uniform load is exact on average);
+ *           a single request's count is an estimate.
+ * Queries with no request in flight are counted as outside requests.
+ */
+#ifndef SLOPROBE_DBTRACK_H
+#define SLOPROBE_DBTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "db.h"
+#include "dbagg.h"
+
+#define DBREQ_TOP  AGG_DB_TOP	/* fingerprints kept per request */
+#define DBREQ_RUNS 8	/* N+1 candidate runs kept per request */
+#define DBREQ_RAW  64	/* raw-text hashes kept per request, for redundant queries */
+
+enum dbreq_conf {
+	DBREQ_EXACT = 0,
+	DBREQ_THREAD = 1,
+	DBREQ_SHARED = 2,
+	DBREQ_CONF_NR,
+};
+
+/* A run of one fingerprint on one DB connection, handed to the request(s) it ran in. */
+struct dbreq_run {
+	uint64_t query_id, source_id;
+	unsigned n;
+	uint64_t total_ns;
+	bool shared;
+};
+
+/* DB activity of the request currently in flight on an inbound connection. */
+struct dbreq {
+	struct dbreq *prev, *next;	/* in-flight list */
+	bool open;
+	uint32_t tgid, tid;		/* tid: the thread that read the request */
+	uint64_t ts;			/* request start */
+	uint64_t resp_ts;		/* response started: later queries are not its own */
+	uint64_t seq;
+	double queries, db_ns;
+	unsigned conf_mask;		/* 1 << enum dbreq_conf */
+	struct agg_db_fp top[DBREQ_TOP];
+	unsigned ntop;
+	uint64_t top_other;		/* fingerprints beyond DBREQ_TOP */
+	struct dbreq_run runs[DBREQ_RUNS];
+	unsigned nruns;
+	uint64_t raw[DBREQ_RAW], raw_qid[DBREQ_RAW];
+	unsigned nraw;
+};
+
+/* One outbound database connection. */
+struct dbconn {
+	struct dbconn *prev, *next;	/* all open DB connections */
+	uint32_t tgid;
+	uint64_t conn_id;
+	uint64_t opened_ts;
+	uint64_t queries;
+	char client[64], server[64];
+	/* Current run of one fingerprint, for N+1. */
+	uint64_t run_qid, run_src;
+	unsigned run_n;
+	uint64_t run_total, run_last_end, run_first_ts;
+	struct dbreq *run_req;		/* the request the run started in (exact/thread) */
+	uint64_t run_req_seq;
+	uint64_t tx_start;		/* BEGIN seen at, 0 outside a transaction */
+	uint64_t tx_qid;
+};
+
+struct dbtrack_stats {
+	uint64_t attributed[DBREQ_CONF_NR];
+	uint64_t outside;		/* queries with no request in flight */
+};
+
+struct dbtrack {
+	struct dbagg *db;
+	struct dbreq head;		/* in-flight list sentinel */
+	struct dbconn conns;		/* DB connection list sentinel */
+	uint64_t seq;
+	struct dbtrack_stats st;
+};
+
+void dbtrack__init(struct dbtrack *t, struct dbagg *db);
+
+/* Inbound request lifecycle (the tracker owns the struct dbreq, inside its connection). */
+void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint32_t tid,
+			uint64_t ts);
+void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts);
+/*
+ * The request finished (or was dropped: endpoint NULL). Evaluates the N+1 and redundant
+ * checks with the request's latency and resets r for the next request on the connection.
+ */
+void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, const char *endpoint,
+		      uint64_t latency_ns, uint64_t ts);
+/* The connection holding r goes away. */
+void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r);
+
+void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
+			const char *client, const char *server, uint64_t ts);
+void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts);
+/* One finished query on c (or c == NULL for paths without a connection). */
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
+		   const char *client, const char *server);
+
+const char *dbtrack__conf_name(int conf);
+
+/* The weakest attribution among a request's queries. */
+int dbtrack__req_conf(const struct dbreq *r);
+
+#endif

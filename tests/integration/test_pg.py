@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""PostgreSQL queries seen from the client wire protocol: real server, real drivers."""
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import HERE, PYTHON, free_port, record, sh
+
+
+def pgclient(driver, pg, *args):
+    return "%s %s %s %d %s" % (PYTHON, os.path.join(HERE, "pgclients.py"), driver, pg.port,
+                                " ".join(str(a) for a in args))
+
+
+def db_rows(run, needle):
+    return [q for q in run.report["db"] if needle in q["query"]]
+
+
+def db_row(run, needle):
+    rows = db_rows(run, needle)
+    assert len(rows) == 1, (needle, [q["query"] for q in run.report["db"]])
+    return rows[0]
+
+
+def flags(run, kind):
+    return [f for f in run.report["db_flags"] if f["kind"] == kind]
+
+
+SLEEP_FP = {
+    "psycopg2": "select pg_sleep(?)",
+    "psycopg": "select pg_sleep(?)",
+    "asyncpg": "select pg_sleep(?)",
+    "psql": "select pg_sleep(?)",
+}
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg", "asyncpg", "psql"])
+def test_sleep_23_exact(tmp_path, pg, driver):
+    """23 x pg_sleep(0.05) on one connection: one fingerprint, count 23, p50 ~ 50 ms."""
+    if driver == "psql":
+        cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
+              "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
+    else:
+        cmd = pgclient(driver, pg, "sleep", 23)
+    run = record(tmp_path, ["-q", "-P", str(pg.port)], sh(cmd))
+    row = db_row(run, "pg_sleep")
+    assert row["query"] == SLEEP_FP[driver]
+    assert row["count"] == 23, row
+    assert row["errors"] == 0
+    assert abs(row["latency_ms"]["p50"] - 50.0) <= 0.02 * 50.0, row["latency_ms"]
+    assert row["main_path"] == "wire"
+    assert row["server"] == "127.0.0.1:%d" % pg.port
+    # The literal never reaches the database part of the report (the command line has it).
+    assert "0.05" not in json.dumps([run.report["db"], run.report["db_flags"]])
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg", "asyncpg"])
+def test_prepared_statements_by_sql(tmp_path, pg, driver):
+    """Executions of a server-side prepared statement are reported by its SQL text."""
+    run = record(tmp_path, ["-q", "-P", str(pg.port)], sh(pgclient(driver, pg, "prepared", 17)))
+    if driver == "psycopg2":
+        # SQL-level PREPARE/EXECUTE: the text on the wire is the EXECUTE statement.
+        row = db_row(run, "execute plus1")
+        assert row["query"] == "execute plus1(?)"
+    else:
+        row = db_row(run, "$1::int")
+        assert row["query"] == "select $1::int + ?"
+    assert row["count"] == 17
+
+
+@pytest.mark.parametrize("driver", ["psycopg2", "psycopg", "asyncpg"])
+def test_error_sqlstate(tmp_path, pg, driver):
+    run = record(tmp_path, ["-q", "-P", str(pg.port)], sh(pgclient(driver, pg, "error")))
+    row = db_row(run, "/")
+    assert row["query"] == "select ? / ?"
+    assert row["count"] == 1 and row["errors"] == 1
+    assert row["sqlstates"] == {"22012": 1}
+    ok = [q for q in run.report["db"] if q["query"] == "select ?"]
+    assert len(ok) == 1 and ok[0]["count"] >= 1 and ok[0]["errors"] == 0
+
+
+def test_no_pooling_flagged(tmp_path, pg):
+    run = record(tmp_path, ["-q", "-P", str(pg.port)],
+                 sh(pgclient("psycopg2", pg, "nopool", 15)))
+    f = flags(run, "no_pooling")
+    assert len(f) == 1, run.report["db_flags"]
+    assert "opened 15 connections" in f[0]["evidence"]
+    assert run.report["db_stats"]["connections"] == 15
+
+
+class App:
+    def __init__(self, mode, pg):
+        self.port = free_port()
+        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "dbapp.py"), mode,
+                                      str(self.port), str(pg.port)],
+                                     stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.strip() == "ready" or not line:
+                break
+        if self.proc.poll() is not None:
+            raise RuntimeError("dbapp did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+PHASE = ("for c in $(seq %d); do (for i in $(seq %d); do "
+         "curl -sf -o /dev/null http://127.0.0.1:%d/%s; done) & done; wait")
+
+
+@pytest.mark.parametrize("mode", ["threaded", "fastapi"])
+@pytest.mark.parametrize("clients", [1, 8])
+def test_n_plus_one_per_endpoint(tmp_path, pg, mode, clients):
+    """/list runs 1 + 20 queries per request (an N+1), /pair 2 different ones (not one)."""
+    app = App(mode, pg)
+    try:
+        per = 5 if clients == 8 else 12
+        # Warm-up outside the recording: connection pools run setup queries once.
+        subprocess.run(sh(PHASE % (clients, 2, app.port, "list")), check=True, timeout=60)
+        # One endpoint at a time under concurrency: shared attribution is exact on average
+        # when the requests in flight together are of one endpoint (docs/db.md).
+        load = " && ".join(PHASE % (clients, per, app.port, ep) for ep in ("list", "pair"))
+        run = record(tmp_path, ["-q", "-P", str(app.port), "-P", str(pg.port)], sh(load))
+    finally:
+        app.stop()
+    n = clients * per
+    lst, pair = run.row("/list"), run.row("/pair")
+    assert lst["count"] == n and pair["count"] == n
+    assert lst["db"]["requests"] == n
+    assert abs(lst["db"]["queries_per_request"] - 21) <= 0.01 * 21 * (clients > 1), lst["db"]
+    assert abs(pair["db"]["queries_per_request"] - 2) <= 0.02 * (clients > 1), pair["db"]
+    if clients == 1:
+        assert lst["db"]["queries_per_request_max"] == 21
+        assert lst["db"]["attribution"]["shared"] == 0
+    one = db_row(run, "where id =")
+    assert one["count"] == 20 * n
+    n1 = flags(run, "n_plus_one")
+    assert n1 and all(f["endpoint"] == "GET /list" for f in n1), n1
+    assert all("where id =" in f["query"] for f in n1)
+    assert not [f for f in n1 if "/pair" in (f["endpoint"] or "")]
