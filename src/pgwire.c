@@ -43,6 +43,8 @@ struct dir {
 	uint8_t hdr[5];
 	unsigned hdr_have;
 	bool lost;
+	uint64_t msg_ts;	/* entry of the transfer where the current message began */
+	bool z_pending;		/* a ReadyForQuery whose status byte is still to come */
 };
 
 struct pgwire_conn {
@@ -214,7 +216,7 @@ static struct group *open_group(struct pgwire_conn *c, const struct pgwire_chunk
 {
 	if (!c->has_open) {
 		memset(&c->open, 0, sizeof(c->open));
-		c->open.ts_start = ch->ts_enter;
+		c->open.ts_start = c->w.msg_ts ? c->w.msg_ts : ch->ts_enter;
 		c->has_open = true;
 	}
 	return &c->open;
@@ -240,7 +242,8 @@ static void exec_text(struct exec *e, const uint8_t *p, size_t n)
 	e->text = malloc(n + 1);
 	if (!e->text)
 		return;
-	memcpy(e->text, p, n);
+	if (n)
+		memcpy(e->text, p, n);
 	e->text[n] = '\0';
 	e->len = n;
 }
@@ -256,7 +259,7 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 	switch (type) {
 	case 'Q':
 		g.simple = true;
-		g.ts_start = ch->ts_enter;
+		g.ts_start = c->w.msg_ts ? c->w.msg_ts : ch->ts_enter;
 		g.nex = 1;
 		e = &g.ex[0];
 		e->rows = -1;
@@ -317,8 +320,11 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 			struct stmt *s = stmt_find(c, (const char *)body + 1);
 
 			if (s) {
+				struct stmt *last = &c->names[--c->nnames];
+
 				free(s->text);
-				*s = c->names[--c->nnames];
+				*s = *last;
+				memset(last, 0, sizeof(*last));
 			}
 		}
 		break;
@@ -469,12 +475,18 @@ static void walk(struct pgwire_conn *c, struct dir *d, const struct pgwire_chunk
 		take = d->need < ch->len ? d->need : ch->len;
 		off += take;
 		d->need -= take;
+		if (!d->need && d->z_pending) {
+			d->z_pending = false;
+			complete(c, ch->ts_exit, emit, ctx, 0);
+		}
 	}
 	while (off < ch->len) {
 		const uint8_t *p, *body;
 		uint64_t mlen, have, blen;
 		uint8_t type;
 
+		if (!d->hdr_have)
+			d->msg_ts = ch->ts_enter;
 		while (d->hdr_have < 5 && off < ch->len) {
 			p = at(ch, off, 1);
 			if (!p)
@@ -495,6 +507,8 @@ static void walk(struct pgwire_conn *c, struct dir *d, const struct pgwire_chunk
 		have = captured(ch, off, blen, &body);
 		if (front)
 			front_msg(c, ch, type, have || !blen ? body : NULL, have, blen);
+		else if (type == 'Z' && off + blen > ch->len)
+			d->z_pending = true; /* the query ends with the read that ends its answer */
 		else
 			back_msg(c, ch, type, body, have, emit, ctx);
 		if (off + blen > ch->len) {

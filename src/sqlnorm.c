@@ -224,6 +224,10 @@ static bool lex(struct lexer *l, struct tok *t)
 		l->i++; /* a stray byte: kept as an operator */
 		t->kind = T_OP;
 	}
+	if (l->i > l->n) { /* a backslash escape at the very end */
+		l->i = l->n;
+		l->cut = true;
+	}
 	t->len = l->i - st;
 	return true;
 }
@@ -288,6 +292,21 @@ static bool all_atoms(const struct tok *t, size_t a, size_t b)
 		if (!list_atom(&t[k]))
 			return false;
 	return true;
+}
+
+/* A decimal literal's value (the input is not NUL-terminated); digits and '_' only. */
+static int64_t number(const struct tok *t)
+{
+	int64_t v = 0;
+
+	for (unsigned k = 0; k < t->len && v < INT64_MAX / 10 - 10; k++) {
+		if (t->p[k] == '_')
+			continue;
+		if (!isdigit((unsigned char)t->p[k]))
+			break;
+		v = v * 10 + (t->p[k] - '0');
+	}
+	return v;
 }
 
 /* Rewrites literals and the collapsible lists in place; returns the new token count. */
@@ -355,7 +374,7 @@ static size_t rewrite(struct tok *t, size_t n, struct sql_info *info)
 			c->text = "?";
 		if (word_is(c, "offset") && i + 1 < n && t[i + 1].kind == T_LIT &&
 		    isdigit((unsigned char)t[i + 1].p[0]))
-			info->offset = strtoll(t[i + 1].p, NULL, 10);
+			info->offset = number(&t[i + 1]);
 		if (word_is(c, "offset"))
 			info->flags |= SQLNORM_HAS_OFFSET;
 		t[o++] = *c;
@@ -465,9 +484,12 @@ int sql__normalize(const char *sql, size_t len, char *out, size_t outsz, struct 
 		}
 		if (sp)
 			out[o++] = ' ';
-		for (size_t k = 0; k < sl; k++)
-			out[o++] = t[i].kind == T_WORD && !t[i].text ? tolower((unsigned char)s[k])
-								     : s[k];
+		for (size_t k = 0; k < sl; k++) {
+			char ch = t[i].kind == T_WORD && !t[i].text ? tolower((unsigned char)s[k])
+								    : s[k];
+
+			out[o++] = ch ? ch : '?'; /* a NUL in a quoted name would end the text */
+		}
 	}
 	out[o] = '\0';
 	free(t);

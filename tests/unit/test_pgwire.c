@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pgwire.h"
+
+/* A byte buffer to build protocol messages in. */
+struct buf {
+	uint8_t b[8192];
+	size_t n;
+};
+
+static void put32(struct buf *b, uint32_t v)
+{
+	b->b[b->n++] = v >> 24;
+	b->b[b->n++] = v >> 16;
+	b->b[b->n++] = v >> 8;
+	b->b[b->n++] = v;
+}
+
+/* type, then the body given as pieces; a piece of NULL adds a NUL, else its bytes. */
+static void msg(struct buf *b, char type, int npieces, ...)
+{
+	size_t start;
+	va_list ap;
+
+	b->b[b->n++] = type;
+	start = b->n;
+	put32(b, 0);
+	va_start(ap, npieces);
+	for (int i = 0; i < npieces; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		if (!s) {
+			b->b[b->n++] = 0;
+		} else {
+			memcpy(b->b + b->n, s, strlen(s));
+			b->n += strlen(s);
+		}
+	}
+	va_end(ap);
+	b->n -= 0;
+	{
+		uint32_t len = b->n - start;
+
+		b->b[start] = len >> 24;
+		b->b[start + 1] = len >> 16;
+		b->b[start + 2] = len >> 8;
+		b->b[start + 3] = len;
+	}
+}
+
+#define Z(b)	    msg(b, 'Z', 1, "I")
+#define CC(b, tag)  msg(b, 'C', 2, tag, NULL)
+#define SYNC(b)	    msg(b, 'S', 0)
+
+struct got {
+	int n;
+	struct {
+		char text[256];
+		char name[64];
+		unsigned flags;
+		uint64_t ts_start, ts_first, ts_end;
+		char sqlstate[6];
+		int64_t rows;
+	} q[64];
+};
+
+static void on_query(const struct pgwire_query *q, void *ctx)
+{
+	struct got *g = ctx;
+
+	if (g->n == 64)
+		return;
+	snprintf(g->q[g->n].text, sizeof(g->q[g->n].text), "%.*s", (int)q->text_len,
+		 q->text ? q->text : "");
+	snprintf(g->q[g->n].name, sizeof(g->q[g->n].name), "%s", q->stmt_name ? q->stmt_name : "");
+	g->q[g->n].flags = q->flags;
+	g->q[g->n].ts_start = q->ts_start;
+	g->q[g->n].ts_first = q->ts_first;
+	g->q[g->n].ts_end = q->ts_end;
+	memcpy(g->q[g->n].sqlstate, q->sqlstate, 6);
+	g->q[g->n].rows = q->rows;
+	g->n++;
+}
+
+/* Feeds b as one transfer, captured whole or as head/tail. */
+static void feed(struct pgwire_conn *c, const struct buf *b, bool write, uint64_t ts, size_t head,
+		 size_t tail, struct got *g)
+{
+	struct pgwire_chunk ch = {
+		.ts_enter = ts,
+		.ts_exit = ts + 1,
+		.len = b->n,
+		.head = b->b,
+		.head_len = head < b->n ? head : b->n,
+		.tail = b->b + b->n - (tail < b->n ? tail : b->n),
+		.tail_len = tail < b->n ? tail : b->n,
+	};
+
+	if (write)
+		pgwire_conn__write(c, &ch, on_query, g);
+	else
+		pgwire_conn__read(c, &ch, on_query, g);
+}
+
+static void feed_all(struct pgwire_conn *c, const struct buf *b, bool write, uint64_t ts,
+		     struct got *g)
+{
+	feed(c, b, write, ts, b->n, b->n, g);
+}
+
+static void startup(struct pgwire_conn *c, struct got *g)
+{
+	struct buf w = { 0 }, r = { 0 };
+
+	put32(&w, 8);
+	put32(&w, 80877103); /* SSLRequest */
+	feed_all(c, &w, true, 1, g);
+	r.b[r.n++] = 'N';
+	feed_all(c, &r, false, 2, g);
+	w.n = 0;
+	put32(&w, 8 + 14);
+	put32(&w, 196608);
+	memcpy(w.b + w.n, "user\0postgres\0\0", 14);
+	w.n += 14;
+	feed_all(c, &w, true, 3, g);
+	r.n = 0;
+	msg(&r, 'R', 1, "\0\0\0\0");
+	msg(&r, 'S', 4, "server_version", NULL, "15.8", NULL);
+	msg(&r, 'K', 1, "12345678");
+	Z(&r);
+	feed_all(c, &r, false, 4, g);
+}
+
+static void test_simple_query(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	assert_int_equal(g.n, 0);
+	msg(&w, 'Q', 2, "select pg_sleep(0.05)", NULL);
+	feed_all(c, &w, true, 100, &g);
+	msg(&r, 'T', 1, "\0\1pg_sleep\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+	msg(&r, 'D', 1, "\0\1\0\0\0\0");
+	CC(&r, "SELECT 1");
+	Z(&r);
+	feed_all(c, &r, false, 150, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.q[0].text, "select pg_sleep(0.05)");
+	assert_int_equal(g.q[0].ts_start, 100);
+	assert_int_equal(g.q[0].ts_first, 151);
+	assert_int_equal(g.q[0].ts_end, 151);
+	assert_int_equal(g.q[0].rows, 1);
+	assert_int_equal(g.q[0].flags, 0);
+	assert_false(pgwire_conn__encrypted(c));
+	pgwire_conn__free(c);
+}
+
+static void test_extended_named_and_unknown(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	/* asyncpg: prepare first (no execution), then bind/execute by name. */
+	msg(&w, 'P', 4, "__asyncpg_stmt_1__", NULL, "select $1::int + 1", NULL);
+	msg(&w, 'D', 2, "S__asyncpg_stmt_1__", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, 't', 1, "\0\1\0\0\0\x17");
+	msg(&r, 'T', 1, "\0\0");
+	Z(&r);
+	feed_all(c, &r, false, 11, &g);
+	assert_int_equal(g.n, 0);
+	for (int i = 0; i < 3; i++) {
+		w.n = r.n = 0;
+		msg(&w, 'B', 4, "", NULL, "__asyncpg_stmt_1__", NULL);
+		msg(&w, 'E', 2, "", NULL);
+		SYNC(&w);
+		feed_all(c, &w, true, 20 + 10 * i, &g);
+		msg(&r, '2', 0);
+		msg(&r, 'D', 1, "\0\1\0\0\0\1" "2");
+		CC(&r, "SELECT 1");
+		Z(&r);
+		feed_all(c, &r, false, 25 + 10 * i, &g);
+	}
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(g.q[i].text, "select $1::int + 1");
+		assert_true(g.q[i].flags & PGWIRE_Q_PREPARED);
+		assert_int_equal(g.q[i].rows, 1);
+	}
+	/* A statement prepared before we looked. */
+	w.n = r.n = 0;
+	msg(&w, 'B', 4, "", NULL, "stmt_x", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 90, &g);
+	msg(&r, '2', 0);
+	CC(&r, "UPDATE 3");
+	Z(&r);
+	feed_all(c, &r, false, 95, &g);
+	assert_int_equal(g.n, 4);
+	assert_true(g.q[3].flags & PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[3].name, "stmt_x");
+	assert_int_equal(g.q[3].rows, 3);
+	pgwire_conn__free(c);
+}
+
+static void test_error_sqlstate(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	msg(&w, 'Q', 2, "select 1/0", NULL);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, 'E', 8, "SERROR", NULL, "VERROR", NULL, "C22012", NULL, "Mdivision by zero", NULL);
+	r.b[r.n++] = 0;
+	/* fix the length for the terminating NUL */
+	r.b[4]++;
+	Z(&r);
+	feed_all(c, &r, false, 12, &g);
+	assert_int_equal(g.n, 1);
+	assert_true(g.q[0].flags & PGWIRE_Q_ERROR);
+	assert_string_equal(g.q[0].sqlstate, "22012");
+	pgwire_conn__free(c);
+}
+
+/* A big result captured as 64 head bytes and 32 tail bytes per read, over several reads. */
+static void test_big_result_with_gaps(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf r;
+	struct buf w = { 0 }, part;
+	struct got g = { 0 };
+	size_t off = 0;
+
+	startup(c, &g);
+	msg(&w, 'Q', 2, "select * from generate_series(1, 5000)", NULL);
+	feed(c, &w, true, 10, 64, 32, &g);
+	r.n = 0;
+	msg(&r, 'T', 1, "\0\1generate_series\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+	while (r.n < sizeof(r.b) - 64)
+		msg(&r, 'D', 1, "\0\1\0\0\0\0041234");
+	CC(&r, "SELECT 5000");
+	Z(&r);
+	/* Reads of 1000 bytes: message boundaries fall in the gaps. */
+	while (off < r.n) {
+		part.n = r.n - off < 1000 ? r.n - off : 1000;
+		memcpy(part.b, r.b + off, part.n);
+		feed(c, &part, false, 20 + off, 64, 32, &g);
+		off += part.n;
+	}
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.q[0].text, "select * from generate_series(1, 5000)");
+	assert_int_equal(g.q[0].rows, 5000);
+	assert_int_equal(g.q[0].ts_first, 21);
+	pgwire_conn__free(c);
+}
+
+/* The same session split into 1-byte transfers gives the same answer. */
+static void test_byte_by_byte(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 }, one = { .n = 1 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	msg(&w, 'P', 4, "", NULL, "select $1", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	for (size_t i = 0; i < w.n; i++) {
+		one.b[0] = w.b[i];
+		feed_all(c, &one, true, 100 + i, &g);
+	}
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	Z(&r);
+	for (size_t i = 0; i < r.n; i++) {
+		one.b[0] = r.b[i];
+		feed_all(c, &one, false, 1000 + i, &g);
+	}
+	/*
+	 * Message bodies split over transfers are not reassembled: the text is cut and the row
+	 * count unknown, but the query, its start and its end are exact.
+	 */
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].ts_start, 100);
+	assert_int_equal(g.q[0].ts_end, 1000 + r.n);
+	assert_true(g.q[0].flags & PGWIRE_Q_TRUNCATED || !g.q[0].text[0]);
+	assert_int_equal(g.q[0].rows, -1);
+	pgwire_conn__free(c);
+}
+
+static void test_pipeline_and_close(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	msg(&w, 'P', 4, "", NULL, "select 1", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	msg(&w, 'P', 4, "", NULL, "select 2", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	msg(&w, 'Q', 2, "select 3", NULL);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.q[0].text, "select 1");
+	r.n = 0;
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	Z(&r);
+	feed_all(c, &r, false, 30, &g);
+	assert_int_equal(g.n, 2);
+	/* The text of the second unnamed Parse, not the first. */
+	assert_string_equal(g.q[1].text, "select 2");
+	pgwire_conn__close(c, 40, on_query, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.q[2].text, "select 3");
+	assert_true(g.q[2].flags & PGWIRE_Q_ABORTED);
+	pgwire_conn__free(c);
+}
+
+static void test_tls(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { .n = 1, .b = { 'S' } };
+	struct got g = { 0 };
+
+	put32(&w, 8);
+	put32(&w, 80877103);
+	feed_all(c, &w, true, 1, &g);
+	feed_all(c, &r, false, 2, &g);
+	assert_true(pgwire_conn__encrypted(c));
+	pgwire_conn__free(c);
+}
+
+static void test_sniff(void **state)
+{
+	struct buf b = { 0 };
+	static const char *const no[] = {
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /a HTTP/1.1\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "hello world", "",
+	};
+
+	put32(&b, 8);
+	put32(&b, 80877103);
+	assert_int_equal(pgwire__sniff(b.b, b.n, b.n), PGWIRE_SNIFF_STARTUP);
+	b.n = 0;
+	msg(&b, 'Q', 2, "select 1", NULL);
+	assert_int_equal(pgwire__sniff(b.b, b.n, b.n), PGWIRE_SNIFF_MSG);
+	/* A length that runs past the write is not ours. */
+	assert_int_equal(pgwire__sniff(b.b, b.n - 1, b.n - 1), PGWIRE_SNIFF_NO);
+	b.n = 0;
+	msg(&b, 'P', 4, "", NULL, "select 1", NULL);
+	msg(&b, 'B', 4, "", NULL, "", NULL);
+	msg(&b, 'E', 2, "", NULL);
+	SYNC(&b);
+	assert_int_equal(pgwire__sniff(b.b, b.n, b.n), PGWIRE_SNIFF_MSG);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (pgwire__sniff((const uint8_t *)no[i], strlen(no[i]), strlen(no[i])) !=
+		    PGWIRE_SNIFF_NO)
+			fail_msg("sniffed '%s' as PostgreSQL", no[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_simple_query),
+		cmocka_unit_test(test_extended_named_and_unknown),
+		cmocka_unit_test(test_error_sqlstate),
+		cmocka_unit_test(test_big_result_with_gaps),
+		cmocka_unit_test(test_byte_by_byte),
+		cmocka_unit_test(test_pipeline_and_close),
+		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_sniff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
