@@ -50,6 +50,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 	       -D_GNU_SOURCE -Isrc
 
 .DELETE_ON_ERROR:
+# Skeletons are intermediate files: keep them so a second `make` has nothing to do.
+.SECONDARY: $(BPF_OBJS) $(SKELS)
 .PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install
 
 all: sloprobe
