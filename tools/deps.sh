@@ -9,7 +9,7 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       python3 python3-pytest python3-jsonschema
       postgresql postgresql-client libpq-dev
       python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-psycopg
-      python3-asyncpg"
+      python3-asyncpg libyaml-dev libjson-c-dev chromium fonts-dejavu-core"
 
 missing=""
 for p in $PKGS; do
