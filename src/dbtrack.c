@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dbtrack.h"
@@ -13,6 +15,26 @@ void dbtrack__init(struct dbtrack *t, struct dbagg *db)
 	t->db = db;
 	t->head.next = t->head.prev = &t->head;
 	t->conns.next = t->conns.prev = &t->conns;
+}
+
+void dbtrack__free(struct dbtrack *t)
+{
+	free(t->vconns);
+	free(t->closing);
+	t->vconns = NULL;
+	t->closing = NULL;
+	t->nvconns = t->nclosing = 0;
+}
+
+int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
+{
+	if (defer_ns && !t->closing) {
+		t->closing = calloc(DBTRACK_CLOSING, sizeof(*t->closing));
+		if (!t->closing)
+			return -ENOMEM;
+	}
+	t->defer_ns = defer_ns;
+	return 0;
 }
 
 static void req_reset(struct dbreq *r)
@@ -68,12 +90,48 @@ void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
 	req_unlink(r);
 }
 
-static bool req_alive(struct dbtrack *t, const struct dbreq *r, uint64_t seq)
+
+static struct dbreq_closing *closing_at(struct dbtrack *t, unsigned i)
 {
+	return &t->closing[(t->head_i + i) % DBTRACK_CLOSING];
+}
+
+/* The request with this sequence number, in flight or ended but still open to queries. */
+static struct dbreq *req_by_seq(struct dbtrack *t, uint64_t seq)
+{
+	if (!seq)
+		return NULL;
 	for (struct dbreq *q = t->head.next; q != &t->head; q = q->next)
-		if (q == r)
-			return q->seq == seq;
-	return false;
+		if (q->seq == seq)
+			return q;
+	for (unsigned i = t->nclosing; i-- > 0;)
+		if (closing_at(t, i)->r.seq == seq)
+			return &closing_at(t, i)->r;
+	return NULL;
+}
+
+/*
+ * Requests of tgid that a query started at ts can belong to: in flight, or ended but still
+ * waiting for late queries (newest first; they end roughly in order, so the scan stops at
+ * requests that ended well before ts).
+ */
+static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts,
+			       struct dbreq **out)
+{
+	unsigned n = 0;
+
+	for (struct dbreq *r = t->head.next; r != &t->head && n < DBTRACK_COVER_MAX; r = r->next)
+		if (req_covers(r, tgid, ts))
+			out[n++] = r;
+	for (unsigned i = t->nclosing; i-- > 0 && n < DBTRACK_COVER_MAX;) {
+		struct dbreq_closing *cl = closing_at(t, i);
+
+		if (cl->end_ts + 1000000000ull < ts)
+			break;
+		if (req_covers(&cl->r, tgid, ts))
+			out[n++] = &cl->r;
+	}
+	return n;
 }
 
 static void req_add(struct dbreq *r, uint64_t qid, double share, uint64_t lat, int conf,
@@ -124,28 +182,27 @@ static bool run_candidate(const struct dbtrack *t, const struct dbconn *c)
 /* The run on c ended: hand it to the request it ran in, or to all it may have run in. */
 static void run_close(struct dbtrack *t, struct dbconn *c)
 {
-	bool credited = false;
+	struct dbreq *cand[DBTRACK_COVER_MAX], *r;
+	unsigned n;
 
 	if (!run_candidate(t, c))
 		goto out;
-	if (c->run_req && req_alive(t, c->run_req, c->run_req_seq)) {
-		req_add_run(c->run_req, c, false);
+	r = req_by_seq(t, c->run_req_seq);
+	if (r) {
+		req_add_run(r, c, false);
 		goto out;
 	}
-	for (struct dbreq *r = t->head.next; r != &t->head; r = r->next) {
-		if (req_covers(r, c->tgid, c->run_first_ts)) {
-			req_add_run(r, c, true);
-			credited = true;
-		}
-	}
-	if (!credited && c->run_total >= t->db->o.nplus1_total_ns)
+	n = c->run_req_seq ? 0 : req_candidates(t, c->tgid, c->run_first_ts, cand);
+	for (unsigned i = 0; i < n; i++)
+		req_add_run(cand[i], c, true);
+	if (!n && c->run_total >= t->db->o.nplus1_total_ns)
 		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, c->run_qid, "", c->run_first_ts,
 			    "%u consecutive executions on one connection, %.1f ms in all, outside "
 			    "any traced request",
 			    c->run_n, c->run_total / 1e6);
 out:
 	c->run_n = 0;
-	c->run_req = NULL;
+	c->run_req_seq = 0;
 }
 
 static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const struct db_exec *x,
@@ -166,7 +223,6 @@ static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const str
 	c->run_total = lat;
 	c->run_first_ts = x->ts_start;
 	c->run_last_end = x->ts_end;
-	c->run_req = single;
 	c->run_req_seq = single ? single->seq : 0;
 }
 
@@ -190,11 +246,50 @@ static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp 
 	c->tx_start = 0;
 }
 
+/* The stand-in connection of a PGconn: N+1 runs and transactions need one. */
+static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, const char *client)
+{
+	struct dbconn *c, *oldest = NULL;
+
+	if (!t->vconns) {
+		t->vconns = calloc(DBTRACK_VCONNS, sizeof(*t->vconns));
+		if (!t->vconns)
+			return NULL;
+	}
+	for (unsigned i = 0; i < t->nvconns; i++) {
+		c = &t->vconns[i];
+		if (c->tgid == x->tgid && c->conn_id == x->conn_id)
+			return c;
+		if (!oldest || c->run_last_end < oldest->run_last_end)
+			oldest = c;
+	}
+	if (t->nvconns < DBTRACK_VCONNS) {
+		c = &t->vconns[t->nvconns++];
+	} else {
+		c = oldest;
+		if (c->run_n)
+			run_close(t, c);
+		c->prev->next = c->next;
+		c->next->prev = c->prev;
+	}
+	memset(c, 0, sizeof(*c));
+	c->next = &t->conns;
+	c->prev = t->conns.prev;
+	t->conns.prev->next = c;
+	t->conns.prev = c;
+	c->tgid = x->tgid;
+	c->conn_id = x->conn_id;
+	c->opened_ts = x->ts_start;
+	snprintf(c->client, sizeof(c->client), "%s", client ? client : "");
+	snprintf(c->server, sizeof(c->server), "PGconn %#llx", (unsigned long long)x->conn_id);
+	return c;
+}
+
 void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 		   const char *client, const char *server)
 {
-	struct dbreq *single = NULL, *by_tid = NULL;
-	unsigned n = 0, ntid = 0;
+	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
+	unsigned n, ntid = 0;
 	struct dbagg_fp *f;
 	uint64_t raw, lat;
 	int conf;
@@ -202,15 +297,17 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
 	if (!f || x->path == DB_PATH_USDT)
 		return; /* the server's side of a query serves no request of ours */
+	if (x->path != dbagg__main_path(f))
+		return; /* the same execution, seen again by a second path */
+	if (!c && x->conn_id)
+		c = vconn_get(t, x, client);
 	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
-	for (struct dbreq *r = t->head.next; r != &t->head; r = r->next) {
-		if (!req_covers(r, x->tgid, x->ts_start))
-			continue;
-		n++;
-		single = r;
-		if (r->tid == x->tid) {
+	n = req_candidates(t, x->tgid, x->ts_start, cand);
+	for (unsigned i = 0; i < n; i++) {
+		single = cand[i];
+		if (cand[i]->tid == x->tid) {
 			ntid++;
-			by_tid = r;
+			by_tid = cand[i];
 		}
 	}
 	if (!n) {
@@ -224,9 +321,8 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	} else {
 		conf = DBREQ_SHARED;
 		single = NULL;
-		for (struct dbreq *r = t->head.next; r != &t->head; r = r->next)
-			if (req_covers(r, x->tgid, x->ts_start))
-				req_add(r, f->query_id, 1.0 / n, lat, conf, 0);
+		for (unsigned i = 0; i < n; i++)
+			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
 	}
 	if (single)
 		req_add(single, f->query_id, 1.0, lat, conf, raw);
@@ -286,12 +382,12 @@ static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint,
 	}
 }
 
-void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, const char *endpoint,
-		      uint64_t latency_ns, uint64_t ts)
+/* The request's wait for late queries is over: close its runs, add it to its endpoint. */
+static void req_finalize(struct dbtrack *t, struct dbreq_closing *cl)
 {
-	(void)ts;
-	if (!r->open)
-		return;
+	struct dbreq *r = &cl->r;
+	char name[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
+
 	/*
 	 * Runs still going on the connections this request used end with it; a shared run
 	 * (not known to be this request's) is credited to it as far as it got, and goes on.
@@ -299,14 +395,62 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, const char *endpoint,
 	for (struct dbconn *c = t->conns.next; c != &t->conns; c = c->next) {
 		if (!c->run_n || c->tgid != r->tgid)
 			continue;
-		if (c->run_req == r && c->run_req_seq == r->seq)
+		if (c->run_req_seq == r->seq)
 			run_close(t, c);
-		else if (!c->run_req && c->run_first_ts >= r->ts && run_candidate(t, c))
+		else if (!c->run_req_seq && c->run_first_ts >= r->ts && run_candidate(t, c))
 			req_add_run(r, c, true);
 	}
-	if (endpoint)
-		req_check(t, r, endpoint, latency_ns);
+	if (!cl->ep)
+		return;
+	agg__add_db(cl->ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);
+	snprintf(name, sizeof(name), "%s %s", cl->ep->method, cl->ep->route);
+	req_check(t, r, name, cl->latency_ns);
+}
+
+static void closing_pop(struct dbtrack *t)
+{
+	req_finalize(t, closing_at(t, 0));
+	t->head_i = (t->head_i + 1) % DBTRACK_CLOSING;
+	t->nclosing--;
+}
+
+void dbtrack__tick(struct dbtrack *t, uint64_t now_ns)
+{
+	while (t->nclosing && (!now_ns || closing_at(t, 0)->end_ts + t->defer_ns <= now_ns))
+		closing_pop(t);
+}
+
+void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+		      uint64_t latency_ns, uint64_t ts)
+{
+	struct dbreq_closing *cl;
+
+	if (!r->open)
+		return;
 	req_unlink(r);
+	if (!t->closing) {
+		t->closing = calloc(DBTRACK_CLOSING, sizeof(*t->closing));
+		if (!t->closing) {
+			struct dbreq_closing tmp = { .r = *r, .ep = ep, .latency_ns = latency_ns };
+
+			req_finalize(t, &tmp); /* degraded: its exact runs are seen as shared */
+			return;
+		}
+	}
+	if (t->nclosing == DBTRACK_CLOSING) {
+		t->st.closed_early++;
+		closing_pop(t);
+	}
+	cl = closing_at(t, t->nclosing++);
+	cl->r = *r;
+	cl->r.prev = cl->r.next = NULL;
+	if (!cl->r.resp_ts)
+		cl->r.resp_ts = ts;
+	cl->ep = ep;
+	cl->latency_ns = latency_ns;
+	cl->end_ts = ts;
+	if (!t->defer_ns)
+		dbtrack__tick(t, 0);
 }
 
 void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,

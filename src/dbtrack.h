@@ -14,6 +14,10 @@
  *           (queries per request of an endpoint under uniform load is exact on average);
  *           a single request's count is an estimate.
  * Queries with no request in flight are counted as outside requests.
+ *
+ * Paths with their own ring buffer (libpq) deliver a query after the response that ends its
+ * request may already have been seen, so an ended request stays open to late queries for
+ * defer_ns after its end (dbtrack__set_defer), and is only then added to its endpoint.
  */
 #ifndef SLOPROBE_DBTRACK_H
 #define SLOPROBE_DBTRACK_H
@@ -28,6 +32,10 @@
 #define DBREQ_TOP  AGG_DB_TOP	/* fingerprints kept per request */
 #define DBREQ_RUNS 8	/* N+1 candidate runs kept per request */
 #define DBREQ_RAW  64	/* raw-text hashes kept per request, for redundant queries */
+/* PGconns followed for N+1 on the libpq path, which has no socket; the oldest is reused. */
+#define DBTRACK_VCONNS 256
+#define DBTRACK_CLOSING 4096	/* ended requests waiting for late queries */
+#define DBTRACK_COVER_MAX 64	/* requests a query can be shared among */
 
 enum dbreq_conf {
 	DBREQ_EXACT = 0,
@@ -75,8 +83,7 @@ struct dbconn {
 	uint64_t run_qid, run_src;
 	unsigned run_n;
 	uint64_t run_total, run_last_end, run_first_ts;
-	struct dbreq *run_req;		/* the request the run started in (exact/thread) */
-	uint64_t run_req_seq;
+	uint64_t run_req_seq;		/* the request the run started in (exact/thread), 0 */
 	uint64_t tx_start;		/* BEGIN seen at, 0 outside a transaction */
 	uint64_t tx_qid;
 };
@@ -84,6 +91,14 @@ struct dbconn {
 struct dbtrack_stats {
 	uint64_t attributed[DBREQ_CONF_NR];
 	uint64_t outside;		/* queries with no request in flight */
+	uint64_t closed_early;		/* ended requests finalized early: waiting list full */
+};
+
+/* An ended request, open to late queries until end_ts + defer_ns. */
+struct dbreq_closing {
+	struct dbreq r;
+	struct agg_endpoint *ep;	/* NULL: dropped, not added anywhere */
+	uint64_t latency_ns, end_ts;
 };
 
 struct dbtrack {
@@ -92,19 +107,30 @@ struct dbtrack {
 	struct dbconn conns;		/* DB connection list sentinel */
 	uint64_t seq;
 	struct dbtrack_stats st;
+	struct dbconn *vconns;		/* DBTRACK_VCONNS, allocated on first use */
+	unsigned nvconns;
+	uint64_t defer_ns;
+	struct dbreq_closing *closing;	/* ring of DBTRACK_CLOSING, oldest at head */
+	unsigned head_i, nclosing;
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
+void dbtrack__free(struct dbtrack *t);
+/* Keep ended requests open to late queries this long (0: finalize at once). -ENOMEM. */
+int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns);
+/* Finalizes the ended requests whose wait is over (now_ns = 0: all of them). */
+void dbtrack__tick(struct dbtrack *t, uint64_t now_ns);
 
 /* Inbound request lifecycle (the tracker owns the struct dbreq, inside its connection). */
 void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint32_t tid,
 			uint64_t ts);
 void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts);
 /*
- * The request finished (or was dropped: endpoint NULL). Evaluates the N+1 and redundant
- * checks with the request's latency and resets r for the next request on the connection.
+ * The request finished (or was dropped: ep NULL). Once no late query can come, its DB work is
+ * added to ep and the N+1 and redundant checks run with its latency. r is reset at once for
+ * the next request on the connection.
  */
-void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, const char *endpoint,
+void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 		      uint64_t latency_ns, uint64_t ts);
 /* The connection holding r goes away. */
 void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r);
@@ -112,7 +138,11 @@ void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r);
 void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
 			const char *client, const char *server, uint64_t ts);
 void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts);
-/* One finished query on c (or c == NULL for paths without a connection). */
+/*
+ * One finished query on c, or c == NULL for the paths without a socket (libpq: the PGconn in
+ * x->conn_id stands for the connection). Only the first path that saw a fingerprint (wire,
+ * else libpq) attributes it and follows runs, so enabling several paths counts a query once.
+ */
 void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 		   const char *client, const char *server);
 

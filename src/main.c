@@ -29,6 +29,7 @@
 #include "sockio_user.h"
 #include "db.h"
 #include "dbagg.h"
+#include "dbprobes.h"
 #include "dbtrack.h"
 #include "tracker.h"
 #include "view.h"
@@ -42,6 +43,11 @@ enum exit_code {
 #define MAX_PIDS  64
 #define DRAIN_BUSY_MS 5	/* reader period while events arrive */
 #define DRAIN_IDLE_MS 100
+/*
+ * Queries from the probe paths with their own ring buffer can reach us after the response
+ * that ends their request: requests wait this long for them (a few reader periods).
+ */
+#define DB_LATE_NS (3ull * DRAIN_IDLE_MS * 1000000)
 #define MAX_PORTS SOCKIO_FILTER_PORTS_MAX
 
 static struct env {
@@ -129,33 +135,34 @@ static const struct argp_option opts[] = {
 	  "Name a route, e.g. /v1/users/{id}/orders (repeatable; {x}, {x:int}, {x:path}, *)", 1 },
 	{ NULL, 0, NULL, 0, "Databases (PostgreSQL):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
-	  "How to see queries: wire (client protocol on the socket), none (default: wire)", 2 },
+	  "How to see queries, a list of: wire (client protocol on the socket), libpq (uprobes "
+	  "on libpq), usdt (server probes), none (default: wire)", 2 },
 	{ "raw-sql", OPT_RAW_SQL, NULL, 0,
 	  "Keep one raw query text per fingerprint, literals included (off: privacy)", 2 },
 	{ "slow-ms", OPT_SLOW_MS, "MS", 0, "Slow query threshold (default 1000)", 2 },
 	{ "n-plus-one", OPT_NPLUS1, "N", 0,
 	  "Consecutive runs of one query that make an N+1 (default 5)", 2 },
-	{ NULL, 0, NULL, 0, "Output:", 2 },
-	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 2 },
-	{ "duration", 'd', "SECONDS", 0, "Stop after this long", 2 },
-	{ "output", 'o', "FILE", 0, "Write the JSON report to FILE ('-' for stdout)", 2 },
-	{ "hist", 'H', NULL, 0, "Show a latency histogram per endpoint", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 3 },
+	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 3 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after this long", 3 },
+	{ "output", 'o', "FILE", 0, "Write the JSON report to FILE ('-' for stdout)", 3 },
+	{ "hist", 'H', NULL, 0, "Show a latency histogram per endpoint", 3 },
 	{ "top", 'n', "N", 0, "Show at most N endpoints per interval (default: fit the terminal)",
-	  2 },
-	{ "quiet", 'q', NULL, 0, "No live view", 2 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 2 },
-	{ NULL, 0, NULL, 0, "Limits:", 3 },
-	{ "max-conns", OPT_MAX_CONNS, "N", 0, "Connections tracked at once (default 65536)", 3 },
-	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked at once (default 16384)", 3 },
-	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, power of two (default 16)", 3 },
-	{ "max-endpoints", OPT_MAX_ENDPOINTS, "N", 0, "Endpoint rows kept (default 2000)", 3 },
+	  3 },
+	{ "quiet", 'q', NULL, 0, "No live view", 3 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 3 },
+	{ NULL, 0, NULL, 0, "Limits:", 4 },
+	{ "max-conns", OPT_MAX_CONNS, "N", 0, "Connections tracked at once (default 65536)", 4 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Processes tracked at once (default 16384)", 4 },
+	{ "ringbuf-mb", OPT_RINGBUF, "MB", 0, "Ring buffer size, power of two (default 16)", 4 },
+	{ "max-endpoints", OPT_MAX_ENDPOINTS, "N", 0, "Endpoint rows kept (default 2000)", 4 },
 	{ "route-limit", OPT_ROUTE_LIMIT, "N", 0,
-	  "Distinct values of a path segment before it collapses to {*} (default 100)", 3 },
-	{ "head-bytes", OPT_HEAD_BYTES, "N", 0, "Payload bytes captured per message (64-512)", 3 },
+	  "Distinct values of a path segment before it collapses to {*} (default 100)", 4 },
+	{ "head-bytes", OPT_HEAD_BYTES, "N", 0, "Payload bytes captured per message (64-512)", 4 },
 	{ "quiet-ms", OPT_QUIET_MS, "MS", 0,
-	  "End a response of unknown length after this much silence (default 200)", 3 },
+	  "End a response of unknown length after this much silence (default 200)", 4 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0,
-	  "Measure the in-kernel cost of the BPF programs (kernel.bpf_stats_enabled)", 3 },
+	  "Measure the in-kernel cost of the BPF programs (kernel.bpf_stats_enabled)", 4 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
 	{},
 };
@@ -192,7 +199,7 @@ static int parse_db_probes(const char *arg, unsigned *out)
 {
 	static const char *const names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
 	/* Paths that exist in this build. */
-	const unsigned avail = 1u << DB_PATH_WIRE;
+	const unsigned avail = (1u << DB_PATH_NR) - 1;
 	char buf[128], *save = NULL, *tok;
 	unsigned m = 0;
 
@@ -329,7 +336,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DB_PROBE:
 		if (parse_db_probes(arg, &env.db_probes))
-			argp_error(state, "invalid --db-probe '%s' (a list of: wire, none)", arg);
+			argp_error(state, "invalid --db-probe '%s' (a list of: wire, libpq, usdt, none)", arg);
 		break;
 	case OPT_RAW_SQL:
 		env.raw_sql = true;
@@ -388,19 +395,37 @@ static bool privileged(void)
 }
 
 /* Listening sockets opened before we started: their ports and owners. */
-static void seed_listeners(struct sockio *s)
+/*
+ * Processes that already exist are followed from their first syscall on a known fd only if
+ * they are known: servers (from their listening sockets) and, for the wire path, clients of
+ * the databases (from their established connections), whose pooled connections predate us.
+ */
+static void seed_procs(struct sockio *s, bool db_clients)
 {
+	uint16_t dbports[64] = { 5432 };
+	size_t ndb = 1, nc = 0, n = 0;
 	struct procinfo_listener *ls = NULL;
-	size_t n = 0;
+	uint32_t *clients = NULL;
 
-	if (procinfo__listeners(NULL, &ls, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		sockio__add_listen_port(s, ls[i].port);
-		if (ls[i].pid)
-			sockio__add_proc(s, ls[i].pid);
+	if (!procinfo__listeners(NULL, &ls, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			sockio__add_listen_port(s, ls[i].port);
+			if (ls[i].pid)
+				sockio__add_proc(s, ls[i].pid);
+			if (!strcmp(ls[i].comm, "postgres") && ndb < 64 && ls[i].port != 5432)
+				dbports[ndb++] = ls[i].port;
+		}
+		free(ls);
 	}
-	free(ls);
+	if (!db_clients)
+		return;
+	for (int i = 0; i < env.nports && ndb < 64; i++)
+		dbports[ndb++] = env.ports[i];
+	if (procinfo__clients_of(NULL, dbports, ndb, &clients, &nc))
+		return;
+	for (size_t i = 0; i < nc; i++)
+		sockio__add_proc(s, clients[i]);
+	free(clients);
 }
 
 static pid_t start_command(char **argv, bool stdout_to_stderr, char *err, size_t errsz)
@@ -519,7 +544,8 @@ static int record(void)
 	struct dbagg db;
 	struct dbagg_opts dbo = {};
 	struct dbtrack dbt;
-	bool agg_ok = false, db_ok = false, child_done = false, busy = false;
+	struct dbprobes dbp = {};
+	bool agg_ok = false, db_ok = false, dbp_ok = false, child_done = false, busy = false;
 	struct utsname uts;
 	struct sigaction sa = { .sa_handler = on_signal };
 	FILE *live = stdout, *out = NULL;
@@ -601,8 +627,13 @@ static int record(void)
 		}
 		db_ok = true;
 		dbtrack__init(&dbt, &db);
-		if (env.db_probes & (1u << DB_PATH_WIRE))
-			to.db = &dbt;
+		/* Every path needs the inbound requests, to attribute queries to them. */
+		to.db = &dbt;
+		if (dbtrack__set_defer(&dbt, env.db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS
+										     : 0)) {
+			fprintf(stderr, "sloprobe: out of memory\n");
+			goto cleanup;
+		}
 	}
 	to.routes = env.routes;
 	to.route_distinct = env.route_limit;
@@ -624,7 +655,7 @@ static int record(void)
 	so.max_conns = env.max_conns;
 	so.max_procs = env.max_procs;
 	so.ringbuf_bytes = env.ringbuf_mb << 20;
-	so.clients = to.db != NULL;
+	so.clients = env.db_probes & (1u << DB_PATH_WIRE);
 	if (env.bpf_stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (stats_fd < 0)
@@ -637,7 +668,23 @@ static int record(void)
 		goto cleanup;
 	}
 	tracker__set_sockio(tracker, sockio);
-	seed_listeners(sockio);
+	if (env.db_probes & ~(1u << DB_PATH_WIRE)) {
+		struct dbprobes_filter df = {
+			.pids = filter_pids,
+			.npids = nfilter_pids,
+			.comm = env.comm,
+			.cgroup = env.cgroup,
+		};
+
+		dbp_ok = true;
+		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &df, env.head_bytes, env.verbose,
+				      err, sizeof(err));
+		if (err_) {
+			fprintf(stderr, "sloprobe: %s\n", err);
+			goto cleanup;
+		}
+	}
+	seed_procs(sockio, env.db_probes & (1u << DB_PATH_WIRE));
 	for (size_t i = 0; i < nfilter_pids; i++)
 		sockio__add_proc(sockio, filter_pids[i]);
 
@@ -692,6 +739,10 @@ static int record(void)
 			goto cleanup;
 		}
 		busy = err_ > 0;
+		if (dbp_ok) {
+			dbprobes__poll(&dbp, mono_ns());
+			dbtrack__tick(&dbt, mono_ns());
+		}
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child_done = true;
 			meta.command_status = WIFEXITED(status) ? WEXITSTATUS(status)
@@ -722,9 +773,17 @@ static int record(void)
 							 : 128 + WTERMSIG(status);
 	}
 	/* The servers finish what the load test left in flight: collect it, briefly. */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		sockio__poll(sockio, 50);
+		if (dbp_ok)
+			dbprobes__poll(&dbp, 0);
+	}
 	tracker__flush(tracker, mono_ns());
+	if (db_ok) {
+		if (dbp_ok)
+			dbprobes__poll(&dbp, 0);
+		dbtrack__tick(&dbt, 0);
+	}
 	clock_gettime(CLOCK_REALTIME, &meta.end);
 	meta.duration_s = (mono_ns() - t0) / 1e9;
 	meta.command = (const char *const *)env.command;
@@ -741,15 +800,22 @@ static int record(void)
 		meta.dbt = &dbt.st;
 		meta.db_probes = db_probe_names(env.db_probes, dbprobes, sizeof(dbprobes));
 	}
+	if (dbp_ok) {
+		dbprobes__stats(&dbp, &meta.pgc, &meta.pgs);
+		meta.db_dropped = dbprobes__dropped(&meta.pgc, &meta.pgs);
+	}
 	if (stats_fd >= 0) {
 		meta.bpf_stats = true;
 		sockio__run_stats(sockio, &meta.bpf_run_ns, &meta.bpf_run_cnt);
+		if (dbp_ok)
+			dbprobes__run_stats(&dbp, &meta.db_run_ns, &meta.db_run_cnt);
 	}
 	make_footer(&agg, tracker, sockio, &ft, &meta);
 	/* Detach before the slow part: nothing traced from here on. */
 	sockio__stop(sockio);
 	sockio = NULL;
 	tracker__set_sockio(tracker, NULL);
+	dbprobes__close(&dbp);
 
 	if (!env.quiet) {
 		vo.tty = false;
@@ -782,8 +848,11 @@ cleanup:
 		stop_command(child);
 	sockio__stop(sockio);
 	tracker__free(tracker);
-	if (db_ok)
+	dbprobes__close(&dbp);
+	if (db_ok) {
+		dbtrack__free(&dbt);
 		dbagg__free(&db);
+	}
 	if (agg_ok)
 		agg__free(&agg);
 	if (out && out != stdout && fclose(out) && ret == EXIT_OK) {

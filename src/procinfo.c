@@ -12,6 +12,7 @@
 
 #define ID_HEX_LEN   64
 #define LXC_NAME_MAX 64
+#define TCP_ESTABLISHED 0x01
 #define TCP_LISTEN   0x0A
 
 static bool is_digit(unsigned char c)
@@ -720,7 +721,17 @@ static int cmp_listener(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static int collect_listening(int procfd, struct lsock **socks, size_t *nsocks, size_t *cap)
+static bool port_in(uint16_t port, const uint16_t *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}
+
+/* Listening sockets, or with nrports, established connections to one of rports. */
+static int collect_socks(int procfd, const uint16_t *rports, size_t nrports,
+			 struct lsock **socks, size_t *nsocks, size_t *cap)
 {
 	static const char *const files[] = { "net/tcp", "net/tcp6" };
 	int missing = 0;
@@ -744,7 +755,8 @@ static int collect_listening(int procfd, struct lsock **socks, size_t *nsocks, s
 			struct lsock *ls, *tmp;
 
 			if (procinfo__parse_tcp_line(p, e - p, f == 1, &s) == 1 &&
-			    s.state == TCP_LISTEN) {
+			    (nrports ? s.state == TCP_ESTABLISHED && port_in(s.rport, rports, nrports)
+				     : s.state == TCP_LISTEN)) {
 				tmp = room_for(*socks, *nsocks, cap, sizeof(**socks));
 				if (!tmp) {
 					free(buf);
@@ -848,7 +860,7 @@ int procinfo__listeners(const char *procroot, struct procinfo_listener **out, si
 	procfd = open_root(procroot);
 	if (procfd < 0)
 		return procfd;
-	err = collect_listening(procfd, &socks, &nsocks, &scap);
+	err = collect_socks(procfd, NULL, 0, &socks, &nsocks, &scap);
 	if (err || !nsocks)
 		goto cleanup;
 	qsort(socks, nsocks, sizeof(*socks), cmp_lsock_inode);
@@ -1034,4 +1046,66 @@ cleanup:
 		*n = nres;
 	}
 	return err;
+}
+
+int procinfo__clients_of(const char *procroot, const uint16_t *rports, size_t nrports,
+			 uint32_t **out, size_t *n)
+{
+	struct lsock *socks = NULL;
+	struct lowner *owners = NULL;
+	size_t nsocks = 0, scap = 0, nowners = 0, ocap = 0, npids = 0;
+	uint32_t *pids = NULL;
+	struct dirent *de;
+	DIR *d = NULL;
+	int procfd, err;
+
+	if (!out || !n || !nrports)
+		return -EINVAL;
+	*out = NULL;
+	*n = 0;
+	procfd = open_root(procroot);
+	if (procfd < 0)
+		return procfd;
+	err = collect_socks(procfd, rports, nrports, &socks, &nsocks, &scap);
+	if (err || !nsocks)
+		goto cleanup;
+	qsort(socks, nsocks, sizeof(*socks), cmp_lsock_inode);
+	d = open_dir(procfd, &err);
+	if (!d)
+		goto cleanup;
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		uint32_t pid;
+		size_t before = nowners;
+
+		if (!pid_of_name(de->d_name, &pid))
+			continue;
+		err = scan_fds(procfd, pid, socks, nsocks, &owners, &nowners, &ocap);
+		if (err)
+			goto cleanup;
+		if (nowners > before) {
+			uint32_t *tmp = realloc(pids, (npids + 1) * sizeof(*pids));
+
+			if (!tmp) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			pids = tmp;
+			pids[npids++] = pid;
+		}
+	}
+	if (errno)
+		err = -errno;
+cleanup:
+	if (d)
+		closedir(d);
+	close(procfd);
+	free(socks);
+	free(owners);
+	if (err) {
+		free(pids);
+		return err;
+	}
+	*out = pids;
+	*n = npids;
+	return 0;
 }

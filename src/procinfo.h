@@ -114,6 +114,12 @@ int procinfo__listeners(const char *procroot, struct procinfo_listener **out, si
  * listed). out[0] is pid, the rest ascend. Caller frees *out. 0, -ENOENT if pid is not a
  * listed process, -errno.
  */
+/*
+ * Processes holding an established TCP connection to one of rports (e.g. database clients
+ * whose pooled connections predate the trace), each once, in /proc order. Caller frees *out.
+ */
+int procinfo__clients_of(const char *procroot, const uint16_t *rports, size_t nrports,
+			 uint32_t **out, size_t *n);
 int procinfo__descendants(const char *procroot, uint32_t pid, uint32_t **out, size_t *n);
 
 #endif

@@ -23,8 +23,8 @@ uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
-	       m->tstats.endpoints_full + (m->hstats ? m->hstats->pending_overflow +
-					   m->hstats->nomem : 0);
+	       m->tstats.endpoints_full + m->db_dropped +
+	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 
 static void latency_ms(struct json *j, const char *key, const struct hist *h)
@@ -241,6 +241,41 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "attributed_shared", m->dbt->attributed[2]);
 		json__kv_u64(j, "outside_requests", m->dbt->outside);
 	}
+	if (strstr(m->db_probes, "libpq")) {
+		const struct pgclient_stats *c = &m->pgc;
+
+		json__key(j, "libpq");
+		json__begin_object(j);
+		json__kv_u64(j, "files_probed", c->files);
+		json__kv_u64(j, "files_failed", c->files_failed);
+		json__kv_u64(j, "files_without_result_layout", c->files_no_layout);
+		json__kv_u64(j, "queries", c->queries);
+		json__kv_u64(j, "prepares", c->prepares);
+		json__kv_u64(j, "unknown_statements", c->unknown_stmt);
+		json__kv_u64(j, "ringbuf_full", c->bpf[PGCLIENT_STAT_RB_DROPS]);
+		json__kv_u64(j, "async_not_followed", c->bpf[PGCLIENT_STAT_PENDING_LOST]);
+		json__kv_u64(j, "state_full", c->bpf[PGCLIENT_STAT_NO_STATE]);
+		json__kv_u64(j, "statements_table_full", c->stmts_full);
+		json__kv_u64(j, "read_faults", c->bpf[PGCLIENT_STAT_READ_FAULT]);
+		json__kv_u64(j, "discarded", c->bpf[PGCLIENT_STAT_DISCARDED]);
+		json__kv_u64(j, "bad_events", c->bad_events);
+		json__end_object(j);
+	}
+	if (strstr(m->db_probes, "usdt")) {
+		const struct pgserver_stats *s = &m->pgs;
+
+		json__key(j, "usdt");
+		json__begin_object(j);
+		json__kv_u64(j, "binaries_probed", s->files);
+		json__kv_u64(j, "binaries_failed", s->files_failed);
+		json__kv_u64(j, "queries", s->queries);
+		json__kv_u64(j, "ringbuf_full", s->bpf[PGSERVER_STAT_RB_DROPS]);
+		json__kv_u64(j, "state_full", s->bpf[PGSERVER_STAT_NO_STATE]);
+		json__kv_u64(j, "read_faults", s->bpf[PGSERVER_STAT_READ_FAULT]);
+		json__kv_u64(j, "unfinished", s->bpf[PGSERVER_STAT_UNFINISHED]);
+		json__kv_u64(j, "bad_events", s->bad_events);
+		json__end_object(j);
+	}
 	json__end_object(j);
 }
 
@@ -401,6 +436,7 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	json__kv_u64(j, "endpoint_table_full", m->tstats.endpoints_full);
 	json__kv_u64(j, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
 	json__kv_u64(j, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
+	json__kv_u64(j, "db_queries_lost", m->db_dropped);
 	json__end_object(j);
 
 	json__key(j, "connections");
@@ -437,6 +473,8 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	if (m->bpf_stats) {
 		json__kv_u64(j, "run_time_ns", m->bpf_run_ns);
 		json__kv_u64(j, "run_cnt", m->bpf_run_cnt);
+		json__kv_u64(j, "db_probes_run_time_ns", m->db_run_ns);
+		json__kv_u64(j, "db_probes_run_cnt", m->db_run_cnt);
 	}
 	json__end_object(j);
 

@@ -15,6 +15,8 @@
 #include "http.h"
 #include "sockio.h"
 #include "tracker.h"
+#include "pgclient.h"
+#include "pgserver.h"
 
 #define REPORT_SCHEMA "sloprobe.report/v1"
 
@@ -40,6 +42,10 @@ struct report_meta {
 	const struct dbagg *db;		/* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
 	const char *db_probes;		/* "wire", "wire,usdt", ... */
+	struct pgclient_stats pgc;	/* libpq path; zero when off */
+	struct pgserver_stats pgs;	/* server USDT path; zero when off */
+	uint64_t db_dropped;		/* queries lost on those two paths */
+	uint64_t db_run_ns, db_run_cnt;	/* their BPF programs, with bpf_stats */
 };
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */

@@ -219,7 +219,6 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	int svc = conn_service(t, c, NULL);
 
 	struct agg_endpoint *ep;
-	char name[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
 
 	if (rec->flags & HTTP_REC_NO_REQUEST) {
 		t->st.no_request++;
@@ -257,10 +256,7 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	if (!t->o.db)
 		return;
 	if (ep && rec->status && c->req.open) {
-		agg__add_db(ep, c->req.queries, c->req.db_ns, dbtrack__req_conf(&c->req), c->req.top,
-			    c->req.ntop);
-		snprintf(name, sizeof(name), "%s %s", ep->method, ep->route);
-		dbtrack__req_end(t->o.db, &c->req, name, rec->t_end - rec->t_start, rec->t_end);
+		dbtrack__req_end(t->o.db, &c->req, ep, rec->t_end - rec->t_start, rec->t_end);
 	} else {
 		dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
 	}

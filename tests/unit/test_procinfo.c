@@ -665,6 +665,50 @@ static size_t find_port(const struct procinfo_listener *ls, size_t n, uint16_t p
 	return k;
 }
 
+/* A connection to a listener of our own: we are a client of that port, nobody else is. */
+static void test_live_clients_of(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	uint32_t *pids = NULL;
+	uint16_t port, other;
+	size_t n = 0, mine = 0;
+	int l, c, a;
+
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &sl), 0);
+	port = ntohs(sa.sin_port);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	a = accept(l, NULL, NULL);
+	assert_true(a >= 0);
+
+	assert_int_equal(procinfo__clients_of(NULL, &port, 1, &pids, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		mine += pids[i] == (uint32_t)getpid();
+	assert_int_equal(mine, 1); /* once, though it holds both ends */
+	free(pids);
+
+	/* A port neither end of our connection uses: nobody here is its client. */
+	sl = sizeof(sa);
+	assert_int_equal(getsockname(c, (struct sockaddr *)&sa, &sl), 0);
+	for (other = 1; other == port || other == ntohs(sa.sin_port); other++)
+		;
+	pids = NULL;
+	assert_int_equal(procinfo__clients_of(NULL, &other, 1, &pids, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(pids[i], (uint32_t)getpid());
+	free(pids);
+	assert_int_equal(procinfo__clients_of(NULL, NULL, 0, &pids, &n), -EINVAL);
+	close(a);
+	close(c);
+	close(l);
+}
+
 static void test_live_listeners(void **state)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -993,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(test_live_read_self),
 		cmocka_unit_test(test_live_descendants),
 		cmocka_unit_test(test_live_listeners),
+		cmocka_unit_test(test_live_clients_of),
 		cmocka_unit_test_setup_teardown(test_fixture_listeners, fixture_setup,
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_fixture_descendants, fixture_setup,

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""PostgreSQL queries from the libpq uprobes and the server's USDT probes (--db-probe)."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import HERE, SLOPROBE, record, sh
+from test_pg import App, PHASE, db_row, flags, pgclient
+
+
+@pytest.fixture(scope="module")
+def pqclient(tmp_path_factory):
+    """tests/integration/pqclient.c, built against the system libpq."""
+    out = str(tmp_path_factory.mktemp("pq") / "pqclient")
+    cflags = subprocess.run(["pkg-config", "--cflags", "libpq"], capture_output=True,
+                            text=True, check=True).stdout.split()
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror"] + cflags +
+                   [os.path.join(HERE, "pqclient.c"), "-lpq", "-o", out], check=True)
+    return out
+
+
+def paths(row):
+    return {p["path"]: p for p in row["paths"]}
+
+
+def within(ms, want, pct=2.0):
+    return abs(ms - want) <= want * pct / 100
+
+
+@pytest.mark.parametrize("client", ["c-exec", "c-params", "c-async", "psycopg2", "psycopg"])
+def test_libpq_sleep_23_exact(tmp_path, pg, pqclient, client):
+    """23 x pg_sleep(0.05) seen by the libpq probes alone, for each way libpq is called."""
+    if client.startswith("c-"):
+        cmd = "%s %d %s 23" % (pqclient, pg.port, client[2:])
+    else:
+        cmd = pgclient(client, pg, "sleep", 23)
+    run = record(tmp_path, ["-q", "--db-probe=libpq"], sh(cmd))
+    row = db_row(run, "pg_sleep")
+    assert row["query"] in ("select pg_sleep(?)", "select pg_sleep($1)"), row["query"]
+    assert row["count"] == 23 and row["errors"] == 0, row
+    assert row["main_path"] == "libpq"
+    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
+    st = run.report["db_stats"]["libpq"]
+    assert st["files_probed"] >= 1 and st["files_failed"] == 0, st
+    assert st["files_without_result_layout"] == 0, st
+
+
+def test_libpq_prepared_and_error(tmp_path, pg, pqclient):
+    """PQprepare + 17 x PQexecPrepared: reported by the statement's SQL; errors by SQLSTATE."""
+    cmd = "%s %d prepared 17 && %s %d error" % (pqclient, pg.port, pqclient, pg.port)
+    run = record(tmp_path, ["-q", "--db-probe=libpq"], sh(cmd))
+    row = db_row(run, "$1::int")
+    assert row["query"] == "select $1::int + ?"
+    assert row["count"] == 17 and row["main_path"] == "libpq"
+    err = db_row(run, "/")
+    assert err["query"] == "select ? / ?" and err["count"] == 1 and err["errors"] == 1
+    assert err["sqlstates"] == {"22012": 1}
+    assert run.report["db_stats"]["libpq"]["prepares"] == 1
+
+
+@pytest.mark.parametrize("probe", ["wire", "libpq"])
+def test_prepared_before_recording(tmp_path, pg, pqclient, probe):
+    """A statement prepared before sloprobe started: an honest unknown prepared statement."""
+    go = tmp_path / "go"
+    p = subprocess.Popen([pqclient, str(pg.port), "late", "9", str(go)], stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        assert p.stdout.readline().strip() == "prepared"
+        # The traced command starts once sloprobe is attached: it releases the client.
+        script = "touch %s; for i in $(seq 400); do [ -e %s.done ] && break; sleep 0.05; done" \
+                 % (go, go)
+        args = ["-q", "--db-probe=" + probe] + (["-P", str(pg.port)] if probe == "wire" else [])
+        run = record(tmp_path, args, sh(script))
+        assert p.wait(20) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+    row = db_row(run, "late1")
+    assert row["query"] == "<prepared statement late1>"
+    assert row["count"] == 9 and row["main_path"] == probe
+
+
+def test_usdt_server_side(tmp_path, pg):
+    """psql's 23 simple queries seen by the server's query__start/query__done probes."""
+    cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
+          "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
+    run = record(tmp_path, ["-q", "--db-probe=usdt"], sh(cmd))
+    row = db_row(run, "pg_sleep")
+    assert row["query"] == "select pg_sleep(?)"
+    assert row["count"] == 23 and row["main_path"] == "usdt"
+    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
+    assert run.report["db_stats"]["usdt"]["binaries_probed"] >= 1
+
+
+def test_three_paths_one_query(tmp_path, pg):
+    """The same 23 queries seen by wire, libpq and usdt: one row, each path's latency kept,
+    each query counted and attributed once."""
+    run = record(tmp_path, ["-q", "--db-probe=wire,libpq,usdt", "-P", str(pg.port)],
+                 sh(pgclient("psycopg2", pg, "sleep", 23)))
+    row = db_row(run, "pg_sleep")
+    assert row["count"] == 23 and row["main_path"] == "wire"
+    ps = paths(row)
+    assert set(ps) == {"wire", "libpq", "usdt"}
+    for name, p in ps.items():
+        assert p["count"] == 23, (name, p)
+        assert within(p["latency_ms"]["p50"], 50.0), (name, p)
+    # Client-side latency includes the server's: the wire sees the most, the server the least.
+    assert ps["wire"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
+    assert ps["libpq"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
+    st = run.report["db_stats"]
+    assert st["outside_requests"] + sum(st["attributed_" + k]
+                                        for k in ("exact", "thread", "shared")) < 23 * 2 + 5
+
+
+def test_libpq_n_plus_one(tmp_path, pg):
+    """The threaded app's /list (1 + 20 queries) flagged N+1 from libpq alone."""
+    app = App("threaded", pg)
+    try:
+        subprocess.run(sh(PHASE % (1, 2, app.port, "list")), check=True, timeout=60)
+        load = " && ".join(PHASE % (1, 8, app.port, ep) for ep in ("list", "pair"))
+        run = record(tmp_path, ["-q", "--db-probe=libpq", "-P", str(app.port)], sh(load))
+    finally:
+        app.stop()
+    lst, pair = run.row("/list"), run.row("/pair")
+    assert lst["count"] == 8 and lst["db"]["queries_per_request"] == 21, lst["db"]
+    assert lst["db"]["queries_per_request_max"] == 21
+    assert pair["db"]["queries_per_request"] == 2, pair["db"]
+    n1 = flags(run, "n_plus_one")
+    assert n1 and all(f["endpoint"] == "GET /list" for f in n1), n1
+    assert db_row(run, "where id =")["main_path"] == "libpq"
+
+
+def test_bad_db_probe(tmp_path):
+    p = subprocess.run([SLOPROBE, "record", "--db-probe=wire,bogus"], capture_output=True,
+                       text=True, timeout=10)
+    assert p.returncode == 2
+    assert "invalid --db-probe 'wire,bogus'" in p.stderr
