@@ -46,6 +46,10 @@ static int verr(struct ctx *x, yaml_mark_t m, const char *fmt, va_list ap)
 	n = snprintf(x->err, x->errsz, "%s:%zu:%zu: ", x->file, m.line + 1, m.column + 1);
 	if (n >= 0 && (size_t)n < x->errsz)
 		vsnprintf(x->err + n, x->errsz - n, fmt, ap);
+	/* Keys and values are quoted as written: keep the message on one line. */
+	for (char *p = x->err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -EINVAL;
 }
 
@@ -204,8 +208,8 @@ static int ratio_val(struct ctx *x, yaml_node_t *v, const char *what, uint64_t *
  * ','; explicit (if given) only the single codes, for conflict checks.
  */
 static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db,
-			struct slo_status_set *set, const struct slo_status_set *forbid, char *label,
-			size_t labelsz)
+			struct slo_status_set *set, const struct slo_status_set *forbid,
+			char *label, size_t labelsz)
 {
 	struct slo_status_set one = { 0 };
 	const char *s, *why = "";
@@ -238,8 +242,8 @@ static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db
  * ','. Single codes in forbid (if given) are refused.
  */
 static int status_list(struct ctx *x, yaml_node_t *v, const char *what, bool db,
-		       struct slo_status_set *set, const struct slo_status_set *forbid,
-		       char *label, size_t labelsz)
+		       struct slo_status_set *set, const struct slo_status_set *forbid, char *label,
+		       size_t labelsz)
 {
 	memset(set, 0, sizeof(*set));
 	if (label)

@@ -70,10 +70,17 @@ static void test_duration(void **state)
 		const char *s;
 		uint64_t ns;
 	} ok[] = {
-		{ "300ms", 300 * MS },	    { "0.5s", 500 * MS },  { "250us", 250000 },
-		{ "20ns", 20 },		    { "1.5ms", 1500000 },  { "2m", 120000 * MS },
-		{ "0ms", 0 },		    { "300 ms", 300 * MS }, { "1.000000000s", 1000 * MS },
-		{ "0.000001ms", 1 },	    { "18446744073ms", 18446744073000000ull },
+		{ "300ms", 300 * MS },
+		{ "0.5s", 500 * MS },
+		{ "250us", 250000 },
+		{ "20ns", 20 },
+		{ "1.5ms", 1500000 },
+		{ "2m", 120000 * MS },
+		{ "0ms", 0 },
+		{ "300 ms", 300 * MS },
+		{ "1.000000000s", 1000 * MS },
+		{ "0.000001ms", 1 },
+		{ "18446744073ms", 18446744073000000ull },
 	};
 	static const struct {
 		const char *s, *why;
@@ -115,9 +122,9 @@ static void test_ratio(void **state)
 		const char *s;
 		uint64_t ppb;
 	} ok[] = {
-		{ "0.5%", 5000000 },   { "0.005", 5000000 },   { "99%", 990000000 },
-		{ "100%", SLO_PPB },   { "1", SLO_PPB },       { "0", 0 },
-		{ "99.999%", 999990000 }, { "0.0000001%", 1 }, { "0.5 %", 5000000 },
+		{ "0.5%", 5000000 },	  { "0.005", 5000000 }, { "99%", 990000000 },
+		{ "100%", SLO_PPB },	  { "1", SLO_PPB },	{ "0", 0 },
+		{ "99.999%", 999990000 }, { "0.0000001%", 1 },	{ "0.5 %", 5000000 },
 		{ "0.000000001", 1 },
 	};
 	static const struct {
@@ -162,8 +169,12 @@ static void test_format(void **state)
 		uint64_t ns;
 		const char *s;
 	} d[] = {
-		{ 300 * MS, "300 ms" }, { 1500 * MS, "1.5 s" }, { 250000, "250 us" },
-		{ 20, "20 ns" },	{ 0, "0 ms" },		{ 1000 * MS, "1 s" },
+		{ 300 * MS, "300 ms" },
+		{ 1500 * MS, "1.5 s" },
+		{ 250000, "250 us" },
+		{ 20, "20 ns" },
+		{ 0, "0 ms" },
+		{ 1000 * MS, "1 s" },
 		{ 1234567, "1.234567 ms" },
 	};
 	char buf[64];
@@ -480,8 +491,7 @@ static void test_errors(void **state)
 	expect_body_err("min_samples: -1\n",
 			"t.yaml:3:14: min_samples: expected a non-negative integer, got \"-1\"");
 	expect_body_err("warmup: [1s]\n", "t.yaml:3:9: warmup: expected a value, not a list");
-	expect_body_err("warmup: {a: 1}\n",
-			"t.yaml:3:9: warmup: expected a value, not a mapping");
+	expect_body_err("warmup: {a: 1}\n", "t.yaml:3:9: warmup: expected a value, not a mapping");
 	expect_body_err("warmup:\n", "t.yaml:3:8: warmup: empty value");
 	expect_body_err("slos:\n- name: [a]\n", "t.yaml:4:9: name: expected a value, not a list");
 	expect_body_err("slos:\n- name: a\n  http: [/x]\n",
@@ -489,16 +499,19 @@ static void test_errors(void **state)
 	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  objectives: {p: 95}\n",
 			"t.yaml:6:15: objectives: expected a list");
 	/* bad values */
-	expect_body_err("warmup: 300\n",
-			"t.yaml:3:9: warmup: bad duration \"300\": missing unit (ns, us, ms, s or m)");
+	expect_body_err(
+		"warmup: 300\n",
+		"t.yaml:3:9: warmup: bad duration \"300\": missing unit (ns, us, ms, s or m)");
 	expect_body_err("warmup: -1ms\n",
 			"t.yaml:3:9: warmup: bad duration \"-1ms\": negative duration");
-	expect_body_err("warmup: 1e999s\n",
-			"t.yaml:3:9: warmup: bad duration \"1e999s\": unknown unit (use ns, us, ms, "
-			"s or m)");
-	expect_body_err("protection: [429, 6xx]\n",
-			"t.yaml:3:19: protection: bad entry \"6xx\": expected a status (429), a class "
-			"(5xx) or failed");
+	expect_body_err(
+		"warmup: 1e999s\n",
+		"t.yaml:3:9: warmup: bad duration \"1e999s\": unknown unit (use ns, us, ms, "
+		"s or m)");
+	expect_body_err(
+		"protection: [429, 6xx]\n",
+		"t.yaml:3:19: protection: bad entry \"6xx\": expected a status (429), a class "
+		"(5xx) or failed");
 	expect_body_err("protection: [failed]\n",
 			"t.yaml:3:14: protection: failed applies to DB SLOs only");
 	expect_body_err("protection: [[429]]\n",
@@ -536,11 +549,14 @@ static void test_errors(void **state)
 		} o[] = {
 			{ "\"p(95)<300\"", NULL },
 			{ "\"p(95)>300ms\"", "t.yaml:7:5: bad objective \"p(95)>300ms\": latency "
-					 "objectives take < or <= (an upper bound)" },
-			{ "{p: 95}", "t.yaml:7:5: latency objective needs le or lt (e.g. le: 300ms)" },
-			{ "{le: 1s}", "t.yaml:7:5: objective needs p, target, errors or threshold" },
+					     "objectives take < or <= (an upper bound)" },
+			{ "{p: 95}",
+			  "t.yaml:7:5: latency objective needs le or lt (e.g. le: 300ms)" },
+			{ "{le: 1s}",
+			  "t.yaml:7:5: objective needs p, target, errors or threshold" },
 			{ "{p: 95, le: 1s, lt: 2s}", "t.yaml:7:21: give le or lt, not both" },
-			{ "{p: 95, target: 99%, le: 1s}", "t.yaml:7:13: give p or target, not both" },
+			{ "{p: 95, target: 99%, le: 1s}",
+			  "t.yaml:7:13: give p or target, not both" },
 			{ "{p: 101, le: 1s}", "t.yaml:7:9: p: bad percentile \"101\": percentile "
 					      "must be above 0 and at most 100" },
 			{ "{p: 95, le: 300}", "t.yaml:7:17: le: bad duration \"300\": missing unit "
@@ -562,14 +578,16 @@ static void test_errors(void **state)
 			  "counts as an error" },
 			{ "{errors: failed, le: 1%}",
 			  "t.yaml:7:14: errors: failed applies to DB SLOs only" },
-			{ "{errors: 7xx, le: 1%}", "t.yaml:7:14: errors: bad entry \"7xx\": expected "
-						   "a status (429), a class (5xx) or failed" },
+			{ "{errors: 7xx, le: 1%}",
+			  "t.yaml:7:14: errors: bad entry \"7xx\": expected "
+			  "a status (429), a class (5xx) or failed" },
 			{ "{threshold: \"p(95)<1s\", le: 1s}",
 			  "t.yaml:7:29: threshold cannot be combined with le" },
 			{ "{threshold: \"p(95)<1s\", errors: 5xx}",
 			  "t.yaml:7:29: errors applies to rate thresholds only" },
-			{ "{threshold: \"rate<=2\"}", "t.yaml:7:17: threshold: bad objective "
-						      "\"rate<=2\": above 1 (a percentage needs %)" },
+			{ "{threshold: \"rate<=2\"}",
+			  "t.yaml:7:17: threshold: bad objective "
+			  "\"rate<=2\": above 1 (a percentage needs %)" },
 			{ "[p, 95]", "t.yaml:7:5: objective: expected a mapping" },
 		};
 
@@ -577,7 +595,8 @@ static void test_errors(void **state)
 			char body[512];
 
 			snprintf(body, sizeof(body),
-				 "slos:\n- name: a\n  http: all\n  objectives:\n  - %s\n", o[i].obj);
+				 "slos:\n- name: a\n  http: all\n  objectives:\n  - %s\n",
+				 o[i].obj);
 			if (o[i].msg)
 				expect_body_err(body, o[i].msg);
 			else
@@ -737,8 +756,9 @@ static void test_verdict_boundary(void **state)
 static void test_verdict_threshold_form(void **state)
 {
 	struct slo s = slo_one(1);
-	struct slo_objective o = { .slo = &s, .kind = SLO_OBJ_LATENCY, .threshold_ns = 300 * MS,
-				   .ratio_ppb = 990000000 };
+	struct slo_objective o = {
+		.slo = &s, .kind = SLO_OBJ_LATENCY, .threshold_ns = 300 * MS, .ratio_ppb = 990000000
+	};
 	struct slo_counts c;
 	struct slo_result r;
 
@@ -1050,21 +1070,21 @@ static void test_counts_from_hist(void **state)
 
 static void test_match(void **state)
 {
-	struct slo_set *s = parse_ok(
-		"slos:\n"
-		"- name: a\n"
-		"  http: {method: POST, route: \"/api/*\", comm: \"gunic?rn\", container: "
-		"\"shop-[ab]\"}\n"
-		"  objectives: [\"p(95)<1s\"]\n"
-		"- name: b\n"
-		"  http: {route: \"/items/{id}\"}\n"
-		"  objectives: [\"p(95)<1s\"]\n"
-		"- name: c\n"
-		"  db: {query: \"SELECT * FROM orders*\", service: \"api*\"}\n"
-		"  objectives: [\"p(95)<1s\"]\n"
-		"- name: d\n"
-		"  db: all\n"
-		"  objectives: [\"p(95)<1s\"]\n");
+	struct slo_set *s =
+		parse_ok("slos:\n"
+			 "- name: a\n"
+			 "  http: {method: POST, route: \"/api/*\", comm: \"gunic?rn\", container: "
+			 "\"shop-[ab]\"}\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: b\n"
+			 "  http: {route: \"/items/{id}\"}\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: c\n"
+			 "  db: {query: \"SELECT * FROM orders*\", service: \"api*\"}\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: d\n"
+			 "  db: all\n"
+			 "  objectives: [\"p(95)<1s\"]\n");
 	const struct slo *a = &s->slos[0], *b = &s->slos[1], *c = &s->slos[2], *d = &s->slos[3];
 
 	assert_true(slo__match_http(a, "POST", "/api/checkout/{id}", "x:80", "gunicorn", "shop-a"));
