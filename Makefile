@@ -90,6 +90,12 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/%.c src/%.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
+# The SLO file parser also needs src/slo.c and libyaml.
+$(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c src/slo_parse.c src/slo.c src/slo.h \
+			       | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
+
 # libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 10) from its seeds.
 fuzz: $(FUZZ_BINS)
 
