@@ -73,7 +73,8 @@ void html__escape_n(FILE *f, const char *str, size_t n)
 			rep = "&quot;";
 		} else if (cp == '\'') {
 			rep = "&#39;";
-		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe || cp == 0xffff) {
+		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe ||
+			   cp == 0xffff) {
 			/* Not characters XML allows (CR would be normalised away). */
 			rep = REPLACEMENT;
 		} else {

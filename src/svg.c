@@ -23,6 +23,7 @@
 /* Rough advance of one 11px character, to place legends and size truncated labels. */
 #define CHAR_W	  6.2
 #define MONO_W	  6.7
+#define TITLE_W	  8.2  /* the same for the 14px bold title */
 #define LABEL_ROW 13.0 /* vertical spacing of stacked mark labels */
 #define MAX_TICKS 64
 
@@ -336,8 +337,8 @@ static void svg__line(FILE *f, const char *cls, double x1, double y1, double x2,
 	fputs("<line", f);
 	if (cls)
 		fprintf(f, " class=\"%s\"", cls);
-	fprintf(f, " x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"", x1, y1, x2,
-		y2, stroke);
+	fprintf(f, " x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"", x1, y1, x2, y2,
+		stroke);
 	if (width != 1)
 		fprintf(f, " stroke-width=\"%g\"", width);
 	if (dash)
@@ -396,10 +397,14 @@ static void svg__axis_y(FILE *f, const struct frame *fr, const struct svg_scale 
 	}
 }
 
-/* Laid out leftward from `right`, keeping the order of items left to right. */
-static void svg__legend(FILE *f, double right, double y, const struct legend_item *it, size_t n)
+/*
+ * Laid out leftward from `right`, keeping the order of items left to right: beside the title
+ * when there is room, else on a row of its own just above the plot.
+ */
+static void svg__legend(FILE *f, const char *title, double right, const struct legend_item *it,
+			size_t n)
 {
-	double x = right, w[16];
+	double x = right, w[16], y = 22;
 	size_t i;
 
 	if (n > 16)
@@ -408,6 +413,8 @@ static void svg__legend(FILE *f, double right, double y, const struct legend_ite
 		w[i] = 24 + (double)svg__chars(it[i].text) * CHAR_W;
 		x -= w[i] + (i ? 14 : 0);
 	}
+	if (x < SVG_MARGIN_LEFT + (double)svg__chars(title) * TITLE_W + 16)
+		y = SVG_MARGIN_TOP - 5;
 	fputs("<g class=\"legend\">\n", f);
 	for (i = 0; i < n; i++) {
 		if (it[i].dash && !strcmp(it[i].dash, "box"))
@@ -689,7 +696,7 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 			svg__text(f, x + 6, y + 14, NULL, attr, m->label);
 	}
 	if (nleg)
-		svg__legend(f, fr.x1, 22, leg, nleg);
+		svg__legend(f, title, fr.x1, leg, nleg);
 	svg__close(f);
 	free(tmp);
 	return svg__leave(f, old);
@@ -725,10 +732,11 @@ static void svg__tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
 		}
 		if (!any)
 			fprintf(f,
-				"<path class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%g\"%s%s%s "
+				"<path class=\"%s\" fill=\"none\" stroke=\"%s\" "
+				"stroke-width=\"%g\"%s%s%s "
 				"stroke-linejoin=\"round\" d=\"",
-				cls, color, width, dash ? " stroke-dasharray=\"" : "", dash ? dash : "",
-				dash ? "\"" : "");
+				cls, color, width, dash ? " stroke-dasharray=\"" : "",
+				dash ? dash : "", dash ? "\"" : "");
 		fprintf(f, "%s%c%.1f %.1f", any ? " " : "", pen ? 'L' : 'M', svg__map(xs, p[i].t_s),
 			svg__map(ys, svg__tvalue(&p[i], which)));
 		any = pen = true;
@@ -739,8 +747,11 @@ static void svg__tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
 		if (!svg__tok(p, n, i, which) || (i && svg__tok(p, n, i - 1, which)) ||
 		    svg__tok(p, n, i + 1, which))
 			continue;
-		fprintf(f, "<circle class=\"%s-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
-			cls, svg__map(xs, p[i].t_s), svg__map(ys, svg__tvalue(&p[i], which)), color);
+		fprintf(f,
+			"<circle class=\"%s-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+			"fill=\"%s\"/>\n",
+			cls, svg__map(xs, p[i].t_s), svg__map(ys, svg__tvalue(&p[i], which)),
+			color);
 	}
 }
 
@@ -806,7 +817,8 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		if (z <= a)
 			continue;
 		fprintf(f,
-			"<rect class=\"breach\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+			"<rect class=\"breach\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\" "
 			"fill=\"%s\"/>\n",
 			a, fr.y0, z - a, fr.y1 - fr.y0, C_BREACH);
 	}
@@ -851,7 +863,7 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		leg[nleg++] = (struct legend_item){ "rate", C_RATE, NULL };
 	if (nbreaches && breaches)
 		leg[nleg++] = (struct legend_item){ "SLO breach", C_BREACH, "box" };
-	svg__legend(f, fr.x1, 22, leg, nleg);
+	svg__legend(f, title, fr.x1, leg, nleg);
 	svg__close(f);
 	return svg__leave(f, old);
 }
@@ -860,8 +872,7 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 #define HBAR_ROW     22.0
 #define HBAR_VALUE_W 90.0
 
-int svg__hbars(FILE *f, const char *title, const struct svg_bar *bars, size_t n,
-	       const char *unit)
+int svg__hbars(FILE *f, const char *title, const struct svg_bar *bars, size_t n, const char *unit)
 {
 	double xt[MAX_TICKS], vmax = 0, h, top = SVG_MARGIN_TOP;
 	size_t rows = 0, nxt, r = 0;
@@ -1009,7 +1020,7 @@ int svg__pairs(FILE *f, const char *title, const char *before_name, const char *
 				       C_BEFORE, "box" };
 	leg[1] = (struct legend_item){ after_name && *after_name ? after_name : "after", C_AFTER,
 				       "box" };
-	svg__legend(f, fr.x1, 22, leg, 2);
+	svg__legend(f, title, fr.x1, leg, 2);
 	svg__close(f);
 	return svg__leave(f, old);
 }

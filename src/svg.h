@@ -146,8 +146,7 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		  size_t nbreaches, bool rate);
 
 /* Horizontal bars in the given order, with value labels "<value> <unit>". */
-int svg__hbars(FILE *f, const char *title, const struct svg_bar *bars, size_t n,
-	       const char *unit);
+int svg__hbars(FILE *f, const char *title, const struct svg_bar *bars, size_t n, const char *unit);
 
 /* Grouped bars: per endpoint, p50/p95/p99 before and after side by side. */
 int svg__pairs(FILE *f, const char *title, const char *before_name, const char *after_name,

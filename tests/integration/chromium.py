@@ -114,7 +114,7 @@ def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_p
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
     env = dict(os.environ, HOME=home)
-    cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
+    cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
            "--no-first-run", "--no-default-browser-check", "--disable-extensions",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--user-data-dir=" + os.path.join(home, "profile"),
@@ -152,7 +152,7 @@ def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_p
         shot = {"format": "png"}
         if full_page:
             size = pipe.call("Page.getLayoutMetrics", session=s)["cssContentSize"]
-            shot["clip"] = {"x": 0, "y": 0, "width": max(1, min(size["width"], width)),
+            shot["clip"] = {"x": 0, "y": 0, "width": width,
                             "height": max(1, min(size["height"], 16000)), "scale": 1}
             shot["captureBeyondViewport"] = True
         data = pipe.call("Page.captureScreenshot", shot, session=s)["data"]
@@ -258,9 +258,9 @@ def png_colours(path, limit=64):
     return len(seen)
 
 
-_URL_ATTR = re.compile(r"""\b(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?\s*(https?:)?//""",
-                       re.I)
-_CSS_URL = re.compile(r"""(?:url\(\s*["']?|@import\s+["']?)\s*(https?:)?//""", re.I)
+_URL_ATTR = re.compile(
+    r"""\b(?:src|srcset|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+_CSS_URL = re.compile(r"""(?:url\(\s*["']?|@import\s+["']?)\s*(?:https?:)?//""", re.I)
 
 
 def external_refs(html):

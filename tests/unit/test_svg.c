@@ -23,11 +23,11 @@
 #define MS 1000000ull /* ns */
 
 /* Debian's cmocka has no assert_double_equal. */
-#define assert_near(got, want, eps)                                                         \
-	do {                                                                                \
-		double g_ = (got), w_ = (want);                                             \
-		if (!(fabs(g_ - w_) <= (eps)))                                              \
-			fail_msg("%s: got %.17g want %.17g", #got, g_, w_);                 \
+#define assert_near(got, want, eps)                                                                \
+	do {                                                                                       \
+		double g_ = (got), w_ = (want);                                                    \
+		if (!(fabs(g_ - w_) <= (eps)))                                                     \
+			fail_msg("%s: got %.17g want %.17g", #got, g_, w_);                        \
 	} while (0)
 
 struct out {
@@ -94,13 +94,13 @@ static void test_escape(void **state)
 	ESC("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
 	/* Each byte that starts nothing valid becomes one U+FFFD. */
 	ESC("x\xffy", "x" FFFD "y");
-	ESC("\xc0\xaf", FFFD FFFD);		       /* overlong '/' */
-	ESC("ab\xe2\x82", "ab" FFFD FFFD);	       /* cut short at the end */
-	ESC("\xed\xa0\x80", FFFD FFFD FFFD);	       /* surrogate U+D800 */
+	ESC("\xc0\xaf", FFFD FFFD);		      /* overlong '/' */
+	ESC("ab\xe2\x82", "ab" FFFD FFFD);	      /* cut short at the end */
+	ESC("\xed\xa0\x80", FFFD FFFD FFFD);	      /* surrogate U+D800 */
 	ESC("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD); /* above U+10FFFF */
 	ESC("\xe2\x82<", FFFD FFFD "&lt;");
 	/* XML forbids C0 controls but tab and newline, and U+FFFE/U+FFFF. */
-	ESC("a\x01" "b\tc\nd\re", "a" FFFD "b\tc\nd" FFFD "e");
+	ESC("a\001b\tc\nd\re", "a" FFFD "b\tc\nd" FFFD "e");
 	ESC("\xef\xbf\xbe\xef\xbf\xbf", FFFD FFFD);
 	/* NUL inside the counted length is replaced too, not a terminator. */
 	check_escape("a\0b", 3, "a" FFFD "b");
@@ -149,12 +149,12 @@ static void check_ticks(size_t n, const double *got, size_t want_n, const double
 	}
 }
 
-#define TICKS(fn, lo, hi, max, ...)                                                         \
-	do {                                                                                \
-		const double want[] = { __VA_ARGS__ };                                      \
-		double got[64];                                                             \
-		size_t n = fn(lo, hi, max, got, 64);                                        \
-		check_ticks(n, got, sizeof(want) / sizeof(want[0]), want);                  \
+#define TICKS(fn, lo, hi, max, ...)                                                                \
+	do {                                                                                       \
+		const double want[] = { __VA_ARGS__ };                                             \
+		double got[64];                                                                    \
+		size_t n = fn(lo, hi, max, got, 64);                                               \
+		check_ticks(n, got, sizeof(want) / sizeof(want[0]), want);                         \
 	} while (0)
 
 static void test_ticks_linear(void **state)
@@ -279,8 +279,7 @@ static const struct svg_mark known_marks[] = {
 	{ SVG_MARK_PERCENTILE, NAN, 99, "skipped" },
 };
 
-static char *histogram(const struct svg_bucket *b, size_t n, const struct svg_mark *m,
-		       size_t nm)
+static char *histogram(const struct svg_bucket *b, size_t n, const struct svg_mark *m, size_t nm)
 {
 	struct out o;
 
@@ -293,7 +292,8 @@ static void test_histogram(void **state)
 {
 	char *s = histogram(known, 4, known_marks, 3);
 
-	assert_true(starts_with(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 900 320\""));
+	assert_true(starts_with(
+		s, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 900 320\""));
 	assert_int_equal(count(s, "class=\"bar\""), 3);
 	assert_int_equal(count(s, "class=\"slo\""), 1);
 	assert_int_equal(count(s, "class=\"pmark\""), 1);
@@ -322,7 +322,7 @@ static void test_histogram(void **state)
 static void test_histogram_huge_range(void **state)
 {
 	const struct svg_bucket b[] = {
-		{ 1000, 1015, 3 },		     /* 1 us */
+		{ 1000, 1015, 3 },		   /* 1 us */
 		{ 1000000 * MS, 1001000 * MS, 1 }, /* 1000 s */
 	};
 	char *s = histogram(b, 2, NULL, 0);
@@ -454,10 +454,20 @@ static void test_timeline(void **state)
 	s = out_close(&o);
 	assert_int_equal(count(s, "<path class=\"tl-p95\""), 2);
 	assert_int_equal(count(s, "<path class=\"tl-rate\""), 1);
-	assert_non_null(strstr(s, ">before p95</text>"));
-	assert_non_null(strstr(s, ">after p99</text>"));
+	/* The legend sits beside a short title... */
+	assert_non_null(strstr(s, " y=\"22.0\">before p95</text>"));
+	assert_non_null(strstr(s, " y=\"22.0\">after p99</text>"));
 	assert_non_null(strstr(s, ">requests/s</text>"));
 	assert_null(strstr(s, "class=\"breach\""));
+	free(s);
+
+	/* ...and above the plot when the title leaves no room. */
+	out_open(&o);
+	assert_int_equal(svg__timeline(o.f, "GET /customers/{id}/orders: p95 and p99 over time",
+				       two, 2, &slo, 1, NULL, 0, true),
+			 0);
+	s = out_close(&o);
+	assert_non_null(strstr(s, " y=\"35.0\">before p95</text>"));
 	free(s);
 }
 
@@ -698,7 +708,8 @@ static void sample_charts(FILE *f)
 	const struct svg_pair pairs[] = {
 		{ "GET /items/{id}", { 12, 48, 95 }, { 6, 21, 40 } },
 		{ "POST /orders", { 35, 310, 620 }, { 30, 140, 260 } },
-		{ "GET /customers/{id}/orders?with=a-very-long-query-string", { 20, 90, 180 },
+		{ "GET /customers/{id}/orders?with=a-very-long-query-string",
+		  { 20, 90, 180 },
 		  { 22, 95, NAN } },
 	};
 
