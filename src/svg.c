@@ -60,6 +60,18 @@ static int svg__leave(FILE *f, locale_t old)
 	return f && ferror(f) ? -EIO : 0;
 }
 
+static const double m125[] = { 1, 2, 5 };
+
+static void svg__order(double *lo, double *hi)
+{
+	double t = *lo;
+
+	if (*hi < t) {
+		*lo = *hi;
+		*hi = t;
+	}
+}
+
 /* m * 10^e, rounded once, so that 3 and -1 give the double nearest 0.3. */
 static double svg__dec(double m, int e)
 {
@@ -86,19 +98,14 @@ double svg__map(const struct svg_scale *s, double v)
 
 size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, size_t cap)
 {
-	static const double m125[] = { 1, 2, 5 };
 	long long i, i0 = 0, i1 = 0;
-	double raw, m = 1, t;
+	double raw, m = 1;
 	size_t n = 0;
 	int e, k, ee = 0;
 
 	if (!isfinite(lo) || !isfinite(hi))
 		return 0;
-	if (hi < lo) {
-		t = lo;
-		lo = hi;
-		hi = t;
-	}
+	svg__order(&lo, &hi);
 	if (max_ticks < 3)
 		max_ticks = 3; /* a span across 0 needs -s, 0, s */
 	if (hi == lo)
@@ -114,6 +121,15 @@ size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, si
 		step = svg__dec(m, ee);
 		if (step < raw * (1 - 1e-9))
 			continue;
+		if (fmax(fabs(lo), fabs(hi)) / step > 1e15) {
+			/* A sliver far from 0: tick indices would not fit; show the ends. */
+			n = 0;
+			if (n < cap)
+				out[n++] = lo;
+			if (n < cap)
+				out[n++] = hi;
+			return n;
+		}
 		i0 = (long long)floor(lo / step + 1e-9);
 		i1 = (long long)ceil(hi / step - 1e-9);
 		if (i1 - i0 + 1 <= (long long)max_ticks)
@@ -126,18 +142,13 @@ size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, si
 
 size_t svg__ticks_log(double lo, double hi, size_t max_ticks, double *out, size_t cap)
 {
-	static const double m125[] = { 1, 2, 5 };
-	double cand[2048], t;
+	double cand[2048];
 	int e, e0, e1, every;
 	size_t nc, a, b, n;
 
 	if (!(lo > 0) || !(hi > 0) || !isfinite(lo) || !isfinite(hi))
 		return 0;
-	if (hi < lo) {
-		t = lo;
-		lo = hi;
-		hi = t;
-	}
+	svg__order(&lo, &hi);
 	if (max_ticks < 2)
 		max_ticks = 2;
 	e0 = (int)floor(log10(lo));
@@ -522,7 +533,8 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 	}
 	svg__marks_extent(marks, nmarks, &lo, &hi);
 	nxt = svg__ticks_log(lo, hi, 12, xt, MAX_TICKS);
-	nyt = svg__ticks_linear(0, (double)maxc, 6, yt, MAX_TICKS);
+	/* Counts are whole: at least 0..5, so that no tick reads 0.2 requests. */
+	nyt = svg__ticks_linear(0, fmax((double)maxc, 5), 6, yt, MAX_TICKS);
 	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, true };
 	ys = (struct svg_scale){ yt[0], yt[nyt - 1], fr.y1, fr.y0, false };
 

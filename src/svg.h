@@ -13,7 +13,11 @@
  * Elements carry classes so tests and stylesheets can find them: bar, cdf, slo, pmark, tl-p95,
  * tl-p99, tl-rate, breach, hbar, pair-before, pair-after, nodata.
  *
- * All charts return 0, -EINVAL if f is NULL, or -EIO if a write failed.
+ * All charts return 0, -EINVAL if f is NULL, -ENOMEM (svg__cdf only), or -EIO if a write failed.
+ *
+ * From a report: a histogram's "buckets" [[lo, hi, count], ...] map one to one onto struct
+ * svg_bucket; latency_ms percentiles and SLO thresholds become struct svg_mark. In a page, wrap
+ * each chart in html__figure_begin/end so it scales to the page width.
  */
 #ifndef SLOPROBE_SVG_H
 #define SLOPROBE_SVG_H

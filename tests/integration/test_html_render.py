@@ -88,9 +88,13 @@ def test_render_reports_errors(tmp_path):
     """The harness itself: a broken page must come back with its errors."""
     page = tmp_path / "broken.html"
     page.write_text('<!DOCTYPE html><html><body><p>x</p><script>console.error("boom");'
-                    'undefined_fn();</script><img src="http://127.0.0.1:9/x.png"/></body></html>')
+                    'undefined_fn();</script><img src="http://127.0.0.1:9/x.png"/>'
+                    '<svg xmlns="http://www.w3.org/2000/svg"><rect width="-1" height="2"/></svg>'
+                    '</body></html>')
     png, errors = chromium.render(str(page), timeout=20)
     assert os.path.getsize(png) > 0
     assert "console.error: boom" in errors
     assert any(e.startswith("exception: ReferenceError: undefined_fn") for e in errors), errors
     assert "network request: http://127.0.0.1:9/x.png" in errors
+    # Invalid SVG attributes are only logged: the harness must see those too.
+    assert any(e.startswith("log: Error: <rect> attribute width") for e in errors), errors

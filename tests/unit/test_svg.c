@@ -173,6 +173,7 @@ static void test_ticks_linear(void **state)
 	/* Tiny and huge spans keep exact values. */
 	TICKS(svg__ticks_linear, 0, 0.0009, 4, 0, 0.0005, 0.001);
 	TICKS(svg__ticks_linear, 0, 3e9, 4, 0, 1e9, 2e9, 3e9);
+	TICKS(svg__ticks_linear, 1e17, 1e17 + 32, 6, 1e17, 1e17 + 32);
 
 	double t[4];
 
@@ -331,8 +332,9 @@ static void test_histogram_huge_range(void **state)
 	/* One tick a decade from 1 us to 10000 s (the last bucket ends past 1000 s). */
 	assert_non_null(strstr(s, ">1 \xc2\xb5s</text>"));
 	assert_non_null(strstr(s, ">10000 s</text>"));
-	/* 11 x ticks, y ticks 0..3, then the title and two axis titles. */
-	assert_int_equal(count(s, "</text>"), 11 + 4 + 3);
+	/* 11 x ticks, y ticks 0..5 (3 requests, but never fractions), title, axis titles. */
+	assert_int_equal(count(s, "</text>"), 11 + 6 + 3);
+	assert_non_null(strstr(s, ">5</text>"));
 	free(s);
 }
 
