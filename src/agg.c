@@ -41,6 +41,7 @@ int agg__init(struct agg *a, unsigned max_endpoints)
 {
 	memset(a, 0, sizeof(*a));
 	a->max_eps = max_endpoints ? max_endpoints : AGG_ENDPOINTS_DEFAULT;
+	a->tl_budget.left = TIMELINE_POINTS_DEFAULT;
 	a->nslots = 64;
 	a->slots = malloc(a->nslots * sizeof(*a->slots));
 	if (!a->slots)
@@ -51,8 +52,11 @@ int agg__init(struct agg *a, unsigned max_endpoints)
 
 void agg__free(struct agg *a)
 {
-	for (unsigned i = 0; i < a->neps; i++)
+	for (unsigned i = 0; i < a->neps; i++) {
+		timeline__free(&a->eps[i]->tl);
+		free(a->eps[i]->slo_rows);
 		free(a->eps[i]);
+	}
 	free(a->eps);
 	free(a->slots);
 	free(a->services);
@@ -217,10 +221,13 @@ struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r)
 	return e;
 }
 
-void agg__roll(struct agg *a, double interval_s)
+void agg__roll(struct agg *a, double t_s, double interval_s)
 {
 	for (unsigned i = 0; i < a->neps; i++) {
 		struct agg_endpoint *e = a->eps[i];
+
+		timeline__add(&e->tl, &a->tl_budget, t_s, interval_s, &e->win, e->win_5xx,
+			      e->win_4xx);
 
 		e->rate = interval_s > 0 ? (double)(e->count - e->last_count) / interval_s : 0;
 		e->last_count = e->count;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "timeline.h"
 
 #define AGG_SERVICE_MAX	  64
 #define AGG_METHOD_MAX	  16
@@ -70,6 +71,12 @@ struct agg_endpoint {
 	struct agg_db_fp db_top[AGG_DB_TOP];
 	unsigned db_ntop;
 	double db_top_other;		/* queries of fingerprints beyond AGG_DB_TOP */
+	struct timeline tl;		/* one point per interval since it was first seen */
+	/* SLO rows judging it (src/slotrack.h), found on its first request. */
+	unsigned *slo_rows;
+	unsigned slo_nrows;
+	bool slo_matched;
+	bool slo_breach;		/* an objective breached in the last interval */
 };
 
 struct agg {
@@ -82,6 +89,7 @@ struct agg {
 	unsigned nslots;
 	uint64_t requests;
 	uint64_t no_request;		/* responses whose request was not seen */
+	struct timeline_budget tl_budget;
 };
 
 int agg__init(struct agg *a, unsigned max_endpoints);
@@ -107,8 +115,11 @@ struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r);
 void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf,
 		 const struct agg_db_fp *top, unsigned ntop);
 
-/* Close the current interval: compute rates and clear the window histograms. */
-void agg__roll(struct agg *a, double interval_s);
+/*
+ * Close the current interval, which ended t_s seconds after the start: compute rates, add
+ * each endpoint's point to its timeline, clear the window histograms.
+ */
+void agg__roll(struct agg *a, double t_s, double interval_s);
 
 /* Endpoints sorted by count, descending (ties: service, method, route). Caller frees. */
 struct agg_endpoint **agg__sorted(const struct agg *a);

@@ -26,6 +26,7 @@ int dbagg__init(struct dbagg *d, const struct dbagg_opts *o)
 {
 	memset(d, 0, sizeof(*d));
 	d->o = *o;
+	d->tl_budget.left = TIMELINE_POINTS_DEFAULT;
 	if (!d->o.slow_ns)
 		d->o.slow_ns = 1000000000ull;
 	if (!d->o.nplus1_min)
@@ -60,6 +61,8 @@ static void fp_free(struct dbagg_fp *f)
 		free(f->lat[p]);
 	free(f->text);
 	free(f->raw);
+	free(f->slo_rows);
+	timeline__free(&f->tl);
 	free(f);
 }
 
@@ -216,6 +219,7 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 	f->win_count++;
 	if (x->flags & DB_EXEC_ERROR) {
 		f->errors++;
+		f->win_errors++;
 		count_state(f, x->sqlstate[0] ? x->sqlstate : "?????");
 	}
 	if (x->rows >= 0) {
@@ -305,11 +309,13 @@ void dbagg__conn_close(struct dbagg *d, const char *client, const char *server, 
 	c->last_ts = ts;
 }
 
-void dbagg__roll(struct dbagg *d, double interval_s)
+void dbagg__roll(struct dbagg *d, double t_s, double interval_s)
 {
 	for (unsigned i = 0; i < d->nfps; i++) {
 		struct dbagg_fp *f = d->fps[i];
 
+		timeline__add(&f->tl, &d->tl_budget, t_s, interval_s, &f->win, f->win_errors, 0);
+		f->win_errors = 0;
 		f->rate = interval_s > 0 ? f->win_count / interval_s : 0;
 		f->win_count = 0;
 		hist__init(&f->win);

@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "hist.h"
+#include "timeline.h"
 
 #define DBAGG_FP_DEFAULT  2000	/* fingerprints kept; more are counted as dropped */
 #define DBAGG_SQLSTATES	  8	/* distinct SQLSTATEs kept per fingerprint */
@@ -72,6 +73,12 @@ struct dbagg_fp {
 	char client[64];		/* service of the first client seen */
 	char server[64];		/* server address of the first execution seen */
 	uint64_t first_ts, last_ts;
+	uint64_t win_errors;
+	struct timeline tl;		/* one point per interval since it was first seen */
+	unsigned *slo_rows;		/* SLO rows judging it (src/slotrack.h) */
+	unsigned slo_nrows;
+	bool slo_matched;
+	bool slo_breach;		/* an objective breached in the last interval */
 };
 
 struct dbagg_flag {
@@ -108,6 +115,7 @@ struct dbagg {
 	struct dbagg_client clients[DBAGG_CLIENTS_MAX];
 	unsigned nclients;
 	struct sqlnorm_cache *cache;
+	struct timeline_budget tl_budget;
 };
 
 int dbagg__init(struct dbagg *d, const struct dbagg_opts *o);
@@ -135,7 +143,7 @@ void dbagg__conn_close(struct dbagg *d, const char *client, const char *server, 
 		       uint64_t queries, uint64_t ts);
 
 /* Close the current interval (rates, window histograms). */
-void dbagg__roll(struct dbagg *d, double interval_s);
+void dbagg__roll(struct dbagg *d, double t_s, double interval_s);
 /* End of recording: the flags that need the whole run (SELECT *, OFFSET, pooling, slow). */
 void dbagg__finish(struct dbagg *d, double duration_s);
 

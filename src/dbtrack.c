@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dbtrack.h"
+#include "slotrack.h"
 #include "sqlnorm.h"
 
 static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared" };
@@ -299,6 +300,10 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 		return; /* the server's side of a query serves no request of ours */
 	if (x->path != dbagg__main_path(f))
 		return; /* the same execution, seen again by a second path */
+	if (t->slo && !(x->flags & DB_EXEC_ABORTED))
+		slotrack__db(t->slo, f, c ? c->client : client,
+			     x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0,
+			     x->flags & DB_EXEC_ERROR, x->ts_end);
 	if (!c && x->conn_id)
 		c = vconn_get(t, x, client);
 	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;

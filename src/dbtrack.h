@@ -112,6 +112,7 @@ struct dbtrack {
 	uint64_t defer_ns;
 	struct dbreq_closing *closing;	/* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
+	struct slotrack *slo;		/* SLOs judged while recording; NULL: none */
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);

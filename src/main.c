@@ -31,6 +31,9 @@
 #include "dbagg.h"
 #include "dbprobes.h"
 #include "dbtrack.h"
+#include "openapi.h"
+#include "slo.h"
+#include "slotrack.h"
 #include "tracker.h"
 #include "view.h"
 
@@ -38,6 +41,7 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,
 	EXIT_USAGE = 2,
+	EXIT_SLO = 3,		/* an SLO objective breached */
 };
 
 #define MAX_PIDS  64
@@ -78,6 +82,7 @@ static struct env {
 	unsigned quiet_ms;
 	unsigned top;
 	char **command;
+	struct slo_set *slo;
 } env = {
 	.interval_s = 1,
 	.quiet_ms = 200,
@@ -106,7 +111,8 @@ static const char doc[] =
 	"  sloprobe record --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope\n"
 	"  sloprobe record -r '/v1/users/{id}/orders' -r '/static/{file:path}'\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error.";
+	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error (or a bad "
+	"SLO file), 3 an SLO objective breached (--slo).";
 
 enum {
 	OPT_CGROUP = 1000,
@@ -122,6 +128,8 @@ enum {
 	OPT_RAW_SQL,
 	OPT_SLOW_MS,
 	OPT_NPLUS1,
+	OPT_SLO,
+	OPT_ROUTES_FROM,
 };
 
 static const struct argp_option opts[] = {
@@ -133,6 +141,12 @@ static const struct argp_option opts[] = {
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory", 1 },
 	{ "route", 'r', "PATTERN", 0,
 	  "Name a route, e.g. /v1/users/{id}/orders (repeatable; {x}, {x:int}, {x:path}, *)", 1 },
+	{ "routes-from", OPT_ROUTES_FROM, "FILE", 0,
+	  "Take the routes from an OpenAPI document (JSON, e.g. FastAPI's /openapi.json)", 1 },
+	{ "slo", OPT_SLO, "FILE", 0,
+	  "Judge the objectives of this SLO file (docs/slo.md): breaches marked live, verdict at "
+	  "the end, exit status 3 if one breached",
+	  1 },
 	{ NULL, 0, NULL, 0, "Databases (PostgreSQL):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
 	  "How to see queries, a list of: wire (client protocol on the socket), libpq (uprobes "
@@ -236,7 +250,7 @@ static const char *db_probe_names(unsigned m, char *out, size_t sz)
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	unsigned long v;
-	char err[160];
+	char err[512];
 
 	switch (key) {
 	case 'h':
@@ -344,6 +358,23 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_SLOW_MS:
 		if (parse_seconds(arg, &env.slow_ms))
 			argp_error(state, "invalid --slow-ms '%s'", arg);
+		break;
+	case OPT_SLO:
+		if (env.slo)
+			argp_error(state, "--slo given twice");
+		env.slo = slo__parse_file(arg, err, sizeof(err));
+		if (!env.slo) {
+			fprintf(stderr, "sloprobe: %s\n", err);
+			exit(EXIT_USAGE);
+		}
+		break;
+	case OPT_ROUTES_FROM:
+		if (!env.routes && !(env.routes = route_set__new()))
+			argp_failure(state, EXIT_RUNTIME, ENOMEM, "--routes-from");
+		if (openapi__routes(arg, env.routes, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sloprobe: %s\n", err);
+			exit(EXIT_USAGE);
+		}
 		break;
 	case OPT_NPLUS1:
 		if (parse_uint(arg, 2, 1000, &v))
@@ -545,6 +576,9 @@ static int record(void)
 	struct dbagg_opts dbo = {};
 	struct dbtrack dbt;
 	struct dbprobes dbp = {};
+	struct slotrack slot;
+	struct slotrack_tally tally = {};
+	bool slo_ok = false;
 	bool agg_ok = false, db_ok = false, dbp_ok = false, child_done = false, busy = false;
 	struct utsname uts;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -635,6 +669,16 @@ static int record(void)
 			goto cleanup;
 		}
 	}
+	if (env.slo) {
+		if (slotrack__init(&slot, env.slo, mono_ns())) {
+			fprintf(stderr, "sloprobe: out of memory\n");
+			goto cleanup;
+		}
+		slo_ok = true;
+		to.slo = &slot;
+		if (db_ok)
+			dbt.slo = &slot;
+	}
 	to.routes = env.routes;
 	to.route_distinct = env.route_limit;
 	to.quiet_ns = env.quiet_ms * 1000000ull;
@@ -696,6 +740,8 @@ static int record(void)
 	meta.kernel = uts.release;
 	clock_gettime(CLOCK_REALTIME, &meta.start);
 	t0 = last_tick = mono_ns();
+	if (slo_ok)
+		slot.start_ns = t0; /* warmup counts from here */
 	next_tick = t0 + (uint64_t)(env.interval_s * 1e9);
 	if (env.duration_s)
 		deadline = t0 + (uint64_t)(env.duration_s * 1e9);
@@ -754,14 +800,22 @@ static int record(void)
 			break;
 		if (now >= next_tick) {
 			tracker__tick(tracker, now);
+			if (slo_ok)
+				slotrack__roll(&slot, (now - t0) / 1e9);
 			if (!env.quiet) {
 				make_footer(&agg, tracker, sockio, &ft, &meta);
+				if (slo_ok) {
+					ft.slo = true;
+					ft.slo_pass = slot.win.pass;
+					ft.slo_breach = slot.win.breach;
+					ft.slo_idle = slot.win.insufficient;
+				}
 				view__interval(live, &agg, &vo, (now - t0) / 1e9,
 					       (now - last_tick) / 1e9, &ft);
 			}
-			agg__roll(&agg, (now - last_tick) / 1e9);
+			agg__roll(&agg, (now - t0) / 1e9, (now - last_tick) / 1e9);
 			if (db_ok)
-				dbagg__roll(&db, (now - last_tick) / 1e9);
+				dbagg__roll(&db, (now - t0) / 1e9, (now - last_tick) / 1e9);
 			last_tick = now;
 			while (next_tick <= now)
 				next_tick += (uint64_t)(env.interval_s * 1e9);
@@ -786,6 +840,22 @@ static int record(void)
 	}
 	clock_gettime(CLOCK_REALTIME, &meta.end);
 	meta.duration_s = (mono_ns() - t0) / 1e9;
+	/* The last, partial interval ends the timelines and the SLO windows too. */
+	if (meta.duration_s > (last_tick - t0) / 1e9) {
+		double iv = meta.duration_s - (last_tick - t0) / 1e9;
+
+		if (slo_ok)
+			slotrack__roll(&slot, meta.duration_s);
+		agg__roll(&agg, meta.duration_s, iv);
+		if (db_ok)
+			dbagg__roll(&db, meta.duration_s, iv);
+	}
+	meta.interval_s = env.interval_s;
+	if (slo_ok) {
+		slotrack__finish(&slot);
+		slotrack__tally(&slot, &tally);
+		meta.slo = &slot;
+	}
 	meta.command = (const char *const *)env.command;
 	meta.pids = env.pids;
 	meta.npids = env.npids;
@@ -821,6 +891,8 @@ static int record(void)
 		vo.tty = false;
 		vo.max_rows = env.top;
 		view__summary(live, &agg, &vo, meta.duration_s, &ft);
+		if (slo_ok)
+			slotrack__print(&slot, live);
 	}
 	if (out) {
 		err_ = report__write(out, &agg, &meta);
@@ -837,6 +909,12 @@ static int record(void)
 				"report; try --ringbuf-mb)\n",
 			(unsigned long long)ft.dropped);
 	ret = EXIT_OK;
+	if (tally.breach) {
+		fprintf(stderr, "sloprobe: SLO breached: %u of %u objectives (%s)\n", tally.breach,
+			tally.pass + tally.breach + tally.insufficient, env.slo->file);
+		ret = EXIT_SLO;
+	}
+	/* A load test that failed makes every figure doubtful: that outranks a breach. */
 	if (env.command && meta.command_status != 0 && !exiting) {
 		fprintf(stderr, "sloprobe: %s exited with status %d\n", env.command[0],
 			meta.command_status);
@@ -853,6 +931,8 @@ cleanup:
 		dbtrack__free(&dbt);
 		dbagg__free(&db);
 	}
+	if (slo_ok)
+		slotrack__free(&slot);
 	if (agg_ok)
 		agg__free(&agg);
 	if (out && out != stdout && fclose(out) && ret == EXIT_OK) {

@@ -177,6 +177,172 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 	json__end_object(j);
 }
 
+static void points(struct json *j, const struct timeline *tl, bool http)
+{
+	json__key(j, "points");
+	json__begin_array(j);
+	for (unsigned i = 0; i < tl->n; i++) {
+		const struct tl_point *p = &tl->p[i];
+
+		json__begin_object(j);
+		json__kv_fixed(j, "t", p->t_s, 3);
+		json__kv_u64(j, "count", p->count);
+		json__kv_fixed(j, "rate_per_s", p->interval_s > 0 ? p->count / p->interval_s : 0,
+			       3);
+		json__kv_fixed(j, "p50", p->p50_ns / NS_PER_MS, 3);
+		json__kv_fixed(j, "p95", p->p95_ns / NS_PER_MS, 3);
+		json__kv_fixed(j, "p99", p->p99_ns / NS_PER_MS, 3);
+		json__kv_u64(j, "errors", p->errors);
+		if (http) {
+			json__kv_u64(j, "5xx", p->errors);
+			json__kv_u64(j, "4xx", p->err4xx);
+		}
+		json__end_object(j);
+	}
+	json__end_array(j);
+}
+
+/* Per interval, per endpoint and fingerprint: what the live view showed. */
+static void timeline_section(struct json *j, const struct agg *a, struct agg_endpoint **eps,
+			     const struct report_meta *m)
+{
+	json__key(j, "timeline");
+	json__begin_object(j);
+	json__kv_fixed(j, "interval_s", m->interval_s, 3);
+	json__kv_u64(j, "points_dropped",
+		     a->tl_budget.dropped + (m->db ? m->db->tl_budget.dropped : 0));
+	json__key(j, "http");
+	json__begin_array(j);
+	for (unsigned i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *e = eps[i];
+
+		if (!e->count || !e->tl.n)
+			continue;
+		json__begin_object(j);
+		json__kv_string(j, "service", a->services[e->service].name);
+		json__kv_string(j, "method", e->method);
+		json__kv_string(j, "route", e->route);
+		points(j, &e->tl, true);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "db");
+	json__begin_array(j);
+	for (unsigned i = 0; m->db && i < m->db->nfps; i++) {
+		const struct dbagg_fp *f = m->db->fps[i];
+
+		if (!f->tl.n)
+			continue;
+		json__begin_object(j);
+		json__kv_string(j, "query", f->text);
+		points(j, &f->tl, false);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static const char *slo_kind(const struct slo_objective *o)
+{
+	switch (o->kind) {
+	case SLO_OBJ_LATENCY:
+		return o->percentile ? "latency_percentile" : "latency_threshold";
+	case SLO_OBJ_ERRORS:
+		return "error_rate";
+	case SLO_OBJ_AVG:
+		return "latency_avg";
+	case SLO_OBJ_MIN:
+		return "latency_min";
+	case SLO_OBJ_MAX:
+		return "latency_max";
+	case SLO_OBJ_COUNT:
+		return "count";
+	}
+	return "?";
+}
+
+static const char *verdict_key(enum slo_verdict v)
+{
+	return v == SLO_PASS ? "pass" : v == SLO_BREACH ? "breach" : "insufficient_data";
+}
+
+static void slo_section(struct json *j, const struct slotrack *st)
+{
+	static const char *const units[] = { "ms", "ratio", "count" };
+	struct slotrack_tally t;
+
+	json__key(j, "slo");
+	json__begin_array(j);
+	for (unsigned i = 0; i < st->nrows; i++) {
+		const struct slotrack_row *r = &st->rows[i];
+		const struct slo_objective *o = r->o;
+		char buf[300];
+		struct slo_result res;
+
+		slotrack__eval(st, r, &res);
+		json__begin_object(j);
+		json__kv_string(j, "name", o->slo->name);
+		slo__format_objective(o, buf, sizeof(buf));
+		json__kv_string(j, "objective", buf);
+		snprintf(buf, sizeof(buf), "%s %s", r->source == SLO_HTTP ? "http" : "db",
+			 r->subject);
+		json__kv_string(j, "target", buf);
+		json__kv_string(j, "source", r->source == SLO_HTTP ? "http" : "db");
+		json__kv_string(j, "per", o->slo->per == SLO_PER_ALL ? "all" : "endpoint");
+		json__kv_string(j, "kind", slo_kind(o));
+		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT)
+			json__kv_fixed(j, "threshold_ms", o->threshold_ns / NS_PER_MS, 6);
+		if (o->kind == SLO_OBJ_LATENCY) {
+			if (o->percentile)
+				json__kv_fixed(j, "percentile", o->ratio_ppb / 1e7, 7);
+			json__kv_fixed(j, "target_ratio", o->ratio_ppb / 1e9, 9);
+		} else if (o->kind == SLO_OBJ_ERRORS) {
+			json__kv_string(j, "errors_are", o->errors_label);
+			json__kv_fixed(j, "target_ratio", o->ratio_ppb / 1e9, 9);
+		} else if (o->kind == SLO_OBJ_COUNT) {
+			json__kv_u64(j, "min_count", o->count);
+		}
+		json__kv_bool(j, "strict", o->strict);
+		json__kv_string(j, "unit", units[res.unit]);
+		json__kv_double(j, "observed", res.observed);
+		json__kv_double(j, "target_value", res.target);
+		json__kv_double(j, "margin", res.margin);
+		json__kv_u64(j, "total", r->run.total);
+		json__kv_u64(j, "good", r->run.good);
+		json__kv_u64(j, "errors", r->run.errors);
+		json__kv_u64(j, "protected", r->run.protected_);
+		json__kv_u64(j, "judged", res.judged);
+		json__kv_u64(j, "bad", res.bad);
+		json__kv_double(j, "budget_consumed", res.budget_consumed);
+		json__kv_string(j, "verdict", verdict_key(res.verdict));
+		json__key(j, "first_breach_s");
+		if (r->first_breach_s < 0)
+			json__null(j);
+		else
+			json__fixed(j, r->first_breach_s, 3);
+		json__kv_u64(j, "breached_intervals", r->breached_intervals);
+		json__kv_bool(j, "approximate", res.approximate);
+		json__kv_u64(j, "line", o->line);
+		json__kv_u64(j, "column", o->column);
+		json__end_object(j);
+	}
+	json__end_array(j);
+
+	slotrack__tally(st, &t);
+	json__key(j, "slo_summary");
+	json__begin_object(j);
+	json__kv_string(j, "file", st->set->file);
+	json__kv_fixed(j, "warmup_s", st->set->warmup_ns / 1e9, 3);
+	json__kv_u64(j, "objectives", st->nrows);
+	json__kv_u64(j, "pass", t.pass);
+	json__kv_u64(j, "breach", t.breach);
+	json__kv_u64(j, "insufficient_data", t.insufficient);
+	json__kv_u64(j, "rows_dropped", st->rows_dropped);
+	json__kv_string(j, "verdict", t.breach ? "breach" : t.insufficient ? "insufficient_data"
+									      : "pass");
+	json__end_object(j);
+}
+
 static void db_section(struct json *j, const struct report_meta *m)
 {
 	const struct dbagg *db = m->db;
@@ -486,6 +652,9 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	json__end_array(j);
 	if (m->db)
 		db_section(j, m);
+	if (m->slo)
+		slo_section(j, m->slo);
+	timeline_section(j, a, eps, m);
 
 	json__end_object(j);
 	err = json__finish(j);

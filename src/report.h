@@ -17,6 +17,7 @@
 #include "tracker.h"
 #include "pgclient.h"
 #include "pgserver.h"
+#include "slotrack.h"
 
 #define REPORT_SCHEMA "sloprobe.report/v1"
 
@@ -46,6 +47,8 @@ struct report_meta {
 	struct pgserver_stats pgs;	/* server USDT path; zero when off */
 	uint64_t db_dropped;		/* queries lost on those two paths */
 	uint64_t db_run_ns, db_run_cnt;	/* their BPF programs, with bpf_stats */
+	double interval_s;		/* timeline interval */
+	const struct slotrack *slo;	/* NULL: no --slo */
 };
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */

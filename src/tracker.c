@@ -9,6 +9,7 @@
 #include "pgwire.h"
 #include "procinfo.h"
 #include "sockio_user.h"
+#include "slotrack.h"
 #include "tracker.h"
 
 #define PROC_CACHE_SLOTS 1024	/* per-process facts, looked up on every new connection */
@@ -253,6 +254,9 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	ep = agg__add(t->agg, &r);
 	if (!ep)
 		t->st.endpoints_full++;
+	else if (t->o.slo && rec->status && !r.aborted && rec->t_end >= rec->t_start)
+		slotrack__http(t->o.slo, t->agg, ep, rec->t_end - rec->t_start, rec->status,
+			       rec->t_end);
 	if (!t->o.db)
 		return;
 	if (ep && rec->status && c->req.open) {

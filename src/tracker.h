@@ -17,6 +17,7 @@
 
 struct sockio;
 struct dbtrack;
+struct slotrack;
 
 struct tracker_opts {
 	const struct route_set *routes;	/* --route patterns, may be NULL */
@@ -25,6 +26,7 @@ struct tracker_opts {
 	unsigned max_conns;		/* connections held in userspace */
 	const char *procroot;		/* "/proc" when NULL */
 	struct dbtrack *db;		/* PostgreSQL from the client wire protocol; NULL: off */
+	struct slotrack *slo;		/* SLOs judged while recording; NULL: none */
 };
 
 struct tracker_stats {

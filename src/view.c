@@ -123,8 +123,16 @@ static void table_head(FILE *f)
 		"COUNT", "REQ/S", "P50", "P95", "P99", "MAX", "4XX", "5XX");
 }
 
+/* An endpoint or query that breached an objective this interval: "!", red on a terminal. */
+static const char *mark(bool breach, bool tty)
+{
+	if (!breach)
+		return " ";
+	return tty ? "\033[1;31m!\033[0m" : "!";
+}
+
 static void table_row(FILE *f, const struct agg_endpoint *e, uint64_t count, double rate,
-		      const struct hist *h, uint64_t e4, uint64_t e5)
+		      const struct hist *h, uint64_t e4, uint64_t e5, const char *mk)
 {
 	char route[ROUTE_COL + 1], p50[16], p95[16], p99[16], max[16];
 
@@ -133,8 +141,8 @@ static void table_row(FILE *f, const struct agg_endpoint *e, uint64_t count, dou
 	view__duration(hist__percentile(h, 95), p95, sizeof(p95));
 	view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 	view__duration(h->max, max, sizeof(max));
-	fprintf(f, "  %-7.7s %-*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", e->method, ROUTE_COL,
-		route, (unsigned long long)count, rate, p50, p95, p99, max,
+	fprintf(f, "%s %-7.7s %-*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", mk, e->method,
+		ROUTE_COL, route, (unsigned long long)count, rate, p50, p95, p99, max,
 		(unsigned long long)e4, (unsigned long long)e5);
 }
 
@@ -144,6 +152,9 @@ static void footer(FILE *f, const struct view_footer *ft)
 		(unsigned long long)ft->events, (unsigned long long)ft->dropped,
 		(unsigned long long)ft->unparsed, (unsigned long long)ft->aborted,
 		(unsigned long long)ft->conns);
+	if (ft->slo)
+		fprintf(f, "SLO this interval: %u ok, %u breached (marked !), %u without data\n",
+			ft->slo_pass, ft->slo_breach, ft->slo_idle);
 }
 
 /* Queries per request of an endpoint, whole run so far. */
@@ -187,7 +198,7 @@ static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *ou
 
 /* Hotspots by total time: the whole run, or the interval (its own histograms). */
 static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool window,
-		     double secs)
+		     double secs, bool tty)
 {
 	struct dbagg_fp **v = dbagg__sorted(db, DBAGG_BY_TOTAL);
 	uint64_t total = 0, all = 0;
@@ -224,7 +235,8 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 		view__duration(hist__percentile(h, 95), p95, sizeof(p95));
 		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 		db_flags(db, fp, flags, sizeof(flags));
-		fprintf(f, "  %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n", QUERY_COL, q,
+		fprintf(f, "%s %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
+			mark(window && fp->slo_breach, tty), QUERY_COL, q,
 			(unsigned long long)n, secs > 0 ? n / secs : 0, p50, p95, p99,
 			total ? 100.0 * h->sum / total : 0, flags);
 		shown++;
@@ -257,7 +269,8 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 			last_svc = e->service;
 		}
 		table_row(f, e, rows[i].count, secs > 0 ? rows[i].count / secs : 0, h,
-			  window ? e->win_4xx : e->err4xx, window ? e->win_5xx : e->err5xx);
+			  window ? e->win_4xx : e->err4xx, window ? e->win_5xx : e->err5xx,
+			  mark(window && e->slo_breach, o->tty));
 		if (o->hist && h->count)
 			hist__print_log2(f, h, 4, VIEW_WIDTH - 4);
 		if (o->db && e->db_reqs && e->db_queries > 0)
@@ -291,7 +304,7 @@ void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, dou
 		(unsigned long long)total, interval_s > 0 ? total / interval_s : 0);
 	table(f, a, o, true, interval_s);
 	if (o->db && o->db->nfps)
-		db_table(f, o->db, o->db_rows, true, interval_s);
+		db_table(f, o->db, o->db_rows, true, interval_s, o->tty);
 	footer(f, ft);
 	fflush(f);
 }
@@ -307,7 +320,7 @@ void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, doub
 		(unsigned long long)total, duration_s > 0 ? total / duration_s : 0);
 	table(f, a, o, false, duration_s);
 	if (o->db && o->db->nfps)
-		db_table(f, o->db, o->db_rows, false, duration_s);
+		db_table(f, o->db, o->db_rows, false, duration_s, o->tty);
 	footer(f, ft);
 	fflush(f);
 }

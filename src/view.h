@@ -19,6 +19,8 @@ struct view_footer {
 	uint64_t unparsed;
 	uint64_t aborted;
 	uint64_t conns;
+	bool slo;		/* --slo given: show the tally */
+	unsigned slo_pass, slo_breach, slo_idle;	/* objectives in the last interval */
 };
 
 struct view_opts {

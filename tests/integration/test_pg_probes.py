@@ -120,7 +120,9 @@ def test_libpq_n_plus_one(tmp_path, pg):
     try:
         subprocess.run(sh(PHASE % (1, 2, app.port, "list")), check=True, timeout=60)
         load = " && ".join(PHASE % (1, 8, app.port, ep) for ep in ("list", "pair"))
-        run = record(tmp_path, ["-q", "--db-probe=libpq", "-P", str(app.port)], sh(load))
+        # -p: libpq probes see every process on the host; judge the app's queries only.
+        run = record(tmp_path, ["-q", "--db-probe=libpq", "-p", str(app.proc.pid), "-P",
+                                str(app.port)], sh(load))
     finally:
         app.stop()
     lst, pair = run.row("/list"), run.row("/pair")
