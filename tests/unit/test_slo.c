@@ -1,0 +1,1133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hist.h"
+#include "slo.h"
+
+#define MS 1000000ull
+
+static const char *header = "apiVersion: sloprobe/v1\nkind: SLO\n";
+
+static struct slo_set *parse(const char *text, char *err, size_t errsz)
+{
+	return slo__parse_string(text, strlen(text), "t.yaml", err, errsz);
+}
+
+/* header + body must parse; returns the set */
+static struct slo_set *parse_ok(const char *body)
+{
+	char buf[4096], err[256];
+	struct slo_set *s;
+
+	snprintf(buf, sizeof(buf), "%s%s", header, body);
+	s = parse(buf, err, sizeof(err));
+	if (!s)
+		fail_msg("unexpected error: %s", err);
+	return s;
+}
+
+/* text (no header added) must fail with exactly msg */
+static void expect_err(const char *text, const char *msg)
+{
+	char err[256];
+	struct slo_set *s = parse(text, err, sizeof(err));
+
+	if (s) {
+		slo__free(s);
+		fail_msg("parsed, expected: %s", msg);
+	}
+	assert_string_equal(err, msg);
+}
+
+static void expect_body_err(const char *body, const char *msg)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", header, body);
+	expect_err(buf, msg);
+}
+
+static char *fmt_obj(const struct slo_objective *o)
+{
+	static char buf[128];
+
+	slo__format_objective(o, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t ns;
+	} ok[] = {
+		{ "300ms", 300 * MS },	    { "0.5s", 500 * MS },  { "250us", 250000 },
+		{ "20ns", 20 },		    { "1.5ms", 1500000 },  { "2m", 120000 * MS },
+		{ "0ms", 0 },		    { "300 ms", 300 * MS }, { "1.000000000s", 1000 * MS },
+		{ "0.000001ms", 1 },	    { "18446744073ms", 18446744073000000ull },
+	};
+	static const struct {
+		const char *s, *why;
+	} bad[] = {
+		{ "300", "missing unit (ns, us, ms, s or m)" },
+		{ "ms", "expected a number before the unit" },
+		{ "-1ms", "negative duration" },
+		{ "1e999s", "unknown unit (use ns, us, ms, s or m)" },
+		{ "1.5.5ms", "expected a number" },
+		{ "1.ms", "expected digits after '.'" },
+		{ ".5s", "expected a number" },
+		{ "0.5ns", "too many decimals" },
+		{ "1h", "unknown unit (use ns, us, ms, s or m)" },
+		{ "18446744074s", "too large" },
+		{ "99999999999999999999999ms", "too large" },
+		{ "", "expected a number before the unit" },
+		{ "5 MS", "unknown unit (use ns, us, ms, s or m)" },
+	};
+	uint64_t ns;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ns = 7;
+		assert_int_equal(slo__parse_duration(ok[i].s, &ns, &why), 0);
+		assert_int_equal(ns, ok[i].ns);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(slo__parse_duration(bad[i].s, &ns, &why), -22);
+		assert_string_equal(why, bad[i].why);
+	}
+	/* why is optional */
+	assert_int_equal(slo__parse_duration("x", &ns, NULL), -22);
+}
+
+static void test_ratio(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t ppb;
+	} ok[] = {
+		{ "0.5%", 5000000 },   { "0.005", 5000000 },   { "99%", 990000000 },
+		{ "100%", SLO_PPB },   { "1", SLO_PPB },       { "0", 0 },
+		{ "99.999%", 999990000 }, { "0.0000001%", 1 }, { "0.5 %", 5000000 },
+		{ "0.000000001", 1 },
+	};
+	static const struct {
+		const char *s, *why;
+	} bad[] = {
+		{ "101%", "above 100%" },
+		{ "1.5", "above 1 (a percentage needs %)" },
+		{ "-1%", "negative ratio" },
+		{ "%", "expected a ratio (0.005) or a percentage (0.5%)" },
+		{ "5%%", "expected a ratio (0.005) or a percentage (0.5%)" },
+		{ "abc", "expected a ratio (0.005) or a percentage (0.5%)" },
+		{ "0.00000001%", "too many decimals" },
+		{ "1e-3", "expected a ratio (0.005) or a percentage (0.5%)" },
+	};
+	uint64_t ppb, pct;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(slo__parse_ratio(ok[i].s, &ppb, &why), 0);
+		assert_int_equal(ppb, ok[i].ppb);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(slo__parse_ratio(bad[i].s, &ppb, &why), -22);
+		assert_string_equal(why, bad[i].why);
+	}
+	assert_int_equal(slo__parse_percentile("95", &pct, &why), 0);
+	assert_int_equal(pct, 950000000);
+	assert_int_equal(slo__parse_percentile("99.9", &pct, &why), 0);
+	assert_int_equal(pct, 999000000);
+	assert_int_equal(slo__parse_percentile("100", &pct, &why), 0);
+	assert_int_equal(pct, SLO_PPB);
+	assert_int_equal(slo__parse_percentile("0", &pct, &why), -22);
+	assert_string_equal(why, "percentile must be above 0 and at most 100");
+	assert_int_equal(slo__parse_percentile("100.1", &pct, &why), -22);
+	assert_int_equal(slo__parse_percentile("-5", &pct, &why), -22);
+}
+
+static void test_format(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *s;
+	} d[] = {
+		{ 300 * MS, "300 ms" }, { 1500 * MS, "1.5 s" }, { 250000, "250 us" },
+		{ 20, "20 ns" },	{ 0, "0 ms" },		{ 1000 * MS, "1 s" },
+		{ 1234567, "1.234567 ms" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		slo__format_duration(d[i].ns, buf, sizeof(buf));
+		assert_string_equal(buf, d[i].s);
+	}
+	slo__format_ratio(5000000, buf, sizeof(buf));
+	assert_string_equal(buf, "0.5%");
+	slo__format_ratio(999500000, buf, sizeof(buf));
+	assert_string_equal(buf, "99.95%");
+	slo__format_ratio(SLO_PPB, buf, sizeof(buf));
+	assert_string_equal(buf, "100%");
+	/* truncation stays NUL-terminated */
+	assert_int_equal(slo__format_duration(300 * MS, buf, 4), 6);
+	assert_string_equal(buf, "300");
+}
+
+static void test_k6(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		enum slo_obj_kind kind;
+	} ok[] = {
+		{ "p(95)<=300ms", "p95 <= 300 ms", SLO_OBJ_LATENCY },
+		{ "p(99.9)<1s", "p99.9 < 1 s", SLO_OBJ_LATENCY },
+		{ "avg<200ms", "avg < 200 ms", SLO_OBJ_AVG },
+		{ "max<=2s", "max <= 2 s", SLO_OBJ_MAX },
+		{ "min<1ms", "min < 1 ms", SLO_OBJ_MIN },
+		{ "med<100ms", "p50 < 100 ms", SLO_OBJ_LATENCY },
+		{ "rate<0.005", "5xx rate < 0.5%", SLO_OBJ_ERRORS },
+		{ "rate<=1%", "5xx rate <= 1%", SLO_OBJ_ERRORS },
+		{ "count>=100", "count >= 100", SLO_OBJ_COUNT },
+		{ "count>5", "count > 5", SLO_OBJ_COUNT },
+		{ " p(95) < 250 ", "p95 < 250 ms", SLO_OBJ_LATENCY }, /* bare number: ms, as k6 */
+		{ "p(90)<0.5", "p90 < 500 us", SLO_OBJ_LATENCY },
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{ "p(95)>300ms", "latency objectives take < or <= (an upper bound)" },
+		{ "rate>0.95", "rate is the error rate: it takes < or <=" },
+		{ "count<100", "count takes > or >= (a minimum number of observations)" },
+		{ "p(95)==300ms", "only <, <=, > and >= are supported" },
+		{ "p95<300ms", "expected p(N), med, avg, min, max, rate or count" },
+		{ "p(0)<300ms", "percentile must be above 0 and at most 100" },
+		{ "p(95<300ms", "expected p(N) with a percentile N" },
+		{ "avg", "expected an operator (<, <=, >, >=)" },
+		{ "avg<", "expected a value after the operator" },
+		{ "avg<300xs", "unknown unit (use ns, us, ms, s or m)" },
+		{ "rate<2", "above 1 (a percentage needs %)" },
+		{ "average<3ms", "expected p(N), med, avg, min, max, rate or count" },
+		{ "count>=1.5", "too many decimals" },
+	};
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct slo_objective o = { 0 };
+
+		assert_int_equal(slo__parse_k6(ok[i].in, &o, &why), 0);
+		assert_int_equal(o.kind, ok[i].kind);
+		if (o.kind == SLO_OBJ_ERRORS)
+			strcpy(o.errors_label, "5xx");
+		assert_string_equal(fmt_obj(&o), ok[i].out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct slo_objective o = { 0 };
+
+		why = NULL;
+		assert_int_equal(slo__parse_k6(bad[i].in, &o, &why), -22);
+		assert_string_equal(why, bad[i].why);
+	}
+}
+
+static void test_status_set(void **state)
+{
+	struct slo_status_set s = { 0 };
+	const char *why;
+
+	assert_int_equal(slo__status_set_add(&s, "5xx", &why), 0);
+	assert_int_equal(slo__status_set_add(&s, "429", &why), 0);
+	assert_true(slo__status_in(&s, 500));
+	assert_true(slo__status_in(&s, 599));
+	assert_true(slo__status_in(&s, 429));
+	assert_false(slo__status_in(&s, 499));
+	assert_false(slo__status_in(&s, 600));
+	assert_false(slo__status_in(&s, -1));
+	assert_false(slo__status_in(&s, 0));
+	assert_int_equal(slo__status_set_add(&s, "6xx", &why), -22);
+	assert_string_equal(why, "expected a status (429), a class (5xx) or failed");
+	assert_int_equal(slo__status_set_add(&s, "42", &why), -22);
+	assert_int_equal(slo__status_set_add(&s, "4x9", &why), -22);
+	assert_int_equal(slo__status_set_add(&s, "099", &why), -22);
+}
+
+static const char *full_file =
+	"apiVersion: sloprobe/v1\n"
+	"kind: SLO\n"
+	"description: shop\n"
+	"warmup: 30s\n"
+	"min_samples: 200\n"
+	"slos:\n"
+	"  - name: checkout\n"
+	"    displayName: Checkout\n"
+	"    http: {method: POST, route: /api/checkout*, comm: gunicorn}\n"
+	"    objectives:\n"
+	"      - {p: 95, le: 300ms}\n"
+	"      - {p: 99, lt: 1s, name: tail}\n"
+	"      - {le: 300ms, target: 99%}\n"
+	"      - {errors: 5xx, le: 0.5%}\n"
+	"      - {errors: [5xx, 404], lt: 0.01, displayName: errs}\n"
+	"  - name: search\n"
+	"    http: {route: \"/api/search*\", container: \"shop-*\", service: \"*:8080\"}\n"
+	"    per: all\n"
+	"    protection: [429, 503]\n"
+	"    min_samples: 5\n"
+	"    objectives:\n"
+	"      - \"p(99.9)<1s\"\n"
+	"      - \"med<50ms\"\n"
+	"      - {threshold: \"rate<0.01\", errors: [4xx, 5xx]}\n"
+	"      - \"count>=100\"\n"
+	"      - \"avg<200ms\"\n"
+	"      - \"max<=2s\"\n"
+	"  - name: orders\n"
+	"    db: {query: \"select * from orders where user_id = *\"}\n"
+	"    objectives: [\"p(99)<=20ms\", \"rate<1%\", {errors: failed, le: 0.1%}]\n"
+	"  - name: all-db\n"
+	"    db: all\n"
+	"    objectives: [{p: 95, le: 50ms}]\n"
+	"  - name: all-http\n"
+	"    http: all\n"
+	"    objectives: [\"p(50)<1s\"]\n";
+
+static void test_parse_full(void **state)
+{
+	char err[256], buf[128];
+	struct slo_set *s = parse(full_file, err, sizeof(err));
+	struct slo *c, *se, *o, *a;
+
+	if (!s)
+		fail_msg("%s", err);
+	assert_string_equal(s->file, "t.yaml");
+	assert_int_equal(s->warmup_ns, 30000 * MS);
+	assert_int_equal(s->min_samples, 200);
+	assert_int_equal(s->nslos, 5);
+	/* default protection */
+	assert_true(slo__status_in(&s->protection, 429));
+	assert_true(slo__status_in(&s->protection, 409));
+	assert_false(slo__status_in(&s->protection, 503));
+
+	c = &s->slos[0];
+	assert_string_equal(c->name, "checkout");
+	assert_string_equal(c->display_name, "Checkout");
+	assert_int_equal(c->source, SLO_HTTP);
+	assert_string_equal(c->method, "POST");
+	assert_string_equal(c->route, "/api/checkout*");
+	assert_string_equal(c->comm, "gunicorn");
+	assert_null(c->service);
+	assert_null(c->container);
+	assert_int_equal(c->per, SLO_PER_ENDPOINT);
+	assert_int_equal(c->min_samples, 200);
+	assert_true(slo__status_in(&c->protection, 409));
+	assert_int_equal(c->line, 7);
+	assert_int_equal(c->column, 5);
+	assert_int_equal(c->nobj, 5);
+	assert_string_equal(c->obj[0].name, "p95 <= 300 ms");
+	assert_int_equal(c->obj[0].line, 11);
+	assert_int_equal(c->obj[0].column, 9);
+	assert_true(c->obj[0].percentile);
+	assert_int_equal(c->obj[0].ratio_ppb, 950000000);
+	assert_int_equal(c->obj[0].threshold_ns, 300 * MS);
+	assert_false(c->obj[0].strict);
+	assert_string_equal(c->obj[1].name, "tail");
+	assert_string_equal(fmt_obj(&c->obj[1]), "p99 < 1 s");
+	assert_string_equal(c->obj[2].name, "99% of requests <= 300 ms");
+	assert_false(c->obj[2].percentile);
+	assert_string_equal(c->obj[3].name, "5xx rate <= 0.5%");
+	assert_true(slo__status_in(&c->obj[3].errors, 503));
+	assert_false(slo__status_in(&c->obj[3].errors, 404));
+	assert_string_equal(c->obj[4].name, "errs");
+	assert_string_equal(fmt_obj(&c->obj[4]), "5xx,404 rate < 1%");
+	assert_true(slo__status_in(&c->obj[4].errors, 404));
+	assert_ptr_equal(c->obj[4].slo, c);
+
+	se = &s->slos[1];
+	assert_int_equal(se->per, SLO_PER_ALL);
+	assert_int_equal(se->min_samples, 5);
+	assert_true(slo__status_in(&se->protection, 503));
+	assert_false(slo__status_in(&se->protection, 409));
+	assert_int_equal(se->nobj, 6);
+	assert_string_equal(se->obj[0].name, "p99.9 < 1 s");
+	assert_string_equal(se->obj[1].name, "p50 < 50 ms");
+	assert_string_equal(se->obj[2].name, "4xx,5xx rate < 1%");
+	assert_true(slo__status_in(&se->obj[2].errors, 404));
+	assert_string_equal(se->obj[3].name, "count >= 100");
+	assert_string_equal(se->obj[4].name, "avg < 200 ms");
+	assert_string_equal(se->obj[5].name, "max <= 2 s");
+	slo__format_selector(se, buf, sizeof(buf));
+	assert_string_equal(buf, "/api/search* service=*:8080 container=shop-*");
+
+	o = &s->slos[2];
+	assert_int_equal(o->source, SLO_DB);
+	assert_string_equal(o->query, "select * from orders where user_id = *");
+	assert_false(slo__status_in(&o->protection, 429)); /* no protection for queries */
+	assert_string_equal(o->obj[1].name, "failure rate < 1%");
+	assert_true(slo__status_in(&o->obj[1].errors, SLO_DB_FAILED));
+	assert_string_equal(o->obj[2].name, "failure rate <= 0.1%");
+	slo__format_selector(o, buf, sizeof(buf));
+	assert_string_equal(buf, "db query=select * from orders where user_id = *");
+
+	a = &s->slos[3];
+	assert_null(a->query);
+	assert_null(a->service);
+	assert_string_equal(a->obj[0].name, "p95 <= 50 ms");
+	slo__format_selector(a, buf, sizeof(buf));
+	assert_string_equal(buf, "all DB queries");
+	slo__format_selector(&s->slos[4], buf, sizeof(buf));
+	assert_string_equal(buf, "all HTTP endpoints");
+	slo__format_selector(c, buf, sizeof(buf));
+	assert_string_equal(buf, "POST /api/checkout* comm=gunicorn");
+	slo__free(s);
+}
+
+static void test_parse_defaults(void **state)
+{
+	struct slo_set *s = parse_ok("protection: []\n"
+				     "slos:\n"
+				     "- name: a\n"
+				     "  http: {route: /x}\n"
+				     "  objectives: [\"p(95)<1s\"]\n"
+				     "- name: b\n"
+				     "  http: {route: /y}\n"
+				     "  protection: 429\n"
+				     "  objectives: [{target: 0.999, le: 1s}]\n");
+
+	assert_int_equal(s->warmup_ns, 0);
+	assert_int_equal(s->min_samples, 1);
+	assert_false(slo__status_in(&s->protection, 429));
+	assert_false(slo__status_in(&s->slos[0].protection, 429));
+	assert_true(slo__status_in(&s->slos[1].protection, 429));
+	assert_string_equal(s->slos[1].obj[0].name, "99.9% of requests <= 1 s");
+	slo__free(s);
+}
+
+static void test_parse_file(void **state)
+{
+	char path[] = "/tmp/test_slo.XXXXXX", err[256];
+	int fd = mkstemp(path);
+	struct slo_set *s;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, full_file, strlen(full_file)), (int)strlen(full_file));
+	close(fd);
+	s = slo__parse_file(path, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(s->nslos, 5);
+	assert_string_equal(s->file, path);
+	slo__free(s);
+	unlink(path);
+	assert_null(slo__parse_file(path, err, sizeof(err)));
+	assert_true(strstr(err, "No such file or directory") != NULL);
+	assert_null(slo__parse_file("docs/examples/missing.yaml", err, sizeof(err)));
+	assert_string_equal(err, "docs/examples/missing.yaml: No such file or directory");
+}
+
+static void test_example_file(void **state)
+{
+	char err[256];
+	struct slo_set *s = slo__parse_file("docs/examples/slo.yaml", err, sizeof(err));
+
+	if (!s)
+		fail_msg("%s", err);
+	assert_int_equal(s->nslos, 5);
+	assert_int_equal(s->warmup_ns, 30000 * MS);
+	slo__free(s);
+}
+
+static void test_errors(void **state)
+{
+	/* header and structure */
+	expect_err("", "t.yaml:1:1: empty SLO file");
+	expect_err("kind: SLO\n", "t.yaml:1:1: missing apiVersion: sloprobe/v1");
+	expect_err("apiVersion: openslo/v1\n",
+		   "t.yaml:1:13: unsupported apiVersion \"openslo/v1\" (expected sloprobe/v1)");
+	expect_err("apiVersion: sloprobe/v1\n", "t.yaml:1:1: missing kind: SLO");
+	expect_err("apiVersion: sloprobe/v1\nkind: SLOSet\n",
+		   "t.yaml:2:7: unsupported kind \"SLOSet\" (expected SLO)");
+	expect_err("- a\n- b\n", "t.yaml:1:1: the SLO file: expected a mapping");
+	expect_body_err("", "t.yaml:1:1: missing slos: the list of SLOs");
+	expect_body_err("slos: []\n", "t.yaml:3:7: slos: empty list");
+	expect_body_err("slos: {a: 1}\n", "t.yaml:3:7: slos: expected a list");
+	/* unknown and duplicate keys */
+	expect_body_err("warmpu: 10s\n",
+			"t.yaml:3:1: unknown key \"warmpu\" in the SLO file (expected apiVersion, "
+			"kind, description, warmup, min_samples, protection, slos)");
+	expect_body_err("warmup: 1s\nwarmup: 2s\n",
+			"t.yaml:4:1: duplicate key \"warmup\" (first at line 3)");
+	expect_body_err("slos:\n- name: a\n  htp: {route: /x}\n",
+			"t.yaml:5:3: unknown key \"htp\" in SLO (expected name, displayName, "
+			"description, http, db, per, min_samples, protection, objectives)");
+	expect_body_err("slos:\n- name: a\n  http: {rout: /x}\n",
+			"t.yaml:5:10: unknown key \"rout\" in http selector (expected method, "
+			"route, service, comm, container)");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  objectives: [{p: 95, le: 1s, "
+			"pp: 1}]\n",
+			"t.yaml:6:32: unknown key \"pp\" in objective (expected name, "
+			"displayName, description, threshold, p, target, le, lt, errors)");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x, route: /y}\n",
+			"t.yaml:5:21: duplicate key \"route\" (first at line 5)");
+	/* wrong types */
+	expect_body_err("min_samples: many\n",
+			"t.yaml:3:14: min_samples: expected a non-negative integer, got \"many\"");
+	expect_body_err("min_samples: -1\n",
+			"t.yaml:3:14: min_samples: expected a non-negative integer, got \"-1\"");
+	expect_body_err("warmup: [1s]\n", "t.yaml:3:9: warmup: expected a value, not a list");
+	expect_body_err("warmup: {a: 1}\n",
+			"t.yaml:3:9: warmup: expected a value, not a mapping");
+	expect_body_err("warmup:\n", "t.yaml:3:8: warmup: empty value");
+	expect_body_err("slos:\n- name: [a]\n", "t.yaml:4:9: name: expected a value, not a list");
+	expect_body_err("slos:\n- name: a\n  http: [/x]\n",
+			"t.yaml:5:9: http selector: expected a mapping or all");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  objectives: {p: 95}\n",
+			"t.yaml:6:15: objectives: expected a list");
+	/* bad values */
+	expect_body_err("warmup: 300\n",
+			"t.yaml:3:9: warmup: bad duration \"300\": missing unit (ns, us, ms, s or m)");
+	expect_body_err("warmup: -1ms\n",
+			"t.yaml:3:9: warmup: bad duration \"-1ms\": negative duration");
+	expect_body_err("warmup: 1e999s\n",
+			"t.yaml:3:9: warmup: bad duration \"1e999s\": unknown unit (use ns, us, ms, "
+			"s or m)");
+	expect_body_err("protection: [429, 6xx]\n",
+			"t.yaml:3:19: protection: bad entry \"6xx\": expected a status (429), a class "
+			"(5xx) or failed");
+	expect_body_err("protection: [failed]\n",
+			"t.yaml:3:14: protection: failed applies to DB SLOs only");
+	expect_body_err("protection: [[429]]\n",
+			"t.yaml:3:14: protection: expected a value, not a list");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  per: each\n",
+			"t.yaml:6:8: per: expected endpoint or all, got \"each\"");
+	/* SLO structure */
+	expect_body_err("slos:\n- http: {route: /x}\n", "t.yaml:4:3: SLO without a name");
+	expect_body_err("slos:\n- name: a\n  objectives: [\"p(95)<1s\"]\n",
+			"t.yaml:4:3: SLO \"a\": missing http or db selector");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  db: all\n",
+			"t.yaml:6:3: an SLO takes http or db, not both");
+	expect_body_err("slos:\n- name: a\n  http: {}\n",
+			"t.yaml:5:9: empty http selector: give method, route, service, comm or "
+			"container, or write http: all");
+	expect_body_err("slos:\n- name: a\n  db: {}\n",
+			"t.yaml:5:7: empty db selector: give query or service, or write db: all");
+	expect_body_err("slos:\n- name: a\n  http: {route: \"\"}\n",
+			"t.yaml:5:17: route: empty value");
+	expect_body_err("slos:\n- name: a\n  http: some\n",
+			"t.yaml:5:9: http selector: expected a mapping or all");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n",
+			"t.yaml:4:3: SLO \"a\": missing objectives");
+	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  objectives: []\n",
+			"t.yaml:6:15: objectives: empty list");
+	expect_body_err("slos:\n- name: a\n  db: all\n  protection: [429]\n",
+			"t.yaml:6:3: protection applies to HTTP SLOs only");
+	expect_body_err("slos:\n- name: a\n  http: all\n  objectives: [\"p(95)<1s\"]\n"
+			"- name: a\n  http: all\n  objectives: [\"p(95)<1s\"]\n",
+			"t.yaml:7:9: duplicate SLO name \"a\" (first at line 4)");
+	/* objectives */
+	{
+		static const struct {
+			const char *obj, *msg;
+		} o[] = {
+			{ "\"p(95)<300\"", NULL },
+			{ "\"p(95)>300ms\"", "t.yaml:7:5: bad objective \"p(95)>300ms\": latency "
+					 "objectives take < or <= (an upper bound)" },
+			{ "{p: 95}", "t.yaml:7:5: latency objective needs le or lt (e.g. le: 300ms)" },
+			{ "{le: 1s}", "t.yaml:7:5: objective needs p, target, errors or threshold" },
+			{ "{p: 95, le: 1s, lt: 2s}", "t.yaml:7:21: give le or lt, not both" },
+			{ "{p: 95, target: 99%, le: 1s}", "t.yaml:7:13: give p or target, not both" },
+			{ "{p: 101, le: 1s}", "t.yaml:7:9: p: bad percentile \"101\": percentile "
+					      "must be above 0 and at most 100" },
+			{ "{p: 95, le: 300}", "t.yaml:7:17: le: bad duration \"300\": missing unit "
+					      "(ns, us, ms, s or m)" },
+			{ "{target: 101%, le: 1s}",
+			  "t.yaml:7:14: target: bad ratio \"101%\": above 100%" },
+			{ "{target: 0, le: 1s}", "t.yaml:7:14: target: must be above 0" },
+			{ "{target: 99, le: 1s}", "t.yaml:7:14: target: bad ratio \"99\": above 1 "
+						  "(a percentage needs %)" },
+			{ "{errors: 5xx}",
+			  "t.yaml:7:5: error-rate objective needs le or lt (e.g. le: 0.5%)" },
+			{ "{errors: 5xx, le: 300ms}", "t.yaml:7:23: le: bad ratio \"300ms\": "
+						      "expected a ratio (0.005) or a percentage "
+						      "(0.5%)" },
+			{ "{errors: 5xx, p: 95, le: 1%}",
+			  "t.yaml:7:19: errors cannot be combined with p" },
+			{ "{errors: [5xx, 429], le: 1%}",
+			  "t.yaml:7:20: errors: 429 is a protection status of this SLO; it never "
+			  "counts as an error" },
+			{ "{errors: failed, le: 1%}",
+			  "t.yaml:7:14: errors: failed applies to DB SLOs only" },
+			{ "{errors: 7xx, le: 1%}", "t.yaml:7:14: errors: bad entry \"7xx\": expected "
+						   "a status (429), a class (5xx) or failed" },
+			{ "{threshold: \"p(95)<1s\", le: 1s}",
+			  "t.yaml:7:29: threshold cannot be combined with le" },
+			{ "{threshold: \"p(95)<1s\", errors: 5xx}",
+			  "t.yaml:7:29: errors applies to rate thresholds only" },
+			{ "{threshold: \"rate<=2\"}", "t.yaml:7:17: threshold: bad objective "
+						      "\"rate<=2\": above 1 (a percentage needs %)" },
+			{ "[p, 95]", "t.yaml:7:5: objective: expected a mapping" },
+		};
+
+		for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+			char body[512];
+
+			snprintf(body, sizeof(body),
+				 "slos:\n- name: a\n  http: all\n  objectives:\n  - %s\n", o[i].obj);
+			if (o[i].msg)
+				expect_body_err(body, o[i].msg);
+			else
+				slo__free(parse_ok(body));
+		}
+	}
+	expect_body_err("slos:\n- name: a\n  db: all\n  objectives: [{errors: 5xx, le: 1%}]\n",
+			"t.yaml:6:25: errors: a DB SLO counts failed queries: write failed");
+}
+
+static void test_yaml_errors(void **state)
+{
+	expect_err("apiVersion: sloprobe/v1\nkind: [SLO\n",
+		   "t.yaml:3:1: YAML syntax: did not find expected ',' or ']' while parsing a "
+		   "flow sequence");
+	expect_err("apiVersion: sloprobe/v1\n  kind: SLO\n",
+		   "t.yaml:2:7: YAML syntax: mapping values are not allowed in this context");
+	expect_err("a: *nope\n", "t.yaml:1:4: YAML syntax: found undefined alias");
+	expect_err("apiVersion: sloprobe/v1\nkind: SLO\nslos:\n- name: a\n  http: all\n"
+		   "  objectives: [\"p(95)<1s\"]\n---\nx: 1\n",
+		   "t.yaml:8:1: only one YAML document is allowed");
+	expect_body_err("warmup: \"1s\\0\"\n", "t.yaml:3:9: warmup: NUL byte in value");
+	expect_body_err("? [a]\n: 1\n", "t.yaml:3:3: the SLO file: keys must be strings");
+	/* an alias to an SLO repeats its name */
+	expect_body_err("slos:\n- &s {name: a, http: all, objectives: [\"p(95)<1s\"]}\n- *s\n",
+			"t.yaml:4:13: duplicate SLO name \"a\" (first at line 4)");
+}
+
+/* --- verdicts --- */
+
+static struct slo slo_one(uint64_t min_samples)
+{
+	struct slo s = { .name = "t", .source = SLO_HTTP, .min_samples = min_samples };
+
+	slo__status_set_add(&s.protection, "429", NULL);
+	slo__status_set_add(&s.protection, "409", NULL);
+	return s;
+}
+
+static struct slo_objective obj_k6(const struct slo *s, const char *k6)
+{
+	struct slo_objective o = { .slo = s };
+
+	assert_int_equal(slo__parse_k6(k6, &o, NULL), 0);
+	if (o.kind == SLO_OBJ_ERRORS) {
+		slo__status_set_add(&o.errors, "5xx", NULL);
+		strcpy(o.errors_label, "5xx");
+	}
+	return o;
+}
+
+static void test_verdict_percentile(void **state)
+{
+	struct slo s = slo_one(20);
+	struct slo_objective o = obj_k6(&s, "p(95)<=300ms");
+	struct slo_counts c;
+	struct slo_result r;
+	struct hist h;
+
+	/* 19 requests at 100 ms and 1 at 900 ms: 19/20 = 95 % good -> p95 = 100 ms, pass */
+	slo__counts_init(&c);
+	hist__init(&h);
+	for (int i = 0; i < 19; i++) {
+		slo__count(&o, &c, 100 * MS, 200);
+		hist__add(&h, 100 * MS);
+	}
+	slo__count(&o, &c, 900 * MS, 200);
+	hist__add(&h, 900 * MS);
+	c.h = &h;
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.unit, SLO_UNIT_MS);
+	assert_int_equal(r.judged, 20);
+	assert_int_equal(r.bad, 1);
+	assert_true(fabs(r.target - 300.0) < 1e-9);
+	assert_true(fabs(r.observed - 100.0) < 100.0 / 128);
+	assert_true(fabs(r.margin - (300.0 - r.observed)) < 1e-9);
+	/* 1 bad out of an allowance of 5 % of 20 = 1: exactly spent */
+	assert_true(fabs(r.budget_consumed - 1.0) < 1e-9);
+	assert_false(r.approximate);
+
+	/* one more bad request: 19/21 < 95 % -> breach, p95 shown above the threshold */
+	slo__count(&o, &c, 900 * MS, 200);
+	hist__add(&h, 900 * MS);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_int_equal(r.bad, 2);
+	assert_true(r.observed > 300.0);
+	assert_true(r.margin < 0);
+	assert_true(fabs(r.budget_consumed - 2.0 / 1.05) < 1e-9);
+
+	/* without a histogram the percentile is unknown, the verdict is not */
+	c.h = NULL;
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(isnan(r.observed));
+	assert_true(isnan(r.margin));
+}
+
+static void test_verdict_boundary(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective le = obj_k6(&s, "p(95)<=300ms"), lt = obj_k6(&s, "p(95)<300ms");
+	struct slo_counts cle, clt;
+	struct slo_result r;
+
+	/* exactly at the threshold: good for <=, bad for < */
+	slo__counts_init(&cle);
+	slo__counts_init(&clt);
+	for (int i = 0; i < 100; i++) {
+		slo__count(&le, &cle, 300 * MS, 200);
+		slo__count(&lt, &clt, 300 * MS, 200);
+	}
+	slo__eval(&le, &cle, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.bad, 0);
+	assert_true(r.budget_consumed == 0.0);
+	slo__eval(&lt, &clt, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_int_equal(r.bad, 100);
+	assert_true(fabs(r.budget_consumed - 20.0) < 1e-9);
+	/* one ns under passes < */
+	slo__counts_init(&clt);
+	slo__count(&lt, &clt, 300 * MS - 1, 200);
+	slo__eval(&lt, &clt, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+
+	/* p99.9 needs ceil(0.999 n) good: 999 of 1000 passes, 998 fails */
+	{
+		struct slo_objective o = obj_k6(&s, "p(99.9)<=1s");
+		struct slo_counts c;
+
+		slo__counts_init(&c);
+		for (int i = 0; i < 999; i++)
+			slo__count(&o, &c, 1000 * MS, 200);
+		slo__count(&o, &c, 1001 * MS, 200);
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		assert_true(fabs(r.budget_consumed - 1.0) < 1e-9);
+		c.good--;
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+	}
+	/* p100 (max) allows no bad request: budget infinite once one is over */
+	{
+		struct slo_objective o = obj_k6(&s, "p(100)<=1s");
+		struct slo_counts c;
+
+		slo__counts_init(&c);
+		slo__count(&o, &c, 2000 * MS, 200);
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		assert_true(isinf(r.budget_consumed));
+	}
+}
+
+static void test_verdict_threshold_form(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = { .slo = &s, .kind = SLO_OBJ_LATENCY, .threshold_ns = 300 * MS,
+				   .ratio_ppb = 990000000 };
+	struct slo_counts c;
+	struct slo_result r;
+
+	assert_string_equal(fmt_obj(&o), "99% of requests <= 300 ms");
+	slo__counts_init(&c);
+	for (int i = 0; i < 995; i++)
+		slo__count(&o, &c, 10 * MS, 200);
+	for (int i = 0; i < 5; i++)
+		slo__count(&o, &c, 400 * MS, 200);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.unit, SLO_UNIT_RATIO);
+	assert_true(fabs(r.observed - 0.995) < 1e-12);
+	assert_true(fabs(r.target - 0.99) < 1e-12);
+	assert_true(fabs(r.margin - 0.005) < 1e-12);
+	assert_true(fabs(r.budget_consumed - 0.5) < 1e-9);
+}
+
+static void test_verdict_min_samples(void **state)
+{
+	struct slo s = slo_one(100);
+	struct slo_objective o = obj_k6(&s, "p(95)<=300ms");
+	struct slo_counts c;
+	struct slo_result r;
+
+	slo__counts_init(&c);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	for (int i = 0; i < 99; i++)
+		slo__count(&o, &c, 1 * MS, 200);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT); /* min_samples - 1: never a pass */
+	assert_int_equal(r.judged, 99);
+	slo__count(&o, &c, 1 * MS, 200);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS); /* exactly min_samples */
+
+	/* a breach below min_samples is insufficient too */
+	slo__counts_init(&c);
+	slo__count(&o, &c, 5000 * MS, 200);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	assert_int_equal(r.bad, 1);
+
+	/* min_samples 0 still needs one observation */
+	s.min_samples = 0;
+	slo__counts_init(&c);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+
+	/* count objectives are never insufficient */
+	s.min_samples = 1000;
+	{
+		struct slo_objective n = obj_k6(&s, "count>=3");
+
+		slo__counts_init(&c);
+		slo__count(&n, &c, 1, 200);
+		slo__count(&n, &c, 1, 429);
+		slo__eval(&n, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		assert_true(r.margin == -1.0);
+		slo__count(&n, &c, 1, 500);
+		slo__eval(&n, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		assert_int_equal(r.unit, SLO_UNIT_COUNT);
+		assert_true(r.observed == 3.0);
+	}
+	assert_string_equal(slo__verdict_str(SLO_INSUFFICIENT), "insufficient data");
+	assert_string_equal(slo__verdict_str(SLO_PASS), "pass");
+	assert_string_equal(slo__verdict_str(SLO_BREACH), "breach");
+}
+
+static void test_verdict_errors(void **state)
+{
+	struct slo s = slo_one(10);
+	struct slo_objective o = obj_k6(&s, "rate<=1%");
+	struct slo_objective lat = obj_k6(&s, "p(50)<=10ms");
+	struct slo_counts c, cl;
+	struct slo_result r;
+
+	slo__counts_init(&c);
+	slo__counts_init(&cl);
+	/* 190 OK, 2 x 500, 5 x 429 and 3 x 409 (protection), 10 x 404 (not 5xx) */
+	for (int i = 0; i < 190; i++) {
+		slo__count(&o, &c, MS, 200);
+		slo__count(&lat, &cl, MS, 200);
+	}
+	for (int i = 0; i < 2; i++) {
+		slo__count(&o, &c, MS, 500);
+		slo__count(&lat, &cl, MS, 500);
+	}
+	for (int i = 0; i < 5; i++) {
+		slo__count(&o, &c, 50 * MS, 429);
+		slo__count(&lat, &cl, 50 * MS, 429);
+	}
+	for (int i = 0; i < 3; i++) {
+		slo__count(&o, &c, 50 * MS, 409);
+		slo__count(&lat, &cl, 50 * MS, 409);
+	}
+	for (int i = 0; i < 10; i++) {
+		slo__count(&o, &c, MS, 404);
+		slo__count(&lat, &cl, MS, 404);
+	}
+	assert_int_equal(c.total, 210);
+	assert_int_equal(c.protected_, 8);
+	assert_int_equal(c.errors, 2);
+	slo__eval(&o, &c, &r);
+	/* 2 errors over 202 judged (protection excluded) = 0.99 % <= 1 % */
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.judged, 202);
+	assert_int_equal(r.bad, 2);
+	assert_int_equal(r.protected_, 8);
+	assert_true(fabs(r.observed - 2.0 / 202) < 1e-12);
+	assert_true(fabs(r.margin - (0.01 - 2.0 / 202)) < 1e-12);
+	assert_true(fabs(r.budget_consumed - 2.0 / 2.02) < 1e-9);
+
+	/* latency objectives count protection statuses like any response */
+	slo__eval(&lat, &cl, &r);
+	assert_int_equal(r.judged, 210);
+	assert_int_equal(r.bad, 8);
+	assert_int_equal(r.protected_, 8);
+
+	/* a third 500: 3/203 > 1 % */
+	slo__count(&o, &c, MS, 503);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.margin < 0);
+	assert_true(r.budget_consumed > 1.0);
+
+	/* boundary: exactly at the ceiling passes <=, fails < */
+	{
+		struct slo_objective le = obj_k6(&s, "rate<=0.5%"), lt = obj_k6(&s, "rate<0.5%");
+
+		slo__counts_init(&c);
+		for (int i = 0; i < 199; i++)
+			slo__count(&le, &c, MS, 200);
+		slo__count(&le, &c, MS, 502);
+		slo__eval(&le, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		assert_true(fabs(r.budget_consumed - 1.0) < 1e-9);
+		slo__eval(&lt, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+	}
+	/* only protection statuses: nothing to judge */
+	slo__counts_init(&c);
+	for (int i = 0; i < 50; i++)
+		slo__count(&o, &c, MS, 429);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	assert_int_equal(r.judged, 0);
+	assert_int_equal(r.protected_, 50);
+	/* 0 % allowed: any error makes the budget infinite */
+	{
+		struct slo_objective z = obj_k6(&s, "rate<=0");
+
+		slo__counts_init(&c);
+		for (int i = 0; i < 20; i++)
+			slo__count(&z, &c, MS, 200);
+		slo__eval(&z, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		assert_true(r.budget_consumed == 0.0);
+		slo__count(&z, &c, MS, 500);
+		slo__eval(&z, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		assert_true(isinf(r.budget_consumed));
+	}
+}
+
+static void test_verdict_db(void **state)
+{
+	struct slo s = { .name = "db", .source = SLO_DB, .min_samples = 1 };
+	struct slo_objective o = { .slo = &s };
+	struct slo_counts c;
+	struct slo_result r;
+
+	/* a DB SLO ignores HTTP protection even if set */
+	slo__status_set_add(&s.protection, "429", NULL);
+	assert_int_equal(slo__parse_k6("rate<10%", &o, NULL), 0);
+	slo__status_set_add(&o.errors, "failed", NULL);
+	strcpy(o.errors_label, "failed");
+	slo__counts_init(&c);
+	for (int i = 0; i < 9; i++)
+		slo__count(&o, &c, MS, 0);
+	slo__count(&o, &c, MS, SLO_DB_FAILED);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_int_equal(r.bad, 1);
+	assert_int_equal(r.protected_, 0);
+	assert_string_equal(fmt_obj(&o), "failure rate < 10%");
+}
+
+static void test_verdict_stats(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective avg = obj_k6(&s, "avg<=200ms"), mx = obj_k6(&s, "max<2s"),
+			     mn = obj_k6(&s, "min<=1ms");
+	struct slo_counts c;
+	struct slo_result r;
+
+	slo__counts_init(&c);
+	slo__count(&avg, &c, 100 * MS, 200);
+	slo__count(&avg, &c, 300 * MS, 200);
+	slo__eval(&avg, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS); /* mean exactly 200 ms */
+	assert_true(fabs(r.observed - 200.0) < 1e-9);
+	assert_true(r.margin == 0.0);
+	assert_true(isnan(r.budget_consumed));
+	slo__count(&avg, &c, 200 * MS + 1, 200);
+	slo__eval(&avg, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	slo__eval(&mx, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_true(fabs(r.observed - 300.0) < 1e-9);
+	assert_true(fabs(r.margin - 1700.0) < 1e-9);
+	slo__eval(&mn, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(fabs(r.observed - 100.0) < 1e-9);
+	slo__count(&mx, &c, 2000 * MS, 200);
+	slo__eval(&mx, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+}
+
+static void test_counts_merge(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = obj_k6(&s, "p(90)<=10ms");
+	struct slo_counts a, b, all;
+
+	slo__counts_init(&a);
+	slo__counts_init(&b);
+	slo__counts_init(&all);
+	for (int i = 1; i <= 30; i++) {
+		slo__count(&o, i % 3 ? &a : &b, (uint64_t)i * MS, i % 7 ? 200 : 429);
+		slo__count(&o, &all, (uint64_t)i * MS, i % 7 ? 200 : 429);
+	}
+	slo__counts_merge(&a, &b);
+	assert_int_equal(a.total, all.total);
+	assert_int_equal(a.good, all.good);
+	assert_int_equal(a.good, 10);
+	assert_int_equal(a.protected_, 4);
+	assert_int_equal(a.sum_ns, all.sum_ns);
+	assert_int_equal(a.min_ns, MS);
+	assert_int_equal(a.max_ns, 30 * MS);
+	/* merging into empty counters takes the source's min */
+	slo__counts_init(&all);
+	slo__counts_merge(&all, &b);
+	assert_int_equal(all.min_ns, 3 * MS);
+}
+
+static void test_counts_from_hist(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = obj_k6(&s, "p(95)<=300ms"), e = obj_k6(&s, "rate<1%");
+	struct slo_status_count st[] = { { 200, 180 }, { 500, 1 }, { 429, 19 } };
+	struct slo_counts c, exact;
+	struct slo_result r, rx;
+	struct hist h;
+	uint64_t hi;
+
+	hist__init(&h);
+	slo__counts_init(&exact);
+	for (int i = 0; i < 200; i++) {
+		uint64_t ns = (uint64_t)(i + 1) * 2 * MS; /* 2 .. 400 ms */
+
+		hist__add(&h, ns);
+		slo__count(&o, &exact, ns, 200);
+	}
+	slo__counts_from_hist(&o, &c, &h, st, 3);
+	assert_int_equal(c.total, 200);
+	assert_int_equal(c.protected_, 19);
+	assert_true(c.approximate); /* 300 ms is inside a bucket holding values */
+	/* the straddling bucket counts iff its midpoint is within: off by at most one bucket */
+	assert_true(c.good >= exact.good - 2 && c.good <= exact.good + 2);
+	slo__eval(&o, &c, &r);
+	slo__eval(&o, &exact, &rx);
+	assert_int_equal(r.verdict, rx.verdict);
+	assert_true(r.approximate);
+
+	/* a bucket's upper bound as threshold is exact */
+	hi = hist__bucket_hi(hist__bucket_of(300 * MS));
+	o.threshold_ns = hi;
+	slo__counts_init(&exact);
+	for (int i = 0; i < 200; i++)
+		slo__count(&o, &exact, (uint64_t)(i + 1) * 2 * MS, 200);
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_false(c.approximate);
+	assert_int_equal(c.good, exact.good);
+
+	/* thresholds outside [min, max] are exact */
+	o.threshold_ns = 1 * MS;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 0);
+	assert_false(c.approximate);
+	o.threshold_ns = 400 * MS;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 200);
+	assert_false(c.approximate);
+
+	/* the error rate comes from the statuses, exactly */
+	slo__counts_from_hist(&e, &c, &h, st, 3);
+	assert_int_equal(c.total, 200);
+	assert_int_equal(c.errors, 1);
+	assert_int_equal(c.protected_, 19);
+	assert_false(c.approximate);
+	slo__eval(&e, &c, &r);
+	assert_int_equal(r.judged, 181);
+	assert_int_equal(r.verdict, SLO_PASS);
+}
+
+static void test_match(void **state)
+{
+	struct slo_set *s = parse_ok(
+		"slos:\n"
+		"- name: a\n"
+		"  http: {method: POST, route: \"/api/*\", comm: \"gunic?rn\", container: "
+		"\"shop-[ab]\"}\n"
+		"  objectives: [\"p(95)<1s\"]\n"
+		"- name: b\n"
+		"  http: {route: \"/items/{id}\"}\n"
+		"  objectives: [\"p(95)<1s\"]\n"
+		"- name: c\n"
+		"  db: {query: \"SELECT * FROM orders*\", service: \"api*\"}\n"
+		"  objectives: [\"p(95)<1s\"]\n"
+		"- name: d\n"
+		"  db: all\n"
+		"  objectives: [\"p(95)<1s\"]\n");
+	const struct slo *a = &s->slos[0], *b = &s->slos[1], *c = &s->slos[2], *d = &s->slos[3];
+
+	assert_true(slo__match_http(a, "POST", "/api/checkout/{id}", "x:80", "gunicorn", "shop-a"));
+	assert_true(slo__match_http(a, "post", "/api/x", NULL, "gunicorn", "shop-b"));
+	assert_false(slo__match_http(a, "GET", "/api/x", NULL, "gunicorn", "shop-a"));
+	assert_false(slo__match_http(a, "POST", "/apix", NULL, "gunicorn", "shop-a"));
+	assert_false(slo__match_http(a, "POST", "/api/x", NULL, "gunicorn", "shop-c"));
+	assert_false(slo__match_http(a, "POST", "/api/x", NULL, "gunicorn", NULL));
+	assert_false(slo__match_http(a, "POST", "/api/x", NULL, "uvicorn", "shop-a"));
+	/* braces are literal in fnmatch */
+	assert_true(slo__match_http(b, "GET", "/items/{id}", NULL, NULL, NULL));
+	assert_false(slo__match_http(b, "GET", "/items/7", NULL, NULL, NULL));
+	assert_false(slo__match_db(b, "/items/{id}", NULL));
+	/* fingerprints are lower case: the query glob ignores case */
+	assert_true(slo__match_db(c, "select * from orders where id = $1", "api:8000"));
+	assert_false(slo__match_db(c, "select * from orders where id = $1", NULL));
+	assert_false(slo__match_db(c, "select * from users", "api:8000"));
+	assert_false(slo__match_http(c, "GET", "/", NULL, NULL, NULL));
+	assert_true(slo__match_db(d, "begin", NULL));
+	assert_false(slo__match_http(d, "GET", "/", NULL, NULL, NULL));
+	slo__free(s);
+}
+
+static void test_warmup(void **state)
+{
+	struct slo_set s = { .warmup_ns = 30000 * MS };
+
+	assert_false(slo__after_warmup(&s, 1000, 1000));
+	assert_false(slo__after_warmup(&s, 1000, 1000 + 30000 * MS - 1));
+	assert_true(slo__after_warmup(&s, 1000, 1000 + 30000 * MS));
+	assert_false(slo__after_warmup(&s, 1000, 999)); /* before the start */
+	s.warmup_ns = 0;
+	assert_true(slo__after_warmup(&s, 1000, 1000));
+	s.warmup_ns = UINT64_MAX;
+	assert_false(slo__after_warmup(&s, 1000, UINT64_MAX));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_ratio),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_k6),
+		cmocka_unit_test(test_status_set),
+		cmocka_unit_test(test_parse_full),
+		cmocka_unit_test(test_parse_defaults),
+		cmocka_unit_test(test_parse_file),
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_verdict_percentile),
+		cmocka_unit_test(test_verdict_boundary),
+		cmocka_unit_test(test_verdict_threshold_form),
+		cmocka_unit_test(test_verdict_min_samples),
+		cmocka_unit_test(test_verdict_errors),
+		cmocka_unit_test(test_verdict_db),
+		cmocka_unit_test(test_verdict_stats),
+		cmocka_unit_test(test_counts_merge),
+		cmocka_unit_test(test_counts_from_hist),
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_warmup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
