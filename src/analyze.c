@@ -10,6 +10,8 @@
 
 #include "analyze.h"
 #include "merge.h"
+#include "runslo.h"
+#include "slo.h"
 
 #define MERGE_MAX 1024 /* input files */
 
@@ -85,11 +87,39 @@ static int out_close(FILE *f, const char *path, int werr)
 	return ANALYZE_RUNTIME;
 }
 
+/* Re-judge r against an SLO file; prints the error and returns the exit status. */
+static int apply_slo(struct run *r, const struct slo_set *set, struct runslo_notes *notes)
+{
+	if (!runslo__evaluate(r, set, notes))
+		return 0;
+	fprintf(stderr, "sloprobe: %s: %s\n", r->path, strerror(ENOMEM));
+	return ANALYZE_RUNTIME;
+}
+
+static struct slo_set *load_slo(const char *path)
+{
+	char err[512];
+	struct slo_set *set = slo__parse_file(path, err, sizeof(err));
+
+	if (!set)
+		fprintf(stderr, "sloprobe: %s\n", err);
+	return set;
+}
+
+static bool any_breach(const struct run *r)
+{
+	for (unsigned i = 0; i < r->nslo; i++)
+		if (!strcmp(r->slo[i].verdict, "breach"))
+			return true;
+	return false;
+}
+
 /* report */
 
 static struct report_args {
 	const char *input;
 	const char *output;
+	const char *slo;
 	enum table_fmt fmt;
 	bool html;
 	unsigned top;
@@ -98,6 +128,8 @@ static struct report_args {
 static const struct argp_option report_opts[] = {
 	{ "format", 'f', "FMT", 0, "text (default), markdown or html", 0 },
 	{ "output", 'o', "FILE", 0, "write to FILE instead of standard output", 0 },
+	{ "slo", 's', "FILE", 0,
+	  "judge the run against the SLO file (docs/slo.md); exit 3 on a breach", 0 },
 	{ "top", 't', "N", 0, "DB hotspots shown (default 10)", 0 },
 	{ 0 },
 };
@@ -114,6 +146,9 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		rargs.output = arg;
+		break;
+	case 's':
+		rargs.slo = arg;
 		break;
 	case 't':
 		errno = 0;
@@ -147,8 +182,10 @@ static const char report_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe report run.json\n"
 	"  sloprobe report run.json -f markdown -o tuning.md\n"
+	"  sloprobe report --slo slo.yaml run.json   # CI gate: exit 3 on a breach\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report.";
+	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report\n"
+	"or SLO file, 3 an objective breached (with --slo).";
 
 int analyze__report(int argc, char **argv)
 {
@@ -159,6 +196,9 @@ int analyze__report(int argc, char **argv)
 		.doc = report_doc,
 	};
 	struct runreport_opts o = { 0 };
+	struct runslo_notes notes;
+	struct slo_set *set = NULL;
+	char source[PATH_MAX + 32];
 	struct run r;
 	FILE *f;
 	int ret;
@@ -173,18 +213,33 @@ int analyze__report(int argc, char **argv)
 		fprintf(stderr, "sloprobe: --format html is not available in this build\n");
 		return ANALYZE_USAGE;
 	}
+	if (rargs.slo && !(set = load_slo(rargs.slo)))
+		return ANALYZE_USAGE;
 	ret = load(&r, rargs.input);
 	if (ret)
-		return ret;
+		goto out_slo;
+	if (set) {
+		ret = apply_slo(&r, set, &notes);
+		if (ret)
+			goto out;
+		snprintf(source, sizeof(source), "judged offline against %s", rargs.slo);
+		o.slo_source = source;
+		o.slo_notes = &notes;
+	}
 	f = out_open(rargs.output);
 	if (!f) {
-		run__free(&r);
-		return ANALYZE_RUNTIME;
+		ret = ANALYZE_RUNTIME;
+		goto out;
 	}
 	o.fmt = rargs.fmt;
 	o.top = rargs.top;
 	ret = out_close(f, rargs.output, runreport__write(f, &r, &o));
+	if (!ret && set && any_breach(&r))
+		ret = ANALYZE_BREACH;
+out:
 	run__free(&r);
+out_slo:
+	slo__free(set);
 	return ret;
 }
 
@@ -193,6 +248,7 @@ int analyze__report(int argc, char **argv)
 static struct diff_args {
 	const char *input[2];
 	const char *output;
+	const char *slo;
 	enum table_fmt fmt;
 	bool html;
 	struct diff_rule rule;
@@ -210,6 +266,7 @@ enum {
 static const struct argp_option diff_opts[] = {
 	{ "format", 'f', "FMT", 0, "text (default), markdown or html", 0 },
 	{ "output", 'o', "FILE", 0, "write to FILE instead of standard output", 0 },
+	{ "slo", 's', "FILE", 0, "judge both runs against the SLO file (docs/slo.md)", 0 },
 	{ 0, 0, 0, 0, "Noise threshold (a change must exceed all that apply):", 1 },
 	{ "noise", OPT_NOISE, "PCT", 0, "relative change, % of the baseline (5)", 1 },
 	{ "floor-ms", OPT_FLOOR_MS, "MS", 0, "HTTP latency change (1 ms)", 1 },
@@ -232,6 +289,9 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		dargs.output = arg;
+		break;
+	case 's':
+		dargs.slo = arg;
 		break;
 	case OPT_NOISE:
 		if (parse_double(arg, 0, 1000, &v))
@@ -296,6 +356,8 @@ int analyze__diff(int argc, char **argv)
 		.args_doc = "BASELINE.json AFTER.json",
 		.doc = diff_doc,
 	};
+	struct slo_set *set = NULL;
+	struct runslo_notes notes;
 	struct run a, b;
 	bool regressed = false;
 	FILE *f;
@@ -311,14 +373,18 @@ int analyze__diff(int argc, char **argv)
 		fprintf(stderr, "sloprobe: --format html is not available in this build\n");
 		return ANALYZE_USAGE;
 	}
+	if (dargs.slo && !(set = load_slo(dargs.slo)))
+		return ANALYZE_USAGE;
 	ret = load(&a, dargs.input[0]);
 	if (ret)
-		return ret;
+		goto out_slo;
 	ret = load(&b, dargs.input[1]);
 	if (ret) {
 		run__free(&a);
-		return ret;
+		goto out_slo;
 	}
+	if (set && ((ret = apply_slo(&a, set, &notes)) || (ret = apply_slo(&b, set, &notes))))
+		goto out;
 	f = out_open(dargs.output);
 	if (!f) {
 		ret = ANALYZE_RUNTIME;
@@ -331,6 +397,8 @@ int analyze__diff(int argc, char **argv)
 out:
 	run__free(&a);
 	run__free(&b);
+out_slo:
+	slo__free(set);
 	return ret;
 }
 

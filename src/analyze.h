@@ -19,6 +19,7 @@
 
 #include "diff.h"
 #include "runfile.h"
+#include "runslo.h"
 #include "table.h"
 
 enum analyze_exit {
@@ -34,8 +35,9 @@ int analyze__merge(int argc, char **argv);
 
 struct runreport_opts {
 	enum table_fmt fmt;
-	unsigned top;		/* DB hotspots shown (10) */
-	const char *slo_source; /* where the verdicts came from, for the heading */
+	unsigned top;			      /* DB hotspots shown (10) */
+	const char *slo_source;		      /* where the verdicts came from, for the heading */
+	const struct runslo_notes *slo_notes; /* with --slo */
 };
 
 /* The report of one run, as text or markdown. 0 or a negative errno. */

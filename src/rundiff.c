@@ -265,7 +265,7 @@ static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 		snprintf(buf, sz, "-");
 		return buf;
 	}
-	lat = s->kind && !strncmp(s->kind, "latency", 7) && !isnan(s->percentile);
+	lat = s->unit && !strcmp(s->unit, "ms");
 	if (lat)
 		analyze__ms(s->observed, v, sizeof(v));
 	else

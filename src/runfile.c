@@ -824,6 +824,20 @@ static int load_db(struct ld *l, json_object *root)
 	return get_counts(l, root, "", "db_stats", 0, &r->db_stats, NULL);
 }
 
+/* Unit of observed and margin when the file does not say: from the kind of objective. */
+static const char *slo_unit_of(const struct run_slo *s)
+{
+	const char *k = s->kind ? s->kind : "";
+
+	if (strstr(k, "error") || strstr(k, "rate") || !strcmp(k, "latency_threshold"))
+		return "ratio";
+	if (!strcmp(k, "count"))
+		return "count";
+	if (strstr(k, "latency") || (!isnan(s->threshold_ms) && !isnan(s->percentile)))
+		return "ms";
+	return NULL;
+}
+
 static const char *const verdicts[] = { "pass", "breach", "insufficient_data" };
 
 static int load_slo(struct ld *l, json_object *root)
@@ -853,6 +867,8 @@ static int load_slo(struct ld *l, json_object *root)
 		    (err = get_str(l, x, w, "target", NULLOK, &s->target)) ||
 		    (err = get_str(l, x, w, "kind", NULLOK, &s->kind)) ||
 		    (err = get_str(l, x, w, "verdict", REQ, &s->verdict)) ||
+		    (err = get_str(l, x, w, "unit", NULLOK, &s->unit)) ||
+		    (err = get_bool(l, x, w, "approximate", NULLOK, &s->approximate)) ||
 		    (err = get_num(l, x, w, "threshold_ms", NULLOK, &s->threshold_ms)) ||
 		    (err = get_num(l, x, w, "percentile", NULLOK, &s->percentile)) ||
 		    (err = get_num(l, x, w, "target_ratio", NULLOK, &s->target_ratio)) ||
@@ -870,6 +886,8 @@ static int load_slo(struct ld *l, json_object *root)
 				    "'%.40s' is none of pass, breach, insufficient_data",
 				    s->verdict);
 		s->has_counts = json_object_object_get_ex(x, "total", &t) && t;
+		if (!s->unit)
+			s->unit = slo_unit_of(s);
 		s->good = good;
 		s->total = total;
 		r->nslo++;

@@ -130,10 +130,12 @@ struct run_slo {
 	const char *target;  /* NULL if absent */
 	const char *kind;    /* NULL if absent */
 	const char *verdict; /* "pass", "breach", "insufficient_data" */
+	const char *unit;    /* of observed and margin: "ms", "ratio", "count"; NULL: unknown */
 	double threshold_ms, percentile, target_ratio;
 	double observed, margin, budget_consumed, first_breach_s;
 	bool has_counts;
 	uint64_t good, total;
+	bool approximate; /* counted from histogram buckets */
 };
 
 /* One interval of a timeline series; percentiles NaN when the interval had none. */

@@ -21,9 +21,9 @@ const char *analyze__ms(double ms, char *buf, size_t sz)
 {
 	if (isnan(ms))
 		snprintf(buf, sz, "-");
-	else if (ms >= 100)
+	else if (fabs(ms) >= 100)
 		snprintf(buf, sz, "%.1f", ms);
-	else if (ms >= 1)
+	else if (fabs(ms) >= 1)
 		snprintf(buf, sz, "%.2f", ms);
 	else
 		snprintf(buf, sz, "%.3f", ms);
@@ -258,23 +258,29 @@ static void scope(struct out *o, const struct run *r)
 	table_out(o, &t);
 }
 
-static bool slo_is_latency(const struct run_slo *s)
-{
-	return s->kind && !strncmp(s->kind, "latency", 7) && !isnan(s->percentile);
-}
-
-/* Observed values and margins: ms for percentile objectives, else a ratio in percent. */
+/* Observed values and margins in the objective's unit. */
 static const char *slo_value(const struct run_slo *s, double v, char *buf, size_t sz)
 {
 	char tmp[32];
+	const char *u = s->unit ? s->unit : "";
 
-	if (isnan(v))
-		return analyze__ms(v, buf, sz);
-	if (slo_is_latency(s)) {
+	if (isnan(v) || !strcmp(u, "ratio"))
+		return analyze__pct(v, buf, sz);
+	if (!strcmp(u, "ms")) {
 		snprintf(buf, sz, "%s ms", analyze__ms(v, tmp, sizeof(tmp)));
 		return buf;
 	}
-	return analyze__pct(v, buf, sz);
+	snprintf(buf, sz, "%g", v);
+	return buf;
+}
+
+static const char *budget(double b, char *buf, size_t sz)
+{
+	if (isinf(b)) {
+		snprintf(buf, sz, "exceeded (none allowed)");
+		return buf;
+	}
+	return analyze__pct(b, buf, sz);
 }
 
 static const char *verdict_name(const char *v, bool upper)
@@ -286,7 +292,8 @@ static const char *verdict_name(const char *v, bool upper)
 	return v;
 }
 
-static void slo_section(struct out *o, const struct run *r, const char *source)
+static void slo_section(struct out *o, const struct run *r, const char *source,
+			const struct runslo_notes *notes)
 {
 	static const char *const head[] = { "OBJECTIVE",  "TARGET",  "SCOPE",
 					    "OBSERVED",	  "MARGIN",  "BUDGET",
@@ -295,7 +302,7 @@ static void slo_section(struct out *o, const struct run *r, const char *source)
 					      "Observed",     "Margin",	 "Error budget used",
 					      "Good / total", "Verdict", "First breach" };
 	char title[160], a[48], b[48], c[48];
-	unsigned pass = 0, breach = 0, few = 0;
+	unsigned pass = 0, breach = 0, few = 0, approx = 0;
 	struct table t;
 
 	snprintf(title, sizeof(title), md(o) ? "SLO targets and verdicts (%s)" : "SLOs (%s)",
@@ -315,9 +322,11 @@ static void slo_section(struct out *o, const struct run *r, const char *source)
 		table__cell(&t, "%s", s->name);
 		table__cell(&t, "%s", s->objective);
 		table__cell(&t, "%s", s->target ? s->target : "-");
-		table__cell(&t, "%s", slo_value(s, s->observed, a, sizeof(a)));
+		table__cell(&t, "%s%s", s->approximate ? "~" : "",
+			    slo_value(s, s->observed, a, sizeof(a)));
+		approx += s->approximate;
 		table__cell(&t, "%s", slo_value(s, s->margin, b, sizeof(b)));
-		table__cell(&t, "%s", analyze__pct(s->budget_consumed, c, sizeof(c)));
+		table__cell(&t, "%s", budget(s->budget_consumed, c, sizeof(c)));
 		if (s->has_counts)
 			table__cell(&t, "%llu/%llu", (unsigned long long)s->good,
 				    (unsigned long long)s->total);
@@ -333,6 +342,17 @@ static void slo_section(struct out *o, const struct run *r, const char *source)
 	if (md(o))
 		fputc('\n', o->f);
 	para(o, "%u passed, %u breached, %u with insufficient data", pass, breach, few);
+	if (approx)
+		para(o,
+		     "~ %u verdict%s counted from histogram buckets (a bucket straddles the "
+		     "threshold: up to 0.79 %% of a value off)",
+		     approx, approx == 1 ? "" : "s");
+	if (notes && notes->recorded)
+		para(o, "%u verdict%s taken from the exact counters recorded with the run",
+		     notes->recorded, notes->recorded == 1 ? "" : "s");
+	if (notes && notes->warmup_ignored)
+		para(o, "the SLO file's warm-up is not applied: a saved report's histograms cover "
+			"the whole window");
 }
 
 static void endpoints_section(struct out *o, const struct run *r)
@@ -736,7 +756,8 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 	}
 	scope(&o, r);
 	if (r->has_slo)
-		slo_section(&o, r, opt->slo_source ? opt->slo_source : "as recorded");
+		slo_section(&o, r, opt->slo_source ? opt->slo_source : "as recorded",
+			    opt->slo_notes);
 	endpoints_section(&o, r);
 	db_per_endpoint(&o, r);
 	saturation_section(&o, r);
