@@ -87,8 +87,8 @@ static const char *change(const struct metric *m, char *buf, size_t sz)
 	double d = m->after - m->before;
 	char rel[32] = "", a[32];
 
-	if (isnan(d)) {
-		snprintf(buf, sz, "-");
+	if (isnan(d) || d == 0) {
+		snprintf(buf, sz, isnan(d) ? "-" : "0");
 		return buf;
 	}
 	if (m->before != 0)
@@ -173,7 +173,9 @@ static unsigned endpoint_metrics(const struct run_endpoint *x, const struct run_
 	m[n++] = mk("p99 ms", M_MS, true, DIFF_LATENCY, p(x->hist, 99), p(y->hist, 99), nx, ny);
 	m[n++] = mk("5xx rate", M_RATIO, true, DIFF_ERROR_RATE, ratio(x->err5xx, nx),
 		    ratio(y->err5xx, ny), nx, ny);
-	if (x->has_db && y->has_db) {
+	/* Endpoints without a query on either side: no DB rows. */
+	if (x->has_db && y->has_db &&
+	    (x->db.queries_per_request > 0 || y->db.queries_per_request > 0)) {
 		nx = x->db.requests;
 		ny = y->db.requests;
 		m[n++] = mk("queries/request", M_QPR, true, DIFF_QPR, x->db.queries_per_request,
@@ -532,7 +534,7 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	slo_section(&o, a, b, slo_regressed);
 	if ((err = endpoints_section(&o, a, b)))
 		return err;
-	if ((a->has_db || b->has_db) && (err = queries_section(&o, a, b)))
+	if ((a->ndbqs || b->ndbqs) && (err = queries_section(&o, a, b)))
 		return err;
 	if (o.err)
 		return o.err;

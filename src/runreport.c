@@ -243,8 +243,9 @@ static void scope(struct out *o, const struct run *r)
 			 r->ndbqs);
 	else
 		snprintf(a, sizeof(a), "; database tracing off");
-	table__cell(&t, "%llu HTTP requests on %u endpoints (%s/s)%s", (unsigned long long)req,
-		    r->neps, analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
+	table__cell(&t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
+		    r->neps, r->neps == 1 ? "" : "s",
+		    analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
 	events_line(r, a, sizeof(a));
 	table__cell(&t, "Events");
 	table__cell(&t, "%s", a);
@@ -549,44 +550,55 @@ static void flags_section(struct out *o, const struct run *r)
 	}
 }
 
+/* Saturation point of one timeline series; -ENOMEM, 0 (none) or 1 (*res). */
+static int series_saturation(const struct run_series *s, struct sat_result *res)
+{
+	struct sat_point *p = calloc(s->n + 1, sizeof(*p));
+	struct sat_opts so;
+	int found;
+
+	if (!p)
+		return -ENOMEM;
+	for (unsigned k = 0; k < s->n; k++) {
+		p[k].t = s->p[k].t;
+		p[k].rate = s->p[k].rate_per_s;
+		p[k].p95 = s->p[k].p95;
+		p[k].count = s->p[k].count;
+	}
+	saturation__default_opts(&so);
+	found = saturation__find(p, s->n, &so, res);
+	free(p);
+	return found;
+}
+
 static void saturation_section(struct out *o, const struct run *r)
 {
 	const struct run_timeline *tl = &r->timeline;
-	struct sat_opts so;
 	unsigned found = 0;
 
 	if (!r->has_timeline)
 		return;
-	saturation__default_opts(&so);
 	heading(o, "Saturation");
 	for (unsigned i = 0; i < tl->nhttp; i++) {
 		const struct run_series *s = &tl->http[i];
-		struct sat_point *p = calloc(s->n + 1, sizeof(*p));
 		struct sat_result res;
 		char a[32], b[32], c[32];
+		int ret = series_saturation(s, &res);
 
-		if (!p) {
-			o->err = -ENOMEM;
+		if (ret < 0) {
+			o->err = ret;
 			return;
 		}
-		for (unsigned k = 0; k < s->n; k++) {
-			p[k].t = s->p[k].t;
-			p[k].rate = s->p[k].rate_per_s;
-			p[k].p95 = s->p[k].p95;
-			p[k].count = s->p[k].count;
-		}
-		if (saturation__find(p, s->n, &so, &res)) {
-			found++;
-			fprintf(o->f,
-				"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while "
-				"p95 "
-				"rose from %s to %s ms by t=%.0f s\n",
-				md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
-				s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)),
-				res.t, analyze__ms(res.p95, b, sizeof(b)),
-				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
-		}
-		free(p);
+		if (!ret)
+			continue;
+		found++;
+		fprintf(o->f,
+			"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while p95 rose "
+			"from %s to %s ms by t=%.0f s\n",
+			md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
+			s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)), res.t,
+			analyze__ms(res.p95, b, sizeof(b)), analyze__ms(res.p95_end, c, sizeof(c)),
+			res.t_end);
 	}
 	if (!found)
 		para(o,
@@ -736,10 +748,25 @@ static void recommendations(struct out *o, const struct run *r)
 			analyze__pct(ep->db.db_time_ms_per_request / mean, a, sizeof(a)),
 			ep->db.queries_per_request);
 	}
+	for (unsigned i = 0; r->has_timeline && i < r->timeline.nhttp; i++) {
+		const struct run_series *s = &r->timeline.http[i];
+		struct sat_result res;
+		char a[32];
+
+		if (series_saturation(s, &res) != 1)
+			continue;
+		snprintf(e, sizeof(e), "%s %s", s->method, s->route);
+		ITEM();
+		fprintf(o->f,
+			"%s saturates at about %s requests/s: beyond it requests queue and p95 "
+			"climbs. Keep the expected peak below it, or raise it (more workers or "
+			"instances, less work per request: see the findings above).\n",
+			code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
+	}
 #undef ITEM
 	if (!n)
-		para(o, "none: no database flag was raised%s",
-		     r->has_db ? "" : " (database tracing was off)");
+		para(o, "none: no database flag%s, no saturation point",
+		     r->has_db ? " was raised" : " (database tracing was off)");
 }
 
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)
