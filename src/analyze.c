@@ -209,10 +209,6 @@ int analyze__report(int argc, char **argv)
 	argv[0] = "sloprobe report";
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return ANALYZE_USAGE;
-	if (rargs.html) {
-		fprintf(stderr, "sloprobe: --format html is not available in this build\n");
-		return ANALYZE_USAGE;
-	}
 	if (rargs.slo && !(set = load_slo(rargs.slo)))
 		return ANALYZE_USAGE;
 	ret = load(&r, rargs.input);
@@ -233,7 +229,8 @@ int analyze__report(int argc, char **argv)
 	}
 	o.fmt = rargs.fmt;
 	o.top = rargs.top;
-	ret = out_close(f, rargs.output, runreport__write(f, &r, &o));
+	ret = out_close(f, rargs.output,
+			rargs.html ? runhtml__report(f, &r, &o) : runreport__write(f, &r, &o));
 	if (!ret && set && any_breach(&r))
 		ret = ANALYZE_BREACH;
 out:
@@ -369,10 +366,6 @@ int analyze__diff(int argc, char **argv)
 	argv[0] = "sloprobe diff";
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return ANALYZE_USAGE;
-	if (dargs.html) {
-		fprintf(stderr, "sloprobe: --format html is not available in this build\n");
-		return ANALYZE_USAGE;
-	}
 	if (dargs.slo && !(set = load_slo(dargs.slo)))
 		return ANALYZE_USAGE;
 	ret = load(&a, dargs.input[0]);
@@ -391,7 +384,8 @@ int analyze__diff(int argc, char **argv)
 		goto out;
 	}
 	ret = out_close(f, dargs.output,
-			rundiff__write(f, &a, &b, &dargs.rule, dargs.fmt, &regressed));
+			dargs.html ? runhtml__diff(f, &a, &b, &dargs.rule, &regressed)
+				   : rundiff__write(f, &a, &b, &dargs.rule, dargs.fmt, &regressed));
 	if (!ret && regressed)
 		ret = ANALYZE_BREACH;
 out:

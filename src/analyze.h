@@ -42,12 +42,20 @@ struct runreport_opts {
 
 /* The report of one run, as text or markdown. 0 or a negative errno. */
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *o);
+/* The recommendations as plain text, one string each; free each and the array. 0 or -ENOMEM. */
+int runreport__advice(const struct run *r, char ***items, unsigned *n);
+
 /*
  * The comparison of two runs. *slo_regressed: an objective that passed in a breaches in b.
  * 0 or a negative errno.
  */
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed);
+
+/* The same as one self-contained HTML page with inline SVG charts. 0 or a negative errno. */
+int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o);
+int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
+		  bool *slo_regressed);
 
 /* Number formats shared by the renderers; NaN prints as "-". */
 const char *analyze__ms(double ms, char *buf, size_t sz);

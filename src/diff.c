@@ -166,3 +166,18 @@ int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a)
 	free(pb);
 	return n;
 }
+
+static bool same_str(const char *a, const char *b)
+{
+	return !a || !b || !strcmp(a, b);
+}
+
+const struct run_slo *diff__find_slo(const struct run *r, const struct run_slo *s)
+{
+	for (unsigned i = 0; i < r->nslo; i++)
+		if (!strcmp(r->slo[i].name, s->name) &&
+		    !strcmp(r->slo[i].objective, s->objective) &&
+		    same_str(r->slo[i].target, s->target))
+			return &r->slo[i];
+	return NULL;
+}

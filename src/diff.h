@@ -60,5 +60,8 @@ const char *diff__class_name(enum diff_class c);
 int diff__match_endpoints(const struct run *a, const struct run *b, int *b_of_a);
 /* Queries pair on (system, query). */
 int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a);
+/* The verdict row of r for the same objective as s: name, objective and target (if both
+ * have one) equal. */
+const struct run_slo *diff__find_slo(const struct run *r, const struct run_slo *s);
 
 #endif

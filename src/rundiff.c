@@ -250,14 +250,6 @@ static void rule_para(struct dout *o)
 		(unsigned long long)r->min_samples);
 }
 
-static const struct run_slo *find_slo(const struct run *r, const char *name)
-{
-	for (unsigned i = 0; i < r->nslo; i++)
-		if (!strcmp(r->slo[i].name, name))
-			return &r->slo[i];
-	return NULL;
-}
-
 static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 {
 	char v[32];
@@ -298,7 +290,7 @@ static void slo_section(struct dout *o, const struct run *a, const struct run *b
 		const struct run *r = side ? b : a, *other = side ? a : b;
 
 		for (unsigned i = 0; i < r->nslo; i++) {
-			const struct run_slo *s = &r->slo[i], *u = find_slo(other, s->name);
+			const struct run_slo *s = &r->slo[i], *u = diff__find_slo(other, s);
 			const struct run_slo *before = side ? u : s, *after = side ? s : u;
 			const char *c = "-";
 

@@ -651,13 +651,13 @@ static const char *const known_kinds[] = { "n_plus_one",      "redundant",   "no
 					   "slow_query",      "select_star", "large_offset",
 					   "long_transaction" };
 
-static void recommendations(struct out *o, const struct run *r)
+/* One numbered line per recommendation; returns how many. */
+static unsigned advice(struct out *o, const struct run *r)
 {
 	char q[1200], e[1200];
 	unsigned n = 0;
 	const struct run_flag *f;
 
-	heading(o, "Recommendations");
 #define ITEM() fprintf(o->f, md(o) ? "%u. " : "  %u. ", ++n)
 	if ((f = first_flag(r, "n_plus_one"))) {
 		list_of(o, r, "n_plus_one", true, e, sizeof(e));
@@ -764,9 +764,50 @@ static void recommendations(struct out *o, const struct run *r)
 			code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
 	}
 #undef ITEM
-	if (!n)
+	return n;
+}
+
+static void recommendations(struct out *o, const struct run *r)
+{
+	heading(o, "Recommendations");
+	if (!advice(o, r))
 		para(o, "none: no database flag%s, no saturation point",
 		     r->has_db ? " was raised" : " (database tracing was off)");
+}
+
+int runreport__advice(const struct run *r, char ***items, unsigned *n)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	struct out o = { .fmt = TABLE_TEXT };
+	unsigned cap;
+
+	*items = NULL;
+	*n = 0;
+	o.f = open_memstream(&buf, &len);
+	if (!o.f)
+		return -ENOMEM;
+	cap = advice(&o, r);
+	if (fclose(o.f) || !buf)
+		return -ENOMEM;
+	*items = calloc(cap + 1, sizeof(**items));
+	if (!*items) {
+		free(buf);
+		return -ENOMEM;
+	}
+	/* Lines are "  N. text": keep the text. */
+	for (line = strtok_r(buf, "\n", &save); line && *n < cap;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *t = strstr(line, ". ");
+
+		(*items)[*n] = strdup(t ? t + 2 : line);
+		if (!(*items)[(*n)++]) {
+			free(buf);
+			return -ENOMEM;
+		}
+	}
+	free(buf);
+	return 0;
 }
 
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)

@@ -304,3 +304,34 @@ def test_recorded_runs(tmp_path):
     items = [e for e in m["http"] if e["route"] == "/items/{id}"][0]
     assert items["count"] == 60
     assert items["latency_ms"]["p95"] > 55 and items["latency_ms"]["p50"] < 62
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "ramp.json"],
+    ["report", "--slo", "items-slo.yaml", "baseline.json"],
+    ["report", "db.json"],
+    ["diff", "baseline.json", "after.json"],
+    ["diff", "db.json", "db.json"],
+], ids=["report-timeline", "report-slo", "report-db", "diff", "diff-db"])
+def test_html_renders(tmp_path, args):
+    """The page is well-formed, self-contained, and loads in Chromium without an error."""
+    import xml.dom.minidom
+
+    import chromium
+
+    page = tmp_path / "page.html"
+    p = run([args[0], "-f", "html", "-o", str(page)] + args[1:])
+    assert p.returncode in (0, 3), p.stderr
+    html = page.read_text()
+    xml.dom.minidom.parseString(html)
+    assert chromium.external_refs(html) == []
+    assert "<script" not in html
+    assert html.count("<svg") >= 2
+    png, errors = chromium.render(str(page), str(tmp_path / "page.png"))
+    assert errors == []
+    w, h = chromium.png_size(png)
+    assert w >= 800 and h >= 1000
+    assert chromium.png_colours(png) >= 8  # charts drawn, not a blank page
+    if args[0] == "report" and "ramp.json" in args:
+        assert 'class="breach"' in html  # the shaded SLO breach of the timeline
+        assert "p95 &lt;= 300 ms" in html
