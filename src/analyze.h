@@ -57,6 +57,19 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		  bool *slo_regressed);
 
+/* Where the text and markdown renderers write; err is sticky. */
+struct analyze_out {
+	FILE *f;
+	enum table_fmt fmt;
+	const struct diff_rule *rule; /* diff only */
+	int err;
+};
+
+/* "\nTitle\n" (text) or "\n## Title\n\n" (markdown). */
+void analyze__heading(struct analyze_out *o, const char *title);
+/* Prints the table indented by 2 (text), records a failure in o->err, frees it. */
+void analyze__table(struct analyze_out *o, struct table *t);
+
 /* Number formats shared by the renderers; NaN prints as "-". */
 const char *analyze__ms(double ms, char *buf, size_t sz);
 const char *analyze__rate(double per_s, char *buf, size_t sz);

@@ -13,36 +13,12 @@
 #define QUERY_TEXT 60
 #define QUERY_MD   100
 
-struct dout {
-	FILE *f;
-	enum table_fmt fmt;
-	const struct diff_rule *rule;
-	int err;
-};
-
-static bool md(const struct dout *o)
+static bool md(const struct analyze_out *o)
 {
 	return o->fmt == TABLE_MARKDOWN;
 }
 
-static void heading(struct dout *o, const char *title)
-{
-	if (md(o))
-		fprintf(o->f, "\n## %s\n\n", title);
-	else
-		fprintf(o->f, "\n%s\n", title);
-}
-
-static void table_out(struct dout *o, struct table *t)
-{
-	int err = table__print(t, o->f, o->fmt, 2);
-
-	if (err && !o->err)
-		o->err = err;
-	table__free(t);
-}
-
-static const char *query_cell(const struct dout *o, const char *q, char *buf, size_t sz)
+static const char *query_cell(const struct analyze_out *o, const char *q, char *buf, size_t sz)
 {
 	char tmp[512];
 
@@ -117,7 +93,7 @@ static const char *change(const struct metric *m, char *buf, size_t sz)
 	return buf;
 }
 
-static void classify(const struct dout *o, struct metric *m, unsigned n)
+static void classify(const struct analyze_out *o, struct metric *m, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		m[i].cls = m[i].judged ? diff__classify(o->rule, m[i].dm, m[i].before, m[i].after,
@@ -211,7 +187,7 @@ static uint64_t requests(const struct run *r)
 	return n;
 }
 
-static void runs_section(struct dout *o, const struct run *a, const struct run *b)
+static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "RUN",	"FILE",	    "HOST",    "START",
 					    "DURATION", "REQUESTS", "DROPPED", "SLOPROBE" };
@@ -232,10 +208,10 @@ static void runs_section(struct dout *o, const struct run *a, const struct run *
 		table__cell(&t, "%llu", (unsigned long long)r[i]->events_dropped);
 		table__cell(&t, "%s", r[i]->tool_version);
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 }
 
-static void rule_para(struct dout *o)
+static void rule_para(struct analyze_out *o)
 {
 	const struct diff_rule *r = o->rule;
 
@@ -272,7 +248,8 @@ static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 	return buf;
 }
 
-static void slo_section(struct dout *o, const struct run *a, const struct run *b, bool *regressed)
+static void slo_section(struct analyze_out *o, const struct run *a, const struct run *b,
+			bool *regressed)
 {
 	static const char *const head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
 	static const char *const mdhead[] = { "Objective", "Target", "Baseline", "After",
@@ -284,7 +261,7 @@ static void slo_section(struct dout *o, const struct run *a, const struct run *b
 	*regressed = false;
 	if (!a->has_slo && !b->has_slo)
 		return;
-	heading(o, "SLO verdicts");
+	analyze__heading(o, "SLO verdicts");
 	table__init(&t, "lllll", md(o) ? mdhead : head);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
@@ -314,13 +291,13 @@ static void slo_section(struct dout *o, const struct run *a, const struct run *b
 			table__cell(&t, "%s", c);
 		}
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 	fprintf(o->f, "%s%u objective%s regressed (passed, now breached), %u fixed\n",
 		md(o) ? "\n" : "  ", reg, reg == 1 ? "" : "s", fixed);
 	*regressed = reg > 0;
 }
 
-static void counts_para(struct dout *o, const char *what, const unsigned *c, unsigned added,
+static void counts_para(struct analyze_out *o, const char *what, const unsigned *c, unsigned added,
 			unsigned removed)
 {
 	fprintf(o->f,
@@ -330,8 +307,8 @@ static void counts_para(struct dout *o, const char *what, const unsigned *c, uns
 		c[DIFF_FEW_SAMPLES], added, removed);
 }
 
-static void details(struct dout *o, struct table *t, const char *name, const struct metric *m,
-		    unsigned n)
+static void details(struct analyze_out *o, struct table *t, const char *name,
+		    const struct metric *m, unsigned n)
 {
 	char x[48], y[48], z[64];
 
@@ -354,7 +331,7 @@ static const char *const det_head[] = { "ENDPOINT", "METRIC", "BASELINE",
 static const char *const det_mdhead[] = { "Endpoint", "Metric", "Baseline",
 					  "After",    "Change", "Verdict" };
 
-static int endpoints_section(struct dout *o, const struct run *a, const struct run *b)
+static int endpoints_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	int *bo = calloc(a->neps + 1, sizeof(*bo));
 	bool *seen = calloc(b->neps + 1, sizeof(*seen));
@@ -368,7 +345,7 @@ static int endpoints_section(struct dout *o, const struct run *a, const struct r
 		free(seen);
 		return -ENOMEM;
 	}
-	heading(o, "HTTP endpoints");
+	analyze__heading(o, "HTTP endpoints");
 	table__init(&t, "llllrll", md(o) ? sum_mdhead : sum_head);
 	for (unsigned i = 0; i < a->neps; i++) {
 		const struct run_endpoint *x0 = &a->eps[i], *y0;
@@ -401,7 +378,7 @@ static int endpoints_section(struct dout *o, const struct run *a, const struct r
 	}
 	for (unsigned k = 0; k < b->neps; k++)
 		added += !seen[k];
-	table_out(o, &t);
+	analyze__table(o, &t);
 	counts_para(o, "Endpoints", cls, added, removed);
 
 	for (unsigned i = 0; i < a->neps; i++)
@@ -416,7 +393,7 @@ static int endpoints_section(struct dout *o, const struct run *a, const struct r
 				b->eps[k].service, (unsigned long long)b->eps[k].count);
 
 	if (a->neps - removed) {
-		heading(o, "HTTP endpoints in detail");
+		analyze__heading(o, "HTTP endpoints in detail");
 		table__init(&t, "llrrrl", md(o) ? det_mdhead : det_head);
 		for (unsigned i = 0; i < a->neps; i++) {
 			unsigned n;
@@ -428,14 +405,14 @@ static int endpoints_section(struct dout *o, const struct run *a, const struct r
 			snprintf(name, sizeof(name), "%s %s", a->eps[i].method, a->eps[i].route);
 			details(o, &t, name, m, n);
 		}
-		table_out(o, &t);
+		analyze__table(o, &t);
 	}
 	free(bo);
 	free(seen);
 	return 0;
 }
 
-static int queries_section(struct dout *o, const struct run *a, const struct run *b)
+static int queries_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "QUERY", "CALLS", "P95 MS", "CHANGE", "VERDICT" };
 	static const char *const mdhead[] = { "Query", "Calls", "p95 ms", "Change", "Verdict" };
@@ -451,7 +428,7 @@ static int queries_section(struct dout *o, const struct run *a, const struct run
 		free(seen);
 		return -ENOMEM;
 	}
-	heading(o, "DB queries");
+	analyze__heading(o, "DB queries");
 	table__init(&t, "lllll", md(o) ? mdhead : head);
 	for (unsigned i = 0; i < a->ndbqs; i++) {
 		enum diff_class c;
@@ -476,7 +453,7 @@ static int queries_section(struct dout *o, const struct run *a, const struct run
 	}
 	for (unsigned k = 0; k < b->ndbqs; k++)
 		added += !seen[k];
-	table_out(o, &t);
+	analyze__table(o, &t);
 	counts_para(o, "Queries", cls, added, removed);
 	for (unsigned i = 0; i < a->ndbqs; i++)
 		if (bo[i] < 0)
@@ -490,7 +467,7 @@ static int queries_section(struct dout *o, const struct run *a, const struct run
 				(unsigned long long)b->dbqs[k].count);
 
 	if (a->ndbqs - removed) {
-		heading(o, "DB queries in detail");
+		analyze__heading(o, "DB queries in detail");
 		table__init(&t, "llrrrl", md(o) ? det_mdhead : det_head);
 		t.head[0] = md(o) ? "Query" : "QUERY";
 		for (unsigned i = 0; i < a->ndbqs; i++) {
@@ -502,7 +479,7 @@ static int queries_section(struct dout *o, const struct run *a, const struct run
 			classify(o, m, n);
 			details(o, &t, query_cell(o, a->dbqs[i].query, q, sizeof(q)), m, n);
 		}
-		table_out(o, &t);
+		analyze__table(o, &t);
 	}
 	free(bo);
 	free(seen);
@@ -512,12 +489,12 @@ static int queries_section(struct dout *o, const struct run *a, const struct run
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed)
 {
-	struct dout o = { .f = f, .fmt = fmt, .rule = rule };
+	struct analyze_out o = { .f = f, .fmt = fmt, .rule = rule };
 	int err;
 
 	if (md(&o)) {
 		fprintf(f, "# Tuning diff: %s vs %s\n", a->path, b->path);
-		heading(&o, "Runs");
+		analyze__heading(&o, "Runs");
 	} else {
 		fprintf(f, "sloprobe diff: %s -> %s\n\n", a->path, b->path);
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "histjson.h"
 #include "json.h"
 #include "runfile.h"
 
@@ -1268,31 +1269,6 @@ void run__latency(const struct hist *h, struct run_latency *l)
 	l->mean = hist__mean(h) / 1e6;
 }
 
-static void w_hist(struct json *j, const struct hist *h)
-{
-	json__key(j, "histogram");
-	json__begin_object(j);
-	json__kv_string(j, "layout", HIST_LAYOUT);
-	json__kv_string(j, "unit", "ns");
-	json__kv_u64(j, "count", h->count);
-	json__kv_u64(j, "sum", h->sum);
-	json__kv_u64(j, "min", h->count ? h->min : 0);
-	json__kv_u64(j, "max", h->max);
-	json__key(j, "buckets");
-	json__begin_array(j);
-	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
-		json__begin_array(j);
-		json__u64(j, hist__bucket_lo(i));
-		json__u64(j, hist__bucket_hi(i));
-		json__u64(j, h->buckets[i]);
-		json__end_array(j);
-	}
-	json__end_array(j);
-	json__end_object(j);
-}
-
 static void w_counts(struct json *j, const char *key, const struct run_counts *c)
 {
 	if (key) {
@@ -1359,7 +1335,6 @@ static void w_jsonc(struct json *j, json_object *o)
 
 static void w_endpoint(struct json *j, const struct run_endpoint *e)
 {
-	struct run_latency lat;
 	double mean_ms = hist__mean(e->hist) / 1e6;
 
 	json__begin_object(j);
@@ -1385,11 +1360,10 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e)
 	json__kv_fixed(j, "5xx_ratio", e->count ? (double)e->err5xx / e->count : 0, 6);
 	json__end_object(j);
 	w_counts(j, NULL, &e->extra);
-	run__latency(e->hist, &lat);
-	w_latency(j, "latency_ms", &lat);
+	histjson__latency(j, "latency_ms", e->hist);
 	if (e->has_ttfb)
 		w_latency(j, "ttfb_ms", &e->ttfb);
-	w_hist(j, e->hist);
+	histjson__histogram(j, "histogram", e->hist);
 	if (e->has_db) {
 		const struct run_ep_db *d = &e->db;
 
@@ -1425,7 +1399,6 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e)
 
 static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns)
 {
-	struct run_latency lat;
 
 	json__begin_object(j);
 	json__kv_string(j, "system", q->system);
@@ -1451,8 +1424,7 @@ static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns)
 	json__kv_string(j, "server", q->server);
 	if (q->main_path)
 		json__kv_string(j, "main_path", q->main_path);
-	run__latency(q->hist, &lat);
-	w_latency(j, "latency_ms", &lat);
+	histjson__latency(j, "latency_ms", q->hist);
 	json__key(j, "paths");
 	json__begin_array(j);
 	for (unsigned i = 0; i < q->npaths; i++) {
@@ -1463,7 +1435,7 @@ static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns)
 		json__end_object(j);
 	}
 	json__end_array(j);
-	w_hist(j, q->hist);
+	histjson__histogram(j, "histogram", q->hist);
 	json__end_object(j);
 }
 

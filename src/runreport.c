@@ -50,18 +50,12 @@ const char *analyze__pct(double ratio, char *buf, size_t sz)
 	return buf;
 }
 
-struct out {
-	FILE *f;
-	enum table_fmt fmt;
-	int err;
-};
-
-static bool md(const struct out *o)
+static bool md(const struct analyze_out *o)
 {
 	return o->fmt == TABLE_MARKDOWN;
 }
 
-static void heading(struct out *o, const char *title)
+void analyze__heading(struct analyze_out *o, const char *title)
 {
 	if (md(o))
 		fprintf(o->f, "\n## %s\n\n", title);
@@ -69,7 +63,7 @@ static void heading(struct out *o, const char *title)
 		fprintf(o->f, "\n%s\n", title);
 }
 
-static void table_out(struct out *o, struct table *t)
+void analyze__table(struct analyze_out *o, struct table *t)
 {
 	int err = table__print(t, o->f, o->fmt, 2);
 
@@ -79,7 +73,7 @@ static void table_out(struct out *o, struct table *t)
 }
 
 /* A paragraph (markdown) or an indented line (text). */
-static void __attribute__((format(printf, 2, 3))) para(struct out *o, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) para(struct analyze_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +103,7 @@ const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
 }
 
 /* Inline code in markdown, plain in text. */
-static const char *code(const struct out *o, const char *s, char *buf, size_t sz)
+static const char *code(const struct analyze_out *o, const char *s, char *buf, size_t sz)
 {
 	if (!md(o))
 		return s;
@@ -209,7 +203,7 @@ static void db_drops_line(const struct run *r, char *buf, size_t sz)
 			 (unsigned long long)fps, (unsigned long long)fl);
 }
 
-static void scope(struct out *o, const struct run *r)
+static void scope(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "", "" };
 	char a[512], b[COMMAND_MAX * 4 + 64], c[COMMAND_MAX * 4 + 8];
@@ -256,7 +250,7 @@ static void scope(struct out *o, const struct run *r)
 	}
 	table__cell(&t, "Recorded by");
 	table__cell(&t, "sloprobe %s", r->tool_version);
-	table_out(o, &t);
+	analyze__table(o, &t);
 }
 
 /* Observed values and margins in the objective's unit. */
@@ -293,7 +287,7 @@ static const char *verdict_name(const char *v, bool upper)
 	return v;
 }
 
-static void slo_section(struct out *o, const struct run *r, const char *source,
+static void slo_section(struct analyze_out *o, const struct run *r, const char *source,
 			const struct runslo_notes *notes)
 {
 	static const char *const head[] = { "OBJECTIVE",  "TARGET",  "SCOPE",
@@ -308,7 +302,7 @@ static void slo_section(struct out *o, const struct run *r, const char *source,
 
 	snprintf(title, sizeof(title), md(o) ? "SLO targets and verdicts (%s)" : "SLOs (%s)",
 		 source);
-	heading(o, title);
+	analyze__heading(o, title);
 	if (!r->nslo) {
 		para(o, "no objectives");
 		return;
@@ -339,7 +333,7 @@ static void slo_section(struct out *o, const struct run *r, const char *source,
 		else
 			table__cell(&t, "t=%.1f s", s->first_breach_s);
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 	if (md(o))
 		fputc('\n', o->f);
 	para(o, "%u passed, %u breached, %u with insufficient data", pass, breach, few);
@@ -356,7 +350,7 @@ static void slo_section(struct out *o, const struct run *r, const char *source,
 			"the whole window");
 }
 
-static void endpoints_section(struct out *o, const struct run *r)
+static void endpoints_section(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "SERVICE",	"ENDPOINT", "COUNT", "RATE/S", "P50",
 					    "P95",	"P99",	    "MAX",   "4XX",    "5XX",
@@ -369,7 +363,7 @@ static void endpoints_section(struct out *o, const struct run *r)
 	struct table t;
 	bool notes = false;
 
-	heading(o, md(o) ? "Measured per endpoint" : "HTTP endpoints (latency in ms)");
+	analyze__heading(o, md(o) ? "Measured per endpoint" : "HTTP endpoints (latency in ms)");
 	if (!r->neps) {
 		para(o, "no HTTP requests");
 		return;
@@ -398,7 +392,7 @@ static void endpoints_section(struct out *o, const struct run *r)
 			notes |= e->extra.v[k].n && strcmp(e->extra.v[k].key, "pipelined") &&
 				 strcmp(e->extra.v[k].key, "end_inferred");
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 	if (!notes)
 		return;
 	/* Requests that never got an answer are not in the percentiles: say so. */
@@ -424,7 +418,7 @@ static void endpoints_section(struct out *o, const struct run *r)
 	}
 }
 
-static void db_per_endpoint(struct out *o, const struct run *r)
+static void db_per_endpoint(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "ENDPOINT",	 "REQUESTS", "QUERIES/REQ", "MAX",
 					    "DB MS/REQ", "DB SHARE", "TOP QUERY" };
@@ -440,7 +434,7 @@ static void db_per_endpoint(struct out *o, const struct run *r)
 		n += r->eps[i].has_db && r->eps[i].db.queries_per_request > 0;
 	if (!n)
 		return;
-	heading(o, md(o) ? "Database work per endpoint" : "Queries per request");
+	analyze__heading(o, md(o) ? "Database work per endpoint" : "Queries per request");
 	table__init(&t, "lrrrrrl", md(o) ? mdhead : head);
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *e = &r->eps[i];
@@ -465,10 +459,10 @@ static void db_per_endpoint(struct out *o, const struct run *r)
 			table__cell(&t, "-");
 		}
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 }
 
-static void hotspots_section(struct out *o, const struct run *r, unsigned top)
+static void hotspots_section(struct analyze_out *o, const struct run *r, unsigned top)
 {
 	static const char *const head[] = { "#",   "QUERY",    "CALLS", "RATE/S", "P50", "P95",
 					    "P99", "TOTAL MS", "SHARE", "ERRORS", "ROWS" };
@@ -482,8 +476,8 @@ static void hotspots_section(struct out *o, const struct run *r, unsigned top)
 
 	if (!r->has_db)
 		return;
-	heading(o, md(o) ? "DB hotspots (by total time)"
-			 : "DB hotspots (by total time, latency in ms)");
+	analyze__heading(o, md(o) ? "DB hotspots (by total time)"
+				  : "DB hotspots (by total time, latency in ms)");
 	if (!r->ndbqs) {
 		para(o, "no queries");
 		return;
@@ -513,7 +507,7 @@ static void hotspots_section(struct out *o, const struct run *r, unsigned top)
 		else
 			table__cell(&t, "-");
 	}
-	table_out(o, &t);
+	analyze__table(o, &t);
 	if (r->ndbqs > top) {
 		if (md(o))
 			fputc('\n', o->f);
@@ -521,13 +515,13 @@ static void hotspots_section(struct out *o, const struct run *r, unsigned top)
 	}
 }
 
-static void flags_section(struct out *o, const struct run *r)
+static void flags_section(struct analyze_out *o, const struct run *r)
 {
 	char b[512], c[512];
 
 	if (!r->has_db)
 		return;
-	heading(o, md(o) ? "Findings" : "DB flags");
+	analyze__heading(o, md(o) ? "Findings" : "DB flags");
 	if (!r->nflags) {
 		para(o, "none");
 		return;
@@ -571,14 +565,14 @@ static int series_saturation(const struct run_series *s, struct sat_result *res)
 	return found;
 }
 
-static void saturation_section(struct out *o, const struct run *r)
+static void saturation_section(struct analyze_out *o, const struct run *r)
 {
 	const struct run_timeline *tl = &r->timeline;
 	unsigned found = 0;
 
 	if (!r->has_timeline)
 		return;
-	heading(o, "Saturation");
+	analyze__heading(o, "Saturation");
 	for (unsigned i = 0; i < tl->nhttp; i++) {
 		const struct run_series *s = &tl->http[i];
 		struct sat_result res;
@@ -608,8 +602,8 @@ static void saturation_section(struct out *o, const struct run *r)
 }
 
 /* The first flag of a kind, and the endpoints / queries it names, for one recommendation. */
-static void list_of(const struct out *o, const struct run *r, const char *kind, bool endpoint,
-		    char *buf, size_t sz)
+static void list_of(const struct analyze_out *o, const struct run *r, const char *kind,
+		    bool endpoint, char *buf, size_t sz)
 {
 	size_t n = 0;
 	char c[512], b[512];
@@ -652,7 +646,7 @@ static const char *const known_kinds[] = { "n_plus_one",      "redundant",   "no
 					   "long_transaction" };
 
 /* One numbered line per recommendation; returns how many. */
-static unsigned advice(struct out *o, const struct run *r)
+static unsigned advice(struct analyze_out *o, const struct run *r)
 {
 	char q[1200], e[1200];
 	unsigned n = 0;
@@ -767,9 +761,9 @@ static unsigned advice(struct out *o, const struct run *r)
 	return n;
 }
 
-static void recommendations(struct out *o, const struct run *r)
+static void recommendations(struct analyze_out *o, const struct run *r)
 {
-	heading(o, "Recommendations");
+	analyze__heading(o, "Recommendations");
 	if (!advice(o, r))
 		para(o, "none: no database flag%s, no saturation point",
 		     r->has_db ? " was raised" : " (database tracing was off)");
@@ -779,7 +773,7 @@ int runreport__advice(const struct run *r, char ***items, unsigned *n)
 {
 	char *buf = NULL, *line, *save = NULL;
 	size_t len = 0;
-	struct out o = { .fmt = TABLE_TEXT };
+	struct analyze_out o = { .fmt = TABLE_TEXT };
 	unsigned cap;
 
 	*items = NULL;
@@ -812,13 +806,13 @@ int runreport__advice(const struct run *r, char ***items, unsigned *n)
 
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)
 {
-	struct out o = { .f = f, .fmt = opt->fmt };
+	struct analyze_out o = { .f = f, .fmt = opt->fmt };
 	char day[16];
 
 	if (md(&o)) {
 		snprintf(day, sizeof(day), "%.10s", r->start);
 		fprintf(f, "# Tuning report: %s, %s\n", r->hostname, day);
-		heading(&o, "Scope");
+		analyze__heading(&o, "Scope");
 	} else {
 		fprintf(f, "sloprobe report: %s\n", r->path);
 	}
