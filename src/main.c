@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "agg.h"
+#include "analyze.h"
 #include "procinfo.h"
 #include "report.h"
 #include "route.h"
@@ -967,6 +968,12 @@ int main(int argc, char **argv)
 		printf("%s\n", argp_program_version);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "report"))
+		return analyze__report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return analyze__diff(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "merge"))
+		return analyze__merge(argc - 1, argv + 1);
 	if (strcmp(argv[1], "record")) {
 		fprintf(stderr, "sloprobe: unknown command '%s' (try 'sloprobe record --help')\n",
 			argv[1]);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """A test HTTP/1.1 server with known latencies, for the integration tests.
 
-  /items/<n>      sleeps ITEM_MS (50 ms) then answers 200, Content-Length framing
+  /items/<n>      sleeps ITEM_MS (50 ms, or the ITEM_MS environment variable) then answers
+                  200, Content-Length framing
   /health         answers 200 at once
   /missing/<n>    404
   /boom           500
@@ -20,7 +21,7 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ITEM_MS = 50
+ITEM_MS = float(os.environ.get("ITEM_MS", "50"))
 
 
 class Handler(BaseHTTPRequestHandler):

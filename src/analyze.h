@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The analyzer subcommands, which read JSON reports and need no privileges:
+ *
+ *   sloprobe report RUN.json [--slo FILE] [--format text|markdown|html] [-o OUT]
+ *   sloprobe diff BASELINE.json AFTER.json [--format ...] [--noise PCT] [-o OUT]
+ *   sloprobe merge A.json B.json ... -o ALL.json
+ *
+ * Each takes argv with argv[0] the subcommand name and returns the exit status: 0 ok,
+ * 1 runtime error, 2 usage error or an unreadable report, 3 an objective breached (report
+ * --slo) or an objective that passed in the baseline breaches after (diff).
+ */
+#ifndef SLOPROBE_ANALYZE_H
+#define SLOPROBE_ANALYZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "diff.h"
+#include "runfile.h"
+#include "runslo.h"
+#include "table.h"
+
+enum analyze_exit {
+	ANALYZE_OK = 0,
+	ANALYZE_RUNTIME = 1,
+	ANALYZE_USAGE = 2,
+	ANALYZE_BREACH = 3,
+};
+
+int analyze__report(int argc, char **argv);
+int analyze__diff(int argc, char **argv);
+int analyze__merge(int argc, char **argv);
+
+struct runreport_opts {
+	enum table_fmt fmt;
+	unsigned top;			      /* DB hotspots shown (10) */
+	const char *slo_source;		      /* where the verdicts came from, for the heading */
+	const struct runslo_notes *slo_notes; /* with --slo */
+};
+
+/* The report of one run, as text or markdown. 0 or a negative errno. */
+int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *o);
+/* The recommendations as plain text, one string each; free each and the array. 0 or -ENOMEM. */
+int runreport__advice(const struct run *r, char ***items, unsigned *n);
+
+/*
+ * The comparison of two runs. *slo_regressed: an objective that passed in a breaches in b.
+ * 0 or a negative errno.
+ */
+int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
+		   enum table_fmt fmt, bool *slo_regressed);
+
+/* The same as one self-contained HTML page with inline SVG charts. 0 or a negative errno. */
+int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o);
+int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
+		  bool *slo_regressed);
+
+/* Where the text and markdown renderers write; err is sticky. */
+struct analyze_out {
+	FILE *f;
+	enum table_fmt fmt;
+	const struct diff_rule *rule; /* diff only */
+	int err;
+};
+
+/* "\nTitle\n" (text) or "\n## Title\n\n" (markdown). */
+void analyze__heading(struct analyze_out *o, const char *title);
+/* Prints the table indented by 2 (text), records a failure in o->err, frees it. */
+void analyze__table(struct analyze_out *o, struct table *t);
+
+/* Number formats shared by the renderers; NaN prints as "-". */
+const char *analyze__ms(double ms, char *buf, size_t sz);
+const char *analyze__rate(double per_s, char *buf, size_t sz);
+const char *analyze__pct(double ratio, char *buf, size_t sz);
+/* s (NULL: "") copied into buf, cut to max code points with "…" marking the cut. */
+const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz);
+
+#endif

@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `sloprobe report`: one run as text or as the markdown tuning report a team pastes into a
+ * review. The output depends on the input file only (no clock, no locale), so it can be
+ * compared against golden files.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "saturation.h"
+
+#define QUERY_TEXT  60 /* query text shown in text tables, code points */
+#define QUERY_MD    100
+#define COMMAND_MAX 160
+
+const char *analyze__ms(double ms, char *buf, size_t sz)
+{
+	if (isnan(ms))
+		snprintf(buf, sz, "-");
+	else if (fabs(ms) >= 100)
+		snprintf(buf, sz, "%.1f", ms);
+	else if (fabs(ms) >= 1)
+		snprintf(buf, sz, "%.2f", ms);
+	else
+		snprintf(buf, sz, "%.3f", ms);
+	return buf;
+}
+
+const char *analyze__rate(double per_s, char *buf, size_t sz)
+{
+	if (isnan(per_s))
+		snprintf(buf, sz, "-");
+	else
+		snprintf(buf, sz, per_s >= 100 ? "%.1f" : "%.2f", per_s);
+	return buf;
+}
+
+const char *analyze__pct(double ratio, char *buf, size_t sz)
+{
+	if (isnan(ratio))
+		snprintf(buf, sz, "-");
+	else if (ratio == 0)
+		snprintf(buf, sz, "0 %%");
+	else
+		snprintf(buf, sz, "%.2f %%", ratio * 100);
+	return buf;
+}
+
+static bool md(const struct analyze_out *o)
+{
+	return o->fmt == TABLE_MARKDOWN;
+}
+
+void analyze__heading(struct analyze_out *o, const char *title)
+{
+	if (md(o))
+		fprintf(o->f, "\n## %s\n\n", title);
+	else
+		fprintf(o->f, "\n%s\n", title);
+}
+
+void analyze__table(struct analyze_out *o, struct table *t)
+{
+	int err = table__print(t, o->f, o->fmt, 2);
+
+	if (err && !o->err)
+		o->err = err;
+	table__free(t);
+}
+
+/* A paragraph (markdown) or an indented line (text). */
+static void __attribute__((format(printf, 2, 3))) para(struct analyze_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(md(o) ? "" : "  ", o->f);
+	va_start(ap, fmt);
+	vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	fputs(md(o) ? "\n\n" : "\n", o->f);
+}
+
+const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
+{
+	size_t n = 0, i;
+
+	if (!s)
+		s = "";
+	if (table__width(s) <= max) {
+		snprintf(buf, sz, "%s", s);
+		return buf;
+	}
+	for (i = 0; s[i] && i + 4 < sz; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++n > max - 1)
+			break;
+	}
+	snprintf(buf, sz, "%.*s…", (int)i, s);
+	return buf;
+}
+
+/* Inline code in markdown, plain in text. */
+static const char *code(const struct analyze_out *o, const char *s, char *buf, size_t sz)
+{
+	if (!md(o))
+		return s;
+	snprintf(buf, sz, strchr(s, '`') ? "`` %s ``" : "`%s`", s);
+	return buf;
+}
+
+static bool shell_safe(const char *a)
+{
+	if (!*a)
+		return false;
+	for (; *a; a++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./"
+			    ":=,+-@%",
+			    *a))
+			return false;
+	return true;
+}
+
+/* The traced command as a shell would read it, cut to COMMAND_MAX code points. */
+static const char *command_line(const struct run *r, char *buf, size_t sz)
+{
+	char *line = NULL, tmp[COMMAND_MAX * 4 + 8];
+	size_t len = 0;
+	FILE *m = open_memstream(&line, &len);
+
+	if (!m)
+		return "";
+	for (unsigned i = 0; i < r->argc; i++) {
+		const char *a = r->argv[i];
+
+		if (i)
+			putc(' ', m);
+		if (shell_safe(a)) {
+			fputs(a, m);
+			continue;
+		}
+		putc('\'', m);
+		for (; *a; a++)
+			fputs(*a == '\'' ? "'\\''" : (char[]){ *a, 0 }, m);
+		putc('\'', m);
+	}
+	fclose(m);
+	if (!line)
+		return "";
+	snprintf(buf, sz, "%s", analyze__cut(line, COMMAND_MAX, tmp, sizeof(tmp)));
+	free(line);
+	return buf;
+}
+
+static uint64_t total_requests(const struct run *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->neps; i++)
+		n += r->eps[i].count;
+	return n;
+}
+
+static uint64_t total_queries(const struct run *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->ndbqs; i++)
+		n += r->dbqs[i].count;
+	return n;
+}
+
+/* "261 received, 3 dropped (ringbuf_full 3)": every non-zero loss counter is named. */
+static void events_line(const struct run *r, char *buf, size_t sz)
+{
+	size_t n = snprintf(buf, sz, "%llu received, %llu dropped",
+			    (unsigned long long)r->events_total,
+			    (unsigned long long)r->events_dropped);
+	bool any = false;
+
+	for (unsigned i = 0; i < r->events.n && n < sz; i++) {
+		if (!r->events.v[i].n)
+			continue;
+		n += snprintf(buf + n, sz - n, "%s%s %llu", any ? ", " : " (", r->events.v[i].key,
+			      (unsigned long long)r->events.v[i].n);
+		any = true;
+	}
+	if (any && n < sz)
+		snprintf(buf + n, sz - n, ")");
+}
+
+/* Losses outside the event stream: fingerprints and flags the DB tables could not keep. */
+static void db_drops_line(const struct run *r, char *buf, size_t sz)
+{
+	uint64_t fps = run__count(&r->db_stats, "fingerprints_dropped");
+	uint64_t fl = run__count(&r->db_stats, "flags_dropped");
+
+	buf[0] = 0;
+	if (fps || fl)
+		snprintf(buf, sz, "%llu executions of fingerprints beyond the table, %llu flags",
+			 (unsigned long long)fps, (unsigned long long)fl);
+}
+
+static void scope(struct analyze_out *o, const struct run *r)
+{
+	static const char *const head[] = { "", "" };
+	char a[512], b[COMMAND_MAX * 4 + 64], c[COMMAND_MAX * 4 + 8];
+	uint64_t req = total_requests(r), q = total_queries(r);
+	struct table t;
+
+	table__init(&t, "ll", head);
+	if (md(o)) {
+		t.head[0] = "Item";
+		t.head[1] = "Value";
+	}
+	table__cell(&t, "Host");
+	table__cell(&t, "%s, Linux %s", r->hostname, r->kernel);
+	table__cell(&t, "Window");
+	table__cell(&t, "%s to %s (%.3f s)", r->start, r->end, r->duration_s);
+	if (r->nsources) {
+		table__cell(&t, "Merged from");
+		table__cell(&t, "%u reports", r->nsources);
+	}
+	table__cell(&t, "Load");
+	if (r->has_command) {
+		command_line(r, c, sizeof(c));
+		table__cell(&t, "%s (exit %lld)", code(o, c, b, sizeof(b)),
+			    (long long)r->exit_status);
+	} else {
+		table__cell(&t, "not recorded (traced until stopped)");
+	}
+	table__cell(&t, "Traffic");
+	if (r->has_db)
+		snprintf(a, sizeof(a), "; %llu DB queries, %u fingerprints", (unsigned long long)q,
+			 r->ndbqs);
+	else
+		snprintf(a, sizeof(a), "; database tracing off");
+	table__cell(&t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
+		    r->neps, r->neps == 1 ? "" : "s",
+		    analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
+	events_line(r, a, sizeof(a));
+	table__cell(&t, "Events");
+	table__cell(&t, "%s", a);
+	db_drops_line(r, a, sizeof(a));
+	if (a[0]) {
+		table__cell(&t, "DB drops");
+		table__cell(&t, "%s", a);
+	}
+	table__cell(&t, "Recorded by");
+	table__cell(&t, "sloprobe %s", r->tool_version);
+	analyze__table(o, &t);
+}
+
+/* Observed values and margins in the objective's unit. */
+static const char *slo_value(const struct run_slo *s, double v, char *buf, size_t sz)
+{
+	char tmp[32];
+	const char *u = s->unit ? s->unit : "";
+
+	if (isnan(v) || !strcmp(u, "ratio"))
+		return analyze__pct(v, buf, sz);
+	if (!strcmp(u, "ms")) {
+		snprintf(buf, sz, "%s ms", analyze__ms(v, tmp, sizeof(tmp)));
+		return buf;
+	}
+	snprintf(buf, sz, "%g", v);
+	return buf;
+}
+
+static const char *budget(double b, char *buf, size_t sz)
+{
+	if (isinf(b)) {
+		snprintf(buf, sz, "exceeded (none allowed)");
+		return buf;
+	}
+	return analyze__pct(b, buf, sz);
+}
+
+static const char *verdict_name(const char *v, bool upper)
+{
+	if (!strcmp(v, "breach"))
+		return upper ? "BREACH" : "breach";
+	if (!strcmp(v, "insufficient_data"))
+		return "insufficient data";
+	return v;
+}
+
+static void slo_section(struct analyze_out *o, const struct run *r, const char *source,
+			const struct runslo_notes *notes)
+{
+	static const char *const head[] = { "OBJECTIVE",  "TARGET",  "SCOPE",
+					    "OBSERVED",	  "MARGIN",  "BUDGET",
+					    "GOOD/TOTAL", "VERDICT", "FIRST BREACH" };
+	static const char *const mdhead[] = { "Objective",    "Target",	 "Scope",
+					      "Observed",     "Margin",	 "Error budget used",
+					      "Good / total", "Verdict", "First breach" };
+	char title[160], a[48], b[48], c[48];
+	unsigned pass = 0, breach = 0, few = 0, approx = 0;
+	struct table t;
+
+	snprintf(title, sizeof(title), md(o) ? "SLO targets and verdicts (%s)" : "SLOs (%s)",
+		 source);
+	analyze__heading(o, title);
+	if (!r->nslo) {
+		para(o, "no objectives");
+		return;
+	}
+	table__init(&t, "lllrrrrll", md(o) ? mdhead : head);
+	for (unsigned i = 0; i < r->nslo; i++) {
+		const struct run_slo *s = &r->slo[i];
+
+		pass += !strcmp(s->verdict, "pass");
+		breach += !strcmp(s->verdict, "breach");
+		few += !strcmp(s->verdict, "insufficient_data");
+		table__cell(&t, "%s", s->name);
+		table__cell(&t, "%s", s->objective);
+		table__cell(&t, "%s", s->target ? s->target : "-");
+		table__cell(&t, "%s%s", s->approximate ? "~" : "",
+			    slo_value(s, s->observed, a, sizeof(a)));
+		approx += s->approximate;
+		table__cell(&t, "%s", slo_value(s, s->margin, b, sizeof(b)));
+		table__cell(&t, "%s", budget(s->budget_consumed, c, sizeof(c)));
+		if (s->has_counts)
+			table__cell(&t, "%llu/%llu", (unsigned long long)s->good,
+				    (unsigned long long)s->total);
+		else
+			table__cell(&t, "-");
+		table__cell(&t, "%s", verdict_name(s->verdict, true));
+		if (isnan(s->first_breach_s))
+			table__cell(&t, "-");
+		else
+			table__cell(&t, "t=%.1f s", s->first_breach_s);
+	}
+	analyze__table(o, &t);
+	if (md(o))
+		fputc('\n', o->f);
+	para(o, "%u passed, %u breached, %u with insufficient data", pass, breach, few);
+	if (approx)
+		para(o,
+		     "~ %u verdict%s counted from histogram buckets (a bucket straddles the "
+		     "threshold: up to 0.79 %% of a value off)",
+		     approx, approx == 1 ? "" : "s");
+	if (notes && notes->recorded)
+		para(o, "%u verdict%s taken from the exact counters recorded with the run",
+		     notes->recorded, notes->recorded == 1 ? "" : "s");
+	if (notes && notes->warmup_ignored)
+		para(o, "the SLO file's warm-up is not applied: a saved report's histograms cover "
+			"the whole window");
+}
+
+static void endpoints_section(struct analyze_out *o, const struct run *r)
+{
+	static const char *const head[] = { "SERVICE",	"ENDPOINT", "COUNT", "RATE/S", "P50",
+					    "P95",	"P99",	    "MAX",   "4XX",    "5XX",
+					    "5XX RATE", "429",	    "409" };
+	static const char *const mdhead[] = { "Service", "Endpoint", "Requests", "Rate/s",
+					      "p50 ms",	 "p95 ms",   "p99 ms",	 "max ms",
+					      "4xx",	 "5xx",	     "5xx rate", "429",
+					      "409" };
+	char a[48];
+	struct table t;
+	bool notes = false;
+
+	analyze__heading(o, md(o) ? "Measured per endpoint" : "HTTP endpoints (latency in ms)");
+	if (!r->neps) {
+		para(o, "no HTTP requests");
+		return;
+	}
+	table__init(&t, "llrrrrrrrrrrr", md(o) ? mdhead : head);
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *e = &r->eps[i];
+		const struct hist *h = e->hist;
+
+		table__cell(&t, "%s", e->service);
+		table__cell(&t, "%s %s", e->method, e->route);
+		table__cell(&t, "%llu", (unsigned long long)e->count);
+		table__cell(&t, "%s", analyze__rate(e->rate_per_s, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 95) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(h->max / 1e6, a, sizeof(a)));
+		table__cell(&t, "%llu", (unsigned long long)e->err4xx);
+		table__cell(&t, "%llu", (unsigned long long)e->err5xx);
+		table__cell(
+			&t, "%s",
+			analyze__pct(e->count ? (double)e->err5xx / e->count : 0, a, sizeof(a)));
+		table__cell(&t, "%llu", (unsigned long long)run__status(e, 429));
+		table__cell(&t, "%llu", (unsigned long long)run__status(e, 409));
+		for (unsigned k = 0; k < e->extra.n; k++)
+			notes |= e->extra.v[k].n && strcmp(e->extra.v[k].key, "pipelined") &&
+				 strcmp(e->extra.v[k].key, "end_inferred");
+	}
+	analyze__table(o, &t);
+	if (!notes)
+		return;
+	/* Requests that never got an answer are not in the percentiles: say so. */
+	if (md(o))
+		fputc('\n', o->f);
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *e = &r->eps[i];
+		char line[512];
+		size_t n = 0;
+
+		for (unsigned k = 0; k < e->extra.n; k++) {
+			if (!e->extra.v[k].n || !strcmp(e->extra.v[k].key, "pipelined") ||
+			    !strcmp(e->extra.v[k].key, "end_inferred"))
+				continue;
+			n += snprintf(line + n, sizeof(line) - n, "%s%llu %s", n ? ", " : "",
+				      (unsigned long long)e->extra.v[k].n, e->extra.v[k].key);
+			if (n >= sizeof(line))
+				break;
+		}
+		if (n)
+			fprintf(o->f, "%s%s %s (%s): %s\n", md(o) ? "- " : "  ", e->method,
+				e->route, e->service, line);
+	}
+}
+
+static void db_per_endpoint(struct analyze_out *o, const struct run *r)
+{
+	static const char *const head[] = { "ENDPOINT",	 "REQUESTS", "QUERIES/REQ", "MAX",
+					    "DB MS/REQ", "DB SHARE", "TOP QUERY" };
+	static const char *const mdhead[] = { "Endpoint", "Requests",	     "Queries / request",
+					      "max",	  "DB ms / request", "DB share of latency",
+					      "Top query" };
+	char a[48], b[512], c[512];
+	struct table t;
+	unsigned n = 0;
+
+	/* Without a single query the section would be a table of zeros. */
+	for (unsigned i = 0; i < r->neps; i++)
+		n += r->eps[i].has_db && r->eps[i].db.queries_per_request > 0;
+	if (!n)
+		return;
+	analyze__heading(o, md(o) ? "Database work per endpoint" : "Queries per request");
+	table__init(&t, "lrrrrrl", md(o) ? mdhead : head);
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *e = &r->eps[i];
+		double mean = hist__mean(e->hist) / 1e6;
+
+		if (!e->has_db || !e->db.requests)
+			continue;
+		table__cell(&t, "%s %s", e->method, e->route);
+		table__cell(&t, "%llu", (unsigned long long)e->db.requests);
+		table__cell(&t, "%.2f", e->db.queries_per_request);
+		table__cell(&t, "%.0f", e->db.queries_per_request_max);
+		table__cell(&t, "%s", analyze__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__pct(mean > 0 ? e->db.db_time_ms_per_request / mean : 0, a,
+					 sizeof(a)));
+		if (e->db.ntop && e->db.top[0].query) {
+			analyze__cut(e->db.top[0].query, md(o) ? QUERY_MD : QUERY_TEXT, b,
+				     sizeof(b));
+			table__cell(&t, "%s (%.1f/req)", code(o, b, c, sizeof(c)),
+				    e->db.top[0].per_request);
+		} else {
+			table__cell(&t, "-");
+		}
+	}
+	analyze__table(o, &t);
+}
+
+static void hotspots_section(struct analyze_out *o, const struct run *r, unsigned top)
+{
+	static const char *const head[] = { "#",   "QUERY",    "CALLS", "RATE/S", "P50", "P95",
+					    "P99", "TOTAL MS", "SHARE", "ERRORS", "ROWS" };
+	static const char *const mdhead[] = { "#",	"Query",    "Calls",
+					      "Rate/s", "p50 ms",   "p95 ms",
+					      "p99 ms", "Total ms", "Share of DB time",
+					      "Errors", "Rows" };
+	char a[48], b[512], c[512];
+	uint64_t total = 0;
+	struct table t;
+
+	if (!r->has_db)
+		return;
+	analyze__heading(o, md(o) ? "DB hotspots (by total time)"
+				  : "DB hotspots (by total time, latency in ms)");
+	if (!r->ndbqs) {
+		para(o, "no queries");
+		return;
+	}
+	for (unsigned i = 0; i < r->ndbqs; i++)
+		total += r->dbqs[i].hist->sum;
+	table__init(&t, "rlrrrrrrrrr", md(o) ? mdhead : head);
+	/* The loader keeps the file's order, which is by total time. */
+	for (unsigned i = 0; i < r->ndbqs && i < top; i++) {
+		const struct run_dbq *q = &r->dbqs[i];
+		const struct hist *h = q->hist;
+
+		table__cell(&t, "%u", i + 1);
+		analyze__cut(q->query, md(o) ? QUERY_MD : QUERY_TEXT, b, sizeof(b));
+		table__cell(&t, "%s", code(o, b, c, sizeof(c)));
+		table__cell(&t, "%llu", (unsigned long long)q->count);
+		table__cell(&t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 95) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%.1f", h->sum / 1e6);
+		table__cell(&t, "%s",
+			    analyze__pct(total ? (double)h->sum / total : 0, a, sizeof(a)));
+		table__cell(&t, "%llu", (unsigned long long)q->errors);
+		if (q->has_rows)
+			table__cell(&t, "%lld", (long long)q->rows);
+		else
+			table__cell(&t, "-");
+	}
+	analyze__table(o, &t);
+	if (r->ndbqs > top) {
+		if (md(o))
+			fputc('\n', o->f);
+		para(o, "%u more fingerprints in the JSON report", r->ndbqs - top);
+	}
+}
+
+static void flags_section(struct analyze_out *o, const struct run *r)
+{
+	char b[512], c[512];
+
+	if (!r->has_db)
+		return;
+	analyze__heading(o, md(o) ? "Findings" : "DB flags");
+	if (!r->nflags) {
+		para(o, "none");
+		return;
+	}
+	for (unsigned i = 0; i < r->nflags; i++) {
+		const struct run_flag *f = &r->flags[i];
+
+		fprintf(o->f, "%s%s", md(o) ? "- **" : "  ", f->kind);
+		fputs(md(o) ? "**" : "", o->f);
+		if (f->endpoint)
+			fprintf(o->f, " on %s",
+				md(o) ? code(o, f->endpoint, c, sizeof(c)) : f->endpoint);
+		if (f->query) {
+			analyze__cut(f->query, md(o) ? QUERY_MD : QUERY_TEXT, b, sizeof(b));
+			fprintf(o->f, ": %s", code(o, b, c, sizeof(c)));
+		}
+		fprintf(o->f, " (%llu time%s)\n", (unsigned long long)f->occurrences,
+			f->occurrences == 1 ? "" : "s");
+		fprintf(o->f, "%s%s\n", md(o) ? "  " : "      ", f->evidence);
+	}
+}
+
+/* Saturation point of one timeline series; -ENOMEM, 0 (none) or 1 (*res). */
+static int series_saturation(const struct run_series *s, struct sat_result *res)
+{
+	struct sat_point *p = calloc(s->n + 1, sizeof(*p));
+	struct sat_opts so;
+	int found;
+
+	if (!p)
+		return -ENOMEM;
+	for (unsigned k = 0; k < s->n; k++) {
+		p[k].t = s->p[k].t;
+		p[k].rate = s->p[k].rate_per_s;
+		p[k].p95 = s->p[k].p95;
+		p[k].count = s->p[k].count;
+	}
+	saturation__default_opts(&so);
+	found = saturation__find(p, s->n, &so, res);
+	free(p);
+	return found;
+}
+
+static void saturation_section(struct analyze_out *o, const struct run *r)
+{
+	const struct run_timeline *tl = &r->timeline;
+	unsigned found = 0;
+
+	if (!r->has_timeline)
+		return;
+	analyze__heading(o, "Saturation");
+	for (unsigned i = 0; i < tl->nhttp; i++) {
+		const struct run_series *s = &tl->http[i];
+		struct sat_result res;
+		char a[32], b[32], c[32];
+		int ret = series_saturation(s, &res);
+
+		if (ret < 0) {
+			o->err = ret;
+			return;
+		}
+		if (!ret)
+			continue;
+		found++;
+		fprintf(o->f,
+			"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while p95 rose "
+			"from %s to %s ms by t=%.0f s\n",
+			md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
+			s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)), res.t,
+			analyze__ms(res.p95, b, sizeof(b)), analyze__ms(res.p95_end, c, sizeof(c)),
+			res.t_end);
+	}
+	if (!found)
+		para(o,
+		     "no saturation point in the timeline (%u intervals of %.1f s): throughput "
+		     "kept up with the load, or p95 did not rise with it",
+		     tl->nhttp ? tl->http[0].n : 0, tl->interval_s);
+}
+
+/* The first flag of a kind, and the endpoints / queries it names, for one recommendation. */
+static void list_of(const struct analyze_out *o, const struct run *r, const char *kind,
+		    bool endpoint, char *buf, size_t sz)
+{
+	size_t n = 0;
+	char c[512], b[512];
+	unsigned shown = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < r->nflags && n < sz; i++) {
+		const struct run_flag *f = &r->flags[i];
+		const char *v = endpoint ? f->endpoint : f->query;
+		bool dup = false;
+
+		if (strcmp(f->kind, kind) || !v)
+			continue;
+		for (unsigned k = 0; k < i && !dup; k++) {
+			const char *w = endpoint ? r->flags[k].endpoint : r->flags[k].query;
+
+			dup = !strcmp(r->flags[k].kind, kind) && w && !strcmp(w, v);
+		}
+		if (dup)
+			continue;
+		if (++shown > 3) {
+			n += snprintf(buf + n, sz - n, " and others");
+			break;
+		}
+		analyze__cut(v, QUERY_TEXT, b, sizeof(b));
+		n += snprintf(buf + n, sz - n, "%s%s", n ? ", " : "", code(o, b, c, sizeof(c)));
+	}
+}
+
+static const struct run_flag *first_flag(const struct run *r, const char *kind)
+{
+	for (unsigned i = 0; i < r->nflags; i++)
+		if (!strcmp(r->flags[i].kind, kind))
+			return &r->flags[i];
+	return NULL;
+}
+
+static const char *const known_kinds[] = { "n_plus_one",      "redundant",   "no_pooling",
+					   "slow_query",      "select_star", "large_offset",
+					   "long_transaction" };
+
+/* One numbered line per recommendation; returns how many. */
+static unsigned advice(struct analyze_out *o, const struct run *r)
+{
+	char q[1200], e[1200];
+	unsigned n = 0;
+	const struct run_flag *f;
+
+#define ITEM() fprintf(o->f, md(o) ? "%u. " : "  %u. ", ++n)
+	if ((f = first_flag(r, "n_plus_one"))) {
+		list_of(o, r, "n_plus_one", true, e, sizeof(e));
+		list_of(o, r, "n_plus_one", false, q, sizeof(q));
+		ITEM();
+		fprintf(o->f,
+			"N+1 queries%s%s: %s runs once per row of an earlier query. Fetch the rows "
+			"in one query (a JOIN, or WHERE id = ANY(...)) or batch the lookups (eager "
+			"loading).\n",
+			e[0] ? " on " : "", e, q);
+	}
+	if ((f = first_flag(r, "redundant"))) {
+		list_of(o, r, "redundant", true, e, sizeof(e));
+		list_of(o, r, "redundant", false, q, sizeof(q));
+		ITEM();
+		fprintf(o->f,
+			"Redundant queries%s%s: %s runs with the same values more than once per "
+			"request. Reuse the first result, or cache it with a short TTL.\n",
+			e[0] ? " on " : "", e, q);
+	}
+	if ((f = first_flag(r, "no_pooling"))) {
+		ITEM();
+		fprintf(o->f,
+			"No connection pooling (%s). Use a connection pool (the driver's or the "
+			"framework's, or PgBouncer) so that queries reuse open connections.\n",
+			f->evidence);
+	}
+	if ((f = first_flag(r, "slow_query"))) {
+		list_of(o, r, "slow_query", false, q, sizeof(q));
+		ITEM();
+		fprintf(o->f,
+			"Slow queries: %s (%s). Read the plan with EXPLAIN (ANALYZE, BUFFERS) and "
+			"add "
+			"the index its filter or sort needs.\n",
+			q, f->evidence);
+	}
+	if ((f = first_flag(r, "select_star"))) {
+		list_of(o, r, "select_star", false, q, sizeof(q));
+		ITEM();
+		fprintf(o->f,
+			"SELECT * in %s: select the columns the code uses; fewer bytes are read "
+			"and "
+			"sent, and index-only scans become possible.\n",
+			q);
+	}
+	if ((f = first_flag(r, "large_offset"))) {
+		list_of(o, r, "large_offset", false, q, sizeof(q));
+		ITEM();
+		fprintf(o->f,
+			"Large OFFSET in %s: use keyset pagination (WHERE id > last_seen ORDER BY "
+			"id "
+			"LIMIT n) instead of OFFSET.\n",
+			q);
+	}
+	if ((f = first_flag(r, "long_transaction"))) {
+		ITEM();
+		fprintf(o->f,
+			"Long transactions (%s): keep BEGIN..COMMIT short, with no network calls "
+			"or "
+			"waits inside; they hold locks and a connection.\n",
+			f->evidence);
+	}
+	for (unsigned i = 0; i < r->nflags; i++) {
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(known_kinds) / sizeof(known_kinds[0]); k++)
+			known |= !strcmp(r->flags[i].kind, known_kinds[k]);
+		if (known)
+			continue;
+		ITEM();
+		fprintf(o->f, "%s: %s\n", r->flags[i].kind, r->flags[i].evidence);
+	}
+	/* Endpoints that spend most of their time waiting for the database. */
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *ep = &r->eps[i];
+		double mean = hist__mean(ep->hist) / 1e6;
+		char a[32];
+
+		if (!ep->has_db || !ep->db.requests || mean <= 0 ||
+		    ep->db.db_time_ms_per_request / mean < 0.5)
+			continue;
+		snprintf(e, sizeof(e), "%s %s", ep->method, ep->route);
+		ITEM();
+		fprintf(o->f,
+			"%s spends %s of its time in the database (%.1f queries per request): its "
+			"queries are where its latency is.\n",
+			code(o, e, q, sizeof(q)),
+			analyze__pct(ep->db.db_time_ms_per_request / mean, a, sizeof(a)),
+			ep->db.queries_per_request);
+	}
+	for (unsigned i = 0; r->has_timeline && i < r->timeline.nhttp; i++) {
+		const struct run_series *s = &r->timeline.http[i];
+		struct sat_result res;
+		char a[32];
+
+		if (series_saturation(s, &res) != 1)
+			continue;
+		snprintf(e, sizeof(e), "%s %s", s->method, s->route);
+		ITEM();
+		fprintf(o->f,
+			"%s saturates at about %s requests/s: beyond it requests queue and p95 "
+			"climbs. Keep the expected peak below it, or raise it (more workers or "
+			"instances, less work per request: see the findings above).\n",
+			code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
+	}
+#undef ITEM
+	return n;
+}
+
+static void recommendations(struct analyze_out *o, const struct run *r)
+{
+	analyze__heading(o, "Recommendations");
+	if (!advice(o, r))
+		para(o, "none: no database flag%s, no saturation point",
+		     r->has_db ? " was raised" : " (database tracing was off)");
+}
+
+int runreport__advice(const struct run *r, char ***items, unsigned *n)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	struct analyze_out o = { .fmt = TABLE_TEXT };
+	unsigned cap;
+
+	*items = NULL;
+	*n = 0;
+	o.f = open_memstream(&buf, &len);
+	if (!o.f)
+		return -ENOMEM;
+	cap = advice(&o, r);
+	if (fclose(o.f) || !buf)
+		return -ENOMEM;
+	*items = calloc(cap + 1, sizeof(**items));
+	if (!*items) {
+		free(buf);
+		return -ENOMEM;
+	}
+	/* Lines are "  N. text": keep the text. */
+	for (line = strtok_r(buf, "\n", &save); line && *n < cap;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *t = strstr(line, ". ");
+
+		(*items)[*n] = strdup(t ? t + 2 : line);
+		if (!(*items)[(*n)++]) {
+			free(buf);
+			return -ENOMEM;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)
+{
+	struct analyze_out o = { .f = f, .fmt = opt->fmt };
+	char day[16];
+
+	if (md(&o)) {
+		snprintf(day, sizeof(day), "%.10s", r->start);
+		fprintf(f, "# Tuning report: %s, %s\n", r->hostname, day);
+		analyze__heading(&o, "Scope");
+	} else {
+		fprintf(f, "sloprobe report: %s\n", r->path);
+	}
+	scope(&o, r);
+	if (r->has_slo)
+		slo_section(&o, r, opt->slo_source ? opt->slo_source : "as recorded",
+			    opt->slo_notes);
+	endpoints_section(&o, r);
+	db_per_endpoint(&o, r);
+	saturation_section(&o, r);
+	hotspots_section(&o, r, opt->top);
+	flags_section(&o, r);
+	recommendations(&o, r);
+	if (o.err)
+		return o.err;
+	return ferror(f) ? -EIO : 0;
+}

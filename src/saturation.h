@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Saturation point of a ramp, from a timeline: the interval after which throughput stops
+ * rising while p95 keeps rising. A pure function over the points, so tests feed it synthetic
+ * ramps.
+ *
+ * Interval k is the saturation point when, counting only intervals with at least min_count
+ * requests:
+ *   - throughput had ramped up: the peak rate so far is at least (1 + ramp) x the first rate,
+ *     and k's rate is within flat of that peak;
+ *   - in each of the next `window` intervals the rate stays at most (1 + flat) x the peak;
+ *   - p95 never falls below k's p95 in those intervals and ends at least (1 + rise) x k's p95.
+ */
+#ifndef SLOPROBE_SATURATION_H
+#define SLOPROBE_SATURATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sat_point {
+	double t;    /* s since the window start */
+	double rate; /* per second */
+	double p95;  /* ms; NaN when the interval had no request */
+	uint64_t count;
+};
+
+struct sat_opts {
+	unsigned window;    /* intervals that must confirm the plateau (3) */
+	double flat;	    /* throughput within this of the peak is flat (0.05) */
+	double ramp;	    /* the peak must exceed the first rate by this (0.5) */
+	double rise;	    /* p95 must rise by this over the window (0.2) */
+	uint64_t min_count; /* intervals with fewer requests are skipped (5) */
+};
+
+struct sat_result {
+	unsigned index;	       /* into the points */
+	double t, rate, p95;   /* at the saturation point */
+	double t_end, p95_end; /* at the end of the confirming window */
+};
+
+void saturation__default_opts(struct sat_opts *o);
+/* true and *res when the points show a saturation point. */
+bool saturation__find(const struct sat_point *p, unsigned n, const struct sat_opts *o,
+		      struct sat_result *res);
+
+#endif

@@ -1,0 +1,337 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""The analyzer subcommands: report, diff and merge on saved and freshly recorded reports.
+
+Golden files: the text and markdown output for the reports in fixtures/ is compared byte for
+byte with fixtures/*.txt and *.md (the output depends on the input only). After an intended
+change of the output, rebuild them with
+
+    SLOPROBE_UPDATE_GOLDEN=1 tests/run --integration-only -k golden
+
+and review the diff. fixtures/baseline.json and after.json were recorded against
+httpserver.py with ITEM_MS=50 and 20, db.json against dbapp.py (an N+1, a SELECT * with a large
+OFFSET, psql without pooling); ramp.json is written by fixtures/make_ramp.py.
+"""
+import json
+import os
+import signal
+import subprocess
+
+import jsonschema
+import pytest
+
+from conftest import HERE, PYTHON, SCHEMA, SLOPROBE, free_port
+
+FIX = os.path.join(HERE, "fixtures")
+UPDATE = os.environ.get("SLOPROBE_UPDATE_GOLDEN") == "1"
+
+
+def run(args, cwd=FIX):
+    return subprocess.run([SLOPROBE] + args, capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def one_line_error(p, code, needle, usage=False):
+    """The error is one line; argp adds its "Try --help" hint after a usage error."""
+    assert p.returncode == code, (p.returncode, p.stdout, p.stderr)
+    lines = p.stderr.strip().splitlines()
+    assert lines and lines[0].startswith("sloprobe"), p.stderr
+    assert needle in lines[0], p.stderr
+    if usage:
+        assert lines[1].startswith("Try `sloprobe "), p.stderr
+    else:
+        assert len(lines) == 1, p.stderr
+
+
+def golden(name, out):
+    path = os.path.join(FIX, name)
+    if UPDATE:
+        with open(path, "w") as f:
+            f.write(out)
+    with open(path) as f:
+        want = f.read()
+    assert out == want, "output differs from %s (SLOPROBE_UPDATE_GOLDEN=1 rebuilds it)" % name
+
+
+GOLDEN = [
+    ("baseline.report.txt", ["report", "baseline.json"]),
+    ("baseline.report.md", ["report", "-f", "markdown", "baseline.json"]),
+    ("db.report.txt", ["report", "db.json"]),
+    ("db.report.md", ["report", "--format", "markdown", "db.json"]),
+    ("ramp.report.txt", ["report", "ramp.json"]),
+    ("ramp.report.md", ["report", "-f", "markdown", "ramp.json"]),
+    ("diff.txt", ["diff", "baseline.json", "after.json"]),
+    ("diff.md", ["diff", "-f", "markdown", "baseline.json", "after.json"]),
+]
+
+
+@pytest.mark.parametrize("name,args", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_golden(name, args):
+    p = run(args)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    golden(name, p.stdout)
+
+
+def test_golden_report_slo():
+    # baseline: /items p95 ~52 ms against 40 ms -> breach, exit 3; the file's own order
+    p = run(["report", "--slo", "items-slo.yaml", "baseline.json"])
+    assert p.returncode == 3, p.stderr
+    golden("baseline.slo.report.txt", p.stdout)
+
+
+def test_report_output_file_is_the_same(tmp_path):
+    out = tmp_path / "r.md"
+    p = run(["report", "-f", "markdown", "-o", str(out), "db.json"])
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    assert out.read_text() == open(os.path.join(FIX, "db.report.md")).read()
+
+
+def test_report_content():
+    out = run(["report", "db.json"]).stdout
+    # per-endpoint queries per request, the N+1 with its evidence and its recommendation
+    assert "GET /list        20        21.00   21" in out
+    assert "n_plus_one on GET /list: select name from items where id = ? (11 times)" in out
+    assert "N+1 queries on GET /list" in out
+    assert "keyset pagination" in out and "connection pool" in out
+    ramp = run(["report", "ramp.json"]).stdout
+    assert "7 dropped (ringbuf_full 5, malformed 2)" in ramp
+    assert "throughput stopped rising at 120.0/s (t=5 s)" in ramp
+    assert "t=9.0 s" in ramp  # first breach of the recorded objective
+    assert "4 aborted, 1 unfinished" in ramp
+
+
+def test_report_slo_pass_and_breach():
+    p = run(["report", "--slo", "items-slo.yaml", "after.json"])
+    assert p.returncode == 0, p.stdout
+    assert "3 passed, 0 breached, 0 with insufficient data" in p.stdout
+    p = run(["report", "--slo", "items-slo.yaml", "baseline.json"])
+    assert p.returncode == 3
+    rows = [l for l in p.stdout.splitlines() if l.startswith("  items ")]
+    assert len(rows) == 2, p.stdout
+    assert "p95 <= 40 ms" in rows[0] and "BREACH" in rows[0], rows
+    assert "5xx rate <= 1%" in rows[1] and "pass" in rows[1], rows
+
+
+def test_report_slo_file_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: sloprobe/v1\nkind: SLO\nslos:\n  - name: x\n    htp: {}\n")
+    one_line_error(run(["report", "--slo", str(bad), "after.json"]), 2,
+                   "bad.yaml:5:5: unknown key \"htp\"")
+
+
+def test_usage_errors():
+    one_line_error(run(["report"]), 2, "missing RUN.json", usage=True)
+    one_line_error(run(["report", "a.json", "b.json"]), 2, "one report at a time", usage=True)
+    one_line_error(run(["report", "-f", "pdf", "after.json"]), 2, "invalid --format 'pdf'", usage=True)
+    one_line_error(run(["diff", "after.json"]), 2, "two reports needed", usage=True)
+    one_line_error(run(["diff", "--noise", "x", "a", "b"]), 2, "invalid --noise 'x'", usage=True)
+    one_line_error(run(["merge", "after.json"]), 2, "missing -o FILE", usage=True)
+    one_line_error(run(["report", "/nonexistent/run.json"]), 1,
+                   "sloprobe: /nonexistent/run.json: No such file or directory")
+    p = run(["diff", "--help"])
+    assert p.returncode == 0 and "--noise=PCT" in p.stdout and "Exit status:" in p.stdout
+    assert max(len(l) for l in p.stdout.splitlines()) <= 79
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", "empty file"),
+    ("{\"schema\": \"sloprobe.report/v1\",", "malformed JSON: unexpected end of file"),
+    ("{\n  \"schema\" \"x\"}", "malformed JSON at line 2, column 12"),
+    ("{\"schema\": \"sloprobe.report/v9\"}",
+     "unknown schema version 'sloprobe.report/v9' (this sloprobe reads sloprobe.report/v1)"),
+    ("[]", "not a sloprobe report"),
+])
+def test_malformed_input_exit_2(tmp_path, content, message):
+    f = tmp_path / "run.json"
+    f.write_text(content)
+    for args in (["report", str(f)], ["diff", str(f), "after.json"],
+                 ["merge", "after.json", str(f), "-o", str(tmp_path / "m.json")]):
+        p = run(args)
+        one_line_error(p, 2, "sloprobe: %s: %s" % (f, message))
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_unknown_layout_exit_2(tmp_path):
+    r = json.load(open(os.path.join(FIX, "after.json")))
+    r["http"][0]["histogram"]["layout"] = "log-linear-ns-7"
+    f = tmp_path / "run.json"
+    f.write_text(json.dumps(r))
+    one_line_error(run(["merge", "baseline.json", str(f), "-o", str(tmp_path / "m.json")]), 2,
+                   "http[0].histogram.layout: unknown histogram layout 'log-linear-ns-7'")
+
+
+def with_slo(tmp_path, name, verdict):
+    r = json.load(open(os.path.join(FIX, "baseline.json")))
+    r["slo"] = [{"name": "items", "objective": "p95 <= 60 ms", "target": "http GET /items/{id}",
+                 "kind": "latency_percentile", "threshold_ms": 60, "percentile": 95,
+                 "target_ratio": 0.95, "observed": 52.7 if verdict == "pass" else 61.2,
+                 "margin": 7.3 if verdict == "pass" else -1.2, "good": 40, "total": 40,
+                 "budget_consumed": 0, "verdict": verdict, "first_breach_s": None}]
+    f = tmp_path / name
+    f.write_text(json.dumps(r))
+    return str(f)
+
+
+def test_diff_exit_codes(tmp_path):
+    passed = with_slo(tmp_path, "pass.json", "pass")
+    breached = with_slo(tmp_path, "breach.json", "breach")
+    p = run(["diff", passed, breached])
+    assert p.returncode == 3, p.stderr
+    assert "REGRESSION" in p.stdout
+    assert "1 objective regressed (passed, now breached), 0 fixed" in p.stdout
+    p = run(["diff", breached, passed])
+    assert p.returncode == 0 and "fixed" in p.stdout
+    assert run(["diff", passed, passed]).returncode == 0
+    # re-judged with an SLO file: baseline (52 ms) breaches 40 ms, after (21 ms) passes
+    assert run(["diff", "--slo", "items-slo.yaml", "baseline.json", "after.json"]).returncode == 0
+    p = run(["diff", "--slo", "items-slo.yaml", "after.json", "baseline.json"])
+    assert p.returncode == 3
+
+
+def test_diff_classification():
+    out = run(["diff", "baseline.json", "after.json"]).stdout
+    rows = {l.split()[1]: l for l in out.splitlines() if l.startswith("  GET /") and "->" in l}
+    assert rows["/items/{id}"].endswith("improved"), out  # 52 ms -> 21 ms
+    assert rows["/health"].endswith("few samples"), out   # 5 requests each
+    # A looser rule turns nothing into a change; a tight sample rule judges /health too.
+    out = run(["diff", "--noise", "1000", "baseline.json", "after.json"]).stdout
+    assert "0 regressed, 0 improved" in out
+    out = run(["diff", "--min-samples", "1", "baseline.json", "after.json"]).stdout
+    assert "0 with few samples" in out
+
+
+def test_merge_adds_exactly(tmp_path):
+    out = tmp_path / "all.json"
+    p = run(["merge", "baseline.json", "after.json", "db.json", "-o", str(out)])
+    assert p.returncode == 0, p.stderr
+    m = json.loads(out.read_text())
+    jsonschema.validate(m, SCHEMA)
+    ins = [json.load(open(os.path.join(FIX, f))) for f in ("baseline.json", "after.json", "db.json")]
+    rows = {(e["service"], e["method"], e["route"]): e for e in m["http"]}
+    for key in {(e["service"], e["method"], e["route"]) for r in ins for e in r["http"]}:
+        src = [e for r in ins for e in r["http"] if (e["service"], e["method"], e["route"]) == key]
+        got = rows[key]
+        assert got["count"] == sum(e["count"] for e in src)
+        assert got["histogram"]["count"] == got["count"]
+        assert got["errors"]["5xx"] == sum(e["errors"]["5xx"] for e in src)
+        for code in {c for e in src for c in e["status"]}:
+            assert got["status"][code] == sum(e["status"].get(code, 0) for e in src)
+        buckets = {}
+        for e in src:
+            for lo, hi, n in e["histogram"]["buckets"]:
+                buckets[(lo, hi)] = buckets.get((lo, hi), 0) + n
+        assert {(lo, hi): n for lo, hi, n in got["histogram"]["buckets"]} == buckets
+        assert got["latency_ms"]["max"] == max(e["latency_ms"]["max"] for e in src)
+    assert m["events"]["total"] == sum(r["events"]["total"] for r in ins)
+    assert sum(q["count"] for q in m["db"]) == sum(q["count"] for q in ins[2]["db"])
+    assert [s["file"] for s in m["merged_from"]] == ["baseline.json", "after.json", "db.json"]
+    # The merged report is a report: the analyzer reads it back.
+    assert run(["report", str(out)]).returncode == 0
+    # baseline and after come from one server on one port: one endpoint, histograms added
+    items = rows[("python3:18431", "GET", "/items/{id}")]
+    assert items["count"] == 80
+    assert 20 < items["latency_ms"]["p50"] < 55
+
+
+def test_merge_notes_what_is_not_merged(tmp_path):
+    p = run(["merge", "ramp.json", "ramp.json", "-o", str(tmp_path / "m.json")])
+    assert p.returncode == 0
+    assert "timelines not merged" in p.stderr and "SLO verdicts not merged" in p.stderr
+    m = json.loads((tmp_path / "m.json").read_text())
+    jsonschema.validate(m, SCHEMA)
+    assert "timeline" not in m and "slo" not in m
+    assert m["window"]["duration_s"] == 20  # the same window twice covers 20 s
+    assert m["http"][0]["count"] == 2 * json.load(open(os.path.join(FIX, "ramp.json")))[
+        "http"][0]["count"]
+
+
+class ItemServer:
+    """httpserver.py with a given /items latency, stopped by PID."""
+
+    def __init__(self, port, item_ms):
+        env = dict(os.environ, ITEM_MS=str(item_ms))
+        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "httpserver.py"), str(port)],
+                                     stdout=subprocess.PIPE, text=True, env=env)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("test server did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(5)
+
+
+def record_items(tmp_path, port, item_ms, name):
+    srv = ItemServer(port, item_ms)
+    try:
+        load = "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:%d/items/$i; done" % port
+        out = tmp_path / name
+        p = subprocess.run([SLOPROBE, "record", "-q", "-P", str(port), "-o", str(out), "--",
+                            "/bin/sh", "-ec", load], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return str(out)
+    finally:
+        srv.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="recording needs root")
+def test_recorded_runs(tmp_path):
+    port = free_port()
+    slow = record_items(tmp_path, port, 60, "slow.json")
+    fast = record_items(tmp_path, port, 15, "fast.json")
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("apiVersion: sloprobe/v1\nkind: SLO\nmin_samples: 20\nslos:\n"
+                   "  - name: items\n    http: {route: \"/items/*\"}\n"
+                   "    objectives: [\"p(95)<=40ms\"]\n")
+    # report: p95 of the slow run is ~60 ms: breach, exit 3; the fast one passes
+    p = run(["report", "--slo", str(slo), slow], cwd=tmp_path)
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "BREACH" in p.stdout
+    assert run(["report", "--slo", str(slo), fast], cwd=tmp_path).returncode == 0
+    # diff: /items improved by ~45 ms; judged against the SLO file, slow -> fast is fixed,
+    # fast -> slow is the regression the gate stops
+    p = run(["diff", slow, fast], cwd=tmp_path)
+    assert p.returncode == 0
+    line = [l for l in p.stdout.splitlines() if l.startswith("  GET /items/{id}")][0]
+    assert line.endswith("improved"), p.stdout
+    assert run(["diff", "--slo", str(slo), slow, fast], cwd=tmp_path).returncode == 0
+    assert run(["diff", "--slo", str(slo), fast, slow], cwd=tmp_path).returncode == 3
+    # merge: 60 requests, the histogram of both, percentiles recomputed
+    out = tmp_path / "both.json"
+    assert run(["merge", slow, fast, "-o", str(out)], cwd=tmp_path).returncode == 0
+    m = json.loads(out.read_text())
+    jsonschema.validate(m, SCHEMA)
+    items = [e for e in m["http"] if e["route"] == "/items/{id}"][0]
+    assert items["count"] == 60
+    assert items["latency_ms"]["p95"] > 55 and items["latency_ms"]["p50"] < 62
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "ramp.json"],
+    ["report", "--slo", "items-slo.yaml", "baseline.json"],
+    ["report", "db.json"],
+    ["diff", "baseline.json", "after.json"],
+    ["diff", "db.json", "db.json"],
+], ids=["report-timeline", "report-slo", "report-db", "diff", "diff-db"])
+def test_html_renders(tmp_path, args):
+    """The page is well-formed, self-contained, and loads in Chromium without an error."""
+    import xml.dom.minidom
+
+    import chromium
+
+    page = tmp_path / "page.html"
+    p = run([args[0], "-f", "html", "-o", str(page)] + args[1:])
+    assert p.returncode in (0, 3), p.stderr
+    html = page.read_text()
+    xml.dom.minidom.parseString(html)
+    assert chromium.external_refs(html) == []
+    assert "<script" not in html
+    assert html.count("<svg") >= 2
+    png, errors = chromium.render(str(page), str(tmp_path / "page.png"))
+    assert errors == []
+    w, h = chromium.png_size(png)
+    assert w >= 800 and h >= 1000
+    assert chromium.png_colours(png) >= 8  # charts drawn, not a blank page
+    if args[0] == "report" and "ramp.json" in args:
+        assert 'class="breach"' in html  # the shaded SLO breach of the timeline
+        assert "p95 &lt;= 300 ms" in html

@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "merge.h"
+#include "runfile.h"
+
+#define LAT "{\"p50\":1,\"p90\":1,\"p95\":1,\"p99\":1,\"p999\":1,\"max\":1,\"min\":1,\"mean\":1}"
+
+/* A complete report: every section the loader reads, with values the tests check. */
+static const char fixture[] =
+	"{\"schema\":\"sloprobe.report/v1\","
+	"\"tool\":{\"name\":\"sloprobe\",\"version\":\"0.1.0\"},"
+	"\"host\":{\"hostname\":\"web1\",\"kernel\":\"6.1.0\"},"
+	"\"window\":{\"start\":\"2026-11-30T10:00:00.250Z\",\"end\":\"2026-11-30T10:00:10.250Z\","
+	"\"duration_s\":10},"
+	"\"command\":{\"argv\":[\"wrk\",\"-d10s\"],\"exit_status\":0},"
+	"\"filters\":{\"pids\":[],\"comm\":null,\"cgroup\":null,\"ports\":[8080]},"
+	"\"definitions\":{\"quiet_ms\":200,\"latency\":\"first byte to last\"},"
+	"\"events\":{\"total\":100,\"dropped\":3,\"ringbuf_full\":2,\"malformed\":1},"
+	"\"connections\":{\"tracked\":5,\"peak\":2},"
+	"\"http_parser\":{\"requests\":30},"
+	"\"bpf\":{\"stats_enabled\":false},"
+	"\"http\":[{\"service\":\"app:8080\",\"pids\":[42],\"comm\":\"app\",\"container\":null,"
+	"\"port\":8080,\"method\":\"GET\",\"route\":\"/items/{id}\",\"count\":30,"
+	"\"rate_per_s\":3,\"status\":{\"200\":28,\"429\":1,\"500\":1},"
+	"\"errors\":{\"4xx\":1,\"5xx\":1,\"5xx_ratio\":0.033333},\"aborted\":2,"
+	"\"latency_ms\":" LAT ",\"ttfb_ms\":" LAT ","
+	"\"histogram\":{\"layout\":\"log-linear-ns-6\",\"unit\":\"ns\",\"count\":30,"
+	"\"sum\":1015000000,\"min\":1000000,\"max\":50500000,"
+	"\"buckets\":[[999424,1007615,10],[50331648,50855935,20]]},"
+	"\"db\":{\"requests\":30,\"queries_per_request\":2,\"queries_per_request_max\":3,"
+	"\"db_time_ms_per_request\":1.5,\"attribution\":{\"exact\":30,\"thread\":0,\"shared\":0},"
+	"\"top_queries\":[{\"query_id\":\"0123456789abcdef\",\"query\":\"select ?\","
+	"\"per_request\":2,\"ms_per_request\":1.5}]}}],"
+	"\"db\":[{\"system\":\"postgresql\",\"query_id\":\"0123456789abcdef\",\"query\":\"select "
+	"?\","
+	"\"truncated\":false,\"count\":60,\"errors\":1,\"rate_per_s\":6,"
+	"\"sqlstates\":{\"57014\":1},\"total_ms\":60,\"rows\":60,\"slow\":0,\"client\":\"app\","
+	"\"server\":null,\"main_path\":\"wire\",\"latency_ms\":" LAT ","
+	"\"paths\":[{\"path\":\"wire\",\"count\":60,\"latency_ms\":" LAT "}],"
+	"\"histogram\":{\"layout\":\"log-linear-ns-6\",\"unit\":\"ns\",\"count\":60,"
+	"\"sum\":60000000,\"min\":1000000,\"max\":1000000,\"buckets\":[[999424,1007615,60]]}}],"
+	"\"db_hotspots\":{\"by_total_time\":[\"0123456789abcdef\"],\"by_p95\":[],\"by_count\":[]},"
+	"\"db_flags\":[{\"kind\":\"n_plus_one\",\"query_id\":\"0123456789abcdef\","
+	"\"query\":\"select ?\",\"endpoint\":\"GET /items/{id}\",\"evidence\":\"20 in a row\","
+	"\"occurrences\":4},{\"kind\":\"no_pooling\",\"query\":null,\"endpoint\":null,"
+	"\"evidence\":\"app opened 50 connections\"}],"
+	"\"db_stats\":{\"probes\":\"wire\",\"fingerprints\":1,\"fingerprints_dropped\":0},"
+	"\"slo\":[{\"name\":\"items\",\"objective\":\"p95 <= 60 ms\","
+	"\"target\":\"http GET /items/{id}\",\"kind\":\"latency_percentile\",\"threshold_ms\":60,"
+	"\"percentile\":95,\"target_ratio\":0.95,\"observed\":50.594,\"margin\":9.406,\"good\":30,"
+	"\"total\":30,\"budget_consumed\":0,\"verdict\":\"pass\",\"first_breach_s\":null}],"
+	"\"timeline\":{\"interval_s\":1,\"http\":[{\"service\":\"app:8080\",\"method\":\"GET\","
+	"\"route\":\"/items/{id}\",\"points\":["
+	"{\"t\":0,\"count\":10,\"rate_per_s\":10,\"p50\":1,\"p95\":50.5,\"p99\":50.5,\"errors\":0,"
+	"\"5xx\":0,\"4xx\":0},"
+	"{\"t\":1,\"count\":0,\"rate_per_s\":0,\"p50\":null,\"p95\":null,\"p99\":null,"
+	"\"errors\":0}]}],\"db\":[]}}";
+
+static char *replace(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	char *out;
+
+	assert_non_null(p);
+	out = malloc(strlen(s) - strlen(from) + strlen(to) + 1);
+	sprintf(out, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+	return out;
+}
+
+static void test_load_fixture(void **state)
+{
+	struct run r;
+	char err[RUNFILE_ERR_MAX];
+	const struct run_endpoint *e;
+	const struct run_dbq *q;
+
+	assert_int_equal(run__parse(&r, fixture, strlen(fixture), "f.json", err, sizeof(err)), 0);
+	assert_string_equal(r.hostname, "web1");
+	assert_string_equal(r.tool_version, "0.1.0");
+	assert_int_equal(r.start_ms, 1796032800250ll);
+	assert_int_equal(r.end_ms - r.start_ms, 10000);
+	assert_true(r.has_command);
+	assert_int_equal(r.argc, 2);
+	assert_string_equal(r.argv[1], "-d10s");
+	assert_int_equal(r.nfilter_ports, 1);
+	assert_int_equal(r.filter_ports[0], 8080);
+	assert_null(r.filter_comm);
+	assert_int_equal(r.events_total, 100);
+	assert_int_equal(r.events_dropped, 3);
+	assert_int_equal(r.events.n, 2);
+	assert_int_equal(run__count(&r.events, "ringbuf_full"), 2);
+	assert_int_equal(run__count(&r.connections, "peak"), 2);
+
+	assert_int_equal(r.neps, 1);
+	e = &r.eps[0];
+	assert_string_equal(e->service, "app:8080");
+	assert_null(e->container);
+	assert_int_equal(e->port, 8080);
+	assert_int_equal(e->count, 30);
+	assert_int_equal(run__status(e, 200), 28);
+	assert_int_equal(run__status(e, 429), 1);
+	assert_int_equal(run__status(e, 404), 0);
+	assert_int_equal(e->err5xx, 1);
+	assert_int_equal(run__count(&e->extra, "aborted"), 2);
+	assert_true(e->has_ttfb);
+	/* The histogram is rebuilt bucket by bucket: percentiles come out of it again. */
+	assert_int_equal(e->hist->count, 30);
+	assert_int_equal(e->hist->sum, 1015000000);
+	assert_int_equal(e->hist->min, 1000000);
+	assert_int_equal(e->hist->max, 50500000);
+	assert_int_equal(e->hist->buckets[hist__bucket_of(1000000)], 10);
+	assert_int_equal(e->hist->buckets[hist__bucket_of(50500000)], 20);
+	assert_int_equal(hist__percentile(e->hist, 30), 1003519);
+	assert_int_equal(hist__percentile(e->hist, 95), 50500000); /* midpoint clamped to max */
+	assert_true(e->has_db);
+	assert_int_equal(e->db.requests, 30);
+	assert_true(e->db.queries_per_request == 2);
+	assert_int_equal(e->db.ntop, 1);
+	assert_string_equal(e->db.top[0].query, "select ?");
+
+	assert_true(r.has_db);
+	assert_int_equal(r.ndbqs, 1);
+	q = &r.dbqs[0];
+	assert_int_equal(q->count, 60);
+	assert_int_equal(run__count(&q->sqlstates, "57014"), 1);
+	assert_true(q->has_rows);
+	assert_int_equal(q->rows, 60);
+	assert_null(q->server);
+	assert_int_equal(q->npaths, 1);
+	assert_ptr_equal(run__find_query(&r, "0123456789abcdef"), q);
+	assert_int_equal(r.hot_total.n, 1);
+	assert_int_equal(r.nflags, 2);
+	assert_int_equal(r.flags[0].occurrences, 4);
+	assert_int_equal(r.flags[1].occurrences, 1); /* absent: one */
+	assert_null(r.flags[1].query_id);
+	assert_string_equal(r.db_probes, "wire");
+	assert_int_equal(run__count(&r.db_stats, "fingerprints"), 1);
+
+	assert_true(r.has_slo);
+	assert_int_equal(r.nslo, 1);
+	assert_string_equal(r.slo[0].verdict, "pass");
+	assert_string_equal(r.slo[0].unit, "ms");
+	assert_true(r.slo[0].has_counts);
+	assert_int_equal(r.slo[0].good, 30);
+	assert_true(isnan(r.slo[0].first_breach_s));
+	assert_true(r.slo[0].observed == 50.594);
+
+	assert_true(r.has_timeline);
+	assert_int_equal(r.timeline.nhttp, 1);
+	assert_int_equal(r.timeline.http[0].n, 2);
+	assert_true(r.timeline.http[0].p[0].p95 == 50.5);
+	assert_true(isnan(r.timeline.http[0].p[1].p95));
+	assert_int_equal(r.timeline.ndb, 0);
+	run__free(&r);
+}
+
+/* Parse the fixture with one substitution; the error must be exactly want. */
+static void expect_error(const char *from, const char *to, const char *want)
+{
+	char *s = replace(fixture, from, to), err[RUNFILE_ERR_MAX];
+	struct run r;
+
+	assert_int_equal(run__parse(&r, s, strlen(s), "f.json", err, sizeof(err)), -22);
+	assert_string_equal(err, want);
+	free(s);
+}
+
+static void expect_raw_error(const char *s, const char *want)
+{
+	char err[RUNFILE_ERR_MAX];
+	struct run r;
+
+	assert_int_equal(run__parse(&r, s, strlen(s), "f.json", err, sizeof(err)), -22);
+	assert_string_equal(err, want);
+}
+
+static void test_malformed_json(void **state)
+{
+	expect_raw_error("", "empty file");
+	expect_raw_error("{\"schema\":", "malformed JSON: unexpected end of file");
+	expect_raw_error("{\n  \"a\" 1}",
+			 "malformed JSON at line 2, column 7: object property name separator ':' "
+			 "expected");
+	expect_raw_error("{\"schema\":\"sloprobe.report/v1\",}",
+			 "malformed JSON at line 1, column 32: unexpected character");
+	expect_raw_error("\"\xff\"", "malformed JSON at line 1, column 2: invalid utf-8 string");
+	expect_raw_error("[1]", "not a sloprobe report: the top level is not an object");
+	expect_raw_error("{}", "not a sloprobe report: no \"schema\"");
+	expect_raw_error("{\"schema\":2}", "schema: must be a string");
+	expect_raw_error("{\"schema\":\"k6/v1\"}", "not a sloprobe report (schema 'k6/v1')");
+	/* NUL bytes never reach json-c */
+	{
+		char err[RUNFILE_ERR_MAX];
+		struct run r;
+
+		assert_int_equal(run__parse(&r, "{}\0x", 4, "f", err, sizeof(err)), -22);
+		assert_string_equal(err, "malformed JSON: NUL byte");
+	}
+}
+
+static void test_unknown_schema_and_layout(void **state)
+{
+	expect_error("sloprobe.report/v1", "sloprobe.report/v2",
+		     "unknown schema version 'sloprobe.report/v2' (this sloprobe reads "
+		     "sloprobe.report/v1)");
+	expect_error("\"layout\":\"log-linear-ns-6\"", "\"layout\":\"log-linear-ns-7\"",
+		     "http[0].histogram.layout: unknown histogram layout 'log-linear-ns-7' (this "
+		     "sloprobe reads log-linear-ns-6)");
+	expect_error("\"unit\":\"ns\"", "\"unit\":\"us\"",
+		     "http[0].histogram.unit: unknown unit 'us' (want ns)");
+}
+
+static void test_bad_fields(void **state)
+{
+	expect_error("\"count\":30,", "\"count\":\"30\",", "http[0].count: must be an integer");
+	expect_error("\"count\":30,", "\"count\":-30,", "http[0].count: must not be negative");
+	expect_error("\"count\":30,", "\"count\":31,",
+		     "http[0].count: 31, but the histogram holds 30");
+	expect_error("\"route\":\"/items/{id}\",", "", "http[0].route: missing");
+	expect_error("\"method\":\"GET\"", "\"method\":\"\"", "http[0].method: must not be empty");
+	expect_error("\"hostname\":\"web1\"", "\"hostname\":null",
+		     "host.hostname: must be a string, not null");
+	expect_error("\"start\":\"2026-11-30T10:00:00.250Z\"", "\"start\":\"yesterday\"",
+		     "window.start: 'yesterday' is not a UTC ISO 8601 time");
+	expect_error("\"end\":\"2026-11-30T10:00:10.250Z\"", "\"end\":\"2026-11-30T09:00:00Z\"",
+		     "window.end: before start");
+	expect_error("\"200\":28", "\"2000\":28", "http[0].status: unexpected key '2000'");
+	expect_error("[999424,1007615,10]", "[999424,1007616,10]",
+		     "http[0].histogram.buckets[0]: [999424, 1007616] is not a bucket of layout "
+		     "log-linear-ns-6");
+	expect_error("[999424,1007615,10]", "[999424,1007615]",
+		     "http[0].histogram.buckets[0]: must be [lo_ns, hi_ns, count]");
+	expect_error("[999424,1007615,10]", "[999424,1007615,0]",
+		     "http[0].histogram.buckets[0]: empty bucket");
+	expect_error("[[999424,1007615,10],[50331648,50855935,20]]",
+		     "[[50331648,50855935,20],[999424,1007615,10]]",
+		     "http[0].histogram.buckets[1]: buckets must be in ascending order");
+	expect_error("\"count\":30,\"sum\"", "\"count\":29,\"sum\"",
+		     "http[0].histogram.count: 29, but the buckets hold 30");
+	expect_error("\"min\":1000000,\"max\":50500000", "\"min\":900000,\"max\":50500000",
+		     "http[0].histogram.min: 900000 is outside the first bucket");
+	expect_error("\"query_id\":\"0123456789abcdef\",\"query\":\"select ?\",\"truncated\"",
+		     "\"query_id\":\"0123456789ABCDEF\",\"query\":\"select ?\",\"truncated\"",
+		     "db[0].query_id: '0123456789ABCDEF' is not a 16-digit hex query id");
+	expect_error("\"verdict\":\"pass\"", "\"verdict\":\"ok\"",
+		     "slo[0].verdict: 'ok' is none of pass, breach, insufficient_data");
+	expect_error("{\"t\":1,",
+		     "{\"t\":0.5,\"x\":1,\"t2\":1,\"count\":0,\"rate_per_s\":0},{\"t\":0.25,",
+		     "timeline.http[0].points[2].t: goes back in time");
+	expect_error("\"interval_s\":1", "\"interval_s\":0",
+		     "timeline.interval_s: must be positive");
+	expect_error("\"kind\":\"n_plus_one\"", "\"kind\":7", "db_flags[0].kind: must be a string");
+}
+
+/* Write a loaded report back and read it again: same model, same bytes the second time. */
+static void test_write_roundtrip(void **state)
+{
+	char err[RUNFILE_ERR_MAX], *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	struct run r, s, t;
+	FILE *f;
+
+	assert_int_equal(run__parse(&r, fixture, strlen(fixture), "f", err, sizeof(err)), 0);
+	f = open_memstream(&a, &na);
+	assert_int_equal(run__write(f, &r), 0);
+	fclose(f);
+	assert_int_equal(run__parse(&s, a, na, "a", err, sizeof(err)), 0);
+	assert_int_equal(s.neps, 1);
+	assert_memory_equal(s.eps[0].hist, r.eps[0].hist, sizeof(struct hist));
+	assert_memory_equal(s.dbqs[0].hist, r.dbqs[0].hist, sizeof(struct hist));
+	assert_int_equal(run__status(&s.eps[0], 500), 1);
+	assert_int_equal(s.nflags, 2);
+	assert_false(s.has_timeline); /* not written: see docs/analyze.md */
+	f = open_memstream(&b, &nb);
+	assert_int_equal(run__write(f, &s), 0);
+	fclose(f);
+	assert_int_equal(run__parse(&t, b, nb, "b", err, sizeof(err)), 0);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, na);
+	run__free(&r);
+	run__free(&s);
+	run__free(&t);
+	free(a);
+	free(b);
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng_next(void)
+{
+	uint64_t x = rng_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+/* Latencies from 100 us to ~1 s, log-uniform. */
+static uint64_t gen(void)
+{
+	double u = (double)(rng_next() >> 11) / (double)(1ull << 53);
+
+	return (uint64_t)(1e5 * pow(1e4, u));
+}
+
+/* A one-endpoint, one-query run holding values v, serialized and loaded like a real file. */
+static void make_run(struct run *out, const char *host, int64_t start_ms, double dur,
+		     const uint64_t *v, size_t n, unsigned pid, uint64_t errors)
+{
+	char err[RUNFILE_ERR_MAX], *buf = NULL, t[40];
+	struct run r;
+	struct run_endpoint *e;
+	struct run_dbq *q;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(run__init(&r), 0);
+	r.tool_version = "0.1.0";
+	r.hostname = host;
+	r.kernel = "6.1";
+	run__format_time(start_ms, t, sizeof(t));
+	r.start = run__strdup(&r, t);
+	run__format_time(start_ms + (int64_t)(dur * 1000), t, sizeof(t));
+	r.end = run__strdup(&r, t);
+	r.duration_s = dur;
+	r.events_total = n * 4;
+	r.events_dropped = 1;
+	r.has_db = true;
+	r.neps = 1;
+	r.eps = e = run__alloc(&r, sizeof(*e));
+	e->service = "app:8080";
+	e->comm = "app";
+	e->port = 8080;
+	e->method = "GET";
+	e->route = "/items/{id}";
+	e->pids = run__alloc(&r, sizeof(*e->pids));
+	e->pids[0] = pid;
+	e->npids = 1;
+	e->count = n;
+	e->rate_per_s = n / dur;
+	e->status.v = run__alloc(&r, 2 * sizeof(*e->status.v));
+	e->status.v[0] = (struct run_count){ "200", n - errors };
+	e->status.v[1] = (struct run_count){ "500", errors };
+	e->status.n = errors ? 2 : 1;
+	e->err5xx = errors;
+	e->hist = run__alloc(&r, sizeof(*e->hist));
+	hist__init(e->hist);
+	for (size_t i = 0; i < n; i++)
+		hist__add(e->hist, v[i]);
+	r.ndbqs = 1;
+	r.dbqs = q = run__alloc(&r, sizeof(*q));
+	q->system = "postgresql";
+	q->query_id = "00000000000000aa";
+	q->query = "select ?";
+	q->count = n;
+	q->hist = e->hist;
+	q->main_path = "wire";
+	f = open_memstream(&buf, &len);
+	assert_int_equal(run__write(f, &r), 0);
+	fclose(f);
+	run__free(&r);
+	assert_int_equal(run__parse(out, buf, len, host, err, sizeof(err)), 0);
+	free(buf);
+}
+
+static void test_merge_equals_union(void **state)
+{
+	enum { N = 20000 };
+	static const double qs[] = { 1, 25, 50, 90, 95, 99, 99.9, 100 };
+	uint64_t *v = malloc(N * sizeof(*v));
+	struct hist *u = malloc(sizeof(*u));
+	struct run a, b, m, back;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+	char err[RUNFILE_ERR_MAX], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	hist__init(u);
+	for (int i = 0; i < N; i++) {
+		v[i] = gen();
+		hist__add(u, v[i]);
+	}
+	/* Two hosts, the same 10 s: the first half on one, the second on the other. */
+	make_run(&a, "web1", 1796032800000ll, 10, v, N / 2, 100, 3);
+	make_run(&b, "web2", 1796032800000ll, 10, v + N / 2, N - N / 2, 200, 5);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.neps, 1);
+	assert_memory_equal(m.eps[0].hist->buckets, u->buckets, sizeof(u->buckets));
+	assert_int_equal(m.eps[0].hist->count, N);
+	assert_int_equal(m.eps[0].hist->sum, u->sum);
+	assert_int_equal(m.eps[0].hist->min, u->min);
+	assert_int_equal(m.eps[0].hist->max, u->max);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		assert_int_equal(hist__percentile(m.eps[0].hist, qs[i]),
+				 hist__percentile(u, qs[i]));
+	assert_int_equal(m.eps[0].count, N);
+	assert_int_equal(run__status(&m.eps[0], 500), 8);
+	assert_int_equal(run__status(&m.eps[0], 200), N - 8);
+	assert_int_equal(m.eps[0].err5xx, 8);
+	assert_int_equal(m.eps[0].npids, 2);
+	assert_int_equal(m.eps[0].pids[1], 200);
+	assert_string_equal(m.hostname, "web1,web2");
+	assert_true(m.duration_s == 10); /* concurrent windows: covered once */
+	assert_true(m.eps[0].rate_per_s == N / 10.0);
+	assert_int_equal(m.events_dropped, 2);
+	assert_int_equal(m.ndbqs, 1);
+	assert_int_equal(m.dbqs[0].count, N);
+	assert_memory_equal(m.dbqs[0].hist->buckets, u->buckets, sizeof(u->buckets));
+	assert_int_equal(m.nsources, 2);
+
+	/* The merged report reads back with the same histogram. */
+	f = open_memstream(&buf, &len);
+	assert_int_equal(run__write(f, &m), 0);
+	fclose(f);
+	assert_int_equal(run__parse(&back, buf, len, "m", err, sizeof(err)), 0);
+	assert_memory_equal(back.eps[0].hist, m.eps[0].hist, sizeof(struct hist));
+	run__free(&back);
+	free(buf);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(u);
+	free(v);
+}
+
+static void test_merge_windows(void **state)
+{
+	uint64_t v[30];
+	struct run a, b, c;
+	const struct run *in[3] = { &a, &b, &c };
+
+	for (int i = 0; i < 30; i++)
+		v[i] = 1000000 + i;
+	make_run(&a, "h", 1796032800000ll, 10, v, 30, 1, 0);
+	make_run(&b, "h", 1796032805000ll, 10, v, 30, 1, 0);  /* overlaps a by 5 s */
+	make_run(&c, "h", 1796036400000ll, 2.5, v, 30, 1, 0); /* an hour later */
+	assert_true(merge__covered_s(in, 1) == 10);
+	assert_true(merge__covered_s(in, 2) == 15);
+	assert_true(merge__covered_s(in, 3) == 17.5);
+	{
+		struct run m;
+		struct merge_notes notes;
+		char err[RUNFILE_ERR_MAX];
+
+		assert_int_equal(merge__runs(&m, in, 3, &notes, err, sizeof(err)), 0);
+		assert_string_equal(m.start, a.start);
+		assert_string_equal(m.end, c.end);
+		assert_string_equal(m.hostname, "h");
+		assert_int_equal(m.eps[0].npids, 1);
+		assert_int_equal(m.eps[0].count, 90);
+		assert_true(m.eps[0].rate_per_s == 90 / 17.5);
+		run__free(&m);
+	}
+	run__free(&a);
+	run__free(&b);
+	run__free(&c);
+}
+
+/* Endpoints and flags of different keys stay apart; flags of one key add occurrences. */
+static void test_merge_fixture_twice(void **state)
+{
+	char err[RUNFILE_ERR_MAX], *other = replace(fixture, "\"route\":\"/items/{id}\",",
+						    "\"route\":\"/users/{id}\",");
+	struct run a, b, m;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+
+	assert_int_equal(run__parse(&a, fixture, strlen(fixture), "a", err, sizeof(err)), 0);
+	assert_int_equal(run__parse(&b, other, strlen(other), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.neps, 2);
+	assert_false(m.eps[0].has_ttfb && m.eps[1].has_ttfb && notes.ttfb);
+	assert_int_equal(notes.ttfb, 0); /* each endpoint from one input: TTFB kept */
+	assert_true(notes.timeline);
+	assert_true(notes.slo);
+	assert_false(m.has_slo);
+	assert_int_equal(m.ndbqs, 1);
+	assert_int_equal(m.dbqs[0].count, 120);
+	assert_int_equal(m.dbqs[0].errors, 2);
+	assert_int_equal(run__count(&m.dbqs[0].sqlstates, "57014"), 2);
+	assert_int_equal(m.dbqs[0].rows, 120);
+	assert_int_equal(m.nflags, 2);
+	assert_int_equal(m.flags[0].occurrences, 8);
+	assert_int_equal(m.flags[1].occurrences, 2);
+	assert_int_equal(run__count(&m.db_stats, "fingerprints"), 1);
+	assert_int_equal(run__count(&m.connections, "peak"), 2);     /* a high-water mark */
+	assert_int_equal(run__count(&m.connections, "tracked"), 10); /* a sum */
+	assert_int_equal(m.eps[0].db.requests, 30);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(other);
+}
+
+static void test_time(void **state)
+{
+	int64_t ms;
+	char buf[40];
+
+	assert_int_equal(run__parse_time("2026-11-30T10:25:25.042Z", &ms), 0);
+	run__format_time(ms, buf, sizeof(buf));
+	assert_string_equal(buf, "2026-11-30T10:25:25.042Z");
+	assert_int_equal(run__parse_time("2026-11-30T10:25:25Z", &ms), 0);
+	assert_int_equal(ms % 1000, 0);
+	assert_int_equal(run__parse_time("2026-11-30T10:25:25.5Z", &ms), 0);
+	assert_int_equal(ms % 1000, 500);
+	assert_int_equal(run__parse_time("2026-11-30T10:25:25.042+01:00", &ms), -22);
+	assert_int_equal(run__parse_time("2026-11-30T10:25:25.Z", &ms), -22);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_fixture),
+		cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_unknown_schema_and_layout),
+		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_write_roundtrip),
+		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_merge_windows),
+		cmocka_unit_test(test_merge_fixture_twice),
+		cmocka_unit_test(test_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "saturation.h"
+
+#define N 24
+
+/* Rate and p95 per 1 s interval; count follows the rate. */
+static unsigned fill(struct sat_point *p, const double *rate, const double *p95, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		p[i].t = i;
+		p[i].rate = rate[i];
+		p[i].p95 = p95[i];
+		p[i].count = (uint64_t)rate[i];
+	}
+	return n;
+}
+
+static bool find(const double *rate, const double *p95, unsigned n, struct sat_result *res)
+{
+	struct sat_point p[N];
+	struct sat_opts o;
+
+	saturation__default_opts(&o);
+	return saturation__find(p, fill(p, rate, p95, n), &o, res);
+}
+
+/* A linear ramp that saturates at 100/s from t=9: the queue grows, p95 climbs. */
+static void test_ramp_saturates(void **state)
+{
+	double rate[] = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 101, 99, 100, 100 };
+	double p95[] = { 50, 50, 51, 50, 52, 51, 52, 53, 55, 60, 75, 110, 160, 220 };
+	struct sat_result r;
+
+	assert_true(find(rate, p95, 14, &r));
+	assert_int_equal(r.index, 9);
+	assert_true(r.t == 9 && r.rate == 100 && r.p95 == 60);
+	assert_true(r.t_end == 12 && r.p95_end == 160);
+}
+
+/* Throughput that collapses under overload is saturation too. */
+static void test_ramp_collapses(void **state)
+{
+	double rate[] = { 20, 40, 60, 80, 80, 70, 50, 40 };
+	double p95[] = { 30, 30, 31, 35, 60, 120, 300, 600 };
+	struct sat_result r;
+
+	assert_true(find(rate, p95, 8, &r));
+	assert_int_equal(r.index, 3);
+}
+
+/* Load rises and latency stays flat: no saturation point. */
+static void test_ramp_keeps_up(void **state)
+{
+	double rate[] = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100 };
+	double p95[] = { 50, 50, 51, 50, 52, 51, 52, 53, 52, 51 };
+	struct sat_result r;
+
+	assert_false(find(rate, p95, 10, &r));
+}
+
+/* Constant load with rising latency (a leak, a cold cache) is not a ramp. */
+static void test_no_ramp(void **state)
+{
+	double rate[] = { 100, 100, 101, 99, 100, 100, 100, 100 };
+	double p95[] = { 50, 60, 70, 80, 90, 100, 110, 120 };
+	struct sat_result r;
+
+	assert_false(find(rate, p95, 8, &r));
+}
+
+/* A staircase ramp holds each step: flat throughput with flat p95 is no saturation. */
+static void test_staircase(void **state)
+{
+	double rate[] = { 20, 20, 20, 20, 40, 40, 40, 40, 60, 60, 60, 60, 61, 60, 60, 60 };
+	double p95[] = { 10, 10, 10, 10, 10, 11, 10, 10, 12, 15, 19, 25, 40, 70, 90, 120 };
+	struct sat_result r;
+
+	assert_true(find(rate, p95, 16, &r));
+	/* The first interval of the top step from which p95 then rises by 20 % in 3 intervals. */
+	assert_int_equal(r.index, 8);
+	assert_true(r.t_end == 11 && r.p95_end == 25);
+}
+
+/* p95 that rises then falls back within the window is noise, not saturation. */
+static void test_transient_spike(void **state)
+{
+	double rate[] = { 10, 30, 50, 70, 70, 70, 70, 70 };
+	double p95[] = { 20, 20, 20, 20, 40, 19, 21, 20 };
+	struct sat_result r;
+
+	assert_false(find(rate, p95, 8, &r));
+}
+
+/* Idle intervals (too few requests, no percentile) are skipped, not read as a collapse. */
+static void test_idle_intervals_skipped(void **state)
+{
+	struct sat_point p[] = {
+		{ 0, 10, 50, 10 }, { 1, 0, NAN, 0 },  { 2, 30, 50, 30 },
+		{ 3, 2, 400, 2 },  { 4, 60, 52, 60 }, { 5, 60, 70, 60 },
+		{ 6, 0, NAN, 0 },  { 7, 61, 90, 61 }, { 8, 59, 130, 59 },
+	};
+	struct sat_opts o;
+	struct sat_result r;
+
+	saturation__default_opts(&o);
+	assert_true(saturation__find(p, 9, &o, &r));
+	assert_int_equal(r.index, 4);
+	assert_true(r.t_end == 8);
+	/* The same without enough confirming intervals after it: nothing. */
+	assert_false(saturation__find(p, 7, &o, &r));
+	assert_false(saturation__find(p, 0, &o, &r));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ramp_saturates),
+		cmocka_unit_test(test_ramp_collapses),
+		cmocka_unit_test(test_ramp_keeps_up),
+		cmocka_unit_test(test_no_ramp),
+		cmocka_unit_test(test_staircase),
+		cmocka_unit_test(test_transient_spike),
+		cmocka_unit_test(test_idle_intervals_skipped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
