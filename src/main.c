@@ -958,9 +958,14 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
-		fputs("Usage: sloprobe record [OPTION...] [-- COMMAND [ARG...]]\n"
-		      "Per-endpoint HTTP latency of the servers on this host.\n"
-		      "Run 'sloprobe record --help' for the options.\n",
+		fputs("Usage: sloprobe COMMAND [OPTION...]\n"
+		      "Per-endpoint HTTP and database latency of the services on this host, judged\n"
+		      "against SLOs.\n\n"
+		      "  record [-- CMD]      trace live, write a JSON report (needs root)\n"
+		      "  report RUN.json      summary, SLO verdicts, hotspots (text, markdown, html)\n"
+		      "  diff BASE.json NEW.json   before / after, improved or regressed\n"
+		      "  merge A.json B.json ...   add runs or hosts together\n\n"
+		      "Run 'sloprobe COMMAND --help' for the options of each.\n",
 		      argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
@@ -975,7 +980,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "merge"))
 		return analyze__merge(argc - 1, argv + 1);
 	if (strcmp(argv[1], "record")) {
-		fprintf(stderr, "sloprobe: unknown command '%s' (try 'sloprobe record --help')\n",
+		fprintf(stderr, "sloprobe: unknown command '%s' (record, report, diff or merge; "
+				"try 'sloprobe --help')\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

@@ -276,7 +276,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 	for (unsigned i = 0; i < st->nrows; i++) {
 		const struct slotrack_row *r = &st->rows[i];
 		const struct slo_objective *o = r->o;
-		char buf[300];
+		char buf[256];
 		struct slo_result res;
 
 		slotrack__eval(st, r, &res);
@@ -284,9 +284,10 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		json__kv_string(j, "name", o->slo->name);
 		slo__format_objective(o, buf, sizeof(buf));
 		json__kv_string(j, "objective", buf);
-		snprintf(buf, sizeof(buf), "%s %s", r->source == SLO_HTTP ? "http" : "db",
-			 r->subject);
-		json__kv_string(j, "target", buf);
+		json__kv_string(j, "target", r->target);
+		if (r->service[0])
+			json__kv_string(j, "service", r->service);
+		json__kv_bool(j, "matched", r->matched);
 		json__kv_string(j, "source", r->source == SLO_HTTP ? "http" : "db");
 		json__kv_string(j, "per", o->slo->per == SLO_PER_ALL ? "all" : "endpoint");
 		json__kv_string(j, "kind", slo_kind(o));
@@ -308,7 +309,8 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		json__kv_double(j, "target_value", res.target);
 		json__kv_double(j, "margin", res.margin);
 		json__kv_u64(j, "total", r->run.total);
-		json__kv_u64(j, "good", r->run.good);
+		/* Good events as SLOs count them: judged and not bad, whatever the kind. */
+		json__kv_u64(j, "good", res.judged - res.bad);
 		json__kv_u64(j, "errors", r->run.errors);
 		json__kv_u64(j, "protected", r->run.protected_);
 		json__kv_u64(j, "judged", res.judged);

@@ -25,6 +25,18 @@ static unsigned obj_base(const struct slo_set *set, unsigned i)
 	return n;
 }
 
+/* A selector as the analyzer names it: "http GET /api/{id}", "all HTTP endpoints", "db ..." */
+static void scope(const struct slo *s, char *buf, size_t sz)
+{
+	char sel[256];
+
+	slo__format_selector(s, sel, sizeof(sel));
+	if (s->source == SLO_HTTP && strncmp(sel, "all ", 4))
+		snprintf(buf, sz, "http %s", sel);
+	else
+		snprintf(buf, sz, "%s", sel);
+}
+
 static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_source src,
 		   const char *subject, struct agg_endpoint *ep, struct dbagg_fp *fp)
 {
@@ -53,6 +65,13 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_
 	r->fp = fp;
 	r->first_breach_s = -1;
 	snprintf(r->subject, sizeof(r->subject), "%s", subject);
+	r->matched = true;
+	if (ep)
+		snprintf(r->target, sizeof(r->target), "http %s %s", ep->method, ep->route);
+	else if (fp)
+		snprintf(r->target, sizeof(r->target), "db %s", fp->text);
+	else
+		scope(o->slo, r->target, sizeof(r->target));
 	slo__counts_init(&r->run);
 	slo__counts_init(&r->win);
 	if (o->kind == SLO_OBJ_LATENCY) {
@@ -114,7 +133,8 @@ static void link_row(unsigned **rows, unsigned *n, unsigned r)
 
 /* The rows of every objective of SLO i for a subject that matched it. */
 static void link_slo(struct slotrack *st, unsigned i, const char *subject,
-		     struct agg_endpoint *ep, struct dbagg_fp *fp, unsigned **rows, unsigned *n)
+		     struct agg_endpoint *ep, struct dbagg_fp *fp, unsigned **rows, unsigned *n,
+		     const char *service)
 {
 	const struct slo *s = &st->set->slos[i];
 	unsigned base = obj_base(st->set, i);
@@ -128,8 +148,11 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject,
 			continue;
 		}
 		r = row_add(st, &s->obj[j], s->source, subject, ep, fp);
-		if (r >= 0)
-			link_row(rows, n, (unsigned)r);
+		if (r < 0)
+			continue;
+		if (service)
+			snprintf(st->rows[r].service, sizeof(st->rows[r].service), "%s", service);
+		link_row(rows, n, (unsigned)r);
 	}
 }
 
@@ -160,7 +183,8 @@ void slotrack__http(struct slotrack *st, const struct agg *a, struct agg_endpoin
 			if (s->source == SLO_HTTP &&
 			    slo__match_http(s, ep->method, ep->route, svc->name, svc->comm,
 					    svc->container[0] ? svc->container : NULL))
-				link_slo(st, i, subject, ep, NULL, &ep->slo_rows, &ep->slo_nrows);
+				link_slo(st, i, subject, ep, NULL, &ep->slo_rows, &ep->slo_nrows,
+					 svc->name);
 		}
 	}
 	if (!ep->slo_nrows || !slo__after_warmup(st->set, st->start_ns, ts_ns))
@@ -177,7 +201,8 @@ void slotrack__db(struct slotrack *st, struct dbagg_fp *f, const char *service, 
 			const struct slo *s = &st->set->slos[i];
 
 			if (s->source == SLO_DB && slo__match_db(s, f->text, service))
-				link_slo(st, i, f->text, NULL, f, &f->slo_rows, &f->slo_nrows);
+				link_slo(st, i, f->text, NULL, f, &f->slo_rows, &f->slo_nrows,
+					 NULL);
 		}
 	}
 	if (!f->slo_nrows || !slo__after_warmup(st->set, st->start_ns, ts_ns))
@@ -200,8 +225,8 @@ void slotrack__finish(struct slotrack *st)
 
 			for (unsigned k = 0; k < st->nrows && !seen; k++)
 				seen = st->rows[k].o == &s->obj[j];
-			if (!seen)
-				row_add(st, &s->obj[j], s->source, subject, NULL, NULL);
+			if (!seen && row_add(st, &s->obj[j], s->source, subject, NULL, NULL) >= 0)
+				st->rows[st->nrows - 1].matched = false;
 		}
 	}
 }

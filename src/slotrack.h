@@ -22,6 +22,9 @@ struct slotrack_row {
 	const struct slo_objective *o;
 	enum slo_source source;
 	char subject[256];		/* "GET /items/{id} (uvicorn:8000)", a fingerprint, "all" */
+	char target[300];		/* "http GET /items/{id}", "db select ...", the selector */
+	char service[AGG_SERVICE_MAX];	/* per-endpoint HTTP rows */
+	bool matched;			/* false: nothing matched its selector */
 	struct agg_endpoint *ep;	/* per-endpoint HTTP rows */
 	struct dbagg_fp *fp;		/* per-fingerprint DB rows */
 	struct slo_counts run, win;

@@ -53,6 +53,7 @@ slos:
     assert abs(lat["budget_consumed"] - 20) < 1e-9  # 23 bad of 5 % of 23 allowed
     assert lat["first_breach_s"] is not None and lat["breached_intervals"] >= 1
     assert err5["verdict"] == "pass" and err5["errors"] == 0 and err5["judged"] == 23
+    assert err5["good"] == 23
     boom = rows(run, "boom")[0]
     assert boom["verdict"] == "breach" and boom["errors"] == 3 and boom["observed"] == 1
     assert run.report["slo_summary"]["verdict"] == "breach"
@@ -61,6 +62,11 @@ slos:
     assert "SLO this interval:" in run.out
     # The verdict table is printed at the end.
     assert "BREACH       items-fast" in run.out
+    # The analyzer reuses the recorded exact counters, and gates the same way.
+    p = subprocess.run([SLOPROBE, "report", str(tmp_path / "report.json"), "--slo", slo],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3, p.stderr
+    assert "2 passed" not in p.stdout and "1 passed, 2 breached" in p.stdout, p.stdout
 
 
 def test_pass_exit_0_protection_and_insufficient(tmp_path, server):
@@ -99,7 +105,8 @@ slos:
     # 2 requests < min_samples 20: insufficient data, never a pass.
     assert verdicts[("few", "p95 <= 1 s")]["verdict"] == "insufficient_data"
     nobody = verdicts[("nobody", "p95 <= 1 s")]
-    assert nobody["verdict"] == "insufficient_data" and "nothing matched" in nobody["target"]
+    assert nobody["verdict"] == "insufficient_data" and not nobody["matched"]
+    assert nobody["target"] == "http /nowhere"
     s = run.report["slo_summary"]
     assert (s["pass"], s["breach"], s["insufficient_data"]) == (4, 0, 2)
 
