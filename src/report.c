@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "histjson.h"
 #include "report.h"
 
 #define NS_PER_MS 1e6
@@ -25,49 +26,6 @@ uint64_t report__dropped(const struct report_meta *m)
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
 	       m->tstats.endpoints_full + m->db_dropped +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
-}
-
-static void latency_ms(struct json *j, const char *key, const struct hist *h)
-{
-	static const struct {
-		const char *name;
-		double q;
-	} pcts[] = { { "p50", 50 }, { "p90", 90 }, { "p95", 95 }, { "p99", 99 }, { "p999", 99.9 } };
-
-	json__key(j, key);
-	json__begin_object(j);
-	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-		json__kv_fixed(j, pcts[i].name, hist__percentile(h, pcts[i].q) / NS_PER_MS, 3);
-	json__kv_fixed(j, "max", h->max / NS_PER_MS, 3);
-	json__kv_fixed(j, "min", h->count ? h->min / NS_PER_MS : 0, 3);
-	json__kv_fixed(j, "mean", hist__mean(h) / NS_PER_MS, 3);
-	json__end_object(j);
-}
-
-/* Sparse buckets: [lo_ns, hi_ns, count], enough to merge reports and recompute percentiles. */
-static void histogram(struct json *j, const char *key, const struct hist *h)
-{
-	json__key(j, key);
-	json__begin_object(j);
-	json__kv_string(j, "layout", HIST_LAYOUT);
-	json__kv_string(j, "unit", "ns");
-	json__kv_u64(j, "count", h->count);
-	json__kv_u64(j, "sum", h->sum);
-	json__kv_u64(j, "min", h->count ? h->min : 0);
-	json__kv_u64(j, "max", h->max);
-	json__key(j, "buckets");
-	json__begin_array(j);
-	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
-		json__begin_array(j);
-		json__u64(j, hist__bucket_lo(i));
-		json__u64(j, hist__bucket_hi(i));
-		json__u64(j, h->buckets[i]);
-		json__end_array(j);
-	}
-	json__end_array(j);
-	json__end_object(j);
 }
 
 static int cmp_status(const void *pa, const void *pb)
@@ -160,7 +118,7 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 	json__kv_string(j, "client", f->client);
 	json__kv_string(j, "server", f->server[0] ? f->server : NULL);
 	json__kv_string(j, "main_path", path_names[mp]);
-	latency_ms(j, "latency_ms", h);
+	histjson__latency(j, "latency_ms", h);
 	json__key(j, "paths");
 	json__begin_array(j);
 	for (int p = 0; p < DB_PATH_NR; p++) {
@@ -169,11 +127,11 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 		json__begin_object(j);
 		json__kv_string(j, "path", path_names[p]);
 		json__kv_u64(j, "count", f->count[p]);
-		latency_ms(j, "latency_ms", f->lat[p]);
+		histjson__latency(j, "latency_ms", f->lat[p]);
 		json__end_object(j);
 	}
 	json__end_array(j);
-	histogram(j, "histogram", h);
+	histjson__histogram(j, "histogram", h);
 	json__end_object(j);
 }
 
@@ -242,25 +200,6 @@ static void timeline_section(struct json *j, const struct agg *a, struct agg_end
 	json__end_object(j);
 }
 
-static const char *slo_kind(const struct slo_objective *o)
-{
-	switch (o->kind) {
-	case SLO_OBJ_LATENCY:
-		return o->percentile ? "latency_percentile" : "latency_threshold";
-	case SLO_OBJ_ERRORS:
-		return "error_rate";
-	case SLO_OBJ_AVG:
-		return "latency_avg";
-	case SLO_OBJ_MIN:
-		return "latency_min";
-	case SLO_OBJ_MAX:
-		return "latency_max";
-	case SLO_OBJ_COUNT:
-		return "count";
-	}
-	return "?";
-}
-
 static const char *verdict_key(enum slo_verdict v)
 {
 	return v == SLO_PASS ? "pass" : v == SLO_BREACH ? "breach" : "insufficient_data";
@@ -290,7 +229,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		json__kv_bool(j, "matched", r->matched);
 		json__kv_string(j, "source", r->source == SLO_HTTP ? "http" : "db");
 		json__kv_string(j, "per", o->slo->per == SLO_PER_ALL ? "all" : "endpoint");
-		json__kv_string(j, "kind", slo_kind(o));
+		json__kv_string(j, "kind", slo__kind_name(o));
 		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT)
 			json__kv_fixed(j, "threshold_ms", o->threshold_ns / NS_PER_MS, 6);
 		if (o->kind == SLO_OBJ_LATENCY) {
@@ -503,9 +442,9 @@ static void endpoint(struct json *j, const struct agg *a, const struct agg_endpo
 	json__kv_u64(j, "end_inferred", e->len_unknown);
 	json__kv_u64(j, "pipelined", e->pipelined);
 	json__kv_u64(j, "target_truncated", e->target_cut);
-	latency_ms(j, "latency_ms", &e->lat);
-	latency_ms(j, "ttfb_ms", &e->ttfb);
-	histogram(j, "histogram", &e->lat);
+	histjson__latency(j, "latency_ms", &e->lat);
+	histjson__latency(j, "ttfb_ms", &e->ttfb);
+	histjson__histogram(j, "histogram", &e->lat);
 	if (db)
 		endpoint_db(j, db, e);
 	json__end_object(j);

@@ -6,24 +6,6 @@
 
 #include "runslo.h"
 
-static const char *kind_name(const struct slo_objective *o)
-{
-	switch (o->kind) {
-	case SLO_OBJ_LATENCY:
-		return o->percentile ? "latency_percentile" : "latency_threshold";
-	case SLO_OBJ_ERRORS:
-		return "error_rate";
-	case SLO_OBJ_AVG:
-		return "latency_avg";
-	case SLO_OBJ_MIN:
-		return "latency_min";
-	case SLO_OBJ_MAX:
-		return "latency_max";
-	default:
-		return "count";
-	}
-}
-
 static const char *const unit_names[] = {
 	[SLO_UNIT_MS] = "ms", [SLO_UNIT_RATIO] = "ratio", [SLO_UNIT_COUNT] = "count"
 };
@@ -100,7 +82,7 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 	}
 	slo__counts_from_hist(o, &c, h, st, nst);
 	slo__eval(o, &c, &res);
-	row->kind = kind_name(o);
+	row->kind = slo__kind_name(o);
 	row->unit = unit_names[res.unit];
 	row->verdict = res.verdict == SLO_PASS	   ? "pass"
 		       : res.verdict == SLO_BREACH ? "breach"
@@ -131,18 +113,6 @@ struct ctx {
 	struct runslo_notes *notes;
 };
 
-/* The selector as a scope: "http GET /api/{id}", "all HTTP endpoints", "db query=..." */
-static void selector(const struct slo *s, char *buf, size_t sz)
-{
-	char sel[480];
-
-	slo__format_selector(s, sel, sizeof(sel));
-	if (s->source == SLO_HTTP && strncmp(sel, "all ", 4))
-		snprintf(buf, sz, "http %s", sel);
-	else
-		snprintf(buf, sz, "%s", sel);
-}
-
 /* One verdict row: of item e, or of every matching item when e < 0. */
 static int emit(struct ctx *x, const struct slo_objective *o, int e)
 {
@@ -161,7 +131,7 @@ static int emit(struct ctx *x, const struct slo_objective *o, int e)
 	else if (e >= 0)
 		snprintf(buf, sizeof(buf), "db %s", r->dbqs[e].query);
 	else
-		selector(s, buf, sizeof(buf));
+		slo__format_scope(s, buf, sizeof(buf));
 	row->target = run__strdup(r, buf);
 	if (!row->objective || !row->target)
 		return -ENOMEM;

@@ -422,3 +422,32 @@ bool slo__after_warmup(const struct slo_set *s, uint64_t start_ns, uint64_t ts_n
 {
 	return ts_ns >= start_ns && ts_ns - start_ns >= s->warmup_ns;
 }
+
+const char *slo__kind_name(const struct slo_objective *o)
+{
+	switch (o->kind) {
+	case SLO_OBJ_LATENCY:
+		return o->percentile ? "latency_percentile" : "latency_threshold";
+	case SLO_OBJ_ERRORS:
+		return "error_rate";
+	case SLO_OBJ_AVG:
+		return "latency_avg";
+	case SLO_OBJ_MIN:
+		return "latency_min";
+	case SLO_OBJ_MAX:
+		return "latency_max";
+	case SLO_OBJ_COUNT:
+		break;
+	}
+	return "count";
+}
+
+int slo__format_scope(const struct slo *s, char *buf, size_t sz)
+{
+	char sel[480];
+
+	slo__format_selector(s, sel, sizeof(sel));
+	if (s->source == SLO_HTTP && strncmp(sel, "all ", 4))
+		return snprintf(buf, sz, "http %s", sel);
+	return snprintf(buf, sz, "%s", sel);
+}

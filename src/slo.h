@@ -146,6 +146,11 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz);
 /* "POST /checkout* comm=gunicorn", "db query=SELECT *", "all HTTP endpoints" */
 int slo__format_selector(const struct slo *s, char *buf, size_t sz);
 
+/* Names used in reports: "latency_percentile", "latency_threshold", "error_rate", ... */
+const char *slo__kind_name(const struct slo_objective *o);
+/* The scope of an SLO as reports name it: "http GET /api/{id}", "all HTTP endpoints", "db ..." */
+int slo__format_scope(const struct slo *s, char *buf, size_t sz);
+
 /* true when an observation at ts is judged: at or after start + warmup */
 bool slo__after_warmup(const struct slo_set *s, uint64_t start_ns, uint64_t ts_ns);
 

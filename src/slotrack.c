@@ -25,18 +25,6 @@ static unsigned obj_base(const struct slo_set *set, unsigned i)
 	return n;
 }
 
-/* A selector as the analyzer names it: "http GET /api/{id}", "all HTTP endpoints", "db ..." */
-static void scope(const struct slo *s, char *buf, size_t sz)
-{
-	char sel[256];
-
-	slo__format_selector(s, sel, sizeof(sel));
-	if (s->source == SLO_HTTP && strncmp(sel, "all ", 4))
-		snprintf(buf, sz, "http %s", sel);
-	else
-		snprintf(buf, sz, "%s", sel);
-}
-
 static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_source src,
 		   const char *subject, struct agg_endpoint *ep, struct dbagg_fp *fp)
 {
@@ -71,7 +59,7 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_
 	else if (fp)
 		snprintf(r->target, sizeof(r->target), "db %s", fp->text);
 	else
-		scope(o->slo, r->target, sizeof(r->target));
+		slo__format_scope(o->slo, r->target, sizeof(r->target));
 	slo__counts_init(&r->run);
 	slo__counts_init(&r->win);
 	if (o->kind == SLO_OBJ_LATENCY) {
