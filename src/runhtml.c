@@ -87,15 +87,16 @@ static const struct run_series *series_of(const struct run *r, const struct run_
 	return NULL;
 }
 
-/* Timeline points end at t + interval. */
+/* A point's t is the end of its interval; an empty interval has no percentile: a gap. */
 static struct svg_tpoint *tpoints(const struct run *r, const struct run_series *s)
 {
 	struct svg_tpoint *p = calloc(s->n + 1, sizeof(*p));
 
+	(void)r;
 	for (unsigned k = 0; p && k < s->n; k++) {
-		p[k].t_s = s->p[k].t + r->timeline.interval_s;
-		p[k].p95_ms = s->p[k].p95;
-		p[k].p99_ms = s->p[k].p99;
+		p[k].t_s = s->p[k].t;
+		p[k].p95_ms = s->p[k].count ? s->p[k].p95 : NAN;
+		p[k].p99_ms = s->p[k].count ? s->p[k].p99 : NAN;
 		p[k].rate = s->p[k].rate_per_s;
 	}
 	return p;

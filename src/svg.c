@@ -789,11 +789,14 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 
 			if (!isfinite(p->t_s))
 				continue;
-			if (isfinite(p->p95_ms) || isfinite(p->p99_ms)) {
+			/* The time axis covers every point drawn, the rate line's included. */
+			if (isfinite(p->p95_ms) || isfinite(p->p99_ms) ||
+			    (k == 0 && rate && isfinite(p->rate))) {
 				tlo = fmin(tlo, p->t_s);
 				thi = fmax(thi, p->t_s);
-				points++;
 			}
+			if (isfinite(p->p95_ms) || isfinite(p->p99_ms))
+				points++;
 			if (isfinite(p->p95_ms))
 				ymax = fmax(ymax, p->p95_ms);
 			if (isfinite(p->p99_ms))
