@@ -20,7 +20,7 @@ unset SLOPROBE_DEMO_SIGINT
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 DEMO_DIR=$REPO/tools/demo
 PYTHON=/usr/bin/python3
-SLOPROBE=$REPO/sloprobe
+SLOPROBE=${SLOPROBE:-$REPO/sloprobe} # another build: SLOPROBE=/path/to/sloprobe run.sh
 
 usage() {
 	cat <<EOF
@@ -205,7 +205,7 @@ if ((EUID == 0)) && ! id postgres >/dev/null 2>&1; then
 fi
 if ((PROBE)); then
 	((EUID == 0)) || die "sloprobe needs root: run 'sudo make demo', or use --no-probe"
-	[[ -x $REPO/sloprobe ]] || die "$REPO/sloprobe is not built: run 'make', or use --no-probe"
+	[[ -x $SLOPROBE ]] || die "$SLOPROBE is not built: run 'make', or use --no-probe"
 fi
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
@@ -488,7 +488,10 @@ if ((PROBE && ${#MODES[@]} > 1)); then
 		log "this sloprobe has no 'diff' yet: skipping the comparison (reports: $base, $tuned)"
 	fi
 	if ((HAVE_REPORT)); then
-		"$SLOPROBE" report "$tuned" --format html -o "$REPO/demo-report.html" ||
+		# Without record --slo the reports hold no verdicts: let report judge them.
+		slo_arg=()
+		((HAVE_SLO)) || slo_arg=(--slo "$SLO_FILE")
+		"$SLOPROBE" report "$tuned" "${slo_arg[@]}" --format html -o "$REPO/demo-report.html" ||
 			[[ $? == 3 ]] || die "sloprobe report --format html failed"
 		log "HTML report of the tuned run: $REPO/demo-report.html"
 	else
