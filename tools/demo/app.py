@@ -1,34 +1,53 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""sloprobe demo shop: a small FastAPI service over PostgreSQL.
+"""sloprobe demo shop: a small FastAPI service over PostgreSQL, in two modes.
 
-Run from this directory with the database of schema.sql:
+Run from this directory with the database of schema.sql (and tuned.sql for the tuned mode):
 
-    DEMO_DSN=postgresql+psycopg2://postgres@127.0.0.1:55432/demo \
+    DEMO_MODE=baseline DEMO_DSN=postgresql+psycopg2://postgres@127.0.0.1:55432/demo \
         /usr/bin/python3 -m uvicorn app:app --workers 2 --host 127.0.0.1 --port 8000
 
-Endpoints, cheapest first (one client, no other load, 2-core VM):
+DEMO_MODE=baseline (the default) carries the database anti-patterns that sloprobe flags;
+DEMO_MODE=tuned is the same API with them fixed. Same routes, same answers:
 
-    GET  /health                  ~0.25 ms  no database
-    GET  /items/{item_id}         ~0.5 ms   primary-key lookup; 404 when the id does not exist
-    POST /orders                  ~0.8 ms   one INSERT ... SELECT; 201, 404 for an unknown
-                                            user or item, 409 on a reused Idempotency-Key
-    GET  /items?limit=&offset=    3-5 ms    newest items: top-N sort of the 20000-row table
-                                            (no index on created_at) plus a count(*)
-    GET  /users/{user_id}/quota   ~3.5 ms   aggregate over all ~100000 orders (no index on
-                                            user_id: a full scan); 429 with Retry-After when
-                                            the user placed more orders in 24 h than allowed
+    GET  /health                  no database
+    GET  /items/{item_id}         baseline: SELECT * by primary key
+                                  tuned: named columns, behind a short-TTL in-process cache
+    GET  /items?limit=&offset=    baseline: SELECT * ... ORDER BY created_at LIMIT n OFFSET m
+                                  (no index: a sort of the 20000 items; OFFSET up to 2000)
+                                  plus a count(*)
+                                  tuned: index on items(created_at, id), keyset from a cached
+                                  page bookmark (OFFSET below 100), cached count
+    GET  /users/{user_id}/quota   baseline: user (twice: a redundant query) + an aggregate over
+                                  all ~100000 orders (no index on user_id: a full scan, the
+                                  slow query)
+                                  tuned: cached user, index on orders(user_id, created_at)
+                                  429 with Retry-After when the user is over the daily quota
+    GET  /users/{user_id}/orders  the last 20 orders of a user with their items
+                                  baseline: user (twice), orders (full scan), then one items
+                                  lookup per order (N+1)
+                                  tuned: cached user and one JOIN over the index
+    GET  /stats/daily             orders and revenue per day over the last 7 days
+                                  baseline: a new psycopg2 connection per request (no pooling)
+                                  tuned: the pool, and the result cached for a minute
+    POST /orders                  one INSERT ... SELECT in both modes; 201, 404 for an unknown
+                                  user or item, 409 on a reused Idempotency-Key
 
 The handlers are plain `def` functions, so FastAPI runs them in its thread pool and every
 request holds a pooled database connection while it runs. The pool is sized by
-DEMO_POOL_SIZE (5), DEMO_POOL_MAX_OVERFLOW (5) and DEMO_POOL_TIMEOUT (10 s) per worker.
+DEMO_POOL_SIZE (10), DEMO_POOL_MAX_OVERFLOW (10) and DEMO_POOL_TIMEOUT (10 s) per worker. The
+tuned caches keep items and users DEMO_CACHE_TTL seconds (5), the daily statistics 12 times
+and the page bookmarks 60 times as long; the last two are loaded at startup.
 """
 
 import logging
 import math
 import os
 import socket
+import threading
+import time
 from typing import Optional
 
+import psycopg2
 from fastapi import FastAPI, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -52,29 +71,63 @@ def _env_int(name: str, default: int) -> int:
 DSN = os.environ.get("DEMO_DSN", "")
 if not DSN:
     raise RuntimeError("DEMO_DSN is not set (postgresql+psycopg2://USER@HOST:PORT/DB)")
+MODE = os.environ.get("DEMO_MODE", "baseline") or "baseline"
+if MODE not in ("baseline", "tuned"):
+    raise RuntimeError(f"DEMO_MODE must be baseline or tuned, not {MODE!r}")
+TUNED = MODE == "tuned"
+CACHE_TTL = _env_int("DEMO_CACHE_TTL", 5)
 
 # One engine (and pool) per worker process: uvicorn imports this module in each worker and no
 # connection is opened before the first request.
 engine = create_engine(
     DSN,
     future=True,
-    pool_size=_env_int("DEMO_POOL_SIZE", 5),
-    max_overflow=_env_int("DEMO_POOL_MAX_OVERFLOW", 5),
+    pool_size=_env_int("DEMO_POOL_SIZE", 10),
+    max_overflow=_env_int("DEMO_POOL_MAX_OVERFLOW", 10),
     pool_timeout=_env_int("DEMO_POOL_TIMEOUT", 10),
     pool_recycle=1800,
-    connect_args={"application_name": "sloprobe-demo", "connect_timeout": 5},
+    # Tuned: autocommit. Every request here is a single statement or only reads, so the
+    # BEGIN before the first query and the ROLLBACK (COMMIT) when the connection goes back to
+    # the pool are two round trips for nothing.
+    isolation_level="AUTOCOMMIT" if TUNED else None,
+    connect_args={"application_name": f"sloprobe-demo-{MODE}", "connect_timeout": 5},
 )
+# libpq keywords of the same database, for the baseline's unpooled connections.
+PG_ARGS = engine.url.translate_connect_args(username="user", database="dbname")
 
 ITEM_COLUMNS = "id, sku, name, category, price_cents, stock, created_at, updated_at"
+USER_COLUMNS = "id, username, plan, daily_limit"
+ORDER_COLUMNS = "id, item_id, qty, unit_price_cents, status, created_at"
 
+# Baseline: every column, whether the client needs it or not.
+SQL_ITEM_STAR = text("SELECT * FROM items WHERE id = :id")
+SQL_ITEMS_PAGE_STAR = text(
+    "SELECT * FROM items ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+)
 SQL_ITEM = text(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = :id")
+# Tuned: a page starts at a bookmark (the row at a multiple of BOOKMARK_STEP), so the server
+# walks the index from there and skips fewer than BOOKMARK_STEP rows.
+BOOKMARK_STEP = 100
 SQL_ITEMS_PAGE = text(
     f"SELECT {ITEM_COLUMNS} FROM items"
-    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :skip"
+)
+SQL_ITEMS_PAGE_AFTER = text(
+    f"SELECT {ITEM_COLUMNS} FROM items WHERE (created_at, id) <= (:created_at, :id)"
+    " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :skip"
+)
+SQL_ITEMS_BOOKMARKS = text(
+    f"""
+    SELECT rn, created_at, id
+    FROM (SELECT created_at, id,
+                 row_number() OVER (ORDER BY created_at DESC, id DESC) - 1 AS rn
+          FROM items) AS r
+    WHERE rn % {BOOKMARK_STEP} = 0 AND rn > 0
+    """
 )
 SQL_ITEMS_COUNT = text("SELECT count(*) FROM items")
-SQL_USER = text("SELECT id, username, plan, daily_limit FROM users WHERE id = :id")
-# Full scan of orders: there is no index on user_id.
+SQL_USER = text(f"SELECT {USER_COLUMNS} FROM users WHERE id = :id")
+# Without the index of tuned.sql on orders(user_id, ...), a full scan of orders.
 SQL_USAGE = text(
     """
     SELECT count(*) FILTER (WHERE created_at > now() - interval '24 hours') AS used_24h,
@@ -86,6 +139,30 @@ SQL_USAGE = text(
     WHERE user_id = :id
     """
 )
+SQL_USER_ORDERS = text(
+    f"SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = :id"
+    " ORDER BY created_at DESC, id DESC LIMIT :limit"
+)
+SQL_ORDER_ITEM = text("SELECT id, sku, name, category FROM items WHERE id = :id")
+SQL_USER_ORDERS_JOIN = text(
+    """
+    SELECT o.id, o.item_id, o.qty, o.unit_price_cents, o.status, o.created_at,
+           i.sku, i.name, i.category
+    FROM orders o
+    JOIN items i ON i.id = o.item_id
+    WHERE o.user_id = :id
+    ORDER BY o.created_at DESC, o.id DESC
+    LIMIT :limit
+    """
+)
+SQL_DAILY = """
+    SELECT to_char(date_trunc('day', created_at), 'YYYY-MM-DD') AS day,
+           count(*) AS orders, coalesce(sum(qty * unit_price_cents), 0) AS revenue_cents
+    FROM orders
+    WHERE created_at > now() - interval '7 days'
+    GROUP BY 1
+    ORDER BY 1
+"""
 SQL_INSERT_ORDER = text(
     """
     INSERT INTO orders (user_id, item_id, qty, unit_price_cents, idempotency_key)
@@ -96,13 +173,62 @@ SQL_INSERT_ORDER = text(
     """
 )
 
-app = FastAPI(title="sloprobe demo shop", version="1.0")
+USER_ORDERS_LIMIT = 20
+
+app = FastAPI(title="sloprobe demo shop", version="1.1")
+
+
+class TTLCache:
+    """A tiny per-process cache with a fixed time to live. Entries expire, they are never
+    invalidated: fine for data that may be a few seconds stale (users, catalogue, stats)."""
+
+    def __init__(self, ttl: float, max_entries: int = 50000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.data = {}
+        self.lock = threading.Lock()
+
+    def get(self, key, load):
+        now = time.monotonic()
+        with self.lock:
+            hit = self.data.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        # Loaded outside the lock: two threads may both load a missing key, which is cheaper
+        # than serializing every miss.
+        value = load()
+        with self.lock:
+            if len(self.data) >= self.max_entries:
+                self.data.clear()
+            self.data[key] = (now + self.ttl, value)
+        return value
+
+
+item_cache = TTLCache(CACHE_TTL)
+user_cache = TTLCache(CACHE_TTL)
+# Page bookmarks and the item count: the catalogue changes rarely, a stale bookmark only
+# shifts a deep page by the items added since.
+page_cache = TTLCache(60 * CACHE_TTL)
+# Statistics over days may be a minute old.
+stats_cache = TTLCache(12 * CACHE_TTL)
 
 
 class OrderIn(BaseModel):
     user_id: int = Field(..., ge=1, le=INT4_MAX)
     item_id: int = Field(..., ge=1, le=INT4_MAX)
     qty: int = Field(1, ge=1, le=100)
+
+
+@app.on_event("startup")
+def _announce_mode():
+    log.info("demo shop in %s mode", MODE)
+    if not TUNED:
+        return
+    # Warm the caches of the expensive, rarely changing answers before taking traffic.
+    with engine.connect() as conn:
+        page_cache.get("bookmarks", lambda: _bookmarks(conn))
+        page_cache.get("count", lambda: conn.execute(SQL_ITEMS_COUNT).scalar_one())
+        stats_cache.get("daily", lambda: _daily(conn.exec_driver_sql(SQL_DAILY).all()))
 
 
 @app.on_event("startup")
@@ -147,29 +273,76 @@ def health():
     return {"status": "ok"}
 
 
+def _row(row):
+    return dict(row) if row is not None else None
+
+
+def _load_user(conn, user_id: int):
+    return _row(conn.execute(SQL_USER, {"id": user_id}).mappings().first())
+
+
+def _user(conn, user_id: int):
+    """The user, or 404. Tuned: from the cache (a user that does not exist is cached too).
+    Baseline: loaded twice, as when one helper checks that the user exists and another loads
+    it again to render it: the same query with the same id, a redundant round trip."""
+    if TUNED:
+        user = user_cache.get(user_id, lambda: _load_user(conn, user_id))
+    else:
+        user = _load_user(conn, user_id)
+        if user is not None:
+            user = _load_user(conn, user_id)
+    if user is None:
+        raise HTTPException(status_code=404, detail="user not found")
+    return user
+
+
+def _bookmarks(conn):
+    rows = conn.execute(SQL_ITEMS_BOOKMARKS).mappings().all()
+    return {r["rn"]: (r["created_at"], r["id"]) for r in rows}
+
+
 @app.get("/items")
 def list_items(limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0, le=100000)):
     with engine.connect() as conn:
-        rows = conn.execute(SQL_ITEMS_PAGE, {"limit": limit, "offset": offset}).mappings().all()
-        total = conn.execute(SQL_ITEMS_COUNT).scalar_one()
-    return {"total": total, "limit": limit, "offset": offset, "items": [dict(r) for r in rows]}
+        if not TUNED:
+            page = conn.execute(SQL_ITEMS_PAGE_STAR, {"limit": limit, "offset": offset})
+            rows = [{k: r[k] for k in ITEM_COLUMNS.split(", ")} for r in page.mappings()]
+            total = conn.execute(SQL_ITEMS_COUNT).scalar_one()
+        else:
+            start = offset - offset % BOOKMARK_STEP
+            mark = page_cache.get("bookmarks", lambda: _bookmarks(conn)).get(start)
+            params = {"limit": limit, "skip": offset - start}
+            if mark is None:  # the first page, or beyond the last bookmark
+                params["skip"] = offset
+                rows = conn.execute(SQL_ITEMS_PAGE, params).mappings().all()
+            else:
+                params["created_at"], params["id"] = mark
+                rows = conn.execute(SQL_ITEMS_PAGE_AFTER, params).mappings().all()
+            rows = [dict(r) for r in rows]
+            total = page_cache.get(
+                "count", lambda: conn.execute(SQL_ITEMS_COUNT).scalar_one())
+    return {"total": total, "limit": limit, "offset": offset, "items": rows}
 
 
 @app.get("/items/{item_id}")
 def get_item(item_id: int = Path(..., ge=1, le=INT4_MAX)):
-    with engine.connect() as conn:
-        row = conn.execute(SQL_ITEM, {"id": item_id}).mappings().first()
+    if TUNED:
+        def load():
+            with engine.connect() as conn:
+                return _row(conn.execute(SQL_ITEM, {"id": item_id}).mappings().first())
+        row = item_cache.get(item_id, load)
+    else:
+        with engine.connect() as conn:
+            row = _row(conn.execute(SQL_ITEM_STAR, {"id": item_id}).mappings().first())
     if row is None:
         raise HTTPException(status_code=404, detail="item not found")
-    return dict(row)
+    return row
 
 
 @app.get("/users/{user_id}/quota")
 def user_quota(user_id: int = Path(..., ge=1, le=INT4_MAX)):
     with engine.connect() as conn:
-        user = conn.execute(SQL_USER, {"id": user_id}).mappings().first()
-        if user is None:
-            raise HTTPException(status_code=404, detail="user not found")
+        user = _user(conn, user_id)
         usage = conn.execute(SQL_USAGE, {"id": user_id}).mappings().one()
 
     limit = user["daily_limit"]
@@ -191,6 +364,57 @@ def user_quota(user_id: int = Path(..., ge=1, le=INT4_MAX)):
         headers = {"Retry-After": str(retry_after)}
         return JSONResponse(status_code=429, content=body, headers=headers)
     return body
+
+
+ORDER_KEYS = ("id", "item_id", "qty", "unit_price_cents", "status", "created_at")
+ITEM_KEYS = ("sku", "name", "category")
+
+
+@app.get("/users/{user_id}/orders")
+def user_orders(user_id: int = Path(..., ge=1, le=INT4_MAX)):
+    params = {"id": user_id, "limit": USER_ORDERS_LIMIT}
+    with engine.connect() as conn:
+        user = _user(conn, user_id)
+        if TUNED:
+            rows = conn.execute(SQL_USER_ORDERS_JOIN, params).mappings().all()
+            orders = [{k: r[k] for k in ORDER_KEYS} | {"item": {k: r[k] for k in ITEM_KEYS}}
+                      for r in rows]
+        else:
+            # The ORM-style way: the orders, then each order's item lazily, one query each.
+            orders = [dict(r) for r in conn.execute(SQL_USER_ORDERS, params).mappings()]
+            for o in orders:
+                item = conn.execute(SQL_ORDER_ITEM, {"id": o["item_id"]}).mappings().one()
+                o["item"] = {k: item[k] for k in ITEM_KEYS}
+    return {
+        "user_id": user["id"],
+        "username": user["username"],
+        "count": len(orders),
+        "orders": orders,
+    }
+
+
+def _daily(rows):
+    return [{"day": day, "orders": n, "revenue_cents": int(revenue)} for day, n, revenue in rows]
+
+
+@app.get("/stats/daily")
+def daily_stats():
+    if TUNED:
+        def load():
+            with engine.connect() as conn:
+                return _daily(conn.exec_driver_sql(SQL_DAILY).all())
+        days = stats_cache.get("daily", load)
+    else:
+        # A fresh connection per request: TCP and backend start-up every time.
+        pg = psycopg2.connect(**PG_ARGS, application_name="sloprobe-demo-stats",
+                              connect_timeout=5)
+        try:
+            with pg.cursor() as cur:
+                cur.execute(SQL_DAILY)
+                days = _daily(cur.fetchall())
+        finally:
+            pg.close()
+    return {"days": days}
 
 
 @app.post("/orders", status_code=201)

@@ -1,12 +1,15 @@
 -- SPDX-License-Identifier: GPL-2.0-only
 --
--- wrk script for the sloprobe demo shop (app.py). Fixed request mix:
+-- wrk script for the sloprobe demo shop (app.py), the same for both modes. Fixed request mix:
 --
---   30%  GET  /items/{id}          3% of them ask for ids that do not exist (404)
---   25%  GET  /users/{id}/quota    users 1..2000; 5% of users are over quota (429)
---   20%  GET  /items?limit=&offset= a few page sizes and offsets
---   15%  GET  /health
---   10%  POST /orders              every 25th one reuses the previous Idempotency-Key (409)
+--   27%  GET  /items/{id}           80% of them among 200 popular items; 3% ask for ids that
+--                                   do not exist (404)
+--   20%  GET  /users/{id}/quota     users 1..2000; 5% of users are over quota (429)
+--   15%  GET  /items?limit=&offset= a few page sizes, offsets up to 2000
+--   15%  GET  /users/{id}/orders    users 1..2000
+--   10%  GET  /health
+--   10%  POST /orders               every 25th one reuses the previous Idempotency-Key (409)
+--    3%  GET  /stats/daily
 --
 -- Each wrk thread seeds its own generator from its number, so a run sends the same sequence
 -- of requests per thread. At the end the script prints what it sent and the status codes.
@@ -15,16 +18,19 @@
 
 local ITEMS = 20000
 local USERS = 2000
-local OFFSETS = { 0, 0, 0, 0, 20, 20, 40, 60, 100, 500, 2000 }
+local HOT_ITEMS = 200 -- the popular items: ids ITEMS - HOT_ITEMS + 1 .. ITEMS, the newest
+local OFFSETS = { 0, 0, 0, 0, 20, 20, 40, 60, 100, 500, 1000, 2000 }
 local LIMITS = { 20, 20, 20, 50 }
 
 -- kind name, share in percent (cumulative bounds are computed below)
 local MIX = {
-	{ "item", 30 },
-	{ "quota", 25 },
-	{ "list", 20 },
-	{ "health", 15 },
+	{ "item", 27 },
+	{ "quota", 20 },
+	{ "list", 15 },
+	{ "uorders", 15 },
+	{ "health", 10 },
 	{ "order", 10 },
+	{ "stats", 3 },
 }
 
 local threads = {} -- main state only: the threads, for done()
@@ -75,8 +81,11 @@ function request()
 	sent[k] = sent[k] + 1
 	if k == "item" then
 		local id
-		if math.random() < 0.03 then
+		local r = math.random()
+		if r < 0.03 then
 			id = ITEMS + math.random(1, 5000) -- not in the table: 404
+		elseif r < 0.83 then
+			id = ITEMS - HOT_ITEMS + math.random(1, HOT_ITEMS)
 		else
 			id = math.random(1, ITEMS)
 		end
@@ -86,8 +95,12 @@ function request()
 	elseif k == "list" then
 		local path = string.format("/items?limit=%d&offset=%d", pick(LIMITS), pick(OFFSETS))
 		return wrk.format("GET", path)
+	elseif k == "uorders" then
+		return wrk.format("GET", "/users/" .. math.random(1, USERS) .. "/orders")
 	elseif k == "health" then
 		return wrk.format("GET", "/health")
+	elseif k == "stats" then
+		return wrk.format("GET", "/stats/daily")
 	end
 	posts = posts + 1
 	local key
@@ -101,6 +114,16 @@ function request()
 		math.random(1, USERS), math.random(1, ITEMS), math.random(1, 3))
 	local headers = { ["Content-Type"] = "application/json", ["Idempotency-Key"] = key }
 	return wrk.format("POST", "/orders", headers, body)
+end
+
+-- Think time: each connection waits 0..THINK_MS ms (uniform) before its next request, like a
+-- client doing something with the answer. The load is a closed loop either way; the pause
+-- keeps the tuned service (which needs far less CPU per request) from saturating the machine,
+-- so its latency shows the tuning rather than the run queue of a 2-core VM.
+local THINK_MS = tonumber(os.getenv("DEMO_THINK_MS") or "") or 10
+
+function delay()
+	return math.random(0, THINK_MS)
 end
 
 function response(status, headers, body)

@@ -3,8 +3,10 @@
 #
 # Runs the sloprobe demo: a private PostgreSQL, the demo shop API (app.py, uvicorn with two
 # workers) and wrk driving load.lua against it, recorded by `sloprobe record` unless
-# --no-probe is given. Everything runs in a temporary directory that is removed at the end,
-# together with every process the script started, also on failure or Ctrl-C.
+# --no-probe is given; in the baseline mode, the tuned mode or both one after the other (same
+# load, fresh database each), then `sloprobe diff` of the two and an HTML report. Everything
+# runs in a temporary directory that is removed at the end, together with every process the
+# script started, also on failure or Ctrl-C.
 set -euo pipefail
 
 # Started in the background by a non-interactive shell, the script inherits SIGINT ignored and
@@ -18,26 +20,37 @@ unset SLOPROBE_DEMO_SIGINT
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 DEMO_DIR=$REPO/tools/demo
 PYTHON=/usr/bin/python3
-REPORT=$REPO/demo-report.json
+SLOPROBE=${SLOPROBE:-$REPO/sloprobe} # another build: SLOPROBE=/path/to/sloprobe run.sh
 
 usage() {
 	cat <<EOF
 usage: $0 [options]
 
+  --mode MODE        baseline, tuned or both (default both: baseline, then tuned)
   --no-probe         run the stack and the load without sloprobe (no root needed)
-  --duration SECS    length of the load run (default 20)
-  --connections N    wrk connections (default 16)
+  --duration SECS    length of each load run (default 20)
+  --connections N    wrk connections (default 4)
   --port PORT        port of the API (default 8000; the next free one if it is taken)
-  --keep             leave the stack running afterwards and print how to stop it
+  --slo FILE         SLO file for 'sloprobe record --slo' (default tools/demo/slo.yaml)
+  --slow-ms MS       sloprobe's slow-query threshold (default 20)
+  --keep             leave the stack (of the last mode) running and print how to stop it
   -h, --help         this text
 
-With the probe (needs root and a built ./sloprobe) the report goes to $REPORT.
+With the probe (needs root and a built ./sloprobe) the reports go to the repository root:
+one mode writes demo-report.json; both write demo-baseline.json and demo-tuned.json, print
+'sloprobe diff' of the two and write demo-report.html and demo-diff.html.
+
+Exit status: 0 done (the baseline breaching its SLOs is the expected outcome), 1 an error,
+2 a usage error, 3 the tuned run breached an SLO.
 EOF
 }
 
+MODE=both
 PROBE=1
+SLO_FILE=$DEMO_DIR/slo.yaml
+SLOW_MS=20
 DURATION=20
-CONNECTIONS=16
+CONNECTIONS=4
 PORT=8000
 KEEP=0
 
@@ -47,7 +60,13 @@ need_value() {
 
 while [[ $# -gt 0 ]]; do
 	case $1 in
+	--mode) need_value "$@"; MODE=$2; shift ;;
+	--mode=*) MODE=${1#*=} ;;
 	--no-probe) PROBE=0 ;;
+	--slo) need_value "$@"; SLO_FILE=$2; shift ;;
+	--slo=*) SLO_FILE=${1#*=} ;;
+	--slow-ms) need_value "$@"; SLOW_MS=$2; shift ;;
+	--slow-ms=*) SLOW_MS=${1#*=} ;;
 	--duration) need_value "$@"; DURATION=$2; shift ;;
 	--duration=*) DURATION=${1#*=} ;;
 	--connections) need_value "$@"; CONNECTIONS=$2; shift ;;
@@ -68,7 +87,14 @@ if ! is_uint "$PORT" || ((10#$PORT > 65535)); then
 	echo "demo: --port must be 1..65535" >&2
 	exit 2
 fi
+is_uint "$SLOW_MS" || { echo "demo: --slow-ms must be a positive number of milliseconds" >&2; exit 2; }
+case $MODE in
+baseline | tuned) MODES=("$MODE") ;;
+both) MODES=(baseline tuned) ;;
+*) echo "demo: --mode must be baseline, tuned or both" >&2; exit 2 ;;
+esac
 DURATION=$((10#$DURATION)) CONNECTIONS=$((10#$CONNECTIONS)) PORT=$((10#$PORT))
+SLOW_MS=$((10#$SLOW_MS))
 THREADS=2
 ((CONNECTIONS >= THREADS)) || THREADS=$CONNECTIONS
 
@@ -179,7 +205,7 @@ if ((EUID == 0)) && ! id postgres >/dev/null 2>&1; then
 fi
 if ((PROBE)); then
 	((EUID == 0)) || die "sloprobe needs root: run 'sudo make demo', or use --no-probe"
-	[[ -x $REPO/sloprobe ]] || die "$REPO/sloprobe is not built: run 'make', or use --no-probe"
+	[[ -x $SLOPROBE ]] || die "$SLOPROBE is not built: run 'make', or use --no-probe"
 fi
 
 # ---- PostgreSQL -----------------------------------------------------------------------------
@@ -189,7 +215,7 @@ chmod 755 "$TMP"
 PG_DIR=$TMP/pg
 PG_DATA=$PG_DIR/data
 PG_LOG=$PG_DIR/postgres.log
-APP_LOG=$TMP/uvicorn.log
+APP_LOG=""
 mkdir -m 700 "$PG_DIR"
 ((EUID == 0)) && chown postgres:postgres "$PG_DIR"
 
@@ -205,9 +231,22 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 30 \
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
 "${PSQL[@]}" -d postgres -c 'CREATE DATABASE demo' >"$TMP/schema.log" 2>&1 ||
 	die "could not create the demo database" "$TMP/schema.log" "$PG_LOG"
-log "loading schema.sql (20000 items, 2000 users, ~100000 orders)"
-"${PSQL[@]}" -d demo -f "$DEMO_DIR/schema.sql" >>"$TMP/schema.log" 2>&1 ||
-	die "loading schema.sql failed" "$TMP/schema.log"
+
+# load_db MODE: a fresh copy of the data (schema.sql drops and recreates everything), with the
+# indexes of tuned.sql in the tuned mode; then a checkpoint, so that the load does not pay
+# for the seed's writes.
+load_db() {
+	log "$1: loading schema.sql (20000 items, 2000 users, ~100000 orders)"
+	"${PSQL[@]}" -d demo -f "$DEMO_DIR/schema.sql" >>"$TMP/schema.log" 2>&1 ||
+		die "loading schema.sql failed" "$TMP/schema.log"
+	if [[ $1 == tuned ]]; then
+		log "$1: adding the indexes of tuned.sql"
+		"${PSQL[@]}" -d demo -f "$DEMO_DIR/tuned.sql" >>"$TMP/schema.log" 2>&1 ||
+			die "loading tuned.sql failed" "$TMP/schema.log"
+	fi
+	"${PSQL[@]}" -d demo -c CHECKPOINT >>"$TMP/schema.log" 2>&1 ||
+		die "CHECKPOINT failed" "$TMP/schema.log" "$PG_LOG"
+}
 
 # ---- API ------------------------------------------------------------------------------------
 
@@ -217,54 +256,98 @@ if port_busy "$PORT"; then
 	log "port $want is taken, using $PORT"
 fi
 DSN="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/demo"
-log "starting uvicorn (2 workers) on 127.0.0.1:$PORT"
-# setsid: a Ctrl-C in the terminal reaches this script, which stops the API in order.
-DEMO_DSN=$DSN PYTHONDONTWRITEBYTECODE=1 setsid "$PYTHON" -m uvicorn app:app --app-dir "$DEMO_DIR" \
-	--workers 2 --host 127.0.0.1 --port "$PORT" </dev/null >>"$APP_LOG" 2>&1 &
-APP_PID=$!
 
-deadline=$((SECONDS + 30))
-until [[ $(http_get "http://127.0.0.1:$PORT/health") == 200 ]]; do
-	alive "$APP_PID" || die "uvicorn exited during startup" "$APP_LOG"
-	# With --workers the supervisor outlives workers that fail to import the app.
-	if grep -q -e '^Traceback' -e 'Error loading ASGI app' "$APP_LOG"; then
-		die "uvicorn failed to start" "$APP_LOG"
+# start_api MODE: uvicorn with two workers in that mode; returns when both answer.
+start_api() {
+	local mode=$1 deadline code
+	APP_LOG=$TMP/uvicorn-$mode.log
+	if port_busy "$PORT"; then
+		die "port $PORT is taken again; cannot start the $mode API"
 	fi
-	((SECONDS < deadline)) || die "uvicorn did not answer /health within 30 s" "$APP_LOG"
-	sleep 0.2
-done
-# Both workers should be up before the load starts (one answering is enough to go on).
+	log "$mode: starting uvicorn (2 workers, DEMO_MODE=$mode) on 127.0.0.1:$PORT"
+	# setsid: a Ctrl-C in the terminal reaches this script, which stops the API in order.
+	DEMO_MODE=$mode DEMO_DSN=$DSN PYTHONDONTWRITEBYTECODE=1 setsid "$PYTHON" -m uvicorn app:app \
+		--app-dir "$DEMO_DIR" --workers 2 --host 127.0.0.1 --port "$PORT" \
+		</dev/null >>"$APP_LOG" 2>&1 &
+	APP_PID=$!
+
+	deadline=$((SECONDS + 30))
+	until [[ $(http_get "http://127.0.0.1:$PORT/health") == 200 ]]; do
+		alive "$APP_PID" || die "uvicorn exited during startup" "$APP_LOG"
+		# With --workers the supervisor outlives workers that fail to import the app.
+		if grep -q -e '^Traceback' -e 'Error loading ASGI app' "$APP_LOG"; then
+			die "uvicorn failed to start" "$APP_LOG"
+		fi
+		((SECONDS < deadline)) || die "uvicorn did not answer /health within 30 s" "$APP_LOG"
+		sleep 0.2
+	done
+	# Both workers should be up before the load starts (one answering is enough to go on).
+	until (($(started) >= 2)) || ((SECONDS >= deadline)); do
+		sleep 0.2
+	done
+	code=$(http_get "http://127.0.0.1:$PORT/items/1")
+	[[ $code == 200 ]] ||
+		die "GET /items/1 answered $code: the API cannot use the database" "$APP_LOG" "$PG_LOG"
+	log "$mode: API is up (uvicorn pid $APP_PID)"
+}
 started() { grep -c 'Application startup complete' "$APP_LOG" || true; }
-until (($(started) >= 2)) || ((SECONDS >= deadline)); do
-	sleep 0.2
-done
-code=$(http_get "http://127.0.0.1:$PORT/items/1")
-[[ $code == 200 ]] ||
-	die "GET /items/1 answered $code: the API cannot use the database" "$APP_LOG" "$PG_LOG"
-log "API is up (uvicorn pid $APP_PID)"
+
+stop_api() {
+	stop_pid "$APP_PID" TERM 10
+	APP_PID=""
+}
+
+# ---- sloprobe features ----------------------------------------------------------------------
+
+# `record --slo`, `diff` and `report` arrive in sloprobe one by one: use them when they exist.
+HAVE_SLO=0
+HAVE_DIFF=0
+HAVE_REPORT=0
+if ((PROBE)); then
+	if "$SLOPROBE" record --help 2>/dev/null | grep -qE -- '--slo([=[:space:]]|$)'; then
+		HAVE_SLO=1
+		[[ -r $SLO_FILE ]] || die "cannot read the SLO file $SLO_FILE"
+	else
+		log "this sloprobe has no 'record --slo': recording without SLO verdicts"
+	fi
+	"$SLOPROBE" diff --help >/dev/null 2>&1 && HAVE_DIFF=1
+	"$SLOPROBE" report --help >/dev/null 2>&1 && HAVE_REPORT=1
+fi
 
 # ---- load -----------------------------------------------------------------------------------
 
-WRK=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$DEMO_DIR/load.lua"
-	"http://127.0.0.1:$PORT")
-cd "$REPO"
-if ((PROBE)); then
-	rm -f -- "$REPORT"
-	log "recording ${DURATION}s of load with sloprobe"
-	"$REPO/sloprobe" record -i 2 -o "$REPORT" --port "$PORT" -- "${WRK[@]}" &
-else
-	log "running ${DURATION}s of load (no probe)"
-	"${WRK[@]}" &
-fi
-LOAD_PID=$!
-# wait in the background job, not in a foreground command, so that signals are acted on now.
-if wait "$LOAD_PID"; then load_rc=0; else load_rc=$?; fi
-LOAD_PID=""
+# The route templates of app.py, so that sloprobe names endpoints as FastAPI does.
+ROUTES=(-r '/items/{item_id}' -r '/users/{user_id}/quota' -r '/users/{user_id}/orders')
+
+# run_load MODE REPORT: wrk for DURATION seconds, under sloprobe unless --no-probe. Sets
+# load_rc to the exit status of sloprobe (or wrk).
+run_load() {
+	local mode=$1 report=$2
+	local wrk=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency
+		-s "$DEMO_DIR/load.lua" "http://127.0.0.1:$PORT")
+	local rec=("$SLOPROBE" record -i 2 -o "$report" -P "$PORT" -P "$PG_PORT"
+		--slow-ms "$SLOW_MS" "${ROUTES[@]}")
+	((HAVE_SLO)) && rec+=(--slo "$SLO_FILE")
+	cd "$REPO"
+	if ((PROBE)); then
+		rm -f -- "$report"
+		log "$mode: recording ${DURATION}s of load with sloprobe"
+		"${rec[@]}" -- "${wrk[@]}" &
+	else
+		log "$mode: running ${DURATION}s of load (no probe)"
+		"${wrk[@]}" &
+	fi
+	LOAD_PID=$!
+	# wait in the background job, not in a foreground command, so that signals are acted on now.
+	if wait "$LOAD_PID"; then load_rc=0; else load_rc=$?; fi
+	LOAD_PID=""
+}
 
 # ---- results --------------------------------------------------------------------------------
 
-# What the API really answered, from the uvicorn access log.
-"$PYTHON" - "$APP_LOG" <<'EOF'
+# access_table LOG: what the API really answered, from the uvicorn access log.
+access_table() {
+	"$PYTHON" - "$1" <<'EOF'
 import collections, re, sys
 
 line_re = re.compile(r'"([A-Z]+) ([^ ]+) HTTP/[0-9.]+" (\d{3})')
@@ -273,6 +356,8 @@ routes = [
     (re.compile(r"^/items/\d+$"), "GET /items/{item_id}"),
     (re.compile(r"^/items$"), "GET /items"),
     (re.compile(r"^/users/\d+/quota$"), "GET /users/{user_id}/quota"),
+    (re.compile(r"^/users/\d+/orders$"), "GET /users/{user_id}/orders"),
+    (re.compile(r"^/stats/daily$"), "GET /stats/daily"),
     (re.compile(r"^/orders$"), "POST /orders"),
 ]
 counts = collections.defaultdict(collections.Counter)
@@ -305,39 +390,129 @@ n5xx = sum(n for s, n in allc.items() if s.startswith("5"))
 if n5xx:
     print(f"  warning: {n5xx} responses with status 5xx")
 EOF
+}
 
-if ((PROBE)) && [[ -s $REPORT ]]; then
+# report_summary REPORT: the busiest endpoints and the database flags sloprobe found.
+report_summary() {
 	echo
-	"$PYTHON" -c '
+	"$PYTHON" - "$1" <<'EOF' || echo "demo: could not summarize $1" >&2
 import json, sys
 r = json.load(open(sys.argv[1]))
 eps = r.get("http") or []
 ev = r.get("events") or {}
 print("sloprobe: %d endpoint(s), %s events, %s dropped"
       % (len(eps), ev.get("total", "?"), ev.get("dropped", "?")))
-print("  %-6s %-30s %8s %10s %6s %8s" % ("method", "route", "count", "p95 ms", "5xx", "aborted"))
+print("  %-6s %-28s %8s %9s %9s %6s %8s %5s"
+      % ("method", "route", "count", "p95 ms", "p99 ms", "5xx", "aborted", "q/req"))
 aborted = 0
 for e in eps[:10]:
-    p95 = (e.get("latency_ms") or {}).get("p95", 0)
-    e5xx = (e.get("errors") or {}).get("5xx", 0)
+    lat = e.get("latency_ms") or {}
     aborted += e.get("aborted", 0)
-    print("  %-6s %-30s %8d %10.2f %6d %8d" % (e["method"], e["route"][:30], e["count"], p95, e5xx,
-                                          e.get("aborted", 0)))
+    print("  %-6s %-28s %8d %9.2f %9.2f %6d %8d %5.1f"
+          % (e["method"], e["route"][:28], e["count"], lat.get("p95", 0), lat.get("p99", 0),
+             (e.get("errors") or {}).get("5xx", 0), e.get("aborted", 0),
+             (e.get("db") or {}).get("queries_per_request", 0)))
 if aborted:
     print("  (aborted: requests still in flight when wrk closed its connections at the end;"
           " uvicorn may still log some of them)")
-' "$REPORT" || echo "demo: could not summarize $REPORT" >&2
-	log "report: $REPORT"
+flags = r.get("db_flags") or []
+kinds = {}
+for f in flags:
+    kinds[f.get("kind", "?")] = kinds.get(f.get("kind", "?"), 0) + 1
+print("database flags: " + (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none"))
+seen = set()
+for f in flags:
+    if f.get("kind") in seen:
+        continue
+    seen.add(f.get("kind"))
+    where = f.get("endpoint") or ""
+    print("  %-16s %s%s" % (f.get("kind", "?"), (where + ": ") if where else "",
+                            (f.get("evidence") or "")[:160]))
+EOF
+	log "report: $1"
+}
+
+# ---- the runs -------------------------------------------------------------------------------
+
+declare -A RC REPORTS
+for mode in "${MODES[@]}"; do
+	if ((${#MODES[@]} > 1)); then
+		REPORTS[$mode]=$REPO/demo-$mode.json
+	else
+		REPORTS[$mode]=$REPO/demo-report.json
+	fi
+	echo
+	log "======== $mode mode ========"
+	load_db "$mode"
+	start_api "$mode"
+	run_load "$mode" "${REPORTS[$mode]}"
+	RC[$mode]=$load_rc
+	access_table "$APP_LOG"
+	if ((PROBE)) && [[ -s ${REPORTS[$mode]} ]]; then
+		report_summary "${REPORTS[$mode]}"
+	fi
+	# Exit status 3 is sloprobe's "an SLO was breached": a verdict, not a failure here.
+	if ((load_rc != 0 && !(PROBE && HAVE_SLO && load_rc == 3))); then
+		if ((PROBE)); then
+			die "$mode: sloprobe record exited with status $load_rc" "$APP_LOG"
+		fi
+		die "$mode: wrk exited with status $load_rc" "$APP_LOG"
+	fi
+	if ((PROBE)) && [[ ! -s ${REPORTS[$mode]} ]]; then
+		die "$mode: sloprobe wrote no report to ${REPORTS[$mode]}"
+	fi
+	if ((KEEP)) && [[ $mode == "${MODES[-1]}" ]]; then
+		break
+	fi
+	stop_api
+done
+
+# ---- comparison -----------------------------------------------------------------------------
+
+status=0
+if ((PROBE && ${#MODES[@]} > 1)); then
+	base=${REPORTS[baseline]} tuned=${REPORTS[tuned]}
+	echo
+	if ((HAVE_DIFF)); then
+		log "======== sloprobe diff ${base#"$REPO"/} ${tuned#"$REPO"/} ========"
+		if "$SLOPROBE" diff "$base" "$tuned"; then rc=0; else rc=$?; fi
+		case $rc in
+		0) ;;
+		3) log "sloprobe diff: an SLO that passed in the baseline breaches in the tuned run" ;;
+		*) die "sloprobe diff exited with status $rc" ;;
+		esac
+		"$SLOPROBE" diff "$base" "$tuned" --format html -o "$REPO/demo-diff.html" ||
+			[[ $? == 3 ]] || die "sloprobe diff --format html failed"
+		log "diff: $REPO/demo-diff.html"
+	else
+		log "this sloprobe has no 'diff' yet: skipping the comparison (reports: $base, $tuned)"
+	fi
+	if ((HAVE_REPORT)); then
+		# Without record --slo the reports hold no verdicts: let report judge them.
+		slo_arg=()
+		((HAVE_SLO)) || slo_arg=(--slo "$SLO_FILE")
+		"$SLOPROBE" report "$tuned" "${slo_arg[@]}" --format html -o "$REPO/demo-report.html" ||
+			[[ $? == 3 ]] || die "sloprobe report --format html failed"
+		log "HTML report of the tuned run: $REPO/demo-report.html"
+	else
+		log "this sloprobe has no 'report' yet: no HTML report"
+	fi
 fi
 
-if ((load_rc != 0)); then
-	if ((PROBE)); then
-		die "sloprobe record exited with status $load_rc" "$APP_LOG"
-	fi
-	die "wrk exited with status $load_rc" "$APP_LOG"
-fi
-if ((PROBE)) && [[ ! -s $REPORT ]]; then
-	die "sloprobe wrote no report to $REPORT"
+if ((PROBE && HAVE_SLO)); then
+	echo
+	for mode in "${MODES[@]}"; do
+		case $mode:${RC[$mode]} in
+		baseline:3) log "baseline: SLOs breached, as expected: this is what the tuning fixes" ;;
+		baseline:0) log "baseline: no SLO breached (a faster machine than the SLOs assume?)" ;;
+		tuned:0) log "tuned: all SLOs met" ;;
+		tuned:3)
+			echo "demo: error: the TUNED run breached an SLO of $SLO_FILE" \
+				"(see the verdicts above; a busy machine?)" >&2
+			status=3
+			;;
+		esac
+	done
 fi
 
 if ((KEEP)); then
@@ -361,6 +536,8 @@ rm -rf -- $TMP
 EOF
 	chmod 755 "$TMP/stop.sh"
 	LEAVE_RUNNING=1
-	log "left running: API http://127.0.0.1:$PORT (uvicorn pid $APP_PID), database $DSN"
+	log "left running: API http://127.0.0.1:$PORT (uvicorn pid $APP_PID, ${MODES[-1]} mode)," \
+		"database $DSN"
 	log "logs in $TMP; stop everything with: $TMP/stop.sh"
 fi
+exit "$status"

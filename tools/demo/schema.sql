@@ -12,7 +12,8 @@
 --          users with id % 20 = 13 ordered more than their limit in the last hours, so their
 --          quota lookups answer 429.
 --
--- orders.user_id deliberately has NO index: the quota lookup scans the whole table.
+-- orders.user_id deliberately has NO index: the quota lookup scans the whole table (the
+-- baseline of the demo; tuned.sql adds the indexes of the tuned mode).
 -- Re-running this file drops and recreates everything.
 
 \set ON_ERROR_STOP on
