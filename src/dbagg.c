@@ -62,6 +62,7 @@ static void fp_free(struct dbagg_fp *f)
 	free(f->text);
 	free(f->raw);
 	free(f->slo_rows);
+	free(f->first_byte);
 	timeline__free(&f->tl);
 	free(f);
 }
@@ -216,6 +217,12 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 		return f;
 	d->total_ns += lat;
 	hist__add(&f->win, lat);
+	if (x->ts_first > x->ts_start && x->ts_first <= x->ts_end) {
+		if (!f->first_byte && (f->first_byte = malloc(sizeof(*f->first_byte))))
+			hist__init(f->first_byte);
+		if (f->first_byte)
+			hist__add(f->first_byte, x->ts_first - x->ts_start);
+	}
 	f->win_count++;
 	if (x->flags & DB_EXEC_ERROR) {
 		f->errors++;
@@ -236,8 +243,8 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 	return f;
 }
 
-void dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpoint, uint64_t ts,
-		 const char *fmt, ...)
+struct dbagg_flag *dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpoint,
+			       uint64_t ts, const char *fmt, ...)
 {
 	struct dbagg_flag *fl;
 	va_list ap;
@@ -247,12 +254,12 @@ void dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpo
 		fl = &d->flags[i];
 		if (fl->kind == kind && fl->query_id == query_id && !strcmp(fl->endpoint, endpoint)) {
 			fl->occurrences++;
-			return;
+			return fl;
 		}
 	}
 	if (d->nflags == DBAGG_FLAGS_MAX) {
 		d->flags_dropped++;
-		return;
+		return NULL;
 	}
 	fl = &d->flags[d->nflags++];
 	memset(fl, 0, sizeof(*fl));
@@ -264,6 +271,7 @@ void dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpo
 	va_start(ap, fmt);
 	vsnprintf(fl->evidence, sizeof(fl->evidence), fmt, ap);
 	va_end(ap);
+	return fl;
 }
 
 static struct dbagg_client *client_get(struct dbagg *d, const char *client, const char *server)

@@ -61,6 +61,7 @@ struct dbagg_fp {
 	int64_t max_offset;
 	uint64_t count[DB_PATH_NR];
 	struct hist *lat[DB_PATH_NR];	/* NULL until the path sees the query */
+	struct hist *first_byte;	/* query sent -> first answer byte (wire path); or NULL */
 	struct hist win;		/* current interval, main path */
 	uint64_t win_count, last_count;
 	double rate;
@@ -88,6 +89,9 @@ struct dbagg_flag {
 	char evidence[256];
 	uint64_t ts;
 	uint64_t occurrences;		/* same kind + fingerprint + endpoint seen again */
+	uint64_t shared;		/* occurrences whose request was not known exactly */
+	double support;			/* N+1 from shared runs: occurrences / endpoint requests */
+	bool weak;			/* shared only, and in under half of the endpoint's requests */
 };
 
 /* Connections of one client service to one database server, for the pooling check. */
@@ -112,6 +116,7 @@ struct dbagg {
 	struct dbagg_flag flags[DBAGG_FLAGS_MAX];
 	unsigned nflags;
 	uint64_t flags_dropped;
+	uint64_t flags_overlap;		/* shared N+1 flags explained by a stronger one, removed */
 	struct dbagg_client clients[DBAGG_CLIENTS_MAX];
 	unsigned nclients;
 	struct sqlnorm_cache *cache;
@@ -133,7 +138,7 @@ int dbagg__main_path(const struct dbagg_fp *f);
 struct dbagg_fp *dbagg__find(const struct dbagg *d, uint64_t query_id);
 
 /* A flag with its evidence; the same kind, fingerprint and endpoint again adds an occurrence. */
-void dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpoint,
+struct dbagg_flag *dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, const char *endpoint,
 		 uint64_t ts, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 const char *dbagg__flag_name(int kind);
 

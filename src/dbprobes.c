@@ -43,34 +43,42 @@ static bool want_client(uint32_t tgid, void *ctx)
 	return true;
 }
 
-static void client_name(uint32_t tgid, char *out, size_t outsz)
+/*
+ * The cached name of pid, read again once per scan period (a pid can be reused, a backend
+ * can serve another client); server: a postgres backend, named by its client's address.
+ */
+static const char *name_of(struct dbprobes *d, uint32_t pid, bool server)
 {
+	struct dbprobes_name *n = &d->names[(pid * 2654435761u) % DBPROBES_NAMES];
 	struct procinfo pi;
 
-	if (procinfo__read(NULL, tgid, &pi)) {
-		snprintf(out, outsz, "pid %u", tgid);
-		return;
+	if (n->pid == pid && n->gen == d->gen)
+		return n->name;
+	n->pid = pid;
+	n->gen = d->gen;
+	if (server) {
+		if (pgserver__client_addr(pid, n->name, sizeof(n->name)))
+			snprintf(n->name, sizeof(n->name), "backend %u", pid);
+	} else if (procinfo__read(NULL, pid, &pi)) {
+		snprintf(n->name, sizeof(n->name), "pid %u", pid);
+	} else {
+		tracker__service_name(pi.comm, pi.container, 0, n->name, sizeof(n->name));
 	}
-	tracker__service_name(pi.comm, pi.container, 0, out, outsz);
+	return n->name;
 }
 
 static void on_libpq(const struct db_exec *x, void *ctx)
 {
 	struct dbprobes *d = ctx;
-	char client[64];
 
-	client_name(x->tgid, client, sizeof(client));
-	dbtrack__exec(d->t, NULL, x, client, NULL);
+	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, false), NULL);
 }
 
 static void on_usdt(const struct db_exec *x, void *ctx)
 {
 	struct dbprobes *d = ctx;
-	char client[64];
 
-	if (pgserver__client_addr(x->tgid, client, sizeof(client)))
-		snprintf(client, sizeof(client), "backend %u", x->tgid);
-	dbtrack__exec(d->t, NULL, x, client, "local postgres");
+	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, true), "local postgres");
 }
 
 int dbprobes__open(struct dbprobes *d, unsigned paths, struct dbtrack *t,
@@ -128,6 +136,7 @@ void dbprobes__poll(struct dbprobes *d, uint64_t now_ns)
 	if (now_ns < d->next_scan)
 		return;
 	d->next_scan = now_ns + DBPROBES_SCAN_NS;
+	d->gen++;
 	if (d->client)
 		r = pgclient__scan(d->client);
 	if (d->server && r >= 0)

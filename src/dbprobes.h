@@ -17,6 +17,14 @@
 struct dbtrack;
 
 #define DBPROBES_SCAN_NS 1000000000ull	/* new processes are looked for this often */
+#define DBPROBES_NAMES	 1024		/* process names cached, direct-mapped by pid */
+
+/* Reading /proc for every query would cost more than the query: names are cached. */
+struct dbprobes_name {
+	uint32_t pid;
+	uint64_t gen;		/* scan period it was read in; older ones are read again */
+	char name[64];
+};
 
 /* Which client processes to follow: the record filters (any given must match). */
 struct dbprobes_filter {
@@ -31,8 +39,9 @@ struct dbprobes {
 	struct pgserver *server;
 	struct dbtrack *t;
 	struct dbprobes_filter filter;
-	uint64_t next_scan;
+	uint64_t next_scan, gen;
 	int scan_err;		/* last scan failure, reported once */
+	struct dbprobes_name names[DBPROBES_NAMES];
 };
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,7 @@ static bool run_candidate(const struct dbtrack *t, const struct dbconn *c)
 static void run_close(struct dbtrack *t, struct dbconn *c)
 {
 	struct dbreq *cand[DBTRACK_COVER_MAX], *r;
-	unsigned n;
+	unsigned n, k = 0;
 
 	if (!run_candidate(t, c))
 		goto out;
@@ -194,8 +195,17 @@ static void run_close(struct dbtrack *t, struct dbconn *c)
 		goto out;
 	}
 	n = c->run_req_seq ? 0 : req_candidates(t, c->tgid, c->run_first_ts, cand);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		/*
+		 * The request a run serves spans it whole; a request that answered before the
+		 * run ended (a quick health check in flight at its start) was not waiting on it.
+		 */
+		if (cand[i]->resp_ts && cand[i]->resp_ts < c->run_last_end)
+			continue;
 		req_add_run(cand[i], c, true);
+		k++;
+	}
+	n = k;
 	if (!n && c->run_total >= t->db->o.nplus1_total_ns)
 		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, c->run_qid, "", c->run_first_ts,
 			    "%u consecutive executions on one connection, %.1f ms in all, outside "
@@ -329,6 +339,9 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 		for (unsigned i = 0; i < n; i++)
 			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
 	}
+	/* Only reads are cache candidates: BEGIN twice in a request is not redundant. */
+	if (f->verb != SQL_VERB_SELECT && f->verb != SQL_VERB_WITH)
+		raw = 0;
 	if (single)
 		req_add(single, f->query_id, 1.0, lat, conf, raw);
 	if (n)
@@ -359,15 +372,18 @@ static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint,
 	for (unsigned i = 0; i < r->nruns; i++) {
 		const struct dbreq_run *run = &r->runs[i];
 		double share = latency_ns ? 100.0 * run->total_ns / latency_ns : 0;
+		struct dbagg_flag *fl;
 
 		if (run->total_ns < o->nplus1_total_ns && share < o->nplus1_share_pct)
 			continue;
-		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, run->query_id, endpoint, r->ts,
-			    "after \"%s\", %u consecutive executions on one connection, %.2f ms "
-			    "= %.0f %% of a %.2f ms request (attribution: %s)",
-			    fp_short(t, run->source_id, src, sizeof(src)), run->n,
-			    run->total_ns / 1e6, share, latency_ns / 1e6,
-			    run->shared ? "shared" : "exact");
+		fl = dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, run->query_id, endpoint, r->ts,
+				 "after \"%s\", %u consecutive executions on one connection, "
+				 "%.2f ms = %.0f %% of a %.2f ms request (attribution: %s)",
+				 fp_short(t, run->source_id, src, sizeof(src)), run->n,
+				 run->total_ns / 1e6, share, latency_ns / 1e6,
+				 run->shared ? "shared" : "exact");
+		if (fl && run->shared)
+			fl->shared++;
 	}
 	for (unsigned i = 0; i < r->nraw; i++) {
 		unsigned same = 1;
@@ -402,7 +418,8 @@ static void req_finalize(struct dbtrack *t, struct dbreq_closing *cl)
 			continue;
 		if (c->run_req_seq == r->seq)
 			run_close(t, c);
-		else if (!c->run_req_seq && c->run_first_ts >= r->ts && run_candidate(t, c))
+		else if (!c->run_req_seq && c->run_first_ts >= r->ts &&
+			 c->run_last_end <= r->resp_ts && run_candidate(t, c))
 			req_add_run(r, c, true);
 	}
 	if (!cl->ep)
@@ -496,4 +513,62 @@ int dbtrack__req_conf(const struct dbreq *r)
 	if (r->conf_mask & (1u << DBREQ_THREAD))
 		return DBREQ_THREAD;
 	return DBREQ_EXACT;
+}
+
+/* Requests of the endpoint named "METHOD route" whose DB work was added up, all services. */
+static uint64_t endpoint_requests(const struct agg *a, const char *name)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *e = a->eps[i];
+		size_t ml = strlen(e->method);
+
+		if (!strncmp(name, e->method, ml) && name[ml] == ' ' &&
+		    !strcmp(name + ml + 1, e->route))
+			n += e->db_reqs;
+	}
+	return n;
+}
+
+void dbtrack__finish(struct dbtrack *t, const struct agg *a)
+{
+	struct dbagg *db = t->db;
+	unsigned k = 0;
+
+	/* Support of each N+1 flag that rests on shared attribution only. */
+	for (unsigned i = 0; i < db->nflags; i++) {
+		struct dbagg_flag *fl = &db->flags[i];
+		uint64_t reqs;
+
+		if (fl->kind != DBAGG_FLAG_N_PLUS_ONE || !fl->endpoint[0] ||
+		    fl->shared < fl->occurrences)
+			continue;
+		reqs = endpoint_requests(a, fl->endpoint);
+		fl->support = reqs ? fmin(1.0, (double)fl->occurrences / reqs) : 0;
+		fl->weak = fl->support < DBTRACK_NPLUS1_SUPPORT;
+	}
+	/*
+	 * A weak flag is the shadow of a run on requests that merely overlapped it: drop it when
+	 * the same fingerprint has a flag that is not weak, or a weak one with more support.
+	 */
+	for (unsigned i = 0; i < db->nflags; i++) {
+		struct dbagg_flag *fl = &db->flags[i];
+		bool shadow = false;
+
+		for (unsigned j = 0; fl->weak && j < db->nflags && !shadow; j++) {
+			const struct dbagg_flag *o = &db->flags[j];
+
+			shadow = j != i && o->kind == DBAGG_FLAG_N_PLUS_ONE &&
+				 o->query_id == fl->query_id && o->endpoint[0] &&
+				 (!o->weak || o->support > fl->support ||
+				  (o->support == fl->support && j < i));
+		}
+		if (shadow) {
+			db->flags_overlap++;
+			continue;
+		}
+		db->flags[k++] = *fl;
+	}
+	db->nflags = k;
 }

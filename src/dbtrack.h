@@ -149,6 +149,15 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 
 const char *dbtrack__conf_name(int conf);
 
+/*
+ * N+1 flags that rest on shared attribution name every endpoint whose requests overlapped
+ * the run. The endpoint that issues it has the run in (nearly) every request; one that only
+ * overlapped has it in a few: flags with support under DBTRACK_NPLUS1_SUPPORT are weak, and
+ * dropped when the same fingerprint has a stronger flag. Call once, when recording ends.
+ */
+#define DBTRACK_NPLUS1_SUPPORT 0.5
+void dbtrack__finish(struct dbtrack *t, const struct agg *a);
+
 /* The weakest attribution among a request's queries. */
 int dbtrack__req_conf(const struct dbreq *r);
 

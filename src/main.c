@@ -867,6 +867,7 @@ static int record(void)
 	meta.quiet_ms = env.quiet_ms;
 	if (db_ok) {
 		dbagg__finish(&db, meta.duration_s);
+		dbtrack__finish(&dbt, &agg);
 		meta.db = &db;
 		meta.dbt = &dbt.st;
 		meta.db_probes = db_probe_names(env.db_probes, dbprobes, sizeof(dbprobes));

@@ -119,6 +119,8 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 	json__kv_string(j, "server", f->server[0] ? f->server : NULL);
 	json__kv_string(j, "main_path", path_names[mp]);
 	histjson__latency(j, "latency_ms", h);
+	if (f->first_byte && f->first_byte->count)
+		histjson__latency(j, "first_byte_ms", f->first_byte);
 	json__key(j, "paths");
 	json__begin_array(j);
 	for (int p = 0; p < DB_PATH_NR; p++) {
@@ -324,6 +326,14 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_string(j, "endpoint", fl->endpoint[0] ? fl->endpoint : NULL);
 		json__kv_string(j, "evidence", fl->evidence);
 		json__kv_u64(j, "occurrences", fl->occurrences);
+		if (fl->kind == DBAGG_FLAG_N_PLUS_ONE && fl->endpoint[0]) {
+			json__kv_string(j, "attribution", fl->shared < fl->occurrences ? "exact"
+											   : "shared");
+			if (fl->shared >= fl->occurrences) {
+				json__kv_fixed(j, "support", fl->support, 3);
+				json__kv_string(j, "confidence", fl->weak ? "low" : "high");
+			}
+		}
 		json__end_object(j);
 	}
 	json__end_array(j);
@@ -340,6 +350,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 	json__kv_u64(j, "fingerprints", db->nfps);
 	json__kv_u64(j, "fingerprints_dropped", db->fps_dropped);
 	json__kv_u64(j, "flags_dropped", db->flags_dropped);
+	json__kv_u64(j, "flags_overlap_removed", db->flags_overlap);
 	json__kv_u64(j, "connections", m->tstats.pg_conns);
 	json__kv_u64(j, "tls_connections", m->tstats.pg_tls);
 	if (m->dbt) {

@@ -53,6 +53,8 @@ def test_sleep_23_exact(tmp_path, pg, driver):
     assert abs(row["latency_ms"]["p50"] - 50.0) <= 0.02 * 50.0, row["latency_ms"]
     assert row["main_path"] == "wire"
     assert row["server"] == "127.0.0.1:%d" % pg.port
+    # pg_sleep answers nothing before it ends: the first answer byte comes at ~50 ms too.
+    assert abs(row["first_byte_ms"]["p50"] - 50.0) <= 0.02 * 50.0, row["first_byte_ms"]
     # The literal never reaches the database part of the report (the command line has it).
     assert "0.05" not in json.dumps([run.report["db"], run.report["db_flags"]])
 

@@ -288,6 +288,8 @@ start_api() {
 	code=$(http_get "http://127.0.0.1:$PORT/items/1")
 	[[ $code == 200 ]] ||
 		die "GET /items/1 answered $code: the API cannot use the database" "$APP_LOG" "$PG_LOG"
+	curl -sf -m 5 -o "$TMP/openapi.json" "http://127.0.0.1:$PORT/openapi.json" ||
+		die "GET /openapi.json failed" "$APP_LOG"
 	log "$mode: API is up (uvicorn pid $APP_PID)"
 }
 started() { grep -c 'Application startup complete' "$APP_LOG" || true; }
@@ -299,25 +301,12 @@ stop_api() {
 
 # ---- sloprobe features ----------------------------------------------------------------------
 
-# `record --slo`, `diff` and `report` arrive in sloprobe one by one: use them when they exist.
-HAVE_SLO=0
-HAVE_DIFF=0
-HAVE_REPORT=0
 if ((PROBE)); then
-	if "$SLOPROBE" record --help 2>/dev/null | grep -qE -- '--slo([=[:space:]]|$)'; then
-		HAVE_SLO=1
-		[[ -r $SLO_FILE ]] || die "cannot read the SLO file $SLO_FILE"
-	else
-		log "this sloprobe has no 'record --slo': recording without SLO verdicts"
-	fi
-	"$SLOPROBE" diff --help >/dev/null 2>&1 && HAVE_DIFF=1
-	"$SLOPROBE" report --help >/dev/null 2>&1 && HAVE_REPORT=1
+	[[ -r $SLO_FILE ]] || die "cannot read the SLO file $SLO_FILE"
 fi
 
 # ---- load -----------------------------------------------------------------------------------
 
-# The route templates of app.py, so that sloprobe names endpoints as FastAPI does.
-ROUTES=(-r '/items/{item_id}' -r '/users/{user_id}/quota' -r '/users/{user_id}/orders')
 
 # run_load MODE REPORT: wrk for DURATION seconds, under sloprobe unless --no-probe. Sets
 # load_rc to the exit status of sloprobe (or wrk).
@@ -325,9 +314,9 @@ run_load() {
 	local mode=$1 report=$2
 	local wrk=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency
 		-s "$DEMO_DIR/load.lua" "http://127.0.0.1:$PORT")
+	# Routes from the API's own OpenAPI document: endpoints named as FastAPI names them.
 	local rec=("$SLOPROBE" record -i 2 -o "$report" -P "$PORT" -P "$PG_PORT"
-		--slow-ms "$SLOW_MS" "${ROUTES[@]}")
-	((HAVE_SLO)) && rec+=(--slo "$SLO_FILE")
+		--slow-ms "$SLOW_MS" --routes-from "$TMP/openapi.json" --slo "$SLO_FILE")
 	cd "$REPO"
 	if ((PROBE)); then
 		rm -f -- "$report"
@@ -452,7 +441,7 @@ for mode in "${MODES[@]}"; do
 		report_summary "${REPORTS[$mode]}"
 	fi
 	# Exit status 3 is sloprobe's "an SLO was breached": a verdict, not a failure here.
-	if ((load_rc != 0 && !(PROBE && HAVE_SLO && load_rc == 3))); then
+	if ((load_rc != 0 && !(PROBE && load_rc == 3))); then
 		if ((PROBE)); then
 			die "$mode: sloprobe record exited with status $load_rc" "$APP_LOG"
 		fi
@@ -473,33 +462,22 @@ status=0
 if ((PROBE && ${#MODES[@]} > 1)); then
 	base=${REPORTS[baseline]} tuned=${REPORTS[tuned]}
 	echo
-	if ((HAVE_DIFF)); then
-		log "======== sloprobe diff ${base#"$REPO"/} ${tuned#"$REPO"/} ========"
-		if "$SLOPROBE" diff "$base" "$tuned"; then rc=0; else rc=$?; fi
-		case $rc in
-		0) ;;
-		3) log "sloprobe diff: an SLO that passed in the baseline breaches in the tuned run" ;;
-		*) die "sloprobe diff exited with status $rc" ;;
-		esac
-		"$SLOPROBE" diff "$base" "$tuned" --format html -o "$REPO/demo-diff.html" ||
-			[[ $? == 3 ]] || die "sloprobe diff --format html failed"
-		log "diff: $REPO/demo-diff.html"
-	else
-		log "this sloprobe has no 'diff' yet: skipping the comparison (reports: $base, $tuned)"
-	fi
-	if ((HAVE_REPORT)); then
-		# Without record --slo the reports hold no verdicts: let report judge them.
-		slo_arg=()
-		((HAVE_SLO)) || slo_arg=(--slo "$SLO_FILE")
-		"$SLOPROBE" report "$tuned" "${slo_arg[@]}" --format html -o "$REPO/demo-report.html" ||
-			[[ $? == 3 ]] || die "sloprobe report --format html failed"
-		log "HTML report of the tuned run: $REPO/demo-report.html"
-	else
-		log "this sloprobe has no 'report' yet: no HTML report"
-	fi
+	log "======== sloprobe diff ${base#"$REPO"/} ${tuned#"$REPO"/} ========"
+	if "$SLOPROBE" diff "$base" "$tuned"; then rc=0; else rc=$?; fi
+	case $rc in
+	0) ;;
+	3) log "sloprobe diff: an SLO that passed in the baseline breaches in the tuned run" ;;
+	*) die "sloprobe diff exited with status $rc" ;;
+	esac
+	"$SLOPROBE" diff "$base" "$tuned" --format html -o "$REPO/demo-diff.html" ||
+		[[ $? == 3 ]] || die "sloprobe diff --format html failed"
+	log "diff: $REPO/demo-diff.html"
+	"$SLOPROBE" report "$tuned" --format html -o "$REPO/demo-report.html" ||
+		[[ $? == 3 ]] || die "sloprobe report --format html failed"
+	log "HTML report of the tuned run: $REPO/demo-report.html"
 fi
 
-if ((PROBE && HAVE_SLO)); then
+if ((PROBE)); then
 	echo
 	for mode in "${MODES[@]}"; do
 		case $mode:${RC[$mode]} in
