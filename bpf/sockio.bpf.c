@@ -898,16 +898,25 @@ int sched_process_exit(struct trace_event_raw_sched_process_exit *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	struct sockio_exit_ev *e;
-	bool dead;
+	struct sockio_proc *p;
+	bool dead, traced;
 
 	if (bpf_core_field_exists(ctx->group_dead))
 		dead = BPF_CORE_READ(ctx, group_dead);
 	else
 		dead = (__u32)id == tgid;
-	if (!dead || !bpf_map_lookup_elem(&procs, &tgid))
+	p = dead ? bpf_map_lookup_elem(&procs, &tgid) : NULL;
+	if (!p)
 		return 0;
+	/*
+	 * Userspace follows only processes that were or may have been traced (pending again
+	 * after an exec); the ones the filters refused just leave the map.
+	 */
+	traced = p->state != SOCKIO_PROC_NOMATCH;
 	bpf_map_delete_elem(&procs, &tgid);
 	bpf_map_delete_elem(&filter_pids, &tgid);
+	if (!traced)
+		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(SOCKIO_STAT_RB_DROPS);

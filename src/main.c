@@ -439,17 +439,20 @@ static void seed_procs(struct sockio *s, bool db_clients)
 	struct procinfo_listener *ls = NULL;
 	uint32_t *clients = NULL;
 
+	/* With -p, only the given process trees can match: they are added by the caller. */
+	const bool by_pid = env.npids > 0;
+
 	if (!procinfo__listeners(NULL, &ls, &n)) {
 		for (size_t i = 0; i < n; i++) {
 			sockio__add_listen_port(s, ls[i].port);
-			if (ls[i].pid)
+			if (ls[i].pid && !by_pid)
 				sockio__add_proc(s, ls[i].pid);
 			if (!strcmp(ls[i].comm, "postgres") && ndb < 64 && ls[i].port != 5432)
 				dbports[ndb++] = ls[i].port;
 		}
 		free(ls);
 	}
-	if (!db_clients)
+	if (!db_clients || by_pid)
 		return;
 	for (int i = 0; i < env.nports && ndb < 64; i++)
 		dbports[ndb++] = env.ports[i];
@@ -741,6 +744,7 @@ static int record(void)
 	meta.kernel = uts.release;
 	clock_gettime(CLOCK_REALTIME, &meta.start);
 	t0 = last_tick = mono_ns();
+	meta.start_ns = t0;
 	if (slo_ok)
 		slot.start_ns = t0; /* warmup counts from here */
 	next_tick = t0 + (uint64_t)(env.interval_s * 1e9);

@@ -286,6 +286,24 @@ static void slo_section(struct json *j, const struct slotrack *st)
 	json__end_object(j);
 }
 
+/* When a flag was first seen (slow queries: the worst execution), in both clocks. */
+static void flag_time(struct json *j, const struct report_meta *m, uint64_t ts)
+{
+	uint64_t off = ts > m->start_ns ? ts - m->start_ns : 0;
+	struct timespec at = m->start;
+	char iso[40];
+
+	at.tv_sec += off / 1000000000ull;
+	at.tv_nsec += off % 1000000000ull;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	report__iso8601(&at, iso, sizeof(iso));
+	json__kv_fixed(j, "t_s", off / 1e9, 3);
+	json__kv_string(j, "at", iso);
+}
+
 static void db_section(struct json *j, const struct report_meta *m)
 {
 	const struct dbagg *db = m->db;
@@ -326,6 +344,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_string(j, "endpoint", fl->endpoint[0] ? fl->endpoint : NULL);
 		json__kv_string(j, "evidence", fl->evidence);
 		json__kv_u64(j, "occurrences", fl->occurrences);
+		flag_time(j, m, fl->ts);
 		if (fl->kind == DBAGG_FLAG_N_PLUS_ONE && fl->endpoint[0]) {
 			json__kv_string(j, "attribution", fl->shared < fl->occurrences ? "exact"
 											   : "shared");

@@ -25,6 +25,7 @@ struct report_meta {
 	const char *hostname;
 	const char *kernel;
 	struct timespec start, end;	/* CLOCK_REALTIME */
+	uint64_t start_ns;		/* the start, CLOCK_MONOTONIC (event timestamps' clock) */
 	double duration_s;
 	const char *const *command;	/* argv of the traced command, NULL-terminated, or NULL */
 	int command_status;		/* exit code, 128 + signal, -1 if none */

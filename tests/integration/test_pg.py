@@ -151,3 +151,22 @@ def test_n_plus_one_per_endpoint(tmp_path, pg, mode, clients):
     assert n1 and all(f["endpoint"] == "GET /list" for f in n1), n1
     assert all("where id =" in f["query"] for f in n1)
     assert not [f for f in n1 if "/pair" in (f["endpoint"] or "")]
+
+
+def test_slow_query_listed_with_example_and_time(tmp_path, pg):
+    """--slow-ms 40: 23 x pg_sleep(0.05) are all slow, listed with the worst one's time; with
+    --raw-sql one raw example is kept, without it no literal is stored."""
+    for raw in (False, True):
+        args = ["-q", "-P", str(pg.port), "--slow-ms", "40"] + (["--raw-sql"] if raw else [])
+        run = record(tmp_path, args, sh(pgclient("psycopg2", pg, "sleep", 23)))
+        row = db_row(run, "pg_sleep")
+        assert row["slow"] == 23
+        slow = [f for f in flags(run, "slow_query") if f["query"] == "select pg_sleep(?)"]
+        assert len(slow) == 1, run.report["db_flags"]
+        assert slow[0]["evidence"].startswith("23 of 23 executions over 40 ms, worst 5")
+        assert 0 < slow[0]["t_s"] <= run.report["window"]["duration_s"]
+        assert slow[0]["at"] >= run.report["window"]["start"]
+        if raw:
+            assert row["raw_sample"] == "select pg_sleep(0.05)"
+        else:
+            assert "raw_sample" not in row
