@@ -29,10 +29,10 @@ const volatile bool filter_procs = false;
 
 /* The outermost libpq call a thread is in. */
 struct call {
-	__u64 sp;	/* user stack pointer at entry: calls nested in this one run below it */
+	__u64 sp; /* user stack pointer at entry: calls nested in this one run below it */
 	__u64 conn;
 	__u64 ts;
-	__u64 text;	/* user pointers: the caller owns them until the call returns */
+	__u64 text; /* user pointers: the caller owns them until the call returns */
 	__u64 name;
 	__u32 depth;
 	__u8 fn;
@@ -252,8 +252,7 @@ static __always_inline void ev__result(struct pgclient_ev *e, __u64 res, __u64 c
 		bpf_probe_read_user_str(e->cmd, sizeof(e->cmd), (void *)(res + cmd_off));
 }
 
-static __always_inline void ev__init(struct pgclient_ev *e, struct call *c, __u32 tgid,
-				     __u32 tid)
+static __always_inline void ev__init(struct pgclient_ev *e, struct call *c, __u32 tgid, __u32 tid)
 {
 	e->type = PGCLIENT_EV_QUERY;
 	e->tgid = tgid;
@@ -286,7 +285,8 @@ static __always_inline struct pgclient_ev *ev__new(struct call *c, __u32 tgid, _
 static __always_inline struct pgclient_ev *pending__slot(__u32 tgid, __u64 conn, __u32 seq,
 							 bool create)
 {
-	struct pending_key pk = { .tgid = tgid, .slot = seq % PGCLIENT_PIPELINE_SLOTS,
+	struct pending_key pk = { .tgid = tgid,
+				  .slot = seq % PGCLIENT_PIPELINE_SLOTS,
 				  .conn = conn };
 	struct pgclient_ev *e = bpf_map_lookup_elem(&pending, &pk);
 

@@ -193,7 +193,8 @@ static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 {
 	if (!filter_port_on)
 		return true;
-	return bpf_map_lookup_elem(&filter_ports, &lport) || bpf_map_lookup_elem(&filter_ports, &rport);
+	return bpf_map_lookup_elem(&filter_ports, &lport) ||
+	       bpf_map_lookup_elem(&filter_ports, &rport);
 }
 
 /*
@@ -216,7 +217,8 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 		goto out;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if ((family != AF_INET && family != AF_INET6) ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
 	    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
 		goto out;
 	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
@@ -232,8 +234,8 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 	else if (how == SOCKIO_HOW_CONNECT)
 		c.role = SOCKIO_ROLE_CLIENT;
 	else
-		c.role = bpf_map_lookup_elem(&listen_ports, &lport) ? SOCKIO_ROLE_SERVER :
-								      SOCKIO_ROLE_CLIENT;
+		c.role = bpf_map_lookup_elem(&listen_ports, &lport) ? SOCKIO_ROLE_SERVER
+								    : SOCKIO_ROLE_CLIENT;
 	stat_inc(SOCKIO_STAT_TRACKED);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -321,8 +323,8 @@ static __always_inline bool sys_is_read(__u8 sys)
  * Locate the user buffer holding the first bytes of the transfer. For vectored calls only the
  * first iovec is used for the head; vec and vlen describe the iovec array for the tail.
  */
-static __always_inline int data__buffers(struct inflight *in, __u64 *base, __u64 *blen,
-					 __u64 *vec, __u64 *vlen)
+static __always_inline int data__buffers(struct inflight *in, __u64 *base, __u64 *blen, __u64 *vec,
+					 __u64 *vlen)
 {
 	struct iovec iov = {};
 
@@ -460,8 +462,8 @@ static __always_inline void data__submit(struct sockio_data_ev *e)
  * nothing we forward. Also decides the protocol of a connection on its first read (the
  * client speaks first in every protocol we decode on the server side).
  */
-static __always_inline int http__server_read(struct sockio_conn *c, struct inflight *in,
-					     __s64 len, __u64 ts, __u64 base, __u64 blen)
+static __always_inline int http__server_read(struct sockio_conn *c, struct inflight *in, __s64 len,
+					     __u64 ts, __u64 base, __u64 blen)
 {
 	struct sockio_data_ev *e;
 	__u8 flags = 0;
@@ -491,7 +493,8 @@ static __always_inline int http__server_read(struct sockio_conn *c, struct infli
 				c->proto = SOCKIO_PROTO_OTHER;
 			e->proto = c->proto;
 			if (c->proto != SOCKIO_PROTO_HTTP) {
-				/* Userspace learns the protocol from this event, without payload. */
+				/* Userspace learns the protocol from this event, without payload.
+				 */
 				e->head_len = 0;
 				data__submit(e);
 				return 0;
@@ -514,9 +517,9 @@ static __always_inline int http__server_read(struct sockio_conn *c, struct infli
  * A server write: the start of a response (status line), the rest of one (time, length and
  * tail only), or a status line split over writes while the request is still current.
  */
-static __always_inline int http__server_write(struct sockio_conn *c, struct inflight *in,
-					      __s64 len, __u64 ts, __u64 base, __u64 blen,
-					      __u64 vec, __u64 vlen)
+static __always_inline int http__server_write(struct sockio_conn *c, struct inflight *in, __s64 len,
+					      __u64 ts, __u64 base, __u64 blen, __u64 vec,
+					      __u64 vlen)
 {
 	struct sockio_data_ev *e;
 	__u8 peek[8] = {};
@@ -589,8 +592,8 @@ static __always_inline int client__io(struct sockio_conn *c, struct inflight *in
 	data__fill(e, c, in, len, ts, 0);
 	data__copy_head(e, len, base, blen);
 	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
-		c->proto = sniff_pgsql(e->head, e->head_len, len) ? SOCKIO_PROTO_PGSQL :
-								     SOCKIO_PROTO_OTHER;
+		c->proto = sniff_pgsql(e->head, e->head_len, len) ? SOCKIO_PROTO_PGSQL
+								  : SOCKIO_PROTO_OTHER;
 		e->proto = c->proto;
 		if (c->proto != SOCKIO_PROTO_PGSQL) {
 			e->head_len = 0; /* userspace only learns the verdict */
@@ -623,7 +626,8 @@ static __always_inline int data__exit(long ret, __u8 sys)
 		stat_inc(SOCKIO_STAT_CONN_LOST);
 		return 0;
 	}
-	if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_UNKNOWN && !sys_is_read(sys)) {
+	if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_UNKNOWN &&
+	    !sys_is_read(sys)) {
 		c->proto = SOCKIO_PROTO_OTHER; /* the server spoke first: not ours */
 		return 0;
 	}

@@ -9,23 +9,23 @@
 #include "hist.h"
 #include "timeline.h"
 
-#define AGG_SERVICE_MAX	  64
-#define AGG_METHOD_MAX	  16
-#define AGG_ROUTE_MAX	  128
-#define AGG_STATUS_SLOTS  16	/* distinct status codes kept per endpoint */
-#define AGG_PIDS_MAX	  64	/* pids listed per service */
+#define AGG_SERVICE_MAX	      64
+#define AGG_METHOD_MAX	      16
+#define AGG_ROUTE_MAX	      128
+#define AGG_STATUS_SLOTS      16 /* distinct status codes kept per endpoint */
+#define AGG_PIDS_MAX	      64 /* pids listed per service */
 #define AGG_ENDPOINTS_DEFAULT 2000
 
 struct agg_service {
-	char name[AGG_SERVICE_MAX];	/* "uvicorn:8000" or "<container>:8000" */
+	char name[AGG_SERVICE_MAX]; /* "uvicorn:8000" or "<container>:8000" */
 	char comm[16];
-	char container[72];		/* full id, "" outside containers */
+	char container[72]; /* full id, "" outside containers */
 	char runtime[16];
 	char cgroup[256];
 	uint16_t port;
 	uint32_t pids[AGG_PIDS_MAX];
 	unsigned npids;
-	uint64_t pids_dropped;		/* more pids than AGG_PIDS_MAX */
+	uint64_t pids_dropped; /* more pids than AGG_PIDS_MAX */
 };
 
 struct agg_status {
@@ -33,7 +33,7 @@ struct agg_status {
 	uint64_t count;
 };
 
-#define AGG_DB_TOP 8	/* fingerprints kept per endpoint */
+#define AGG_DB_TOP 8 /* fingerprints kept per endpoint */
 
 /* A fingerprint's share of an endpoint's (or a request's) queries. */
 struct agg_db_fp {
@@ -46,49 +46,49 @@ struct agg_endpoint {
 	unsigned service;
 	char method[AGG_METHOD_MAX];
 	char route[AGG_ROUTE_MAX];
-	uint64_t count;			/* answered requests */
+	uint64_t count; /* answered requests */
 	uint64_t err4xx, err5xx;
-	uint64_t aborted;		/* closed before a response */
-	uint64_t unfinished;		/* still unanswered when tracing ended */
-	uint64_t incomplete;		/* closed mid-response */
-	uint64_t len_unknown;		/* end inferred, not framed */
+	uint64_t aborted;     /* closed before a response */
+	uint64_t unfinished;  /* still unanswered when tracing ended */
+	uint64_t incomplete;  /* closed mid-response */
+	uint64_t len_unknown; /* end inferred, not framed */
 	uint64_t pipelined;
 	uint64_t target_cut;
 	struct agg_status status[AGG_STATUS_SLOTS];
-	uint64_t status_other;		/* codes beyond AGG_STATUS_SLOTS distinct ones */
-	struct hist lat;		/* whole run */
+	uint64_t status_other; /* codes beyond AGG_STATUS_SLOTS distinct ones */
+	struct hist lat;       /* whole run */
 	struct hist ttfb;
-	struct hist win;		/* current interval */
+	struct hist win; /* current interval */
 	uint64_t win_count;
 	uint64_t win_4xx, win_5xx;
-	uint64_t last_count;		/* count at the previous interval, for rates */
-	double rate;			/* requests/s over the last interval */
+	uint64_t last_count; /* count at the previous interval, for rates */
+	double rate;	     /* requests/s over the last interval */
 	uint64_t first_ns, last_ns;
 	/* Database work of its requests (src/dbtrack.h): sums over db_reqs requests. */
 	uint64_t db_reqs;
 	double db_queries, db_ns, db_max_queries;
-	uint64_t db_conf[3];		/* requests by weakest attribution: exact, thread, shared */
+	uint64_t db_conf[3]; /* requests by weakest attribution: exact, thread, shared */
 	struct agg_db_fp db_top[AGG_DB_TOP];
 	unsigned db_ntop;
-	double db_top_other;		/* queries of fingerprints beyond AGG_DB_TOP */
-	struct timeline tl;		/* one point per interval since it was first seen */
+	double db_top_other; /* queries of fingerprints beyond AGG_DB_TOP */
+	struct timeline tl;  /* one point per interval since it was first seen */
 	/* SLO rows judging it (src/slotrack.h), found on its first request. */
 	unsigned *slo_rows;
 	unsigned slo_nrows;
 	bool slo_matched;
-	bool slo_breach;		/* an objective breached in the last interval */
+	bool slo_breach; /* an objective breached in the last interval */
 };
 
 struct agg {
 	struct agg_service *services;
 	unsigned nservices, cap_services;
-	struct agg_endpoint **eps;	/* insertion order */
+	struct agg_endpoint **eps; /* insertion order */
 	unsigned neps, cap_eps, max_eps;
-	uint64_t eps_dropped;		/* requests of endpoints beyond max_eps */
-	unsigned *slots;		/* open-addressing index into eps */
+	uint64_t eps_dropped; /* requests of endpoints beyond max_eps */
+	unsigned *slots;      /* open-addressing index into eps */
 	unsigned nslots;
 	uint64_t requests;
-	uint64_t no_request;		/* responses whose request was not seen */
+	uint64_t no_request; /* responses whose request was not seen */
 	struct timeline_budget tl_budget;
 };
 
@@ -103,7 +103,7 @@ struct agg_req {
 	unsigned service;
 	const char *method;
 	const char *route;
-	unsigned status;	/* 0: no response */
+	unsigned status; /* 0: no response */
 	uint64_t t_start, t_first, t_end;
 	bool aborted, unfinished, incomplete, len_unknown, pipelined, target_cut;
 };

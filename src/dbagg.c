@@ -9,9 +9,9 @@
 #include "sqlnorm.h"
 
 static const char *const flag_names[] = {
-	[DBAGG_FLAG_N_PLUS_ONE] = "n_plus_one",	    [DBAGG_FLAG_REDUNDANT] = "redundant",
-	[DBAGG_FLAG_SELECT_STAR] = "select_star",   [DBAGG_FLAG_LARGE_OFFSET] = "large_offset",
-	[DBAGG_FLAG_NO_POOLING] = "no_pooling",	    [DBAGG_FLAG_LONG_TX] = "long_transaction",
+	[DBAGG_FLAG_N_PLUS_ONE] = "n_plus_one",	  [DBAGG_FLAG_REDUNDANT] = "redundant",
+	[DBAGG_FLAG_SELECT_STAR] = "select_star", [DBAGG_FLAG_LARGE_OFFSET] = "large_offset",
+	[DBAGG_FLAG_NO_POOLING] = "no_pooling",	  [DBAGG_FLAG_LONG_TX] = "long_transaction",
 	[DBAGG_FLAG_SLOW] = "slow_query",
 };
 
@@ -199,7 +199,8 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 		if (d->o.raw_sql && x->text)
 			f->raw = strndup(x->text, x->text_len);
 	}
-	if ((x->flags & DB_EXEC_TRUNCATED) || (info.flags & (SQLNORM_INPUT_CUT | SQLNORM_TRUNCATED)))
+	if ((x->flags & DB_EXEC_TRUNCATED) ||
+	    (info.flags & (SQLNORM_INPUT_CUT | SQLNORM_TRUNCATED)))
 		f->truncated = true;
 	if ((info.flags & SQLNORM_HAS_OFFSET) && info.offset > f->max_offset)
 		f->max_offset = info.offset;
@@ -252,7 +253,8 @@ struct dbagg_flag *dbagg__flag(struct dbagg *d, int kind, uint64_t query_id, con
 	endpoint = endpoint ? endpoint : "";
 	for (unsigned i = 0; i < d->nflags; i++) {
 		fl = &d->flags[i];
-		if (fl->kind == kind && fl->query_id == query_id && !strcmp(fl->endpoint, endpoint)) {
+		if (fl->kind == kind && fl->query_id == query_id &&
+		    !strcmp(fl->endpoint, endpoint)) {
 			fl->occurrences++;
 			return fl;
 		}

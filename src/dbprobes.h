@@ -16,13 +16,13 @@
 
 struct dbtrack;
 
-#define DBPROBES_SCAN_NS 1000000000ull	/* new processes are looked for this often */
-#define DBPROBES_NAMES	 1024		/* process names cached, direct-mapped by pid */
+#define DBPROBES_SCAN_NS 1000000000ull /* new processes are looked for this often */
+#define DBPROBES_NAMES	 1024	       /* process names cached, direct-mapped by pid */
 
 /* Reading /proc for every query would cost more than the query: names are cached. */
 struct dbprobes_name {
 	uint32_t pid;
-	uint64_t gen;		/* scan period it was read in; older ones are read again */
+	uint64_t gen; /* scan period it was read in; older ones are read again */
 	char name[64];
 };
 
@@ -31,7 +31,7 @@ struct dbprobes_filter {
 	const uint32_t *pids;
 	size_t npids;
 	const char *comm;
-	const char *cgroup;	/* a cgroup v2 directory, /sys/fs/cgroup/... */
+	const char *cgroup; /* a cgroup v2 directory, /sys/fs/cgroup/... */
 };
 
 struct dbprobes {
@@ -40,7 +40,7 @@ struct dbprobes {
 	struct dbtrack *t;
 	struct dbprobes_filter filter;
 	uint64_t next_scan, gen;
-	int scan_err;		/* last scan failure, reported once */
+	int scan_err; /* last scan failure, reported once */
 	struct dbprobes_name names[DBPROBES_NAMES];
 };
 

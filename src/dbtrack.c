@@ -92,7 +92,6 @@ void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
 	req_unlink(r);
 }
 
-
 static struct dbreq_closing *closing_at(struct dbtrack *t, unsigned i)
 {
 	return &t->closing[(t->head_i + i) % DBTRACK_CLOSING];
@@ -117,8 +116,7 @@ static struct dbreq *req_by_seq(struct dbtrack *t, uint64_t seq)
  * waiting for late queries (newest first; they end roughly in order, so the scan stops at
  * requests that ended well before ts).
  */
-static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts,
-			       struct dbreq **out)
+static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, struct dbreq **out)
 {
 	unsigned n = 0;
 
@@ -251,8 +249,8 @@ static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp 
 	span = x->ts_end - c->tx_start;
 	if (span >= t->db->o.long_tx_ns)
 		dbagg__flag(t->db, DBAGG_FLAG_LONG_TX, 0, "", c->tx_start,
-			    "%s held a transaction open on %s for %.1f ms (BEGIN .. %s)",
-			    c->client, c->server, span / 1e6,
+			    "%s held a transaction open on %s for %.1f ms (BEGIN .. %s)", c->client,
+			    c->server, span / 1e6,
 			    f->verb == SQL_VERB_COMMIT ? "COMMIT" : "ROLLBACK");
 	c->tx_start = 0;
 }
@@ -296,8 +294,8 @@ static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, cons
 	return c;
 }
 
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
-		   const char *client, const char *server)
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
+		   const char *server)
 {
 	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
 	unsigned n, ntid = 0;
@@ -363,8 +361,7 @@ static const char *fp_short(const struct dbtrack *t, uint64_t qid, char *buf, si
 	return buf;
 }
 
-static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint,
-		      uint64_t latency_ns)
+static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint, uint64_t latency_ns)
 {
 	const struct dbagg_opts *o = &t->db->o;
 	char src[80];

@@ -29,13 +29,13 @@
 #include "db.h"
 #include "dbagg.h"
 
-#define DBREQ_TOP  AGG_DB_TOP	/* fingerprints kept per request */
-#define DBREQ_RUNS 8	/* N+1 candidate runs kept per request */
-#define DBREQ_RAW  64	/* raw-text hashes kept per request, for redundant queries */
+#define DBREQ_TOP  AGG_DB_TOP /* fingerprints kept per request */
+#define DBREQ_RUNS 8	      /* N+1 candidate runs kept per request */
+#define DBREQ_RAW  64	      /* raw-text hashes kept per request, for redundant queries */
 /* PGconns followed for N+1 on the libpq path, which has no socket; the oldest is reused. */
-#define DBTRACK_VCONNS 256
-#define DBTRACK_CLOSING 4096	/* ended requests waiting for late queries */
-#define DBTRACK_COVER_MAX 64	/* requests a query can be shared among */
+#define DBTRACK_VCONNS	  256
+#define DBTRACK_CLOSING	  4096 /* ended requests waiting for late queries */
+#define DBTRACK_COVER_MAX 64   /* requests a query can be shared among */
 
 enum dbreq_conf {
 	DBREQ_EXACT = 0,
@@ -54,17 +54,17 @@ struct dbreq_run {
 
 /* DB activity of the request currently in flight on an inbound connection. */
 struct dbreq {
-	struct dbreq *prev, *next;	/* in-flight list */
+	struct dbreq *prev, *next; /* in-flight list */
 	bool open;
-	uint32_t tgid, tid;		/* tid: the thread that read the request */
-	uint64_t ts;			/* request start */
-	uint64_t resp_ts;		/* response started: later queries are not its own */
+	uint32_t tgid, tid; /* tid: the thread that read the request */
+	uint64_t ts;	    /* request start */
+	uint64_t resp_ts;   /* response started: later queries are not its own */
 	uint64_t seq;
 	double queries, db_ns;
-	unsigned conf_mask;		/* 1 << enum dbreq_conf */
+	unsigned conf_mask; /* 1 << enum dbreq_conf */
 	struct agg_db_fp top[DBREQ_TOP];
 	unsigned ntop;
-	uint64_t top_other;		/* fingerprints beyond DBREQ_TOP */
+	uint64_t top_other; /* fingerprints beyond DBREQ_TOP */
 	struct dbreq_run runs[DBREQ_RUNS];
 	unsigned nruns;
 	uint64_t raw[DBREQ_RAW], raw_qid[DBREQ_RAW];
@@ -73,7 +73,7 @@ struct dbreq {
 
 /* One outbound database connection. */
 struct dbconn {
-	struct dbconn *prev, *next;	/* all open DB connections */
+	struct dbconn *prev, *next; /* all open DB connections */
 	uint32_t tgid;
 	uint64_t conn_id;
 	uint64_t opened_ts;
@@ -83,36 +83,36 @@ struct dbconn {
 	uint64_t run_qid, run_src;
 	unsigned run_n;
 	uint64_t run_total, run_last_end, run_first_ts;
-	uint64_t run_req_seq;		/* the request the run started in (exact/thread), 0 */
-	uint64_t tx_start;		/* BEGIN seen at, 0 outside a transaction */
+	uint64_t run_req_seq; /* the request the run started in (exact/thread), 0 */
+	uint64_t tx_start;    /* BEGIN seen at, 0 outside a transaction */
 	uint64_t tx_qid;
 };
 
 struct dbtrack_stats {
 	uint64_t attributed[DBREQ_CONF_NR];
-	uint64_t outside;		/* queries with no request in flight */
-	uint64_t closed_early;		/* ended requests finalized early: waiting list full */
+	uint64_t outside;      /* queries with no request in flight */
+	uint64_t closed_early; /* ended requests finalized early: waiting list full */
 };
 
 /* An ended request, open to late queries until end_ts + defer_ns. */
 struct dbreq_closing {
 	struct dbreq r;
-	struct agg_endpoint *ep;	/* NULL: dropped, not added anywhere */
+	struct agg_endpoint *ep; /* NULL: dropped, not added anywhere */
 	uint64_t latency_ns, end_ts;
 };
 
 struct dbtrack {
 	struct dbagg *db;
-	struct dbreq head;		/* in-flight list sentinel */
-	struct dbconn conns;		/* DB connection list sentinel */
+	struct dbreq head;   /* in-flight list sentinel */
+	struct dbconn conns; /* DB connection list sentinel */
 	uint64_t seq;
 	struct dbtrack_stats st;
-	struct dbconn *vconns;		/* DBTRACK_VCONNS, allocated on first use */
+	struct dbconn *vconns; /* DBTRACK_VCONNS, allocated on first use */
 	unsigned nvconns;
 	uint64_t defer_ns;
-	struct dbreq_closing *closing;	/* ring of DBTRACK_CLOSING, oldest at head */
+	struct dbreq_closing *closing; /* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
-	struct slotrack *slo;		/* SLOs judged while recording; NULL: none */
+	struct slotrack *slo; /* SLOs judged while recording; NULL: none */
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
@@ -144,8 +144,8 @@ void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts);
  * x->conn_id stands for the connection). Only the first path that saw a fingerprint (wire,
  * else libpq) attributes it and follows runs, so enabling several paths counts a query once.
  */
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
-		   const char *client, const char *server);
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
+		   const char *server);
 
 const char *dbtrack__conf_name(int conf);
 

@@ -164,7 +164,8 @@ void hist__print_log2(FILE *f, const struct hist *h, int indent, int width)
 		int stars = top ? (int)((slots[s] * (uint64_t)bar + top - 1) / top) : 0;
 
 		fprintf(f, "%*s%10llu -> %-10llu : %-9llu |%-*.*s|\n", indent, "",
-			(unsigned long long)lo, (unsigned long long)hi, (unsigned long long)slots[s],
-			bar, stars, "****************************************");
+			(unsigned long long)lo, (unsigned long long)hi,
+			(unsigned long long)slots[s], bar, stars,
+			"****************************************");
 	}
 }

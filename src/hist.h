@@ -19,16 +19,16 @@
 #include <stdio.h>
 
 #define HIST_SUB_BITS 6
-#define HIST_SUB	  (1u << HIST_SUB_BITS)	  /* sub-buckets per power of two */
-#define HIST_LINEAR	  (2u * HIST_SUB)	  /* values below this are exact */
-#define HIST_MAX_EXP  40			  /* 2^40 ns = 1099.5 s */
+#define HIST_SUB      (1u << HIST_SUB_BITS) /* sub-buckets per power of two */
+#define HIST_LINEAR   (2u * HIST_SUB)	    /* values below this are exact */
+#define HIST_MAX_EXP  40		    /* 2^40 ns = 1099.5 s */
 #define HIST_NBUCKETS (HIST_LINEAR + (HIST_MAX_EXP - HIST_SUB_BITS - 1) * HIST_SUB)
 /* Layout name written to reports so that readers refuse to merge other layouts. */
-#define HIST_LAYOUT	  "log-linear-ns-6"
+#define HIST_LAYOUT "log-linear-ns-6"
 
 struct hist {
 	uint64_t count;
-	uint64_t sum;  /* ns; wraps only after ~584 years of latency */
+	uint64_t sum; /* ns; wraps only after ~584 years of latency */
 	uint64_t min;
 	uint64_t max;
 	uint64_t buckets[HIST_NBUCKETS];

@@ -94,7 +94,8 @@ static void parse_fields(const char *buf, size_t start, size_t len, struct head_
 				int64_t cl = 0;
 				size_t k = 0;
 
-				while (k < vl && val[k] >= '0' && val[k] <= '9' && cl < (INT64_MAX / 10 - 9))
+				while (k < vl && val[k] >= '0' && val[k] <= '9' &&
+				       cl < (INT64_MAX / 10 - 9))
 					cl = cl * 10 + (val[k++] - '0');
 				while (k < vl && (val[k] == ' ' || val[k] == '\t'))
 					k++;
@@ -444,8 +445,10 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, co
 				rq_body(c, &h);
 				break;
 			}
-			if (head_len == len && (c->hdrbuf || (c->hdrbuf = malloc(HTTP_HDRBUF_MAX)))) {
-				/* Everything of this read is here: the head continues in the next. */
+			if (head_len == len &&
+			    (c->hdrbuf || (c->hdrbuf = malloc(HTTP_HDRBUF_MAX)))) {
+				/* Everything of this read is here: the head continues in the next.
+				 */
 				c->hdr_ts = ts;
 				c->hdr_len = 0;
 				c->rq = HTTP_RQ_HEAD;
@@ -481,8 +484,7 @@ static bool chunked_done(struct http_conn *c, const char *tail, size_t tail_len,
  * A head still being joined when the server answers or the connection closes: the server saw
  * its end (EOF ends a head too) or gave up on it. Either way it was a request.
  */
-static void rq_flush_head(struct http_conn *c, struct http_stats *st, http_emit_fn emit,
-			  void *ctx)
+static void rq_flush_head(struct http_conn *c, struct http_stats *st, http_emit_fn emit, void *ctx)
 {
 	struct http_req_head h;
 

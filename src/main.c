@@ -42,18 +42,18 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,
 	EXIT_USAGE = 2,
-	EXIT_SLO = 3,		/* an SLO objective breached */
+	EXIT_SLO = 3, /* an SLO objective breached */
 };
 
-#define MAX_PIDS  64
-#define DRAIN_BUSY_MS 5	/* reader period while events arrive */
+#define MAX_PIDS      64
+#define DRAIN_BUSY_MS 5 /* reader period while events arrive */
 #define DRAIN_IDLE_MS 100
 /*
  * Queries from the probe paths with their own ring buffer can reach us after the response
  * that ends their request: requests wait this long for them (a few reader periods).
  */
 #define DB_LATE_NS (3ull * DRAIN_IDLE_MS * 1000000)
-#define MAX_PORTS SOCKIO_FILTER_PORTS_MAX
+#define MAX_PORTS  SOCKIO_FILTER_PORTS_MAX
 
 static struct env {
 	uint32_t pids[MAX_PIDS];
@@ -69,7 +69,7 @@ static struct env {
 	bool quiet;
 	bool verbose;
 	bool bpf_stats;
-	unsigned db_probes;	/* 1 << enum db_path */
+	unsigned db_probes; /* 1 << enum db_path */
 	bool raw_sql;
 	double slow_ms;
 	unsigned nplus1_min;
@@ -151,7 +151,8 @@ static const struct argp_option opts[] = {
 	{ NULL, 0, NULL, 0, "Databases (PostgreSQL):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
 	  "How to see queries, a list of: wire (client protocol on the socket), libpq (uprobes "
-	  "on libpq), usdt (server probes), none (default: wire)", 2 },
+	  "on libpq), usdt (server probes), none (default: wire)",
+	  2 },
 	{ "raw-sql", OPT_RAW_SQL, NULL, 0,
 	  "Keep one raw query text per fingerprint, literals included (off: privacy)", 2 },
 	{ "slow-ms", OPT_SLOW_MS, "MS", 0, "Slow query threshold (default 1000)", 2 },
@@ -266,7 +267,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'c':
 		if (!*arg || strlen(arg) > 15)
-			argp_error(state, "--comm '%s': a process name has 1 to 15 characters", arg);
+			argp_error(state, "--comm '%s': a process name has 1 to 15 characters",
+				   arg);
 		env.comm = arg;
 		break;
 	case 'P':
@@ -322,7 +324,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RINGBUF:
 		if (parse_uint(arg, 1, 1024, &v) || (v & (v - 1)))
-			argp_error(state, "invalid --ringbuf-mb '%s' (a power of two, 1 to 1024)", arg);
+			argp_error(state, "invalid --ringbuf-mb '%s' (a power of two, 1 to 1024)",
+				   arg);
 		env.ringbuf_mb = v;
 		break;
 	case OPT_MAX_ENDPOINTS:
@@ -351,7 +354,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DB_PROBE:
 		if (parse_db_probes(arg, &env.db_probes))
-			argp_error(state, "invalid --db-probe '%s' (a list of: wire, libpq, usdt, none)", arg);
+			argp_error(state,
+				   "invalid --db-probe '%s' (a list of: wire, libpq, usdt, none)",
+				   arg);
 		break;
 	case OPT_RAW_SQL:
 		env.raw_sql = true;
@@ -598,8 +603,9 @@ static int record(void)
 		return EXIT_RUNTIME;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "sloprobe: kernel BTF not found (/sys/kernel/btf/vmlinux): a kernel "
-				"built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		fprintf(stderr,
+			"sloprobe: kernel BTF not found (/sys/kernel/btf/vmlinux): a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
 		return EXIT_RUNTIME;
 	}
 	for (int i = 0; i < env.npids; i++) {
@@ -667,8 +673,8 @@ static int record(void)
 		dbtrack__init(&dbt, &db);
 		/* Every path needs the inbound requests, to attribute queries to them. */
 		to.db = &dbt;
-		if (dbtrack__set_defer(&dbt, env.db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS
-										     : 0)) {
+		if (dbtrack__set_defer(&dbt,
+				       env.db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS : 0)) {
 			fprintf(stderr, "sloprobe: out of memory\n");
 			goto cleanup;
 		}
@@ -796,8 +802,8 @@ static int record(void)
 		}
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child_done = true;
-			meta.command_status = WIFEXITED(status) ? WEXITSTATUS(status)
-								 : 128 + WTERMSIG(status);
+			meta.command_status =
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 			break;
 		}
 		now = mono_ns();
@@ -828,8 +834,8 @@ static int record(void)
 	}
 	if (child > 0 && !child_done) {
 		status = stop_command(child);
-		meta.command_status = WIFEXITED(status) ? WEXITSTATUS(status)
-							 : 128 + WTERMSIG(status);
+		meta.command_status =
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	/* The servers finish what the load test left in flight: collect it, briefly. */
 	for (int i = 0; i < 3; i++) {
@@ -911,8 +917,9 @@ static int record(void)
 			fprintf(live, "Report written to %s\n", env.output);
 	}
 	if (ft.dropped)
-		fprintf(stderr, "sloprobe: warning: %llu events dropped (see \"events\" in the "
-				"report; try --ringbuf-mb)\n",
+		fprintf(stderr,
+			"sloprobe: warning: %llu events dropped (see \"events\" in the "
+			"report; try --ringbuf-mb)\n",
 			(unsigned long long)ft.dropped);
 	ret = EXIT_OK;
 	if (tally.breach) {
@@ -964,10 +971,12 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs("Usage: sloprobe COMMAND [OPTION...]\n"
-		      "Per-endpoint HTTP and database latency of the services on this host, judged\n"
+		      "Per-endpoint HTTP and database latency of the services on this host, "
+		      "judged\n"
 		      "against SLOs.\n\n"
 		      "  record [-- CMD]      trace live, write a JSON report (needs root)\n"
-		      "  report RUN.json      summary, SLO verdicts, hotspots (text, markdown, html)\n"
+		      "  report RUN.json      summary, SLO verdicts, hotspots (text, markdown, "
+		      "html)\n"
 		      "  diff BASE.json NEW.json   before / after, improved or regressed\n"
 		      "  merge A.json B.json ...   add runs or hosts together\n\n"
 		      "Run 'sloprobe COMMAND --help' for the options of each.\n",
@@ -985,8 +994,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "merge"))
 		return analyze__merge(argc - 1, argv + 1);
 	if (strcmp(argv[1], "record")) {
-		fprintf(stderr, "sloprobe: unknown command '%s' (record, report, diff or merge; "
-				"try 'sloprobe --help')\n",
+		fprintf(stderr,
+			"sloprobe: unknown command '%s' (record, report, diff or merge; "
+			"try 'sloprobe --help')\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

@@ -28,8 +28,9 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 	doc = json_tokener_parse_ex(tok, buf, (int)len);
 	je = json_tokener_get_error(tok);
 	if (!doc || je != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) + strspn(buf + json_tokener_get_parse_end(tok),
-						     " \t\r\n") != len) {
+	    json_tokener_get_parse_end(tok) +
+			    strspn(buf + json_tokener_get_parse_end(tok), " \t\r\n") !=
+		    len) {
 		snprintf(err, errsz, "%s: not valid JSON (at byte %zu: %s)", name,
 			 json_tokener_get_parse_end(tok),
 			 je == json_tokener_success    ? "trailing data"
@@ -43,8 +44,8 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 	if (!json_object_is_type(doc, json_type_object) ||
 	    (!json_object_object_get_ex(doc, "openapi", &ver) &&
 	     !json_object_object_get_ex(doc, "swagger", &ver))) {
-		snprintf(err, errsz, "%s: not an OpenAPI document (no \"openapi\" or \"swagger\" key)",
-			 name);
+		snprintf(err, errsz,
+			 "%s: not an OpenAPI document (no \"openapi\" or \"swagger\" key)", name);
 		json_object_put(doc);
 		return -EINVAL;
 	}
@@ -60,8 +61,8 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 
 		(void)item;
 		if (route_set__add(rs, path, why, sizeof(why))) {
-			fprintf(stderr, "sloprobe: warning: %s: path '%s' skipped: %s\n", name, path,
-				why);
+			fprintf(stderr, "sloprobe: warning: %s: path '%s' skipped: %s\n", name,
+				path, why);
 			continue;
 		}
 		added++;

@@ -53,7 +53,7 @@ struct pgclient {
 	struct pgclient_opts o;
 	struct pqfile *files;
 	size_t nfiles, files_cap;
-	struct u64map verdicts;	/* tgid -> enum pgclient_proc | scan generation << 8 */
+	struct u64map verdicts; /* tgid -> enum pgclient_proc | scan generation << 8 */
 	struct u64map scanned;	/* tgid -> hash of what /proc/PID/stat said when maps was read */
 	uint64_t gen;
 	struct stmt *stmts[STMT_BUCKETS];
@@ -154,8 +154,7 @@ static size_t stmt__bucket(uint32_t tgid, uint64_t conn, const char *name)
 	return mix64(h) & (STMT_BUCKETS - 1);
 }
 
-static struct stmt *stmt__get(struct pgclient *p, uint32_t tgid, uint64_t conn,
-			      const char *name)
+static struct stmt *stmt__get(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name)
 {
 	struct stmt *s = p->stmts[stmt__bucket(tgid, conn, name)];
 
@@ -247,8 +246,8 @@ static bool proc__wanted(struct pgclient *p, uint32_t tgid)
 /* Rows from a command tag: "SELECT 23", "INSERT 0 5", "UPDATE 3"; -1 for tags without. */
 static int64_t tag_rows(const char *tag)
 {
-	static const char *const verbs[] = { "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE",
-					     "FETCH",  "MOVE",	 "COPY" };
+	static const char *const verbs[] = { "SELECT", "INSERT", "UPDATE", "DELETE",
+					     "MERGE",  "FETCH",	 "MOVE",   "COPY" };
 	const char *sp = strchr(tag, ' '), *num;
 	bool known = false;
 	int64_t n = 0;
@@ -449,11 +448,11 @@ static const struct {
 	int nargs;
 	bool ret;
 } funcs[] = {
-	{ "PQexec", 2, true },		  { "PQexecParams", 2, true },
-	{ "PQprepare", 3, true },	  { "PQexecPrepared", 2, true },
-	{ "PQsendQuery", 2, true },	  { "PQsendQueryParams", 2, true },
-	{ "PQsendPrepare", 3, true },	  { "PQsendQueryPrepared", 2, true },
-	{ "PQgetResult", 1, true },	  { "PQfinish", 1, false },
+	{ "PQexec", 2, true },	      { "PQexecParams", 2, true },
+	{ "PQprepare", 3, true },     { "PQexecPrepared", 2, true },
+	{ "PQsendQuery", 2, true },   { "PQsendQueryParams", 2, true },
+	{ "PQsendPrepare", 3, true }, { "PQsendQueryPrepared", 2, true },
+	{ "PQgetResult", 1, true },   { "PQfinish", 1, false },
 };
 
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
@@ -529,23 +528,19 @@ static uint64_t pqfile__inspect(const char *path, size_t offs[NFUNCS])
 
 static struct bpf_program *func__prog(struct pgclient_bpf *skel, size_t i)
 {
-	struct bpf_program *progs[NFUNCS] = { skel->progs.pq_exec,
-					      skel->progs.pq_exec_params,
-					      skel->progs.pq_prepare,
-					      skel->progs.pq_exec_prepared,
-					      skel->progs.pq_send_query,
-					      skel->progs.pq_send_query_params,
-					      skel->progs.pq_send_prepare,
-					      skel->progs.pq_send_query_prepared,
-					      skel->progs.pq_getresult,
-					      skel->progs.pq_finish };
+	struct bpf_program *progs[NFUNCS] = {
+		skel->progs.pq_exec,	     skel->progs.pq_exec_params,
+		skel->progs.pq_prepare,	     skel->progs.pq_exec_prepared,
+		skel->progs.pq_send_query,   skel->progs.pq_send_query_params,
+		skel->progs.pq_send_prepare, skel->progs.pq_send_query_prepared,
+		skel->progs.pq_getresult,    skel->progs.pq_finish
+	};
 
 	return progs[i];
 }
 
 /* Probe one libpq file for every process. Returns 0, or a negative errno (file unusable). */
-static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path,
-			  const char *shown)
+static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path, const char *shown)
 {
 	size_t offs[NFUNCS], moved = 0;
 	uint64_t cookie = pqfile__inspect(path, offs);
@@ -555,8 +550,8 @@ static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path
 		for (int ret = 0; ret <= funcs[i].ret; ret++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i].func,
 				    .retprobe = ret, .bpf_cookie = cookie);
-			struct bpf_program *prog = ret ? p->skel->progs.pq_call_ret :
-							 func__prog(p->skel, i);
+			struct bpf_program *prog =
+				ret ? p->skel->progs.pq_call_ret : func__prog(p->skel, i);
 			struct bpf_link *l;
 
 			l = bpf_program__attach_uprobe_opts(prog, -1, path, offs[i], &uo);
@@ -580,9 +575,10 @@ static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path
 	if (!cookie)
 		p->st.files_no_layout++;
 	if (p->o.verbose)
-		fprintf(stderr, "pgclient: probed %s (%d probes, %zu past their first "
-				"instruction%s%s)\n", shown, f->nlinks, moved,
-			missing ? ", some functions missing" : "",
+		fprintf(stderr,
+			"pgclient: probed %s (%d probes, %zu past their first "
+			"instruction%s%s)\n",
+			shown, f->nlinks, moved, missing ? ", some functions missing" : "",
 			cookie ? "" : ", result layout unknown: no error detection");
 	return 0;
 
@@ -687,8 +683,10 @@ static uint64_t proc__stamp(int pid)
 	buf[n] = '\0';
 	s = strrchr(buf, ')');
 	/* Fields after comm: state is 3, starttime 22, vsize 23. */
-	if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-				"%*d %*d %*d %llu %llu", &start, &vsize) != 2)
+	if (!s || sscanf(s + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu %llu",
+			 &start, &vsize) != 2)
 		return 0;
 	return mix64(start) ^ vsize;
 }
@@ -712,7 +710,8 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 		if (!strstr(line, "libpq"))
 			continue;
 		if (sscanf(line, "%63s %7s %llx %x:%x %llu %n", range, perms, &off, &maj, &min,
-			   &ino, &pos) != 6 || !pos || !ino)
+			   &ino, &pos) != 6 ||
+		    !pos || !ino)
 			continue;
 		mpath = line + pos;
 		nl = strchr(mpath, '\n');
@@ -886,7 +885,8 @@ void pgclient__run_stats(struct pgclient *p, uint64_t *run_ns, uint64_t *run_cnt
 	struct bpf_program *prog;
 
 	*run_ns = *run_cnt = 0;
-	bpf_object__for_each_program(prog, p->skel->obj) {
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 

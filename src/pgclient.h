@@ -36,7 +36,7 @@
 /* By path: this header has the same name, and its directory is searched first. */
 #include "../include/pgclient.h"
 
-#define PGCLIENT_STMTS_MAX 65536	/* statement names remembered, all processes */
+#define PGCLIENT_STMTS_MAX 65536 /* statement names remembered, all processes */
 
 /* The record is valid during the call only. */
 typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
@@ -44,7 +44,7 @@ typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
 struct pgclient_opts {
 	uint32_t self_tgid;	/* never traced; 0: the caller */
 	size_t text_max;	/* query bytes kept; 0: PGCLIENT_TEXT_DEFAULT, at most 2047 */
-	unsigned ringbuf_bytes;	/* 0: PGCLIENT_RINGBUF_DEFAULT */
+	unsigned ringbuf_bytes; /* 0: PGCLIENT_RINGBUF_DEFAULT */
 	bool verbose;		/* one line on stderr per library probed or skipped */
 	/* Whether to trace a process; asked once per process. NULL: every process. */
 	bool (*want_pid)(uint32_t tgid, void *ctx);
@@ -52,7 +52,7 @@ struct pgclient_opts {
 };
 
 struct pgclient_stats {
-	uint64_t bpf[PGCLIENT_STAT_NR];	/* kernel counters, enum pgclient_stat */
+	uint64_t bpf[PGCLIENT_STAT_NR]; /* kernel counters, enum pgclient_stat */
 	uint64_t queries;		/* db_exec records emitted */
 	uint64_t prepares;		/* statements prepared (not emitted) */
 	uint64_t unknown_stmt;		/* executions of statements prepared before tracing */

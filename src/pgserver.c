@@ -39,7 +39,7 @@ struct pgserver {
 	struct pgserver_opts o;
 	struct pgbin *bins;
 	size_t nbins, bins_cap;
-	struct verdict *verdicts;	/* sorted by pid */
+	struct verdict *verdicts; /* sorted by pid */
 	size_t nverdicts, verdicts_cap;
 	uint64_t gen;
 	struct pgserver_stats st;
@@ -349,7 +349,8 @@ void pgserver__run_stats(struct pgserver *p, uint64_t *run_ns, uint64_t *run_cnt
 	struct bpf_program *prog;
 
 	*run_ns = *run_cnt = 0;
-	bpf_object__for_each_program(prog, p->skel->obj) {
+	bpf_object__for_each_program(prog, p->skel->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 

@@ -30,7 +30,7 @@ typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
 
 struct pgserver_opts {
 	size_t text_max;	/* query bytes kept; 0: PGSERVER_TEXT_DEFAULT, at most 2047 */
-	unsigned ringbuf_bytes;	/* 0: PGSERVER_RINGBUF_DEFAULT */
+	unsigned ringbuf_bytes; /* 0: PGSERVER_RINGBUF_DEFAULT */
 	bool verbose;		/* one line on stderr per binary probed or skipped */
 	/* Whether to trace a backend; asked once per process. NULL: every backend. */
 	bool (*want_pid)(uint32_t pid, void *ctx);
@@ -38,7 +38,7 @@ struct pgserver_opts {
 };
 
 struct pgserver_stats {
-	uint64_t bpf[PGSERVER_STAT_NR];	/* kernel counters, enum pgserver_stat */
+	uint64_t bpf[PGSERVER_STAT_NR]; /* kernel counters, enum pgserver_stat */
 	uint64_t queries;		/* db_exec records emitted */
 	uint64_t ignored;		/* events of backends want_pid declined */
 	uint64_t bad_events;		/* shorter than their type says: a bug */

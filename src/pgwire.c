@@ -5,11 +5,11 @@
 
 #include "pgwire.h"
 
-#define CODE_PROTO3  196608u
-#define CODE_SSL     80877103u
-#define CODE_GSSENC  80877104u
-#define CODE_CANCEL  80877102u
-#define MSG_LEN_MAX  (1u << 30)
+#define CODE_PROTO3 196608u
+#define CODE_SSL    80877103u
+#define CODE_GSSENC 80877104u
+#define CODE_CANCEL 80877102u
+#define MSG_LEN_MAX (1u << 30)
 
 struct exec {
 	char *text;
@@ -18,7 +18,7 @@ struct exec {
 	unsigned flags;
 	int64_t rows;
 	char sqlstate[6];
-	bool skipped;		/* after an error, the server skips to Sync */
+	bool skipped; /* after an error, the server skips to Sync */
 };
 
 struct group {
@@ -39,22 +39,22 @@ struct stmt {
 
 /* One direction of the byte stream. */
 struct dir {
-	uint64_t need;		/* body bytes of the current message still to come */
+	uint64_t need; /* body bytes of the current message still to come */
 	uint8_t hdr[5];
 	unsigned hdr_have;
 	bool lost;
-	uint64_t msg_ts;	/* entry of the transfer where the current message began */
-	bool z_pending;		/* a ReadyForQuery whose status byte is still to come */
+	uint64_t msg_ts; /* entry of the transfer where the current message began */
+	bool z_pending;	 /* a ReadyForQuery whose status byte is still to come */
 };
 
 struct pgwire_conn {
-	bool started;		/* the untyped first message is behind us */
-	bool ssl_wait;		/* an SSL/GSS request waits for its one-byte answer */
+	bool started;  /* the untyped first message is behind us */
+	bool ssl_wait; /* an SSL/GSS request waits for its one-byte answer */
 	bool encrypted;
 	struct dir w, r;
 	struct group q[PGWIRE_GROUPS_MAX];
 	unsigned qhead, qlen;
-	struct group open;	/* extended messages before their Sync */
+	struct group open; /* extended messages before their Sync */
 	bool has_open;
 	char bound[64];
 	bool bound_set;
@@ -156,7 +156,8 @@ static uint64_t captured(const struct pgwire_chunk *ch, uint64_t off, uint64_t w
 	if (off < ch->head_len) {
 		*p = ch->head + off;
 		end = ch->head_len;
-		/* Head and tail may touch: then the bytes run on, but not contiguously in memory. */
+		/* Head and tail may touch: then the bytes run on, but not contiguously in memory.
+		 */
 	} else if (off >= ch->len - ch->tail_len && off < ch->len) {
 		*p = ch->tail + (off - (ch->len - ch->tail_len));
 		end = ch->len;

@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PGWIRE_NAMES_MAX   256	/* prepared statement names kept per connection */
-#define PGWIRE_TEXT_MAX	   4096	/* bytes of text kept per statement */
-#define PGWIRE_GROUPS_MAX  64	/* outstanding Query/Sync groups per connection */
-#define PGWIRE_EXECS_MAX   16	/* Executes per Sync group */
+#define PGWIRE_NAMES_MAX  256  /* prepared statement names kept per connection */
+#define PGWIRE_TEXT_MAX	  4096 /* bytes of text kept per statement */
+#define PGWIRE_GROUPS_MAX 64   /* outstanding Query/Sync groups per connection */
+#define PGWIRE_EXECS_MAX  16   /* Executes per Sync group */
 
 struct pgwire_chunk {
 	uint64_t ts_enter, ts_exit;
@@ -37,31 +37,31 @@ struct pgwire_chunk {
 
 enum pgwire_qflag {
 	PGWIRE_Q_ERROR = 1 << 0,
-	PGWIRE_Q_TRUNCATED = 1 << 1,	/* text cut by the capture */
-	PGWIRE_Q_PREPARED = 1 << 2,	/* Bind/Execute of a parsed statement */
-	PGWIRE_Q_ABORTED = 1 << 3,	/* connection closed before the answer */
+	PGWIRE_Q_TRUNCATED = 1 << 1, /* text cut by the capture */
+	PGWIRE_Q_PREPARED = 1 << 2,  /* Bind/Execute of a parsed statement */
+	PGWIRE_Q_ABORTED = 1 << 3,   /* connection closed before the answer */
 	PGWIRE_Q_APPROX = 1 << 4,
 	PGWIRE_Q_UNKNOWN_STMT = 1 << 5, /* its Parse was not seen */
 };
 
 struct pgwire_query {
-	const char *text;	/* NULL when unknown; valid during the callback only */
+	const char *text; /* NULL when unknown; valid during the callback only */
 	size_t text_len;
-	const char *stmt_name;	/* with PGWIRE_Q_UNKNOWN_STMT */
+	const char *stmt_name; /* with PGWIRE_Q_UNKNOWN_STMT */
 	unsigned flags;
-	uint64_t ts_start;	/* entry of the write that sent the group */
-	uint64_t ts_first;	/* exit of the first read after it with data; 0 if none */
-	uint64_t ts_end;	/* exit of the read with its ReadyForQuery */
+	uint64_t ts_start; /* entry of the write that sent the group */
+	uint64_t ts_first; /* exit of the first read after it with data; 0 if none */
+	uint64_t ts_end;   /* exit of the read with its ReadyForQuery */
 	char sqlstate[6];
-	int64_t rows;		/* from CommandComplete; -1 if unknown */
+	int64_t rows; /* from CommandComplete; -1 if unknown */
 };
 
 typedef void (*pgwire_emit_fn)(const struct pgwire_query *q, void *ctx);
 
 enum pgwire_sniff {
 	PGWIRE_SNIFF_NO = 0,
-	PGWIRE_SNIFF_STARTUP = 1,	/* startup, SSL/GSS encryption or cancel request */
-	PGWIRE_SNIFF_MSG = 2,		/* typed frontend messages that frame the write exactly */
+	PGWIRE_SNIFF_STARTUP = 1, /* startup, SSL/GSS encryption or cancel request */
+	PGWIRE_SNIFF_MSG = 2,	  /* typed frontend messages that frame the write exactly */
 };
 
 /* Is the first write we see on a connection PostgreSQL? p: its first n of len bytes. */

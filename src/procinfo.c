@@ -10,10 +10,10 @@
 
 #include "procinfo.h"
 
-#define ID_HEX_LEN   64
-#define LXC_NAME_MAX 64
+#define ID_HEX_LEN	64
+#define LXC_NAME_MAX	64
 #define TCP_ESTABLISHED 0x01
-#define TCP_LISTEN   0x0A
+#define TCP_LISTEN	0x0A
 
 static bool is_digit(unsigned char c)
 {
@@ -730,8 +730,8 @@ static bool port_in(uint16_t port, const uint16_t *ports, size_t n)
 }
 
 /* Listening sockets, or with nrports, established connections to one of rports. */
-static int collect_socks(int procfd, const uint16_t *rports, size_t nrports,
-			 struct lsock **socks, size_t *nsocks, size_t *cap)
+static int collect_socks(int procfd, const uint16_t *rports, size_t nrports, struct lsock **socks,
+			 size_t *nsocks, size_t *cap)
 {
 	static const char *const files[] = { "net/tcp", "net/tcp6" };
 	int missing = 0;
@@ -755,7 +755,8 @@ static int collect_socks(int procfd, const uint16_t *rports, size_t nrports,
 			struct lsock *ls, *tmp;
 
 			if (procinfo__parse_tcp_line(p, e - p, f == 1, &s) == 1 &&
-			    (nrports ? s.state == TCP_ESTABLISHED && port_in(s.rport, rports, nrports)
+			    (nrports ? s.state == TCP_ESTABLISHED &&
+					       port_in(s.rport, rports, nrports)
 				     : s.state == TCP_LISTEN)) {
 				tmp = room_for(*socks, *nsocks, cap, sizeof(**socks));
 				if (!tmp) {

@@ -281,8 +281,10 @@ static void slo_section(struct json *j, const struct slotrack *st)
 	json__kv_u64(j, "breach", t.breach);
 	json__kv_u64(j, "insufficient_data", t.insufficient);
 	json__kv_u64(j, "rows_dropped", st->rows_dropped);
-	json__kv_string(j, "verdict", t.breach ? "breach" : t.insufficient ? "insufficient_data"
-									      : "pass");
+	json__kv_string(j, "verdict",
+			t.breach	 ? "breach"
+			: t.insufficient ? "insufficient_data"
+					 : "pass");
 	json__end_object(j);
 }
 
@@ -346,8 +348,8 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "occurrences", fl->occurrences);
 		flag_time(j, m, fl->ts);
 		if (fl->kind == DBAGG_FLAG_N_PLUS_ONE && fl->endpoint[0]) {
-			json__kv_string(j, "attribution", fl->shared < fl->occurrences ? "exact"
-											   : "shared");
+			json__kv_string(j, "attribution",
+					fl->shared < fl->occurrences ? "exact" : "shared");
 			if (fl->shared >= fl->occurrences) {
 				json__kv_fixed(j, "support", fl->support, 3);
 				json__kv_string(j, "confidence", fl->weak ? "low" : "high");

@@ -24,12 +24,12 @@
 struct report_meta {
 	const char *hostname;
 	const char *kernel;
-	struct timespec start, end;	/* CLOCK_REALTIME */
-	uint64_t start_ns;		/* the start, CLOCK_MONOTONIC (event timestamps' clock) */
+	struct timespec start, end; /* CLOCK_REALTIME */
+	uint64_t start_ns;	    /* the start, CLOCK_MONOTONIC (event timestamps' clock) */
 	double duration_s;
-	const char *const *command;	/* argv of the traced command, NULL-terminated, or NULL */
-	int command_status;		/* exit code, 128 + signal, -1 if none */
-	const uint32_t *pids;		/* filters as given */
+	const char *const *command; /* argv of the traced command, NULL-terminated, or NULL */
+	int command_status;	    /* exit code, 128 + signal, -1 if none */
+	const uint32_t *pids;	    /* filters as given */
 	int npids;
 	const char *comm;
 	const char *cgroup;
@@ -38,16 +38,16 @@ struct report_meta {
 	uint64_t kstats[SOCKIO_STAT_NR];
 	struct tracker_stats tstats;
 	const struct http_stats *hstats;
-	bool bpf_stats;			/* kernel.bpf_stats_enabled was on: run_* are valid */
+	bool bpf_stats; /* kernel.bpf_stats_enabled was on: run_* are valid */
 	uint64_t bpf_run_ns, bpf_run_cnt;
 	double quiet_ms;
-	const struct dbagg *db;		/* NULL: database tracing off */
+	const struct dbagg *db; /* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
 	const char *db_probes;		/* "wire", "wire,usdt", ... */
 	struct pgclient_stats pgc;	/* libpq path; zero when off */
 	struct pgserver_stats pgs;	/* server USDT path; zero when off */
 	uint64_t db_dropped;		/* queries lost on those two paths */
-	uint64_t db_run_ns, db_run_cnt;	/* their BPF programs, with bpf_stats */
+	uint64_t db_run_ns, db_run_cnt; /* their BPF programs, with bpf_stats */
 	double interval_s;		/* timeline interval */
 	const struct slotrack *slo;	/* NULL: no --slo */
 };

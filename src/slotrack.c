@@ -120,9 +120,8 @@ static void link_row(unsigned **rows, unsigned *n, unsigned r)
 }
 
 /* The rows of every objective of SLO i for a subject that matched it. */
-static void link_slo(struct slotrack *st, unsigned i, const char *subject,
-		     struct agg_endpoint *ep, struct dbagg_fp *fp, unsigned **rows, unsigned *n,
-		     const char *service)
+static void link_slo(struct slotrack *st, unsigned i, const char *subject, struct agg_endpoint *ep,
+		     struct dbagg_fp *fp, unsigned **rows, unsigned *n, const char *service)
 {
 	const struct slo *s = &st->set->slos[i];
 	unsigned base = obj_base(st->set, i);
@@ -264,8 +263,7 @@ void slotrack__roll(struct slotrack *st, double t_s)
 	}
 }
 
-void slotrack__eval(const struct slotrack *st, const struct slotrack_row *r,
-		    struct slo_result *res)
+void slotrack__eval(const struct slotrack *st, const struct slotrack_row *r, struct slo_result *res)
 {
 	struct slo_counts c = r->run;
 
@@ -306,8 +304,8 @@ void slotrack__print(const struct slotrack *st, FILE *f)
 	struct slotrack_tally t;
 
 	slotrack__tally(st, &t);
-	fprintf(f, "\nSLO verdicts (%s): %u pass, %u breach, %u insufficient data\n",
-		st->set->file, t.pass, t.breach, t.insufficient);
+	fprintf(f, "\nSLO verdicts (%s): %u pass, %u breach, %u insufficient data\n", st->set->file,
+		t.pass, t.breach, t.insufficient);
 	fprintf(f, "%-12s %-16s %-34s %-20s %11s %11s %8s\n", "VERDICT", "SLO", "SUBJECT",
 		"OBJECTIVE", "OBSERVED", "MARGIN", "SAMPLES");
 	for (unsigned i = 0; i < st->nrows; i++) {
@@ -320,7 +318,7 @@ void slotrack__print(const struct slotrack *st, FILE *f)
 		fmt_value(res.observed, res.unit, obs, sizeof(obs));
 		fmt_value(res.margin, res.unit, margin, sizeof(margin));
 		fprintf(f, "%-12s %-16.16s %-34.34s %-20.20s %11s %11s %8llu\n",
-			res.verdict == SLO_PASS	  ? "pass"
+			res.verdict == SLO_PASS	    ? "pass"
 			: res.verdict == SLO_BREACH ? "BREACH"
 						    : "insufficient",
 			r->o->slo->name, r->subject, obj, obs, margin,

@@ -16,20 +16,20 @@
 #include "dbagg.h"
 #include "slo.h"
 
-#define SLOTRACK_ROWS_MAX 4096	/* rows beyond this are counted, not kept */
+#define SLOTRACK_ROWS_MAX 4096 /* rows beyond this are counted, not kept */
 
 struct slotrack_row {
 	const struct slo_objective *o;
 	enum slo_source source;
-	char subject[256];		/* "GET /items/{id} (uvicorn:8000)", a fingerprint, "all" */
-	char target[300];		/* "http GET /items/{id}", "db select ...", the selector */
-	char service[AGG_SERVICE_MAX];	/* per-endpoint HTTP rows */
-	bool matched;			/* false: nothing matched its selector */
-	struct agg_endpoint *ep;	/* per-endpoint HTTP rows */
-	struct dbagg_fp *fp;		/* per-fingerprint DB rows */
+	char subject[256];	       /* "GET /items/{id} (uvicorn:8000)", a fingerprint, "all" */
+	char target[300];	       /* "http GET /items/{id}", "db select ...", the selector */
+	char service[AGG_SERVICE_MAX]; /* per-endpoint HTTP rows */
+	bool matched;		       /* false: nothing matched its selector */
+	struct agg_endpoint *ep;       /* per-endpoint HTTP rows */
+	struct dbagg_fp *fp;	       /* per-fingerprint DB rows */
 	struct slo_counts run, win;
-	struct hist *h;			/* latencies judged, for the observed percentile */
-	double first_breach_s;		/* end of the first interval that breached; < 0: none */
+	struct hist *h;	       /* latencies judged, for the observed percentile */
+	double first_breach_s; /* end of the first interval that breached; < 0: none */
 	unsigned breached_intervals;
 	bool win_breach;
 };
@@ -43,9 +43,9 @@ struct slotrack {
 	uint64_t start_ns;
 	struct slotrack_row *rows;
 	unsigned nrows, cap;
-	unsigned *all_rows;		/* per (SLO, objective) of per: all SLOs: its row, or -1 */
+	unsigned *all_rows; /* per (SLO, objective) of per: all SLOs: its row, or -1 */
 	uint64_t rows_dropped;
-	struct slotrack_tally win;	/* verdicts of the last interval */
+	struct slotrack_tally win; /* verdicts of the last interval */
 };
 
 /* start_ns: the recording's start (CLOCK_MONOTONIC), from which warmup counts. */

@@ -83,8 +83,8 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return s->fn(s->ctx, data, size);
 }
 
-int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn,
-		  void *ctx, char *err, size_t errsz)
+int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		  char *err, size_t errsz)
 {
 	struct sockio *s = calloc(1, sizeof(*s));
 	struct sockio_bpf *skel = NULL;
@@ -199,8 +199,8 @@ int sockio__add_listen_port(struct sockio *s, uint16_t port)
 	__u32 one = 1;
 
 	/* NOEXIST: a listener the kernel already counted keeps its count. */
-	if (bpf_map__update_elem(s->skel->maps.listen_ports, &port, sizeof(port), &one,
-				 sizeof(one), BPF_NOEXIST) &&
+	if (bpf_map__update_elem(s->skel->maps.listen_ports, &port, sizeof(port), &one, sizeof(one),
+				 BPF_NOEXIST) &&
 	    errno != EEXIST)
 		return -errno;
 	return 0;
@@ -275,7 +275,8 @@ int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)
 	struct bpf_program *prog;
 	int n = 0;
 
-	bpf_object__for_each_program(prog, s->skel->obj) {
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
@@ -293,7 +294,8 @@ void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt)
 	struct bpf_program *prog;
 
 	*run_ns = *run_cnt = 0;
-	bpf_object__for_each_program(prog, s->skel->obj) {
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 

@@ -11,17 +11,17 @@
 #include "sockio.h"
 
 struct sockio_opts {
-	const uint32_t *pids;	/* trace only these processes (and their children); NULL: all */
+	const uint32_t *pids; /* trace only these processes (and their children); NULL: all */
 	int npids;
-	const char *comm;	/* trace only processes of this name */
-	const char *cgroup;	/* trace only processes in this cgroup v2 directory (or below) */
-	const uint16_t *ports;	/* trace only connections with this local or remote port */
+	const char *comm;      /* trace only processes of this name */
+	const char *cgroup;    /* trace only processes in this cgroup v2 directory (or below) */
+	const uint16_t *ports; /* trace only connections with this local or remote port */
 	int nports;
 	unsigned head_bytes;
 	unsigned max_conns;
 	unsigned max_procs;
 	unsigned ringbuf_bytes;
-	bool clients;		/* also follow outbound connections */
+	bool clients; /* also follow outbound connections */
 };
 
 typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
@@ -29,8 +29,8 @@ typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
 struct sockio;
 
 /* On failure returns a negative errno and leaves a one-line reason in err. */
-int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn,
-		  void *ctx, char *err, size_t errsz);
+int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		  char *err, size_t errsz);
 /* Seed state for what existed before tracing started. */
 int sockio__add_listen_port(struct sockio *s, uint16_t port);
 int sockio__add_proc(struct sockio *s, uint32_t tgid);

@@ -247,14 +247,14 @@ static bool punct_is(const struct tok *t, char c)
 static bool is_keyword(const struct tok *t)
 {
 	static const char *const kw[] = {
-		"select", "from",   "where",  "and",    "or",	 "not",	      "in",
-		"values", "insert", "into",   "update", "set",	 "delete",    "join",
-		"on",	  "as",	    "by",     "group",  "order",	 "limit",     "offset",
-		"having", "union",  "all",    "exists", "case",	 "when",      "then",
-		"else",	  "end",    "with",   "is",	"null",	 "like",      "ilike",
-		"between", "distinct", "array", "any",	 "some",	 "returning", "using",
-		"left",	  "right",  "inner",  "outer",  "cross", "lateral",   "over",
-		"filter", "within", "conflict", "do",	 "nothing", "table",   "if",
+		"select",  "from",     "where",	   "and",    "or",	"not",	     "in",
+		"values",  "insert",   "into",	   "update", "set",	"delete",    "join",
+		"on",	   "as",       "by",	   "group",  "order",	"limit",     "offset",
+		"having",  "union",    "all",	   "exists", "case",	"when",	     "then",
+		"else",	   "end",      "with",	   "is",     "null",	"like",	     "ilike",
+		"between", "distinct", "array",	   "any",    "some",	"returning", "using",
+		"left",	   "right",    "inner",	   "outer",  "cross",	"lateral",   "over",
+		"filter",  "within",   "conflict", "do",     "nothing", "table",     "if",
 	};
 
 	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
@@ -323,7 +323,8 @@ static size_t rewrite(struct tok *t, size_t n, struct sql_info *info)
 			if (word_is(c, "true") || word_is(c, "false"))
 				c->kind = T_LIT;
 			c->text = "?";
-			/* A unary minus joins its number: after an operator, '(' ',' or a keyword. */
+			/* A unary minus joins its number: after an operator, '(' ',' or a keyword.
+			 */
 			if (prev && prev->kind == T_OP && prev->len == 1 && prev->p[0] == '-' &&
 			    (o < 2 || t[o - 2].kind == T_OP ||
 			     (t[o - 2].kind == T_PUNCT && !punct_is(&t[o - 2], ')') &&
@@ -352,7 +353,8 @@ static size_t rewrite(struct tok *t, size_t n, struct sql_info *info)
 			in_values = false;
 		/* VALUES (..), (..): later rows of literals collapse to "...". */
 		if (in_values && punct_is(c, ',') && i + 1 < n && punct_is(&t[i + 1], '(') && o &&
-		    (punct_is(&t[o - 1], ')') || (t[o - 1].text && !strcmp(t[o - 1].text, "...")))) {
+		    (punct_is(&t[o - 1], ')') ||
+		     (t[o - 1].text && !strcmp(t[o - 1].text, "...")))) {
 			size_t e = closing(t, n, i + 1, '(', ')');
 
 			if (e < n && all_atoms(t, i + 2, e)) {
@@ -369,8 +371,9 @@ static size_t rewrite(struct tok *t, size_t n, struct sql_info *info)
 		}
 		if (c->kind == T_WORD && c->len > 15 && !strncmp(c->p, "__asyncpg_stmt_", 15))
 			c->text = "__asyncpg_stmt_?__";
-		if (c->kind == T_WORD && prev && (word_is(prev, "savepoint") ||
-						  (word_is(prev, "release") && !word_is(c, "savepoint"))))
+		if (c->kind == T_WORD && prev &&
+		    (word_is(prev, "savepoint") ||
+		     (word_is(prev, "release") && !word_is(c, "savepoint"))))
 			c->text = "?";
 		if (word_is(c, "offset") && i + 1 < n && t[i + 1].kind == T_LIT &&
 		    isdigit((unsigned char)t[i + 1].p[0]))
@@ -387,14 +390,14 @@ static bool no_space_before(const struct tok *prev, const struct tok *c)
 	if (c->kind == T_PUNCT && (c->p[0] == ',' || c->p[0] == ')' || c->p[0] == ']' ||
 				   c->p[0] == ';' || c->p[0] == '.' || c->len == 2))
 		return true;
-	if (prev->kind == T_PUNCT && (prev->p[0] == '(' || prev->p[0] == '[' ||
-				      prev->p[0] == '.' || prev->len == 2))
+	if (prev->kind == T_PUNCT &&
+	    (prev->p[0] == '(' || prev->p[0] == '[' || prev->p[0] == '.' || prev->len == 2))
 		return true;
 	if (punct_is(c, '[') && prev->kind == T_WORD)
 		return true;
 	/* A call or a column list: name( */
-	if (punct_is(c, '(') && (prev->kind == T_QIDENT || (prev->kind == T_WORD && !prev->text &&
-							    !is_keyword(prev))))
+	if (punct_is(c, '(') &&
+	    (prev->kind == T_QIDENT || (prev->kind == T_WORD && !prev->text && !is_keyword(prev))))
 		return true;
 	return false;
 }
@@ -405,14 +408,22 @@ static void info_flags(const struct tok *t, size_t n, struct sql_info *info)
 		const char *w;
 		int verb;
 	} verbs[] = {
-		{ "select", SQL_VERB_SELECT },	   { "insert", SQL_VERB_INSERT },
-		{ "update", SQL_VERB_UPDATE },	   { "delete", SQL_VERB_DELETE },
-		{ "begin", SQL_VERB_BEGIN },	   { "start", SQL_VERB_BEGIN },
-		{ "commit", SQL_VERB_COMMIT },	   { "end", SQL_VERB_COMMIT },
-		{ "rollback", SQL_VERB_ROLLBACK }, { "abort", SQL_VERB_ROLLBACK },
-		{ "savepoint", SQL_VERB_SAVEPOINT }, { "release", SQL_VERB_SAVEPOINT },
-		{ "set", SQL_VERB_SET },	   { "with", SQL_VERB_WITH },
-		{ "execute", SQL_VERB_EXECUTE },   { "values", SQL_VERB_SELECT },
+		{ "select", SQL_VERB_SELECT },
+		{ "insert", SQL_VERB_INSERT },
+		{ "update", SQL_VERB_UPDATE },
+		{ "delete", SQL_VERB_DELETE },
+		{ "begin", SQL_VERB_BEGIN },
+		{ "start", SQL_VERB_BEGIN },
+		{ "commit", SQL_VERB_COMMIT },
+		{ "end", SQL_VERB_COMMIT },
+		{ "rollback", SQL_VERB_ROLLBACK },
+		{ "abort", SQL_VERB_ROLLBACK },
+		{ "savepoint", SQL_VERB_SAVEPOINT },
+		{ "release", SQL_VERB_SAVEPOINT },
+		{ "set", SQL_VERB_SET },
+		{ "with", SQL_VERB_WITH },
+		{ "execute", SQL_VERB_EXECUTE },
+		{ "values", SQL_VERB_SELECT },
 		{ "table", SQL_VERB_SELECT },
 	};
 	int depth = 0;

@@ -14,10 +14,10 @@
 #define TIMELINE_POINTS_DEFAULT (1u << 20) /* points kept over all series (~32 MiB) */
 
 struct tl_point {
-	double t_s;		/* end of the interval, seconds since the start */
+	double t_s; /* end of the interval, seconds since the start */
 	double interval_s;
 	uint64_t count;
-	uint64_t errors;	/* HTTP: 5xx; DB: failed executions */
+	uint64_t errors; /* HTTP: 5xx; DB: failed executions */
 	uint64_t err4xx;
 	uint64_t p50_ns, p95_ns, p99_ns;
 };

@@ -12,10 +12,10 @@
 #include "slotrack.h"
 #include "tracker.h"
 
-#define PROC_CACHE_SLOTS 1024	/* per-process facts, looked up on every new connection */
+#define PROC_CACHE_SLOTS 1024 /* per-process facts, looked up on every new connection */
 
 struct tconn {
-	struct tconn *next;	/* hash chain */
+	struct tconn *next; /* hash chain */
 	struct tracker *t;
 	uint64_t id;
 	uint64_t last_ts;
@@ -24,18 +24,18 @@ struct tconn {
 	uint16_t lport;
 	uint8_t role;
 	uint8_t proto;
-	int service;		/* index in agg, -1 until known */
-	uint32_t wtid;		/* thread of the last write */
-	char peer[56];		/* "addr:port" of the other end */
-	char comm[16];		/* from the kernel, for processes gone before we look */
+	int service;   /* index in agg, -1 until known */
+	uint32_t wtid; /* thread of the last write */
+	char peer[56]; /* "addr:port" of the other end */
+	char comm[16]; /* from the kernel, for processes gone before we look */
 	struct http_conn http;
 	struct dbreq req;	/* DB work of the request in flight (inbound) */
-	struct pgwire_conn *pg;	/* outbound PostgreSQL */
+	struct pgwire_conn *pg; /* outbound PostgreSQL */
 	struct dbconn *db;
 };
 
 struct pcache {
-	uint32_t tgid;		/* 0: empty */
+	uint32_t tgid; /* 0: empty */
 	bool ok;
 	struct procinfo pi;
 };
@@ -350,8 +350,8 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
 	if (!c->pg) {
-		if (e->dir != SOCKIO_OUT || pgwire__sniff(e->head, head_len, e->len) ==
-						    PGWIRE_SNIFF_NO) {
+		if (e->dir != SOCKIO_OUT ||
+		    pgwire__sniff(e->head, head_len, e->len) == PGWIRE_SNIFF_NO) {
 			t->st.pg_not++;
 			c->proto = SOCKIO_PROTO_OTHER;
 			if (t->sockio)
@@ -471,8 +471,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 			tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
 			tail = e->head + len - tail_len;
 		}
-		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len,
-				 len, tail, tail_len, on_request, c);
+		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len, len,
+				 tail, tail_len, on_request, c);
 	}
 }
 

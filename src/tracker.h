@@ -20,7 +20,7 @@ struct dbtrack;
 struct slotrack;
 
 struct tracker_opts {
-	const struct route_set *routes;	/* --route patterns, may be NULL */
+	const struct route_set *routes; /* --route patterns, may be NULL */
 	unsigned route_distinct;	/* values per path position before it collapses */
 	uint64_t quiet_ns;		/* ends responses of unknown length after this much quiet */
 	unsigned max_conns;		/* connections held in userspace */
@@ -31,22 +31,22 @@ struct tracker_opts {
 
 struct tracker_stats {
 	uint64_t events;
-	uint64_t bad_events;		/* shorter than their type says: a bug, never expected */
+	uint64_t bad_events; /* shorter than their type says: a bug, never expected */
 	uint64_t opens, closes, exits, data;
-	uint64_t orphan_data;		/* data on a connection whose open event was lost */
-	uint64_t client_events;		/* outbound traffic of protocols we do not decode */
-	uint64_t pg_conns;		/* outbound PostgreSQL connections */
-	uint64_t pg_not;		/* looked like PostgreSQL to the kernel, not to the parser */
-	uint64_t pg_tls;		/* PostgreSQL connections that switched to TLS */
+	uint64_t orphan_data;	/* data on a connection whose open event was lost */
+	uint64_t client_events; /* outbound traffic of protocols we do not decode */
+	uint64_t pg_conns;	/* outbound PostgreSQL connections */
+	uint64_t pg_not;	/* looked like PostgreSQL to the kernel, not to the parser */
+	uint64_t pg_tls;	/* PostgreSQL connections that switched to TLS */
 	uint64_t conns_live, conns_peak;
-	uint64_t conns_evicted;		/* forgotten because the table was full */
-	uint64_t non_http;		/* inbound connections of another protocol */
-	uint64_t tls, http2;		/* inbound connections we cannot decode */
-	uint64_t bad_target;		/* request targets that are not a path */
-	uint64_t routes_collapsed;	/* path positions turned into {*} */
-	uint64_t unfinished;		/* requests still unanswered when tracing ended */
-	uint64_t endpoints_full;	/* requests lost because the endpoint table was full */
-	uint64_t no_request;		/* responses whose request was not seen */
+	uint64_t conns_evicted;	   /* forgotten because the table was full */
+	uint64_t non_http;	   /* inbound connections of another protocol */
+	uint64_t tls, http2;	   /* inbound connections we cannot decode */
+	uint64_t bad_target;	   /* request targets that are not a path */
+	uint64_t routes_collapsed; /* path positions turned into {*} */
+	uint64_t unfinished;	   /* requests still unanswered when tracing ended */
+	uint64_t endpoints_full;   /* requests lost because the endpoint table was full */
+	uint64_t no_request;	   /* responses whose request was not seen */
 };
 
 struct tracker;

@@ -50,7 +50,7 @@ void view__fit(const char *s, unsigned width, char *out, size_t outsz)
 
 struct row {
 	const struct agg_endpoint *e;
-	uint64_t count;		/* what the table ranks by */
+	uint64_t count; /* what the table ranks by */
 	uint64_t svc_count;
 };
 
@@ -165,8 +165,9 @@ static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *la
 	double mean = lat->count ? hist__mean(lat) / 1e6 : 0;
 	int worst = e->db_conf[2] ? 2 : e->db_conf[1] ? 1 : 0;
 
-	fprintf(f, "    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency "
-		   "(%s)\n",
+	fprintf(f,
+		"    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency "
+		"(%s)\n",
 		q, e->db_max_queries, ms, mean > 0 ? 100 * ms / mean : 0, conf[worst]);
 }
 
@@ -177,9 +178,9 @@ static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *ou
 	out[0] = '\0';
 	for (unsigned i = 0; i < db->nflags && n < sz; i++) {
 		static const char *const tag[] = {
-			[DBAGG_FLAG_N_PLUS_ONE] = "N+1", [DBAGG_FLAG_REDUNDANT] = "dup",
-			[DBAGG_FLAG_SELECT_STAR] = "*",	 [DBAGG_FLAG_LARGE_OFFSET] = "ofs",
-			[DBAGG_FLAG_LONG_TX] = "tx",	 [DBAGG_FLAG_SLOW] = "slow",
+			[DBAGG_FLAG_N_PLUS_ONE] = "N+1",  [DBAGG_FLAG_REDUNDANT] = "dup",
+			[DBAGG_FLAG_SELECT_STAR] = "*",	  [DBAGG_FLAG_LARGE_OFFSET] = "ofs",
+			[DBAGG_FLAG_LONG_TX] = "tx",	  [DBAGG_FLAG_SLOW] = "slow",
 			[DBAGG_FLAG_NO_POOLING] = "pool",
 		};
 		const struct dbagg_flag *fl = &db->flags[i];
@@ -197,8 +198,8 @@ static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *ou
 #define QUERY_COL 42
 
 /* Hotspots by total time: the whole run, or the interval (its own histograms). */
-static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool window,
-		     double secs, bool tty)
+static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool window, double secs,
+		     bool tty)
 {
 	struct dbagg_fp **v = dbagg__sorted(db, DBAGG_BY_TOTAL);
 	uint64_t total = 0, all = 0;
@@ -236,9 +237,9 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 		db_flags(db, fp, flags, sizeof(flags));
 		fprintf(f, "%s %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
-			mark(window && fp->slo_breach, tty), QUERY_COL, q,
-			(unsigned long long)n, secs > 0 ? n / secs : 0, p50, p95, p99,
-			total ? 100.0 * h->sum / total : 0, flags);
+			mark(window && fp->slo_breach, tty), QUERY_COL, q, (unsigned long long)n,
+			secs > 0 ? n / secs : 0, p50, p95, p99, total ? 100.0 * h->sum / total : 0,
+			flags);
 		shown++;
 	}
 	if (shown < rows)
@@ -248,8 +249,7 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 	free(v);
 }
 
-static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool window,
-		  double secs)
+static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool window, double secs)
 {
 	size_t n, shown = 0;
 	struct row *rows = rows_of(a, window, &n);

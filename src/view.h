@@ -19,15 +19,15 @@ struct view_footer {
 	uint64_t unparsed;
 	uint64_t aborted;
 	uint64_t conns;
-	bool slo;		/* --slo given: show the tally */
-	unsigned slo_pass, slo_breach, slo_idle;	/* objectives in the last interval */
+	bool slo;				 /* --slo given: show the tally */
+	unsigned slo_pass, slo_breach, slo_idle; /* objectives in the last interval */
 };
 
 struct view_opts {
 	bool tty;		/* redraw in place instead of appending */
 	bool hist;		/* log2 histogram under each row */
 	unsigned max_rows;	/* endpoint rows per table, 0: no limit */
-	const struct dbagg *db;	/* database table below the HTTP one; NULL: none */
+	const struct dbagg *db; /* database table below the HTTP one; NULL: none */
 	unsigned db_rows;	/* fingerprint rows, 0: no limit */
 };
 

@@ -244,12 +244,14 @@ static void test_print_log2(void **state)
 	hist__init(&h);
 	for (int i = 0; i < 4; i++)
 		hist__add(&h, 50000000); /* 50 ms = 50000 us: slot 32768 -> 65535 */
-	hist__add(&h, 3000);	  /* 3 us: slot 2 -> 3 */
+	hist__add(&h, 3000);		 /* 3 us: slot 2 -> 3 */
 	hist__print_log2(f, &h, 0, 80);
 	fclose(f);
 	assert_non_null(strstr(buf, "     usecs               : count     distribution\n"));
-	assert_non_null(strstr(buf, "     32768 -> 65535      : 4         |****************************************|\n"));
-	assert_non_null(strstr(buf, "         2 -> 3          : 1         |**********                              |\n"));
+	assert_non_null(strstr(buf, "     32768 -> 65535      : 4         "
+				    "|****************************************|\n"));
+	assert_non_null(strstr(buf, "         2 -> 3          : 1         |**********              "
+				    "                |\n"));
 	/* Every line fits the width asked for. */
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		assert_true(strlen(line) <= 80);

@@ -140,7 +140,8 @@ static void test_chunked_single_write(void **state)
 	struct fixture *f = *state;
 
 	rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
-	wr(f, 20, 21, "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+	wr(f, 20, 21,
+	   "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
 	assert_int_equal(f->sink.n, 1);
 	assert_int_equal(f->sink.recs[0].t_end, 21);
 }
@@ -183,13 +184,15 @@ static void test_pipelined_one_read(void **state)
 {
 	struct fixture *f = *state;
 
-	rd(f, 10, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\n"
-		  "Content-Length: 3\r\n\r\nxyzGET /d HTTP/1.1\r\n\r\n");
+	rd(f, 10,
+	   "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\n"
+	   "Content-Length: 3\r\n\r\nxyzGET /d HTTP/1.1\r\n\r\n");
 	assert_int_equal(f->st.requests, 4);
 	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
 	/* Two responses in one write. */
-	wr(f, 30, 31, "HTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\nb"
-		      "HTTP/1.1 201 OK\r\nContent-Length: 0\r\n\r\n");
+	wr(f, 30, 31,
+	   "HTTP/1.1 500 Oops\r\nContent-Length: 1\r\n\r\nb"
+	   "HTTP/1.1 201 OK\r\nContent-Length: 0\r\n\r\n");
 	wr(f, 40, 41, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nd");
 	assert_int_equal(f->sink.n, 4);
 	assert_string_equal(f->sink.recs[0].target, "/a");
@@ -367,7 +370,8 @@ static void test_truncated_capture(void **state)
 	char req[2048];
 	size_t n;
 
-	n = (size_t)snprintf(req, sizeof(req), "GET /search?q=%0900d HTTP/1.1\r\nHost: a\r\n\r\n", 7);
+	n = (size_t)snprintf(req, sizeof(req), "GET /search?q=%0900d HTTP/1.1\r\nHost: a\r\n\r\n",
+			     7);
 	/* The kernel captured the first 512 bytes of a longer read. */
 	http_conn__read(&f->conn, &f->st, 10, req, 512, n, collect, &f->sink);
 	assert_int_equal(f->st.requests, 1);
@@ -382,7 +386,8 @@ static void test_response_head_truncated(void **state)
 {
 	struct fixture *f = *state;
 	char resp[1024];
-	int n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Busy\r\nX-Pad: %0600d\r\nContent-Length: 3\r\n\r\nabc", 1);
+	int n = snprintf(resp, sizeof(resp),
+			 "HTTP/1.1 503 Busy\r\nX-Pad: %0600d\r\nContent-Length: 3\r\n\r\nabc", 1);
 
 	rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
 	http_conn__write(&f->conn, &f->st, 20, 21, resp, 512, (uint64_t)n, resp + n - 8, 8, collect,
@@ -433,7 +438,8 @@ static void test_parse_request_prefixes(void **state)
 	assert_int_equal(h.version_minor, 1);
 	assert_int_equal(http__parse_request("GET / HTTP/1.1\n\n", 16, &h), 1);
 	assert_int_equal(h.head_len, 16);
-	assert_int_equal(http__parse_request("GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 38, &h), 1);
+	assert_int_equal(
+		http__parse_request("GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 38, &h), 1);
 	assert_int_equal(h.content_length, -1);
 	assert_int_equal(http__parse_request("VERYLONGMETHODNAME / HTTP/1.1\r\n", 31, &h), -1);
 	assert_int_equal(http__parse_request(" / HTTP/1.1\r\n", 13, &h), -1);
@@ -443,7 +449,8 @@ static void test_parse_request_prefixes(void **state)
 static void test_parse_response(void **state)
 {
 	struct http_resp_head h;
-	const char *s = "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+	const char *s =
+		"HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
 	assert_int_equal(http__parse_response(s, strlen(s), &h), 1);
 	assert_int_equal(h.status, 429);

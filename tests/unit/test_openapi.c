@@ -45,9 +45,8 @@ static void test_swagger2_accepted(void **state)
 	struct route_set *rs;
 	char err[256];
 
-	assert_int_equal(load("{\"swagger\":\"2.0\",\"paths\":{\"/a/{b}\":{}}}", &rs, err,
-			      sizeof(err)),
-			 1);
+	assert_int_equal(
+		load("{\"swagger\":\"2.0\",\"paths\":{\"/a/{b}\":{}}}", &rs, err, sizeof(err)), 1);
 	assert_string_equal(match(rs, "/a/x"), "/a/{b}");
 	route_set__free(rs);
 }
@@ -61,9 +60,10 @@ static void test_errors(void **state)
 		{ "{\"openapi\":\"3.0.0\",\"paths\":[", "api.json: not valid JSON (at byte 28: "
 							"unexpected end of data)" },
 		{ "{} x", "api.json: not valid JSON (at byte 3: trailing data)" },
-		{ "[1,2]", "api.json: not an OpenAPI document (no \"openapi\" or \"swagger\" key)" },
+		{ "[1,2]",
+		  "api.json: not an OpenAPI document (no \"openapi\" or \"swagger\" key)" },
 		{ "{\"paths\":{}}", "api.json: not an OpenAPI document (no \"openapi\" or "
-				 "\"swagger\" key)" },
+				    "\"swagger\" key)" },
 		{ "{\"openapi\":\"3.0.0\"}", "api.json: the document has no \"paths\" object" },
 		{ "{\"openapi\":\"3.0.0\",\"paths\":[]}",
 		  "api.json: the document has no \"paths\" object" },

@@ -56,9 +56,9 @@ static void msg(struct buf *b, char type, int npieces, ...)
 	}
 }
 
-#define Z(b)	    msg(b, 'Z', 1, "I")
-#define CC(b, tag)  msg(b, 'C', 2, tag, NULL)
-#define SYNC(b)	    msg(b, 'S', 0)
+#define Z(b)	   msg(b, 'Z', 1, "I")
+#define CC(b, tag) msg(b, 'C', 2, tag, NULL)
+#define SYNC(b)	   msg(b, 'S', 0)
 
 struct got {
 	int n;
@@ -190,7 +190,9 @@ static void test_extended_named_and_unknown(void **state)
 		SYNC(&w);
 		feed_all(c, &w, true, 20 + 10 * i, &g);
 		msg(&r, '2', 0);
-		msg(&r, 'D', 1, "\0\1\0\0\0\1" "2");
+		msg(&r, 'D', 1,
+		    "\0\1\0\0\0\1"
+		    "2");
 		CC(&r, "SELECT 1");
 		Z(&r);
 		feed_all(c, &r, false, 25 + 10 * i, &g);
@@ -365,8 +367,12 @@ static void test_sniff(void **state)
 {
 	struct buf b = { 0 };
 	static const char *const no[] = {
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /a HTTP/1.1\r\n", "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
-		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", "hello world", "",
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"POST /a HTTP/1.1\r\n",
+		"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+		"hello world",
+		"",
 	};
 
 	put32(&b, 8);

@@ -25,7 +25,8 @@ static const struct fp_case cases[] = {
 	{ "select a - 5 from t", "select a - ? from t", 0 },
 	{ "select 1/0", "select ? / ?", 0 },
 	{ "select $1::int + 1", "select $1::int + ?", 0 },
-	{ "select 'it''s', E'a\\'b', U&'d\\0061', B'101', X'1F', N'n'", "select ?, ?, ?, ?, ?, ?", 0 },
+	{ "select 'it''s', E'a\\'b', U&'d\\0061', B'101', X'1F', N'n'", "select ?, ?, ?, ?, ?, ?",
+	  0 },
 	{ "select $$a 'q' $$, $tag$ $$ $tag$", "select ?, ?", 0 },
 	{ "select 1.5e-3, .5, 0x1F, 0o17, 0b101, 1_000, 2E+10", "select ?, ?, ?, ?, ?, ?, ?", 0 },
 	{ "select true, FALSE, null", "select ?, ?, null", 0 },
@@ -41,7 +42,8 @@ static const struct fp_case cases[] = {
 	  "insert into t(a, b) values (?, ?), ...", 0 },
 	{ "insert into t (a,b) values (1,'x')", "insert into t(a, b) values (?, ?)", 0 },
 	{ "select /* a /* nested */ comment */ 1 -- tail\n", "select ?", 0 },
-	{ "select \"MyTable\".\"Col\" from \"MyTable\"", "select \"MyTable\".\"Col\" from \"MyTable\"", 0 },
+	{ "select \"MyTable\".\"Col\" from \"MyTable\"",
+	  "select \"MyTable\".\"Col\" from \"MyTable\"", 0 },
 	{ "SAVEPOINT sa_savepoint_12", "savepoint ?", 0 },
 	{ "RELEASE SAVEPOINT sa_savepoint_3", "release savepoint ?", 0 },
 	{ "execute __asyncpg_stmt_1a__", "execute __asyncpg_stmt_?__", 0 },
@@ -62,7 +64,8 @@ static void test_cases(void **state)
 		struct sql_info info;
 		int n = sql__normalize(cases[i].in, strlen(cases[i].in), out, sizeof(out), &info);
 
-		if (n < 0 || strcmp(out, cases[i].want) || (info.flags & cases[i].flags) != cases[i].flags)
+		if (n < 0 || strcmp(out, cases[i].want) ||
+		    (info.flags & cases[i].flags) != cases[i].flags)
 			fail_msg("case %zu: '%s' -> '%s' flags %#x, want '%s' flags %#x", i,
 				 cases[i].in, out, info.flags, cases[i].want, cases[i].flags);
 		assert_int_equal(n, strlen(out));
@@ -89,7 +92,8 @@ static void test_ids_and_hashes(void **state)
 {
 	struct sql_info a, b, c, d;
 	char o1[256], o2[256], o3[256], o4[256];
-	const char *q1 = "SELECT name FROM items WHERE id = 7", *q2 = "select name\n from items where id=7";
+	const char *q1 = "SELECT name FROM items WHERE id = 7",
+		   *q2 = "select name\n from items where id=7";
 	const char *q3 = "select name from items where id = 8", *q4 = "select id from items";
 
 	sql__normalize(q1, strlen(q1), o1, sizeof(o1), &a);
@@ -111,11 +115,16 @@ static void test_verbs_and_offset(void **state)
 		const char *q;
 		int verb;
 	} v[] = {
-		{ "BEGIN", SQL_VERB_BEGIN },	   { "start transaction", SQL_VERB_BEGIN },
-		{ "commit", SQL_VERB_COMMIT },	   { "END", SQL_VERB_COMMIT },
-		{ "rollback", SQL_VERB_ROLLBACK }, { "rollback to savepoint x", SQL_VERB_SAVEPOINT },
-		{ "insert into t values (1)", SQL_VERB_INSERT }, { "update t set a=1", SQL_VERB_UPDATE },
-		{ "delete from t", SQL_VERB_DELETE }, { "with x as (select 1) select * from x", SQL_VERB_WITH },
+		{ "BEGIN", SQL_VERB_BEGIN },
+		{ "start transaction", SQL_VERB_BEGIN },
+		{ "commit", SQL_VERB_COMMIT },
+		{ "END", SQL_VERB_COMMIT },
+		{ "rollback", SQL_VERB_ROLLBACK },
+		{ "rollback to savepoint x", SQL_VERB_SAVEPOINT },
+		{ "insert into t values (1)", SQL_VERB_INSERT },
+		{ "update t set a=1", SQL_VERB_UPDATE },
+		{ "delete from t", SQL_VERB_DELETE },
+		{ "with x as (select 1) select * from x", SQL_VERB_WITH },
 	};
 	struct sql_info info;
 	char out[256];
@@ -147,7 +156,8 @@ static void test_bounds(void **state)
 	assert_string_equal(out, "select aaaa,");
 	assert_true(info.flags & SQLNORM_TRUNCATED);
 	assert_int_equal(out[16], 'Z');
-	assert_int_equal(sql__normalize("  -- only a comment", 19, out, sizeof(out), &info), -EINVAL);
+	assert_int_equal(sql__normalize("  -- only a comment", 19, out, sizeof(out), &info),
+			 -EINVAL);
 	assert_int_equal(sql__normalize("", 0, out, sizeof(out), &info), -EINVAL);
 	assert_int_equal(sql__normalize(q, strlen(q), out, 0, &info), -EINVAL);
 }
