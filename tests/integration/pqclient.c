@@ -7,6 +7,8 @@
  *   pqclient PORT prepared N    PQprepare("plus1") then N x PQexecPrepared
  *   pqclient PORT async N       N x PQsendQueryParams + PQgetResult until NULL
  *   pqclient PORT error         PQexec("select 1/0") then PQexec("select 1")
+ * PQCLIENT_DELAY_MS=N waits that long after connecting, before the workload.
+ *
  *   pqclient PORT late N FILE   PQprepare("late1"), print "prepared", wait until FILE
  *                               exists, then N x PQexecPrepared (prepared before tracing),
  *                               then create FILE.done
@@ -52,6 +54,8 @@ int main(int argc, char **argv)
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK)
 		die(c, "connect");
+	if (getenv("PQCLIENT_DELAY_MS"))
+		usleep(1000 * atoi(getenv("PQCLIENT_DELAY_MS")));
 
 	if (!strcmp(mode, "exec")) {
 		for (int i = 0; i < n; i++)

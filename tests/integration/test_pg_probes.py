@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """PostgreSQL queries from the libpq uprobes and the server's USDT probes (--db-probe)."""
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -139,3 +140,32 @@ def test_bad_db_probe(tmp_path):
                        text=True, timeout=10)
     assert p.returncode == 2
     assert "invalid --db-probe 'wire,bogus'" in p.stderr
+
+
+@pytest.mark.parametrize("where", ["bundled", "container"])
+def test_libpq_copies(tmp_path, pg, pqclient, where):
+    """A copy of libpq next to the application (as wheels bundle it), and one that exists
+    only in the process's own mount namespace (as in a container): each is found from the
+    process's maps, probed as a file of its own, and its queries counted."""
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    system = subprocess.run(["sh", "-c", "ldconfig -p | sed -n 's/.*libpq.so.5 .*=> //p' | "
+                             "head -n 1"], capture_output=True, text=True).stdout.strip()
+    assert system, "no libpq.so.5 on this host"
+    # A libpq file not seen before is probed at the next scan (every second): the client
+    # waits 1.5 s before its first query so that all 23 are seen (docs/db.md).
+    env = "PQCLIENT_DELAY_MS=1500"
+    if where == "bundled":
+        shutil.copy(system, libdir / "libpq.so.5")
+        cmd = "%s LD_LIBRARY_PATH=%s %s %d exec 23" % (env, libdir, pqclient, pg.port)
+    else:
+        # A private mount namespace: /mnt is a tmpfs only this process tree can see.
+        cmd = ("unshare -m sh -ec 'mount -t tmpfs none /mnt && cp %s /mnt/libpq.so.5 && "
+               "%s LD_LIBRARY_PATH=/mnt exec %s %d exec 23'" % (system, env, pqclient,
+                                                                pg.port))
+    run = record(tmp_path, ["-q", "--db-probe=libpq"], sh(cmd))
+    row = db_row(run, "pg_sleep")
+    assert row["count"] == 23 and row["main_path"] == "libpq", row
+    st = run.report["db_stats"]["libpq"]
+    # The system's libpq (other processes may map it) and the copy: two files at least.
+    assert st["files_probed"] >= 2 and st["files_failed"] == 0, st
