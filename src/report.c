@@ -48,9 +48,19 @@ static void query_id(struct json *j, const char *k, uint64_t id)
 		json__string(j, hex);
 }
 
+static int cmp_top(const void *pa, const void *pb)
+{
+	const struct agg_db_fp *a = pa, *b = pb;
+
+	if (a->ns != b->ns)
+		return a->ns > b->ns ? -1 : 1;
+	return a->query_id < b->query_id ? -1 : a->query_id > b->query_id;
+}
+
 /* Queries per request of an endpoint (src/dbtrack.h has the attribution rules). */
 static void endpoint_db(struct json *j, const struct dbagg *db, const struct agg_endpoint *e)
 {
+	struct agg_db_fp top[AGG_DB_TOP];
 	double n = e->db_reqs ? (double)e->db_reqs : 1;
 	double mean_ms = e->lat.count ? hist__mean(&e->lat) / 1e6 : 0;
 
@@ -67,16 +77,19 @@ static void endpoint_db(struct json *j, const struct dbagg *db, const struct agg
 	json__kv_u64(j, "thread", e->db_conf[1]);
 	json__kv_u64(j, "shared", e->db_conf[2]);
 	json__end_object(j);
+	/* The fingerprints behind the endpoint's DB time, most time first. */
+	memcpy(top, e->db_top, e->db_ntop * sizeof(top[0]));
+	qsort(top, e->db_ntop, sizeof(top[0]), cmp_top);
 	json__key(j, "top_queries");
 	json__begin_array(j);
 	for (unsigned i = 0; i < e->db_ntop; i++) {
-		const struct dbagg_fp *f = dbagg__find(db, e->db_top[i].query_id);
+		const struct dbagg_fp *f = dbagg__find(db, top[i].query_id);
 
 		json__begin_object(j);
-		query_id(j, "query_id", e->db_top[i].query_id);
+		query_id(j, "query_id", top[i].query_id);
 		json__kv_string(j, "query", f ? f->text : NULL);
-		json__kv_fixed(j, "per_request", e->db_top[i].n / n, 3);
-		json__kv_fixed(j, "ms_per_request", e->db_top[i].ns / 1e6 / n, 3);
+		json__kv_fixed(j, "per_request", top[i].n / n, 3);
+		json__kv_fixed(j, "ms_per_request", top[i].ns / 1e6 / n, 3);
 		json__end_object(j);
 	}
 	json__end_array(j);
