@@ -117,7 +117,8 @@ def client(*args):
 class Postgres:
     """A private PostgreSQL cluster on 127.0.0.1, run by user postgres in a temporary dir."""
 
-    def __init__(self, base):
+    def __init__(self, base, options=""):
+        """options: more server settings, e.g. "-c ssl=on ..." (files under base)."""
         bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
         self.dir = base
         os.chmod(base, 0o777)
@@ -128,8 +129,8 @@ class Postgres:
                      "postgres", "--no-sync"])
         self._as_pg([self.pg_ctl, "-D", self.data, "-l", os.path.join(base, "log"), "-w",
                      "-t", "30", "-o",
-                     "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off" % (
-                         self.port, base), "start"])
+                     "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off %s" % (
+                         self.port, base, options), "start"])
         self.psql(["-c", "create table items (id int primary key, name text);"
                    "insert into items select i, 'item ' || i from generate_series(1, 50) i;"])
 

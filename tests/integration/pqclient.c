@@ -7,7 +7,8 @@
  *   pqclient PORT prepared N    PQprepare("plus1") then N x PQexecPrepared
  *   pqclient PORT async N       N x PQsendQueryParams + PQgetResult until NULL
  *   pqclient PORT error         PQexec("select 1/0") then PQexec("select 1")
- * PQCLIENT_DELAY_MS=N waits that long after connecting, before the workload.
+ * PQCLIENT_DELAY_MS=N waits that long after connecting, before the workload;
+ * PQCLIENT_SSLMODE=require asks for TLS (default: disable).
  *
  *   pqclient PORT late N FILE   PQprepare("late1"), print "prepared", wait until FILE
  *                               exists, then N x PQexecPrepared (prepared before tracing),
@@ -50,7 +51,8 @@ int main(int argc, char **argv)
 	mode = argv[2];
 	n = argc > 3 ? atoi(argv[3]) : 1;
 	snprintf(conninfo, sizeof(conninfo),
-		 "host=127.0.0.1 port=%s user=postgres dbname=postgres sslmode=disable", argv[1]);
+		 "host=127.0.0.1 port=%s user=postgres dbname=postgres sslmode=%s", argv[1],
+		 getenv("PQCLIENT_SSLMODE") ? getenv("PQCLIENT_SSLMODE") : "disable");
 	c = PQconnectdb(conninfo);
 	if (PQstatus(c) != CONNECTION_OK)
 		die(c, "connect");

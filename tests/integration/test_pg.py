@@ -15,6 +15,17 @@ def pgclient(driver, pg, *args):
                                 " ".join(str(a) for a in args))
 
 
+# Histogram percentiles are bucket midpoints, within 0.79 % of the value (src/hist.h).
+HIST_ERROR = 0.0079
+
+
+def near(ms, want, pct=2.0):
+    """ms, a reported percentile, is within pct % of want, plus the histogram's resolution.
+    (pg_sleep waits in whole milliseconds and may overshoot its 50 ms by up to one: a run
+    whose queries truly take 50.9 ms is reported in the 50.86..51.38 ms bucket, as 51.12.)"""
+    return abs(ms - want) <= want * pct / 100 + ms * HIST_ERROR
+
+
 def db_rows(run, needle):
     return [q for q in run.report["db"] if needle in q["query"]]
 
@@ -50,11 +61,11 @@ def test_sleep_23_exact(tmp_path, pg, driver):
     assert row["query"] == SLEEP_FP[driver]
     assert row["count"] == 23, row
     assert row["errors"] == 0
-    assert abs(row["latency_ms"]["p50"] - 50.0) <= 0.02 * 50.0, row["latency_ms"]
+    assert near(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
     assert row["main_path"] == "wire"
     assert row["server"] == "127.0.0.1:%d" % pg.port
     # pg_sleep answers nothing before it ends: the first answer byte comes at ~50 ms too.
-    assert abs(row["first_byte_ms"]["p50"] - 50.0) <= 0.02 * 50.0, row["first_byte_ms"]
+    assert near(row["first_byte_ms"]["p50"], 50.0), row["first_byte_ms"]
     # The literal never reaches the database part of the report (the command line has it).
     assert "0.05" not in json.dumps([run.report["db"], run.report["db_flags"]])
 

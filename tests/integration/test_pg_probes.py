@@ -2,12 +2,13 @@
 """PostgreSQL queries from the libpq uprobes and the server's USDT probes (--db-probe)."""
 import os
 import shutil
+import tempfile
 import subprocess
 
 import pytest
 
-from conftest import HERE, SLOPROBE, record, sh
-from test_pg import App, PHASE, db_row, flags, pgclient
+from conftest import HERE, SLOPROBE, Postgres, record, sh
+from test_pg import App, PHASE, db_row, flags, near, pgclient
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,7 @@ def paths(row):
     return {p["path"]: p for p in row["paths"]}
 
 
-def within(ms, want, pct=2.0):
-    return abs(ms - want) <= want * pct / 100
+within = near  # within 2 % of the value, plus the histogram's resolution
 
 
 @pytest.mark.parametrize("client", ["c-exec", "c-params", "c-async", "psycopg2", "psycopg"])
@@ -169,3 +169,32 @@ def test_libpq_copies(tmp_path, pg, pqclient, where):
     st = run.report["db_stats"]["libpq"]
     # The system's libpq (other processes may map it) and the copy: two files at least.
     assert st["files_probed"] >= 2 and st["files_failed"] == 0, st
+
+
+def test_tls_connection_left_to_libpq(tmp_path, pqclient):
+    """A connection that switches to TLS is counted as such by the wire path, which cannot read
+    it; the libpq probes still see its 23 queries."""
+    base = tempfile.mkdtemp(prefix="sloprobe-pgtls.")
+    try:
+        crt, key = os.path.join(base, "server.crt"), os.path.join(base, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", crt],
+                       check=True, capture_output=True, timeout=60)
+        shutil.chown(crt, "postgres")
+        shutil.chown(key, "postgres")
+        os.chmod(key, 0o600)
+        pg = Postgres(base, "-c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s" % (crt, key))
+        try:
+            cmd = "PQCLIENT_SSLMODE=require %s %d exec 23" % (pqclient, pg.port)
+            run = record(tmp_path, ["-q", "--db-probe=wire,libpq", "-P", str(pg.port)],
+                         sh(cmd))
+        finally:
+            pg.stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    st = run.report["db_stats"]
+    assert st["tls_connections"] == 1 and st["executions_wire"] == 0, st
+    row = db_row(run, "pg_sleep")
+    assert row["count"] == 23 and row["main_path"] == "libpq"
+    assert [p["path"] for p in row["paths"]] == ["libpq"]
+    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
