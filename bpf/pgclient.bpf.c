@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "common.bpf.h"
 #include "pgclient.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -113,20 +114,12 @@ struct {
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += n;
+	counter__add(&stats, idx, n);
 }
 
-/* Wake the reader only when this submit makes the waiting data cross the threshold. */
 static __always_inline __u64 rb_flags(__u64 size)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-
-	if (avail >= targ_wakeup_bytes && avail < targ_wakeup_bytes + size + 8)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	return ringbuf__flags(&events, targ_wakeup_bytes, size);
 }
 
 static __always_inline bool proc__wanted(__u32 tgid)

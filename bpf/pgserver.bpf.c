@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 
+#include "common.bpf.h"
 #include "pgserver.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -56,19 +57,12 @@ struct {
 
 static __always_inline void stat_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		(*v)++;
+	counter__add(&stats, idx, 1);
 }
 
 static __always_inline __u64 rb_flags(__u64 size)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-
-	if (avail >= targ_wakeup_bytes && avail < targ_wakeup_bytes + size + 8)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	return ringbuf__flags(&events, targ_wakeup_bytes, size);
 }
 
 static __always_inline bool proc__wanted(__u32 pid)

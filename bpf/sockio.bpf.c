@@ -13,6 +13,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 
+#include "common.bpf.h"
 #include "sockio.h"
 #include "sockio.bpf.h"
 
@@ -106,24 +107,12 @@ struct {
 
 static __always_inline void stat_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		(*v)++;
+	counter__add(&stats, idx, 1);
 }
 
-/*
- * Wake the reader only when this submit makes the waiting data cross the threshold: a wake-up
- * costs ~50x a silent submit, and a reader that lags must not turn every later submit into
- * one. The reader also drains on a short timer, so a missed crossing only delays a batch.
- */
 static __always_inline __u64 rb_flags(__u64 size)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-
-	if (avail >= targ_wakeup_bytes && avail < targ_wakeup_bytes + size + 8)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
+	return ringbuf__flags(&events, targ_wakeup_bytes, size);
 }
 
 static __always_inline bool proc__eval(__u32 tgid)

@@ -44,4 +44,7 @@ struct db_exec {
 	int64_t rows;	       /* from the CommandComplete tag; -1 if unknown */
 };
 
+/* How a path hands over its executions; the record is valid during the call only. */
+typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
+
 #endif

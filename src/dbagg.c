@@ -128,6 +128,13 @@ static struct dbagg_fp *fp_get(struct dbagg *d, uint64_t id, const char *text, b
 	return f;
 }
 
+const char *dbagg__path_name(int path)
+{
+	static const char *const names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
+
+	return path >= 0 && path < DB_PATH_NR ? names[path] : "?";
+}
+
 int dbagg__main_path(const struct dbagg_fp *f)
 {
 	for (int p = 0; p < DB_PATH_NR; p++)

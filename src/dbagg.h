@@ -135,6 +135,8 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 			    const char *server, uint64_t *raw_hash);
 /* Which path gives a fingerprint's main count and latency: wire, else libpq, else usdt. */
 int dbagg__main_path(const struct dbagg_fp *f);
+/* "wire", "libpq", "usdt": as --db-probe and the report name the paths; "?" otherwise. */
+const char *dbagg__path_name(int path);
 struct dbagg_fp *dbagg__find(const struct dbagg *d, uint64_t query_id);
 
 /* A flag with its evidence; the same kind, fingerprint and endpoint again adds an occurrence. */

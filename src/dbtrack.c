@@ -114,8 +114,9 @@ static struct dbreq *req_by_seq(struct dbtrack *t, uint64_t seq)
 /*
  * Requests of tgid that a query started at ts can belong to: in flight, or ended but still
  * waiting for late queries (newest first; they end roughly in order, so the scan stops at
- * requests that ended well before ts).
+ * requests that ended ORDER_SLACK_NS before ts).
  */
+#define ORDER_SLACK_NS 1000000000ull
 static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, struct dbreq **out)
 {
 	unsigned n = 0;
@@ -126,7 +127,7 @@ static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, st
 	for (unsigned i = t->nclosing; i-- > 0 && n < DBTRACK_COVER_MAX;) {
 		struct dbreq_closing *cl = closing_at(t, i);
 
-		if (cl->end_ts + 1000000000ull < ts)
+		if (cl->end_ts + ORDER_SLACK_NS < ts)
 			break;
 		if (req_covers(&cl->r, tgid, ts))
 			out[n++] = &cl->r;

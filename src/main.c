@@ -213,7 +213,6 @@ static int parse_seconds(const char *s, double *out)
 
 static int parse_db_probes(const char *arg, unsigned *out)
 {
-	static const char *const names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
 	/* Paths that exist in this build. */
 	const unsigned avail = (1u << DB_PATH_NR) - 1;
 	char buf[128], *save = NULL, *tok;
@@ -227,7 +226,7 @@ static int parse_db_probes(const char *arg, unsigned *out)
 
 		if (!strcmp(tok, "none"))
 			continue;
-		for (p = 0; p < DB_PATH_NR && strcmp(tok, names[p]); p++)
+		for (p = 0; p < DB_PATH_NR && strcmp(tok, dbagg__path_name(p)); p++)
 			;
 		if (p == DB_PATH_NR || !(avail & (1u << p)))
 			return -EINVAL;
@@ -239,13 +238,12 @@ static int parse_db_probes(const char *arg, unsigned *out)
 
 static const char *db_probe_names(unsigned m, char *out, size_t sz)
 {
-	static const char *const names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
 	size_t n = 0;
 
 	out[0] = '\0';
 	for (int p = 0; p < DB_PATH_NR; p++)
 		if (m & (1u << p))
-			n += snprintf(out + n, sz - n, "%s%s", n ? "," : "", names[p]);
+			n += snprintf(out + n, sz - n, "%s%s", n ? "," : "", dbagg__path_name(p));
 	return out;
 }
 

@@ -38,9 +38,6 @@
 
 #define PGCLIENT_STMTS_MAX 65536 /* statement names remembered, all processes */
 
-/* The record is valid during the call only. */
-typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
-
 struct pgclient_opts {
 	uint32_t self_tgid;	/* never traced; 0: the caller */
 	size_t text_max;	/* query bytes kept; 0: PGCLIENT_TEXT_DEFAULT, at most 2047 */

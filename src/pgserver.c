@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfobj.h"
 #include "pgserver.h"
 #include "pgserver.skel.h"
 
@@ -324,41 +325,13 @@ int pgserver__epoll_fd(struct pgserver *p)
 
 void pgserver__stats(struct pgserver *p, struct pgserver_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-
 	*out = p->st;
-	memset(out->bpf, 0, sizeof(out->bpf));
-	if (ncpu <= 0)
-		return;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return;
-	for (__u32 k = 0; k < PGSERVER_STAT_NR; k++) {
-		if (bpf_map__lookup_elem(p->skel->maps.stats, &k, sizeof(k), vals,
-					 sizeof(*vals) * ncpu, 0))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out->bpf[k] += vals[c];
-	}
-	free(vals);
+	bpfobj__sum_percpu(p->skel->maps.stats, PGSERVER_STAT_NR, out->bpf);
 }
 
 void pgserver__run_stats(struct pgserver *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	struct bpf_program *prog;
-
-	*run_ns = *run_cnt = 0;
-	bpf_object__for_each_program(prog, p->skel->obj)
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			continue;
-		*run_ns += info.run_time_ns;
-		*run_cnt += info.run_cnt;
-	}
+	bpfobj__run_stats(p->skel->obj, run_ns, run_cnt);
 }
 
 void pgserver__free(struct pgserver *p)

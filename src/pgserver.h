@@ -25,9 +25,6 @@
 /* By path: this header has the same name, and its directory is searched first. */
 #include "../include/pgserver.h"
 
-/* The record is valid during the call only. */
-typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
-
 struct pgserver_opts {
 	size_t text_max;	/* query bytes kept; 0: PGSERVER_TEXT_DEFAULT, at most 2047 */
 	unsigned ringbuf_bytes; /* 0: PGSERVER_RINGBUF_DEFAULT */

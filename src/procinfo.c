@@ -846,14 +846,46 @@ static int scan_fds(int procfd, uint32_t pid, const struct lsock *socks, size_t 
 	return 0;
 }
 
+/*
+ * The sockets collect_socks() selects, sorted by inode, and every (socket, pid) that holds
+ * one, in /proc order. The caller frees both arrays, also on error.
+ */
+static int find_owners(int procfd, const uint16_t *rports, size_t nrports, struct lsock **socks,
+		       size_t *nsocks, struct lowner **owners, size_t *nowners)
+{
+	size_t scap = 0, ocap = 0;
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	err = collect_socks(procfd, rports, nrports, socks, nsocks, &scap);
+	if (err || !*nsocks)
+		return err;
+	qsort(*socks, *nsocks, sizeof(**socks), cmp_lsock_inode);
+	d = open_dir(procfd, &err);
+	if (!d)
+		return err;
+	for (errno = 0; (de = readdir(d)); errno = 0) {
+		uint32_t pid;
+
+		if (!pid_of_name(de->d_name, &pid))
+			continue;
+		err = scan_fds(procfd, pid, *socks, *nsocks, owners, nowners, &ocap);
+		if (err)
+			break;
+	}
+	if (!err && errno)
+		err = -errno;
+	closedir(d);
+	return err;
+}
+
 int procinfo__listeners(const char *procroot, struct procinfo_listener **out, size_t *n)
 {
 	struct lsock *socks = NULL;
 	struct lowner *owners = NULL;
 	struct procinfo_listener *res = NULL;
-	size_t nsocks = 0, scap = 0, nowners = 0, ocap = 0, nres = 0;
-	struct dirent *de;
-	DIR *d = NULL;
+	size_t nsocks = 0, nowners = 0, nres = 0;
 	int procfd, err;
 
 	if (!out || !n)
@@ -861,27 +893,9 @@ int procinfo__listeners(const char *procroot, struct procinfo_listener **out, si
 	procfd = open_root(procroot);
 	if (procfd < 0)
 		return procfd;
-	err = collect_socks(procfd, NULL, 0, &socks, &nsocks, &scap);
+	err = find_owners(procfd, NULL, 0, &socks, &nsocks, &owners, &nowners);
 	if (err || !nsocks)
 		goto cleanup;
-	qsort(socks, nsocks, sizeof(*socks), cmp_lsock_inode);
-
-	d = open_dir(procfd, &err);
-	if (!d)
-		goto cleanup;
-	for (errno = 0; (de = readdir(d)); errno = 0) {
-		uint32_t pid;
-
-		if (!pid_of_name(de->d_name, &pid))
-			continue;
-		err = scan_fds(procfd, pid, socks, nsocks, &owners, &nowners, &ocap);
-		if (err)
-			goto cleanup;
-	}
-	if (errno) {
-		err = -errno;
-		goto cleanup;
-	}
 
 	/* The same socket behind several fds of one process (dup, fork) is one holder. */
 	if (nowners)
@@ -908,8 +922,6 @@ int procinfo__listeners(const char *procroot, struct procinfo_listener **out, si
 	}
 	qsort(res, nres, sizeof(*res), cmp_listener);
 cleanup:
-	if (d)
-		closedir(d);
 	close(procfd);
 	free(socks);
 	free(owners);
@@ -1054,10 +1066,8 @@ int procinfo__clients_of(const char *procroot, const uint16_t *rports, size_t nr
 {
 	struct lsock *socks = NULL;
 	struct lowner *owners = NULL;
-	size_t nsocks = 0, scap = 0, nowners = 0, ocap = 0, npids = 0;
+	size_t nsocks = 0, nowners = 0, npids = 0;
 	uint32_t *pids = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
 	int procfd, err;
 
 	if (!out || !n || !nrports)
@@ -1067,38 +1077,13 @@ int procinfo__clients_of(const char *procroot, const uint16_t *rports, size_t nr
 	procfd = open_root(procroot);
 	if (procfd < 0)
 		return procfd;
-	err = collect_socks(procfd, rports, nrports, &socks, &nsocks, &scap);
-	if (err || !nsocks)
-		goto cleanup;
-	qsort(socks, nsocks, sizeof(*socks), cmp_lsock_inode);
-	d = open_dir(procfd, &err);
-	if (!d)
-		goto cleanup;
-	for (errno = 0; (de = readdir(d)); errno = 0) {
-		uint32_t pid;
-		size_t before = nowners;
-
-		if (!pid_of_name(de->d_name, &pid))
-			continue;
-		err = scan_fds(procfd, pid, socks, nsocks, &owners, &nowners, &ocap);
-		if (err)
-			goto cleanup;
-		if (nowners > before) {
-			uint32_t *tmp = realloc(pids, (npids + 1) * sizeof(*pids));
-
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			pids = tmp;
-			pids[npids++] = pid;
-		}
-	}
-	if (errno)
-		err = -errno;
-cleanup:
-	if (d)
-		closedir(d);
+	err = find_owners(procfd, rports, nrports, &socks, &nsocks, &owners, &nowners);
+	/* Owners come in /proc order, a process's fds together: one entry per process. */
+	if (!err && nowners && !(pids = malloc(nowners * sizeof(*pids))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < nowners; i++)
+		if (!npids || pids[npids - 1] != owners[i].pid)
+			pids[npids++] = owners[i].pid;
 	close(procfd);
 	free(socks);
 	free(owners);

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "histjson.h"
 #include "report.h"
+#include "runfile.h"
 
 #define NS_PER_MS 1e6
 
@@ -34,8 +35,6 @@ static int cmp_status(const void *pa, const void *pb)
 
 	return (int)a->code - (int)b->code;
 }
-
-static const char *const path_names[DB_PATH_NR] = { "wire", "libpq", "usdt" };
 
 static void query_id(struct json *j, const char *k, uint64_t id)
 {
@@ -130,7 +129,7 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 	json__kv_u64(j, "slow", f->slow);
 	json__kv_string(j, "client", f->client);
 	json__kv_string(j, "server", f->server[0] ? f->server : NULL);
-	json__kv_string(j, "main_path", path_names[mp]);
+	json__kv_string(j, "main_path", dbagg__path_name(mp));
 	histjson__latency(j, "latency_ms", h);
 	if (f->first_byte && f->first_byte->count)
 		histjson__latency(j, "first_byte_ms", f->first_byte);
@@ -140,7 +139,7 @@ static void db_fp(struct json *j, const struct dbagg *db, const struct dbagg_fp 
 		if (!f->lat[p])
 			continue;
 		json__begin_object(j);
-		json__kv_string(j, "path", path_names[p]);
+		json__kv_string(j, "path", dbagg__path_name(p));
 		json__kv_u64(j, "count", f->count[p]);
 		histjson__latency(j, "latency_ms", f->lat[p]);
 		json__end_object(j);
@@ -378,7 +377,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 	for (int p = 0; p < DB_PATH_NR; p++) {
 		char k[32];
 
-		snprintf(k, sizeof(k), "executions_%s", path_names[p]);
+		snprintf(k, sizeof(k), "executions_%s", dbagg__path_name(p));
 		json__kv_u64(j, k, db->execs[p]);
 	}
 	json__kv_u64(j, "fingerprints", db->nfps);
@@ -513,7 +512,7 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	report__iso8601(&m->end, end, sizeof(end));
 
 	json__begin_object(j);
-	json__kv_string(j, "schema", REPORT_SCHEMA);
+	json__kv_string(j, "schema", RUNFILE_SCHEMA); /* what the analyzer reads */
 
 	json__key(j, "tool");
 	json__begin_object(j);

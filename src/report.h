@@ -19,8 +19,6 @@
 #include "pgserver.h"
 #include "slotrack.h"
 
-#define REPORT_SCHEMA "sloprobe.report/v1"
-
 struct report_meta {
 	const char *hostname;
 	const char *kernel;

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfobj.h"
 #include "sockio_user.h"
 #include "sockio.skel.h"
 
@@ -230,23 +231,7 @@ int sockio__poll(struct sockio *s, int timeout_ms)
 
 void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-
-	memset(out, 0, sizeof(uint64_t) * SOCKIO_STAT_NR);
-	if (ncpu <= 0)
-		return;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return;
-	for (__u32 k = 0; k < SOCKIO_STAT_NR; k++) {
-		if (bpf_map__lookup_elem(s->skel->maps.stats, &k, sizeof(k), vals,
-					 sizeof(*vals) * ncpu, 0))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
+	bpfobj__sum_percpu(s->skel->maps.stats, SOCKIO_STAT_NR, out);
 }
 
 void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd)
@@ -291,19 +276,7 @@ int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)
 
 void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	struct bpf_program *prog;
-
-	*run_ns = *run_cnt = 0;
-	bpf_object__for_each_program(prog, s->skel->obj)
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			continue;
-		*run_ns += info.run_time_ns;
-		*run_cnt += info.run_cnt;
-	}
+	bpfobj__run_stats(s->skel->obj, run_ns, run_cnt);
 }
 
 void sockio__stop(struct sockio *s)
