@@ -305,17 +305,16 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	int conf;
 
 	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
-	if (!f || x->path == DB_PATH_USDT)
-		return; /* the server's side of a query serves no request of ours */
-	if (x->path != dbagg__main_path(f))
+	if (!f || x->path != dbagg__main_path(f))
 		return; /* the same execution, seen again by a second path */
+	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
 	if (t->slo && !(x->flags & DB_EXEC_ABORTED))
-		slotrack__db(t->slo, f, c ? c->client : client,
-			     x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0,
-			     x->flags & DB_EXEC_ERROR, x->ts_end);
+		slotrack__db(t->slo, f, c ? c->client : client, lat, x->flags & DB_EXEC_ERROR,
+			     x->ts_end);
+	if (x->path == DB_PATH_USDT)
+		return; /* the server's side of a query serves no request of ours */
 	if (!c && x->conn_id)
 		c = vconn_get(t, x, client);
-	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
 	n = req_candidates(t, x->tgid, x->ts_start, cand);
 	for (unsigned i = 0; i < n; i++) {
 		single = cand[i];

@@ -148,6 +148,22 @@ slos:
     assert errs["verdict"] == "pass" and errs["errors"] == 0
 
 
+def test_db_objective_from_server_probes(tmp_path, pg):
+    """Queries seen only by the server's USDT probes are judged too."""
+    slo = slo_file(tmp_path, """
+slos:
+  - name: sleepy
+    db: {query: "select pg_sleep*"}
+    objectives:
+      - {p: 50, le: 60ms}
+""")
+    cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
+          "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
+    run = record(tmp_path, ["-q", "--db-probe=usdt", "--slo", slo], sh(cmd))
+    row = rows(run, "sleepy")[0]
+    assert row["verdict"] == "pass" and row["total"] == 23 and row["good"] == 23, row
+
+
 def test_bad_slo_file_exit_2_one_line(tmp_path):
     slo = slo_file(tmp_path, "slos:\n  - name: x\n    http: {route: /a}\n    objectives:\n"
                              "      - {p: 95, le: 300 parsecs}\n")
