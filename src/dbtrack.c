@@ -204,8 +204,8 @@ static void run_close(struct dbtrack *t, struct dbconn *c)
 		req_add_run(cand[i], c, true);
 		k++;
 	}
-	n = k;
-	if (!n && c->run_total >= t->db->o.nplus1_total_ns)
+	/* Credited to a request that ended while it ran: not outside. */
+	if (!k && !c->run_credited && c->run_total >= t->db->o.nplus1_total_ns)
 		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, c->run_qid, "", c->run_first_ts,
 			    "%u consecutive executions on one connection, %.1f ms in all, outside "
 			    "any traced request",
@@ -213,6 +213,7 @@ static void run_close(struct dbtrack *t, struct dbconn *c)
 out:
 	c->run_n = 0;
 	c->run_req_seq = 0;
+	c->run_credited = false;
 }
 
 static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const struct db_exec *x,
@@ -234,6 +235,7 @@ static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const str
 	c->run_first_ts = x->ts_start;
 	c->run_last_end = x->ts_end;
 	c->run_req_seq = single ? single->seq : 0;
+	c->run_credited = false;
 }
 
 static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp *f,
@@ -416,8 +418,10 @@ static void req_finalize(struct dbtrack *t, struct dbreq_closing *cl)
 		if (c->run_req_seq == r->seq)
 			run_close(t, c);
 		else if (!c->run_req_seq && c->run_first_ts >= r->ts &&
-			 c->run_last_end <= r->resp_ts && run_candidate(t, c))
+			 c->run_last_end <= r->resp_ts && run_candidate(t, c)) {
 			req_add_run(r, c, true);
+			c->run_credited = true;
+		}
 	}
 	if (!cl->ep)
 		return;

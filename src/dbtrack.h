@@ -84,6 +84,7 @@ struct dbconn {
 	unsigned run_n;
 	uint64_t run_total, run_last_end, run_first_ts;
 	uint64_t run_req_seq; /* the request the run started in (exact/thread), 0 */
+	bool run_credited;    /* a shared run already handed to a request that ended */
 	uint64_t tx_start;    /* BEGIN seen at, 0 outside a transaction */
 	uint64_t tx_qid;
 };
