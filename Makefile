@@ -86,13 +86,13 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 
 unit: $(UNIT_BINS)
 
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c src/%.c src/%.h | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.h src/%.c src/%.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
 # The SLO file parser also needs src/slo.c and libyaml.
-$(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c src/slo_parse.c src/slo.c src/slo.h \
-			       | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/slo_parse.c \
+			       src/slo.c src/slo.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 

@@ -5,6 +5,8 @@
 
 #include <bpf/bpf_helpers.h>
 
+#include "procfilter.h"
+
 /* Adds n to this CPU's slot idx of a per-CPU array of __u64 counters. */
 static __always_inline void counter__add(void *counters, __u32 idx, __u64 n)
 {
@@ -27,6 +29,17 @@ static __always_inline __u64 ringbuf__flags(void *rb, __u64 threshold, __u64 siz
 	if (avail >= threshold && avail < threshold + size + 8)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * Whether to trace a process, from userspace's verdicts in a `procs` map (include/procfilter.h):
+ * only ignored ones are not; a process not decided yet is traced until userspace says.
+ */
+static __always_inline bool procs__wanted(void *procs, __u32 tgid)
+{
+	__u8 *v = bpf_map_lookup_elem(procs, &tgid);
+
+	return !v || *v != PROCFILTER_IGNORE;
 }
 
 #endif

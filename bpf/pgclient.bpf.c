@@ -84,7 +84,7 @@ struct {
 	__type(value, struct pgclient_ev);
 } pending SEC(".maps");
 
-/* Userspace's verdict on a process; no entry: not decided yet, traced. */
+/* Userspace's verdict on a process (src/procfilter.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PGCLIENT_PROCS_DEFAULT);
@@ -124,14 +124,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 
 static __always_inline bool proc__wanted(__u32 tgid)
 {
-	__u8 *v;
-
-	if (tgid == targ_self_tgid)
-		return false;
-	if (!filter_procs)
-		return true;
-	v = bpf_map_lookup_elem(&procs, &tgid);
-	return !v || *v != PGCLIENT_PROC_IGNORE;
+	return tgid != targ_self_tgid && (!filter_procs || procs__wanted(&procs, tgid));
 }
 
 static __always_inline bool fn_is_sync(__u8 fn)

@@ -67,12 +67,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 
 static __always_inline bool proc__wanted(__u32 pid)
 {
-	__u8 *v;
-
-	if (!filter_procs)
-		return true;
-	v = bpf_map_lookup_elem(&procs, &pid);
-	return !v || *v != PGSERVER_PROC_IGNORE;
+	return !filter_procs || procs__wanted(&procs, pid);
 }
 
 static __always_inline void ev__output(struct pgserver_ev *e)

@@ -84,11 +84,6 @@ enum pgclient_stat {
 	PGCLIENT_STAT_NR,
 };
 
-enum pgclient_proc {
-	PGCLIENT_PROC_TRACE = 1,
-	PGCLIENT_PROC_IGNORE = 2,
-};
-
 struct pgclient_ev {
 	__u32 type;
 	__u32 tgid;

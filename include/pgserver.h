@@ -33,11 +33,6 @@ enum pgserver_stat {
 	PGSERVER_STAT_NR,
 };
 
-enum pgserver_proc {
-	PGSERVER_PROC_TRACE = 1,
-	PGSERVER_PROC_IGNORE = 2,
-};
-
 struct pgserver_ev {
 	__u32 type;
 	__u32 pid; /* backend process */

@@ -19,12 +19,9 @@
 #include "bpfobj.h"
 #include "pgclient.h"
 #include "pgclient.skel.h"
-
-/* Open addressing, linear probing, u64 keys (0 is never a key here). */
-struct u64map {
-	uint64_t *keys, *vals;
-	size_t cap, n;
-};
+#include "probed.h"
+#include "procfilter.h"
+#include "u64map.h"
 
 struct stmt {
 	struct stmt *next;
@@ -38,121 +35,28 @@ struct stmt {
 
 #define STMT_BUCKETS 4096
 
-/* A libpq file we probed, or failed to. */
-struct pqfile {
-	uint64_t dev, ino;
-	bool failed;
-	int nlinks;
-	struct bpf_link *links[2 * PGCLIENT_FN_NR + 2];
-};
-
 struct pgclient {
 	struct pgclient_bpf *skel;
 	struct ring_buffer *rb;
 	db_exec_fn emit;
 	void *ctx;
 	struct pgclient_opts o;
-	struct pqfile *files;
-	size_t nfiles, files_cap;
-	struct u64map verdicts; /* tgid -> enum pgclient_proc | scan generation << 8 */
-	struct u64map scanned;	/* tgid -> hash of what /proc/PID/stat said when maps was read */
-	uint64_t gen;
+	struct probed_files files; /* libpq files */
+	struct procfilter procs;
+	struct u64map scanned; /* tgid -> hash of what /proc/PID/stat said when maps was read */
+	bool scanned_system;
 	struct stmt *stmts[STMT_BUCKETS];
 	size_t nstmts;
 	struct pgclient_stats st;
 };
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
-static uint64_t *u64map__get(struct u64map *m, uint64_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = mix64(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->keys[i])
-			return NULL;
-		if (m->keys[i] == key)
-			return &m->vals[i];
-	}
-}
-
-static int u64map__put(struct u64map *m, uint64_t key, uint64_t val)
-{
-	uint64_t *v = u64map__get(m, key);
-	size_t i;
-
-	if (v) {
-		*v = val;
-		return 0;
-	}
-	if ((m->n + 1) * 2 > m->cap) {
-		struct u64map g = { .cap = m->cap ? m->cap * 2 : 256 };
-
-		g.keys = calloc(g.cap, sizeof(*g.keys));
-		g.vals = calloc(g.cap, sizeof(*g.vals));
-		if (!g.keys || !g.vals) {
-			free(g.keys);
-			free(g.vals);
-			return -ENOMEM;
-		}
-		for (i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				u64map__put(&g, m->keys[i], m->vals[i]);
-		free(m->keys);
-		free(m->vals);
-		*m = g;
-	}
-	for (i = mix64(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	m->n++;
-	return 0;
-}
-
-/* Deletion with backward shift, so that lookups never need tombstones. */
-static void u64map__del_at(struct u64map *m, size_t i)
-{
-	size_t j = i, home;
-
-	m->keys[i] = 0;
-	m->n--;
-	for (;;) {
-		j = (j + 1) & (m->cap - 1);
-		if (!m->keys[j])
-			return;
-		home = mix64(m->keys[j]) & (m->cap - 1);
-		/* Move j into the hole unless its home lies cyclically in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			m->keys[j] = 0;
-			i = j;
-		}
-	}
-}
-
-static void u64map__free(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
-
 static size_t stmt__bucket(uint32_t tgid, uint64_t conn, const char *name)
 {
-	uint64_t h = mix64(((uint64_t)tgid << 32) ^ conn);
+	uint64_t h = u64map__mix(((uint64_t)tgid << 32) ^ conn);
 
 	for (const char *s = name; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return mix64(h) & (STMT_BUCKETS - 1);
+	return u64map__mix(h) & (STMT_BUCKETS - 1);
 }
 
 static struct stmt *stmt__get(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name)
@@ -222,28 +126,6 @@ static void stmt__forget(struct pgclient *p, uint32_t tgid, uint64_t conn)
 	}
 }
 
-static void proc__set(struct pgclient *p, uint32_t tgid, __u8 verdict)
-{
-	u64map__put(&p->verdicts, tgid, verdict | p->gen << 8);
-	bpf_map__update_elem(p->skel->maps.procs, &tgid, sizeof(tgid), &verdict, sizeof(verdict),
-			     BPF_ANY);
-}
-
-static bool proc__wanted(struct pgclient *p, uint32_t tgid)
-{
-	uint64_t *v;
-	bool want;
-
-	if (!p->o.want_pid)
-		return true;
-	v = u64map__get(&p->verdicts, tgid);
-	if (v)
-		return (*v & 0xff) == PGCLIENT_PROC_TRACE;
-	want = p->o.want_pid(tgid, p->o.want_ctx);
-	proc__set(p, tgid, want ? PGCLIENT_PROC_TRACE : PGCLIENT_PROC_IGNORE);
-	return want;
-}
-
 /* Rows from a command tag: "SELECT 23", "INSERT 0 5", "UPDATE 3"; -1 for tags without. */
 static int64_t tag_rows(const char *tag)
 {
@@ -299,7 +181,7 @@ static int query__event(struct pgclient *p, const struct pgclient_ev *e, size_t 
 		p->st.bad_events++;
 		return 0;
 	}
-	if (!proc__wanted(p, e->tgid)) {
+	if (!procfilter__wanted(&p->procs, e->tgid)) {
 		p->st.ignored++;
 		return 0;
 	}
@@ -540,9 +422,12 @@ static struct bpf_program *func__prog(struct pgclient_bpf *skel, size_t i)
 	return progs[i];
 }
 
+_Static_assert(2 * NFUNCS <= PROBED_LINKS_MAX, "a probe per entry and return");
+
 /* Probe one libpq file for every process. Returns 0, or a negative errno (file unusable). */
-static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path, const char *shown)
+static int pqfile__attach(void *loader, struct probed_file *f, const char *path, const char *shown)
 {
+	struct pgclient *p = loader;
 	size_t offs[NFUNCS], moved = 0;
 	uint64_t cookie = pqfile__inspect(path, offs);
 	int err = 0, missing = 0;
@@ -563,7 +448,7 @@ static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path
 					missing++;
 					break;
 				}
-				goto cleanup;
+				goto fail;
 			}
 			f->links[f->nlinks++] = l;
 		}
@@ -571,7 +456,7 @@ static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path
 	}
 	if (!f->nlinks) {
 		err = -ENOENT;
-		goto cleanup;
+		goto fail;
 	}
 	if (!cookie)
 		p->st.files_no_layout++;
@@ -583,11 +468,9 @@ static int pqfile__attach(struct pgclient *p, struct pqfile *f, const char *path
 			cookie ? "" : ", result layout unknown: no error detection");
 	return 0;
 
-cleanup:
+fail:
 	if (p->o.verbose)
 		fprintf(stderr, "pgclient: cannot probe %s: %s\n", shown, strerror(-err));
-	while (f->nlinks)
-		bpf_link__destroy(f->links[--f->nlinks]);
 	return err;
 }
 
@@ -599,45 +482,6 @@ static bool is_libpq(const char *path)
 	/* libpq.so.5.15, and wheels' renamed copies: libpq-9b4b5b8a.so.5.16 */
 	return (!strncmp(base, "libpq.so", 8) || !strncmp(base, "libpq-", 6)) &&
 	       strstr(base, ".so");
-}
-
-static struct pqfile *pqfile__find(struct pgclient *p, uint64_t dev, uint64_t ino)
-{
-	for (size_t i = 0; i < p->nfiles; i++)
-		if (p->files[i].dev == dev && p->files[i].ino == ino)
-			return &p->files[i];
-	return NULL;
-}
-
-/* Probe a libpq file unless done: path first, then fallback. Returns 1 if newly probed. */
-static int pqfile__found(struct pgclient *p, uint64_t dev, uint64_t ino, const char *path,
-			 const char *fallback)
-{
-	struct pqfile *f;
-
-	if (pqfile__find(p, dev, ino))
-		return 0;
-	if (p->nfiles == p->files_cap) {
-		size_t cap = p->files_cap ? p->files_cap * 2 : 8;
-		struct pqfile *nf = realloc(p->files, cap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		p->files = nf;
-		p->files_cap = cap;
-	}
-	f = &p->files[p->nfiles++];
-	memset(f, 0, sizeof(*f));
-	f->dev = dev;
-	f->ino = ino;
-	if (!pqfile__attach(p, f, path, fallback ? fallback : path) ||
-	    (fallback && !pqfile__attach(p, f, fallback, fallback))) {
-		p->st.files++;
-		return 1;
-	}
-	f->failed = true;
-	p->st.files_failed++;
-	return 0;
 }
 
 /*
@@ -656,8 +500,9 @@ static int pqfile__system(struct pgclient *p)
 		snprintf(path, sizeof(path), "%s/libpq.so.5", dirs[i]);
 		if (!realpath(path, real) || stat(real, &sb))
 			continue;
-		r = pqfile__found(p, (uint64_t)major(sb.st_dev) << 32 | minor(sb.st_dev), sb.st_ino,
-				  real, NULL);
+		r = probed_files__add(&p->files,
+				      (uint64_t)major(sb.st_dev) << 32 | minor(sb.st_dev),
+				      sb.st_ino, real, NULL, pqfile__attach, p);
 		if (r < 0)
 			return r;
 		added += r;
@@ -689,7 +534,7 @@ static uint64_t proc__stamp(int pid)
 			 "%*d %*d %*d %llu %llu",
 			 &start, &vsize) != 2)
 		return 0;
-	return mix64(start) ^ vsize;
+	return u64map__mix(start) ^ vsize;
 }
 
 static int proc__scan_maps(struct pgclient *p, int pid)
@@ -720,7 +565,7 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 			*nl = '\0';
 		if (*mpath != '/' || !is_libpq(mpath))
 			continue;
-		if (!p->o.want_pid || proc__wanted(p, pid)) {
+		if (procfilter__wanted(&p->procs, pid)) {
 			/*
 			 * map_files names exactly the mapped file, whatever mount namespace the
 			 * process lives in, even if deleted or replaced since; its root is the
@@ -728,7 +573,8 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 			 */
 			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%s", pid, range);
 			snprintf(root, sizeof(root), "/proc/%d/root%s", pid, mpath);
-			r = pqfile__found(p, (uint64_t)maj << 32 | min, ino, mf, root);
+			r = probed_files__add(&p->files, (uint64_t)maj << 32 | min, ino, mf, root,
+					      pqfile__attach, p);
 			if (r < 0) {
 				fclose(f);
 				return r;
@@ -740,31 +586,42 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 	return added;
 }
 
+/* A process gone since it was scanned: forget its statements, and what its maps said. */
+static bool scanned__gone(uint64_t tgid, uint64_t stamp, void *ctx)
+{
+	struct pgclient *p = ctx;
+
+	if (!kill((pid_t)tgid, 0) || errno != ESRCH)
+		return false;
+	if (p->nstmts)
+		stmt__forget(p, tgid, 0);
+	return true;
+}
+
 int pgclient__scan(struct pgclient *p)
 {
 	struct dirent *de;
 	int added = 0, r;
 	DIR *d;
 
-	if (!p->gen) {
+	if (!p->scanned_system) {
 		r = pqfile__system(p);
 		if (r < 0)
 			return r;
 		added += r;
+		p->scanned_system = true;
 	}
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
-	p->gen++;
+	procfilter__scan_start(&p->procs);
 	while ((de = readdir(d))) {
 		int pid = atoi(de->d_name);
-		uint64_t stamp, *seen, *v;
+		uint64_t stamp, *seen;
 
 		if (pid <= 0 || (uint32_t)pid == p->o.self_tgid)
 			continue;
-		v = u64map__get(&p->verdicts, pid);
-		if (v)
-			*v = (*v & 0xff) | p->gen << 8;
+		procfilter__seen(&p->procs, pid);
 		/* Read the maps of a process again only when its mappings grew or shrank. */
 		stamp = proc__stamp(pid);
 		seen = u64map__get(&p->scanned, pid);
@@ -779,22 +636,8 @@ int pgclient__scan(struct pgclient *p)
 		u64map__put(&p->scanned, pid, stamp);
 	}
 	closedir(d);
-	/* Processes gone since the last scan: drop what we kept about them. */
-	for (size_t i = 0; i < p->verdicts.cap; i++) {
-		while (p->verdicts.keys[i] && p->verdicts.vals[i] >> 8 != p->gen) {
-			uint32_t tgid = p->verdicts.keys[i];
-
-			bpf_map__delete_elem(p->skel->maps.procs, &tgid, sizeof(tgid), 0);
-			u64map__del_at(&p->verdicts, i);
-		}
-	}
-	for (size_t i = 0; i < p->scanned.cap; i++) {
-		while (p->scanned.keys[i] && kill((pid_t)p->scanned.keys[i], 0) && errno == ESRCH) {
-			if (p->nstmts)
-				stmt__forget(p, p->scanned.keys[i], 0);
-			u64map__del_at(&p->scanned, i);
-		}
-	}
+	procfilter__scan_end(&p->procs);
+	u64map__remove_if(&p->scanned, scanned__gone, p);
 	return added;
 }
 
@@ -820,6 +663,7 @@ struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
 		goto cleanup;
 	}
+	procfilter__init(&p->procs, p->skel->maps.procs, o->want_pid, o->want_ctx);
 	p->skel->rodata->targ_self_tgid = p->o.self_tgid;
 	if (o->text_max)
 		p->skel->rodata->targ_text_max =
@@ -862,6 +706,8 @@ int pgclient__epoll_fd(struct pgclient *p)
 void pgclient__stats(struct pgclient *p, struct pgclient_stats *out)
 {
 	*out = p->st;
+	out->files = p->files.probed;
+	out->files_failed = p->files.failed;
 	bpfobj__sum_percpu(p->skel->maps.stats, PGCLIENT_STAT_NR, out->bpf);
 }
 
@@ -874,10 +720,7 @@ void pgclient__free(struct pgclient *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nfiles; i++)
-		while (p->files[i].nlinks)
-			bpf_link__destroy(p->files[i].links[--p->files[i].nlinks]);
-	free(p->files);
+	probed_files__free(&p->files);
 	ring_buffer__free(p->rb);
 	pgclient_bpf__destroy(p->skel);
 	for (size_t i = 0; i < STMT_BUCKETS; i++) {
@@ -890,7 +733,7 @@ void pgclient__free(struct pgclient *p)
 			free(s);
 		}
 	}
-	u64map__free(&p->verdicts);
+	procfilter__free(&p->procs);
 	u64map__free(&p->scanned);
 	free(p);
 }

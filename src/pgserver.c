@@ -14,22 +14,10 @@
 #include "bpfobj.h"
 #include "pgserver.h"
 #include "pgserver.skel.h"
+#include "probed.h"
+#include "procfilter.h"
 
 #define PGSERVER_USDTS 3
-
-struct pgbin {
-	uint64_t dev, ino;
-	bool failed;
-	int nlinks;
-	struct bpf_link *links[PGSERVER_USDTS];
-};
-
-/* A backend's verdict, kept while the process lives. */
-struct verdict {
-	uint32_t pid;
-	uint8_t want;
-	uint64_t gen;
-};
 
 struct pgserver {
 	struct pgserver_bpf *skel;
@@ -38,59 +26,10 @@ struct pgserver {
 	db_exec_fn emit;
 	void *ctx;
 	struct pgserver_opts o;
-	struct pgbin *bins;
-	size_t nbins, bins_cap;
-	struct verdict *verdicts; /* sorted by pid */
-	size_t nverdicts, verdicts_cap;
-	uint64_t gen;
+	struct probed_files bins; /* postgres binaries */
+	struct procfilter procs;
 	struct pgserver_stats st;
 };
-
-static struct verdict *verdict__find(struct pgserver *p, uint32_t pid, size_t *at)
-{
-	size_t lo = 0, hi = p->nverdicts;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (p->verdicts[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*at = lo;
-	return lo < p->nverdicts && p->verdicts[lo].pid == pid ? &p->verdicts[lo] : NULL;
-}
-
-static bool proc__wanted(struct pgserver *p, uint32_t pid)
-{
-	struct verdict *v;
-	size_t at;
-	__u8 val;
-	bool want;
-
-	if (!p->o.want_pid)
-		return true;
-	v = verdict__find(p, pid, &at);
-	if (v)
-		return v->want;
-	want = p->o.want_pid(pid, p->o.want_ctx);
-	val = want ? PGSERVER_PROC_TRACE : PGSERVER_PROC_IGNORE;
-	bpf_map__update_elem(p->skel->maps.procs, &pid, sizeof(pid), &val, sizeof(val), BPF_ANY);
-	if (p->nverdicts == p->verdicts_cap) {
-		size_t cap = p->verdicts_cap ? p->verdicts_cap * 2 : 64;
-		struct verdict *nv = realloc(p->verdicts, cap * sizeof(*nv));
-
-		if (!nv)
-			return want;
-		p->verdicts = nv;
-		p->verdicts_cap = cap;
-	}
-	memmove(&p->verdicts[at + 1], &p->verdicts[at], (p->nverdicts - at) * sizeof(*v));
-	p->verdicts[at] = (struct verdict){ .pid = pid, .want = want, .gen = p->gen };
-	p->nverdicts++;
-	return want;
-}
 
 static int ring_cb(void *ctx, void *data, size_t size)
 {
@@ -103,7 +42,7 @@ static int ring_cb(void *ctx, void *data, size_t size)
 		p->st.bad_events++;
 		return 0;
 	}
-	if (!proc__wanted(p, e->pid)) {
+	if (!procfilter__wanted(&p->procs, e->pid)) {
 		p->st.ignored++;
 		return 0;
 	}
@@ -127,8 +66,11 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int pgbin__attach(struct pgserver *p, struct pgbin *b, const char *path)
+_Static_assert(PGSERVER_USDTS <= PROBED_LINKS_MAX, "a probe per USDT");
+
+static int pgbin__attach(void *loader, struct probed_file *b, const char *path, const char *shown)
 {
+	struct pgserver *p = loader;
 	static const char *const names[PGSERVER_USDTS] = { "query__start", "query__done",
 							   "transaction__abort" };
 	struct bpf_program *progs[PGSERVER_USDTS] = { p->skel->progs.query_start,
@@ -145,7 +87,7 @@ static int pgbin__attach(struct pgserver *p, struct pgbin *b, const char *path)
 			/* Without transaction__abort, failed queries still end, later. */
 			if (i == 2)
 				continue;
-			goto cleanup;
+			goto fail;
 		}
 		b->links[b->nlinks++] = l;
 	}
@@ -153,18 +95,16 @@ static int pgbin__attach(struct pgserver *p, struct pgbin *b, const char *path)
 		p->exit_link = bpf_program__attach(p->skel->progs.sched_process_exit);
 		if (!p->exit_link) {
 			err = -errno;
-			goto cleanup;
+			goto fail;
 		}
 	}
 	if (p->o.verbose)
-		fprintf(stderr, "pgserver: probed %s (%d probes)\n", path, b->nlinks);
+		fprintf(stderr, "pgserver: probed %s (%d probes)\n", shown, b->nlinks);
 	return 0;
 
-cleanup:
+fail:
 	if (p->o.verbose)
-		fprintf(stderr, "pgserver: cannot probe %s: %s\n", path, strerror(-err));
-	while (b->nlinks)
-		bpf_link__destroy(b->links[--b->nlinks]);
+		fprintf(stderr, "pgserver: cannot probe %s: %s\n", shown, strerror(-err));
 	return err;
 }
 
@@ -179,49 +119,21 @@ static bool is_postgres(const char *exe)
 /* Process pid runs a postgres binary: probe it unless done. Returns 1 if newly probed. */
 static int pgbin__found(struct pgserver *p, int pid, const char *exe)
 {
-	char path[PATH_MAX + 64];
+	char path[64], root[PATH_MAX + 64];
 	struct stat sb;
-	struct pgbin *b;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	if (stat(path, &sb))
 		return 0;
-	for (size_t i = 0; i < p->nbins; i++)
-		if (p->bins[i].dev == sb.st_dev && p->bins[i].ino == sb.st_ino)
-			return 0;
-	if (p->nbins == p->bins_cap) {
-		size_t cap = p->bins_cap ? p->bins_cap * 2 : 4;
-		struct pgbin *nb = realloc(p->bins, cap * sizeof(*nb));
-
-		if (!nb)
-			return -ENOMEM;
-		p->bins = nb;
-		p->bins_cap = cap;
-	}
-	b = &p->bins[p->nbins++];
-	memset(b, 0, sizeof(*b));
-	b->dev = sb.st_dev;
-	b->ino = sb.st_ino;
 	/* /proc/PID/exe names the running binary in any mount namespace, even if replaced. */
-	if (!pgbin__attach(p, b, path)) {
-		p->st.files++;
-		return 1;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, exe);
-	if (!pgbin__attach(p, b, path)) {
-		p->st.files++;
-		return 1;
-	}
-	b->failed = true;
-	p->st.files_failed++;
-	return 0;
+	snprintf(root, sizeof(root), "/proc/%d/root%s", pid, exe);
+	return probed_files__add(&p->bins, sb.st_dev, sb.st_ino, path, root, pgbin__attach, p);
 }
 
 int pgserver__scan(struct pgserver *p)
 {
 	char path[64], exe[PATH_MAX];
 	struct dirent *de;
-	size_t keep = 0, at;
 	int added = 0, r;
 	ssize_t n;
 	DIR *d;
@@ -229,16 +141,13 @@ int pgserver__scan(struct pgserver *p)
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
-	p->gen++;
+	procfilter__scan_start(&p->procs);
 	while ((de = readdir(d))) {
 		int pid = atoi(de->d_name);
-		struct verdict *v;
 
 		if (pid <= 0)
 			continue;
-		v = verdict__find(p, pid, &at);
-		if (v)
-			v->gen = p->gen;
+		procfilter__seen(&p->procs, pid);
 		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 		n = readlink(path, exe, sizeof(exe) - 1);
 		if (n <= 0)
@@ -254,15 +163,7 @@ int pgserver__scan(struct pgserver *p)
 		added += r;
 	}
 	closedir(d);
-	/* Backends gone since the last scan: their pids may come back as other processes. */
-	for (size_t i = 0; i < p->nverdicts; i++) {
-		if (p->verdicts[i].gen == p->gen) {
-			p->verdicts[keep++] = p->verdicts[i];
-			continue;
-		}
-		bpf_map__delete_elem(p->skel->maps.procs, &p->verdicts[i].pid, sizeof(__u32), 0);
-	}
-	p->nverdicts = keep;
+	procfilter__scan_end(&p->procs);
 	return added;
 }
 
@@ -286,6 +187,7 @@ struct pgserver *pgserver__open(const struct pgserver_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
 		goto cleanup;
 	}
+	procfilter__init(&p->procs, p->skel->maps.procs, o->want_pid, o->want_ctx);
 	if (o->text_max)
 		p->skel->rodata->targ_text_max =
 			o->text_max < PGSERVER_TEXT_MAX - 1 ? o->text_max : PGSERVER_TEXT_MAX - 1;
@@ -326,6 +228,8 @@ int pgserver__epoll_fd(struct pgserver *p)
 void pgserver__stats(struct pgserver *p, struct pgserver_stats *out)
 {
 	*out = p->st;
+	out->files = p->bins.probed;
+	out->files_failed = p->bins.failed;
 	bpfobj__sum_percpu(p->skel->maps.stats, PGSERVER_STAT_NR, out->bpf);
 }
 
@@ -338,14 +242,11 @@ void pgserver__free(struct pgserver *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nbins; i++)
-		while (p->bins[i].nlinks)
-			bpf_link__destroy(p->bins[i].links[--p->bins[i].nlinks]);
-	free(p->bins);
+	probed_files__free(&p->bins);
 	bpf_link__destroy(p->exit_link);
 	ring_buffer__free(p->rb);
 	pgserver_bpf__destroy(p->skel);
-	free(p->verdicts);
+	procfilter__free(&p->procs);
 	free(p);
 }
 

@@ -178,15 +178,6 @@ static unsigned query_metrics(const struct run_dbq *x, const struct run_dbq *y, 
 	return n;
 }
 
-static uint64_t requests(const struct run *r)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < r->neps; i++)
-		n += r->eps[i].count;
-	return n;
-}
-
 static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "RUN",	"FILE",	    "HOST",    "START",
@@ -204,7 +195,7 @@ static void runs_section(struct analyze_out *o, const struct run *a, const struc
 		table__cell(&t, "%s", r[i]->hostname);
 		table__cell(&t, "%s", r[i]->start);
 		table__cell(&t, "%.3f s", r[i]->duration_s);
-		table__cell(&t, "%llu", (unsigned long long)requests(r[i]));
+		table__cell(&t, "%llu", (unsigned long long)run__requests(r[i]));
 		table__cell(&t, "%llu", (unsigned long long)r[i]->events_dropped);
 		table__cell(&t, "%s", r[i]->tool_version);
 	}

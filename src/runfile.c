@@ -115,6 +115,15 @@ uint64_t run__status(const struct run_endpoint *e, unsigned code)
 	return run__count(&e->status, k);
 }
 
+uint64_t run__requests(const struct run *r)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < r->neps; i++)
+		n += r->eps[i].count;
+	return n;
+}
+
 const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t sz)
 {
 	snprintf(buf, sz, "%s %s", e->method, e->route);

@@ -237,6 +237,8 @@ const char *run__strdup(struct run *r, const char *s);
 uint64_t run__count(const struct run_counts *c, const char *key);
 /* Requests answered with one status code. */
 uint64_t run__status(const struct run_endpoint *e, unsigned code);
+/* Requests of all endpoints. */
+uint64_t run__requests(const struct run *r);
 /* "GET /items/{id}" into buf. */
 const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t sz);
 const struct run_dbq *run__find_query(const struct run *r, const char *query_id);

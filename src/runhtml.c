@@ -166,10 +166,7 @@ static void scope_table(FILE *f, const struct run *r)
 	static const char *const head[] = { "Item", "Value" };
 	char v[1024];
 	const char *cells[2];
-	uint64_t req = 0;
 
-	for (unsigned i = 0; i < r->neps; i++)
-		req += r->eps[i].count;
 	html__table_begin(f, NULL, head, 2);
 #define ROW(k, ...)                                                                                \
 	do {                                                                                       \
@@ -181,7 +178,7 @@ static void scope_table(FILE *f, const struct run *r)
 	ROW("Host", "%s, Linux %s", r->hostname, r->kernel);
 	ROW("Window", "%s to %s (%.3f s)", r->start, r->end, r->duration_s);
 	ROW("Traffic", "%llu HTTP requests on %u endpoint%s; %u DB fingerprints",
-	    (unsigned long long)req, r->neps, r->neps == 1 ? "" : "s", r->ndbqs);
+	    (unsigned long long)run__requests(r), r->neps, r->neps == 1 ? "" : "s", r->ndbqs);
 	ROW("Events", "%llu received, %llu dropped", (unsigned long long)r->events_total,
 	    (unsigned long long)r->events_dropped);
 	for (unsigned i = 0; i < r->events.n; i++)

@@ -154,15 +154,6 @@ static const char *command_line(const struct run *r, char *buf, size_t sz)
 	return buf;
 }
 
-static uint64_t total_requests(const struct run *r)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < r->neps; i++)
-		n += r->eps[i].count;
-	return n;
-}
-
 static uint64_t total_queries(const struct run *r)
 {
 	uint64_t n = 0;
@@ -207,7 +198,7 @@ static void scope(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "", "" };
 	char a[512], b[COMMAND_MAX * 4 + 64], c[COMMAND_MAX * 4 + 8];
-	uint64_t req = total_requests(r), q = total_queries(r);
+	uint64_t req = run__requests(r), q = total_queries(r);
 	struct table t;
 
 	table__init(&t, "ll", head);

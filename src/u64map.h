@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A hash map from u64 to u64: open addressing, linear probing; 0 is never a key. */
+#ifndef SLOPROBE_U64MAP_H
+#define SLOPROBE_U64MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct u64map {
+	uint64_t *keys, *vals;
+	size_t cap, n; /* cap: 0 or a power of two */
+};
+
+/* A 64-bit mixer (murmur3's finalizer): the map's hash, also good for bucketing elsewhere. */
+static inline uint64_t u64map__mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+/* The value of key, or NULL. */
+uint64_t *u64map__get(const struct u64map *m, uint64_t key);
+/* Adds or replaces; -ENOMEM (the map is unchanged). */
+int u64map__put(struct u64map *m, uint64_t key, uint64_t val);
+/* Removes the entries for which drop() says so; returns how many. */
+size_t u64map__remove_if(struct u64map *m, bool (*drop)(uint64_t key, uint64_t val, void *ctx),
+			 void *ctx);
+void u64map__free(struct u64map *m);
+
+#endif
