@@ -106,23 +106,27 @@ static int timeline_chart(FILE *f, const struct run *r, const struct run_series 
 			  const struct svg_mark *marks, const int *pct_of, size_t nmarks)
 {
 	struct svg_tpoint *p = tpoints(r, s);
-	struct svg_span spans[64];
+	/* At most one span per point and mark (points apart in time are not merged). */
+	size_t per_mark = s->n, nspans = 0;
+	struct svg_span *spans = calloc(nmarks * per_mark + 1, sizeof(*spans));
 	struct svg_series ser = { .name = NULL, .n = s->n };
-	size_t nspans = 0;
 	int err;
 
-	if (!p)
+	if (!p || !spans) {
+		free(p);
+		free(spans);
 		return -ENOMEM;
+	}
 	ser.points = p;
 	for (size_t i = 0; i < nmarks; i++)
 		if (pct_of[i] == 95 || pct_of[i] == 99)
 			nspans += svg__breach_spans(p, s->n, r->timeline.interval_s, pct_of[i],
-						    marks[i].ms, spans + nspans,
-						    sizeof(spans) / sizeof(spans[0]) - nspans);
+						    marks[i].ms, spans + nspans, per_mark);
 	html__figure_begin(f);
 	err = svg__timeline(f, "p95 and p99 per interval", &ser, 1, marks, nmarks, spans, nspans,
 			    true);
 	html__figure_end(f, "solid: p95, dashed: p99, shaded: intervals over an SLO threshold");
+	free(spans);
 	free(p);
 	return err;
 }

@@ -335,3 +335,22 @@ def test_html_renders(tmp_path, args):
     if args[0] == "report" and "ramp.json" in args:
         assert 'class="breach"' in html  # the shaded SLO breach of the timeline
         assert "p95 &lt;= 300 ms" in html
+
+
+def test_html_shades_every_breach_span(tmp_path):
+    """A p95 that flaps over its SLO every other interval for 300 intervals: 150 breach spans
+    per latency objective, each one shaded (the chart used to keep 64 in a fixed array)."""
+    with open(os.path.join(FIX, "ramp.json")) as f:
+        r = json.load(f)
+    series = r["timeline"]["http"][0]
+    proto = series["points"][0]
+    series["points"] = [dict(proto, t=float(i), p95=10000.0 if i % 2 else 1.0,
+                             p99=10000.0 if i % 2 else 1.0) for i in range(300)]
+    marks = [s for s in r["slo"] if s["kind"] == "latency_percentile" and
+             s["percentile"] in (95, 99) and s["target"] == "http GET /api/items/{id}"]
+    assert marks
+    src, page = tmp_path / "flap.json", tmp_path / "flap.html"
+    src.write_text(json.dumps(r))
+    p = run(["report", "-f", "html", "-o", str(page), str(src)])
+    assert p.returncode in (0, 3), p.stderr
+    assert page.read_text().count('<rect class="breach"') == 150 * len(marks)
