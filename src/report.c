@@ -391,6 +391,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "attributed_thread", m->dbt->attributed[1]);
 		json__kv_u64(j, "attributed_shared", m->dbt->attributed[2]);
 		json__kv_u64(j, "outside_requests", m->dbt->outside);
+		json__kv_u64(j, "requests_closed_early", m->dbt->closed_early);
 	}
 	if (strstr(m->db_probes, "libpq")) {
 		const struct pgclient_stats *c = &m->pgc;
