@@ -44,6 +44,12 @@ struct db_exec {
 	int64_t rows;	       /* from the CommandComplete tag; -1 if unknown */
 };
 
+/* Query latency: start to end (0 if the clock readings are out of order). */
+static inline uint64_t db_exec__latency(const struct db_exec *x)
+{
+	return x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
+}
+
 /* How a path hands over its executions; the record is valid during the call only. */
 typedef void (*db_exec_fn)(const struct db_exec *x, void *ctx);
 

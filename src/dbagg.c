@@ -217,7 +217,7 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 			return f;
 		hist__init(f->lat[p]);
 	}
-	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
+	lat = db_exec__latency(x);
 	f->count[p]++;
 	hist__add(f->lat[p], lat);
 	f->last_ts = x->ts_end;

@@ -113,10 +113,11 @@ static struct dbreq *req_by_seq(struct dbtrack *t, uint64_t seq)
 
 /*
  * Requests of tgid that a query started at ts can belong to: in flight, or ended but still
- * waiting for late queries (newest first; they end roughly in order, so the scan stops at
- * requests that ended ORDER_SLACK_NS before ts).
+ * waiting for late queries. A request that ended before ts cannot be one; the waiting ones are
+ * in the order their ends were read, which is their order give or take ORDER_SLACK_NS, so the
+ * scan (newest first) stops at the first that ended that long before ts.
  */
-#define ORDER_SLACK_NS 1000000000ull
+#define ORDER_SLACK_NS 50000000ull
 static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, struct dbreq **out)
 {
 	unsigned n = 0;
@@ -180,15 +181,19 @@ static bool run_candidate(const struct dbtrack *t, const struct dbconn *c)
 	return c->run_n >= t->db->o.nplus1_min && c->run_src && c->run_src != c->run_qid;
 }
 
-/* The run on c ended: hand it to the request it ran in, or to all it may have run in. */
-static void run_close(struct dbtrack *t, struct dbconn *c)
+/*
+ * The run on c ended: hand it to the request it ran in (r, or found by its number when the
+ * caller does not have it), or to all it may have run in.
+ */
+static void run_close(struct dbtrack *t, struct dbconn *c, struct dbreq *r)
 {
-	struct dbreq *cand[DBTRACK_COVER_MAX], *r;
+	struct dbreq *cand[DBTRACK_COVER_MAX];
 	unsigned n, k = 0;
 
 	if (!run_candidate(t, c))
 		goto out;
-	r = req_by_seq(t, c->run_req_seq);
+	if (!r)
+		r = req_by_seq(t, c->run_req_seq);
 	if (r) {
 		req_add_run(r, c, false);
 		goto out;
@@ -227,7 +232,7 @@ static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const str
 		return;
 	}
 	if (c->run_n)
-		run_close(t, c);
+		run_close(t, c, NULL);
 	c->run_src = c->run_qid;
 	c->run_qid = qid;
 	c->run_n = 1;
@@ -258,10 +263,33 @@ static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp 
 	c->tx_start = 0;
 }
 
+static void conn_link(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
+		      const char *client, const char *server, uint64_t ts)
+{
+	memset(c, 0, sizeof(*c));
+	c->next = &t->conns;
+	c->prev = t->conns.prev;
+	t->conns.prev->next = c;
+	t->conns.prev = c;
+	c->tgid = tgid;
+	c->conn_id = conn_id;
+	c->opened_ts = ts;
+	snprintf(c->client, sizeof(c->client), "%s", client);
+	snprintf(c->server, sizeof(c->server), "%s", server);
+}
+
+static void conn_unlink(struct dbconn *c)
+{
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
 /* The stand-in connection of a PGconn: N+1 runs and transactions need one. */
 static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, const char *client)
 {
 	struct dbconn *c, *oldest = NULL;
+	char server[64];
 
 	if (!t->vconns) {
 		t->vconns = calloc(DBTRACK_VCONNS, sizeof(*t->vconns));
@@ -280,20 +308,11 @@ static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, cons
 	} else {
 		c = oldest;
 		if (c->run_n)
-			run_close(t, c);
-		c->prev->next = c->next;
-		c->next->prev = c->prev;
+			run_close(t, c, NULL);
+		conn_unlink(c);
 	}
-	memset(c, 0, sizeof(*c));
-	c->next = &t->conns;
-	c->prev = t->conns.prev;
-	t->conns.prev->next = c;
-	t->conns.prev = c;
-	c->tgid = x->tgid;
-	c->conn_id = x->conn_id;
-	c->opened_ts = x->ts_start;
-	snprintf(c->client, sizeof(c->client), "%s", client ? client : "");
-	snprintf(c->server, sizeof(c->server), "PGconn %#llx", (unsigned long long)x->conn_id);
+	snprintf(server, sizeof(server), "PGconn %#llx", (unsigned long long)x->conn_id);
+	conn_link(t, c, x->tgid, x->conn_id, client ? client : "", server, x->ts_start);
 	return c;
 }
 
@@ -309,7 +328,7 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
 	if (!f || x->path != dbagg__main_path(f))
 		return; /* the same execution, seen again by a second path */
-	lat = x->ts_end > x->ts_start ? x->ts_end - x->ts_start : 0;
+	lat = db_exec__latency(x);
 	if (t->slo && !(x->flags & DB_EXEC_ABORTED))
 		slotrack__db(t->slo, f, c ? c->client : client, lat, x->flags & DB_EXEC_ERROR,
 			     x->ts_end);
@@ -363,11 +382,15 @@ static const char *fp_short(const struct dbtrack *t, uint64_t qid, char *buf, si
 	return buf;
 }
 
-static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint, uint64_t latency_ns)
+static void req_check(struct dbtrack *t, struct dbreq *r, const struct agg_endpoint *ep,
+		      uint64_t latency_ns)
 {
 	const struct dbagg_opts *o = &t->db->o;
-	char src[80];
+	char src[80], endpoint[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
 
+	if (!r->nruns && r->nraw < 2)
+		return; /* nothing to flag: the name is not needed */
+	snprintf(endpoint, sizeof(endpoint), "%s %s", ep->method, ep->route);
 	for (unsigned i = 0; i < r->nruns; i++) {
 		const struct dbreq_run *run = &r->runs[i];
 		double share = latency_ns ? 100.0 * run->total_ns / latency_ns : 0;
@@ -402,12 +425,10 @@ static void req_check(struct dbtrack *t, struct dbreq *r, const char *endpoint, 
 	}
 }
 
-/* The request's wait for late queries is over: close its runs, add it to its endpoint. */
-static void req_finalize(struct dbtrack *t, struct dbreq_closing *cl)
+/* The request's wait for late queries is over: close its runs, add it to ep (NULL: none). */
+static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+			 uint64_t latency_ns)
 {
-	struct dbreq *r = &cl->r;
-	char name[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
-
 	/*
 	 * Runs still going on the connections this request used end with it; a shared run
 	 * (not known to be this request's) is credited to it as far as it got, and goes on.
@@ -416,23 +437,24 @@ static void req_finalize(struct dbtrack *t, struct dbreq_closing *cl)
 		if (!c->run_n || c->tgid != r->tgid)
 			continue;
 		if (c->run_req_seq == r->seq)
-			run_close(t, c);
+			run_close(t, c, r);
 		else if (!c->run_req_seq && c->run_first_ts >= r->ts &&
 			 c->run_last_end <= r->resp_ts && run_candidate(t, c)) {
 			req_add_run(r, c, true);
 			c->run_credited = true;
 		}
 	}
-	if (!cl->ep)
+	if (!ep)
 		return;
-	agg__add_db(cl->ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);
-	snprintf(name, sizeof(name), "%s %s", cl->ep->method, cl->ep->route);
-	req_check(t, r, name, cl->latency_ns);
+	agg__add_db(ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);
+	req_check(t, r, ep, latency_ns);
 }
 
 static void closing_pop(struct dbtrack *t)
 {
-	req_finalize(t, closing_at(t, 0));
+	struct dbreq_closing *cl = closing_at(t, 0);
+
+	req_finalize(t, &cl->r, cl->ep, cl->latency_ns);
 	t->head_i = (t->head_i + 1) % DBTRACK_CLOSING;
 	t->nclosing--;
 }
@@ -451,14 +473,11 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 	if (!r->open)
 		return;
 	req_unlink(r);
-	if (!t->closing) {
-		t->closing = calloc(DBTRACK_CLOSING, sizeof(*t->closing));
-		if (!t->closing) {
-			struct dbreq_closing tmp = { .r = *r, .ep = ep, .latency_ns = latency_ns };
-
-			req_finalize(t, &tmp); /* degraded: its exact runs are seen as shared */
-			return;
-		}
+	if (!r->resp_ts)
+		r->resp_ts = ts;
+	if (!t->defer_ns) {
+		req_finalize(t, r, ep, latency_ns);
+		return;
 	}
 	if (t->nclosing == DBTRACK_CLOSING) {
 		t->st.closed_early++;
@@ -467,38 +486,23 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 	cl = closing_at(t, t->nclosing++);
 	cl->r = *r;
 	cl->r.prev = cl->r.next = NULL;
-	if (!cl->r.resp_ts)
-		cl->r.resp_ts = ts;
 	cl->ep = ep;
 	cl->latency_ns = latency_ns;
 	cl->end_ts = ts;
-	if (!t->defer_ns)
-		dbtrack__tick(t, 0);
 }
 
 void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
 			const char *client, const char *server, uint64_t ts)
 {
-	memset(c, 0, sizeof(*c));
-	c->next = &t->conns;
-	c->prev = t->conns.prev;
-	t->conns.prev->next = c;
-	t->conns.prev = c;
-	c->tgid = tgid;
-	c->conn_id = conn_id;
-	c->opened_ts = ts;
-	snprintf(c->client, sizeof(c->client), "%s", client);
-	snprintf(c->server, sizeof(c->server), "%s", server);
+	conn_link(t, c, tgid, conn_id, client, server, ts);
 	dbagg__conn_open(t->db, client, server, ts);
 }
 
 void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts)
 {
 	if (c->run_n)
-		run_close(t, c);
-	c->prev->next = c->next;
-	c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+		run_close(t, c, NULL);
+	conn_unlink(c);
 	dbagg__conn_close(t->db, c->client, c->server, ts - c->opened_ts, c->queries, ts);
 }
 

@@ -148,6 +148,44 @@ static void test_run_outside_requests(void **state)
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 0);
 }
 
+/*
+ * A late query (libpq events come through their own ring buffer, after the response that ended
+ * their request): an ended request waits defer_ns for them before it is added to its endpoint.
+ */
+static void test_late_query_waits_for_defer(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	struct db_exec x = {
+		.path = DB_PATH_LIBPQ,
+		.tgid = TGID,
+		.tid = T_EVL,
+		.conn_id = 0xabc,
+		.ts_start = 10 * MS,
+		.ts_end = 20 * MS,
+		.text = "select 1",
+		.text_len = 8,
+		.rows = -1,
+	};
+
+	assert_int_equal(dbtrack__set_defer(&f->t, 300 * MS), 0);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	dbtrack__req_responding(&f->t, &r, 30 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 29 * MS, 31 * MS);
+	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	dbtrack__tick(&f->t, 330 * MS);
+	assert_int_equal(f->ep->db_reqs, 0);
+	dbtrack__tick(&f->t, 331 * MS);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 1.0);
+	assert_int_equal(f->ep->db_conf[DBREQ_EXACT], 1);
+	assert_int_equal(f->t.st.outside, 0);
+	/* Another late one, after the wait: no request left to take it. */
+	x.ts_start = 25 * MS;
+	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	assert_int_equal(f->t.st.outside, 1);
+}
+
 /* Two different queries per request are not a run. */
 static void test_two_queries_not_flagged(void **state)
 {
@@ -176,6 +214,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_run_closed_after_requests, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_outside_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_query_waits_for_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
 	};
 
