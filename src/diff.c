@@ -172,6 +172,96 @@ static bool same_str(const char *a, const char *b)
 	return !a || !b || !strcmp(a, b);
 }
 
+static double pctl(const struct hist *h, double q)
+{
+	return h->count ? hist__percentile(h, q) / 1e6 : NAN;
+}
+
+static double ratio(uint64_t part, uint64_t n)
+{
+	return n ? (double)part / n : NAN;
+}
+
+static struct diff_value value(const struct diff_rule *r, const char *name, enum diff_show show,
+			       bool judged, enum diff_metric dm, double before, double after,
+			       uint64_t nb, uint64_t na)
+{
+	return (struct diff_value){
+		.name = name,
+		.show = show,
+		.judged = judged,
+		.dm = dm,
+		.before = before,
+		.after = after,
+		.nb = nb,
+		.na = na,
+		.cls = judged ? diff__classify(r, dm, before, after, nb, na) : DIFF_UNCHANGED,
+	};
+}
+
+unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
+			const struct run_endpoint *y, struct diff_value *v)
+{
+	uint64_t nx = x->count, ny = y->count;
+	unsigned n = 0;
+
+	v[n++] = value(r, "requests", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
+	v[n++] = value(r, "rate/s", DIFF_SHOW_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s,
+		       nx, ny);
+	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 50),
+		       pctl(y->hist, 50), nx, ny);
+	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 95),
+		       pctl(y->hist, 95), nx, ny);
+	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 99),
+		       pctl(y->hist, 99), nx, ny);
+	v[n++] = value(r, "5xx rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE, ratio(x->err5xx, nx),
+		       ratio(y->err5xx, ny), nx, ny);
+	/* Endpoints without a query on either side: no DB rows. */
+	if (x->has_db && y->has_db &&
+	    (x->db.queries_per_request > 0 || y->db.queries_per_request > 0)) {
+		nx = x->db.requests;
+		ny = y->db.requests;
+		v[n++] = value(r, "queries/request", DIFF_SHOW_QPR, true, DIFF_QPR,
+			       x->db.queries_per_request, y->db.queries_per_request, nx, ny);
+		v[n++] = value(r, "DB ms/request", DIFF_SHOW_MS, true, DIFF_DB_TIME,
+			       x->db.db_time_ms_per_request, y->db.db_time_ms_per_request, nx, ny);
+	}
+	return n;
+}
+
+unsigned diff__query(const struct diff_rule *r, const struct run_dbq *x, const struct run_dbq *y,
+		     struct diff_value *v)
+{
+	uint64_t nx = x->count, ny = y->count;
+	unsigned n = 0;
+
+	v[n++] = value(r, "calls", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
+	v[n++] = value(r, "rate/s", DIFF_SHOW_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s,
+		       nx, ny);
+	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 50),
+		       pctl(y->hist, 50), nx, ny);
+	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 95),
+		       pctl(y->hist, 95), nx, ny);
+	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 99),
+		       pctl(y->hist, 99), nx, ny);
+	v[n++] = value(r, "error rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
+		       ratio(x->errors, nx), ratio(y->errors, ny), nx, ny);
+	v[n++] = value(r, "total ms", DIFF_SHOW_MS, false, 0, x->hist->sum / 1e6,
+		       y->hist->sum / 1e6, nx, ny);
+	return n;
+}
+
+enum diff_class diff__values_overall(const struct diff_value *v, unsigned n)
+{
+	enum diff_class c[DIFF_VALUES_MAX];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n && k < DIFF_VALUES_MAX; i++)
+		if (v[i].judged && v[i].dm != DIFF_RATE)
+			c[k++] = v[i].cls;
+	return diff__overall(c, k);
+}
+
 const struct run_slo *diff__find_slo(const struct run *r, const struct run_slo *s)
 {
 	for (unsigned i = 0; i < r->nslo; i++)

@@ -10,6 +10,7 @@
 #ifndef SLOPROBE_DIFF_H
 #define SLOPROBE_DIFF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runfile.h"
@@ -50,6 +51,41 @@ enum diff_class diff__classify(const struct diff_rule *r, enum diff_metric m, do
  * every one had too few. */
 enum diff_class diff__overall(const enum diff_class *c, unsigned n);
 const char *diff__class_name(enum diff_class c);
+
+/* How a compared value is shown. */
+enum diff_show {
+	DIFF_SHOW_COUNT,
+	DIFF_SHOW_RATE,
+	DIFF_SHOW_MS,
+	DIFF_SHOW_RATIO,
+	DIFF_SHOW_QPR,
+};
+
+/* One value of an endpoint or query in both runs, with its verdict. */
+struct diff_value {
+	const char *name; /* "p95 ms" */
+	enum diff_show show;
+	bool judged; /* has a verdict */
+	enum diff_metric dm;
+	double before, after;
+	uint64_t nb, na; /* samples on each side */
+	enum diff_class cls;
+};
+
+#define DIFF_VALUES_MAX 8
+
+/*
+ * The values diff compares for a pair of endpoints: requests, rate, p50, p95, p99, 5xx rate,
+ * and queries and DB time per request when either side ran queries. Returns how many.
+ */
+unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
+			const struct run_endpoint *y, struct diff_value *v);
+/* For a pair of queries: calls, rate, p50, p95, p99, error rate, total time. */
+unsigned diff__query(const struct diff_rule *r, const struct run_dbq *x, const struct run_dbq *y,
+		     struct diff_value *v);
+/* The verdict of a pair: diff__overall of every judged value but throughput, which the load
+ * generator decides. */
+enum diff_class diff__values_overall(const struct diff_value *v, unsigned n);
 
 /*
  * Pair the endpoints of two runs: first on (service, method, route), then the rest on

@@ -27,29 +27,17 @@ static const char *query_cell(const struct analyze_out *o, const char *q, char *
 	return buf;
 }
 
-enum mkind { M_COUNT, M_RATE, M_MS, M_RATIO, M_QPR };
-
-struct metric {
-	const char *name;
-	enum mkind kind;
-	bool judged; /* has a verdict */
-	enum diff_metric dm;
-	double before, after;
-	uint64_t nb, na; /* samples on each side */
-	enum diff_class cls;
-};
-
-static const char *value(const struct metric *m, double v, char *buf, size_t sz)
+static const char *value(const struct diff_value *m, double v, char *buf, size_t sz)
 {
-	switch (m->kind) {
-	case M_COUNT:
+	switch (m->show) {
+	case DIFF_SHOW_COUNT:
 		snprintf(buf, sz, "%.0f", v);
 		return buf;
-	case M_RATE:
+	case DIFF_SHOW_RATE:
 		return analyze__rate(v, buf, sz);
-	case M_MS:
+	case DIFF_SHOW_MS:
 		return analyze__ms(v, buf, sz);
-	case M_RATIO:
+	case DIFF_SHOW_RATIO:
 		return analyze__pct(v, buf, sz);
 	default:
 		snprintf(buf, sz, isnan(v) ? "-" : "%.2f", v);
@@ -58,7 +46,7 @@ static const char *value(const struct metric *m, double v, char *buf, size_t sz)
 }
 
 /* "+29.7 ms (+58.7 %)", "+0.50 pt", "+8.7 %". */
-static const char *change(const struct metric *m, char *buf, size_t sz)
+static const char *change(const struct diff_value *m, char *buf, size_t sz)
 {
 	double d = m->after - m->before;
 	char rel[32] = "", a[32];
@@ -69,18 +57,18 @@ static const char *change(const struct metric *m, char *buf, size_t sz)
 	}
 	if (m->before != 0)
 		snprintf(rel, sizeof(rel), "%+.1f %%", d / fabs(m->before) * 100);
-	switch (m->kind) {
-	case M_MS:
+	switch (m->show) {
+	case DIFF_SHOW_MS:
 		analyze__ms(fabs(d), a, sizeof(a));
 		if (rel[0])
 			snprintf(buf, sz, "%c%s ms (%s)", d < 0 ? '-' : '+', a, rel);
 		else
 			snprintf(buf, sz, "%c%s ms", d < 0 ? '-' : '+', a);
 		break;
-	case M_RATIO:
+	case DIFF_SHOW_RATIO:
 		snprintf(buf, sz, "%+.2f pt", d * 100);
 		break;
-	case M_QPR:
+	case DIFF_SHOW_QPR:
 		if (rel[0])
 			snprintf(buf, sz, "%+.2f (%s)", d, rel);
 		else
@@ -91,91 +79,6 @@ static const char *change(const struct metric *m, char *buf, size_t sz)
 		break;
 	}
 	return buf;
-}
-
-static void classify(const struct analyze_out *o, struct metric *m, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		m[i].cls = m[i].judged ? diff__classify(o->rule, m[i].dm, m[i].before, m[i].after,
-							m[i].nb, m[i].na)
-				       : DIFF_UNCHANGED;
-}
-
-/* Overall verdict: every judged metric but throughput, which the load generator decides. */
-static enum diff_class overall(const struct metric *m, unsigned n)
-{
-	enum diff_class c[16];
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < n && k < 16; i++)
-		if (m[i].judged && m[i].dm != DIFF_RATE)
-			c[k++] = m[i].cls;
-	return diff__overall(c, k);
-}
-
-static double p(const struct hist *h, double q)
-{
-	return h->count ? hist__percentile(h, q) / 1e6 : NAN;
-}
-
-static struct metric mk(const char *name, enum mkind kind, bool judged, enum diff_metric dm,
-			double before, double after, uint64_t nb, uint64_t na)
-{
-	return (struct metric){ .name = name,
-				.kind = kind,
-				.judged = judged,
-				.dm = dm,
-				.before = before,
-				.after = after,
-				.nb = nb,
-				.na = na };
-}
-
-static double ratio(uint64_t part, uint64_t n)
-{
-	return n ? (double)part / n : NAN;
-}
-
-static unsigned endpoint_metrics(const struct run_endpoint *x, const struct run_endpoint *y,
-				 struct metric *m)
-{
-	uint64_t nx = x->count, ny = y->count;
-	unsigned n = 0;
-
-	m[n++] = mk("requests", M_COUNT, false, 0, nx, ny, nx, ny);
-	m[n++] = mk("rate/s", M_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s, nx, ny);
-	m[n++] = mk("p50 ms", M_MS, true, DIFF_LATENCY, p(x->hist, 50), p(y->hist, 50), nx, ny);
-	m[n++] = mk("p95 ms", M_MS, true, DIFF_LATENCY, p(x->hist, 95), p(y->hist, 95), nx, ny);
-	m[n++] = mk("p99 ms", M_MS, true, DIFF_LATENCY, p(x->hist, 99), p(y->hist, 99), nx, ny);
-	m[n++] = mk("5xx rate", M_RATIO, true, DIFF_ERROR_RATE, ratio(x->err5xx, nx),
-		    ratio(y->err5xx, ny), nx, ny);
-	/* Endpoints without a query on either side: no DB rows. */
-	if (x->has_db && y->has_db &&
-	    (x->db.queries_per_request > 0 || y->db.queries_per_request > 0)) {
-		nx = x->db.requests;
-		ny = y->db.requests;
-		m[n++] = mk("queries/request", M_QPR, true, DIFF_QPR, x->db.queries_per_request,
-			    y->db.queries_per_request, nx, ny);
-		m[n++] = mk("DB ms/request", M_MS, true, DIFF_DB_TIME, x->db.db_time_ms_per_request,
-			    y->db.db_time_ms_per_request, nx, ny);
-	}
-	return n;
-}
-
-static unsigned query_metrics(const struct run_dbq *x, const struct run_dbq *y, struct metric *m)
-{
-	uint64_t nx = x->count, ny = y->count;
-	unsigned n = 0;
-
-	m[n++] = mk("calls", M_COUNT, false, 0, nx, ny, nx, ny);
-	m[n++] = mk("rate/s", M_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s, nx, ny);
-	m[n++] = mk("p50 ms", M_MS, true, DIFF_DB_LATENCY, p(x->hist, 50), p(y->hist, 50), nx, ny);
-	m[n++] = mk("p95 ms", M_MS, true, DIFF_DB_LATENCY, p(x->hist, 95), p(y->hist, 95), nx, ny);
-	m[n++] = mk("p99 ms", M_MS, true, DIFF_DB_LATENCY, p(x->hist, 99), p(y->hist, 99), nx, ny);
-	m[n++] = mk("error rate", M_RATIO, true, DIFF_ERROR_RATE, ratio(x->errors, nx),
-		    ratio(y->errors, ny), nx, ny);
-	m[n++] = mk("total ms", M_MS, false, 0, x->hist->sum / 1e6, y->hist->sum / 1e6, nx, ny);
-	return n;
 }
 
 static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
@@ -299,7 +202,7 @@ static void counts_para(struct analyze_out *o, const char *what, const unsigned 
 }
 
 static void details(struct analyze_out *o, struct table *t, const char *name,
-		    const struct metric *m, unsigned n)
+		    const struct diff_value *m, unsigned n)
 {
 	char x[48], y[48], z[64];
 
@@ -327,7 +230,7 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 	int *bo = calloc(a->neps + 1, sizeof(*bo));
 	bool *seen = calloc(b->neps + 1, sizeof(*seen));
 	unsigned cls[4] = { 0 }, added = 0, removed = 0;
-	struct metric m[10];
+	struct diff_value m[DIFF_VALUES_MAX];
 	struct table t;
 	char name[512], x[64], y[64], z[64];
 
@@ -349,9 +252,8 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 		}
 		y0 = &b->eps[bo[i]];
 		seen[bo[i]] = true;
-		n = endpoint_metrics(x0, y0, m);
-		classify(o, m, n);
-		c = overall(m, n);
+		n = diff__endpoint(o->rule, x0, y0, m);
+		c = diff__values_overall(m, n);
 		cls[c]++;
 		table__cell(&t, "%s %s", x0->method, x0->route);
 		if (strcmp(x0->service, y0->service))
@@ -391,8 +293,7 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 
 			if (bo[i] < 0)
 				continue;
-			n = endpoint_metrics(&a->eps[i], &b->eps[bo[i]], m);
-			classify(o, m, n);
+			n = diff__endpoint(o->rule, &a->eps[i], &b->eps[bo[i]], m);
 			snprintf(name, sizeof(name), "%s %s", a->eps[i].method, a->eps[i].route);
 			details(o, &t, name, m, n);
 		}
@@ -410,7 +311,7 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	int *bo = calloc(a->ndbqs + 1, sizeof(*bo));
 	bool *seen = calloc(b->ndbqs + 1, sizeof(*seen));
 	unsigned cls[4] = { 0 }, added = 0, removed = 0;
-	struct metric m[10];
+	struct diff_value m[DIFF_VALUES_MAX];
 	struct table t;
 	char q[600], x[64], y[64], z[64];
 
@@ -430,9 +331,8 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 			continue;
 		}
 		seen[bo[i]] = true;
-		n = query_metrics(&a->dbqs[i], &b->dbqs[bo[i]], m);
-		classify(o, m, n);
-		c = overall(m, n);
+		n = diff__query(o->rule, &a->dbqs[i], &b->dbqs[bo[i]], m);
+		c = diff__values_overall(m, n);
 		cls[c]++;
 		table__cell(&t, "%s", query_cell(o, a->dbqs[i].query, q, sizeof(q)));
 		table__cell(&t, "%llu -> %llu", (unsigned long long)a->dbqs[i].count,
@@ -466,8 +366,7 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 
 			if (bo[i] < 0)
 				continue;
-			n = query_metrics(&a->dbqs[i], &b->dbqs[bo[i]], m);
-			classify(o, m, n);
+			n = diff__query(o->rule, &a->dbqs[i], &b->dbqs[bo[i]], m);
 			details(o, &t, query_cell(o, a->dbqs[i].query, q, sizeof(q)), m, n);
 		}
 		analyze__table(o, &t);

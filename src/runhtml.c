@@ -415,11 +415,6 @@ static const char *class_css(enum diff_class c)
 	}
 }
 
-static double pctl(const struct hist *h, double q)
-{
-	return h->count ? hist__percentile(h, q) / 1e6 : NAN;
-}
-
 static int diff_queries(FILE *f, const struct run *a, const struct run *b,
 			const struct diff_rule *rule)
 {
@@ -436,25 +431,23 @@ static int diff_queries(FILE *f, const struct run *a, const struct run *b,
 	for (unsigned i = 0; i < a->ndbqs; i++) {
 		const struct run_dbq *x = &a->dbqs[i], *y;
 		const char *cells[5] = { x->query, v[0], v[1], v[2], v[3] };
-		enum diff_class c[3];
+		struct diff_value dv[DIFF_VALUES_MAX];
+		enum diff_class c;
+		unsigned n;
 
 		if (bo[i] < 0)
 			continue;
 		y = &b->dbqs[bo[i]];
-		c[0] = diff__classify(rule, DIFF_DB_LATENCY, pctl(x->hist, 50), pctl(y->hist, 50),
-				      x->count, y->count);
-		c[1] = diff__classify(rule, DIFF_DB_LATENCY, pctl(x->hist, 95), pctl(y->hist, 95),
-				      x->count, y->count);
-		c[2] = diff__classify(rule, DIFF_DB_LATENCY, pctl(x->hist, 99), pctl(y->hist, 99),
-				      x->count, y->count);
+		n = diff__query(rule, x, y, dv);
+		c = diff__values_overall(dv, n);
+		/* dv: calls, rate, p50, p95, p99, error rate, total ms */
 		snprintf(v[0], sizeof(v[0]), "%llu -> %llu", (unsigned long long)x->count,
 			 (unsigned long long)y->count);
-		snprintf(v[1], sizeof(v[1]), "%s -> %s", analyze__ms(pctl(x->hist, 95), p0, 32),
-			 analyze__ms(pctl(y->hist, 95), p1, 32));
-		snprintf(v[2], sizeof(v[2]), "%.1f -> %.1f", x->hist->sum / 1e6,
-			 y->hist->sum / 1e6);
-		snprintf(v[3], sizeof(v[3]), "%s", diff__class_name(diff__overall(c, 3)));
-		html__table_row(f, class_css(diff__overall(c, 3)), cells, 5);
+		snprintf(v[1], sizeof(v[1]), "%s -> %s", analyze__ms(dv[3].before, p0, 32),
+			 analyze__ms(dv[3].after, p1, 32));
+		snprintf(v[2], sizeof(v[2]), "%.1f -> %.1f", dv[6].before, dv[6].after);
+		snprintf(v[3], sizeof(v[3]), "%s", diff__class_name(c));
+		html__table_row(f, class_css(c), cells, 5);
 	}
 	html__table_end(f);
 	html__section_end(f);
@@ -515,47 +508,36 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 	html__table_begin(f, NULL, head, 7);
 	for (unsigned i = 0; i < a->neps; i++) {
 		const struct run_endpoint *x = &a->eps[i], *y;
-		enum diff_class c[6];
+		struct diff_value dv[DIFF_VALUES_MAX];
 		const char *cells[7];
-		double xe, ye;
+		char p0[32], p1[32];
+		enum diff_class c;
+		unsigned n;
 
 		if (bo[i] < 0)
 			continue;
 		y = &b->eps[bo[i]];
-		xe = x->count ? (double)x->err5xx / x->count : NAN;
-		ye = y->count ? (double)y->err5xx / y->count : NAN;
-		c[0] = diff__classify(rule, DIFF_LATENCY, pctl(x->hist, 50), pctl(y->hist, 50),
-				      x->count, y->count);
-		c[1] = diff__classify(rule, DIFF_LATENCY, pctl(x->hist, 95), pctl(y->hist, 95),
-				      x->count, y->count);
-		c[2] = diff__classify(rule, DIFF_LATENCY, pctl(x->hist, 99), pctl(y->hist, 99),
-				      x->count, y->count);
-		c[3] = diff__classify(rule, DIFF_ERROR_RATE, xe, ye, x->count, y->count);
+		n = diff__endpoint(rule, x, y, dv);
+		c = diff__values_overall(dv, n);
+		/* dv: requests, rate, p50, p95, p99, 5xx rate, then the DB ones */
 		snprintf(names[np], sizeof(names[np]), "%s %s", x->method, x->route);
 		snprintf(v[0], sizeof(v[0]), "%llu -> %llu", (unsigned long long)x->count,
 			 (unsigned long long)y->count);
 		for (int k = 0; k < 3; k++) {
-			static const double q[3] = { 50, 95, 99 };
-			char p0[32], p1[32];
-
-			pairs[np].before[k] = pctl(x->hist, q[k]);
-			pairs[np].after[k] = pctl(y->hist, q[k]);
+			pairs[np].before[k] = dv[2 + k].before;
+			pairs[np].after[k] = dv[2 + k].after;
 			snprintf(v[1 + k], sizeof(v[1 + k]), "%s -> %s",
-				 analyze__ms(pairs[np].before[k], p0, sizeof(p0)),
-				 analyze__ms(pairs[np].after[k], p1, sizeof(p1)));
+				 analyze__ms(dv[2 + k].before, p0, sizeof(p0)),
+				 analyze__ms(dv[2 + k].after, p1, sizeof(p1)));
 		}
-		{
-			char p0[32], p1[32];
-
-			snprintf(v[4], sizeof(v[4]), "%s -> %s", analyze__pct(xe, p0, sizeof(p0)),
-				 analyze__pct(ye, p1, sizeof(p1)));
-		}
-		snprintf(v[5], sizeof(v[5]), "%s", diff__class_name(diff__overall(c, 4)));
+		snprintf(v[4], sizeof(v[4]), "%s -> %s", analyze__pct(dv[5].before, p0, sizeof(p0)),
+			 analyze__pct(dv[5].after, p1, sizeof(p1)));
+		snprintf(v[5], sizeof(v[5]), "%s", diff__class_name(c));
 		pairs[np].label = names[np];
 		cells[0] = names[np];
 		for (int k = 0; k < 6; k++)
 			cells[k + 1] = v[k];
-		html__table_row(f, class_css(diff__overall(c, 4)), cells, 7);
+		html__table_row(f, class_css(c), cells, 7);
 		np++;
 	}
 	html__table_end(f);

@@ -354,3 +354,27 @@ def test_html_shades_every_breach_span(tmp_path):
     p = run(["report", "-f", "html", "-o", str(page), str(src)])
     assert p.returncode in (0, 3), p.stderr
     assert page.read_text().count('<rect class="breach"') == 150 * len(marks)
+
+
+def test_html_diff_verdicts_match_text(tmp_path):
+    """The HTML diff judges the same values as the text diff: an endpoint whose only change is
+    21 -> 1 queries per request is improved in both, and a query whose only change is its
+    error rate regressed in both."""
+    with open(os.path.join(FIX, "db.json")) as f:
+        r = json.load(f)
+    lst = [e for e in r["http"] if e["route"] == "/list"][0]
+    lst["db"]["queries_per_request"] = 1.0
+    lst["db"]["db_time_ms_per_request"] = 0.5
+    q = r["db"][0]
+    q["errors"] = q["count"] // 2
+    after = tmp_path / "after.json"
+    after.write_text(json.dumps(r))
+    base = os.path.join(FIX, "db.json")
+    text = run(["diff", base, str(after)]).stdout
+    page = tmp_path / "diff.html"
+    assert run(["diff", "-f", "html", "-o", str(page), base, str(after)]).returncode in (0, 3)
+    html = page.read_text()
+    assert '<tr class="improved"><td>GET /list</td>' in html
+    assert '<tr class="unchanged"><td>GET /pair</td>' in html
+    assert '<tr class="regressed"><td>%s</td>' % q["query"] in html
+    assert "improved" in [ln.split()[-1] for ln in text.splitlines() if "GET /list" in ln]
