@@ -25,8 +25,14 @@ static unsigned obj_base(const struct slo_set *set, unsigned i)
 	return n;
 }
 
+/*
+ * A row for objective o of a subject. Percentile objectives show the observed percentile,
+ * from a histogram that the objectives of one SLO and subject share (*h: NULL until the first
+ * one needs it).
+ */
 static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_source src,
-		   const char *subject, struct agg_endpoint *ep, struct dbagg_fp *fp)
+		   const char *subject, struct agg_endpoint *ep, struct dbagg_fp *fp,
+		   struct hist **h)
 {
 	struct slotrack_row *r;
 
@@ -62,13 +68,17 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_
 		slo__format_scope(o->slo, r->target, sizeof(r->target));
 	slo__counts_init(&r->run);
 	slo__counts_init(&r->win);
-	if (o->kind == SLO_OBJ_LATENCY) {
-		r->h = malloc(sizeof(*r->h));
-		if (!r->h) {
-			st->rows_dropped++;
-			return -ENOMEM;
+	if (o->kind == SLO_OBJ_LATENCY && o->percentile) {
+		if (!*h) {
+			*h = malloc(sizeof(**h));
+			if (!*h) {
+				st->rows_dropped++;
+				return -ENOMEM;
+			}
+			hist__init(*h);
+			r->h_own = true;
 		}
-		hist__init(r->h);
+		r->h = *h;
 	}
 	return (int)st->nrows++;
 }
@@ -85,6 +95,7 @@ int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t star
 		return -ENOMEM;
 	for (unsigned i = 0, k = 0; i < set->nslos; i++) {
 		const struct slo *s = &set->slos[i];
+		struct hist *h = NULL;
 		char subject[256];
 
 		slo__format_selector(s, subject, sizeof(subject));
@@ -92,7 +103,7 @@ int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t star
 			int r = -1;
 
 			if (s->per == SLO_PER_ALL)
-				r = row_add(st, &s->obj[j], s->source, subject, NULL, NULL);
+				r = row_add(st, &s->obj[j], s->source, subject, NULL, NULL, &h);
 			st->all_rows[k] = r < 0 ? UINT32_MAX : (unsigned)r;
 		}
 	}
@@ -102,7 +113,8 @@ int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t star
 void slotrack__free(struct slotrack *st)
 {
 	for (unsigned i = 0; i < st->nrows; i++)
-		free(st->rows[i].h);
+		if (st->rows[i].h_own)
+			free(st->rows[i].h);
 	free(st->rows);
 	free(st->all_rows);
 	memset(st, 0, sizeof(*st));
@@ -125,6 +137,7 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 {
 	const struct slo *s = &st->set->slos[i];
 	unsigned base = obj_base(st->set, i);
+	struct hist *h = NULL;
 
 	for (unsigned j = 0; j < s->nobj; j++) {
 		int r;
@@ -134,7 +147,7 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 				link_row(rows, n, st->all_rows[base + j]);
 			continue;
 		}
-		r = row_add(st, &s->obj[j], s->source, subject, ep, fp);
+		r = row_add(st, &s->obj[j], s->source, subject, ep, fp, &h);
 		if (r < 0)
 			continue;
 		if (service)
@@ -150,7 +163,7 @@ static void count(struct slotrack *st, const unsigned *rows, unsigned n, uint64_
 		struct slotrack_row *r = &st->rows[rows[i]];
 
 		slo__count(r->o, &r->win, lat_ns, status);
-		if (r->h)
+		if (r->h_own)
 			hist__add(r->h, lat_ns);
 	}
 }
@@ -205,6 +218,8 @@ void slotrack__finish(struct slotrack *st)
 
 		if (s->per == SLO_PER_ALL)
 			continue;
+		struct hist *h = NULL;
+
 		slo__format_selector(s, subject, sizeof(subject));
 		strncat(subject, " (nothing matched)", sizeof(subject) - strlen(subject) - 1);
 		for (unsigned j = 0; j < s->nobj; j++) {
@@ -212,19 +227,25 @@ void slotrack__finish(struct slotrack *st)
 
 			for (unsigned k = 0; k < st->nrows && !seen; k++)
 				seen = st->rows[k].o == &s->obj[j];
-			if (!seen && row_add(st, &s->obj[j], s->source, subject, NULL, NULL) >= 0)
+			if (!seen &&
+			    row_add(st, &s->obj[j], s->source, subject, NULL, NULL, &h) >= 0)
 				st->rows[st->nrows - 1].matched = false;
 		}
 	}
 }
 
-/* An interval is judged like the run, except that one observation is enough. */
+/*
+ * An interval is judged like the run, except that one observation is enough; a count is
+ * judged on the whole run only (an interval holds a fraction of it).
+ */
 static enum slo_verdict window_verdict(const struct slotrack_row *r)
 {
 	struct slo s = *r->o->slo;
 	struct slo_objective o = *r->o;
 	struct slo_result res;
 
+	if (o.kind == SLO_OBJ_COUNT)
+		return SLO_INSUFFICIENT;
 	s.min_samples = 1;
 	o.slo = &s;
 	slo__eval(&o, &r->win, &res);
@@ -242,9 +263,9 @@ void slotrack__roll(struct slotrack *st, double t_s)
 	}
 	for (unsigned i = 0; i < st->nrows; i++) {
 		struct slotrack_row *r = &st->rows[i];
+		enum slo_verdict v = r->win.total ? window_verdict(r) : SLO_INSUFFICIENT;
 
-		r->win_breach = r->win.total && window_verdict(r) == SLO_BREACH;
-		if (r->win_breach) {
+		if (v == SLO_BREACH) {
 			st->win.breach++;
 			r->breached_intervals++;
 			if (r->first_breach_s < 0)
@@ -253,7 +274,7 @@ void slotrack__roll(struct slotrack *st, double t_s)
 				r->ep->slo_breach = true;
 			if (r->fp)
 				r->fp->slo_breach = true;
-		} else if (r->win.total) {
+		} else if (v == SLO_PASS) {
 			st->win.pass++;
 		} else {
 			st->win.insufficient++;

@@ -28,10 +28,11 @@ struct slotrack_row {
 	struct agg_endpoint *ep;       /* per-endpoint HTTP rows */
 	struct dbagg_fp *fp;	       /* per-fingerprint DB rows */
 	struct slo_counts run, win;
-	struct hist *h;	       /* latencies judged, for the observed percentile */
+	struct hist *h;	       /* latencies judged, for the observed percentile; or NULL */
+	bool h_own;	       /* h is filled and freed by this row (objectives of one SLO
+				* and subject share it) */
 	double first_breach_s; /* end of the first interval that breached; < 0: none */
 	unsigned breached_intervals;
-	bool win_breach;
 };
 
 struct slotrack_tally {
