@@ -867,7 +867,7 @@ static int load_slo(struct ld *l, json_object *root)
 		json_object *x = json_object_array_get_idx(a, i), *t;
 		struct run_slo *s = &r->slo[i];
 		bool known = false;
-		uint64_t good, total;
+		uint64_t good, total, judged;
 
 		wpath(w, "slo[%zu]", i);
 		if (!x || !json_object_is_type(x, json_type_object))
@@ -887,7 +887,8 @@ static int load_slo(struct ld *l, json_object *root)
 		    (err = get_num(l, x, w, "budget_consumed", NULLOK, &s->budget_consumed)) ||
 		    (err = get_num(l, x, w, "first_breach_s", NULLOK, &s->first_breach_s)) ||
 		    (err = get_u64(l, x, w, "good", NULLOK, &good)) ||
-		    (err = get_u64(l, x, w, "total", NULLOK, &total)))
+		    (err = get_u64(l, x, w, "total", NULLOK, &total)) ||
+		    (err = get_u64(l, x, w, "judged", NULLOK, &judged)))
 			return err;
 		for (size_t k = 0; k < sizeof(verdicts) / sizeof(verdicts[0]); k++)
 			known |= !strcmp(s->verdict, verdicts[k]);
@@ -899,7 +900,8 @@ static int load_slo(struct ld *l, json_object *root)
 		if (!s->unit)
 			s->unit = slo_unit_of(s);
 		s->good = good;
-		s->total = total;
+		/* Good out of judged, as re-judging counts (protected responses are neither). */
+		s->total = json_object_object_get_ex(x, "judged", &t) && t ? judged : total;
 		r->nslo++;
 	}
 	return 0;

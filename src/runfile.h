@@ -134,8 +134,8 @@ struct run_slo {
 	double threshold_ms, percentile, target_ratio;
 	double observed, margin, budget_consumed, first_breach_s;
 	bool has_counts;
-	uint64_t good, total;
-	bool approximate; /* counted from histogram buckets */
+	uint64_t good, total; /* total: judged observations (protected ones left out) */
+	bool approximate;     /* counted from histogram buckets */
 };
 
 /* One interval of a timeline series; percentiles NaN when the interval had none. */

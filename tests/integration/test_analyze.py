@@ -378,3 +378,17 @@ def test_html_diff_verdicts_match_text(tmp_path):
     assert '<tr class="unchanged"><td>GET /pair</td>' in html
     assert '<tr class="regressed"><td>%s</td>' % q["query"] in html
     assert "improved" in [ln.split()[-1] for ln in text.splitlines() if "GET /list" in ln]
+
+
+def test_recorded_slo_counts_are_good_of_judged(tmp_path):
+    """GOOD/TOTAL of a recorded error-rate row leaves protected responses out, as re-judging
+    the same run does: 2048 good of 2069 judged (2099 responses, 30 of them 429s)."""
+    with open(os.path.join(FIX, "ramp.json")) as f:
+        r = json.load(f)
+    row = [s for s in r["slo"] if s["kind"] == "error_rate"][0]
+    row.update(total=2099, protected=30, errors=21, judged=2069, bad=21, good=2048)
+    src = tmp_path / "run.json"
+    src.write_text(json.dumps(r))
+    out = run(["report", str(src)]).stdout
+    line = [ln for ln in out.splitlines() if "5xx rate <= 5%" in ln][0]
+    assert "2048/2069" in line, line
