@@ -74,6 +74,12 @@ void analyze__table(struct analyze_out *o, struct table *t);
 const char *analyze__ms(double ms, char *buf, size_t sz);
 const char *analyze__rate(double per_s, char *buf, size_t sz);
 const char *analyze__pct(double ratio, char *buf, size_t sz);
+/* An SLO row's observed value or margin in its unit: "51.12 ms", "1.20 %", "42". */
+const char *analyze__slo_value(const struct run_slo *s, double v, char *buf, size_t sz);
+/* Error budget consumed: "50.00 %", or "exceeded (none allowed)" when infinite. */
+const char *analyze__budget(double consumed, char *buf, size_t sz);
+/* "pass", "breach" ("BREACH" with upper), "insufficient data". */
+const char *analyze__verdict(const char *verdict, bool upper);
 /* s (NULL: "") copied into buf, cut to max code points with "…" marking the cut. */
 const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz);
 

@@ -122,23 +122,10 @@ static void rule_para(struct analyze_out *o)
 
 static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 {
-	char v[32];
-	bool lat;
+	char v[48];
 
-	if (!s) {
-		snprintf(buf, sz, "-");
-		return buf;
-	}
-	lat = s->unit && !strcmp(s->unit, "ms");
-	if (lat)
-		analyze__ms(s->observed, v, sizeof(v));
-	else
-		analyze__pct(s->observed, v, sizeof(v));
-	snprintf(buf, sz, "%s (%s%s)",
-		 !strcmp(s->verdict, "breach") ? "BREACH"
-		 : !strcmp(s->verdict, "pass") ? "pass"
-					       : "insufficient data",
-		 v, lat && !isnan(s->observed) ? " ms" : "");
+	snprintf(buf, sz, "%s (%s)", analyze__verdict(s->verdict, true),
+		 analyze__slo_value(s, s->observed, v, sizeof(v)));
 	return buf;
 }
 

@@ -26,11 +26,6 @@ static const char *verdict_class(const char *v)
 	return "insufficient";
 }
 
-static const char *verdict_text(const char *v)
-{
-	return strcmp(v, "insufficient_data") ? v : "insufficient data";
-}
-
 /* The sparse buckets of h; caller frees. */
 static struct svg_bucket *buckets_of(const struct hist *h, size_t *n)
 {
@@ -200,7 +195,6 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 					    "Observed",	    "Margin",  "Budget used",
 					    "Good / total", "Verdict", "First breach" };
 	char obs[64], mar[64], bud[48], gt[48], fb[32], cap[300];
-	bool ms;
 
 	snprintf(cap, sizeof(cap), "SLO verdicts (%s)", source);
 	html__table_begin(f, cap, head, 9);
@@ -208,17 +202,9 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 		const struct run_slo *s = &r->slo[i];
 		const char *cells[9];
 
-		ms = s->unit && !strcmp(s->unit, "ms");
-		if (ms && !isnan(s->observed)) {
-			analyze__ms(s->observed, gt, sizeof(gt));
-			snprintf(obs, sizeof(obs), "%s ms", gt);
-			analyze__ms(s->margin, gt, sizeof(gt));
-			snprintf(mar, sizeof(mar), "%s ms", gt);
-		} else {
-			analyze__pct(s->observed, obs, sizeof(obs));
-			analyze__pct(s->margin, mar, sizeof(mar));
-		}
-		analyze__pct(s->budget_consumed, bud, sizeof(bud));
+		analyze__slo_value(s, s->observed, obs, sizeof(obs));
+		analyze__slo_value(s, s->margin, mar, sizeof(mar));
+		analyze__budget(s->budget_consumed, bud, sizeof(bud));
 		snprintf(gt, sizeof(gt), s->has_counts ? "%llu/%llu" : "-",
 			 (unsigned long long)s->good, (unsigned long long)s->total);
 		snprintf(fb, sizeof(fb), isnan(s->first_breach_s) ? "-" : "t=%.1f s",
@@ -230,7 +216,7 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 		cells[4] = mar;
 		cells[5] = bud;
 		cells[6] = gt;
-		cells[7] = verdict_text(s->verdict);
+		cells[7] = analyze__verdict(s->verdict, false);
 		cells[8] = fb;
 		html__table_row(f, verdict_class(s->verdict), cells, 9);
 	}
@@ -492,8 +478,8 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 			*slo_regressed |= reg;
 			cells[0] = s->name;
 			cells[1] = s->objective;
-			cells[2] = verdict_text(s->verdict);
-			cells[3] = t ? verdict_text(t->verdict) : "-";
+			cells[2] = analyze__verdict(s->verdict, false);
+			cells[3] = t ? analyze__verdict(t->verdict, false) : "-";
 			html__table_row(f,
 					reg ? "regressed"
 					: t ? verdict_class(t->verdict)

@@ -244,8 +244,7 @@ static void scope(struct analyze_out *o, const struct run *r)
 	analyze__table(o, &t);
 }
 
-/* Observed values and margins in the objective's unit. */
-static const char *slo_value(const struct run_slo *s, double v, char *buf, size_t sz)
+const char *analyze__slo_value(const struct run_slo *s, double v, char *buf, size_t sz)
 {
 	char tmp[32];
 	const char *u = s->unit ? s->unit : "";
@@ -260,7 +259,7 @@ static const char *slo_value(const struct run_slo *s, double v, char *buf, size_
 	return buf;
 }
 
-static const char *budget(double b, char *buf, size_t sz)
+const char *analyze__budget(double b, char *buf, size_t sz)
 {
 	if (isinf(b)) {
 		snprintf(buf, sz, "exceeded (none allowed)");
@@ -269,7 +268,7 @@ static const char *budget(double b, char *buf, size_t sz)
 	return analyze__pct(b, buf, sz);
 }
 
-static const char *verdict_name(const char *v, bool upper)
+const char *analyze__verdict(const char *v, bool upper)
 {
 	if (!strcmp(v, "breach"))
 		return upper ? "BREACH" : "breach";
@@ -309,16 +308,16 @@ static void slo_section(struct analyze_out *o, const struct run *r, const char *
 		table__cell(&t, "%s", s->objective);
 		table__cell(&t, "%s", s->target ? s->target : "-");
 		table__cell(&t, "%s%s", s->approximate ? "~" : "",
-			    slo_value(s, s->observed, a, sizeof(a)));
+			    analyze__slo_value(s, s->observed, a, sizeof(a)));
 		approx += s->approximate;
-		table__cell(&t, "%s", slo_value(s, s->margin, b, sizeof(b)));
-		table__cell(&t, "%s", budget(s->budget_consumed, c, sizeof(c)));
+		table__cell(&t, "%s", analyze__slo_value(s, s->margin, b, sizeof(b)));
+		table__cell(&t, "%s", analyze__budget(s->budget_consumed, c, sizeof(c)));
 		if (s->has_counts)
 			table__cell(&t, "%llu/%llu", (unsigned long long)s->good,
 				    (unsigned long long)s->total);
 		else
 			table__cell(&t, "-");
-		table__cell(&t, "%s", verdict_name(s->verdict, true));
+		table__cell(&t, "%s", analyze__verdict(s->verdict, true));
 		if (isnan(s->first_breach_s))
 			table__cell(&t, "-");
 		else

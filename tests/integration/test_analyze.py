@@ -392,3 +392,33 @@ def test_recorded_slo_counts_are_good_of_judged(tmp_path):
     out = run(["report", str(src)]).stdout
     line = [ln for ln in out.splitlines() if "5xx rate <= 5%" in ln][0]
     assert "2048/2069" in line, line
+
+
+def test_slo_cells_in_objective_units(tmp_path):
+    """A count objective is shown as a count and an infinite budget (nothing allowed, one 5xx
+    seen) as exceeded, in the report, the diff and the HTML page alike."""
+    with open(os.path.join(FIX, "ramp.json")) as f:
+        r = json.load(f)
+    r["slo"].append({"name": "volume", "objective": "count >= 100",
+                     "target": "http GET /api/items/{id}", "kind": "count", "unit": "count",
+                     "observed": 2099, "margin": 1999, "verdict": "pass"})
+    src = tmp_path / "run.json"
+    src.write_text(json.dumps(r))
+    rep = run(["report", str(src)]).stdout
+    line = [ln for ln in rep.splitlines() if "count >= 100" in ln][0]
+    assert line.split()[7:9] == ["2099", "1999"], line
+    diff = run(["diff", str(src), str(src)]).stdout
+    assert "pass (2099)" in diff, diff
+    slo = tmp_path / "none.yaml"
+    slo.write_text("apiVersion: sloprobe/v1\nkind: SLO\nslos:\n  - name: perfect\n"
+                   "    http: {route: /api/items/*}\n    objectives: [\"rate<=0\"]\n")
+    rep = run(["report", "--slo", str(slo), str(src)]).stdout
+    assert "exceeded (none allowed)" in rep, rep
+    page = tmp_path / "r.html"
+    assert run(["report", "-f", "html", "--slo", str(slo), "-o", str(page),
+                str(src)]).returncode in (0, 3)
+    html = page.read_text()
+    assert "exceeded (none allowed)" in html and "inf" not in html
+    page = tmp_path / "c.html"
+    assert run(["report", "-f", "html", "-o", str(page), str(src)]).returncode in (0, 3)
+    assert "<td>2099</td>" in page.read_text()
