@@ -31,6 +31,33 @@ static __always_inline __u64 ringbuf__flags(void *rb, __u64 threshold, __u64 siz
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* The value at key, created from init (BPF_NOEXIST: a racing creator wins); NULL: map full. */
+static __always_inline void *map__lookup_or_init(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/*
+ * The user string at src into dst (room for cap + 1 bytes), at most cap bytes of it. Its
+ * length, or -1 if unreadable; *truncated only if the string went on past cap.
+ */
+static __always_inline long user_str__read(char *dst, __u32 cap, const char *src, bool *truncated)
+{
+	long n = bpf_probe_read_user_str(dst, cap + 1, src);
+	char next = 0;
+
+	*truncated = false;
+	if (n <= 0)
+		return -1;
+	*truncated = n - 1 == cap && !bpf_probe_read_user(&next, 1, src + cap) && next;
+	return n - 1;
+}
+
 /*
  * Whether to trace a process, from userspace's verdicts in a `procs` map (include/procfilter.h):
  * only ignored ones are not; a process not decided yet is traced until userspace says.

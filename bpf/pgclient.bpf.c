@@ -151,20 +151,20 @@ static __always_inline void ev__output(struct pgclient_ev *e)
 static __always_inline void ev__read_text(struct pgclient_ev *e, __u64 src)
 {
 	__u32 cap = targ_text_max < PGCLIENT_TEXT_MAX - 1 ? targ_text_max : PGCLIENT_TEXT_MAX - 1;
+	bool truncated;
 	long n;
-	char next = 0;
 
 	e->text_len = 0;
 	if (!src)
 		return;
-	n = bpf_probe_read_user_str(e->text, cap + 1, (void *)src);
-	if (n <= 0) {
+	n = user_str__read(e->text, cap, (const char *)src, &truncated);
+	if (n < 0) {
 		e->flags |= PGCLIENT_F_READ_FAULT;
 		stat_add(PGCLIENT_STAT_READ_FAULT, 1);
 		return;
 	}
-	e->text_len = n - 1;
-	if (n - 1 == cap && !bpf_probe_read_user(&next, 1, (void *)(src + cap)) && next)
+	e->text_len = n;
+	if (truncated)
 		e->flags |= PGCLIENT_F_TRUNCATED;
 }
 
@@ -274,12 +274,9 @@ static __always_inline struct pgclient_ev *pending__slot(__u32 tgid, __u64 conn,
 	struct pending_key pk = { .tgid = tgid,
 				  .slot = seq % PGCLIENT_PIPELINE_SLOTS,
 				  .conn = conn };
-	struct pgclient_ev *e = bpf_map_lookup_elem(&pending, &pk);
-
-	if (e || !create)
-		return e;
-	bpf_map_update_elem(&pending, &pk, &zero_ev, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&pending, &pk);
+	if (!create)
+		return bpf_map_lookup_elem(&pending, &pk);
+	return map__lookup_or_init(&pending, &pk, &zero_ev);
 }
 
 /*
@@ -338,8 +335,6 @@ static __always_inline int call__enter(struct pt_regs *ctx, __u8 fn, __u64 conn,
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct call *c, nc = {};
 
-	if (!proc__wanted(tgid))
-		return 0;
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (c && c->depth) {
 		/* libpq's sync calls are made of its async ones, on the same PGconn. */
@@ -349,6 +344,9 @@ static __always_inline int call__enter(struct pt_regs *ctx, __u8 fn, __u64 conn,
 		}
 		stat_add(PGCLIENT_STAT_STALE_CALL, 1);
 	}
+	/* After the nesting test: an inner call's process passed it at the outer call. */
+	if (!proc__wanted(tgid))
+		return 0;
 	if (fn == PGCLIENT_FN_GET_RESULT && !conn__busy(tgid, conn)) {
 		if (c)
 			bpf_map_delete_elem(&calls, &tid);
@@ -384,11 +382,7 @@ static __always_inline void send__return(struct call *c, __u32 tgid, __u32 tid, 
 		}
 		return;
 	}
-	q = bpf_map_lookup_elem(&conns, &ck);
-	if (!q) {
-		bpf_map_update_elem(&conns, &ck, &nq, BPF_NOEXIST);
-		q = bpf_map_lookup_elem(&conns, &ck);
-	}
+	q = map__lookup_or_init(&conns, &ck, &nq);
 	/* Deeper pipelines: the extra queries are not followed, the first ones still end right. */
 	if (q && q->tail - q->head >= PGCLIENT_PIPELINE_SLOTS) {
 		stat_add(PGCLIENT_STAT_PENDING_LOST, 1);

@@ -103,32 +103,28 @@ int BPF_USDT(query_start, const char *query)
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u32 cap = targ_text_max < PGSERVER_TEXT_MAX - 1 ? targ_text_max : PGSERVER_TEXT_MAX - 1;
 	struct pgserver_ev *e;
-	char next = 0;
+	bool truncated;
 	long n;
 
 	if (!proc__wanted(pid))
 		return 0;
-	e = bpf_map_lookup_elem(&backends, &pid);
+	e = map__lookup_or_init(&backends, &pid, &zero_ev);
 	if (!e) {
-		bpf_map_update_elem(&backends, &pid, &zero_ev, BPF_NOEXIST);
-		e = bpf_map_lookup_elem(&backends, &pid);
-		if (!e) {
-			stat_inc(PGSERVER_STAT_NO_STATE);
-			return 0;
-		}
-	} else if (e->ts_start) {
-		query__unfinished(e, 0);
+		stat_inc(PGSERVER_STAT_NO_STATE);
+		return 0;
 	}
+	if (e->ts_start)
+		query__unfinished(e, 0);
 	e->type = PGSERVER_EV_QUERY;
 	e->pid = pid;
 	e->ts_end = 0;
 	e->ts_abort = 0;
 	e->flags = 0;
 	e->text_len = 0;
-	n = bpf_probe_read_user_str(e->text, cap + 1, query);
-	if (n > 0) {
-		e->text_len = n - 1;
-		if (n - 1 == cap && !bpf_probe_read_user(&next, 1, query + cap) && next)
+	n = user_str__read(e->text, cap, query, &truncated);
+	if (n >= 0) {
+		e->text_len = n;
+		if (truncated)
 			e->flags |= PGSERVER_F_TRUNCATED;
 	} else {
 		e->flags |= PGSERVER_F_READ_FAULT;
