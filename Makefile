@@ -90,9 +90,9 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.h src/%.c src/%.h | 
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
-# The SLO file parser also needs src/slo.c and libyaml.
+# The SLO file parser also needs src/slo.c, src/file.c and libyaml.
 $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/slo_parse.c \
-			       src/slo.c src/slo.h | $(OUTPUT)/fuzz
+			       src/slo.c src/slo.h src/file.c src/file.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 

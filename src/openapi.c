@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "file.h"
 #include "openapi.h"
 
 int openapi__routes_buf(const char *buf, size_t len, const char *name, struct route_set *rs,
@@ -77,29 +78,19 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 
 int openapi__routes(const char *path, struct route_set *rs, char *err, size_t errsz)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	int r;
+	size_t len;
+	char *buf;
+	int r = file__read(path, OPENAPI_FILE_MAX, &buf, &len);
 
-	if (!f) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return -errno;
+	if (r == -EFBIG) {
+		snprintf(err, errsz, "%s: larger than %u MiB", path, OPENAPI_FILE_MAX >> 20);
+		return r;
 	}
-	buf = malloc(OPENAPI_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errsz, "%s: out of memory", path);
-		return -ENOMEM;
+	if (r) {
+		snprintf(err, errsz, "%s: %s", path, strerror(-r));
+		return r;
 	}
-	len = fread(buf, 1, OPENAPI_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		r = -EIO;
-		snprintf(err, errsz, "%s: read error", path);
-	} else {
-		r = openapi__routes_buf(buf, len, path, rs, err, errsz);
-	}
-	fclose(f);
+	r = openapi__routes_buf(buf, len, path, rs, err, errsz);
 	free(buf);
 	return r;
 }

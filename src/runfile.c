@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #include <json-c/json.h>
 
+#include "file.h"
 #include "histjson.h"
 #include "json.h"
 #include "runfile.h"
@@ -1194,57 +1192,17 @@ int run__parse(struct run *r, const char *buf, size_t len, const char *path, cha
 
 int run__load(struct run *r, const char *path, char *err, size_t errsz)
 {
-	size_t len = 0, cap = 1 << 16;
+	size_t len;
 	char *buf;
-	ssize_t n;
-	int fd, ret;
-	struct stat st;
+	int ret = file__read(path, MAX_INPUT, &buf, &len);
 
-	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(0);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errsz, "%s", strerror(errno));
+	if (ret == -EFBIG) {
+		snprintf(err, errsz, "larger than 1 GiB: not a report");
+		return -EINVAL;
+	}
+	if (ret) {
+		snprintf(err, errsz, "%s", strerror(-ret));
 		return ret;
-	}
-	if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
-		close(fd);
-		snprintf(err, errsz, "%s", strerror(EISDIR));
-		return -EISDIR;
-	}
-	buf = malloc(cap);
-	while (buf) {
-		if (len == cap) {
-			char *nb = cap < MAX_INPUT ? realloc(buf, cap * 2) : NULL;
-
-			if (!nb) {
-				free(buf);
-				close(fd);
-				snprintf(err, errsz,
-					 cap < MAX_INPUT ? "out of memory"
-							 : "larger than 1 GiB: not a report");
-				return cap < MAX_INPUT ? -ENOMEM : -EINVAL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			snprintf(err, errsz, "%s", strerror(errno));
-			free(buf);
-			close(fd);
-			return ret;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	close(fd);
-	if (!buf) {
-		snprintf(err, errsz, "out of memory");
-		return -ENOMEM;
 	}
 	ret = run__parse(r, buf, len, path, err, errsz);
 	free(buf);

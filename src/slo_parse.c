@@ -11,6 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "file.h"
 #include "slo.h"
 
 /* Aliases can make a small file expand; these bound the work and memory. */
@@ -625,47 +626,15 @@ struct slo_set *slo__parse_string(const char *buf, size_t len, const char *name,
 struct slo_set *slo__parse_file(const char *path, char *err, size_t errsz)
 {
 	struct slo_set *s;
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	FILE *f = fopen(path, "r");
+	size_t len;
+	char *buf;
+	int r = file__read(path, SLO_FILE_MAX, &buf, &len);
 
-	if (!f || !buf) {
-		snprintf(err, errsz, "%s: %s", path, strerror(f ? ENOMEM : errno));
-		if (f)
-			fclose(f);
-		free(buf);
+	if (r) {
+		snprintf(err, errsz, "%s: %s", path,
+			 r == -EFBIG ? "file too large (over 4 MiB)" : strerror(-r));
 		return NULL;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			char *nb = cap >= SLO_FILE_MAX ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				snprintf(err, errsz, "%s: %s", path,
-					 cap >= SLO_FILE_MAX ? "file too large (over 4 MiB)"
-							     : strerror(ENOMEM));
-				fclose(f);
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n)
-			continue;
-		if (ferror(f)) {
-			snprintf(err, errsz, "%s: %s", path, strerror(errno ? errno : EIO));
-			fclose(f);
-			free(buf);
-			return NULL;
-		}
-		break;
-	}
-	fclose(f);
 	s = slo__parse_string(buf, len, path, err, errsz);
 	free(buf);
 	return s;
