@@ -678,7 +678,7 @@ static int record(void)
 		}
 	}
 	if (env.slo) {
-		if (slotrack__init(&slot, env.slo, mono_ns())) {
+		if (slotrack__init(&slot, env.slo)) {
 			fprintf(stderr, "sloprobe: out of memory\n");
 			goto cleanup;
 		}

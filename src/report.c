@@ -214,14 +214,8 @@ static void timeline_section(struct json *j, const struct agg *a, struct agg_end
 	json__end_object(j);
 }
 
-static const char *verdict_key(enum slo_verdict v)
-{
-	return v == SLO_PASS ? "pass" : v == SLO_BREACH ? "breach" : "insufficient_data";
-}
-
 static void slo_section(struct json *j, const struct slotrack *st)
 {
-	static const char *const units[] = { "ms", "ratio", "count" };
 	struct slotrack_tally t;
 
 	json__key(j, "slo");
@@ -232,7 +226,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		char buf[256];
 		struct slo_result res;
 
-		slotrack__eval(st, r, &res);
+		slotrack__eval(r, &res);
 		json__begin_object(j);
 		json__kv_string(j, "name", o->slo->name);
 		slo__format_objective(o, buf, sizeof(buf));
@@ -241,7 +235,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		if (r->service[0])
 			json__kv_string(j, "service", r->service);
 		json__kv_bool(j, "matched", r->matched);
-		json__kv_string(j, "source", r->source == SLO_HTTP ? "http" : "db");
+		json__kv_string(j, "source", o->slo->source == SLO_HTTP ? "http" : "db");
 		json__kv_string(j, "per", o->slo->per == SLO_PER_ALL ? "all" : "endpoint");
 		json__kv_string(j, "kind", slo__kind_name(o));
 		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT)
@@ -257,7 +251,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 			json__kv_u64(j, "min_count", o->count);
 		}
 		json__kv_bool(j, "strict", o->strict);
-		json__kv_string(j, "unit", units[res.unit]);
+		json__kv_string(j, "unit", slo__unit_name(res.unit));
 		json__kv_double(j, "observed", res.observed);
 		json__kv_double(j, "target_value", res.target);
 		json__kv_double(j, "margin", res.margin);
@@ -269,7 +263,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 		json__kv_u64(j, "judged", res.judged);
 		json__kv_u64(j, "bad", res.bad);
 		json__kv_double(j, "budget_consumed", res.budget_consumed);
-		json__kv_string(j, "verdict", verdict_key(res.verdict));
+		json__kv_string(j, "verdict", slo__verdict_key(res.verdict));
 		json__key(j, "first_breach_s");
 		if (r->first_breach_s < 0)
 			json__null(j);

@@ -83,11 +83,10 @@ static const struct run_series *series_of(const struct run *r, const struct run_
 }
 
 /* A point's t is the end of its interval; an empty interval has no percentile: a gap. */
-static struct svg_tpoint *tpoints(const struct run *r, const struct run_series *s)
+static struct svg_tpoint *tpoints(const struct run_series *s)
 {
 	struct svg_tpoint *p = calloc(s->n + 1, sizeof(*p));
 
-	(void)r;
 	for (unsigned k = 0; p && k < s->n; k++) {
 		p[k].t_s = s->p[k].t;
 		p[k].p95_ms = s->p[k].count ? s->p[k].p95 : NAN;
@@ -100,7 +99,7 @@ static struct svg_tpoint *tpoints(const struct run *r, const struct run_series *
 static int timeline_chart(FILE *f, const struct run *r, const struct run_series *s,
 			  const struct svg_mark *marks, const int *pct_of, size_t nmarks)
 {
-	struct svg_tpoint *p = tpoints(r, s);
+	struct svg_tpoint *p = tpoints(s);
 	/* At most one span per point and mark (points apart in time are not merged). */
 	size_t per_mark = s->n, nspans = 0;
 	struct svg_span *spans = calloc(nmarks * per_mark + 1, sizeof(*spans));
@@ -139,7 +138,7 @@ static int endpoint_charts(FILE *f, const struct run *r, const struct run_endpoi
 
 	if (!b)
 		return -ENOMEM;
-	snprintf(title, sizeof(title), "%s %s", e->method, e->route);
+	run__endpoint_name(e, title, sizeof(title));
 	html__section_begin(f, 3, title, NULL);
 	/* The observed p95 and p99 as markers next to the thresholds. */
 	marks[nm] = (struct svg_mark){ SVG_MARK_PERCENTILE, hist__percentile(e->hist, 95) / 1e6, 95,
@@ -235,7 +234,7 @@ static void endpoint_table(FILE *f, const struct run *r)
 		const struct run_endpoint *e = &r->eps[i];
 		const char *cells[12];
 
-		snprintf(v[0], sizeof(v[0]), "%s %s", e->method, e->route);
+		run__endpoint_name(e, v[0], sizeof(v[0]));
 		snprintf(v[1], sizeof(v[1]), "%s", e->service);
 		snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)e->count);
 		analyze__rate(e->rate_per_s, v[3], sizeof(v[3]));
@@ -363,13 +362,13 @@ static int diff_endpoint(FILE *f, const struct run *a, const struct run *b,
 		free(bb);
 		return -ENOMEM;
 	}
-	snprintf(title, sizeof(title), "%s %s", x->method, x->route);
+	run__endpoint_name(x, title, sizeof(title));
 	html__section_begin(f, 3, title, NULL);
 	html__figure_begin(f);
 	err = svg__cdf(f, "Latency CDF, before and after", d, 2, marks, nm);
 	html__figure_end(f, "share of requests at or under a latency");
 	if (!err && sa && sb) {
-		struct svg_tpoint *pa = tpoints(a, sa), *pb = tpoints(b, sb);
+		struct svg_tpoint *pa = tpoints(sa), *pb = tpoints(sb);
 		struct svg_series s[2] = { { "before", pa, sa->n }, { "after", pb, sb->n } };
 
 		if (pa && pb) {
@@ -506,7 +505,7 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 		n = diff__endpoint(rule, x, y, dv);
 		c = diff__values_overall(dv, n);
 		/* dv: requests, rate, p50, p95, p99, 5xx rate, then the DB ones */
-		snprintf(names[np], sizeof(names[np]), "%s %s", x->method, x->route);
+		run__endpoint_name(x, names[np], sizeof(names[np]));
 		snprintf(v[0], sizeof(v[0]), "%llu -> %llu", (unsigned long long)x->count,
 			 (unsigned long long)y->count);
 		for (int k = 0; k < 3; k++) {

@@ -730,7 +730,7 @@ static unsigned advice(struct analyze_out *o, const struct run *r)
 		if (!ep->has_db || !ep->db.requests || mean <= 0 ||
 		    ep->db.db_time_ms_per_request / mean < 0.5)
 			continue;
-		snprintf(e, sizeof(e), "%s %s", ep->method, ep->route);
+		run__endpoint_name(ep, e, sizeof(e));
 		ITEM();
 		fprintf(o->f,
 			"%s spends %s of its time in the database (%.1f queries per request): its "

@@ -6,10 +6,6 @@
 
 #include "runslo.h"
 
-static const char *const unit_names[] = {
-	[SLO_UNIT_MS] = "ms", [SLO_UNIT_RATIO] = "ratio", [SLO_UNIT_COUNT] = "count"
-};
-
 /* Statuses of an endpoint; "other" (codes the recorder did not keep) as status 0. */
 static size_t http_statuses(const struct run_endpoint *e, struct slo_status_count *st)
 {
@@ -83,10 +79,8 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 	slo__counts_from_hist(o, &c, h, st, nst);
 	slo__eval(o, &c, &res);
 	row->kind = slo__kind_name(o);
-	row->unit = unit_names[res.unit];
-	row->verdict = res.verdict == SLO_PASS	   ? "pass"
-		       : res.verdict == SLO_BREACH ? "breach"
-						   : "insufficient_data";
+	row->unit = slo__unit_name(res.unit);
+	row->verdict = slo__verdict_key(res.verdict);
 	row->threshold_ms =
 		o->kind == SLO_OBJ_ERRORS || o->kind == SLO_OBJ_COUNT ? NAN : o->threshold_ns / 1e6;
 	row->percentile = o->kind == SLO_OBJ_LATENCY && o->percentile ? o->ratio_ppb / 1e7 : NAN;
@@ -135,13 +129,13 @@ static int emit(struct ctx *x, const struct slo_objective *o, int e)
 	row->target = run__strdup(r, buf);
 	if (!row->objective || !row->target)
 		return -ENOMEM;
-	judge(r, o, e, row, x->st, x->h);
 	rec = recorded(x->old, x->nold, row);
 	if (rec) {
 		*row = *rec;
 		x->notes->recorded++;
+	} else {
+		judge(r, o, e, row, x->st, x->h);
 	}
-	x->notes->approximate += row->approximate;
 	r->nslo++;
 	return 0;
 }
@@ -193,7 +187,6 @@ int runslo__evaluate(struct run *r, const struct slo_set *set, struct runslo_not
 				err = emit(&x, &s->obj[k], -1);
 		}
 	}
-	notes->rows = r->nslo;
 	free(x.st);
 	return err;
 }

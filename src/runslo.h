@@ -16,10 +16,8 @@
 #include "slo.h"
 
 struct runslo_notes {
-	unsigned rows;	      /* verdicts produced */
-	unsigned approximate; /* ... counted from histogram buckets that straddle a threshold */
-	unsigned recorded;    /* ... kept from the report's own exact counters */
-	bool warmup_ignored;  /* the file has a warm-up that offline evaluation cannot apply */
+	unsigned recorded;   /* verdicts kept from the report's own exact counters */
+	bool warmup_ignored; /* the file has a warm-up that offline evaluation cannot apply */
 };
 
 /* Replaces r->slo with one row per objective and matching endpoint (or per SLO with per: all).

@@ -213,5 +213,8 @@ void slo__counts_from_hist(const struct slo_objective *o, struct slo_counts *c,
 
 void slo__eval(const struct slo_objective *o, const struct slo_counts *c, struct slo_result *r);
 const char *slo__verdict_str(enum slo_verdict v); /* "pass", "breach", "insufficient data" */
+/* As reports name them: "pass", "breach", "insufficient_data"; "ms", "ratio", "count". */
+const char *slo__verdict_key(enum slo_verdict v);
+const char *slo__unit_name(enum slo_unit u);
 
 #endif

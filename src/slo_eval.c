@@ -259,3 +259,13 @@ const char *slo__verdict_str(enum slo_verdict v)
 	}
 	return "?";
 }
+
+const char *slo__verdict_key(enum slo_verdict v)
+{
+	return v == SLO_PASS ? "pass" : v == SLO_BREACH ? "breach" : "insufficient_data";
+}
+
+const char *slo__unit_name(enum slo_unit u)
+{
+	return u == SLO_UNIT_MS ? "ms" : u == SLO_UNIT_RATIO ? "ratio" : "count";
+}

@@ -30,9 +30,8 @@ static unsigned obj_base(const struct slo_set *set, unsigned i)
  * from a histogram that the objectives of one SLO and subject share (*h: NULL until the first
  * one needs it).
  */
-static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_source src,
-		   const char *subject, struct agg_endpoint *ep, struct dbagg_fp *fp,
-		   struct hist **h)
+static int row_add(struct slotrack *st, const struct slo_objective *o, const char *subject,
+		   struct agg_endpoint *ep, struct dbagg_fp *fp, struct hist **h)
 {
 	struct slotrack_row *r;
 
@@ -54,7 +53,6 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_
 	r = &st->rows[st->nrows];
 	memset(r, 0, sizeof(*r));
 	r->o = o;
-	r->source = src;
 	r->ep = ep;
 	r->fp = fp;
 	r->first_breach_s = -1;
@@ -83,13 +81,12 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, enum slo_
 	return (int)st->nrows++;
 }
 
-int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t start_ns)
+int slotrack__init(struct slotrack *st, const struct slo_set *set)
 {
 	unsigned n = nobjectives(set);
 
 	memset(st, 0, sizeof(*st));
 	st->set = set;
-	st->start_ns = start_ns;
 	st->all_rows = malloc((n ? n : 1) * sizeof(*st->all_rows));
 	if (!st->all_rows)
 		return -ENOMEM;
@@ -103,7 +100,7 @@ int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t star
 			int r = -1;
 
 			if (s->per == SLO_PER_ALL)
-				r = row_add(st, &s->obj[j], s->source, subject, NULL, NULL, &h);
+				r = row_add(st, &s->obj[j], subject, NULL, NULL, &h);
 			st->all_rows[k] = r < 0 ? UINT32_MAX : (unsigned)r;
 		}
 	}
@@ -147,7 +144,7 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 				link_row(rows, n, st->all_rows[base + j]);
 			continue;
 		}
-		r = row_add(st, &s->obj[j], s->source, subject, ep, fp, &h);
+		r = row_add(st, &s->obj[j], subject, ep, fp, &h);
 		if (r < 0)
 			continue;
 		if (service)
@@ -227,8 +224,7 @@ void slotrack__finish(struct slotrack *st)
 
 			for (unsigned k = 0; k < st->nrows && !seen; k++)
 				seen = st->rows[k].o == &s->obj[j];
-			if (!seen &&
-			    row_add(st, &s->obj[j], s->source, subject, NULL, NULL, &h) >= 0)
+			if (!seen && row_add(st, &s->obj[j], subject, NULL, NULL, &h) >= 0)
 				st->rows[st->nrows - 1].matched = false;
 		}
 	}
@@ -284,7 +280,7 @@ void slotrack__roll(struct slotrack *st, double t_s)
 	}
 }
 
-void slotrack__eval(const struct slotrack *st, const struct slotrack_row *r, struct slo_result *res)
+void slotrack__eval(const struct slotrack_row *r, struct slo_result *res)
 {
 	struct slo_counts c = r->run;
 
@@ -298,7 +294,7 @@ void slotrack__tally(const struct slotrack *st, struct slotrack_tally *t)
 	for (unsigned i = 0; i < st->nrows; i++) {
 		struct slo_result res;
 
-		slotrack__eval(st, &st->rows[i], &res);
+		slotrack__eval(&st->rows[i], &res);
 		if (res.verdict == SLO_PASS)
 			t->pass++;
 		else if (res.verdict == SLO_BREACH)
@@ -334,7 +330,7 @@ void slotrack__print(const struct slotrack *st, FILE *f)
 		char obj[64], obs[32], margin[32];
 		struct slo_result res;
 
-		slotrack__eval(st, r, &res);
+		slotrack__eval(r, &res);
 		slo__format_objective(r->o, obj, sizeof(obj));
 		fmt_value(res.observed, res.unit, obs, sizeof(obs));
 		fmt_value(res.margin, res.unit, margin, sizeof(margin));

@@ -20,7 +20,6 @@
 
 struct slotrack_row {
 	const struct slo_objective *o;
-	enum slo_source source;
 	char subject[256];	       /* "GET /items/{id} (uvicorn:8000)", a fingerprint, "all" */
 	char target[300];	       /* "http GET /items/{id}", "db select ...", the selector */
 	char service[AGG_SERVICE_MAX]; /* per-endpoint HTTP rows */
@@ -41,7 +40,8 @@ struct slotrack_tally {
 
 struct slotrack {
 	const struct slo_set *set;
-	uint64_t start_ns;
+	uint64_t start_ns; /* recording's start (CLOCK_MONOTONIC), from which warmup counts:
+			    * set by the caller when it starts */
 	struct slotrack_row *rows;
 	unsigned nrows, cap;
 	unsigned *all_rows; /* per (SLO, objective) of per: all SLOs: its row, or -1 */
@@ -49,8 +49,7 @@ struct slotrack {
 	struct slotrack_tally win; /* verdicts of the last interval */
 };
 
-/* start_ns: the recording's start (CLOCK_MONOTONIC), from which warmup counts. */
-int slotrack__init(struct slotrack *st, const struct slo_set *set, uint64_t start_ns);
+int slotrack__init(struct slotrack *st, const struct slo_set *set);
 void slotrack__free(struct slotrack *st);
 
 /* One answered request of ep (status 0: no response), ended at ts_ns. */
@@ -69,8 +68,7 @@ void slotrack__finish(struct slotrack *st);
 /* Close an interval that ended at t_s seconds after the start: judge and clear windows. */
 void slotrack__roll(struct slotrack *st, double t_s);
 
-void slotrack__eval(const struct slotrack *st, const struct slotrack_row *r,
-		    struct slo_result *res);
+void slotrack__eval(const struct slotrack_row *r, struct slo_result *res);
 void slotrack__tally(const struct slotrack *st, struct slotrack_tally *t);
 
 /* The verdict table, one objective per line. */

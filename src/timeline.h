@@ -11,7 +11,7 @@
 
 #include "hist.h"
 
-#define TIMELINE_POINTS_DEFAULT (1u << 20) /* points kept over all series (~32 MiB) */
+#define TIMELINE_POINTS_DEFAULT (1u << 20) /* points kept per table, HTTP or DB (~32 MiB) */
 
 struct tl_point {
 	double t_s; /* end of the interval, seconds since the start */
@@ -27,7 +27,10 @@ struct timeline {
 	unsigned n, cap;
 };
 
-/* Points of every series of a report share one budget: beyond it they are counted, dropped. */
+/*
+ * Points of every series of a table (HTTP endpoints, DB fingerprints) share one budget: beyond
+ * it they are counted, dropped.
+ */
 struct timeline_budget {
 	uint64_t left;
 	uint64_t dropped;

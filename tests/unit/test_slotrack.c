@@ -48,7 +48,7 @@ static int setup(void **state)
 	if (agg__init(&f.a, 16) || agg__service(&f.a, "app:8000") < 0)
 		return -1;
 	f.ep = agg__add(&f.a, &ar);
-	if (!f.ep || slotrack__init(&f.st, f.set, 0))
+	if (!f.ep || slotrack__init(&f.st, f.set))
 		return -1;
 	*state = &f;
 	return 0;
@@ -105,9 +105,9 @@ static void test_percentile_rows_share_histogram(void **state)
 	assert_null(share->h);
 	assert_int_equal(p95->h->count, 100);
 	slotrack__roll(&f->st, 1.0);
-	slotrack__eval(&f->st, p95, &res);
+	slotrack__eval(p95, &res);
 	assert_true(fabs(res.observed - 95) < 1);
-	slotrack__eval(&f->st, p99, &res);
+	slotrack__eval(p99, &res);
 	assert_true(fabs(res.observed - 99) < 1);
 }
 
@@ -128,7 +128,7 @@ static void test_count_not_judged_per_interval(void **state)
 	assert_true(cnt->first_breach_s < 0);
 	assert_int_equal(cnt->breached_intervals, 0);
 	assert_false(f->ep->slo_breach);
-	slotrack__eval(&f->st, cnt, &res);
+	slotrack__eval(cnt, &res);
 	assert_int_equal(res.verdict, SLO_BREACH); /* 30 of 1000 over the run */
 }
 
