@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "html.h"
 #include "saturation.h"
 
 #define QUERY_TEXT  60 /* query text shown in text tables, code points */
@@ -86,19 +87,7 @@ static void __attribute__((format(printf, 2, 3))) para(struct analyze_out *o, co
 
 const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
 {
-	size_t n = 0, i;
-
-	if (!s)
-		s = "";
-	if (table__width(s) <= max) {
-		snprintf(buf, sz, "%s", s);
-		return buf;
-	}
-	for (i = 0; s[i] && i + 4 < sz; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++n > max - 1)
-			break;
-	}
-	snprintf(buf, sz, "%.*s…", (int)i, s);
+	html__ellipsize(s, max, buf, sz);
 	return buf;
 }
 
