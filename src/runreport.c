@@ -632,73 +632,98 @@ static const char *const known_kinds[] = { "n_plus_one",      "redundant",   "no
 					   "long_transaction" };
 
 /* One numbered line per recommendation; returns how many. */
-static unsigned advice(struct analyze_out *o, const struct run *r)
+/* Where recommendations go: numbered lines of o, or (list) an array of strings. */
+struct advice {
+	const struct analyze_out *o;
+	bool list;
+	unsigned n;
+	char **items;
+	int err;
+};
+
+static void __attribute__((format(printf, 2, 3))) item(struct advice *ad, const char *fmt, ...)
 {
+	va_list ap;
+	char *s = NULL, **v;
+
+	va_start(ap, fmt);
+	if (!ad->list) {
+		fprintf(ad->o->f, md(ad->o) ? "%u. " : "  %u. ", ++ad->n);
+		vfprintf(ad->o->f, fmt, ap);
+	} else if (!ad->err) {
+		v = realloc(ad->items, (ad->n + 2) * sizeof(*v));
+		if (v)
+			ad->items = v;
+		if (!v || vasprintf(&s, fmt, ap) < 0) {
+			ad->err = -ENOMEM;
+		} else {
+			s[strcspn(s, "\n")] = '\0';
+			v[ad->n++] = s;
+			v[ad->n] = NULL;
+		}
+	}
+	va_end(ap);
+}
+
+static unsigned advice(struct advice *ad, const struct run *r)
+{
+	const struct analyze_out *o = ad->o;
 	char q[1200], e[1200];
-	unsigned n = 0;
 	const struct run_flag *f;
 
-#define ITEM() fprintf(o->f, md(o) ? "%u. " : "  %u. ", ++n)
 	if ((f = first_flag(r, "n_plus_one"))) {
 		list_of(o, r, "n_plus_one", true, e, sizeof(e));
 		list_of(o, r, "n_plus_one", false, q, sizeof(q));
-		ITEM();
-		fprintf(o->f,
-			"N+1 queries%s%s: %s runs once per row of an earlier query. Fetch the rows "
-			"in one query (a JOIN, or WHERE id = ANY(...)) or batch the lookups (eager "
-			"loading).\n",
-			e[0] ? " on " : "", e, q);
+		item(ad,
+		     "N+1 queries%s%s: %s runs once per row of an earlier query. Fetch the rows "
+		     "in one query (a JOIN, or WHERE id = ANY(...)) or batch the lookups (eager "
+		     "loading).\n",
+		     e[0] ? " on " : "", e, q);
 	}
 	if ((f = first_flag(r, "redundant"))) {
 		list_of(o, r, "redundant", true, e, sizeof(e));
 		list_of(o, r, "redundant", false, q, sizeof(q));
-		ITEM();
-		fprintf(o->f,
-			"Redundant queries%s%s: %s runs with the same values more than once per "
-			"request. Reuse the first result, or cache it with a short TTL.\n",
-			e[0] ? " on " : "", e, q);
+		item(ad,
+		     "Redundant queries%s%s: %s runs with the same values more than once per "
+		     "request. Reuse the first result, or cache it with a short TTL.\n",
+		     e[0] ? " on " : "", e, q);
 	}
 	if ((f = first_flag(r, "no_pooling"))) {
-		ITEM();
-		fprintf(o->f,
-			"No connection pooling (%s). Use a connection pool (the driver's or the "
-			"framework's, or PgBouncer) so that queries reuse open connections.\n",
-			f->evidence);
+		item(ad,
+		     "No connection pooling (%s). Use a connection pool (the driver's or the "
+		     "framework's, or PgBouncer) so that queries reuse open connections.\n",
+		     f->evidence);
 	}
 	if ((f = first_flag(r, "slow_query"))) {
 		list_of(o, r, "slow_query", false, q, sizeof(q));
-		ITEM();
-		fprintf(o->f,
-			"Slow queries: %s (%s). Read the plan with EXPLAIN (ANALYZE, BUFFERS) and "
-			"add "
-			"the index its filter or sort needs.\n",
-			q, f->evidence);
+		item(ad,
+		     "Slow queries: %s (%s). Read the plan with EXPLAIN (ANALYZE, BUFFERS) and "
+		     "add "
+		     "the index its filter or sort needs.\n",
+		     q, f->evidence);
 	}
 	if ((f = first_flag(r, "select_star"))) {
 		list_of(o, r, "select_star", false, q, sizeof(q));
-		ITEM();
-		fprintf(o->f,
-			"SELECT * in %s: select the columns the code uses; fewer bytes are read "
-			"and "
-			"sent, and index-only scans become possible.\n",
-			q);
+		item(ad,
+		     "SELECT * in %s: select the columns the code uses; fewer bytes are read "
+		     "and "
+		     "sent, and index-only scans become possible.\n",
+		     q);
 	}
 	if ((f = first_flag(r, "large_offset"))) {
 		list_of(o, r, "large_offset", false, q, sizeof(q));
-		ITEM();
-		fprintf(o->f,
-			"Large OFFSET in %s: use keyset pagination (WHERE id > last_seen ORDER BY "
-			"id "
-			"LIMIT n) instead of OFFSET.\n",
-			q);
+		item(ad,
+		     "Large OFFSET in %s: use keyset pagination (WHERE id > last_seen ORDER BY "
+		     "id "
+		     "LIMIT n) instead of OFFSET.\n",
+		     q);
 	}
 	if ((f = first_flag(r, "long_transaction"))) {
-		ITEM();
-		fprintf(o->f,
-			"Long transactions (%s): keep BEGIN..COMMIT short, with no network calls "
-			"or "
-			"waits inside; they hold locks and a connection.\n",
-			f->evidence);
+		item(ad,
+		     "Long transactions (%s): keep BEGIN..COMMIT short, with no network calls "
+		     "or "
+		     "waits inside; they hold locks and a connection.\n",
+		     f->evidence);
 	}
 	for (unsigned i = 0; i < r->nflags; i++) {
 		bool known = false;
@@ -707,8 +732,7 @@ static unsigned advice(struct analyze_out *o, const struct run *r)
 			known |= !strcmp(r->flags[i].kind, known_kinds[k]);
 		if (known)
 			continue;
-		ITEM();
-		fprintf(o->f, "%s: %s\n", r->flags[i].kind, r->flags[i].evidence);
+		item(ad, "%s: %s\n", r->flags[i].kind, r->flags[i].evidence);
 	}
 	/* Endpoints that spend most of their time waiting for the database. */
 	for (unsigned i = 0; i < r->neps; i++) {
@@ -720,13 +744,12 @@ static unsigned advice(struct analyze_out *o, const struct run *r)
 		    ep->db.db_time_ms_per_request / mean < 0.5)
 			continue;
 		run__endpoint_name(ep, e, sizeof(e));
-		ITEM();
-		fprintf(o->f,
-			"%s spends %s of its time in the database (%.1f queries per request): its "
-			"queries are where its latency is.\n",
-			code(o, e, q, sizeof(q)),
-			analyze__pct(ep->db.db_time_ms_per_request / mean, a, sizeof(a)),
-			ep->db.queries_per_request);
+		item(ad,
+		     "%s spends %s of its time in the database (%.1f queries per request): its "
+		     "queries are where its latency is.\n",
+		     code(o, e, q, sizeof(q)),
+		     analyze__pct(ep->db.db_time_ms_per_request / mean, a, sizeof(a)),
+		     ep->db.queries_per_request);
 	}
 	for (unsigned i = 0; r->has_timeline && i < r->timeline.nhttp; i++) {
 		const struct run_series *s = &r->timeline.http[i];
@@ -736,58 +759,40 @@ static unsigned advice(struct analyze_out *o, const struct run *r)
 		if (series_saturation(s, &res) != 1)
 			continue;
 		snprintf(e, sizeof(e), "%s %s", s->method, s->route);
-		ITEM();
-		fprintf(o->f,
-			"%s saturates at about %s requests/s: beyond it requests queue and p95 "
-			"climbs. Keep the expected peak below it, or raise it (more workers or "
-			"instances, less work per request: see the findings above).\n",
-			code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
+		item(ad,
+		     "%s saturates at about %s requests/s: beyond it requests queue and p95 "
+		     "climbs. Keep the expected peak below it, or raise it (more workers or "
+		     "instances, less work per request: see the findings above).\n",
+		     code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
 	}
-#undef ITEM
-	return n;
+	return ad->n;
 }
 
 static void recommendations(struct analyze_out *o, const struct run *r)
 {
+	struct advice ad = { .o = o };
+
 	analyze__heading(o, "Recommendations");
-	if (!advice(o, r))
+	if (!advice(&ad, r))
 		para(o, "none: no database flag%s, no saturation point",
 		     r->has_db ? " was raised" : " (database tracing was off)");
 }
 
 int runreport__advice(const struct run *r, char ***items, unsigned *n)
 {
-	char *buf = NULL, *line, *save = NULL;
-	size_t len = 0;
 	struct analyze_out o = { .fmt = TABLE_TEXT };
-	unsigned cap;
+	struct advice ad = { .o = &o, .list = true };
 
-	*items = NULL;
-	*n = 0;
-	o.f = open_memstream(&buf, &len);
-	if (!o.f)
-		return -ENOMEM;
-	cap = advice(&o, r);
-	if (fclose(o.f) || !buf)
-		return -ENOMEM;
-	*items = calloc(cap + 1, sizeof(**items));
-	if (!*items) {
-		free(buf);
-		return -ENOMEM;
+	advice(&ad, r);
+	if (ad.err) {
+		while (ad.n)
+			free(ad.items[--ad.n]);
+		free(ad.items);
+		ad.items = NULL;
 	}
-	/* Lines are "  N. text": keep the text. */
-	for (line = strtok_r(buf, "\n", &save); line && *n < cap;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *t = strstr(line, ". ");
-
-		(*items)[*n] = strdup(t ? t + 2 : line);
-		if (!(*items)[(*n)++]) {
-			free(buf);
-			return -ENOMEM;
-		}
-	}
-	free(buf);
-	return 0;
+	*items = ad.items;
+	*n = ad.n;
+	return ad.err;
 }
 
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)
