@@ -3,6 +3,7 @@
 
 Everything started here is stopped by its PID; every wait is bounded.
 """
+import contextlib
 import glob
 import json
 import os
@@ -147,13 +148,23 @@ class Postgres:
         self._as_pg([self.pg_ctl, "-D", self.data, "-m", "fast", "-w", "stop"])
 
 
-@pytest.fixture(scope="session")
-def pg():
+@contextlib.contextmanager
+def postgres(setup=None):
+    """A private PostgreSQL, stopped and removed at the end. setup(base), if given, may write
+    files there (certificates) and returns more server options."""
     # Not under pytest's tmp dir: user postgres cannot reach into root's 0700 directories.
     base = tempfile.mkdtemp(prefix="sloprobe-pg.")
     try:
-        p = Postgres(base)
-        yield p
-        p.stop()
+        p = Postgres(base, setup(base) if setup else "")
+        try:
+            yield p
+        finally:
+            p.stop()
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg():
+    with postgres() as p:
+        yield p

@@ -48,14 +48,16 @@ SLEEP_FP = {
 }
 
 
+def psql_sleep(pg, n=23):
+    """n x select pg_sleep(0.05) through psql: simple protocol, one connection."""
+    return ("for i in $(seq %d); do echo 'select pg_sleep(0.05);'; done | "
+            "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % (n, pg.port))
+
+
 @pytest.mark.parametrize("driver", ["psycopg2", "psycopg", "asyncpg", "psql"])
 def test_sleep_23_exact(tmp_path, pg, driver):
     """23 x pg_sleep(0.05) on one connection: one fingerprint, count 23, p50 ~ 50 ms."""
-    if driver == "psql":
-        cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
-              "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
-    else:
-        cmd = pgclient(driver, pg, "sleep", 23)
+    cmd = psql_sleep(pg) if driver == "psql" else pgclient(driver, pg, "sleep", 23)
     run = record(tmp_path, ["-q", "-P", str(pg.port)], sh(cmd))
     row = db_row(run, "pg_sleep")
     assert row["query"] == SLEEP_FP[driver]

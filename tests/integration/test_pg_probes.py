@@ -2,13 +2,12 @@
 """PostgreSQL queries from the libpq uprobes and the server's USDT probes (--db-probe)."""
 import os
 import shutil
-import tempfile
 import subprocess
 
 import pytest
 
-from conftest import HERE, SLOPROBE, Postgres, record, sh
-from test_pg import App, PHASE, db_row, flags, near, pgclient
+from conftest import HERE, SLOPROBE, postgres, record, sh
+from test_pg import App, PHASE, db_row, flags, near, pgclient, psql_sleep
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +25,6 @@ def paths(row):
     return {p["path"]: p for p in row["paths"]}
 
 
-within = near  # within 2 % of the value, plus the histogram's resolution
-
-
 @pytest.mark.parametrize("client", ["c-exec", "c-params", "c-async", "psycopg2", "psycopg"])
 def test_libpq_sleep_23_exact(tmp_path, pg, pqclient, client):
     """23 x pg_sleep(0.05) seen by the libpq probes alone, for each way libpq is called."""
@@ -41,7 +37,7 @@ def test_libpq_sleep_23_exact(tmp_path, pg, pqclient, client):
     assert row["query"] in ("select pg_sleep(?)", "select pg_sleep($1)"), row["query"]
     assert row["count"] == 23 and row["errors"] == 0, row
     assert row["main_path"] == "libpq"
-    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
+    assert near(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
     st = run.report["db_stats"]["libpq"]
     assert st["files_probed"] >= 1 and st["files_failed"] == 0, st
     assert st["files_without_result_layout"] == 0, st
@@ -85,13 +81,11 @@ def test_prepared_before_recording(tmp_path, pg, pqclient, probe):
 
 def test_usdt_server_side(tmp_path, pg):
     """psql's 23 simple queries seen by the server's query__start/query__done probes."""
-    cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
-          "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
-    run = record(tmp_path, ["-q", "--db-probe=usdt"], sh(cmd))
+    run = record(tmp_path, ["-q", "--db-probe=usdt"], sh(psql_sleep(pg)))
     row = db_row(run, "pg_sleep")
     assert row["query"] == "select pg_sleep(?)"
     assert row["count"] == 23 and row["main_path"] == "usdt"
-    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
+    assert near(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
     assert run.report["db_stats"]["usdt"]["binaries_probed"] >= 1
 
 
@@ -106,7 +100,7 @@ def test_three_paths_one_query(tmp_path, pg):
     assert set(ps) == {"wire", "libpq", "usdt"}
     for name, p in ps.items():
         assert p["count"] == 23, (name, p)
-        assert within(p["latency_ms"]["p50"], 50.0), (name, p)
+        assert near(p["latency_ms"]["p50"], 50.0), (name, p)
     # Client-side latency includes the server's: the wire sees the most, the server the least.
     assert ps["wire"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
     assert ps["libpq"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
@@ -174,8 +168,7 @@ def test_libpq_copies(tmp_path, pg, pqclient, where):
 def test_tls_connection_left_to_libpq(tmp_path, pqclient):
     """A connection that switches to TLS is counted as such by the wire path, which cannot read
     it; the libpq probes still see its 23 queries."""
-    base = tempfile.mkdtemp(prefix="sloprobe-pgtls.")
-    try:
+    def tls(base):
         crt, key = os.path.join(base, "server.crt"), os.path.join(base, "server.key")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                         "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", crt],
@@ -183,18 +176,14 @@ def test_tls_connection_left_to_libpq(tmp_path, pqclient):
         shutil.chown(crt, "postgres")
         shutil.chown(key, "postgres")
         os.chmod(key, 0o600)
-        pg = Postgres(base, "-c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s" % (crt, key))
-        try:
-            cmd = "PQCLIENT_SSLMODE=require %s %d exec 23" % (pqclient, pg.port)
-            run = record(tmp_path, ["-q", "--db-probe=wire,libpq", "-P", str(pg.port)],
-                         sh(cmd))
-        finally:
-            pg.stop()
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+        return "-c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s" % (crt, key)
+
+    with postgres(tls) as pg:
+        cmd = "PQCLIENT_SSLMODE=require %s %d exec 23" % (pqclient, pg.port)
+        run = record(tmp_path, ["-q", "--db-probe=wire,libpq", "-P", str(pg.port)], sh(cmd))
     st = run.report["db_stats"]
     assert st["tls_connections"] == 1 and st["executions_wire"] == 0, st
     row = db_row(run, "pg_sleep")
     assert row["count"] == 23 and row["main_path"] == "libpq"
     assert [p["path"] for p in row["paths"]] == ["libpq"]
-    assert within(row["latency_ms"]["p50"], 50.0), row["latency_ms"]
+    assert near(row["latency_ms"]["p50"], 50.0), row["latency_ms"]

@@ -5,7 +5,7 @@ import json
 import subprocess
 
 from conftest import SLOPROBE, client, record, sh
-from test_pg import pgclient
+from test_pg import pgclient, psql_sleep
 
 HEAD = "apiVersion: sloprobe/v1\nkind: SLO\n"
 
@@ -157,9 +157,7 @@ slos:
     objectives:
       - {p: 50, le: 60ms}
 """)
-    cmd = "for i in $(seq 23); do echo 'select pg_sleep(0.05);'; done | " \
-          "psql -X -q -h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % pg.port
-    run = record(tmp_path, ["-q", "--db-probe=usdt", "--slo", slo], sh(cmd))
+    run = record(tmp_path, ["-q", "--db-probe=usdt", "--slo", slo], sh(psql_sleep(pg)))
     row = rows(run, "sleepy")[0]
     assert row["verdict"] == "pass" and row["total"] == 23 and row["good"] == 23, row
 
