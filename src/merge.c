@@ -731,7 +731,6 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct merge_notes *notes,
 		char *err, size_t errsz)
 {
-	char t[40];
 	int ret;
 
 	memset(notes, 0, sizeof(*notes));
@@ -757,15 +756,10 @@ int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct
 		notes->slo |= in[i]->has_slo;
 	}
 	out->nsources = n;
+	/* start and end are those of the earliest and latest input (each has both) */
 	if ((ret = merge_head(out, in, n)) || (ret = merge_endpoints(out, in, n, notes)) ||
 	    (ret = merge_db(out, in, n, notes)))
 		goto fail;
-	if (!out->start || !out->end) {
-		run__format_time(out->start_ms, t, sizeof(t));
-		out->start = run__strdup(out, t);
-		run__format_time(out->end_ms, t, sizeof(t));
-		out->end = run__strdup(out, t);
-	}
 	return 0;
 fail:
 	snprintf(err, errsz, "%s", strerror(-ret));
