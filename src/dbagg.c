@@ -135,6 +135,17 @@ const char *dbagg__path_name(int path)
 	return path >= 0 && path < DB_PATH_NR ? names[path] : "?";
 }
 
+const char *dbagg__path_names(unsigned mask, char *buf, size_t sz)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int p = 0; p < DB_PATH_NR && n < sz; p++)
+		if (mask & (1u << p))
+			n += snprintf(buf + n, sz - n, "%s%s", n ? "," : "", dbagg__path_name(p));
+	return buf;
+}
+
 int dbagg__main_path(const struct dbagg_fp *f)
 {
 	for (int p = 0; p < DB_PATH_NR; p++)

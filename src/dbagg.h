@@ -137,6 +137,8 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 int dbagg__main_path(const struct dbagg_fp *f);
 /* "wire", "libpq", "usdt": as --db-probe and the report name the paths; "?" otherwise. */
 const char *dbagg__path_name(int path);
+/* The paths of a mask of 1 << enum db_path, comma-separated: "wire,libpq". */
+const char *dbagg__path_names(unsigned mask, char *buf, size_t sz);
 struct dbagg_fp *dbagg__find(const struct dbagg *d, uint64_t query_id);
 
 /* A flag with its evidence; the same kind, fingerprint and endpoint again adds an occurrence. */

@@ -236,17 +236,6 @@ static int parse_db_probes(const char *arg, unsigned *out)
 	return 0;
 }
 
-static const char *db_probe_names(unsigned m, char *out, size_t sz)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (int p = 0; p < DB_PATH_NR; p++)
-		if (m & (1u << p))
-			n += snprintf(out + n, sz - n, "%s%s", n ? "," : "", dbagg__path_name(p));
-	return out;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	unsigned long v;
@@ -590,7 +579,7 @@ static int record(void)
 	struct utsname uts;
 	struct sigaction sa = { .sa_handler = on_signal };
 	FILE *live = stdout, *out = NULL;
-	char err[512], hostname[256] = "", scope[256], dbprobes[64];
+	char err[512], hostname[256] = "", scope[256];
 	uint64_t t0, next_tick, deadline = 0, last_tick;
 	pid_t child = -1;
 	int stats_fd = -1, status, err_ = 0, ret = EXIT_RUNTIME;
@@ -878,7 +867,7 @@ static int record(void)
 		dbtrack__finish(&dbt, &agg);
 		meta.db = &db;
 		meta.dbt = &dbt.st;
-		meta.db_probes = db_probe_names(env.db_probes, dbprobes, sizeof(dbprobes));
+		meta.db_paths = env.db_probes;
 	}
 	if (dbp_ok) {
 		dbprobes__stats(&dbp, &meta.pgc, &meta.pgs);

@@ -317,6 +317,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 	const struct dbagg *db = m->db;
 	struct dbagg_fp **v = dbagg__sorted(db, DBAGG_BY_TOTAL);
 	static const char *const orders[] = { "by_total_time", "by_p95", "by_count" };
+	char paths[64];
 
 	json__key(j, "db");
 	json__begin_array(j);
@@ -367,7 +368,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 
 	json__key(j, "db_stats");
 	json__begin_object(j);
-	json__kv_string(j, "probes", m->db_probes);
+	json__kv_string(j, "probes", dbagg__path_names(m->db_paths, paths, sizeof(paths)));
 	for (int p = 0; p < DB_PATH_NR; p++) {
 		char k[32];
 
@@ -387,7 +388,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "outside_requests", m->dbt->outside);
 		json__kv_u64(j, "requests_closed_early", m->dbt->closed_early);
 	}
-	if (strstr(m->db_probes, "libpq")) {
+	if (m->db_paths & (1u << DB_PATH_LIBPQ)) {
 		const struct pgclient_stats *c = &m->pgc;
 
 		json__key(j, "libpq");
@@ -407,7 +408,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "bad_events", c->bad_events);
 		json__end_object(j);
 	}
-	if (strstr(m->db_probes, "usdt")) {
+	if (m->db_paths & (1u << DB_PATH_USDT)) {
 		const struct pgserver_stats *s = &m->pgs;
 
 		json__key(j, "usdt");

@@ -41,7 +41,7 @@ struct report_meta {
 	double quiet_ms;
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
-	const char *db_probes;		/* "wire", "wire,usdt", ... */
+	unsigned db_paths;		/* --db-probe: 1 << enum db_path */
 	struct pgclient_stats pgc;	/* libpq path; zero when off */
 	struct pgserver_stats pgs;	/* server USDT path; zero when off */
 	uint64_t db_dropped;		/* queries lost on those two paths */
