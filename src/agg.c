@@ -54,7 +54,7 @@ void agg__free(struct agg *a)
 {
 	for (unsigned i = 0; i < a->neps; i++) {
 		timeline__free(&a->eps[i]->tl);
-		free(a->eps[i]->slo_rows);
+		free(a->eps[i]->slo.rows);
 		free(a->eps[i]);
 	}
 	free(a->eps);

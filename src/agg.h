@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hist.h"
+#include "slo.h"
 #include "timeline.h"
 
 #define AGG_SERVICE_MAX	      64
@@ -72,11 +73,7 @@ struct agg_endpoint {
 	unsigned db_ntop;
 	double db_top_other; /* queries of fingerprints beyond AGG_DB_TOP */
 	struct timeline tl;  /* one point per interval since it was first seen */
-	/* SLO rows judging it (src/slotrack.h), found on its first request. */
-	unsigned *slo_rows;
-	unsigned slo_nrows;
-	bool slo_matched;
-	bool slo_breach; /* an objective breached in the last interval */
+	struct slo_link slo;
 };
 
 struct agg {

@@ -61,7 +61,7 @@ static void fp_free(struct dbagg_fp *f)
 		free(f->lat[p]);
 	free(f->text);
 	free(f->raw);
-	free(f->slo_rows);
+	free(f->slo.rows);
 	free(f->first_byte);
 	timeline__free(&f->tl);
 	free(f);

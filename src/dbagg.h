@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "hist.h"
+#include "slo.h"
 #include "timeline.h"
 
 #define DBAGG_FP_DEFAULT  2000 /* fingerprints kept; more are counted as dropped */
@@ -76,10 +77,7 @@ struct dbagg_fp {
 	uint64_t first_ts, last_ts;
 	uint64_t win_errors;
 	struct timeline tl; /* one point per interval since it was first seen */
-	unsigned *slo_rows; /* SLO rows judging it (src/slotrack.h) */
-	unsigned slo_nrows;
-	bool slo_matched;
-	bool slo_breach; /* an objective breached in the last interval */
+	struct slo_link slo;
 };
 
 struct dbagg_flag {

@@ -23,6 +23,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The SLO rows (src/slotrack.h) that judge an endpoint or a fingerprint, found on its first
+ * observation; kept in the endpoint or fingerprint itself.
+ */
+struct slo_link {
+	unsigned *rows;
+	unsigned nrows;
+	bool matched;
+	bool breach; /* an objective breached in the last interval */
+};
+
 struct hist;
 
 #define SLO_API_VERSION "sloprobe/v1"

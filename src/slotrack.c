@@ -53,8 +53,7 @@ static int row_add(struct slotrack *st, const struct slo_objective *o, const cha
 	r = &st->rows[st->nrows];
 	memset(r, 0, sizeof(*r));
 	r->o = o;
-	r->ep = ep;
-	r->fp = fp;
+	r->link = ep ? &ep->slo : fp ? &fp->slo : NULL;
 	r->first_breach_s = -1;
 	snprintf(r->subject, sizeof(r->subject), "%s", subject);
 	r->matched = true;
@@ -118,20 +117,21 @@ void slotrack__free(struct slotrack *st)
 }
 
 /* Appends row index r to a subject's list. */
-static void link_row(unsigned **rows, unsigned *n, unsigned r)
+static void link_row(struct slo_link *l, unsigned r)
 {
-	unsigned *v = realloc(*rows, (*n + 1) * sizeof(**rows));
+	unsigned *v = realloc(l->rows, (l->nrows + 1) * sizeof(*v));
 
 	if (!v)
 		return;
-	v[(*n)++] = r;
-	*rows = v;
+	v[l->nrows++] = r;
+	l->rows = v;
 }
 
-/* The rows of every objective of SLO i for a subject that matched it. */
+/* The rows of every objective of SLO i for a subject (ep or fp) that matched it. */
 static void link_slo(struct slotrack *st, unsigned i, const char *subject, struct agg_endpoint *ep,
-		     struct dbagg_fp *fp, unsigned **rows, unsigned *n, const char *service)
+		     struct dbagg_fp *fp, const char *service)
 {
+	struct slo_link *l = ep ? &ep->slo : &fp->slo;
 	const struct slo *s = &st->set->slos[i];
 	unsigned base = obj_base(st->set, i);
 	struct hist *h = NULL;
@@ -141,7 +141,7 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 
 		if (s->per == SLO_PER_ALL) {
 			if (st->all_rows[base + j] != UINT32_MAX)
-				link_row(rows, n, st->all_rows[base + j]);
+				link_row(l, st->all_rows[base + j]);
 			continue;
 		}
 		r = row_add(st, &s->obj[j], subject, ep, fp, &h);
@@ -149,15 +149,18 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 			continue;
 		if (service)
 			snprintf(st->rows[r].service, sizeof(st->rows[r].service), "%s", service);
-		link_row(rows, n, (unsigned)r);
+		link_row(l, (unsigned)r);
 	}
 }
 
-static void count(struct slotrack *st, const unsigned *rows, unsigned n, uint64_t lat_ns,
-		  int status)
+/* One observation of a subject, ended at ts_ns, for the rows that judge it. */
+static void observe(struct slotrack *st, const struct slo_link *l, uint64_t lat_ns, int status,
+		    uint64_t ts_ns)
 {
-	for (unsigned i = 0; i < n; i++) {
-		struct slotrack_row *r = &st->rows[rows[i]];
+	if (!l->nrows || !slo__after_warmup(st->set, st->start_ns, ts_ns))
+		return;
+	for (unsigned i = 0; i < l->nrows; i++) {
+		struct slotrack_row *r = &st->rows[l->rows[i]];
 
 		slo__count(r->o, &r->win, lat_ns, status);
 		if (r->h_own)
@@ -168,11 +171,11 @@ static void count(struct slotrack *st, const unsigned *rows, unsigned n, uint64_
 void slotrack__http(struct slotrack *st, const struct agg *a, struct agg_endpoint *ep,
 		    uint64_t lat_ns, int status, uint64_t ts_ns)
 {
-	if (!ep->slo_matched) {
+	if (!ep->slo.matched) {
 		const struct agg_service *svc = &a->services[ep->service];
 		char subject[256];
 
-		ep->slo_matched = true;
+		ep->slo.matched = true;
 		snprintf(subject, sizeof(subject), "%s %s (%s)", ep->method, ep->route, svc->name);
 		for (unsigned i = 0; i < st->set->nslos; i++) {
 			const struct slo *s = &st->set->slos[i];
@@ -180,31 +183,25 @@ void slotrack__http(struct slotrack *st, const struct agg *a, struct agg_endpoin
 			if (s->source == SLO_HTTP &&
 			    slo__match_http(s, ep->method, ep->route, svc->name, svc->comm,
 					    svc->container[0] ? svc->container : NULL))
-				link_slo(st, i, subject, ep, NULL, &ep->slo_rows, &ep->slo_nrows,
-					 svc->name);
+				link_slo(st, i, subject, ep, NULL, svc->name);
 		}
 	}
-	if (!ep->slo_nrows || !slo__after_warmup(st->set, st->start_ns, ts_ns))
-		return;
-	count(st, ep->slo_rows, ep->slo_nrows, lat_ns, status);
+	observe(st, &ep->slo, lat_ns, status, ts_ns);
 }
 
 void slotrack__db(struct slotrack *st, struct dbagg_fp *f, const char *service, uint64_t lat_ns,
 		  bool failed, uint64_t ts_ns)
 {
-	if (!f->slo_matched) {
-		f->slo_matched = true;
+	if (!f->slo.matched) {
+		f->slo.matched = true;
 		for (unsigned i = 0; i < st->set->nslos; i++) {
 			const struct slo *s = &st->set->slos[i];
 
 			if (s->source == SLO_DB && slo__match_db(s, f->text, service))
-				link_slo(st, i, f->text, NULL, f, &f->slo_rows, &f->slo_nrows,
-					 NULL);
+				link_slo(st, i, f->text, NULL, f, NULL);
 		}
 	}
-	if (!f->slo_nrows || !slo__after_warmup(st->set, st->start_ns, ts_ns))
-		return;
-	count(st, f->slo_rows, f->slo_nrows, lat_ns, failed ? SLO_DB_FAILED : 0);
+	observe(st, &f->slo, lat_ns, failed ? SLO_DB_FAILED : 0, ts_ns);
 }
 
 void slotrack__finish(struct slotrack *st)
@@ -251,12 +248,9 @@ static enum slo_verdict window_verdict(const struct slotrack_row *r)
 void slotrack__roll(struct slotrack *st, double t_s)
 {
 	memset(&st->win, 0, sizeof(st->win));
-	for (unsigned i = 0; i < st->nrows; i++) {
-		if (st->rows[i].ep)
-			st->rows[i].ep->slo_breach = false;
-		if (st->rows[i].fp)
-			st->rows[i].fp->slo_breach = false;
-	}
+	for (unsigned i = 0; i < st->nrows; i++)
+		if (st->rows[i].link)
+			st->rows[i].link->breach = false;
 	for (unsigned i = 0; i < st->nrows; i++) {
 		struct slotrack_row *r = &st->rows[i];
 		enum slo_verdict v = r->win.total ? window_verdict(r) : SLO_INSUFFICIENT;
@@ -266,10 +260,8 @@ void slotrack__roll(struct slotrack *st, double t_s)
 			r->breached_intervals++;
 			if (r->first_breach_s < 0)
 				r->first_breach_s = t_s;
-			if (r->ep)
-				r->ep->slo_breach = true;
-			if (r->fp)
-				r->fp->slo_breach = true;
+			if (r->link)
+				r->link->breach = true;
 		} else if (v == SLO_PASS) {
 			st->win.pass++;
 		} else {

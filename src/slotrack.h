@@ -24,8 +24,7 @@ struct slotrack_row {
 	char target[300];	       /* "http GET /items/{id}", "db select ...", the selector */
 	char service[AGG_SERVICE_MAX]; /* per-endpoint HTTP rows */
 	bool matched;		       /* false: nothing matched its selector */
-	struct agg_endpoint *ep;       /* per-endpoint HTTP rows */
-	struct dbagg_fp *fp;	       /* per-fingerprint DB rows */
+	struct slo_link *link;	       /* per-endpoint rows: the endpoint's or fingerprint's */
 	struct slo_counts run, win;
 	struct hist *h;	       /* latencies judged, for the observed percentile; or NULL */
 	bool h_own;	       /* h is filled and freed by this row (objectives of one SLO

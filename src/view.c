@@ -237,7 +237,7 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 		db_flags(db, fp, flags, sizeof(flags));
 		fprintf(f, "%s %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
-			mark(window && fp->slo_breach, tty), QUERY_COL, q, (unsigned long long)n,
+			mark(window && fp->slo.breach, tty), QUERY_COL, q, (unsigned long long)n,
 			secs > 0 ? n / secs : 0, p50, p95, p99, total ? 100.0 * h->sum / total : 0,
 			flags);
 		shown++;
@@ -270,7 +270,7 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 		}
 		table_row(f, e, rows[i].count, secs > 0 ? rows[i].count / secs : 0, h,
 			  window ? e->win_4xx : e->err4xx, window ? e->win_5xx : e->err5xx,
-			  mark(window && e->slo_breach, o->tty));
+			  mark(window && e->slo.breach, o->tty));
 		if (o->hist && h->count)
 			hist__print_log2(f, h, 4, VIEW_WIDTH - 4);
 		if (o->db && e->db_reqs && e->db_queries > 0)

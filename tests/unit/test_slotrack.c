@@ -127,7 +127,7 @@ static void test_count_not_judged_per_interval(void **state)
 	cnt = row(f, "count >= 1000");
 	assert_true(cnt->first_breach_s < 0);
 	assert_int_equal(cnt->breached_intervals, 0);
-	assert_false(f->ep->slo_breach);
+	assert_false(f->ep->slo.breach);
 	slotrack__eval(cnt, &res);
 	assert_int_equal(res.verdict, SLO_BREACH); /* 30 of 1000 over the run */
 }
