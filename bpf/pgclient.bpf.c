@@ -63,10 +63,11 @@ struct pending_key {
 
 static const struct pgclient_ev zero_ev;
 
+/* The libpq call each thread is in (depth 0: none), kept with the task: no hash operation. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PGCLIENT_CALLS_DEFAULT);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call);
 } calls SEC(".maps");
 
@@ -332,10 +333,10 @@ static __always_inline int call__enter(struct pt_regs *ctx, __u8 fn, __u64 conn,
 				       __u64 name)
 {
 	__u64 id = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx);
-	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct call *c, nc = {};
+	__u32 tgid = id >> 32;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call *c = bpf_task_storage_get(&calls, task, 0, 0);
 
-	c = bpf_map_lookup_elem(&calls, &tid);
 	if (c && c->depth) {
 		/* libpq's sync calls are made of its async ones, on the same PGconn. */
 		if (sp < c->sp && c->conn == conn && fn_is_sync(c->fn) && !fn_is_sync(fn)) {
@@ -349,20 +350,24 @@ static __always_inline int call__enter(struct pt_regs *ctx, __u8 fn, __u64 conn,
 		return 0;
 	if (fn == PGCLIENT_FN_GET_RESULT && !conn__busy(tgid, conn)) {
 		if (c)
-			bpf_map_delete_elem(&calls, &tid);
+			c->depth = 0;
 		return 0;
 	}
 	if (fn_is_sync(fn))
 		conn__discard(tgid, conn, false);
-	nc.sp = sp;
-	nc.conn = conn;
-	nc.ts = bpf_ktime_get_ns();
-	nc.text = text;
-	nc.name = name;
-	nc.depth = 1;
-	nc.fn = fn;
-	if (bpf_map_update_elem(&calls, &tid, &nc, BPF_ANY))
+	if (!c)
+		c = bpf_task_storage_get(&calls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
 		stat_add(PGCLIENT_STAT_NO_STATE, 1);
+		return 0;
+	}
+	c->sp = sp;
+	c->conn = conn;
+	c->ts = bpf_ktime_get_ns();
+	c->text = text;
+	c->name = name;
+	c->depth = 1;
+	c->fn = fn;
 	return 0;
 }
 
@@ -430,7 +435,7 @@ static __always_inline int call__return(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid(), ret = PT_REGS_RC(ctx);
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct call *c = bpf_map_lookup_elem(&calls, &tid);
+	struct call *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0, 0);
 	struct pgclient_ev *e;
 
 	if (!c || !c->depth)
@@ -452,7 +457,6 @@ static __always_inline int call__return(struct pt_regs *ctx)
 	} else {
 		fetch__return(c, tgid, ret, bpf_get_attach_cookie(ctx));
 	}
-	bpf_map_delete_elem(&calls, &tid);
 	return 0;
 }
 

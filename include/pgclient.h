@@ -15,7 +15,6 @@
 #define PGCLIENT_NAME_MAX	 64 /* NAMEDATALEN: longer names are cut by the server too */
 #define PGCLIENT_CMD_MAX	 32 /* command tag of the last result ("SELECT 23") */
 #define PGCLIENT_SQLSTATE_MAX	 8
-#define PGCLIENT_CALLS_DEFAULT	 8192  /* threads inside a libpq call, LRU */
 #define PGCLIENT_CONNS_DEFAULT	 8192  /* PGconns with async queries, LRU */
 #define PGCLIENT_PENDING_DEFAULT 8192  /* pipeline slots of PGconns, LRU */
 #define PGCLIENT_PROCS_DEFAULT	 16384 /* per-process verdicts of userspace, LRU */
