@@ -9,7 +9,19 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       python3 python3-pytest python3-jsonschema
       postgresql postgresql-client libpq-dev
       python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-psycopg
-      python3-asyncpg libyaml-dev libjson-c-dev chromium fonts-dejavu-core"
+      python3-asyncpg libyaml-dev libjson-c-dev chromium fonts-dejavu-core
+      nodejs golang-go apache2 libapache2-mod-php php-cli gunicorn python3-flask
+      python3-aiohttp default-jdk-headless libpostgresql-jdbc-java"
+
+# npm servers and drivers of the conformance tests (express, pg), pinned by package-lock.json.
+node_deps() {
+	dir=$(dirname "$0")/../tests/integration/node
+	[ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] &&
+		return 0
+	[ "$(id -u)" = 0 ] || { echo "deps: run 'sudo make deps' to install the npm test packages" >&2; exit 1; }
+	echo "deps: npm ci (tests/integration/node)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
 
 missing=""
 for p in $PKGS; do
@@ -19,7 +31,7 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && { node_deps; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'sudo make deps' to install them" >&2
@@ -33,4 +45,5 @@ if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; the
 	apt-get install -y -q --no-install-recommends $missing >/dev/null
 fi
 # The Debian postgresql package starts a cluster on 5432; tests use private clusters instead.
+node_deps
 echo "deps: done"
