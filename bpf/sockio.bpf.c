@@ -21,6 +21,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 targ_self_tgid = 0;
 const volatile __u32 targ_head_bytes = SOCKIO_HEAD_DEFAULT;
+const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
+const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
 const volatile bool filter_pid_on = false;
@@ -186,6 +188,22 @@ static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 	       bpf_map_lookup_elem(&filter_ports, &rport);
 }
 
+/* Tells userspace that a tracked connection is gone. */
+static __always_inline void conn__close_ev(__u32 tgid, __u64 id)
+{
+	struct sockio_close_ev *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(SOCKIO_STAT_RB_DROPS);
+		return;
+	}
+	e->type = SOCKIO_EV_CLOSE;
+	e->tgid = tgid;
+	e->conn_id = id;
+	e->ts = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
+}
+
 /*
  * Start tracking fd of the current process. Non-TCP fds and filtered connections get a SKIP
  * entry so that their next syscall costs one lookup. Returns the entry, or NULL if the fd is
@@ -194,6 +212,7 @@ static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *key, __u8 how)
 {
 	struct sockio_conn c = { .kind = SOCKIO_KIND_SKIP };
+	struct sockio_conn *old;
 	struct sockio_open_ev *e;
 	struct task_struct *task;
 	__u16 family, lport, rport;
@@ -202,6 +221,17 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 
 	if (!sk)
 		return NULL;
+	old = bpf_map_lookup_elem(&conns, key);
+	if (old && old->kind == SOCKIO_KIND_TRACKED) {
+		/*
+		 * A non-blocking connect() is called again on the same socket (EINPROGRESS, then
+		 * 0: ab, APR, many event loops): the connection is the one we have. Otherwise the
+		 * fd was reused without a close() we saw (dup2): the old connection is gone.
+		 */
+		if (old->sk == (__u64)sk)
+			return old;
+		conn__close_ev(key->tgid, old->id);
+	}
 	if (!is_sock)
 		goto out;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -217,6 +247,7 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 
 	c.kind = SOCKIO_KIND_TRACKED;
 	c.lport = lport;
+	c.sk = (__u64)sk;
 	c.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	if (how == SOCKIO_HOW_ACCEPT)
 		c.role = SOCKIO_ROLE_SERVER;
@@ -309,85 +340,182 @@ static __always_inline bool sys_is_read(__u8 sys)
 }
 
 /*
- * Locate the user buffer holding the first bytes of the transfer. For vectored calls only the
- * first iovec is used for the head; vec and vlen describe the iovec array for the tail.
+ * Where the bytes of a transfer are: one buffer (base), or an iovec array (vec, vlen). Heads
+ * and tails are gathered across every iovec: servers and drivers put a chunked body's end, or
+ * each PostgreSQL message, in an iovec of its own.
  */
-static __always_inline int data__buffers(struct inflight *in, __u64 *base, __u64 *blen, __u64 *vec,
-					 __u64 *vlen)
-{
-	struct iovec iov = {};
+struct xfer {
+	__u64 base;
+	__u64 vec;
+	__u64 vlen;
+	__u64 len; /* bytes transferred: the syscall's return value */
+};
 
-	*vec = 0;
-	*vlen = 0;
+static __always_inline int xfer__init(struct inflight *in, __u64 len, struct xfer *x)
+{
+	struct user_msghdr msg;
+
+	x->base = 0;
+	x->vec = 0;
+	x->vlen = 0;
+	x->len = len;
 	switch (in->sys) {
 	case SOCKIO_SYS_READ:
 	case SOCKIO_SYS_RECVFROM:
 	case SOCKIO_SYS_WRITE:
 	case SOCKIO_SYS_SENDTO:
-		*base = in->buf;
-		*blen = ~0ull;
+		x->base = in->buf;
 		return 0;
 	case SOCKIO_SYS_READV:
 	case SOCKIO_SYS_WRITEV:
-		*vec = in->buf;
-		*vlen = in->iovcnt;
-		break;
+		x->vec = in->buf;
+		x->vlen = in->iovcnt;
+		return 0;
 	case SOCKIO_SYS_RECVMSG:
-	case SOCKIO_SYS_SENDMSG: {
-		struct user_msghdr msg;
-
+	case SOCKIO_SYS_SENDMSG:
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)in->buf))
 			return -1;
-		*vec = (__u64)msg.msg_iov;
-		*vlen = msg.msg_iovlen;
-		break;
+		x->vec = (__u64)msg.msg_iov;
+		x->vlen = msg.msg_iovlen;
+		return 0;
+	case SOCKIO_SYS_SENDFILE:
+		return 0;
 	}
-	default:
-		return -1;
+	return -1;
+}
+
+/*
+ * An event is built here, then copied to the ring at its real length: a transfer's capture
+ * runs from a few bytes to SOCKIO_CAP_MAX, and reserving the largest size for every event
+ * would fill the ring with padding. One slot per CPU (an array indexed by CPU, as per-CPU
+ * values are limited to 32 KiB): programs on a CPU do not nest.
+ */
+struct scratch {
+	union {
+		struct sockio_data_ev ev;
+		/*
+		 * ev.head: room for an offset below SOCKIO_CAP_MAX plus a length masked to
+		 * 2 * SOCKIO_CAP_MAX - 1, the bounds the verifier can follow.
+		 */
+		__u8 raw[sizeof(struct sockio_data_ev) + 3 * SOCKIO_CAP_MAX];
+	};
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* the number of possible CPUs, set at load */
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct scratch *scratch__get(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/*
+ * v &= mask in a way the compiler cannot drop: it proves the mask a no-op where the verifier,
+ * which sees 32-bit moves of the same value, cannot.
+ */
+#define bound(v, mask) asm volatile("%0 &= %1" : "+r"(v) : "i"(mask))
+
+/* Gathering the first cap bytes and the last tail_n bytes of a transfer, one span at a time. */
+struct gather {
+	__u64 vec, vlen, len;
+	__u64 off;     /* offset in the transfer of the next span */
+	__u64 tail_at; /* offset of the first tail byte; len when no tail is wanted */
+	__u32 cap;     /* head bytes wanted */
+	__u32 head;    /* head bytes copied */
+	bool fault;
+};
+
+/* Copies what the span [g->off, g->off + n) at user address base adds to the head and tail. */
+static __always_inline void gather__span(struct gather *g, struct scratch *s, __u64 base, __u64 n)
+{
+	__u64 k, h, a, t;
+
+	if (g->head < g->cap && g->off == g->head) {
+		h = g->head & (SOCKIO_CAP_MAX - 1);
+		k = g->cap - g->head;
+		if (k > n)
+			k = n;
+		bound(k, 2 * SOCKIO_CAP_MAX - 1); /* no-op: k <= cap <= SOCKIO_CAP_MAX */
+		if (bpf_probe_read_user(s->ev.head + h, k, (void *)base))
+			g->fault = true;
+		else
+			g->head += k;
 	}
-	if (!*vlen || bpf_probe_read_user(&iov, sizeof(iov), (void *)*vec))
-		return -1;
-	*base = (__u64)iov.iov_base;
-	*blen = iov.iov_len;
+	if (g->off + n > g->tail_at) {
+		a = g->off > g->tail_at ? g->off : g->tail_at;
+		t = (a - g->tail_at) & (SOCKIO_TAIL - 1);
+		k = g->off + n - a;
+		if (k > SOCKIO_TAIL - t)
+			k = SOCKIO_TAIL - t;
+		bound(k, 2 * SOCKIO_TAIL - 1); /* no-op */
+		if (bpf_probe_read_user(s->ev.tail + t, k, (void *)(base + (a - g->off))))
+			g->fault = true;
+	}
+	g->off += n;
+}
+
+static long gather__iov(__u32 i, void *ctx)
+{
+	struct gather *g = ctx;
+	struct scratch *s;
+	struct iovec iov;
+	__u64 n;
+
+	if (i >= g->vlen || g->off >= g->len)
+		return 1;
+	if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(g->vec + (__u64)i * sizeof(iov)))) {
+		g->fault = true;
+		return 1;
+	}
+	s = scratch__get();
+	if (!s)
+		return 1;
+	n = iov.iov_len;
+	if (n > g->len - g->off)
+		n = g->len - g->off;
+	gather__span(g, s, (__u64)iov.iov_base, n);
 	return 0;
 }
 
-/* The last SOCKIO_TAIL bytes of a transfer of len bytes (only those in its last buffer). */
-static __always_inline void data__tail(__u8 *tail, __u8 *tail_len, __u64 base, __u64 vec,
-				       __u64 vlen, __s64 len)
+/*
+ * The first cap bytes of the transfer into s->ev.head and, when they do not reach its end,
+ * its last bytes into s->ev.tail. Sets head_len, tail_len and SOCKIO_F_IOV_CUT.
+ */
+static __always_inline void data__gather(struct scratch *s, const struct xfer *x, __u32 cap,
+					 bool want_tail)
 {
-	__u64 src = 0, n = 0, off = 0;
+	struct gather g = {
+		.vec = x->vec,
+		.vlen = x->vlen,
+		.len = x->len,
+		.tail_at = x->len,
+		.cap = cap < x->len ? cap : x->len,
+	};
+	__u64 tail_n = x->len < SOCKIO_TAIL ? x->len : SOCKIO_TAIL;
 
-	if (!vec) {
-		n = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
-		src = base + len - n;
-	} else {
-		for (int i = 0; i < SOCKIO_IOV_MAX; i++) {
-			struct iovec iov;
-
-			if (i >= vlen)
-				break;
-			if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(vec + i * sizeof(iov))))
-				break;
-			if (off + iov.iov_len >= (__u64)len) {
-				__u64 used = len - off;
-
-				n = used < SOCKIO_TAIL ? used : SOCKIO_TAIL;
-				src = (__u64)iov.iov_base + used - n;
-				break;
-			}
-			off += iov.iov_len;
-		}
+	if (want_tail && x->len > g.cap)
+		g.tail_at = x->len - tail_n;
+	if (x->vec) {
+		bpf_loop(SOCKIO_IOV_MAX, gather__iov, &g, 0);
+	} else if (x->base) {
+		gather__span(&g, s, x->base, x->len);
 	}
-	if (n > SOCKIO_TAIL)
-		n = SOCKIO_TAIL;
-	if (n && bpf_probe_read_user(tail, n, (void *)src))
-		n = 0;
-	*tail_len = n;
+	if (g.fault)
+		stat_inc(SOCKIO_STAT_READ_FAULT);
+	s->ev.head_len = g.head;
+	s->ev.tail_len = g.tail_at < x->len && g.off >= x->len && !g.fault ? tail_n : 0;
+	if (g.off < x->len && x->vec)
+		s->ev.flags |= SOCKIO_F_IOV_CUT;
 }
 
 static __always_inline void data__fill(struct sockio_data_ev *e, struct sockio_conn *c,
-				       struct inflight *in, __s64 len, __u64 ts_exit, __u8 flags)
+				       struct inflight *in, __s64 len, __u64 ts_exit)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
@@ -400,105 +528,58 @@ static __always_inline void data__fill(struct sockio_data_ev *e, struct sockio_c
 	e->len = len;
 	e->dir = sys_is_read(in->sys) ? SOCKIO_IN : SOCKIO_OUT;
 	e->proto = c->proto;
-	e->flags = flags;
+	e->flags = 0;
 	e->sys = in->sys;
 	e->head_len = 0;
 	e->tail_len = 0;
-	e->pad = 0;
 }
 
-/* A data event with room for payload; NULL (counted) when the ring is full. */
-static __always_inline struct sockio_data_ev *data__reserve(__u32 size)
+/* The event in s, with its first head_len bytes of payload, into the ring. */
+static __always_inline void data__send(struct scratch *s)
 {
-	struct sockio_data_ev *e = bpf_ringbuf_reserve(&events, size, 0);
+	__u64 n = s->ev.head_len;
 
-	if (!e)
+	bound(n, 2 * SOCKIO_CAP_MAX - 1); /* no-op: head_len <= SOCKIO_CAP_MAX */
+	if (s->ev.flags & SOCKIO_F_IOV_CUT)
+		stat_inc(SOCKIO_STAT_IOV_CUT);
+	if (bpf_ringbuf_output(&events, &s->ev, sizeof(s->ev) + n, rb_flags(sizeof(s->ev) + n)))
 		stat_inc(SOCKIO_STAT_RB_DROPS);
-	return e;
 }
 
 /*
- * Copy the first bytes of the transfer into e->head. The ring buffer slot is the only copy:
- * protocol sniffing reads it there, and the event is discarded if it turns out not to matter.
+ * A server read: the start of a request, or the rest of one (a head split over reads, a
+ * body: userspace follows its length, so every read is forwarded). Also decides the protocol
+ * of a connection on its first read (the client speaks first in every protocol we decode on
+ * the server side).
  */
-static __always_inline void data__copy_head(struct sockio_data_ev *e, __s64 len, __u64 base,
-					    __u64 blen)
+static __always_inline int http__server_read(struct sockio_conn *c, struct scratch *s)
 {
-	__u64 n = len;
-
-	if (n > blen) {
-		n = blen;
-		e->flags |= SOCKIO_F_HEAD_IOV;
-	}
-	if (n > targ_head_bytes)
-		n = targ_head_bytes;
-	if (n > SOCKIO_HEAD_MAX)
-		n = SOCKIO_HEAD_MAX;
-	if (bpf_probe_read_user(e->head, n, (void *)base)) {
-		stat_inc(SOCKIO_STAT_READ_FAULT);
-		n = 0;
-	}
-	e->head_len = n;
-}
-
-static __always_inline void data__submit(struct sockio_data_ev *e)
-{
-	bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
-}
-
-/*
- * A server read: the start of a request, a continuation of one (split head, body), or
- * nothing we forward. Also decides the protocol of a connection on its first read (the
- * client speaks first in every protocol we decode on the server side).
- */
-static __always_inline int http__server_read(struct sockio_conn *c, struct inflight *in, __s64 len,
-					     __u64 ts, __u64 base, __u64 blen)
-{
-	struct sockio_data_ev *e;
-	__u8 flags = 0;
-
-	if (c->state == SOCKIO_ST_REQ) {
-		/* Request split over reads, or a body: bounded so uploads stay cheap. */
-		if (c->cont >= SOCKIO_REQ_CONT_MAX) {
-			stat_inc(SOCKIO_STAT_SKIPPED_READS);
-			return 0;
-		}
-		c->cont++;
-	}
-	e = data__reserve(sizeof(*e));
-	if (!e)
-		return 0;
-	data__fill(e, c, in, len, ts, 0);
-	data__copy_head(e, len, base, blen);
 	if (c->state != SOCKIO_ST_REQ) {
 		if (c->proto == SOCKIO_PROTO_UNKNOWN) {
-			if (sniff_h2_preface(e->head, e->head_len))
+			if (sniff_h2_preface(s->ev.head, s->ev.head_len))
 				c->proto = SOCKIO_PROTO_HTTP2;
-			else if (sniff_http_request(e->head, e->head_len))
+			else if (sniff_http_request(s->ev.head, s->ev.head_len))
 				c->proto = SOCKIO_PROTO_HTTP;
-			else if (sniff_tls(e->head, e->head_len))
+			else if (sniff_tls(s->ev.head, s->ev.head_len))
 				c->proto = SOCKIO_PROTO_TLS;
 			else
 				c->proto = SOCKIO_PROTO_OTHER;
-			e->proto = c->proto;
+			s->ev.proto = c->proto;
 			if (c->proto != SOCKIO_PROTO_HTTP) {
 				/* Userspace learns the protocol from this event, without payload.
 				 */
-				e->head_len = 0;
-				data__submit(e);
+				s->ev.head_len = 0;
+				data__send(s);
 				return 0;
 			}
-		} else if (!sniff_http_request(e->head, e->head_len)) {
-			/* e.g. the body of a request answered early */
-			bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-			return 0;
+		} else if (!sniff_http_request(s->ev.head, s->ev.head_len)) {
+			return 0; /* e.g. the body of a request answered early */
 		}
 		c->state = SOCKIO_ST_REQ;
 		c->cont = 0;
-		flags = SOCKIO_F_REQ_START;
+		s->ev.flags |= SOCKIO_F_REQ_START;
 	}
-	e->flags |= flags;
-	data__submit(e);
+	data__send(s);
 	return 0;
 }
 
@@ -506,93 +587,47 @@ static __always_inline int http__server_read(struct sockio_conn *c, struct infli
  * A server write: the start of a response (status line), the rest of one (time, length and
  * tail only), or a status line split over writes while the request is still current.
  */
-static __always_inline int http__server_write(struct sockio_conn *c, struct inflight *in, __s64 len,
-					      __u64 ts, __u64 base, __u64 blen, __u64 vec,
-					      __u64 vlen)
+static __always_inline int http__server_write(struct sockio_conn *c, struct scratch *s, __u8 sys)
 {
-	struct sockio_data_ev *e;
-	__u8 peek[8] = {};
-	__u32 npeek = 0;
-
-	if (in->sys == SOCKIO_SYS_SENDFILE) {
-		if (c->state != SOCKIO_ST_RESP)
-			return 0;
-		e = data__reserve(SOCKIO_DATA_EV_SHORT);
-		if (e) {
-			data__fill(e, c, in, len, ts, SOCKIO_F_NOPAYLOAD);
-			data__submit(e);
+	if (sys == SOCKIO_SYS_SENDFILE) {
+		if (c->state == SOCKIO_ST_RESP) {
+			s->ev.flags |= SOCKIO_F_NOPAYLOAD;
+			data__send(s);
 		}
 		return 0;
 	}
-	if (c->state == SOCKIO_ST_RESP) {
-		/* Most writes here are body: peek for a pipelined next status line only. */
-		npeek = len < 8 ? len : 8;
-		if (npeek > blen)
-			npeek = blen;
-		if (npeek > 8)
-			npeek = 8;
-		if (bpf_probe_read_user(peek, npeek, (void *)base))
-			npeek = 0;
-		if (!sniff_http_response(peek, npeek)) {
-			e = data__reserve(SOCKIO_DATA_EV_SHORT);
-			if (e) {
-				data__fill(e, c, in, len, ts, npeek ? 0 : SOCKIO_F_NOPAYLOAD);
-				if (npeek)
-					data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
-				data__submit(e);
-			}
-			return 0;
-		}
-	}
-	e = data__reserve(sizeof(*e));
-	if (!e)
-		return 0;
-	data__fill(e, c, in, len, ts, 0);
-	data__copy_head(e, len, base, blen);
-	if (sniff_http_response(e->head, e->head_len)) {
+	if (sniff_http_response(s->ev.head, s->ev.head_len)) {
 		c->state = SOCKIO_ST_RESP;
-		e->flags |= SOCKIO_F_RESP_START;
-	} else if (c->state == SOCKIO_ST_REQ && e->head_len && c->cont < SOCKIO_REQ_CONT_MAX) {
+		s->ev.flags |= SOCKIO_F_RESP_START;
+	} else if (c->state == SOCKIO_ST_RESP) {
+		/* Body: its length and tail tell userspace where the response ends. */
+		if (s->ev.head_len > 8)
+			s->ev.head_len = 8;
+	} else if (c->state == SOCKIO_ST_REQ && s->ev.head_len && c->cont < SOCKIO_SPLIT_MAX) {
 		/* A status line split over writes: userspace joins the pieces. */
 		c->cont++;
 	} else {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	/* A transfer that fits in the head carries its own tail: userspace takes it there. */
-	if (e->head_len < len)
-		data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
-	data__submit(e);
+	data__send(s);
 	return 0;
 }
 
 /*
  * An outbound connection. PostgreSQL is recognised by the client's first write; after that
- * every transfer is forwarded with its head and tail: the userspace protocol parser needs
- * both directions to pair queries with their ReadyForQuery.
+ * every transfer is forwarded, captured whole up to the configured sizes: the userspace
+ * parser frames every message of both directions.
  */
-static __always_inline int client__io(struct sockio_conn *c, struct inflight *in, __s64 len,
-				      __u64 ts, __u64 base, __u64 blen, __u64 vec, __u64 vlen)
+static __always_inline int client__io(struct sockio_conn *c, struct scratch *s, __u64 len)
 {
-	struct sockio_data_ev *e = data__reserve(sizeof(*e));
-
-	if (!e)
-		return 0;
-	data__fill(e, c, in, len, ts, 0);
-	data__copy_head(e, len, base, blen);
 	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
-		c->proto = sniff_pgsql(e->head, e->head_len, len) ? SOCKIO_PROTO_PGSQL
-								  : SOCKIO_PROTO_OTHER;
-		e->proto = c->proto;
-		if (c->proto != SOCKIO_PROTO_PGSQL) {
-			e->head_len = 0; /* userspace only learns the verdict */
-			data__submit(e);
-			return 0;
-		}
+		c->proto = sniff_pgsql(s->ev.head, s->ev.head_len, len) ? SOCKIO_PROTO_PGSQL
+									: SOCKIO_PROTO_OTHER;
+		s->ev.proto = c->proto;
+		if (c->proto != SOCKIO_PROTO_PGSQL)
+			s->ev.head_len = 0; /* userspace only learns the verdict */
 	}
-	if (e->head_len < len)
-		data__tail(e->tail, &e->tail_len, base, vec, vlen, len);
-	data__submit(e);
+	data__send(s);
 	return 0;
 }
 
@@ -601,7 +636,8 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct sockio_conn_key key;
 	struct sockio_conn *c;
-	__u64 base = 0, blen = 0, vec = 0, vlen = 0, ts;
+	struct scratch *s;
+	struct xfer x;
 
 	if (!in || !in->active)
 		return 0;
@@ -623,14 +659,23 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	if (c->role == SOCKIO_ROLE_CLIENT &&
 	    (sys == SOCKIO_SYS_SENDFILE || (c->proto == SOCKIO_PROTO_UNKNOWN && sys_is_read(sys))))
 		return 0; /* wait for the client's first words */
-	ts = bpf_ktime_get_ns();
-	if (sys != SOCKIO_SYS_SENDFILE && data__buffers(in, &base, &blen, &vec, &vlen))
+	if (xfer__init(in, ret, &x))
 		return 0;
+	s = scratch__get();
+	if (!s)
+		return 0;
+	data__fill(&s->ev, c, in, ret, bpf_ktime_get_ns());
+	/* One gather per transfer, sized by role and direction: the verifier walks it once. */
 	if (c->role == SOCKIO_ROLE_CLIENT)
-		return client__io(c, in, ret, ts, base, blen, vec, vlen);
+		data__gather(s, &x, sys_is_read(sys) ? targ_pg_read_bytes : targ_pg_write_bytes,
+			     true);
+	else
+		data__gather(s, &x, targ_head_bytes, !sys_is_read(sys));
+	if (c->role == SOCKIO_ROLE_CLIENT)
+		return client__io(c, s, ret);
 	if (sys_is_read(sys))
-		return http__server_read(c, in, ret, ts, base, blen);
-	return http__server_write(c, in, ret, ts, base, blen, vec, vlen);
+		return http__server_read(c, s);
+	return http__server_write(c, s, sys);
 }
 
 SEC("tp/syscalls/sys_enter_read")
@@ -811,22 +856,11 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	struct sockio_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
 				       .fd = ctx->args[0] };
 	struct sockio_conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct sockio_close_ev *e;
 
 	if (!c)
 		return 0;
-	if (c->kind == SOCKIO_KIND_TRACKED) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (e) {
-			e->type = SOCKIO_EV_CLOSE;
-			e->tgid = key.tgid;
-			e->conn_id = c->id;
-			e->ts = bpf_ktime_get_ns();
-			bpf_ringbuf_submit(e, rb_flags(sizeof(*e)));
-		} else {
-			stat_inc(SOCKIO_STAT_RB_DROPS);
-		}
-	}
+	if (c->kind == SOCKIO_KIND_TRACKED)
+		conn__close_ev(key.tgid, c->id);
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }

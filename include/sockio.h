@@ -11,14 +11,22 @@
 #ifndef SLOPROBE_SOCKIO_H
 #define SLOPROBE_SOCKIO_H
 
-#define SOCKIO_HEAD_MAX		512 /* payload bytes an event can carry */
-#define SOCKIO_HEAD_DEFAULT	512
+#define SOCKIO_HEAD_MAX	    4096 /* --head-bytes: HTTP bytes captured from the start of a transfer */
+#define SOCKIO_HEAD_DEFAULT 512
+/*
+ * PostgreSQL transfers are captured whole up to these sizes, gathered across iovecs: a batch
+ * of Bind/Execute messages must be framed exactly, and a client write is rarely larger. Reads
+ * beyond the read size keep head and tail (framing may be lost and is then counted).
+ */
+#define SOCKIO_PG_WRITE_DEFAULT 65536
+#define SOCKIO_PG_READ_DEFAULT	16384
+#define SOCKIO_CAP_MAX		65536 /* power of two: payload bytes one event can carry */
 #define SOCKIO_TAIL		32    /* last bytes of a transfer: chunked end, PostgreSQL C+Z */
+#define SOCKIO_IOV_MAX		1024  /* UIO_MAXIOV: every iovec of a vectored call is walked */
+#define SOCKIO_SPLIT_MAX	16    /* writes of a status line split over writes */
 #define SOCKIO_CONNS_DEFAULT	65536 /* tracked {tgid, fd} entries, LRU */
 #define SOCKIO_PROCS_DEFAULT	16384 /* processes that may own sockets, LRU */
 #define SOCKIO_RINGBUF_DEFAULT	(16u << 20)
-#define SOCKIO_REQ_CONT_MAX	16 /* reads forwarded per request after its first */
-#define SOCKIO_IOV_MAX		8  /* iovecs walked to find the tail of a transfer */
 #define SOCKIO_FILTER_PIDS_MAX	4096
 #define SOCKIO_FILTER_PORTS_MAX 64
 
@@ -69,9 +77,8 @@ enum sockio_state {
 enum sockio_flag {
 	SOCKIO_F_REQ_START = 1 << 0,  /* read that starts a request */
 	SOCKIO_F_RESP_START = 1 << 1, /* write that starts a response */
-	SOCKIO_F_HEAD_IOV = 1 << 2,   /* head stops at the end of the first iovec */
-	SOCKIO_F_SKIPPED = 1 << 3,    /* reads of this request were not forwarded before this */
 	SOCKIO_F_NOPAYLOAD = 1 << 4,  /* no user buffer (sendfile) */
+	SOCKIO_F_IOV_CUT = 1 << 5,    /* more iovecs than SOCKIO_IOV_MAX: tail unknown */
 };
 
 enum sockio_sys {
@@ -91,7 +98,7 @@ enum sockio_sys {
 /* Per-CPU counters, summed by userspace. */
 enum sockio_stat {
 	SOCKIO_STAT_RB_DROPS = 0,  /* ring buffer full: event lost */
-	SOCKIO_STAT_SKIPPED_READS, /* request reads beyond SOCKIO_REQ_CONT_MAX */
+	SOCKIO_STAT_IOV_CUT,	   /* vectored transfers with more iovecs than walked */
 	SOCKIO_STAT_CONN_LOST,	   /* syscall ended but its connection state was gone */
 	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
 	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
@@ -111,7 +118,8 @@ struct sockio_conn {
 	__u8 proto;
 	__u8 state;
 	__u16 lport;
-	__u16 cont; /* reads forwarded in the current request */
+	__u16 cont; /* writes forwarded while a status line may be split over them */
+	__u64 sk;   /* the struct sock: a second connect() on the same socket keeps the entry */
 };
 
 enum sockio_proc_state {
@@ -155,15 +163,15 @@ struct sockio_data_ev {
 	__u8 proto;
 	__u8 flags;
 	__u8 sys;
-	__u16 head_len;
+	__u32 head_len; /* bytes in head[] */
 	__u8 tail_len;
-	__u8 pad;
-	__u8 tail[SOCKIO_TAIL];
-	__u8 head[SOCKIO_HEAD_MAX];
+	__u8 pad[3];
+	__u8 tail[SOCKIO_TAIL]; /* the last tail_len bytes, when head[] does not reach them */
+	__u8 head[];		/* the first bytes of the transfer, gathered across iovecs */
 };
 
-/* A data event without payload is sent truncated to this size. */
-#define SOCKIO_DATA_EV_SHORT ((unsigned long)&((struct sockio_data_ev *)0)->head)
+/* Events are as long as their payload: the header, then head_len bytes. */
+#define SOCKIO_DATA_EV_SHORT sizeof(struct sockio_data_ev)
 
 struct sockio_close_ev {
 	__u32 type;

@@ -532,7 +532,7 @@ static void make_footer(const struct agg *a, struct tracker *t, struct sockio *s
 	memset(ft, 0, sizeof(*ft));
 	ft->events = m->tstats.events;
 	ft->dropped = report__dropped(m);
-	ft->unparsed = hs->garbage_in + hs->garbage_out;
+	ft->unparsed = report__unframed(m);
 	for (unsigned i = 0; i < a->neps; i++)
 		ft->aborted += a->eps[i]->aborted;
 	ft->conns = m->tstats.conns_live;
@@ -908,6 +908,12 @@ static int record(void)
 			"sloprobe: warning: %llu events dropped (see \"events\" in the "
 			"report; try --ringbuf-mb)\n",
 			(unsigned long long)ft.dropped);
+	if (ft.unparsed)
+		fprintf(stderr,
+			"sloprobe: warning: %llu transfers could not be framed (see "
+			"\"http_parser\" "
+			"and \"db_stats\" wire_* in the report)\n",
+			(unsigned long long)ft.unparsed);
 	ret = EXIT_OK;
 	if (tally.breach) {
 		fprintf(stderr, "sloprobe: SLO breached: %u of %u objectives (%s)\n", tally.breach,

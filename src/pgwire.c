@@ -25,8 +25,8 @@ struct group {
 	bool simple;
 	bool approx;
 	uint64_t ts_start, ts_first;
-	struct exec ex[PGWIRE_EXECS_MAX];
-	unsigned nex, cur;
+	struct exec *ex; /* grows: a pipeline may hold thousands of Executes before its Sync */
+	unsigned nex, cap, cur;
 };
 
 struct stmt {
@@ -52,8 +52,9 @@ struct pgwire_conn {
 	bool ssl_wait; /* an SSL/GSS request waits for its one-byte answer */
 	bool encrypted;
 	struct dir w, r;
-	struct group q[PGWIRE_GROUPS_MAX];
-	unsigned qhead, qlen;
+	struct group *q; /* ring of qcap groups sent and not answered yet, oldest at qhead */
+	unsigned qcap, qhead, qlen;
+	uint64_t last_end; /* when the last answered group ended */
 	struct group open; /* extended messages before their Sync */
 	bool has_open;
 	char bound[64];
@@ -111,7 +112,34 @@ static void group_clear(struct group *g)
 {
 	for (unsigned i = 0; i < g->nex; i++)
 		free(g->ex[i].text);
+	free(g->ex);
 	memset(g, 0, sizeof(*g));
+}
+
+/* A new execution at the end of g; NULL (counted) when memory or the bound runs out. */
+static struct exec *group_push(struct pgwire_conn *c, struct group *g)
+{
+	struct exec *ex;
+
+	if (g->nex == g->cap) {
+		unsigned cap = g->cap ? g->cap * 2 : 4;
+
+		if (g->cap >= PGWIRE_EXECS_MAX || !(ex = realloc(g->ex, cap * sizeof(*ex)))) {
+			c->st.execs_overflow++;
+			return NULL;
+		}
+		g->ex = ex;
+		g->cap = cap;
+	}
+	ex = &g->ex[g->nex++];
+	memset(ex, 0, sizeof(*ex));
+	ex->rows = -1;
+	return ex;
+}
+
+static struct group *q_at(struct pgwire_conn *c, unsigned i)
+{
+	return &c->q[(c->qhead + i) % c->qcap];
 }
 
 void pgwire_conn__free(struct pgwire_conn *c)
@@ -119,7 +147,8 @@ void pgwire_conn__free(struct pgwire_conn *c)
 	if (!c)
 		return;
 	for (unsigned i = 0; i < c->qlen; i++)
-		group_clear(&c->q[(c->qhead + i) % PGWIRE_GROUPS_MAX]);
+		group_clear(q_at(c, i));
+	free(c->q);
 	group_clear(&c->open);
 	for (unsigned i = 0; i < c->nnames; i++)
 		free(c->names[i].text);
@@ -225,12 +254,23 @@ static struct group *open_group(struct pgwire_conn *c, const struct pgwire_chunk
 
 static void enqueue(struct pgwire_conn *c, struct group *g)
 {
-	if (c->qlen == PGWIRE_GROUPS_MAX) {
-		c->st.queue_overflow++;
-		group_clear(g);
-		return;
+	if (c->qlen == c->qcap) {
+		unsigned cap = c->qcap ? c->qcap * 2 : 4;
+		struct group *q;
+
+		if (c->qcap >= PGWIRE_GROUPS_MAX || !(q = malloc(cap * sizeof(*q)))) {
+			c->st.queue_overflow++;
+			group_clear(g);
+			return;
+		}
+		for (unsigned i = 0; i < c->qlen; i++)
+			q[i] = *q_at(c, i);
+		free(c->q);
+		c->q = q;
+		c->qcap = cap;
+		c->qhead = 0;
 	}
-	c->q[(c->qhead + c->qlen++) % PGWIRE_GROUPS_MAX] = *g;
+	*q_at(c, c->qlen++) = *g;
 	memset(g, 0, sizeof(*g));
 }
 
@@ -261,16 +301,15 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 	case 'Q':
 		g.simple = true;
 		g.ts_start = c->w.msg_ts ? c->w.msg_ts : ch->ts_enter;
-		g.nex = 1;
-		e = &g.ex[0];
-		e->rows = -1;
+		e = group_push(c, &g);
 		a = body ? cstr(body, have) : -1;
-		if (a < 0) {
+		if (e && a < 0) {
 			e->flags |= PGWIRE_Q_TRUNCATED;
 			a = body ? (long)have : 0;
 		}
-		exec_text(e, body, a);
-		enqueue(c, &g);
+		if (e)
+			exec_text(e, body, a);
+		enqueue(c, &g); /* even empty: its ReadyForQuery must pair with it */
 		break;
 	case 'P':
 		open_group(c, ch);
@@ -295,10 +334,9 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 		struct stmt *s = c->bound_set ? stmt_find(c, c->bound) : NULL;
 
 		o = open_group(c, ch);
-		if (o->nex == PGWIRE_EXECS_MAX)
+		e = group_push(c, o);
+		if (!e)
 			break;
-		e = &o->ex[o->nex++];
-		e->rows = -1;
 		e->flags = PGWIRE_Q_PREPARED;
 		if (s) {
 			exec_text(e, (const uint8_t *)s->text, s->len);
@@ -335,7 +373,7 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 
 static struct group *oldest(struct pgwire_conn *c)
 {
-	return c->qlen ? &c->q[c->qhead] : NULL;
+	return c->qlen ? q_at(c, 0) : NULL;
 }
 
 static void set_error(struct group *g, const uint8_t *body, uint64_t have)
@@ -387,13 +425,26 @@ static void set_rows(struct group *g, const uint8_t *tag, uint64_t have)
 		g->ex[g->cur++].rows = rows;
 }
 
+/*
+ * The oldest group is answered at ts. The server runs a connection's statements one after
+ * another, so a group sent while the one before it was still running (a pipeline) starts when
+ * that one ended, and the executions of one group (a batch: many Executes, one Sync) share
+ * its time in equal consecutive slices: their latencies add up to the time the connection was
+ * busy, never more.
+ */
 static void complete(struct pgwire_conn *c, uint64_t ts, pgwire_emit_fn emit, void *ctx,
 		     unsigned extra)
 {
 	struct group *g = oldest(c);
+	uint64_t start, span;
+	unsigned n = 0, k = 0;
 
 	if (!g)
 		return;
+	start = g->ts_start > c->last_end ? g->ts_start : c->last_end;
+	span = ts > start ? ts - start : 0;
+	for (unsigned i = 0; i < g->nex; i++)
+		n += !g->ex[i].skipped;
 	for (unsigned i = 0; i < g->nex; i++) {
 		struct exec *e = &g->ex[i];
 		struct pgwire_query q = {
@@ -401,19 +452,22 @@ static void complete(struct pgwire_conn *c, uint64_t ts, pgwire_emit_fn emit, vo
 			.text_len = e->len,
 			.stmt_name = e->flags & PGWIRE_Q_UNKNOWN_STMT ? e->name : NULL,
 			.flags = e->flags | extra | (g->approx ? PGWIRE_Q_APPROX : 0),
-			.ts_start = g->ts_start,
-			.ts_first = g->ts_first,
-			.ts_end = ts,
+			.ts_start = start + span * k / n,
+			.ts_first = k ? 0 : g->ts_first,
+			.ts_end = start + span * (k + 1) / n,
 			.rows = e->rows,
 		};
 
 		if (e->skipped)
 			continue;
+		k++;
 		memcpy(q.sqlstate, e->sqlstate, sizeof(q.sqlstate));
 		emit(&q, ctx);
 	}
+	if (ts > c->last_end)
+		c->last_end = ts;
 	group_clear(g);
-	c->qhead = (c->qhead + 1) % PGWIRE_GROUPS_MAX;
+	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 }
 
@@ -522,8 +576,11 @@ static void walk(struct pgwire_conn *c, struct dir *d, const struct pgwire_chunk
 lost:
 	d->hdr_have = 0;
 	d->need = 0;
-	if (front)
-		return; /* writes start on message boundaries: the next one starts afresh */
+	if (front) {
+		/* Writes start on message boundaries: the next one starts afresh. */
+		c->st.write_gaps++;
+		return;
+	}
 	c->st.lost_sync++;
 	d->lost = !resync(c, ch, emit, ctx);
 }

@@ -21,10 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PGWIRE_NAMES_MAX  256  /* prepared statement names kept per connection */
-#define PGWIRE_TEXT_MAX	  4096 /* bytes of text kept per statement */
-#define PGWIRE_GROUPS_MAX 64   /* outstanding Query/Sync groups per connection */
-#define PGWIRE_EXECS_MAX  16   /* Executes per Sync group */
+#define PGWIRE_NAMES_MAX 256  /* prepared statement names kept per connection */
+#define PGWIRE_TEXT_MAX	 4096 /* bytes of text kept per statement */
+/* Bounds on memory, far above what drivers send; past them executions are counted, not kept. */
+#define PGWIRE_GROUPS_MAX (1u << 16) /* outstanding Query/Sync groups per connection */
+#define PGWIRE_EXECS_MAX  (1u << 20) /* Executes per Sync group */
 
 struct pgwire_chunk {
 	uint64_t ts_enter, ts_exit;
@@ -67,8 +68,15 @@ enum pgwire_sniff {
 /* Is the first write we see on a connection PostgreSQL? p: its first n of len bytes. */
 int pgwire__sniff(const uint8_t *p, size_t n, uint64_t len);
 
+/* Every way the parser can lose or doubt a query: all reach the report's db_stats. */
 struct pgwire_stats {
-	uint64_t malformed, lost_sync, resync, queue_overflow, names_evicted;
+	uint64_t malformed;	 /* impossible message lengths */
+	uint64_t lost_sync;	 /* reads whose framing was lost in uncaptured bytes */
+	uint64_t resync;	 /* ... and found again at a ReadyForQuery */
+	uint64_t write_gaps;	 /* writes whose messages ran into uncaptured bytes */
+	uint64_t queue_overflow; /* groups beyond PGWIRE_GROUPS_MAX: their queries lost */
+	uint64_t execs_overflow; /* Executes beyond PGWIRE_EXECS_MAX in one group: lost */
+	uint64_t names_evicted;	 /* statement names forgotten, PGWIRE_NAMES_MAX reached */
 };
 
 struct pgwire_conn;

@@ -25,8 +25,21 @@ uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
-	       m->tstats.endpoints_full + m->db_dropped +
+	       m->tstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
+}
+
+uint64_t report__wire_lost(const struct report_meta *m)
+{
+	return m->tstats.pg.queue_overflow + m->tstats.pg.execs_overflow;
+}
+
+uint64_t report__unframed(const struct report_meta *m)
+{
+	const struct pgwire_stats *pg = &m->tstats.pg;
+
+	return pg->malformed + pg->write_gaps + m->kstats[SOCKIO_STAT_IOV_CUT] +
+	       (m->hstats ? m->hstats->garbage_in + m->hstats->garbage_out : 0);
 }
 
 static int cmp_status(const void *pa, const void *pb)
@@ -381,6 +394,14 @@ static void db_section(struct json *j, const struct report_meta *m)
 	json__kv_u64(j, "flags_overlap_removed", db->flags_overlap);
 	json__kv_u64(j, "connections", m->tstats.pg_conns);
 	json__kv_u64(j, "tls_connections", m->tstats.pg_tls);
+	/* The wire parser: framing lost and found again, and every query it could not keep. */
+	json__kv_u64(j, "wire_malformed", m->tstats.pg.malformed);
+	json__kv_u64(j, "wire_lost_sync", m->tstats.pg.lost_sync);
+	json__kv_u64(j, "wire_resync", m->tstats.pg.resync);
+	json__kv_u64(j, "wire_write_gaps", m->tstats.pg.write_gaps);
+	json__kv_u64(j, "wire_queue_overflow", m->tstats.pg.queue_overflow);
+	json__kv_u64(j, "wire_execs_overflow", m->tstats.pg.execs_overflow);
+	json__kv_u64(j, "wire_names_evicted", m->tstats.pg.names_evicted);
 	if (m->dbt) {
 		json__kv_u64(j, "attributed_exact", m->dbt->attributed[0]);
 		json__kv_u64(j, "attributed_thread", m->dbt->attributed[1]);
@@ -578,12 +599,13 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	json__kv_u64(j, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
 	json__kv_u64(j, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
 	json__kv_u64(j, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
-	json__kv_u64(j, "reads_not_forwarded", m->kstats[SOCKIO_STAT_SKIPPED_READS]);
+	json__kv_u64(j, "iovecs_not_walked", m->kstats[SOCKIO_STAT_IOV_CUT]);
 	json__kv_u64(j, "malformed", m->tstats.bad_events);
 	json__kv_u64(j, "endpoint_table_full", m->tstats.endpoints_full);
 	json__kv_u64(j, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
 	json__kv_u64(j, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
 	json__kv_u64(j, "db_queries_lost", m->db_dropped);
+	json__kv_u64(j, "wire_queries_lost", report__wire_lost(m));
 	json__end_object(j);
 
 	json__key(j, "connections");

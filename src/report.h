@@ -52,6 +52,10 @@ struct report_meta {
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */
 uint64_t report__dropped(const struct report_meta *m);
+/* Queries the PostgreSQL wire parser could not keep (its bounds on memory). */
+uint64_t report__wire_lost(const struct report_meta *m);
+/* Transfers whose bytes could not be framed: unparsed HTTP, PostgreSQL framing lost. */
+uint64_t report__unframed(const struct report_meta *m);
 /* 0, or a negative errno when writing failed. */
 int report__write(FILE *f, const struct agg *a, const struct report_meta *m);
 /* "2026-11-24T10:00:00.123Z" */

@@ -133,6 +133,17 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 		skel->rodata->filter_cgroup_on = true;
 	}
 	bpf_map__set_max_entries(skel->maps.events, rb_bytes);
+	err_ = libbpf_num_possible_cpus();
+	if (err_ < 0) {
+		snprintf(err, errsz, "counting CPUs: %s", strerror(-err_));
+		goto cleanup;
+	}
+	bpf_map__set_max_entries(skel->maps.scratch, err_);
+	err_ = 0;
+	if (o->pg_write_bytes)
+		skel->rodata->targ_pg_write_bytes = o->pg_write_bytes;
+	if (o->pg_read_bytes)
+		skel->rodata->targ_pg_read_bytes = o->pg_read_bytes;
 	if (o->max_conns)
 		bpf_map__set_max_entries(skel->maps.conns, o->max_conns);
 	if (o->max_procs)

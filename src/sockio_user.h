@@ -17,7 +17,9 @@ struct sockio_opts {
 	const char *cgroup;    /* trace only processes in this cgroup v2 directory (or below) */
 	const uint16_t *ports; /* trace only connections with this local or remote port */
 	int nports;
-	unsigned head_bytes;
+	unsigned head_bytes;	 /* HTTP bytes captured from the start of a transfer */
+	unsigned pg_write_bytes; /* PostgreSQL writes captured whole up to this; 0: default */
+	unsigned pg_read_bytes;	 /* PostgreSQL reads, likewise */
 	unsigned max_conns;
 	unsigned max_procs;
 	unsigned ringbuf_bytes;

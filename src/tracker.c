@@ -15,7 +15,8 @@
 #define PROC_CACHE_SLOTS 1024 /* per-process facts, looked up on every new connection */
 
 struct tconn {
-	struct tconn *next; /* hash chain */
+	struct tconn *next;		   /* hash chain */
+	struct tconn *lru_prev, *lru_next; /* least recently used first */
 	struct tracker *t;
 	uint64_t id;
 	uint64_t last_ts;
@@ -47,6 +48,8 @@ struct tracker {
 	struct route_limiter *limiter;
 	struct tconn **tab;
 	size_t nbuckets;
+	struct tconn lru;	       /* sentinel of the LRU list: eviction takes lru.lru_next */
+	struct pgwire_stats pg_closed; /* parser counters of connections already gone */
 	struct pcache *pcache;
 	struct tracker_stats st;
 	struct http_stats hst;
@@ -69,8 +72,39 @@ static struct tconn *conn_find(struct tracker *t, uint64_t id)
 	return NULL;
 }
 
+static void lru_unlink(struct tconn *c)
+{
+	c->lru_prev->lru_next = c->lru_next;
+	c->lru_next->lru_prev = c->lru_prev;
+}
+
+/* c was just used: it goes to the end of the LRU list. */
+static void lru_touch(struct tracker *t, struct tconn *c)
+{
+	if (c->lru_next == &t->lru)
+		return;
+	lru_unlink(c);
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
+}
+
+static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
+{
+	sum->malformed += s->malformed;
+	sum->lost_sync += s->lost_sync;
+	sum->resync += s->resync;
+	sum->write_gaps += s->write_gaps;
+	sum->queue_overflow += s->queue_overflow;
+	sum->execs_overflow += s->execs_overflow;
+	sum->names_evicted += s->names_evicted;
+}
+
 static void conn_free(struct tracker *t, struct tconn *c)
 {
+	if (c->pg)
+		pgstats_add(&t->pg_closed, pgwire_conn__stats(c->pg));
 	if (t->o.db)
 		dbtrack__req_drop(t->o.db, &c->req);
 	if (c->db)
@@ -89,6 +123,7 @@ static void conn_unlink(struct tracker *t, struct tconn *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	lru_unlink(c);
 	conn_free(t, c);
 	t->st.conns_live--;
 }
@@ -132,6 +167,10 @@ static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
 	c->tgid = tgid;
 	c->service = -1;
 	http_conn__init(&c->http);
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
 	if (++t->st.conns_live > t->st.conns_peak)
 		t->st.conns_peak = t->st.conns_live;
 	if (t->st.conns_live > t->nbuckets)
@@ -274,14 +313,9 @@ static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
 
 static void evict(struct tracker *t, uint64_t now)
 {
-	struct tconn *oldest = NULL;
+	struct tconn *oldest = t->lru.lru_next;
 
-	/* Rare (the kernel's LRU is the same size): a linear scan is fine. */
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct tconn *c = t->tab[i]; c; c = c->next)
-			if (!oldest || c->last_ts < oldest->last_ts)
-				oldest = c;
-	if (!oldest)
+	if (oldest == &t->lru)
 		return;
 	t->st.conns_evicted++;
 	conn_end(t, oldest, now ? now : oldest->last_ts);
@@ -401,6 +435,7 @@ static void on_open(struct tracker *t, const struct sockio_open_ev *e)
 		c = conn_add(t, e->conn_id, e->tgid);
 	if (!c)
 		return;
+	lru_touch(t, c);
 	c->fd = e->fd;
 	c->lport = e->lport;
 	c->role = e->role;
@@ -428,6 +463,7 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		c->role = e->proto == SOCKIO_PROTO_PGSQL ? SOCKIO_ROLE_CLIENT : SOCKIO_ROLE_SERVER;
 	}
 	c->last_ts = e->ts_exit;
+	lru_touch(t, c);
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if (c->role != SOCKIO_ROLE_SERVER) {
@@ -453,8 +489,6 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		return;
 	len = (uint64_t)e->len;
 	if (e->dir == SOCKIO_IN) {
-		if (e->flags & SOCKIO_F_SKIPPED)
-			http_conn__read_gap(&c->http);
 		/* First: it may finish the previous request, whose DB work is then complete. */
 		http_conn__read(&c->http, &t->hst, e->ts_exit, e->head, head_len, len, on_request,
 				c);
@@ -563,6 +597,10 @@ void tracker__flush(struct tracker *t, uint64_t now)
 void tracker__stats(const struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->st;
+	out->pg = t->pg_closed;
+	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+		if (c->pg)
+			pgstats_add(&out->pg, pgwire_conn__stats(c->pg));
 	out->routes_collapsed = route_limiter__collapsed(t->limiter);
 }
 
@@ -590,6 +628,7 @@ int tracker__new(struct tracker **out, const struct tracker_opts *o, struct agg 
 		t->o.quiet_ns = 200 * 1000000ull;
 	t->agg = agg;
 	t->nbuckets = 1024;
+	t->lru.lru_next = t->lru.lru_prev = &t->lru;
 	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
 	t->pcache = calloc(PROC_CACHE_SLOTS, sizeof(*t->pcache));
 	t->limiter = route_limiter__new(o->route_distinct, 0);

@@ -13,6 +13,7 @@
 
 #include "agg.h"
 #include "http.h"
+#include "pgwire.h"
 #include "route.h"
 
 struct sockio;
@@ -47,6 +48,7 @@ struct tracker_stats {
 	uint64_t unfinished;	   /* requests still unanswered when tracing ended */
 	uint64_t endpoints_full;   /* requests lost because the endpoint table was full */
 	uint64_t no_request;	   /* responses whose request was not seen */
+	struct pgwire_stats pg;	   /* the PostgreSQL wire parser, all connections */
 };
 
 struct tracker;

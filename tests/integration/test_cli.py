@@ -66,7 +66,12 @@ def test_sigint_detaches_and_writes_report(tmp_path):
     out = tmp_path / "r.json"
     p = subprocess.Popen([SLOPROBE, "record", "-q", "-o", str(out)], stderr=subprocess.PIPE,
                          text=True)
-    time.sleep(2)
+    # Loading takes the verifier a second or more: interrupt a recording, not the load.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "sys_exit_recvfro" not in subprocess.run(
+            ["bpftool", "prog", "show"], capture_output=True, text=True).stdout:
+        time.sleep(0.1)
+    time.sleep(3)  # the other programs load and attach, then it records
     p.send_signal(signal.SIGINT)
     assert p.wait(20) == 0, p.stderr.read()
     report = json.loads(out.read_text())

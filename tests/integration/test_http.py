@@ -216,3 +216,21 @@ def test_finished_request_reaches_live_view_on_idle_keepalive(tmp_path, server):
     assert "METHOD  ROUTE" in out
     assert "events " in out and "dropped 0" in out
     assert "Summary:" in out
+
+
+def test_second_connect_on_one_socket_is_one_connection(tmp_path, server):
+    """ab (APR) connects non-blocking, gets EINPROGRESS and calls connect() again: the socket
+    must stay one tracked connection, or every connection leaks an entry until the table is
+    full and requests are lost. A small --max-conns makes a leak show within the run."""
+    n = 3000
+    run = record(tmp_path, ["-q", "--port", str(server.port), "--max-conns", "512"],
+                 ["ab", "-q", "-n", str(n), "-c", "10", "http://127.0.0.1:%d/health" % server.port])
+    health = run.row("/health")
+    assert health["count"] == n and health["status"] == {"200": n}
+    assert health["aborted"] == 0 and health["unfinished"] == 0
+    conns = run.report["connections"]
+    # Both ends are traced (ab's side is an outbound connection on the filtered port).
+    assert conns["evicted"] == 0, conns
+    assert conns["peak"] <= 40, conns
+    assert conns["opened"] == conns["closed"] == 2 * n, conns
+    assert len(run.report["http"]) == 1

@@ -12,7 +12,7 @@
 
 /* A byte buffer to build protocol messages in. */
 struct buf {
-	uint8_t b[8192];
+	uint8_t b[1 << 16];
 	size_t n;
 };
 
@@ -62,6 +62,10 @@ static void msg(struct buf *b, char type, int npieces, ...)
 
 struct got {
 	int n;
+	int total;	   /* every query emitted, also past the 64 kept */
+	uint64_t lat_sum;  /* their latencies added up */
+	uint64_t last_end; /* end of the last one */
+	bool overlap;	   /* one started before the one before it ended */
 	struct {
 		char text[256];
 		char name[64];
@@ -76,6 +80,11 @@ static void on_query(const struct pgwire_query *q, void *ctx)
 {
 	struct got *g = ctx;
 
+	if (g->total && q->ts_start < g->last_end)
+		g->overlap = true;
+	g->total++;
+	g->lat_sum += q->ts_end - q->ts_start;
+	g->last_end = q->ts_end;
 	if (g->n == 64)
 		return;
 	snprintf(g->q[g->n].text, sizeof(g->q[g->n].text), "%.*s", (int)q->text_len,
@@ -349,6 +358,90 @@ static void test_pipeline_and_close(void **state)
 	pgwire_conn__free(c);
 }
 
+/* asyncpg executemany and PgJDBC executeBatch: many Bind/Execute, one Sync, one write. */
+static void test_batch_of_1000_executes(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	const struct pgwire_stats *st;
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "ins", NULL, "insert into t values ($1)", NULL);
+	for (int i = 0; i < 1000; i++) {
+		msg(&w, 'B', 4, "", NULL, "ins", NULL);
+		msg(&w, 'E', 2, "", NULL);
+	}
+	SYNC(&w);
+	assert_true(w.n > 16000);
+	feed_all(c, &w, true, 1000, &g);
+	msg(&r, '1', 0);
+	for (int i = 0; i < 1000; i++) {
+		msg(&r, '2', 0);
+		CC(&r, "INSERT 0 1");
+	}
+	Z(&r);
+	feed_all(c, &r, false, 4000, &g);
+	assert_int_equal(g.total, 1000);
+	assert_string_equal(g.q[0].text, "insert into t values ($1)");
+	assert_int_equal(g.q[63].rows, 1);
+	/* The batch took 4001 - 1000 ns: its executions share that time, one after another. */
+	assert_int_equal(g.lat_sum, 3001);
+	assert_int_equal(g.q[0].ts_start, 1000);
+	assert_int_equal(g.last_end, 4001);
+	assert_false(g.overlap);
+	st = pgwire_conn__stats(c);
+	assert_int_equal(st->execs_overflow + st->queue_overflow + st->write_gaps + st->lost_sync,
+			 0);
+	pgwire_conn__free(c);
+}
+
+/* psycopg 3 pipeline mode: groups sent before the first is answered queue up, unbounded. */
+static void test_pipeline_of_300_groups(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	for (int i = 0; i < 300; i++) {
+		msg(&w, 'P', 4, "", NULL, "select 1", NULL);
+		msg(&w, 'B', 4, "", NULL, "", NULL);
+		msg(&w, 'E', 2, "", NULL);
+		SYNC(&w);
+		msg(&r, '1', 0);
+		msg(&r, '2', 0);
+		CC(&r, "SELECT 1");
+		Z(&r);
+	}
+	feed_all(c, &w, true, 100, &g);
+	feed_all(c, &r, false, 700, &g);
+	assert_int_equal(g.total, 300);
+	/* All answered in one read: the connection was busy 601 ns, not 300 x 601. */
+	assert_int_equal(g.lat_sum, 601);
+	assert_false(g.overlap);
+	assert_int_equal(pgwire_conn__stats(c)->queue_overflow, 0);
+	pgwire_conn__free(c);
+}
+
+/* A write whose middle was not captured: its later messages are lost, and that is counted. */
+static void test_write_gap_counted(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = 0;
+	for (int i = 0; i < 100; i++)
+		msg(&w, 'Q', 2, "select 1", NULL);
+	feed(c, &w, true, 10, 100, 10, &g);
+	assert_int_equal(pgwire_conn__stats(c)->write_gaps, 1);
+	pgwire_conn__free(c);
+}
+
 static void test_tls(void **state)
 {
 	struct pgwire_conn *c = pgwire_conn__new();
@@ -404,6 +497,9 @@ int main(void)
 		cmocka_unit_test(test_big_result_with_gaps),
 		cmocka_unit_test(test_byte_by_byte),
 		cmocka_unit_test(test_pipeline_and_close),
+		cmocka_unit_test(test_batch_of_1000_executes),
+		cmocka_unit_test(test_pipeline_of_300_groups),
+		cmocka_unit_test(test_write_gap_counted),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_sniff),
 	};
