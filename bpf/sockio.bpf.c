@@ -531,6 +531,7 @@ static __always_inline void data__fill(struct sockio_data_ev *e, struct sockio_c
 	e->flags = 0;
 	e->sys = in->sys;
 	e->head_len = 0;
+	e->seg_off = 0;
 	e->tail_len = 0;
 }
 
@@ -618,16 +619,47 @@ static __always_inline int http__server_write(struct sockio_conn *c, struct scra
  * every transfer is forwarded, captured whole up to the configured sizes: the userspace
  * parser frames every message of both directions.
  */
-static __always_inline int client__io(struct sockio_conn *c, struct scratch *s, __u64 len)
+static __always_inline int client__io(struct sockio_conn *c, struct scratch *s,
+				      const struct xfer *x, __u32 cap)
 {
 	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
-		c->proto = sniff_pgsql(s->ev.head, s->ev.head_len, len) ? SOCKIO_PROTO_PGSQL
-									: SOCKIO_PROTO_OTHER;
+		c->proto = sniff_pgsql(s->ev.head, s->ev.head_len, x->len) ? SOCKIO_PROTO_PGSQL
+									   : SOCKIO_PROTO_OTHER;
 		s->ev.proto = c->proto;
-		if (c->proto != SOCKIO_PROTO_PGSQL)
+		if (c->proto != SOCKIO_PROTO_PGSQL) {
 			s->ev.head_len = 0; /* userspace only learns the verdict */
+			data__send(s);
+			return 0;
+		}
 	}
+	if (s->ev.dir != SOCKIO_OUT || !x->base || x->len <= cap || !cap) {
+		data__send(s);
+		return 0;
+	}
+	/*
+	 * A write longer than an event (asyncpg executemany of 1000 rows: 66 KB in one sendto)
+	 * goes whole, in consecutive segments; userspace counts what is past the last one.
+	 */
+	s->ev.flags |= SOCKIO_F_SEGMENT;
+	s->ev.tail_len = 0;
 	data__send(s);
+	for (int i = 1; i < SOCKIO_SEGS_MAX; i++) {
+		__u64 off = (__u64)i * cap, n;
+
+		if (off >= x->len)
+			break;
+		n = x->len - off;
+		if (n > cap)
+			n = cap;
+		bound(n, 2 * SOCKIO_CAP_MAX - 1); /* no-op: cap <= SOCKIO_CAP_MAX */
+		if (bpf_probe_read_user(s->ev.head, n, (void *)(x->base + off))) {
+			stat_inc(SOCKIO_STAT_READ_FAULT);
+			break;
+		}
+		s->ev.head_len = n;
+		s->ev.seg_off = off;
+		data__send(s);
+	}
 	return 0;
 }
 
@@ -672,7 +704,8 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	else
 		data__gather(s, &x, targ_head_bytes, !sys_is_read(sys));
 	if (c->role == SOCKIO_ROLE_CLIENT)
-		return client__io(c, s, ret);
+		return client__io(c, s, &x,
+				  sys_is_read(sys) ? targ_pg_read_bytes : targ_pg_write_bytes);
 	if (sys_is_read(sys))
 		return http__server_read(c, s);
 	return http__server_write(c, s, sys);

@@ -21,6 +21,7 @@
 #define SOCKIO_PG_WRITE_DEFAULT 65536
 #define SOCKIO_PG_READ_DEFAULT	16384
 #define SOCKIO_CAP_MAX		65536 /* power of two: payload bytes one event can carry */
+#define SOCKIO_SEGS_MAX		16    /* events a PostgreSQL write is carried in: 1 MiB */
 #define SOCKIO_TAIL		32    /* last bytes of a transfer: chunked end, PostgreSQL C+Z */
 #define SOCKIO_IOV_MAX		1024  /* UIO_MAXIOV: every iovec of a vectored call is walked */
 #define SOCKIO_SPLIT_MAX	16    /* writes of a status line split over writes */
@@ -79,6 +80,7 @@ enum sockio_flag {
 	SOCKIO_F_RESP_START = 1 << 1, /* write that starts a response */
 	SOCKIO_F_NOPAYLOAD = 1 << 4,  /* no user buffer (sendfile) */
 	SOCKIO_F_IOV_CUT = 1 << 5,    /* more iovecs than SOCKIO_IOV_MAX: tail unknown */
+	SOCKIO_F_SEGMENT = 1 << 6,    /* one of consecutive events that carry a whole transfer */
 };
 
 enum sockio_sys {
@@ -164,8 +166,9 @@ struct sockio_data_ev {
 	__u8 flags;
 	__u8 sys;
 	__u32 head_len; /* bytes in head[] */
+	__u32 seg_off;	/* SOCKIO_F_SEGMENT: offset of head[] in the transfer */
 	__u8 tail_len;
-	__u8 pad[3];
+	__u8 pad[7];
 	__u8 tail[SOCKIO_TAIL]; /* the last tail_len bytes, when head[] does not reach them */
 	__u8 head[];		/* the first bytes of the transfer, gathered across iovecs */
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pgwire.h"
 
@@ -24,6 +25,7 @@ struct exec {
 struct group {
 	bool simple;
 	bool approx;
+	bool bound; /* a Bind was seen: ts_start is its write */
 	uint64_t ts_start, ts_first;
 	struct exec *ex; /* grows: a pipeline may hold thousands of Executes before its Sync */
 	unsigned nex, cap, cur;
@@ -57,6 +59,7 @@ struct pgwire_conn {
 	uint64_t last_end; /* when the last answered group ended */
 	struct group open; /* extended messages before their Sync */
 	bool has_open;
+	bool open_answered; /* the server sent something since the open group began */
 	char bound[64];
 	bool bound_set;
 	struct stmt names[PGWIRE_NAMES_MAX];
@@ -248,6 +251,7 @@ static struct group *open_group(struct pgwire_conn *c, const struct pgwire_chunk
 		memset(&c->open, 0, sizeof(c->open));
 		c->open.ts_start = c->w.msg_ts ? c->w.msg_ts : ch->ts_enter;
 		c->has_open = true;
+		c->open_answered = false;
 	}
 	return &c->open;
 }
@@ -320,7 +324,14 @@ static void front_msg(struct pgwire_conn *c, const struct pgwire_chunk *ch, uint
 			 b < 0);
 		break;
 	case 'B':
-		open_group(c, ch);
+		o = open_group(c, ch);
+		/*
+		 * A statement prepared in a round trip of its own (asyncpg: Parse/Describe/Flush,
+		 * answered, no Sync) must not date the execution: its clock starts at the Bind.
+		 */
+		if (!o->bound && c->open_answered)
+			o->ts_start = c->w.msg_ts ? c->w.msg_ts : ch->ts_enter;
+		o->bound = true;
 		c->bound_set = false;
 		if (!body || (a = cstr(body, have)) < 0)
 			break;
@@ -426,6 +437,26 @@ static void set_rows(struct group *g, const uint8_t *tag, uint64_t have)
 }
 
 /*
+ * BEGIN and friends cost the server next to nothing: in a group with other statements
+ * (PgJDBC sends BEGIN with the first query of a transaction) they get none of its time.
+ */
+static bool tx_control(const struct exec *e)
+{
+	static const char *const words[] = { "begin", "start transaction", "savepoint", "release" };
+	size_t i = 0;
+
+	if (!e->text)
+		return false;
+	while (i < e->len && (e->text[i] == ' ' || e->text[i] == '\n' || e->text[i] == '\t'))
+		i++;
+	for (unsigned w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+		if (e->len - i >= strlen(words[w]) &&
+		    !strncasecmp(e->text + i, words[w], strlen(words[w])))
+			return true;
+	return false;
+}
+
+/*
  * The oldest group is answered at ts. The server runs a connection's statements one after
  * another, so a group sent while the one before it was still running (a pipeline) starts when
  * that one ended, and the executions of one group (a batch: many Executes, one Sync) share
@@ -438,12 +469,17 @@ static void complete(struct pgwire_conn *c, uint64_t ts, pgwire_emit_fn emit, vo
 	struct group *g = oldest(c);
 	uint64_t start, span;
 	unsigned n = 0, k = 0;
+	bool weigh_all;
 
 	if (!g)
 		return;
 	start = g->ts_start > c->last_end ? g->ts_start : c->last_end;
 	span = ts > start ? ts - start : 0;
 	for (unsigned i = 0; i < g->nex; i++)
+		n += !g->ex[i].skipped && !tx_control(&g->ex[i]);
+	/* Only transaction control (BEGIN; COMMIT alone in its group): they share it all. */
+	weigh_all = !n;
+	for (unsigned i = 0; weigh_all && i < g->nex; i++)
 		n += !g->ex[i].skipped;
 	for (unsigned i = 0; i < g->nex; i++) {
 		struct exec *e = &g->ex[i];
@@ -454,13 +490,14 @@ static void complete(struct pgwire_conn *c, uint64_t ts, pgwire_emit_fn emit, vo
 			.flags = e->flags | extra | (g->approx ? PGWIRE_Q_APPROX : 0),
 			.ts_start = start + span * k / n,
 			.ts_first = k ? 0 : g->ts_first,
-			.ts_end = start + span * (k + 1) / n,
 			.rows = e->rows,
 		};
 
 		if (e->skipped)
 			continue;
-		k++;
+		if (weigh_all || !tx_control(e))
+			k++;
+		q.ts_end = start + span * k / n;
 		memcpy(q.sqlstate, e->sqlstate, sizeof(q.sqlstate));
 		emit(&q, ctx);
 	}
@@ -638,6 +675,8 @@ void pgwire_conn__read(struct pgwire_conn *c, const struct pgwire_chunk *ch, pgw
 	}
 	if (c->qlen && !oldest(c)->ts_first)
 		oldest(c)->ts_first = ch->ts_exit;
+	if (c->has_open)
+		c->open_answered = true;
 	if (c->r.lost) {
 		c->r.lost = !resync(c, ch, emit, ctx);
 		return;

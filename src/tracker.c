@@ -32,6 +32,9 @@ struct tconn {
 	struct http_conn http;
 	struct dbreq req;	/* DB work of the request in flight (inbound) */
 	struct pgwire_conn *pg; /* outbound PostgreSQL */
+	uint8_t *seg;		/* a write carried in segments, joined here */
+	size_t seg_have;
+	struct pgwire_chunk seg_ch; /* its times and length */
 	struct dbconn *db;
 };
 
@@ -103,6 +106,7 @@ static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
 
 static void conn_free(struct tracker *t, struct tconn *c)
 {
+	free(c->seg); /* a write whose segments did not all come before the end */
 	if (c->pg)
 		pgstats_add(&t->pg_closed, pgwire_conn__stats(c->pg));
 	if (t->o.db)
@@ -365,6 +369,58 @@ static void on_pg_query(const struct pgwire_query *q, void *ctx)
 	dbtrack__exec(c->t->o.db, c->db, &x, NULL, NULL);
 }
 
+/*
+ * The segments of one write, joined: the parser gets the write whole (messages straddle the
+ * segments). When a segment is missing, what came is handed over and the rest is a gap.
+ */
+static void seg_flush(struct tconn *c)
+{
+	c->seg_ch.head = c->seg;
+	c->seg_ch.head_len = c->seg_have;
+	c->seg_ch.tail_len = 0;
+	if (c->seg_have == c->seg_ch.len) {
+		c->seg_ch.tail_len = c->seg_have < SOCKIO_TAIL ? c->seg_have : SOCKIO_TAIL;
+		c->seg_ch.tail = c->seg + c->seg_have - c->seg_ch.tail_len;
+	}
+	pgwire_conn__write(c->pg, &c->seg_ch, on_pg_query, c);
+	free(c->seg);
+	c->seg = NULL;
+	c->seg_have = 0;
+}
+
+/* Keeps a segment; true when it was the last one (the write is in c->seg_ch, whole). */
+static bool seg_add(struct tconn *c, const struct sockio_data_ev *e, size_t head_len)
+{
+	if (c->seg && (!e->seg_off || e->seg_off != c->seg_have))
+		seg_flush(c); /* a segment was lost */
+	if (!e->seg_off) {
+		size_t n = (uint64_t)e->len < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX
+				   ? (size_t)e->len
+				   : (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX;
+
+		c->seg = malloc(n);
+		c->seg_have = 0;
+		c->seg_ch = (struct pgwire_chunk){
+			.ts_enter = e->ts_enter,
+			.ts_exit = e->ts_exit,
+			.len = (uint64_t)e->len,
+		};
+		if (!c->seg)
+			return false;
+	}
+	if (!c->seg || e->seg_off != c->seg_have)
+		return false;
+	if (head_len > c->seg_ch.len - c->seg_have)
+		head_len = c->seg_ch.len - c->seg_have;
+	if (c->seg_have + head_len > (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
+		head_len = (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX - c->seg_have;
+	memcpy(c->seg + c->seg_have, e->head, head_len);
+	c->seg_have += head_len;
+	if (c->seg_have < c->seg_ch.len && c->seg_have < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
+		return false;
+	return true;
+}
+
 /* Outbound PostgreSQL: the parser turns both directions into finished queries. */
 static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
 		    size_t head_len)
@@ -406,6 +462,14 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 		tracker__service_name(pi->comm, pi->container, 0, name, sizeof(name));
 		dbtrack__conn_open(t->o.db, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
 		t->st.pg_conns++;
+	}
+	if (c->seg && !(e->flags & SOCKIO_F_SEGMENT))
+		seg_flush(c);
+	if (e->flags & SOCKIO_F_SEGMENT) {
+		c->wtid = e->tid;
+		if (seg_add(c, e, head_len))
+			seg_flush(c);
+		return;
 	}
 	if (!ch.tail_len && head_len == ch.len) {
 		/* The transfer fits in the head: its tail is there. */

@@ -442,6 +442,66 @@ static void test_write_gap_counted(void **state)
 	pgwire_conn__free(c);
 }
 
+/*
+ * asyncpg prepares with Parse/Describe/Flush (no Sync) and executes later: the execution is
+ * dated from its Bind, not from the Parse. PgJDBC sends BEGIN with the first query: the
+ * BEGIN gets none of the group's time.
+ */
+static void test_execution_dated_from_bind_begin_takes_no_time(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select pg_sleep(0.01)", NULL);
+	msg(&w, 'D', 2, "Ss1", NULL);
+	msg(&w, 'H', 0);
+	feed_all(c, &w, true, 100, &g);
+	msg(&r, '1', 0);
+	msg(&r, 't', 1, "\0\0");
+	msg(&r, 'n', 0);
+	feed_all(c, &r, false, 200, &g);
+	w.n = r.n = 0;
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 30000, &g);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	Z(&r);
+	feed_all(c, &r, false, 40000, &g);
+	assert_int_equal(g.total, 1);
+	assert_int_equal(g.q[0].ts_start, 30000);
+	assert_int_equal(g.q[0].ts_end, 40001);
+
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "", NULL, "BEGIN", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "update t set a = 1", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 50000, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "BEGIN");
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "UPDATE 1");
+	Z(&r);
+	feed_all(c, &r, false, 60000, &g);
+	assert_int_equal(g.total, 3);
+	assert_string_equal(g.q[1].text, "BEGIN");
+	assert_int_equal(g.q[1].ts_end - g.q[1].ts_start, 0);
+	assert_string_equal(g.q[2].text, "update t set a = 1");
+	assert_int_equal(g.q[2].ts_start, 50000);
+	assert_int_equal(g.q[2].ts_end, 60001);
+	pgwire_conn__free(c);
+}
+
 static void test_tls(void **state)
 {
 	struct pgwire_conn *c = pgwire_conn__new();
@@ -500,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_batch_of_1000_executes),
 		cmocka_unit_test(test_pipeline_of_300_groups),
 		cmocka_unit_test(test_write_gap_counted),
+		cmocka_unit_test(test_execution_dated_from_bind_begin_takes_no_time),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_sniff),
 	};
