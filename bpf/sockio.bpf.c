@@ -79,6 +79,7 @@ struct {
 /* The syscall a thread is in: arguments are gone by sys_exit, the data is not there before. */
 struct inflight {
 	__u64 ts;
+	__u64 arrival; /* set inside a read by sock_recv_length */
 	__u64 buf;
 	__u64 conn_id;
 	__u32 fd;
@@ -325,6 +326,7 @@ static __always_inline int data__enter(__u32 fd, __u64 buf, __u64 iovcnt, __u8 s
 		return 0;
 	}
 	in->ts = bpf_ktime_get_ns();
+	in->arrival = 0;
 	in->buf = buf;
 	in->conn_id = c->id;
 	in->fd = fd;
@@ -525,6 +527,7 @@ static __always_inline void data__fill(struct sockio_data_ev *e, struct sockio_c
 	e->conn_id = c->id;
 	e->ts_enter = in->ts;
 	e->ts_exit = ts_exit;
+	e->ts_arrival = in->arrival;
 	e->len = len;
 	e->dir = sys_is_read(in->sys) ? SOCKIO_IN : SOCKIO_OUT;
 	e->proto = c->proto;
@@ -914,11 +917,90 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		else
 			bpf_map_update_elem(&listen_ports, &port, &one, BPF_NOEXIST);
 		proc__wanted(bpf_get_current_pid_tgid() >> 32, true);
-	} else if (ctx->oldstate == TCP_LISTEN) {
+	} else if (ctx->oldstate == TCP_LISTEN && ctx->newstate == TCP_CLOSE) {
+		/* Only a listener closing: a new connection's child also leaves LISTEN (for
+		 * SYN_RECV). */
 		n = bpf_map_lookup_elem(&listen_ports, &port);
 		if (n && __sync_fetch_and_add(n, -1) <= 1)
 			bpf_map_delete_elem(&listen_ports, &port);
 	}
+	return 0;
+}
+
+/*
+ * When request bytes reached an inbound connection, so that latency runs from the request's
+ * arrival, not from the server's read: under saturation a request waits in the receive
+ * queue, and a new connection in the accept queue, while the client's clock runs. The time is
+ * kept with the socket (freed with it) from the connection's establishment on; connections
+ * older than the trace have none, and their requests start at the read.
+ */
+struct arrival {
+	__u64 first; /* the oldest unread byte arrived then; 0: nothing unread */
+	__u64 last;  /* the newest */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct arrival);
+} arrivals SEC(".maps");
+
+/* A server-side connection completed its handshake: it sits in the accept queue from now. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_established, struct sock *sk, int oldstate, int newstate)
+{
+	__u16 lport;
+
+	if (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_RECV)
+		return 0;
+	lport = sk->__sk_common.skc_num;
+	if (!bpf_map_lookup_elem(&listen_ports, &lport) ||
+	    (filter_port_on && !bpf_map_lookup_elem(&filter_ports, &lport)))
+		return 0;
+	bpf_sk_storage_get(&arrivals, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	return 0;
+}
+
+/* Bytes became readable (softirq: current is whoever sent them, on loopback the client). */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(sk_data_ready, struct sock *sk)
+{
+	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
+	struct tcp_sock *tp;
+	__u64 now;
+
+	if (!a)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp || tp->rcv_nxt == tp->copied_seq)
+		return 0; /* end of stream, nothing to read */
+	now = bpf_ktime_get_ns();
+	if (!a->first)
+		a->first = now;
+	a->last = now;
+	return 0;
+}
+
+/* Inside a read of an inbound connection: hand the arrival of its first byte to sys_exit. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	struct arrival *a;
+	struct inflight *in;
+	struct tcp_sock *tp;
+
+	if (ret <= 0 || (flags & MSG_PEEK))
+		return 0;
+	a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
+	if (!a)
+		return 0;
+	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (in && in->active)
+		in->arrival = a->first;
+	tp = bpf_skc_to_tcp_sock(sk);
+	/* What is left arrived at the latest with the newest segment. */
+	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
 	return 0;
 }
 

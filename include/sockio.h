@@ -165,8 +165,9 @@ struct sockio_data_ev {
 	__u8 proto;
 	__u8 flags;
 	__u8 sys;
-	__u32 head_len; /* bytes in head[] */
-	__u32 seg_off;	/* SOCKIO_F_SEGMENT: offset of head[] in the transfer */
+	__u64 ts_arrival; /* server reads: when the first byte read had reached the socket; 0 */
+	__u32 head_len;	  /* bytes in head[] */
+	__u32 seg_off;	  /* SOCKIO_F_SEGMENT: offset of head[] in the transfer */
 	__u8 tail_len;
 	__u8 pad[7];
 	__u8 tail[SOCKIO_TAIL]; /* the last tail_len bytes, when head[] does not reach them */

@@ -147,6 +147,8 @@ static struct agg_endpoint *ep_get(struct agg *a, unsigned svc, const char *meth
 	copy_str(e->route, sizeof(e->route), route);
 	hist__init(&e->lat);
 	hist__init(&e->ttfb);
+	hist__init(&e->server);
+	hist__init(&e->wait);
 	hist__init(&e->win);
 	a->slots[j] = a->neps;
 	a->eps[a->neps++] = e;
@@ -214,6 +216,10 @@ struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r)
 	}
 	if (r->t_first && r->t_first >= r->t_start)
 		hist__add(&e->ttfb, r->t_first - r->t_start);
+	if (r->t_read && r->t_end >= r->t_read)
+		hist__add(&e->server, r->t_end - r->t_read);
+	if (r->t_arrival && r->t_read >= r->t_arrival)
+		hist__add(&e->wait, r->t_read - r->t_arrival);
 	if (!e->first_ns || r->t_start < e->first_ns)
 		e->first_ns = r->t_start;
 	if (r->t_end > e->last_ns)

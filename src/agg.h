@@ -59,7 +59,9 @@ struct agg_endpoint {
 	uint64_t status_other; /* codes beyond AGG_STATUS_SLOTS distinct ones */
 	struct hist lat;       /* whole run */
 	struct hist ttfb;
-	struct hist win; /* current interval */
+	struct hist server; /* first read -> end: the server's own time */
+	struct hist wait;   /* arrival -> first read, for requests whose arrival is known */
+	struct hist win;    /* current interval */
 	uint64_t win_count;
 	uint64_t win_4xx, win_5xx;
 	uint64_t last_count; /* count at the previous interval, for rates */
@@ -100,8 +102,11 @@ struct agg_req {
 	unsigned service;
 	const char *method;
 	const char *route;
-	unsigned status; /* 0: no response */
-	uint64_t t_start, t_first, t_end;
+	unsigned status;    /* 0: no response */
+	uint64_t t_start;   /* the request's arrival, else its first read */
+	uint64_t t_read;    /* the read that returned its first byte */
+	uint64_t t_arrival; /* that byte reached the socket; 0: unknown */
+	uint64_t t_first, t_end;
 	bool aborted, unfinished, incomplete, len_unknown, pipelined, target_cut;
 };
 

@@ -495,8 +495,8 @@ int analyze__merge(int argc, char **argv)
 				"report with 'sloprobe report --slo FILE'\n");
 	if (!ret && notes.ttfb)
 		fprintf(stderr,
-			"sloprobe: merge: %u endpoints lose ttfb_ms (no TTFB histogram to "
-			"add)\n",
+			"sloprobe: merge: %u endpoints lose ttfb_ms, server_ms and wait_ms "
+			"(percentiles without a histogram cannot be added)\n",
 			notes.ttfb);
 	if (!ret && notes.paths)
 		fprintf(stderr,

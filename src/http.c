@@ -315,7 +315,7 @@ static void copy_token(char *dst, size_t dstsz, const char *src, size_t n, bool 
 }
 
 /* A request head was read (cut: its target ran past the bytes we have). */
-static void rq_new(struct http_conn *c, struct http_stats *st, uint64_t ts,
+static void rq_new(struct http_conn *c, struct http_stats *st, uint64_t ts, uint64_t arrival,
 		   const struct http_req_head *h, bool cut, http_emit_fn emit, void *ctx)
 {
 	struct http_rec *r;
@@ -334,6 +334,7 @@ static void rq_new(struct http_conn *c, struct http_stats *st, uint64_t ts,
 	if (c->q_len > 1)
 		r->flags |= HTTP_REC_PIPELINED;
 	r->t_start = ts;
+	r->t_arrival = arrival && arrival <= ts ? arrival : 0;
 }
 
 static void hdr_done(struct http_conn *c)
@@ -365,8 +366,8 @@ void http_conn__read_gap(struct http_conn *c)
 	}
 }
 
-void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, const void *head,
-		     size_t head_len, uint64_t len, http_emit_fn emit, void *ctx)
+void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, uint64_t arrival,
+		     const void *head, size_t head_len, uint64_t len, http_emit_fn emit, void *ctx)
 {
 	const char *p = head;
 	struct http_req_head h;
@@ -415,7 +416,7 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, co
 				return;
 			}
 			if (r == 1 && h.head_len) {
-				rq_new(c, st, c->hdr_ts, &h, false, emit, ctx);
+				rq_new(c, st, c->hdr_ts, c->hdr_arrival, &h, false, emit, ctx);
 				off += h.head_len - have;
 				hdr_done(c);
 				rq_body(c, &h);
@@ -424,7 +425,8 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, co
 			if (uncaptured) {
 				/* The rest of the head is out of sight: keep what we know. */
 				if (h.method_len)
-					rq_new(c, st, c->hdr_ts, &h, r == 0, emit, ctx);
+					rq_new(c, st, c->hdr_ts, c->hdr_arrival, &h, r == 0, emit,
+					       ctx);
 				hdr_done(c);
 				c->rq = HTTP_RQ_BODY_UNKNOWN;
 				return;
@@ -440,7 +442,7 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, co
 				return;
 			}
 			if (r == 1 && h.head_len) {
-				rq_new(c, st, ts, &h, false, emit, ctx);
+				rq_new(c, st, ts, arrival, &h, false, emit, ctx);
 				off += h.head_len;
 				rq_body(c, &h);
 				break;
@@ -450,12 +452,13 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, co
 				/* Everything of this read is here: the head continues in the next.
 				 */
 				c->hdr_ts = ts;
+				c->hdr_arrival = arrival;
 				c->hdr_len = 0;
 				c->rq = HTTP_RQ_HEAD;
 				break;
 			}
 			if (h.method_len)
-				rq_new(c, st, ts, &h, r == 0, emit, ctx);
+				rq_new(c, st, ts, arrival, &h, r == 0, emit, ctx);
 			c->rq = HTTP_RQ_BODY_UNKNOWN;
 			return;
 		}
@@ -491,7 +494,7 @@ static void rq_flush_head(struct http_conn *c, struct http_stats *st, http_emit_
 	if (c->rq != HTTP_RQ_HEAD || !c->hdrbuf)
 		return;
 	if (http__parse_request(c->hdrbuf, c->hdr_len, &h) == 1)
-		rq_new(c, st, c->hdr_ts, &h, false, emit, ctx);
+		rq_new(c, st, c->hdr_ts, c->hdr_arrival, &h, false, emit, ctx);
 	hdr_done(c);
 	c->rq = HTTP_RQ_LINE;
 }

@@ -38,9 +38,10 @@ struct http_rec {
 	char target[HTTP_TARGET_MAX];
 	unsigned status; /* 0 when no response */
 	unsigned flags;
-	uint64_t t_start; /* ns: read that returned the first request byte */
-	uint64_t t_first; /* ns: first response write entered, 0 if none */
-	uint64_t t_end;	  /* ns: last response write returned (close time if aborted) */
+	uint64_t t_start;   /* ns: read that returned the first request byte */
+	uint64_t t_arrival; /* ns: that byte reached the socket; 0 if unknown */
+	uint64_t t_first;   /* ns: first response write entered, 0 if none */
+	uint64_t t_end;	    /* ns: last response write returned (close time if aborted) */
 	uint64_t resp_bytes;
 };
 
@@ -84,7 +85,7 @@ struct http_conn {
 	unsigned q_len;
 	enum http_rq_state rq;
 	uint64_t rq_left;
-	uint64_t hdr_ts;
+	uint64_t hdr_ts, hdr_arrival;
 	size_t hdr_len;
 	char *hdrbuf; /* HTTP_HDRBUF_MAX bytes while rq == HTTP_RQ_HEAD */
 	enum http_rs_state rs;
@@ -129,9 +130,12 @@ int http__parse_response(const char *buf, size_t len, struct http_resp_head *h);
 void http_conn__init(struct http_conn *c);
 /* Frees what the connection holds; pending requests are dropped, not emitted. */
 void http_conn__free(struct http_conn *c);
-/* head: the first head_len bytes of a read of len bytes; req_start: the kernel saw a start. */
-void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, const void *head,
-		     size_t head_len, uint64_t len, http_emit_fn emit, void *ctx);
+/*
+ * head: the first head_len bytes of a read of len bytes that returned at ts; arrival: when its
+ * first byte had reached the socket (0: unknown).
+ */
+void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, uint64_t arrival,
+		     const void *head, size_t head_len, uint64_t len, http_emit_fn emit, void *ctx);
 void http_conn__write(struct http_conn *c, struct http_stats *st, uint64_t ts_enter,
 		      uint64_t ts_exit, const void *head, size_t head_len, uint64_t len,
 		      const void *tail, size_t tail_len, http_emit_fn emit, void *ctx);

@@ -81,6 +81,7 @@ static struct env {
 	unsigned route_limit;
 	unsigned head_bytes;
 	unsigned quiet_ms;
+	bool from_read;
 	unsigned top;
 	char **command;
 	struct slo_set *slo;
@@ -131,6 +132,7 @@ enum {
 	OPT_NPLUS1,
 	OPT_SLO,
 	OPT_ROUTES_FROM,
+	OPT_LATENCY_FROM,
 };
 
 static const struct argp_option opts[] = {
@@ -144,6 +146,10 @@ static const struct argp_option opts[] = {
 	  "Name a route, e.g. /v1/users/{id}/orders (repeatable; {x}, {x:int}, {x:path}, *)", 1 },
 	{ "routes-from", OPT_ROUTES_FROM, "FILE", 0,
 	  "Take the routes from an OpenAPI document (JSON, e.g. FastAPI's /openapi.json)", 1 },
+	{ "latency-from", OPT_LATENCY_FROM, "WHEN", 0,
+	  "Start latency at the request's 'arrival' at the socket (default: queueing included, "
+	  "as the client sees it) or at the server's first 'read'",
+	  1 },
 	{ "slo", OPT_SLO, "FILE", 0,
 	  "Judge the objectives of this SLO file (docs/slo.md): breaches marked live, verdict at "
 	  "the end, exit status 3 if one breached",
@@ -174,7 +180,8 @@ static const struct argp_option opts[] = {
 	{ "max-endpoints", OPT_MAX_ENDPOINTS, "N", 0, "Endpoint rows kept (default 2000)", 4 },
 	{ "route-limit", OPT_ROUTE_LIMIT, "N", 0,
 	  "Distinct values of a path segment before it collapses to {*} (default 100)", 4 },
-	{ "head-bytes", OPT_HEAD_BYTES, "N", 0, "Payload bytes captured per message (64-512)", 4 },
+	{ "head-bytes", OPT_HEAD_BYTES, "N", 0,
+	  "HTTP bytes captured from the start of a transfer (64-4096, default 512)", 4 },
 	{ "quiet-ms", OPT_QUIET_MS, "MS", 0,
 	  "End a response of unknown length after this much silence (default 200)", 4 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0,
@@ -330,6 +337,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --head-bytes '%s' (64 to %d)", arg,
 				   SOCKIO_HEAD_MAX);
 		env.head_bytes = v;
+		break;
+	case OPT_LATENCY_FROM:
+		if (strcmp(arg, "arrival") && strcmp(arg, "read"))
+			argp_error(state, "invalid --latency-from '%s' (arrival or read)", arg);
+		env.from_read = !strcmp(arg, "read");
 		break;
 	case OPT_QUIET_MS:
 		if (parse_uint(arg, 1, 60000, &v))
@@ -679,6 +691,7 @@ static int record(void)
 	to.routes = env.routes;
 	to.route_distinct = env.route_limit;
 	to.quiet_ns = env.quiet_ms * 1000000ull;
+	to.from_read = env.from_read;
 	to.max_conns = env.max_conns;
 	err_ = tracker__new(&tracker, &to, &agg);
 	if (err_) {
@@ -862,6 +875,7 @@ static int record(void)
 	meta.ports = env.ports;
 	meta.nports = env.nports;
 	meta.quiet_ms = env.quiet_ms;
+	meta.from_read = env.from_read;
 	if (db_ok) {
 		dbagg__finish(&db, meta.duration_s);
 		dbtrack__finish(&dbt, &agg);

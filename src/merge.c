@@ -215,8 +215,8 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 	if ((err = merge_counts(out, &e->extra, counts, n, NULL)))
 		return err;
 	/* TTFB percentiles come without a histogram: they cannot be combined. */
-	if (n > 1 && e->has_ttfb) {
-		e->has_ttfb = false;
+	if (n > 1 && (e->has_ttfb || e->has_server || e->has_wait)) {
+		e->has_ttfb = e->has_server = e->has_wait = false;
 		notes->ttfb++;
 	}
 	e->hist = merged_hist(out, hists, n);

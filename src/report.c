@@ -505,6 +505,10 @@ static void endpoint(struct json *j, const struct agg *a, const struct agg_endpo
 	json__kv_u64(j, "target_truncated", e->target_cut);
 	histjson__latency(j, "latency_ms", &e->lat);
 	histjson__latency(j, "ttfb_ms", &e->ttfb);
+	/* The two parts of latency: the server's own time, and the wait before its first read. */
+	histjson__latency(j, "server_ms", &e->server);
+	if (e->wait.count)
+		histjson__latency(j, "wait_ms", &e->wait);
 	histjson__histogram(j, "histogram", &e->lat);
 	if (db)
 		endpoint_db(j, db, e);
@@ -582,11 +586,21 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 
 	json__key(j, "definitions");
 	json__begin_object(j);
-	json__kv_string(j, "latency",
-			"first request byte read -> last response byte written (end of the "
-			"response's framing; else the last write before the next request, close "
-			"or quiet_ms of silence)");
-	json__kv_string(j, "ttfb", "first request byte read -> first response write");
+	json__kv_string(
+		j, "latency",
+		m->from_read ? "first request byte read -> last response byte written (end of the "
+			       "response's framing; else the last write before the next request, "
+			       "close or quiet_ms of silence)"
+			     : "first request byte arrived at the server's socket (else, for "
+			       "connections older than the trace, read) -> last response byte "
+			       "written (end of the response's framing; else the last write "
+			       "before the next request, close or quiet_ms of silence)");
+	json__kv_string(j, "latency_from", m->from_read ? "read" : "arrival");
+	json__kv_string(j, "ttfb", "start of latency -> first response write");
+	json__kv_string(j, "server", "first request byte read -> last response byte written");
+	json__kv_string(j, "wait",
+			"first request byte arrived -> read by the server (receive and accept "
+			"queues); requests whose arrival was seen");
 	json__kv_fixed(j, "quiet_ms", m->quiet_ms, 3);
 	json__kv_string(j, "percentiles", "nearest rank over the histogram, error <= 0.79 %");
 	json__end_object(j);

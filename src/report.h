@@ -39,6 +39,7 @@ struct report_meta {
 	bool bpf_stats; /* kernel.bpf_stats_enabled was on: run_* are valid */
 	uint64_t bpf_run_ns, bpf_run_cnt;
 	double quiet_ms;
+	bool from_read;		/* --latency-from read */
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
 	unsigned db_paths;		/* --db-probe: 1 << enum db_path */

@@ -684,6 +684,8 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	}
 	if ((err = get(l, o, w, "latency_ms", T_OBJ, REQ, &x)) ||
 	    (err = get_latency(l, o, w, "ttfb_ms", 0, &e->ttfb, &e->has_ttfb)) ||
+	    (err = get_latency(l, o, w, "server_ms", 0, &e->server, &e->has_server)) ||
+	    (err = get_latency(l, o, w, "wait_ms", 0, &e->wait, &e->has_wait)) ||
 	    (err = get_hist(l, o, w, &e->hist)))
 		return err;
 	if (e->hist->count != e->count)
@@ -1332,6 +1334,10 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e)
 	histjson__latency(j, "latency_ms", e->hist);
 	if (e->has_ttfb)
 		w_latency(j, "ttfb_ms", &e->ttfb);
+	if (e->has_server)
+		w_latency(j, "server_ms", &e->server);
+	if (e->has_wait)
+		w_latency(j, "wait_ms", &e->wait);
 	histjson__histogram(j, "histogram", e->hist);
 	if (e->has_db) {
 		const struct run_ep_db *d = &e->db;

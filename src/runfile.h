@@ -77,6 +77,8 @@ struct run_endpoint {
 	struct run_counts extra;
 	bool has_ttfb;
 	struct run_latency ttfb;
+	bool has_server, has_wait; /* percentiles only, like ttfb */
+	struct run_latency server, wait;
 	struct hist *hist; /* latency, ns */
 	bool has_db;
 	struct run_ep_db db;

@@ -250,7 +250,9 @@ static void on_request(void *ctx, const struct http_rec *rec)
 		.method = rec->method,
 		.route = route,
 		.status = rec->status,
-		.t_start = rec->t_start,
+		.t_start = t->o.from_read || !rec->t_arrival ? rec->t_start : rec->t_arrival,
+		.t_read = rec->t_start,
+		.t_arrival = rec->t_arrival,
 		.t_first = rec->t_first,
 		.t_end = rec->t_end,
 		.incomplete = rec->flags & HTTP_REC_INCOMPLETE,
@@ -297,8 +299,8 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	ep = agg__add(t->agg, &r);
 	if (!ep)
 		t->st.endpoints_full++;
-	else if (t->o.slo && rec->status && !r.aborted && rec->t_end >= rec->t_start)
-		slotrack__http(t->o.slo, t->agg, ep, rec->t_end - rec->t_start, rec->status,
+	else if (t->o.slo && rec->status && !r.aborted && rec->t_end >= r.t_start)
+		slotrack__http(t->o.slo, t->agg, ep, rec->t_end - r.t_start, rec->status,
 			       rec->t_end);
 	if (!t->o.db)
 		return;
@@ -554,8 +556,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	len = (uint64_t)e->len;
 	if (e->dir == SOCKIO_IN) {
 		/* First: it may finish the previous request, whose DB work is then complete. */
-		http_conn__read(&c->http, &t->hst, e->ts_exit, e->head, head_len, len, on_request,
-				c);
+		http_conn__read(&c->http, &t->hst, e->ts_exit, e->ts_arrival, e->head, head_len,
+				len, on_request, c);
 		if ((e->flags & SOCKIO_F_REQ_START) && t->o.db)
 			dbtrack__req_start(t->o.db, &c->req, c->tgid, e->tid, e->ts_enter);
 	} else {

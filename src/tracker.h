@@ -28,6 +28,7 @@ struct tracker_opts {
 	const char *procroot;		/* "/proc" when NULL */
 	struct dbtrack *db;		/* PostgreSQL from the client wire protocol; NULL: off */
 	struct slotrack *slo;		/* SLOs judged while recording; NULL: none */
+	bool from_read; /* latency from the server's first read, not the request's arrival */
 };
 
 struct tracker_stats {

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ts += 1000;
 		switch (op) {
 		case 0:
-			http_conn__read(&c, &st, ts, p, cap, len, emit, NULL);
+			http_conn__read(&c, &st, ts, ts > 7 ? ts - 7 : 0, p, cap, len, emit, NULL);
 			break;
 		case 1:
 			http_conn__write(&c, &st, ts, ts + 10, p, cap, len,

@@ -52,7 +52,7 @@ static int teardown(void **state)
 /* A read fully captured. */
 static void rd(struct fixture *f, uint64_t ts, const char *s)
 {
-	http_conn__read(&f->conn, &f->st, ts, s, strlen(s), strlen(s), collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, ts, 0, s, strlen(s), strlen(s), collect, &f->sink);
 }
 
 static void tail_of(const char *s, size_t n, const char **tail, size_t *tl)
@@ -373,7 +373,7 @@ static void test_truncated_capture(void **state)
 	n = (size_t)snprintf(req, sizeof(req), "GET /search?q=%0900d HTTP/1.1\r\nHost: a\r\n\r\n",
 			     7);
 	/* The kernel captured the first 512 bytes of a longer read. */
-	http_conn__read(&f->conn, &f->st, 10, req, 512, n, collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, 10, 0, req, 512, n, collect, &f->sink);
 	assert_int_equal(f->st.requests, 1);
 	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->sink.n, 1);

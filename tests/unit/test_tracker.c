@@ -100,7 +100,9 @@ static void test_eviction_is_least_recently_used(void **state)
 static void test_close_frees_the_slot(void **state)
 {
 	struct tracker_opts o = { .max_conns = 2, .procroot = "/nonexistent" };
-	struct sockio_close_ev c = { .type = SOCKIO_EV_CLOSE, .tgid = 4242, .conn_id = 1, .ts = 30 };
+	struct sockio_close_ev c = {
+		.type = SOCKIO_EV_CLOSE, .tgid = 4242, .conn_id = 1, .ts = 30
+	};
 	struct tracker_stats st;
 	struct tracker *t;
 	struct agg a;
