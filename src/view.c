@@ -157,6 +157,24 @@ static void footer(FILE *f, const struct view_footer *ft)
 			ft->slo_pass, ft->slo_breach, ft->slo_idle);
 }
 
+/*
+ * Where the time went when requests queued before the server read them: worth a line only
+ * when the wait is a real part of latency (saturation, a full accept queue).
+ */
+static void wait_line(FILE *f, const struct agg_endpoint *e)
+{
+	uint64_t w95 = hist__percentile(&e->wait, 95), l95 = hist__percentile(&e->lat, 95);
+	char w50[16], w95s[16], s95[16];
+
+	if (!e->wait.count || w95 < 1000000 || w95 * 10 < l95)
+		return;
+	view__duration(hist__percentile(&e->wait, 50), w50, sizeof(w50));
+	view__duration(w95, w95s, sizeof(w95s));
+	view__duration(hist__percentile(&e->server, 95), s95, sizeof(s95));
+	fprintf(f, "    queued before the server read: p50 %s, p95 %s (server's own p95 %s)\n", w50,
+		w95s, s95);
+}
+
 /* Queries per request of an endpoint, whole run so far. */
 static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *lat)
 {
@@ -273,6 +291,8 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 			  mark(window && e->slo.breach, o->tty));
 		if (o->hist && h->count)
 			hist__print_log2(f, h, 4, VIEW_WIDTH - 4);
+		if (!window)
+			wait_line(f, e);
 		if (o->db && e->db_reqs && e->db_queries > 0)
 			db_line(f, e, &e->lat);
 		shown++;
