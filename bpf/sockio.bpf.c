@@ -605,8 +605,19 @@ static __always_inline int http__server_write(struct sockio_conn *c, struct scra
 		s->ev.flags |= SOCKIO_F_RESP_START;
 	} else if (c->state == SOCKIO_ST_RESP) {
 		/* Body: its length and tail tell userspace where the response ends. */
-		if (s->ev.head_len > 8)
+		if (s->ev.head_len > 8) {
+			if (!s->ev.tail_len) {
+				/* The head held the whole write: its tail is the head's end. */
+				__u64 n = s->ev.head_len < SOCKIO_TAIL ? s->ev.head_len : SOCKIO_TAIL;
+				__u64 off = s->ev.head_len - n;
+
+				bound(off, SOCKIO_CAP_MAX - 1);
+				bound(n, 2 * SOCKIO_TAIL - 1);
+				if (!bpf_probe_read_kernel(s->ev.tail, n, s->ev.head + off))
+					s->ev.tail_len = n;
+			}
 			s->ev.head_len = 8;
+		}
 	} else if (c->state == SOCKIO_ST_REQ && s->ev.head_len && c->cont < SOCKIO_SPLIT_MAX) {
 		/* A status line split over writes: userspace joins the pieces. */
 		c->cont++;
