@@ -710,6 +710,7 @@ static int record(void)
 	so.max_procs = env.max_procs;
 	so.ringbuf_bytes = env.ringbuf_mb << 20;
 	so.clients = env.db_probes & (1u << DB_PATH_WIRE);
+	so.no_arrival = env.from_read;
 	if (env.bpf_stats) {
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (stats_fd < 0)

@@ -133,6 +133,12 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 		skel->rodata->filter_cgroup_on = true;
 	}
 	bpf_map__set_max_entries(skel->maps.events, rb_bytes);
+	if (o->no_arrival) {
+		/* Two program runs per request saved: nothing would read what they keep. */
+		bpf_program__set_autoload(skel->progs.sock_established, false);
+		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
+		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
+	}
 	err_ = libbpf_num_possible_cpus();
 	if (err_ < 0) {
 		snprintf(err, errsz, "counting CPUs: %s", strerror(-err_));

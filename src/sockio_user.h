@@ -23,7 +23,8 @@ struct sockio_opts {
 	unsigned max_conns;
 	unsigned max_procs;
 	unsigned ringbuf_bytes;
-	bool clients; /* also follow outbound connections */
+	bool clients;	 /* also follow outbound connections */
+	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
 };
 
 typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
