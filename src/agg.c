@@ -149,6 +149,7 @@ static struct agg_endpoint *ep_get(struct agg *a, unsigned svc, const char *meth
 	hist__init(&e->ttfb);
 	hist__init(&e->server);
 	hist__init(&e->wait);
+	hist__init(&e->win_wait);
 	hist__init(&e->win);
 	a->slots[j] = a->neps;
 	a->eps[a->neps++] = e;
@@ -218,8 +219,10 @@ struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r)
 		hist__add(&e->ttfb, r->t_first - r->t_start);
 	if (r->t_read && r->t_end >= r->t_read)
 		hist__add(&e->server, r->t_end - r->t_read);
-	if (r->t_arrival && r->t_read >= r->t_arrival)
+	if (r->t_arrival && r->t_read >= r->t_arrival) {
 		hist__add(&e->wait, r->t_read - r->t_arrival);
+		hist__add(&e->win_wait, r->t_read - r->t_arrival);
+	}
 	if (!e->first_ns || r->t_start < e->first_ns)
 		e->first_ns = r->t_start;
 	if (r->t_end > e->last_ns)
@@ -232,12 +235,13 @@ void agg__roll(struct agg *a, double t_s, double interval_s)
 	for (unsigned i = 0; i < a->neps; i++) {
 		struct agg_endpoint *e = a->eps[i];
 
-		timeline__add(&e->tl, &a->tl_budget, t_s, interval_s, &e->win, e->win_5xx,
-			      e->win_4xx);
+		timeline__add(&e->tl, &a->tl_budget, t_s, interval_s, &e->win, &e->win_wait,
+			      e->win_5xx, e->win_4xx);
 
 		e->rate = interval_s > 0 ? (double)(e->count - e->last_count) / interval_s : 0;
 		e->last_count = e->count;
 		hist__init(&e->win);
+		hist__init(&e->win_wait);
 		e->win_count = 0;
 		e->win_4xx = 0;
 		e->win_5xx = 0;

@@ -59,9 +59,10 @@ struct agg_endpoint {
 	uint64_t status_other; /* codes beyond AGG_STATUS_SLOTS distinct ones */
 	struct hist lat;       /* whole run */
 	struct hist ttfb;
-	struct hist server; /* first read -> end: the server's own time */
-	struct hist wait;   /* arrival -> first read, for requests whose arrival is known */
-	struct hist win;    /* current interval */
+	struct hist server;   /* first read -> end: the server's own time */
+	struct hist wait;     /* arrival -> first read, for requests whose arrival is known */
+	struct hist win;      /* current interval */
+	struct hist win_wait; /* ... its waits (requests whose arrival was seen) */
 	uint64_t win_count;
 	uint64_t win_4xx, win_5xx;
 	uint64_t last_count; /* count at the previous interval, for rates */

@@ -342,7 +342,8 @@ void dbagg__roll(struct dbagg *d, double t_s, double interval_s)
 	for (unsigned i = 0; i < d->nfps; i++) {
 		struct dbagg_fp *f = d->fps[i];
 
-		timeline__add(&f->tl, &d->tl_budget, t_s, interval_s, &f->win, f->win_errors, 0);
+		timeline__add(&f->tl, &d->tl_budget, t_s, interval_s, &f->win, NULL, f->win_errors,
+			      0);
 		f->win_errors = 0;
 		f->rate = interval_s > 0 ? f->win_count / interval_s : 0;
 		f->win_count = 0;

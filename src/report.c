@@ -181,6 +181,8 @@ static void points(struct json *j, const struct timeline *tl, bool http)
 		if (http) {
 			json__kv_u64(j, "5xx", p->errors);
 			json__kv_u64(j, "4xx", p->err4xx);
+			if (p->wait_n)
+				json__kv_fixed(j, "wait_p95", p->wait_p95_ns / NS_PER_MS, 3);
 		}
 		json__end_object(j);
 	}

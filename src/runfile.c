@@ -951,7 +951,8 @@ static int load_series(struct ld *l, json_object *a, const char *w, bool http,
 			    (err = get_pos(l, y, wp, "p99", NULLOK, &p->p99)) ||
 			    (err = get_u64(l, y, wp, "errors", NULLOK, &p->errors)) ||
 			    (err = get_u64(l, y, wp, "5xx", NULLOK, &p->e5xx)) ||
-			    (err = get_u64(l, y, wp, "4xx", NULLOK, &p->e4xx)))
+			    (err = get_u64(l, y, wp, "4xx", NULLOK, &p->e4xx)) ||
+			    (err = get_pos(l, y, wp, "wait_p95", NULLOK, &p->wait_p95)))
 				return err;
 			if (k && p->t < s->p[k - 1].t)
 				return fail(l, wp, "t", "goes back in time");

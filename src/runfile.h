@@ -147,6 +147,7 @@ struct run_tpoint {
 	double rate_per_s;
 	double p50, p95, p99;
 	uint64_t errors, e4xx, e5xx;
+	double wait_p95; /* NaN when the report has none */
 };
 
 struct run_series {

@@ -543,6 +543,7 @@ static int series_saturation(const struct run_series *s, struct sat_result *res)
 		p[k].t = s->p[k].t;
 		p[k].rate = s->p[k].rate_per_s;
 		p[k].p95 = s->p[k].p95;
+		p[k].wait = s->p[k].wait_p95;
 		p[k].count = s->p[k].count;
 	}
 	saturation__default_opts(&so);
@@ -572,13 +573,32 @@ static void saturation_section(struct analyze_out *o, const struct run *r)
 		if (!ret)
 			continue;
 		found++;
-		fprintf(o->f,
-			"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while p95 rose "
-			"from %s to %s ms by t=%.0f s\n",
-			md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
-			s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)), res.t,
-			analyze__ms(res.p95, b, sizeof(b)), analyze__ms(res.p95_end, c, sizeof(c)),
-			res.t_end);
+		if (res.by_wait)
+			fprintf(o->f,
+				"%s%s %s%s%s: at capacity from t=%.0f s (%s/s): latency p95 %s -> "
+				"%s "
+				"ms by t=%.0f s",
+				md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
+				s->service ? s->service : "", res.t,
+				analyze__rate(res.rate, a, sizeof(a)),
+				analyze__ms(res.p95, b, sizeof(b)),
+				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
+		else
+			fprintf(o->f,
+				"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while "
+				"p95 "
+				"rose from %s to %s ms by t=%.0f s",
+				md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
+				s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)),
+				res.t, analyze__ms(res.p95, b, sizeof(b)),
+				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
+		/* The queueing behind it: requests waited for the server to read them. */
+		if (isfinite(s->p[res.index].wait_p95) && isfinite(s->p[res.end].wait_p95))
+			fprintf(o->f,
+				"; requests queued before the server read them: p95 %s -> %s ms",
+				analyze__ms(s->p[res.index].wait_p95, b, sizeof(b)),
+				analyze__ms(s->p[res.end].wait_p95, c, sizeof(c)));
+		fputc('\n', o->f);
 	}
 	if (!found)
 		para(o,

@@ -10,6 +10,8 @@ void saturation__default_opts(struct sat_opts *o)
 	o->ramp = 0.5;
 	o->rise = 0.2;
 	o->min_count = 5;
+	o->wait_min = 1.0;
+	o->wait_share = 0.25;
 }
 
 static bool usable(const struct sat_point *p, const struct sat_opts *o)
@@ -30,8 +32,56 @@ static int next_usable(const struct sat_point *p, unsigned n, unsigned i, unsign
 	return -1;
 }
 
+static bool find_by_ramp(const struct sat_point *p, unsigned n, const struct sat_opts *o,
+			 struct sat_result *res);
+
+static bool queued(const struct sat_point *p, const struct sat_opts *o)
+{
+	return isfinite(p->wait) && p->wait >= o->wait_min && p->wait >= o->wait_share * p->p95;
+}
+
+static bool find_by_wait(const struct sat_point *p, unsigned n, const struct sat_opts *o,
+			 struct sat_result *res)
+{
+	unsigned w = o->window ? o->window : 1;
+
+	for (unsigned k = 0; k < n; k++) {
+		bool all = true;
+		int end;
+
+		if (!usable(&p[k], o) || !queued(&p[k], o))
+			continue;
+		end = next_usable(p, n, k, w, o);
+		if (end < 0)
+			return false;
+		for (unsigned j = k + 1; j <= (unsigned)end && all; j++)
+			all = !usable(&p[j], o) || queued(&p[j], o);
+		if (!all)
+			continue;
+		res->index = k;
+		res->by_wait = true;
+		res->t = p[k].t;
+		res->rate = p[k].rate;
+		res->p95 = p[k].p95;
+		res->end = (unsigned)end;
+		res->t_end = p[end].t;
+		res->p95_end = p[end].p95;
+		return true;
+	}
+	return false;
+}
+
 bool saturation__find(const struct sat_point *p, unsigned n, const struct sat_opts *o,
 		      struct sat_result *res)
+{
+	res->by_wait = false;
+	if (find_by_ramp(p, n, o, res))
+		return true;
+	return find_by_wait(p, n, o, res);
+}
+
+static bool find_by_ramp(const struct sat_point *p, unsigned n, const struct sat_opts *o,
+			 struct sat_result *res)
 {
 	double first = NAN, peak = 0;
 	unsigned w = o->window ? o->window : 1;
@@ -62,6 +112,7 @@ bool saturation__find(const struct sat_point *p, unsigned n, const struct sat_op
 		res->t = p[k].t;
 		res->rate = p[k].rate;
 		res->p95 = p[k].p95;
+		res->end = (unsigned)end;
 		res->t_end = p[end].t;
 		res->p95_end = p[end].p95;
 		return true;

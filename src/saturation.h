@@ -10,6 +10,10 @@
  *     and k's rate is within flat of that peak;
  *   - in each of the next `window` intervals the rate stays at most (1 + flat) x the peak;
  *   - p95 never falls below k's p95 in those intervals and ends at least (1 + rise) x k's p95.
+ * A server already at capacity when the load starts shows no ramp; where the points carry the
+ * wait before the server read the requests, interval k is then the saturation point when, in
+ * k and each of the next `window` usable intervals, requests queued: wait p95 at least
+ * wait_min ms and wait_share x p95.
  */
 #ifndef SLOPROBE_SATURATION_H
 #define SLOPROBE_SATURATION_H
@@ -22,6 +26,7 @@ struct sat_point {
 	double rate; /* per second */
 	double p95;  /* ms; NaN when the interval had no request */
 	uint64_t count;
+	double wait; /* p95 of the wait before the server read the requests, ms; NaN: unknown */
 };
 
 struct sat_opts {
@@ -30,12 +35,16 @@ struct sat_opts {
 	double ramp;	    /* the peak must exceed the first rate by this (0.5) */
 	double rise;	    /* p95 must rise by this over the window (0.2) */
 	uint64_t min_count; /* intervals with fewer requests are skipped (5) */
+	double wait_min;    /* ms of wait that count as queueing (1) */
+	double wait_share;  /* ... and share of p95 (0.25) */
 };
 
 struct sat_result {
 	unsigned index;	       /* into the points */
+	bool by_wait;	       /* found by the wait rule: requests began to queue */
 	double t, rate, p95;   /* at the saturation point */
-	double t_end, p95_end; /* at the end of the confirming window */
+	unsigned end;	       /* index of the end of the confirming window */
+	double t_end, p95_end; /* there */
 };
 
 void saturation__default_opts(struct sat_opts *o);

@@ -5,7 +5,7 @@
 #include "timeline.h"
 
 int timeline__add(struct timeline *tl, struct timeline_budget *b, double t_s, double interval_s,
-		  const struct hist *win, uint64_t errors, uint64_t err4xx)
+		  const struct hist *win, const struct hist *wait, uint64_t errors, uint64_t err4xx)
 {
 	struct tl_point *pt;
 
@@ -34,6 +34,8 @@ int timeline__add(struct timeline *tl, struct timeline_budget *b, double t_s, do
 	pt->p50_ns = hist__percentile(win, 50);
 	pt->p95_ns = hist__percentile(win, 95);
 	pt->p99_ns = hist__percentile(win, 99);
+	pt->wait_n = wait ? wait->count : 0;
+	pt->wait_p95_ns = wait ? hist__percentile(wait, 95) : 0;
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct tl_point {
 	uint64_t errors; /* HTTP: 5xx; DB: failed executions */
 	uint64_t err4xx;
 	uint64_t p50_ns, p95_ns, p99_ns;
+	uint64_t wait_n;      /* HTTP: requests whose arrival was seen */
+	uint64_t wait_p95_ns; /* ... and the p95 of their wait before the server read them */
 };
 
 struct timeline {
@@ -36,9 +38,13 @@ struct timeline_budget {
 	uint64_t dropped;
 };
 
-/* Appends the point of an interval whose window histogram is win. 0, or -ENOMEM/-ENOSPC. */
+/*
+ * Appends the point of an interval whose window histogram is win (wait: its requests' waits
+ * before the server read them, or NULL). 0, or -ENOMEM/-ENOSPC.
+ */
 int timeline__add(struct timeline *tl, struct timeline_budget *b, double t_s, double interval_s,
-		  const struct hist *win, uint64_t errors, uint64_t err4xx);
+		  const struct hist *win, const struct hist *wait, uint64_t errors,
+		  uint64_t err4xx);
 void timeline__free(struct timeline *tl);
 
 #endif

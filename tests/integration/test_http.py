@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from conftest import HERE, PYTHON, Server, client, free_port, record, sh
+from conftest import HERE, PYTHON, SLOPROBE, Server, client, free_port, record, sh
 
 ITEM_S = 0.050
 
@@ -277,6 +277,10 @@ def test_latency_from_arrival_under_saturation(tmp_path):
         script = "\n".join(
             "wrk -t1 -c%d -d3s --latency http://127.0.0.1:%d/%s > %s/%s.txt" % (
                 c, port, name, tmp_path, name) for name, c in steps.items())
+        # And one ramp on one route, for the saturation finder: 1, 4, 8 connections.
+        script += "\n" + "\n".join(
+            "wrk -t1 -c%d -d3s http://127.0.0.1:%d/ramp > /dev/null" % (c, port)
+            for c in (1, 4, 8))
         run = record(tmp_path, ["-q", "--port", str(port)], sh(script))
         for name, c in steps.items():
             row = run.row("/" + name)
@@ -293,6 +297,15 @@ def test_latency_from_arrival_under_saturation(tmp_path):
             else:
                 assert wait >= (c - 2) * 4.0, (name, wait)
         assert run.report["definitions"]["latency_from"] == "arrival"
+        # Throughput is flat from the first connection (the server is at capacity at once):
+        # the saturation point is where requests began to queue, in the 4-connection step.
+        out = subprocess.run([SLOPROBE, "report", str(tmp_path / "report.json")],
+                             capture_output=True, text=True, timeout=30).stdout
+        sat = [l for l in out.splitlines() if "GET /ramp" in l and "at capacity from" in l]
+        assert len(sat) == 1, out
+        # Three 3 s steps before the ramp, then 3 s at 1 connection: 4 connections from ~12 s.
+        t = float(sat[0].split("at capacity from t=")[1].split()[0])
+        assert 11 <= t <= 16, sat[0]
         # The old definition is one option away: the server's time only.
         run = record(tmp_path, ["-q", "--port", str(port), "--latency-from", "read"],
                      ["wrk", "-t1", "-c8", "-d2s", "http://127.0.0.1:%d/eight" % port])

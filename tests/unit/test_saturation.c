@@ -18,6 +18,7 @@ static unsigned fill(struct sat_point *p, const double *rate, const double *p95,
 		p[i].rate = rate[i];
 		p[i].p95 = p95[i];
 		p[i].count = (uint64_t)rate[i];
+		p[i].wait = NAN;
 	}
 	return n;
 }
@@ -102,9 +103,9 @@ static void test_transient_spike(void **state)
 static void test_idle_intervals_skipped(void **state)
 {
 	struct sat_point p[] = {
-		{ 0, 10, 50, 10 }, { 1, 0, NAN, 0 },  { 2, 30, 50, 30 },
-		{ 3, 2, 400, 2 },  { 4, 60, 52, 60 }, { 5, 60, 70, 60 },
-		{ 6, 0, NAN, 0 },  { 7, 61, 90, 61 }, { 8, 59, 130, 59 },
+		{ 0, 10, 50, 10, NAN }, { 1, 0, NAN, 0, NAN },	{ 2, 30, 50, 30, NAN },
+		{ 3, 2, 400, 2, NAN },	{ 4, 60, 52, 60, NAN }, { 5, 60, 70, 60, NAN },
+		{ 6, 0, NAN, 0, NAN },	{ 7, 61, 90, 61, NAN }, { 8, 59, 130, 59, NAN },
 	};
 	struct sat_opts o;
 	struct sat_result r;
@@ -118,6 +119,35 @@ static void test_idle_intervals_skipped(void **state)
 	assert_false(saturation__find(p, 0, &o, &r));
 }
 
+/*
+ * Already at capacity when the load starts (a single-threaded server, 1 -> 16 connections):
+ * throughput is flat from the first interval, so there is no ramp; the wait before the server
+ * reads the requests shows where they began to queue.
+ */
+static void test_at_capacity_found_by_wait(void **state)
+{
+	double rate[] = { 204, 223, 201, 233, 220, 222, 225, 198 };
+	double p95[] = { 4.9, 5.3, 7.4, 9.2, 12.6, 12.5, 25.8, 32.4 };
+	double wait[] = { 0.23, 0.13, 1.07, 4.82, 8.45, 7.50, 21.6, 27.7 };
+	struct sat_point p[8];
+	struct sat_opts o;
+	struct sat_result r;
+
+	saturation__default_opts(&o);
+	fill(p, rate, p95, 8);
+	assert_false(saturation__find(p, 8, &o, &r)); /* no wait known: no ramp, nothing */
+	for (int i = 0; i < 8; i++)
+		p[i].wait = wait[i];
+	assert_true(saturation__find(p, 8, &o, &r));
+	assert_true(r.by_wait);
+	/* t=2 waited 1.07 ms, under a quarter of its 7.4 ms p95: t=3 is the first that queued. */
+	assert_int_equal(r.index, 3);
+	assert_int_equal(r.end, 6);
+	/* A queue that drains within the window is no saturation point. */
+	p[5].wait = 0.5;
+	assert_false(saturation__find(p, 8, &o, &r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +158,7 @@ int main(void)
 		cmocka_unit_test(test_staircase),
 		cmocka_unit_test(test_transient_spike),
 		cmocka_unit_test(test_idle_intervals_skipped),
+		cmocka_unit_test(test_at_capacity_found_by_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
