@@ -35,6 +35,21 @@ static int next_usable(const struct sat_point *p, unsigned n, unsigned i, unsign
 static bool find_by_ramp(const struct sat_point *p, unsigned n, const struct sat_opts *o,
 			 struct sat_result *res);
 
+/* Interval k is the saturation point, confirmed at end. */
+static bool found(const struct sat_point *p, unsigned k, unsigned end, bool by_wait,
+		  struct sat_result *res)
+{
+	res->index = k;
+	res->by_wait = by_wait;
+	res->t = p[k].t;
+	res->rate = p[k].rate;
+	res->p95 = p[k].p95;
+	res->end = end;
+	res->t_end = p[end].t;
+	res->p95_end = p[end].p95;
+	return true;
+}
+
 static bool queued(const struct sat_point *p, const struct sat_opts *o)
 {
 	return isfinite(p->wait) && p->wait >= o->wait_min && p->wait >= o->wait_share * p->p95;
@@ -58,15 +73,7 @@ static bool find_by_wait(const struct sat_point *p, unsigned n, const struct sat
 			all = !usable(&p[j], o) || queued(&p[j], o);
 		if (!all)
 			continue;
-		res->index = k;
-		res->by_wait = true;
-		res->t = p[k].t;
-		res->rate = p[k].rate;
-		res->p95 = p[k].p95;
-		res->end = (unsigned)end;
-		res->t_end = p[end].t;
-		res->p95_end = p[end].p95;
-		return true;
+		return found(p, k, (unsigned)end, true, res);
 	}
 	return false;
 }
@@ -108,14 +115,7 @@ static bool find_by_ramp(const struct sat_point *p, unsigned n, const struct sat
 		}
 		if (!plateau || p[end].p95 < p[k].p95 * (1 + o->rise))
 			continue;
-		res->index = k;
-		res->t = p[k].t;
-		res->rate = p[k].rate;
-		res->p95 = p[k].p95;
-		res->end = (unsigned)end;
-		res->t_end = p[end].t;
-		res->p95_end = p[end].p95;
-		return true;
+		return found(p, k, (unsigned)end, false, res);
 	}
 	return false;
 }
