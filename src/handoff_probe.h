@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#include "handoff.h"
+#include "../include/handoff.h"
 
 struct handoff_probe;
 

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <stdlib.h>
+#include <string.h>
+
+#include "handoff.h"
+
+void handoff__init(struct handoff *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+void handoff__free(struct handoff *h)
+{
+	for (unsigned i = 0; i < HANDOFF_PROCS; i++) {
+		free(h->procs[i].reqs);
+		free(h->procs[i].runs);
+	}
+	memset(h->procs, 0, sizeof(h->procs));
+}
+
+static struct handoff_proc *proc_find(struct handoff *h, uint32_t tgid)
+{
+	for (unsigned i = 0; i < HANDOFF_PROCS; i++)
+		if (h->procs[i].tgid == tgid)
+			return &h->procs[i];
+	return NULL;
+}
+
+static struct handoff_proc *proc_get(struct handoff *h, uint32_t tgid)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+
+	if (p || !tgid)
+		return p;
+	p = proc_find(h, 0);
+	if (!p) {
+		h->st.procs_full++;
+		return NULL;
+	}
+	p->reqs = calloc(HANDOFF_REQS, sizeof(*p->reqs));
+	p->runs = calloc(HANDOFF_RUNS, sizeof(*p->runs));
+	if (!p->reqs || !p->runs) {
+		free(p->reqs);
+		free(p->runs);
+		memset(p, 0, sizeof(*p));
+		h->st.procs_full++;
+		return NULL;
+	}
+	p->tgid = tgid;
+	if (h->on_proc)
+		h->on_proc(h->ctx, tgid);
+	return p;
+}
+
+static bool is_reader(const struct handoff_proc *p, uint32_t tid)
+{
+	for (unsigned i = 0; i < p->nreaders; i++)
+		if (p->readers[i] == tid)
+			return true;
+	return false;
+}
+
+/* The newest run of tid that began at or before ts, or NULL. */
+static struct handoff_run *run_at(struct handoff_proc *p, uint32_t tid, uint64_t ts)
+{
+	for (unsigned i = p->nruns; i-- > 0;)
+		if (p->runs[i].tid == tid && p->runs[i].h_ts <= ts)
+			return &p->runs[i];
+	return NULL;
+}
+
+/* The newest run of tid, or NULL. */
+static struct handoff_run *run_last(struct handoff_proc *p, uint32_t tid)
+{
+	return run_at(p, tid, UINT64_MAX);
+}
+
+/* A new run, kept in hand-off order (silent runs are found late). */
+static struct handoff_run *run_add(struct handoff *h, struct handoff_proc *p, uint32_t tid,
+				   uint32_t waker, uint8_t kind, uint64_t ts)
+{
+	unsigned i;
+
+	if (p->nruns == HANDOFF_RUNS) {
+		h->st.runs_full++;
+		return NULL;
+	}
+	for (i = p->nruns; i > 0 && p->runs[i - 1].h_ts > ts; i--)
+		p->runs[i] = p->runs[i - 1];
+	p->nruns++;
+	p->runs[i] = (struct handoff_run){ .tid = tid, .waker = waker, .kind = kind, .h_ts = ts };
+	p->runs_seen++;
+	h->st.runs++;
+	if (kind == HANDOFF_RUN_SILENT)
+		h->st.silent++;
+	return &p->runs[i];
+}
+
+void handoff__wake(struct handoff *h, uint32_t tgid, uint32_t waker, uint32_t wakee, uint64_t ts,
+		   bool new_thread)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_run *r;
+
+	if (new_thread)
+		h->st.news++;
+	else
+		h->st.wakes++;
+	/* Hand-offs go from the thread that reads requests to one that does not. */
+	if (!p || !is_reader(p, waker) || is_reader(p, wakee)) {
+		h->st.wakes_ignored++;
+		return;
+	}
+	r = run_last(p, wakee);
+	if (r && r->kind == HANDOFF_RUN_SILENT && r->h_ts > ts && r->state <= HANDOFF_RUN_CLOSED) {
+		/* Its first query was seen before the wake that started it: the wake dates it. */
+		struct handoff_run *prev = run_at(p, wakee, r->h_ts - 1);
+
+		if (!prev || (prev->b_ts && prev->b_ts <= ts)) {
+			r->kind = new_thread ? HANDOFF_RUN_NEW : HANDOFF_RUN_WAKE;
+			r->waker = waker;
+			r->h_ts = ts;
+			h->st.silent--;
+			return;
+		}
+	}
+	/* A worker in a run waits on other things too (the thread start, app locks). */
+	if (r && r->state == HANDOFF_RUN_OPEN && r->h_ts <= ts) {
+		h->st.wakes_ignored++;
+		return;
+	}
+	run_add(h, p, wakee, waker, new_thread ? HANDOFF_RUN_NEW : HANDOFF_RUN_WAKE, ts);
+}
+
+void handoff__event(struct handoff *h, const struct handoff_ev *e)
+{
+	if (e->kind == HANDOFF_EV_BACK)
+		handoff__back(h, e->tgid, e->tid, e->ts);
+	else if (e->kind == HANDOFF_EV_WAKE || e->kind == HANDOFF_EV_NEW)
+		handoff__wake(h, e->tgid, e->tid, e->wakee, e->ts, e->kind == HANDOFF_EV_NEW);
+}
+
+void handoff__back(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_run *r = p ? run_at(p, tid, ts) : NULL;
+
+	h->st.backs++;
+	if (!r || r->state != HANDOFF_RUN_OPEN) {
+		h->st.backs_ignored++;
+		return;
+	}
+	r->b_ts = ts;
+	r->state = HANDOFF_RUN_CLOSED;
+}
+
+static struct handoff_req *req_find(struct handoff_proc *p, uint64_t seq)
+{
+	for (unsigned i = p->nreqs; i-- > 0;)
+		if (p->reqs[i].seq == seq)
+			return &p->reqs[i];
+	return NULL;
+}
+
+void handoff__req_start(struct handoff *h, uint32_t tgid, uint64_t seq, uint32_t reader,
+			uint64_t ts)
+{
+	struct handoff_proc *p = proc_get(h, tgid);
+	unsigned i;
+
+	if (!p)
+		return;
+	if (!is_reader(p, reader) && p->nreaders < HANDOFF_READERS)
+		p->readers[p->nreaders++] = reader;
+	if (p->nreqs == HANDOFF_REQS) {
+		h->st.reqs_full++;
+		return;
+	}
+	for (i = p->nreqs; i > 0 && p->reqs[i - 1].read_ts > ts; i--)
+		p->reqs[i] = p->reqs[i - 1];
+	p->nreqs++;
+	p->reqs[i] = (struct handoff_req){ .seq = seq, .reader = reader, .read_ts = ts };
+}
+
+void handoff__req_answer(struct handoff *h, uint32_t tgid, uint64_t seq, uint64_t ts)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_req *q = p ? req_find(p, seq) : NULL;
+
+	if (q && !q->resp_ts)
+		q->resp_ts = ts;
+}
+
+void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_req *q = p ? req_find(p, seq) : NULL;
+
+	if (q)
+		q->gone = true;
+}
+
+/* q may be the request r serves: read before the hand-off by its waker, answered after. */
+static bool candidate(const struct handoff_run *r, const struct handoff_req *q)
+{
+	return !q->taken && q->read_ts < r->h_ts && q->reader != r->tid &&
+	       (!r->waker || q->reader == r->waker) && (!q->resp_ts || q->resp_ts > r->b_ts);
+}
+
+/* The number of candidates of r (stopping at 2), the oldest in *first. */
+static unsigned candidates(struct handoff_proc *p, const struct handoff_run *r,
+			   struct handoff_req **first)
+{
+	unsigned n = 0;
+
+	*first = NULL;
+	for (unsigned i = 0; i < p->nreqs && n < 2; i++) {
+		if (p->reqs[i].read_ts >= r->h_ts)
+			break;
+		if (!p->reqs[i].gone && candidate(r, &p->reqs[i]) && !n++)
+			*first = &p->reqs[i];
+	}
+	return n;
+}
+
+static void match(struct handoff_run *r, struct handoff_req *q, bool forced)
+{
+	r->state = HANDOFF_RUN_MATCHED;
+	r->req_seq = q->seq;
+	r->forced = forced;
+	q->taken = true;
+}
+
+static void prune(struct handoff_proc *p, uint64_t now)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < p->nreqs; i++)
+		if (!p->reqs[i].gone)
+			p->reqs[k++] = p->reqs[i];
+	p->nreqs = k;
+	k = 0;
+	for (unsigned i = 0; i < p->nruns; i++) {
+		const struct handoff_run *r = &p->runs[i];
+		bool judged = r->state >= HANDOFF_RUN_MATCHED;
+
+		/* Open runs of threads gone for good (a pool shrinking) go after a while too. */
+		if (judged ? r->b_ts + HANDOFF_KEEP_NS < now : r->h_ts + 30 * HANDOFF_KEEP_NS < now)
+			continue;
+		p->runs[k++] = *r;
+	}
+	p->nruns = k;
+}
+
+static void decide_proc(struct handoff *h, struct handoff_proc *p, uint64_t now)
+{
+	struct handoff_req *q;
+	bool changed = true;
+
+	while (changed) {
+		changed = false;
+		for (unsigned i = 0; i < p->nruns; i++) {
+			struct handoff_run *r = &p->runs[i];
+
+			if (r->state != HANDOFF_RUN_CLOSED || r->b_ts + HANDOFF_SETTLE_NS > now)
+				continue;
+			if (candidates(p, r, &q) == 1) {
+				match(r, q, true);
+				h->st.forced++;
+				changed = true;
+			}
+		}
+	}
+	for (unsigned i = 0; i < p->nruns; i++) {
+		struct handoff_run *r = &p->runs[i];
+
+		if (r->state != HANDOFF_RUN_CLOSED || r->b_ts + HANDOFF_FIFO_NS > now)
+			continue;
+		if (candidates(p, r, &q)) {
+			match(r, q, false);
+			h->st.fifo++;
+		} else {
+			r->state = HANDOFF_RUN_UNKNOWN;
+			h->st.unknown++;
+		}
+	}
+	prune(p, now);
+}
+
+void handoff__decide(struct handoff *h, uint64_t now)
+{
+	for (unsigned i = 0; i < HANDOFF_PROCS; i++)
+		if (h->procs[i].tgid)
+			decide_proc(h, &h->procs[i], now);
+}
+
+int handoff__query(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts, uint64_t now,
+		   uint64_t *seq)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_run *r;
+
+	*seq = 0;
+	/* Processes without hand-offs, and the loop's own queries, are not this module's. */
+	if (!p || !p->runs_seen || is_reader(p, tid))
+		return HANDOFF_NONE;
+	r = run_at(p, tid, ts);
+	if (r && (r->state == HANDOFF_RUN_OPEN || ts < r->b_ts)) {
+		if (r->state == HANDOFF_RUN_MATCHED) {
+			*seq = r->req_seq;
+			return HANDOFF_YES;
+		}
+		return r->state == HANDOFF_RUN_UNKNOWN ? HANDOFF_NONE : HANDOFF_WAIT;
+	}
+	if (ts + HANDOFF_SETTLE_NS > now)
+		return HANDOFF_WAIT; /* the wake that starts its run may still be on its way */
+	/* An idle worker given a job without a wake-up: its first query starts the run. */
+	return run_add(h, p, tid, 0, HANDOFF_RUN_SILENT, ts) ? HANDOFF_WAIT : HANDOFF_NONE;
+}
