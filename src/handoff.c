@@ -99,15 +99,18 @@ static struct handoff_run *run_add(struct handoff *h, struct handoff_proc *p, ui
 void handoff__wake(struct handoff *h, uint32_t tgid, uint32_t waker, uint32_t wakee, uint64_t ts,
 		   bool new_thread)
 {
-	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_proc *p = proc_get(h, tgid);
 	struct handoff_run *r;
 
 	if (new_thread)
 		h->st.news++;
 	else
 		h->st.wakes++;
-	/* Hand-offs go from the thread that reads requests to one that does not. */
-	if (!p || !is_reader(p, waker) || is_reader(p, wakee)) {
+	/*
+	 * Hand-offs go from the thread that reads requests to one that does not. Until the
+	 * first request is seen read, any thread may be the reader: candidate() checks later.
+	 */
+	if (!p || (p->nreaders && !is_reader(p, waker)) || is_reader(p, wakee)) {
 		h->st.wakes_ignored++;
 		return;
 	}
@@ -170,8 +173,16 @@ void handoff__req_start(struct handoff *h, uint32_t tgid, uint64_t seq, uint32_t
 
 	if (!p)
 		return;
-	if (!is_reader(p, reader) && p->nreaders < HANDOFF_READERS)
+	if (!is_reader(p, reader) && p->nreaders < HANDOFF_READERS) {
+		unsigned k = 0;
+
 		p->readers[p->nreaders++] = reader;
+		/* Woken before it was known to read requests: those were no hand-offs. */
+		for (unsigned j = 0; j < p->nruns; j++)
+			if (p->runs[j].tid != reader)
+				p->runs[k++] = p->runs[j];
+		p->nruns = k;
+	}
 	if (p->nreqs == HANDOFF_REQS) {
 		h->st.reqs_full++;
 		return;
@@ -200,11 +211,15 @@ void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq)
 		q->gone = true;
 }
 
-/* q may be the request r serves: read before the hand-off by its waker, answered after. */
+/*
+ * q may be the request r serves: read before the hand-off by its waker, answered after the
+ * hand-back (not at all yet, while r runs).
+ */
 static bool candidate(const struct handoff_run *r, const struct handoff_req *q)
 {
 	return !q->taken && q->read_ts < r->h_ts && q->reader != r->tid &&
-	       (!r->waker || q->reader == r->waker) && (!q->resp_ts || q->resp_ts > r->b_ts);
+	       (!r->waker || q->reader == r->waker) &&
+	       (!q->resp_ts || (r->b_ts && q->resp_ts > r->b_ts));
 }
 
 /* The number of candidates of r (stopping at 2), the oldest in *first. */
@@ -221,6 +236,15 @@ static unsigned candidates(struct handoff_proc *p, const struct handoff_run *r,
 			*first = &p->reqs[i];
 	}
 	return n;
+}
+
+/* The oldest candidate of r that no earlier run holds. */
+static struct handoff_req *oldest_free(struct handoff_proc *p, const struct handoff_run *r)
+{
+	for (unsigned i = 0; i < p->nreqs && p->reqs[i].read_ts < r->h_ts; i++)
+		if (!p->reqs[i].gone && !p->reqs[i].held && candidate(r, &p->reqs[i]))
+			return &p->reqs[i];
+	return NULL;
 }
 
 static void match(struct handoff_run *r, struct handoff_req *q, bool forced)
@@ -271,12 +295,26 @@ static void decide_proc(struct handoff *h, struct handoff_proc *p, uint64_t now)
 			}
 		}
 	}
+	/*
+	 * In hand-off order, each run takes the oldest request it may serve; runs not judged yet
+	 * (still running, or handed back too recently) take theirs too, but only for the
+	 * others' sake: they are judged later, when their own candidates are all known.
+	 */
+	for (unsigned i = 0; i < p->nreqs; i++)
+		p->reqs[i].held = false;
 	for (unsigned i = 0; i < p->nruns; i++) {
 		struct handoff_run *r = &p->runs[i];
+		bool ripe = r->state == HANDOFF_RUN_CLOSED && r->b_ts + HANDOFF_FIFO_NS <= now;
 
-		if (r->state != HANDOFF_RUN_CLOSED || r->b_ts + HANDOFF_FIFO_NS > now)
+		if (r->state >= HANDOFF_RUN_MATCHED)
 			continue;
-		if (candidates(p, r, &q)) {
+		q = oldest_free(p, r);
+		if (!ripe) {
+			if (q)
+				q->held = true;
+			continue;
+		}
+		if (q) {
 			match(r, q, false);
 			h->st.fifo++;
 		} else {

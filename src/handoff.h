@@ -54,6 +54,7 @@ struct handoff_req {
 	uint64_t seq; /* the caller's request number */
 	uint32_t reader;
 	bool taken, gone;
+	bool held;		   /* by an earlier run, while matching by order */
 	uint64_t read_ts, resp_ts; /* resp_ts 0: not answered yet */
 };
 

@@ -171,6 +171,36 @@ static void test_fifo(void **state)
 }
 
 /*
+ * The demo at c=4: W2 takes /orders (a long run) and W1, handed /items just after, is done
+ * first; both could serve both. W2's run is still going when W1's is judged: it holds the
+ * older request, and W1 gets the other.
+ */
+static void test_fifo_waits_for_open_run(void **state)
+{
+	struct handoff *h = *state;
+	const uint64_t late = 505516 * US + HANDOFF_FIFO_NS;
+	uint64_t seq = 0;
+
+	handoff__req_start(h, TGID, 51, L, 342091 * US);
+	handoff__wake(h, TGID, L, W2, 342592 * US, false);
+	handoff__req_start(h, TGID, 52, L, 350856 * US);
+	handoff__wake(h, TGID, L, W1, 351618 * US, false);
+	handoff__back(h, TGID, W1, 353639 * US);
+	handoff__req_answer(h, TGID, 52, 354243 * US);
+	handoff__decide(h, 353639 * US + HANDOFF_FIFO_NS);
+	assert_int_equal(q(h, W1, 352000 * US, 353639 * US + HANDOFF_FIFO_NS, &seq), HANDOFF_YES);
+	assert_int_equal(seq, 52);
+	handoff__back(h, TGID, W2, 504708 * US);
+	handoff__req_answer(h, TGID, 51, 505516 * US);
+	handoff__decide(h, late);
+	assert_int_equal(q(h, W2, 400000 * US, late, &seq), HANDOFF_YES);
+	assert_int_equal(seq, 51);
+	assert_int_equal(h->st.fifo, 1);
+	assert_int_equal(h->st.forced, 1);
+	assert_int_equal(h->st.unknown, 0);
+}
+
+/*
  * No idle worker: L starts W3 (wakeup_new), W3 wakes L ("started"), L futex-wakes W3 once
  * more. One run, from the new thread's first wake-up.
  */
@@ -280,6 +310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_health_beside_long_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_silent_handoff_c4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_waits_for_open_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_run, setup, teardown),
