@@ -439,7 +439,7 @@ static bool privileged(void)
  * they are known: servers (from their listening sockets) and, for the wire path, clients of
  * the databases (from their established connections), whose pooled connections predate us.
  */
-static void seed_procs(struct sockio *s, bool db_clients)
+static void seed_procs(struct sockio *s, struct handoff_probe *hop, bool db_clients)
 {
 	uint16_t dbports[64] = { 5432 };
 	size_t ndb = 1, nc = 0, n = 0;
@@ -454,6 +454,9 @@ static void seed_procs(struct sockio *s, bool db_clients)
 			sockio__add_listen_port(s, ls[i].port);
 			if (ls[i].pid && !by_pid)
 				sockio__add_proc(s, ls[i].pid);
+			/* A pool hands its first requests off before we could see them read. */
+			if (ls[i].pid && !by_pid && hop && strcmp(ls[i].comm, "postgres"))
+				handoff_probe__add_proc(hop, ls[i].pid);
 			if (!strcmp(ls[i].comm, "postgres") && ndb < 64 && ls[i].port != 5432)
 				dbports[ndb++] = ls[i].port;
 		}
@@ -754,7 +757,7 @@ static int record(void)
 			goto cleanup;
 		}
 	}
-	seed_procs(sockio, env.db_probes & (1u << DB_PATH_WIRE));
+	seed_procs(sockio, hop, env.db_probes & (1u << DB_PATH_WIRE));
 	for (size_t i = 0; i < nfilter_pids; i++)
 		sockio__add_proc(sockio, filter_pids[i]);
 
