@@ -470,6 +470,8 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 			by_tid = cand[i];
 		}
 	}
+	if (t->ho)
+		handoff__activity(t->ho, x->tgid, x->tid, x->ts_start, x->ts_end);
 	if (n > 1 && ntid != 1 && t->ho)
 		v = handoff__query(t->ho, x->tgid, x->tid, x->ts_start, t->now, &seq);
 	if (!n) {

@@ -14,6 +14,7 @@ void handoff__free(struct handoff *h)
 	for (unsigned i = 0; i < HANDOFF_PROCS; i++) {
 		free(h->procs[i].reqs);
 		free(h->procs[i].runs);
+		free(h->procs[i].acts);
 	}
 	memset(h->procs, 0, sizeof(h->procs));
 }
@@ -39,9 +40,11 @@ static struct handoff_proc *proc_get(struct handoff *h, uint32_t tgid)
 	}
 	p->reqs = calloc(HANDOFF_REQS, sizeof(*p->reqs));
 	p->runs = calloc(HANDOFF_RUNS, sizeof(*p->runs));
-	if (!p->reqs || !p->runs) {
+	p->acts = calloc(HANDOFF_ACTS, sizeof(*p->acts));
+	if (!p->reqs || !p->runs || !p->acts) {
 		free(p->reqs);
 		free(p->runs);
+		free(p->acts);
 		memset(p, 0, sizeof(*p));
 		h->st.procs_full++;
 		return NULL;
@@ -149,7 +152,15 @@ void handoff__back(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts)
 	struct handoff_run *r = p ? run_at(p, tid, ts) : NULL;
 
 	h->st.backs++;
-	if (!r || r->state != HANDOFF_RUN_OPEN) {
+	if (r && r->state != HANDOFF_RUN_OPEN) {
+		/*
+		 * A known worker handing back with no run open was given its job without a
+		 * wake-up. Its run ends here and began at its first query (dated later, when
+		 * its queries are), or no later than here.
+		 */
+		r = run_add(h, p, tid, 0, HANDOFF_RUN_SILENT, ts);
+	}
+	if (!r) {
 		h->st.backs_ignored++;
 		return;
 	}
@@ -211,15 +222,21 @@ void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq)
 		q->gone = true;
 }
 
-/*
- * q may be the request r serves: read before the hand-off by its waker, answered after the
- * hand-back (not at all yet, while r runs).
- */
+/* The earliest its request can have been answered: after the run's work was done. */
+static uint64_t run_done(const struct handoff_run *r)
+{
+	uint64_t t = r->h_ts > r->last_end ? r->h_ts : r->last_end;
+
+	if (r->b_ts > HANDOFF_BACK_LATE_NS && r->b_ts - HANDOFF_BACK_LATE_NS > t)
+		t = r->b_ts - HANDOFF_BACK_LATE_NS;
+	return t;
+}
+
+/* q may be the request r serves: read before the hand-off by its waker, answered after. */
 static bool candidate(const struct handoff_run *r, const struct handoff_req *q)
 {
 	return !q->taken && q->read_ts < r->h_ts && q->reader != r->tid &&
-	       (!r->waker || q->reader == r->waker) &&
-	       (!q->resp_ts || (r->b_ts && q->resp_ts > r->b_ts));
+	       (!r->waker || q->reader == r->waker) && (!q->resp_ts || q->resp_ts > run_done(r));
 }
 
 /* The number of candidates of r (stopping at 2), the oldest in *first. */
@@ -276,11 +293,82 @@ static void prune(struct handoff_proc *p, uint64_t now)
 	p->nruns = k;
 }
 
+/*
+ * The query comes from another ring than the wake-ups: the wake that started its run may not
+ * be in yet. It is dated once that would have been seen.
+ */
+void handoff__activity(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t start, uint64_t end)
+{
+	struct handoff_proc *p = proc_find(h, tgid);
+
+	if (!p || !p->runs_seen || is_reader(p, tid))
+		return;
+	if (p->nacts == HANDOFF_ACTS) {
+		h->st.acts_full++;
+		return;
+	}
+	p->acts[p->nacts++] = (struct handoff_act){ .tid = tid, .start = start, .end = end };
+}
+
+/* r's hand-off moved earlier: it moves down the list, kept in hand-off order. */
+static struct handoff_run *run_resort(struct handoff_proc *p, struct handoff_run *r)
+{
+	struct handoff_run tmp = *r;
+	unsigned i = r - p->runs;
+
+	for (; i > 0 && p->runs[i - 1].h_ts > tmp.h_ts; i--)
+		p->runs[i] = p->runs[i - 1];
+	p->runs[i] = tmp;
+	return &p->runs[i];
+}
+
+/*
+ * The run a query of tid started at ts is in, once every event before ts is in. Without a
+ * hand-off seen, the worker was given its job silently: the silent run that ends with its
+ * next hand-back began no later than this query; else a silent run begins here.
+ */
+static struct handoff_run *run_for(struct handoff *h, struct handoff_proc *p, uint32_t tid,
+				   uint64_t ts)
+{
+	struct handoff_run *r = run_at(p, tid, ts), *next = NULL;
+
+	if (r && (r->state == HANDOFF_RUN_OPEN || ts < r->b_ts))
+		return r;
+	for (unsigned i = 0; i < p->nruns && !next; i++)
+		if (p->runs[i].tid == tid && p->runs[i].h_ts > ts)
+			next = &p->runs[i];
+	if (next && next->kind == HANDOFF_RUN_SILENT && next->state <= HANDOFF_RUN_CLOSED) {
+		next->h_ts = ts;
+		return run_resort(p, next);
+	}
+	return run_add(h, p, tid, 0, HANDOFF_RUN_SILENT, ts);
+}
+
+static void acts_apply(struct handoff *h, struct handoff_proc *p, uint64_t now)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < p->nacts; i++) {
+		const struct handoff_act *a = &p->acts[i];
+		struct handoff_run *r;
+
+		if (a->start + HANDOFF_SETTLE_NS > now) {
+			p->acts[k++] = *a;
+			continue;
+		}
+		r = run_for(h, p, a->tid, a->start);
+		if (r && a->end > r->last_end)
+			r->last_end = a->end;
+	}
+	p->nacts = k;
+}
+
 static void decide_proc(struct handoff *h, struct handoff_proc *p, uint64_t now)
 {
 	struct handoff_req *q;
 	bool changed = true;
 
+	acts_apply(h, p, now);
 	while (changed) {
 		changed = false;
 		for (unsigned i = 0; i < p->nruns; i++) {
@@ -342,16 +430,15 @@ int handoff__query(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts, 
 	/* Processes without hand-offs, and the loop's own queries, are not this module's. */
 	if (!p || !p->runs_seen || is_reader(p, tid))
 		return HANDOFF_NONE;
-	r = run_at(p, tid, ts);
-	if (r && (r->state == HANDOFF_RUN_OPEN || ts < r->b_ts)) {
-		if (r->state == HANDOFF_RUN_MATCHED) {
-			*seq = r->req_seq;
-			return HANDOFF_YES;
-		}
-		return r->state == HANDOFF_RUN_UNKNOWN ? HANDOFF_NONE : HANDOFF_WAIT;
+	/* Until every event before the query is in, its run may not be known yet. */
+	r = ts + HANDOFF_SETTLE_NS > now ? run_at(p, tid, ts) : run_for(h, p, tid, ts);
+	if (!r)
+		return ts + HANDOFF_SETTLE_NS > now ? HANDOFF_WAIT : HANDOFF_NONE;
+	if (r->state == HANDOFF_RUN_MATCHED && (ts < r->b_ts)) {
+		*seq = r->req_seq;
+		return HANDOFF_YES;
 	}
-	if (ts + HANDOFF_SETTLE_NS > now)
-		return HANDOFF_WAIT; /* the wake that starts its run may still be on its way */
-	/* An idle worker given a job without a wake-up: its first query starts the run. */
-	return run_add(h, p, tid, 0, HANDOFF_RUN_SILENT, ts) ? HANDOFF_WAIT : HANDOFF_NONE;
+	if (r->state == HANDOFF_RUN_UNKNOWN && ts < r->b_ts)
+		return HANDOFF_NONE;
+	return HANDOFF_WAIT;
 }

@@ -9,7 +9,9 @@
  * Matching runs to requests ("R-B"): a run left with one candidate is forced to it (that
  * cannot be wrong), repeatedly; the rest take the oldest candidate in hand-off order, which
  * is the order the loop queued them. A worker that was idle but not yet blocked on its queue
- * gets its job without a wake-up: its first query then starts the run ("silent").
+ * gets its job without a wake-up: its run ("silent") is known by its hand-back and dated from
+ * its first query. Queries and requests come from another ring buffer than the kernel events
+ * here: everything is judged only once the events up to then have surely been read.
  * No BPF here: the events come from bpf/handoff.bpf.c through the caller.
  */
 #ifndef SLOPROBE_HANDOFF_MOD_H
@@ -25,11 +27,18 @@
 #define HANDOFF_REQS	1024 /* requests of one process kept for matching */
 #define HANDOFF_RUNS	1024 /* worker runs of one process kept */
 #define HANDOFF_READERS 8    /* threads of one process that read requests */
+#define HANDOFF_ACTS	4096 /* queries of one process waiting to be dated to their run */
 /* Events of both ring buffers up to now - SETTLE are in: only then a run is judged. */
 #define HANDOFF_SETTLE_NS (30 * 1000000ull)
 /* Forced matches of later runs may still free a candidate: the FIFO guess waits longer. */
 #define HANDOFF_FIFO_NS (60 * 1000000ull)
 #define HANDOFF_KEEP_NS (2000 * 1000000ull) /* judged runs kept for late queries */
+/*
+ * The worker queues its result for the loop before it writes the byte, and may lose the GIL
+ * in between: the loop can answer the request before the hand-back. Its answer is only known
+ * to follow the worker's last query, and the hand-back minus this.
+ */
+#define HANDOFF_BACK_LATE_NS (20 * 1000000ull)
 
 enum handoff_verdict {
 	HANDOFF_WAIT = 0, /* not decided yet: ask again later */
@@ -63,7 +72,14 @@ struct handoff_run {
 	uint8_t kind, state;
 	bool forced;
 	uint64_t h_ts, b_ts; /* hand-off, hand-back (0: not yet) */
+	uint64_t last_end;   /* end of its last query seen */
 	uint64_t req_seq;
+};
+
+/* A query of a worker, dated to its run once the run's hand-off has surely been seen. */
+struct handoff_act {
+	uint32_t tid;
+	uint64_t start, end;
 };
 
 struct handoff_proc {
@@ -74,6 +90,8 @@ struct handoff_proc {
 	unsigned nreqs;
 	struct handoff_run *runs; /* by hand-off time */
 	unsigned nruns;
+	struct handoff_act *acts;
+	unsigned nacts;
 	uint64_t runs_seen;
 };
 
@@ -84,6 +102,7 @@ struct handoff_stats {
 	uint64_t runs, silent;		/* runs started; of them, by a first query */
 	uint64_t forced, fifo, unknown; /* runs matched by force, by order; left unmatched */
 	uint64_t reqs_full, runs_full, procs_full; /* dropped: tables full */
+	uint64_t acts_full; /* queries not dated: their runs keep wider candidate sets */
 };
 
 struct handoff {
@@ -111,6 +130,9 @@ void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq);
 
 /* Matches the runs whose time has come (now: the newest event time seen). */
 void handoff__decide(struct handoff *h, uint64_t now);
+/* A query of thread tid ran from start to end: its run was not over before end. */
+void handoff__activity(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t start,
+		       uint64_t end);
 /* The request that the query thread tid of tgid started at ts serves (enum handoff_verdict). */
 int handoff__query(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts, uint64_t now,
 		   uint64_t *seq);

@@ -126,6 +126,9 @@ static void test_silent_handoff_c4(void **state)
 	assert_int_equal(q(h, W2, 1214503026 * US, 1214503026 * US + HANDOFF_SETTLE_NS, &seq),
 			 HANDOFF_WAIT);
 	assert_int_equal(h->st.silent, 1);
+	/* Each worker's last query ends just before its hand-back. */
+	handoff__activity(h, TGID, W2, 1214503026 * US, 1214519900 * US);
+	handoff__activity(h, TGID, W1, 1214502500 * US, 1214520900 * US);
 	handoff__back(h, TGID, W2, 1214520000 * US);
 	handoff__req_answer(h, TGID, 366, 1214520100 * US);
 	handoff__back(h, TGID, W1, 1214521000 * US);
@@ -201,6 +204,37 @@ static void test_fifo_waits_for_open_run(void **state)
 }
 
 /*
+ * The worker queued its result and lost the GIL before writing the byte: the loop answered
+ * the /health it ran (98) 3 ms before the hand-back. The run still serves it, and the
+ * long run before, handed back just before that answer, keeps its own request (96).
+ */
+static void test_answer_before_hand_back(void **state)
+{
+	struct handoff *h = *state;
+	const uint64_t late = 302359 * US + HANDOFF_FIFO_NS;
+	uint64_t seq = 0;
+
+	handoff__req_start(h, TGID, 96, L, 247181 * US);
+	handoff__wake(h, TGID, L, W1, 247821 * US, false);
+	handoff__activity(h, TGID, W1, 250000 * US, 295000 * US);
+	handoff__req_start(h, TGID, 98, L, 294783 * US);
+	handoff__wake(h, TGID, L, W3, 295146 * US, false);
+	handoff__back(h, TGID, W1, 295669 * US);
+	handoff__req_answer(h, TGID, 98, 296172 * US);
+	handoff__req_answer(h, TGID, 96, 296422 * US);
+	handoff__back(h, TGID, W3, 299220 * US);
+	handoff__decide(h, late);
+	assert_int_equal(q(h, W1, 250000 * US, late, &seq), HANDOFF_YES);
+	assert_int_equal(seq, 96);
+	assert_int_equal(h->st.unknown, 0);
+	assert_int_equal(h->st.forced + h->st.fifo, 2);
+	/* W3's run could serve 96 or 98; with W1 on 96, it is 98. */
+	handoff__activity(h, TGID, W3, 295500 * US, 295600 * US);
+	assert_int_equal(q(h, W3, 295500 * US, late, &seq), HANDOFF_YES);
+	assert_int_equal(seq, 98);
+}
+
+/*
  * No idle worker: L starts W3 (wakeup_new), W3 wakes L ("started"), L futex-wakes W3 once
  * more. One run, from the new thread's first wake-up.
  */
@@ -247,7 +281,7 @@ static void test_late_wake(void **state)
 	assert_int_equal(seq, 2);
 }
 
-/* A run no request fits (answered before its hand-back, or none read): its queries are shared. */
+/* A run no request fits (answered before its last query, or none read): its queries are shared. */
 static void test_unknown_run(void **state)
 {
 	struct handoff *h = *state;
@@ -257,6 +291,7 @@ static void test_unknown_run(void **state)
 	handoff__req_start(h, TGID, 1, L, 0);
 	handoff__wake(h, TGID, L, W1, 1 * MS, false);
 	handoff__req_answer(h, TGID, 1, 2 * MS);
+	handoff__activity(h, TGID, W1, 3 * MS, 4 * MS);
 	handoff__back(h, TGID, W1, 5 * MS);
 	handoff__decide(h, late);
 	assert_int_equal(q(h, W1, 3 * MS, late, &seq), HANDOFF_NONE);
@@ -311,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_silent_handoff_c4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fifo_waits_for_open_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_before_hand_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_wake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_run, setup, teardown),
