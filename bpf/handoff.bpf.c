@@ -89,15 +89,16 @@ int BPF_PROG(sched_waking, struct task_struct *p)
 	er = (struct pt_regs *)bpf_task_pt_regs(p);
 	if (!wr || !er)
 		return 0;
-	if (BPF_CORE_READ(wr, orig_ax) != NR_FUTEX || BPF_CORE_READ(er, orig_ax) != NR_FUTEX)
+	/* Direct loads (the verifier makes them fault-safe): no helper call per field. */
+	if (wr->orig_ax != NR_FUTEX || er->orig_ax != NR_FUTEX)
 		goto other;
-	op = BPF_CORE_READ(wr, si) & FUTEX_CMD_MASK;
+	op = wr->si & FUTEX_CMD_MASK;
 	if (op != FUTEX_WAKE && op != FUTEX_WAKE_BITSET)
 		goto other;
 	/* A job queue waits without a timeout; the GIL and timers always have one. */
-	if ((BPF_CORE_READ(er, si) & FUTEX_CMD_MASK) != FUTEX_WAIT_BITSET || BPF_CORE_READ(er, r10))
+	if ((er->si & FUTEX_CMD_MASK) != FUTEX_WAIT_BITSET || er->r10)
 		goto other;
-	emit(HANDOFF_EV_WAKE, tgid, cur->pid, p->pid, BPF_CORE_READ(er, di));
+	emit(HANDOFF_EV_WAKE, tgid, cur->pid, p->pid, er->di);
 	return 0;
 other:
 	counter__add(&stats, HANDOFF_STAT_WAKE_OTHER, 1);
