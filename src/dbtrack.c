@@ -402,17 +402,19 @@ static bool park(struct dbtrack *t, const struct db_exec *x, uint64_t qid, uint6
 }
 
 /*
- * Attributes the waiting queries whose hand-off is decided. Those that may serve the request
- * numbered force_seq (every one: UINT64_MAX) and are still undecided are shared: it ends.
+ * Attributes the waiting queries whose hand-off is decided. Those still undecided are shared
+ * when they started before force_before, or may serve the request numbered force_seq (0:
+ * none): a request they may serve is about to be finalized. A request covering a query that
+ * started at ts ends after ts, so it is finalized after ts + defer_ns.
  */
-static void parked_resolve(struct dbtrack *t, uint64_t force_seq)
+static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force_before)
 {
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < t->nparked; i++) {
 		struct dbtrack_parked *p = &t->parked[i];
 		struct dbreq *r = NULL;
-		bool force = force_seq == UINT64_MAX;
+		bool force = p->ts < force_before;
 		uint64_t seq;
 		int v;
 
@@ -424,7 +426,7 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq)
 			t->st.attributed[DBREQ_HANDOFF]++;
 			continue;
 		}
-		for (unsigned j = 0; j < p->ncand && !force; j++)
+		for (unsigned j = 0; force_seq && j < p->ncand && !force; j++)
 			force = p->cand[j] == force_seq;
 		if (v == HANDOFF_WAIT && !force) {
 			t->parked[k++] = *p;
@@ -608,12 +610,13 @@ static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint
 	req_check(t, r, ep, latency_ns);
 }
 
-static void closing_pop(struct dbtrack *t)
+/* resolve: the waiting queries were not forced for this request's end (the list is full). */
+static void closing_pop(struct dbtrack *t, bool resolve)
 {
 	struct dbreq_closing *cl = closing_at(t, 0);
 
-	if (t->ho)
-		parked_resolve(t, cl->r.seq);
+	if (t->ho && resolve)
+		parked_resolve(t, cl->r.seq, 0);
 	req_finalize(t, &cl->r, cl->ep, cl->latency_ns);
 	t->head_i = (t->head_i + 1) % DBTRACK_CLOSING;
 	t->nclosing--;
@@ -625,10 +628,13 @@ void dbtrack__tick(struct dbtrack *t, uint64_t now_ns)
 		/* At the end, every run is as decided as it will be after the last event. */
 		now_at(t, now_ns ? now_ns : t->now + HANDOFF_FIFO_NS);
 		handoff__decide(t->ho, t->now);
-		parked_resolve(t, now_ns ? 0 : UINT64_MAX);
+		parked_resolve(t, 0,
+			       !now_ns		      ? UINT64_MAX
+			       : now_ns > t->defer_ns ? now_ns - t->defer_ns + 1
+						      : 0);
 	}
 	while (t->nclosing && (!now_ns || closing_at(t, 0)->end_ts + t->defer_ns <= now_ns))
-		closing_pop(t);
+		closing_pop(t, false);
 }
 
 void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
@@ -647,7 +653,7 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 	}
 	if (t->nclosing == DBTRACK_CLOSING) {
 		t->st.closed_early++;
-		closing_pop(t);
+		closing_pop(t, true);
 	}
 	cl = closing_at(t, t->nclosing++);
 	cl->r = *r;
