@@ -416,26 +416,23 @@ static void db_section(struct json *j, const struct report_meta *m)
 	}
 	if (m->ho) {
 		/* Worker runs of thread pools and how each was matched (src/handoff.h). */
-		json__key(j, "handoff");
-		json__begin_object(j);
-		json__kv_u64(j, "wakes", m->ho->wakes);
-		json__kv_u64(j, "new_threads", m->ho->news);
-		json__kv_u64(j, "hand_backs", m->ho->backs);
-		json__kv_u64(j, "wakes_ignored", m->ho->wakes_ignored);
-		json__kv_u64(j, "hand_backs_ignored", m->ho->backs_ignored);
-		json__kv_u64(j, "runs", m->ho->runs);
-		json__kv_u64(j, "runs_silent", m->ho->silent);
-		json__kv_u64(j, "runs_forced", m->ho->forced);
-		json__kv_u64(j, "runs_fifo", m->ho->fifo);
-		json__kv_u64(j, "runs_unmatched", m->ho->unknown);
-		json__kv_u64(j, "dropped",
+		json__kv_u64(j, "handoff_wakes", m->ho->wakes);
+		json__kv_u64(j, "handoff_new_threads", m->ho->news);
+		json__kv_u64(j, "handoff_hand_backs", m->ho->backs);
+		json__kv_u64(j, "handoff_wakes_ignored", m->ho->wakes_ignored);
+		json__kv_u64(j, "handoff_hand_backs_ignored", m->ho->backs_ignored);
+		json__kv_u64(j, "handoff_runs", m->ho->runs);
+		json__kv_u64(j, "handoff_runs_silent", m->ho->silent);
+		json__kv_u64(j, "handoff_runs_forced", m->ho->forced);
+		json__kv_u64(j, "handoff_runs_fifo", m->ho->fifo);
+		json__kv_u64(j, "handoff_runs_unmatched", m->ho->unknown);
+		json__kv_u64(j, "handoff_dropped",
 			     m->ho_kstats[HANDOFF_STAT_DROPPED] + m->ho->reqs_full +
-				     m->ho->runs_full + m->ho->procs_full);
+				     m->ho->runs_full + m->ho->procs_full + m->ho->acts_full);
 		if (m->bpf_stats) {
-			json__kv_u64(j, "bpf_run_ns", m->ho_run_ns);
-			json__kv_u64(j, "bpf_run_cnt", m->ho_run_cnt);
+			json__kv_u64(j, "handoff_bpf_run_ns", m->ho_run_ns);
+			json__kv_u64(j, "handoff_bpf_run_cnt", m->ho_run_cnt);
 		}
-		json__end_object(j);
 	}
 	if (m->db_paths & (1u << DB_PATH_LIBPQ)) {
 		const struct pgclient_stats *c = &m->pgc;

@@ -71,7 +71,6 @@ def test_handoff_queries_per_request(tmp_path, pg, clients):
     assert st["attributed_handoff"] > 0, st
     assert st["bound_clipped"] == 0, st
     # One run per request (a few more: wakes of idle workers that only exit).
-    ho = st["handoff"]
-    assert ho["dropped"] == 0 and ho["runs"] >= 4 * n * 0.95, ho
+    assert st["handoff_dropped"] == 0 and st["handoff_runs"] >= 4 * n * 0.95, st
     # No run is matched by guess alone more often than by force at this concurrency.
-    assert ho["runs_forced"] >= ho["runs_fifo"], ho
+    assert st["handoff_runs_forced"] >= st["handoff_runs_fifo"], st
