@@ -283,7 +283,7 @@ void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf
 	ep->db_ns += db_ns;
 	if (queries > ep->db_max_queries)
 		ep->db_max_queries = queries;
-	if (conf >= 0 && conf < 3)
+	if (conf >= 0 && conf < 4)
 		ep->db_conf[conf]++;
 	for (unsigned i = 0; i < ntop; i++) {
 		unsigned j;

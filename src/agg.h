@@ -71,7 +71,7 @@ struct agg_endpoint {
 	/* Database work of its requests (src/dbtrack.h): sums over db_reqs requests. */
 	uint64_t db_reqs;
 	double db_queries, db_ns, db_max_queries;
-	uint64_t db_conf[3]; /* requests by weakest attribution: exact, thread, shared */
+	uint64_t db_conf[4]; /* requests by weakest attribution: exact, thread, shared, handoff */
 	struct agg_db_fp db_top[AGG_DB_TOP];
 	unsigned db_ntop;
 	double db_top_other; /* queries of fingerprints beyond AGG_DB_TOP */

@@ -9,7 +9,7 @@
 #include "slotrack.h"
 #include "sqlnorm.h"
 
-static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared" };
+static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared", "handoff" };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db)
 {
@@ -23,9 +23,11 @@ void dbtrack__free(struct dbtrack *t)
 {
 	free(t->vconns);
 	free(t->closing);
+	free(t->parked);
 	t->vconns = NULL;
 	t->closing = NULL;
-	t->nvconns = t->nclosing = 0;
+	t->parked = NULL;
+	t->nvconns = t->nclosing = t->nparked = 0;
 }
 
 int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
@@ -37,6 +39,37 @@ int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
 	}
 	t->defer_ns = defer_ns;
 	return 0;
+}
+
+int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho)
+{
+	int err;
+
+	if (!t->parked) {
+		t->parked = calloc(DBTRACK_PARKED, sizeof(*t->parked));
+		if (!t->parked)
+			return -ENOMEM;
+	}
+	err = dbtrack__set_defer(
+		t, t->defer_ns > DBTRACK_HANDOFF_DEFER_NS ? t->defer_ns : DBTRACK_HANDOFF_DEFER_NS);
+	if (err)
+		return err;
+	t->ho = ho;
+	return 0;
+}
+
+static void now_at(struct dbtrack *t, uint64_t ts)
+{
+	if (ts > t->now)
+		t->now = ts;
+}
+
+void dbtrack__handoff_event(struct dbtrack *t, const struct handoff_ev *e)
+{
+	if (!t->ho)
+		return;
+	now_at(t, e->ts);
+	handoff__event(t->ho, e);
 }
 
 static void req_reset(struct dbreq *r)
@@ -63,12 +96,18 @@ void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint3
 	r->prev = t->head.prev;
 	t->head.prev->next = r;
 	t->head.prev = r;
+	now_at(t, ts);
+	if (t->ho)
+		handoff__req_start(t->ho, tgid, r->seq, tid, ts);
 }
 
 void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts)
 {
-	if (r->open && !r->resp_ts)
+	if (r->open && !r->resp_ts) {
 		r->resp_ts = ts;
+		if (t->ho)
+			handoff__req_answer(t->ho, r->tgid, r->seq, ts);
+	}
 }
 
 /* A query that started at ts can belong to r. */
@@ -89,6 +128,8 @@ static void req_unlink(struct dbreq *r)
 
 void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
 {
+	if (r->open && t->ho)
+		handoff__req_gone(t->ho, r->tgid, r->seq);
 	req_unlink(r);
 }
 
@@ -316,14 +357,96 @@ static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, cons
 	return c;
 }
 
+/* A query shared equally among the requests numbered in cand that are still open to it. */
+static void share_by_seq(struct dbtrack *t, const uint64_t *cand, unsigned ncand, uint64_t qid,
+			 uint64_t lat)
+{
+	struct dbreq *alive[DBTRACK_PARK_CAND];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ncand; i++)
+		if ((alive[n] = req_by_seq(t, cand[i])))
+			n++;
+	if (!n) {
+		t->st.outside++;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		req_add(alive[i], qid, 1.0 / n, lat, DBREQ_SHARED, 0);
+	t->st.attributed[DBREQ_SHARED]++;
+}
+
+/* Waits for the hand-off of the query's worker to be decided; false: no room. */
+static bool park(struct dbtrack *t, const struct db_exec *x, uint64_t qid, uint64_t lat,
+		 uint64_t raw, struct dbreq **cand, unsigned n)
+{
+	struct dbtrack_parked *p;
+
+	if (n > DBTRACK_PARK_CAND || t->nparked == DBTRACK_PARKED) {
+		t->st.handoff_parked_full++;
+		return false;
+	}
+	p = &t->parked[t->nparked++];
+	*p = (struct dbtrack_parked){
+		.tgid = x->tgid,
+		.tid = x->tid,
+		.ts = x->ts_start,
+		.query_id = qid,
+		.lat = lat,
+		.raw = raw,
+		.ncand = n,
+	};
+	for (unsigned i = 0; i < n; i++)
+		p->cand[i] = cand[i]->seq;
+	return true;
+}
+
+/*
+ * Attributes the waiting queries whose hand-off is decided. Those still undecided are shared
+ * when they started before force_before, or may serve the request numbered force_seq (0:
+ * none): a request they may serve is about to be finalized. A request covering a query that
+ * started at ts ends after ts, so it is finalized after ts + defer_ns.
+ */
+static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force_before)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < t->nparked; i++) {
+		struct dbtrack_parked *p = &t->parked[i];
+		struct dbreq *r = NULL;
+		bool force = p->ts < force_before;
+		uint64_t seq;
+		int v;
+
+		v = handoff__query(t->ho, p->tgid, p->tid, p->ts, t->now, &seq);
+		if (v == HANDOFF_YES)
+			r = req_by_seq(t, seq);
+		if (r) {
+			req_add(r, p->query_id, 1.0, p->lat, DBREQ_HANDOFF, p->raw);
+			t->st.attributed[DBREQ_HANDOFF]++;
+			continue;
+		}
+		for (unsigned j = 0; force_seq && j < p->ncand && !force; j++)
+			force = p->cand[j] == force_seq;
+		if (v == HANDOFF_WAIT && !force) {
+			t->parked[k++] = *p;
+			continue;
+		}
+		if (v == HANDOFF_WAIT)
+			t->st.handoff_undecided++;
+		share_by_seq(t, p->cand, p->ncand, p->query_id, p->lat);
+	}
+	t->nparked = k;
+}
+
 void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
 		   const char *server)
 {
 	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
 	unsigned n, ntid = 0;
 	struct dbagg_fp *f;
-	uint64_t raw, lat;
-	int conf;
+	uint64_t raw, lat, seq;
+	int conf = DBREQ_EXACT, v = HANDOFF_NONE;
 
 	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
 	if (!f || x->path != dbagg__main_path(f))
@@ -334,16 +457,25 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 			     x->ts_end);
 	if (x->path == DB_PATH_USDT)
 		return; /* the server's side of a query serves no request of ours */
+	now_at(t, x->ts_end);
 	if (!c && x->conn_id)
 		c = vconn_get(t, x, client);
+	/* Only reads are cache candidates: BEGIN twice in a request is not redundant. */
+	if (f->verb != SQL_VERB_SELECT && f->verb != SQL_VERB_WITH)
+		raw = 0;
 	n = req_candidates(t, x->tgid, x->ts_start, cand);
 	for (unsigned i = 0; i < n; i++) {
 		single = cand[i];
+		cand[i]->window_queries++;
 		if (cand[i]->tid == x->tid) {
 			ntid++;
 			by_tid = cand[i];
 		}
 	}
+	if (t->ho)
+		handoff__activity(t->ho, x->tgid, x->tid, x->ts_start, x->ts_end);
+	if (n > 1 && ntid != 1 && t->ho)
+		v = handoff__query(t->ho, x->tgid, x->tid, x->ts_start, t->now, &seq);
 	if (!n) {
 		t->st.outside++;
 		single = NULL;
@@ -352,15 +484,17 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	} else if (ntid == 1) {
 		conf = DBREQ_THREAD;
 		single = by_tid;
+	} else if (v == HANDOFF_YES && (single = req_by_seq(t, seq))) {
+		conf = DBREQ_HANDOFF;
+	} else if (v == HANDOFF_WAIT && park(t, x, f->query_id, lat, raw, cand, n)) {
+		single = NULL;
+		n = 0; /* counted when decided */
 	} else {
 		conf = DBREQ_SHARED;
 		single = NULL;
 		for (unsigned i = 0; i < n; i++)
 			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
 	}
-	/* Only reads are cache candidates: BEGIN twice in a request is not redundant. */
-	if (f->verb != SQL_VERB_SELECT && f->verb != SQL_VERB_WITH)
-		raw = 0;
 	if (single)
 		req_add(single, f->query_id, 1.0, lat, conf, raw);
 	if (n)
@@ -425,6 +559,29 @@ static void req_check(struct dbtrack *t, struct dbreq *r, const struct agg_endpo
 	}
 }
 
+/*
+ * Shares are estimates: a request cannot have spent longer in the database than it lasted, nor
+ * sent more queries than its process started while it was in flight.
+ */
+static void req_bound(struct dbtrack *t, struct dbreq *r, uint64_t latency_ns)
+{
+	double k = 1.0;
+
+	if (r->queries > r->window_queries + 1e-9)
+		k = r->window_queries / r->queries;
+	if (latency_ns && r->db_ns * k > latency_ns)
+		k = latency_ns / r->db_ns;
+	if (k >= 1.0)
+		return;
+	t->st.bound_clipped++;
+	r->queries *= k;
+	r->db_ns *= k;
+	for (unsigned i = 0; i < r->ntop; i++) {
+		r->top[i].n *= k;
+		r->top[i].ns *= k;
+	}
+}
+
 /* The request's wait for late queries is over: close its runs, add it to ep (NULL: none). */
 static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 			 uint64_t latency_ns)
@@ -444,16 +601,22 @@ static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint
 			c->run_credited = true;
 		}
 	}
+	if (t->ho)
+		handoff__req_gone(t->ho, r->tgid, r->seq);
 	if (!ep)
 		return;
+	req_bound(t, r, latency_ns);
 	agg__add_db(ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);
 	req_check(t, r, ep, latency_ns);
 }
 
-static void closing_pop(struct dbtrack *t)
+/* resolve: the waiting queries were not forced for this request's end (the list is full). */
+static void closing_pop(struct dbtrack *t, bool resolve)
 {
 	struct dbreq_closing *cl = closing_at(t, 0);
 
+	if (t->ho && resolve)
+		parked_resolve(t, cl->r.seq, 0);
 	req_finalize(t, &cl->r, cl->ep, cl->latency_ns);
 	t->head_i = (t->head_i + 1) % DBTRACK_CLOSING;
 	t->nclosing--;
@@ -461,8 +624,17 @@ static void closing_pop(struct dbtrack *t)
 
 void dbtrack__tick(struct dbtrack *t, uint64_t now_ns)
 {
+	if (t->ho) {
+		/* At the end, every run is as decided as it will be after the last event. */
+		now_at(t, now_ns ? now_ns : t->now + HANDOFF_FIFO_NS);
+		handoff__decide(t->ho, t->now);
+		parked_resolve(t, 0,
+			       !now_ns		      ? UINT64_MAX
+			       : now_ns > t->defer_ns ? now_ns - t->defer_ns + 1
+						      : 0);
+	}
 	while (t->nclosing && (!now_ns || closing_at(t, 0)->end_ts + t->defer_ns <= now_ns))
-		closing_pop(t);
+		closing_pop(t, false);
 }
 
 void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
@@ -472,16 +644,16 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 
 	if (!r->open)
 		return;
+	dbtrack__req_responding(t, r, ts);
 	req_unlink(r);
-	if (!r->resp_ts)
-		r->resp_ts = ts;
+	now_at(t, ts);
 	if (!t->defer_ns) {
 		req_finalize(t, r, ep, latency_ns);
 		return;
 	}
 	if (t->nclosing == DBTRACK_CLOSING) {
 		t->st.closed_early++;
-		closing_pop(t);
+		closing_pop(t, true);
 	}
 	cl = closing_at(t, t->nclosing++);
 	cl->r = *r;
@@ -515,6 +687,8 @@ int dbtrack__req_conf(const struct dbreq *r)
 {
 	if (r->conf_mask & (1u << DBREQ_SHARED))
 		return DBREQ_SHARED;
+	if (r->conf_mask & (1u << DBREQ_HANDOFF))
+		return DBREQ_HANDOFF;
 	if (r->conf_mask & (1u << DBREQ_THREAD))
 		return DBREQ_THREAD;
 	return DBREQ_EXACT;

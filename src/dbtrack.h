@@ -9,11 +9,15 @@
  *   exact   the only request of the process in flight: it is the one;
  *   thread  several in flight, but exactly one was read by the thread that sent the query
  *           (thread-per-request servers);
- *   shared  otherwise (asyncio servers, thread pools that hand a request to a worker thread):
+ *   handoff several in flight, the query sent by a pool worker that the thread that read one
+ *           of them handed it to (src/handoff.c): decided within the defer window;
+ *   shared  otherwise (asyncio servers, hand-offs that cannot be followed):
  *           the query is divided equally among the requests in flight. Totals stay right
  *           (queries per request of an endpoint under uniform load is exact on average);
  *           a single request's count is an estimate.
- * Queries with no request in flight are counted as outside requests.
+ * Queries with no request in flight are counted as outside requests. Whatever the level, a
+ * request is never given more DB time than its latency, nor more queries than started while it
+ * was in flight (bound_clipped counts the requests cut).
  *
  * Paths with their own ring buffer (libpq) deliver a query after the response that ends its
  * request may already have been seen, so an ended request stays open to late queries for
@@ -28,6 +32,7 @@
 #include "agg.h"
 #include "db.h"
 #include "dbagg.h"
+#include "handoff.h"
 
 #define DBREQ_TOP  AGG_DB_TOP /* fingerprints kept per request */
 #define DBREQ_RUNS 8	      /* N+1 candidate runs kept per request */
@@ -36,11 +41,18 @@
 #define DBTRACK_VCONNS	  256
 #define DBTRACK_CLOSING	  4096 /* ended requests waiting for late queries */
 #define DBTRACK_COVER_MAX 64   /* requests a query can be shared among */
+#define DBTRACK_PARKED	  8192 /* queries waiting for their hand-off to be decided */
+#define DBTRACK_PARK_CAND 16   /* requests a waiting query may still be shared among */
+/* Hand-offs are decided HANDOFF_FIFO_NS after the hand-back: requests wait that and more. */
+#define DBTRACK_HANDOFF_DEFER_NS (300 * 1000000ull)
 
 enum dbreq_conf {
 	DBREQ_EXACT = 0,
 	DBREQ_THREAD = 1,
 	DBREQ_SHARED = 2,
+	/* Numbered last to keep the indices above; by strength it sits between thread and shared.
+	 */
+	DBREQ_HANDOFF = 3,
 	DBREQ_CONF_NR,
 };
 
@@ -61,7 +73,8 @@ struct dbreq {
 	uint64_t resp_ts;   /* response started: later queries are not its own */
 	uint64_t seq;
 	double queries, db_ns;
-	unsigned conf_mask; /* 1 << enum dbreq_conf */
+	uint64_t window_queries; /* queries of its process that started while it was in flight */
+	unsigned conf_mask;	 /* 1 << enum dbreq_conf */
 	struct agg_db_fp top[DBREQ_TOP];
 	unsigned ntop;
 	uint64_t top_other; /* fingerprints beyond DBREQ_TOP */
@@ -91,8 +104,20 @@ struct dbconn {
 
 struct dbtrack_stats {
 	uint64_t attributed[DBREQ_CONF_NR];
-	uint64_t outside;      /* queries with no request in flight */
-	uint64_t closed_early; /* ended requests finalized early: waiting list full */
+	uint64_t outside;	/* queries with no request in flight */
+	uint64_t closed_early;	/* ended requests finalized early: waiting list full */
+	uint64_t bound_clipped; /* requests whose DB time or query count was cut to the bound */
+	uint64_t handoff_parked_full; /* shared at once: too many queries waiting */
+	uint64_t handoff_undecided;   /* shared: a request ended before its hand-off was decided */
+};
+
+/* A query whose worker run is not matched to a request yet. */
+struct dbtrack_parked {
+	uint32_t tgid, tid;
+	uint64_t ts; /* query start */
+	uint64_t query_id, lat, raw;
+	uint64_t cand[DBTRACK_PARK_CAND]; /* the requests it may serve, by number */
+	unsigned ncand;
 };
 
 /* An ended request, open to late queries until end_ts + defer_ns. */
@@ -114,12 +139,23 @@ struct dbtrack {
 	struct dbreq_closing *closing; /* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
 	struct slotrack *slo; /* SLOs judged while recording; NULL: none */
+	struct handoff *ho;   /* thread-pool hand-offs followed; NULL: none */
+	struct dbtrack_parked *parked;
+	unsigned nparked;
+	uint64_t now; /* newest event time seen */
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
 void dbtrack__free(struct dbtrack *t);
 /* Keep ended requests open to late queries this long (0: finalize at once). -ENOMEM. */
 int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns);
+/*
+ * Follow thread-pool hand-offs (ho: initialized by the caller, kept by it) to attribute the
+ * queries of pool workers; lengthens the defer window to DBTRACK_HANDOFF_DEFER_NS. -ENOMEM.
+ */
+int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho);
+/* One event of bpf/handoff.bpf.c (include/handoff.h). */
+void dbtrack__handoff_event(struct dbtrack *t, const struct handoff_ev *e);
 /* Finalizes the ended requests whose wait is over (now_ns = 0: all of them). */
 void dbtrack__tick(struct dbtrack *t, uint64_t now_ns);
 

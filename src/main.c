@@ -32,6 +32,7 @@
 #include "dbagg.h"
 #include "dbprobes.h"
 #include "dbtrack.h"
+#include "handoff_probe.h"
 #include "openapi.h"
 #include "slo.h"
 #include "slotrack.h"
@@ -399,6 +400,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 
 static volatile sig_atomic_t exiting;
 
+/* Hand-offs are watched in the processes that serve requests, from their first one on. */
+static void on_handoff_proc(void *ctx, uint32_t tgid)
+{
+	struct handoff_probe **hop = ctx;
+
+	if (*hop)
+		handoff_probe__add_proc(*hop, tgid);
+}
+
+static void on_handoff_ev(void *ctx, const struct handoff_ev *e)
+{
+	dbtrack__handoff_event(ctx, e);
+}
+
 static void on_signal(int sig)
 {
 	exiting = sig;
@@ -436,7 +451,7 @@ static bool privileged(void)
  * they are known: servers (from their listening sockets) and, for the wire path, clients of
  * the databases (from their established connections), whose pooled connections predate us.
  */
-static void seed_procs(struct sockio *s, bool db_clients)
+static void seed_procs(struct sockio *s, struct handoff_probe *hop, bool db_clients)
 {
 	uint16_t dbports[64] = { 5432 };
 	size_t ndb = 1, nc = 0, n = 0;
@@ -451,6 +466,9 @@ static void seed_procs(struct sockio *s, bool db_clients)
 			sockio__add_listen_port(s, ls[i].port);
 			if (ls[i].pid && !by_pid)
 				sockio__add_proc(s, ls[i].pid);
+			/* A pool hands its first requests off before we could see them read. */
+			if (ls[i].pid && !by_pid && hop && strcmp(ls[i].comm, "postgres"))
+				handoff_probe__add_proc(hop, ls[i].pid);
 			if (!strcmp(ls[i].comm, "postgres") && ndb < 64 && ls[i].port != 5432)
 				dbports[ndb++] = ls[i].port;
 		}
@@ -584,6 +602,8 @@ static int record(void)
 	struct dbagg_opts dbo = {};
 	struct dbtrack dbt;
 	struct dbprobes dbp = {};
+	struct handoff_probe *hop = NULL;
+	static struct handoff ho;
 	struct slotrack slot;
 	struct slotrack_tally tally = {};
 	bool slo_ok = false;
@@ -739,7 +759,19 @@ static int record(void)
 			goto cleanup;
 		}
 	}
-	seed_procs(sockio, env.db_probes & (1u << DB_PATH_WIRE));
+	if (db_ok) {
+		handoff__init(&ho);
+		ho.on_proc = on_handoff_proc;
+		ho.ctx = &hop;
+		if (handoff_probe__open(&hop, on_handoff_ev, &dbt, err, sizeof(err)))
+			fprintf(stderr, "sloprobe: warning: %s: pool workers' queries are shared\n",
+				err);
+		else if (dbtrack__set_handoff(&dbt, &ho)) {
+			fprintf(stderr, "sloprobe: out of memory\n");
+			goto cleanup;
+		}
+	}
+	seed_procs(sockio, hop, env.db_probes & (1u << DB_PATH_WIRE));
 	for (size_t i = 0; i < nfilter_pids; i++)
 		sockio__add_proc(sockio, filter_pids[i]);
 
@@ -797,10 +829,12 @@ static int record(void)
 			goto cleanup;
 		}
 		busy = err_ > 0;
-		if (dbp_ok) {
+		if (hop)
+			handoff_probe__poll(hop);
+		if (dbp_ok)
 			dbprobes__poll(&dbp, mono_ns());
+		if (dbp_ok || hop)
 			dbtrack__tick(&dbt, mono_ns());
-		}
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			child_done = true;
 			meta.command_status =
@@ -841,6 +875,8 @@ static int record(void)
 	/* The servers finish what the load test left in flight: collect it, briefly. */
 	for (int i = 0; i < 3; i++) {
 		sockio__poll(sockio, 50);
+		if (hop)
+			handoff_probe__poll(hop);
 		if (dbp_ok)
 			dbprobes__poll(&dbp, 0);
 	}
@@ -882,6 +918,7 @@ static int record(void)
 		dbtrack__finish(&dbt, &agg);
 		meta.db = &db;
 		meta.dbt = &dbt.st;
+		meta.ho = hop ? &ho.st : NULL;
 		meta.db_paths = env.db_probes;
 	}
 	if (dbp_ok) {
@@ -893,6 +930,8 @@ static int record(void)
 		sockio__run_stats(sockio, &meta.bpf_run_ns, &meta.bpf_run_cnt);
 		if (dbp_ok)
 			dbprobes__run_stats(&dbp, &meta.db_run_ns, &meta.db_run_cnt);
+		if (hop)
+			handoff_probe__run_stats(hop, &meta.ho_run_ns, &meta.ho_run_cnt);
 	}
 	make_footer(&agg, tracker, sockio, &ft, &meta);
 	/* Detach before the slow part: nothing traced from here on. */
@@ -900,6 +939,10 @@ static int record(void)
 	sockio = NULL;
 	tracker__set_sockio(tracker, NULL);
 	dbprobes__close(&dbp);
+	if (hop)
+		handoff_probe__stats(hop, meta.ho_kstats);
+	handoff_probe__close(hop);
+	hop = NULL;
 
 	if (!env.quiet) {
 		vo.tty = false;
@@ -948,8 +991,10 @@ cleanup:
 	sockio__stop(sockio);
 	tracker__free(tracker);
 	dbprobes__close(&dbp);
+	handoff_probe__close(hop);
 	if (db_ok) {
 		dbtrack__free(&dbt);
+		handoff__free(&ho);
 		dbagg__free(&db);
 	}
 	if (slo_ok)

@@ -88,6 +88,7 @@ static void endpoint_db(struct json *j, const struct dbagg *db, const struct agg
 	json__kv_u64(j, "exact", e->db_conf[0]);
 	json__kv_u64(j, "thread", e->db_conf[1]);
 	json__kv_u64(j, "shared", e->db_conf[2]);
+	json__kv_u64(j, "handoff", e->db_conf[DBREQ_HANDOFF]);
 	json__end_object(j);
 	/* The fingerprints behind the endpoint's DB time, most time first. */
 	memcpy(top, e->db_top, e->db_ntop * sizeof(top[0]));
@@ -408,8 +409,32 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "attributed_exact", m->dbt->attributed[0]);
 		json__kv_u64(j, "attributed_thread", m->dbt->attributed[1]);
 		json__kv_u64(j, "attributed_shared", m->dbt->attributed[2]);
+		json__kv_u64(j, "attributed_handoff", m->dbt->attributed[DBREQ_HANDOFF]);
+		json__kv_u64(j, "bound_clipped", m->dbt->bound_clipped);
+		json__kv_u64(j, "handoff_undecided", m->dbt->handoff_undecided);
+		json__kv_u64(j, "handoff_parked_full", m->dbt->handoff_parked_full);
 		json__kv_u64(j, "outside_requests", m->dbt->outside);
 		json__kv_u64(j, "requests_closed_early", m->dbt->closed_early);
+	}
+	if (m->ho) {
+		/* Worker runs of thread pools and how each was matched (src/handoff.h). */
+		json__kv_u64(j, "handoff_wakes", m->ho->wakes);
+		json__kv_u64(j, "handoff_new_threads", m->ho->news);
+		json__kv_u64(j, "handoff_hand_backs", m->ho->backs);
+		json__kv_u64(j, "handoff_wakes_ignored", m->ho->wakes_ignored);
+		json__kv_u64(j, "handoff_hand_backs_ignored", m->ho->backs_ignored);
+		json__kv_u64(j, "handoff_runs", m->ho->runs);
+		json__kv_u64(j, "handoff_runs_silent", m->ho->silent);
+		json__kv_u64(j, "handoff_runs_forced", m->ho->forced);
+		json__kv_u64(j, "handoff_runs_fifo", m->ho->fifo);
+		json__kv_u64(j, "handoff_runs_unmatched", m->ho->unknown);
+		json__kv_u64(j, "handoff_dropped",
+			     m->ho_kstats[HANDOFF_STAT_DROPPED] + m->ho->reqs_full +
+				     m->ho->runs_full + m->ho->procs_full + m->ho->acts_full);
+		if (m->bpf_stats) {
+			json__kv_u64(j, "handoff_bpf_run_ns", m->ho_run_ns);
+			json__kv_u64(j, "handoff_bpf_run_cnt", m->ho_run_cnt);
+		}
 	}
 	if (m->db_paths & (1u << DB_PATH_LIBPQ)) {
 		const struct pgclient_stats *c = &m->pgc;

@@ -42,13 +42,16 @@ struct report_meta {
 	bool from_read;		/* --latency-from read */
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
-	unsigned db_paths;		/* --db-probe: 1 << enum db_path */
-	struct pgclient_stats pgc;	/* libpq path; zero when off */
-	struct pgserver_stats pgs;	/* server USDT path; zero when off */
-	uint64_t db_dropped;		/* queries lost on those two paths */
-	uint64_t db_run_ns, db_run_cnt; /* their BPF programs, with bpf_stats */
-	double interval_s;		/* timeline interval */
-	const struct slotrack *slo;	/* NULL: no --slo */
+	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
+	struct pgclient_stats pgc;	     /* libpq path; zero when off */
+	struct pgserver_stats pgs;	     /* server USDT path; zero when off */
+	uint64_t db_dropped;		     /* queries lost on those two paths */
+	uint64_t db_run_ns, db_run_cnt;	     /* their BPF programs, with bpf_stats */
+	double interval_s;		     /* timeline interval */
+	const struct slotrack *slo;	     /* NULL: no --slo */
+	const struct handoff_stats *ho;	     /* NULL: hand-offs not followed */
+	uint64_t ho_kstats[HANDOFF_STAT_NR]; /* bpf/handoff.bpf.c counters */
+	uint64_t ho_run_ns, ho_run_cnt;	     /* its programs, with bpf_stats */
 };
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */

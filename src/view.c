@@ -178,10 +178,11 @@ static void wait_line(FILE *f, const struct agg_endpoint *e)
 /* Queries per request of an endpoint, whole run so far. */
 static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *lat)
 {
-	static const char *const conf[] = { "exact", "by thread", "shared, estimated" };
+	static const char *const conf[] = { "exact", "by thread", "shared, estimated",
+					    "by hand-off" };
 	double q = e->db_queries / e->db_reqs, ms = e->db_ns / 1e6 / e->db_reqs;
 	double mean = lat->count ? hist__mean(lat) / 1e6 : 0;
-	int worst = e->db_conf[2] ? 2 : e->db_conf[1] ? 1 : 0;
+	int worst = e->db_conf[2] ? 2 : e->db_conf[3] ? 3 : e->db_conf[1] ? 1 : 0;
 
 	fprintf(f,
 		"    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency "

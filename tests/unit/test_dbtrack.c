@@ -54,12 +54,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t start,
+		      uint64_t lat);
+
 static void query(struct fixture *f, const char *sql, uint64_t start, uint64_t lat)
+{
+	query_tid(f, T_WRK, sql, start, lat);
+}
+
+static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t start,
+		      uint64_t lat)
 {
 	struct db_exec x = {
 		.path = DB_PATH_WIRE,
 		.tgid = TGID,
-		.tid = T_WRK,
+		.tid = tid,
 		.conn_id = 1,
 		.ts_start = start,
 		.ts_end = start + lat,
@@ -207,6 +216,80 @@ static void test_two_queries_not_flagged(void **state)
 	assert_int_equal(f->db.nflags, 0);
 }
 
+#define T_WRK2 102
+
+/*
+ * uvicorn with a pool: L reads /list (3 queries, worker 1) and /health (none, worker 2) and
+ * hands each to a worker. The queries are the /list request's, decided by the hand-offs
+ * within the defer window; /health has none.
+ */
+static void test_handoff(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = { .tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL };
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	ev.ts = 2 * MS;
+	ev.wakee = T_WRK;
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 3 * MS);
+	ev.ts = 4 * MS;
+	ev.wakee = T_WRK2;
+	dbtrack__handoff_event(&f->t, &ev);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	ev = (struct handoff_ev){
+		.tgid = TGID, .kind = HANDOFF_EV_BACK, .tid = T_WRK2, .ts = 6 * MS
+	};
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r2, health, 4 * MS, 7 * MS);
+	query(f, "select 1 from b where id = 1", 8 * MS, 1 * MS);
+	query(f, "select 1 from c where id = 1", 10 * MS, 1 * MS);
+	ev.tid = T_WRK;
+	ev.ts = 12 * MS;
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r1, f->ep, 12 * MS, 13 * MS);
+	/* Nothing decided before the hand-backs have settled. */
+	dbtrack__tick(&f->t, 14 * MS);
+	assert_int_equal(f->t.nparked, 1);
+	dbtrack__tick(&f->t, 400 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 3.0);
+	assert_int_equal(f->ep->db_conf[DBREQ_HANDOFF], 1);
+	assert_int_equal(health->db_reqs, 1);
+	assert_true(health->db_queries == 0.0);
+	assert_int_equal(health->db_conf[DBREQ_EXACT], 1);
+	/* One handed off; the later two had /list alone in flight. */
+	assert_int_equal(f->t.st.attributed[DBREQ_HANDOFF], 1);
+	assert_int_equal(f->t.st.attributed[DBREQ_EXACT], 2);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 0);
+	assert_int_equal(f->t.st.bound_clipped, 0);
+	handoff__free(&ho);
+}
+
+/* Two requests of 10 ms share a 100 ms query: each keeps at most its latency in DB time. */
+static void test_bound(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID + 0, T_EVL + 5, 1 * MS);
+	query(f, "select pg_sleep(0.1)", 2 * MS, 100 * MS);
+	dbtrack__req_end(&f->t, &r1, f->ep, 10 * MS, 11 * MS);
+	dbtrack__req_end(&f->t, &r2, f->ep, 10 * MS, 11 * MS);
+	assert_int_equal(f->ep->db_reqs, 2);
+	assert_true(f->ep->db_ns == 20.0 * MS);
+	assert_true(f->ep->db_queries > 0.199 && f->ep->db_queries < 0.201);
+	assert_int_equal(f->t.st.bound_clipped, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +299,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_outside_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_query_waits_for_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
