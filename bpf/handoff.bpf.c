@@ -14,7 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
-#include "handoff.h"
+#include "handoff_ev.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "../include/handoff.h"
+#include "handoff_ev.h"
 
 #define HANDOFF_PROCS	64   /* processes followed */
 #define HANDOFF_REQS	1024 /* requests of one process kept for matching */

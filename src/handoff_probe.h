@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#include "../include/handoff.h"
+#include "handoff_ev.h"
 
 struct handoff_probe;
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 /* include/handoff.h is the kernel ABI; this module is src/handoff.h. */
-#include "../../src/handoff.h"
+#include "handoff.h"
 
 #define US   1000ull
 #define MS   1000000ull

@@ -5,8 +5,8 @@
  * the worker, done, writes a few bytes to the loop's self-pipe. Only processes userspace put
  * in `procs` are watched.
  */
-#ifndef SLOPROBE_HANDOFF_H
-#define SLOPROBE_HANDOFF_H
+#ifndef SLOPROBE_HANDOFF_EV_H
+#define SLOPROBE_HANDOFF_EV_H
 
 #define HANDOFF_PROCS_MAX	1024
 #define HANDOFF_RINGBUF_DEFAULT (256 * 1024)
