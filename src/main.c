@@ -933,14 +933,14 @@ static int record(void)
 		if (hop)
 			handoff_probe__run_stats(hop, &meta.ho_run_ns, &meta.ho_run_cnt);
 	}
+	if (hop)
+		handoff_probe__stats(hop, meta.ho_kstats);
 	make_footer(&agg, tracker, sockio, &ft, &meta);
 	/* Detach before the slow part: nothing traced from here on. */
 	sockio__stop(sockio);
 	sockio = NULL;
 	tracker__set_sockio(tracker, NULL);
 	dbprobes__close(&dbp);
-	if (hop)
-		handoff_probe__stats(hop, meta.ho_kstats);
 	handoff_probe__close(hop);
 	hop = NULL;
 

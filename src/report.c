@@ -26,7 +26,16 @@ uint64_t report__dropped(const struct report_meta *m)
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
 	       m->tstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
+	       report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
+}
+
+uint64_t report__handoff_lost(const struct report_meta *m)
+{
+	if (!m->ho)
+		return 0;
+	return m->ho_kstats[HANDOFF_STAT_DROPPED] + m->ho->reqs_full + m->ho->runs_full +
+	       m->ho->procs_full + m->ho->acts_full;
 }
 
 uint64_t report__wire_lost(const struct report_meta *m)
@@ -428,9 +437,7 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "handoff_runs_forced", m->ho->forced);
 		json__kv_u64(j, "handoff_runs_fifo", m->ho->fifo);
 		json__kv_u64(j, "handoff_runs_unmatched", m->ho->unknown);
-		json__kv_u64(j, "handoff_dropped",
-			     m->ho_kstats[HANDOFF_STAT_DROPPED] + m->ho->reqs_full +
-				     m->ho->runs_full + m->ho->procs_full + m->ho->acts_full);
+		json__kv_u64(j, "handoff_dropped", report__handoff_lost(m));
 		if (m->bpf_stats) {
 			json__kv_u64(j, "handoff_bpf_run_ns", m->ho_run_ns);
 			json__kv_u64(j, "handoff_bpf_run_cnt", m->ho_run_cnt);
@@ -647,6 +654,7 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	json__kv_u64(j, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
 	json__kv_u64(j, "db_queries_lost", m->db_dropped);
 	json__kv_u64(j, "wire_queries_lost", report__wire_lost(m));
+	json__kv_u64(j, "handoff_events_lost", report__handoff_lost(m));
 	json__end_object(j);
 
 	json__key(j, "connections");
