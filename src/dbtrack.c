@@ -174,6 +174,8 @@ static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, st
 		if (req_covers(&cl->r, tgid, ts))
 			out[n++] = &cl->r;
 	}
+	if (n == DBTRACK_COVER_MAX)
+		t->st.cover_cut++; /* maybe more: the share of each is then too large */
 	return n;
 }
 
@@ -200,6 +202,8 @@ static void req_add(struct dbreq *r, uint64_t qid, double share, uint64_t lat, i
 	if (conf != DBREQ_SHARED && raw && r->nraw < DBREQ_RAW) {
 		r->raw[r->nraw] = raw;
 		r->raw_qid[r->nraw++] = qid;
+	} else if (conf != DBREQ_SHARED && raw) {
+		r->raw_cut++;
 	}
 }
 
@@ -207,8 +211,10 @@ static void req_add_run(struct dbreq *r, const struct dbconn *c, bool shared)
 {
 	struct dbreq_run *run;
 
-	if (r->nruns == DBREQ_RUNS)
+	if (r->nruns == DBREQ_RUNS) {
+		r->runs_cut++;
 		return;
+	}
 	run = &r->runs[r->nruns++];
 	run->query_id = c->run_qid;
 	run->source_id = c->run_src;
@@ -586,6 +592,8 @@ static void req_bound(struct dbtrack *t, struct dbreq *r, uint64_t latency_ns)
 static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 			 uint64_t latency_ns)
 {
+	t->st.runs_cut += r->runs_cut;
+	t->st.raw_cut += r->raw_cut;
 	/*
 	 * Runs still going on the connections this request used end with it; a shared run
 	 * (not known to be this request's) is credited to it as far as it got, and goes on.

@@ -82,6 +82,7 @@ struct dbreq {
 	unsigned nruns;
 	uint64_t raw[DBREQ_RAW], raw_qid[DBREQ_RAW];
 	unsigned nraw;
+	unsigned runs_cut, raw_cut; /* runs and raw hashes beyond the arrays: counted */
 };
 
 /* One outbound database connection. */
@@ -109,6 +110,9 @@ struct dbtrack_stats {
 	uint64_t bound_clipped; /* requests whose DB time or query count was cut to the bound */
 	uint64_t handoff_parked_full; /* shared at once: too many queries waiting */
 	uint64_t handoff_undecided;   /* shared: a request ended before its hand-off was decided */
+	uint64_t runs_cut;	      /* N+1 candidate runs beyond DBREQ_RUNS in a request */
+	uint64_t raw_cut;   /* reads beyond DBREQ_RAW in a request: not checked as redundant */
+	uint64_t cover_cut; /* queries with DBTRACK_COVER_MAX requests in flight or more */
 };
 
 /* A query whose worker run is not matched to a request yet. */

@@ -421,6 +421,9 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "attributed_handoff", m->dbt->attributed[DBREQ_HANDOFF]);
 		json__kv_u64(j, "bound_clipped", m->dbt->bound_clipped);
 		json__kv_u64(j, "handoff_undecided", m->dbt->handoff_undecided);
+		json__kv_u64(j, "n_plus_one_runs_cut", m->dbt->runs_cut);
+		json__kv_u64(j, "redundant_checks_cut", m->dbt->raw_cut);
+		json__kv_u64(j, "shared_among_max", m->dbt->cover_cut);
 		json__kv_u64(j, "handoff_parked_full", m->dbt->handoff_parked_full);
 		json__kv_u64(j, "outside_requests", m->dbt->outside);
 		json__kv_u64(j, "requests_closed_early", m->dbt->closed_early);
