@@ -50,6 +50,7 @@ static struct handoff_proc *proc_get(struct handoff *h, uint32_t tgid)
 		return NULL;
 	}
 	p->tgid = tgid;
+	p->reqs_cap = HANDOFF_REQS;
 	if (h->on_proc)
 		h->on_proc(h->ctx, tgid);
 	return p;
@@ -194,9 +195,17 @@ void handoff__req_start(struct handoff *h, uint32_t tgid, uint64_t seq, uint32_t
 				p->runs[k++] = p->runs[j];
 		p->nruns = k;
 	}
-	if (p->nreqs == HANDOFF_REQS) {
-		h->st.reqs_full++;
-		return;
+	if (p->nreqs == p->reqs_cap) {
+		struct handoff_req *more = NULL;
+
+		if (p->reqs_cap < HANDOFF_REQS_MAX)
+			more = realloc(p->reqs, 2 * p->reqs_cap * sizeof(*more));
+		if (!more) {
+			h->st.reqs_full++;
+			return;
+		}
+		p->reqs = more;
+		p->reqs_cap *= 2;
 	}
 	for (i = p->nreqs; i > 0 && p->reqs[i - 1].read_ts > ts; i--)
 		p->reqs[i] = p->reqs[i - 1];

@@ -23,11 +23,16 @@
 
 #include "handoff_ev.h"
 
-#define HANDOFF_PROCS	64   /* processes followed */
-#define HANDOFF_REQS	1024 /* requests of one process kept for matching */
-#define HANDOFF_RUNS	1024 /* worker runs of one process kept */
-#define HANDOFF_READERS 8    /* threads of one process that read requests */
-#define HANDOFF_ACTS	4096 /* queries of one process waiting to be dated to their run */
+#define HANDOFF_PROCS 64 /* processes followed */
+/*
+ * Requests of one process kept for matching: they stay until the defer window ends (300 ms),
+ * so the table grows with the request rate (ab at 10 000/s needs ~3000), up to this bound.
+ */
+#define HANDOFF_REQS	 1024
+#define HANDOFF_REQS_MAX (1u << 16)
+#define HANDOFF_RUNS	 1024 /* worker runs of one process kept */
+#define HANDOFF_READERS	 8    /* threads of one process that read requests */
+#define HANDOFF_ACTS	 4096 /* queries of one process waiting to be dated to their run */
 /* Events of both ring buffers up to now - SETTLE are in: only then a run is judged. */
 #define HANDOFF_SETTLE_NS (30 * 1000000ull)
 /* Forced matches of later runs may still free a candidate: the FIFO guess waits longer. */
@@ -87,7 +92,7 @@ struct handoff_proc {
 	uint32_t readers[HANDOFF_READERS];
 	unsigned nreaders;
 	struct handoff_req *reqs; /* by read time */
-	unsigned nreqs;
+	unsigned nreqs, reqs_cap;
 	struct handoff_run *runs; /* by hand-off time */
 	unsigned nruns;
 	struct handoff_act *acts;

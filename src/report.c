@@ -32,10 +32,7 @@ uint64_t report__dropped(const struct report_meta *m)
 
 uint64_t report__handoff_lost(const struct report_meta *m)
 {
-	if (!m->ho)
-		return 0;
-	return m->ho_kstats[HANDOFF_STAT_DROPPED] + m->ho->reqs_full + m->ho->runs_full +
-	       m->ho->procs_full + m->ho->acts_full;
+	return m->ho ? m->ho_kstats[HANDOFF_STAT_DROPPED] : 0;
 }
 
 uint64_t report__wire_lost(const struct report_meta *m)
@@ -441,6 +438,11 @@ static void db_section(struct json *j, const struct report_meta *m)
 		json__kv_u64(j, "handoff_runs_fifo", m->ho->fifo);
 		json__kv_u64(j, "handoff_runs_unmatched", m->ho->unknown);
 		json__kv_u64(j, "handoff_dropped", report__handoff_lost(m));
+		/* Tables full: no event lost, the attribution of some queries falls back to shared.
+		 */
+		json__kv_u64(j, "handoff_tables_full",
+			     m->ho->reqs_full + m->ho->runs_full + m->ho->procs_full +
+				     m->ho->acts_full);
 		if (m->bpf_stats) {
 			json__kv_u64(j, "handoff_bpf_run_ns", m->ho_run_ns);
 			json__kv_u64(j, "handoff_bpf_run_cnt", m->ho_run_cnt);

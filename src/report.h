@@ -56,7 +56,7 @@ struct report_meta {
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */
 uint64_t report__dropped(const struct report_meta *m);
-/* Hand-off events and state lost (ring full, tables full): attribution falls back to shared. */
+/* Hand-off events lost (ring full): the attribution of some queries falls back to shared. */
 uint64_t report__handoff_lost(const struct report_meta *m);
 /* Queries the PostgreSQL wire parser could not keep (its bounds on memory). */
 uint64_t report__wire_lost(const struct report_meta *m);
