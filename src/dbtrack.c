@@ -30,15 +30,22 @@ void dbtrack__free(struct dbtrack *t)
 	t->nvconns = t->nclosing = t->nparked = 0;
 }
 
-int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
+static int defer_window(struct dbtrack *t, uint64_t defer_ns)
 {
 	if (defer_ns && !t->closing) {
 		t->closing = calloc(DBTRACK_CLOSING, sizeof(*t->closing));
 		if (!t->closing)
 			return -ENOMEM;
 	}
-	t->defer_ns = defer_ns;
+	if (defer_ns > t->defer_ns)
+		t->defer_ns = defer_ns;
 	return 0;
+}
+
+int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
+{
+	t->defer_all = defer_ns > 0;
+	return defer_window(t, defer_ns);
 }
 
 int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho)
@@ -50,8 +57,8 @@ int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho)
 		if (!t->parked)
 			return -ENOMEM;
 	}
-	err = dbtrack__set_defer(
-		t, t->defer_ns > DBTRACK_HANDOFF_DEFER_NS ? t->defer_ns : DBTRACK_HANDOFF_DEFER_NS);
+	/* Only the requests of processes that hand work to a pool wait: see dbtrack__req_end. */
+	err = defer_window(t, DBTRACK_HANDOFF_DEFER_NS);
 	if (err)
 		return err;
 	t->ho = ho;
@@ -655,7 +662,12 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 	dbtrack__req_responding(t, r, ts);
 	req_unlink(r);
 	now_at(t, ts);
-	if (!t->defer_ns) {
+	/*
+	 * Wait for late queries only where they can come: paths with a ring of their own, or
+	 * pool workers whose runs are decided later. A server that hands nothing off (nginx at
+	 * 30 000 requests/s) would otherwise copy every request into the waiting list.
+	 */
+	if (!t->defer_ns || (!t->defer_all && !(t->ho && handoff__pool(t->ho, r->tgid)))) {
 		req_finalize(t, r, ep, latency_ns);
 		return;
 	}

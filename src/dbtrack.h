@@ -140,6 +140,7 @@ struct dbtrack {
 	struct dbconn *vconns; /* DBTRACK_VCONNS, allocated on first use */
 	unsigned nvconns;
 	uint64_t defer_ns;
+	bool defer_all; /* every request waits (paths with a ring of their own), not just pools' */
 	struct dbreq_closing *closing; /* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
 	struct slotrack *slo; /* SLOs judged while recording; NULL: none */

@@ -429,6 +429,14 @@ void handoff__decide(struct handoff *h, uint64_t now)
 			decide_proc(h, &h->procs[i], now);
 }
 
+bool handoff__pool(const struct handoff *h, uint32_t tgid)
+{
+	for (unsigned i = 0; i < HANDOFF_PROCS; i++)
+		if (h->procs[i].tgid == tgid)
+			return h->procs[i].runs_seen > 0;
+	return false;
+}
+
 int handoff__query(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts, uint64_t now,
 		   uint64_t *seq)
 {

@@ -133,6 +133,9 @@ void handoff__req_start(struct handoff *h, uint32_t tgid, uint64_t seq, uint32_t
 void handoff__req_answer(struct handoff *h, uint32_t tgid, uint64_t seq, uint64_t ts);
 void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq);
 
+/* Has tgid handed work to a pool thread yet? Only then do its requests wait for decisions. */
+bool handoff__pool(const struct handoff *h, uint32_t tgid);
+
 /* Matches the runs whose time has come (now: the newest event time seen). */
 void handoff__decide(struct handoff *h, uint64_t now);
 /* A query of thread tid ran from start to end: its run was not over before end. */
