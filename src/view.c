@@ -178,16 +178,31 @@ static void wait_line(FILE *f, const struct agg_endpoint *e)
 /* Queries per request of an endpoint, whole run so far. */
 static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *lat)
 {
-	static const char *const conf[] = { "exact", "by thread", "shared, estimated",
+	/* Most certain first; "shared" is an estimate and says so. */
+	static const char *const name[] = { "exact", "by thread", "shared (estimated)",
 					    "by hand-off" };
+	static const int order[] = { 0, 1, 3, 2 };
 	double q = e->db_queries / e->db_reqs, ms = e->db_ns / 1e6 / e->db_reqs;
 	double mean = lat->count ? hist__mean(lat) / 1e6 : 0;
-	int worst = e->db_conf[2] ? 2 : e->db_conf[3] ? 3 : e->db_conf[1] ? 1 : 0;
+	uint64_t all = 0;
+	char mix[96] = "";
+	size_t n = 0;
 
+	for (int k = 0; k < 4; k++)
+		all += e->db_conf[k];
+	for (int k = 0; k < 4 && all; k++) {
+		uint64_t c = e->db_conf[order[k]];
+		double pct = 100.0 * c / all;
+
+		if (c && n < sizeof(mix))
+			n += snprintf(mix + n, sizeof(mix) - n,
+				      pct < 1 ? "%s%s <1 %%" : "%s%s %.0f %%", n ? ", " : "",
+				      name[order[k]], pct);
+	}
 	fprintf(f,
-		"    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency "
-		"(%s)\n",
-		q, e->db_max_queries, ms, mean > 0 ? 100 * ms / mean : 0, conf[worst]);
+		"    db: %.1f queries/request (max %.0f), %.2f ms/request = %.0f %% of latency\n",
+		q, e->db_max_queries, ms, mean > 0 ? 100 * ms / mean : 0);
+	fprintf(f, "        requests attributed %s\n", mix);
 }
 
 static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *out, size_t sz)
