@@ -3,10 +3,12 @@
  * Socket data path shared by bpf/sockio.bpf.c and src/sockio.c.
  *
  * The kernel side follows TCP connections of interesting processes through the read/write
- * family of syscalls and forwards, per connection, only the calls that mark a protocol
- * boundary (the first read of a request, the first write of a response) with the first bytes
- * of payload, plus small records for the rest of a response (time and length, no payload).
- * Userspace runs the real protocol parsers on those records.
+ * family of syscalls. On inbound HTTP connections it forwards the reads of a request and the
+ * first write of a response with their first bytes, and the rest of a response as small
+ * records (time, length, last bytes); outbound PostgreSQL transfers are forwarded whole. Heads
+ * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
+ * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
+ * the real protocol parsers on those records.
  */
 #ifndef SLOPROBE_SOCKIO_H
 #define SLOPROBE_SOCKIO_H

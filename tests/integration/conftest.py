@@ -64,6 +64,33 @@ class Server:
                 self.proc.wait(5)
 
 
+class PyApp:
+    """A Python server of this folder (dbapp.py, handoffapp.py): started with args, "{port}"
+    standing for a free port (self.port), ready once it prints "ready"."""
+
+    def __init__(self, script, *args):
+        self.port = free_port()
+        argv = [str(a).replace("{port}", str(self.port)) for a in args]
+        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, script)] + argv,
+                                     stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if line.strip() == "ready" or not line:
+                break
+        if self.proc.poll() is not None:
+            raise RuntimeError("%s did not start" % script)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
 @pytest.fixture
 def server():
     s = Server()

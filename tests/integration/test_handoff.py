@@ -3,39 +3,13 @@
 endpoints with different numbers of queries. The loop thread reads every request and a
 pool worker sends its queries: without following the hand-off, the queries would be shared
 among all the requests in flight."""
-import os
 import subprocess
-import time
 
 import pytest
 
-from conftest import HERE, PYTHON, free_port, record, sh
+from conftest import PyApp, record, sh
 
 ENDPOINTS = {"/health": 0, "/one": 1, "/pair": 2, "/list": 21}
-
-
-class App:
-    def __init__(self, pg):
-        self.port = free_port()
-        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "handoffapp.py"),
-                                      str(self.port), str(pg.port)],
-                                     stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.strip() == "ready" or not line:
-                break
-        if self.proc.poll() is not None:
-            raise RuntimeError("handoffapp did not start")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 # Each client goes round the endpoints, starting at a different one: all of them overlap.
@@ -45,7 +19,7 @@ LOAD = ("for c in $(seq %d); do (for i in $(seq %d); do for ep in %s; do "
 
 @pytest.mark.parametrize("clients", [2, 4])
 def test_handoff_queries_per_request(tmp_path, pg, clients):
-    app = App(pg)
+    app = PyApp("handoffapp.py", "{port}", pg.port)
     rounds = 8
     try:
         # Warm-up outside the recording: the pool opens its connections once.

@@ -3,11 +3,10 @@
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
-from conftest import HERE, PYTHON, free_port, record, sh
+from conftest import HERE, PYTHON, PyApp, record, sh
 
 
 def pgclient(driver, pg, *args):
@@ -106,30 +105,6 @@ def test_no_pooling_flagged(tmp_path, pg):
     assert run.report["db_stats"]["connections"] == 15
 
 
-class App:
-    def __init__(self, mode, pg):
-        self.port = free_port()
-        self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "dbapp.py"), mode,
-                                      str(self.port), str(pg.port)],
-                                     stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.strip() == "ready" or not line:
-                break
-        if self.proc.poll() is not None:
-            raise RuntimeError("dbapp did not start")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
 PHASE = ("for c in $(seq %d); do (for i in $(seq %d); do "
          "curl -sf -o /dev/null http://127.0.0.1:%d/%s; done) & done; wait")
 
@@ -138,7 +113,7 @@ PHASE = ("for c in $(seq %d); do (for i in $(seq %d); do "
 @pytest.mark.parametrize("clients", [1, 8])
 def test_n_plus_one_per_endpoint(tmp_path, pg, mode, clients):
     """/list runs 1 + 20 queries per request (an N+1), /pair 2 different ones (not one)."""
-    app = App(mode, pg)
+    app = PyApp("dbapp.py", mode, "{port}", pg.port)
     try:
         per = 5 if clients == 8 else 12
         # Warm-up outside the recording: connection pools run setup queries once.

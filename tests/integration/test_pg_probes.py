@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from conftest import HERE, SLOPROBE, postgres, record, sh
-from test_pg import App, PHASE, db_row, flags, near, pgclient, psql_sleep
+from conftest import HERE, SLOPROBE, PyApp, postgres, record, sh
+from test_pg import PHASE, db_row, flags, near, pgclient, psql_sleep
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_three_paths_one_query(tmp_path, pg):
 
 def test_libpq_n_plus_one(tmp_path, pg):
     """The threaded app's /list (1 + 20 queries) flagged N+1 from libpq alone."""
-    app = App("threaded", pg)
+    app = PyApp("dbapp.py", "threaded", "{port}", pg.port)
     try:
         subprocess.run(sh(PHASE % (1, 2, app.port, "list")), check=True, timeout=60)
         load = " && ".join(PHASE % (1, 8, app.port, ep) for ep in ("list", "pair"))
