@@ -185,10 +185,17 @@ void handoff__req_start(struct handoff *h, uint32_t tgid, uint64_t seq, uint32_t
 
 	if (!p)
 		return;
-	if (!is_reader(p, reader) && p->nreaders < HANDOFF_READERS) {
+	if (!is_reader(p, reader)) {
 		unsigned k = 0;
 
-		p->readers[p->nreaders++] = reader;
+		/*
+		 * A thread-per-connection server has a new reader for every connection, and its
+		 * threads die: the newest ones are kept, the oldest give way.
+		 */
+		if (p->nreaders < HANDOFF_READERS)
+			p->readers[p->nreaders++] = reader;
+		else
+			p->readers[p->readers_next++ % HANDOFF_READERS] = reader;
 		/* Woken before it was known to read requests: those were no hand-offs. */
 		for (unsigned j = 0; j < p->nruns; j++)
 			if (p->runs[j].tid != reader)

@@ -31,7 +31,7 @@
 #define HANDOFF_REQS	 1024
 #define HANDOFF_REQS_MAX (1u << 16)
 #define HANDOFF_RUNS	 1024 /* worker runs of one process kept */
-#define HANDOFF_READERS	 8    /* threads of one process that read requests */
+#define HANDOFF_READERS	 64   /* threads of one process that read requests, newest kept */
 #define HANDOFF_ACTS	 4096 /* queries of one process waiting to be dated to their run */
 /* Events of both ring buffers up to now - SETTLE are in: only then a run is judged. */
 #define HANDOFF_SETTLE_NS (30 * 1000000ull)
@@ -90,8 +90,8 @@ struct handoff_act {
 struct handoff_proc {
 	uint32_t tgid; /* 0: free slot */
 	uint32_t readers[HANDOFF_READERS];
-	unsigned nreaders;
-	struct handoff_req *reqs; /* by read time */
+	unsigned nreaders, readers_next; /* when full, readers_next is replaced next */
+	struct handoff_req *reqs;	 /* by read time */
 	unsigned nreqs, reqs_cap;
 	struct handoff_run *runs; /* by hand-off time */
 	unsigned nruns;
