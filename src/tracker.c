@@ -372,6 +372,19 @@ static void on_pg_query(const struct pgwire_query *q, void *ctx)
 }
 
 /*
+ * A transfer held whole in its head is sent without a separate tail: it is the head's end.
+ * Leaves *tail alone when it has one already.
+ */
+static void head_tail(const uint8_t *head, size_t head_len, uint64_t len, const uint8_t **tail,
+		      size_t *tail_len)
+{
+	if (*tail_len || head_len != len)
+		return;
+	*tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
+	*tail = head + len - *tail_len;
+}
+
+/*
  * The segments of one write, joined: the parser gets the write whole (messages straddle the
  * segments). When a segment is missing, what came is handed over and the rest is a gap.
  */
@@ -380,10 +393,7 @@ static void seg_flush(struct tconn *c)
 	c->seg_ch.head = c->seg;
 	c->seg_ch.head_len = c->seg_have;
 	c->seg_ch.tail_len = 0;
-	if (c->seg_have == c->seg_ch.len) {
-		c->seg_ch.tail_len = c->seg_have < SOCKIO_TAIL ? c->seg_have : SOCKIO_TAIL;
-		c->seg_ch.tail = c->seg + c->seg_have - c->seg_ch.tail_len;
-	}
+	head_tail(c->seg, c->seg_have, c->seg_ch.len, &c->seg_ch.tail, &c->seg_ch.tail_len);
 	pgwire_conn__write(c->pg, &c->seg_ch, on_pg_query, c);
 	free(c->seg);
 	c->seg = NULL;
@@ -473,11 +483,7 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 			seg_flush(c);
 		return;
 	}
-	if (!ch.tail_len && head_len == ch.len) {
-		/* The transfer fits in the head: its tail is there. */
-		ch.tail_len = ch.len < SOCKIO_TAIL ? ch.len : SOCKIO_TAIL;
-		ch.tail = e->head + ch.len - ch.tail_len;
-	}
+	head_tail(e->head, head_len, ch.len, &ch.tail, &ch.tail_len);
 	if (e->dir == SOCKIO_OUT) {
 		c->wtid = e->tid;
 		pgwire_conn__write(c->pg, &ch, on_pg_query, c);
@@ -566,11 +572,7 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		const __u8 *tail = e->tail;
 		size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
 
-		/* A transfer that fits in the head is sent without a separate tail. */
-		if (!tail_len && head_len == len) {
-			tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
-			tail = e->head + len - tail_len;
-		}
+		head_tail(e->head, head_len, len, &tail, &tail_len);
 		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len, len,
 				 tail, tail_len, on_request, c);
 	}
