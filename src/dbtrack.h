@@ -60,7 +60,8 @@ enum dbreq_conf {
 struct dbreq_run {
 	uint64_t query_id, source_id;
 	unsigned n;
-	uint64_t total_ns;
+	uint64_t total_ns; /* in the database */
+	uint64_t span_ns;  /* first start to last end: what the loop costs the request */
 	bool shared;
 };
 
