@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "cli.h"
 #include "merge.h"
 #include "runslo.h"
 #include "slo.h"
@@ -114,6 +115,20 @@ static bool any_breach(const struct run *r)
 	return false;
 }
 
+/*
+ * A run that lost more than its --max-drop-pct cannot pass an SLO gate, nor fail it as a breach:
+ * with --slo that is its own exit status. Returns the status to exit with.
+ */
+static int judged_whole(const struct run *r, const struct slo_set *set, int ret)
+{
+	if (!run__incomplete(r))
+		return ret;
+	fprintf(stderr, "sloprobe: %s: %.3g %% of events were lost: %s\n", r->path,
+		slo__drop_pct(r->events_dropped, r->events_total),
+		set ? "SLO verdicts judged on incomplete data" : "figures are incomplete");
+	return set ? ANALYZE_INCOMPLETE : ret;
+}
+
 /* report */
 
 static struct report_args {
@@ -140,6 +155,12 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 	unsigned long v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		cli__one_line_errors(state);
+		break;
+	case ARGP_KEY_FINI:
+		cli__parsed();
+		break;
 	case 'f':
 		if (parse_format(arg, &rargs.fmt, &rargs.html))
 			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
@@ -185,7 +206,8 @@ static const char report_doc[] =
 	"  sloprobe report --slo slo.yaml run.json   # CI gate: exit 3 on a breach\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report\n"
-	"or SLO file, 3 an objective breached (with --slo).";
+	"or SLO file, 3 an objective breached (with --slo), 4 the run lost more events than its\n"
+	"--max-drop-pct (with --slo: verdicts judged on incomplete data).";
 
 int analyze__report(int argc, char **argv)
 {
@@ -233,6 +255,8 @@ int analyze__report(int argc, char **argv)
 			rargs.html ? runhtml__report(f, &r, &o) : runreport__write(f, &r, &o));
 	if (!ret && set && any_breach(&r))
 		ret = ANALYZE_BREACH;
+	if (!ret || ret == ANALYZE_BREACH)
+		ret = judged_whole(&r, set, ret);
 out:
 	run__free(&r);
 out_slo:
@@ -280,6 +304,12 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 	double v;
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		cli__one_line_errors(state);
+		break;
+	case ARGP_KEY_FINI:
+		cli__parsed();
+		break;
 	case 'f':
 		if (parse_format(arg, &dargs.fmt, &dargs.html))
 			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
@@ -343,7 +373,8 @@ static const char diff_doc[] =
 	"  sloprobe diff --noise 10 -f markdown -o diff.md baseline.json tuned.json\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report,\n"
-	"3 an objective that passed in BASELINE breaches in AFTER.";
+	"3 an objective that passed in BASELINE breaches in AFTER, 4 AFTER lost more events\n"
+	"than its --max-drop-pct (with --slo: verdicts judged on incomplete data).";
 
 int analyze__diff(int argc, char **argv)
 {
@@ -388,6 +419,8 @@ int analyze__diff(int argc, char **argv)
 				   : rundiff__write(f, &a, &b, &dargs.rule, dargs.fmt, &regressed));
 	if (!ret && regressed)
 		ret = ANALYZE_BREACH;
+	if (!ret || ret == ANALYZE_BREACH)
+		ret = judged_whole(&b, set, ret);
 out:
 	run__free(&a);
 	run__free(&b);
@@ -412,6 +445,12 @@ static const struct argp_option merge_opts[] = {
 static error_t merge_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
+	case ARGP_KEY_INIT:
+		cli__one_line_errors(state);
+		break;
+	case ARGP_KEY_FINI:
+		cli__parsed();
+		break;
 	case 'o':
 		margs.output = arg;
 		break;

@@ -27,6 +27,7 @@ enum analyze_exit {
 	ANALYZE_RUNTIME = 1,
 	ANALYZE_USAGE = 2,
 	ANALYZE_BREACH = 3,
+	ANALYZE_INCOMPLETE = 4, /* --slo, and the run lost too much to judge it */
 };
 
 int analyze__report(int argc, char **argv);

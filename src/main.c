@@ -24,6 +24,7 @@
 
 #include "agg.h"
 #include "analyze.h"
+#include "cli.h"
 #include "procinfo.h"
 #include "report.h"
 #include "route.h"
@@ -43,7 +44,8 @@ enum exit_code {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,
 	EXIT_USAGE = 2,
-	EXIT_SLO = 3, /* an SLO objective breached */
+	EXIT_SLO = 3,	     /* an SLO objective breached */
+	EXIT_INCOMPLETE = 4, /* --slo, and more lost than --max-drop-pct: verdicts not trusted */
 };
 
 #define MAX_PIDS      64
@@ -86,7 +88,9 @@ static struct env {
 	unsigned top;
 	char **command;
 	struct slo_set *slo;
+	double max_drop_pct;
 } env = {
+	.max_drop_pct = SLO_MAX_DROP_PCT,
 	.interval_s = 1,
 	.quiet_ms = 200,
 	.db_probes = 1u << DB_PATH_WIRE,
@@ -101,8 +105,8 @@ static const char doc[] =
 	"report.\n"
 	"\n"
 	"Traces until Ctrl-C, until -d SECONDS have passed, or until COMMAND (typically\n"
-	"the load test) exits. Latency runs from the first request byte read to the\n"
-	"last response byte written.\n"
+	"the load test) exits. Latency runs from the request's arrival at the server's\n"
+	"socket to the last response byte written.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  sloprobe record                     # all HTTP servers, until Ctrl-C\n"
@@ -115,7 +119,8 @@ static const char doc[] =
 	"  sloprobe record -r '/v1/users/{id}/orders' -r '/static/{file:path}'\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error (or a bad "
-	"SLO file), 3 an SLO objective breached (--slo).";
+	"SLO file), 3 an SLO objective breached (--slo), 4 SLOs judged on incomplete data (--slo, "
+	"more events lost than --max-drop-pct).";
 
 enum {
 	OPT_CGROUP = 1000,
@@ -134,6 +139,7 @@ enum {
 	OPT_SLO,
 	OPT_ROUTES_FROM,
 	OPT_LATENCY_FROM,
+	OPT_MAX_DROP_PCT,
 };
 
 static const struct argp_option opts[] = {
@@ -154,6 +160,10 @@ static const struct argp_option opts[] = {
 	{ "slo", OPT_SLO, "FILE", 0,
 	  "Judge the objectives of this SLO file (docs/slo.md): breaches marked live, verdict at "
 	  "the end, exit status 3 if one breached",
+	  1 },
+	{ "max-drop-pct", OPT_MAX_DROP_PCT, "PCT", 0,
+	  "Verdicts of a run that lost more than PCT % of its events are judged on incomplete "
+	  "data: a warning, and exit status 4 with --slo (default 0.1)",
 	  1 },
 	{ NULL, 0, NULL, 0, "Databases (PostgreSQL):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
@@ -250,6 +260,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	char err[512];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		cli__one_line_errors(state);
+		break;
+	case ARGP_KEY_FINI:
+		cli__parsed();
+		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -382,6 +398,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			exit(EXIT_USAGE);
 		}
 		break;
+	case OPT_MAX_DROP_PCT: {
+		char *end;
+
+		errno = 0;
+		env.max_drop_pct = strtod(arg, &end);
+		if (errno || end == arg || *end || !(env.max_drop_pct >= 0) ||
+		    env.max_drop_pct > 100)
+			argp_error(state, "invalid --max-drop-pct '%s' (0 to 100)", arg);
+		break;
+	}
 	case OPT_NPLUS1:
 		if (parse_uint(arg, 2, 1000, &v))
 			argp_error(state, "invalid --n-plus-one '%s' (2-1000)", arg);
@@ -913,6 +939,7 @@ static int record(void)
 	meta.nports = env.nports;
 	meta.quiet_ms = env.quiet_ms;
 	meta.from_read = env.from_read;
+	meta.max_drop_pct = env.max_drop_pct;
 	if (db_ok) {
 		dbagg__finish(&db, meta.duration_s);
 		dbtrack__finish(&dbt, &agg);
@@ -949,7 +976,7 @@ static int record(void)
 		vo.max_rows = env.top;
 		view__summary(live, &agg, &vo, meta.duration_s, &ft);
 		if (slo_ok)
-			slotrack__print(&slot, live);
+			slotrack__print(&slot, live, report__incomplete(&meta));
 	}
 	if (out) {
 		err_ = report__write(out, &agg, &meta);
@@ -963,9 +990,12 @@ static int record(void)
 	}
 	if (ft.dropped)
 		fprintf(stderr,
-			"sloprobe: warning: %llu events dropped (see \"events\" in the "
-			"report; try --ringbuf-mb)\n",
-			(unsigned long long)ft.dropped);
+			"sloprobe: warning: %llu events dropped, %.3g %% of all (see \"events\" in "
+			"the report; try --ringbuf-mb)%s\n",
+			(unsigned long long)ft.dropped, slo__drop_pct(ft.dropped, ft.events),
+			!report__incomplete(&meta) ? ""
+			: slo_ok		   ? ": SLO verdicts judged on incomplete data"
+						   : ": more than --max-drop-pct");
 	if (ft.unparsed)
 		fprintf(stderr,
 			"sloprobe: warning: %llu transfers could not be framed (see "
@@ -977,6 +1007,14 @@ static int record(void)
 		fprintf(stderr, "sloprobe: SLO breached: %u of %u objectives (%s)\n", tally.breach,
 			tally.pass + tally.breach + tally.insufficient, env.slo->file);
 		ret = EXIT_SLO;
+	}
+	/* A verdict on a run that could not be seen whole must not pass CI, nor fail it as a breach. */
+	if (slo_ok && report__incomplete(&meta)) {
+		fprintf(stderr,
+			"sloprobe: SLO verdicts judged on incomplete data: %.3g %% of events lost "
+			"(--max-drop-pct %g)\n",
+			slo__drop_pct(ft.dropped, ft.events), env.max_drop_pct);
+		ret = EXIT_INCOMPLETE;
 	}
 	/* A load test that failed makes every figure doubtful: that outranks a breach. */
 	if (env.command && meta.command_status != 0 && !exiting) {

@@ -30,6 +30,11 @@ uint64_t report__dropped(const struct report_meta *m)
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 
+bool report__incomplete(const struct report_meta *m)
+{
+	return slo__data_incomplete(report__dropped(m), m->tstats.events, m->max_drop_pct);
+}
+
 uint64_t report__handoff_lost(const struct report_meta *m)
 {
 	return m->ho ? m->ho_kstats[HANDOFF_STAT_DROPPED] : 0;
@@ -236,8 +241,9 @@ static void timeline_section(struct json *j, const struct agg *a, struct agg_end
 	json__end_object(j);
 }
 
-static void slo_section(struct json *j, const struct slotrack *st)
+static void slo_section(struct json *j, const struct slotrack *st, const struct report_meta *m)
 {
+	bool incomplete = report__incomplete(m);
 	struct slotrack_tally t;
 
 	json__key(j, "slo");
@@ -293,6 +299,7 @@ static void slo_section(struct json *j, const struct slotrack *st)
 			json__fixed(j, r->first_breach_s, 3);
 		json__kv_u64(j, "breached_intervals", r->breached_intervals);
 		json__kv_bool(j, "approximate", res.approximate);
+		json__kv_bool(j, "incomplete_data", incomplete);
 		json__kv_u64(j, "line", o->line);
 		json__kv_u64(j, "column", o->column);
 		json__end_object(j);
@@ -309,6 +316,9 @@ static void slo_section(struct json *j, const struct slotrack *st)
 	json__kv_u64(j, "breach", t.breach);
 	json__kv_u64(j, "insufficient_data", t.insufficient);
 	json__kv_u64(j, "rows_dropped", st->rows_dropped);
+	json__kv_bool(j, "incomplete_data", incomplete);
+	json__kv_fixed(j, "dropped_pct", slo__drop_pct(report__dropped(m), m->tstats.events), 4);
+	json__kv_fixed(j, "max_drop_pct", m->max_drop_pct, 4);
 	json__kv_string(j, "verdict",
 			t.breach	 ? "breach"
 			: t.insufficient ? "insufficient_data"
@@ -710,7 +720,7 @@ int report__write(FILE *f, const struct agg *a, const struct report_meta *m)
 	if (m->db)
 		db_section(j, m);
 	if (m->slo)
-		slo_section(j, m->slo);
+		slo_section(j, m->slo, m);
 	timeline_section(j, a, eps, m);
 
 	json__end_object(j);

@@ -40,6 +40,7 @@ struct report_meta {
 	uint64_t bpf_run_ns, bpf_run_cnt;
 	double quiet_ms;
 	bool from_read;		/* --latency-from read */
+	double max_drop_pct;	/* --max-drop-pct: verdicts beyond it are on incomplete data */
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct dbtrack_stats *dbt;
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
@@ -56,6 +57,8 @@ struct report_meta {
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */
 uint64_t report__dropped(const struct report_meta *m);
+/* More was lost than --max-drop-pct allows: the run's SLO verdicts cannot be trusted. */
+bool report__incomplete(const struct report_meta *m);
 /* Hand-off events lost (ring full): the attribution of some queries falls back to shared. */
 uint64_t report__handoff_lost(const struct report_meta *m);
 /* Queries the PostgreSQL wire parser could not keep (its bounds on memory). */

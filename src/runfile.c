@@ -10,6 +10,7 @@
 #include "file.h"
 #include "histjson.h"
 #include "json.h"
+#include "slo.h"
 #include "runfile.h"
 
 #define ARENA_BLOCK (64 * 1024)
@@ -80,6 +81,7 @@ const char *run__strdup(struct run *r, const char *s)
 int run__init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->max_drop_pct = NAN;
 	r->arena = arena__block(ARENA_BLOCK);
 	return r->arena ? 0 : -ENOMEM;
 }
@@ -1046,6 +1048,10 @@ static int load_head(struct ld *l, json_object *root)
 	if (o)
 		r->definitions = json_object_get(o);
 
+	if ((err = get(l, root, "", "slo_summary", T_OBJ, NULLOK, &o)))
+		return err;
+	if (o && (err = get_num(l, o, "slo_summary", "max_drop_pct", NULLOK, &r->max_drop_pct)))
+		return err;
 	if ((err = get(l, root, "", "events", T_OBJ, REQ, &o)) ||
 	    (err = get_u64(l, o, "events", "total", REQ, &r->events_total)) ||
 	    (err = get_u64(l, o, "events", "dropped", REQ, &r->events_dropped)))
@@ -1559,4 +1565,11 @@ int run__write(FILE *f, const struct run *r)
 	err = json__finish(j);
 	json__free(j);
 	return err;
+}
+
+bool run__incomplete(const struct run *r)
+{
+	double max_pct = isnan(r->max_drop_pct) ? SLO_MAX_DROP_PCT : r->max_drop_pct;
+
+	return slo__data_incomplete(r->events_dropped, r->events_total, max_pct);
 }

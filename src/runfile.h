@@ -214,6 +214,7 @@ struct run {
 	bool has_slo;
 	struct run_slo *slo;
 	unsigned nslo;
+	double max_drop_pct; /* record's --max-drop-pct (slo_summary); NaN: not in the file */
 	bool has_timeline;
 	struct run_timeline timeline;
 	struct run_source *sources; /* set by merge__runs, not read from files */
@@ -258,5 +259,11 @@ void run__format_time(int64_t ms, char *buf, size_t sz);
  * 0, or a negative errno.
  */
 int run__write(FILE *f, const struct run *r);
+
+/*
+ * Lost more events than the limit the run was recorded with (--max-drop-pct; older reports: the
+ * default): its SLO verdicts are judged on incomplete data.
+ */
+bool run__incomplete(const struct run *r);
 
 #endif

@@ -193,7 +193,7 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 	static const char *const head[] = { "Objective",    "Target",  "Scope",
 					    "Observed",	    "Margin",  "Budget used",
 					    "Good / total", "Verdict", "First breach" };
-	char obs[64], mar[64], bud[48], gt[48], fb[32], cap[300];
+	char obs[64], mar[64], bud[48], gt[48], fb[32], cap[300], vd[64];
 
 	snprintf(cap, sizeof(cap), "SLO verdicts (%s)", source);
 	html__table_begin(f, cap, head, 9);
@@ -215,7 +215,11 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 		cells[4] = mar;
 		cells[5] = bud;
 		cells[6] = gt;
-		cells[7] = analyze__verdict(s->verdict, false);
+		snprintf(vd, sizeof(vd), "%s%s", analyze__verdict(s->verdict, false),
+			 run__incomplete(r) && strcmp(s->verdict, "insufficient_data")
+				 ? " (incomplete data)"
+				 : "");
+		cells[7] = vd;
 		cells[8] = fb;
 		html__table_row(f, verdict_class(s->verdict), cells, 9);
 	}

@@ -306,7 +306,8 @@ static void slo_section(struct analyze_out *o, const struct run *r, const char *
 				    (unsigned long long)s->total);
 		else
 			table__cell(&t, "-");
-		table__cell(&t, "%s", analyze__verdict(s->verdict, true));
+		table__cell(&t, "%s%s", analyze__verdict(s->verdict, true),
+			    run__incomplete(r) && strcmp(s->verdict, "insufficient_data") ? "*" : "");
 		if (isnan(s->first_breach_s))
 			table__cell(&t, "-");
 		else
@@ -316,6 +317,13 @@ static void slo_section(struct analyze_out *o, const struct run *r, const char *
 	if (md(o))
 		fputc('\n', o->f);
 	para(o, "%u passed, %u breached, %u with insufficient data", pass, breach, few);
+	if (run__incomplete(r))
+		para(o,
+		     "* judged on incomplete data: %.3g %% of the run's events were lost (%llu of "
+		     "%llu); a lost request can hide a breach as well as make one",
+		     slo__drop_pct(r->events_dropped, r->events_total),
+		     (unsigned long long)r->events_dropped,
+		     (unsigned long long)(r->events_total + r->events_dropped));
 	if (approx)
 		para(o,
 		     "~ %u verdict%s counted from histogram buckets (a bucket straddles the "

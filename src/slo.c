@@ -451,3 +451,15 @@ int slo__format_scope(const struct slo *s, char *buf, size_t sz)
 		return snprintf(buf, sz, "http %s", sel);
 	return snprintf(buf, sz, "%s", sel);
 }
+
+double slo__drop_pct(uint64_t dropped, uint64_t seen)
+{
+	double all = (double)dropped + (double)seen;
+
+	return all > 0 ? 100.0 * dropped / all : 0;
+}
+
+bool slo__data_incomplete(uint64_t dropped, uint64_t seen, double max_pct)
+{
+	return dropped && slo__drop_pct(dropped, seen) > max_pct;
+}

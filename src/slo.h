@@ -228,4 +228,16 @@ const char *slo__verdict_str(enum slo_verdict v); /* "pass", "breach", "insuffic
 const char *slo__verdict_key(enum slo_verdict v);
 const char *slo__unit_name(enum slo_unit u);
 
+/* Default of --max-drop-pct: verdicts of a run that lost more are judged on incomplete data. */
+#define SLO_MAX_DROP_PCT 0.1
+
+/*
+ * Whether a run that received seen events and lost dropped more (requests, queries, events
+ * anywhere) was seen too incompletely for its verdicts to be trusted: more than max_pct percent
+ * of all lost. Lost requests can hide a breach as easily as they can make one.
+ */
+bool slo__data_incomplete(uint64_t dropped, uint64_t seen, double max_pct);
+/* dropped as a percentage of all (seen + dropped); 0 when there was nothing. */
+double slo__drop_pct(uint64_t dropped, uint64_t seen);
+
 #endif

@@ -308,7 +308,7 @@ static void fmt_value(double v, enum slo_unit u, char *buf, size_t sz)
 		snprintf(buf, sz, "%.0f", v);
 }
 
-void slotrack__print(const struct slotrack *st, FILE *f)
+void slotrack__print(const struct slotrack *st, FILE *f, bool incomplete)
 {
 	struct slotrack_tally t;
 
@@ -327,12 +327,14 @@ void slotrack__print(const struct slotrack *st, FILE *f)
 		fmt_value(res.observed, res.unit, obs, sizeof(obs));
 		fmt_value(res.margin, res.unit, margin, sizeof(margin));
 		fprintf(f, "%-12s %-16.16s %-34.34s %-20.20s %11s %11s %8llu\n",
-			res.verdict == SLO_PASS	    ? "pass"
-			: res.verdict == SLO_BREACH ? "BREACH"
+			res.verdict == SLO_PASS	    ? (incomplete ? "pass*" : "pass")
+			: res.verdict == SLO_BREACH ? (incomplete ? "BREACH*" : "BREACH")
 						    : "insufficient",
 			r->o->slo->name, r->subject, obj, obs, margin,
 			(unsigned long long)res.judged);
 	}
+	if (incomplete)
+		fprintf(f, "* judged on incomplete data: events were lost (see the warning below)\n");
 	if (st->rows_dropped)
 		fprintf(f, "sloprobe: warning: %llu SLO rows not kept (more than %u)\n",
 			(unsigned long long)st->rows_dropped, SLOTRACK_ROWS_MAX);

@@ -71,6 +71,7 @@ void slotrack__eval(const struct slotrack_row *r, struct slo_result *res);
 void slotrack__tally(const struct slotrack *st, struct slotrack_tally *t);
 
 /* The verdict table, one objective per line. */
-void slotrack__print(const struct slotrack *st, FILE *f);
+/* incomplete: the run lost too much to trust them; every verdict says so. */
+void slotrack__print(const struct slotrack *st, FILE *f, bool incomplete);
 
 #endif

@@ -19,7 +19,7 @@ def run(args, **kw):
 def one_line_error(p, code, needle):
     assert p.returncode == code, (p.returncode, p.stderr)
     lines = p.stderr.strip().splitlines()
-    assert len(lines) >= 1 and lines[0].startswith("sloprobe"), p.stderr
+    assert len(lines) == 1 and lines[0].startswith("sloprobe: "), p.stderr
     assert needle in p.stderr, p.stderr
 
 
@@ -39,6 +39,16 @@ def test_usage_errors_exit_2():
     one_line_error(run(["record", "-p", "abc"]), 2, "invalid PID 'abc'")
     one_line_error(run(["record", "-i", "0"]), 2, "invalid interval")
     one_line_error(run(["record", "--port", "70000"]), 2, "invalid port")
+    # argp's and getopt's own errors too, in sloprobe's form and pointing at the right --help
+    for cmd in (["record"], ["report", "x.json"], ["diff", "a.json", "b.json"], ["merge", "a.json"]):
+        p = run(cmd + ["--no-such-option"])
+        one_line_error(p, 2, "sloprobe: unrecognized option '--no-such-option'")
+        assert p.stderr.endswith("(see 'sloprobe %s --help')\n" % cmd[0]), p.stderr
+    one_line_error(run(["record", "-Z"]), 2, "sloprobe: invalid option -- 'Z'")
+    one_line_error(run(["record", "--route"]), 2, "option '--route' requires an argument")
+    one_line_error(run(["report", "a.json", "b.json"]), 2, "one report at a time")
+    for bad in ("-1", "100.5", "x", ""):
+        one_line_error(run(["record", "--max-drop-pct", bad]), 2, "invalid --max-drop-pct")
 
 
 def test_pid_that_does_not_exist():

@@ -1122,6 +1122,22 @@ static void test_warmup(void **state)
 	assert_false(slo__after_warmup(&s, 1000, UINT64_MAX));
 }
 
+/* More than max_pct percent of all events lost: 1 of 1000 is 0.1 %, at the limit, not past it. */
+static void test_data_incomplete(void **state)
+{
+	assert_false(slo__data_incomplete(0, 0, 0.1));
+	assert_false(slo__data_incomplete(0, 1000, 0));
+	assert_true(slo__data_incomplete(1, 1000000, 0));
+	assert_false(slo__data_incomplete(1, 999, 0.1));
+	assert_true(slo__data_incomplete(2, 999, 0.1));
+	assert_true(slo__data_incomplete(1, 998, 0.1));
+	assert_false(slo__data_incomplete(1000, 0, 100));
+	assert_true(slo__data_incomplete(1000, 0, 99.99));
+	assert_float_equal(slo__drop_pct(1, 999), 0.1, 1e-12);
+	assert_float_equal(slo__drop_pct(0, 0), 0, 0);
+	assert_float_equal(slo__drop_pct(3, 1), 75, 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1147,6 +1163,7 @@ int main(void)
 		cmocka_unit_test(test_counts_from_hist),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_warmup),
+		cmocka_unit_test(test_data_incomplete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
