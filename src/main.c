@@ -36,6 +36,7 @@
 #include "openapi.h"
 #include "slo.h"
 #include "slotrack.h"
+#include "textesc.h"
 #include "tracker.h"
 #include "view.h"
 
@@ -370,7 +371,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--slo given twice");
 		env.slo = slo__parse_file(arg, err, sizeof(err));
 		if (!env.slo) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			exit(EXIT_USAGE);
 		}
 		break;
@@ -378,7 +379,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (!env.routes && !(env.routes = route_set__new()))
 			argp_failure(state, EXIT_RUNTIME, ENOMEM, "--routes-from");
 		if (openapi__routes(arg, env.routes, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			exit(EXIT_USAGE);
 		}
 		break;
@@ -739,7 +740,7 @@ static int record(void)
 	}
 	err_ = sockio__start(&sockio, &so, tracker__event, tracker, err, sizeof(err));
 	if (err_) {
-		fprintf(stderr, "sloprobe: %s\n", err);
+		textesc__line(stderr, "sloprobe: %s", err);
 		goto cleanup;
 	}
 	tracker__set_sockio(tracker, sockio);
@@ -755,7 +756,7 @@ static int record(void)
 		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &df, env.head_bytes, env.verbose,
 				      err, sizeof(err));
 		if (err_) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;
 		}
 	}
@@ -764,8 +765,9 @@ static int record(void)
 		ho.on_proc = on_handoff_proc;
 		ho.ctx = &hop;
 		if (handoff_probe__open(&hop, on_handoff_ev, &dbt, err, sizeof(err)))
-			fprintf(stderr, "sloprobe: warning: %s: pool workers' queries are shared\n",
-				err);
+			textesc__line(stderr,
+				      "sloprobe: warning: %s: pool workers' queries are shared",
+				      err);
 		else if (dbtrack__set_handoff(&dbt, &ho)) {
 			fprintf(stderr, "sloprobe: out of memory\n");
 			goto cleanup;
@@ -805,7 +807,7 @@ static int record(void)
 	if (env.command) {
 		child = start_command(env.command, out == stdout, err, sizeof(err));
 		if (child < 0) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;
 		}
 	}
