@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "runslo.h"
 #include "slo.h"
+#include "textesc.h"
 
 #define MERGE_MAX 1024 /* input files */
 
@@ -51,7 +52,7 @@ static int load(struct run *r, const char *path)
 
 	if (!ret)
 		return 0;
-	fprintf(stderr, "sloprobe: %s: %s\n", path, err);
+	textesc__line(stderr, "sloprobe: %s: %s", path, err);
 	return ret == -EINVAL ? ANALYZE_USAGE : ANALYZE_RUNTIME;
 }
 
@@ -103,7 +104,7 @@ static struct slo_set *load_slo(const char *path)
 	struct slo_set *set = slo__parse_file(path, err, sizeof(err));
 
 	if (!set)
-		fprintf(stderr, "sloprobe: %s\n", err);
+		textesc__line(stderr, "sloprobe: %s", err);
 	return set;
 }
 
@@ -518,7 +519,7 @@ int analyze__merge(int argc, char **argv)
 		in[loaded] = &runs[loaded];
 	}
 	if (merge__runs(&out, in, margs.n, &notes, err, sizeof(err))) {
-		fprintf(stderr, "sloprobe: merge: %s\n", err);
+		textesc__line(stderr, "sloprobe: merge: %s", err);
 		ret = ANALYZE_RUNTIME;
 		goto out;
 	}

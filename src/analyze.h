@@ -84,4 +84,16 @@ const char *analyze__verdict(const char *verdict, bool upper);
 /* s (NULL: "") copied into buf, cut to max code points with "…" marking the cut. */
 const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz);
 
+/* Room for one analyze__val or analyze__text: more is cut, never its markup. */
+#define ANALYZE_VAL_MAX 1024
+/*
+ * A value from traffic or from a file (a route, a service, a query, evidence) as o shows it:
+ * escaped (textesc.h), cut to max code points when max > 0, and in markdown an inline code
+ * span, where nothing renders as HTML, a link or a mention.
+ */
+const char *analyze__val(const struct analyze_out *o, const char *s, size_t max, char *buf,
+			 size_t sz);
+/* A plain value (a host name, a time, a file name): escaped; in markdown as text. */
+const char *analyze__text(const struct analyze_out *o, const char *s, char *buf, size_t sz);
+
 #endif

@@ -37,6 +37,7 @@
 #include "openapi.h"
 #include "slo.h"
 #include "slotrack.h"
+#include "textesc.h"
 #include "tracker.h"
 #include "view.h"
 
@@ -386,7 +387,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--slo given twice");
 		env.slo = slo__parse_file(arg, err, sizeof(err));
 		if (!env.slo) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			exit(EXIT_USAGE);
 		}
 		break;
@@ -394,7 +395,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (!env.routes && !(env.routes = route_set__new()))
 			argp_failure(state, EXIT_RUNTIME, ENOMEM, "--routes-from");
 		if (openapi__routes(arg, env.routes, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			exit(EXIT_USAGE);
 		}
 		break;
@@ -765,7 +766,7 @@ static int record(void)
 	}
 	err_ = sockio__start(&sockio, &so, tracker__event, tracker, err, sizeof(err));
 	if (err_) {
-		fprintf(stderr, "sloprobe: %s\n", err);
+		textesc__line(stderr, "sloprobe: %s", err);
 		goto cleanup;
 	}
 	tracker__set_sockio(tracker, sockio);
@@ -781,7 +782,7 @@ static int record(void)
 		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &df, env.head_bytes, env.verbose,
 				      err, sizeof(err));
 		if (err_) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;
 		}
 	}
@@ -790,8 +791,9 @@ static int record(void)
 		ho.on_proc = on_handoff_proc;
 		ho.ctx = &hop;
 		if (handoff_probe__open(&hop, on_handoff_ev, &dbt, err, sizeof(err)))
-			fprintf(stderr, "sloprobe: warning: %s: pool workers' queries are shared\n",
-				err);
+			textesc__line(stderr,
+				      "sloprobe: warning: %s: pool workers' queries are shared",
+				      err);
 		else if (dbtrack__set_handoff(&dbt, &ho)) {
 			fprintf(stderr, "sloprobe: out of memory\n");
 			goto cleanup;
@@ -831,7 +833,7 @@ static int record(void)
 	if (env.command) {
 		child = start_command(env.command, out == stdout, err, sizeof(err));
 		if (child < 0) {
-			fprintf(stderr, "sloprobe: %s\n", err);
+			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;
 		}
 	}

@@ -8,6 +8,11 @@
 
 #include "file.h"
 #include "openapi.h"
+#include "textesc.h"
+
+/* Skipped paths named one by one; past that, a count: a generated document may hold 50 000. */
+#define WARN_MAX      5
+#define WARN_PATH_MAX 200 /* bytes of a path shown */
 
 int openapi__routes_buf(const char *buf, size_t len, const char *name, struct route_set *rs,
 			char *err, size_t errsz)
@@ -15,6 +20,7 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 	struct json_tokener *tok;
 	struct json_object *doc, *paths, *ver;
 	enum json_tokener_error je;
+	unsigned skipped = 0;
 	int added = 0;
 
 	if (len > OPENAPI_FILE_MAX) {
@@ -62,12 +68,19 @@ int openapi__routes_buf(const char *buf, size_t len, const char *name, struct ro
 
 		(void)item;
 		if (route_set__add(rs, path, why, sizeof(why))) {
-			fprintf(stderr, "sloprobe: warning: %s: path '%s' skipped: %s\n", name,
-				path, why);
+			/* The document is the application's, not ours: its text is escaped. */
+			if (++skipped <= WARN_MAX)
+				textesc__line(stderr,
+					      "sloprobe: warning: %s: path '%.*s%s' skipped: %s",
+					      name, WARN_PATH_MAX, path,
+					      strlen(path) > WARN_PATH_MAX ? "..." : "", why);
 			continue;
 		}
 		added++;
 	}
+	if (skipped > WARN_MAX)
+		textesc__line(stderr, "sloprobe: warning: %s: %u more paths skipped", name,
+			      skipped - WARN_MAX);
 	json_object_put(doc);
 	if (!added) {
 		snprintf(err, errsz, "%s: no usable path in \"paths\"", name);

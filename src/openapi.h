@@ -15,8 +15,8 @@
 /*
  * Adds every path of an OpenAPI 3 / Swagger 2 JSON document to rs. name stands for the
  * document in messages. Returns the number of routes added, or -EINVAL with one line in err
- * (not JSON, not OpenAPI, no paths); templates route.h cannot express are skipped, one
- * warning on stderr each.
+ * (not JSON, not OpenAPI, no paths); templates route.h cannot express are skipped, with a
+ * warning on stderr for each of the first five and one line counting the rest.
  */
 int openapi__routes_buf(const char *buf, size_t len, const char *name, struct route_set *rs,
 			char *err, size_t errsz);

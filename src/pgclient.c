@@ -21,6 +21,7 @@
 #include "pgclient.skel.h"
 #include "probed.h"
 #include "procfilter.h"
+#include "textesc.h"
 #include "u64map.h"
 
 struct stmt {
@@ -461,16 +462,16 @@ static int pqfile__attach(void *loader, struct probed_file *f, const char *path,
 	if (!cookie)
 		p->st.files_no_layout++;
 	if (p->o.verbose)
-		fprintf(stderr,
-			"pgclient: probed %s (%d probes, %zu past their first "
-			"instruction%s%s)\n",
-			shown, f->nlinks, moved, missing ? ", some functions missing" : "",
-			cookie ? "" : ", result layout unknown: no error detection");
+		textesc__line(stderr,
+			      "pgclient: probed %s (%d probes, %zu past their first "
+			      "instruction%s%s)",
+			      shown, f->nlinks, moved, missing ? ", some functions missing" : "",
+			      cookie ? "" : ", result layout unknown: no error detection");
 	return 0;
 
 fail:
 	if (p->o.verbose)
-		fprintf(stderr, "pgclient: cannot probe %s: %s\n", shown, strerror(-err));
+		textesc__line(stderr, "pgclient: cannot probe %s: %s", shown, strerror(-err));
 	return err;
 }
 

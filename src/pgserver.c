@@ -16,6 +16,7 @@
 #include "pgserver.skel.h"
 #include "probed.h"
 #include "procfilter.h"
+#include "textesc.h"
 
 #define PGSERVER_USDTS 3
 
@@ -99,12 +100,12 @@ static int pgbin__attach(void *loader, struct probed_file *b, const char *path, 
 		}
 	}
 	if (p->o.verbose)
-		fprintf(stderr, "pgserver: probed %s (%d probes)\n", shown, b->nlinks);
+		textesc__line(stderr, "pgserver: probed %s (%d probes)", shown, b->nlinks);
 	return 0;
 
 fail:
 	if (p->o.verbose)
-		fprintf(stderr, "pgserver: cannot probe %s: %s\n", shown, strerror(-err));
+		textesc__line(stderr, "pgserver: cannot probe %s: %s", shown, strerror(-err));
 	return err;
 }
 

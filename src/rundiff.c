@@ -20,11 +20,16 @@ static bool md(const struct analyze_out *o)
 
 static const char *query_cell(const struct analyze_out *o, const char *q, char *buf, size_t sz)
 {
-	char tmp[512];
+	return analyze__val(o, q, md(o) ? QUERY_MD : QUERY_TEXT, buf, sz);
+}
 
-	analyze__cut(q, md(o) ? QUERY_MD : QUERY_TEXT, tmp, sizeof(tmp));
-	snprintf(buf, sz, md(o) ? (strchr(tmp, '`') ? "`` %s ``" : "`%s`") : "%s", tmp);
-	return buf;
+/* "GET /items/{id}" as a value of o. */
+static const char *endpoint_cell(const struct analyze_out *o, const struct run_endpoint *e,
+				 char *buf, size_t sz)
+{
+	char name[ANALYZE_VAL_MAX];
+
+	return analyze__val(o, run__endpoint_name(e, name, sizeof(name)), 0, buf, sz);
 }
 
 static const char *value(const struct diff_value *m, double v, char *buf, size_t sz)
@@ -89,18 +94,19 @@ static void runs_section(struct analyze_out *o, const struct run *a, const struc
 		"Run", "File", "Host", "Start", "Duration", "Requests", "Events dropped", "sloprobe"
 	};
 	const struct run *r[2] = { a, b };
+	char v[ANALYZE_VAL_MAX];
 	struct table t;
 
 	table__init(&t, "lllllrrl", md(o) ? mdhead : head);
 	for (int i = 0; i < 2; i++) {
 		table__cell(&t, i ? "after" : "baseline");
-		table__cell(&t, "%s", r[i]->path);
-		table__cell(&t, "%s", r[i]->hostname);
-		table__cell(&t, "%s", r[i]->start);
+		table__cell(&t, "%s", analyze__text(o, r[i]->path, v, sizeof(v)));
+		table__cell(&t, "%s", analyze__text(o, r[i]->hostname, v, sizeof(v)));
+		table__cell(&t, "%s", analyze__text(o, r[i]->start, v, sizeof(v)));
 		table__cell(&t, "%.3f s", r[i]->duration_s);
 		table__cell(&t, "%llu", (unsigned long long)run__requests(r[i]));
 		table__cell(&t, "%llu", (unsigned long long)r[i]->events_dropped);
-		table__cell(&t, "%s", r[i]->tool_version);
+		table__cell(&t, "%s", analyze__text(o, r[i]->tool_version, v, sizeof(v)));
 	}
 	analyze__table(o, &t);
 }
@@ -137,7 +143,7 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 					      "Change" };
 	unsigned reg = 0, fixed = 0;
 	struct table t;
-	char x[96], y[96];
+	char x[96], y[96], v[ANALYZE_VAL_MAX];
 
 	*regressed = false;
 	if (!a->has_slo && !b->has_slo)
@@ -165,8 +171,8 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 			} else if (!before || !after) {
 				c = before ? "only in baseline" : "only in after";
 			}
-			table__cell(&t, "%s", s->name);
-			table__cell(&t, "%s", s->objective);
+			table__cell(&t, "%s", analyze__val(o, s->name, 0, v, sizeof(v)));
+			table__cell(&t, "%s", analyze__text(o, s->objective, v, sizeof(v)));
 			table__cell(&t, "%s", before ? slo_cell(before, x, sizeof(x)) : "-");
 			table__cell(&t, "%s", after ? slo_cell(after, y, sizeof(y)) : "-");
 			table__cell(&t, "%s", c);
@@ -219,7 +225,7 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 	unsigned cls[4] = { 0 }, added = 0, removed = 0;
 	struct diff_value m[DIFF_VALUES_MAX];
 	struct table t;
-	char name[512], x[64], y[64], z[64];
+	char name[ANALYZE_VAL_MAX], v[ANALYZE_VAL_MAX], w[ANALYZE_VAL_MAX], x[64], y[64], z[64];
 
 	if (!bo || !seen || diff__match_endpoints(a, b, bo) < 0) {
 		free(bo);
@@ -242,11 +248,12 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 		n = diff__endpoint(o->rule, x0, y0, m);
 		c = diff__values_overall(m, n);
 		cls[c]++;
-		table__cell(&t, "%s %s", x0->method, x0->route);
+		table__cell(&t, "%s", endpoint_cell(o, x0, name, sizeof(name)));
 		if (strcmp(x0->service, y0->service))
-			table__cell(&t, "%s -> %s", x0->service, y0->service);
+			table__cell(&t, "%s -> %s", analyze__val(o, x0->service, 0, v, sizeof(v)),
+				    analyze__val(o, y0->service, 0, w, sizeof(w)));
 		else
-			table__cell(&t, "%s", x0->service);
+			table__cell(&t, "%s", analyze__val(o, x0->service, 0, v, sizeof(v)));
 		table__cell(&t, "%llu -> %llu", (unsigned long long)x0->count,
 			    (unsigned long long)y0->count);
 		table__cell(&t, "%s -> %s", value(&m[3], m[3].before, x, sizeof(x)),
@@ -263,14 +270,18 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 
 	for (unsigned i = 0; i < a->neps; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s %s (%s), %llu requests\n",
-				md(o) ? "- " : "  ", a->eps[i].method, a->eps[i].route,
-				a->eps[i].service, (unsigned long long)a->eps[i].count);
+			fprintf(o->f, "%sonly in baseline: %s (%s), %llu requests\n",
+				md(o) ? "- " : "  ",
+				endpoint_cell(o, &a->eps[i], name, sizeof(name)),
+				analyze__val(o, a->eps[i].service, 0, v, sizeof(v)),
+				(unsigned long long)a->eps[i].count);
 	for (unsigned k = 0; k < b->neps; k++)
 		if (!seen[k])
-			fprintf(o->f, "%sonly in after: %s %s (%s), %llu requests\n",
-				md(o) ? "- " : "  ", b->eps[k].method, b->eps[k].route,
-				b->eps[k].service, (unsigned long long)b->eps[k].count);
+			fprintf(o->f, "%sonly in after: %s (%s), %llu requests\n",
+				md(o) ? "- " : "  ",
+				endpoint_cell(o, &b->eps[k], name, sizeof(name)),
+				analyze__val(o, b->eps[k].service, 0, v, sizeof(v)),
+				(unsigned long long)b->eps[k].count);
 
 	if (a->neps - removed) {
 		analyze__heading(o, "HTTP endpoints in detail");
@@ -281,8 +292,7 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 			if (bo[i] < 0)
 				continue;
 			n = diff__endpoint(o->rule, &a->eps[i], &b->eps[bo[i]], m);
-			snprintf(name, sizeof(name), "%s %s", a->eps[i].method, a->eps[i].route);
-			details(o, &t, name, m, n);
+			details(o, &t, endpoint_cell(o, &a->eps[i], name, sizeof(name)), m, n);
 		}
 		analyze__table(o, &t);
 	}
@@ -300,7 +310,7 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	unsigned cls[4] = { 0 }, added = 0, removed = 0;
 	struct diff_value m[DIFF_VALUES_MAX];
 	struct table t;
-	char q[600], x[64], y[64], z[64];
+	char q[ANALYZE_VAL_MAX], x[64], y[64], z[64];
 
 	if (!bo || !seen || diff__match_queries(a, b, bo) < 0) {
 		free(bo);
@@ -367,13 +377,16 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 		   enum table_fmt fmt, bool *slo_regressed)
 {
 	struct analyze_out o = { .f = f, .fmt = fmt, .rule = rule };
+	char x[ANALYZE_VAL_MAX], y[ANALYZE_VAL_MAX];
 	int err;
 
+	analyze__text(&o, a->path, x, sizeof(x));
+	analyze__text(&o, b->path, y, sizeof(y));
 	if (md(&o)) {
-		fprintf(f, "# Tuning diff: %s vs %s\n", a->path, b->path);
+		fprintf(f, "# Tuning diff: %s vs %s\n", x, y);
 		analyze__heading(&o, "Runs");
 	} else {
-		fprintf(f, "sloprobe diff: %s -> %s\n\n", a->path, b->path);
+		fprintf(f, "sloprobe diff: %s -> %s\n\n", x, y);
 	}
 	runs_section(&o, a, b);
 	rule_para(&o);

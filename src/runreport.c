@@ -13,6 +13,7 @@
 #include "analyze.h"
 #include "html.h"
 #include "saturation.h"
+#include "textesc.h"
 
 #define QUERY_TEXT  60 /* query text shown in text tables, code points */
 #define QUERY_MD    100
@@ -91,12 +92,29 @@ const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
 	return buf;
 }
 
-/* Inline code in markdown, plain in text. */
-static const char *code(const struct analyze_out *o, const char *s, char *buf, size_t sz)
+const char *analyze__val(const struct analyze_out *o, const char *s, size_t max, char *buf,
+			 size_t sz)
 {
-	if (!md(o))
-		return s;
-	snprintf(buf, sz, strchr(s, '`') ? "`` %s ``" : "`%s`", s);
+	char esc[ANALYZE_VAL_MAX], cut[ANALYZE_VAL_MAX];
+
+	/* Escaped before the cut, so the cut counts what is shown; then marked up whole. */
+	s = s ? s : "";
+	textesc__term(esc, sizeof(esc), s, strlen(s));
+	s = max ? analyze__cut(esc, max, cut, sizeof(cut)) : esc;
+	if (md(o))
+		textesc__md_code(buf, sz, s, strlen(s));
+	else
+		snprintf(buf, sz, "%s", s);
+	return buf;
+}
+
+const char *analyze__text(const struct analyze_out *o, const char *s, char *buf, size_t sz)
+{
+	s = s ? s : "";
+	if (md(o))
+		textesc__md_text(buf, sz, s, strlen(s));
+	else
+		textesc__term(buf, sz, s, strlen(s));
 	return buf;
 }
 
@@ -113,9 +131,10 @@ static bool shell_safe(const char *a)
 }
 
 /* The traced command as a shell would read it, cut to COMMAND_MAX code points. */
-static const char *command_line(const struct run *r, char *buf, size_t sz)
+static const char *command_line(const struct analyze_out *o, const struct run *r, char *buf,
+				size_t sz)
 {
-	char *line = NULL, tmp[COMMAND_MAX * 4 + 8];
+	char *line = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&line, &len);
 
@@ -138,7 +157,7 @@ static const char *command_line(const struct run *r, char *buf, size_t sz)
 	fclose(m);
 	if (!line)
 		return "";
-	snprintf(buf, sz, "%s", analyze__cut(line, COMMAND_MAX, tmp, sizeof(tmp)));
+	analyze__val(o, line, COMMAND_MAX, buf, sz);
 	free(line);
 	return buf;
 }
@@ -153,17 +172,19 @@ static uint64_t total_queries(const struct run *r)
 }
 
 /* "261 received, 3 dropped (ringbuf_full 3)": every non-zero loss counter is named. */
-static void events_line(const struct run *r, char *buf, size_t sz)
+static void events_line(const struct analyze_out *o, const struct run *r, char *buf, size_t sz)
 {
 	size_t n = snprintf(buf, sz, "%llu received, %llu dropped",
 			    (unsigned long long)r->events_total,
 			    (unsigned long long)r->events_dropped);
+	char k[ANALYZE_VAL_MAX];
 	bool any = false;
 
 	for (unsigned i = 0; i < r->events.n && n < sz; i++) {
 		if (!r->events.v[i].n)
 			continue;
-		n += snprintf(buf + n, sz - n, "%s%s %llu", any ? ", " : " (", r->events.v[i].key,
+		n += snprintf(buf + n, sz - n, "%s%s %llu", any ? ", " : " (",
+			      analyze__text(o, r->events.v[i].key, k, sizeof(k)),
 			      (unsigned long long)r->events.v[i].n);
 		any = true;
 	}
@@ -186,7 +207,7 @@ static void db_drops_line(const struct run *r, char *buf, size_t sz)
 static void scope(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "", "" };
-	char a[512], b[COMMAND_MAX * 4 + 64], c[COMMAND_MAX * 4 + 8];
+	char a[512], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX], d[ANALYZE_VAL_MAX];
 	uint64_t req = run__requests(r), q = total_queries(r);
 	struct table t;
 
@@ -196,17 +217,18 @@ static void scope(struct analyze_out *o, const struct run *r)
 		t.head[1] = "Value";
 	}
 	table__cell(&t, "Host");
-	table__cell(&t, "%s, Linux %s", r->hostname, r->kernel);
+	table__cell(&t, "%s, Linux %s", analyze__text(o, r->hostname, b, sizeof(b)),
+		    analyze__text(o, r->kernel, c, sizeof(c)));
 	table__cell(&t, "Window");
-	table__cell(&t, "%s to %s (%.3f s)", r->start, r->end, r->duration_s);
+	table__cell(&t, "%s to %s (%.3f s)", analyze__text(o, r->start, b, sizeof(b)),
+		    analyze__text(o, r->end, c, sizeof(c)), r->duration_s);
 	if (r->nsources) {
 		table__cell(&t, "Merged from");
 		table__cell(&t, "%u reports", r->nsources);
 	}
 	table__cell(&t, "Load");
 	if (r->has_command) {
-		command_line(r, c, sizeof(c));
-		table__cell(&t, "%s (exit %lld)", code(o, c, b, sizeof(b)),
+		table__cell(&t, "%s (exit %lld)", command_line(o, r, b, sizeof(b)),
 			    (long long)r->exit_status);
 	} else {
 		table__cell(&t, "not recorded (traced until stopped)");
@@ -220,7 +242,7 @@ static void scope(struct analyze_out *o, const struct run *r)
 	table__cell(&t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
 		    r->neps, r->neps == 1 ? "" : "s",
 		    analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
-	events_line(r, a, sizeof(a));
+	events_line(o, r, a, sizeof(a));
 	table__cell(&t, "Events");
 	table__cell(&t, "%s", a);
 	db_drops_line(r, a, sizeof(a));
@@ -229,7 +251,7 @@ static void scope(struct analyze_out *o, const struct run *r)
 		table__cell(&t, "%s", a);
 	}
 	table__cell(&t, "Recorded by");
-	table__cell(&t, "sloprobe %s", r->tool_version);
+	table__cell(&t, "sloprobe %s", analyze__text(o, r->tool_version, d, sizeof(d)));
 	analyze__table(o, &t);
 }
 
@@ -275,7 +297,7 @@ static void slo_section(struct analyze_out *o, const struct run *r, const char *
 	static const char *const mdhead[] = { "Objective",    "Target",	 "Scope",
 					      "Observed",     "Margin",	 "Error budget used",
 					      "Good / total", "Verdict", "First breach" };
-	char title[160], a[48], b[48], c[48];
+	char title[160], a[48], b[48], c[48], v[ANALYZE_VAL_MAX];
 	unsigned pass = 0, breach = 0, few = 0, approx = 0;
 	struct table t;
 
@@ -293,9 +315,10 @@ static void slo_section(struct analyze_out *o, const struct run *r, const char *
 		pass += !strcmp(s->verdict, "pass");
 		breach += !strcmp(s->verdict, "breach");
 		few += !strcmp(s->verdict, "insufficient_data");
-		table__cell(&t, "%s", s->name);
-		table__cell(&t, "%s", s->objective);
-		table__cell(&t, "%s", s->target ? s->target : "-");
+		table__cell(&t, "%s", analyze__val(o, s->name, 0, v, sizeof(v)));
+		table__cell(&t, "%s", analyze__text(o, s->objective, v, sizeof(v)));
+		table__cell(&t, "%s",
+			    s->target ? analyze__val(o, s->target, 0, v, sizeof(v)) : "-");
 		table__cell(&t, "%s%s", s->approximate ? "~" : "",
 			    analyze__slo_value(s, s->observed, a, sizeof(a)));
 		approx += s->approximate;
@@ -346,7 +369,7 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 					      "p50 ms",	 "p95 ms",   "p99 ms",	 "max ms",
 					      "4xx",	 "5xx",	     "5xx rate", "429",
 					      "409" };
-	char a[48];
+	char a[48], v[ANALYZE_VAL_MAX], w[ANALYZE_VAL_MAX];
 	struct table t;
 	bool notes = false;
 
@@ -360,8 +383,9 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 		const struct run_endpoint *e = &r->eps[i];
 		const struct hist *h = e->hist;
 
-		table__cell(&t, "%s", e->service);
-		table__cell(&t, "%s %s", e->method, e->route);
+		table__cell(&t, "%s", analyze__val(o, e->service, 0, v, sizeof(v)));
+		table__cell(&t, "%s",
+			    analyze__val(o, run__endpoint_name(e, w, sizeof(w)), 0, v, sizeof(v)));
 		table__cell(&t, "%llu", (unsigned long long)e->count);
 		table__cell(&t, "%s", analyze__rate(e->rate_per_s, a, sizeof(a)));
 		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
@@ -387,7 +411,7 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 		fputc('\n', o->f);
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *e = &r->eps[i];
-		char line[512];
+		char line[512], a2[ANALYZE_VAL_MAX];
 		size_t n = 0;
 
 		for (unsigned k = 0; k < e->extra.n; k++) {
@@ -395,13 +419,16 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 			    !strcmp(e->extra.v[k].key, "end_inferred"))
 				continue;
 			n += snprintf(line + n, sizeof(line) - n, "%s%llu %s", n ? ", " : "",
-				      (unsigned long long)e->extra.v[k].n, e->extra.v[k].key);
+				      (unsigned long long)e->extra.v[k].n,
+				      analyze__text(o, e->extra.v[k].key, a2, sizeof(a2)));
 			if (n >= sizeof(line))
 				break;
 		}
 		if (n)
-			fprintf(o->f, "%s%s %s (%s): %s\n", md(o) ? "- " : "  ", e->method,
-				e->route, e->service, line);
+			fprintf(o->f, "%s%s (%s): %s\n", md(o) ? "- " : "  ",
+				analyze__val(o, run__endpoint_name(e, w, sizeof(w)), 0, v,
+					     sizeof(v)),
+				analyze__val(o, e->service, 0, a2, sizeof(a2)), line);
 	}
 }
 
@@ -412,7 +439,7 @@ static void db_per_endpoint(struct analyze_out *o, const struct run *r)
 	static const char *const mdhead[] = { "Endpoint", "Requests",	     "Queries / request",
 					      "max",	  "DB ms / request", "DB share of latency",
 					      "Top query" };
-	char a[48], b[512], c[512];
+	char a[48], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX];
 	struct table t;
 	unsigned n = 0;
 
@@ -429,7 +456,8 @@ static void db_per_endpoint(struct analyze_out *o, const struct run *r)
 
 		if (!e->has_db || !e->db.requests)
 			continue;
-		table__cell(&t, "%s %s", e->method, e->route);
+		table__cell(&t, "%s",
+			    analyze__val(o, run__endpoint_name(e, c, sizeof(c)), 0, b, sizeof(b)));
 		table__cell(&t, "%llu", (unsigned long long)e->db.requests);
 		table__cell(&t, "%.2f", e->db.queries_per_request);
 		table__cell(&t, "%.0f", e->db.queries_per_request_max);
@@ -444,10 +472,9 @@ static void db_per_endpoint(struct analyze_out *o, const struct run *r)
 			if (e->db.top[q].ms_per_request > e->db.top[k].ms_per_request)
 				k = q;
 		if (e->db.ntop && e->db.top[k].query) {
-			analyze__cut(e->db.top[k].query, md(o) ? QUERY_MD : QUERY_TEXT, b,
-				     sizeof(b));
-			table__cell(&t, "%s (%.1f/req, %s ms/req)", code(o, b, c, sizeof(c)),
-				    e->db.top[k].per_request,
+			analyze__val(o, e->db.top[k].query, md(o) ? QUERY_MD : QUERY_TEXT, c,
+				     sizeof(c));
+			table__cell(&t, "%s (%.1f/req, %s ms/req)", c, e->db.top[k].per_request,
 				    analyze__ms(e->db.top[k].ms_per_request, a, sizeof(a)));
 		} else {
 			table__cell(&t, "-");
@@ -464,7 +491,7 @@ static void hotspots_section(struct analyze_out *o, const struct run *r, unsigne
 					      "Rate/s", "p50 ms",   "p95 ms",
 					      "p99 ms", "Total ms", "Share of DB time",
 					      "Errors", "Rows" };
-	char a[48], b[512], c[512];
+	char a[48], c[ANALYZE_VAL_MAX];
 	uint64_t total = 0;
 	struct table t;
 
@@ -485,8 +512,8 @@ static void hotspots_section(struct analyze_out *o, const struct run *r, unsigne
 		const struct hist *h = q->hist;
 
 		table__cell(&t, "%u", i + 1);
-		analyze__cut(q->query, md(o) ? QUERY_MD : QUERY_TEXT, b, sizeof(b));
-		table__cell(&t, "%s", code(o, b, c, sizeof(c)));
+		table__cell(&t, "%s",
+			    analyze__val(o, q->query, md(o) ? QUERY_MD : QUERY_TEXT, c, sizeof(c)));
 		table__cell(&t, "%llu", (unsigned long long)q->count);
 		table__cell(&t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
 		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
@@ -509,9 +536,20 @@ static void hotspots_section(struct analyze_out *o, const struct run *r, unsigne
 	}
 }
 
+/* A flag's kind: a word of sloprobe's as it is (in bold: bold), anything else a value. */
+static const char *kind_name(const struct analyze_out *o, const char *kind, bool bold, char *buf,
+			     size_t sz)
+{
+	if (kind[0] && strspn(kind, "abcdefghijklmnopqrstuvwxyz_") == strlen(kind)) {
+		snprintf(buf, sz, md(o) && bold ? "**%s**" : "%s", kind);
+		return buf;
+	}
+	return analyze__val(o, kind, 0, buf, sz);
+}
+
 static void flags_section(struct analyze_out *o, const struct run *r)
 {
-	char b[512], c[512];
+	char c[ANALYZE_VAL_MAX];
 
 	if (!r->has_db)
 		return;
@@ -523,18 +561,19 @@ static void flags_section(struct analyze_out *o, const struct run *r)
 	for (unsigned i = 0; i < r->nflags; i++) {
 		const struct run_flag *f = &r->flags[i];
 
-		fprintf(o->f, "%s%s", md(o) ? "- **" : "  ", f->kind);
-		fputs(md(o) ? "**" : "", o->f);
+		fprintf(o->f, "%s%s", md(o) ? "- " : "  ",
+			kind_name(o, f->kind, true, c, sizeof(c)));
 		if (f->endpoint)
-			fprintf(o->f, " on %s",
-				md(o) ? code(o, f->endpoint, c, sizeof(c)) : f->endpoint);
-		if (f->query) {
-			analyze__cut(f->query, md(o) ? QUERY_MD : QUERY_TEXT, b, sizeof(b));
-			fprintf(o->f, ": %s", code(o, b, c, sizeof(c)));
-		}
+			fprintf(o->f, " on %s", analyze__val(o, f->endpoint, 0, c, sizeof(c)));
+		if (f->query)
+			fprintf(o->f, ": %s",
+				analyze__val(o, f->query, md(o) ? QUERY_MD : QUERY_TEXT, c,
+					     sizeof(c)));
 		fprintf(o->f, " (%llu time%s)\n", (unsigned long long)f->occurrences,
 			f->occurrences == 1 ? "" : "s");
-		fprintf(o->f, "%s%s\n", md(o) ? "  " : "      ", f->evidence);
+		/* Evidence quotes queries and client names: a value, not prose of ours. */
+		fprintf(o->f, "%s%s\n", md(o) ? "  " : "      ",
+			analyze__val(o, f->evidence, 0, c, sizeof(c)));
 	}
 }
 
@@ -571,7 +610,8 @@ static void saturation_section(struct analyze_out *o, const struct run *r)
 	for (unsigned i = 0; i < tl->nhttp; i++) {
 		const struct run_series *s = &tl->http[i];
 		struct sat_result res;
-		char a[32], b[32], c[32];
+		char a[32], b[32], c[32], e[ANALYZE_VAL_MAX], v[ANALYZE_VAL_MAX],
+			w[ANALYZE_VAL_MAX];
 		int ret = series_saturation(s, &res);
 
 		if (ret < 0) {
@@ -581,24 +621,27 @@ static void saturation_section(struct analyze_out *o, const struct run *r)
 		if (!ret)
 			continue;
 		found++;
+		snprintf(e, sizeof(e), "%s %s", s->method, s->route);
+		analyze__val(o, e, 0, v, sizeof(v));
+		if (s->service)
+			analyze__val(o, s->service, 0, w, sizeof(w));
 		if (res.by_wait)
 			fprintf(o->f,
-				"%s%s %s%s%s: at capacity from t=%.0f s (%s/s): latency p95 %s -> "
+				"%s%s%s%s: at capacity from t=%.0f s (%s/s): latency p95 %s -> "
 				"%s "
 				"ms by t=%.0f s",
-				md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
-				s->service ? s->service : "", res.t,
-				analyze__rate(res.rate, a, sizeof(a)),
+				md(o) ? "- " : "  ", v, s->service ? " on " : "",
+				s->service ? w : "", res.t, analyze__rate(res.rate, a, sizeof(a)),
 				analyze__ms(res.p95, b, sizeof(b)),
 				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
 		else
 			fprintf(o->f,
-				"%s%s %s%s%s: throughput stopped rising at %s/s (t=%.0f s) while "
+				"%s%s%s%s: throughput stopped rising at %s/s (t=%.0f s) while "
 				"p95 "
 				"rose from %s to %s ms by t=%.0f s",
-				md(o) ? "- " : "  ", s->method, s->route, s->service ? " on " : "",
-				s->service ? s->service : "", analyze__rate(res.rate, a, sizeof(a)),
-				res.t, analyze__ms(res.p95, b, sizeof(b)),
+				md(o) ? "- " : "  ", v, s->service ? " on " : "",
+				s->service ? w : "", analyze__rate(res.rate, a, sizeof(a)), res.t,
+				analyze__ms(res.p95, b, sizeof(b)),
 				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
 		/* The queueing behind it: requests waited for the server to read them. */
 		if (isfinite(s->p[res.index].wait_p95) && isfinite(s->p[res.end].wait_p95))
@@ -615,16 +658,18 @@ static void saturation_section(struct analyze_out *o, const struct run *r)
 		     tl->nhttp ? tl->http[0].n : 0, tl->interval_s);
 }
 
+#define AND_OTHERS " and others"
+
 /* The first flag of a kind, and the endpoints / queries it names, for one recommendation. */
 static void list_of(const struct analyze_out *o, const struct run *r, const char *kind,
 		    bool endpoint, char *buf, size_t sz)
 {
 	size_t n = 0;
-	char c[512], b[512];
+	char c[ANALYZE_VAL_MAX];
 	unsigned shown = 0;
 
 	buf[0] = 0;
-	for (unsigned i = 0; i < r->nflags && n < sz; i++) {
+	for (unsigned i = 0; i < r->nflags; i++) {
 		const struct run_flag *f = &r->flags[i];
 		const char *v = endpoint ? f->endpoint : f->query;
 		bool dup = false;
@@ -638,12 +683,13 @@ static void list_of(const struct analyze_out *o, const struct run *r, const char
 		}
 		if (dup)
 			continue;
-		if (++shown > 3) {
-			n += snprintf(buf + n, sz - n, " and others");
+		analyze__val(o, v, QUERY_TEXT, c, sizeof(c));
+		/* Whole values only: a code span cut short would leave its fence open. */
+		if (++shown > 3 || n + strlen(c) + sizeof(", ") + sizeof(AND_OTHERS) > sz) {
+			snprintf(buf + n, sz - n, AND_OTHERS);
 			break;
 		}
-		analyze__cut(v, QUERY_TEXT, b, sizeof(b));
-		n += snprintf(buf + n, sz - n, "%s%s", n ? ", " : "", code(o, b, c, sizeof(c)));
+		n += snprintf(buf + n, sz - n, "%s%s", n ? ", " : "", c);
 	}
 }
 
@@ -696,7 +742,7 @@ static void __attribute__((format(printf, 2, 3))) item(struct advice *ad, const 
 static unsigned advice(struct advice *ad, const struct run *r)
 {
 	const struct analyze_out *o = ad->o;
-	char q[1200], e[1200];
+	char q[1200], e[1200], v[ANALYZE_VAL_MAX];
 	const struct run_flag *f;
 
 	if ((f = first_flag(r, "n_plus_one"))) {
@@ -720,7 +766,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 		item(ad,
 		     "No connection pooling (%s). Use a connection pool (the driver's or the "
 		     "framework's, or PgBouncer) so that queries reuse open connections.\n",
-		     f->evidence);
+		     analyze__val(o, f->evidence, 0, v, sizeof(v)));
 	}
 	if ((f = first_flag(r, "slow_query"))) {
 		list_of(o, r, "slow_query", false, q, sizeof(q));
@@ -728,7 +774,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 		     "Slow queries: %s (%s). Read the plan with EXPLAIN (ANALYZE, BUFFERS) and "
 		     "add "
 		     "the index its filter or sort needs.\n",
-		     q, f->evidence);
+		     q, analyze__val(o, f->evidence, 0, v, sizeof(v)));
 	}
 	if ((f = first_flag(r, "select_star"))) {
 		list_of(o, r, "select_star", false, q, sizeof(q));
@@ -751,7 +797,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 		     "Long transactions (%s): keep BEGIN..COMMIT short, with no network calls "
 		     "or "
 		     "waits inside; they hold locks and a connection.\n",
-		     f->evidence);
+		     analyze__val(o, f->evidence, 0, v, sizeof(v)));
 	}
 	for (unsigned i = 0; i < r->nflags; i++) {
 		bool known = false;
@@ -760,7 +806,8 @@ static unsigned advice(struct advice *ad, const struct run *r)
 			known |= !strcmp(r->flags[i].kind, known_kinds[k]);
 		if (known)
 			continue;
-		item(ad, "%s: %s\n", r->flags[i].kind, r->flags[i].evidence);
+		item(ad, "%s: %s\n", kind_name(o, r->flags[i].kind, false, q, sizeof(q)),
+		     analyze__val(o, r->flags[i].evidence, 0, v, sizeof(v)));
 	}
 	/* Endpoints that spend most of their time waiting for the database. */
 	for (unsigned i = 0; i < r->neps; i++) {
@@ -775,7 +822,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 		item(ad,
 		     "%s spends %s of its time in the database (%.1f queries per request): its "
 		     "queries are where its latency is.\n",
-		     code(o, e, q, sizeof(q)),
+		     analyze__val(o, e, 0, q, sizeof(q)),
 		     analyze__pct(ep->db.db_time_ms_per_request / mean, a, sizeof(a)),
 		     ep->db.queries_per_request);
 	}
@@ -791,7 +838,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 		     "%s saturates at about %s requests/s: beyond it requests queue and p95 "
 		     "climbs. Keep the expected peak below it, or raise it (more workers or "
 		     "instances, less work per request: see the findings above).\n",
-		     code(o, e, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
+		     analyze__val(o, e, 0, q, sizeof(q)), analyze__rate(res.rate, a, sizeof(a)));
 	}
 	return ad->n;
 }
@@ -826,14 +873,16 @@ int runreport__advice(const struct run *r, char ***items, unsigned *n)
 int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *opt)
 {
 	struct analyze_out o = { .f = f, .fmt = opt->fmt };
-	char day[16];
+	char day[16], a[ANALYZE_VAL_MAX], b[ANALYZE_VAL_MAX];
 
 	if (md(&o)) {
 		snprintf(day, sizeof(day), "%.10s", r->start);
-		fprintf(f, "# Tuning report: %s, %s\n", r->hostname, day);
+		fprintf(f, "# Tuning report: %s, %s\n",
+			analyze__text(&o, r->hostname, a, sizeof(a)),
+			analyze__text(&o, day, b, sizeof(b)));
 		analyze__heading(&o, "Scope");
 	} else {
-		fprintf(f, "sloprobe report: %s\n", r->path);
+		fprintf(f, "sloprobe report: %s\n", analyze__text(&o, r->path, a, sizeof(a)));
 	}
 	scope(&o, r);
 	if (r->has_slo)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "slotrack.h"
+#include "textesc.h"
 
 static unsigned nobjectives(const struct slo_set *set)
 {
@@ -313,8 +314,9 @@ void slotrack__print(const struct slotrack *st, FILE *f, bool incomplete)
 	struct slotrack_tally t;
 
 	slotrack__tally(st, &t);
-	fprintf(f, "\nSLO verdicts (%s): %u pass, %u breach, %u insufficient data\n", st->set->file,
-		t.pass, t.breach, t.insufficient);
+	fputc('\n', f);
+	textesc__line(f, "SLO verdicts (%s): %u pass, %u breach, %u insufficient data",
+		      st->set->file, t.pass, t.breach, t.insufficient);
 	fprintf(f, "%-12s %-16s %-34s %-20s %11s %11s %8s\n", "VERDICT", "SLO", "SUBJECT",
 		"OBJECTIVE", "OBSERVED", "MARGIN", "SAMPLES");
 	for (unsigned i = 0; i < st->nrows; i++) {
@@ -326,12 +328,17 @@ void slotrack__print(const struct slotrack *st, FILE *f, bool incomplete)
 		slo__format_objective(r->o, obj, sizeof(obj));
 		fmt_value(res.observed, res.unit, obs, sizeof(obs));
 		fmt_value(res.margin, res.unit, margin, sizeof(margin));
-		fprintf(f, "%-12s %-16.16s %-34.34s %-20.20s %11s %11s %8llu\n",
+		fprintf(f, "%-12s ",
 			res.verdict == SLO_PASS	    ? (incomplete ? "pass*" : "pass")
 			: res.verdict == SLO_BREACH ? (incomplete ? "BREACH*" : "BREACH")
-						    : "insufficient",
-			r->o->slo->name, r->subject, obj, obs, margin,
-			(unsigned long long)res.judged);
+						    : "insufficient");
+		/* Names from the SLO file and the traffic: escaped, cut by columns. */
+		textesc__column(f, r->o->slo->name, 16);
+		putc(' ', f);
+		textesc__column(f, r->subject, 34);
+		putc(' ', f);
+		textesc__column(f, obj, 20);
+		fprintf(f, " %11s %11s %8llu\n", obs, margin, (unsigned long long)res.judged);
 	}
 	if (incomplete)
 		fprintf(f, "* judged on incomplete data: events were lost (see the warning below)\n");

@@ -12,6 +12,7 @@
 
 #include "bpfobj.h"
 #include "sockio_user.h"
+#include "textesc.h"
 #include "sockio.skel.h"
 
 struct sockio {
@@ -28,6 +29,7 @@ static char last_error[256];
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	va_list copy;
+	char *msg;
 
 	if (level == LIBBPF_WARN) {
 		size_t n;
@@ -41,7 +43,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	}
 	if (!verbose)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	/* Messages may name traced programs' files: escaped, their own line breaks kept. */
+	if (vasprintf(&msg, fmt, args) < 0)
+		return -ENOMEM;
+	for (char *p = msg, *nl; *p; p = nl + 1) {
+		nl = strchrnul(p, '\n');
+		textesc__write(stderr, p, nl - p);
+		if (!*nl)
+			break;
+		putc('\n', stderr);
+	}
+	free(msg);
+	return 0;
 }
 
 void sockio__set_verbose(bool v)

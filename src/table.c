@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "table.h"
+#include "textesc.h"
 
 void table__init(struct table *t, const char *align, const char *const *head)
 {
@@ -45,6 +46,16 @@ void table__cell(struct table *t, const char *fmt, ...)
 	} else {
 		s = strdup("");
 	}
+	if (s && textesc__clean(s, strlen(s)) != strlen(s)) {
+		/* Cells hold names from traffic and files: escaped once, then measured. */
+		size_t n = strlen(s), need = textesc__term(NULL, 0, s, n) + 1;
+		char *e = malloc(need);
+
+		if (e)
+			textesc__term(e, need, s, n);
+		free(s);
+		s = e;
+	}
 	if (!s) {
 		t->err = -ENOMEM;
 		return;
@@ -55,11 +66,7 @@ void table__cell(struct table *t, const char *fmt, ...)
 
 size_t table__width(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return textesc__width(s, strlen(s));
 }
 
 static const char *cell(const struct table *t, unsigned r, unsigned c)

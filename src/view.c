@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "textesc.h"
 #include "view.h"
 
 #define ROUTE_COL 29
@@ -25,27 +26,6 @@ void view__duration(uint64_t ns, char *out, size_t outsz)
 		snprintf(out, outsz, "%.2fs", v / 1e9);
 	else
 		snprintf(out, outsz, "%.0fs", v / 1e9);
-}
-
-void view__fit(const char *s, unsigned width, char *out, size_t outsz)
-{
-	size_t n = strlen(s);
-
-	if (!outsz)
-		return;
-	if (n <= width) {
-		snprintf(out, outsz, "%s", s);
-		return;
-	}
-	if (width >= outsz)
-		width = outsz - 1;
-	if (!width) {
-		out[0] = '\0';
-		return;
-	}
-	memcpy(out, s, width - 1);
-	out[width - 1] = '~';
-	out[width] = '\0';
 }
 
 struct row {
@@ -103,17 +83,25 @@ static struct row *rows_of(const struct agg *a, bool window, size_t *n)
 
 static void service_line(FILE *f, const struct agg_service *s)
 {
-	char line[VIEW_WIDTH + 1];
-	int n = snprintf(line, sizeof(line), "%s", s->name);
+	char line[VIEW_WIDTH + 1], name[VIEW_WIDTH + 1], rt[VIEW_WIDTH + 1], comm[VIEW_WIDTH + 1];
+	int n;
 
-	if (s->container[0] && n < VIEW_WIDTH)
-		n += snprintf(line + n, sizeof(line) - n, "  %s %s", s->runtime, s->comm);
+	/* Names are the traced processes' own: escaped (textesc.h), as the rest of the view. */
+	textesc__shorten(s->name, VIEW_WIDTH, name, sizeof(name));
+	n = snprintf(line, sizeof(line), "%s", name);
+	if (s->container[0] && n < VIEW_WIDTH) {
+		textesc__shorten(s->runtime, VIEW_WIDTH, rt, sizeof(rt));
+		textesc__shorten(s->comm, VIEW_WIDTH, comm, sizeof(comm));
+		n += snprintf(line + n, sizeof(line) - n, "  %s %s", rt, comm);
+	}
 	if (n < VIEW_WIDTH)
 		n += snprintf(line + n, sizeof(line) - n, "  pid%s", s->npids > 1 ? "s" : "");
 	for (unsigned i = 0; i < s->npids && n < VIEW_WIDTH - 12; i++)
 		n += snprintf(line + n, sizeof(line) - n, " %u", s->pids[i]);
 	if (s->npids && n >= VIEW_WIDTH - 12 && n < VIEW_WIDTH - 4)
 		snprintf(line + n, sizeof(line) - n, " ...");
+	/* The parts are clean: only a character split by the cut above is not, and goes. */
+	line[textesc__clean(line, strlen(line))] = '\0';
 	fprintf(f, "%s\n", line);
 }
 
@@ -134,16 +122,18 @@ static const char *mark(bool breach, bool tty)
 static void table_row(FILE *f, const struct agg_endpoint *e, uint64_t count, double rate,
 		      const struct hist *h, uint64_t e4, uint64_t e5, const char *mk)
 {
-	char route[ROUTE_COL + 1], p50[16], p95[16], p99[16], max[16];
+	char route[4 * ROUTE_COL + 2], method[4 * 7 + 2], p50[16], p95[16], p99[16], max[16];
+	unsigned rcols = textesc__shorten(e->route, ROUTE_COL, route, sizeof(route));
+	unsigned mcols = textesc__shorten(e->method, 7, method, sizeof(method));
 
-	view__fit(e->route, ROUTE_COL, route, sizeof(route));
 	view__duration(hist__percentile(h, 50), p50, sizeof(p50));
 	view__duration(hist__percentile(h, 95), p95, sizeof(p95));
 	view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 	view__duration(h->max, max, sizeof(max));
-	fprintf(f, "%s %-7.7s %-*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", mk, e->method,
-		ROUTE_COL, route, (unsigned long long)count, rate, p50, p95, p99, max,
-		(unsigned long long)e4, (unsigned long long)e5);
+	/* Padded by columns, not bytes: "é" is two bytes, "日" two columns. */
+	fprintf(f, "%s %s%*s %s%*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", mk, method,
+		7 - mcols, "", route, ROUTE_COL - rcols, "", (unsigned long long)count, rate, p50,
+		p95, p99, max, (unsigned long long)e4, (unsigned long long)e5);
 }
 
 static void footer(FILE *f, const struct view_footer *ft)
@@ -257,23 +247,24 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 	for (unsigned i = 0; i < db->nfps; i++) {
 		const struct dbagg_fp *fp = v[i];
 		const struct hist *h = window ? &fp->win : fp->lat[dbagg__main_path(fp)];
-		char q[QUERY_COL + 1], p50[16], p95[16], p99[16], flags[24];
+		char q[4 * QUERY_COL + 2], p50[16], p95[16], p99[16], flags[24];
 		uint64_t n = h ? h->count : 0;
+		unsigned qcols;
 
 		if (!n)
 			continue;
 		rows++;
 		if (max_rows && shown == max_rows)
 			continue;
-		view__fit(fp->text, QUERY_COL, q, sizeof(q));
+		qcols = textesc__shorten(fp->text, QUERY_COL, q, sizeof(q));
 		view__duration(hist__percentile(h, 50), p50, sizeof(p50));
 		view__duration(hist__percentile(h, 95), p95, sizeof(p95));
 		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
 		db_flags(db, fp, flags, sizeof(flags));
-		fprintf(f, "%s %-*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
-			mark(window && fp->slo.breach, tty), QUERY_COL, q, (unsigned long long)n,
-			secs > 0 ? n / secs : 0, p50, p95, p99, total ? 100.0 * h->sum / total : 0,
-			flags);
+		fprintf(f, "%s %s%*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
+			mark(window && fp->slo.breach, tty), q, QUERY_COL - qcols, "",
+			(unsigned long long)n, secs > 0 ? n / secs : 0, p50, p95, p99,
+			total ? 100.0 * h->sum / total : 0, flags);
 		shown++;
 	}
 	if (shown < rows)

@@ -33,8 +33,6 @@ struct view_opts {
 
 /* Formats a duration in ns into at most 7 characters: "850ns", "12.3us", "4.56ms", "1.23s". */
 void view__duration(uint64_t ns, char *out, size_t outsz);
-/* Shortens s to width columns, marking the cut with '~' at the end. */
-void view__fit(const char *s, unsigned width, char *out, size_t outsz);
 
 /* The current interval (the endpoints' window histograms). elapsed_s: since tracing started. */
 void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -91,6 +92,38 @@ static void test_missing_file(void **state)
 	route_set__free(rs);
 }
 
+static void test_skipped_paths_bounded(void **state)
+{
+	/* Escapes in a path, then 11 more bad paths, then a good one. */
+	const char *doc = "{\"openapi\":\"3.0.0\",\"paths\":{"
+			  "\"/a\\u001b]0;PWN\\u0007\":{},"
+			  "\"b1\":{},\"b2\":{},\"b3\":{},\"b4\":{},\"b5\":{},\"b6\":{},"
+			  "\"b7\":{},\"b8\":{},\"b9\":{},\"b10\":{},\"b11\":{},"
+			  "\"/ok\":{}}}";
+	FILE *saved = stderr;
+	struct route_set *rs;
+	char err[256], *s = NULL;
+	size_t len = 0;
+	int added;
+
+	stderr = open_memstream(&s, &len);
+	assert_non_null(stderr);
+	added = load(doc, &rs, err, sizeof(err));
+	fclose(stderr);
+	stderr = saved;
+	assert_int_equal(added, 1);
+	assert_string_equal(
+		s, "sloprobe: warning: api.json: path '/a\\x1b]0;PWN\\x07' skipped: space or "
+		   "control byte at offset 2\n"
+		   "sloprobe: warning: api.json: path 'b1' skipped: must start with '/'\n"
+		   "sloprobe: warning: api.json: path 'b2' skipped: must start with '/'\n"
+		   "sloprobe: warning: api.json: path 'b3' skipped: must start with '/'\n"
+		   "sloprobe: warning: api.json: path 'b4' skipped: must start with '/'\n"
+		   "sloprobe: warning: api.json: 7 more paths skipped\n");
+	free(s);
+	route_set__free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +131,7 @@ int main(void)
 		cmocka_unit_test(test_swagger2_accepted),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_skipped_paths_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

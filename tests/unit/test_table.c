@@ -79,12 +79,44 @@ static void test_key_value(void **state)
 	assert_int_equal(table__width("…ab"), 3);
 }
 
+static void test_untrusted_cells(void **state)
+{
+	static const char *const head[] = { "SERVICE", "N" };
+	struct table t;
+	char *s;
+
+	table__init(&t, "ll", head);
+	table__cell(&t, "%s", "\x1b]0;PWN\x07");
+	table__cell(&t, "1");
+	table__cell(&t, "%s", "\xe6\x97\xa5\xe6\x9c\xac"); /* 日本: 4 columns */
+	table__cell(&t, "2");
+	table__cell(&t, "%s", "bad\xff");
+	table__cell(&t, "3");
+	s = render(&t, TABLE_TEXT);
+	/* Escaped as the cells are stored, and measured as escaped: the columns line up. */
+	assert_string_equal(s, "  SERVICE         N\n"
+			       "  \\x1b]0;PWN\\x07  1\n"
+			       "  \xe6\x97\xa5\xe6\x9c\xac            2\n"
+			       "  bad\\xff         3\n");
+	free(s);
+	s = render(&t, TABLE_MARKDOWN);
+	assert_string_equal(s, "| SERVICE | N |\n"
+			       "|---|---|\n"
+			       "| \\x1b]0;PWN\\x07 | 1 |\n"
+			       "| \xe6\x97\xa5\xe6\x9c\xac | 2 |\n"
+			       "| bad\\xff | 3 |\n");
+	free(s);
+	table__free(&t);
+	assert_int_equal(table__width("\xe6\x97\xa5\xe6\x9c\xac"), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_key_value),
+		cmocka_unit_test(test_untrusted_cells),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
