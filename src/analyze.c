@@ -11,6 +11,8 @@
 #include "analyze.h"
 #include "cli.h"
 #include "merge.h"
+#include "outfile.h"
+#include "runas.h"
 #include "runslo.h"
 #include "slo.h"
 #include "textesc.h"
@@ -56,36 +58,42 @@ static int load(struct run *r, const char *path)
 	return ret == -EINVAL ? ANALYZE_USAGE : ANALYZE_RUNTIME;
 }
 
-static FILE *out_open(const char *path)
+/*
+ * Where the output goes: standard output, or a file replaced only once written whole. Under
+ * sudo the file goes to the user who ran sudo if they may write to its directory. The FILE,
+ * or NULL after a one-line message.
+ */
+static FILE *out_open(struct outfile *o, const char *path)
 {
-	FILE *f;
+	char err[PATH_MAX + 128];
+	struct outfile_owner ow = {};
+	struct runas sudo;
+	bool by_sudo = runas__sudo(&sudo) > 0;
+	int e;
 
-	if (!path || !strcmp(path, "-"))
-		return stdout;
-	f = fopen(path, "we");
-	if (!f)
-		fprintf(stderr, "sloprobe: %s: %s\n", path, strerror(errno));
-	return f;
+	if (by_sudo) {
+		ow.uid = sudo.uid;
+		ow.gid = sudo.gid;
+		ow.groups = sudo.groups;
+		ow.ngroups = sudo.ngroups;
+	}
+	e = outfile__open(o, path, by_sudo ? &ow : NULL, err, sizeof(err));
+	runas__free(&sudo);
+	if (e) {
+		fprintf(stderr, "sloprobe: %s\n", err);
+		return NULL;
+	}
+	return o->f;
 }
 
-/* Flushes and closes; a write error removes a partial file. 0 or ANALYZE_RUNTIME. */
-static int out_close(FILE *f, const char *path, int werr)
+/* Ends the output, werr the writer's verdict: see outfile__commit. 0 or ANALYZE_RUNTIME. */
+static int out_close(struct outfile *o, int werr)
 {
-	bool to_file = f != stdout;
-	const char *name = to_file ? path : "standard output";
-	int err = werr;
+	char err[PATH_MAX + 128];
 
-	if (fflush(f) && !err)
-		err = -errno;
-	if (ferror(f) && !err)
-		err = -EIO;
-	if (to_file && fclose(f) && !err)
-		err = -errno;
-	if (!err)
+	if (!outfile__commit(o, werr, err, sizeof(err)))
 		return 0;
-	fprintf(stderr, "sloprobe: %s: %s\n", name, strerror(-err));
-	if (to_file)
-		unlink(path);
+	fprintf(stderr, "sloprobe: %s\n", err);
 	return ANALYZE_RUNTIME;
 }
 
@@ -222,6 +230,7 @@ int analyze__report(int argc, char **argv)
 	struct runslo_notes notes;
 	struct slo_set *set = NULL;
 	char source[PATH_MAX + 32];
+	struct outfile out;
 	struct run r;
 	FILE *f;
 	int ret;
@@ -245,14 +254,14 @@ int analyze__report(int argc, char **argv)
 		o.slo_source = source;
 		o.slo_notes = &notes;
 	}
-	f = out_open(rargs.output);
+	f = out_open(&out, rargs.output);
 	if (!f) {
 		ret = ANALYZE_RUNTIME;
 		goto out;
 	}
 	o.fmt = rargs.fmt;
 	o.top = rargs.top;
-	ret = out_close(f, rargs.output,
+	ret = out_close(&out,
 			rargs.html ? runhtml__report(f, &r, &o) : runreport__write(f, &r, &o));
 	if (!ret && set && any_breach(&r))
 		ret = ANALYZE_BREACH;
@@ -389,6 +398,7 @@ int analyze__diff(int argc, char **argv)
 	struct runslo_notes notes;
 	struct run a, b;
 	bool regressed = false;
+	struct outfile out;
 	FILE *f;
 	int ret;
 
@@ -410,12 +420,12 @@ int analyze__diff(int argc, char **argv)
 	}
 	if (set && ((ret = apply_slo(&a, set, &notes)) || (ret = apply_slo(&b, set, &notes))))
 		goto out;
-	f = out_open(dargs.output);
+	f = out_open(&out, dargs.output);
 	if (!f) {
 		ret = ANALYZE_RUNTIME;
 		goto out;
 	}
-	ret = out_close(f, dargs.output,
+	ret = out_close(&out,
 			dargs.html ? runhtml__diff(f, &a, &b, &dargs.rule, &regressed)
 				   : rundiff__write(f, &a, &b, &dargs.rule, dargs.fmt, &regressed));
 	if (!ret && regressed)
@@ -496,6 +506,7 @@ int analyze__merge(int argc, char **argv)
 	struct merge_notes notes;
 	char err[RUNFILE_ERR_MAX];
 	unsigned loaded = 0;
+	struct outfile o;
 	int ret = 0;
 	FILE *f;
 
@@ -523,8 +534,8 @@ int analyze__merge(int argc, char **argv)
 		ret = ANALYZE_RUNTIME;
 		goto out;
 	}
-	f = out_open(margs.output);
-	ret = f ? out_close(f, margs.output, run__write(f, &out)) : ANALYZE_RUNTIME;
+	f = out_open(&o, margs.output);
+	ret = f ? out_close(&o, run__write(f, &out)) : ANALYZE_RUNTIME;
 	run__free(&out);
 	/* Say what could not be carried over: nothing is dropped silently. */
 	if (!ret && notes.timeline)

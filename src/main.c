@@ -35,6 +35,8 @@
 #include "dbtrack.h"
 #include "handoff_probe.h"
 #include "openapi.h"
+#include "outfile.h"
+#include "runas.h"
 #include "slo.h"
 #include "slotrack.h"
 #include "textesc.h"
@@ -88,6 +90,8 @@ static struct env {
 	bool from_read;
 	unsigned top;
 	char **command;
+	const char *user_spec; /* --user */
+	struct runas user;
 	struct slo_set *slo;
 	double max_drop_pct;
 } env = {
@@ -119,6 +123,10 @@ static const char doc[] =
 	"  sloprobe record --cgroup /sys/fs/cgroup/system.slice/docker-<id>.scope\n"
 	"  sloprobe record -r '/v1/users/{id}/orders' -r '/static/{file:path}'\n"
 	"\n"
+	"COMMAND runs as the user who ran sudo (--user picks another, --user root keeps\n"
+	"root). The report is replaced only once complete, mode 0600; a symbolic link,\n"
+	"FIFO, device or directory is refused (docs/security.md).\n"
+	"\n"
 	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error (or a bad "
 	"SLO file), 3 an SLO objective breached (--slo), 4 SLOs judged on incomplete data (--slo, "
 	"more events lost than --max-drop-pct).";
@@ -141,6 +149,7 @@ enum {
 	OPT_ROUTES_FROM,
 	OPT_LATENCY_FROM,
 	OPT_MAX_DROP_PCT,
+	OPT_USER,
 };
 
 static const struct argp_option opts[] = {
@@ -179,7 +188,8 @@ static const struct argp_option opts[] = {
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 3 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long", 3 },
-	{ "output", 'o', "FILE", 0, "Write the JSON report to FILE ('-' for stdout)", 3 },
+	{ "output", 'o', "FILE", 0,
+	  "Write the JSON report to FILE, mode 0600, replaced once complete ('-' for stdout)", 3 },
 	{ "hist", 'H', NULL, 0, "Show a latency histogram per endpoint", 3 },
 	{ "top", 'n', "N", 0, "Show at most N endpoints per interval (default: fit the terminal)",
 	  3 },
@@ -198,6 +208,11 @@ static const struct argp_option opts[] = {
 	  "End a response of unknown length after this much silence (default 200)", 4 },
 	{ "bpf-stats", OPT_BPF_STATS, NULL, 0,
 	  "Measure the in-kernel cost of the BPF programs (kernel.bpf_stats_enabled)", 4 },
+	{ NULL, 0, NULL, 0, "The COMMAND after --:", 5 },
+	{ "user", OPT_USER, "USER", 0,
+	  "Run COMMAND as USER (name or uid) with its groups and no capabilities (default: "
+	  "the user who ran sudo, SUDO_UID; else the caller; 'root' keeps root)",
+	  5 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
 	{},
 };
@@ -409,6 +424,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --max-drop-pct '%s' (0 to 100)", arg);
 		break;
 	}
+	case OPT_USER: {
+		int e;
+
+		if (env.user_spec)
+			argp_error(state, "--user given twice");
+		env.user_spec = arg;
+		e = runas__lookup(&env.user, arg);
+		if (e) {
+			textesc__line(stderr, "sloprobe: --user %s: %s", arg,
+				e == -ENOENT ? "no such user" : strerror(-e));
+			exit(EXIT_USAGE);
+		}
+		break;
+	}
 	case OPT_NPLUS1:
 		if (parse_uint(arg, 2, 1000, &v))
 			argp_error(state, "invalid --n-plus-one '%s' (2-1000)", arg);
@@ -454,7 +483,10 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* root, or the capabilities BPF tracing needs. */
+/*
+ * root, or the capabilities BPF tracing needs (docs/security.md): loading and attaching (CAP_BPF
+ * and CAP_PERFMON, or CAP_SYS_ADMIN that implies both) and reading tracefs, 0700 root.
+ */
 static bool privileged(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -466,10 +498,11 @@ static bool privileged(void)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	if (!(eff & (1ull << CAP_DAC_READ_SEARCH | 1ull << CAP_DAC_OVERRIDE)))
+		return false;
 	if (eff & (1ull << CAP_SYS_ADMIN))
 		return true;
-	return (eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON)) &&
-	       (eff & (1ull << CAP_DAC_READ_SEARCH));
+	return (eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON));
 }
 
 /* Listening sockets opened before we started: their ports and owners. */
@@ -512,9 +545,18 @@ static void seed_procs(struct sockio *s, struct handoff_probe *hop, bool db_clie
 	free(clients);
 }
 
-static pid_t start_command(char **argv, bool stdout_to_stderr, char *err, size_t errsz)
+/*
+ * Starts the command, as user as (NULL: as we are) with no capabilities if drop_caps; how its
+ * start failed is in err. The pid, or -1.
+ */
+static pid_t start_command(char **argv, bool stdout_to_stderr, const struct runas *as,
+			   bool drop_caps, char *err, size_t errsz)
 {
-	int fds[2], e = 0;
+	struct {
+		int err;
+		char step[48]; /* "" for exec itself */
+	} msg = {};
+	int fds[2];
 	pid_t pid;
 
 	/* A close-on-exec pipe tells the parent whether exec worked. */
@@ -530,21 +572,37 @@ static pid_t start_command(char **argv, bool stdout_to_stderr, char *err, size_t
 		return -1;
 	}
 	if (!pid) {
+		const char *step = "";
+		int e = 0;
+
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		close(fds[0]);
 		/* With -o - the report owns stdout: the command's output must not corrupt it. */
 		if (stdout_to_stderr)
 			dup2(STDERR_FILENO, STDOUT_FILENO);
-		execvp(argv[0], argv);
-		e = errno;
-		if (write(fds[1], &e, sizeof(e)) < 0)
+		if (as)
+			e = runas__become(as, &step);
+		else if (drop_caps)
+			e = runas__drop_caps(&step);
+		if (!e) {
+			execvp(argv[0], argv);
+			e = -errno;
+			step = "";
+		}
+		msg.err = -e;
+		snprintf(msg.step, sizeof(msg.step), "%s", step);
+		if (write(fds[1], &msg, sizeof(msg)) < 0)
 			_exit(127);
 		_exit(127);
 	}
 	close(fds[1]);
-	if (read(fds[0], &e, sizeof(e)) == sizeof(e)) {
-		snprintf(err, errsz, "%s: %s", argv[0], strerror(e));
+	if (read(fds[0], &msg, sizeof(msg)) == sizeof(msg)) {
+		if (msg.step[0])
+			snprintf(err, errsz, "%s as uid %u: %s: %s", argv[0],
+				 as ? as->uid : getuid(), msg.step, strerror(msg.err));
+		else
+			snprintf(err, errsz, "%s: %s", argv[0], strerror(msg.err));
 		waitpid(pid, NULL, 0);
 		close(fds[0]);
 		return -1;
@@ -595,6 +653,46 @@ static void make_footer(const struct agg *a, struct tracker *t, struct sockio *s
 	ft->conns = m->tstats.conns_live;
 }
 
+/*
+ * Who runs the command: --user, else under sudo the user who ran sudo, else we as we are.
+ * *sudo gets the user who ran sudo (uid 0 if none), the owner of the report. 0 or the exit
+ * status after a one-line message.
+ */
+static int command_user(struct runas *sudo, const struct runas **as)
+{
+	int err = runas__sudo(sudo);
+
+	*as = NULL;
+	if (err < 0) {
+		fprintf(stderr, "sloprobe: SUDO_UID=%s SUDO_GID=%s: %s\n", getenv("SUDO_UID"),
+			getenv("SUDO_GID") ? getenv("SUDO_GID") : "(unset)",
+			err == -EINVAL ? "not a user and group id (unset them, or use --user)"
+				       : strerror(-err));
+		return EXIT_USAGE;
+	}
+	if (env.user_spec && !env.command) {
+		fprintf(stderr,
+			"sloprobe: --user %s: no COMMAND to run (sloprobe record --user USER -- "
+			"COMMAND)\n",
+			env.user_spec);
+		return EXIT_USAGE;
+	}
+	if (env.user_spec) {
+		if (env.user.uid == geteuid())
+			return 0; /* as we are: root keeps root */
+		if (geteuid()) {
+			fprintf(stderr,
+				"sloprobe: --user %s: only root runs COMMAND as another user\n",
+				env.user_spec);
+			return EXIT_USAGE;
+		}
+		*as = &env.user;
+	} else if (sudo->uid) {
+		*as = sudo;
+	}
+	return 0;
+}
+
 static const char *describe_scope(char *buf, size_t sz)
 {
 	int n = 0;
@@ -637,7 +735,11 @@ static int record(void)
 	bool agg_ok = false, db_ok = false, dbp_ok = false, child_done = false, busy = false;
 	struct utsname uts;
 	struct sigaction sa = { .sa_handler = on_signal };
-	FILE *live = stdout, *out = NULL;
+	FILE *live = stdout;
+	struct outfile outf = { .dirfd = -1 };
+	struct runas sudo = {};
+	const struct runas *as = NULL;
+	bool outf_stdout = env.output && !strcmp(env.output, "-");
 	char err[512], hostname[256] = "", scope[256];
 	uint64_t t0, next_tick, deadline = 0, last_tick;
 	pid_t child = -1;
@@ -645,7 +747,7 @@ static int record(void)
 
 	if (!privileged()) {
 		fprintf(stderr, "sloprobe: must run as root (or with CAP_BPF, CAP_PERFMON and "
-				"CAP_DAC_READ_SEARCH)\n");
+				"CAP_DAC_READ_SEARCH: docs/security.md)\n");
 		return EXIT_RUNTIME;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -689,16 +791,33 @@ static int record(void)
 			return EXIT_USAGE;
 		}
 	}
-	if (env.output && strcmp(env.output, "-")) {
-		out = fopen(env.output, "w");
-		if (!out) {
-			fprintf(stderr, "sloprobe: %s: %s\n", env.output, strerror(errno));
+	ret = command_user(&sudo, &as);
+	if (ret) {
+		free(filter_pids);
+		runas__free(&sudo);
+		return ret;
+	}
+	ret = EXIT_RUNTIME;
+	/*
+	 * The report goes to a temporary file created now: a path that cannot be written fails
+	 * before the load test, and the previous report stays until the new one is whole.
+	 */
+	if (env.output) {
+		struct outfile_owner ow = {
+			.uid = sudo.uid,
+			.gid = sudo.gid,
+			.groups = sudo.groups,
+			.ngroups = sudo.ngroups,
+		};
+
+		if (outfile__open(&outf, env.output, sudo.uid ? &ow : NULL, err, sizeof(err))) {
+			fprintf(stderr, "sloprobe: %s\n", err);
 			free(filter_pids);
+			runas__free(&sudo);
 			return EXIT_RUNTIME;
 		}
-	} else if (env.output) {
-		out = stdout;
-		live = stderr; /* the report owns stdout */
+		if (outf.is_stdout)
+			live = stderr; /* the report owns stdout */
 	}
 
 	sockio__set_verbose(env.verbose);
@@ -827,11 +946,16 @@ static int record(void)
 		fprintf(live, "Tracing HTTP servers (%s)", describe_scope(scope, sizeof(scope)));
 		if (env.command)
 			fprintf(live, " while %s runs", env.command[0]);
+		if (env.command && as && as->name)
+			fprintf(live, " as %s", as->name);
+		else if (env.command && as)
+			fprintf(live, " as uid %u", as->uid);
 		fprintf(live, "... Hit Ctrl-C to end.\n");
 		fflush(live);
 	}
 	if (env.command) {
-		child = start_command(env.command, out == stdout, err, sizeof(err));
+		child = start_command(env.command, outf_stdout, as, geteuid() != 0, err,
+				      sizeof(err));
 		if (child < 0) {
 			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;
@@ -980,14 +1104,12 @@ static int record(void)
 		if (slo_ok)
 			slotrack__print(&slot, live, report__incomplete(&meta));
 	}
-	if (out) {
-		err_ = report__write(out, &agg, &meta);
-		if (err_) {
-			fprintf(stderr, "sloprobe: writing %s: %s\n",
-				out == stdout ? "report" : env.output, strerror(-err_));
+	if (env.output) {
+		if (outfile__commit(&outf, report__write(outf.f, &agg, &meta), err, sizeof(err))) {
+			fprintf(stderr, "sloprobe: writing the report: %s\n", err);
 			goto cleanup;
 		}
-		if (out != stdout && !env.quiet)
+		if (!outf_stdout && !env.quiet)
 			fprintf(live, "Report written to %s\n", env.output);
 	}
 	if (ft.dropped)
@@ -1041,10 +1163,9 @@ cleanup:
 		slotrack__free(&slot);
 	if (agg_ok)
 		agg__free(&agg);
-	if (out && out != stdout && fclose(out) && ret == EXIT_OK) {
-		fprintf(stderr, "sloprobe: %s: %s\n", env.output, strerror(errno));
-		ret = EXIT_RUNTIME;
-	}
+	/* Not written whole: the temporary file goes, the previous report stays. */
+	outfile__abort(&outf);
+	runas__free(&sudo);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	free(filter_pids);
@@ -1080,6 +1201,12 @@ int main(int argc, char **argv)
 		printf("%s\n", argp_program_version);
 		return EXIT_OK;
 	}
+	/* Not root but with file capabilities (docs/security.md): the analyzer needs none. */
+	if (geteuid() && strcmp(argv[1], "record")) {
+		const char *step;
+
+		runas__drop_caps(&step);
+	}
 	if (!strcmp(argv[1], "report"))
 		return analyze__report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "diff"))
@@ -1095,10 +1222,16 @@ int main(int argc, char **argv)
 	}
 	argp_err_exit_status = EXIT_USAGE;
 	argv[1] = "sloprobe record";
+	/* The files the options name (--slo, --routes-from) are read with the caller's rights. */
+	if (geteuid())
+		runas__caps_effective(false);
 	err = argp_parse(&argp, argc - 1, argv + 1, ARGP_IN_ORDER, NULL, NULL);
 	if (err)
 		return EXIT_USAGE;
+	if (geteuid())
+		runas__caps_effective(true);
 	err = record();
 	route_set__free(env.routes);
+	runas__free(&env.user);
 	return err;
 }

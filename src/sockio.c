@@ -68,13 +68,23 @@ const char *sockio__last_libbpf_error(void)
 	return last_error;
 }
 
+/*
+ * Whether path exists, asked with our effective credentials: access() would ask as the real
+ * user and without capabilities, so a non-root user with CAP_DAC_READ_SEARCH would not see
+ * into tracefs (0700 root).
+ */
+static bool exists(const char *path)
+{
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
 /* libbpf attaches tracepoints through tracefs, which some hosts do not mount. */
 static int tracefs_ensure(char *err, size_t errsz)
 {
-	if (!access("/sys/kernel/tracing/events/syscalls", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events/syscalls", F_OK))
+	if (exists("/sys/kernel/tracing/events/syscalls") ||
+	    exists("/sys/kernel/debug/tracing/events/syscalls"))
 		return 0;
-	if (!access("/sys/kernel/tracing/events", F_OK)) {
+	if (exists("/sys/kernel/tracing/events")) {
 		snprintf(err, errsz, "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)");
 		return -ENOTSUP;
 	}
@@ -83,7 +93,7 @@ static int tracefs_ensure(char *err, size_t errsz)
 			 strerror(errno));
 		return -errno;
 	}
-	if (access("/sys/kernel/tracing/events/syscalls", F_OK)) {
+	if (!exists("/sys/kernel/tracing/events/syscalls")) {
 		snprintf(err, errsz, "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)");
 		return -ENOTSUP;
 	}

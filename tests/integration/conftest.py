@@ -24,6 +24,12 @@ SLOPROBE = os.path.join(REPO, "sloprobe")
 PYTHON = "/usr/bin/python3"
 SCHEMA = json.load(open(os.path.join(REPO, "docs", "report.schema.json")))
 
+# Under `sudo make test`, record would run the tests' commands as the user who ran sudo (they
+# may need root, or write where only root may): the tests run them as root, and
+# test_security_files.py sets these variables where it tests that behaviour.
+for _v in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
+    os.environ.pop(_v, None)
+
 
 def free_port():
     with socket.socket() as s:
