@@ -127,18 +127,26 @@ def nearest_rank(values, p):
 # A reported percentile is the middle of its histogram bucket, clamped to the exact min and
 # max: within 1/128 (0.79 %) of the value (README "What is measured", src/hist.h).
 HIST_REL = 1 / 128
-# The server's own timer (httpserver.py TIMING_LOG) stops just after its last write returns:
-# by a few microseconds, unless it is preempted there. Slack for that, in ms.
-SERVER_SLACK_MS = 0.5
+# The timers' logs and sloprobe's report give milliseconds to the microsecond: 1 us, in ms,
+# for their rounding.
+TIMER_SLACK_MS = 0.001
+
+
+def between(value, server_ms, client_ms):
+    """value (ms), an exact figure of sloprobe's (min, max, mean: no histogram error), lies
+    between the server's and the client's figure."""
+    return server_ms - TIMER_SLACK_MS <= value <= client_ms + TIMER_SLACK_MS
 
 
 def within_truth(reported, server_ms, client_ms):
     """reported (ms), one of sloprobe's latency figures, against the same figure computed from
     the server's and the client's own timers: sloprobe's latency of a request lies inside the
     client's time and contains the server's, so any order statistic does too; the histogram
-    adds at most 1/128."""
-    lo = server_ms * (1 - HIST_REL) - SERVER_SLACK_MS
-    hi = client_ms * (1 + HIST_REL)
+    adds at most 1/128. No other slack: the server's time runs from the return of its read of
+    the request line to the start of its last write, the client's from before its request was
+    sent to after the response was read."""
+    lo = server_ms * (1 - HIST_REL) - TIMER_SLACK_MS
+    hi = client_ms * (1 + HIST_REL) + TIMER_SLACK_MS
     return lo <= reported <= hi
 
 

@@ -21,10 +21,10 @@ Run: python3 httpserver.py PORT [WORKERS]  (prints "ready" when listening). With
 the socket is bound once and WORKERS forked processes accept on it (prefork, like gunicorn).
 
 With TIMING_LOG=FILE, the server appends one line "<METHOD> <target> <seconds>" per request:
-its own time, from the moment it has read the request line to the end of its last write.
-That time is inside the latency sloprobe measures (which starts at the request's arrival, at
-or before that read, and ends with the last write), as sloprobe's is inside the client's: the
-tests bound sloprobe's figures by the two.
+its own time, from the moment its read of the request line returned to the moment it began
+its last write. That time is inside the latency sloprobe measures (from the request's arrival,
+at or before that read, to the end of the last write), as sloprobe's is inside the client's:
+the tests bound sloprobe's figures by the two.
 """
 import os
 import signal
@@ -37,6 +37,23 @@ TIMING_LOG = os.environ.get("TIMING_LOG")
 GATE_FILE = os.environ.get("GATE_FILE")
 
 
+class TimedWriter:
+    """The handler's wfile, noting when its last write began."""
+
+    def __init__(self, w):
+        self.w, self.t_write = w, None
+
+    def write(self, b):
+        self.t_write = time.monotonic()
+        return self.w.write(b)
+
+    def flush(self):
+        return self.w.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.w, name)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else Nagle + delayed ACK add 40 ms the server never sees
@@ -44,16 +61,23 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        if TIMING_LOG:
+            self.wfile = TimedWriter(self.wfile)
+
     def parse_request(self):
-        # Called as soon as the request line has been read.
+        # Called as soon as the read of the request line has returned.
         self.t_read = time.monotonic()
         return super().parse_request()
 
     def handle_one_request(self):
         self.t_read = None
+        if TIMING_LOG:
+            self.wfile.t_write = None
         super().handle_one_request()
-        if TIMING_LOG and self.t_read is not None and self.command:
-            took = time.monotonic() - self.t_read
+        if TIMING_LOG and self.t_read is not None and self.wfile.t_write is not None:
+            took = self.wfile.t_write - self.t_read
             with open(TIMING_LOG, "a") as f:
                 f.write("%s %s %.6f\n" % (self.command, self.path, took))
 
