@@ -562,8 +562,14 @@ http {{
         proc.kill()
         proc.wait()
         pytest.fail("nginx did not start: %s" % (tmp_path / "error.log").read_text())
-    (tmp_path / "access.log").write_text("")  # nginx appends; the probe above is not counted
-    yield ports, tmp_path / "access.log"
+    # The probe above is logged once its request is done: the test's requests come after it.
+    access = tmp_path / "access.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not access.read_text():
+        time.sleep(0.05)
+    probe = access.read_text()
+    assert len(probe.splitlines()) == 1, probe
+    yield ports, access, len(probe)
     os.kill(proc.pid, signal.SIGQUIT)
     try:
         proc.wait(10)
@@ -578,7 +584,7 @@ def test_tls_and_h2c_connections_counted(tmp_path, nginx_tls_h2):
     never as HTTP/1 rows or unparsed bytes: 5 TLS connections of one request and one of three
     (curl reuses it), 4 cleartext HTTP/2 connections, and 3 plain HTTP/1.1 requests that are
     measured as usual. nginx's access log is the truth."""
-    ports, access = nginx_tls_h2
+    ports, access, skip = nginx_tls_h2
     tls, h2c, plain = ("https://127.0.0.1:%d/index.html" % ports["tls"],
                        "http://127.0.0.1:%d/index.html" % ports["h2c"],
                        "http://127.0.0.1:%d/index.html" % ports["plain"])
@@ -590,7 +596,7 @@ def test_tls_and_h2c_connections_counted(tmp_path, nginx_tls_h2):
     ])
     run = record(tmp_path, ["-q", "--comm", "nginx"] +
                  [a for p in ports.values() for a in ("-P", str(p))], sh(script))
-    log = [l.split() for l in access.read_text().splitlines()]
+    log = [l.split() for l in access.read_text()[skip:].splitlines()]
     by = {name: [l for l in log if int(l[0]) == port] for name, port in ports.items()}
     # The workload, as nginx saw it.
     assert len(by["tls"]) == 8 and {l[1] for l in by["tls"]} == {"HTTP/1.1"}, by["tls"]
