@@ -589,7 +589,10 @@ static __always_inline int http__server_read(struct sockio_conn *c, struct scrat
 
 /*
  * A server write: the start of a response (status line), the rest of one (time, length and
- * tail only), or a status line split over writes while the request is still current.
+ * tail only), or a status line split over writes while the request is still current. On a
+ * connection whose protocol is not known yet (no read seen), a response is that of a request
+ * read before tracing started (userspace counts it without a request); anything else the
+ * server says first is ignored, and the client's first words decide the protocol.
  */
 static __always_inline int http__server_write(struct sockio_conn *c, struct scratch *s, __u8 sys)
 {
@@ -695,11 +698,6 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c || c->id != in->conn_id) {
 		stat_inc(SOCKIO_STAT_CONN_LOST);
-		return 0;
-	}
-	if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_UNKNOWN &&
-	    !sys_is_read(sys)) {
-		c->proto = SOCKIO_PROTO_OTHER; /* the server spoke first: not ours */
 		return 0;
 	}
 	if (c->role == SOCKIO_ROLE_CLIENT &&

@@ -567,6 +567,12 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		if ((e->flags & SOCKIO_F_REQ_START) && t->o.db)
 			dbtrack__req_start(t->o.db, &c->req, c->tgid, e->tid, e->ts_enter);
 	} else {
+		/*
+		 * --quiet-ms of silence ended a response of unknown length, whether or not a
+		 * tick came by in the meantime (once per live interval): this write is after it.
+		 */
+		if (c->http.rs == HTTP_RS_UNKNOWN)
+			http_conn__idle(&c->http, e->ts_enter, t->o.quiet_ns, on_request, c);
 		if ((e->flags & SOCKIO_F_RESP_START) && t->o.db)
 			dbtrack__req_responding(t->o.db, &c->req, e->ts_enter);
 		const __u8 *tail = e->tail;

@@ -4,6 +4,7 @@
 
   clients.py keepalive PORT PATH_PREFIX FIRST COUNT   one connection, PATH_PREFIX<i> for i in range
   clients.py path PORT PATH COUNT                      one connection, the same path COUNT times
+  clients.py paths PORT PATH [PATH...]                 one connection, each path once, in order
   clients.py pipeline PORT PATH COUNT                  COUNT requests in one write, then read
   clients.py post PORT SIZE PIECES                     a POST body of SIZE bytes in PIECES writes
   clients.py partial PORT                              half a request head, then close
@@ -93,6 +94,8 @@ def main():
         keepalive(port, ["%s%d" % (sys.argv[3], i) for i in range(first, first + count)])
     elif cmd == "path":
         keepalive(port, [sys.argv[3]] * int(sys.argv[4]))
+    elif cmd == "paths":
+        keepalive(port, sys.argv[3:])
     elif cmd == "pipeline":
         pipeline(port, sys.argv[3], int(sys.argv[4]))
     elif cmd == "post":

@@ -4,8 +4,10 @@
 Everything started here is stopped by its PID; every wait is bounded.
 """
 import contextlib
+import fractions
 import glob
 import json
+import math
 import os
 import shutil
 import signal
@@ -38,11 +40,14 @@ def free_port():
 
 
 class Server:
-    def __init__(self, workers=1, cgroup=None):
+    """httpserver.py; env: more environment (ITEM_MS, TIMING_LOG, GATE_FILE)."""
+
+    def __init__(self, workers=1, cgroup=None, env=None):
         self.port = free_port()
+        self.timing_log = (env or {}).get("TIMING_LOG")
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(HERE, "httpserver.py"), str(self.port), str(workers)],
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, text=True, env=dict(os.environ, **(env or {})))
         self.pid = self.proc.pid
         self.workers = []
         if cgroup:
@@ -59,6 +64,12 @@ class Server:
                 break
         self.stop()
         raise RuntimeError("test server did not start")
+
+    def times_ms(self, prefix):
+        """The server's own time for each request whose target starts with prefix, in ms
+        (needs TIMING_LOG)."""
+        with open(self.timing_log) as f:
+            return [float(l.split()[2]) * 1000 for l in f if l.split()[1].startswith(prefix)]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -98,10 +109,51 @@ class PyApp:
 
 
 @pytest.fixture
-def server():
-    s = Server()
+def server(tmp_path):
+    s = Server(env={"TIMING_LOG": str(tmp_path / "server-times.log")})
     yield s
     s.stop()
+
+
+def client_times_ms(path):
+    """The client's own time for each request, in ms, from the "<status> <seconds>" lines that
+    clients.py prints."""
+    with open(path) as f:
+        return [float(l.split()[1]) * 1000 for l in f]
+
+
+def nearest_rank(values, p):
+    """The nearest-rank percentile p (0 < p <= 100): the ceil(p/100 * n)-th smallest value,
+    in exact arithmetic (the definition docs/slo.md gives, computed independently of sloprobe)."""
+    v = sorted(values)
+    k = math.ceil(fractions.Fraction(str(p)) * len(v) / 100)
+    return v[max(k, 1) - 1]
+
+
+# A reported percentile is the middle of its histogram bucket, clamped to the exact min and
+# max: within 1/128 (0.79 %) of the value (README "What is measured", src/hist.h).
+HIST_REL = 1 / 128
+# The timers' logs and sloprobe's report give milliseconds to the microsecond: 1 us, in ms,
+# for their rounding.
+TIMER_SLACK_MS = 0.001
+
+
+def between(value, server_ms, client_ms):
+    """value (ms), an exact figure of sloprobe's (min, max, mean: no histogram error), lies
+    between the server's and the client's figure."""
+    return server_ms - TIMER_SLACK_MS <= value <= client_ms + TIMER_SLACK_MS
+
+
+def within_truth(reported, server_ms, client_ms):
+    """reported (ms), one of sloprobe's latency figures, against the same figure computed from
+    the server's and the client's own timers: sloprobe's latency of a request lies inside the
+    client's time and contains the server's, so any order statistic does too; the histogram
+    adds at most 1/128. No other slack: the server's time runs from the return of its read of
+    the request line to the start of its last write, the client's from before its request was
+    sent to after the response was read."""
+    lo = server_ms * (1 - HIST_REL) - TIMER_SLACK_MS
+    hi = client_ms * (1 + HIST_REL) + TIMER_SLACK_MS
+    return lo <= reported <= hi
 
 
 class Run:
@@ -137,6 +189,27 @@ def record(tmp_path, args, command=None, timeout=90, check=True):
         assert report is not None
         assert report["events"]["dropped"] == 0, report["events"]
     return Run(p.returncode, report, p.stdout, p.stderr)
+
+
+def prog_ids_of(pid):
+    """The BPF programs a process holds, from its fds (program and link fds name them)."""
+    ids = set()
+    for fd in glob.glob("/proc/%d/fdinfo/*" % pid):
+        try:
+            with open(fd) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass  # closed meanwhile
+    return ids
+
+
+def loaded_progs():
+    """{id: program} of every BPF program in the kernel, from bpftool."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         timeout=30, check=True).stdout
+    return {p["id"]: p for p in json.loads(out)}
 
 
 def sh(script):

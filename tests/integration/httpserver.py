@@ -3,6 +3,11 @@
 
   /items/<n>      sleeps ITEM_MS (50 ms, or the ITEM_MS environment variable) then answers
                   200, Content-Length framing
+  /wait/<ms>      sleeps <ms> milliseconds then answers 200
+  /unframed-<ms>  200 with no Content-Length and the connection kept open: "part one" at
+                  once, "part two" <ms> later (a response of unknown length, ended by
+                  sloprobe at the next request, the close or --quiet-ms of silence)
+  /gate           waits (30 s at most) until the file GATE_FILE exists, then answers 200
   /health         answers 200 at once
   /missing/<n>    404
   /boom           500
@@ -14,6 +19,12 @@
 
 Run: python3 httpserver.py PORT [WORKERS]  (prints "ready" when listening). With WORKERS > 1
 the socket is bound once and WORKERS forked processes accept on it (prefork, like gunicorn).
+
+With TIMING_LOG=FILE, the server appends one line "<METHOD> <target> <seconds>" per request:
+its own time, from the moment its read of the request line returned to the moment it began
+its last write. That time is inside the latency sloprobe measures (from the request's arrival,
+at or before that read, to the end of the last write), as sloprobe's is inside the client's:
+the tests bound sloprobe's figures by the two.
 """
 import os
 import signal
@@ -22,6 +33,25 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ITEM_MS = float(os.environ.get("ITEM_MS", "50"))
+TIMING_LOG = os.environ.get("TIMING_LOG")
+GATE_FILE = os.environ.get("GATE_FILE")
+
+
+class TimedWriter:
+    """The handler's wfile, noting when its last write began."""
+
+    def __init__(self, w):
+        self.w, self.t_write = w, None
+
+    def write(self, b):
+        self.t_write = time.monotonic()
+        return self.w.write(b)
+
+    def flush(self):
+        return self.w.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.w, name)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -30,6 +60,26 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        if TIMING_LOG:
+            self.wfile = TimedWriter(self.wfile)
+
+    def parse_request(self):
+        # Called as soon as the read of the request line has returned.
+        self.t_read = time.monotonic()
+        return super().parse_request()
+
+    def handle_one_request(self):
+        self.t_read = None
+        if TIMING_LOG:
+            self.wfile.t_write = None
+        super().handle_one_request()
+        if TIMING_LOG and self.t_read is not None and self.wfile.t_write is not None:
+            took = self.wfile.t_write - self.t_read
+            with open(TIMING_LOG, "a") as f:
+                f.write("%s %s %.6f\n" % (self.command, self.path, took))
 
     def reply(self, code, body=b"ok\n", close=False):
         self.send_response(code)
@@ -45,6 +95,21 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/items/"):
             time.sleep(ITEM_MS / 1000.0)
             self.reply(200, b'{"id": 1}\n')
+        elif path.startswith("/wait/"):
+            time.sleep(int(path.rsplit("/", 1)[1]) / 1000.0)
+            self.reply(200)
+        elif path.startswith("/unframed-"):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"part one\n")
+            time.sleep(int(path.rsplit("-", 1)[1]) / 1000.0)
+            self.wfile.write(b"part two\n")
+        elif path == "/gate":
+            for _ in range(3000):
+                if os.path.exists(GATE_FILE):
+                    break
+                time.sleep(0.01)
+            self.reply(200)
         elif path == "/health":
             self.reply(200)
         elif path.startswith("/missing/"):

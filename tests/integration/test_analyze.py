@@ -11,7 +11,9 @@ and review the diff. fixtures/baseline.json and after.json were recorded against
 httpserver.py with ITEM_MS=50 and 20, db.json against dbapp.py (an N+1, a SELECT * with a large
 OFFSET, psql without pooling); ramp.json is written by fixtures/make_ramp.py.
 """
+import fractions
 import json
+import math
 import os
 import signal
 import subprocess
@@ -19,7 +21,8 @@ import subprocess
 import jsonschema
 import pytest
 
-from conftest import HERE, PYTHON, SCHEMA, SLOPROBE, free_port
+from conftest import (HERE, PYTHON, SCHEMA, SLOPROBE, between, client, client_times_ms, free_port,
+                      nearest_rank, record, sh, within_truth)
 
 FIX = os.path.join(HERE, "fixtures")
 UPDATE = os.environ.get("SLOPROBE_UPDATE_GOLDEN") == "1"
@@ -68,6 +71,94 @@ def test_golden(name, args):
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     golden(name, p.stdout)
+
+
+def hist_percentile_ms(h, p):
+    """Nearest-rank percentile p of a report histogram, by the documented rule (README, "What
+    is measured"): the ceil(p/100 * count)-th value's bucket, its middle clamped to the exact
+    min and max. Plain Python arithmetic, independent of sloprobe's."""
+    k = max(1, math.ceil(fractions.Fraction(str(p)) * h["count"] / 100))
+    seen = 0
+    for lo, hi, n in sorted(h["buckets"]):
+        seen += n
+        if seen >= k:
+            return min(max((lo + hi) / 2, h["min"]), h["max"]) / 1e6
+    raise AssertionError("histogram holds fewer than %d values" % k)
+
+
+def printed_equal(text, ms):
+    """text, a number as the report prints it, is ms rounded to its printed digits."""
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - ms) <= 0.5 * 10 ** -digits + 1e-6
+
+
+@pytest.mark.parametrize("fixture", ["baseline.json", "after.json", "db.json", "ramp.json"])
+def test_report_percentiles_are_nearest_rank(fixture):
+    """The percentiles `report` prints for each endpoint of a golden fixture, recomputed here
+    from the fixture's histogram buckets by the documented rule: the golden files were written
+    by sloprobe itself and cannot catch a wrong rank rule."""
+    with open(os.path.join(FIX, fixture)) as f:
+        rep = json.load(f)
+    out = run(["report", fixture]).stdout
+    checked = 0
+    for e in rep["http"]:
+        if not e["histogram"]["count"]:
+            continue
+        line = [l.split() for l in out.splitlines()
+                if l.split()[:3] == [e["service"], e["method"], e["route"]]]
+        assert len(line) == 1, (e["route"], out)
+        count, cols = int(line[0][3]), line[0][5:9]
+        assert count == e["count"]
+        want = [hist_percentile_ms(e["histogram"], p) for p in (50, 95, 99)]
+        want.append(e["histogram"]["max"] / 1e6)
+        assert all(printed_equal(c, w) for c, w in zip(cols, want)), (e["route"], cols, want)
+        checked += 1
+    assert checked >= 1
+
+
+# 26 requests of known, distinct durations: 10, 20, ..., 260 ms, in an order of no pattern.
+# 26 makes the ranks tell the usual rules apart: p50 is rank 13 exactly (floor + 1 would take
+# the 14th), p90 is 23.4 -> 24 (rounding would take the 23rd).
+DURATIONS_MS = [140, 100, 120, 110, 130, 250, 40, 200, 10, 90, 230, 30, 50, 80, 20, 210, 160,
+                220, 60, 70, 190, 170, 240, 260, 180, 150]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="recording needs root")
+def test_percentiles_of_known_durations(tmp_path, server):
+    """26 requests of durations 10, 20, ..., 260 ms: each percentile sloprobe records, and
+    each one `report` prints from the recorded histogram, is the nearest-rank percentile of
+    the 26 computed here, between the server's own and the client's own timers, within the
+    histogram's 1/128: p50 is the 13th fastest (~130 ms), p90 the 24th, p95 the 25th, p99 the
+    26th. A rank off by one is 10 ms away; the tolerance at 130 ms is under 2 ms."""
+    n = len(DURATIONS_MS)
+    assert sorted(DURATIONS_MS) == list(range(10, 10 * n + 1, 10))
+    paths = ["/wait/%d" % ms for ms in DURATIONS_MS]
+    rec = record(tmp_path, ["-q", "-P", str(server.port)],
+                 sh(client("paths", server.port, *paths) + " > %s/times.txt" % tmp_path))
+    row = rec.row("/wait/{id}")
+    assert row["count"] == n and row["status"] == {"200": n}
+    cli = client_times_ms(tmp_path / "times.txt")
+    srv = server.times_ms("/wait/")
+    assert len(cli) == len(srv) == n
+    lat = row["latency_ms"]
+    for name, p in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p999", 99.9)):
+        want = nearest_rank(srv, p), nearest_rank(cli, p)
+        assert within_truth(lat[name], *want), (name, lat, want)
+    assert between(lat["min"], min(srv), min(cli)), (lat, min(srv), min(cli))
+    assert between(lat["max"], max(srv), max(cli)), (lat, max(srv), max(cli))
+    assert between(lat["mean"], sum(srv) / n, sum(cli) / n), lat
+    # The analyzer, from the report's histogram: text and markdown.
+    count, cols = endpoint_columns(run(["report", "report.json"], cwd=tmp_path).stdout,
+                                   "GET /wait/{id}")
+    md = [l for l in run(["report", "-f", "markdown", "report.json"], cwd=tmp_path).stdout
+          .splitlines() if "| GET /wait/{id} |" in l]
+    assert len(md) == 1
+    md_cols = [c.strip() for c in md[0].strip("|").split("|")]
+    assert count == int(md_cols[2]) == n
+    assert [float(c) for c in md_cols[4:8]] == cols
+    for p, got in zip((50, 95, 99, 100), cols):
+        want = nearest_rank(srv, p), nearest_rank(cli, p)
+        assert within_truth(got, want[0] - 0.05, want[1] + 0.05), (p, got, want)
 
 
 def test_golden_report_slo():
@@ -244,10 +335,11 @@ def test_merge_notes_what_is_not_merged(tmp_path):
 
 
 class ItemServer:
-    """httpserver.py with a given /items latency, stopped by PID."""
+    """httpserver.py on a given port with a given /items latency, its own time per request
+    logged to timing_log; stopped by PID."""
 
-    def __init__(self, port, item_ms):
-        env = dict(os.environ, ITEM_MS=str(item_ms))
+    def __init__(self, port, item_ms, timing_log):
+        env = dict(os.environ, ITEM_MS=str(item_ms), TIMING_LOG=str(timing_log))
         self.proc = subprocess.Popen([PYTHON, os.path.join(HERE, "httpserver.py"), str(port)],
                                      stdout=subprocess.PIPE, text=True, env=env)
         if self.proc.stdout.readline().strip() != "ready":
@@ -260,34 +352,52 @@ class ItemServer:
             self.proc.wait(5)
 
 
-def record_items(tmp_path, port, item_ms, name):
-    srv = ItemServer(port, item_ms)
+def record_items(tmp_path, port, item_ms, name, n=20):
+    """n requests to /items/<i> on one keep-alive connection, the server taking item_ms each.
+    Returns the report's path, the client's and the server's time of each request (ms)."""
+    log, times = tmp_path / (name + ".server"), tmp_path / (name + ".client")
+    srv = ItemServer(port, item_ms, log)
     try:
-        load = "for i in $(seq 30); do curl -sf -o /dev/null http://127.0.0.1:%d/items/$i; done" % port
         out = tmp_path / name
-        p = subprocess.run([SLOPROBE, "record", "-q", "-P", str(port), "-o", str(out), "--",
-                            "/bin/sh", "-ec", load], capture_output=True, text=True, timeout=120)
+        p = subprocess.run([SLOPROBE, "record", "-q", "-P", str(port), "-o", str(out), "--"] +
+                           sh(client("keepalive", port, "/items/", 1, n) + " > %s" % times),
+                           capture_output=True, text=True, timeout=120)
         assert p.returncode == 0, p.stderr
-        return str(out)
     finally:
         srv.stop()
+    srv_ms = [float(l.split()[2]) * 1000 for l in open(log)]
+    assert len(srv_ms) == n
+    return str(out), client_times_ms(times), srv_ms
+
+
+def endpoint_columns(out, endpoint):
+    """COUNT, P50, P95, P99, MAX of an endpoint row of `sloprobe report`'s text output."""
+    line = [l for l in out.splitlines() if (" %s " % endpoint) in l][0].split()
+    i = line.index(endpoint.split()[1])
+    return int(line[i + 1]), [float(v) for v in line[i + 3:i + 7]]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="recording needs root")
 def test_recorded_runs(tmp_path):
+    """Two real runs on one port: 20 requests at 50 ms, then 20 at 20 ms. Report, diff and
+    merge are checked against the client's and the server's own timers: the merged run is the
+    40 requests of both, its percentiles those of the 40 (p50, the 20th fastest, is the
+    slowest of the fast run; a merge that kept one run's histogram would be ~50 or ~20 ms
+    everywhere)."""
     port = free_port()
-    slow = record_items(tmp_path, port, 60, "slow.json")
-    fast = record_items(tmp_path, port, 15, "fast.json")
+    slow, slow_cli, slow_srv = record_items(tmp_path, port, 50, "slow.json")
+    fast, fast_cli, fast_srv = record_items(tmp_path, port, 20, "fast.json")
     slo = tmp_path / "slo.yaml"
     slo.write_text("apiVersion: sloprobe/v1\nkind: SLO\nmin_samples: 20\nslos:\n"
                    "  - name: items\n    http: {route: \"/items/*\"}\n"
                    "    objectives: [\"p(95)<=40ms\"]\n")
-    # report: p95 of the slow run is ~60 ms: breach, exit 3; the fast one passes
+    # report: p95 of the slow run is ~50 ms: breach, exit 3; the fast one (~20 ms) passes.
+    # 20 requests each: exactly min_samples, so both are judged.
     p = run(["report", "--slo", str(slo), slow], cwd=tmp_path)
     assert p.returncode == 3, p.stdout + p.stderr
     assert "BREACH" in p.stdout
     assert run(["report", "--slo", str(slo), fast], cwd=tmp_path).returncode == 0
-    # diff: /items improved by ~45 ms; judged against the SLO file, slow -> fast is fixed,
+    # diff: /items improved by ~30 ms; judged against the SLO file, slow -> fast is fixed,
     # fast -> slow is the regression the gate stops
     p = run(["diff", slow, fast], cwd=tmp_path)
     assert p.returncode == 0
@@ -295,14 +405,35 @@ def test_recorded_runs(tmp_path):
     assert line.endswith("improved"), p.stdout
     assert run(["diff", "--slo", str(slo), slow, fast], cwd=tmp_path).returncode == 0
     assert run(["diff", "--slo", str(slo), fast, slow], cwd=tmp_path).returncode == 3
-    # merge: 60 requests, the histogram of both, percentiles recomputed
+    # merge: 40 requests, the histogram of both, percentiles recomputed
     out = tmp_path / "both.json"
     assert run(["merge", slow, fast, "-o", str(out)], cwd=tmp_path).returncode == 0
     m = json.loads(out.read_text())
     jsonschema.validate(m, SCHEMA)
-    items = [e for e in m["http"] if e["route"] == "/items/{id}"][0]
-    assert items["count"] == 60
-    assert items["latency_ms"]["p95"] > 55 and items["latency_ms"]["p50"] < 62
+    items = [e for e in m["http"] if e["route"] == "/items/{id}"]
+    assert len(items) == 1, m["http"]
+    items = items[0]
+    cli, srv = slow_cli + fast_cli, slow_srv + fast_srv
+    assert items["count"] == 40 and items["histogram"]["count"] == 40
+    assert items["status"] == {"200": 40}
+    lat = items["latency_ms"]
+    # The mean is exact (sum / count): between the two timers' means, no histogram error.
+    mean_srv, mean_cli = sum(srv) / 40, sum(cli) / 40
+    assert between(lat["mean"], mean_srv, mean_cli), (lat, mean_srv, mean_cli)
+    assert between(lat["min"], min(srv), min(cli)), (lat, min(srv), min(cli))
+    assert between(lat["max"], max(srv), max(cli)), (lat, max(srv), max(cli))
+    for p in (50, 90, 95, 99):
+        want = nearest_rank(srv, p), nearest_rank(cli, p)
+        assert within_truth(lat["p%d" % p], *want), (p, lat, want)
+    # p50 is a request of the fast run, p95 one of the slow run.
+    assert lat["p50"] < 35 < lat["p95"], lat
+    # The analyzer prints the same percentiles from the merged histogram.
+    count, (p50, p95, p99, mx) = endpoint_columns(run(["report", str(out)]).stdout,
+                                                 "GET /items/{id}")
+    assert count == 40
+    for p, got in ((50, p50), (95, p95), (99, p99)):
+        want = nearest_rank(srv, p), nearest_rank(cli, p)
+        assert within_truth(got, want[0] - 0.005, want[1] + 0.005), (p, got, want)
 
 
 @pytest.mark.parametrize("args", [

@@ -105,8 +105,12 @@ def test_three_paths_one_query(tmp_path, pg):
     assert ps["wire"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
     assert ps["libpq"]["latency_ms"]["mean"] >= ps["usdt"]["latency_ms"]["mean"]
     st = run.report["db_stats"]
-    assert st["outside_requests"] + sum(st["attributed_" + k]
-                                        for k in ("exact", "thread", "shared")) < 23 * 2 + 5
+    # Each path saw each query once, and each query is placed once (attributed to a request,
+    # or outside any: no HTTP here), by its main path: 23, not 46 or 69.
+    assert [st["executions_" + p] for p in ("wire", "libpq", "usdt")] == [23, 23, 23], st
+    placed = st["outside_requests"] + sum(st["attributed_" + k]
+                                          for k in ("exact", "thread", "shared", "handoff"))
+    assert placed == 23 and st["outside_requests"] == 23, st
 
 
 def test_libpq_n_plus_one(tmp_path, pg):

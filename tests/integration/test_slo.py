@@ -4,7 +4,8 @@ record --routes-from an OpenAPI document."""
 import json
 import subprocess
 
-from conftest import SLOPROBE, client, record, sh
+from conftest import SLOPROBE, client, client_times_ms, nearest_rank, record, sh, within_truth
+from test_analyze import DURATIONS_MS
 from test_pg import pgclient, psql_sleep
 
 HEAD = "apiVersion: sloprobe/v1\nkind: SLO\n"
@@ -48,8 +49,13 @@ slos:
     assert lat["objective"] == "p95 <= 40 ms" and lat["kind"] == "latency_percentile"
     assert lat["verdict"] == "breach"
     assert lat["total"] == 23 and lat["good"] == 0 and lat["bad"] == 23
-    # p95 of 23 is the 22nd fastest: one slow outlier on a busy host moves it, hence 20 %.
-    assert 50.0 <= lat["observed"] <= 60.0 and abs(lat["margin"] + lat["observed"] - 40) < 1e-6
+    # The observed p95 is the nearest-rank p95 (the 22nd fastest of 23) of sloprobe's
+    # latencies, each inside the client's time of its request and containing the server's
+    # own: it lies between those two timers' p95, give or take the histogram's 1/128.
+    cli = nearest_rank(client_times_ms(tmp_path / "ka.txt"), 95)
+    srv = nearest_rank(server.times_ms("/items/"), 95)
+    assert within_truth(lat["observed"], srv, cli), (lat["observed"], srv, cli)
+    assert abs(lat["margin"] + lat["observed"] - 40) < 1e-6
     assert abs(lat["budget_consumed"] - 20) < 1e-9  # 23 bad of 5 % of 23 allowed
     assert lat["first_breach_s"] is not None and lat["breached_intervals"] >= 1
     assert err5["verdict"] == "pass" and err5["errors"] == 0 and err5["judged"] == 23
@@ -67,6 +73,44 @@ slos:
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 3, p.stderr
     assert "2 passed" not in p.stdout and "1 passed, 2 breached" in p.stdout, p.stdout
+
+
+def test_observed_is_nearest_rank_of_known_durations(tmp_path, server):
+    """26 requests of 10, 20, ..., 260 ms (test_analyze.DURATIONS_MS): the observed value of
+    each percentile objective is the nearest-rank percentile of the 26, between the server's
+    and the client's own timers (p95 is the 25th, ~250 ms: the maximum, 260, would be wrong),
+    and a threshold objective counts the good requests: 10 take at most 105 ms (as many as
+    the client saw end within 105 ms, at most as many as the server took that long for)."""
+    slo = slo_file(tmp_path, """
+slos:
+  - name: wait
+    http: {route: "/wait/*"}
+    objectives:
+      - {p: 50, le: 5ms}
+      - {p: 90, le: 5ms}
+      - {p: 95, le: 5ms}
+      - {p: 99, le: 5s}
+      - {le: 105ms, target: 50%}
+""")
+    paths = ["/wait/%d" % ms for ms in DURATIONS_MS]
+    run = record(tmp_path, ["-q", "--slo", slo, "-P", str(server.port)],
+                 sh(client("paths", server.port, *paths) + " > %s/times.txt" % tmp_path),
+                 check=False)
+    assert run.rc == 3, run.err
+    cli, srv = client_times_ms(tmp_path / "times.txt"), server.times_ms("/wait/")
+    assert len(cli) == len(srv) == 26
+    p50, p90, p95, p99, share = rows(run, "wait")
+    for r, p, verdict in ((p50, 50, "breach"), (p90, 90, "breach"), (p95, 95, "breach"),
+                          (p99, 99, "pass")):
+        assert r["verdict"] == verdict and r["total"] == 26, r
+        want = nearest_rank(srv, p), nearest_rank(cli, p)
+        assert within_truth(r["observed"], *want), (p, r["observed"], want)
+    # Good = latency <= 105 ms: at least the requests the client saw end within it, at most
+    # those the server took at most that long.
+    lo = sum(c <= 105 for c in cli)
+    hi = sum(t <= 105 for t in srv)
+    assert hi == 10 and lo <= share["good"] <= hi, (share, lo, hi)
+    assert share["verdict"] == "breach" and share["total"] == 26
 
 
 def test_pass_exit_0_protection_and_insufficient(tmp_path, server):

@@ -60,6 +60,61 @@ static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
 	tracker__event(t, &ev, sizeof(ev));
 }
 
+/* A server write of head_len bytes of text on connection id, from ts to ts + 1. */
+static void write_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *text, __u8 flags)
+{
+	struct {
+		struct sockio_data_ev e;
+		char head[64];
+	} ev = {
+		.e = {
+			.type = SOCKIO_EV_DATA,
+			.tgid = 4242,
+			.conn_id = id,
+			.ts_enter = ts,
+			.ts_exit = ts + 1,
+			.len = (__s64)strlen(text),
+			.tid = 4242,
+			.dir = SOCKIO_OUT,
+			.proto = SOCKIO_PROTO_HTTP,
+			.flags = flags,
+			.sys = SOCKIO_SYS_WRITE,
+			.head_len = (__u32)strlen(text),
+		},
+	};
+
+	memcpy(ev.head, text, strlen(text));
+	tracker__event(t, &ev, sizeof(ev));
+}
+
+/*
+ * A response of unknown length ends after quiet_ns without a write, even when no tick came in
+ * the silence: a later write is not part of it (it is counted as bytes outside any response).
+ * A write within quiet_ns still is.
+ */
+static void test_quiet_ends_unknown_length_without_a_tick(void **state)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\n\r\n";
+	struct tracker_opts o = { .quiet_ns = 1000, .procroot = "/nonexistent" };
+	struct tracker *t;
+	struct agg a;
+
+	assert_int_equal(agg__init(&a, 16), 0);
+	assert_int_equal(tracker__new(&t, &o, &a), 0);
+	open_ev(t, 1, 10);
+	request_ev(t, 1, 100); /* read at 101: no arrival, the request starts there */
+	write_ev(t, 1, 200, head, SOCKIO_F_RESP_START);
+	write_ev(t, 1, 300, "part one", 0);  /* ends at 301 */
+	write_ev(t, 1, 1300, "part two", 0); /* 999 ns of silence: still the response */
+	write_ev(t, 1, 2301, "late", 0);     /* 1000 ns: the response ended at 1301 */
+	assert_int_equal(a.neps, 1);
+	assert_int_equal(a.eps[0]->count, 1);
+	assert_int_equal(a.eps[0]->lat.max, 1301 - 101);
+	assert_int_equal(tracker__http_stats(t)->garbage_out, 1);
+	tracker__free(t);
+	agg__free(&a);
+}
+
 /*
  * A full table evicts the connection used least recently, found without a scan: the oldest
  * opened one survives when it was used since.
@@ -127,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eviction_is_least_recently_used),
 		cmocka_unit_test(test_close_frees_the_slot),
+		cmocka_unit_test(test_quiet_ends_unknown_length_without_a_tick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
