@@ -40,7 +40,9 @@ def check_option_range(option, lowest, highest):
     for v in (lowest - 1, highest + 1):
         p = as_nobody(["record", "%s=%d" % (option, v)])
         assert p.returncode == 2, (option, v, p.returncode, p.stderr)
-        assert p.stderr.startswith("sloprobe record: invalid %s '%d'" % (option, v)), p.stderr
+        assert p.stderr.startswith("sloprobe: invalid %s '%d' (" % (option, v)), p.stderr
+        assert p.stderr.endswith("(see 'sloprobe record --help')\n"), p.stderr
+        assert p.stderr.count("\n") == 1, p.stderr
 
 
 # --quiet-ms ------------------------------------------------------------------------------------
