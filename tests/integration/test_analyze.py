@@ -344,7 +344,7 @@ def test_html_shades_every_breach_span(tmp_path):
         r = json.load(f)
     series = r["timeline"]["http"][0]
     proto = series["points"][0]
-    series["points"] = [dict(proto, t=float(i), p95=10000.0 if i % 2 else 1.0,
+    series["points"] = [dict(proto, t=float(i), p50=1.0, p95=10000.0 if i % 2 else 1.0,
                              p99=10000.0 if i % 2 else 1.0) for i in range(300)]
     marks = [s for s in r["slo"] if s["kind"] == "latency_percentile" and
              s["percentile"] in (95, 99) and s["target"] == "http GET /api/items/{id}"]
