@@ -946,6 +946,62 @@ static int load_ids(struct ld *l, json_object *o, const char *w, const char *k, 
 	return 0;
 }
 
+/*
+ * The counters of db_stats, those of its objects (one per probe path, "libpq": {"queries": 3})
+ * as "libpq.queries".
+ */
+static int get_stats(struct ld *l, json_object *o, struct run_counts *c)
+{
+	struct json_object_iterator it, end;
+	size_t n = 0;
+	char ww[W_MAX];
+	int err;
+
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		json_object *v = json_object_iter_peek_value(&it);
+
+		n += v && json_object_is_type(v, json_type_object) ? json_object_object_length(v)
+								   : 1;
+	}
+	c->n = 0;
+	c->v = run__alloc(l->r, (n + 1) * sizeof(*c->v));
+	if (!c->v)
+		return nomem(l);
+	it = json_object_iter_begin(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+		json_object *v = json_object_iter_peek_value(&it);
+		struct json_object_iterator in, in_end;
+		char name[W_MAX];
+
+		if (!v || !json_object_is_type(v, json_type_object)) {
+			if ((err = u64_of(l, v, "db_stats", key, &c->v[c->n].n)))
+				return err;
+			if (!(c->v[c->n++].key = run__strdup(l->r, key)))
+				return nomem(l);
+			continue;
+		}
+		if (strchr(key, '.'))
+			return fail(l, "db_stats", key, "unexpected '.' in the name of a group");
+		wpath(ww, "db_stats.%s", key);
+		in = json_object_iter_begin(v);
+		in_end = json_object_iter_end(v);
+		for (; !json_object_iter_equal(&in, &in_end); json_object_iter_next(&in)) {
+			const char *k = json_object_iter_peek_name(&in);
+
+			if ((err = u64_of(l, json_object_iter_peek_value(&in), ww, k,
+					  &c->v[c->n].n)))
+				return err;
+			snprintf(name, sizeof(name), "%s.%s", key, k);
+			if (!(c->v[c->n++].key = run__strdup(l->r, name)))
+				return nomem(l);
+		}
+	}
+	return 0;
+}
+
 /* Rows of stream k, once its array passed get(): the array was streamed. */
 static int rows_of(struct ld *l, int k, void **v, unsigned *n);
 
@@ -998,7 +1054,7 @@ static int load_db(struct ld *l, json_object *root)
 		return err;
 	/* db_stats is counters plus the probes string: read it as counters without probes. */
 	json_object_object_del(a, "probes");
-	return get_counts(l, root, "", "db_stats", 0, &r->db_stats, NULL);
+	return get_stats(l, a, &r->db_stats);
 }
 
 /* Unit of observed and margin when the file does not say: from the kind of objective. */
@@ -1704,6 +1760,32 @@ static void w_counts(struct json *j, const char *key, const struct run_counts *c
 		json__end_object(j);
 }
 
+/* db_stats: plain counters, then each group ("libpq.queries") as an object, in first order. */
+static void w_stats(struct json *j, const struct run_counts *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (!strchr(c->v[i].key, '.'))
+			json__kv_u64(j, c->v[i].key, c->v[i].n);
+	for (unsigned i = 0; i < c->n; i++) {
+		const char *dot = strchr(c->v[i].key, '.');
+		size_t len = dot ? (size_t)(dot - c->v[i].key) : 0;
+		bool seen = false;
+		char group[W_MAX];
+
+		for (unsigned k = 0; dot && k < i && !seen; k++)
+			seen = !strncmp(c->v[k].key, c->v[i].key, len + 1);
+		if (!dot || seen)
+			continue;
+		snprintf(group, sizeof(group), "%.*s", (int)len, c->v[i].key);
+		json__key(j, group);
+		json__begin_object(j);
+		for (unsigned k = i; k < c->n; k++)
+			if (!strncmp(c->v[k].key, c->v[i].key, len + 1))
+				json__kv_u64(j, c->v[k].key + len + 1, c->v[k].n);
+		json__end_object(j);
+	}
+}
+
 static void w_u64s(struct json *j, const char *key, const uint64_t *v, unsigned n)
 {
 	json__key(j, key);
@@ -1923,7 +2005,7 @@ static void w_db(struct json *j, const struct run *r, struct hist *scratch)
 		json__key(j, "db_stats");
 		json__begin_object(j);
 		json__kv_string(j, "probes", r->db_probes);
-		w_counts(j, NULL, &r->db_stats);
+		w_stats(j, &r->db_stats);
 		json__end_object(j);
 	}
 }

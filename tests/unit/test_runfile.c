@@ -464,6 +464,40 @@ static void test_load_file(void **state)
 	assert_int_equal(run__load(&r, "/tmp", err, sizeof(err)), -EISDIR);
 }
 
+/* db_stats of the libpq and usdt paths hold an object each: read, merged and written back. */
+static void test_db_stats_groups(void **state)
+{
+	char *s = replace(fixture, "\"fingerprints\":1,\"fingerprints_dropped\":0}",
+			  "\"fingerprints\":1,\"libpq\":{\"queries\":3,\"ringbuf_full\":1},"
+			  "\"fingerprints_dropped\":0,\"usdt\":{\"queries\":2}}");
+	char err[RUNFILE_ERR_MAX], *a = NULL;
+	struct run r, m, back;
+	const struct run *in[2] = { &r, &r };
+	struct merge_notes notes;
+	size_t na = 0;
+	FILE *f;
+
+	assert_int_equal(run__parse(&r, s, strlen(s), "f", err, sizeof(err)), 0);
+	assert_int_equal(run__count(&r.db_stats, "libpq.queries"), 3);
+	assert_int_equal(run__count(&r.db_stats, "usdt.queries"), 2);
+	assert_int_equal(run__count(&r.db_stats, "fingerprints_dropped"), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	f = open_memstream(&a, &na);
+	assert_int_equal(run__write(f, &m), 0);
+	fclose(f);
+	assert_non_null(
+		strstr(a, "\"libpq\": {\n      \"queries\": 6,\n      \"ringbuf_full\": 2\n"));
+	assert_int_equal(run__parse(&back, a, na, "m", err, sizeof(err)), 0);
+	assert_int_equal(run__count(&back.db_stats, "usdt.queries"), 4);
+	run__free(&back);
+	run__free(&m);
+	run__free(&r);
+	free(a);
+	free(s);
+	expect_error("\"fingerprints\":1,", "\"fingerprints\":1,\"libpq\":{\"queries\":-1},",
+		     "db_stats.libpq.queries: must not be negative");
+}
+
 /* Write a loaded report back and read it again: same model, same bytes the second time. */
 static void test_write_roundtrip(void **state)
 {
@@ -733,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_inconsistent),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_db_stats_groups),
 		cmocka_unit_test(test_write_roundtrip),
 		cmocka_unit_test(test_merge_equals_union),
 		cmocka_unit_test(test_merge_windows),
