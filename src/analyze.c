@@ -51,7 +51,8 @@ static int load(struct run *r, const char *path)
 	if (!ret)
 		return 0;
 	fprintf(stderr, "sloprobe: %s: %s\n", path, err);
-	return ret == -EINVAL ? ANALYZE_USAGE : ANALYZE_RUNTIME;
+	/* A report that cannot be read is a bad input, like a malformed one or an SLO file. */
+	return ret == -ENOMEM ? ANALYZE_RUNTIME : ANALYZE_USAGE;
 }
 
 static FILE *out_open(const char *path)

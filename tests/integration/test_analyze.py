@@ -125,7 +125,7 @@ def test_usage_errors():
     one_line_error(run(["diff", "after.json"]), 2, "two reports needed", usage=True)
     one_line_error(run(["diff", "--noise", "x", "a", "b"]), 2, "invalid --noise 'x'", usage=True)
     one_line_error(run(["merge", "after.json"]), 2, "missing -o FILE", usage=True)
-    one_line_error(run(["report", "/nonexistent/run.json"]), 1,
+    one_line_error(run(["report", "/nonexistent/run.json"]), 2,
                    "sloprobe: /nonexistent/run.json: No such file or directory")
     p = run(["diff", "--help"])
     assert p.returncode == 0 and "--noise=PCT" in p.stdout and "Exit status:" in p.stdout

@@ -221,6 +221,18 @@ def test_not_a_report(tmp_path, content, message):
     refused(run(["report", f]), "sloprobe: %s: %s" % (f, message))
 
 
+def test_unreadable_report_exit_2(tmp_path):
+    """A report that cannot be read is a bad input like a malformed one: exit 2, as the SLO
+    file (docs/analyze.md, README.md and --help say so)."""
+    refused(run(["report", "/nonexistent/run.json"]),
+            "sloprobe: /nonexistent/run.json: No such file or directory")
+    refused(run(["report", str(tmp_path)]), "sloprobe: %s: Is a directory" % tmp_path)
+    refused(run(["diff", "after.json", "/nonexistent/b.json"]),
+            "sloprobe: /nonexistent/b.json: No such file or directory")
+    refused(run(["report", "--slo", "/nonexistent/slo.yaml", "after.json"]),
+            "sloprobe: /nonexistent/slo.yaml: No such file or directory")
+
+
 # SLO files
 
 SLO_MAX = 4 << 20
