@@ -245,6 +245,26 @@ static void test_malformed_json(void **state)
 	expect_raw_error("{}", "not a sloprobe report: no \"schema\"");
 	expect_raw_error("{\"schema\":2}", "schema: must be a string");
 	expect_raw_error("{\"schema\":\"k6/v1\"}", "not a sloprobe report (schema 'k6/v1')");
+	/* Valid JSON the recorder does not write is still JSON: no false alarm. */
+	expect_error("{\"quiet_ms\":200,\"latency\":\"first byte to last\"}",
+		     "{\"s\":\"\\\"\\\\\\/"
+		     "\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9\xf4\x8f\xbf\xbf\","
+		     "\"n\":[-0,0,-0.5e-3,1E+2,1e5,0.25,-9223372036854775808,"
+		     "18446744073709551615],\"e\":[{},[],[[]],{\"\":null}],\"b\":[true,false]}",
+		     NULL);
+	expect_raw_error("[NaN]", "malformed JSON at line 1, column 2: unexpected character");
+	expect_raw_error("[-01]",
+			 "malformed JSON at line 1, column 4: array value separator ',' expected");
+	expect_raw_error("[1.]", "malformed JSON at line 1, column 4: unexpected character");
+	expect_raw_error("[\"a\tb\"]",
+			 "malformed JSON at line 1, column 4: control character in a string");
+	expect_raw_error("[\"\xed\xa0\x80\"]",
+			 "malformed JSON at line 1, column 3: invalid utf-8 string");
+	expect_raw_error("[\"\xc0\xaf\"]",
+			 "malformed JSON at line 1, column 3: invalid utf-8 string");
+	expect_raw_error("null", "not a sloprobe report: the top level is null");
+	expect_raw_error(" 42\n", "not a sloprobe report: the top level is a number");
+	expect_raw_error("  ", "malformed JSON: unexpected end of file");
 	/* NUL bytes never reach json-c */
 	{
 		char err[RUNFILE_ERR_MAX];
