@@ -96,6 +96,12 @@ $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h sr
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 
+# The JSON scanner is checked against json-c.
+$(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/jscan.c src/jscan.h \
+			   | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs json-c) -o $@
+
 # libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 10) from its seeds.
 fuzz: $(FUZZ_BINS)
 

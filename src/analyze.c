@@ -55,7 +55,8 @@ static int load(struct run *r, const char *path)
 	if (!ret)
 		return 0;
 	textesc__line(stderr, "sloprobe: %s: %s", path, err);
-	return ret == -EINVAL ? ANALYZE_USAGE : ANALYZE_RUNTIME;
+	/* A report that cannot be read is a bad input, like a malformed one or an SLO file. */
+	return ret == -ENOMEM ? ANALYZE_RUNTIME : ANALYZE_USAGE;
 }
 
 /*

@@ -172,9 +172,9 @@ static bool same_str(const char *a, const char *b)
 	return !a || !b || !strcmp(a, b);
 }
 
-static double pctl(const struct hist *h, double q)
+static double pctl(const struct hist_sparse *h, double q)
 {
-	return h->count ? hist__percentile(h, q) / 1e6 : NAN;
+	return h->count ? hist_sparse__percentile(h, q) / 1e6 : NAN;
 }
 
 static double ratio(uint64_t part, uint64_t n)

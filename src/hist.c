@@ -75,10 +75,32 @@ void hist__merge(struct hist *dst, const struct hist *src)
 		dst->max = src->max;
 }
 
+/* Nearest rank of percentile q out of count (count > 0, 0 < q < 100). */
+static uint64_t rank_of(uint64_t count, double q)
+{
+	double r = q / 100.0 * (double)count;
+	uint64_t rank = (uint64_t)r;
+
+	if ((double)rank < r)
+		rank++;
+	return rank ? rank : 1;
+}
+
+/* What a percentile falling in bucket i reports: its midpoint, within [min, max]. */
+static uint64_t bucket_value(int i, uint64_t min, uint64_t max)
+{
+	uint64_t mid = hist__bucket_lo(i) + (hist__bucket_hi(i) - hist__bucket_lo(i)) / 2;
+
+	if (mid < min)
+		mid = min;
+	if (mid > max)
+		mid = max;
+	return mid;
+}
+
 uint64_t hist__percentile(const struct hist *h, double q)
 {
-	uint64_t rank, seen = 0, mid;
-	double r;
+	uint64_t rank, seen = 0;
 
 	if (!h->count)
 		return 0;
@@ -86,22 +108,11 @@ uint64_t hist__percentile(const struct hist *h, double q)
 		return h->min;
 	if (q >= 100)
 		return h->max;
-	r = q / 100.0 * (double)h->count;
-	rank = (uint64_t)r;
-	if ((double)rank < r)
-		rank++;
-	if (!rank)
-		rank = 1;
+	rank = rank_of(h->count, q);
 	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
 		seen += h->buckets[i];
-		if (seen < rank)
-			continue;
-		mid = hist__bucket_lo(i) + (hist__bucket_hi(i) - hist__bucket_lo(i)) / 2;
-		if (mid < h->min)
-			mid = h->min;
-		if (mid > h->max)
-			mid = h->max;
-		return mid;
+		if (seen >= rank)
+			return bucket_value(i, h->min, h->max);
 	}
 	return h->max;
 }
@@ -109,6 +120,44 @@ uint64_t hist__percentile(const struct hist *h, double q)
 double hist__mean(const struct hist *h)
 {
 	return h->count ? (double)h->sum / (double)h->count : 0.0;
+}
+
+uint64_t hist_sparse__percentile(const struct hist_sparse *h, double q)
+{
+	uint64_t rank, seen = 0;
+
+	if (!h->count)
+		return 0;
+	if (q <= 0)
+		return h->min;
+	if (q >= 100)
+		return h->max;
+	rank = rank_of(h->count, q);
+	for (uint32_t i = 0; i < h->n; i++) {
+		seen += h->counts[i];
+		if (seen >= rank)
+			return bucket_value(h->idx[i], h->min, h->max);
+	}
+	return h->max;
+}
+
+double hist_sparse__mean(const struct hist_sparse *h)
+{
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
+}
+
+void hist__merge_sparse(struct hist *dst, const struct hist_sparse *src)
+{
+	if (!src->count)
+		return;
+	for (uint32_t i = 0; i < src->n; i++)
+		dst->buckets[src->idx[i]] += src->counts[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
 }
 
 uint64_t hist__count_le(const struct hist *h, uint64_t ns)

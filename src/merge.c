@@ -146,16 +146,20 @@ static int union_u64(struct run *out, uint64_t **dst, unsigned *dn, const uint64
 	return 0;
 }
 
-static struct hist *merged_hist(struct run *out, const struct hist *const *h, unsigned n)
+static struct hist_sparse *merged_hist(struct run *out, const struct hist_sparse *const *h,
+				       unsigned n)
 {
-	struct hist *m = run__alloc(out, sizeof(*m));
+	struct hist *m = malloc(sizeof(*m));
+	struct hist_sparse *s;
 
 	if (!m)
 		return NULL;
 	hist__init(m);
 	for (unsigned i = 0; i < n; i++)
-		hist__merge(m, h[i]);
-	return m;
+		hist__merge_sparse(m, h[i]);
+	s = run__hist(out, m);
+	free(m);
+	return s;
 }
 
 static bool ep_key_eq(const struct run_endpoint *a, const struct run_endpoint *b)
@@ -171,7 +175,7 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 {
 	const struct run_counts *counts[n];
 	const uint64_t *pids[n];
-	const struct hist *hists[n];
+	const struct hist_sparse *hists[n];
 	const char *s[n];
 	unsigned npids[n], ntop = 0, ndb = 0;
 	double qpr = 0, dbms = 0;
@@ -373,7 +377,7 @@ static int merge_query(struct run *out, struct run_dbq *q, const struct run_dbq 
 		       unsigned n, double duration_s, struct merge_notes *notes)
 {
 	const struct run_counts *counts[n];
-	const struct hist *hists[n];
+	const struct hist_sparse *hists[n];
 	unsigned npaths = 0;
 	bool mixed = false;
 	int err;
@@ -465,7 +469,7 @@ static int cmp_q_p95(const void *pa, const void *pb)
 {
 	const struct run_dbq *a = *(const struct run_dbq *const *)pa;
 	const struct run_dbq *b = *(const struct run_dbq *const *)pb;
-	uint64_t x = hist__percentile(a->hist, 95), y = hist__percentile(b->hist, 95);
+	uint64_t x = hist_sparse__percentile(a->hist, 95), y = hist_sparse__percentile(b->hist, 95);
 
 	if (x != y)
 		return x < y ? 1 : -1;

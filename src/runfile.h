@@ -3,13 +3,18 @@
  * A JSON report (schema sloprobe.report/v1, docs/report.schema.json) loaded back into memory,
  * for the analyzer subcommands (report, diff, merge).
  *
- * Histograms are rebuilt from their sparse buckets into struct hist, so percentiles are
+ * Histograms are kept as their sparse buckets (struct hist_sparse), so percentiles are
  * recomputed and histograms of several reports merge exactly. Every string and array of a
  * struct run lives in the run's own arena: run__free releases everything at once.
  *
+ * The file is read in blocks and its arrays of rows one row at a time (src/jscan.h), so the
+ * memory a run takes is that of its rows, not of its text or of a DOM of it.
+ *
  * The loader checks every field it uses: a wrong type, a missing required field, an unknown
- * schema or histogram layout, or a bucket that does not fit the layout is refused with one
- * message naming the field ("http[2].histogram.buckets[5]: ..."), never half-loaded.
+ * schema or histogram layout, a bucket that does not fit the layout, an integer beyond 64 bits,
+ * or numbers that no recording can produce together (a sum of latencies beyond count x max,
+ * status counts that do not add up to the count, percentiles out of order...) are refused with
+ * one message naming the field ("http[2].histogram.buckets[5]: ..."), never half-loaded.
  */
 #ifndef SLOPROBE_RUNFILE_H
 #define SLOPROBE_RUNFILE_H
@@ -79,7 +84,7 @@ struct run_endpoint {
 	struct run_latency ttfb;
 	bool has_server, has_wait; /* percentiles only, like ttfb */
 	struct run_latency server, wait;
-	struct hist *hist; /* latency, ns */
+	struct hist_sparse *hist; /* latency, ns */
 	bool has_db;
 	struct run_ep_db db;
 };
@@ -108,7 +113,7 @@ struct run_dbq {
 	const char *main_path; /* NULL if absent */
 	struct run_db_path *paths;
 	unsigned npaths;
-	struct hist *hist; /* main path, ns */
+	struct hist_sparse *hist; /* main path, ns */
 };
 
 struct run_flag {
@@ -223,7 +228,8 @@ struct run {
 
 /*
  * Parse a report from a buffer. 0 on success; -EINVAL with a one-line message in err (no
- * file name, no newline) when the input is malformed or of another schema or layout; -ENOMEM.
+ * file name, no newline) when the input is malformed, inconsistent, or of another schema or
+ * layout; -ENOMEM.
  */
 int run__parse(struct run *r, const char *buf, size_t len, const char *path, char *err,
 	       size_t errsz);
@@ -248,7 +254,9 @@ const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t s
 const struct run_dbq *run__find_query(const struct run *r, const char *query_id);
 
 /* Percentiles of a histogram in ms, as the report writes them. */
-void run__latency(const struct hist *h, struct run_latency *l);
+void run__latency(const struct hist_sparse *h, struct run_latency *l);
+/* A copy of h with its non-empty buckets only, owned by the run; NULL on ENOMEM. */
+struct hist_sparse *run__hist(struct run *r, const struct hist *h);
 /* "2026-11-24T10:00:00.123Z" <-> ms since the epoch; parse returns -EINVAL when malformed. */
 int run__parse_time(const char *s, int64_t *ms);
 void run__format_time(int64_t ms, char *buf, size_t sz);

@@ -26,20 +26,18 @@ static const char *verdict_class(const char *v)
 	return "insufficient";
 }
 
-/* The sparse buckets of h; caller frees. */
-static struct svg_bucket *buckets_of(const struct hist *h, size_t *n)
+/* The buckets of h for the charts; caller frees. */
+static struct svg_bucket *buckets_of(const struct hist_sparse *h, size_t *n)
 {
-	struct svg_bucket *b = calloc(h->count ? HIST_NBUCKETS : 1, sizeof(*b));
+	struct svg_bucket *b = calloc(h->n ? h->n : 1, sizeof(*b));
 
 	*n = 0;
 	if (!b)
 		return NULL;
-	for (int i = 0; i < (int)HIST_NBUCKETS && h->count; i++) {
-		if (!h->buckets[i])
-			continue;
-		b[*n].lo_ns = hist__bucket_lo(i);
-		b[*n].hi_ns = hist__bucket_hi(i);
-		b[(*n)++].count = h->buckets[i];
+	for (uint32_t i = 0; i < h->n; i++) {
+		b[*n].lo_ns = hist__bucket_lo(h->idx[i]);
+		b[*n].hi_ns = hist__bucket_hi(h->idx[i]);
+		b[(*n)++].count = h->counts[i];
 	}
 	return b;
 }
@@ -141,10 +139,10 @@ static int endpoint_charts(FILE *f, const struct run *r, const struct run_endpoi
 	run__endpoint_name(e, title, sizeof(title));
 	html__section_begin(f, 3, title, NULL);
 	/* The observed p95 and p99 as markers next to the thresholds. */
-	marks[nm] = (struct svg_mark){ SVG_MARK_PERCENTILE, hist__percentile(e->hist, 95) / 1e6, 95,
-				       "p95" };
-	marks[nm + 1] = (struct svg_mark){ SVG_MARK_PERCENTILE, hist__percentile(e->hist, 99) / 1e6,
-					   99, "p99" };
+	marks[nm] = (struct svg_mark){ SVG_MARK_PERCENTILE,
+				       hist_sparse__percentile(e->hist, 95) / 1e6, 95, "p95" };
+	marks[nm + 1] = (struct svg_mark){ SVG_MARK_PERCENTILE,
+					   hist_sparse__percentile(e->hist, 99) / 1e6, 99, "p99" };
 	html__figure_begin(f);
 	err = svg__histogram(f, "Latency histogram", b, nb, marks, nm);
 	html__figure_end(f, "requests per histogram bucket; dashed: SLO thresholds");
@@ -242,9 +240,9 @@ static void endpoint_table(FILE *f, const struct run *r)
 		snprintf(v[1], sizeof(v[1]), "%s", e->service);
 		snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)e->count);
 		analyze__rate(e->rate_per_s, v[3], sizeof(v[3]));
-		analyze__ms(hist__percentile(e->hist, 50) / 1e6, v[4], sizeof(v[4]));
-		analyze__ms(hist__percentile(e->hist, 95) / 1e6, v[5], sizeof(v[5]));
-		analyze__ms(hist__percentile(e->hist, 99) / 1e6, v[6], sizeof(v[6]));
+		analyze__ms(hist_sparse__percentile(e->hist, 50) / 1e6, v[4], sizeof(v[4]));
+		analyze__ms(hist_sparse__percentile(e->hist, 95) / 1e6, v[5], sizeof(v[5]));
+		analyze__ms(hist_sparse__percentile(e->hist, 99) / 1e6, v[6], sizeof(v[6]));
 		analyze__ms(e->hist->max / 1e6, v[7], sizeof(v[7]));
 		snprintf(v[8], sizeof(v[8]), "%llu", (unsigned long long)e->err4xx);
 		snprintf(v[9], sizeof(v[9]), "%llu", (unsigned long long)e->err5xx);
@@ -284,7 +282,7 @@ static int db_section(FILE *f, const struct run *r, unsigned top)
 		const char *cells[5] = { q->query, v[0], v[1], v[2], v[3] };
 
 		snprintf(v[0], sizeof(v[0]), "%llu", (unsigned long long)q->count);
-		analyze__ms(hist__percentile(q->hist, 95) / 1e6, v[1], sizeof(v[1]));
+		analyze__ms(hist_sparse__percentile(q->hist, 95) / 1e6, v[1], sizeof(v[1]));
 		snprintf(v[2], sizeof(v[2]), "%.1f", q->hist->sum / 1e6);
 		snprintf(v[3], sizeof(v[3]), "%llu", (unsigned long long)q->errors);
 		html__table_row(f, NULL, cells, 5);

@@ -381,16 +381,19 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 	table__init(&t, "llrrrrrrrrrrr", md(o) ? mdhead : head);
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *e = &r->eps[i];
-		const struct hist *h = e->hist;
+		const struct hist_sparse *h = e->hist;
 
 		table__cell(&t, "%s", analyze__val(o, e->service, 0, v, sizeof(v)));
 		table__cell(&t, "%s",
 			    analyze__val(o, run__endpoint_name(e, w, sizeof(w)), 0, v, sizeof(v)));
 		table__cell(&t, "%llu", (unsigned long long)e->count);
 		table__cell(&t, "%s", analyze__rate(e->rate_per_s, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 95) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%s", analyze__ms(h->max / 1e6, a, sizeof(a)));
 		table__cell(&t, "%llu", (unsigned long long)e->err4xx);
 		table__cell(&t, "%llu", (unsigned long long)e->err5xx);
@@ -452,7 +455,7 @@ static void db_per_endpoint(struct analyze_out *o, const struct run *r)
 	table__init(&t, "lrrrrrl", md(o) ? mdhead : head);
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *e = &r->eps[i];
-		double mean = hist__mean(e->hist) / 1e6;
+		double mean = hist_sparse__mean(e->hist) / 1e6;
 
 		if (!e->has_db || !e->db.requests)
 			continue;
@@ -509,16 +512,19 @@ static void hotspots_section(struct analyze_out *o, const struct run *r, unsigne
 	/* The loader keeps the file's order, which is by total time. */
 	for (unsigned i = 0; i < r->ndbqs && i < top; i++) {
 		const struct run_dbq *q = &r->dbqs[i];
-		const struct hist *h = q->hist;
+		const struct hist_sparse *h = q->hist;
 
 		table__cell(&t, "%u", i + 1);
 		table__cell(&t, "%s",
 			    analyze__val(o, q->query, md(o) ? QUERY_MD : QUERY_TEXT, c, sizeof(c)));
 		table__cell(&t, "%llu", (unsigned long long)q->count);
 		table__cell(&t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 50) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 95) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(hist__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s",
+			    analyze__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%.1f", h->sum / 1e6);
 		table__cell(&t, "%s",
 			    analyze__pct(total ? (double)h->sum / total : 0, a, sizeof(a)));
@@ -812,7 +818,7 @@ static unsigned advice(struct advice *ad, const struct run *r)
 	/* Endpoints that spend most of their time waiting for the database. */
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *ep = &r->eps[i];
-		double mean = hist__mean(ep->hist) / 1e6;
+		double mean = hist_sparse__mean(ep->hist) / 1e6;
 		char a[32];
 
 		if (!ep->has_db || !ep->db.requests || mean <= 0 ||

@@ -69,11 +69,11 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 		if (s->source == SLO_HTTP) {
 			size_t k = http_statuses(&r->eps[i], st + nst);
 
-			hist__merge(h, r->eps[i].hist);
+			hist__merge_sparse(h, r->eps[i].hist);
 			nst += k;
 		} else {
 			nst += db_statuses(&r->dbqs[i], st + nst);
-			hist__merge(h, r->dbqs[i].hist);
+			hist__merge_sparse(h, r->dbqs[i].hist);
 		}
 	}
 	slo__counts_from_hist(o, &c, h, st, nst);

@@ -18,6 +18,21 @@
 #define MAX_SLOS     1000
 #define MAX_OBJS     10000 /* over the whole file */
 #define MAX_STATUSES 600   /* entries of one status list */
+/*
+ * The document is built from parser events here, not by yaml_parser_load(), so that these are
+ * checked as the file is read: libyaml itself takes time quadratic in the nesting depth (a file
+ * of 100 KB of "[" took 15 s), in the number of anchors (a linear search per alias) and in the
+ * number of %TAG directives. A real SLO file is 6 levels deep and has a few hundred nodes.
+ */
+#define MAX_DEPTH      64
+#define MAX_NODES      200000 /* also bounds the nodes the checks visit through aliases */
+#define MAX_DIRECTIVES 16
+
+struct anchor {
+	char *name; /* NULL: free slot */
+	int id;
+	size_t line;
+};
 
 struct ctx {
 	yaml_document_t doc;
@@ -26,6 +41,9 @@ struct ctx {
 	size_t errsz;
 	struct slo_set *set;
 	unsigned nobjs;
+	size_t visits;
+	struct anchor *anchors; /* open addressing; nanchors < cap / 2 */
+	size_t nanchors, cap;
 };
 
 struct field {
@@ -79,11 +97,25 @@ static yaml_node_t *node(struct ctx *x, int id)
 	return yaml_document_get_node(&x->doc, id);
 }
 
+/*
+ * Before visiting the n children of v: without aliases no node is visited twice, so more visits
+ * than nodes can only come from aliases repeating a subtree (a "billion laughs").
+ */
+static int visit(struct ctx *x, yaml_node_t *v, size_t n)
+{
+	x->visits += n;
+	if (x->visits > MAX_NODES)
+		return err_at(x, v, "aliases expand the file to more than %d nodes", MAX_NODES);
+	return 0;
+}
+
 /* Collect the keys of a mapping into f[], refusing unknown and duplicate keys. */
 static int fields(struct ctx *x, yaml_node_t *map, const char *what, struct field *f, size_t nf)
 {
 	if (map->type != YAML_MAPPING_NODE)
 		return err_at(x, map, "%s: expected a mapping", what);
+	if (visit(x, map, 2 * (map->data.mapping.pairs.top - map->data.mapping.pairs.start)))
+		return -EINVAL;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
@@ -227,12 +259,14 @@ static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db
 			      what);
 	/* A class may include protection statuses (they stay out); a listed code may not. */
 	if (forbid && s[1] != 'x' && s[1] != 'X' && slo__status_set_add(&one, s, NULL) == 0)
-		for (int st = 100; st < SLO_STATUS_MAX; st++)
-			if (slo__status_in(&one, st) && slo__status_in(forbid, st))
+		for (size_t w = 0; w < sizeof(one.bits) / sizeof(one.bits[0]); w++)
+			if (one.bits[w] & forbid->bits[w])
 				return err_at(x, e,
 					      "%s: %d is a protection status of this SLO; it never "
 					      "counts as an error",
-					      what, st);
+					      what,
+					      (int)(w * 64) + __builtin_ctzll(one.bits[w] &
+									      forbid->bits[w]));
 	if (label && off + 1 < labelsz)
 		snprintf(label + off, labelsz - off, "%s%s", off ? "," : "", s);
 	return 0;
@@ -255,6 +289,8 @@ static int status_list(struct ctx *x, yaml_node_t *v, const char *what, bool db,
 		return err_at(x, v, "%s: expected a status, a class or a list of them", what);
 	if (v->data.sequence.items.top - v->data.sequence.items.start > MAX_STATUSES)
 		return err_at(x, v, "%s: more than %d entries", what, MAX_STATUSES);
+	if (visit(x, v, v->data.sequence.items.top - v->data.sequence.items.start))
+		return -EINVAL;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++)
 		if (status_entry(x, node(x, *it), what, db, set, forbid, label, labelsz))
@@ -480,6 +516,8 @@ static int parse_slo(struct ctx *x, yaml_node_t *n, struct slo *s)
 		return err_at(x, objs, "objectives: empty list");
 	if (objs->data.sequence.items.top - objs->data.sequence.items.start > MAX_OBJS - x->nobjs)
 		return err_at(x, objs, "objectives: more than %d in the file", MAX_OBJS);
+	if (visit(x, objs, objs->data.sequence.items.top - objs->data.sequence.items.start))
+		return -EINVAL;
 	s->obj = calloc(objs->data.sequence.items.top - objs->data.sequence.items.start,
 			sizeof(*s->obj));
 	if (!s->obj)
@@ -543,6 +581,8 @@ static int parse_root(struct ctx *x, yaml_node_t *root)
 		return err_at(x, v, "slos: empty list");
 	if (v->data.sequence.items.top - v->data.sequence.items.start > MAX_SLOS)
 		return err_at(x, v, "slos: more than %d SLOs", MAX_SLOS);
+	if (visit(x, v, v->data.sequence.items.top - v->data.sequence.items.start))
+		return -EINVAL;
 	set->slos = calloc(v->data.sequence.items.top - v->data.sequence.items.start,
 			   sizeof(*set->slos));
 	if (!set->slos)
@@ -566,13 +606,217 @@ static int yaml_error(struct ctx *x, yaml_parser_t *p)
 	return err_mark(x, p->problem_mark, "YAML syntax: %s", p->problem ? p->problem : "error");
 }
 
+static uint64_t anchor_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct anchor *anchor_slot(struct anchor *v, size_t cap, const char *name)
+{
+	size_t i = anchor_hash(name) & (cap - 1);
+
+	while (v[i].name && strcmp(v[i].name, name))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* Anchors are looked up by hash: a list searched per alias made aliases quadratic. */
+static int anchor_add(struct ctx *x, const yaml_event_t *ev, const char *name, int id)
+{
+	struct anchor *a;
+
+	if (x->nanchors + 1 > x->cap / 2) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+		struct anchor *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return err_mark(x, ev->start_mark, "out of memory");
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->anchors[i].name)
+				*anchor_slot(v, cap, x->anchors[i].name) = x->anchors[i];
+		free(x->anchors);
+		x->anchors = v;
+		x->cap = cap;
+	}
+	a = anchor_slot(x->anchors, x->cap, name);
+	if (a->name)
+		return err_mark(x, ev->start_mark, "duplicate anchor &%.64s (first at line %zu)",
+				name, a->line);
+	a->name = strdup(name);
+	if (!a->name)
+		return err_mark(x, ev->start_mark, "out of memory");
+	a->id = id;
+	a->line = ev->start_mark.line + 1;
+	x->nanchors++;
+	return 0;
+}
+
+static void anchors_free(struct ctx *x)
+{
+	for (size_t i = 0; i < x->cap; i++)
+		free(x->anchors[i].name);
+	free(x->anchors);
+}
+
+struct frame {
+	int id;
+	int key; /* of a mapping: the key read, waiting for its value; 0: none */
+};
+
+/* Hang node id under the innermost open collection; with none, it is the root. */
+static int attach(struct ctx *x, struct frame *f, const yaml_event_t *ev, int id)
+{
+	yaml_node_t *parent = node(x, f->id);
+	int ok;
+
+	if (parent->type == YAML_SEQUENCE_NODE) {
+		ok = yaml_document_append_sequence_item(&x->doc, f->id, id);
+	} else if (!f->key) {
+		f->key = id;
+		return 0;
+	} else {
+		ok = yaml_document_append_mapping_pair(&x->doc, f->id, f->key, id);
+		f->key = 0;
+	}
+	return ok ? 0 : err_mark(x, ev->start_mark, "out of memory");
+}
+
+/*
+ * The events of one document, from its DOCUMENT-START (read by the caller) to its
+ * DOCUMENT-END, into x->doc; every limit is checked on the event that would exceed it.
+ */
+static int load_document(struct ctx *x, yaml_parser_t *p)
+{
+	struct frame stack[MAX_DEPTH + 1];
+	int depth = 0, err = 0;
+	yaml_event_t ev;
+
+	if (!yaml_document_initialize(&x->doc, NULL, NULL, NULL, 1, 1))
+		return err_mark(x, p->mark, "out of memory");
+	while (!err) {
+		yaml_node_t *n;
+		const char *anchor = NULL;
+		int id = 0;
+
+		if (!yaml_parser_parse(p, &ev))
+			return yaml_error(x, p);
+		if (ev.type == YAML_DOCUMENT_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+		     ev.type == YAML_MAPPING_START_EVENT) &&
+		    x->doc.nodes.top - x->doc.nodes.start >= MAX_NODES) {
+			err = err_mark(x, ev.start_mark, "more than %d YAML nodes", MAX_NODES);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SCALAR_EVENT:
+			/* Tags are not used: every key and value is read as a string. */
+			id = yaml_document_add_scalar(&x->doc, NULL, ev.data.scalar.value,
+						      (int)ev.data.scalar.length,
+						      ev.data.scalar.style);
+			anchor = (const char *)ev.data.scalar.anchor;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth == MAX_DEPTH) {
+				err = err_mark(x, ev.start_mark, "nested more than %d levels deep",
+					       MAX_DEPTH);
+				continue;
+			}
+			if (ev.type == YAML_SEQUENCE_START_EVENT) {
+				id = yaml_document_add_sequence(&x->doc, NULL,
+								ev.data.sequence_start.style);
+				anchor = (const char *)ev.data.sequence_start.anchor;
+			} else {
+				id = yaml_document_add_mapping(&x->doc, NULL,
+							       ev.data.mapping_start.style);
+				anchor = (const char *)ev.data.mapping_start.anchor;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			node(x, stack[--depth].id)->end_mark = ev.end_mark;
+			yaml_event_delete(&ev);
+			continue;
+		case YAML_ALIAS_EVENT: {
+			const char *name = (const char *)ev.data.alias.anchor;
+			struct anchor *a = x->cap ? anchor_slot(x->anchors, x->cap, name) : NULL;
+
+			if (!a || !a->name) {
+				err = err_mark(x, ev.start_mark,
+					       "YAML syntax: found undefined alias");
+				continue;
+			}
+			/* An anchor is known from its node's start: refuse a cycle. */
+			for (int i = 0; i < depth && !err; i++)
+				if (stack[i].id == a->id)
+					err = err_mark(x, ev.start_mark,
+						       "alias *%.64s inside its own anchor", name);
+			if (!err && depth)
+				err = attach(x, &stack[depth - 1], &ev, a->id);
+			yaml_event_delete(&ev);
+			continue;
+		}
+		default:
+			yaml_event_delete(&ev);
+			continue;
+		}
+		if (!id) {
+			err = err_mark(x, ev.start_mark, "out of memory");
+			break;
+		}
+		n = node(x, id);
+		n->start_mark = ev.start_mark;
+		n->end_mark = ev.end_mark;
+		if (anchor)
+			err = anchor_add(x, &ev, anchor, id);
+		if (!err && depth)
+			err = attach(x, &stack[depth - 1], &ev, id);
+		if (!err && n->type != YAML_SCALAR_NODE)
+			stack[depth++] = (struct frame){ .id = id };
+		yaml_event_delete(&ev);
+	}
+	yaml_event_delete(&ev);
+	return err;
+}
+
+/*
+ * libyaml checks every %TAG directive against all earlier ones before the first event is
+ * returned; directives only start a line, so count those lines first.
+ */
+static int directives(struct ctx *x, const char *buf, size_t len)
+{
+	yaml_mark_t m = { 0 };
+	unsigned n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] == '%' && (!i || buf[i - 1] == '\n') && ++n > MAX_DIRECTIVES)
+			return err_mark(x, m, "more than %d YAML directives", MAX_DIRECTIVES);
+		if (buf[i] == '\n')
+			m.line++;
+	}
+	return 0;
+}
+
+/* Next event of the stream; a syntax error is reported. */
+static int next_event(struct ctx *x, yaml_parser_t *p, yaml_event_t *ev)
+{
+	return yaml_parser_parse(p, ev) ? 0 : yaml_error(x, p);
+}
+
 struct slo_set *slo__parse_string(const char *buf, size_t len, const char *name, char *err,
 				  size_t errsz)
 {
 	struct ctx x = { .file = name, .err = err, .errsz = errsz };
 	yaml_mark_t start = { 0 };
 	yaml_parser_t parser;
-	yaml_document_t extra;
+	yaml_event_t ev;
 	yaml_node_t *root;
 	int ret = -EINVAL;
 
@@ -584,38 +828,51 @@ struct slo_set *slo__parse_string(const char *buf, size_t len, const char *name,
 		free(x.set);
 		return NULL;
 	}
+	if (directives(&x, buf, len)) {
+		slo__free(x.set);
+		return NULL;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		err_mark(&x, start, "out of memory");
 		slo__free(x.set);
 		return NULL;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &x.doc)) {
-		yaml_error(&x, &parser);
-		yaml_parser_delete(&parser);
-		slo__free(x.set);
-		return NULL;
+	/* STREAM-START, then DOCUMENT-START or, for an empty file, STREAM-END. */
+	if (next_event(&x, &parser, &ev))
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&x, &parser, &ev))
+		goto out;
+	if (ev.type != YAML_DOCUMENT_START_EVENT) {
+		yaml_event_delete(&ev);
+		err_mark(&x, start, "empty SLO file");
+		goto out;
 	}
+	yaml_event_delete(&ev);
+	if (load_document(&x, &parser))
+		goto out;
 	root = yaml_document_get_root_node(&x.doc);
 	if (!root) {
 		err_mark(&x, start, "empty SLO file");
-	} else if (!(ret = parse_root(&x, root))) {
+	} else if (!parse_root(&x, root) && !next_event(&x, &parser, &ev)) {
 		/* A second document would be ignored by the reader: refuse it. */
-		ret = -EINVAL;
-		if (!yaml_parser_load(&parser, &extra)) {
-			yaml_error(&x, &parser);
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			ret = 0;
 		} else {
-			yaml_node_t *r2 = yaml_document_get_root_node(&extra);
+			yaml_event_t first;
 
-			if (r2)
-				err_at(&x, r2, "only one YAML document is allowed");
-			else
-				ret = 0;
-			yaml_document_delete(&extra);
+			if (!next_event(&x, &parser, &first)) {
+				err_mark(&x, first.start_mark, "only one YAML document is allowed");
+				yaml_event_delete(&first);
+			}
 		}
+		yaml_event_delete(&ev);
 	}
+out:
 	yaml_document_delete(&x.doc);
 	yaml_parser_delete(&parser);
+	anchors_free(&x);
 	if (ret) {
 		slo__free(x.set);
 		return NULL;

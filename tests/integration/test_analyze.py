@@ -151,7 +151,7 @@ def test_percentiles_of_known_durations(tmp_path, server):
     count, cols = endpoint_columns(run(["report", "report.json"], cwd=tmp_path).stdout,
                                    "GET /wait/{id}")
     md = [l for l in run(["report", "-f", "markdown", "report.json"], cwd=tmp_path).stdout
-          .splitlines() if "| GET /wait/{id} |" in l]
+          .splitlines() if "| `GET /wait/{id}` |" in l]  # names from traffic: code spans
     assert len(md) == 1
     md_cols = [c.strip() for c in md[0].strip("|").split("|")]
     assert count == int(md_cols[2]) == n
@@ -215,7 +215,7 @@ def test_usage_errors():
     one_line_error(run(["diff", "after.json"]), 2, "two reports needed", usage=True)
     one_line_error(run(["diff", "--noise", "x", "a", "b"]), 2, "invalid --noise 'x'", usage=True)
     one_line_error(run(["merge", "after.json"]), 2, "missing -o FILE", usage=True)
-    one_line_error(run(["report", "/nonexistent/run.json"]), 1,
+    one_line_error(run(["report", "/nonexistent/run.json"]), 2,
                    "sloprobe: /nonexistent/run.json: No such file or directory")
     p = run(["diff", "--help"])
     assert p.returncode == 0 and "--noise=PCT" in p.stdout and "Exit status:" in p.stdout
@@ -474,7 +474,7 @@ def test_html_shades_every_breach_span(tmp_path):
         r = json.load(f)
     series = r["timeline"]["http"][0]
     proto = series["points"][0]
-    series["points"] = [dict(proto, t=float(i), p95=10000.0 if i % 2 else 1.0,
+    series["points"] = [dict(proto, t=float(i), p50=1.0, p95=10000.0 if i % 2 else 1.0,
                              p99=10000.0 if i % 2 else 1.0) for i in range(300)]
     marks = [s for s in r["slo"] if s["kind"] == "latency_percentile" and
              s["percentile"] in (95, 99) and s["target"] == "http GET /api/items/{id}"]

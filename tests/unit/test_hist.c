@@ -210,6 +210,54 @@ static void test_merge_equals_union(void **state)
 	free(u);
 }
 
+/* h's non-empty buckets, as the analyzer keeps them; idx and counts hold HIST_NBUCKETS. */
+static void sparse_of(const struct hist *h, struct hist_sparse *s, uint16_t *idx, uint64_t *counts)
+{
+	memset(s, 0, sizeof(*s));
+	s->idx = idx;
+	s->counts = counts;
+	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		idx[s->n] = (uint16_t)i;
+		counts[s->n++] = h->buckets[i];
+	}
+	s->count = h->count;
+	s->sum = h->sum;
+	s->min = h->count ? h->min : 0;
+	s->max = h->max;
+}
+
+/* The sparse form gives the dense one's percentiles and mean, and merges back into it. */
+static void test_sparse_same_as_dense(void **state)
+{
+	static uint16_t idx[HIST_NBUCKETS];
+	static uint64_t counts[HIST_NBUCKETS];
+	struct hist *h = malloc(sizeof(*h)), *back = malloc(sizeof(*back));
+	struct hist_sparse s;
+
+	assert_non_null(h);
+	assert_non_null(back);
+	for (int round = 0; round < 4; round++) {
+		hist__init(h);
+		for (int i = 0; i < 20000 * round; i++)
+			hist__add(h, round == 1 ? gen_bimodal() : gen_lognormal());
+		/* The last bucket, beyond the resolved range. */
+		if (round == 3)
+			hist__add(h, 3000ull * 1000000000ull);
+		sparse_of(h, &s, idx, counts);
+		for (double q = 0; q <= 100; q += 0.5)
+			assert_int_equal(hist_sparse__percentile(&s, q), hist__percentile(h, q));
+		assert_true(hist_sparse__mean(&s) == hist__mean(h));
+		hist__init(back);
+		hist__merge_sparse(back, &s);
+		assert_memory_equal(back, h, sizeof(*h));
+	}
+	assert_int_equal(hist_sparse__percentile(&s, 100), 3000ull * 1000000000ull);
+	free(h);
+	free(back);
+}
+
 static void test_count_le(void **state)
 {
 	struct hist h;
@@ -270,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_dist_bimodal),
 		cmocka_unit_test(test_dist_constant),
 		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_sparse_same_as_dense),
 		cmocka_unit_test(test_count_le),
 		cmocka_unit_test(test_huge_values),
 		cmocka_unit_test(test_print_log2),

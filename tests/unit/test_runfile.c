@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "merge.h"
@@ -34,7 +36,7 @@ static const char fixture[] =
 	"\"errors\":{\"4xx\":1,\"5xx\":1,\"5xx_ratio\":0.033333},\"aborted\":2,"
 	"\"latency_ms\":" LAT ",\"ttfb_ms\":" LAT ","
 	"\"histogram\":{\"layout\":\"log-linear-ns-6\",\"unit\":\"ns\",\"count\":30,"
-	"\"sum\":1015000000,\"min\":1000000,\"max\":50500000,"
+	"\"sum\":1018000000,\"min\":1000000,\"max\":50500000,"
 	"\"buckets\":[[999424,1007615,10],[50331648,50855935,20]]},"
 	"\"db\":{\"requests\":30,\"queries_per_request\":2,\"queries_per_request_max\":3,"
 	"\"db_time_ms_per_request\":1.5,\"attribution\":{\"exact\":30,\"thread\":0,\"shared\":0},"
@@ -76,6 +78,42 @@ static char *replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+/* The count of the bucket holding ns. */
+static uint64_t bucket(const struct hist_sparse *h, uint64_t ns)
+{
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->idx[i] == hist__bucket_of(ns))
+			return h->counts[i];
+	return 0;
+}
+
+static void assert_hist_equal(const struct hist_sparse *a, const struct hist_sparse *b)
+{
+	assert_int_equal(a->count, b->count);
+	assert_int_equal(a->sum, b->sum);
+	assert_int_equal(a->min, b->min);
+	assert_int_equal(a->max, b->max);
+	assert_int_equal(a->n, b->n);
+	assert_memory_equal(a->idx, b->idx, a->n * sizeof(*a->idx));
+	assert_memory_equal(a->counts, b->counts, a->n * sizeof(*a->counts));
+}
+
+/* A sparse histogram holds exactly the dense one's buckets and figures. */
+static void assert_hist_is(const struct hist_sparse *s, const struct hist *d)
+{
+	struct hist *x = malloc(sizeof(*x));
+
+	assert_non_null(x);
+	hist__init(x);
+	hist__merge_sparse(x, s);
+	assert_memory_equal(x->buckets, d->buckets, sizeof(d->buckets));
+	assert_int_equal(s->count, d->count);
+	assert_int_equal(s->sum, d->sum);
+	assert_int_equal(s->min, d->min);
+	assert_int_equal(s->max, d->max);
+	free(x);
+}
+
 static void test_load_fixture(void **state)
 {
 	struct run r;
@@ -114,13 +152,14 @@ static void test_load_fixture(void **state)
 	assert_true(e->has_ttfb);
 	/* The histogram is rebuilt bucket by bucket: percentiles come out of it again. */
 	assert_int_equal(e->hist->count, 30);
-	assert_int_equal(e->hist->sum, 1015000000);
+	assert_int_equal(e->hist->sum, 1018000000);
 	assert_int_equal(e->hist->min, 1000000);
 	assert_int_equal(e->hist->max, 50500000);
-	assert_int_equal(e->hist->buckets[hist__bucket_of(1000000)], 10);
-	assert_int_equal(e->hist->buckets[hist__bucket_of(50500000)], 20);
-	assert_int_equal(hist__percentile(e->hist, 30), 1003519);
-	assert_int_equal(hist__percentile(e->hist, 95), 50500000); /* midpoint clamped to max */
+	assert_int_equal(e->hist->n, 2);
+	assert_int_equal(bucket(e->hist, 1000000), 10);
+	assert_int_equal(bucket(e->hist, 50500000), 20);
+	assert_int_equal(hist_sparse__percentile(e->hist, 30), 1003519);
+	assert_int_equal(hist_sparse__percentile(e->hist, 95), 50500000); /* clamped to max */
 	assert_true(e->has_db);
 	assert_int_equal(e->db.requests, 30);
 	assert_true(e->db.queries_per_request == 2);
@@ -163,13 +202,22 @@ static void test_load_fixture(void **state)
 	run__free(&r);
 }
 
-/* Parse the fixture with one substitution; the error must be exactly want. */
+/* Parse the fixture with one substitution; the error must be exactly want (NULL: none). */
 static void expect_error(const char *from, const char *to, const char *want)
 {
 	char *s = replace(fixture, from, to), err[RUNFILE_ERR_MAX];
 	struct run r;
 
-	assert_int_equal(run__parse(&r, s, strlen(s), "f.json", err, sizeof(err)), -22);
+	if (!want) {
+		assert_int_equal(run__parse(&r, s, strlen(s), "f.json", err, sizeof(err)), 0);
+		run__free(&r);
+		free(s);
+		return;
+	}
+	if (run__parse(&r, s, strlen(s), "f.json", err, sizeof(err)) != -22) {
+		run__free(&r);
+		fail_msg("%s -> %s: no error, expected %s", from, to, want);
+	}
 	assert_string_equal(err, want);
 	free(s);
 }
@@ -193,10 +241,30 @@ static void test_malformed_json(void **state)
 	expect_raw_error("{\"schema\":\"sloprobe.report/v1\",}",
 			 "malformed JSON at line 1, column 32: unexpected character");
 	expect_raw_error("\"\xff\"", "malformed JSON at line 1, column 2: invalid utf-8 string");
-	expect_raw_error("[1]", "not a sloprobe report: the top level is not an object");
+	expect_raw_error("[1]", "not a sloprobe report: the top level is an array");
 	expect_raw_error("{}", "not a sloprobe report: no \"schema\"");
 	expect_raw_error("{\"schema\":2}", "schema: must be a string");
 	expect_raw_error("{\"schema\":\"k6/v1\"}", "not a sloprobe report (schema 'k6/v1')");
+	/* Valid JSON the recorder does not write is still JSON: no false alarm. */
+	expect_error("{\"quiet_ms\":200,\"latency\":\"first byte to last\"}",
+		     "{\"s\":\"\\\"\\\\\\/"
+		     "\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\xc3\xa9\xf4\x8f\xbf\xbf\","
+		     "\"n\":[-0,0,-0.5e-3,1E+2,1e5,0.25,-9223372036854775808,"
+		     "18446744073709551615],\"e\":[{},[],[[]],{\"\":null}],\"b\":[true,false]}",
+		     NULL);
+	expect_raw_error("[NaN]", "malformed JSON at line 1, column 2: unexpected character");
+	expect_raw_error("[-01]",
+			 "malformed JSON at line 1, column 4: array value separator ',' expected");
+	expect_raw_error("[1.]", "malformed JSON at line 1, column 4: unexpected character");
+	expect_raw_error("[\"a\tb\"]",
+			 "malformed JSON at line 1, column 4: control character in a string");
+	expect_raw_error("[\"\xed\xa0\x80\"]",
+			 "malformed JSON at line 1, column 3: invalid utf-8 string");
+	expect_raw_error("[\"\xc0\xaf\"]",
+			 "malformed JSON at line 1, column 3: invalid utf-8 string");
+	expect_raw_error("null", "not a sloprobe report: the top level is null");
+	expect_raw_error(" 42\n", "not a sloprobe report: the top level is a number");
+	expect_raw_error("  ", "malformed JSON: unexpected end of file");
 	/* NUL bytes never reach json-c */
 	{
 		char err[RUNFILE_ERR_MAX];
@@ -261,6 +329,195 @@ static void test_bad_fields(void **state)
 	expect_error("\"kind\":\"n_plus_one\"", "\"kind\":7", "db_flags[0].kind: must be a string");
 }
 
+/*
+ * Numbers no recording produces together: json-c clamped a sum of 2^64 + 5 to 2^64 - 1, which
+ * was loaded, and merge printed the mean of that.
+ */
+static void test_inconsistent(void **state)
+{
+	expect_error("\"sum\":1018000000", "\"sum\":18446744073709551621",
+		     "http[0].histogram.sum: 18446744073709551621 is out of range (at most "
+		     "18446744073709551615)");
+	expect_error("\"sum\":1018000000", "\"sum\":1844674407370955161500",
+		     "http[0].histogram.sum: 1844674407370955161500 is out of range (at most "
+		     "18446744073709551615)");
+	expect_error("\"port\":8080", "\"port\":-9223372036854775809",
+		     "http[0].port: -9223372036854775809 is out of range (at least "
+		     "-9223372036854775808)");
+	expect_error("{\"t\":0,\"count\":10,", "{\"t\":0,\"count\":100000000000000000000,",
+		     "timeline.http[0].points[0].count: 100000000000000000000 is out of range (at "
+		     "most 18446744073709551615)");
+	/* 10 values in [1000000, 1007615] and 20 in [50331648, 50500000] */
+	expect_error("\"sum\":1018000000", "\"sum\":1020076151",
+		     "http[0].histogram.sum: 1020076151 exceeds what the buckets and max allow "
+		     "(1020076150)");
+	expect_error("\"sum\":1018000000", "\"sum\":1016632959",
+		     "http[0].histogram.sum: 1016632959 is less than the buckets and min allow "
+		     "(1016632960)");
+	expect_error("\"sum\":60000000,\"min\":1000000,\"max\":1000000",
+		     "\"sum\":60000000,\"min\":1000001,\"max\":1000000",
+		     "db[0].histogram.min: 1000001 is above max (1000000)");
+	expect_error("\"200\":28", "\"200\":29", "http[0].status: adds up to 31, but count is 30");
+	expect_error("\"4xx\":1", "\"4xx\":0",
+		     "http[0].errors.4xx: 0, but status has 1 4xx responses (and 0 other)");
+	expect_error("\"5xx\":1,\"5xx_ratio\"", "\"5xx\":2,\"5xx_ratio\"",
+		     "http[0].errors.5xx: 2, but status has 1 5xx responses (and 0 other)");
+	/* Codes without a slot of their own: other is 4xx or 5xx, not both. */
+	expect_error("\"200\":28,\"429\":1,\"500\":1}", "\"200\":29,\"other\":1}",
+		     "http[0].errors: 4xx and 5xx count 2 responses of status \"other\", which has "
+		     "1");
+	expect_error("\"200\":28,\"429\":1,\"500\":1},\"errors\":{\"4xx\":1,\"5xx\":1",
+		     "\"200\":27,\"other\":3},\"errors\":{\"4xx\":1,\"5xx\":1", NULL);
+	expect_error("\"shared\":0}", "\"shared\":1}",
+		     "http[0].db.attribution: 31 requests, but requests is 30");
+	expect_error("\"queries_per_request_max\":3", "\"queries_per_request_max\":1.5",
+		     "http[0].db.queries_per_request: 2 is above queries_per_request_max (1.5)");
+	expect_error("\"p99\":1,\"p999\":1", "\"p99\":1,\"p999\":0.5",
+		     "http[0].latency_ms.p999: 0.5 is below p99 (1)");
+	expect_error("\"max\":1,\"min\":1,\"mean\":1", "\"max\":1,\"min\":1.5,\"mean\":1",
+		     "http[0].latency_ms.min: 1.5 is above p50 (1)");
+	expect_error("\"errors\":1,\"rate_per_s\":6", "\"errors\":61,\"rate_per_s\":6",
+		     "db[0].errors: 61, but count is 60");
+	expect_error("\"slow\":0", "\"slow\":61", "db[0].slow: 61, but count is 60");
+	expect_error("{\"57014\":1}", "{\"57014\":1,\"40001\":1}",
+		     "db[0].sqlstates: add up to 2, but errors is 1");
+	expect_error("\"good\":30", "\"good\":31", "slo[0].good: 31, but total is 30");
+	expect_error("\"good\":30", "\"good\":30,\"judged\":29",
+		     "slo[0].good: 30, but judged is 29");
+	expect_error("\"p50\":1,\"p95\":50.5", "\"p50\":60,\"p95\":50.5",
+		     "timeline.http[0].points[0].p95: 50.5 is below p50 (60)");
+	expect_error("\"errors\":0,\"5xx\":0,\"4xx\":0}", "\"errors\":0,\"5xx\":6,\"4xx\":5}",
+		     "timeline.http[0].points[0]: 4xx and 5xx add up to 11, but count is 10");
+	/* json-c keeps the last of two, silently */
+	expect_error("\"bpf\":{\"stats_enabled\":false},",
+		     "\"bpf\":{\"stats_enabled\":false},\"host\":{},", "host: given twice");
+	expect_error("\"interval_s\":1,", "\"interval_s\":1,\"interval_s\":2,",
+		     "timeline.interval_s: given twice");
+}
+
+/* s written to a temporary file and loaded from it, in blocks. */
+static int load_file(struct run *r, const char *s, size_t len, char *err)
+{
+	char path[] = "/tmp/test_runfile.XXXXXX";
+	int fd = mkstemp(path);
+	int ret;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, len), (ssize_t)len);
+	close(fd);
+	ret = run__load(r, path, err, RUNFILE_ERR_MAX);
+	unlink(path);
+	return ret;
+}
+
+/*
+ * A file is read in 1 MiB blocks, a member or row at a time: the same report whether values
+ * straddle blocks or outgrow them, errors at the same place as from memory.
+ */
+static void test_load_file(void **state)
+{
+	size_t big = 3 << 20, n;
+	char *blob = malloc(big + 1), *s, *a = NULL, *b = NULL, err[RUNFILE_ERR_MAX], want[128];
+	size_t na = 0, nb = 0, p;
+	struct run r, m;
+	FILE *f;
+
+	assert_non_null(blob);
+	/* A 3 MiB member (one piece larger than the window), then rows after it. */
+	memset(blob, 'x', big);
+	memcpy(blob, "{\"blob\":\"", 9);
+	memcpy(blob + big - 2, "\"}", 2);
+	blob[big] = '\0';
+	s = replace(fixture, "{\"quiet_ms\":200,\"latency\":\"first byte to last\"}", blob);
+	assert_int_equal(load_file(&r, s, strlen(s), err), 0);
+	assert_int_equal(run__parse(&m, s, strlen(s), "f", err, sizeof(err)), 0);
+	f = open_memstream(&a, &na);
+	assert_int_equal(run__write(f, &r), 0);
+	fclose(f);
+	f = open_memstream(&b, &nb);
+	assert_int_equal(run__write(f, &m), 0);
+	fclose(f);
+	assert_true(na > big);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, na);
+	run__free(&r);
+	run__free(&m);
+	free(a);
+	free(b);
+	free(s);
+
+	/*
+	 * On line 3, a 4-byte UTF-8 sequence across the first block's end, then an overlong one:
+	 * refused where it starts, as from memory. Then an integer across the end.
+	 */
+	p = strstr(fixture, "{\"quiet_ms\"") - fixture;
+	n = (1 << 20) - 2 - strlen("\"a\\u00e9") - p;
+	memset(blob, ' ', n);
+	blob[0] = '\n';
+	blob[1] = '\n';
+	strcpy(blob + n, "\"a\\u00e9\xf0\x9f\x98\x80\xe0\x80\x80\"");
+	snprintf(want, sizeof(want), "malformed JSON at line 3, column %zu: invalid utf-8 string",
+		 n - 2 + 1 + strlen("\"a\\u00e9\xf0\x9f\x98\x80"));
+	s = replace(fixture, "{\"quiet_ms\":200,\"latency\":\"first byte to last\"}", blob);
+	assert_int_equal(load_file(&r, s, strlen(s), err), -EINVAL);
+	assert_string_equal(err, want);
+	assert_int_equal(run__parse(&r, s, strlen(s), "f", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, want);
+	free(s);
+	strcpy(blob + n, "{\"n\":[1,99999999999999999999999999999999999999]}");
+	s = replace(fixture, "{\"quiet_ms\":200,\"latency\":\"first byte to last\"}", blob);
+	assert_int_equal(load_file(&r, s, strlen(s), err), -EINVAL);
+	assert_string_equal(err,
+			    "definitions.n[1]: 999999999999999999999999... is out of range (at "
+			    "most 18446744073709551615)");
+	free(s);
+	/* Cut inside a UTF-8 sequence: the end of the file, not a bad byte. */
+	s = replace(fixture, "{\"quiet_ms\":200,\"latency\":\"first byte to last\"}", blob);
+	strcpy(strstr(s, "{\"n\""), "\"\xf0\x9f");
+	assert_int_equal(load_file(&r, s, strlen(s), err), -EINVAL);
+	assert_string_equal(err, "malformed JSON: unexpected end of file");
+	free(s);
+	free(blob);
+
+	assert_int_equal(run__load(&r, "/nonexistent.json", err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "No such file or directory");
+	assert_int_equal(run__load(&r, "/tmp", err, sizeof(err)), -EISDIR);
+}
+
+/* db_stats of the libpq and usdt paths hold an object each: read, merged and written back. */
+static void test_db_stats_groups(void **state)
+{
+	char *s = replace(fixture, "\"fingerprints\":1,\"fingerprints_dropped\":0}",
+			  "\"fingerprints\":1,\"libpq\":{\"queries\":3,\"ringbuf_full\":1},"
+			  "\"fingerprints_dropped\":0,\"usdt\":{\"queries\":2}}");
+	char err[RUNFILE_ERR_MAX], *a = NULL;
+	struct run r, m, back;
+	const struct run *in[2] = { &r, &r };
+	struct merge_notes notes;
+	size_t na = 0;
+	FILE *f;
+
+	assert_int_equal(run__parse(&r, s, strlen(s), "f", err, sizeof(err)), 0);
+	assert_int_equal(run__count(&r.db_stats, "libpq.queries"), 3);
+	assert_int_equal(run__count(&r.db_stats, "usdt.queries"), 2);
+	assert_int_equal(run__count(&r.db_stats, "fingerprints_dropped"), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	f = open_memstream(&a, &na);
+	assert_int_equal(run__write(f, &m), 0);
+	fclose(f);
+	assert_non_null(
+		strstr(a, "\"libpq\": {\n      \"queries\": 6,\n      \"ringbuf_full\": 2\n"));
+	assert_int_equal(run__parse(&back, a, na, "m", err, sizeof(err)), 0);
+	assert_int_equal(run__count(&back.db_stats, "usdt.queries"), 4);
+	run__free(&back);
+	run__free(&m);
+	run__free(&r);
+	free(a);
+	free(s);
+	expect_error("\"fingerprints\":1,", "\"fingerprints\":1,\"libpq\":{\"queries\":-1},",
+		     "db_stats.libpq.queries: must not be negative");
+}
+
 /* Write a loaded report back and read it again: same model, same bytes the second time. */
 static void test_write_roundtrip(void **state)
 {
@@ -275,8 +532,8 @@ static void test_write_roundtrip(void **state)
 	fclose(f);
 	assert_int_equal(run__parse(&s, a, na, "a", err, sizeof(err)), 0);
 	assert_int_equal(s.neps, 1);
-	assert_memory_equal(s.eps[0].hist, r.eps[0].hist, sizeof(struct hist));
-	assert_memory_equal(s.dbqs[0].hist, r.dbqs[0].hist, sizeof(struct hist));
+	assert_hist_equal(s.eps[0].hist, r.eps[0].hist);
+	assert_hist_equal(s.dbqs[0].hist, r.dbqs[0].hist);
 	assert_int_equal(run__status(&s.eps[0], 500), 1);
 	assert_int_equal(s.nflags, 2);
 	assert_false(s.has_timeline); /* not written: see docs/analyze.md */
@@ -321,6 +578,7 @@ static void make_run(struct run *out, const char *host, int64_t start_ms, double
 	struct run r;
 	struct run_endpoint *e;
 	struct run_dbq *q;
+	struct hist *h;
 	size_t len = 0;
 	FILE *f;
 
@@ -353,10 +611,14 @@ static void make_run(struct run *out, const char *host, int64_t start_ms, double
 	e->status.v[1] = (struct run_count){ "500", errors };
 	e->status.n = errors ? 2 : 1;
 	e->err5xx = errors;
-	e->hist = run__alloc(&r, sizeof(*e->hist));
-	hist__init(e->hist);
+	h = malloc(sizeof(*h));
+	assert_non_null(h);
+	hist__init(h);
 	for (size_t i = 0; i < n; i++)
-		hist__add(e->hist, v[i]);
+		hist__add(h, v[i]);
+	e->hist = run__hist(&r, h);
+	free(h);
+	assert_non_null(e->hist);
 	r.ndbqs = 1;
 	r.dbqs = q = run__alloc(&r, sizeof(*q));
 	q->system = "postgresql";
@@ -396,13 +658,10 @@ static void test_merge_equals_union(void **state)
 	make_run(&b, "web2", 1796032800000ll, 10, v + N / 2, N - N / 2, 200, 5);
 	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
 	assert_int_equal(m.neps, 1);
-	assert_memory_equal(m.eps[0].hist->buckets, u->buckets, sizeof(u->buckets));
+	assert_hist_is(m.eps[0].hist, u);
 	assert_int_equal(m.eps[0].hist->count, N);
-	assert_int_equal(m.eps[0].hist->sum, u->sum);
-	assert_int_equal(m.eps[0].hist->min, u->min);
-	assert_int_equal(m.eps[0].hist->max, u->max);
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
-		assert_int_equal(hist__percentile(m.eps[0].hist, qs[i]),
+		assert_int_equal(hist_sparse__percentile(m.eps[0].hist, qs[i]),
 				 hist__percentile(u, qs[i]));
 	assert_int_equal(m.eps[0].count, N);
 	assert_int_equal(run__status(&m.eps[0], 500), 8);
@@ -416,7 +675,7 @@ static void test_merge_equals_union(void **state)
 	assert_int_equal(m.events_dropped, 2);
 	assert_int_equal(m.ndbqs, 1);
 	assert_int_equal(m.dbqs[0].count, N);
-	assert_memory_equal(m.dbqs[0].hist->buckets, u->buckets, sizeof(u->buckets));
+	assert_hist_is(m.dbqs[0].hist, u);
 	assert_int_equal(m.nsources, 2);
 
 	/* The merged report reads back with the same histogram. */
@@ -424,7 +683,7 @@ static void test_merge_equals_union(void **state)
 	assert_int_equal(run__write(f, &m), 0);
 	fclose(f);
 	assert_int_equal(run__parse(&back, buf, len, "m", err, sizeof(err)), 0);
-	assert_memory_equal(back.eps[0].hist, m.eps[0].hist, sizeof(struct hist));
+	assert_hist_equal(back.eps[0].hist, m.eps[0].hist);
 	run__free(&back);
 	free(buf);
 	run__free(&m);
@@ -526,6 +785,9 @@ int main(void)
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_unknown_schema_and_layout),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_db_stats_groups),
 		cmocka_unit_test(test_write_roundtrip),
 		cmocka_unit_test(test_merge_equals_union),
 		cmocka_unit_test(test_merge_windows),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -625,6 +626,126 @@ static void test_yaml_errors(void **state)
 			"t.yaml:4:13: duplicate SLO name \"a\" (first at line 4)");
 }
 
+/* Parses len bytes of text, expecting msg, in well under a second of CPU time. */
+static void expect_err_fast(const char *text, size_t len, const char *msg)
+{
+	struct timespec a, b;
+	struct slo_set *s;
+	char err[256];
+	double cpu;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	s = slo__parse_string(text, len, "t.yaml", err, sizeof(err));
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	cpu = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	if (s) {
+		slo__free(s);
+		fail_msg("parsed, expected: %s", msg);
+	}
+	assert_string_equal(err, msg);
+	if (cpu > 0.5)
+		fail_msg("%.2f s of CPU for %zu bytes", cpu, len);
+}
+
+/* A file of 4 MiB (the size limit) less 64 bytes: header, then fill repeated, then tail. */
+static char *big(const char *head, const char *fill, const char *tail, size_t *len)
+{
+	size_t n = SLO_FILE_MAX - 64, hl = strlen(head), fl = strlen(fill), tl = strlen(tail);
+	char *buf = malloc(n + 1);
+	size_t off = hl;
+
+	assert_non_null(buf);
+	memcpy(buf, head, hl);
+	while (off + fl + tl <= n) {
+		memcpy(buf + off, fill, fl);
+		off += fl;
+	}
+	memcpy(buf + off, tail, tl);
+	off += tl;
+	buf[off] = '\0';
+	*len = off;
+	return buf;
+}
+
+/*
+ * libyaml's own loader took time quadratic in the nesting depth (100 KB of "[" took 15 s, a
+ * file at the size limit minutes), in the number of anchors and of %TAG directives: every file
+ * under the size limit is now refused or read in well under a second.
+ */
+static void test_limits(void **state)
+{
+	static const struct {
+		const char *head, *fill, *tail, *msg;
+	} c[] = {
+		{ "", "[", "", "t.yaml:1:65: nested more than 64 levels deep" },
+		{ "", "{a: ", "", "t.yaml:1:257: nested more than 64 levels deep" },
+		{ "", "- ", "x\n", "t.yaml:1:129: nested more than 64 levels deep" },
+		{ "slos:\n- ", "[{a: ", "", "t.yaml:2:158: nested more than 64 levels deep" },
+		{ "a: [", "1, ", "1]\n", "t.yaml:1:599996: more than 200000 YAML nodes" },
+		{ "a: [&a 1", ", *a", "]\n",
+		  "t.yaml:1:1: unknown key \"a\" in the SLO file (expected apiVersion, kind, "
+		  "description, warmup, min_samples, protection, slos)" },
+		{ "", "%TAG !t! tag:x,2000:\n", "--- x\n",
+		  "t.yaml:17:1: more than 16 YAML directives" },
+	};
+	char *buf, line[2048];
+	size_t len, off;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		buf = big(c[i].head, c[i].fill, c[i].tail, &len);
+		expect_err_fast(buf, len, c[i].msg);
+		free(buf);
+	}
+
+	/* Block mappings nested by indentation: 65 levels take 2 KB. */
+	buf = malloc(SLO_FILE_MAX);
+	assert_non_null(buf);
+	off = 0;
+	for (int d = 0; off + 200 < SLO_FILE_MAX; d++) {
+		snprintf(line, sizeof(line), "%*sk%d:\n", d % 1000, "", d);
+		memcpy(buf + off, line, strlen(line));
+		off += strlen(line);
+	}
+	expect_err_fast(buf, off, "t.yaml:65:65: nested more than 64 levels deep");
+
+	/* Many anchors, each used once: hashed, not searched. */
+	off = 0;
+	off += snprintf(buf + off, SLO_FILE_MAX - off, "[");
+	for (int i = 0; i < 90000; i++)
+		off += snprintf(buf + off, SLO_FILE_MAX - off, "&a%d 1, *a%d, ", i, i);
+	off += snprintf(buf + off, SLO_FILE_MAX - off, "1]\n");
+	expect_err_fast(buf, off, "t.yaml:1:1: the SLO file: expected a mapping");
+
+	/*
+	 * A billion laughs within the schema: one objective with a 600-entry status list,
+	 * aliased 10 times per SLO, the list of 10 aliased by 1000 SLOs: 6 million entries to
+	 * check from a 44 KB file (it took 4.8 s and was accepted).
+	 */
+	off = snprintf(buf, SLO_FILE_MAX,
+		       "%sslos:\n- name: s0\n  http: all\n  objectives: &o\n"
+		       "  - &obj {le: 1%%, errors: [",
+		       header);
+	for (int i = 0; i < 600; i++)
+		off += snprintf(buf + off, SLO_FILE_MAX - off, "%s%d", i ? "," : "", 500 + i % 100);
+	off += snprintf(buf + off, SLO_FILE_MAX - off, "]}\n");
+	for (int i = 0; i < 9; i++)
+		off += snprintf(buf + off, SLO_FILE_MAX - off, "  - *obj\n");
+	for (int i = 1; i < 1000; i++)
+		off += snprintf(buf + off, SLO_FILE_MAX - off,
+				"- name: s%d\n  http: all\n  objectives: *o\n", i);
+	expect_err_fast(buf, off, "t.yaml:7:27: aliases expand the file to more than 200000 nodes");
+	free(buf);
+
+	/* Aliases: undefined, to the node they are in, an anchor given twice. */
+	expect_err("a: *nope\n", "t.yaml:1:4: YAML syntax: found undefined alias");
+	expect_err("a: &x [1, *x]\n", "t.yaml:1:11: alias *x inside its own anchor");
+	expect_err("a: &x 1\nb: &x 2\n", "t.yaml:2:4: duplicate anchor &x (first at line 1)");
+	/* Ordinary anchors still work. */
+	slo__free(parse_ok("protection: &p [429]\nslos:\n- name: a\n  http: all\n"
+			   "  protection: *p\n  objectives: [&o \"p(95)<1s\"]\n"
+			   "- name: b\n  http: all\n  objectives: [*o]\n"));
+}
+
 /* --- verdicts --- */
 
 static struct slo slo_one(uint64_t min_samples)
@@ -1152,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_yaml_errors),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_verdict_percentile),
 		cmocka_unit_test(test_verdict_boundary),
 		cmocka_unit_test(test_verdict_threshold_form),
