@@ -177,6 +177,27 @@ static void count_state(struct dbagg_fp *f, const char *code)
 	}
 }
 
+/*
+ * A path that ranks higher saw its first execution of f (the libpq probes attached after the
+ * wire had seen the query): errors, rows, slow executions and DB time are the main path's
+ * alone, or a report could hold more errors than executions. Forget what the old one counted.
+ */
+static void main_path_changes(struct dbagg *d, struct dbagg_fp *f)
+{
+	int old = dbagg__main_path(f);
+
+	if (!f->count[old])
+		return;
+	d->total_ns -= f->lat[old] && f->lat[old]->sum <= d->total_ns ? f->lat[old]->sum : 0;
+	f->errors = f->win_errors = 0;
+	memset(f->states, 0, sizeof(f->states));
+	f->rows = 0;
+	f->rows_known = 0;
+	f->slow = f->slow_worst_ns = f->slow_worst_ts = 0;
+	if (f->first_byte)
+		hist__init(f->first_byte);
+}
+
 struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char *client,
 			    const char *server, uint64_t *raw_hash)
 {
@@ -229,6 +250,8 @@ struct dbagg_fp *dbagg__add(struct dbagg *d, const struct db_exec *x, const char
 		hist__init(f->lat[p]);
 	}
 	lat = db_exec__latency(x);
+	if (p < dbagg__main_path(f))
+		main_path_changes(d, f);
 	f->count[p]++;
 	hist__add(f->lat[p], lat);
 	f->last_ts = x->ts_end;
