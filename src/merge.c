@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 
 #include "merge.h"
+#include "u64map.h"
 
 #define HOTSPOTS 10 /* as src/report.c */
 
@@ -162,10 +164,114 @@ static struct hist_sparse *merged_hist(struct run *out, const struct hist_sparse
 	return s;
 }
 
-static bool ep_key_eq(const struct run_endpoint *a, const struct run_endpoint *b)
+/* FNV-1a over a key of three strings; never 0, the map's empty key. */
+static uint64_t key_hash(const char *const k[3])
 {
-	return !strcmp(a->service, b->service) && !strcmp(a->method, b->method) &&
-	       !strcmp(a->route, b->route);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (unsigned i = 0; i < 3; i++)
+		for (const unsigned char *c = (const unsigned char *)k[i];; c++) {
+			h = (h ^ *c) * 0x100000001b3ull;
+			if (!*c)
+				break;
+		}
+	return h | 1;
+}
+
+/*
+ * Groups the n items (endpoints or queries of every input, in input order) by their key:
+ * group[i] is the group of item i, first[g] the first item of group g, *ngroups their number,
+ * and members lists the items group by group, each group's from off[g] to off[g + 1]. Linear
+ * (a hash map with chains): reports of 100 000 endpoints merge too. 0 or -ENOMEM.
+ */
+static int group_by_key(const void *const *items, unsigned n,
+			void (*key)(const void *item, const char *k[3]), unsigned *group,
+			unsigned *first, unsigned *ngroups, unsigned *off, const void **members)
+{
+	unsigned *chain = calloc(n + 1, sizeof(*chain)), *fill = calloc(n + 1, sizeof(*fill));
+	struct u64map heads = { 0 }; /* key hash -> newest group of that hash */
+	int err = 0;
+
+	*ngroups = 0;
+	if (!chain || !fill) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *k[3], *kg[3];
+		uint64_t h, *head;
+		unsigned g;
+
+		key(items[i], k);
+		h = key_hash(k);
+		head = u64map__get(&heads, h);
+		for (g = head ? (unsigned)*head : UINT_MAX; g != UINT_MAX; g = chain[g]) {
+			key(items[first[g]], kg);
+			if (!strcmp(k[0], kg[0]) && !strcmp(k[1], kg[1]) && !strcmp(k[2], kg[2]))
+				break;
+		}
+		if (g == UINT_MAX) {
+			g = (*ngroups)++;
+			first[g] = i;
+			chain[g] = head ? (unsigned)*head : UINT_MAX;
+			if (u64map__put(&heads, h, g)) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		group[i] = g;
+	}
+	memset(off, 0, (*ngroups + 1) * sizeof(*off));
+	for (unsigned i = 0; i < n; i++)
+		off[group[i] + 1]++;
+	for (unsigned g = 0; g < *ngroups; g++)
+		off[g + 1] += off[g];
+	memcpy(fill, off, (*ngroups + 1) * sizeof(*fill));
+	for (unsigned i = 0; i < n; i++)
+		members[fill[group[i]]++] = items[i];
+out:
+	u64map__free(&heads);
+	free(chain);
+	free(fill);
+	return err;
+}
+
+static void ep_key(const void *item, const char *k[3])
+{
+	const struct run_endpoint *e = item;
+
+	k[0] = e->service;
+	k[1] = e->method;
+	k[2] = e->route;
+}
+
+static void query_key(const void *item, const char *k[3])
+{
+	const struct run_dbq *q = item;
+
+	k[0] = q->system;
+	k[1] = q->query;
+	k[2] = "";
+}
+
+/*
+ * The items of every input's array (each of count[i] elements of size sz at base[i]) in one
+ * array of pointers, for group_by_key. NULL when out of memory.
+ */
+static const void **flatten(const void *const *base, const unsigned *count, unsigned n, size_t sz,
+			    unsigned *total)
+{
+	const void **items;
+	unsigned k = 0;
+
+	*total = 0;
+	for (unsigned i = 0; i < n; i++)
+		*total += count[i];
+	items = calloc(*total + 1, sizeof(*items));
+	for (unsigned i = 0; items && i < n; i++)
+		for (unsigned j = 0; j < count[i]; j++)
+			items[k++] = (const char *)base[i] + j * sz;
+	return items;
 }
 
 /* Merge the members of one endpoint group into e. */
@@ -310,54 +416,40 @@ static int cmp_ep(const void *pa, const void *pb)
 static int merge_endpoints(struct run *out, const struct run *const *in, unsigned n,
 			   struct merge_notes *notes)
 {
-	unsigned cap = 0, *slot, *off, k = 0;
-	const struct run_endpoint **members;
+	const void *base[n ? n : 1], **items, **members = NULL;
+	unsigned count[n ? n : 1], total, *group = NULL, *first = NULL, *off = NULL;
 	int err = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		cap += in[i]->neps;
-	out->eps = run__alloc(out, (cap + 1) * sizeof(*out->eps));
-	slot = calloc(cap + 1, sizeof(*slot));
-	off = calloc(cap + 2, sizeof(*off));
-	members = calloc(cap + 1, sizeof(*members));
-	if (!out->eps || !slot || !off || !members) {
+	for (unsigned i = 0; i < n; i++) {
+		base[i] = in[i]->eps;
+		count[i] = in[i]->neps;
+	}
+	items = flatten(base, count, n, sizeof(*in[0]->eps), &total);
+	out->eps = run__alloc(out, (total + 1) * sizeof(*out->eps));
+	group = calloc(total + 1, sizeof(*group));
+	first = calloc(total + 1, sizeof(*first));
+	off = calloc(total + 2, sizeof(*off));
+	members = calloc(total + 1, sizeof(*members));
+	if (!items || !out->eps || !group || !first || !off || !members) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Group by key: slot[k] is the output endpoint of the k-th input endpoint. */
-	for (unsigned i = 0; i < n; i++) {
-		for (unsigned j = 0; j < in[i]->neps; j++, k++) {
-			const struct run_endpoint *e = &in[i]->eps[j];
-			unsigned s;
+	err = group_by_key(items, total, ep_key, group, first, &out->neps, off, members);
+	for (unsigned g = 0; g < out->neps && !err; g++) {
+		struct run_endpoint *e = &out->eps[g];
 
-			for (s = 0; s < out->neps && !ep_key_eq(&out->eps[s], e); s++)
-				;
-			if (s == out->neps)
-				out->eps[out->neps++] = *e;
-			slot[k] = s;
-			off[s + 1]++;
-		}
-	}
-	for (unsigned s = 0; s < out->neps; s++)
-		off[s + 1] += off[s];
-	k = 0;
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = 0; j < in[i]->neps; j++, k++)
-			members[off[slot[k]]++] = &in[i]->eps[j];
-	/* off[s] is now the end of group s. */
-	for (unsigned s = 0; s < out->neps && !err; s++) {
-		unsigned start = s ? off[s - 1] : 0;
-
-		err = merge_endpoint(out, &out->eps[s], members + start, off[s] - start,
-				     out->duration_s, notes);
-		if (!err && out->eps[s].has_db)
-			qsort(out->eps[s].db.top, out->eps[s].db.ntop, sizeof(*out->eps[s].db.top),
-			      cmp_top);
+		*e = *(const struct run_endpoint *)items[first[g]];
+		err = merge_endpoint(out, e, (const struct run_endpoint *const *)members + off[g],
+				     off[g + 1] - off[g], out->duration_s, notes);
+		if (!err && e->has_db)
+			qsort(e->db.top, e->db.ntop, sizeof(*e->db.top), cmp_top);
 	}
 	if (!err)
 		qsort(out->eps, out->neps, sizeof(*out->eps), cmp_ep);
 out:
-	free(slot);
+	free(items);
+	free(group);
+	free(first);
 	free(off);
 	free(members);
 	return err;
@@ -520,52 +612,37 @@ static bool same_str(const char *a, const char *b)
 static int merge_db(struct run *out, const struct run *const *in, unsigned n,
 		    struct merge_notes *notes)
 {
-	unsigned cap = 0, fcap = 0, k, ns = 0;
-	const struct run_dbq **members;
+	unsigned fcap = 0, ns = 0, count[n ? n : 1], total = 0, *group = NULL, *first = NULL;
+	const void *base[n ? n : 1], **items = NULL, **members = NULL;
 	const struct run_counts *stats[n];
 	const char *probes[n];
-	unsigned *slot;
+	unsigned *off = NULL;
 	int err = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		out->has_db |= in[i]->has_db;
-		cap += in[i]->ndbqs;
+		base[i] = in[i]->dbqs;
+		count[i] = in[i]->ndbqs;
 		fcap += in[i]->nflags;
 	}
 	if (!out->has_db)
 		return 0;
-	out->dbqs = run__alloc(out, (cap + 1) * sizeof(*out->dbqs));
+	items = flatten(base, count, n, sizeof(*in[0]->dbqs), &total);
+	out->dbqs = run__alloc(out, (total + 1) * sizeof(*out->dbqs));
 	out->flags = run__alloc(out, (fcap + 1) * sizeof(*out->flags));
-	slot = calloc(cap + 1, sizeof(*slot));
-	members = calloc(cap + 1, sizeof(*members));
-	if (!out->dbqs || !out->flags || !slot || !members) {
+	group = calloc(total + 1, sizeof(*group));
+	first = calloc(total + 1, sizeof(*first));
+	off = calloc(total + 2, sizeof(*off));
+	members = calloc(total + 1, sizeof(*members));
+	if (!items || !out->dbqs || !out->flags || !group || !first || !off || !members) {
 		err = -ENOMEM;
 		goto out;
 	}
-	k = 0;
-	for (unsigned i = 0; i < n; i++) {
-		for (unsigned j = 0; j < in[i]->ndbqs; j++, k++) {
-			const struct run_dbq *q = &in[i]->dbqs[j];
-			unsigned s;
-
-			for (s = 0; s < out->ndbqs && (strcmp(out->dbqs[s].system, q->system) ||
-						       strcmp(out->dbqs[s].query, q->query));
-			     s++)
-				;
-			if (s == out->ndbqs)
-				out->dbqs[out->ndbqs++] = *q;
-			slot[k] = s;
-		}
-	}
-	for (unsigned s = 0; s < out->ndbqs && !err; s++) {
-		unsigned nm = 0;
-
-		k = 0;
-		for (unsigned i = 0; i < n; i++)
-			for (unsigned j = 0; j < in[i]->ndbqs; j++, k++)
-				if (slot[k] == s)
-					members[nm++] = &in[i]->dbqs[j];
-		err = merge_query(out, &out->dbqs[s], members, nm, out->duration_s, notes);
+	err = group_by_key(items, total, query_key, group, first, &out->ndbqs, off, members);
+	for (unsigned g = 0; g < out->ndbqs && !err; g++) {
+		out->dbqs[g] = *(const struct run_dbq *)items[first[g]];
+		err = merge_query(out, &out->dbqs[g], (const struct run_dbq *const *)members + off[g],
+				  off[g + 1] - off[g], out->duration_s, notes);
 	}
 	if (err)
 		goto out;
@@ -612,7 +689,10 @@ static int merge_db(struct run *out, const struct run *const *in, unsigned n,
 				out->db_stats.v[x].n = out->ndbqs;
 	}
 out:
-	free(slot);
+	free(items);
+	free(group);
+	free(first);
+	free(off);
 	free(members);
 	return err;
 }
