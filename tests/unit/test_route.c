@@ -279,6 +279,8 @@ static void test_set_errors(void **state)
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
+		{ "/ab\x7f", "space or control byte at offset 3" },
+		{ "/\x01", "space or control byte at offset 1" },
 		{ "/a?b=1",
 		  "'?' can never match: query and fragment are stripped before matching" },
 		{ "/a#b", "'#' can never match: query and fragment are stripped before matching" },
@@ -292,6 +294,12 @@ static void test_set_errors(void **state)
 		assert_int_equal(route_set__add(s, c[i].pattern, err, sizeof(err)), -EINVAL);
 		assert_string_equal(err, c[i].err);
 	}
+	/* '~' and '!' (0x7e, 0x21) are printable: fine in a pattern */
+	assert_int_equal(route_set__add(s, "/~me/!x", err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(route_set__match(s, "/~me/!x", 7), "/~me/!x");
+	route_set__free(s);
+	s = route_set__new();
 	/* Nothing was added: nothing matches. */
 	assert_null(route_set__match(s, "/a/b", 4));
 	assert_null(route_set__match(s, "/users", 6));
@@ -706,6 +714,12 @@ static void test_limit_edges(void **state)
 	assert_int_equal(apply(l, "x", "/a", buf, sizeof(buf)), 0);
 	assert_int_equal(apply(l, "x", "/b/cd/e", buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "/{*}/cd");
+	/* below the root, a {*} that does not fit ends the route before its '/' */
+	assert_int_equal(apply(l, "y", "/ab/x", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "y", "/ab/cd", buf, 7), 1);
+	assert_string_equal(buf, "/ab");
+	assert_int_equal(apply(l, "y", "/ab/cd", buf, 8), 1);
+	assert_string_equal(buf, "/ab/{*}");
 
 	assert_int_equal(route_limiter__apply(l, "s", NULL, 8), -EINVAL);
 	assert_int_equal(route_limiter__apply(l, "s", buf, 0), -EINVAL);
