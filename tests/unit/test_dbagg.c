@@ -46,8 +46,7 @@ static struct db_exec exec_of(const char *sql, int path, uint64_t start, uint64_
 	return x;
 }
 
-static struct dbagg_fp *add(const char *sql, int path, uint64_t start, uint64_t lat,
-			    uint64_t *raw)
+static struct dbagg_fp *add(const char *sql, int path, uint64_t start, uint64_t lat, uint64_t *raw)
 {
 	struct db_exec x = exec_of(sql, path, start, lat);
 	uint64_t r;
@@ -115,10 +114,10 @@ static void test_path_names(void **state)
 static void test_add(void **state)
 {
 	uint64_t r1, r2, r3;
-	struct dbagg_fp *f = add("SELECT name FROM items WHERE id = 1", DB_PATH_WIRE, 10 * MS,
-				 2 * MS, &r1);
-	struct db_exec x = exec_of("select name from items where id = 3", DB_PATH_WIRE, 20 * MS,
-				   1 * MS);
+	struct dbagg_fp *f =
+		add("SELECT name FROM items WHERE id = 1", DB_PATH_WIRE, 10 * MS, 2 * MS, &r1);
+	struct db_exec x =
+		exec_of("select name from items where id = 3", DB_PATH_WIRE, 20 * MS, 1 * MS);
 
 	assert_non_null(f);
 	assert_string_equal(f->text, "select name from items where id = ?");
@@ -137,12 +136,10 @@ static void test_add(void **state)
 	assert_int_equal(f->win_count, 1);
 	assert_int_equal(f->lat[DB_PATH_WIRE]->count, 1);
 	assert_null(f->lat[DB_PATH_LIBPQ]);
-	assert_ptr_equal(add("select name from items where id = 2", DB_PATH_WIRE, 13 * MS, 1 * MS,
-			     &r2),
-			 f);
-	assert_ptr_equal(add("select name from items where id = 1", DB_PATH_WIRE, 15 * MS, 3 * MS,
-			     &r3),
-			 f);
+	assert_ptr_equal(
+		add("select name from items where id = 2", DB_PATH_WIRE, 13 * MS, 1 * MS, &r2), f);
+	assert_ptr_equal(
+		add("select name from items where id = 1", DB_PATH_WIRE, 15 * MS, 3 * MS, &r3), f);
 	assert_true(r1 != 0 && r1 != r2);
 	assert_true(r1 == r3);
 	x.rows = -1; /* not known: not added */
@@ -220,8 +217,8 @@ static void test_unknown_statement(void **state)
 /* Errors by SQLSTATE, the first 8 distinct kept; an unknown one is "?????". */
 static void test_errors(void **state)
 {
-	static const char *const codes[] = { "23505", "23505", "", "40001", "40P01", "42601",
-					     "42P01", "57014", "22012", "XX000" };
+	static const char *const codes[] = { "23505", "23505", "",	"40001", "40P01",
+					     "42601", "42P01", "57014", "22012", "XX000" };
 	struct dbagg_fp *f = NULL;
 
 	for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -273,13 +270,13 @@ static void test_slow(void **state)
 static void test_finish_flags(void **state)
 {
 	struct dbagg_fp *star = add("select * from orders", DB_PATH_WIRE, 10 * MS, 1 * MS, NULL);
-	struct dbagg_fp *tstar = add("select o.* from orders o", DB_PATH_WIRE, 11 * MS, 1 * MS,
-				     NULL);
+	struct dbagg_fp *tstar =
+		add("select o.* from orders o", DB_PATH_WIRE, 11 * MS, 1 * MS, NULL);
 	struct dbagg_fp *cols = add("select id from orders", DB_PATH_WIRE, 12 * MS, 1 * MS, NULL);
 	struct dbagg_fp *off = add("select id from t order by id offset 1000", DB_PATH_WIRE,
 				   13 * MS, 1 * MS, NULL);
-	struct dbagg_fp *off2 = add("select id from u order by id offset 999", DB_PATH_WIRE,
-				    14 * MS, 1 * MS, NULL);
+	struct dbagg_fp *off2 =
+		add("select id from u order by id offset 999", DB_PATH_WIRE, 14 * MS, 1 * MS, NULL);
 	struct db_exec x = exec_of("select * from big", DB_PATH_WIRE, 15 * MS, 1 * MS);
 	struct dbagg_fp *cut;
 	const struct dbagg_flag *fl;

@@ -174,8 +174,7 @@ static struct run_endpoint *eps_of(const struct run_endpoint *e, unsigned n)
 static void test_match_endpoints_edges(void **state)
 {
 	const struct run_endpoint ea[] = {
-		ep("x:1", "GET", "/dup"),
-		ep("y:1", "GET", "/dup"),
+		ep("x:1", "GET", "/dup"), ep("y:1", "GET", "/dup"),
 		ep("z:1", "GET", "/dup"), /* renamed: one left on each side, paired */
 	};
 	const struct run_endpoint eb[] = {
@@ -270,11 +269,13 @@ static void test_endpoint_values(void **state)
 	x.err5xx = 1;
 	y.err5xx = 3;
 	x.has_db = true;
-	x.db = (struct run_ep_db){ .requests = 100, .queries_per_request = 2,
+	x.db = (struct run_ep_db){ .requests = 100,
+				   .queries_per_request = 2,
 				   .db_time_ms_per_request = 1 };
 	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6); /* no DB on one side: no DB rows */
 	y.has_db = true;
-	y.db = (struct run_ep_db){ .requests = 19, .queries_per_request = 0,
+	y.db = (struct run_ep_db){ .requests = 19,
+				   .queries_per_request = 0,
 				   .db_time_ms_per_request = 0.5 };
 	assert_int_equal(diff__endpoint(&r, &x, &y, v), 8);
 	assert_string_equal(v[0].name, "requests");
@@ -319,8 +320,9 @@ static void test_endpoint_values(void **state)
 
 static void test_query_values(void **state)
 {
-	struct run_dbq x = { .system = "postgresql", .query = "q", .count = 100, .rate_per_s = 5,
-			     .errors = 0 };
+	struct run_dbq x = {
+		.system = "postgresql", .query = "q", .count = 100, .rate_per_s = 5, .errors = 0
+	};
 	struct run_dbq y = x;
 	struct diff_value v[DIFF_VALUES_MAX];
 	struct diff_rule r;
@@ -401,13 +403,18 @@ static void test_find_slo(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify_table), cmocka_unit_test(test_configurable),
-		cmocka_unit_test(test_overall),	       cmocka_unit_test(test_match_endpoints),
-		cmocka_unit_test(test_match_queries),	cmocka_unit_test(test_overall_reads_n),
+		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_configurable),
+		cmocka_unit_test(test_overall),
+		cmocka_unit_test(test_match_endpoints),
+		cmocka_unit_test(test_match_queries),
+		cmocka_unit_test(test_overall_reads_n),
 		cmocka_unit_test(test_match_endpoints_edges),
 		cmocka_unit_test(test_match_queries_once),
-		cmocka_unit_test(test_endpoint_values),	cmocka_unit_test(test_query_values),
-		cmocka_unit_test(test_values_overall),	cmocka_unit_test(test_find_slo),
+		cmocka_unit_test(test_endpoint_values),
+		cmocka_unit_test(test_query_values),
+		cmocka_unit_test(test_values_overall),
+		cmocka_unit_test(test_find_slo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

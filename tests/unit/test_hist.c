@@ -213,7 +213,7 @@ static void check_dist(uint64_t (*gen)(void), size_t n)
 		double want = (double)exact_pct(v, n, qs[i]);
 		double got = (double)hist__percentile(h, qs[i]);
 
-		/* The promise of hist.h and the README: within 1/128 (0.79 %) of the exact value. */
+		/* hist.h and the README promise 1/128 (0.79 %) of the exact value at most. */
 		if (fabs(got - want) / want > 1.0 / 128)
 			fail_msg("q=%g want %.0f got %.0f (%.3f %%)", qs[i], want, got,
 				 100 * fabs(got - want) / want);

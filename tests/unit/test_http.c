@@ -473,11 +473,11 @@ static void test_header_tokens(void **state)
 		const char *te;
 		bool chunked;
 	} cases[] = {
-		{ "chunked", true },	  { "CHUNKED", true },	     { "gzip, chunked", true },
-		{ "gzip,chunked", true }, { "chunked\t", true },     { "chunked ", true },
-		{ "chunked;x=1", true },  { "\tchunked", true },     { "chunkedx", false },
-		{ "xchunked", false },	  { "chunked-x", false },    { "gzip", false },
-		{ "chunke", false },	  { "chunked.", false },     { "", false },
+		{ "chunked", true },	  { "CHUNKED", true },	  { "gzip, chunked", true },
+		{ "gzip,chunked", true }, { "chunked\t", true },  { "chunked ", true },
+		{ "chunked;x=1", true },  { "\tchunked", true },  { "chunkedx", false },
+		{ "xchunked", false },	  { "chunked-x", false }, { "gzip", false },
+		{ "chunke", false },	  { "chunked.", false },  { "", false },
 	};
 	struct http_req_head h;
 	char buf[128];

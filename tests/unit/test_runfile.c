@@ -547,8 +547,9 @@ static void test_merge_groups(void **state)
 	struct run_dbq *q;
 
 	b1 = replace(fixture, "\"route\":\"/items/{id}\",", "\"route\":\"/orders\",");
-	b2 = replace(b1, "\"db\":[{\"system\":\"postgresql\",\"query_id\":\"0123456789abcdef\","
-			 "\"query\":\"select ?\",",
+	b2 = replace(b1,
+		     "\"db\":[{\"system\":\"postgresql\",\"query_id\":\"0123456789abcdef\","
+		     "\"query\":\"select ?\",",
 		     "\"db\":[{\"system\":\"postgresql\",\"query_id\":\"fedcba9876543210\","
 		     "\"query\":\"select ? from t\",");
 	free(b1);
@@ -617,16 +618,20 @@ static void test_merge_groups(void **state)
 static void test_merge_query_fields(void **state)
 {
 	static const char *const first[] = {
-		"\"truncated\":false,", "\"truncated\":false,",
-		"\"client\":\"app\",", "",
-		"\"main_path\":\"wire\",", "\"main_path\":\"libpq\",",
-		"\"paths\":[{\"path\":\"wire\",", "\"paths\":[{\"path\":\"libpq\",",
+		"\"client\":\"app\",",
+		"",
+		"\"main_path\":\"wire\",",
+		"\"main_path\":\"libpq\",",
+		"\"paths\":[{\"path\":\"wire\",",
+		"\"paths\":[{\"path\":\"libpq\",",
 	};
 	static const char *const second[] = {
-		"\"truncated\":false,", "\"truncated\":true,",
-		"\"duration_s\":10}", "\"duration_s\":0}",
+		"\"truncated\":false,",
+		"\"truncated\":true,",
+		"\"duration_s\":10}",
+		"\"duration_s\":0}",
 	};
-	char err[RUNFILE_ERR_MAX], *t1 = replace_all(fixture, first, 4),
+	char err[RUNFILE_ERR_MAX], *t1 = replace_all(fixture, first, 3),
 				   *t2 = replace_all(fixture, second, 2);
 	struct run a, b, m;
 	const struct run *in[2] = { &a, &b };
