@@ -144,15 +144,19 @@ static void test_add(void **state)
 	assert_true(r1 == r3);
 	x.rows = -1; /* not known: not added */
 	assert_ptr_equal(dbagg__add(&d, &x, NULL, NULL, &r2), f);
+	x.rows = 0; /* known: none */
+	x.ts_start = 22 * MS;
+	x.ts_end = 22 * MS;
+	assert_ptr_equal(dbagg__add(&d, &x, NULL, NULL, &r2), f);
 	assert_int_equal(d.nfps, 1);
-	assert_int_equal(d.execs[DB_PATH_WIRE], 4);
+	assert_int_equal(d.execs[DB_PATH_WIRE], 5);
 	assert_int_equal(d.total_ns, 7 * MS);
 	assert_int_equal(dbagg__fp_total(f), 7 * MS);
 	assert_int_equal(f->rows, 3);
-	assert_int_equal(f->rows_known, 3);
-	assert_int_equal(f->win.min, 1 * MS);
+	assert_int_equal(f->rows_known, 4);
+	assert_int_equal(f->win.min, 0);
 	assert_int_equal(f->win.max, 3 * MS);
-	assert_int_equal(f->last_ts, 21 * MS);
+	assert_int_equal(f->last_ts, 22 * MS);
 	assert_ptr_equal(dbagg__find(&d, f->query_id), f);
 	assert_null(dbagg__find(&d, f->query_id + 1));
 	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
@@ -379,11 +383,30 @@ static void test_no_pooling(void **state)
 {
 	const struct dbagg_flag *fl;
 
-	conns("a", 10, 10, 1000 * MS, 50); /* flagged: every bound met exactly */
-	conns("b", 9, 9, 1 * MS, 9);	   /* 9 connections */
-	conns("c", 10, 10, 1 * MS, 51);	   /* 5.1 queries per connection */
-	conns("d", 10, 10, 1000 * MS + 1, 10);
-	conns("e", 10, 0, 0, 0); /* none closed yet */
+	static const struct {
+		unsigned opened, closed;
+		uint64_t life_ns, queries;
+		unsigned flags;
+	} cases[] = {
+		{ 10, 10, 1000 * MS, 50, 1 },	  /* flagged: every bound met exactly */
+		{ 9, 9, 1 * MS, 9, 0 },		  /* 9 connections */
+		{ 11, 10, 2 * MS, 10, 1 },	  /* 11 */
+		{ 10, 10, 1 * MS, 51, 0 },	  /* 5.1 queries per connection */
+		{ 10, 10, 1000 * MS + 1, 10, 0 }, /* over 1 s per connection */
+		{ 10, 0, 0, 0, 0 },		  /* none closed yet */
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dbagg__free(&d);
+		setup(state);
+		conns("x", cases[i].opened, cases[i].closed, cases[i].life_ns, cases[i].queries);
+		dbagg__finish(&d, 5.0);
+		if (d.nflags != cases[i].flags)
+			fail_msg("case %u: %u flags", i, d.nflags);
+	}
+	dbagg__free(&d);
+	setup(state);
+	conns("a", 10, 10, 1000 * MS, 50);
 	conns("f", 11, 10, 2 * MS, 10);
 	dbagg__finish(&d, 5.0);
 	/* one flag: a second client is an occurrence of it */

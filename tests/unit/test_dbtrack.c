@@ -56,6 +56,7 @@ static int teardown(void **state)
 
 static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t start,
 		      uint64_t lat);
+static void again(void **state);
 
 static void query(struct fixture *f, const char *sql, uint64_t start, uint64_t lat)
 {
@@ -155,6 +156,31 @@ static void test_run_outside_requests(void **state)
 	assert_int_equal(f->t.st.outside, 21);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 1);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 0);
+}
+
+/* Outside requests the database time decides alone: 50 ms flagged, 5 ns less not. */
+static void test_run_outside_requests_threshold(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t = 10 * MS;
+
+	query(f, "select id from items", 1 * MS, 1 * MS);
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS);
+	query(f, "select 2", t, 1 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 1);
+	assert_string_equal(
+		f->db.flags[0].evidence,
+		"5 consecutive executions on one connection, 50.0 ms in all, outside any "
+		"traced request");
+	again(state);
+	f = *state;
+	t = 10 * MS;
+	query(f, "select id from items", 1 * MS, 1 * MS);
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS - 1);
+	query(f, "select 2", t, 1 * MS);
+	assert_int_equal(f->db.nflags, 0);
 }
 
 /*
@@ -908,6 +934,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_run_closed_after_requests, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_outside_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_outside_requests_threshold, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_late_query_waits_for_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),

@@ -282,6 +282,9 @@ static void test_count_le(void **state)
 	assert_int_equal(hist__count_le(&h, 5000000), 5);
 	assert_int_equal(hist__count_le(&h, 10000000), 10);
 	assert_int_equal(hist__count_le(&h, 500000), 0);
+	hist__add(&h, 0); /* bucket 0 */
+	assert_int_equal(hist__count_le(&h, 0), 1);
+	assert_int_equal(hist__count_le(&h, 5000000), 6);
 }
 
 static void test_huge_values(void **state)
@@ -352,6 +355,14 @@ static void test_print_log2_exact(void **state)
 				 "                |\n"
 				 "           4 -> 7          : 3         |***********************"
 				 "****************|\n");
+	free(buf);
+
+	/* 0 ns is in slot 0 too */
+	hist__init(&h);
+	hist__add(&h, 0);
+	buf = print_log2(&h, 0, 49);
+	assert_string_equal(buf, "     usecs               : count     distribution\n"
+				 "         0 -> 1          : 1         |**********|\n");
 	free(buf);
 
 	/* Slots 4 -> 7 and 16 -> 31 (20 us, midpoint 20095 ns): no line before the first. */

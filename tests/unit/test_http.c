@@ -588,6 +588,86 @@ static void test_reuse_after_close(void **state)
 	assert_int_equal(f->sink.recs[2].flags, 0);
 }
 
+/* Header names compare whole and ignoring case; a near miss is another header. */
+static void test_header_names(void **state)
+{
+	struct http_req_head h;
+	const char *near = "POST / HTTP/1.1\r\nContent-Lengtx: 5\r\n\r\n",
+		   *upper = "POST / HTTP/1.1\r\nCONTENT-LENGTH: 5\r\n\r\n";
+	struct http_resp_head r;
+
+	assert_int_equal(http__parse_request(near, strlen(near), &h), 1);
+	assert_int_equal(h.content_length, -1);
+	assert_int_equal(http__parse_request(upper, strlen(upper), &h), 1);
+	assert_int_equal(h.content_length, 5);
+	assert_int_equal(http__parse_response("HTTP/1.x 200 OK\r\n", 17, &r), -1);
+	assert_int_equal(http__parse_response("HTTP/1.1 2", 10, &r), 0);
+}
+
+/* The arrival time is kept only when it is known and not after the read. */
+static void test_arrival(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET / HTTP/1.1\r\n\r\n";
+
+	http_conn__read(&f->conn, &f->st, 10, 5, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, 20, 21, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, 30, 0, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__close(&f->conn, &f->st, 40, collect, &f->sink);
+	assert_int_equal(f->sink.n, 3);
+	assert_int_equal(f->sink.recs[0].t_arrival, 5);
+	assert_int_equal(f->sink.recs[1].t_arrival, 0);
+	assert_int_equal(f->sink.recs[2].t_arrival, 0);
+}
+
+/* Body bytes the kernel skipped: the next request line at a read boundary ends the body. */
+static void test_read_gap(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /up HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789");
+	http_conn__read_gap(&f->conn);
+	rd(f, 15, "more body bytes"); /* the rest of the body: not garbage */
+	assert_int_equal(f->st.garbage_in, 0);
+	rd(f, 20, "GET /next HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	http_conn__close(&f->conn, &f->st, 30, collect, &f->sink);
+	assert_string_equal(f->sink.recs[1].target, "/next");
+	/* a gap outside a body changes nothing */
+	rd(f, 40, "GET /a HTTP/1.1\r\n\r\n");
+	http_conn__read_gap(&f->conn);
+	rd(f, 50, "GET /b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 4);
+}
+
+/*
+ * A head joined over reads: a request line that turns out garbage is dropped and the next
+ * read starts afresh; a head whose rest was not captured is still a request.
+ */
+static void test_joined_head_edges(void **state)
+{
+	struct fixture *f = *state;
+	char big[2000];
+
+	rd(f, 10, "GET /x HT");
+	rd(f, 11, "XX/1.1\r\n\r\n");
+	assert_int_equal(f->st.garbage_in, 1);
+	assert_int_equal(f->st.requests, 0);
+	rd(f, 20, "GET /y HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	wr(f, 21, 22, "HTTP/1.1 204 No Content\r\n\r\n");
+	rd(f, 30, "GET /z HT");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "TP/1.1\r\nX-Big: ", 15);
+	http_conn__read(&f->conn, &f->st, 31, 0, big, 40, sizeof(big), collect, &f->sink);
+	assert_int_equal(f->st.requests, 2);
+	wr(f, 50, 51, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/z");
+	assert_int_equal(f->sink.recs[1].t_start, 30);
+	assert_int_equal(f->sink.recs[1].flags, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -619,6 +699,10 @@ int main(void)
 		cmocka_unit_test(test_parse_response_prefixes),
 		cmocka_unit_test_setup_teardown(test_request_after_unknown_body, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_after_close, setup, teardown),
+		cmocka_unit_test(test_header_names),
+		cmocka_unit_test_setup_teardown(test_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joined_head_edges, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

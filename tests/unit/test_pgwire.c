@@ -579,6 +579,18 @@ static void test_sniff_partial(void **state)
 	put32(&b, 8);
 	put32(&b, 80877102); /* CancelRequest... of 8 bytes, written as 9 */
 	assert_int_equal(pgwire__sniff(b.b, 8, 9), PGWIRE_SNIFF_NO);
+	/* each untyped first message: startup, SSL, GSS encryption, cancel */
+	for (uint32_t code = 80877102; code <= 80877104; code++) {
+		b.n = 0;
+		put32(&b, code == 80877102 ? 16 : 8);
+		put32(&b, code);
+		assert_int_equal(pgwire__sniff(b.b, 8, code == 80877102 ? 16 : 8),
+				 PGWIRE_SNIFF_STARTUP);
+	}
+	b.n = 0;
+	put32(&b, 8);
+	put32(&b, 80877105);
+	assert_int_equal(pgwire__sniff(b.b, 8, 8), PGWIRE_SNIFF_NO);
 }
 
 /* Queries whose text is not all captured: cut at what was, or empty when nothing was. */
@@ -811,6 +823,73 @@ static void test_startup_bound(void **state)
 	}
 }
 
+/*
+ * Statement names: Close forgets one; past PGWIRE_NAMES_MAX the least recently set name is
+ * forgotten, and that is counted.
+ */
+static void test_statement_names(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char name[16], sql[32];
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select 1", NULL);
+	msg(&w, 'C', 2, "Ss1", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '3', 0);
+	msg(&r, '2', 0);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[0].name, "s1");
+	pgwire_conn__free(c);
+
+	/*
+	 * 257 names: the least recently set goes; n0, unless it was set again before the last
+	 * (then n1).
+	 */
+	for (int again = 0; again < 2; again++) {
+		const char *gone = again ? "n1" : "n0", *kept = again ? "n0" : "n1";
+
+		c = pgwire_conn__new();
+		memset(&g, 0, sizeof(g));
+		startup(c, &g);
+		w.n = r.n = 0;
+		for (unsigned i = 0; i <= PGWIRE_NAMES_MAX; i++) {
+			snprintf(name, sizeof(name), "n%u", i);
+			snprintf(sql, sizeof(sql), "select %u", i);
+			if (again && i == PGWIRE_NAMES_MAX)
+				msg(&w, 'P', 4, "n0", NULL, "select 0", NULL);
+			msg(&w, 'P', 4, name, NULL, sql, NULL);
+		}
+		msg(&w, 'B', 4, "", NULL, gone, NULL);
+		msg(&w, 'E', 2, "", NULL);
+		msg(&w, 'B', 4, "", NULL, kept, NULL);
+		msg(&w, 'E', 2, "", NULL);
+		msg(&w, 'B', 4, "", NULL, "n256", NULL);
+		msg(&w, 'E', 2, "", NULL);
+		SYNC(&w);
+		feed_all(c, &w, true, 30, &g);
+		Z(&r);
+		feed_all(c, &r, false, 40, &g);
+		assert_int_equal(pgwire_conn__stats(c)->names_evicted, 1);
+		assert_int_equal(g.n, 3);
+		assert_true(g.q[0].flags & PGWIRE_Q_UNKNOWN_STMT);
+		assert_string_equal(g.q[0].name, gone);
+		assert_string_equal(g.q[1].text, again ? "select 0" : "select 1");
+		assert_string_equal(g.q[2].text, "select 256");
+		pgwire_conn__free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_tx_control_only_group),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_startup_bound),
+		cmocka_unit_test(test_statement_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,6 +148,9 @@ static void test_norm_escape(void **state)
 		{ "/{id}", 0, 0, "/%7Bid%7D", E },
 		{ "/12 3", 0, 0, "/12%203", E },
 		{ "/a b?q", 0, 0, "/a%20b", E | Q },
+		/* printable ASCII other than " \ { } is kept: '!' and '~' are the ends of it */
+		{ "/~user/!x", 0, 0, "/~user/!x", 0 },
+		{ "/%41'()*+,;=:@$&[]", 0, 0, "/%41'()*+,;=:@$&[]", 0 },
 	};
 
 	check_norm(c, ARRAY_SIZE(c));
@@ -311,6 +314,9 @@ static void test_set_errors(void **state)
 	assert_int_equal(err[5], 'Z');
 	assert_int_equal(route_set__add(s, NULL, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "no pattern");
+	/* no err, but a size: nothing written */
+	assert_int_equal(route_set__add(s, "/ok", NULL, sizeof(err)), 0);
+	assert_int_equal(route_set__add(s, "x", NULL, sizeof(err)), -EINVAL);
 	route_set__free(s);
 }
 

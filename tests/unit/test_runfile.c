@@ -558,7 +558,7 @@ static void test_merge_groups(void **state)
 	/* a second endpoint in a: /users/{id}, a copy of its first */
 	e = run__alloc(&a, 2 * sizeof(*e));
 	e[0] = e[1] = a.eps[0];
-	e[1].route = "/users/{id}";
+	e[1].route = "/aaa";
 	e[1].count = 10;
 	a.eps = e;
 	a.neps = 2;
@@ -575,7 +575,7 @@ static void test_merge_groups(void **state)
 	assert_int_equal(m.eps[0].count, 30);
 	assert_string_equal(m.eps[1].route, "/orders");
 	assert_int_equal(m.eps[1].count, 30);
-	assert_string_equal(m.eps[2].route, "/users/{id}");
+	assert_string_equal(m.eps[2].route, "/aaa"); /* fewest requests: last */
 	assert_int_equal(m.eps[2].count, 10);
 	assert_int_equal(m.ndbqs, 2);
 	assert_string_equal(m.dbqs[0].query, "select ? from t"); /* by total time */
@@ -596,7 +596,11 @@ static void test_merge_groups(void **state)
 	b1 = replace(fixture, "\"db\":{\"requests\":30,\"queries_per_request\":2,",
 		     "\"db\":{\"requests\":10,\"queries_per_request\":4,");
 	b2 = replace(b1, "\"per_request\":2,\"ms_per_request\":1.5}",
-		     "\"per_request\":4,\"ms_per_request\":3.5}");
+		     "\"per_request\":4,\"ms_per_request\":3.5},{\"query_id\":\"fedcba9876543210\","
+		     "\"query\":\"select ? from t\",\"per_request\":1,\"ms_per_request\":9}");
+	free(b1);
+	b1 = b2;
+	b2 = replace(b1, "\"status\":{\"200\":28,", "\"status\":{\"204\":28,");
 	free(b1);
 	assert_int_equal(run__parse(&b, b2, strlen(b2), "b", err, sizeof(err)), 0);
 	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
@@ -604,9 +608,22 @@ static void test_merge_groups(void **state)
 	assert_int_equal(m.eps[0].count, 60);
 	assert_int_equal(m.eps[0].db.requests, 40);
 	assert_true(m.eps[0].db.queries_per_request == 2.5);
-	assert_int_equal(m.eps[0].db.ntop, 1);
-	assert_true(m.eps[0].db.top[0].per_request == 2.5);
-	assert_true(m.eps[0].db.top[0].ms_per_request == 2.0);
+	assert_true(m.eps[0].db.db_time_ms_per_request == 1.5);
+	assert_int_equal(m.eps[0].err4xx, 2);
+	assert_int_equal(m.eps[0].err5xx, 2);
+	/* statuses in key order, "other" last */
+	assert_int_equal(m.eps[0].status.n, 4);
+	assert_string_equal(m.eps[0].status.v[0].key, "200");
+	assert_string_equal(m.eps[0].status.v[1].key, "204");
+	assert_int_equal(m.eps[0].status.v[1].n, 28);
+	assert_string_equal(m.eps[0].status.v[2].key, "429");
+	assert_int_equal(m.eps[0].status.v[2].n, 2);
+	/* top queries by DB time per request, largest first */
+	assert_int_equal(m.eps[0].db.ntop, 2);
+	assert_string_equal(m.eps[0].db.top[0].query_id, "fedcba9876543210");
+	assert_true(m.eps[0].db.top[0].ms_per_request == 2.25);
+	assert_true(m.eps[0].db.top[1].per_request == 2.5);
+	assert_true(m.eps[0].db.top[1].ms_per_request == 2.0);
 	assert_int_equal(notes.ttfb, 1);
 	run__free(&m);
 	run__free(&a);
@@ -626,13 +643,12 @@ static void test_merge_query_fields(void **state)
 		"\"paths\":[{\"path\":\"libpq\",",
 	};
 	static const char *const second[] = {
-		"\"truncated\":false,",
-		"\"truncated\":true,",
-		"\"duration_s\":10}",
-		"\"duration_s\":0}",
+		"\"truncated\":false,", "\"truncated\":true,\"unknown_statement\":true,",
+		"\"duration_s\":10}",	"\"duration_s\":0}",
+		"\"server\":null,",	"\"server\":\"10.0.0.1:5432\",",
 	};
 	char err[RUNFILE_ERR_MAX], *t1 = replace_all(fixture, first, 3),
-				   *t2 = replace_all(fixture, second, 2);
+				   *t2 = replace_all(fixture, second, 3);
 	struct run a, b, m;
 	const struct run *in[2] = { &a, &b };
 	struct merge_notes notes;
@@ -646,6 +662,8 @@ static void test_merge_query_fields(void **state)
 	assert_int_equal(m.ndbqs, 1);
 	assert_string_equal(m.dbqs[0].client, "app");
 	assert_true(m.dbqs[0].truncated);
+	assert_true(m.dbqs[0].unknown_statement);
+	assert_string_equal(m.dbqs[0].server, "10.0.0.1:5432");
 	assert_string_equal(m.dbqs[0].main_path, "wire");
 	assert_int_equal(notes.mixed_paths, 1);
 	assert_int_equal(m.dbqs[0].npaths, 2); /* each path from one input: kept */
@@ -664,6 +682,44 @@ static void test_merge_query_fields(void **state)
 	run__free(&b);
 	free(t1);
 	free(t2);
+}
+
+/* Flags join on kind, query and endpoint; a command is kept only when all inputs ran it. */
+static void test_merge_flags_and_command(void **state)
+{
+	char err[RUNFILE_ERR_MAX];
+	char *b1 =
+		replace(fixture, "\"db_flags\":[",
+			"\"db_flags\":[{\"kind\":\"redundant\",\"query_id\":\"0123456789abcdef\","
+			"\"query\":\"select ?\",\"endpoint\":\"GET /items/{id}\","
+			"\"evidence\":\"twice\",\"occurrences\":1},");
+	char *b2 = replace(fixture, "\"argv\":[\"wrk\",", "\"argv\":[\"ab\",");
+	struct run a, b, m;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+
+	assert_int_equal(run__parse(&a, fixture, strlen(fixture), "a", err, sizeof(err)), 0);
+	assert_int_equal(run__parse(&b, b1, strlen(b1), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.nflags, 3);
+	assert_string_equal(m.flags[0].kind, "n_plus_one");
+	assert_int_equal(m.flags[0].occurrences, 8);
+	assert_string_equal(m.flags[2].kind, "redundant");
+	assert_int_equal(m.flags[2].occurrences, 1);
+	assert_true(m.has_command);
+	assert_int_equal(m.argc, 2);
+	assert_string_equal(m.argv[0], "wrk");
+	assert_string_equal(m.argv[1], "-d10s");
+	run__free(&m);
+	run__free(&b);
+	assert_int_equal(run__parse(&b, b2, strlen(b2), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_false(m.has_command); /* wrk and ab */
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(b1);
+	free(b2);
 }
 
 static void test_time(void **state)
@@ -695,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_merge_fixture_twice),
 		cmocka_unit_test(test_merge_groups),
 		cmocka_unit_test(test_merge_query_fields),
+		cmocka_unit_test(test_merge_flags_and_command),
 		cmocka_unit_test(test_time),
 	};
 

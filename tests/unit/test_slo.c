@@ -1226,6 +1226,17 @@ static void test_counts_from_hist_exact(void **state)
 	assert_int_equal(c.good, 1);
 	assert_false(c.approximate);
 
+	/* a 0 ns observation (bucket 0) is within any threshold */
+	hist__init(&h);
+	hist__add(&h, 0);
+	hist__add(&h, 5);
+	hist__add(&h, 1000);
+	o.strict = false;
+	o.threshold_ns = 7;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 2);
+	hist__add(&h, 3000);
+
 	/* min and max from the histogram's exact extremes */
 	slo__counts_from_hist(&mx, &c, &h, NULL, 0);
 	slo__eval(&mx, &c, &r);
@@ -1233,7 +1244,7 @@ static void test_counts_from_hist_exact(void **state)
 	assert_true(r.observed == 0.003);
 	slo__counts_from_hist(&mn, &c, &h, NULL, 0);
 	slo__eval(&mn, &c, &r);
-	assert_true(r.observed == 0.001001);
+	assert_true(r.observed == 0.0);
 
 	/* no histogram: an error rate from the statuses alone */
 	slo__counts_from_hist(&e, &c, NULL, st, 2);
@@ -1289,6 +1300,21 @@ static void test_verdict_stat_boundaries(void **state)
 	assert_int_equal(r.unit, SLO_UNIT_COUNT);
 	assert_true(r.target == 2.0);
 	assert_true(isnan(r.budget_consumed));
+
+	/* a share of 1 ppb still needs one good observation: the ceiling, not a rounding */
+	{
+		struct slo_objective tiny = {
+			.slo = &s, .kind = SLO_OBJ_LATENCY, .threshold_ns = 1, .ratio_ppb = 1
+		};
+
+		slo__counts_init(&c);
+		slo__count(&tiny, &c, 2, 200);
+		slo__eval(&tiny, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		slo__count(&tiny, &c, 1, 200);
+		slo__eval(&tiny, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+	}
 
 	/* without an SLO, one observation is enough */
 	slo__counts_init(&c);

@@ -186,6 +186,9 @@ static const char yaml2[] = "apiVersion: sloprobe/v1\n"
 			    "  - name: orders\n"
 			    "    db: {query: \"select * from orders*\"}\n"
 			    "    objectives: [\"avg<10ms\"]\n"
+			    "  - name: users\n"
+			    "    db: {query: \"select * from users\"}\n"
+			    "    objectives: [{errors: failed, le: 50%}]\n"
 			    "  - name: ghost\n"
 			    "    http: {route: /ghost}\n"
 			    "    objectives: [\"p(99)<1s\", \"count>=5\"]\n";
@@ -285,7 +288,7 @@ static void test_rows_and_table(void **state)
 	slotrack__http(&f->st, &f->a, f->other, 50 * MS, 200, T0);
 	slotrack__db(&f->st, &f->orders, "c:8000", 12 * MS, false, T0);
 	slotrack__db(&f->st, &f->users, "c:8000", 12 * MS, false, T0);
-	assert_int_equal(f->st.nrows, 4);
+	assert_int_equal(f->st.nrows, 5);
 	all = row2(f, "everything", "all HTTP endpoints");
 	p95 = row2(f, "items", "GET /items (c:8000)");
 	errs = &f->st.rows[p95 - f->st.rows + 1];
@@ -296,7 +299,7 @@ static void test_rows_and_table(void **state)
 	assert_int_equal(f->items->slo.nrows, 3); /* everything, p95, errors */
 	assert_int_equal(f->other->slo.nrows, 1);
 	assert_int_equal(f->orders.slo.nrows, 1);
-	assert_int_equal(f->users.slo.nrows, 0);
+	assert_int_equal(f->users.slo.nrows, 1);
 	assert_true(f->users.slo.matched);
 	slotrack__roll(&f->st, 1.0);
 	assert_int_equal(all->run.total, 5);
@@ -304,8 +307,12 @@ static void test_rows_and_table(void **state)
 	assert_int_equal(errs->run.errors, 1);
 	assert_int_equal(avg->run.total, 1);
 	assert_int_equal(avg->run.sum_ns, 12 * MS);
-	/* everything: p50 of 4 x 200 and 1 x 50 ms breaches 100 ms; 5xx 1 of 4; avg 12 ms */
-	assert_int_equal(f->st.win.pass, 1);
+	/*
+	 * everything: p50 of 4 x 200 and 1 x 50 ms breaches 100 ms; 5xx 1 of 4; avg 12 ms; the
+	 * users query did not fail
+	 */
+	assert_int_equal(f->st.rows[4].run.errors, 0);
+	assert_int_equal(f->st.win.pass, 2);
 	assert_int_equal(f->st.win.breach, 3);
 	assert_int_equal(f->st.win.insufficient, 0);
 	assert_true(f->items->slo.breach);
@@ -313,25 +320,25 @@ static void test_rows_and_table(void **state)
 	assert_false(f->other->slo.breach); /* the per: all row has no link of its own */
 
 	slotrack__finish(&f->st);
-	assert_int_equal(f->st.nrows, 6);
-	assert_string_equal(f->st.rows[4].subject, "/ghost (nothing matched)");
+	assert_int_equal(f->st.nrows, 7);
 	assert_string_equal(f->st.rows[5].subject, "/ghost (nothing matched)");
-	assert_false(f->st.rows[4].matched);
+	assert_string_equal(f->st.rows[6].subject, "/ghost (nothing matched)");
 	assert_false(f->st.rows[5].matched);
-	assert_ptr_equal(f->st.rows[4].o, &f->set->slos[3].obj[0]);
-	assert_ptr_equal(f->st.rows[5].o, &f->set->slos[3].obj[1]);
-	assert_true(f->st.rows[0].matched && f->st.rows[3].matched);
+	assert_false(f->st.rows[6].matched);
+	assert_ptr_equal(f->st.rows[5].o, &f->set->slos[4].obj[0]);
+	assert_ptr_equal(f->st.rows[6].o, &f->set->slos[4].obj[1]);
+	assert_true(f->st.rows[0].matched && f->st.rows[4].matched);
 	slotrack__finish(&f->st); /* twice: nothing more */
-	assert_int_equal(f->st.nrows, 6);
+	assert_int_equal(f->st.nrows, 7);
 
 	/* a count that matched nothing is 0: a breach, as in report --slo */
 	slotrack__tally(&f->st, &t);
-	assert_int_equal(t.pass, 1);
+	assert_int_equal(t.pass, 2);
 	assert_int_equal(t.breach, 4);
 	assert_int_equal(t.insufficient, 1);
 	out = print(&f->st);
 	assert_string_equal(out, "\n"
-				 "SLO verdicts (slo.yaml): 1 pass, 4 breach, 1 insufficient data\n"
+				 "SLO verdicts (slo.yaml): 2 pass, 4 breach, 1 insufficient data\n"
 				 "VERDICT      SLO              SUBJECT                            "
 				 "OBJECTIVE               OBSERVED      MARGIN  SAMPLES\n"
 				 "BREACH       everything       all HTTP endpoints                 "
@@ -342,6 +349,8 @@ static void test_rows_and_table(void **state)
 				 "5xx rate <= 1%           25.000%    -24.000%        4\n"
 				 "BREACH       orders           select * from orders where id = $1 "
 				 "avg < 10 ms             12.00 ms    -2.00 ms        1\n"
+				 "pass         users            select * from users                "
+				 "failure rate <= 50%       0.000%     50.000%        1\n"
 				 "insufficient ghost            /ghost (nothing matched)           "
 				 "p99 < 1 s                      -           -        0\n"
 				 "BREACH       ghost            /ghost (nothing matched)           "
@@ -402,6 +411,12 @@ static void test_intervals(void **state)
 	slotrack__roll(&f->st, 13.0);
 	assert_int_equal(p95->breached_intervals, 2);
 	assert_true(p95->first_breach_s == 11.0);
+	/* the orders row breaches first at 0.5 s (an interval shorter than a second) */
+	slotrack__db(&f->st, &f->orders, "c:8000", 20 * MS, false, T0);
+	slotrack__roll(&f->st, 0.5);
+	slotrack__db(&f->st, &f->orders, "c:8000", 20 * MS, false, T0);
+	slotrack__roll(&f->st, 13.5);
+	assert_true(row2(f, "orders", "select * from orders where id = $1")->first_breach_s == 0.5);
 	/* an interval without observations judges nothing */
 	slotrack__roll(&f->st, 14.0);
 	assert_int_equal(f->st.win.insufficient, f->st.nrows);
