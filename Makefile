@@ -52,7 +52,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 .DELETE_ON_ERROR:
 # Skeletons are intermediate files: keep them so a second `make` has nothing to do.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install
+.PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install mutate
 
 all: sloprobe
 
@@ -113,6 +113,14 @@ test: deps all unit fuzz
 
 integration: deps all
 	$(Q)tests/run --integration-only
+
+# Mutation testing of the core files (docs/hacking.md); not part of `make test`: it takes a
+# while. MUTATE_FILES=src/hist.c runs one file.
+mutate: export MUTATE_CC = $(CC)
+mutate: export MUTATE_CFLAGS = $(CFLAGS)
+mutate: export MUTATE_LIBS = $(PKG_LIBS)
+mutate: unit
+	$(Q)$(PYTHON) tools/mutate --output $(OUTPUT) $(MUTATE_FILES)
 
 demo: deps all
 	$(Q)tools/demo/run.sh

@@ -56,6 +56,7 @@ static int teardown(void **state)
 
 static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t start,
 		      uint64_t lat);
+static void again(void **state);
 
 static void query(struct fixture *f, const char *sql, uint64_t start, uint64_t lat)
 {
@@ -155,6 +156,31 @@ static void test_run_outside_requests(void **state)
 	assert_int_equal(f->t.st.outside, 21);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 1);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 0);
+}
+
+/* Outside requests the database time decides alone: 50 ms flagged, 5 ns less not. */
+static void test_run_outside_requests_threshold(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t = 10 * MS;
+
+	query(f, "select id from items", 1 * MS, 1 * MS);
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS);
+	query(f, "select 2", t, 1 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 1);
+	assert_string_equal(
+		f->db.flags[0].evidence,
+		"5 consecutive executions on one connection, 50.0 ms in all, outside any "
+		"traced request");
+	again(state);
+	f = *state;
+	t = 10 * MS;
+	query(f, "select id from items", 1 * MS, 1 * MS);
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS - 1);
+	query(f, "select 2", t, 1 * MS);
+	assert_int_equal(f->db.nflags, 0);
 }
 
 /*
@@ -290,6 +316,617 @@ static void test_bound(void **state)
 	assert_int_equal(f->t.st.bound_clipped, 2);
 }
 
+static const struct dbagg_flag *find_flag(const struct fixture *f, int kind, const char *endpoint)
+{
+	for (unsigned i = 0; i < f->db.nflags; i++)
+		if (f->db.flags[i].kind == kind && !strcmp(f->db.flags[i].endpoint, endpoint))
+			return &f->db.flags[i];
+	return NULL;
+}
+
+/* Restarts the fixture: a test of several independent requests. */
+static void again(void **state)
+{
+	teardown(state);
+	assert_int_equal(setup(state), 0);
+}
+
+/*
+ * One request (exact) with a source query at 1 ms, then n executions of one fingerprint of
+ * lat ns each, gap ns apart (end to next start); the request ends later, its latency is
+ * latency ns. Returns the N+1 flags on its endpoint.
+ */
+static unsigned nplus1_request(struct fixture *f, unsigned n, uint64_t lat, uint64_t gap,
+			       uint64_t latency)
+{
+	struct dbreq r = { 0 };
+	uint64_t t = 2 * MS;
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select id from items", 1 * MS, 1 * MS);
+	for (unsigned i = 0; i < n; i++, t += lat + gap)
+		query(f, "select * from item where id = 7", t, lat);
+	query(f, "select count(*) from items", t, 1 * MS);
+	dbtrack__req_responding(&f->t, &r, t + 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, latency, t + 1 * MS);
+	return count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+}
+
+/*
+ * The N+1 rule (docs/db.md): at least 5 consecutive executions, each within 10 ms of the
+ * previous one's end, totalling at least 50 ms in the database or spanning at least 10 % of
+ * the request. Each boundary and one step below it.
+ */
+static void test_nplus1_thresholds(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 5 runs of 20 ms: flagged on the database time alone (share 1 % of 10 s) */
+	assert_int_equal(nplus1_request(f, 5, 20 * MS, 1 * MS, 10000 * MS), 1);
+	again(state);
+	f = *state;
+	assert_int_equal(nplus1_request(f, 4, 20 * MS, 1 * MS, 10000 * MS), 0);
+	again(state);
+	f = *state;
+	/* exactly 50 ms in the database; then 5 ns less */
+	assert_int_equal(nplus1_request(f, 5, 10 * MS, 1 * MS, 10000 * MS), 1);
+	again(state);
+	f = *state;
+	assert_int_equal(nplus1_request(f, 5, 10 * MS - 1, 1 * MS, 10000 * MS), 0);
+	again(state);
+	f = *state;
+	/* 5 x 1 ms, 1 ms apart: a span of 9 ms, exactly 10 % of 90 ms; then of 90 ms + 1 ns */
+	assert_int_equal(nplus1_request(f, 5, 1 * MS, 1 * MS, 90 * MS), 1);
+	assert_string_equal(find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list")->evidence,
+			    "after \"select id from items\", 5 consecutive executions on one "
+			    "connection, 5.00 ms in the database over 9.00 ms = 10 % of a 90.00 ms "
+			    "request (attribution: exact)");
+	again(state);
+	f = *state;
+	assert_int_equal(nplus1_request(f, 5, 1 * MS, 1 * MS, 90 * MS + 1), 0);
+	again(state);
+	f = *state;
+	/* 10 ms between one's end and the next start still continue the run; 10 ms + 1 ns not */
+	assert_int_equal(nplus1_request(f, 5, 20 * MS, 10 * MS, 10000 * MS), 1);
+	again(state);
+	f = *state;
+	assert_int_equal(nplus1_request(f, 5, 20 * MS, 10 * MS + 1, 10000 * MS), 0);
+}
+
+/* --n-plus-one N sets the run length: 3 is enough then. */
+static void test_nplus1_option(void **state)
+{
+	struct fixture *f = *state;
+
+	f->db.o.nplus1_min = 3;
+	assert_int_equal(nplus1_request(f, 3, 20 * MS, 1 * MS, 10000 * MS), 1);
+	again(state);
+	f = *state;
+	f->db.o.nplus1_min = 3;
+	assert_int_equal(nplus1_request(f, 2, 20 * MS, 1 * MS, 10000 * MS), 0);
+}
+
+/* The evidence of a run: its source, length, database time, span and share. */
+static void test_nplus1_evidence(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	const struct dbagg_flag *fl;
+	uint64_t end;
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	end = n_plus_one(f, 2 * MS, 20); /* items from 4 ms, 10 ms each, 11 ms apart */
+	dbtrack__req_responding(&f->t, &r, end);
+	dbtrack__req_end(&f->t, &r, f->ep, end - 1 * MS, end + 1 * MS);
+	fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+	assert_non_null(fl);
+	assert_string_equal(fl->evidence,
+			    "after \"select id from items\", 20 consecutive executions on one "
+			    "connection, 200.00 ms in the database over 219.00 ms = 98 % of a "
+			    "223.00 ms request (attribution: exact)");
+	assert_int_equal(fl->occurrences, 1);
+	assert_int_equal(fl->shared, 0);
+	assert_int_equal(fl->ts, 1 * MS);
+	assert_non_null(dbagg__find(&f->db, fl->query_id));
+	assert_string_equal(dbagg__find(&f->db, fl->query_id)->text,
+			    "select * from item where id = ?");
+}
+
+/*
+ * Thread attribution: two requests in flight, read by two threads; a query sent by one of
+ * them is that request's alone. A query from a third thread is shared.
+ */
+static void test_thread_attribution(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+
+	dbtrack__req_start(&f->t, &r1, TGID, 200, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, 201, 2 * MS);
+	query_tid(f, 200, "select 1 from a where id = 1", 3 * MS, 1 * MS);
+	query_tid(f, 200, "select 1 from b where id = 1", 5 * MS, 1 * MS);
+	query_tid(f, 202, "select 1 from c where id = 1", 7 * MS, 2 * MS);
+	dbtrack__req_end(&f->t, &r1, f->ep, 10 * MS, 11 * MS);
+	dbtrack__req_end(&f->t, &r2, health, 10 * MS, 12 * MS);
+	assert_int_equal(f->t.st.attributed[DBREQ_THREAD], 2);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 1);
+	assert_int_equal(f->t.st.attributed[DBREQ_EXACT], 0);
+	assert_true(f->ep->db_queries == 2.5);
+	assert_true(f->ep->db_ns == 3.0 * MS);
+	assert_int_equal(f->ep->db_conf[DBREQ_SHARED], 1); /* weakest attribution */
+	assert_true(health->db_queries == 0.5);
+	assert_true(health->db_ns == 1.0 * MS);
+	assert_int_equal(health->db_conf[DBREQ_SHARED], 1);
+	again(state);
+	f = *state;
+	/* thread only: the request counts as "thread", the other as exact (no query) */
+	health = agg__add(&f->a, &ar);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	dbtrack__req_start(&f->t, &r1, TGID, 200, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, 201, 2 * MS);
+	query_tid(f, 201, "select 1 from a where id = 1", 3 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r1, f->ep, 10 * MS, 11 * MS);
+	dbtrack__req_end(&f->t, &r2, health, 10 * MS, 12 * MS);
+	assert_int_equal(f->ep->db_conf[DBREQ_EXACT], 1);
+	assert_true(f->ep->db_queries == 0.0);
+	assert_int_equal(health->db_conf[DBREQ_THREAD], 1);
+	assert_true(health->db_queries == 1.0);
+	assert_int_equal(dbtrack__req_conf(&r2), DBREQ_THREAD);
+	assert_string_equal(dbtrack__conf_name(DBREQ_THREAD), "thread");
+	assert_string_equal(dbtrack__conf_name(DBREQ_HANDOFF), "handoff");
+	assert_string_equal(dbtrack__conf_name(DBREQ_CONF_NR), "?");
+	assert_string_equal(dbtrack__conf_name(-1), "?");
+}
+
+/*
+ * Redundant: the same read with the same literals twice or more in one request (exact or
+ * thread attribution), one flag per group; writes and shared queries are never flagged.
+ */
+static void test_redundant(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 }, r2 = { 0 };
+	const struct dbagg_flag *fl;
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select name from items where id = 1", 2 * MS, 1 * MS);
+	query(f, "select name from items where id = 2", 4 * MS, 1 * MS);
+	query(f, "select name from items where id = 1", 6 * MS, 1 * MS);
+	query(f, "update items set n = 1 where id = 1", 8 * MS, 1 * MS);
+	query(f, "update items set n = 1 where id = 1", 10 * MS, 1 * MS);
+	query(f, "select name from items where id = 1", 12 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 20 * MS, 21 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_REDUNDANT, "GET /list"), 1);
+	fl = find_flag(f, DBAGG_FLAG_REDUNDANT, "GET /list");
+	assert_string_equal(fl->evidence, "the same query with the same parameters ran 3 times in "
+					  "one request: a cache candidate");
+	assert_string_equal(dbagg__find(&f->db, fl->query_id)->text,
+			    "select name from items where id = ?");
+	assert_int_equal(fl->occurrences, 1);
+	assert_int_equal(f->db.nflags, 1);
+
+	/* a WITH query is a read too; twice in a request */
+	memset(&r, 0, sizeof(r));
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 30 * MS);
+	query(f, "with x as (select 1) select * from x", 31 * MS, 1 * MS);
+	query(f, "with x as (select 1) select * from x", 33 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 10 * MS, 40 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_REDUNDANT, "GET /list"), 2);
+
+	/* once per request is not redundant, even in every request */
+	again(state);
+	f = *state;
+	for (unsigned i = 0; i < 3; i++) {
+		memset(&r, 0, sizeof(r));
+		dbtrack__req_start(&f->t, &r, TGID, T_EVL, (10 * i + 1) * MS);
+		query(f, "select name from items where id = 1", (10 * i + 2) * MS, 1 * MS);
+		dbtrack__req_end(&f->t, &r, f->ep, 5 * MS, (10 * i + 5) * MS);
+	}
+	assert_int_equal(f->db.nflags, 0);
+
+	/* shared between two requests: not known to be one request's */
+	memset(&r, 0, sizeof(r));
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 100 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 100 * MS);
+	query(f, "select name from items where id = 1", 101 * MS, 1 * MS);
+	query(f, "select name from items where id = 1", 103 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 10 * MS, 110 * MS);
+	dbtrack__req_end(&f->t, &r2, f->ep, 10 * MS, 110 * MS);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 2);
+	assert_int_equal(f->db.nflags, 0);
+}
+
+/* Long transactions: BEGIN .. COMMIT / ROLLBACK on one connection for 1 s or more. */
+static void test_long_transaction(void **state)
+{
+	struct fixture *f = *state;
+	const struct dbagg_flag *fl;
+
+	query(f, "begin", 10 * MS, 1 * MS);
+	query(f, "select 1", 20 * MS, 1 * MS);
+	query(f, "rollback", 1009 * MS, 1 * MS); /* ends 1 s after BEGIN started */
+	assert_int_equal(count_flags(f, DBAGG_FLAG_LONG_TX, ""), 1);
+	fl = find_flag(f, DBAGG_FLAG_LONG_TX, "");
+	assert_string_equal(fl->evidence, "app:8000 held a transaction open on 127.0.0.1:5432 for "
+					  "1000.0 ms (BEGIN .. ROLLBACK)");
+	assert_int_equal(fl->query_id, 0);
+	assert_int_equal(fl->ts, 10 * MS);
+	/* 1 ns under a second */
+	query(f, "begin", 2000 * MS, 1 * MS);
+	query(f, "commit", 2999 * MS, 1 * MS - 1);
+	assert_int_equal(fl->occurrences, 1);
+	/* a COMMIT with no BEGIN since the last one ended */
+	query(f, "commit", 9000 * MS, 1 * MS);
+	assert_int_equal(fl->occurrences, 1);
+	query(f, "begin", 10000 * MS, 1 * MS);
+	query(f, "commit", 12000 * MS, 1 * MS);
+	assert_int_equal(fl->occurrences, 2);
+	assert_int_equal(f->db.nflags, 1);
+	again(state);
+	f = *state;
+	query(f, "begin", 10 * MS, 1 * MS);
+	query(f, "commit", 1100 * MS, 1 * MS);
+	assert_string_equal(find_flag(f, DBAGG_FLAG_LONG_TX, "")->evidence,
+			    "app:8000 held a transaction open on 127.0.0.1:5432 for 1091.0 ms "
+			    "(BEGIN .. COMMIT)");
+}
+
+/* libpq: no socket, the PGconn stands for the connection in N+1 runs and transactions. */
+static void test_pgconn_stands_for_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct db_exec x = {
+		.path = DB_PATH_LIBPQ,
+		.tgid = TGID,
+		.tid = T_EVL,
+		.conn_id = 0xabc,
+		.rows = -1,
+	};
+	const char *sql[] = { "begin", "select 1", "commit" };
+
+	for (unsigned i = 0; i < 3; i++) {
+		x.text = sql[i];
+		x.text_len = strlen(sql[i]);
+		x.ts_start = (1 + 1000 * i) * MS;
+		x.ts_end = x.ts_start + 1 * MS;
+		dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	}
+	assert_int_equal(f->t.nvconns, 1);
+	assert_string_equal(f->t.vconns[0].server, "PGconn 0xabc");
+	assert_int_equal(f->t.vconns[0].queries, 3);
+	assert_string_equal(find_flag(f, DBAGG_FLAG_LONG_TX, "")->evidence,
+			    "app:8000 held a transaction open on PGconn 0xabc for 2001.0 ms "
+			    "(BEGIN .. COMMIT)");
+	/* another PGconn gets its own stand-in; the same one again does not */
+	x.conn_id = 0xdef;
+	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	x.conn_id = 0xabc;
+	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	assert_int_equal(f->t.nvconns, 2);
+	assert_int_equal(f->t.vconns[0].queries, 4);
+	/* the server's side (usdt) serves no request and no connection */
+	x.path = DB_PATH_USDT;
+	x.text = "select 42";
+	x.text_len = 9;
+	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	assert_int_equal(f->t.vconns[0].queries, 4);
+	assert_int_equal(f->t.st.outside, 5);
+}
+
+/* At most DBTRACK_COVER_MAX requests share one query; reaching it is counted. */
+static void test_cover_max(void **state)
+{
+	struct fixture *f = *state;
+	static struct dbreq r[DBTRACK_COVER_MAX + 1];
+
+	memset(r, 0, sizeof(r));
+	for (unsigned i = 0; i < DBTRACK_COVER_MAX - 1; i++)
+		dbtrack__req_start(&f->t, &r[i], TGID, T_EVL, 1 * MS);
+	query(f, "select 1", 2 * MS, 1 * MS);
+	assert_int_equal(f->t.st.cover_cut, 0);
+	assert_true(r[0].queries == 1.0 / (DBTRACK_COVER_MAX - 1));
+	dbtrack__req_start(&f->t, &r[DBTRACK_COVER_MAX - 1], TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r[DBTRACK_COVER_MAX], TGID, T_EVL, 1 * MS);
+	query(f, "select 2", 4 * MS, 1 * MS);
+	assert_int_equal(f->t.st.cover_cut, 1);
+	assert_true(r[0].queries == 1.0 / (DBTRACK_COVER_MAX - 1) + 1.0 / DBTRACK_COVER_MAX);
+	assert_true(r[DBTRACK_COVER_MAX].queries == 0.0);
+	for (unsigned i = 0; i <= DBTRACK_COVER_MAX; i++)
+		dbtrack__req_drop(&f->t, &r[i]);
+	assert_ptr_equal(f->t.head.next, &f->t.head);
+}
+
+/* A request's top fingerprints: repeats add up, the first AGG_DB_TOP distinct ones kept. */
+static void test_request_top(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	char sql[64];
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select 1 from t0", 2 * MS, 1 * MS);
+	query(f, "select 1 from t0", 4 * MS, 3 * MS);
+	for (unsigned i = 1; i <= AGG_DB_TOP; i++) {
+		snprintf(sql, sizeof(sql), "select 1 from t%u", i);
+		query(f, sql, (10 + 2 * i) * MS, 1 * MS);
+	}
+	dbtrack__req_end(&f->t, &r, f->ep, 100 * MS, 101 * MS);
+	assert_int_equal(r.ntop, AGG_DB_TOP);
+	assert_int_equal(r.top_other, 1);
+	assert_int_equal(f->ep->db_ntop, AGG_DB_TOP);
+	assert_true(f->ep->db_top[0].n == 2.0);
+	assert_true(f->ep->db_top[0].ns == 4.0 * MS);
+	assert_true(f->ep->db_top[1].n == 1.0);
+	assert_string_equal(dbagg__find(&f->db, f->ep->db_top[7].query_id)->text,
+			    "select ? from t7");
+	assert_true(f->ep->db_queries == AGG_DB_TOP + 2);
+}
+
+/* A defer window of 1 ns still makes every ended request wait for late queries. */
+static void test_defer_window(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+
+	assert_int_equal(dbtrack__set_defer(&f->t, 1), 0);
+	assert_true(f->t.defer_all);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 5 * MS, 6 * MS);
+	assert_int_equal(f->ep->db_reqs, 0);
+	assert_int_equal(f->t.nclosing, 1);
+	dbtrack__tick(&f->t, 6 * MS);
+	assert_int_equal(f->ep->db_reqs, 0);
+	dbtrack__tick(&f->t, 6 * MS + 1);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_int_equal(f->t.nclosing, 0);
+	assert_int_equal(dbtrack__set_defer(&f->t, 0), 0);
+	assert_false(f->t.defer_all);
+	dbtrack__free(&f->t);
+	assert_null(f->t.closing);
+	assert_int_equal(f->t.nclosing, 0);
+	assert_int_equal(f->t.nvconns, 0);
+	assert_int_equal(f->t.nparked, 0);
+}
+
+/*
+ * A run on a connection shared by two requests in flight, closed by another query while both
+ * still are: credited to both, flagged as shared.
+ */
+static void test_shared_run_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	const struct dbagg_flag *fl;
+	uint64_t end;
+
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 1 * MS);
+	end = n_plus_one(f, 2 * MS, 6);
+	query(f, "select 2", end, 1 * MS); /* ends the run */
+	assert_int_equal(r1.nruns, 1);
+	assert_int_equal(r2.nruns, 1);
+	assert_true(r1.runs[0].shared);
+	assert_int_equal(r1.runs[0].n, 6);
+	assert_int_equal(r1.runs[0].total_ns, 60 * MS);
+	assert_int_equal(r1.runs[0].span_ns, 65 * MS);
+	dbtrack__req_end(&f->t, &r1, f->ep, 100 * MS, end + 2 * MS);
+	dbtrack__req_end(&f->t, &r2, f->ep, 100 * MS, end + 3 * MS);
+	fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+	assert_non_null(fl);
+	assert_int_equal(fl->occurrences, 2);
+	assert_int_equal(fl->shared, 2);
+	assert_non_null(strstr(fl->evidence, "(attribution: shared)"));
+	dbtrack__finish(&f->t, &f->a);
+	assert_true(f->db.flags[0].support == 1.0);
+	assert_false(f->db.flags[0].weak);
+	/* a request that answered before the run ended was not waiting on it */
+	again(state);
+	f = *state;
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 1 * MS);
+	end = n_plus_one(f, 2 * MS, 6);
+	dbtrack__req_responding(&f->t, &r2, 60 * MS); /* the run ends at 69 ms */
+	query(f, "select 2", end, 1 * MS);
+	assert_int_equal(r1.nruns, 1);
+	assert_int_equal(r2.nruns, 0);
+}
+
+/* Two connections: closing one leaves the other in the list, with its run. */
+static void test_two_connections(void **state)
+{
+	struct fixture *f = *state;
+	struct dbconn c2;
+	struct dbreq r = { 0 };
+	struct db_exec x = {
+		.path = DB_PATH_WIRE, .tgid = TGID, .tid = T_WRK, .conn_id = 2, .rows = 1
+	};
+	uint64_t t = 20 * MS;
+
+	dbtrack__conn_open(&f->t, &c2, TGID, 2, "app:8000", "127.0.0.1:5432", 5 * MS);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 10 * MS);
+	query(f, "select 1", 11 * MS, 1 * MS);
+	dbtrack__conn_close(&f->t, &f->conn, 15 * MS);
+	x.text = "select id from items";
+	x.text_len = strlen(x.text);
+	x.ts_start = t;
+	x.ts_end = t + 1 * MS;
+	dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	x.text = "select * from item where id = 7";
+	x.text_len = strlen(x.text);
+	for (unsigned i = 0; i < 5; i++) {
+		x.ts_start = t += 2 * MS;
+		x.ts_end = t + 20 * MS;
+		t += 20 * MS;
+		dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	}
+	dbtrack__req_end(&f->t, &r, f->ep, t + 1 * MS - 10 * MS, t + 1 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 1);
+	assert_int_equal(f->db.nclients, 1);
+	assert_int_equal(f->db.clients[0].opened, 2);
+	assert_int_equal(f->db.clients[0].closed, 1);
+	assert_int_equal(f->db.clients[0].life_ns, 15 * MS);
+	assert_int_equal(f->db.clients[0].queries, 1);
+	dbtrack__conn_close(&f->t, &c2, 200 * MS);
+	assert_int_equal(f->db.clients[0].life_ns, 15 * MS + 195 * MS);
+	assert_int_equal(f->db.clients[0].queries, 7);
+	assert_ptr_equal(f->t.conns.next, &f->t.conns);
+	/* the fixture's teardown does not close it again */
+	dbtrack__conn_open(&f->t, &f->conn, TGID, 1, "app:8000", "127.0.0.1:5432", 300 * MS);
+}
+
+/*
+ * A worker's query with 16 requests in flight (the most a waiting query keeps) whose run is
+ * never handed back: when the requests are about to be finalized it is shared among them.
+ */
+static void test_handoff_undecided_shared(void **state)
+{
+	struct fixture *f = *state;
+	static struct dbreq r[DBTRACK_PARK_CAND];
+	struct handoff ho;
+	struct handoff_ev ev = {
+		.tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL, .wakee = T_WRK, .ts = 3 * MS
+	};
+
+	memset(r, 0, sizeof(r));
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	for (unsigned i = 0; i < DBTRACK_PARK_CAND; i++)
+		dbtrack__req_start(&f->t, &r[i], TGID, T_EVL, 1 * MS + i);
+	dbtrack__handoff_event(&f->t, &ev);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	assert_int_equal(f->t.nparked, 1);
+	for (unsigned i = 0; i < DBTRACK_PARK_CAND; i++)
+		dbtrack__req_end(&f->t, &r[i], f->ep, 9 * MS, 10 * MS);
+	assert_int_equal(f->t.nclosing, DBTRACK_PARK_CAND);
+	dbtrack__tick(&f->t, 300 * MS);
+	assert_int_equal(f->t.nparked, 1);
+	assert_int_equal(f->ep->db_reqs, 0);
+	dbtrack__tick(&f->t, 310 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->t.st.handoff_undecided, 1);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 1);
+	assert_int_equal(f->t.st.outside, 0);
+	assert_int_equal(f->ep->db_reqs, DBTRACK_PARK_CAND);
+	assert_int_equal(f->ep->db_conf[DBREQ_SHARED], DBTRACK_PARK_CAND);
+	assert_true(f->ep->db_queries == 1.0);
+	handoff__free(&ho);
+}
+
+/*
+ * The waiting list is full: the oldest ended request is finalized early, and a waiting query
+ * it may have sent is decided (shared) first, so that it is not lost to it.
+ */
+static void test_closing_full(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r0 = { 0 }, r1 = { 0 }, r = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = {
+		.tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL, .wakee = T_WRK, .ts = 3 * MS
+	};
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	dbtrack__req_start(&f->t, &r0, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 2 * MS);
+	dbtrack__handoff_event(&f->t, &ev);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	assert_int_equal(f->t.nparked, 1);
+	dbtrack__req_end(&f->t, &r0, f->ep, 9 * MS, 10 * MS);
+	dbtrack__req_end(&f->t, &r1, f->ep, 9 * MS, 10 * MS);
+	for (unsigned i = 2; i < DBTRACK_CLOSING; i++) {
+		dbtrack__req_start(&f->t, &r, TGID, T_EVL, 20 * MS);
+		dbtrack__req_end(&f->t, &r, f->ep, 1 * MS, 21 * MS);
+	}
+	assert_int_equal(f->t.nclosing, DBTRACK_CLOSING);
+	assert_int_equal(f->ep->db_reqs, 0);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 20 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 1 * MS, 21 * MS);
+	assert_int_equal(f->t.st.closed_early, 1);
+	assert_int_equal(f->t.nclosing, DBTRACK_CLOSING);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 0.5);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->t.st.handoff_undecided, 1);
+	handoff__free(&ho);
+}
+
+static struct dbagg_flag *nplus1_flag(struct fixture *f, uint64_t qid, const char *endpoint,
+				      uint64_t occurrences, uint64_t shared)
+{
+	struct dbagg_flag *fl = dbagg__flag(&f->db, DBAGG_FLAG_N_PLUS_ONE, qid, endpoint, 0, "x");
+
+	fl->occurrences = occurrences;
+	fl->shared = shared;
+	return fl;
+}
+
+/*
+ * N+1 flags that rest on shared runs only have a support (occurrences per request of the
+ * endpoint); under 0.5 they are weak, and a weak flag is dropped when its fingerprint has a
+ * flag on another endpoint that is not weak, or is weak with more support (or as much,
+ * earlier).
+ */
+static void test_finish_weak_flags(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	const char *kept[] = { "1 GET /health", "2 GET /health", "3 GET /list",
+			       "4 GET /list",	"5 GET /list",	 "5 ",
+			       "6 GET /list",	"7 GET /list",	 "7 GET /health" };
+
+	f->ep->db_reqs = 10;
+	health->db_reqs = 5;
+	/* 1: weak on /list (2 of 10), exact on /health: the weak one goes */
+	nplus1_flag(f, 1, "GET /list", 2, 2);
+	nplus1_flag(f, 1, "GET /health", 1, 0);
+	/* 2: weak on both, 0.2 on /list, 0.4 on /health: /list goes */
+	nplus1_flag(f, 2, "GET /list", 2, 2);
+	nplus1_flag(f, 2, "GET /health", 2, 2);
+	/* 3: as much support (0.2) on both: the later one goes */
+	nplus1_flag(f, 3, "GET /list", 2, 2);
+	nplus1_flag(f, 3, "GET /health", 1, 1);
+	/* 4: alone, weak: kept */
+	nplus1_flag(f, 4, "GET /list", 1, 1);
+	/* 5: an N+1 outside requests does not make an endpoint's weak flag a shadow */
+	nplus1_flag(f, 5, "GET /list", 1, 1);
+	nplus1_flag(f, 5, "", 1, 0);
+	/* 6: neither does another kind of flag */
+	nplus1_flag(f, 6, "GET /list", 1, 1);
+	dbagg__flag(&f->db, DBAGG_FLAG_REDUNDANT, 6, "GET /health", 0, "x");
+	/* 7: partly shared: not weak, so nothing is dropped; support 1 at most */
+	nplus1_flag(f, 7, "GET /list", 3, 2);
+	nplus1_flag(f, 7, "GET /health", 9, 9);
+	dbtrack__finish(&f->t, &f->a);
+	assert_int_equal(f->db.flags_overlap, 3);
+	assert_int_equal(f->db.nflags, 10);
+	for (unsigned i = 0, k = 0; i < f->db.nflags; i++) {
+		char buf[64];
+
+		if (f->db.flags[i].kind != DBAGG_FLAG_N_PLUS_ONE)
+			continue;
+		snprintf(buf, sizeof(buf), "%llu %s", (unsigned long long)f->db.flags[i].query_id,
+			 f->db.flags[i].endpoint);
+		assert_string_equal(buf, kept[k++]);
+	}
+	assert_true(f->db.flags[0].support == 0.0); /* exact: no support computed */
+	assert_false(f->db.flags[0].weak);
+	assert_true(f->db.flags[1].support == 0.4);
+	assert_true(f->db.flags[1].weak);
+	assert_true(f->db.flags[2].support == 0.2);
+	assert_true(f->db.flags[3].support == 0.1);
+	assert_true(f->db.flags[9].support == 1.0);
+	assert_false(f->db.flags[9].weak);
+	assert_false(f->db.flags[8].weak); /* 2 of 3 shared */
+	assert_true(f->db.flags[8].support == 0.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,10 +934,27 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shared_run_closed_after_requests, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_outside_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_outside_requests_threshold, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_late_query_waits_for_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nplus1_thresholds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nplus1_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nplus1_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_attribution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redundant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pgconn_stands_for_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cover_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_top, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defer_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_run_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_undecided_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closing_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_weak_flags, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -147,12 +148,276 @@ static void test_match_queries(void **state)
 	assert_int_equal(bo[1], 0);
 }
 
+/* diff__overall reads n verdicts, no more (a heap array shows a read past it). */
+static void test_overall_reads_n(void **state)
+{
+	enum diff_class *c = malloc(2 * sizeof(*c));
+
+	assert_non_null(c);
+	c[0] = U;
+	c[1] = F;
+	assert_int_equal(diff__overall(c, 2), U);
+	assert_int_equal(diff__overall(c + 1, 1), F);
+	free(c);
+}
+
+/* Arrays exactly as long as they say, on the heap, as the report reader makes them. */
+static struct run_endpoint *eps_of(const struct run_endpoint *e, unsigned n)
+{
+	struct run_endpoint *v = malloc((n ? n : 1) * sizeof(*v));
+
+	assert_non_null(v);
+	memcpy(v, e, n * sizeof(*v));
+	return v;
+}
+
+static void test_match_endpoints_edges(void **state)
+{
+	const struct run_endpoint ea[] = {
+		ep("x:1", "GET", "/dup"), ep("y:1", "GET", "/dup"),
+		ep("z:1", "GET", "/dup"), /* renamed: one left on each side, paired */
+	};
+	const struct run_endpoint eb[] = {
+		ep("x:1", "GET", "/dup"),
+		ep("y:1", "GET", "/dup"),
+		ep("w:1", "GET", "/dup"),
+	};
+	struct run a = { .eps = eps_of(ea, 3), .neps = 3 }, b = { .eps = eps_of(eb, 3), .neps = 3 };
+	int bo[4] = { 7, 7, 7, 7 };
+
+	assert_int_equal(diff__match_endpoints(&a, &b, bo), 3);
+	assert_int_equal(bo[0], 0);
+	assert_int_equal(bo[1], 1);
+	assert_int_equal(bo[2], 2);
+	/* one on each side, renamed: paired on method and route */
+	a.neps = 1;
+	a.eps[0] = ep("q:1", "GET", "/one");
+	b.neps = 1;
+	b.eps[0] = ep("r:2", "GET", "/one");
+	assert_int_equal(diff__match_endpoints(&a, &b, bo), 1);
+	assert_int_equal(bo[0], 0);
+	/* nothing on one side */
+	a.neps = 0;
+	assert_int_equal(diff__match_endpoints(&a, &b, bo), 0);
+	free(a.eps);
+	/* one left unpaired: compared with its own kind, nothing past the array */
+	a.eps = eps_of(ea, 1);
+	a.neps = 1;
+	b.neps = 0;
+	assert_int_equal(diff__match_endpoints(&a, &b, bo), 0);
+	assert_int_equal(bo[0], -1);
+	free(a.eps);
+	free(b.eps);
+}
+
+/* Each query of AFTER pairs once, even with the same text twice in BASELINE. */
+static void test_match_queries_once(void **state)
+{
+	struct run_dbq *qa = calloc(2, sizeof(*qa)), *qb = calloc(2, sizeof(*qb));
+	struct run a = { .dbqs = qa, .ndbqs = 2 }, b = { .dbqs = qb, .ndbqs = 2 };
+	int bo[4];
+
+	qa[0] = qb[0] = qa[1] = qb[1] = (struct run_dbq){ .system = "postgresql", .query = "q" };
+	assert_int_equal(diff__match_queries(&a, &b, bo), 2);
+	assert_int_equal(bo[0], 0);
+	assert_int_equal(bo[1], 1);
+	b.ndbqs = 1;
+	assert_int_equal(diff__match_queries(&a, &b, bo), 1);
+	assert_int_equal(bo[0], 0);
+	assert_int_equal(bo[1], -1);
+	free(qa);
+	/* one query on each side, different: compared, nothing past the arrays */
+	qa = calloc(1, sizeof(*qa));
+	qa[0] = (struct run_dbq){ .system = "postgresql", .query = "other" };
+	a.dbqs = qa;
+	a.ndbqs = 1;
+	assert_int_equal(diff__match_queries(&a, &b, bo), 0);
+	assert_int_equal(bo[0], -1);
+	free(qa);
+	free(qb);
+}
+
+static struct hist *hist_ms(unsigned from, unsigned to)
+{
+	struct hist *h = malloc(sizeof(*h));
+
+	assert_non_null(h);
+	hist__init(h);
+	for (unsigned v = from; v <= to; v++)
+		hist__add(h, v * 1000000ull);
+	return h;
+}
+
+static double ms_at(const struct hist *h, double q)
+{
+	return hist__percentile(h, q) / 1e6;
+}
+
+/* The values of an endpoint pair: what each is, from where, and its verdict. */
+static void test_endpoint_values(void **state)
+{
+	struct run_endpoint x = ep("app:1", "GET", "/a"), y = x;
+	struct diff_value v[DIFF_VALUES_MAX];
+	struct diff_rule r;
+
+	diff__default_rule(&r);
+	x.hist = hist_ms(1, 100);
+	y.hist = hist_ms(101, 200);
+	for (unsigned k = 1; k <= 100; k++)
+		hist__add(y.hist, k * 10000000ull); /* 10 .. 1000 ms: p49 and p50 apart */
+	x.count = y.count = 100;
+	x.rate_per_s = 10;
+	y.rate_per_s = 10.05;
+	x.err5xx = 1;
+	y.err5xx = 3;
+	x.has_db = true;
+	x.db = (struct run_ep_db){ .requests = 50,
+				   .queries_per_request = 2,
+				   .db_time_ms_per_request = 1 };
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6); /* no DB on one side: no DB rows */
+	y.has_db = true;
+	y.db = (struct run_ep_db){ .requests = 19,
+				   .queries_per_request = 0,
+				   .db_time_ms_per_request = 0.5 };
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 8);
+	assert_string_equal(v[0].name, "requests");
+	assert_false(v[0].judged);
+	assert_true(v[0].before == 100 && v[0].after == 100);
+	assert_string_equal(v[1].name, "rate/s");
+	assert_int_equal(v[1].cls, U);
+	assert_string_equal(v[2].name, "p50 ms");
+	assert_true(v[2].before == ms_at(x.hist, 50) && v[2].after == ms_at(y.hist, 50));
+	assert_true(v[2].after != ms_at(y.hist, 49));
+	assert_int_equal(v[2].cls, R);
+	assert_int_equal(v[2].show, DIFF_SHOW_MS);
+	assert_string_equal(v[3].name, "p95 ms");
+	assert_true(v[3].before == ms_at(x.hist, 95) && v[3].after == ms_at(y.hist, 95));
+	assert_true(v[3].after != ms_at(y.hist, 96));
+	assert_string_equal(v[4].name, "p99 ms");
+	assert_true(v[4].before == ms_at(x.hist, 99) && v[4].after == ms_at(y.hist, 99));
+	assert_string_equal(v[5].name, "5xx rate");
+	assert_true(v[5].before == 0.01 && v[5].after == 0.03);
+	assert_int_equal(v[5].cls, R);
+	assert_int_equal(v[5].show, DIFF_SHOW_RATIO);
+	assert_string_equal(v[6].name, "queries/request");
+	assert_true(v[6].before == 2 && v[6].after == 0);
+	assert_int_equal(v[6].nb, 50); /* requests with DB work, not all requests */
+	assert_int_equal(v[6].na, 19);
+	assert_int_equal(v[6].cls, F); /* 19 requests with DB work after */
+	assert_string_equal(v[7].name, "DB ms/request");
+	assert_true(v[7].before == 1 && v[7].after == 0.5);
+	assert_int_equal(diff__values_overall(v, 8), R);
+	/* neither side ran a query: no DB rows */
+	x.db.queries_per_request = 0;
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6);
+	/* no requests: ratios and percentiles unknown, not zero */
+	x.count = 0;
+	hist__init(x.hist);
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6);
+	assert_true(isnan(v[2].before));
+	assert_true(isnan(v[5].before));
+	assert_int_equal(v[2].cls, F);
+	free(x.hist);
+	free(y.hist);
+}
+
+static void test_query_values(void **state)
+{
+	struct run_dbq x = {
+		.system = "postgresql", .query = "q", .count = 100, .rate_per_s = 5, .errors = 0
+	};
+	struct run_dbq y = x;
+	struct diff_value v[DIFF_VALUES_MAX];
+	struct diff_rule r;
+
+	diff__default_rule(&r);
+	x.hist = hist_ms(1, 100);
+	y.hist = hist_ms(1, 100);
+	y.errors = 2;
+	assert_int_equal(diff__query(&r, &x, &y, v), 7);
+	assert_string_equal(v[0].name, "calls");
+	assert_false(v[0].judged);
+	assert_string_equal(v[1].name, "rate/s");
+	assert_string_equal(v[2].name, "p50 ms");
+	assert_true(v[2].before == ms_at(x.hist, 50));
+	assert_true(v[2].after != ms_at(y.hist, 49));
+	assert_int_equal(v[2].dm, DIFF_DB_LATENCY);
+	assert_string_equal(v[3].name, "p95 ms");
+	assert_true(v[3].before == ms_at(x.hist, 95));
+	assert_string_equal(v[4].name, "p99 ms");
+	assert_true(v[4].before == ms_at(x.hist, 99));
+	assert_true(v[4].after == ms_at(y.hist, 99) && v[4].after != ms_at(y.hist, 100));
+	assert_string_equal(v[5].name, "error rate");
+	assert_true(v[5].after == 0.02);
+	assert_int_equal(v[5].cls, R);
+	assert_string_equal(v[6].name, "total ms");
+	assert_true(v[6].before == 5050.0);
+	assert_false(v[6].judged);
+	assert_int_equal(diff__values_overall(v, 7), R);
+	y.errors = 0;
+	assert_int_equal(diff__query(&r, &x, &y, v), 7);
+	assert_int_equal(diff__values_overall(v, 7), U);
+	free(x.hist);
+	free(y.hist);
+}
+
+/* Only judged values other than throughput decide the overall verdict, the first included. */
+static void test_values_overall(void **state)
+{
+	struct diff_value v[3] = {
+		{ .judged = true, .dm = DIFF_LATENCY, .cls = R },
+		{ .judged = true, .dm = DIFF_LATENCY, .cls = U },
+		{ .judged = true, .dm = DIFF_RATE, .cls = R },
+	};
+
+	assert_int_equal(diff__values_overall(v, 2), R);
+	assert_int_equal(diff__values_overall(v + 1, 2), U); /* throughput does not decide */
+	v[0] = (struct diff_value){ .judged = false, .dm = DIFF_LATENCY, .cls = U };
+	v[1].cls = F;
+	assert_int_equal(diff__values_overall(v, 2), F); /* an unjudged value is no verdict */
+	assert_int_equal(diff__values_overall(v, 0), U);
+}
+
+static void test_find_slo(void **state)
+{
+	struct run_slo s[] = {
+		{ .name = "a", .objective = "p95 <= 300 ms", .target = "http GET /x" },
+		{ .name = "a", .objective = "p95 <= 300 ms", .target = "http GET /y" },
+		{ .name = "b", .objective = "p99 <= 1 s", .target = NULL },
+	};
+	struct run r = { .slo = s, .nslo = 3 };
+	struct run_slo q = { .name = "a", .objective = "p95 <= 300 ms", .target = "http GET /y" };
+
+	assert_ptr_equal(diff__find_slo(&r, &q), &s[1]);
+	q.target = NULL; /* no target: the first of that name and objective */
+	assert_ptr_equal(diff__find_slo(&r, &q), &s[0]);
+	q.target = "http GET /z";
+	assert_null(diff__find_slo(&r, &q));
+	q.name = "b";
+	q.objective = "p99 <= 1 s";
+	assert_ptr_equal(diff__find_slo(&r, &q), &s[2]);
+	q.objective = "p99 <= 2 s";
+	assert_null(diff__find_slo(&r, &q));
+	r.nslo = 0;
+	q.objective = "p99 <= 1 s";
+	assert_null(diff__find_slo(&r, &q));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify_table), cmocka_unit_test(test_configurable),
-		cmocka_unit_test(test_overall),	       cmocka_unit_test(test_match_endpoints),
+		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_configurable),
+		cmocka_unit_test(test_overall),
+		cmocka_unit_test(test_match_endpoints),
 		cmocka_unit_test(test_match_queries),
+		cmocka_unit_test(test_overall_reads_n),
+		cmocka_unit_test(test_match_endpoints_edges),
+		cmocka_unit_test(test_match_queries_once),
+		cmocka_unit_test(test_endpoint_values),
+		cmocka_unit_test(test_query_values),
+		cmocka_unit_test(test_values_overall),
+		cmocka_unit_test(test_find_slo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -466,6 +466,208 @@ static void test_parse_response(void **state)
 	assert_int_equal(h.head_len, 16);
 }
 
+/* Transfer-Encoding tokens: a whole comma-separated word, any case, then space, tab or ';'. */
+static void test_header_tokens(void **state)
+{
+	static const struct {
+		const char *te;
+		bool chunked;
+	} cases[] = {
+		{ "chunked", true },	  { "CHUNKED", true },	  { "gzip, chunked", true },
+		{ "gzip,chunked", true }, { "chunked\t", true },  { "chunked ", true },
+		{ "chunked;x=1", true },  { "\tchunked", true },  { "chunkedx", false },
+		{ "xchunked", false },	  { "chunked-x", false }, { "gzip", false },
+		{ "chunke", false },	  { "chunked.", false },  { "", false },
+	};
+	struct http_req_head h;
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(buf, sizeof(buf),
+				 "POST / HTTP/1.1\r\nTransfer-Encoding: %s\r\n\r\n", cases[i].te);
+
+		assert_int_equal(http__parse_request(buf, (size_t)n, &h), 1);
+		if (h.chunked != cases[i].chunked)
+			fail_msg("\"%s\": chunked %d", cases[i].te, h.chunked);
+	}
+	{
+		struct http_resp_head r;
+		const char *yes = "HTTP/1.1 200 OK\r\nConnection: keep-alive, Close\r\n\r\n";
+		const char *no = "HTTP/1.1 200 OK\r\nConnection: closed\r\n\r\n";
+
+		assert_int_equal(http__parse_response(yes, strlen(yes), &r), 1);
+		assert_true(r.close);
+		assert_int_equal(http__parse_response(no, strlen(no), &r), 1);
+		assert_false(r.close);
+	}
+}
+
+/* Method lengths, and a request line's end: CR LF, LF, or garbage. */
+static void test_parse_request_limits(void **state)
+{
+	struct http_req_head h;
+
+	/* 15 method characters fit HTTP_METHOD_MAX (16, NUL included); 16 do not */
+	assert_int_equal(http__parse_request("ABCDEFGHIJKLMNO / HTTP/1.1\r\n\r\n", 30, &h), 1);
+	assert_int_equal(h.method_len, 15);
+	assert_int_equal(http__parse_request("ABCDEFGHIJKLMNOP / HTTP/1.1\r\n\r\n", 31, &h), -1);
+	/* still reading the method: more is needed, up to 15 characters */
+	assert_int_equal(http__parse_request("ABCDEFGHIJKLMNO", 15, &h), 0);
+	assert_int_equal(http__parse_request("ABCDEFGHIJKLMNOP", 16, &h), -1);
+	assert_int_equal(http__parse_request("", 0, &h), 0);
+	assert_int_equal(http__parse_request("GET / HTTP/1.1\rX", 16, &h), -1);
+	assert_int_equal(http__parse_request("GET / HTTP/1.1X", 15, &h), -1);
+	assert_int_equal(http__parse_request("GET / HTTP/1.x\r\n", 16, &h), -1);
+	assert_int_equal(http__parse_request("GET / HTTP/1.1\r", 15, &h), 0);
+	assert_int_equal(http__parse_request("GET / HTTP/1.0\n", 15, &h), 1);
+	assert_int_equal(h.head_len, 0);
+	assert_int_equal(h.version_minor, 0);
+	assert_int_equal(h.target_len, 1);
+	assert_int_equal(http__parse_request("GET /a\x7f HTTP/1.1\r\n", 19, &h), -1);
+	assert_int_equal(http__parse_request("get / HTTP/1.1\r\n", 16, &h), -1);
+	assert_int_equal(http__parse_request("M-SEARCH_X * HTTP/1.1\r\n\r\n", 25, &h), 1);
+	assert_int_equal(h.method_len, 10);
+}
+
+/* A status line: every prefix needs more; one without its line end is still a response. */
+static void test_parse_response_prefixes(void **state)
+{
+	static const char full[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+	struct http_resp_head h;
+
+	for (size_t i = 0; i < 12; i++)
+		assert_int_equal(http__parse_response(full, i, &h), 0);
+	assert_int_equal(http__parse_response(full, 15, &h), 1);
+	assert_int_equal(h.status, 200);
+	assert_int_equal(h.head_len, 0);
+	assert_int_equal(h.content_length, -1);
+	assert_int_equal(http__parse_response(full, sizeof(full) - 1, &h), 1);
+	assert_int_equal(h.head_len, sizeof(full) - 1);
+	assert_int_equal(h.content_length, 5);
+	assert_int_equal(http__parse_response("HTTP/1.1X200", 12, &h), -1);
+	assert_int_equal(http__parse_response("HTTP/1.1 100", 12, &h), 1);
+	assert_int_equal(h.status, 100);
+	assert_int_equal(http__parse_response("HTTX", 4, &h), -1);
+}
+
+/*
+ * A chunked request body cannot be measured: it ends where a request line starts a read,
+ * even one whose line continues in the next read.
+ */
+static void test_request_after_unknown_body(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	rd(f, 11, "5\r\nhello\r\n0\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	assert_int_equal(f->st.garbage_in, 0);
+	rd(f, 20, "GET /x HT");
+	rd(f, 21, "TP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	wr(f, 30, 31, "HTTP/1.1 204 No Content\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/x");
+	assert_int_equal(f->sink.recs[1].t_start, 20);
+}
+
+/* A connection reused after close keeps working, pipelining included. */
+static void test_reuse_after_close(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+	http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+	rd(f, 30, "GET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\nGET /e HTTP/1.1\r\n\r\n");
+	assert_int_equal(http_conn__pending(&f->conn), 3);
+	wr(f, 40, 41, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 3);
+	assert_string_equal(f->sink.recs[2].target, "/c");
+	assert_int_equal(f->sink.recs[2].flags, 0);
+}
+
+/* Header names compare whole and ignoring case; a near miss is another header. */
+static void test_header_names(void **state)
+{
+	struct http_req_head h;
+	const char *near = "POST / HTTP/1.1\r\nContent-Lengtx: 5\r\n\r\n",
+		   *upper = "POST / HTTP/1.1\r\nCONTENT-LENGTH: 5\r\n\r\n";
+	struct http_resp_head r;
+
+	assert_int_equal(http__parse_request(near, strlen(near), &h), 1);
+	assert_int_equal(h.content_length, -1);
+	assert_int_equal(http__parse_request(upper, strlen(upper), &h), 1);
+	assert_int_equal(h.content_length, 5);
+	assert_int_equal(http__parse_response("HTTP/1.x 200 OK\r\n", 17, &r), -1);
+	assert_int_equal(http__parse_response("HTTP/1.1 2", 10, &r), 0);
+}
+
+/* The arrival time is kept only when it is known and not after the read. */
+static void test_arrival(void **state)
+{
+	struct fixture *f = *state;
+	const char *req = "GET / HTTP/1.1\r\n\r\n";
+
+	http_conn__read(&f->conn, &f->st, 10, 5, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, 20, 21, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__read(&f->conn, &f->st, 30, 0, req, strlen(req), strlen(req), collect, &f->sink);
+	http_conn__close(&f->conn, &f->st, 40, collect, &f->sink);
+	assert_int_equal(f->sink.n, 3);
+	assert_int_equal(f->sink.recs[0].t_arrival, 5);
+	assert_int_equal(f->sink.recs[1].t_arrival, 0);
+	assert_int_equal(f->sink.recs[2].t_arrival, 0);
+}
+
+/* Body bytes the kernel skipped: the next request line at a read boundary ends the body. */
+static void test_read_gap(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /up HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789");
+	http_conn__read_gap(&f->conn);
+	rd(f, 15, "more body bytes"); /* the rest of the body: not garbage */
+	assert_int_equal(f->st.garbage_in, 0);
+	rd(f, 20, "GET /next HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	http_conn__close(&f->conn, &f->st, 30, collect, &f->sink);
+	assert_string_equal(f->sink.recs[1].target, "/next");
+	/* a gap outside a body changes nothing */
+	rd(f, 40, "GET /a HTTP/1.1\r\n\r\n");
+	http_conn__read_gap(&f->conn);
+	rd(f, 50, "GET /b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 4);
+}
+
+/*
+ * A head joined over reads: a request line that turns out garbage is dropped and the next
+ * read starts afresh; a head whose rest was not captured is still a request.
+ */
+static void test_joined_head_edges(void **state)
+{
+	struct fixture *f = *state;
+	char big[2000];
+
+	rd(f, 10, "GET /x HT");
+	rd(f, 11, "XX/1.1\r\n\r\n");
+	assert_int_equal(f->st.garbage_in, 1);
+	assert_int_equal(f->st.requests, 0);
+	rd(f, 20, "GET /y HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	wr(f, 21, 22, "HTTP/1.1 204 No Content\r\n\r\n");
+	rd(f, 30, "GET /z HT");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "TP/1.1\r\nX-Big: ", 15);
+	http_conn__read(&f->conn, &f->st, 31, 0, big, 40, sizeof(big), collect, &f->sink);
+	assert_int_equal(f->st.requests, 2);
+	wr(f, 50, 51, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/z");
+	assert_int_equal(f->sink.recs[1].t_start, 30);
+	assert_int_equal(f->sink.recs[1].flags, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +694,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_overflow, setup, teardown),
 		cmocka_unit_test(test_parse_request_prefixes),
 		cmocka_unit_test(test_parse_response),
+		cmocka_unit_test(test_header_tokens),
+		cmocka_unit_test(test_parse_request_limits),
+		cmocka_unit_test(test_parse_response_prefixes),
+		cmocka_unit_test_setup_teardown(test_request_after_unknown_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_after_close, setup, teardown),
+		cmocka_unit_test(test_header_names),
+		cmocka_unit_test_setup_teardown(test_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joined_head_edges, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

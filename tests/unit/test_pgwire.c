@@ -548,6 +548,348 @@ static void test_sniff(void **state)
 			fail_msg("sniffed '%s' as PostgreSQL", no[i]);
 }
 
+/* Sniffing a write whose capture ends early: whole messages first, else not ours. */
+static void test_sniff_partial(void **state)
+{
+	struct buf b = { 0 };
+	size_t one;
+
+	msg(&b, 'Q', 2, "select 1", NULL);
+	one = b.n;
+	msg(&b, 'Q', 2, "select 2", NULL);
+	/* one whole message, the next cut by the capture: ours */
+	assert_int_equal(pgwire__sniff(b.b, one + 2, b.n), PGWIRE_SNIFF_MSG);
+	/* the same bytes as a whole write: the second message runs past its end */
+	assert_int_equal(pgwire__sniff(b.b, one + 2, one + 2), PGWIRE_SNIFF_NO);
+	/* not even one whole message in sight */
+	assert_int_equal(pgwire__sniff(b.b, 3, b.n), PGWIRE_SNIFF_NO);
+	assert_int_equal(pgwire__sniff(b.b, 4, b.n), PGWIRE_SNIFF_NO);
+	/* a whole header is enough to walk to the next message */
+	assert_int_equal(pgwire__sniff(b.b, 5, b.n), PGWIRE_SNIFF_MSG);
+	/* startup messages up to 10000 bytes */
+	b.n = 0;
+	put32(&b, 10000);
+	put32(&b, 196608);
+	assert_int_equal(pgwire__sniff(b.b, 8, 10000), PGWIRE_SNIFF_STARTUP);
+	b.n = 0;
+	put32(&b, 10001);
+	put32(&b, 196608);
+	assert_int_equal(pgwire__sniff(b.b, 8, 10001), PGWIRE_SNIFF_NO);
+	b.n = 0;
+	put32(&b, 8);
+	put32(&b, 80877102); /* CancelRequest... of 8 bytes, written as 9 */
+	assert_int_equal(pgwire__sniff(b.b, 8, 9), PGWIRE_SNIFF_NO);
+	/* each untyped first message: startup, SSL, GSS encryption, cancel */
+	for (uint32_t code = 80877102; code <= 80877104; code++) {
+		b.n = 0;
+		put32(&b, code == 80877102 ? 16 : 8);
+		put32(&b, code);
+		assert_int_equal(pgwire__sniff(b.b, 8, code == 80877102 ? 16 : 8),
+				 PGWIRE_SNIFF_STARTUP);
+	}
+	b.n = 0;
+	put32(&b, 8);
+	put32(&b, 80877105);
+	assert_int_equal(pgwire__sniff(b.b, 8, 8), PGWIRE_SNIFF_NO);
+}
+
+/* Queries whose text is not all captured: cut at what was, or empty when nothing was. */
+static void test_query_text_captured(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char sql[200];
+
+	startup(c, &g);
+	memset(sql, 'x', sizeof(sql) - 1);
+	sql[sizeof(sql) - 1] = '\0';
+	memcpy(sql, "select ", 7);
+	/* 20 head bytes: the Q header and 15 bytes of its text, no NUL */
+	w.n = 0;
+	msg(&w, 'Q', 2, sql, NULL);
+	feed(c, &w, true, 10, 20, 0, &g);
+	/* the header only: the text is in the gap */
+	feed(c, &w, true, 20, 5, 4, &g);
+	/* an empty query string is no truncation */
+	w.n = 0;
+	msg(&w, 'Q', 1, NULL);
+	feed_all(c, &w, true, 30, &g);
+	r.n = 0;
+	Z(&r);
+	Z(&r);
+	Z(&r);
+	feed_all(c, &r, false, 40, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.q[0].text, "select xxxxxxxx");
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_TRUNCATED);
+	assert_string_equal(g.q[1].text, "");
+	assert_int_equal(g.q[1].flags, PGWIRE_Q_TRUNCATED);
+	assert_string_equal(g.q[2].text, "");
+	assert_int_equal(g.q[2].flags, 0);
+	/* answered in one read: each starts when the one before it ended */
+	assert_int_equal(g.q[0].ts_end, 41);
+	assert_int_equal(g.q[2].ts_start, 41);
+	assert_int_equal(pgwire_conn__stats(c)->write_gaps, 0);
+	pgwire_conn__free(c);
+}
+
+/*
+ * Errors: an ErrorResponse whose fields were not captured still marks its query; one with no
+ * query waiting (a failed login) marks nothing; in a group, the Executes after the failed one
+ * are skipped by the server and not reported.
+ */
+static void test_errors_uncaptured_and_skipped(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char text[300];
+
+	startup(c, &g);
+	r.n = 0;
+	msg(&r, 'E', 4, "SFATAL", NULL, "C28P01", NULL);
+	CC(&r, "SELECT 1"); /* nor does a stray CommandComplete */
+	feed_all(c, &r, false, 5, &g);
+	assert_int_equal(g.n, 0);
+
+	w.n = 0;
+	msg(&w, 'Q', 2, "select 1/0", NULL);
+	feed_all(c, &w, true, 10, &g);
+	memset(text, 'm', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	r.n = 0;
+	msg(&r, 'E', 6, "SERROR", NULL, "C22012", NULL, text, NULL);
+	Z(&r);
+	feed(c, &r, false, 20, 5, 6, &g); /* the E header and the Z: the fields are in the gap */
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_ERROR);
+	assert_string_equal(g.q[0].sqlstate, "");
+
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "", NULL, "select 1", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 1/0", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 3", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 100, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	msg(&r, 'E', 4, "SERROR", NULL, "C22012", NULL);
+	Z(&r);
+	feed_all(c, &r, false, 200, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.q[1].text, "select 1");
+	assert_int_equal(g.q[1].flags, PGWIRE_Q_PREPARED);
+	assert_int_equal(g.q[1].rows, 1);
+	assert_string_equal(g.q[2].text, "select 1/0");
+	assert_int_equal(g.q[2].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_ERROR);
+	assert_string_equal(g.q[2].sqlstate, "22012");
+	/* the two left share the group's time: 100 .. 201 */
+	assert_int_equal(g.q[1].ts_start, 100);
+	assert_int_equal(g.q[1].ts_end, 150);
+	assert_int_equal(g.q[2].ts_end, 201);
+	pgwire_conn__free(c);
+}
+
+/* A group of transaction control only (BEGIN and SAVEPOINT) shares its time among them all. */
+static void test_tx_control_only_group(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "", NULL, "\n\t begin", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "SAVEPOINT a", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 100, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "BEGIN");
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SAVEPOINT");
+	Z(&r);
+	feed_all(c, &r, false, 199, &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.q[0].ts_start, 100);
+	assert_int_equal(g.q[0].ts_end, 150);
+	assert_int_equal(g.q[1].ts_start, 150);
+	assert_int_equal(g.q[1].ts_end, 200);
+	assert_int_equal(g.q[0].rows, -1); /* "BEGIN" has no row count */
+	/* with another statement, BEGIN gets none: " begin" with leading blanks too */
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "", NULL, "  begin", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 1", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 300, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "BEGIN");
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 1");
+	Z(&r);
+	feed_all(c, &r, false, 399, &g);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.q[2].ts_end, 300);
+	assert_int_equal(g.q[3].ts_start, 300);
+	assert_int_equal(g.q[3].ts_end, 400);
+	pgwire_conn__free(c);
+}
+
+/*
+ * Lost framing: a read with an impossible message length. Only a read that ends with a
+ * whole, valid ReadyForQuery (length 5, status I, E or T) puts the parser back in step.
+ */
+static void test_resync(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = 0;
+	msg(&w, 'Q', 2, "select 1", NULL);
+	feed_all(c, &w, true, 10, &g);
+	r.n = 0;
+	r.b[r.n++] = 'D';
+	put32(&r, 2); /* impossible */
+	r.b[r.n++] = 'Z';
+	put32(&r, 6);
+	r.b[r.n++] = 'I';
+	r.b[r.n++] = 'I';
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(pgwire_conn__stats(c)->malformed, 1);
+	assert_int_equal(pgwire_conn__stats(c)->lost_sync, 1);
+	assert_int_equal(pgwire_conn__stats(c)->resync, 0);
+	r.n = 0;
+	msg(&r, 'Z', 1, "X"); /* status X: not a ReadyForQuery */
+	feed_all(c, &r, false, 30, &g);
+	assert_int_equal(g.n, 0);
+	r.n = 0;
+	CC(&r, "SELECT 7");
+	Z(&r);
+	feed_all(c, &r, false, 40, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_APPROX);
+	assert_int_equal(g.q[0].rows, 7);
+	assert_int_equal(g.q[0].ts_end, 41);
+	assert_int_equal(pgwire_conn__stats(c)->resync, 1);
+	pgwire_conn__free(c);
+}
+
+/* A startup message is at most 10000 bytes: a longer "startup" is framed as typed messages. */
+static void test_startup_bound(void **state)
+{
+	for (uint32_t len = 10000; len <= 10001; len++) {
+		struct pgwire_conn *c = pgwire_conn__new();
+		static struct buf w, r;
+		struct got g = { 0 };
+
+		memset(&w, 0, sizeof(w));
+		put32(&w, len);
+		put32(&w, 196608);
+		w.n = len;
+		feed_all(c, &w, true, 1, &g);
+		w.n = r.n = 0;
+		msg(&w, 'Q', 2, "select 1", NULL);
+		feed_all(c, &w, true, 10, &g);
+		Z(&r);
+		feed_all(c, &r, false, 20, &g);
+		assert_int_equal(g.n, len == 10000 ? 1 : 0);
+		pgwire_conn__free(c);
+	}
+}
+
+/*
+ * Statement names: Close forgets one; past PGWIRE_NAMES_MAX the least recently set name is
+ * forgotten, and that is counted.
+ */
+static void test_statement_names(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char name[16], sql[32];
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select 1", NULL);
+	msg(&w, 'C', 2, "Ss1", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '3', 0);
+	msg(&r, '2', 0);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[0].name, "s1");
+	pgwire_conn__free(c);
+
+	/*
+	 * 257 names: the least recently set goes; n0, unless it was set again before the last
+	 * (then n1).
+	 */
+	for (int again = 0; again < 2; again++) {
+		const char *gone = again ? "n1" : "n0", *kept = again ? "n0" : "n1";
+
+		c = pgwire_conn__new();
+		memset(&g, 0, sizeof(g));
+		startup(c, &g);
+		w.n = r.n = 0;
+		for (unsigned i = 0; i <= PGWIRE_NAMES_MAX; i++) {
+			snprintf(name, sizeof(name), "n%u", i);
+			snprintf(sql, sizeof(sql), "select %u", i);
+			if (again && i == PGWIRE_NAMES_MAX)
+				msg(&w, 'P', 4, "n0", NULL, "select 0", NULL);
+			msg(&w, 'P', 4, name, NULL, sql, NULL);
+		}
+		msg(&w, 'B', 4, "", NULL, gone, NULL);
+		msg(&w, 'E', 2, "", NULL);
+		msg(&w, 'B', 4, "", NULL, kept, NULL);
+		msg(&w, 'E', 2, "", NULL);
+		msg(&w, 'B', 4, "", NULL, "n256", NULL);
+		msg(&w, 'E', 2, "", NULL);
+		SYNC(&w);
+		feed_all(c, &w, true, 30, &g);
+		Z(&r);
+		feed_all(c, &r, false, 40, &g);
+		assert_int_equal(pgwire_conn__stats(c)->names_evicted, 1);
+		assert_int_equal(g.n, 3);
+		assert_true(g.q[0].flags & PGWIRE_Q_UNKNOWN_STMT);
+		assert_string_equal(g.q[0].name, gone);
+		assert_string_equal(g.q[1].text, again ? "select 0" : "select 1");
+		assert_string_equal(g.q[2].text, "select 256");
+		pgwire_conn__free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +905,13 @@ int main(void)
 		cmocka_unit_test(test_execution_dated_from_bind_begin_takes_no_time),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_sniff),
+		cmocka_unit_test(test_sniff_partial),
+		cmocka_unit_test(test_query_text_captured),
+		cmocka_unit_test(test_errors_uncaptured_and_skipped),
+		cmocka_unit_test(test_tx_control_only_group),
+		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_startup_bound),
+		cmocka_unit_test(test_statement_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

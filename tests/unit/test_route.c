@@ -148,6 +148,9 @@ static void test_norm_escape(void **state)
 		{ "/{id}", 0, 0, "/%7Bid%7D", E },
 		{ "/12 3", 0, 0, "/12%203", E },
 		{ "/a b?q", 0, 0, "/a%20b", E | Q },
+		/* printable ASCII other than " \ { } is kept: '!' and '~' are the ends of it */
+		{ "/~user/!x", 0, 0, "/~user/!x", 0 },
+		{ "/%41'()*+,;=:@$&[]", 0, 0, "/%41'()*+,;=:@$&[]", 0 },
 	};
 
 	check_norm(c, ARRAY_SIZE(c));
@@ -279,6 +282,8 @@ static void test_set_errors(void **state)
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
+		{ "/ab\x7f", "space or control byte at offset 3" },
+		{ "/\x01", "space or control byte at offset 1" },
 		{ "/a?b=1",
 		  "'?' can never match: query and fragment are stripped before matching" },
 		{ "/a#b", "'#' can never match: query and fragment are stripped before matching" },
@@ -292,6 +297,12 @@ static void test_set_errors(void **state)
 		assert_int_equal(route_set__add(s, c[i].pattern, err, sizeof(err)), -EINVAL);
 		assert_string_equal(err, c[i].err);
 	}
+	/* '~' and '!' (0x7e, 0x21) are printable: fine in a pattern */
+	assert_int_equal(route_set__add(s, "/~me/!x", err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(route_set__match(s, "/~me/!x", 7), "/~me/!x");
+	route_set__free(s);
+	s = route_set__new();
 	/* Nothing was added: nothing matches. */
 	assert_null(route_set__match(s, "/a/b", 4));
 	assert_null(route_set__match(s, "/users", 6));
@@ -303,6 +314,9 @@ static void test_set_errors(void **state)
 	assert_int_equal(err[5], 'Z');
 	assert_int_equal(route_set__add(s, NULL, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "no pattern");
+	/* no err, but a size: nothing written */
+	assert_int_equal(route_set__add(s, "/ok", NULL, sizeof(err)), 0);
+	assert_int_equal(route_set__add(s, "x", NULL, sizeof(err)), -EINVAL);
 	route_set__free(s);
 }
 
@@ -706,6 +720,12 @@ static void test_limit_edges(void **state)
 	assert_int_equal(apply(l, "x", "/a", buf, sizeof(buf)), 0);
 	assert_int_equal(apply(l, "x", "/b/cd/e", buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "/{*}/cd");
+	/* below the root, a {*} that does not fit ends the route before its '/' */
+	assert_int_equal(apply(l, "y", "/ab/x", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "y", "/ab/cd", buf, 7), 1);
+	assert_string_equal(buf, "/ab");
+	assert_int_equal(apply(l, "y", "/ab/cd", buf, 8), 1);
+	assert_string_equal(buf, "/ab/{*}");
 
 	assert_int_equal(route_limiter__apply(l, "s", NULL, 8), -EINVAL);
 	assert_int_equal(route_limiter__apply(l, "s", buf, 0), -EINVAL);

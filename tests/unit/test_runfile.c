@@ -756,10 +756,229 @@ static void test_merge_fixture_twice(void **state)
 	assert_int_equal(run__count(&m.connections, "peak"), 2);     /* a high-water mark */
 	assert_int_equal(run__count(&m.connections, "tracked"), 10); /* a sum */
 	assert_int_equal(m.eps[0].db.requests, 30);
+	/* the query's path: counts added, percentiles from the merged histogram */
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_string_equal(m.dbqs[0].paths[0].path, "wire");
+	assert_int_equal(m.dbqs[0].paths[0].count, 120);
+	assert_true(m.dbqs[0].rate_per_s == 12);
+	assert_int_equal(notes.paths, 0);
+	assert_int_equal(notes.mixed_paths, 0);
+	/* hotspots by each order: the one query */
+	assert_int_equal(m.hot_total.n, 1);
+	assert_int_equal(m.hot_p95.n, 1);
+	assert_int_equal(m.hot_count.n, 1);
+	assert_string_equal(m.hot_count.v[0], "0123456789abcdef");
+	assert_int_equal(m.nsources, 2);
+	assert_string_equal(m.sources[0].path, "a");
+	assert_string_equal(m.sources[1].path, "b");
+	assert_string_equal(m.sources[1].hostname, "web1");
+	assert_true(m.sources[1].duration_s == 10);
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
 	free(other);
+}
+
+static char *replace_all(const char *s, const char *const *pairs, unsigned n)
+{
+	char *cur = strdup(s);
+
+	for (unsigned i = 0; i < n; i++) {
+		char *next = replace(cur, pairs[2 * i], pairs[2 * i + 1]);
+
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+/*
+ * Three endpoints from two inputs (grouped by key, each its own group), two queries (each
+ * from its own input), and the same endpoint in both: top queries weighted by requests.
+ */
+static void test_merge_groups(void **state)
+{
+	char err[RUNFILE_ERR_MAX], *b1, *b2;
+	struct run a, b, m;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+	struct run_endpoint *e;
+	struct run_dbq *q;
+
+	b1 = replace(fixture, "\"route\":\"/items/{id}\",", "\"route\":\"/orders\",");
+	b2 = replace(b1,
+		     "\"db\":[{\"system\":\"postgresql\",\"query_id\":\"0123456789abcdef\","
+		     "\"query\":\"select ?\",",
+		     "\"db\":[{\"system\":\"postgresql\",\"query_id\":\"fedcba9876543210\","
+		     "\"query\":\"select ? from t\",");
+	free(b1);
+	assert_int_equal(run__parse(&a, fixture, strlen(fixture), "a", err, sizeof(err)), 0);
+	assert_int_equal(run__parse(&b, b2, strlen(b2), "b", err, sizeof(err)), 0);
+	/* a second endpoint in a: /users/{id}, a copy of its first */
+	e = run__alloc(&a, 2 * sizeof(*e));
+	e[0] = e[1] = a.eps[0];
+	e[1].route = "/aaa";
+	e[1].count = 10;
+	a.eps = e;
+	a.neps = 2;
+	/* and b's query too, second in a */
+	q = run__alloc(&a, 2 * sizeof(*q));
+	q[0] = q[1] = a.dbqs[0];
+	q[1].query_id = "fedcba9876543210";
+	q[1].query = "select ? from t";
+	a.dbqs = q;
+	a.ndbqs = 2;
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.neps, 3);
+	assert_string_equal(m.eps[0].route, "/items/{id}");
+	assert_int_equal(m.eps[0].count, 30);
+	assert_string_equal(m.eps[1].route, "/orders");
+	assert_int_equal(m.eps[1].count, 30);
+	assert_string_equal(m.eps[2].route, "/aaa"); /* fewest requests: last */
+	assert_int_equal(m.eps[2].count, 10);
+	assert_int_equal(m.ndbqs, 2);
+	assert_string_equal(m.dbqs[0].query, "select ? from t"); /* by total time */
+	assert_string_equal(m.dbqs[1].query, "select ?");
+	assert_int_equal(m.dbqs[0].count, 120);
+	assert_int_equal(m.dbqs[1].count, 60);
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_int_equal(m.dbqs[0].paths[0].count, 120);
+	assert_int_equal(m.hot_count.n, 2);
+	assert_int_equal(m.hot_total.n, 2);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(b2);
+
+	/* the same endpoint twice: requests add, top queries weighted by them */
+	assert_int_equal(run__parse(&a, fixture, strlen(fixture), "a", err, sizeof(err)), 0);
+	b1 = replace(fixture, "\"db\":{\"requests\":30,\"queries_per_request\":2,",
+		     "\"db\":{\"requests\":10,\"queries_per_request\":4,");
+	b2 = replace(b1, "\"per_request\":2,\"ms_per_request\":1.5}",
+		     "\"per_request\":4,\"ms_per_request\":3.5},{\"query_id\":\"fedcba9876543210\","
+		     "\"query\":\"select ? from t\",\"per_request\":1,\"ms_per_request\":9}");
+	free(b1);
+	b1 = b2;
+	b2 = replace(b1, "\"status\":{\"200\":28,", "\"status\":{\"204\":28,");
+	free(b1);
+	assert_int_equal(run__parse(&b, b2, strlen(b2), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.neps, 1);
+	assert_int_equal(m.eps[0].count, 60);
+	assert_int_equal(m.eps[0].db.requests, 40);
+	assert_true(m.eps[0].db.queries_per_request == 2.5);
+	assert_true(m.eps[0].db.db_time_ms_per_request == 1.5);
+	assert_int_equal(m.eps[0].err4xx, 2);
+	assert_int_equal(m.eps[0].err5xx, 2);
+	/* statuses in key order, "other" last */
+	assert_int_equal(m.eps[0].status.n, 4);
+	assert_string_equal(m.eps[0].status.v[0].key, "200");
+	assert_string_equal(m.eps[0].status.v[1].key, "204");
+	assert_int_equal(m.eps[0].status.v[1].n, 28);
+	assert_string_equal(m.eps[0].status.v[2].key, "429");
+	assert_int_equal(m.eps[0].status.v[2].n, 2);
+	/* top queries by DB time per request, largest first */
+	assert_int_equal(m.eps[0].db.ntop, 2);
+	assert_string_equal(m.eps[0].db.top[0].query_id, "fedcba9876543210");
+	assert_true(m.eps[0].db.top[0].ms_per_request == 2.25);
+	assert_true(m.eps[0].db.top[1].per_request == 2.5);
+	assert_true(m.eps[0].db.top[1].ms_per_request == 2.0);
+	assert_int_equal(notes.ttfb, 1);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(b2);
+}
+
+/* A query's fields from several inputs: the first known client, truncation, the best path. */
+static void test_merge_query_fields(void **state)
+{
+	static const char *const first[] = {
+		"\"client\":\"app\",",
+		"",
+		"\"main_path\":\"wire\",",
+		"\"main_path\":\"libpq\",",
+		"\"paths\":[{\"path\":\"wire\",",
+		"\"paths\":[{\"path\":\"libpq\",",
+	};
+	static const char *const second[] = {
+		"\"truncated\":false,", "\"truncated\":true,\"unknown_statement\":true,",
+		"\"duration_s\":10}",	"\"duration_s\":0}",
+		"\"server\":null,",	"\"server\":\"10.0.0.1:5432\",",
+	};
+	char err[RUNFILE_ERR_MAX], *t1 = replace_all(fixture, first, 3),
+				   *t2 = replace_all(fixture, second, 3);
+	struct run a, b, m;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+
+	if (run__parse(&a, t1, strlen(t1), "a", err, sizeof(err)))
+		fail_msg("%s", err);
+	if (run__parse(&b, t2, strlen(t2), "b", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_null(a.dbqs[0].client);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.ndbqs, 1);
+	assert_string_equal(m.dbqs[0].client, "app");
+	assert_true(m.dbqs[0].truncated);
+	assert_true(m.dbqs[0].unknown_statement);
+	assert_string_equal(m.dbqs[0].server, "10.0.0.1:5432");
+	assert_string_equal(m.dbqs[0].main_path, "wire");
+	assert_int_equal(notes.mixed_paths, 1);
+	assert_int_equal(m.dbqs[0].npaths, 2); /* each path from one input: kept */
+	assert_string_equal(m.dbqs[0].paths[0].path, "libpq");
+	assert_string_equal(m.dbqs[0].paths[1].path, "wire");
+	run__free(&m);
+	run__free(&a);
+	/* no time covered: no rates */
+	assert_int_equal(run__parse(&a, t2, strlen(t2), "a", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_true(m.duration_s == 0);
+	assert_true(m.dbqs[0].rate_per_s == 0);
+	assert_true(m.eps[0].rate_per_s == 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(t1);
+	free(t2);
+}
+
+/* Flags join on kind, query and endpoint; a command is kept only when all inputs ran it. */
+static void test_merge_flags_and_command(void **state)
+{
+	char err[RUNFILE_ERR_MAX];
+	char *b1 =
+		replace(fixture, "\"db_flags\":[",
+			"\"db_flags\":[{\"kind\":\"redundant\",\"query_id\":\"0123456789abcdef\","
+			"\"query\":\"select ?\",\"endpoint\":\"GET /items/{id}\","
+			"\"evidence\":\"twice\",\"occurrences\":1},");
+	char *b2 = replace(fixture, "\"argv\":[\"wrk\",", "\"argv\":[\"ab\",");
+	struct run a, b, m;
+	const struct run *in[2] = { &a, &b };
+	struct merge_notes notes;
+
+	assert_int_equal(run__parse(&a, fixture, strlen(fixture), "a", err, sizeof(err)), 0);
+	assert_int_equal(run__parse(&b, b1, strlen(b1), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.nflags, 3);
+	assert_string_equal(m.flags[0].kind, "n_plus_one");
+	assert_int_equal(m.flags[0].occurrences, 8);
+	assert_string_equal(m.flags[2].kind, "redundant");
+	assert_int_equal(m.flags[2].occurrences, 1);
+	assert_true(m.has_command);
+	assert_int_equal(m.argc, 2);
+	assert_string_equal(m.argv[0], "wrk");
+	assert_string_equal(m.argv[1], "-d10s");
+	run__free(&m);
+	run__free(&b);
+	assert_int_equal(run__parse(&b, b2, strlen(b2), "b", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_false(m.has_command); /* wrk and ab */
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	free(b1);
+	free(b2);
 }
 
 static void test_time(void **state)
@@ -792,6 +1011,9 @@ int main(void)
 		cmocka_unit_test(test_merge_equals_union),
 		cmocka_unit_test(test_merge_windows),
 		cmocka_unit_test(test_merge_fixture_twice),
+		cmocka_unit_test(test_merge_groups),
+		cmocka_unit_test(test_merge_query_fields),
+		cmocka_unit_test(test_merge_flags_and_command),
 		cmocka_unit_test(test_time),
 	};
 

@@ -1189,6 +1189,274 @@ static void test_counts_from_hist(void **state)
 	assert_int_equal(r.verdict, SLO_PASS);
 }
 
+/*
+ * The observed percentile is a bucket midpoint, which can fall on the other side of the
+ * threshold than the exact counters. It is then shown at the threshold, on the side the
+ * counters prove: a breach never shows a percentile within the objective, a pass never one
+ * beyond it. 50.2 ms and 49.9 ms both lie in the bucket [49807360, 50331647] ns, midpoint
+ * 50069503 ns.
+ */
+static void test_observed_side_of_threshold(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective le = obj_k6(&s, "p(95)<=50.1ms"), lt = obj_k6(&s, "p(95)<50.1ms");
+	struct slo_counts c;
+	struct slo_result r;
+	struct hist h;
+
+	assert_int_equal(hist__bucket_lo(hist__bucket_of(50200000)), 49807360);
+	assert_int_equal(hist__bucket_hi(hist__bucket_of(49900000)), 50331647);
+	/* breach: 1 request took 1 ms, 20 took 50.2 ms; the bucket says 50.07 ms */
+	hist__init(&h);
+	slo__counts_init(&c);
+	slo__count(&le, &c, 1 * MS, 200);
+	hist__add(&h, 1 * MS);
+	for (int i = 0; i < 20; i++) {
+		slo__count(&le, &c, 50200000, 200);
+		hist__add(&h, 50200000);
+	}
+	c.h = &h;
+	assert_int_equal(hist__percentile(&h, 95), 50069503);
+	slo__eval(&le, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 50.100001); /* one ns above the threshold */
+	assert_true(r.target == 50.1);
+	assert_true(r.margin < 0 && r.margin > -0.0000011);
+	slo__eval(&lt, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 50.1); /* at the threshold: outside "< 50.1 ms" */
+	assert_true(r.margin == 0.0);
+
+	/* pass: 20 requests took 49.9 ms, 1 took 50.3 ms; the bucket says 50.07 ms */
+	le = obj_k6(&s, "p(95)<=50ms");
+	lt = obj_k6(&s, "p(95)<50ms");
+	hist__init(&h);
+	slo__counts_init(&c);
+	for (int i = 0; i < 20; i++) {
+		slo__count(&le, &c, 49900000, 200);
+		hist__add(&h, 49900000);
+	}
+	slo__count(&le, &c, 50300000, 200);
+	hist__add(&h, 50300000);
+	c.h = &h;
+	assert_int_equal(hist__percentile(&h, 95), 50069503);
+	slo__eval(&le, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_true(r.observed == 50.0);
+	assert_true(r.margin == 0.0);
+	slo__eval(&lt, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_true(r.observed == 49.999999); /* one ns under the threshold */
+
+	/* on the right side already: shown as the bucket says */
+	for (int k = 0; k < 2; k++) {
+		le = obj_k6(&s, k ? "p(95)<=40ms" : "p(95)<=60ms");
+		slo__counts_init(&c);
+		for (int i = 0; i < 20; i++)
+			slo__count(&le, &c, 49900000, 200);
+		slo__count(&le, &c, 50300000, 200);
+		c.h = &h;
+		slo__eval(&le, &c, &r);
+		assert_int_equal(r.verdict, k ? SLO_BREACH : SLO_PASS);
+		assert_true(r.observed == 50.069503);
+	}
+	assert_true(fabs(r.margin - (40 - 50.069503)) < 1e-12);
+}
+
+/* Counters from a histogram at small exact values and at a straddled bucket. */
+static void test_counts_from_hist_exact(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = {
+		.slo = &s,
+		.kind = SLO_OBJ_LATENCY,
+		.percentile = true,
+		.strict = true,
+		.threshold_ns = 100,
+		.ratio_ppb = SLO_PPB / 2,
+	};
+	struct slo_objective mx = obj_k6(&s, "max<=1ms"), mn = obj_k6(&s, "min<=1ms"),
+			     e = obj_k6(&s, "rate<=1%");
+	struct slo_status_count st[] = { { 200, 12 }, { 503, 1 } };
+	struct slo_counts c;
+	struct slo_result r;
+	struct hist h;
+
+	/* below 128 ns every value has its own bucket: "< 100 ns" counts 10 and 99, not 100 */
+	hist__init(&h);
+	hist__add(&h, 10);
+	hist__add(&h, 99);
+	hist__add(&h, 100);
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.total, 3);
+	assert_int_equal(c.good, 2);
+	assert_false(c.approximate);
+	assert_true(c.h == &h);
+	assert_int_equal(c.sum_ns, 209);
+	assert_int_equal(c.min_ns, 10);
+	assert_int_equal(c.max_ns, 100);
+	o.threshold_ns = 101;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 3);
+	o.threshold_ns = 99;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 1);
+	o.threshold_ns = 0; /* "< 0 ns": nothing */
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 0);
+	o.strict = false;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 0);
+	o.threshold_ns = 99;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 2);
+
+	/*
+	 * 1001 and 2000: the threshold 1003 is the midpoint of [1000, 1007], which counts as
+	 * within (approximate); at 1002 it does not. Statuses do not change a latency total.
+	 */
+	hist__init(&h);
+	hist__add(&h, 1001);
+	hist__add(&h, 2000);
+	o.threshold_ns = 1003;
+	slo__counts_from_hist(&o, &c, &h, st, 2);
+	assert_int_equal(c.total, 2);
+	assert_int_equal(c.good, 1);
+	assert_int_equal(c.errors, 0);
+	assert_true(c.approximate);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_true(r.approximate);
+	assert_true(r.observed == 0.001003); /* p50: the midpoint, within the threshold */
+	o.threshold_ns = 1002;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 0);
+	assert_true(c.approximate);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 0.001003);
+	o.threshold_ns = 1007; /* the bucket's upper bound: exact */
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 1);
+	assert_false(c.approximate);
+	/* a straddled bucket without values is no approximation */
+	hist__add(&h, 3000);
+	o.threshold_ns = 1500;
+	assert_int_equal(hist__bucket_lo(hist__bucket_of(1500)), 1488);
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 1);
+	assert_false(c.approximate);
+
+	/* a 0 ns observation (bucket 0) is within any threshold */
+	hist__init(&h);
+	hist__add(&h, 0);
+	hist__add(&h, 5);
+	hist__add(&h, 1000);
+	o.strict = false;
+	o.threshold_ns = 7;
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.good, 2);
+	hist__add(&h, 3000);
+
+	/* min and max from the histogram's exact extremes */
+	slo__counts_from_hist(&mx, &c, &h, NULL, 0);
+	slo__eval(&mx, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_true(r.observed == 0.003);
+	slo__counts_from_hist(&mn, &c, &h, NULL, 0);
+	slo__eval(&mn, &c, &r);
+	assert_true(r.observed == 0.0);
+
+	/* no histogram: an error rate from the statuses alone */
+	slo__counts_from_hist(&e, &c, NULL, st, 2);
+	assert_int_equal(c.total, 13);
+	assert_int_equal(c.errors, 1);
+	assert_null(c.h);
+	slo__eval(&e, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_int_equal(r.judged, 13);
+	/* an empty histogram and no statuses: nothing */
+	hist__init(&h);
+	slo__counts_from_hist(&o, &c, &h, NULL, 0);
+	assert_int_equal(c.total, 0);
+	assert_int_equal(c.good, 0);
+	slo__eval(&o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	assert_true(isnan(r.observed));
+}
+
+/* Boundaries of avg, min, max and count, strict and not; an objective with no SLO. */
+static void test_verdict_stat_boundaries(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective avg_lt = obj_k6(&s, "avg<200ms"), avg_le = obj_k6(&s, "avg<=200ms");
+	struct slo_objective max_lt = obj_k6(&s, "max<300ms"), min_lt = obj_k6(&s, "min<100ms");
+	struct slo_objective cnt_gt = obj_k6(&s, "count>2"), cnt_ge = obj_k6(&s, "count>=2");
+	struct slo_objective lone = { .kind = SLO_OBJ_MAX, .threshold_ns = 10 };
+	struct slo_counts c;
+	struct slo_result r;
+
+	slo__counts_init(&c);
+	slo__count(&avg_lt, &c, 100 * MS, 200);
+	slo__count(&avg_lt, &c, 300 * MS, 200);
+	slo__eval(&avg_lt, &c, &r); /* mean exactly 200 ms */
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 200.0);
+	assert_int_equal(r.judged, 2);
+	slo__eval(&avg_le, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	slo__eval(&max_lt, &c, &r); /* max exactly 300 ms */
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 300.0);
+	assert_true(r.margin == 0.0);
+	slo__eval(&min_lt, &c, &r); /* min exactly 100 ms */
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 100.0);
+	slo__eval(&cnt_gt, &c, &r); /* count exactly 2 */
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.margin == 0.0);
+	slo__eval(&cnt_ge, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.judged, 2);
+	assert_int_equal(r.unit, SLO_UNIT_COUNT);
+	assert_true(r.target == 2.0);
+	assert_true(isnan(r.budget_consumed));
+
+	/* a share of 1 ppb still needs one good observation: the ceiling, not a rounding */
+	{
+		struct slo_objective tiny = {
+			.slo = &s, .kind = SLO_OBJ_LATENCY, .threshold_ns = 1, .ratio_ppb = 1
+		};
+
+		slo__counts_init(&c);
+		slo__count(&tiny, &c, 2, 200);
+		slo__eval(&tiny, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		slo__count(&tiny, &c, 1, 200);
+		slo__eval(&tiny, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+	}
+
+	/* without an SLO, one observation is enough */
+	slo__counts_init(&c);
+	slo__count(&lone, &c, 10, 200);
+	slo__eval(&lone, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	slo__count(&lone, &c, 11, 0);
+	slo__eval(&lone, &c, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_true(r.observed == 0.000011);
+	assert_int_equal(c.protected_, 0);
+
+	assert_string_equal(slo__verdict_str((enum slo_verdict)7), "?");
+	assert_string_equal(slo__verdict_key(SLO_PASS), "pass");
+	assert_string_equal(slo__verdict_key(SLO_BREACH), "breach");
+	assert_string_equal(slo__verdict_key(SLO_INSUFFICIENT), "insufficient_data");
+	assert_string_equal(slo__unit_name(SLO_UNIT_MS), "ms");
+	assert_string_equal(slo__unit_name(SLO_UNIT_RATIO), "ratio");
+	assert_string_equal(slo__unit_name(SLO_UNIT_COUNT), "count");
+}
+
 static void test_match(void **state)
 {
 	struct slo_set *s =
@@ -1283,6 +1551,9 @@ int main(void)
 		cmocka_unit_test(test_verdict_stats),
 		cmocka_unit_test(test_counts_merge),
 		cmocka_unit_test(test_counts_from_hist),
+		cmocka_unit_test(test_observed_side_of_threshold),
+		cmocka_unit_test(test_counts_from_hist_exact),
+		cmocka_unit_test(test_verdict_stat_boundaries),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_data_incomplete),

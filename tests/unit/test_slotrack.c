@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -148,6 +149,314 @@ static void test_protected_only_window_insufficient(void **state)
 	assert_int_equal(f->st.win.insufficient, 2);
 }
 
+/* At the end, only objectives without any row get one, unmatched; row 0 included. */
+static void test_finish_rows(void **state)
+{
+	struct fixture *f = *state;
+
+	slotrack__finish(&f->st);
+	assert_int_equal(f->st.nrows, 5);
+	for (unsigned i = 0; i < 5; i++) {
+		assert_false(f->st.rows[i].matched);
+		assert_ptr_equal(f->st.rows[i].o, &f->set->slos[0].obj[i]);
+		assert_string_equal(f->st.rows[i].subject, "/items (nothing matched)");
+	}
+	slotrack__free(&f->st);
+	assert_int_equal(slotrack__init(&f->st, f->set), 0);
+	requests(f, 1, 1 * MS, 200, 1);
+	assert_int_equal(f->st.nrows, 5);
+	slotrack__finish(&f->st);
+	assert_int_equal(f->st.nrows, 5);
+	assert_true(f->st.rows[0].matched);
+}
+
+static const char yaml2[] = "apiVersion: sloprobe/v1\n"
+			    "kind: SLO\n"
+			    "warmup: 10s\n"
+			    "slos:\n"
+			    "  - name: everything\n"
+			    "    per: all\n"
+			    "    http: all\n"
+			    "    objectives: [{p: 50, le: 100ms}]\n"
+			    "  - name: items\n"
+			    "    http: {route: /items, container: c}\n"
+			    "    objectives:\n"
+			    "      - {p: 95, le: 300ms}\n"
+			    "      - {errors: 5xx, le: 1%}\n"
+			    "  - name: orders\n"
+			    "    db: {query: \"select * from orders*\"}\n"
+			    "    objectives: [\"avg<10ms\"]\n"
+			    "  - name: users\n"
+			    "    db: {query: \"select * from users\"}\n"
+			    "    objectives: [{errors: failed, le: 50%}]\n"
+			    "  - name: ghost\n"
+			    "    http: {route: /ghost}\n"
+			    "    objectives: [\"p(99)<1s\", \"count>=5\"]\n";
+
+struct fixture2 {
+	struct slo_set *set;
+	struct agg a;
+	struct agg_endpoint *items, *other;
+	struct dbagg_fp orders, users;
+	struct slotrack st;
+};
+
+#define START (1000 * MS) /* the recording's start; warmup ends 10 s later */
+#define T0    (START + 10000 * MS)
+
+static int setup2(void **state)
+{
+	static struct fixture2 f;
+	struct agg_req ar = { .method = "GET", .route = "/items", .status = 200 };
+	char err[256];
+
+	memset(&f, 0, sizeof(f));
+	f.set = slo__parse_string(yaml2, sizeof(yaml2) - 1, "slo.yaml", err, sizeof(err));
+	if (!f.set) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (agg__init(&f.a, 16) || agg__service(&f.a, "c:8000") < 0)
+		return -1;
+	strcpy(f.a.services[0].comm, "app");
+	strcpy(f.a.services[0].container, "c"); /* a one-letter container id */
+	f.items = agg__add(&f.a, &ar);
+	ar.route = "/other";
+	f.other = agg__add(&f.a, &ar);
+	f.orders.text = "select * from orders where id = $1";
+	f.users.text = "select * from users";
+	if (!f.items || !f.other || slotrack__init(&f.st, f.set))
+		return -1;
+	f.st.start_ns = START;
+	*state = &f;
+	return 0;
+}
+
+static int teardown2(void **state)
+{
+	struct fixture2 *f = *state;
+
+	slotrack__free(&f->st);
+	free(f->orders.slo.rows);
+	free(f->users.slo.rows);
+	agg__free(&f->a);
+	slo__free(f->set);
+	return 0;
+}
+
+static const struct slotrack_row *row2(const struct fixture2 *f, const char *slo,
+				       const char *subject)
+{
+	for (unsigned i = 0; i < f->st.nrows; i++)
+		if (!strcmp(f->st.rows[i].o->slo->name, slo) &&
+		    !strcmp(f->st.rows[i].subject, subject))
+			return &f->st.rows[i];
+	fail_msg("no row for %s %s", slo, subject);
+	return NULL;
+}
+
+static char *print(const struct slotrack *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	slotrack__print(st, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Rows: one for the per: all SLO, made at the start; one per objective and matching endpoint
+ * (the container selector matches the one-letter container) or fingerprint on its first
+ * observation; and at the end one per objective that matched nothing. Then the table.
+ */
+static void test_rows_and_table(void **state)
+{
+	struct fixture2 *f = *state;
+	const struct slotrack_row *all, *p95, *errs, *avg;
+	struct slotrack_tally t;
+	char *out;
+
+	assert_int_equal(f->st.nrows, 1);
+	all = &f->st.rows[0];
+	assert_string_equal(all->subject, "all HTTP endpoints");
+	assert_string_equal(all->target, "all HTTP endpoints");
+	for (int i = 0; i < 4; i++)
+		slotrack__http(&f->st, &f->a, f->items, 200 * MS, i ? 200 : 500, T0 + i);
+	slotrack__http(&f->st, &f->a, f->other, 50 * MS, 200, T0);
+	slotrack__db(&f->st, &f->orders, "c:8000", 12 * MS, false, T0);
+	slotrack__db(&f->st, &f->users, "c:8000", 12 * MS, false, T0);
+	assert_int_equal(f->st.nrows, 5);
+	all = row2(f, "everything", "all HTTP endpoints");
+	p95 = row2(f, "items", "GET /items (c:8000)");
+	errs = &f->st.rows[p95 - f->st.rows + 1];
+	avg = row2(f, "orders", "select * from orders where id = $1");
+	assert_string_equal(p95->target, "http GET /items");
+	assert_string_equal(p95->service, "c:8000");
+	assert_string_equal(avg->target, "db select * from orders where id = $1");
+	assert_int_equal(f->items->slo.nrows, 3); /* everything, p95, errors */
+	assert_int_equal(f->other->slo.nrows, 1);
+	assert_int_equal(f->orders.slo.nrows, 1);
+	assert_int_equal(f->users.slo.nrows, 1);
+	assert_true(f->users.slo.matched);
+	slotrack__roll(&f->st, 1.0);
+	assert_int_equal(all->run.total, 5);
+	assert_int_equal(p95->run.total, 4);
+	assert_int_equal(errs->run.errors, 1);
+	assert_int_equal(avg->run.total, 1);
+	assert_int_equal(avg->run.sum_ns, 12 * MS);
+	/*
+	 * everything: p50 of 4 x 200 and 1 x 50 ms breaches 100 ms; 5xx 1 of 4; avg 12 ms; the
+	 * users query did not fail
+	 */
+	assert_int_equal(f->st.rows[4].run.errors, 0);
+	assert_int_equal(f->st.win.pass, 2);
+	assert_int_equal(f->st.win.breach, 3);
+	assert_int_equal(f->st.win.insufficient, 0);
+	assert_true(f->items->slo.breach);
+	assert_true(f->orders.slo.breach);
+	assert_false(f->other->slo.breach); /* the per: all row has no link of its own */
+
+	slotrack__finish(&f->st);
+	assert_int_equal(f->st.nrows, 7);
+	assert_string_equal(f->st.rows[5].subject, "/ghost (nothing matched)");
+	assert_string_equal(f->st.rows[6].subject, "/ghost (nothing matched)");
+	assert_false(f->st.rows[5].matched);
+	assert_false(f->st.rows[6].matched);
+	assert_ptr_equal(f->st.rows[5].o, &f->set->slos[4].obj[0]);
+	assert_ptr_equal(f->st.rows[6].o, &f->set->slos[4].obj[1]);
+	assert_true(f->st.rows[0].matched && f->st.rows[4].matched);
+	slotrack__finish(&f->st); /* twice: nothing more */
+	assert_int_equal(f->st.nrows, 7);
+
+	/* a count that matched nothing is 0: a breach, as in report --slo */
+	slotrack__tally(&f->st, &t);
+	assert_int_equal(t.pass, 2);
+	assert_int_equal(t.breach, 4);
+	assert_int_equal(t.insufficient, 1);
+	out = print(&f->st);
+	assert_string_equal(out, "\n"
+				 "SLO verdicts (slo.yaml): 2 pass, 4 breach, 1 insufficient data\n"
+				 "VERDICT      SLO              SUBJECT                            "
+				 "OBJECTIVE               OBSERVED      MARGIN  SAMPLES\n"
+				 "BREACH       everything       all HTTP endpoints                 "
+				 "p50 <= 100 ms          200.00 ms  -100.00 ms        5\n"
+				 "pass         items            GET /items (c:8000)                "
+				 "p95 <= 300 ms          200.00 ms   100.00 ms        4\n"
+				 "BREACH       items            GET /items (c:8000)                "
+				 "5xx rate <= 1%           25.000%    -24.000%        4\n"
+				 "BREACH       orders           select * from orders where id = $1 "
+				 "avg < 10 ms             12.00 ms    -2.00 ms        1\n"
+				 "pass         users            select * from users                "
+				 "failure rate <= 50%       0.000%     50.000%        1\n"
+				 "insufficient ghost            /ghost (nothing matched)           "
+				 "p99 < 1 s                      -           -        0\n"
+				 "BREACH       ghost            /ghost (nothing matched)           "
+				 "count >= 5                     0          -5        0\n");
+	free(out);
+}
+
+/* Observations that end within warmup of the start are not judged; at warmup they are. */
+static void test_warmup_not_judged(void **state)
+{
+	struct fixture2 *f = *state;
+	const struct slotrack_row *p95;
+
+	slotrack__http(&f->st, &f->a, f->items, 900 * MS, 500, START);
+	slotrack__http(&f->st, &f->a, f->items, 900 * MS, 500, T0 - 1);
+	slotrack__db(&f->st, &f->orders, "c:8000", 900 * MS, true, T0 - 1);
+	p95 = row2(f, "items", "GET /items (c:8000)");
+	assert_int_equal(p95->win.total, 0);
+	assert_int_equal(f->st.rows[0].win.total, 0);
+	assert_int_equal(p95->h->count, 0);
+	slotrack__http(&f->st, &f->a, f->items, 100 * MS, 200, T0);
+	slotrack__db(&f->st, &f->orders, "c:8000", 1 * MS, false, T0);
+	assert_int_equal(p95->win.total, 1);
+	assert_int_equal(p95->win.good, 1);
+	assert_int_equal(p95->h->count, 1);
+	assert_int_equal(f->st.rows[0].win.total, 1);
+	assert_int_equal(row2(f, "orders", "select * from orders where id = $1")->win.total, 1);
+	slotrack__roll(&f->st, 11.0);
+	assert_int_equal(f->st.win.breach, 0);
+	assert_int_equal(f->st.win.pass, 4);
+}
+
+/*
+ * Intervals: a breach marks its subject until the next roll, counts once per interval and
+ * keeps the first breach's time; each interval starts from empty counters, the run adds them.
+ */
+static void test_intervals(void **state)
+{
+	struct fixture2 *f = *state;
+	const struct slotrack_row *p95;
+
+	slotrack__http(&f->st, &f->a, f->items, 400 * MS, 200, T0);
+	slotrack__roll(&f->st, 11.0);
+	p95 = row2(f, "items", "GET /items (c:8000)");
+	assert_int_equal(p95->breached_intervals, 1);
+	assert_true(p95->first_breach_s == 11.0);
+	assert_true(f->items->slo.breach);
+	assert_int_equal(p95->win.total, 0);
+	for (int i = 0; i < 3; i++)
+		slotrack__http(&f->st, &f->a, f->items, 100 * MS, 200, T0 + 1);
+	slotrack__roll(&f->st, 12.0);
+	assert_int_equal(p95->breached_intervals, 1);
+	assert_false(f->items->slo.breach);
+	assert_int_equal(f->st.win.breach, 0);
+	assert_int_equal(p95->run.total, 4);
+	assert_int_equal(p95->run.good, 3);
+	slotrack__http(&f->st, &f->a, f->items, 500 * MS, 200, T0 + 2);
+	slotrack__roll(&f->st, 13.0);
+	assert_int_equal(p95->breached_intervals, 2);
+	assert_true(p95->first_breach_s == 11.0);
+	/* the orders row breaches first at 0.5 s (an interval shorter than a second) */
+	slotrack__db(&f->st, &f->orders, "c:8000", 20 * MS, false, T0);
+	slotrack__roll(&f->st, 0.5);
+	slotrack__db(&f->st, &f->orders, "c:8000", 20 * MS, false, T0);
+	slotrack__roll(&f->st, 13.5);
+	assert_true(row2(f, "orders", "select * from orders where id = $1")->first_breach_s == 0.5);
+	/* an interval without observations judges nothing */
+	slotrack__roll(&f->st, 14.0);
+	assert_int_equal(f->st.win.insufficient, f->st.nrows);
+	assert_int_equal(p95->run.total, 5);
+}
+
+/* More rows than SLOTRACK_ROWS_MAX: the rest are counted and said, never linked. */
+static void test_rows_max(void **state)
+{
+	struct fixture2 *f = *state;
+	struct agg a;
+	struct agg_req ar = { .method = "GET", .status = 200 };
+	unsigned n = (SLOTRACK_ROWS_MAX - 1) / 2 + 1; /* 2 rows each, after the per: all one */
+	struct agg_endpoint *ep = NULL;
+	char route[32], *out;
+
+	assert_int_equal(agg__init(&a, n + 1), 0);
+	assert_true(agg__service(&a, "c:8000") >= 0);
+	strcpy(a.services[0].container, "c");
+	for (unsigned i = 0; i <= n; i++) {
+		snprintf(route, sizeof(route), "/items%u", i);
+		ar.route = route;
+		ep = agg__add(&a, &ar);
+		assert_non_null(ep);
+		/* "/items*" is not the SLO's glob: point the endpoint at /items by hand */
+		strcpy(ep->route, "/items");
+		slotrack__http(&f->st, &a, ep, 1 * MS, 200, T0);
+	}
+	assert_int_equal(f->st.nrows, SLOTRACK_ROWS_MAX);
+	assert_int_equal(f->st.rows_dropped, 3);
+	assert_int_equal(ep->slo.nrows, 1); /* the per: all row only */
+	assert_int_equal(f->st.rows[SLOTRACK_ROWS_MAX - 1].win.total, 1);
+	assert_int_equal(f->st.rows[0].win.total, n + 1);
+	assert_int_equal(f->st.rows[1].win.total, 1);
+	out = print(&f->st);
+	assert_non_null(strstr(out, "\nsloprobe: warning: 3 SLO rows not kept (more than 4096)\n"));
+	free(out);
+	agg__free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +466,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_protected_only_window_insufficient, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_finish_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_and_table, setup2, teardown2),
+		cmocka_unit_test_setup_teardown(test_warmup_not_judged, setup2, teardown2),
+		cmocka_unit_test_setup_teardown(test_intervals, setup2, teardown2),
+		cmocka_unit_test_setup_teardown(test_rows_max, setup2, teardown2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
