@@ -248,9 +248,40 @@ static struct hist *hist_ms(unsigned from, unsigned to)
 	return h;
 }
 
-static double ms_at(const struct hist *h, double q)
+/* A report's form of h (the analyzer keeps its non-empty buckets only). Freed with sparse_free. */
+static struct hist_sparse *sparse_of(const struct hist *h)
 {
-	return hist__percentile(h, q) / 1e6;
+	struct hist_sparse *s = calloc(1, sizeof(*s));
+	unsigned n = 0;
+
+	assert_non_null(s);
+	s->idx = calloc(HIST_NBUCKETS, sizeof(*s->idx));
+	s->counts = calloc(HIST_NBUCKETS, sizeof(*s->counts));
+	assert_true(s->idx && s->counts);
+	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		s->idx[n] = i;
+		s->counts[n++] = h->buckets[i];
+	}
+	s->n = n;
+	s->count = h->count;
+	s->sum = h->sum;
+	s->min = h->count ? h->min : 0;
+	s->max = h->max;
+	return s;
+}
+
+static void sparse_free(struct hist_sparse *s)
+{
+	free(s->idx);
+	free(s->counts);
+	free(s);
+}
+
+static double ms_at(const struct hist_sparse *h, double q)
+{
+	return hist_sparse__percentile(h, q) / 1e6;
 }
 
 /* The values of an endpoint pair: what each is, from where, and its verdict. */
@@ -260,11 +291,13 @@ static void test_endpoint_values(void **state)
 	struct diff_value v[DIFF_VALUES_MAX];
 	struct diff_rule r;
 
+	struct hist *hx = hist_ms(1, 100), *hy = hist_ms(101, 200), empty;
+
 	diff__default_rule(&r);
-	x.hist = hist_ms(1, 100);
-	y.hist = hist_ms(101, 200);
 	for (unsigned k = 1; k <= 100; k++)
-		hist__add(y.hist, k * 10000000ull); /* 10 .. 1000 ms: p49 and p50 apart */
+		hist__add(hy, k * 10000000ull); /* 10 .. 1000 ms: p49 and p50 apart */
+	x.hist = sparse_of(hx);
+	y.hist = sparse_of(hy);
 	x.count = y.count = 100;
 	x.rate_per_s = 10;
 	y.rate_per_s = 10.05;
@@ -312,13 +345,17 @@ static void test_endpoint_values(void **state)
 	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6);
 	/* no requests: ratios and percentiles unknown, not zero */
 	x.count = 0;
-	hist__init(x.hist);
+	sparse_free(x.hist);
+	hist__init(&empty);
+	x.hist = sparse_of(&empty);
 	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6);
 	assert_true(isnan(v[2].before));
 	assert_true(isnan(v[5].before));
 	assert_int_equal(v[2].cls, F);
-	free(x.hist);
-	free(y.hist);
+	sparse_free(x.hist);
+	sparse_free(y.hist);
+	free(hx);
+	free(hy);
 }
 
 static void test_query_values(void **state)
@@ -330,9 +367,11 @@ static void test_query_values(void **state)
 	struct diff_value v[DIFF_VALUES_MAX];
 	struct diff_rule r;
 
+	struct hist *h = hist_ms(1, 100);
+
 	diff__default_rule(&r);
-	x.hist = hist_ms(1, 100);
-	y.hist = hist_ms(1, 100);
+	x.hist = sparse_of(h);
+	y.hist = sparse_of(h);
 	y.errors = 2;
 	assert_int_equal(diff__query(&r, &x, &y, v), 7);
 	assert_string_equal(v[0].name, "calls");
@@ -357,8 +396,9 @@ static void test_query_values(void **state)
 	y.errors = 0;
 	assert_int_equal(diff__query(&r, &x, &y, v), 7);
 	assert_int_equal(diff__values_overall(v, 7), U);
-	free(x.hist);
-	free(y.hist);
+	sparse_free(x.hist);
+	sparse_free(y.hist);
+	free(h);
 }
 
 /* Only judged values other than throughput decide the overall verdict, the first included. */

@@ -255,16 +255,21 @@ static const struct slotrack_row *row2(const struct fixture2 *f, const char *slo
 	return NULL;
 }
 
-static char *print(const struct slotrack *st)
+static char *print_as(const struct slotrack *st, bool incomplete)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	slotrack__print(st, f);
+	slotrack__print(st, f, incomplete);
 	fclose(f);
 	return buf;
+}
+
+static char *print(const struct slotrack *st)
+{
+	return print_as(st, false);
 }
 
 /*
@@ -355,6 +360,15 @@ static void test_rows_and_table(void **state)
 				 "p99 < 1 s                      -           -        0\n"
 				 "BREACH       ghost            /ghost (nothing matched)           "
 				 "count >= 5                     0          -5        0\n");
+	free(out);
+	/* Judged on incomplete data: every pass and breach says so, insufficient data needs not. */
+	out = print_as(&f->st, true);
+	assert_non_null(strstr(out, "\nBREACH*      everything "));
+	assert_non_null(strstr(out, "\npass*        items "));
+	assert_non_null(strstr(out, "\ninsufficient ghost "));
+	assert_null(strstr(out, "\nBREACH "));
+	assert_null(strstr(out, "\npass "));
+	assert_non_null(strstr(out, "\n* judged on incomplete data: events were lost"));
 	free(out);
 }
 
