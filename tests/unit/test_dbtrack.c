@@ -57,6 +57,7 @@ static int teardown(void **state)
 static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t start,
 		      uint64_t lat);
 static void again(void **state);
+static const struct dbagg_flag *find_flag(const struct fixture *f, int kind, const char *endpoint);
 
 static void query(struct fixture *f, const char *sql, uint64_t start, uint64_t lat)
 {
@@ -143,6 +144,33 @@ static void test_shared_run_closed_after_requests(void **state)
 	assert_true(f->ep->db_queries > 20.99 && f->ep->db_queries < 21.01);
 	assert_int_equal(f->ep->db_conf[DBREQ_SHARED], 2);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 1);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 0);
+}
+
+/*
+ * A shared run still open when the requests end is credited to each that was in flight from
+ * its first query on, one that started with it included.
+ */
+static void test_shared_run_credited_from_its_start(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	const struct dbagg_flag *fl;
+	uint64_t end;
+
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 4 * MS); /* the first item query's start */
+	end = n_plus_one(f, 2 * MS, 20);
+	dbtrack__req_responding(&f->t, &r1, end);
+	dbtrack__req_end(&f->t, &r1, f->ep, end - 1 * MS, end + 1 * MS);
+	dbtrack__req_responding(&f->t, &r2, end + 2 * MS);
+	dbtrack__req_end(&f->t, &r2, f->ep, end, end + 3 * MS);
+	fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+	assert_non_null(fl);
+	assert_int_equal(fl->occurrences, 2);
+	assert_int_equal(fl->shared, 2);
+	dbtrack__conn_close(&f->t, &f->conn, end + 1000 * MS);
+	assert_int_equal(fl->occurrences, 2);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 0);
 }
 
@@ -932,6 +960,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_exact_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_run_closed_after_requests, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_run_credited_from_its_start, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_outside_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_outside_requests_threshold, setup,

@@ -876,6 +876,7 @@ static void test_merge_groups(void **state)
 	assert_int_equal(m.eps[0].db.requests, 40);
 	assert_true(m.eps[0].db.queries_per_request == 2.5);
 	assert_true(m.eps[0].db.db_time_ms_per_request == 1.5);
+	assert_int_equal(run__count(&m.eps[0].extra, "aborted"), 4);
 	assert_int_equal(m.eps[0].err4xx, 2);
 	assert_int_equal(m.eps[0].err5xx, 2);
 	/* statuses in key order, "other" last */
