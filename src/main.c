@@ -924,6 +924,13 @@ static int record(void)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A closed terminal ends the recording with its report, unless nohup said to ignore it. */
+	{
+		struct sigaction old;
+
+		if (!sigaction(SIGHUP, NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(SIGHUP, &sa, NULL);
+	}
 	gethostname(hostname, sizeof(hostname) - 1);
 	uname(&uts);
 	meta.hostname = hostname;

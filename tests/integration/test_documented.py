@@ -426,8 +426,9 @@ def alive(pid):
         return False
 
 
-def test_sigterm_writes_report_and_detaches(tmp_path, server):
-    """README: "SIGINT and SIGTERM detach the programs and still write the report". SIGTERM
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_writes_report_and_detaches(tmp_path, server, sig):
+    """README: "SIGINT, SIGTERM and SIGHUP detach the programs and still write the report". It
     while the load test still runs: exit 0, the report holds the 7 requests made, the load
     test is stopped, and none of sloprobe's programs is left in the kernel (its program ids,
     read from its own fds while it recorded, are gone from bpftool's list)."""
@@ -448,7 +449,7 @@ def test_sigterm_writes_report_and_detaches(tmp_path, server):
         live = loaded_progs()
         assert len(mine) >= 20 and mine <= set(live), (mine, sorted(live))
         assert any(live[i]["name"].startswith("sys_exit_recvfr") for i in mine)
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(sig)
         stdout, stderr = p.communicate(timeout=30)
         # The load test sloprobe started does not outlive it.
         for _ in range(100):
