@@ -165,12 +165,6 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 	unsigned long v;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		cli__one_line_errors(state);
-		break;
-	case ARGP_KEY_FINI:
-		cli__parsed();
-		break;
 	case 'f':
 		if (parse_format(arg, &rargs.fmt, &rargs.html))
 			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
@@ -226,6 +220,7 @@ int analyze__report(int argc, char **argv)
 		.parser = report_parse,
 		.args_doc = "RUN.json",
 		.doc = report_doc,
+		.children = cli__children,
 	};
 	struct runreport_opts o = { 0 };
 	struct runslo_notes notes;
@@ -315,12 +310,6 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 	double v;
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		cli__one_line_errors(state);
-		break;
-	case ARGP_KEY_FINI:
-		cli__parsed();
-		break;
 	case 'f':
 		if (parse_format(arg, &dargs.fmt, &dargs.html))
 			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
@@ -394,6 +383,7 @@ int analyze__diff(int argc, char **argv)
 		.parser = diff_parse,
 		.args_doc = "BASELINE.json AFTER.json",
 		.doc = diff_doc,
+		.children = cli__children,
 	};
 	struct slo_set *set = NULL;
 	struct runslo_notes notes;
@@ -457,12 +447,6 @@ static const struct argp_option merge_opts[] = {
 static error_t merge_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case ARGP_KEY_INIT:
-		cli__one_line_errors(state);
-		break;
-	case ARGP_KEY_FINI:
-		cli__parsed();
-		break;
 	case 'o':
 		margs.output = arg;
 		break;
@@ -500,6 +484,7 @@ int analyze__merge(int argc, char **argv)
 		.parser = merge_parse,
 		.args_doc = "A.json B.json...",
 		.doc = merge_doc,
+		.children = cli__children,
 	};
 	const char *inputs[MERGE_MAX];
 	const struct run **in;

@@ -50,7 +50,7 @@ static ssize_t filt_write(void *cookie, const char *buf, size_t size)
 	return size;
 }
 
-void cli__one_line_errors(struct argp_state *state)
+static void one_line_errors(struct argp_state *state)
 {
 	static const cookie_io_functions_t io = { .write = filt_write };
 
@@ -66,8 +66,21 @@ void cli__one_line_errors(struct argp_state *state)
 	stderr = filt.stream;
 }
 
-void cli__parsed(void)
+/* Runs beside the command's own parser: the first to start, the last to finish. */
+static error_t parse(int key, char *arg, struct argp_state *state)
 {
-	if (filt.stream)
+	if (key == ARGP_KEY_INIT)
+		one_line_errors(state);
+	else if (key == ARGP_KEY_FINI && filt.stream)
 		stderr = filt.saved;
+	else
+		return ARGP_ERR_UNKNOWN;
+	return 0;
 }
+
+static const struct argp errors_argp = { .parser = parse };
+
+const struct argp_child cli__children[] = {
+	{ .argp = &errors_argp },
+	{ 0 },
+};

@@ -276,12 +276,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	char err[512];
 
 	switch (key) {
-	case ARGP_KEY_INIT:
-		cli__one_line_errors(state);
-		break;
-	case ARGP_KEY_FINI:
-		cli__parsed();
-		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
@@ -1186,6 +1180,7 @@ int main(int argc, char **argv)
 		.parser = parse_arg,
 		.args_doc = "[-- COMMAND [ARG...]]",
 		.doc = doc,
+		.children = cli__children,
 	};
 	int err;
 
