@@ -35,15 +35,16 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unu
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-SRCS      := $(wildcard src/*.c)
+# src/<layer>/*.c: the layers and what each may include are in docs/hacking.md (make check-layout).
+SRCS      := $(wildcard src/*/*.c)
 OBJS      := $(patsubst src/%.c,$(OUTPUT)/%.o,$(SRCS))
 # Everything but main() goes into an archive so unit tests link only what they use.
 LIB       := $(OUTPUT)/libsloprobe.a
-LIB_OBJS  := $(filter-out $(OUTPUT)/main.o,$(OBJS))
+LIB_OBJS  := $(filter-out $(OUTPUT)/cli/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-# tests/fuzz/fuzz_<x>.c drives the pure parser in src/<x>.c.
+# tests/fuzz/fuzz_<x>.c drives the pure parser in src/<layer>/<x>.c.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -52,11 +53,11 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 .DELETE_ON_ERROR:
 # Skeletons are intermediate files: keep them so a second `make` has nothing to do.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install mutate
+.PHONY: all deps test unit fuzz integration demo bench clean format vmlinux install check-layout mutate
 
 all: sloprobe
 
-sloprobe: $(OUTPUT)/main.o $(LIB)
+sloprobe: $(OUTPUT)/cli/main.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
@@ -78,6 +79,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # Userspace objects may include any skeleton; build them all first.
 $(OUTPUT)/%.o: src/%.c | $(OUTPUT) $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
@@ -86,18 +88,20 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests
 
 unit: $(UNIT_BINS)
 
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.h src/%.c src/%.h | $(OUTPUT)/fuzz
+.SECONDEXPANSION:
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.h $$(wildcard src/*/$$*.c src/*/$$*.h) \
+		       | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
-# The SLO file parser also needs src/slo.c, src/file.c and libyaml.
-$(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/slo_parse.c \
-			       src/slo.c src/slo.h src/file.c src/file.h | $(OUTPUT)/fuzz
+# The SLO file parser also needs src/run/slo.c, src/lib/file.c and libyaml.
+$(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/run/slo_parse.c \
+			       src/run/slo.c src/run/slo.h src/lib/file.c src/lib/file.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 
 # The JSON scanner is checked against json-c.
-$(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/jscan.c src/jscan.h \
+$(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/lib/jscan.c src/lib/jscan.h \
 			   | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs json-c) -o $@
@@ -115,7 +119,7 @@ integration: deps all
 	$(Q)tests/run --integration-only
 
 # Mutation testing of the core files (docs/hacking.md); not part of `make test`: it takes a
-# while. MUTATE_FILES=src/hist.c runs one file.
+# while. MUTATE_FILES=src/lib/hist.c runs one file.
 mutate: export MUTATE_CC = $(CC)
 mutate: export MUTATE_CFLAGS = $(CFLAGS)
 mutate: export MUTATE_LIBS = $(PKG_LIBS)
@@ -132,7 +136,10 @@ vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
 format:
-	$(Q)clang-format -i $(wildcard src/*.c src/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h include/abi/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+
+check-layout:
+	$(Q)$(PYTHON) tools/check-layout
 
 install: sloprobe
 	$(Q)install -D -m 0755 sloprobe $(DESTDIR)/usr/local/sbin/sloprobe
@@ -141,4 +148,4 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) sloprobe
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/*.d)

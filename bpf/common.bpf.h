@@ -5,7 +5,7 @@
 
 #include <bpf/bpf_helpers.h>
 
-#include "procfilter.h"
+#include "abi/procfilter.h"
 
 /* Adds n to this CPU's slot idx of a per-CPU array of __u64 counters. */
 static __always_inline void counter__add(void *counters, __u32 idx, __u64 n)
@@ -59,7 +59,7 @@ static __always_inline long user_str__read(char *dst, __u32 cap, const char *src
 }
 
 /*
- * Whether to trace a process, from userspace's verdicts in a `procs` map (include/procfilter.h):
+ * Whether to trace a process, from userspace's verdicts in a `procs` map (include/abi/procfilter.h):
  * only ignored ones are not; a process not decided yet is traced until userspace says.
  */
 static __always_inline bool procs__wanted(void *procs, __u32 tgid)

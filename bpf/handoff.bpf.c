@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Thread-pool hand-offs (include/handoff_ev.h). No syscall hooks: sched_waking runs in the
+ * Thread-pool hand-offs (include/abi/handoff_ev.h). No syscall hooks: sched_waking runs in the
  * waker's context, and both tasks' syscalls (number and arguments) are in their saved user
  * registers, so a wake-up alone says "L in futex WAKE woke W in an untimed futex wait".
  * sched_waking, not sched_wakeup: across LLCs the latter runs on the wakee's CPU.
@@ -14,7 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
-#include "handoff_ev.h"
+#include "abi/handoff_ev.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * PostgreSQL queries from libpq's API, with uprobes on entry and return of the calls that
- * send a query and of PQgetResult. See include/pgclient.h for what reaches userspace.
+ * send a query and of PQgetResult. See include/abi/pgclient.h for what reaches userspace.
  *
  * libpq calls its own API: PQexec is PQsendQuery plus a PQgetResult loop, and so on. Only
  * the outermost call of a thread counts: a call made while the thread is inside another one
@@ -19,7 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
-#include "pgclient.h"
+#include "abi/pgclient.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -85,7 +85,7 @@ struct {
 	__type(value, struct pgclient_ev);
 } pending SEC(".maps");
 
-/* Userspace's verdict on a process (src/procfilter.h). */
+/* Userspace's verdict on a process (src/probes/procfilter.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PGCLIENT_PROCS_DEFAULT);

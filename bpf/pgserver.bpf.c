@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * PostgreSQL server side: every simple-protocol query of every backend of the traced
- * postgres binaries, from its USDT probes. See include/pgserver.h.
+ * postgres binaries, from its USDT probes. See include/abi/pgserver.h.
  *
  * A backend runs one query at a time. A query that fails longjmps past query__done: the
  * transaction__abort that error recovery fires marks it, and the backend's next query__start
@@ -15,7 +15,7 @@
 #include <bpf/usdt.bpf.h>
 
 #include "common.bpf.h"
-#include "pgserver.h"
+#include "abi/pgserver.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

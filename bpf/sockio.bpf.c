@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Socket data path from syscall tracepoints only (no kprobes, no fentry: neither exists on
- * the hosts we target). See include/sockio.h for what reaches userspace.
+ * the hosts we target). See include/abi/sockio.h for what reaches userspace.
  *
  * Cost model: every read/write syscall on the host pays one hash lookup (conns) and, on a
  * miss, one more (procs). Only connections of interesting processes pay more, and only
@@ -14,7 +14,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
-#include "sockio.h"
+#include "abi/sockio.h"
 #include "sockio.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "http.h"
+#include "proto/http.h"
 
 static uint64_t emitted;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the JSON scanner (src/jscan.c), against json-c:
+ * libFuzzer harness for the JSON scanner (src/lib/jscan.c), against json-c:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_jscan.c src/jscan.c -ljson-c -o build/fuzz/fuzz_jscan
+ *	tests/fuzz/fuzz_jscan.c src/lib/jscan.c -ljson-c -o build/fuzz/fuzz_jscan
  *
  * What the scanner accepts, json-c accepts too in strict mode with UTF-8 checks: the analyzer
  * hands json-c only what the scanner accepted. (json-c 0.16 takes more than RFC 8259: raw
@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
-#include "jscan.h"
+#include "lib/jscan.h"
 
 static int scan(struct jscan *s)
 {

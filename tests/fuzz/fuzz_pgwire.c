@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "pgwire.h"
+#include "proto/pgwire.h"
 
 static void on_query(const struct pgwire_query *q, void *ctx)
 {

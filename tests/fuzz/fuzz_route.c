@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness for route.c:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_route.c src/route.c -o build/fuzz_route
+ *	tests/fuzz/fuzz_route.c src/proto/route.c -o build/fuzz_route
  *
  * Input: byte 0 picks the output size, byte 1 the limiter's buffer size; the rest up to the
  * first '\n' is tried as a pattern, all of it as a request target.
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "route.h"
+#include "proto/route.h"
 
 static const char *const patterns[] = {
 	"/",	    "/users/{id}", "/users/me",	   "/files/{p:path}", "/static/*.js",

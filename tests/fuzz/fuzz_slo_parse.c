@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the SLO file parser (src/slo_parse.c, with src/slo.c and libyaml):
+ * libFuzzer harness for the SLO file parser (src/run/slo_parse.c, with src/run/slo.c and libyaml):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_slo_parse.c src/slo_parse.c src/slo.c -lyaml -o build/fuzz/fuzz_slo_parse
+ *	tests/fuzz/fuzz_slo_parse.c src/run/slo_parse.c src/run/slo.c -lyaml -o build/fuzz/fuzz_slo_parse
  *
  * A file either parses into a consistent set or fails with one "t.yaml:L:C: message" line.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "slo.h"
+#include "run/slo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

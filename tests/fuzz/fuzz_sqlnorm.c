@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sqlnorm.h"
+#include "proto/sqlnorm.h"
 
 static struct sqlnorm_cache *cache;
 

@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness for textesc.c:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_textesc.c src/textesc.c -o build/fuzz_textesc
+ *	tests/fuzz/fuzz_textesc.c src/lib/textesc.c -o build/fuzz_textesc
  *
  * Input: byte 0 picks a buffer size and a column width; the rest is the text. Whatever the
  * bytes, what comes out is clean, escaping it again changes nothing, a cut is a prefix of the
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "textesc.h"
+#include "lib/textesc.h"
 
 static bool clean(const char *s)
 {

@@ -131,7 +131,7 @@ def nearest_rank(values, p):
 
 
 # A reported percentile is the middle of its histogram bucket, clamped to the exact min and
-# max: within 1/128 (0.79 %) of the value (README "What is measured", src/hist.h).
+# max: within 1/128 (0.79 %) of the value (README "What is measured", src/lib/hist.h).
 HIST_REL = 1 / 128
 # The timers' logs and sloprobe's report give milliseconds to the microsecond: 1 us, in ms,
 # for their rounding.

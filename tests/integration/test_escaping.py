@@ -3,7 +3,7 @@
 
 Any local user names its processes (prctl), a query names its columns, a client picks its
 paths: escape sequences there must not drive root's terminal, and markup must not render when
-a report is pasted into a merge request. Every text sink shows them escaped (src/textesc.h);
+a report is pasted into a merge request. Every text sink shows them escaped (src/lib/textesc.h);
 the JSON report keeps the exact value.
 """
 import json

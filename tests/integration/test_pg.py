@@ -14,7 +14,7 @@ def pgclient(driver, pg, *args):
                                 " ".join(str(a) for a in args))
 
 
-# Histogram percentiles are bucket midpoints, within 0.79 % of the value (src/hist.h).
+# Histogram percentiles are bucket midpoints, within 0.79 % of the value (src/lib/hist.h).
 HIST_ERROR = 0.0079
 
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dbagg.h"
-#include "sqlnorm.h"
+#include "record/dbagg.h"
+#include "proto/sqlnorm.h"
 
 #define MS 1000000ull
 

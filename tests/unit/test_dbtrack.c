@@ -8,9 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agg.h"
-#include "dbagg.h"
-#include "dbtrack.h"
+#include "record/agg.h"
+#include "record/dbagg.h"
+#include "record/dbtrack.h"
 
 #define MS    1000000ull
 #define TGID  100

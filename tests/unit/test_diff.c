@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "diff.h"
+#include "analyze/diff.h"
 
 #define U DIFF_UNCHANGED
 #define I DIFF_IMPROVED

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* include/handoff.h is the kernel ABI; this module is src/handoff.h. */
-#include "handoff.h"
+/* include/handoff.h is the kernel ABI; this module is src/record/handoff.h. */
+#include "record/handoff.h"
 
 #define US   1000ull
 #define MS   1000000ull

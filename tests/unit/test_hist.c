@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
+#include "lib/hist.h"
 
 /* Deterministic generator so failures reproduce. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

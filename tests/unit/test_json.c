@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 #define RFC "\xef\xbf\xbd" /* U+FFFD as UTF-8 */
 

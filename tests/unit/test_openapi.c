@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "openapi.h"
+#include "proto/openapi.h"
 
 static int load(const char *doc, struct route_set **rs, char *err, size_t errsz)
 {

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "outfile.h"
+#include "lib/outfile.h"
 
 static char dir[64];
 static char err[PATH_MAX + 128];

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pgwire.h"
+#include "proto/pgwire.h"
 
 /* A byte buffer to build protocol messages in. */
 struct buf {

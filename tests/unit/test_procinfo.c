@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "procinfo.h"
+#include "host/procinfo.h"
 
 #define ID_A   "4f1c6e2a9b8d7c3e5a0f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f67"
 #define ID_B   "0f99ad5f45163ed14ab8eaf92ed34bb4a631d007f8755a7d79be614bcb0df0ef"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "route.h"
+#include "proto/route.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "runas.h"
+#include "lib/runas.h"
 
 static void test_lookup(void **state)
 {

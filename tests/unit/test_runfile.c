@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "merge.h"
-#include "runfile.h"
+#include "analyze/merge.h"
+#include "run/runfile.h"
 
 #define LAT "{\"p50\":1,\"p90\":1,\"p95\":1,\"p99\":1,\"p999\":1,\"max\":1,\"min\":1,\"mean\":1}"
 

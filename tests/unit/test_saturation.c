@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "saturation.h"
+#include "analyze/saturation.h"
 
 #define N 24
 

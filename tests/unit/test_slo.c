@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "hist.h"
-#include "slo.h"
+#include "lib/hist.h"
+#include "run/slo.h"
 
 #define MS 1000000ull
 

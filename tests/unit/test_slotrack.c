@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agg.h"
-#include "slotrack.h"
+#include "record/agg.h"
+#include "record/slotrack.h"
 
 #define MS 1000000ull
 

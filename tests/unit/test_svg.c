@@ -16,9 +16,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hist.h"
-#include "html.h"
-#include "svg.h"
+#include "lib/hist.h"
+#include "analyze/html.h"
+#include "analyze/svg.h"
 
 #define MS 1000000ull /* ns */
 

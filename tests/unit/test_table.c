@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "table.h"
+#include "lib/table.h"
 
 static char *render(struct table *t, enum table_fmt fmt)
 {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "textesc.h"
+#include "lib/textesc.h"
 
 /* in[0..n) through textesc__term, checked against want and its returned length. */
 static void term_is(const char *in, size_t n, const char *want)

@@ -10,8 +10,8 @@
 
 #include <linux/types.h>
 
-#include "sockio.h"
-#include "tracker.h"
+#include "abi/sockio.h"
+#include "record/tracker.h"
 
 static void open_ev(struct tracker *t, uint64_t id, uint64_t ts)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "u64map.h"
+#include "lib/u64map.h"
 
 #define N 5000
 

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Socket data path shared by bpf/sockio.bpf.c and src/probes/sockio.c.
+ *
+ * The kernel side follows TCP connections of interesting processes through the read/write
+ * family of syscalls. On inbound HTTP connections it forwards the reads of a request and the
+ * first write of a response with their first bytes, and the rest of a response as small
+ * records (time, length, last bytes); outbound PostgreSQL transfers are forwarded whole. Heads
+ * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
+ * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
+ * the real protocol parsers on those records.
+ */
+#ifndef SLOPROBE_SOCKIO_H
+#define SLOPROBE_SOCKIO_H
+
+#define SOCKIO_HEAD_MAX	    4096 /* --head-bytes: HTTP bytes captured from the start of a transfer */
+#define SOCKIO_HEAD_DEFAULT 512
+/*
+ * PostgreSQL transfers are captured whole up to these sizes, gathered across iovecs: a batch
+ * of Bind/Execute messages must be framed exactly, and a client write is rarely larger. Reads
+ * beyond the read size keep head and tail (framing may be lost and is then counted).
+ */
+#define SOCKIO_PG_WRITE_DEFAULT 65536
+#define SOCKIO_PG_READ_DEFAULT	16384
+#define SOCKIO_CAP_MAX		65536 /* power of two: payload bytes one event can carry */
+#define SOCKIO_SEGS_MAX		16    /* events a PostgreSQL write is carried in: 1 MiB */
+#define SOCKIO_TAIL		32    /* last bytes of a transfer: chunked end, PostgreSQL C+Z */
+#define SOCKIO_IOV_MAX		1024  /* UIO_MAXIOV: every iovec of a vectored call is walked */
+#define SOCKIO_SPLIT_MAX	16    /* writes of a status line split over writes */
+#define SOCKIO_CONNS_DEFAULT	65536 /* tracked {tgid, fd} entries, LRU */
+#define SOCKIO_PROCS_DEFAULT	16384 /* processes that may own sockets, LRU */
+#define SOCKIO_RINGBUF_DEFAULT	(16u << 20)
+#define SOCKIO_FILTER_PIDS_MAX	4096
+#define SOCKIO_FILTER_PORTS_MAX 64
+
+enum sockio_ev_type {
+	SOCKIO_EV_OPEN = 1,  /* a connection became tracked */
+	SOCKIO_EV_DATA = 2,  /* a read or write on a tracked connection */
+	SOCKIO_EV_CLOSE = 3, /* close() of a tracked connection */
+	SOCKIO_EV_EXIT = 4,  /* a process owning tracked connections exited */
+};
+
+enum sockio_dir {
+	SOCKIO_IN = 0,	/* read by the traced process */
+	SOCKIO_OUT = 1, /* written by the traced process */
+};
+
+enum sockio_role {
+	SOCKIO_ROLE_SERVER = 1, /* accepted, or local port is a listening port */
+	SOCKIO_ROLE_CLIENT = 2, /* connected */
+};
+
+enum sockio_proto {
+	SOCKIO_PROTO_UNKNOWN = 0,
+	SOCKIO_PROTO_HTTP = 1,
+	SOCKIO_PROTO_TLS = 2,	/* encrypted: payload useless here */
+	SOCKIO_PROTO_HTTP2 = 3, /* cleartext h2 preface; not decoded yet */
+	SOCKIO_PROTO_OTHER = 4, /* not a protocol we decode */
+	SOCKIO_PROTO_PGSQL = 5, /* PostgreSQL frontend/backend protocol, client side */
+};
+
+enum sockio_kind {
+	SOCKIO_KIND_SKIP = 1, /* not a TCP socket, or filtered out: cached so it costs one lookup */
+	SOCKIO_KIND_TRACKED = 2,
+};
+
+enum sockio_how {
+	SOCKIO_HOW_ACCEPT = 1,
+	SOCKIO_HOW_CONNECT = 2,
+	SOCKIO_HOW_FOUND = 3, /* existed before tracing started, found on first use */
+};
+
+/* Kernel-side request state, only to decide what to forward. */
+enum sockio_state {
+	SOCKIO_ST_IDLE = 0,
+	SOCKIO_ST_REQ = 1,  /* request bytes read, no response written yet */
+	SOCKIO_ST_RESP = 2, /* response being written */
+};
+
+enum sockio_flag {
+	SOCKIO_F_REQ_START = 1 << 0,  /* read that starts a request */
+	SOCKIO_F_RESP_START = 1 << 1, /* write that starts a response */
+	SOCKIO_F_NOPAYLOAD = 1 << 4,  /* no user buffer (sendfile) */
+	SOCKIO_F_IOV_CUT = 1 << 5,    /* more iovecs than SOCKIO_IOV_MAX: tail unknown */
+	SOCKIO_F_SEGMENT = 1 << 6,    /* one of consecutive events that carry a whole transfer */
+};
+
+enum sockio_sys {
+	SOCKIO_SYS_READ = 1,
+	SOCKIO_SYS_READV,
+	SOCKIO_SYS_RECVFROM,
+	SOCKIO_SYS_RECVMSG,
+	SOCKIO_SYS_WRITE,
+	SOCKIO_SYS_WRITEV,
+	SOCKIO_SYS_SENDTO,
+	SOCKIO_SYS_SENDMSG,
+	SOCKIO_SYS_SENDFILE,
+	SOCKIO_SYS_ACCEPT,
+	SOCKIO_SYS_CONNECT,
+};
+
+/* Per-CPU counters, summed by userspace. */
+enum sockio_stat {
+	SOCKIO_STAT_RB_DROPS = 0,  /* ring buffer full: event lost */
+	SOCKIO_STAT_IOV_CUT,	   /* vectored transfers with more iovecs than walked */
+	SOCKIO_STAT_CONN_LOST,	   /* syscall ended but its connection state was gone */
+	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
+	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
+	SOCKIO_STAT_TRACKED,	   /* connections that became tracked */
+	SOCKIO_STAT_NR,
+};
+
+struct sockio_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct sockio_conn {
+	__u64 id; /* unique for the run: fd reuse gets a new id */
+	__u8 kind;
+	__u8 role;
+	__u8 proto;
+	__u8 state;
+	__u16 lport;
+	__u16 cont; /* writes forwarded while a status line may be split over them */
+	__u64 sk;   /* the struct sock: a second connect() on the same socket keeps the entry */
+};
+
+enum sockio_proc_state {
+	SOCKIO_PROC_PENDING = 0, /* filters not evaluated yet (seeded by userspace) */
+	SOCKIO_PROC_MATCH = 1,
+	SOCKIO_PROC_NOMATCH = 2,
+};
+
+struct sockio_proc {
+	__u8 state;
+	__u8 pad[7];
+};
+
+struct sockio_open_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 conn_id;
+	__u64 ts;
+	__u64 cgroup_id;
+	__u32 tid;
+	__u32 fd;
+	__u16 family;
+	__u16 lport;
+	__u16 rport;
+	__u8 role;
+	__u8 how;
+	__u8 laddr[16];
+	__u8 raddr[16];
+	char comm[16]; /* the thread group leader's */
+};
+
+struct sockio_data_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 conn_id;
+	__u64 ts_enter;
+	__u64 ts_exit;
+	__s64 len; /* bytes transferred (the syscall's return value) */
+	__u32 tid;
+	__u8 dir;
+	__u8 proto;
+	__u8 flags;
+	__u8 sys;
+	__u64 ts_arrival; /* server reads: when the first byte read had reached the socket; 0 */
+	__u32 head_len;	  /* bytes in head[] */
+	__u32 seg_off;	  /* SOCKIO_F_SEGMENT: offset of head[] in the transfer */
+	__u8 tail_len;
+	__u8 pad[7];
+	__u8 tail[SOCKIO_TAIL]; /* the last tail_len bytes, when head[] does not reach them */
+	__u8 head[];		/* the first bytes of the transfer, gathered across iovecs */
+};
+
+/* Events are as long as their payload: the header, then head_len bytes. */
+#define SOCKIO_DATA_EV_SHORT sizeof(struct sockio_data_ev)
+
+struct sockio_close_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 conn_id;
+	__u64 ts;
+};
+
+struct sockio_exit_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 ts;
+};
+
+#endif

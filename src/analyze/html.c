@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "analyze/html.h"
+
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+#define ELLIPSIS    "\xe2\x80\xa6" /* U+2026 */
+
+/*
+ * Length (1..4) of the well-formed UTF-8 character at s, or 0 if the bytes there do not form
+ * one: bad lead or continuation byte, cut short, overlong, surrogate or above U+10FFFF.
+ */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	static const uint32_t shortest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	uint32_t c = s[0];
+	size_t len, k;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		len = 2;
+		c &= 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3;
+		c &= 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4;
+		c &= 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[k] & 0x3f);
+	}
+	if (c < shortest[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+void html__escape_n(FILE *f, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0, len;
+	const char *rep;
+	uint32_t cp;
+
+	if (!s)
+		return;
+	while (i < n) {
+		len = utf8_char(s + i, n - i, &cp);
+		if (!len) {
+			/* Each byte that starts no valid character is replaced on its own. */
+			len = 1;
+			rep = REPLACEMENT;
+		} else if (cp == '&') {
+			rep = "&amp;";
+		} else if (cp == '<') {
+			rep = "&lt;";
+		} else if (cp == '>') {
+			rep = "&gt;";
+		} else if (cp == '"') {
+			rep = "&quot;";
+		} else if (cp == '\'') {
+			rep = "&#39;";
+		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe ||
+			   cp == 0xffff) {
+			/* Not characters XML allows (CR would be normalised away). */
+			rep = REPLACEMENT;
+		} else {
+			i += len;
+			continue;
+		}
+		fwrite(s + run, 1, i - run, f);
+		fputs(rep, f);
+		i += len;
+		run = i;
+	}
+	fwrite(s + run, 1, i - run, f);
+}
+
+void html__escape(FILE *f, const char *s)
+{
+	if (s)
+		html__escape_n(f, s, strlen(s));
+}
+
+int html__ellipsize(const char *str, size_t max_chars, char *out, size_t outsz)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	size_t n = strlen((const char *)s), i = 0, chars = 0, len, keep = 0;
+	/* Byte offset after max_chars - 1 characters: where the ellipsis goes if needed. */
+	size_t cut = 0;
+	uint32_t cp;
+
+	if (!outsz)
+		return 0;
+	while (i < n) {
+		len = utf8_char(s + i, n - i, &cp);
+		if (!len)
+			len = 1;
+		if (chars == max_chars || i + len + 1 > outsz)
+			break;
+		i += len;
+		chars++;
+		if (chars + 1 <= max_chars && i + sizeof(ELLIPSIS) <= outsz)
+			cut = i;
+	}
+	if (i == n) {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		return 0;
+	}
+	keep = cut;
+	if (max_chars && keep + sizeof(ELLIPSIS) <= outsz) {
+		memcpy(out, s, keep);
+		memcpy(out + keep, ELLIPSIS, sizeof(ELLIPSIS));
+	} else {
+		out[0] = '\0';
+	}
+	return 1;
+}
+
+/*
+ * Light and print-friendly; dark mode recolours the page but keeps charts on white, since they
+ * carry their own colours. No web fonts: system stacks only.
+ */
+static const char html_css[] =
+	":root{--fg:#1d2330;--muted:#5d6675;--bg:#fff;--line:#d8dde5;--head:#f3f5f8;"
+	"--pass:#1a7f37;--breach:#c62828;--warn:#9a6700}\n"
+	"@media (prefers-color-scheme: dark){:root{--fg:#e6e8eb;--muted:#9aa3ae;--bg:#161a20;"
+	"--line:#39404b;--head:#222831;--pass:#4cc26b;--breach:#ff6b6b;--warn:#e3b341}}\n"
+	"body{margin:0 auto;max-width:1180px;padding:16px 24px 48px;color:var(--fg);"
+	"background:var(--bg);font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+	"'DejaVu Sans',sans-serif}\n"
+	"h1{font-size:1.6em;margin:.4em 0 .6em}h2{font-size:1.3em;margin:1.6em 0 .5em;"
+	"border-bottom:1px solid var(--line);padding-bottom:.2em}h3{font-size:1.1em;"
+	"margin:1.2em 0 .4em}h4{font-size:1em;margin:1em 0 .3em}\n"
+	"code,.mono{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.92em}\n"
+	"table{border-collapse:collapse;margin:.5em 0 1em;font-size:.92em}\n"
+	"caption{text-align:left;color:var(--muted);padding:.2em 0}\n"
+	"th,td{border:1px solid var(--line);padding:.25em .6em;vertical-align:top}\n"
+	"th{background:var(--head);text-align:left}\n"
+	"td:not(:first-child),th:not(:first-child){text-align:right;"
+	"font-variant-numeric:tabular-nums}\n"
+	"td:first-child{overflow-wrap:anywhere;max-width:38em}\n"
+	"tr.pass td:last-child,tr.improved td:last-child,.badge.pass,.badge.improved"
+	"{color:var(--pass);font-weight:600}\n"
+	"tr.breach td:last-child,tr.regressed td:last-child,.badge.breach,.badge.regressed"
+	"{color:var(--breach);font-weight:600}\n"
+	"tr.insufficient td:last-child,.badge.insufficient{color:var(--warn);font-weight:600}\n"
+	"tr.unchanged td:last-child,.badge.unchanged,.muted{color:var(--muted)}\n"
+	".badge{border:1px solid currentColor;border-radius:3px;padding:0 .35em}\n"
+	".note{border-left:3px solid var(--warn);padding:.2em .7em;background:var(--head)}\n"
+	"figure.chart{margin:.6em 0 1.2em;padding:4px;background:#fff;border:1px solid "
+	"var(--line);border-radius:4px}\n"
+	"figure.chart svg{display:block;width:100%;height:auto}\n"
+	"figcaption{color:#5d6675;font-size:.88em;padding:.2em .4em}\n"
+	"@media print{body{max-width:none;padding:0;font-size:11pt}"
+	"figure.chart,table,tr{break-inside:avoid}h2,h3{break-after:avoid}}\n";
+
+void html__begin(FILE *f, const char *title)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+	      "<title>",
+	      f);
+	html__escape(f, title);
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", html_css);
+	html__escape(f, title);
+	fputs("</h1>\n", f);
+}
+
+int html__end(FILE *f)
+{
+	fputs("</body>\n</html>\n", f);
+	if (fflush(f) || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+void html__section_begin(FILE *f, int level, const char *title, const char *id)
+{
+	if (level < 2)
+		level = 2;
+	if (level > 4)
+		level = 4;
+	fputs("<section", f);
+	if (id && *id) {
+		fputs(" id=\"", f);
+		html__escape(f, id);
+		putc('"', f);
+	}
+	fprintf(f, ">\n<h%d>", level);
+	html__escape(f, title);
+	fprintf(f, "</h%d>\n", level);
+}
+
+void html__section_end(FILE *f)
+{
+	fputs("</section>\n", f);
+}
+
+static void html__class_attr(FILE *f, const char *cls)
+{
+	if (!cls || !*cls)
+		return;
+	fputs(" class=\"", f);
+	html__escape(f, cls);
+	putc('"', f);
+}
+
+void html__p(FILE *f, const char *cls, const char *text)
+{
+	fputs("<p", f);
+	html__class_attr(f, cls);
+	putc('>', f);
+	html__escape(f, text);
+	fputs("</p>\n", f);
+}
+
+void html__table_begin(FILE *f, const char *caption, const char *const *headers, size_t ncols)
+{
+	fputs("<table>\n", f);
+	if (caption && *caption) {
+		fputs("<caption>", f);
+		html__escape(f, caption);
+		fputs("</caption>\n", f);
+	}
+	if (headers && ncols) {
+		fputs("<thead><tr>", f);
+		for (size_t i = 0; i < ncols; i++) {
+			fputs("<th>", f);
+			html__escape(f, headers[i]);
+			fputs("</th>", f);
+		}
+		fputs("</tr></thead>\n", f);
+	}
+	fputs("<tbody>\n", f);
+}
+
+void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t ncols)
+{
+	fputs("<tr", f);
+	html__class_attr(f, cls);
+	putc('>', f);
+	for (size_t i = 0; i < ncols; i++) {
+		fputs("<td>", f);
+		if (cells)
+			html__escape(f, cells[i]);
+		fputs("</td>", f);
+	}
+	fputs("</tr>\n", f);
+}
+
+void html__table_end(FILE *f)
+{
+	fputs("</tbody>\n</table>\n", f);
+}
+
+void html__badge(FILE *f, const char *cls, const char *text)
+{
+	fputs("<span class=\"badge", f);
+	if (cls && *cls) {
+		putc(' ', f);
+		html__escape(f, cls);
+	}
+	fputs("\">", f);
+	html__escape(f, text);
+	fputs("</span>", f);
+}
+
+void html__figure_begin(FILE *f)
+{
+	fputs("<figure class=\"chart\">\n", f);
+}
+
+void html__figure_end(FILE *f, const char *caption)
+{
+	if (caption && *caption) {
+		fputs("<figcaption>", f);
+		html__escape(f, caption);
+		fputs("</figcaption>\n", f);
+	}
+	fputs("</figure>\n", f);
+}

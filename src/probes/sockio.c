@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "probes/bpfobj.h"
+#include "probes/sockio.h"
+#include "lib/textesc.h"
+#include "sockio.skel.h"
+
+struct sockio {
+	struct sockio_bpf *skel;
+	struct ring_buffer *rb;
+	int cgroup_fd;
+	sockio_event_fn fn;
+	void *ctx;
+};
+
+static bool verbose;
+static char last_error[256];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	va_list copy;
+	char *msg;
+
+	if (level == LIBBPF_WARN) {
+		size_t n;
+
+		va_copy(copy, args);
+		vsnprintf(last_error, sizeof(last_error), fmt, copy);
+		va_end(copy);
+		n = strlen(last_error);
+		while (n && last_error[n - 1] == '\n')
+			last_error[--n] = '\0';
+	}
+	if (!verbose)
+		return 0;
+	/* Messages may name traced programs' files: escaped, their own line breaks kept. */
+	if (vasprintf(&msg, fmt, args) < 0)
+		return -ENOMEM;
+	for (char *p = msg, *nl; *p; p = nl + 1) {
+		nl = strchrnul(p, '\n');
+		textesc__write(stderr, p, nl - p);
+		if (!*nl)
+			break;
+		putc('\n', stderr);
+	}
+	free(msg);
+	return 0;
+}
+
+void sockio__set_verbose(bool v)
+{
+	verbose = v;
+	libbpf_set_print(libbpf_print);
+}
+
+const char *sockio__last_libbpf_error(void)
+{
+	return last_error;
+}
+
+/*
+ * Whether path exists, asked with our effective credentials: access() would ask as the real
+ * user and without capabilities, so a non-root user with CAP_DAC_READ_SEARCH would not see
+ * into tracefs (0700 root).
+ */
+static bool exists(const char *path)
+{
+	return !faccessat(AT_FDCWD, path, F_OK, AT_EACCESS);
+}
+
+/* libbpf attaches tracepoints through tracefs, which some hosts do not mount. */
+static int tracefs_ensure(char *err, size_t errsz)
+{
+	if (exists("/sys/kernel/tracing/events/syscalls") ||
+	    exists("/sys/kernel/debug/tracing/events/syscalls"))
+		return 0;
+	if (exists("/sys/kernel/tracing/events")) {
+		snprintf(err, errsz, "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)");
+		return -ENOTSUP;
+	}
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		snprintf(err, errsz, "tracefs is not mounted and mounting it failed: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (!exists("/sys/kernel/tracing/events/syscalls")) {
+		snprintf(err, errsz, "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	struct sockio *s = ctx;
+
+	return s->fn(s->ctx, data, size);
+}
+
+int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		  char *err, size_t errsz)
+{
+	struct sockio *s = calloc(1, sizeof(*s));
+	struct sockio_bpf *skel = NULL;
+	unsigned rb_bytes;
+	int err_ = 0;
+	__u8 one = 1;
+
+	*out = NULL;
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	s->cgroup_fd = -1;
+	err_ = tracefs_ensure(err, errsz);
+	if (err_)
+		goto cleanup;
+
+	skel = sockio_bpf__open();
+	if (!skel) {
+		err_ = -errno;
+		snprintf(err, errsz, "opening BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	s->skel = skel;
+	skel->rodata->targ_self_tgid = getpid();
+	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
+	skel->rodata->targ_clients = o->clients;
+	rb_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : SOCKIO_RINGBUF_DEFAULT;
+	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
+	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
+	skel->rodata->filter_pid_on = o->npids > 0;
+	skel->rodata->filter_port_on = o->nports > 0;
+	if (o->comm) {
+		skel->rodata->filter_comm_on = true;
+		strncpy((char *)skel->rodata->filter_comm, o->comm,
+			sizeof(skel->rodata->filter_comm) - 1);
+	}
+	if (o->cgroup) {
+		s->cgroup_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY);
+		if (s->cgroup_fd < 0) {
+			err_ = -errno;
+			snprintf(err, errsz, "cgroup %s: %s", o->cgroup, strerror(errno));
+			goto cleanup;
+		}
+		skel->rodata->filter_cgroup_on = true;
+	}
+	bpf_map__set_max_entries(skel->maps.events, rb_bytes);
+	if (o->no_arrival) {
+		/* Two program runs per request saved: nothing would read what they keep. */
+		bpf_program__set_autoload(skel->progs.sock_established, false);
+		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
+		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
+	}
+	err_ = libbpf_num_possible_cpus();
+	if (err_ < 0) {
+		snprintf(err, errsz, "counting CPUs: %s", strerror(-err_));
+		goto cleanup;
+	}
+	bpf_map__set_max_entries(skel->maps.scratch, err_);
+	err_ = 0;
+	if (o->pg_write_bytes)
+		skel->rodata->targ_pg_write_bytes = o->pg_write_bytes;
+	if (o->pg_read_bytes)
+		skel->rodata->targ_pg_read_bytes = o->pg_read_bytes;
+	if (o->max_conns)
+		bpf_map__set_max_entries(skel->maps.conns, o->max_conns);
+	if (o->max_procs)
+		bpf_map__set_max_entries(skel->maps.procs, o->max_procs);
+	/* Kernels without sched_process_exit's group_dead still load: CO-RE picks the fallback. */
+
+	err_ = sockio_bpf__load(skel);
+	if (err_) {
+		snprintf(err, errsz, "loading BPF programs: %s%s%s", strerror(-err_),
+			 last_error[0] ? ": " : "", last_error);
+		goto cleanup;
+	}
+	for (int i = 0; i < o->npids; i++) {
+		if (bpf_map__update_elem(skel->maps.filter_pids, &o->pids[i], sizeof(o->pids[i]),
+					 &one, sizeof(one), BPF_ANY)) {
+			err_ = -errno;
+			snprintf(err, errsz, "pid filter: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	for (int i = 0; i < o->nports; i++) {
+		if (bpf_map__update_elem(skel->maps.filter_ports, &o->ports[i], sizeof(o->ports[i]),
+					 &one, sizeof(one), BPF_ANY)) {
+			err_ = -errno;
+			snprintf(err, errsz, "port filter: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (s->cgroup_fd >= 0) {
+		__u32 zero = 0;
+
+		if (bpf_map__update_elem(skel->maps.filter_cgroup, &zero, sizeof(zero),
+					 &s->cgroup_fd, sizeof(s->cgroup_fd), BPF_ANY)) {
+			err_ = -errno;
+			snprintf(err, errsz, "cgroup filter %s: %s (cgroup v2 directory needed)",
+				 o->cgroup, strerror(errno));
+			goto cleanup;
+		}
+	}
+
+	s->fn = fn;
+	s->ctx = ctx;
+	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), ring_cb, s, NULL);
+	if (!s->rb) {
+		err_ = -errno;
+		snprintf(err, errsz, "ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	err_ = sockio_bpf__attach(skel);
+	if (err_) {
+		snprintf(err, errsz, "attaching BPF programs: %s%s%s", strerror(-err_),
+			 last_error[0] ? ": " : "", last_error);
+		goto cleanup;
+	}
+	*out = s;
+	return 0;
+
+cleanup:
+	sockio__stop(s);
+	return err_ ? err_ : -EINVAL;
+}
+
+int sockio__add_listen_port(struct sockio *s, uint16_t port)
+{
+	__u32 one = 1;
+
+	/* NOEXIST: a listener the kernel already counted keeps its count. */
+	if (bpf_map__update_elem(s->skel->maps.listen_ports, &port, sizeof(port), &one, sizeof(one),
+				 BPF_NOEXIST) &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sockio__add_proc(struct sockio *s, uint32_t tgid)
+{
+	struct sockio_proc p = { .state = SOCKIO_PROC_PENDING };
+
+	if (bpf_map__update_elem(s->skel->maps.procs, &tgid, sizeof(tgid), &p, sizeof(p),
+				 BPF_NOEXIST) &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int sockio__poll(struct sockio *s, int timeout_ms)
+{
+	int n = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* Producers skip wake-ups for small batches: always drain after the wait. */
+	n = ring_buffer__consume(s->rb);
+	return n == -EINTR ? 0 : n;
+}
+
+void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR])
+{
+	bpfobj__sum_percpu(s->skel->maps.stats, SOCKIO_STAT_NR, out);
+}
+
+void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd)
+{
+	struct sockio_conn_key key = { .tgid = tgid, .fd = fd };
+
+	bpf_map__delete_elem(s->skel->maps.conns, &key, sizeof(key), 0);
+}
+
+void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t conn_id,
+		       uint8_t proto)
+{
+	struct sockio_conn_key key = { .tgid = tgid, .fd = fd };
+	struct sockio_conn c;
+
+	/* Read-modify-write races a close(); the id check keeps a reused fd untouched. */
+	if (bpf_map__lookup_elem(s->skel->maps.conns, &key, sizeof(key), &c, sizeof(c), 0) ||
+	    c.id != conn_id)
+		return;
+	c.proto = proto;
+	bpf_map__update_elem(s->skel->maps.conns, &key, sizeof(key), &c, sizeof(c), BPF_EXIST);
+}
+
+int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (n == max)
+			break;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			continue;
+		ids[n++] = info.id;
+	}
+	return n;
+}
+
+void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	bpfobj__run_stats(s->skel->obj, run_ns, run_cnt);
+}
+
+void sockio__stop(struct sockio *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	sockio_bpf__destroy(s->skel);
+	if (s->cgroup_fd >= 0)
+		close(s->cgroup_fd);
+	free(s);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Loader for bpf/sockio.bpf.c: filters, map sizes, attach, ring buffer. */
+#ifndef SLOPROBE_SOCKIO_USER_H
+#define SLOPROBE_SOCKIO_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "abi/sockio.h"
+
+struct sockio_opts {
+	const uint32_t *pids; /* trace only these processes (and their children); NULL: all */
+	int npids;
+	const char *comm;      /* trace only processes of this name */
+	const char *cgroup;    /* trace only processes in this cgroup v2 directory (or below) */
+	const uint16_t *ports; /* trace only connections with this local or remote port */
+	int nports;
+	unsigned head_bytes;	 /* HTTP bytes captured from the start of a transfer */
+	unsigned pg_write_bytes; /* PostgreSQL writes captured whole up to this; 0: default */
+	unsigned pg_read_bytes;	 /* PostgreSQL reads, likewise */
+	unsigned max_conns;
+	unsigned max_procs;
+	unsigned ringbuf_bytes;
+	bool clients;	 /* also follow outbound connections */
+	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
+};
+
+typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
+
+struct sockio;
+
+/* On failure returns a negative errno and leaves a one-line reason in err. */
+int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		  char *err, size_t errsz);
+/* Seed state for what existed before tracing started. */
+int sockio__add_listen_port(struct sockio *s, uint16_t port);
+int sockio__add_proc(struct sockio *s, uint32_t tgid);
+/* Drains the ring buffer, waiting up to timeout_ms for a wake-up first. */
+int sockio__poll(struct sockio *s, int timeout_ms);
+void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR]);
+/* Drop the kernel entry of a connection whose owner exited without close(). */
+void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd);
+/* Stop forwarding a connection's payload: userspace decided it is not (or no longer) ours. */
+void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t conn_id,
+		       uint8_t proto);
+/* The BPF program ids, for in-kernel cost accounting (kernel.bpf_stats_enabled). */
+int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
+/* Sum of run_time_ns and run_cnt over our programs (non-zero only with bpf stats enabled). */
+void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt);
+void sockio__stop(struct sockio *s);
+
+/* libbpf's output: shown with -v, else only its last error is kept for our message. */
+void sockio__set_verbose(bool verbose);
+const char *sockio__last_libbpf_error(void);
+
+#endif

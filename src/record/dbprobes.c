@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/db.h"
+#include "record/dbprobes.h"
+#include "record/dbtrack.h"
+#include "host/procinfo.h"
+#include "record/tracker.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+static bool want_client(uint32_t tgid, void *ctx)
+{
+	const struct dbprobes_filter *f = ctx;
+	struct procinfo pi;
+	bool found = !f->npids;
+
+	for (size_t i = 0; i < f->npids && !found; i++)
+		found = f->pids[i] == tgid;
+	if (!found)
+		return false;
+	if (!f->comm && !f->cgroup)
+		return true;
+	if (procinfo__read(NULL, tgid, &pi))
+		return false;
+	if (f->comm && strncmp(pi.comm, f->comm, sizeof(pi.comm) - 1))
+		return false;
+	if (f->cgroup) {
+		const char *want = f->cgroup;
+		size_t n;
+
+		if (!strncmp(want, CGROUP_ROOT, strlen(CGROUP_ROOT)))
+			want += strlen(CGROUP_ROOT);
+		n = strlen(want);
+		while (n > 1 && want[n - 1] == '/')
+			n--;
+		/* The directory itself or one below it, as the kernel-side filter does. */
+		if (n > 1 && (strncmp(pi.cgroup, want, n) || (pi.cgroup[n] && pi.cgroup[n] != '/')))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The cached name of pid, read again once per scan period (a pid can be reused, a backend
+ * can serve another client); server: a postgres backend, named by its client's address.
+ */
+static const char *name_of(struct dbprobes *d, uint32_t pid, bool server)
+{
+	struct dbprobes_name *n = &d->names[(pid * 2654435761u) % DBPROBES_NAMES];
+	struct procinfo pi;
+
+	if (n->pid == pid && n->gen == d->gen)
+		return n->name;
+	n->pid = pid;
+	n->gen = d->gen;
+	if (server) {
+		if (pgserver__client_addr(pid, n->name, sizeof(n->name)))
+			snprintf(n->name, sizeof(n->name), "backend %u", pid);
+	} else if (procinfo__read(NULL, pid, &pi)) {
+		snprintf(n->name, sizeof(n->name), "pid %u", pid);
+	} else {
+		tracker__service_name(pi.comm, pi.container, 0, n->name, sizeof(n->name));
+	}
+	return n->name;
+}
+
+static void on_libpq(const struct db_exec *x, void *ctx)
+{
+	struct dbprobes *d = ctx;
+
+	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, false), NULL);
+}
+
+static void on_usdt(const struct db_exec *x, void *ctx)
+{
+	struct dbprobes *d = ctx;
+
+	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, true), "local postgres");
+}
+
+int dbprobes__open(struct dbprobes *d, unsigned paths, struct dbtrack *t,
+		   const struct dbprobes_filter *f, size_t text_max, bool verbose, char *err,
+		   size_t errsz)
+{
+	const bool filtered = f->npids || f->comm || f->cgroup;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->t = t;
+	d->filter = *f;
+	if (paths & (1u << DB_PATH_LIBPQ)) {
+		struct pgclient_opts o = {
+			.text_max = text_max,
+			.verbose = verbose,
+			.want_pid = filtered ? want_client : NULL,
+			.want_ctx = &d->filter,
+		};
+
+		d->client = pgclient__open(&o, on_libpq, d, err, errsz);
+		if (!d->client)
+			return -EINVAL;
+		r = pgclient__scan(d->client);
+		if (r < 0) {
+			snprintf(err, errsz, "libpq probes: scanning /proc: %s", strerror(-r));
+			return r;
+		}
+	}
+	if (paths & (1u << DB_PATH_USDT)) {
+		/* Server backends are never the filtered clients: every local server is seen. */
+		struct pgserver_opts o = { .text_max = text_max, .verbose = verbose };
+
+		d->server = pgserver__open(&o, on_usdt, d, err, errsz);
+		if (!d->server)
+			return -EINVAL;
+		r = pgserver__scan(d->server);
+		if (r < 0) {
+			snprintf(err, errsz, "postgres USDT probes: scanning /proc: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+void dbprobes__poll(struct dbprobes *d, uint64_t now_ns)
+{
+	int r = 0;
+
+	if (d->client)
+		pgclient__consume(d->client);
+	if (d->server)
+		pgserver__consume(d->server);
+	if (now_ns < d->next_scan)
+		return;
+	d->next_scan = now_ns + DBPROBES_SCAN_NS;
+	d->gen++;
+	if (d->client)
+		r = pgclient__scan(d->client);
+	if (d->server && r >= 0)
+		r = pgserver__scan(d->server);
+	if (r < 0 && r != d->scan_err)
+		fprintf(stderr, "sloprobe: warning: looking for new database clients: %s\n",
+			strerror(-r));
+	d->scan_err = r < 0 ? r : 0;
+}
+
+void dbprobes__stats(struct dbprobes *d, struct pgclient_stats *c, struct pgserver_stats *s)
+{
+	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	if (d->client)
+		pgclient__stats(d->client, c);
+	if (d->server)
+		pgserver__stats(d->server, s);
+}
+
+uint64_t dbprobes__dropped(const struct pgclient_stats *c, const struct pgserver_stats *s)
+{
+	return c->bpf[PGCLIENT_STAT_RB_DROPS] + c->bpf[PGCLIENT_STAT_PENDING_LOST] +
+	       c->bpf[PGCLIENT_STAT_NO_STATE] + c->bad_events + c->stmts_full +
+	       s->bpf[PGSERVER_STAT_RB_DROPS] + s->bpf[PGSERVER_STAT_NO_STATE] + s->bad_events;
+}
+
+void dbprobes__run_stats(struct dbprobes *d, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	uint64_t ns, cnt;
+
+	*run_ns = *run_cnt = 0;
+	if (d->client) {
+		pgclient__run_stats(d->client, &ns, &cnt);
+		*run_ns += ns;
+		*run_cnt += cnt;
+	}
+	if (d->server) {
+		pgserver__run_stats(d->server, &ns, &cnt);
+		*run_ns += ns;
+		*run_cnt += cnt;
+	}
+}
+
+void dbprobes__close(struct dbprobes *d)
+{
+	pgclient__free(d->client);
+	pgserver__free(d->server);
+	d->client = NULL;
+	d->server = NULL;
+}

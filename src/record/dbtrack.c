@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/dbtrack.h"
+#include "record/slotrack.h"
+#include "proto/sqlnorm.h"
+
+static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared", "handoff" };
+
+void dbtrack__init(struct dbtrack *t, struct dbagg *db)
+{
+	memset(t, 0, sizeof(*t));
+	t->db = db;
+	t->head.next = t->head.prev = &t->head;
+	t->conns.next = t->conns.prev = &t->conns;
+}
+
+void dbtrack__free(struct dbtrack *t)
+{
+	free(t->vconns);
+	free(t->closing);
+	free(t->parked);
+	t->vconns = NULL;
+	t->closing = NULL;
+	t->parked = NULL;
+	t->nvconns = t->nclosing = t->nparked = 0;
+}
+
+static int defer_window(struct dbtrack *t, uint64_t defer_ns)
+{
+	if (defer_ns && !t->closing) {
+		t->closing = calloc(DBTRACK_CLOSING, sizeof(*t->closing));
+		if (!t->closing)
+			return -ENOMEM;
+	}
+	if (defer_ns > t->defer_ns)
+		t->defer_ns = defer_ns;
+	return 0;
+}
+
+int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns)
+{
+	t->defer_all = defer_ns > 0;
+	return defer_window(t, defer_ns);
+}
+
+int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho)
+{
+	int err;
+
+	if (!t->parked) {
+		t->parked = calloc(DBTRACK_PARKED, sizeof(*t->parked));
+		if (!t->parked)
+			return -ENOMEM;
+	}
+	/* Only the requests of processes that hand work to a pool wait: see dbtrack__req_end. */
+	err = defer_window(t, DBTRACK_HANDOFF_DEFER_NS);
+	if (err)
+		return err;
+	t->ho = ho;
+	return 0;
+}
+
+static void now_at(struct dbtrack *t, uint64_t ts)
+{
+	if (ts > t->now)
+		t->now = ts;
+}
+
+void dbtrack__handoff_event(struct dbtrack *t, const struct handoff_ev *e)
+{
+	if (!t->ho)
+		return;
+	now_at(t, e->ts);
+	handoff__event(t->ho, e);
+}
+
+static void req_reset(struct dbreq *r)
+{
+	struct dbreq *prev = r->prev, *next = r->next;
+
+	memset(r, 0, sizeof(*r));
+	r->prev = prev;
+	r->next = next;
+}
+
+void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint32_t tid,
+			uint64_t ts)
+{
+	if (r->open)
+		return; /* pipelined: the oldest request keeps the accumulator */
+	req_reset(r);
+	r->open = true;
+	r->tgid = tgid;
+	r->tid = tid;
+	r->ts = ts;
+	r->seq = ++t->seq;
+	r->next = &t->head;
+	r->prev = t->head.prev;
+	t->head.prev->next = r;
+	t->head.prev = r;
+	now_at(t, ts);
+	if (t->ho)
+		handoff__req_start(t->ho, tgid, r->seq, tid, ts);
+}
+
+void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts)
+{
+	if (r->open && !r->resp_ts) {
+		r->resp_ts = ts;
+		if (t->ho)
+			handoff__req_answer(t->ho, r->tgid, r->seq, ts);
+	}
+}
+
+/* A query that started at ts can belong to r. */
+static bool req_covers(const struct dbreq *r, uint32_t tgid, uint64_t ts)
+{
+	return r->tgid == tgid && r->ts <= ts && (!r->resp_ts || ts < r->resp_ts);
+}
+
+static void req_unlink(struct dbreq *r)
+{
+	if (!r->open)
+		return;
+	r->prev->next = r->next;
+	r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	r->open = false;
+}
+
+void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
+{
+	if (r->open && t->ho)
+		handoff__req_gone(t->ho, r->tgid, r->seq);
+	req_unlink(r);
+}
+
+static struct dbreq_closing *closing_at(struct dbtrack *t, unsigned i)
+{
+	return &t->closing[(t->head_i + i) % DBTRACK_CLOSING];
+}
+
+/* The request with this sequence number, in flight or ended but still open to queries. */
+static struct dbreq *req_by_seq(struct dbtrack *t, uint64_t seq)
+{
+	if (!seq)
+		return NULL;
+	for (struct dbreq *q = t->head.next; q != &t->head; q = q->next)
+		if (q->seq == seq)
+			return q;
+	for (unsigned i = t->nclosing; i-- > 0;)
+		if (closing_at(t, i)->r.seq == seq)
+			return &closing_at(t, i)->r;
+	return NULL;
+}
+
+/*
+ * Requests of tgid that a query started at ts can belong to: in flight, or ended but still
+ * waiting for late queries. A request that ended before ts cannot be one; the waiting ones are
+ * in the order their ends were read, which is their order give or take ORDER_SLACK_NS, so the
+ * scan (newest first) stops at the first that ended that long before ts.
+ */
+#define ORDER_SLACK_NS 50000000ull
+static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, struct dbreq **out)
+{
+	unsigned n = 0;
+
+	for (struct dbreq *r = t->head.next; r != &t->head && n < DBTRACK_COVER_MAX; r = r->next)
+		if (req_covers(r, tgid, ts))
+			out[n++] = r;
+	for (unsigned i = t->nclosing; i-- > 0 && n < DBTRACK_COVER_MAX;) {
+		struct dbreq_closing *cl = closing_at(t, i);
+
+		if (cl->end_ts + ORDER_SLACK_NS < ts)
+			break;
+		if (req_covers(&cl->r, tgid, ts))
+			out[n++] = &cl->r;
+	}
+	if (n == DBTRACK_COVER_MAX)
+		t->st.cover_cut++; /* maybe more: the share of each is then too large */
+	return n;
+}
+
+static void req_add(struct dbreq *r, uint64_t qid, double share, uint64_t lat, int conf,
+		    uint64_t raw)
+{
+	unsigned i;
+
+	r->queries += share;
+	r->db_ns += share * lat;
+	r->conf_mask |= 1u << conf;
+	for (i = 0; i < r->ntop && r->top[i].query_id != qid; i++)
+		;
+	if (i < r->ntop || r->ntop < DBREQ_TOP) {
+		if (i == r->ntop) {
+			r->top[i].query_id = qid;
+			r->ntop++;
+		}
+		r->top[i].n += share;
+		r->top[i].ns += share * lat;
+	} else {
+		r->top_other++;
+	}
+	if (conf != DBREQ_SHARED && raw && r->nraw < DBREQ_RAW) {
+		r->raw[r->nraw] = raw;
+		r->raw_qid[r->nraw++] = qid;
+	} else if (conf != DBREQ_SHARED && raw) {
+		r->raw_cut++;
+	}
+}
+
+static void req_add_run(struct dbreq *r, const struct dbconn *c, bool shared)
+{
+	struct dbreq_run *run;
+
+	if (r->nruns == DBREQ_RUNS) {
+		r->runs_cut++;
+		return;
+	}
+	run = &r->runs[r->nruns++];
+	run->query_id = c->run_qid;
+	run->source_id = c->run_src;
+	run->n = c->run_n;
+	run->total_ns = c->run_total;
+	run->span_ns = c->run_last_end - c->run_first_ts;
+	run->shared = shared;
+}
+
+static bool run_candidate(const struct dbtrack *t, const struct dbconn *c)
+{
+	return c->run_n >= t->db->o.nplus1_min && c->run_src && c->run_src != c->run_qid;
+}
+
+/*
+ * The run on c ended: hand it to the request it ran in (r, or found by its number when the
+ * caller does not have it), or to all it may have run in.
+ */
+static void run_close(struct dbtrack *t, struct dbconn *c, struct dbreq *r)
+{
+	struct dbreq *cand[DBTRACK_COVER_MAX];
+	unsigned n, k = 0;
+
+	if (!run_candidate(t, c))
+		goto out;
+	if (!r)
+		r = req_by_seq(t, c->run_req_seq);
+	if (r) {
+		req_add_run(r, c, false);
+		goto out;
+	}
+	n = c->run_req_seq ? 0 : req_candidates(t, c->tgid, c->run_first_ts, cand);
+	for (unsigned i = 0; i < n; i++) {
+		/*
+		 * The request a run serves spans it whole; a request that answered before the
+		 * run ended (a quick health check in flight at its start) was not waiting on it.
+		 */
+		if (cand[i]->resp_ts && cand[i]->resp_ts < c->run_last_end)
+			continue;
+		req_add_run(cand[i], c, true);
+		k++;
+	}
+	/* Credited to a request that ended while it ran: not outside. */
+	if (!k && !c->run_credited && c->run_total >= t->db->o.nplus1_total_ns)
+		dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, c->run_qid, "", c->run_first_ts,
+			    "%u consecutive executions on one connection, %.1f ms in all, outside "
+			    "any traced request",
+			    c->run_n, c->run_total / 1e6);
+out:
+	c->run_n = 0;
+	c->run_req_seq = 0;
+	c->run_credited = false;
+}
+
+static void run_add(struct dbtrack *t, struct dbconn *c, uint64_t qid, const struct db_exec *x,
+		    uint64_t lat, struct dbreq *single)
+{
+	if (c->run_n && qid == c->run_qid && x->ts_start >= c->run_last_end &&
+	    x->ts_start - c->run_last_end <= t->db->o.nplus1_gap_ns) {
+		c->run_n++;
+		c->run_total += lat;
+		c->run_last_end = x->ts_end;
+		return;
+	}
+	if (c->run_n)
+		run_close(t, c, NULL);
+	c->run_src = c->run_qid;
+	c->run_qid = qid;
+	c->run_n = 1;
+	c->run_total = lat;
+	c->run_first_ts = x->ts_start;
+	c->run_last_end = x->ts_end;
+	c->run_req_seq = single ? single->seq : 0;
+	c->run_credited = false;
+}
+
+static void tx_track(struct dbtrack *t, struct dbconn *c, const struct dbagg_fp *f,
+		     const struct db_exec *x)
+{
+	uint64_t span;
+
+	if (f->verb == SQL_VERB_BEGIN) {
+		c->tx_start = x->ts_start;
+		return;
+	}
+	if (!c->tx_start || (f->verb != SQL_VERB_COMMIT && f->verb != SQL_VERB_ROLLBACK))
+		return;
+	span = x->ts_end - c->tx_start;
+	if (span >= t->db->o.long_tx_ns)
+		dbagg__flag(t->db, DBAGG_FLAG_LONG_TX, 0, "", c->tx_start,
+			    "%s held a transaction open on %s for %.1f ms (BEGIN .. %s)", c->client,
+			    c->server, span / 1e6,
+			    f->verb == SQL_VERB_COMMIT ? "COMMIT" : "ROLLBACK");
+	c->tx_start = 0;
+}
+
+static void conn_link(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
+		      const char *client, const char *server, uint64_t ts)
+{
+	memset(c, 0, sizeof(*c));
+	c->next = &t->conns;
+	c->prev = t->conns.prev;
+	t->conns.prev->next = c;
+	t->conns.prev = c;
+	c->tgid = tgid;
+	c->conn_id = conn_id;
+	c->opened_ts = ts;
+	snprintf(c->client, sizeof(c->client), "%s", client);
+	snprintf(c->server, sizeof(c->server), "%s", server);
+}
+
+static void conn_unlink(struct dbconn *c)
+{
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* The stand-in connection of a PGconn: N+1 runs and transactions need one. */
+static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, const char *client)
+{
+	struct dbconn *c, *oldest = NULL;
+	char server[64];
+
+	if (!t->vconns) {
+		t->vconns = calloc(DBTRACK_VCONNS, sizeof(*t->vconns));
+		if (!t->vconns)
+			return NULL;
+	}
+	for (unsigned i = 0; i < t->nvconns; i++) {
+		c = &t->vconns[i];
+		if (c->tgid == x->tgid && c->conn_id == x->conn_id)
+			return c;
+		if (!oldest || c->run_last_end < oldest->run_last_end)
+			oldest = c;
+	}
+	if (t->nvconns < DBTRACK_VCONNS) {
+		c = &t->vconns[t->nvconns++];
+	} else {
+		c = oldest;
+		if (c->run_n)
+			run_close(t, c, NULL);
+		conn_unlink(c);
+	}
+	snprintf(server, sizeof(server), "PGconn %#llx", (unsigned long long)x->conn_id);
+	conn_link(t, c, x->tgid, x->conn_id, client ? client : "", server, x->ts_start);
+	return c;
+}
+
+/* A query shared equally among the requests numbered in cand that are still open to it. */
+static void share_by_seq(struct dbtrack *t, const uint64_t *cand, unsigned ncand, uint64_t qid,
+			 uint64_t lat)
+{
+	struct dbreq *alive[DBTRACK_PARK_CAND];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ncand; i++)
+		if ((alive[n] = req_by_seq(t, cand[i])))
+			n++;
+	if (!n) {
+		t->st.outside++;
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		req_add(alive[i], qid, 1.0 / n, lat, DBREQ_SHARED, 0);
+	t->st.attributed[DBREQ_SHARED]++;
+}
+
+/* Waits for the hand-off of the query's worker to be decided; false: no room. */
+static bool park(struct dbtrack *t, const struct db_exec *x, uint64_t qid, uint64_t lat,
+		 uint64_t raw, struct dbreq **cand, unsigned n)
+{
+	struct dbtrack_parked *p;
+
+	if (n > DBTRACK_PARK_CAND || t->nparked == DBTRACK_PARKED) {
+		t->st.handoff_parked_full++;
+		return false;
+	}
+	p = &t->parked[t->nparked++];
+	*p = (struct dbtrack_parked){
+		.tgid = x->tgid,
+		.tid = x->tid,
+		.ts = x->ts_start,
+		.query_id = qid,
+		.lat = lat,
+		.raw = raw,
+		.ncand = n,
+	};
+	for (unsigned i = 0; i < n; i++)
+		p->cand[i] = cand[i]->seq;
+	return true;
+}
+
+/*
+ * Attributes the waiting queries whose hand-off is decided. Those still undecided are shared
+ * when they started before force_before, or may serve the request numbered force_seq (0:
+ * none): a request they may serve is about to be finalized. A request covering a query that
+ * started at ts ends after ts, so it is finalized after ts + defer_ns.
+ */
+static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force_before)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < t->nparked; i++) {
+		struct dbtrack_parked *p = &t->parked[i];
+		struct dbreq *r = NULL;
+		bool force = p->ts < force_before;
+		uint64_t seq;
+		int v;
+
+		v = handoff__query(t->ho, p->tgid, p->tid, p->ts, t->now, &seq);
+		if (v == HANDOFF_YES)
+			r = req_by_seq(t, seq);
+		if (r) {
+			req_add(r, p->query_id, 1.0, p->lat, DBREQ_HANDOFF, p->raw);
+			t->st.attributed[DBREQ_HANDOFF]++;
+			continue;
+		}
+		for (unsigned j = 0; force_seq && j < p->ncand && !force; j++)
+			force = p->cand[j] == force_seq;
+		if (v == HANDOFF_WAIT && !force) {
+			t->parked[k++] = *p;
+			continue;
+		}
+		if (v == HANDOFF_WAIT)
+			t->st.handoff_undecided++;
+		share_by_seq(t, p->cand, p->ncand, p->query_id, p->lat);
+	}
+	t->nparked = k;
+}
+
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
+		   const char *server)
+{
+	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
+	unsigned n, ntid = 0;
+	struct dbagg_fp *f;
+	uint64_t raw, lat, seq;
+	int conf = DBREQ_EXACT, v = HANDOFF_NONE;
+
+	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
+	if (!f || x->path != dbagg__main_path(f))
+		return; /* the same execution, seen again by a second path */
+	lat = db_exec__latency(x);
+	if (t->slo && !(x->flags & DB_EXEC_ABORTED))
+		slotrack__db(t->slo, f, c ? c->client : client, lat, x->flags & DB_EXEC_ERROR,
+			     x->ts_end);
+	if (x->path == DB_PATH_USDT)
+		return; /* the server's side of a query serves no request of ours */
+	now_at(t, x->ts_end);
+	if (!c && x->conn_id)
+		c = vconn_get(t, x, client);
+	/* Only reads are cache candidates: BEGIN twice in a request is not redundant. */
+	if (f->verb != SQL_VERB_SELECT && f->verb != SQL_VERB_WITH)
+		raw = 0;
+	n = req_candidates(t, x->tgid, x->ts_start, cand);
+	for (unsigned i = 0; i < n; i++) {
+		single = cand[i];
+		cand[i]->window_queries++;
+		if (cand[i]->tid == x->tid) {
+			ntid++;
+			by_tid = cand[i];
+		}
+	}
+	if (t->ho)
+		handoff__activity(t->ho, x->tgid, x->tid, x->ts_start, x->ts_end);
+	if (n > 1 && ntid != 1 && t->ho)
+		v = handoff__query(t->ho, x->tgid, x->tid, x->ts_start, t->now, &seq);
+	if (!n) {
+		t->st.outside++;
+		single = NULL;
+	} else if (n == 1) {
+		conf = DBREQ_EXACT;
+	} else if (ntid == 1) {
+		conf = DBREQ_THREAD;
+		single = by_tid;
+	} else if (v == HANDOFF_YES && (single = req_by_seq(t, seq))) {
+		conf = DBREQ_HANDOFF;
+	} else if (v == HANDOFF_WAIT && park(t, x, f->query_id, lat, raw, cand, n)) {
+		single = NULL;
+		n = 0; /* counted when decided */
+	} else {
+		conf = DBREQ_SHARED;
+		single = NULL;
+		for (unsigned i = 0; i < n; i++)
+			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
+	}
+	if (single)
+		req_add(single, f->query_id, 1.0, lat, conf, raw);
+	if (n)
+		t->st.attributed[conf]++;
+	if (!c)
+		return;
+	c->queries++;
+	if (!f->truncated)
+		run_add(t, c, f->query_id, x, lat, single);
+	tx_track(t, c, f, x);
+}
+
+/* Shortened fingerprint for evidence strings. */
+static const char *fp_short(const struct dbtrack *t, uint64_t qid, char *buf, size_t sz)
+{
+	const struct dbagg_fp *f = dbagg__find(t->db, qid);
+
+	snprintf(buf, sz, "%.60s%s", f ? f->text : "?", f && strlen(f->text) > 60 ? "..." : "");
+	return buf;
+}
+
+static void req_check(struct dbtrack *t, struct dbreq *r, const struct agg_endpoint *ep,
+		      uint64_t latency_ns)
+{
+	const struct dbagg_opts *o = &t->db->o;
+	char src[80], endpoint[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
+
+	if (!r->nruns && r->nraw < 2)
+		return; /* nothing to flag: the name is not needed */
+	snprintf(endpoint, sizeof(endpoint), "%s %s", ep->method, ep->route);
+	for (unsigned i = 0; i < r->nruns; i++) {
+		const struct dbreq_run *run = &r->runs[i];
+		/*
+		 * A loop of round trips costs the request its whole span, not only the
+		 * database's part of it: the client's work and the wire between the queries
+		 * go away with the loop when the N queries become one.
+		 */
+		double share = latency_ns ? 100.0 * run->span_ns / latency_ns : 0;
+		struct dbagg_flag *fl;
+
+		if (run->total_ns < o->nplus1_total_ns && share < o->nplus1_share_pct)
+			continue;
+		fl = dbagg__flag(t->db, DBAGG_FLAG_N_PLUS_ONE, run->query_id, endpoint, r->ts,
+				 "after \"%s\", %u consecutive executions on one connection, "
+				 "%.2f ms in the database over %.2f ms = %.0f %% of a %.2f ms "
+				 "request (attribution: %s)",
+				 fp_short(t, run->source_id, src, sizeof(src)), run->n,
+				 run->total_ns / 1e6, run->span_ns / 1e6, share, latency_ns / 1e6,
+				 run->shared ? "shared" : "exact");
+		if (fl && run->shared)
+			fl->shared++;
+	}
+	for (unsigned i = 0; i < r->nraw; i++) {
+		unsigned same = 1;
+		bool first = true;
+
+		for (unsigned j = 0; j < r->nraw; j++) {
+			if (j != i && r->raw[j] == r->raw[i]) {
+				same++;
+				first = first && j > i;
+			}
+		}
+		if (same > 1 && first)
+			dbagg__flag(t->db, DBAGG_FLAG_REDUNDANT, r->raw_qid[i], endpoint, r->ts,
+				    "the same query with the same parameters ran %u times in one "
+				    "request: a cache candidate",
+				    same);
+	}
+}
+
+/*
+ * Shares are estimates: a request cannot have spent longer in the database than it lasted, nor
+ * sent more queries than its process started while it was in flight.
+ */
+static void req_bound(struct dbtrack *t, struct dbreq *r, uint64_t latency_ns)
+{
+	double k = 1.0;
+
+	if (r->queries > r->window_queries + 1e-9)
+		k = r->window_queries / r->queries;
+	if (latency_ns && r->db_ns * k > latency_ns)
+		k = latency_ns / r->db_ns;
+	if (k >= 1.0)
+		return;
+	t->st.bound_clipped++;
+	r->queries *= k;
+	r->db_ns *= k;
+	for (unsigned i = 0; i < r->ntop; i++) {
+		r->top[i].n *= k;
+		r->top[i].ns *= k;
+	}
+}
+
+/* The request's wait for late queries is over: close its runs, add it to ep (NULL: none). */
+static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+			 uint64_t latency_ns)
+{
+	t->st.runs_cut += r->runs_cut;
+	t->st.raw_cut += r->raw_cut;
+	/*
+	 * Runs still going on the connections this request used end with it; a shared run
+	 * (not known to be this request's) is credited to it as far as it got, and goes on.
+	 */
+	for (struct dbconn *c = t->conns.next; c != &t->conns; c = c->next) {
+		if (!c->run_n || c->tgid != r->tgid)
+			continue;
+		if (c->run_req_seq == r->seq)
+			run_close(t, c, r);
+		else if (!c->run_req_seq && c->run_first_ts >= r->ts &&
+			 c->run_last_end <= r->resp_ts && run_candidate(t, c)) {
+			req_add_run(r, c, true);
+			c->run_credited = true;
+		}
+	}
+	if (t->ho)
+		handoff__req_gone(t->ho, r->tgid, r->seq);
+	if (!ep)
+		return;
+	req_bound(t, r, latency_ns);
+	agg__add_db(ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);
+	req_check(t, r, ep, latency_ns);
+}
+
+/* resolve: the waiting queries were not forced for this request's end (the list is full). */
+static void closing_pop(struct dbtrack *t, bool resolve)
+{
+	struct dbreq_closing *cl = closing_at(t, 0);
+
+	if (t->ho && resolve)
+		parked_resolve(t, cl->r.seq, 0);
+	req_finalize(t, &cl->r, cl->ep, cl->latency_ns);
+	t->head_i = (t->head_i + 1) % DBTRACK_CLOSING;
+	t->nclosing--;
+}
+
+void dbtrack__tick(struct dbtrack *t, uint64_t now_ns)
+{
+	if (t->ho) {
+		/* At the end, every run is as decided as it will be after the last event. */
+		now_at(t, now_ns ? now_ns : t->now + HANDOFF_FIFO_NS);
+		handoff__decide(t->ho, t->now);
+		parked_resolve(t, 0,
+			       !now_ns		      ? UINT64_MAX
+			       : now_ns > t->defer_ns ? now_ns - t->defer_ns + 1
+						      : 0);
+	}
+	while (t->nclosing && (!now_ns || closing_at(t, 0)->end_ts + t->defer_ns <= now_ns))
+		closing_pop(t, false);
+}
+
+void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+		      uint64_t latency_ns, uint64_t ts)
+{
+	struct dbreq_closing *cl;
+
+	if (!r->open)
+		return;
+	dbtrack__req_responding(t, r, ts);
+	req_unlink(r);
+	now_at(t, ts);
+	/*
+	 * Wait for late queries only where they can come: paths with a ring of their own, or
+	 * pool workers whose runs are decided later. A server that hands nothing off (nginx at
+	 * 30 000 requests/s) would otherwise copy every request into the waiting list.
+	 */
+	if (!t->defer_ns || (!t->defer_all && !(t->ho && handoff__pool(t->ho, r->tgid)))) {
+		req_finalize(t, r, ep, latency_ns);
+		return;
+	}
+	if (t->nclosing == DBTRACK_CLOSING) {
+		t->st.closed_early++;
+		closing_pop(t, true);
+	}
+	cl = closing_at(t, t->nclosing++);
+	cl->r = *r;
+	cl->r.prev = cl->r.next = NULL;
+	cl->ep = ep;
+	cl->latency_ns = latency_ns;
+	cl->end_ts = ts;
+}
+
+void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint64_t conn_id,
+			const char *client, const char *server, uint64_t ts)
+{
+	conn_link(t, c, tgid, conn_id, client, server, ts);
+	dbagg__conn_open(t->db, client, server, ts);
+}
+
+void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts)
+{
+	if (c->run_n)
+		run_close(t, c, NULL);
+	conn_unlink(c);
+	dbagg__conn_close(t->db, c->client, c->server, ts - c->opened_ts, c->queries, ts);
+}
+
+const char *dbtrack__conf_name(int conf)
+{
+	return conf >= 0 && conf < DBREQ_CONF_NR ? conf_names[conf] : "?";
+}
+
+int dbtrack__req_conf(const struct dbreq *r)
+{
+	if (r->conf_mask & (1u << DBREQ_SHARED))
+		return DBREQ_SHARED;
+	if (r->conf_mask & (1u << DBREQ_HANDOFF))
+		return DBREQ_HANDOFF;
+	if (r->conf_mask & (1u << DBREQ_THREAD))
+		return DBREQ_THREAD;
+	return DBREQ_EXACT;
+}
+
+/* Requests of the endpoint named "METHOD route" whose DB work was added up, all services. */
+static uint64_t endpoint_requests(const struct agg *a, const char *name)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < a->neps; i++) {
+		const struct agg_endpoint *e = a->eps[i];
+		size_t ml = strlen(e->method);
+
+		if (!strncmp(name, e->method, ml) && name[ml] == ' ' &&
+		    !strcmp(name + ml + 1, e->route))
+			n += e->db_reqs;
+	}
+	return n;
+}
+
+void dbtrack__finish(struct dbtrack *t, const struct agg *a)
+{
+	struct dbagg *db = t->db;
+	unsigned k = 0;
+
+	/* Support of each N+1 flag that rests on shared attribution only. */
+	for (unsigned i = 0; i < db->nflags; i++) {
+		struct dbagg_flag *fl = &db->flags[i];
+		uint64_t reqs;
+
+		if (fl->kind != DBAGG_FLAG_N_PLUS_ONE || !fl->endpoint[0] ||
+		    fl->shared < fl->occurrences)
+			continue;
+		reqs = endpoint_requests(a, fl->endpoint);
+		fl->support = reqs ? fmin(1.0, (double)fl->occurrences / reqs) : 0;
+		fl->weak = fl->support < DBTRACK_NPLUS1_SUPPORT;
+	}
+	/*
+	 * A weak flag is the shadow of a run on requests that merely overlapped it: drop it when
+	 * the same fingerprint has a flag that is not weak, or a weak one with more support.
+	 */
+	for (unsigned i = 0; i < db->nflags; i++) {
+		struct dbagg_flag *fl = &db->flags[i];
+		bool shadow = false;
+
+		for (unsigned j = 0; fl->weak && j < db->nflags && !shadow; j++) {
+			const struct dbagg_flag *o = &db->flags[j];
+
+			shadow = j != i && o->kind == DBAGG_FLAG_N_PLUS_ONE &&
+				 o->query_id == fl->query_id && o->endpoint[0] &&
+				 (!o->weak || o->support > fl->support ||
+				  (o->support == fl->support && j < i));
+		}
+		if (shadow) {
+			db->flags_overlap++;
+			continue;
+		}
+		db->flags[k++] = *fl;
+	}
+	db->nflags = k;
+}

@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record/dbtrack.h"
+#include "proto/pgwire.h"
+#include "host/procinfo.h"
+#include "probes/sockio.h"
+#include "record/slotrack.h"
+#include "record/tracker.h"
+
+#define PROC_CACHE_SLOTS 1024 /* per-process facts, looked up on every new connection */
+
+struct tconn {
+	struct tconn *next;		   /* hash chain */
+	struct tconn *lru_prev, *lru_next; /* least recently used first */
+	struct tracker *t;
+	uint64_t id;
+	uint64_t last_ts;
+	uint32_t tgid;
+	uint32_t fd;
+	uint16_t lport;
+	uint8_t role;
+	uint8_t proto;
+	int service;   /* index in agg, -1 until known */
+	uint32_t wtid; /* thread of the last write */
+	char peer[56]; /* "addr:port" of the other end */
+	char comm[16]; /* from the kernel, for processes gone before we look */
+	struct http_conn http;
+	struct dbreq req;	/* DB work of the request in flight (inbound) */
+	struct pgwire_conn *pg; /* outbound PostgreSQL */
+	uint8_t *seg;		/* a write carried in segments, joined here */
+	size_t seg_have;
+	struct pgwire_chunk seg_ch; /* its times and length */
+	struct dbconn *db;
+};
+
+struct pcache {
+	uint32_t tgid; /* 0: empty */
+	bool ok;
+	struct procinfo pi;
+};
+
+struct tracker {
+	struct tracker_opts o;
+	struct agg *agg;
+	struct sockio *sockio;
+	struct route_limiter *limiter;
+	struct tconn **tab;
+	size_t nbuckets;
+	struct tconn lru;	       /* sentinel of the LRU list: eviction takes lru.lru_next */
+	struct pgwire_stats pg_closed; /* parser counters of connections already gone */
+	struct pcache *pcache;
+	struct tracker_stats st;
+	struct http_stats hst;
+	bool finalizing;
+};
+
+static size_t conn_slot(const struct tracker *t, uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	return id & (t->nbuckets - 1);
+}
+
+static struct tconn *conn_find(struct tracker *t, uint64_t id)
+{
+	for (struct tconn *c = t->tab[conn_slot(t, id)]; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void lru_unlink(struct tconn *c)
+{
+	c->lru_prev->lru_next = c->lru_next;
+	c->lru_next->lru_prev = c->lru_prev;
+}
+
+/* c was just used: it goes to the end of the LRU list. */
+static void lru_touch(struct tracker *t, struct tconn *c)
+{
+	if (c->lru_next == &t->lru)
+		return;
+	lru_unlink(c);
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
+}
+
+static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
+{
+	sum->malformed += s->malformed;
+	sum->lost_sync += s->lost_sync;
+	sum->resync += s->resync;
+	sum->write_gaps += s->write_gaps;
+	sum->queue_overflow += s->queue_overflow;
+	sum->execs_overflow += s->execs_overflow;
+	sum->names_evicted += s->names_evicted;
+}
+
+static void conn_free(struct tracker *t, struct tconn *c)
+{
+	free(c->seg); /* a write whose segments did not all come before the end */
+	if (c->pg)
+		pgstats_add(&t->pg_closed, pgwire_conn__stats(c->pg));
+	if (t->o.db)
+		dbtrack__req_drop(t->o.db, &c->req);
+	if (c->db)
+		dbtrack__conn_close(t->o.db, c->db, c->last_ts);
+	pgwire_conn__free(c->pg);
+	free(c->db);
+	http_conn__free(&c->http);
+	free(c);
+}
+
+static void conn_unlink(struct tracker *t, struct tconn *c)
+{
+	struct tconn **pp = &t->tab[conn_slot(t, c->id)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	lru_unlink(c);
+	conn_free(t, c);
+	t->st.conns_live--;
+}
+
+static void grow(struct tracker *t)
+{
+	size_t n = t->nbuckets * 2, old = t->nbuckets;
+	struct tconn **tab = calloc(n, sizeof(*tab)), **otab = t->tab;
+
+	if (!tab)
+		return; /* longer chains, still correct */
+	t->tab = tab;
+	t->nbuckets = n;
+	for (size_t i = 0; i < old; i++) {
+		for (struct tconn *c = otab[i], *next; c; c = next) {
+			size_t j = conn_slot(t, c->id);
+
+			next = c->next;
+			c->next = tab[j];
+			tab[j] = c;
+		}
+	}
+	free(otab);
+}
+
+/* Closes every pending request of the oldest quiet connections when the table is full. */
+static void evict(struct tracker *t, uint64_t now);
+
+static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
+{
+	struct tconn *c;
+	size_t j;
+
+	if (t->st.conns_live >= t->o.max_conns)
+		evict(t, 0);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->t = t;
+	c->id = id;
+	c->tgid = tgid;
+	c->service = -1;
+	http_conn__init(&c->http);
+	c->lru_prev = t->lru.lru_prev;
+	c->lru_next = &t->lru;
+	t->lru.lru_prev->lru_next = c;
+	t->lru.lru_prev = c;
+	if (++t->st.conns_live > t->st.conns_peak)
+		t->st.conns_peak = t->st.conns_live;
+	if (t->st.conns_live > t->nbuckets)
+		grow(t);
+	j = conn_slot(t, id);
+	c->next = t->tab[j];
+	t->tab[j] = c;
+	return c;
+}
+
+static const struct procinfo *proc_get(struct tracker *t, uint32_t tgid, const char *comm)
+{
+	struct pcache *p = &t->pcache[tgid % PROC_CACHE_SLOTS];
+
+	if (p->tgid != tgid) {
+		memset(p, 0, sizeof(*p));
+		p->tgid = tgid;
+		p->ok = !procinfo__read(t->o.procroot, tgid, &p->pi);
+		if (!p->ok) {
+			/* Gone already: what the kernel told us is all there is. */
+			p->pi.pid = tgid;
+			snprintf(p->pi.comm, sizeof(p->pi.comm), "%s", comm ? comm : "?");
+		}
+	}
+	return &p->pi;
+}
+
+void tracker__service_name(const char *comm, const char *container, uint16_t lport, char *out,
+			   size_t outsz)
+{
+	const char *who = container && container[0] ? container : comm;
+	int len = container && container[0] ? 12 : 15;
+
+	if (lport)
+		snprintf(out, outsz, "%.*s:%u", len, who, lport);
+	else
+		snprintf(out, outsz, "%.*s", len, who);
+}
+
+static int conn_service(struct tracker *t, struct tconn *c, const char *comm)
+{
+	const struct procinfo *pi;
+	struct agg_service *s;
+	char name[AGG_SERVICE_MAX];
+	int svc;
+
+	if (c->service >= 0)
+		return c->service;
+	pi = proc_get(t, c->tgid, comm);
+	tracker__service_name(pi->comm, pi->container, c->lport, name, sizeof(name));
+	svc = agg__service(t->agg, name);
+	if (svc < 0)
+		return svc;
+	s = &t->agg->services[svc];
+	if (!s->comm[0]) {
+		snprintf(s->comm, sizeof(s->comm), "%s", pi->comm);
+		snprintf(s->container, sizeof(s->container), "%s", pi->container);
+		snprintf(s->runtime, sizeof(s->runtime), "%s", pi->runtime);
+		snprintf(s->cgroup, sizeof(s->cgroup), "%s", pi->cgroup);
+		s->port = c->lport;
+	}
+	agg__service_add_pid(t->agg, svc, c->tgid);
+	c->service = svc;
+	return svc;
+}
+
+static void on_request(void *ctx, const struct http_rec *rec)
+{
+	struct tconn *c = ctx;
+	struct tracker *t = c->t;
+	char route[ROUTE_MAX_LEN], scope[AGG_METHOD_MAX + 16];
+	struct agg_req r = {
+		.method = rec->method,
+		.route = route,
+		.status = rec->status,
+		.t_start = t->o.from_read || !rec->t_arrival ? rec->t_start : rec->t_arrival,
+		.t_read = rec->t_start,
+		.t_arrival = rec->t_arrival,
+		.t_first = rec->t_first,
+		.t_end = rec->t_end,
+		.incomplete = rec->flags & HTTP_REC_INCOMPLETE,
+		.len_unknown = rec->flags & HTTP_REC_LEN_UNKNOWN,
+		.pipelined = rec->flags & HTTP_REC_PIPELINED,
+		.target_cut = rec->flags & HTTP_REC_TARGET_CUT,
+	};
+	const char *pat = NULL;
+	size_t tlen = strnlen(rec->target, sizeof(rec->target));
+	int svc = conn_service(t, c, NULL);
+
+	struct agg_endpoint *ep;
+
+	if (rec->flags & HTTP_REC_NO_REQUEST) {
+		t->st.no_request++;
+		return;
+	}
+	if (svc < 0) {
+		t->st.endpoints_full++;
+		if (t->o.db)
+			dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
+		return;
+	}
+	if (rec->flags & HTTP_REC_ABORTED) {
+		if (t->finalizing) {
+			r.unfinished = true;
+			t->st.unfinished++;
+		} else {
+			r.aborted = true;
+		}
+	}
+	r.service = svc;
+	if (t->o.routes)
+		pat = route_set__match(t->o.routes, rec->target, tlen);
+	if (pat) {
+		snprintf(route, sizeof(route), "%s", pat);
+	} else if (route__normalize(rec->target, tlen, route, sizeof(route)) < 0) {
+		t->st.bad_target++;
+		snprintf(route, sizeof(route), "{invalid}");
+	} else {
+		snprintf(scope, sizeof(scope), "%d\t%s", svc, rec->method);
+		route_limiter__apply(t->limiter, scope, route, sizeof(route));
+	}
+	ep = agg__add(t->agg, &r);
+	if (!ep)
+		t->st.endpoints_full++;
+	else if (t->o.slo && rec->status && !r.aborted && rec->t_end >= r.t_start)
+		slotrack__http(t->o.slo, t->agg, ep, rec->t_end - r.t_start, rec->status,
+			       rec->t_end);
+	if (!t->o.db)
+		return;
+	if (ep && rec->status && c->req.open) {
+		dbtrack__req_end(t->o.db, &c->req, ep, rec->t_end - rec->t_start, rec->t_end);
+	} else {
+		dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
+	}
+}
+
+static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
+{
+	http_conn__close(&c->http, &t->hst, ts, on_request, c);
+	conn_unlink(t, c);
+}
+
+static void evict(struct tracker *t, uint64_t now)
+{
+	struct tconn *oldest = t->lru.lru_next;
+
+	if (oldest == &t->lru)
+		return;
+	t->st.conns_evicted++;
+	conn_end(t, oldest, now ? now : oldest->last_ts);
+}
+
+static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->raddr, a, sizeof(a));
+	snprintf(out, outsz, e->family == 2 ? "%s:%u" : "[%s]:%u", a, e->rport);
+}
+
+static void on_pg_query(const struct pgwire_query *q, void *ctx)
+{
+	struct tconn *c = ctx;
+	struct db_exec x = {
+		.path = DB_PATH_WIRE,
+		.tgid = c->tgid,
+		.tid = c->wtid,
+		.conn_id = c->id,
+		.ts_start = q->ts_start,
+		.ts_first = q->ts_first,
+		.ts_end = q->ts_end,
+		.text = q->text,
+		.text_len = q->text_len,
+		.stmt_name = q->stmt_name,
+		.rows = q->rows,
+	};
+
+	if (q->flags & PGWIRE_Q_ERROR) {
+		x.flags |= DB_EXEC_ERROR;
+		memcpy(x.sqlstate, q->sqlstate, sizeof(x.sqlstate));
+	}
+	if (q->flags & PGWIRE_Q_TRUNCATED)
+		x.flags |= DB_EXEC_TRUNCATED;
+	if (q->flags & PGWIRE_Q_PREPARED)
+		x.flags |= DB_EXEC_PREPARED;
+	if (q->flags & PGWIRE_Q_ABORTED)
+		x.flags |= DB_EXEC_ABORTED;
+	if (q->flags & PGWIRE_Q_APPROX)
+		x.flags |= DB_EXEC_APPROX;
+	if (q->flags & PGWIRE_Q_UNKNOWN_STMT)
+		x.flags |= DB_EXEC_UNKNOWN_STMT;
+	if (x.flags & DB_EXEC_ABORTED)
+		return; /* not a latency: the answer never came */
+	dbtrack__exec(c->t->o.db, c->db, &x, NULL, NULL);
+}
+
+/*
+ * A transfer held whole in its head is sent without a separate tail: it is the head's end.
+ * Leaves *tail alone when it has one already.
+ */
+static void head_tail(const uint8_t *head, size_t head_len, uint64_t len, const uint8_t **tail,
+		      size_t *tail_len)
+{
+	if (*tail_len || head_len != len)
+		return;
+	*tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
+	*tail = head + len - *tail_len;
+}
+
+/*
+ * The segments of one write, joined: the parser gets the write whole (messages straddle the
+ * segments). When a segment is missing, what came is handed over and the rest is a gap.
+ */
+static void seg_flush(struct tconn *c)
+{
+	c->seg_ch.head = c->seg;
+	c->seg_ch.head_len = c->seg_have;
+	c->seg_ch.tail_len = 0;
+	head_tail(c->seg, c->seg_have, c->seg_ch.len, &c->seg_ch.tail, &c->seg_ch.tail_len);
+	pgwire_conn__write(c->pg, &c->seg_ch, on_pg_query, c);
+	free(c->seg);
+	c->seg = NULL;
+	c->seg_have = 0;
+}
+
+/* Keeps a segment; true when it was the last one (the write is in c->seg_ch, whole). */
+static bool seg_add(struct tconn *c, const struct sockio_data_ev *e, size_t head_len)
+{
+	if (c->seg && (!e->seg_off || e->seg_off != c->seg_have))
+		seg_flush(c); /* a segment was lost */
+	if (!e->seg_off) {
+		size_t n = (uint64_t)e->len < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX
+				   ? (size_t)e->len
+				   : (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX;
+
+		c->seg = malloc(n);
+		c->seg_have = 0;
+		c->seg_ch = (struct pgwire_chunk){
+			.ts_enter = e->ts_enter,
+			.ts_exit = e->ts_exit,
+			.len = (uint64_t)e->len,
+		};
+		if (!c->seg)
+			return false;
+	}
+	if (!c->seg || e->seg_off != c->seg_have)
+		return false;
+	if (head_len > c->seg_ch.len - c->seg_have)
+		head_len = c->seg_ch.len - c->seg_have;
+	if (c->seg_have + head_len > (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
+		head_len = (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX - c->seg_have;
+	memcpy(c->seg + c->seg_have, e->head, head_len);
+	c->seg_have += head_len;
+	if (c->seg_have < c->seg_ch.len && c->seg_have < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
+		return false;
+	return true;
+}
+
+/* Outbound PostgreSQL: the parser turns both directions into finished queries. */
+static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
+		    size_t head_len)
+{
+	const struct procinfo *pi;
+	char name[64];
+	struct pgwire_chunk ch = {
+		.ts_enter = e->ts_enter,
+		.ts_exit = e->ts_exit,
+		.len = (uint64_t)e->len,
+		.head = e->head,
+		.head_len = head_len,
+		.tail = e->tail,
+		.tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL,
+	};
+
+	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
+		return;
+	if (!c->pg) {
+		if (e->dir != SOCKIO_OUT ||
+		    pgwire__sniff(e->head, head_len, e->len) == PGWIRE_SNIFF_NO) {
+			t->st.pg_not++;
+			c->proto = SOCKIO_PROTO_OTHER;
+			if (t->sockio)
+				sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+			return;
+		}
+		c->pg = pgwire_conn__new();
+		c->db = calloc(1, sizeof(*c->db));
+		if (!c->pg || !c->db) {
+			pgwire_conn__free(c->pg);
+			free(c->db);
+			c->pg = NULL;
+			c->db = NULL;
+			return;
+		}
+		c->proto = SOCKIO_PROTO_PGSQL;
+		pi = proc_get(t, c->tgid, c->comm[0] ? c->comm : NULL);
+		tracker__service_name(pi->comm, pi->container, 0, name, sizeof(name));
+		dbtrack__conn_open(t->o.db, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
+		t->st.pg_conns++;
+	}
+	if (c->seg && !(e->flags & SOCKIO_F_SEGMENT))
+		seg_flush(c);
+	if (e->flags & SOCKIO_F_SEGMENT) {
+		c->wtid = e->tid;
+		if (seg_add(c, e, head_len))
+			seg_flush(c);
+		return;
+	}
+	head_tail(e->head, head_len, ch.len, &ch.tail, &ch.tail_len);
+	if (e->dir == SOCKIO_OUT) {
+		c->wtid = e->tid;
+		pgwire_conn__write(c->pg, &ch, on_pg_query, c);
+	} else {
+		pgwire_conn__read(c->pg, &ch, on_pg_query, c);
+	}
+	if (pgwire_conn__encrypted(c->pg)) {
+		t->st.pg_tls++;
+		c->proto = SOCKIO_PROTO_TLS;
+		if (t->sockio)
+			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+	}
+}
+
+static void on_open(struct tracker *t, const struct sockio_open_ev *e)
+{
+	struct tconn *c = conn_find(t, e->conn_id);
+
+	t->st.opens++;
+	if (!c)
+		c = conn_add(t, e->conn_id, e->tgid);
+	if (!c)
+		return;
+	lru_touch(t, c);
+	c->fd = e->fd;
+	c->lport = e->lport;
+	c->role = e->role;
+	c->last_ts = e->ts;
+	peer_name(e, c->peer, sizeof(c->peer));
+	memcpy(c->comm, e->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
+	if (c->role == SOCKIO_ROLE_SERVER)
+		conn_service(t, c, e->comm);
+}
+
+static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t size)
+{
+	struct tconn *c = conn_find(t, e->conn_id);
+	size_t head_len = e->head_len;
+	uint64_t len;
+
+	t->st.data++;
+	if (!c) {
+		/* The open event was lost: the connection still counts, its port is unknown. */
+		t->st.orphan_data++;
+		c = conn_add(t, e->conn_id, e->tgid);
+		if (!c)
+			return;
+		c->role = e->proto == SOCKIO_PROTO_PGSQL ? SOCKIO_ROLE_CLIENT : SOCKIO_ROLE_SERVER;
+	}
+	c->last_ts = e->ts_exit;
+	lru_touch(t, c);
+	if (head_len > size - SOCKIO_DATA_EV_SHORT)
+		head_len = size - SOCKIO_DATA_EV_SHORT;
+	if (c->role != SOCKIO_ROLE_SERVER) {
+		if (e->proto == SOCKIO_PROTO_PGSQL && t->o.db)
+			pg_data(t, c, e, head_len);
+		else
+			t->st.client_events++;
+		return;
+	}
+
+	if (e->proto != c->proto) {
+		c->proto = e->proto;
+		if (e->proto == SOCKIO_PROTO_TLS)
+			t->st.tls++;
+		else if (e->proto == SOCKIO_PROTO_HTTP2)
+			t->st.http2++;
+		else if (e->proto == SOCKIO_PROTO_OTHER)
+			t->st.non_http++;
+	}
+	if (e->proto != SOCKIO_PROTO_HTTP && e->proto != SOCKIO_PROTO_UNKNOWN)
+		return;
+	if (e->len <= 0)
+		return;
+	len = (uint64_t)e->len;
+	if (e->dir == SOCKIO_IN) {
+		/* First: it may finish the previous request, whose DB work is then complete. */
+		http_conn__read(&c->http, &t->hst, e->ts_exit, e->ts_arrival, e->head, head_len,
+				len, on_request, c);
+		if ((e->flags & SOCKIO_F_REQ_START) && t->o.db)
+			dbtrack__req_start(t->o.db, &c->req, c->tgid, e->tid, e->ts_enter);
+	} else {
+		/*
+		 * --quiet-ms of silence ended a response of unknown length, whether or not a
+		 * tick came by in the meantime (once per live interval): this write is after it.
+		 */
+		if (c->http.rs == HTTP_RS_UNKNOWN)
+			http_conn__idle(&c->http, e->ts_enter, t->o.quiet_ns, on_request, c);
+		if ((e->flags & SOCKIO_F_RESP_START) && t->o.db)
+			dbtrack__req_responding(t->o.db, &c->req, e->ts_enter);
+		const __u8 *tail = e->tail;
+		size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
+
+		head_tail(e->head, head_len, len, &tail, &tail_len);
+		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len, len,
+				 tail, tail_len, on_request, c);
+	}
+}
+
+static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
+{
+	struct pcache *p = &t->pcache[e->tgid % PROC_CACHE_SLOTS];
+
+	t->st.exits++;
+	/* The process may have exited without close(): its sockets die with it. */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		for (struct tconn *c = t->tab[i], *next; c; c = next) {
+			next = c->next;
+			if (c->tgid != e->tgid)
+				continue;
+			if (t->sockio)
+				sockio__forget(t->sockio, c->tgid, c->fd);
+			conn_end(t, c, e->ts);
+		}
+	}
+	if (p->tgid == e->tgid)
+		p->tgid = 0;
+}
+
+int tracker__event(void *ctx, void *data, size_t size)
+{
+	struct tracker *t = ctx;
+	const __u32 *type = data;
+
+	t->st.events++;
+	if (size < sizeof(*type))
+		goto bad;
+	switch (*type) {
+	case SOCKIO_EV_OPEN:
+		if (size < sizeof(struct sockio_open_ev))
+			goto bad;
+		on_open(t, data);
+		break;
+	case SOCKIO_EV_DATA:
+		if (size < SOCKIO_DATA_EV_SHORT)
+			goto bad;
+		on_data(t, data, size);
+		break;
+	case SOCKIO_EV_CLOSE: {
+		const struct sockio_close_ev *e = data;
+		struct tconn *c;
+
+		if (size < sizeof(*e))
+			goto bad;
+		t->st.closes++;
+		c = conn_find(t, e->conn_id);
+		if (c)
+			conn_end(t, c, e->ts);
+		break;
+	}
+	case SOCKIO_EV_EXIT:
+		if (size < sizeof(struct sockio_exit_ev))
+			goto bad;
+		on_exit_ev(t, data);
+		break;
+	default:
+		goto bad;
+	}
+	return 0;
+bad:
+	t->st.bad_events++;
+	return 0;
+}
+
+void tracker__tick(struct tracker *t, uint64_t now)
+{
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct tconn *c = t->tab[i]; c; c = c->next)
+			if (http_conn__pending(&c->http))
+				http_conn__idle(&c->http, now, t->o.quiet_ns, on_request, c);
+}
+
+void tracker__flush(struct tracker *t, uint64_t now)
+{
+	tracker__tick(t, now);
+	t->finalizing = true;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct tconn *c = t->tab[i]; c; c = c->next)
+			if (http_conn__pending(&c->http))
+				http_conn__close(&c->http, &t->hst, now, on_request, c);
+	t->finalizing = false;
+}
+
+void tracker__stats(const struct tracker *t, struct tracker_stats *out)
+{
+	*out = t->st;
+	out->pg = t->pg_closed;
+	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+		if (c->pg)
+			pgstats_add(&out->pg, pgwire_conn__stats(c->pg));
+	out->routes_collapsed = route_limiter__collapsed(t->limiter);
+}
+
+const struct http_stats *tracker__http_stats(const struct tracker *t)
+{
+	return &t->hst;
+}
+
+void tracker__set_sockio(struct tracker *t, struct sockio *s)
+{
+	t->sockio = s;
+}
+
+int tracker__new(struct tracker **out, const struct tracker_opts *o, struct agg *agg)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	t->o = *o;
+	if (!t->o.max_conns)
+		t->o.max_conns = SOCKIO_CONNS_DEFAULT;
+	if (!t->o.quiet_ns)
+		t->o.quiet_ns = 200 * 1000000ull;
+	t->agg = agg;
+	t->nbuckets = 1024;
+	t->lru.lru_next = t->lru.lru_prev = &t->lru;
+	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
+	t->pcache = calloc(PROC_CACHE_SLOTS, sizeof(*t->pcache));
+	t->limiter = route_limiter__new(o->route_distinct, 0);
+	if (!t->tab || !t->pcache || !t->limiter) {
+		tracker__free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void tracker__free(struct tracker *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->tab && i < t->nbuckets; i++) {
+		for (struct tconn *c = t->tab[i], *next; c; c = next) {
+			next = c->next;
+			conn_free(t, c);
+		}
+	}
+	free(t->tab);
+	free(t->pcache);
+	route_limiter__free(t->limiter);
+	free(t);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The terminal view: one table per interval, grouped by service, and the final summary. */
+#ifndef SLOPROBE_VIEW_H
+#define SLOPROBE_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "record/agg.h"
+#include "record/dbagg.h"
+
+#define VIEW_WIDTH 100
+
+struct view_footer {
+	uint64_t events;
+	uint64_t dropped;
+	uint64_t unparsed;
+	uint64_t aborted;
+	uint64_t conns;
+	bool slo;				 /* --slo given: show the tally */
+	unsigned slo_pass, slo_breach, slo_idle; /* objectives in the last interval */
+};
+
+struct view_opts {
+	bool tty;		/* redraw in place instead of appending */
+	bool hist;		/* log2 histogram under each row */
+	unsigned max_rows;	/* endpoint rows per table, 0: no limit */
+	const struct dbagg *db; /* database table below the HTTP one; NULL: none */
+	unsigned db_rows;	/* fingerprint rows, 0: no limit */
+};
+
+/* Formats a duration in ns into at most 7 characters: "850ns", "12.3us", "4.56ms", "1.23s". */
+void view__duration(uint64_t ns, char *out, size_t outsz);
+
+/* The current interval (the endpoints' window histograms). elapsed_s: since tracing started. */
+void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,
+		    double interval_s, const struct view_footer *ft);
+/* Whole-run table. */
+void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, double duration_s,
+		   const struct view_footer *ft);
+
+#endif

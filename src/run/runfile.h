@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A JSON report (schema sloprobe.report/v1, docs/report.schema.json) loaded back into memory,
+ * for the analyzer subcommands (report, diff, merge).
+ *
+ * Histograms are kept as their sparse buckets (struct hist_sparse), so percentiles are
+ * recomputed and histograms of several reports merge exactly. Every string and array of a
+ * struct run lives in the run's own arena: run__free releases everything at once.
+ *
+ * The file is read in blocks and its arrays of rows one row at a time (src/jscan.h), so the
+ * memory a run takes is that of its rows, not of its text or of a DOM of it.
+ *
+ * The loader checks every field it uses: a wrong type, a missing required field, an unknown
+ * schema or histogram layout, a bucket that does not fit the layout, an integer beyond 64 bits,
+ * or numbers that no recording can produce together (a sum of latencies beyond count x max,
+ * status counts that do not add up to the count, percentiles out of order...) are refused with
+ * one message naming the field ("http[2].histogram.buckets[5]: ..."), never half-loaded.
+ */
+#ifndef SLOPROBE_RUNFILE_H
+#define SLOPROBE_RUNFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/hist.h"
+
+#define RUNFILE_SCHEMA	"sloprobe.report/v1"
+#define RUNFILE_ERR_MAX 320
+
+/* A named counter of an open-ended object (events, connections, status, sqlstates...). */
+struct run_count {
+	const char *key;
+	uint64_t n;
+};
+
+struct run_counts {
+	struct run_count *v;
+	unsigned n;
+};
+
+struct run_top_query {
+	const char *query_id;
+	const char *query; /* NULL: the report had none */
+	double per_request;
+	double ms_per_request;
+};
+
+/* An endpoint's database work ("db" object of an endpoint). */
+struct run_ep_db {
+	uint64_t requests;
+	double queries_per_request;
+	double queries_per_request_max;
+	double db_time_ms_per_request;
+	uint64_t attr_exact, attr_thread, attr_shared;
+	struct run_top_query *top;
+	unsigned ntop;
+};
+
+/* Percentiles as the report printed them (ms); only kept where no histogram exists. */
+struct run_latency {
+	double p50, p90, p95, p99, p999, max, min, mean;
+};
+
+struct run_endpoint {
+	const char *service;
+	const char *comm;
+	const char *container; /* NULL: not in a container */
+	const char *runtime;   /* NULL if absent */
+	const char *cgroup;    /* NULL if absent */
+	int port;	       /* -1 if absent */
+	const char *method;
+	const char *route;
+	uint64_t *pids;
+	unsigned npids;
+	uint64_t count;
+	double rate_per_s;
+	struct run_counts status; /* "200" -> n, "other" -> n, in file order */
+	uint64_t err4xx, err5xx;
+	/* aborted, unfinished, incomplete, end_inferred, pipelined, target_truncated */
+	struct run_counts extra;
+	bool has_ttfb;
+	struct run_latency ttfb;
+	bool has_server, has_wait; /* percentiles only, like ttfb */
+	struct run_latency server, wait;
+	struct hist_sparse *hist; /* latency, ns */
+	bool has_db;
+	struct run_ep_db db;
+};
+
+struct run_db_path {
+	const char *path; /* wire, libpq, usdt */
+	uint64_t count;
+	struct run_latency lat;
+};
+
+struct run_dbq {
+	const char *system;
+	const char *query_id;
+	const char *query;
+	const char *raw_sample; /* NULL if absent */
+	bool truncated, unknown_statement;
+	uint64_t count;
+	double rate_per_s;
+	uint64_t errors;
+	struct run_counts sqlstates;
+	bool has_rows; /* "rows" is an integer, not null */
+	int64_t rows;
+	uint64_t slow;
+	const char *client;    /* NULL if absent */
+	const char *server;    /* NULL if absent or null */
+	const char *main_path; /* NULL if absent */
+	struct run_db_path *paths;
+	unsigned npaths;
+	struct hist_sparse *hist; /* main path, ns */
+};
+
+struct run_flag {
+	const char *kind;
+	const char *query_id; /* NULL: not about one query */
+	const char *query;
+	const char *endpoint;
+	const char *evidence;
+	uint64_t occurrences;
+};
+
+struct run_ids {
+	const char **v;
+	unsigned n;
+};
+
+/* One objective's verdict as `record --slo` stored it ("slo" array). NaN: absent or null. */
+struct run_slo {
+	const char *name;
+	const char *objective;
+	const char *target;  /* NULL if absent */
+	const char *kind;    /* NULL if absent */
+	const char *verdict; /* "pass", "breach", "insufficient_data" */
+	const char *unit;    /* of observed and margin: "ms", "ratio", "count"; NULL: unknown */
+	double threshold_ms, percentile, target_ratio;
+	double observed, margin, budget_consumed, first_breach_s;
+	bool has_counts;
+	uint64_t good, total; /* total: judged observations (protected ones left out) */
+	bool approximate;     /* counted from histogram buckets */
+};
+
+/* One interval of a timeline series; percentiles NaN when the interval had none. */
+struct run_tpoint {
+	double t;
+	uint64_t count;
+	double rate_per_s;
+	double p50, p95, p99;
+	uint64_t errors, e4xx, e5xx;
+	double wait_p95; /* NaN when the report has none */
+};
+
+struct run_series {
+	const char *service, *method, *route; /* http series */
+	const char *query;		      /* db series */
+	struct run_tpoint *p;
+	unsigned n;
+};
+
+struct run_timeline {
+	double interval_s;
+	struct run_series *http;
+	unsigned nhttp;
+	struct run_series *db;
+	unsigned ndb;
+};
+
+/* An input of a merged report ("merged_from"). */
+struct run_source {
+	const char *path;
+	const char *hostname;
+	const char *start;
+	double duration_s;
+};
+
+struct run_arena;
+struct json_object;
+
+struct run {
+	struct run_arena *arena;
+	const char *path; /* as given to run__load, for messages */
+	const char *tool_version;
+	const char *hostname;
+	const char *kernel;
+	const char *start, *end;  /* ISO 8601 as in the file */
+	int64_t start_ms, end_ms; /* the same, ms since the epoch (UTC) */
+	double duration_s;
+	bool has_command;
+	const char **argv;
+	unsigned argc;
+	int64_t exit_status;
+	bool has_filters;
+	uint64_t *filter_pids, *filter_ports;
+	unsigned nfilter_pids, nfilter_ports;
+	const char *filter_comm, *filter_cgroup; /* NULL: null */
+	struct json_object *definitions;	 /* passed through as is; NULL if absent */
+	uint64_t events_total, events_dropped;
+	struct run_counts events; /* every key of "events" but total and dropped */
+	struct run_counts connections;
+	struct run_counts http_parser;
+	bool has_bpf, bpf_stats, has_bpf_run;
+	uint64_t bpf_run_ns, bpf_run_cnt;
+	struct run_endpoint *eps;
+	unsigned neps;
+	bool has_db; /* the report has a "db" array: database tracing was on */
+	struct run_dbq *dbqs;
+	unsigned ndbqs;
+	struct run_ids hot_total, hot_p95, hot_count;
+	struct run_flag *flags;
+	unsigned nflags;
+	bool has_db_stats;
+	const char *db_probes;
+	struct run_counts db_stats; /* every counter of db_stats */
+	bool has_slo;
+	struct run_slo *slo;
+	unsigned nslo;
+	double max_drop_pct; /* record's --max-drop-pct (slo_summary); NaN: not in the file */
+	bool has_timeline;
+	struct run_timeline timeline;
+	struct run_source *sources; /* set by merge__runs, not read from files */
+	unsigned nsources;
+};
+
+/*
+ * Parse a report from a buffer. 0 on success; -EINVAL with a one-line message in err (no
+ * file name, no newline) when the input is malformed, inconsistent, or of another schema or
+ * layout; -ENOMEM.
+ */
+int run__parse(struct run *r, const char *buf, size_t len, const char *path, char *err,
+	       size_t errsz);
+/* run__parse of a file; -errno with strerror in err when it cannot be read. */
+int run__load(struct run *r, const char *path, char *err, size_t errsz);
+/* An empty run whose arena is ready, for building merged reports. 0 or -ENOMEM. */
+int run__init(struct run *r);
+void run__free(struct run *r);
+
+/* Zeroed memory / a copy of s (NULL stays NULL) owned by the run; NULL on ENOMEM. */
+void *run__alloc(struct run *r, size_t size);
+const char *run__strdup(struct run *r, const char *s);
+
+/* Counter of a run_counts by key; 0 when absent. */
+uint64_t run__count(const struct run_counts *c, const char *key);
+/* Requests answered with one status code. */
+uint64_t run__status(const struct run_endpoint *e, unsigned code);
+/* Requests of all endpoints. */
+uint64_t run__requests(const struct run *r);
+/* "GET /items/{id}" into buf. */
+const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t sz);
+const struct run_dbq *run__find_query(const struct run *r, const char *query_id);
+
+/* Percentiles of a histogram in ms, as the report writes them. */
+void run__latency(const struct hist_sparse *h, struct run_latency *l);
+/* A copy of h with its non-empty buckets only, owned by the run; NULL on ENOMEM. */
+struct hist_sparse *run__hist(struct run *r, const struct hist *h);
+/* "2026-11-24T10:00:00.123Z" <-> ms since the epoch; parse returns -EINVAL when malformed. */
+int run__parse_time(const char *s, int64_t *ms);
+void run__format_time(int64_t ms, char *buf, size_t sz);
+
+/*
+ * Write a run as a report of schema RUNFILE_SCHEMA, percentiles recomputed from the
+ * histograms. The timeline and slo arrays are not written (see docs/analyze.md, merge).
+ * 0, or a negative errno.
+ */
+int run__write(FILE *f, const struct run *r);
+
+/*
+ * Lost more events than the limit the run was recorded with (--max-drop-pct; older reports: the
+ * default): its SLO verdicts are judged on incomplete data.
+ */
+bool run__incomplete(const struct run *r);
+
+#endif
