@@ -160,7 +160,7 @@ int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns);
  * queries of pool workers; lengthens the defer window to DBTRACK_HANDOFF_DEFER_NS. -ENOMEM.
  */
 int dbtrack__set_handoff(struct dbtrack *t, struct handoff *ho);
-/* One event of bpf/handoff.bpf.c (include/handoff.h). */
+/* One event of bpf/handoff.bpf.c (include/abi/handoff_ev.h). */
 void dbtrack__handoff_event(struct dbtrack *t, const struct handoff_ev *e);
 /* Finalizes the ended requests whose wait is over (now_ns = 0: all of them). */
 void dbtrack__tick(struct dbtrack *t, uint64_t now_ns);

@@ -121,7 +121,7 @@ struct handoff {
 void handoff__init(struct handoff *h);
 void handoff__free(struct handoff *h);
 
-/* Kernel events (include/handoff.h), one at a time or as they come from the ring. */
+/* Kernel events (include/abi/handoff_ev.h), one at a time or as they come from the ring. */
 void handoff__event(struct handoff *h, const struct handoff_ev *e);
 void handoff__wake(struct handoff *h, uint32_t tgid, uint32_t waker, uint32_t wakee, uint64_t ts,
 		   bool new_thread);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-/* include/handoff.h is the kernel ABI; this module is src/record/handoff.h. */
+/* include/abi/handoff_ev.h is the kernel ABI; this module is src/record/handoff.h. */
 #include "record/handoff.h"
 
 #define US   1000ull
