@@ -162,6 +162,42 @@ static void test_add(void **state)
 	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
 }
 
+/*
+ * A higher-ranked path that starts to see a fingerprint takes its errors, SQLSTATEs, rows and
+ * slow executions over from scratch: never more errors than the main path's executions.
+ */
+static void test_main_path_change(void **state)
+{
+	struct db_exec x = exec_of("select 1", DB_PATH_LIBPQ, 10 * MS, 2000 * MS);
+	struct dbagg_fp *f;
+	uint64_t r;
+
+	x.flags = DB_EXEC_ERROR;
+	memcpy(x.sqlstate, "57014", 6);
+	x.rows = 7;
+	f = dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r);
+	assert_non_null(f);
+	assert_int_equal(f->errors, 1);
+	assert_int_equal(f->slow, 1);
+	assert_int_equal(f->rows, 7);
+	assert_int_equal(f->rows_known, 1);
+	assert_string_equal(f->states[0].code, "57014");
+	x = exec_of("select 1", DB_PATH_WIRE, 20 * MS, 1 * MS);
+	x.rows = -1;
+	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r), f);
+	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
+	assert_int_equal(f->count[DB_PATH_WIRE], 1);
+	assert_int_equal(f->errors, 0);
+	assert_int_equal(f->win_errors, 0);
+	assert_int_equal(f->slow, 0);
+	assert_int_equal(f->slow_worst_ns, 0);
+	assert_int_equal(f->rows, 0);
+	assert_int_equal(f->rows_known, 0);
+	assert_int_equal(f->states[0].code[0], 0);
+	assert_int_equal(f->states[0].count, 0);
+	assert_int_equal(d.total_ns, 1 * MS);
+}
+
 /* Paths: the first of wire, libpq, usdt that saw a query gives its main count and time. */
 static void test_paths(void **state)
 {
@@ -592,6 +628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_path_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_main_path_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow, setup, teardown),
