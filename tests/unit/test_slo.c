@@ -633,7 +633,7 @@ static void test_yaml_errors(void **state)
 #if defined(__SANITIZE_ADDRESS__)
 #define PARSE_CPU_MAX 5.0
 #else
-#define PARSE_CPU_MAX 0.5
+#define PARSE_CPU_MAX 1.0
 #endif
 
 /* Parses len bytes of text, expecting msg, in well under a second of CPU time. */
