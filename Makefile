@@ -115,7 +115,7 @@ deps:
 test: deps all unit fuzz
 	$(Q)tests/run
 
-integration: deps all
+integration: deps all unit
 	$(Q)tests/run --integration-only
 
 # Mutation testing of the core files (docs/hacking.md); not part of `make test`: it takes a

@@ -535,6 +535,11 @@ int analyze__merge(int argc, char **argv)
 			"sloprobe: merge: %u endpoints lose ttfb_ms, server_ms and wait_ms "
 			"(percentiles without a histogram cannot be added)\n",
 			notes.ttfb);
+	if (!ret && notes.first_byte)
+		fprintf(stderr,
+			"sloprobe: merge: %u queries lose first_byte_ms (percentiles without a "
+			"histogram cannot be added)\n",
+			notes.first_byte);
 	if (!ret && notes.paths)
 		fprintf(stderr,
 			"sloprobe: merge: %u secondary query paths dropped (no histogram "

@@ -350,8 +350,11 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 		e->db.attr_exact += d->attr_exact;
 		e->db.attr_thread += d->attr_thread;
 		e->db.attr_shared += d->attr_shared;
+		e->db.attr_handoff += d->attr_handoff;
 		ntop += d->ntop;
 	}
+	/* One input keeps its share; several: the writer divides by the merged mean. */
+	e->db.db_time_share = n == 1 ? m[0]->db.db_time_share : NAN;
 	if (!e->has_db)
 		return 0;
 	if (e->db.requests) {
@@ -502,6 +505,11 @@ static int merge_query(struct run *out, struct run_dbq *q, const struct run_dbq 
 		npaths += m[i]->npaths;
 	}
 	notes->mixed_paths += mixed;
+	/* First-byte percentiles come without a histogram, like TTFB: they cannot be combined. */
+	if (n > 1 && q->has_first_byte) {
+		q->has_first_byte = false;
+		notes->first_byte++;
+	}
 	q->rate_per_s = duration_s > 0 ? q->count / duration_s : 0;
 	if ((err = merge_counts(out, &q->sqlstates, counts, n, NULL)))
 		return err;
@@ -609,6 +617,30 @@ static bool same_str(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+/* ISO 8601 time a is before b (NULL or unreadable: never). */
+static bool earlier(const char *a, const char *b)
+{
+	int64_t x, y;
+
+	if (!a || run__parse_time(a, &x))
+		return false;
+	return !b || run__parse_time(b, &y) || x < y;
+}
+
+/* A flag's t_s counts from the start of the merged window, like its time of first sight. */
+static void flag_times(struct run *out)
+{
+	for (unsigned i = 0; i < out->nflags; i++) {
+		struct run_flag *f = &out->flags[i];
+		int64_t at;
+
+		if (!f->at || run__parse_time(f->at, &at))
+			f->t_s = NAN;
+		else
+			f->t_s = at > out->start_ms ? (at - out->start_ms) / 1e3 : 0;
+	}
+}
+
 static int merge_db(struct run *out, const struct run *const *in, unsigned n,
 		    struct merge_notes *notes)
 {
@@ -665,6 +697,9 @@ static int merge_db(struct run *out, const struct run *const *in, unsigned n,
 				out->flags[out->nflags++] = *f;
 			else
 				out->flags[x].occurrences += f->occurrences;
+			/* First seen: the earliest input that saw it (t_s set once start is known). */
+			if (x < out->nflags - 1 && earlier(f->at, out->flags[x].at))
+				out->flags[x].at = f->at;
 		}
 	}
 
@@ -717,7 +752,7 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 	const uint64_t *u[n];
 	const char *s[n];
 	unsigned un[n], nf = 0;
-	bool same = true;
+	bool same = true, has_db_run = true;
 	int err;
 
 	out->tool_version = SLOPROBE_VERSION;
@@ -807,8 +842,12 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 		out->has_bpf_run &= in[i]->has_bpf_run;
 		out->bpf_run_ns += in[i]->bpf_run_ns;
 		out->bpf_run_cnt += in[i]->bpf_run_cnt;
+		out->bpf_db_run_ns += in[i]->bpf_db_run_ns;
+		out->bpf_db_run_cnt += in[i]->bpf_db_run_cnt;
+		has_db_run &= in[i]->has_bpf_db_run;
 	}
 	out->has_bpf_run &= out->has_bpf;
+	out->has_bpf_db_run = has_db_run && out->has_bpf_run;
 	return 0;
 }
 
@@ -844,6 +883,7 @@ int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct
 	if ((ret = merge_head(out, in, n)) || (ret = merge_endpoints(out, in, n, notes)) ||
 	    (ret = merge_db(out, in, n, notes)))
 		goto fail;
+	flag_times(out);
 	return 0;
 fail:
 	snprintf(err, errsz, "%s", strerror(-ret));

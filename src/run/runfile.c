@@ -708,10 +708,13 @@ static int load_ep_db(struct ld *l, json_object *o, const char *w, struct run_en
 	if ((err = get_u64(l, a, wq, "exact", REQ, &db->attr_exact)) ||
 	    (err = get_u64(l, a, wq, "thread", REQ, &db->attr_thread)) ||
 	    (err = get_u64(l, a, wq, "shared", REQ, &db->attr_shared)) ||
+	    (err = get_u64(l, a, wq, "handoff", 0, &db->attr_handoff)) ||
+	    (err = get_pos(l, d, ww, "db_time_share", 0, &db->db_time_share)) ||
 	    (err = get(l, d, ww, "top_queries", T_ARR, REQ, &t)))
 		return err;
 	/* Each request with queries is attributed once, by one of the rules. */
-	attributed = (unsigned __int128)db->attr_exact + db->attr_thread + db->attr_shared;
+	attributed = (unsigned __int128)db->attr_exact + db->attr_thread + db->attr_shared +
+		     db->attr_handoff;
 	if (attributed > db->requests)
 		return fail(l, wq, NULL, "%s requests, but requests is %llu",
 			    u128_str(attributed, num, sizeof(num)),
@@ -892,10 +895,11 @@ static int load_dbq(struct ld *l, json_object *o, const char *w, struct run_dbq 
 	    (err = get_pos(l, o, w, "total_ms", REQ, &(double){ 0 })) ||
 	    (err = get_i64(l, o, w, "rows", NULLOK, &q->rows, &has_rows)) ||
 	    (err = get_u64(l, o, w, "slow", 0, &q->slow)) ||
-	    (err = get_str(l, o, w, "client", 0, &q->client)) ||
+	    (err = get_str(l, o, w, "client", NULLOK, &q->client)) ||
 	    (err = get_str(l, o, w, "server", NULLOK, &q->server)) ||
 	    (err = get_str(l, o, w, "main_path", 0, &q->main_path)) ||
 	    (err = get_latency(l, o, w, "latency_ms", REQ, &(struct run_latency){ 0 }, NULL)) ||
+	    (err = get_latency(l, o, w, "first_byte_ms", 0, &q->first_byte, &q->has_first_byte)) ||
 	    (err = get(l, o, w, "paths", T_ARR, REQ, &p)))
 		return err;
 	q->has_rows = has_rows;
@@ -1019,7 +1023,12 @@ static int load_flag(struct ld *l, json_object *x, const char *w, void *row)
 	    (err = get_str(l, x, w, "query", REQ | NULLOK, &f->query)) ||
 	    (err = get_str(l, x, w, "endpoint", REQ | NULLOK, &f->endpoint)) ||
 	    (err = get_str(l, x, w, "evidence", REQ, &f->evidence)) ||
-	    (err = get_u64(l, x, w, "occurrences", 0, &f->occurrences)))
+	    (err = get_u64(l, x, w, "occurrences", 0, &f->occurrences)) ||
+	    (err = get_pos(l, x, w, "t_s", 0, &f->t_s)) ||
+	    (err = get_str(l, x, w, "at", 0, &f->at)) ||
+	    (err = get_str(l, x, w, "attribution", 0, &f->attribution)) ||
+	    (err = get_pos(l, x, w, "support", 0, &f->support)) ||
+	    (err = get_str(l, x, w, "confidence", 0, &f->confidence)))
 		return err;
 	if (!json_object_object_get_ex(x, "occurrences", NULL))
 		f->occurrences = 1;
@@ -1078,6 +1087,7 @@ static const char *const verdicts[] = { "pass", "breach", "insufficient_data" };
 static int load_slo_row(struct ld *l, json_object *x, const char *w, void *row)
 {
 	struct run_slo *s = row;
+	int64_t min_count;
 	bool known = false;
 	uint64_t good, total, judged;
 	json_object *t;
@@ -1088,7 +1098,15 @@ static int load_slo_row(struct ld *l, json_object *x, const char *w, void *row)
 	if ((err = get_str(l, x, w, "name", REQ, &s->name)) ||
 	    (err = get_str(l, x, w, "objective", REQ, &s->objective)) ||
 	    (err = get_str(l, x, w, "target", NULLOK, &s->target)) ||
+	    (err = get_str(l, x, w, "service", NULLOK, &s->service)) ||
+	    (err = get_bool(l, x, w, "matched", NULLOK, &s->matched)) ||
+	    (err = get_str(l, x, w, "source", NULLOK, &s->source)) ||
+	    (err = get_str(l, x, w, "per", NULLOK, &s->per)) ||
 	    (err = get_str(l, x, w, "kind", NULLOK, &s->kind)) ||
+	    (err = get_str(l, x, w, "errors_are", NULLOK, &s->errors_are)) ||
+	    (err = get_i64(l, x, w, "min_count", NULLOK, &min_count, &s->has_min_count)) ||
+	    (err = get_bool(l, x, w, "strict", NULLOK, &s->strict)) ||
+	    (err = get_bool(l, x, w, "incomplete_data", NULLOK, &s->incomplete_data)) ||
 	    (err = get_str(l, x, w, "verdict", REQ, &s->verdict)) ||
 	    (err = get_str(l, x, w, "unit", NULLOK, &s->unit)) ||
 	    (err = get_bool(l, x, w, "approximate", NULLOK, &s->approximate)) ||
@@ -1096,13 +1114,23 @@ static int load_slo_row(struct ld *l, json_object *x, const char *w, void *row)
 	    (err = get_num(l, x, w, "percentile", NULLOK, &s->percentile)) ||
 	    (err = get_num(l, x, w, "target_ratio", NULLOK, &s->target_ratio)) ||
 	    (err = get_num(l, x, w, "observed", NULLOK, &s->observed)) ||
+	    (err = get_num(l, x, w, "target_value", NULLOK, &s->target_value)) ||
 	    (err = get_num(l, x, w, "margin", NULLOK, &s->margin)) ||
 	    (err = get_num(l, x, w, "budget_consumed", NULLOK, &s->budget_consumed)) ||
 	    (err = get_num(l, x, w, "first_breach_s", NULLOK, &s->first_breach_s)) ||
 	    (err = get_u64(l, x, w, "good", NULLOK, &good)) ||
 	    (err = get_u64(l, x, w, "total", NULLOK, &total)) ||
-	    (err = get_u64(l, x, w, "judged", NULLOK, &judged)))
+	    (err = get_u64(l, x, w, "judged", NULLOK, &judged)) ||
+	    (err = get_u64(l, x, w, "errors", NULLOK, &s->n_errors)) ||
+	    (err = get_u64(l, x, w, "protected", NULLOK, &s->n_protected)) ||
+	    (err = get_u64(l, x, w, "breached_intervals", NULLOK, &s->breached_intervals)) ||
+	    (err = get_u64(l, x, w, "line", NULLOK, &s->line)) ||
+	    (err = get_u64(l, x, w, "column", NULLOK, &s->column)))
 		return err;
+	if (s->has_min_count && min_count < 0)
+		return fail(l, w, "min_count", "must not be negative");
+	s->min_count = (uint64_t)min_count;
+	s->n_total = total;
 	for (size_t k = 0; k < sizeof(verdicts) / sizeof(verdicts[0]); k++)
 		known |= !strcmp(s->verdict, verdicts[k]);
 	if (!known)
@@ -1217,6 +1245,8 @@ static int load_timeline(struct ld *l, json_object *root)
 		return err;
 	if (t->interval_s <= 0)
 		return fail(l, "timeline", "interval_s", "must be positive");
+	if ((err = get_u64(l, o, "timeline", "points_dropped", 0, &t->points_dropped)))
+		return err;
 	if ((err = get(l, o, "timeline", "http", T_ARR, 0, &a)) ||
 	    (a && (err = rows_of(l, S_TL_HTTP, (void **)&t->http, &t->nhttp))) ||
 	    (err = get(l, o, "timeline", "db", T_ARR, 0, &a)) ||
@@ -1288,8 +1318,28 @@ static int load_head(struct ld *l, json_object *root)
 
 	if ((err = get(l, root, "", "slo_summary", T_OBJ, NULLOK, &o)))
 		return err;
-	if (o && (err = get_num(l, o, "slo_summary", "max_drop_pct", NULLOK, &r->max_drop_pct)))
-		return err;
+	if (o) {
+		struct run_slo_summary *ss = &r->slo_summary;
+
+		r->has_slo_summary = true;
+		if ((err = get_num(l, o, "slo_summary", "max_drop_pct", NULLOK,
+				   &r->max_drop_pct)) ||
+		    (err = get_str(l, o, "slo_summary", "file", NULLOK, &ss->file)) ||
+		    (err = get_pos(l, o, "slo_summary", "warmup_s", NULLOK, &ss->warmup_s)) ||
+		    (err = get_u64(l, o, "slo_summary", "objectives", NULLOK, &ss->objectives)) ||
+		    (err = get_u64(l, o, "slo_summary", "pass", NULLOK, &ss->pass)) ||
+		    (err = get_u64(l, o, "slo_summary", "breach", NULLOK, &ss->breach)) ||
+		    (err = get_u64(l, o, "slo_summary", "insufficient_data", NULLOK,
+				   &ss->insufficient)) ||
+		    (err = get_u64(l, o, "slo_summary", "rows_dropped", NULLOK,
+				   &ss->rows_dropped)) ||
+		    (err = get_bool(l, o, "slo_summary", "incomplete_data", NULLOK,
+				    &ss->incomplete_data)) ||
+		    (err = get_pos(l, o, "slo_summary", "dropped_pct", NULLOK,
+				   &ss->dropped_pct)) ||
+		    (err = get_str(l, o, "slo_summary", "verdict", NULLOK, &ss->verdict)))
+			return err;
+	}
 	if ((err = get(l, root, "", "events", T_OBJ, REQ, &o)) ||
 	    (err = get_u64(l, o, "events", "total", REQ, &r->events_total)) ||
 	    (err = get_u64(l, o, "events", "dropped", REQ, &r->events_dropped)))
@@ -1305,9 +1355,12 @@ static int load_head(struct ld *l, json_object *root)
 		r->has_bpf = true;
 		if ((err = get_bool(l, o, "bpf", "stats_enabled", REQ, &r->bpf_stats)) ||
 		    (err = get_u64(l, o, "bpf", "run_time_ns", 0, &r->bpf_run_ns)) ||
-		    (err = get_u64(l, o, "bpf", "run_cnt", 0, &r->bpf_run_cnt)))
+		    (err = get_u64(l, o, "bpf", "run_cnt", 0, &r->bpf_run_cnt)) ||
+		    (err = get_u64(l, o, "bpf", "db_probes_run_time_ns", 0, &r->bpf_db_run_ns)) ||
+		    (err = get_u64(l, o, "bpf", "db_probes_run_cnt", 0, &r->bpf_db_run_cnt)))
 			return err;
 		r->has_bpf_run = json_object_object_get_ex(o, "run_time_ns", NULL);
+		r->has_bpf_db_run = json_object_object_get_ex(o, "db_probes_run_time_ns", NULL);
 	}
 	return 0;
 }
@@ -1381,12 +1434,13 @@ static const struct stream {
 static const char *const top_keys[] = {
 	"schema", "tool",	 "host",	"window", "command",	 "filters",  "definitions",
 	"events", "connections", "http_parser", "bpf",	  "db_hotspots", "db_stats", "timeline",
+	"slo_summary",
 };
 
 static bool known_key(const char *k, bool timeline)
 {
 	if (timeline)
-		return !strcmp(k, "interval_s");
+		return !strcmp(k, "interval_s") || !strcmp(k, "points_dropped");
 	for (size_t i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++)
 		if (!strcmp(k, top_keys[i]))
 			return true;
@@ -1897,13 +1951,18 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist
 		json__kv_fixed(j, "queries_per_request", d->queries_per_request, 3);
 		json__kv_fixed(j, "queries_per_request_max", d->queries_per_request_max, 3);
 		json__kv_fixed(j, "db_time_ms_per_request", d->db_time_ms_per_request, 3);
+		/* From the unrounded times where the file or the recorder has it. */
 		json__kv_fixed(j, "db_time_share",
-			       mean_ms > 0 ? d->db_time_ms_per_request / mean_ms : 0, 4);
+			       !isnan(d->db_time_share) ? d->db_time_share
+			       : mean_ms > 0	       ? d->db_time_ms_per_request / mean_ms
+						       : 0,
+			       4);
 		json__key(j, "attribution");
 		json__begin_object(j);
 		json__kv_u64(j, "exact", d->attr_exact);
 		json__kv_u64(j, "thread", d->attr_thread);
 		json__kv_u64(j, "shared", d->attr_shared);
+		json__kv_u64(j, "handoff", d->attr_handoff);
 		json__end_object(j);
 		json__key(j, "top_queries");
 		json__begin_array(j);
@@ -1945,12 +2004,13 @@ static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns,
 	else
 		json__kv_string(j, "rows", NULL);
 	json__kv_u64(j, "slow", q->slow);
-	if (q->client)
-		json__kv_string(j, "client", q->client);
+	json__kv_string(j, "client", q->client);
 	json__kv_string(j, "server", q->server);
 	if (q->main_path)
 		json__kv_string(j, "main_path", q->main_path);
 	histjson__latency(j, "latency_ms", h);
+	if (q->has_first_byte)
+		w_latency(j, "first_byte_ms", &q->first_byte);
 	json__key(j, "paths");
 	json__begin_array(j);
 	for (unsigned i = 0; i < q->npaths; i++) {
@@ -2004,6 +2064,16 @@ static void w_db(struct json *j, const struct run *r, struct hist *scratch)
 		json__kv_string(j, "endpoint", f->endpoint);
 		json__kv_string(j, "evidence", f->evidence);
 		json__kv_u64(j, "occurrences", f->occurrences);
+		if (!isnan(f->t_s))
+			json__kv_fixed(j, "t_s", f->t_s, 3);
+		if (f->at)
+			json__kv_string(j, "at", f->at);
+		if (f->attribution)
+			json__kv_string(j, "attribution", f->attribution);
+		if (!isnan(f->support))
+			json__kv_fixed(j, "support", f->support, 3);
+		if (f->confidence)
+			json__kv_string(j, "confidence", f->confidence);
 		json__end_object(j);
 	}
 	json__end_array(j);
@@ -2014,6 +2084,144 @@ static void w_db(struct json *j, const struct run *r, struct hist *scratch)
 		w_stats(j, &r->db_stats);
 		json__end_object(j);
 	}
+}
+
+/* A number the file may have had as null (NaN here). */
+static void w_num(struct json *j, const char *key, double v, int decimals)
+{
+	json__key(j, key);
+	if (isnan(v))
+		json__null(j);
+	else if (decimals < 0)
+		json__double(j, v);
+	else
+		json__fixed(j, v, decimals);
+}
+
+static void w_slo(struct json *j, const struct run *r)
+{
+	json__key(j, "slo");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nslo; i++) {
+		const struct run_slo *s = &r->slo[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "name", s->name);
+		json__kv_string(j, "objective", s->objective);
+		json__kv_string(j, "target", s->target);
+		if (s->service)
+			json__kv_string(j, "service", s->service);
+		json__kv_bool(j, "matched", s->matched);
+		json__kv_string(j, "source", s->source);
+		json__kv_string(j, "per", s->per);
+		json__kv_string(j, "kind", s->kind);
+		if (!isnan(s->threshold_ms))
+			json__kv_fixed(j, "threshold_ms", s->threshold_ms, 6);
+		if (!isnan(s->percentile))
+			json__kv_fixed(j, "percentile", s->percentile, 7);
+		if (s->errors_are)
+			json__kv_string(j, "errors_are", s->errors_are);
+		if (!isnan(s->target_ratio))
+			json__kv_fixed(j, "target_ratio", s->target_ratio, 9);
+		if (s->has_min_count)
+			json__kv_u64(j, "min_count", s->min_count);
+		json__kv_bool(j, "strict", s->strict);
+		json__kv_string(j, "unit", s->unit);
+		w_num(j, "observed", s->observed, -1);
+		w_num(j, "target_value", s->target_value, -1);
+		w_num(j, "margin", s->margin, -1);
+		json__kv_u64(j, "total", s->n_total);
+		json__kv_u64(j, "good", s->good);
+		json__kv_u64(j, "errors", s->n_errors);
+		json__kv_u64(j, "protected", s->n_protected);
+		/* Good out of judged, as the loader keeps them: files without judged say total. */
+		json__kv_u64(j, "judged", s->total);
+		json__kv_u64(j, "bad", s->total > s->good ? s->total - s->good : 0);
+		w_num(j, "budget_consumed", s->budget_consumed, -1);
+		json__kv_string(j, "verdict", s->verdict);
+		w_num(j, "first_breach_s", s->first_breach_s, 3);
+		json__kv_u64(j, "breached_intervals", s->breached_intervals);
+		json__kv_bool(j, "approximate", s->approximate);
+		json__kv_bool(j, "incomplete_data", s->incomplete_data);
+		json__kv_u64(j, "line", s->line);
+		json__kv_u64(j, "column", s->column);
+		json__end_object(j);
+	}
+	json__end_array(j);
+}
+
+static void w_slo_summary(struct json *j, const struct run *r)
+{
+	const struct run_slo_summary *s = &r->slo_summary;
+
+	json__key(j, "slo_summary");
+	json__begin_object(j);
+	json__kv_string(j, "file", s->file);
+	w_num(j, "warmup_s", s->warmup_s, 3);
+	json__kv_u64(j, "objectives", s->objectives);
+	json__kv_u64(j, "pass", s->pass);
+	json__kv_u64(j, "breach", s->breach);
+	json__kv_u64(j, "insufficient_data", s->insufficient);
+	json__kv_u64(j, "rows_dropped", s->rows_dropped);
+	json__kv_bool(j, "incomplete_data", s->incomplete_data);
+	w_num(j, "dropped_pct", s->dropped_pct, 4);
+	w_num(j, "max_drop_pct", r->max_drop_pct, 4);
+	json__kv_string(j, "verdict", s->verdict);
+	json__end_object(j);
+}
+
+static void w_series(struct json *j, const struct run_series *s, bool http)
+{
+	json__begin_object(j);
+	if (http) {
+		json__kv_string(j, "service", s->service);
+		json__kv_string(j, "method", s->method);
+		json__kv_string(j, "route", s->route);
+	} else {
+		json__kv_string(j, "query", s->query);
+	}
+	json__key(j, "points");
+	json__begin_array(j);
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct run_tpoint *p = &s->p[i];
+
+		json__begin_object(j);
+		json__kv_fixed(j, "t", p->t, 3);
+		json__kv_u64(j, "count", p->count);
+		json__kv_fixed(j, "rate_per_s", p->rate_per_s, 3);
+		w_num(j, "p50", p->p50, 3);
+		w_num(j, "p95", p->p95, 3);
+		w_num(j, "p99", p->p99, 3);
+		json__kv_u64(j, "errors", p->errors);
+		if (http) {
+			json__kv_u64(j, "5xx", p->e5xx);
+			json__kv_u64(j, "4xx", p->e4xx);
+			if (!isnan(p->wait_p95))
+				json__kv_fixed(j, "wait_p95", p->wait_p95, 3);
+		}
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static void w_timeline(struct json *j, const struct run_timeline *t)
+{
+	json__key(j, "timeline");
+	json__begin_object(j);
+	json__kv_fixed(j, "interval_s", t->interval_s, 3);
+	json__kv_u64(j, "points_dropped", t->points_dropped);
+	json__key(j, "http");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->nhttp; i++)
+		w_series(j, &t->http[i], true);
+	json__end_array(j);
+	json__key(j, "db");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->ndb; i++)
+		w_series(j, &t->db[i], false);
+	json__end_array(j);
+	json__end_object(j);
 }
 
 int run__write(FILE *f, const struct run *r)
@@ -2086,6 +2294,10 @@ int run__write(FILE *f, const struct run *r)
 			json__kv_u64(j, "run_time_ns", r->bpf_run_ns);
 			json__kv_u64(j, "run_cnt", r->bpf_run_cnt);
 		}
+		if (r->has_bpf_db_run) {
+			json__kv_u64(j, "db_probes_run_time_ns", r->bpf_db_run_ns);
+			json__kv_u64(j, "db_probes_run_cnt", r->bpf_db_run_cnt);
+		}
 		json__end_object(j);
 	}
 	if (r->nsources) {
@@ -2108,6 +2320,12 @@ int run__write(FILE *f, const struct run *r)
 	json__end_array(j);
 	if (r->has_db)
 		w_db(j, r, scratch);
+	if (r->has_slo)
+		w_slo(j, r);
+	if (r->has_slo_summary)
+		w_slo_summary(j, r);
+	if (r->has_timeline)
+		w_timeline(j, &r->timeline);
 	json__end_object(j);
 	err = json__finish(j);
 	json__free(j);

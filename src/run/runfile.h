@@ -53,7 +53,8 @@ struct run_ep_db {
 	double queries_per_request;
 	double queries_per_request_max;
 	double db_time_ms_per_request;
-	uint64_t attr_exact, attr_thread, attr_shared;
+	uint64_t attr_exact, attr_thread, attr_shared, attr_handoff;
+	double db_time_share; /* as the file has it; NaN: computed by the writer (merge) */
 	struct run_top_query *top;
 	unsigned ntop;
 };
@@ -113,6 +114,8 @@ struct run_dbq {
 	const char *main_path; /* NULL if absent */
 	struct run_db_path *paths;
 	unsigned npaths;
+	bool has_first_byte; /* percentiles only: merge cannot add them up */
+	struct run_latency first_byte;
 	struct hist_sparse *hist; /* main path, ns */
 };
 
@@ -123,6 +126,11 @@ struct run_flag {
 	const char *endpoint;
 	const char *evidence;
 	uint64_t occurrences;
+	double t_s;		 /* first seen, s after the start; NaN if absent */
+	const char *at;		 /* the same, ISO 8601; NULL if absent */
+	const char *attribution; /* N+1 per endpoint: "exact" or "shared"; NULL if absent */
+	double support;		 /* shared N+1: the share of the endpoint's runs; NaN if absent */
+	const char *confidence;	 /* shared N+1: "high" or "low"; NULL if absent */
 };
 
 struct run_ids {
@@ -134,15 +142,35 @@ struct run_ids {
 struct run_slo {
 	const char *name;
 	const char *objective;
-	const char *target;  /* NULL if absent */
-	const char *kind;    /* NULL if absent */
-	const char *verdict; /* "pass", "breach", "insufficient_data" */
-	const char *unit;    /* of observed and margin: "ms", "ratio", "count"; NULL: unknown */
+	const char *target;	/* NULL if absent */
+	const char *service;	/* per-endpoint rows; NULL if absent */
+	const char *source;	/* "http", "db"; NULL if absent */
+	const char *per;	/* "all", "endpoint"; NULL if absent */
+	const char *kind;	/* NULL if absent */
+	const char *errors_are; /* errors objectives; NULL if absent */
+	const char *verdict;	/* "pass", "breach", "insufficient_data" */
+	const char *unit;	/* of observed and margin: "ms", "ratio", "count"; NULL: unknown */
+	bool matched, strict, incomplete_data;
+	bool has_min_count;
+	uint64_t min_count;
 	double threshold_ms, percentile, target_ratio;
-	double observed, margin, budget_consumed, first_breach_s;
+	double observed, target_value, margin, budget_consumed, first_breach_s;
 	bool has_counts;
 	uint64_t good, total; /* total: judged observations (protected ones left out) */
-	bool approximate;     /* counted from histogram buckets */
+	/* As the file has them: observations, errors, protected (0 if absent). */
+	uint64_t n_total, n_errors, n_protected;
+	uint64_t breached_intervals;
+	uint64_t line, column; /* of the objective in the SLO file */
+	bool approximate;      /* counted from histogram buckets */
+};
+
+/* "slo_summary": the verdicts of a run counted. */
+struct run_slo_summary {
+	const char *file;
+	const char *verdict;
+	double warmup_s, dropped_pct;
+	uint64_t objectives, pass, breach, insufficient, rows_dropped;
+	bool incomplete_data;
 };
 
 /* One interval of a timeline series; percentiles NaN when the interval had none. */
@@ -164,6 +192,7 @@ struct run_series {
 
 struct run_timeline {
 	double interval_s;
+	uint64_t points_dropped;
 	struct run_series *http;
 	unsigned nhttp;
 	struct run_series *db;
@@ -203,8 +232,9 @@ struct run {
 	struct run_counts events; /* every key of "events" but total and dropped */
 	struct run_counts connections;
 	struct run_counts http_parser;
-	bool has_bpf, bpf_stats, has_bpf_run;
+	bool has_bpf, bpf_stats, has_bpf_run, has_bpf_db_run;
 	uint64_t bpf_run_ns, bpf_run_cnt;
+	uint64_t bpf_db_run_ns, bpf_db_run_cnt; /* the database probes' programs */
 	struct run_endpoint *eps;
 	unsigned neps;
 	bool has_db; /* the report has a "db" array: database tracing was on */
@@ -219,6 +249,8 @@ struct run {
 	bool has_slo;
 	struct run_slo *slo;
 	unsigned nslo;
+	bool has_slo_summary;
+	struct run_slo_summary slo_summary;
 	double max_drop_pct; /* record's --max-drop-pct (slo_summary); NaN: not in the file */
 	bool has_timeline;
 	struct run_timeline timeline;
@@ -262,9 +294,10 @@ int run__parse_time(const char *s, int64_t *ms);
 void run__format_time(int64_t ms, char *buf, size_t sz);
 
 /*
- * Write a run as a report of schema RUNFILE_SCHEMA, percentiles recomputed from the
- * histograms. The timeline and slo arrays are not written (see docs/analyze.md, merge).
- * 0, or a negative errno.
+ * Write a run as a report of schema RUNFILE_SCHEMA: the one writer of the schema, for record,
+ * merge and the analyzer. Percentiles with a histogram are computed from it; the sections a run
+ * has (has_*) are written, so a report loaded and written again is the same file, byte for byte
+ * (tests/integration/test_roundtrip.py). 0, or a negative errno.
  */
 int run__write(FILE *f, const struct run *r);
 

@@ -23,6 +23,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 SLOPROBE = os.path.join(REPO, "sloprobe")
+# Loads a report and writes it again with the writer merge uses (tests/unit/test_roundtrip.c).
+ROUNDTRIP = os.path.join(REPO, "build", "tests", "test_roundtrip")
 PYTHON = "/usr/bin/python3"
 SCHEMA = json.load(open(os.path.join(REPO, "docs", "report.schema.json")))
 
@@ -173,6 +175,13 @@ class Run:
         return rows[0]
 
 
+def assert_round_trip(path):
+    """One writer of the schema: the report loaded and written again is the same file."""
+    p = subprocess.run([ROUNDTRIP, "--exact", str(path)], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, "report does not survive load + write:\n" + p.stderr
+
+
 def record(tmp_path, args, command=None, timeout=90, check=True):
     """Runs sloprobe record -o <tmp>/report.json ARGS [-- COMMAND]; validates the report."""
     out = tmp_path / "report.json"
@@ -184,6 +193,7 @@ def record(tmp_path, args, command=None, timeout=90, check=True):
     if out.exists() and out.stat().st_size:
         report = json.loads(out.read_text())
         jsonschema.validate(report, SCHEMA)
+        assert_round_trip(out)
     if check:
         assert p.returncode == 0, "sloprobe exited %d: %s" % (p.returncode, p.stderr)
         assert report is not None
