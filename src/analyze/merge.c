@@ -511,6 +511,7 @@ static int merge_query(struct run *out, struct run_dbq *q, const struct run_dbq 
 		notes->first_byte++;
 	}
 	q->rate_per_s = duration_s > 0 ? q->count / duration_s : 0;
+	q->time_share = NAN; /* of the merged run's DB time: the writer computes it */
 	if ((err = merge_counts(out, &q->sqlstates, counts, n, NULL)))
 		return err;
 	q->hist = merged_hist(out, hists, n);

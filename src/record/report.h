@@ -18,6 +18,7 @@
 #include "probes/pgclient.h"
 #include "probes/pgserver.h"
 #include "record/slotrack.h"
+#include "run/runfile.h"
 
 struct report_meta {
 	const char *hostname;
@@ -65,7 +66,12 @@ uint64_t report__handoff_lost(const struct report_meta *m);
 uint64_t report__wire_lost(const struct report_meta *m);
 /* Transfers whose bytes could not be framed: unparsed HTTP, PostgreSQL framing lost. */
 uint64_t report__unframed(const struct report_meta *m);
-/* 0, or a negative errno when writing failed. */
+/*
+ * The recording as the report model (struct run, src/run/runfile.h), for the one writer of the
+ * schema. 0 or -ENOMEM; run__free(r) after use.
+ */
+int report__snapshot(struct run *r, const struct agg *a, const struct report_meta *m);
+/* report__snapshot written by run__write: 0, or a negative errno when writing failed. */
 int report__write(FILE *f, const struct agg *a, const struct report_meta *m);
 /* "2026-11-24T10:00:00.123Z" */
 void report__iso8601(const struct timespec *ts, char *out, size_t outsz);

@@ -893,6 +893,7 @@ static int load_dbq(struct ld *l, json_object *o, const char *w, struct run_dbq 
 	    (err = get_pos(l, o, w, "rate_per_s", REQ, &q->rate_per_s)) ||
 	    (err = get_counts(l, o, w, "sqlstates", 0, &q->sqlstates, sqlstate_key)) ||
 	    (err = get_pos(l, o, w, "total_ms", REQ, &(double){ 0 })) ||
+	    (err = get_pos(l, o, w, "time_share", 0, &q->time_share)) ||
 	    (err = get_i64(l, o, w, "rows", NULLOK, &q->rows, &has_rows)) ||
 	    (err = get_u64(l, o, w, "slow", 0, &q->slow)) ||
 	    (err = get_str(l, o, w, "client", NULLOK, &q->client)) ||
@@ -1782,6 +1783,18 @@ void run__latency(const struct hist_sparse *h, struct run_latency *l)
 	l->mean = hist_sparse__mean(h) / 1e6;
 }
 
+void run__latency_dense(const struct hist *h, struct run_latency *l)
+{
+	l->p50 = hist__percentile(h, 50) / 1e6;
+	l->p90 = hist__percentile(h, 90) / 1e6;
+	l->p95 = hist__percentile(h, 95) / 1e6;
+	l->p99 = hist__percentile(h, 99) / 1e6;
+	l->p999 = hist__percentile(h, 99.9) / 1e6;
+	l->max = h->max / 1e6;
+	l->min = h->count ? h->min / 1e6 : 0;
+	l->mean = hist__mean(h) / 1e6;
+}
+
 struct hist_sparse *run__hist(struct run *r, const struct hist *h)
 {
 	struct hist_sparse *s = run__alloc(r, sizeof(*s));
@@ -1998,7 +2011,11 @@ static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns,
 	json__kv_u64(j, "errors", q->errors);
 	w_counts(j, "sqlstates", &q->sqlstates);
 	json__kv_fixed(j, "total_ms", q->hist->sum / 1e6, 3);
-	json__kv_fixed(j, "time_share", db_total_ns ? (double)q->hist->sum / db_total_ns : 0, 4);
+	json__kv_fixed(j, "time_share",
+		       !isnan(q->time_share) ? q->time_share
+		       : db_total_ns	     ? (double)q->hist->sum / db_total_ns
+					     : 0,
+		       4);
 	if (q->has_rows)
 		json__kv_i64(j, "rows", q->rows);
 	else

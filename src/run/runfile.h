@@ -109,6 +109,7 @@ struct run_dbq {
 	bool has_rows; /* "rows" is an integer, not null */
 	int64_t rows;
 	uint64_t slow;
+	double time_share;     /* of all DB time, as the file has it; NaN: computed by the writer */
 	const char *client;    /* NULL if absent */
 	const char *server;    /* NULL if absent or null */
 	const char *main_path; /* NULL if absent */
@@ -287,6 +288,7 @@ const struct run_dbq *run__find_query(const struct run *r, const char *query_id)
 
 /* Percentiles of a histogram in ms, as the report writes them. */
 void run__latency(const struct hist_sparse *h, struct run_latency *l);
+void run__latency_dense(const struct hist *h, struct run_latency *l);
 /* A copy of h with its non-empty buckets only, owned by the run; NULL on ENOMEM. */
 struct hist_sparse *run__hist(struct run *r, const struct hist *h);
 /* "2026-11-24T10:00:00.123Z" <-> ms since the epoch; parse returns -EINVAL when malformed. */
