@@ -884,6 +884,58 @@ static void test_closing_full(void **state)
 	handoff__free(&ho);
 }
 
+/*
+ * One request with a source query, then n N+1 runs back to back: 5 executions of 10 ms (50 ms
+ * in the database, flagged on that alone) of "select v from t<k>", k = 1 .. n, each after the
+ * previous fingerprint. Returns the N+1 flags on its endpoint.
+ */
+static unsigned runs_request(struct fixture *f, unsigned n)
+{
+	struct dbreq r = { 0 };
+	uint64_t t = 2 * MS;
+	char sql[32];
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select v from t0", t, 1 * MS);
+	t += 2 * MS;
+	for (unsigned k = 1; k <= n; k++) {
+		snprintf(sql, sizeof(sql), "select v from t%u", k);
+		for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+			query(f, sql, t, 10 * MS);
+	}
+	dbtrack__req_end(&f->t, &r, f->ep, t, t + 1 * MS);
+	return count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+}
+
+/*
+ * A request keeps DBREQ_RUNS (8) N+1 runs: all 8 are flagged. Of 9, the 9th (still going when
+ * the request ends) is counted in runs_cut, not flagged; of 10, the 9th (ended by the 10th)
+ * is too.
+ */
+static void test_runs_kept_per_request(void **state)
+{
+	struct fixture *f = *state;
+	char sql[32];
+
+	assert_int_equal(runs_request(f, DBREQ_RUNS), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 0);
+	again(state);
+	f = *state;
+	assert_int_equal(runs_request(f, DBREQ_RUNS + 1), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 1);
+	again(state);
+	f = *state;
+	assert_int_equal(runs_request(f, DBREQ_RUNS + 2), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 2);
+	/* the first 8 are the ones kept (each is also redundant: the same text 5 times) */
+	for (unsigned i = 0, k = 0; i < f->db.nflags; i++) {
+		if (f->db.flags[i].kind != DBAGG_FLAG_N_PLUS_ONE)
+			continue;
+		snprintf(sql, sizeof(sql), "select v from t%u", ++k);
+		assert_string_equal(dbagg__find(&f->db, f->db.flags[i].query_id)->text, sql);
+	}
+}
+
 static struct dbagg_flag *nplus1_flag(struct fixture *f, uint64_t qid, const char *endpoint,
 				      uint64_t occurrences, uint64_t shared)
 {
@@ -985,6 +1037,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_undecided_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closing_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_weak_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runs_kept_per_request, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
