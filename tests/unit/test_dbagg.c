@@ -108,6 +108,9 @@ static void test_path_names(void **state)
 	assert_string_equal(dbagg__path_names(7, buf, sizeof(buf)), "wire,libpq,usdt");
 	assert_string_equal(dbagg__path_names(5, buf, sizeof(buf)), "wire,usdt");
 	assert_string_equal(dbagg__path_names(7, buf, 8), "wire,li");
+	/* bits past the last path name no path */
+	assert_string_equal(dbagg__path_names(1u << DB_PATH_NR, buf, sizeof(buf)), "");
+	assert_string_equal(dbagg__path_names(0xff, buf, sizeof(buf)), "wire,libpq,usdt");
 }
 
 /* One fingerprint for the same query with other literals; the raw hash tells them apart. */
@@ -163,8 +166,9 @@ static void test_add(void **state)
 }
 
 /*
- * A higher-ranked path that starts to see a fingerprint takes its errors, SQLSTATEs, rows and
- * slow executions over from scratch: never more errors than the main path's executions.
+ * A higher-ranked path that starts to see a fingerprint takes its errors, SQLSTATEs, rows,
+ * slow executions and times to the first byte over from scratch: never more errors than the
+ * main path's executions.
  */
 static void test_main_path_change(void **state)
 {
@@ -175,6 +179,7 @@ static void test_main_path_change(void **state)
 	x.flags = DB_EXEC_ERROR;
 	memcpy(x.sqlstate, "57014", 6);
 	x.rows = 7;
+	x.ts_first = 1510 * MS; /* 1.5 s to the first byte */
 	f = dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r);
 	assert_non_null(f);
 	assert_int_equal(f->errors, 1);
@@ -182,9 +187,13 @@ static void test_main_path_change(void **state)
 	assert_int_equal(f->rows, 7);
 	assert_int_equal(f->rows_known, 1);
 	assert_string_equal(f->states[0].code, "57014");
+	assert_int_equal(f->first_byte->count, 1);
 	x = exec_of("select 1", DB_PATH_WIRE, 20 * MS, 1 * MS);
 	x.rows = -1;
+	x.ts_first = 20 * MS + 300000; /* 0.3 ms */
 	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r), f);
+	assert_int_equal(f->first_byte->count, 1);
+	assert_int_equal(f->first_byte->max, 300000);
 	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
 	assert_int_equal(f->count[DB_PATH_WIRE], 1);
 	assert_int_equal(f->errors, 0);
