@@ -503,7 +503,9 @@ static void test_thread_attribution(void **state)
 	assert_int_equal(health->db_conf[DBREQ_THREAD], 1);
 	assert_true(health->db_queries == 1.0);
 	assert_int_equal(dbtrack__req_conf(&r2), DBREQ_THREAD);
+	assert_string_equal(dbtrack__conf_name(DBREQ_EXACT), "exact");
 	assert_string_equal(dbtrack__conf_name(DBREQ_THREAD), "thread");
+	assert_string_equal(dbtrack__conf_name(DBREQ_SHARED), "shared");
 	assert_string_equal(dbtrack__conf_name(DBREQ_HANDOFF), "handoff");
 	assert_string_equal(dbtrack__conf_name(DBREQ_CONF_NR), "?");
 	assert_string_equal(dbtrack__conf_name(-1), "?");
@@ -833,6 +835,15 @@ static void test_handoff_undecided_shared(void **state)
 	assert_int_equal(f->t.nclosing, DBTRACK_PARK_CAND);
 	dbtrack__tick(&f->t, 300 * MS);
 	assert_int_equal(f->t.nparked, 1);
+	assert_int_equal(f->ep->db_reqs, 0);
+	/*
+	 * A request covering a query started at 5 ms ends after 5 ms: it is finalized after
+	 * 305 ms. The query waits until then, not 1 ns longer.
+	 */
+	dbtrack__tick(&f->t, 305 * MS - 1);
+	assert_int_equal(f->t.nparked, 1);
+	dbtrack__tick(&f->t, 305 * MS);
+	assert_int_equal(f->t.nparked, 0);
 	assert_int_equal(f->ep->db_reqs, 0);
 	dbtrack__tick(&f->t, 310 * MS);
 	assert_int_equal(f->t.nparked, 0);
@@ -1186,6 +1197,130 @@ static void test_finish_weak_flags(void **state)
 	assert_true(f->db.flags[8].support == 0.0);
 }
 
+/*
+ * A run that ends with its request is flagged once, on its endpoint. The same fingerprint going
+ * on right after the end is the loop's tail: not added to the run, and no N+1 of its own
+ * outside requests (it follows itself, not a source query).
+ */
+static void test_run_ends_with_request(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	const struct dbagg_flag *fl;
+	uint64_t end, t;
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	end = n_plus_one(f, 2 * MS, 5); /* items at 4 .. 48 ms, the last ends at 58 ms */
+	dbtrack__req_responding(&f->t, &r, end);
+	dbtrack__req_end(&f->t, &r, f->ep, end - 1 * MS, end);
+	fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+	assert_non_null(fl);
+	assert_non_null(strstr(fl->evidence, " 5 consecutive executions "));
+	/* 5 more, each within 10 ms of the previous end */
+	t = end + 2 * MS;
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS);
+	query(f, "select 2", t, 1 * MS);
+	dbtrack__conn_close(&f->t, &f->conn, t + 10 * MS);
+	assert_int_equal(f->t.st.outside, 6);
+	assert_int_equal(fl->occurrences, 1);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 0);
+	/* the connection is reopened: the fixture's teardown does not close it again */
+	dbtrack__conn_open(&f->t, &f->conn, TGID, 1, "app:8000", "127.0.0.1:5432", t + 20 * MS);
+}
+
+/*
+ * A pool worker's queries date its run: /health, answered (35 ms) before the worker's last
+ * query ended (40 ms), was not waiting on it, so the run and its queries are /list's, read
+ * later, even though a guess in read order would give them to /health.
+ */
+static void test_handoff_worker_last_query(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = {
+		.tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL, .wakee = T_WRK, .ts = 3 * MS
+	};
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 2 * MS);
+	dbtrack__handoff_event(&f->t, &ev);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r1, health, 34 * MS, 35 * MS);
+	query(f, "select 1 from b where id = 1", 30 * MS, 10 * MS);
+	ev = (struct handoff_ev){
+		.tgid = TGID, .kind = HANDOFF_EV_BACK, .tid = T_WRK, .ts = 41 * MS
+	};
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r2, f->ep, 40 * MS, 42 * MS);
+	assert_int_equal(f->t.nparked, 2);
+	dbtrack__tick(&f->t, 400 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->t.st.attributed[DBREQ_HANDOFF], 2);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 2.0);
+	assert_true(f->ep->db_ns == 11.0 * MS);
+	assert_int_equal(f->ep->db_conf[DBREQ_HANDOFF], 1);
+	assert_int_equal(health->db_reqs, 1);
+	assert_true(health->db_queries == 0.0);
+	handoff__free(&ho);
+}
+
+/*
+ * The evidence quotes the source query's fingerprint up to 60 characters: one of 60 whole, one
+ * of 61 as its first 60 and "...".
+ */
+static void test_nplus1_evidence_long_source(void **state)
+{
+	static const struct {
+		const char *src, *evidence;
+	} cases[] = {
+		{ "select abcdefghijklmnopqrstuvwxyzabcdefghijklmnop from items",
+		  "after \"select abcdefghijklmnopqrstuvwxyzabcdefghijklmnop from items\", 5 "
+		  "consecutive" },
+		{ "select abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq from items",
+		  "after \"select abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq from item...\", 5 "
+		  "consecutive" },
+	};
+	struct fixture *f = *state;
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct dbreq r = { 0 };
+		const struct dbagg_flag *fl;
+		uint64_t t = 4 * MS;
+
+		assert_int_equal(strlen(cases[k].src), 60 + k);
+		dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+		query(f, cases[k].src, 2 * MS, 1 * MS);
+		for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+			query(f, "select * from item where id = 7", t, 10 * MS);
+		dbtrack__req_end(&f->t, &r, f->ep, t, t + 1 * MS);
+		fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+		assert_non_null(fl);
+		assert_memory_equal(fl->evidence, cases[k].evidence, strlen(cases[k].evidence));
+		again(state);
+		f = *state;
+	}
+}
+
+/* A shared N+1 flag on an endpoint with no request added up (all dropped) has no support. */
+static void test_finish_support_no_requests(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->ep->db_reqs, 0);
+	nplus1_flag(f, 1, "GET /list", 2, 2);
+	dbtrack__finish(&f->t, &f->a);
+	assert_int_equal(f->db.nflags, 1);
+	assert_true(f->db.flags[0].support == 0.0);
+	assert_true(f->db.flags[0].weak);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1225,6 +1360,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_other_process_run_not_credited, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_run_ends_with_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_worker_last_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nplus1_evidence_long_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_support_no_requests, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
