@@ -606,7 +606,6 @@ static void req_bound(struct dbtrack *t, struct dbreq *r, uint64_t latency_ns)
 static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 			 uint64_t latency_ns)
 {
-	t->st.runs_cut += r->runs_cut;
 	t->st.raw_cut += r->raw_cut;
 	/*
 	 * Runs still going on the connections this request used end with it; a shared run
@@ -623,6 +622,8 @@ static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint
 			c->run_credited = true;
 		}
 	}
+	/* After the loop: a run it hands to a request whose runs are full is cut too. */
+	t->st.runs_cut += r->runs_cut;
 	if (t->ho)
 		handoff__req_gone(t->ho, r->tgid, r->seq);
 	if (!ep)

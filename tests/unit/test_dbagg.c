@@ -108,6 +108,9 @@ static void test_path_names(void **state)
 	assert_string_equal(dbagg__path_names(7, buf, sizeof(buf)), "wire,libpq,usdt");
 	assert_string_equal(dbagg__path_names(5, buf, sizeof(buf)), "wire,usdt");
 	assert_string_equal(dbagg__path_names(7, buf, 8), "wire,li");
+	/* bits past the last path name no path */
+	assert_string_equal(dbagg__path_names(1u << DB_PATH_NR, buf, sizeof(buf)), "");
+	assert_string_equal(dbagg__path_names(0xff, buf, sizeof(buf)), "wire,libpq,usdt");
 }
 
 /* One fingerprint for the same query with other literals; the raw hash tells them apart. */
@@ -163,8 +166,9 @@ static void test_add(void **state)
 }
 
 /*
- * A higher-ranked path that starts to see a fingerprint takes its errors, SQLSTATEs, rows and
- * slow executions over from scratch: never more errors than the main path's executions.
+ * A higher-ranked path that starts to see a fingerprint takes its errors, SQLSTATEs, rows,
+ * slow executions and times to the first byte over from scratch: never more errors than the
+ * main path's executions.
  */
 static void test_main_path_change(void **state)
 {
@@ -175,6 +179,7 @@ static void test_main_path_change(void **state)
 	x.flags = DB_EXEC_ERROR;
 	memcpy(x.sqlstate, "57014", 6);
 	x.rows = 7;
+	x.ts_first = 1510 * MS; /* 1.5 s to the first byte */
 	f = dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r);
 	assert_non_null(f);
 	assert_int_equal(f->errors, 1);
@@ -182,9 +187,13 @@ static void test_main_path_change(void **state)
 	assert_int_equal(f->rows, 7);
 	assert_int_equal(f->rows_known, 1);
 	assert_string_equal(f->states[0].code, "57014");
+	assert_int_equal(f->first_byte->count, 1);
 	x = exec_of("select 1", DB_PATH_WIRE, 20 * MS, 1 * MS);
 	x.rows = -1;
+	x.ts_first = 20 * MS + 300000; /* 0.3 ms */
 	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &r), f);
+	assert_int_equal(f->first_byte->count, 1);
+	assert_int_equal(f->first_byte->max, 300000);
 	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
 	assert_int_equal(f->count[DB_PATH_WIRE], 1);
 	assert_int_equal(f->errors, 0);
@@ -196,6 +205,35 @@ static void test_main_path_change(void **state)
 	assert_int_equal(f->states[0].code[0], 0);
 	assert_int_equal(f->states[0].count, 0);
 	assert_int_equal(d.total_ns, 1 * MS);
+}
+
+/*
+ * A fingerprint no path has counted an execution of (its histogram could not be allocated)
+ * has no DB time.
+ */
+static void test_fp_total_no_execution(void **state)
+{
+	struct dbagg_fp f = { 0 };
+
+	assert_int_equal(dbagg__main_path(&f), DB_PATH_WIRE);
+	assert_int_equal(dbagg__fp_total(&f), 0);
+}
+
+/* dbagg__free leaves an empty table: freeing it again (an error path's cleanup) is harmless. */
+static void test_free_empties(void **state)
+{
+	add("select a from t", DB_PATH_WIRE, 10 * MS, 1 * MS, NULL);
+	add("select b from t", DB_PATH_LIBPQ, 10 * MS, 1 * MS, NULL);
+	dbagg__flag(&d, DBAGG_FLAG_SLOW, 1, "", 0, "x");
+	dbagg__free(&d);
+	assert_int_equal(d.nfps, 0);
+	assert_null(d.fps);
+	assert_null(d.slots);
+	assert_null(d.cache);
+	assert_int_equal(d.nflags, 0);
+	assert_int_equal(d.total_ns, 0);
+	dbagg__free(&d);
+	assert_int_equal(d.nfps, 0);
 }
 
 /* Paths: the first of wire, libpq, usdt that saw a query gives its main count and time. */
@@ -281,6 +319,26 @@ static void test_errors(void **state)
 	assert_int_equal(f->states[7].count, 1);
 	for (unsigned i = 0; i < DBAGG_SQLSTATES; i++)
 		assert_string_not_equal(f->states[i].code, "XX000");
+}
+
+/*
+ * The libpq probe clears only the first byte of the SQLSTATE it could not read: what follows
+ * may be left from an earlier error. Unknown is unknown, "?????", whatever those bytes are.
+ */
+static void test_error_unknown_sqlstate(void **state)
+{
+	struct db_exec x = exec_of("select 1/0", DB_PATH_LIBPQ, 10 * MS, 1 * MS);
+	struct dbagg_fp *f;
+	uint64_t raw;
+
+	x.flags = DB_EXEC_ERROR;
+	memcpy(x.sqlstate, "23505", 6); /* an earlier error's */
+	x.sqlstate[0] = '\0';
+	f = dbagg__add(&d, &x, "app:8000", NULL, &raw);
+	assert_int_equal(f->errors, 1);
+	assert_string_equal(f->states[0].code, "?????");
+	assert_int_equal(f->states[0].count, 1);
+	assert_int_equal(f->states[1].code[0], 0);
 }
 
 /* Slow queries: at the threshold (1 s) and over it, the worst kept. */
@@ -627,10 +685,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fp_total_no_execution, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_free_empties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_main_path_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_statement, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_unknown_sqlstate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_byte, setup, teardown),

@@ -503,7 +503,9 @@ static void test_thread_attribution(void **state)
 	assert_int_equal(health->db_conf[DBREQ_THREAD], 1);
 	assert_true(health->db_queries == 1.0);
 	assert_int_equal(dbtrack__req_conf(&r2), DBREQ_THREAD);
+	assert_string_equal(dbtrack__conf_name(DBREQ_EXACT), "exact");
 	assert_string_equal(dbtrack__conf_name(DBREQ_THREAD), "thread");
+	assert_string_equal(dbtrack__conf_name(DBREQ_SHARED), "shared");
 	assert_string_equal(dbtrack__conf_name(DBREQ_HANDOFF), "handoff");
 	assert_string_equal(dbtrack__conf_name(DBREQ_CONF_NR), "?");
 	assert_string_equal(dbtrack__conf_name(-1), "?");
@@ -834,6 +836,15 @@ static void test_handoff_undecided_shared(void **state)
 	dbtrack__tick(&f->t, 300 * MS);
 	assert_int_equal(f->t.nparked, 1);
 	assert_int_equal(f->ep->db_reqs, 0);
+	/*
+	 * A request covering a query started at 5 ms ends after 5 ms: it is finalized after
+	 * 305 ms. The query waits until then, not 1 ns longer.
+	 */
+	dbtrack__tick(&f->t, 305 * MS - 1);
+	assert_int_equal(f->t.nparked, 1);
+	dbtrack__tick(&f->t, 305 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->ep->db_reqs, 0);
 	dbtrack__tick(&f->t, 310 * MS);
 	assert_int_equal(f->t.nparked, 0);
 	assert_int_equal(f->t.st.handoff_undecided, 1);
@@ -882,6 +893,237 @@ static void test_closing_full(void **state)
 	assert_int_equal(f->t.nparked, 0);
 	assert_int_equal(f->t.st.handoff_undecided, 1);
 	handoff__free(&ho);
+}
+
+/*
+ * A pool's hand-offs lengthen the defer window (dbtrack__set_handoff after --db-probe libpq's
+ * dbtrack__set_defer): a request already waiting keeps waiting, now for the longer window.
+ */
+static void test_defer_lengthened_keeps_waiting_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	struct handoff ho;
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_defer(&f->t, 100 * MS), 0);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select 1", 2 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 9 * MS, 10 * MS);
+	assert_int_equal(f->t.nclosing, 1);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	assert_int_equal(f->t.defer_ns, DBTRACK_HANDOFF_DEFER_NS);
+	assert_int_equal(f->t.nclosing, 1);
+	/* 100 ms after its end it still waits: the window is 300 ms now */
+	dbtrack__tick(&f->t, 110 * MS);
+	assert_int_equal(f->ep->db_reqs, 0);
+	dbtrack__tick(&f->t, 310 * MS);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 1.0);
+	assert_int_equal(f->ep->db_conf[DBREQ_EXACT], 1);
+	assert_int_equal(f->t.nclosing, 0);
+	handoff__free(&ho);
+}
+
+/* A request of reads "select name from items where id = <ids[i]>", 10 us each, 1 ms apart. */
+static void reads_request(struct fixture *f, struct dbreq *r, uint64_t t0, const unsigned *ids,
+			  unsigned n)
+{
+	char sql[64];
+
+	memset(r, 0, sizeof(*r));
+	dbtrack__req_start(&f->t, r, TGID, T_EVL, t0);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(sql, sizeof(sql), "select name from items where id = %u", ids[i]);
+		query(f, sql, t0 + (1 + i) * MS, 10000);
+	}
+}
+
+/*
+ * The redundant check keeps the first DBREQ_RAW (64) reads of a request: a repeat as the 64th
+ * is flagged; as the 65th it is not looked at, and counted in raw_cut. Writes are never kept,
+ * so they are not counted there either.
+ */
+static void test_redundant_reads_kept_per_request(void **state)
+{
+	struct fixture *f = *state;
+	unsigned ids[DBREQ_RAW + 1];
+	struct dbreq r;
+	const struct dbagg_flag *fl;
+
+	/* ids 1 .. 63, then 1 again as the 64th read; a write after them */
+	for (unsigned i = 0; i < DBREQ_RAW - 1; i++)
+		ids[i] = i + 1;
+	ids[DBREQ_RAW - 1] = 1;
+	reads_request(f, &r, 1 * MS, ids, DBREQ_RAW);
+	query(f, "update items set n = 1 where id = 1", 90 * MS, 10000);
+	dbtrack__req_end(&f->t, &r, f->ep, 10000 * MS, 100 * MS);
+	assert_int_equal(r.nraw, DBREQ_RAW);
+	assert_int_equal(f->t.st.raw_cut, 0);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_REDUNDANT, "GET /list"), 1);
+	fl = find_flag(f, DBAGG_FLAG_REDUNDANT, "GET /list");
+	assert_string_equal(fl->evidence, "the same query with the same parameters ran 2 times in "
+					  "one request: a cache candidate");
+	/* ids 1 .. 64, then 1 again as the 65th: beyond the reads kept */
+	for (unsigned i = 0; i < DBREQ_RAW; i++)
+		ids[i] = i + 1;
+	ids[DBREQ_RAW] = 1;
+	reads_request(f, &r, 200 * MS, ids, DBREQ_RAW + 1);
+	dbtrack__req_end(&f->t, &r, f->ep, 10000 * MS, 300 * MS);
+	assert_int_equal(r.nraw, DBREQ_RAW);
+	assert_int_equal(f->t.st.raw_cut, 1);
+	assert_int_equal(fl->occurrences, 1);
+	assert_int_equal(f->db.nflags, 1);
+	assert_int_equal(f->ep->db_reqs, 2);
+	assert_true(f->ep->db_queries == 2 * DBREQ_RAW + 2);
+}
+
+/*
+ * One request with a source query, then n N+1 runs back to back: 5 executions of 10 ms (50 ms
+ * in the database, flagged on that alone) of "select v from t<k>", k = 1 .. n, each after the
+ * previous fingerprint. Returns the N+1 flags on its endpoint.
+ */
+static unsigned runs_request(struct fixture *f, unsigned n)
+{
+	struct dbreq r = { 0 };
+	uint64_t t = 2 * MS;
+	char sql[32];
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	query(f, "select v from t0", t, 1 * MS);
+	t += 2 * MS;
+	for (unsigned k = 1; k <= n; k++) {
+		snprintf(sql, sizeof(sql), "select v from t%u", k);
+		for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+			query(f, sql, t, 10 * MS);
+	}
+	dbtrack__req_end(&f->t, &r, f->ep, t, t + 1 * MS);
+	return count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+}
+
+/*
+ * A request keeps DBREQ_RUNS (8) N+1 runs: all 8 are flagged. Of 9, the 9th (still going when
+ * the request ends) is counted in runs_cut, not flagged; of 10, the 9th (ended by the 10th)
+ * is too.
+ */
+static void test_runs_kept_per_request(void **state)
+{
+	struct fixture *f = *state;
+	char sql[32];
+
+	assert_int_equal(runs_request(f, DBREQ_RUNS), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 0);
+	again(state);
+	f = *state;
+	assert_int_equal(runs_request(f, DBREQ_RUNS + 1), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 1);
+	again(state);
+	f = *state;
+	assert_int_equal(runs_request(f, DBREQ_RUNS + 2), DBREQ_RUNS);
+	assert_int_equal(f->t.st.runs_cut, 2);
+	/* the first 8 are the ones kept (each is also redundant: the same text 5 times) */
+	for (unsigned i = 0, k = 0; i < f->db.nflags; i++) {
+		if (f->db.flags[i].kind != DBAGG_FLAG_N_PLUS_ONE)
+			continue;
+		snprintf(sql, sizeof(sql), "select v from t%u", ++k);
+		assert_string_equal(dbagg__find(&f->db, f->db.flags[i].query_id)->text, sql);
+	}
+}
+
+/*
+ * The waiting list is full and the oldest ended request is finalized early. A waiting query
+ * with 16 requests it may serve (the most it keeps), none of them that one, is not decided
+ * for it: it keeps waiting for its hand-off, and is shared among its own at the end.
+ */
+static void test_closing_full_other_query_waits(void **state)
+{
+	struct fixture *f = *state;
+	static struct dbreq r[DBTRACK_PARK_CAND];
+	struct dbreq old = { 0 }, rr = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = {
+		.tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL, .wakee = T_WRK, .ts = 2 * MS
+	};
+
+	memset(r, 0, sizeof(r));
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	/* answered before the query started: it cannot be the query's */
+	dbtrack__req_start(&f->t, &old, TGID, T_EVL, 1 * MS);
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &old, f->ep, 2 * MS, 3 * MS);
+	assert_int_equal(f->t.nclosing, 1);
+	for (unsigned i = 0; i < DBTRACK_PARK_CAND; i++)
+		dbtrack__req_start(&f->t, &r[i], TGID, T_EVL, 4 * MS + i);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	assert_int_equal(f->t.nparked, 1);
+	assert_int_equal(f->t.parked[0].ncand, DBTRACK_PARK_CAND);
+	for (unsigned i = 1; i < DBTRACK_CLOSING; i++) {
+		dbtrack__req_start(&f->t, &rr, TGID, T_EVL, 20 * MS);
+		dbtrack__req_end(&f->t, &rr, f->ep, 1 * MS, 21 * MS);
+	}
+	assert_int_equal(f->t.nclosing, DBTRACK_CLOSING);
+	dbtrack__req_start(&f->t, &rr, TGID, T_EVL, 20 * MS);
+	dbtrack__req_end(&f->t, &rr, f->ep, 1 * MS, 21 * MS);
+	assert_int_equal(f->t.st.closed_early, 1);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 0.0);
+	assert_int_equal(f->t.nparked, 1);
+	assert_int_equal(f->t.st.handoff_undecided, 0);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 0);
+	/* the end of the recording decides it: shared among the 16 still in flight */
+	dbtrack__tick(&f->t, 0);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->t.st.attributed[DBREQ_SHARED], 1);
+	assert_true(r[0].queries == 1.0 / DBTRACK_PARK_CAND);
+	assert_true(r[DBTRACK_PARK_CAND - 1].queries == 1.0 / DBTRACK_PARK_CAND);
+	for (unsigned i = 0; i < DBTRACK_PARK_CAND; i++)
+		dbtrack__req_drop(&f->t, &r[i]);
+	handoff__free(&ho);
+}
+
+/*
+ * A run of another process (its own connection, no request of its own in flight) spans a
+ * request of ours: when that request ends, the run is not credited to it. It stays outside
+ * any traced request, and is flagged so when its connection closes.
+ */
+static void test_other_process_run_not_credited(void **state)
+{
+	struct fixture *f = *state;
+	struct dbconn c2;
+	struct dbreq r = { 0 };
+	struct db_exec x = {
+		.path = DB_PATH_WIRE, .tgid = TGID + 1, .tid = TGID + 1, .conn_id = 2, .rows = 1
+	};
+	uint64_t t = 4 * MS;
+
+	dbtrack__conn_open(&f->t, &c2, TGID + 1, 2, "worker", "127.0.0.1:5432", 0);
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	x.text = "select id from items";
+	x.text_len = strlen(x.text);
+	x.ts_start = 2 * MS;
+	x.ts_end = 3 * MS;
+	dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	x.text = "select * from item where id = 7";
+	x.text_len = strlen(x.text);
+	for (unsigned i = 0; i < 6; i++, t += 11 * MS) {
+		x.ts_start = t;
+		x.ts_end = t + 10 * MS;
+		dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	}
+	dbtrack__req_responding(&f->t, &r, 80 * MS);
+	dbtrack__req_end(&f->t, &r, f->ep, 79 * MS, 81 * MS);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 0.0);
+	assert_int_equal(r.nruns, 0);
+	assert_int_equal(f->t.st.outside, 7);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 0);
+	dbtrack__conn_close(&f->t, &c2, 100 * MS);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 1);
+	assert_string_equal(
+		f->db.flags[0].evidence,
+		"6 consecutive executions on one connection, 60.0 ms in all, outside any "
+		"traced request");
 }
 
 static struct dbagg_flag *nplus1_flag(struct fixture *f, uint64_t qid, const char *endpoint,
@@ -955,6 +1197,130 @@ static void test_finish_weak_flags(void **state)
 	assert_true(f->db.flags[8].support == 0.0);
 }
 
+/*
+ * A run that ends with its request is flagged once, on its endpoint. The same fingerprint going
+ * on right after the end is the loop's tail: not added to the run, and no N+1 of its own
+ * outside requests (it follows itself, not a source query).
+ */
+static void test_run_ends_with_request(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	const struct dbagg_flag *fl;
+	uint64_t end, t;
+
+	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+	end = n_plus_one(f, 2 * MS, 5); /* items at 4 .. 48 ms, the last ends at 58 ms */
+	dbtrack__req_responding(&f->t, &r, end);
+	dbtrack__req_end(&f->t, &r, f->ep, end - 1 * MS, end);
+	fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+	assert_non_null(fl);
+	assert_non_null(strstr(fl->evidence, " 5 consecutive executions "));
+	/* 5 more, each within 10 ms of the previous end */
+	t = end + 2 * MS;
+	for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+		query(f, "select * from item where id = 7", t, 10 * MS);
+	query(f, "select 2", t, 1 * MS);
+	dbtrack__conn_close(&f->t, &f->conn, t + 10 * MS);
+	assert_int_equal(f->t.st.outside, 6);
+	assert_int_equal(fl->occurrences, 1);
+	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, ""), 0);
+	/* the connection is reopened: the fixture's teardown does not close it again */
+	dbtrack__conn_open(&f->t, &f->conn, TGID, 1, "app:8000", "127.0.0.1:5432", t + 20 * MS);
+}
+
+/*
+ * A pool worker's queries date its run: /health, answered (35 ms) before the worker's last
+ * query ended (40 ms), was not waiting on it, so the run and its queries are /list's, read
+ * later, even though a guess in read order would give them to /health.
+ */
+static void test_handoff_worker_last_query(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = {
+		.tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL, .wakee = T_WRK, .ts = 3 * MS
+	};
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 2 * MS);
+	dbtrack__handoff_event(&f->t, &ev);
+	query(f, "select 1 from a where id = 1", 5 * MS, 1 * MS);
+	dbtrack__req_end(&f->t, &r1, health, 34 * MS, 35 * MS);
+	query(f, "select 1 from b where id = 1", 30 * MS, 10 * MS);
+	ev = (struct handoff_ev){
+		.tgid = TGID, .kind = HANDOFF_EV_BACK, .tid = T_WRK, .ts = 41 * MS
+	};
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r2, f->ep, 40 * MS, 42 * MS);
+	assert_int_equal(f->t.nparked, 2);
+	dbtrack__tick(&f->t, 400 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_int_equal(f->t.st.attributed[DBREQ_HANDOFF], 2);
+	assert_int_equal(f->ep->db_reqs, 1);
+	assert_true(f->ep->db_queries == 2.0);
+	assert_true(f->ep->db_ns == 11.0 * MS);
+	assert_int_equal(f->ep->db_conf[DBREQ_HANDOFF], 1);
+	assert_int_equal(health->db_reqs, 1);
+	assert_true(health->db_queries == 0.0);
+	handoff__free(&ho);
+}
+
+/*
+ * The evidence quotes the source query's fingerprint up to 60 characters: one of 60 whole, one
+ * of 61 as its first 60 and "...".
+ */
+static void test_nplus1_evidence_long_source(void **state)
+{
+	static const struct {
+		const char *src, *evidence;
+	} cases[] = {
+		{ "select abcdefghijklmnopqrstuvwxyzabcdefghijklmnop from items",
+		  "after \"select abcdefghijklmnopqrstuvwxyzabcdefghijklmnop from items\", 5 "
+		  "consecutive" },
+		{ "select abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq from items",
+		  "after \"select abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq from item...\", 5 "
+		  "consecutive" },
+	};
+	struct fixture *f = *state;
+
+	for (unsigned k = 0; k < 2; k++) {
+		struct dbreq r = { 0 };
+		const struct dbagg_flag *fl;
+		uint64_t t = 4 * MS;
+
+		assert_int_equal(strlen(cases[k].src), 60 + k);
+		dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
+		query(f, cases[k].src, 2 * MS, 1 * MS);
+		for (unsigned i = 0; i < 5; i++, t += 11 * MS)
+			query(f, "select * from item where id = 7", t, 10 * MS);
+		dbtrack__req_end(&f->t, &r, f->ep, t, t + 1 * MS);
+		fl = find_flag(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list");
+		assert_non_null(fl);
+		assert_memory_equal(fl->evidence, cases[k].evidence, strlen(cases[k].evidence));
+		again(state);
+		f = *state;
+	}
+}
+
+/* A shared N+1 flag on an endpoint with no request added up (all dropped) has no support. */
+static void test_finish_support_no_requests(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->ep->db_reqs, 0);
+	nplus1_flag(f, 1, "GET /list", 2, 2);
+	dbtrack__finish(&f->t, &f->a);
+	assert_int_equal(f->db.nflags, 1);
+	assert_true(f->db.flags[0].support == 0.0);
+	assert_true(f->db.flags[0].weak);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1351,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_undecided_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closing_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_weak_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defer_lengthened_keeps_waiting_requests, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_redundant_reads_kept_per_request, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_runs_kept_per_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_closing_full_other_query_waits, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_other_process_run_not_credited, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_run_ends_with_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_worker_last_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nplus1_evidence_long_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_support_no_requests, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
