@@ -880,6 +880,44 @@ static void test_pipelined_head_continues_in_next_read(void **state)
 	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_PIPELINED);
 }
 
+/*
+ * A request line the capture ended: its target is cut when the capture ended inside it, not
+ * when the capture ended after it (in " HTTP/1."), whether in one read or joined over two.
+ */
+static void test_target_cut_only_when_capture_ends_inside_it(void **state)
+{
+	static const struct {
+		const char *first;  /* a whole read, or NULL */
+		const char *capped; /* the capture of a 1000-byte read */
+		const char *target;
+		unsigned flags;
+	} cases[] = {
+		{ NULL, "GET /abc HTTP/1.", "/abc", HTTP_REC_ABORTED },
+		{ NULL, "GET /abc ", "/abc", HTTP_REC_ABORTED },
+		{ NULL, "GET /abc", "/abc", HTTP_REC_ABORTED | HTTP_REC_TARGET_CUT },
+		{ "GET /x", "yz HTTP/1", "/xyz", HTTP_REC_ABORTED },
+		{ "GET /x", "yz", "/xyz", HTTP_REC_ABORTED | HTTP_REC_TARGET_CUT },
+	};
+	struct fixture *f = *state;
+	char big[1000];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].capped);
+
+		memset(big, 'q', sizeof(big));
+		memcpy(big, cases[i].capped, n);
+		if (cases[i].first)
+			rd(f, 10, cases[i].first);
+		http_conn__read(&f->conn, &f->st, 11, 0, big, n, sizeof(big), collect, &f->sink);
+		http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+		assert_int_equal(f->sink.n, i + 1);
+		assert_string_equal(f->sink.recs[i].target, cases[i].target);
+		if (f->sink.recs[i].flags != cases[i].flags)
+			fail_msg("case %zu: flags %#x, want %#x", i, f->sink.recs[i].flags,
+				 cases[i].flags);
+	}
+}
+
 /* An unterminated chunked response closed by the peer ends at its last write. */
 static void test_chunked_unterminated_ends_at_last_write(void **state)
 {
@@ -971,6 +1009,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_head_continues_in_next_read, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_target_cut_only_when_capture_ends_inside_it,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chunked_unterminated_ends_at_last_write, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_after_close_mid_body_and_upgrade, setup,
