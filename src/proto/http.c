@@ -423,10 +423,15 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, ui
 				break;
 			}
 			if (uncaptured) {
-				/* The rest of the head is out of sight: keep what we know. */
+				/*
+				 * The rest of the head is out of sight: keep what we know. Its
+				 * target is cut only if it runs to the end, not if " HTTP/1."
+				 * followed it.
+				 */
 				if (h.method_len)
-					rq_new(c, st, c->hdr_ts, c->hdr_arrival, &h, r == 0, emit,
-					       ctx);
+					rq_new(c, st, c->hdr_ts, c->hdr_arrival, &h,
+					       h.target + h.target_len == c->hdrbuf + c->hdr_len,
+					       emit, ctx);
 				hdr_done(c);
 				c->rq = HTTP_RQ_BODY_UNKNOWN;
 				return;
@@ -457,8 +462,10 @@ void http_conn__read(struct http_conn *c, struct http_stats *st, uint64_t ts, ui
 				c->rq = HTTP_RQ_HEAD;
 				break;
 			}
+			/* As above: the target is cut only if it runs to the end of the capture. */
 			if (h.method_len)
-				rq_new(c, st, ts, arrival, &h, r == 0, emit, ctx);
+				rq_new(c, st, ts, arrival, &h,
+				       h.target + h.target_len == p + head_len, emit, ctx);
 			c->rq = HTTP_RQ_BODY_UNKNOWN;
 			return;
 		}

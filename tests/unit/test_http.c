@@ -406,6 +406,10 @@ static void test_no_request(void **state)
 	assert_int_equal(f->sink.n, 1);
 	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_NO_REQUEST);
 	assert_int_equal(f->st.no_request, 1);
+	/* with no request read, it is timed from its own write */
+	assert_int_equal(f->sink.recs[0].t_start, 20);
+	assert_int_equal(f->sink.recs[0].t_first, 20);
+	assert_int_equal(f->sink.recs[0].t_end, 21);
 }
 
 static void test_pending_overflow(void **state)
@@ -429,7 +433,12 @@ static void test_parse_request_prefixes(void **state)
 	for (size_t i = 0; i < sizeof(full) - 1; i++) {
 		int r = http__parse_request(full, i, &h);
 
-		assert_true(r == 0 || (r == 1 && h.head_len == 0));
+		/* nor a complete head: no blank line yet, not chunked */
+		assert_true(r == 0 || r == 1);
+		assert_int_equal(h.head_len, 0);
+		assert_false(h.chunked);
+		if (r == 0)
+			assert_int_equal(h.content_length, -1);
 	}
 	assert_int_equal(http__parse_request(full, sizeof(full) - 1, &h), 1);
 	assert_int_equal(h.head_len, sizeof(full) - 1);
@@ -518,6 +527,8 @@ static void test_parse_request_limits(void **state)
 	assert_int_equal(http__parse_request("GET / HTTP/1.1\rX", 16, &h), -1);
 	assert_int_equal(http__parse_request("GET / HTTP/1.1X", 15, &h), -1);
 	assert_int_equal(http__parse_request("GET / HTTP/1.x\r\n", 16, &h), -1);
+	assert_int_equal(http__parse_request("GET / HTTP/2.0\r\n", 16, &h), -1);
+	assert_int_equal(http__parse_request("GET / HTTX", 10, &h), -1);
 	assert_int_equal(http__parse_request("GET / HTTP/1.1\r", 15, &h), 0);
 	assert_int_equal(http__parse_request("GET / HTTP/1.0\n", 15, &h), 1);
 	assert_int_equal(h.head_len, 0);
@@ -593,13 +604,17 @@ static void test_header_names(void **state)
 {
 	struct http_req_head h;
 	const char *near = "POST / HTTP/1.1\r\nContent-Lengtx: 5\r\n\r\n",
-		   *upper = "POST / HTTP/1.1\r\nCONTENT-LENGTH: 5\r\n\r\n";
+		   *upper = "POST / HTTP/1.1\r\nCONTENT-LENGTH: 5\r\n\r\n",
+		   *te_upper = "POST / HTTP/1.1\r\nTRANSFER-ENCODING: chunked\r\n\r\n";
 	struct http_resp_head r;
 
 	assert_int_equal(http__parse_request(near, strlen(near), &h), 1);
 	assert_int_equal(h.content_length, -1);
 	assert_int_equal(http__parse_request(upper, strlen(upper), &h), 1);
 	assert_int_equal(h.content_length, 5);
+	/* 'A', the first upper-case letter, folds too */
+	assert_int_equal(http__parse_request(te_upper, strlen(te_upper), &h), 1);
+	assert_true(h.chunked);
 	assert_int_equal(http__parse_response("HTTP/1.x 200 OK\r\n", 17, &r), -1);
 	assert_int_equal(http__parse_response("HTTP/1.1 2", 10, &r), 0);
 }
@@ -668,6 +683,281 @@ static void test_joined_head_edges(void **state)
 	assert_int_equal(f->sink.recs[1].flags, 0);
 }
 
+/* A target of HTTP_TARGET_MAX - 1 bytes is kept whole; one byte more is cut to that length. */
+static void test_target_longest_kept_whole(void **state)
+{
+	struct fixture *f = *state;
+	char req[HTTP_TARGET_MAX + 64], want[HTTP_TARGET_MAX + 1];
+
+	for (size_t tl = HTTP_TARGET_MAX - 1; tl <= HTTP_TARGET_MAX; tl++) {
+		int n;
+
+		want[0] = '/';
+		memset(want + 1, 'p', tl - 1);
+		want[tl] = '\0';
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n", want);
+		rd(f, 10, req);
+		wr(f, 20, 21, "HTTP/1.1 204 No Content\r\n\r\n");
+		assert_int_equal(n, tl + 17);
+	}
+	assert_int_equal(f->sink.n, 2);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+	assert_int_equal(strlen(f->sink.recs[0].target), HTTP_TARGET_MAX - 1);
+	assert_memory_equal(f->sink.recs[0].target, want, HTTP_TARGET_MAX - 1);
+	assert_int_equal(f->sink.recs[0].status, 204);
+	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_TARGET_CUT);
+	assert_int_equal(strlen(f->sink.recs[1].target), HTTP_TARGET_MAX - 1);
+	assert_memory_equal(f->sink.recs[1].target, want, HTTP_TARGET_MAX - 1);
+	assert_int_equal(f->sink.recs[1].status, 204);
+}
+
+/* Only a request read while an earlier one waits for its response is pipelined. */
+static void test_pipelined_from_the_second_unanswered(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\n\r\n");
+	rd(f, 11, "GET /b HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 204 No Content\r\n\r\n");
+	wr(f, 22, 23, "HTTP/1.1 204 No Content\r\n\r\n");
+	rd(f, 30, "GET /c HTTP/1.1\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 3);
+	assert_string_equal(f->sink.recs[0].target, "/a");
+	assert_int_equal(f->sink.recs[0].flags, 0);
+	assert_string_equal(f->sink.recs[1].target, "/b");
+	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_PIPELINED);
+	/* once both were answered, the next one is alone again */
+	assert_int_equal(f->sink.recs[2].flags, 0);
+}
+
+/* A head joined over reads is followed by its Content-Length body, then the next request. */
+static void test_joined_head_then_body(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /orders HTTP/1.1\r\nContent-Le");
+	rd(f, 11, "ngth: 46\r\n\r\nGET /body1 HTTP/1.1\r\n\r\n");
+	/* the body's other half, also shaped like a request line */
+	rd(f, 12, "GET /body2 HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 1);
+	rd(f, 13, "GET /next HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	assert_int_equal(f->st.garbage_in, 0);
+	http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[0].target, "/orders");
+	assert_string_equal(f->sink.recs[1].target, "/next");
+}
+
+/* A head the response cut short (flushed as a request) leaves the next read a request line. */
+static void test_request_after_head_ended_by_response(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\nHost: t\r\n");
+	wr(f, 20, 21, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	rd(f, 30, "GET /b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	assert_int_equal(f->st.garbage_in, 0);
+	wr(f, 40, 41, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/b");
+	assert_int_equal(f->sink.recs[1].status, 200);
+	assert_int_equal(f->sink.recs[1].t_start, 30);
+}
+
+/*
+ * A read whose head was captured only in part: its body has no known length, so reads that
+ * are not request lines are body, not garbage, until a request line starts a read.
+ */
+static void test_uncaptured_head_rest_makes_body_unknown(void **state)
+{
+	struct fixture *f = *state;
+	static const char head[] = "POST /up HTTP/1.1\r\nContent-Length: 5000\r\n";
+	char big[1000];
+
+	memset(big, 'x', sizeof(big));
+	memcpy(big, head, sizeof(head) - 1);
+	/* the capture ends inside the Content-Length line */
+	http_conn__read(&f->conn, &f->st, 10, 0, big, 30, sizeof(big), collect, &f->sink);
+	assert_int_equal(f->st.requests, 1);
+	rd(f, 11, "xxxxxxxx body bytes");
+	assert_int_equal(f->st.garbage_in, 0);
+	rd(f, 12, "GET /next HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[0].target, "/up");
+	assert_string_equal(f->sink.recs[1].target, "/next");
+}
+
+/*
+ * A response head cut by the capture: a final status (200 and up) is kept, an interim one
+ * (1xx) is not the request's status.
+ */
+static void test_cut_response_head_keeps_final_status(void **state)
+{
+	struct fixture *f = *state;
+	static const unsigned codes[] = { 200, 199 }, want[] = { 200, 0 };
+	char resp[1024];
+
+	for (int i = 0; i < 2; i++) {
+		int n = snprintf(resp, sizeof(resp), "HTTP/1.1 %u X\r\nX-Pad: %0600d\r\n\r\n",
+				 codes[i], 1);
+
+		rd(f, 10, "GET / HTTP/1.1\r\n\r\n");
+		http_conn__write(&f->conn, &f->st, 20, 21, resp, 100, (uint64_t)n, resp + n - 8, 8,
+				 collect, &f->sink);
+		http_conn__close(&f->conn, &f->st, 30, collect, &f->sink);
+		assert_int_equal(f->sink.n, i + 1);
+		assert_int_equal(f->sink.recs[i].status, want[i]);
+		assert_int_equal(f->sink.recs[i].resp_bytes, n);
+		/* its end is inferred: the last write seen, the head's own */
+		assert_int_equal(f->sink.recs[i].t_end, 21);
+		assert_int_equal(f->sink.recs[i].flags, HTTP_REC_LEN_UNKNOWN);
+	}
+}
+
+/*
+ * The chunked last-chunk is matched over bytes known to be contiguous only: after a write
+ * whose bytes were not read (no head, no tail), a short "0\r\n\r\n" may be chunk data.
+ */
+static void test_chunked_end_not_matched_across_unread_write(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /c HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	wr_short(f, 30, 31, "5\r\nhello\r\n");
+	/* "415\r\n" and the first 1019 bytes of that 1045-byte chunk, unread */
+	http_conn__write(&f->conn, &f->st, 40, 41, NULL, 0, 1024, NULL, 0, collect, &f->sink);
+	wr_short(f, 50, 51, "0\r\n\r\n");
+	assert_int_equal(f->sink.n, 0);
+	wr_short(f, 60, 61, "the rest of the chunk\r\n0\r\n\r\n");
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 61);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+}
+
+/* A request read while a response of known length is being written does not end it. */
+static void test_request_during_sized_body_waits_for_it(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+	rd(f, 30, "GET /b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->sink.n, 0);
+	wr_short(f, 40, 41, "56789");
+	assert_int_equal(f->sink.n, 1);
+	assert_string_equal(f->sink.recs[0].target, "/a");
+	assert_int_equal(f->sink.recs[0].t_end, 41);
+	assert_int_equal(f->sink.recs[0].flags, 0);
+	wr(f, 50, 51, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/b");
+	assert_int_equal(f->sink.recs[1].status, 204);
+	assert_int_equal(f->st.garbage_out, 0);
+}
+
+/* A pipelined request whose head starts after another in the same read and ends in the next. */
+static void test_pipelined_head_continues_in_next_read(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /a HTTP/1.1\r\n\r\nGET /b HT");
+	rd(f, 20, "TP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(f->st.requests, 2);
+	assert_int_equal(f->st.garbage_in, 0);
+	wr(f, 30, 31, "HTTP/1.1 204 No Content\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[0].target, "/a");
+	assert_string_equal(f->sink.recs[1].target, "/b");
+	assert_int_equal(f->sink.recs[1].t_start, 10);
+	assert_int_equal(f->sink.recs[1].flags, HTTP_REC_PIPELINED);
+}
+
+/*
+ * A request line the capture ended: its target is cut when the capture ended inside it, not
+ * when the capture ended after it (in " HTTP/1."), whether in one read or joined over two.
+ */
+static void test_target_cut_only_when_capture_ends_inside_it(void **state)
+{
+	static const struct {
+		const char *first;  /* a whole read, or NULL */
+		const char *capped; /* the capture of a 1000-byte read */
+		const char *target;
+		unsigned flags;
+	} cases[] = {
+		{ NULL, "GET /abc HTTP/1.", "/abc", HTTP_REC_ABORTED },
+		{ NULL, "GET /abc ", "/abc", HTTP_REC_ABORTED },
+		{ NULL, "GET /abc", "/abc", HTTP_REC_ABORTED | HTTP_REC_TARGET_CUT },
+		{ "GET /x", "yz HTTP/1", "/xyz", HTTP_REC_ABORTED },
+		{ "GET /x", "yz", "/xyz", HTTP_REC_ABORTED | HTTP_REC_TARGET_CUT },
+	};
+	struct fixture *f = *state;
+	char big[1000];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].capped);
+
+		memset(big, 'q', sizeof(big));
+		memcpy(big, cases[i].capped, n);
+		if (cases[i].first)
+			rd(f, 10, cases[i].first);
+		http_conn__read(&f->conn, &f->st, 11, 0, big, n, sizeof(big), collect, &f->sink);
+		http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+		assert_int_equal(f->sink.n, i + 1);
+		assert_string_equal(f->sink.recs[i].target, cases[i].target);
+		if (f->sink.recs[i].flags != cases[i].flags)
+			fail_msg("case %zu: flags %#x, want %#x", i, f->sink.recs[i].flags,
+				 cases[i].flags);
+	}
+}
+
+/* An unterminated chunked response closed by the peer ends at its last write. */
+static void test_chunked_unterminated_ends_at_last_write(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "GET /c HTTP/1.1\r\n\r\n");
+	wr(f, 20, 21, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	wr_short(f, 30, 31, "5\r\nhello\r\n");
+	http_conn__close(&f->conn, &f->st, 99, collect, &f->sink);
+	assert_int_equal(f->sink.n, 1);
+	assert_int_equal(f->sink.recs[0].t_end, 31);
+	assert_int_equal(f->sink.recs[0].flags, HTTP_REC_LEN_UNKNOWN);
+	assert_int_equal(f->sink.recs[0].resp_bytes,
+			 strlen("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") + 10);
+}
+
+/* A connection reused after a close mid-body or after an upgrade parses HTTP afresh. */
+static void test_reuse_after_close_mid_body_and_upgrade(void **state)
+{
+	struct fixture *f = *state;
+
+	rd(f, 10, "POST /up HTTP/1.1\r\nContent-Length: 100\r\n\r\n0123456789");
+	http_conn__close(&f->conn, &f->st, 20, collect, &f->sink);
+	rd(f, 30, "GET /new HTTP/1.1\r\n\r\n");
+	wr(f, 40, 41, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 2);
+	assert_string_equal(f->sink.recs[1].target, "/new");
+	assert_int_equal(f->sink.recs[1].status, 204);
+	rd(f, 50, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+	wr(f, 60, 61, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n");
+	http_conn__close(&f->conn, &f->st, 70, collect, &f->sink);
+	rd(f, 80, "GET /again HTTP/1.1\r\n\r\n");
+	wr(f, 90, 91, "HTTP/1.1 204 No Content\r\n\r\n");
+	assert_int_equal(f->sink.n, 4);
+	assert_string_equal(f->sink.recs[3].target, "/again");
+	assert_int_equal(f->sink.recs[3].flags, 0);
+	assert_int_equal(f->st.after_upgrade, 0);
+	assert_int_equal(f->st.requests, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +993,28 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arrival, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_joined_head_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_longest_kept_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_from_the_second_unanswered, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_joined_head_then_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_after_head_ended_by_response, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_uncaptured_head_rest_makes_body_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cut_response_head_keeps_final_status, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_end_not_matched_across_unread_write,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_during_sized_body_waits_for_it, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined_head_continues_in_next_read, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_target_cut_only_when_capture_ends_inside_it,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chunked_unterminated_ends_at_last_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_after_close_mid_body_and_upgrade, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
