@@ -1139,6 +1139,47 @@ static void test_counts_merge(void **state)
 	assert_int_equal(all.min_ns, 3 * MS);
 }
 
+/*
+ * Counters merged from a part counted from histogram buckets are approximate as a whole, in
+ * either order; exact parts merged stay exact. The verdict says so.
+ */
+static void test_counts_merge_approximate(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = obj_k6(&s, "p(95)<=300ms");
+	struct slo_counts exact, from_h, merged;
+	struct slo_result r;
+	struct hist h;
+
+	hist__init(&h);
+	slo__counts_init(&exact);
+	for (int i = 0; i < 200; i++) {
+		hist__add(&h, (uint64_t)(i + 1) * 2 * MS); /* 2 .. 400 ms */
+		slo__count(&o, &exact, (uint64_t)(i + 1) * MS, 200);
+	}
+	slo__counts_from_hist(&o, &from_h, &h, NULL, 0);
+	assert_true(from_h.approximate); /* 300 ms is inside a bucket holding values */
+	assert_false(exact.approximate);
+
+	merged = exact;
+	slo__counts_merge(&merged, &from_h);
+	assert_int_equal(merged.total, 400);
+	assert_true(merged.approximate);
+	slo__eval(&o, &merged, &r);
+	assert_true(r.approximate);
+
+	merged = from_h;
+	slo__counts_merge(&merged, &exact);
+	assert_true(merged.approximate);
+
+	merged = exact;
+	slo__counts_merge(&merged, &exact);
+	assert_int_equal(merged.total, 400);
+	assert_false(merged.approximate);
+	slo__eval(&o, &merged, &r);
+	assert_false(r.approximate);
+}
+
 static void test_counts_from_hist(void **state)
 {
 	struct slo s = slo_one(1);
@@ -1560,6 +1601,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_db),
 		cmocka_unit_test(test_verdict_stats),
 		cmocka_unit_test(test_counts_merge),
+		cmocka_unit_test(test_counts_merge_approximate),
 		cmocka_unit_test(test_counts_from_hist),
 		cmocka_unit_test(test_observed_side_of_threshold),
 		cmocka_unit_test(test_counts_from_hist_exact),

@@ -170,6 +170,28 @@ static void test_finish_rows(void **state)
 	assert_true(f->st.rows[0].matched);
 }
 
+/*
+ * An interval may end at the start itself (t = 0 s): its breach is the first one, kept when
+ * later intervals breach too ("< 0" alone means none).
+ */
+static void test_first_breach_at_start(void **state)
+{
+	struct fixture *f = *state;
+	const struct slotrack_row *p95;
+
+	requests(f, 10, 400 * MS, 200, 0); /* p95 <= 300 ms breached */
+	slotrack__roll(&f->st, 0.0);
+	p95 = row(f, "p95 <= 300 ms");
+	assert_int_equal(p95->breached_intervals, 1);
+	assert_true(p95->first_breach_s == 0.0);
+	requests(f, 10, 400 * MS, 200, 1);
+	slotrack__roll(&f->st, 1.0);
+	assert_int_equal(p95->breached_intervals, 2);
+	assert_true(p95->first_breach_s == 0.0);
+	/* an objective that never breached still says none */
+	assert_true(row(f, "p99 <= 500 ms")->first_breach_s < 0);
+}
+
 static const char yaml2[] = "apiVersion: sloprobe/v1\n"
 			    "kind: SLO\n"
 			    "warmup: 10s\n"
@@ -471,6 +493,45 @@ static void test_rows_max(void **state)
 	agg__free(&a);
 }
 
+/* The first SLO of the file may be a DB one: a fingerprint it matches gets its rows too. */
+static void test_db_slo_listed_first(void **state)
+{
+	static const char text[] = "apiVersion: sloprobe/v1\n"
+				   "kind: SLO\n"
+				   "slos:\n"
+				   "  - name: orders\n"
+				   "    db: {query: \"select * from orders*\"}\n"
+				   "    objectives: [\"avg<10ms\"]\n"
+				   "  - name: all-db\n"
+				   "    db: all\n"
+				   "    objectives: [{errors: failed, le: 50%}]\n";
+	struct dbagg_fp orders = { .text = "select * from orders where id = $1" };
+	struct slo_set *set;
+	struct slotrack st;
+	char err[256];
+
+	set = slo__parse_string(text, sizeof(text) - 1, "db.yaml", err, sizeof(err));
+	if (!set)
+		fail_msg("%s", err);
+	assert_int_equal(slotrack__init(&st, set), 0);
+	slotrack__db(&st, &orders, "c:8000", 12 * MS, false, 1);
+	assert_int_equal(st.nrows, 2);
+	assert_int_equal(orders.slo.nrows, 2);
+	assert_ptr_equal(st.rows[0].o, &set->slos[0].obj[0]);
+	assert_ptr_equal(st.rows[1].o, &set->slos[1].obj[0]);
+	assert_string_equal(st.rows[0].target, "db select * from orders where id = $1");
+	slotrack__roll(&st, 1.0);
+	/* avg 12 ms breaches "avg < 10 ms"; no failure passes the failure rate */
+	assert_int_equal(st.rows[0].run.total, 1);
+	assert_int_equal(st.rows[0].breached_intervals, 1);
+	assert_true(orders.slo.breach);
+	assert_int_equal(st.win.breach, 1);
+	assert_int_equal(st.win.pass, 1);
+	slotrack__free(&st);
+	free(orders.slo.rows);
+	slo__free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,10 +542,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protected_only_window_insufficient, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_breach_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_and_table, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_warmup_not_judged, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_intervals, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_rows_max, setup2, teardown2),
+		cmocka_unit_test(test_db_slo_listed_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
