@@ -451,6 +451,10 @@ static void test_print_log2_exact(void **state)
 				 "         8 -> 15         : 0         |          |\n"
 				 "        16 -> 31         : 1         |*****     |\n");
 	free(buf);
+	buf = print_log2(&h, 0, 48); /* 48 - 39 = 9 columns, one short: raised to 10 too */
+	assert_non_null(strstr(buf, "         4 -> 7          : 2         |**********|\n"));
+	assert_non_null(strstr(buf, "        16 -> 31         : 1         |*****     |\n"));
+	free(buf);
 	buf = print_log2(&h, 0, 50); /* 11 columns */
 	assert_non_null(strstr(buf, "         4 -> 7          : 2         |***********|\n"));
 	assert_non_null(strstr(buf, "        16 -> 31         : 1         |******     |\n"));
