@@ -272,6 +272,33 @@ static void test_merge_equals_union(void **state)
 	free(u);
 }
 
+/*
+ * 0 ns is a value like any other (bucket 0, e.g. a timestamp pair read within one clock tick):
+ * a merge carries it over, so the merged percentiles and count_le() still see it.
+ */
+static void test_merge_keeps_zero_ns(void **state)
+{
+	struct hist a, b;
+
+	hist__init(&a);
+	hist__init(&b);
+	hist__add(&a, 1000000); /* 1 ms */
+	for (int i = 0; i < 3; i++)
+		hist__add(&b, 0);
+	hist__add(&b, 5000000); /* 5 ms */
+	hist__merge(&a, &b);
+	assert_int_equal(a.count, 5);
+	assert_int_equal(a.buckets[0], 3);
+	assert_int_equal(a.min, 0);
+	assert_int_equal(a.max, 5000000);
+	assert_int_equal(hist__count_le(&a, 0), 3);
+	/* 0, 0, 0, 1 ms, 5 ms: p50 and p60 (rank 3) are 0 ns, p61 (rank 4) is 1 ms within 1/128 */
+	assert_int_equal(hist__percentile(&a, 50), 0);
+	assert_int_equal(hist__percentile(&a, 60), 0);
+	assert_true(hist__percentile(&a, 61) >= 1000000 - 1000000 / 128);
+	assert_true(hist__percentile(&a, 61) <= 1000000 + 1000000 / 128);
+}
+
 /* h's non-empty buckets, as the analyzer keeps them; idx and counts hold HIST_NBUCKETS. */
 static void sparse_of(const struct hist *h, struct hist_sparse *s, uint16_t *idx, uint64_t *counts)
 {
@@ -424,6 +451,10 @@ static void test_print_log2_exact(void **state)
 				 "         8 -> 15         : 0         |          |\n"
 				 "        16 -> 31         : 1         |*****     |\n");
 	free(buf);
+	buf = print_log2(&h, 0, 48); /* 48 - 39 = 9 columns, one short: raised to 10 too */
+	assert_non_null(strstr(buf, "         4 -> 7          : 2         |**********|\n"));
+	assert_non_null(strstr(buf, "        16 -> 31         : 1         |*****     |\n"));
+	free(buf);
 	buf = print_log2(&h, 0, 50); /* 11 columns */
 	assert_non_null(strstr(buf, "         4 -> 7          : 2         |***********|\n"));
 	assert_non_null(strstr(buf, "        16 -> 31         : 1         |******     |\n"));
@@ -450,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_dist_bimodal),
 		cmocka_unit_test(test_dist_constant),
 		cmocka_unit_test(test_merge_equals_union),
+		cmocka_unit_test(test_merge_keeps_zero_ns),
 		cmocka_unit_test(test_sparse_same_as_dense),
 		cmocka_unit_test(test_count_le),
 		cmocka_unit_test(test_huge_values),

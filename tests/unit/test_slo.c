@@ -1112,6 +1112,43 @@ static void test_verdict_stats(void **state)
 	assert_int_equal(r.verdict, SLO_BREACH);
 }
 
+/*
+ * Only latency and error objectives have bad events. A min, max, avg or count objective judges
+ * the run as a whole: none of its observations is bad, passing or breaching, so the report's
+ * good (judged - bad) is every judged observation.
+ */
+static void test_stat_objectives_no_bad_events(void **state)
+{
+	struct slo s = slo_one(1);
+	/* 100, 300 and 2500 ms: avg 966.67 ms, max 2.5 s, min 100 ms, count 3 */
+	struct {
+		const char *k6;
+		enum slo_verdict verdict;
+	} cases[] = {
+		{ "avg<=200ms", SLO_BREACH }, { "avg<=1s", SLO_PASS },
+		{ "max<2s", SLO_BREACH },     { "max<=2500ms", SLO_PASS },
+		{ "min<=1ms", SLO_BREACH },   { "min<=100ms", SLO_PASS },
+		{ "count>=5", SLO_BREACH },   { "count>=3", SLO_PASS },
+	};
+	struct slo_counts c;
+	struct slo_result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct slo_objective o = obj_k6(&s, cases[i].k6);
+
+		slo__counts_init(&c);
+		slo__count(&o, &c, 100 * MS, 200);
+		slo__count(&o, &c, 300 * MS, 500);
+		slo__count(&o, &c, 2500 * MS, 200);
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, cases[i].verdict);
+		assert_int_equal(r.judged, 3);
+		assert_int_equal(r.bad, 0);
+		assert_false(r.approximate);
+		assert_int_equal(r.protected_, 0);
+	}
+}
+
 static void test_counts_merge(void **state)
 {
 	struct slo s = slo_one(1);
@@ -1137,6 +1174,47 @@ static void test_counts_merge(void **state)
 	slo__counts_init(&all);
 	slo__counts_merge(&all, &b);
 	assert_int_equal(all.min_ns, 3 * MS);
+}
+
+/*
+ * Counters merged from a part counted from histogram buckets are approximate as a whole, in
+ * either order; exact parts merged stay exact. The verdict says so.
+ */
+static void test_counts_merge_approximate(void **state)
+{
+	struct slo s = slo_one(1);
+	struct slo_objective o = obj_k6(&s, "p(95)<=300ms");
+	struct slo_counts exact, from_h, merged;
+	struct slo_result r;
+	struct hist h;
+
+	hist__init(&h);
+	slo__counts_init(&exact);
+	for (int i = 0; i < 200; i++) {
+		hist__add(&h, (uint64_t)(i + 1) * 2 * MS); /* 2 .. 400 ms */
+		slo__count(&o, &exact, (uint64_t)(i + 1) * MS, 200);
+	}
+	slo__counts_from_hist(&o, &from_h, &h, NULL, 0);
+	assert_true(from_h.approximate); /* 300 ms is inside a bucket holding values */
+	assert_false(exact.approximate);
+
+	merged = exact;
+	slo__counts_merge(&merged, &from_h);
+	assert_int_equal(merged.total, 400);
+	assert_true(merged.approximate);
+	slo__eval(&o, &merged, &r);
+	assert_true(r.approximate);
+
+	merged = from_h;
+	slo__counts_merge(&merged, &exact);
+	assert_true(merged.approximate);
+
+	merged = exact;
+	slo__counts_merge(&merged, &exact);
+	assert_int_equal(merged.total, 400);
+	assert_false(merged.approximate);
+	slo__eval(&o, &merged, &r);
+	assert_false(r.approximate);
 }
 
 static void test_counts_from_hist(void **state)
@@ -1559,7 +1637,9 @@ int main(void)
 		cmocka_unit_test(test_verdict_errors),
 		cmocka_unit_test(test_verdict_db),
 		cmocka_unit_test(test_verdict_stats),
+		cmocka_unit_test(test_stat_objectives_no_bad_events),
 		cmocka_unit_test(test_counts_merge),
+		cmocka_unit_test(test_counts_merge_approximate),
 		cmocka_unit_test(test_counts_from_hist),
 		cmocka_unit_test(test_observed_side_of_threshold),
 		cmocka_unit_test(test_counts_from_hist_exact),

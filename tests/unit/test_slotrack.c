@@ -170,6 +170,28 @@ static void test_finish_rows(void **state)
 	assert_true(f->st.rows[0].matched);
 }
 
+/*
+ * An interval may end at the start itself (t = 0 s): its breach is the first one, kept when
+ * later intervals breach too ("< 0" alone means none).
+ */
+static void test_first_breach_at_start(void **state)
+{
+	struct fixture *f = *state;
+	const struct slotrack_row *p95;
+
+	requests(f, 10, 400 * MS, 200, 0); /* p95 <= 300 ms breached */
+	slotrack__roll(&f->st, 0.0);
+	p95 = row(f, "p95 <= 300 ms");
+	assert_int_equal(p95->breached_intervals, 1);
+	assert_true(p95->first_breach_s == 0.0);
+	requests(f, 10, 400 * MS, 200, 1);
+	slotrack__roll(&f->st, 1.0);
+	assert_int_equal(p95->breached_intervals, 2);
+	assert_true(p95->first_breach_s == 0.0);
+	/* an objective that never breached still says none */
+	assert_true(row(f, "p99 <= 500 ms")->first_breach_s < 0);
+}
+
 static const char yaml2[] = "apiVersion: sloprobe/v1\n"
 			    "kind: SLO\n"
 			    "warmup: 10s\n"
@@ -471,6 +493,150 @@ static void test_rows_max(void **state)
 	agg__free(&a);
 }
 
+/* The first SLO of the file may be a DB one: a fingerprint it matches gets its rows too. */
+static void test_db_slo_listed_first(void **state)
+{
+	static const char text[] = "apiVersion: sloprobe/v1\n"
+				   "kind: SLO\n"
+				   "slos:\n"
+				   "  - name: orders\n"
+				   "    db: {query: \"select * from orders*\"}\n"
+				   "    objectives: [\"avg<10ms\"]\n"
+				   "  - name: all-db\n"
+				   "    db: all\n"
+				   "    objectives: [{errors: failed, le: 50%}]\n";
+	struct dbagg_fp orders = { .text = "select * from orders where id = $1" };
+	struct slo_set *set;
+	struct slotrack st;
+	char err[256];
+
+	set = slo__parse_string(text, sizeof(text) - 1, "db.yaml", err, sizeof(err));
+	if (!set)
+		fail_msg("%s", err);
+	assert_int_equal(slotrack__init(&st, set), 0);
+	slotrack__db(&st, &orders, "c:8000", 12 * MS, false, 1);
+	assert_int_equal(st.nrows, 2);
+	assert_int_equal(orders.slo.nrows, 2);
+	assert_ptr_equal(st.rows[0].o, &set->slos[0].obj[0]);
+	assert_ptr_equal(st.rows[1].o, &set->slos[1].obj[0]);
+	assert_string_equal(st.rows[0].target, "db select * from orders where id = $1");
+	slotrack__roll(&st, 1.0);
+	/* avg 12 ms breaches "avg < 10 ms"; no failure passes the failure rate */
+	assert_int_equal(st.rows[0].run.total, 1);
+	assert_int_equal(st.rows[0].breached_intervals, 1);
+	assert_true(orders.slo.breach);
+	assert_int_equal(st.win.breach, 1);
+	assert_int_equal(st.win.pass, 1);
+	slotrack__free(&st);
+	free(orders.slo.rows);
+	slo__free(set);
+}
+
+/* A set of SLOs judged on one endpoint GET /items of service app:8000. */
+struct one_ep {
+	struct slo_set *set;
+	struct agg a;
+	struct agg_endpoint *ep;
+	struct slotrack st;
+};
+
+static void one_ep_init(struct one_ep *f, const char *text)
+{
+	struct agg_req ar = { .method = "GET", .route = "/items", .status = 200 };
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	f->set = slo__parse_string(text, strlen(text), "one.yaml", err, sizeof(err));
+	if (!f->set)
+		fail_msg("%s", err);
+	assert_int_equal(agg__init(&f->a, 16), 0);
+	assert_true(agg__service(&f->a, "app:8000") >= 0);
+	f->ep = agg__add(&f->a, &ar);
+	assert_non_null(f->ep);
+	assert_int_equal(slotrack__init(&f->st, f->set), 0);
+}
+
+static void one_ep_free(struct one_ep *f)
+{
+	slotrack__free(&f->st);
+	agg__free(&f->a);
+	slo__free(f->set);
+}
+
+/*
+ * A per: all SLO listed after others: the endpoint is linked to its row, found past the
+ * objectives of the SLOs before it.
+ */
+static void test_per_all_slo_listed_later(void **state)
+{
+	struct one_ep f;
+	const struct slotrack_row *all = NULL;
+
+	one_ep_init(&f, "apiVersion: sloprobe/v1\n"
+			"kind: SLO\n"
+			"slos:\n"
+			"  - name: items\n"
+			"    http: {route: /items}\n"
+			"    objectives: [\"p(95)<300ms\", \"max<1s\"]\n"
+			"  - name: everything\n"
+			"    per: all\n"
+			"    http: all\n"
+			"    objectives: [\"avg<100ms\"]\n");
+	assert_int_equal(f.st.nrows, 1); /* the per: all row, made at the start */
+	slotrack__http(&f.st, &f.a, f.ep, 200 * MS, 200, 1);
+	assert_int_equal(f.st.nrows, 3);
+	assert_int_equal(f.ep->slo.nrows, 3); /* p95, max and the per: all avg */
+	for (unsigned i = 0; i < f.st.nrows; i++)
+		if (f.st.rows[i].o == &f.set->slos[1].obj[0])
+			all = &f.st.rows[i];
+	assert_non_null(all);
+	assert_string_equal(all->subject, "all HTTP endpoints");
+	assert_int_equal(all->win.total, 1);
+	assert_int_equal(all->win.sum_ns, 200 * MS);
+	slotrack__roll(&f.st, 1.0);
+	assert_int_equal(all->breached_intervals, 1); /* avg 200 ms */
+	assert_int_equal(f.st.win.breach, 1);
+	assert_int_equal(f.st.win.pass, 2); /* p95 and max */
+	one_ep_free(&f);
+}
+
+/*
+ * min_samples holds for the run's verdict only: one observation is enough to judge an
+ * interval, and the run still needs min_samples.
+ */
+static void test_interval_ignores_min_samples(void **state)
+{
+	struct one_ep f;
+	struct slo_result res;
+
+	one_ep_init(&f, "apiVersion: sloprobe/v1\n"
+			"kind: SLO\n"
+			"slos:\n"
+			"  - name: items\n"
+			"    min_samples: 3\n"
+			"    http: {route: /items}\n"
+			"    objectives: [\"max<100ms\"]\n");
+	slotrack__http(&f.st, &f.a, f.ep, 200 * MS, 200, 1);
+	slotrack__roll(&f.st, 1.0);
+	assert_int_equal(f.st.win.breach, 1);
+	assert_int_equal(f.st.rows[0].breached_intervals, 1);
+	assert_true(f.st.rows[0].first_breach_s == 1.0);
+	assert_true(f.ep->slo.breach);
+	slotrack__eval(&f.st.rows[0], &res);
+	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 1 of 3 samples */
+	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 2);
+	slotrack__roll(&f.st, 2.0);
+	assert_int_equal(f.st.win.pass, 1);
+	slotrack__eval(&f.st.rows[0], &res);
+	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 2 of 3 */
+	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 3);
+	slotrack__roll(&f.st, 3.0);
+	slotrack__eval(&f.st.rows[0], &res);
+	assert_int_equal(res.verdict, SLO_BREACH); /* 3 samples, max 200 ms */
+	assert_int_equal(f.st.rows[0].breached_intervals, 1);
+	one_ep_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,10 +647,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protected_only_window_insufficient, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_finish_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_breach_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_and_table, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_warmup_not_judged, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_intervals, setup2, teardown2),
 		cmocka_unit_test_setup_teardown(test_rows_max, setup2, teardown2),
+		cmocka_unit_test(test_db_slo_listed_first),
+		cmocka_unit_test(test_per_all_slo_listed_later),
+		cmocka_unit_test(test_interval_ignores_min_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
