@@ -97,6 +97,9 @@ static void test_overall(void **state)
 	assert_int_equal(diff__overall(e, 2), I);
 	assert_int_equal(diff__overall(a, 0), U);
 	assert_string_equal(diff__class_name(F), "few samples");
+	assert_string_equal(diff__class_name(U), "unchanged");
+	assert_string_equal(diff__class_name(I), "improved");
+	assert_string_equal(diff__class_name(R), "regressed");
 }
 
 static struct run_endpoint ep(const char *service, const char *method, const char *route)
@@ -401,6 +404,71 @@ static void test_query_values(void **state)
 	free(h);
 }
 
+/*
+ * A query's p50 and p95 in each run are its 50th and 95th of 100 calls by nearest rank, not a
+ * neighbour: after, 49 calls of 100 ms, the 50th of 150 ms, 44 of 200 ms, the 95th of 300 ms
+ * and 5 of 1000 ms, so p50 is 150 ms and p95 300 ms, within the histogram's 1/64 resolution.
+ */
+static void test_query_percentiles_by_rank(void **state)
+{
+	static const struct {
+		unsigned n, ms;
+	} after[] = { { 49, 100 }, { 1, 150 }, { 44, 200 }, { 1, 300 }, { 5, 1000 } };
+	struct run_dbq x = { .system = "postgresql", .query = "q", .count = 100 }, y = x;
+	struct diff_value v[DIFF_VALUES_MAX];
+	struct hist *hx = hist_ms(1, 100), *hy = malloc(sizeof(*hy));
+	struct diff_rule r;
+
+	assert_non_null(hy);
+	hist__init(hy);
+	for (unsigned k = 0; k < sizeof(after) / sizeof(after[0]); k++)
+		for (unsigned i = 0; i < after[k].n; i++)
+			hist__add(hy, after[k].ms * 1000000ull);
+	diff__default_rule(&r);
+	x.hist = sparse_of(hx);
+	y.hist = sparse_of(hy);
+	assert_int_equal(diff__query(&r, &x, &y, v), 7);
+	assert_string_equal(v[2].name, "p50 ms");
+	assert_true(fabs(v[2].before - 50) < 1 && fabs(v[2].after - 150) < 3);
+	assert_int_equal(v[2].cls, R);
+	assert_string_equal(v[3].name, "p95 ms");
+	assert_true(fabs(v[3].before - 95) < 2 && fabs(v[3].after - 300) < 5);
+	assert_string_equal(v[4].name, "p99 ms");
+	assert_true(fabs(v[4].after - 1000) < 16);
+	/* total time: 49 x 100 + 150 + 44 x 200 + 300 + 5 x 1000 ms */
+	assert_true(v[6].after == 19150);
+	sparse_free(x.hist);
+	sparse_free(y.hist);
+	free(hx);
+	free(hy);
+}
+
+/* DB rows when either side ran queries: none before and half a query per request after. */
+static void test_endpoint_db_rows_when_either_queried(void **state)
+{
+	struct run_endpoint x = ep("app:1", "GET", "/a"), y = x;
+	struct diff_value v[DIFF_VALUES_MAX];
+	struct diff_rule r;
+	struct hist empty;
+
+	diff__default_rule(&r);
+	hist__init(&empty);
+	x.hist = sparse_of(&empty);
+	y.hist = sparse_of(&empty);
+	x.has_db = y.has_db = true;
+	x.db = (struct run_ep_db){ .requests = 100, .queries_per_request = 0 };
+	y.db = (struct run_ep_db){ .requests = 100, .queries_per_request = 0.5 };
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 8);
+	assert_string_equal(v[6].name, "queries/request");
+	assert_true(v[6].before == 0 && v[6].after == 0.5);
+	assert_int_equal(diff__endpoint(&r, &y, &x, v), 8);
+	assert_true(v[6].before == 0.5 && v[6].after == 0);
+	y.db.queries_per_request = 0;
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 6);
+	sparse_free(x.hist);
+	sparse_free(y.hist);
+}
+
 /* Only judged values other than throughput decide the overall verdict, the first included. */
 static void test_values_overall(void **state)
 {
@@ -456,6 +524,8 @@ int main(void)
 		cmocka_unit_test(test_match_queries_once),
 		cmocka_unit_test(test_endpoint_values),
 		cmocka_unit_test(test_query_values),
+		cmocka_unit_test(test_query_percentiles_by_rank),
+		cmocka_unit_test(test_endpoint_db_rows_when_either_queried),
 		cmocka_unit_test(test_values_overall),
 		cmocka_unit_test(test_find_slo),
 	};

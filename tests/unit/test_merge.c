@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * merge__runs on runs built in memory, field by field: the rules of docs/analyze.md (merge) that
+ * the report fixtures of test_runfile.c cannot show, because their inputs agree on them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "analyze/merge.h"
+#include "run/runfile.h"
+
+/* n calls of ms milliseconds each, as a histogram owned by r. */
+static struct hist_sparse *calls(struct run *r, unsigned n, unsigned ms)
+{
+	struct hist *h = malloc(sizeof(*h));
+	struct hist_sparse *s;
+
+	assert_non_null(h);
+	hist__init(h);
+	for (unsigned i = 0; i < n; i++)
+		hist__add(h, ms * 1000000ull);
+	s = run__hist(r, h);
+	free(h);
+	assert_non_null(s);
+	return s;
+}
+
+/* A host's report of the same 10 s, with room for neps endpoints and ndbqs queries. */
+static void input(struct run *r, const char *host, unsigned neps, unsigned ndbqs)
+{
+	assert_int_equal(run__init(r), 0);
+	r->hostname = host;
+	r->kernel = "6.1.0";
+	r->start = "2026-11-30T10:00:00.000Z";
+	r->end = "2026-11-30T10:00:10.000Z";
+	r->start_ms = 1796032800000ll;
+	r->end_ms = r->start_ms + 10000;
+	r->duration_s = 10;
+	r->eps = run__alloc(r, (neps + 1) * sizeof(*r->eps));
+	r->dbqs = run__alloc(r, (ndbqs + 1) * sizeof(*r->dbqs));
+	assert_true(r->eps && r->dbqs);
+	r->has_db = ndbqs > 0;
+}
+
+/* The next endpoint of r: GET route of service app, count requests of 1 ms, no port known. */
+static struct run_endpoint *endpoint(struct run *r, const char *route, uint64_t count)
+{
+	struct run_endpoint *e = &r->eps[r->neps++];
+
+	e->service = "app";
+	e->method = "GET";
+	e->route = route;
+	e->port = -1;
+	e->count = count;
+	e->hist = calls(r, count, 1);
+	return e;
+}
+
+/* The next query of r: count calls of ms each, measured on the wire. */
+static struct run_dbq *query(struct run *r, const char *id, const char *text, unsigned count,
+			     unsigned ms)
+{
+	struct run_dbq *q = &r->dbqs[r->ndbqs++];
+
+	q->system = "postgresql";
+	q->query_id = id;
+	q->query = text;
+	q->count = count;
+	q->main_path = "wire";
+	q->hist = calls(r, count, ms);
+	return q;
+}
+
+static uint64_t *list(struct run *r, const uint64_t *v, unsigned n)
+{
+	uint64_t *p = run__alloc(r, (n + 1) * sizeof(*p));
+
+	assert_non_null(p);
+	memcpy(p, v, n * sizeof(*p));
+	return p;
+}
+
+static void merge2(struct run *m, const struct run *a, const struct run *b,
+		   struct merge_notes *notes)
+{
+	const struct run *in[2] = { a, b };
+	char err[RUNFILE_ERR_MAX];
+
+	if (merge__runs(m, in, 2, notes, err, sizeof(err)))
+		fail_msg("merge: %s", err);
+}
+
+/* An endpoint's pids are the union of its inputs', sorted, each once: 100, 200, 300. */
+static void test_merge_pids_sorted_union(void **state)
+{
+	static const uint64_t pa[] = { 200, 300 }, pb[] = { 100, 200 };
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_endpoint *e;
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	e = endpoint(&a, "/items", 10);
+	e->pids = list(&a, pa, 2);
+	e->npids = 2;
+	e = endpoint(&b, "/items", 10);
+	e->pids = list(&b, pb, 2);
+	e->npids = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 1);
+	assert_int_equal(m.eps[0].npids, 3);
+	assert_int_equal(m.eps[0].pids[0], 100);
+	assert_int_equal(m.eps[0].pids[1], 200);
+	assert_int_equal(m.eps[0].pids[2], 300);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * comm, container and cgroup: each the distinct values of the inputs in order, comma-joined,
+ * none taken for another; the port and runtime are the first an input knows.
+ */
+static void test_merge_process_fields(void **state)
+{
+	struct run a, b, c, m;
+	const struct run *in[3] = { &a, &b, &c };
+	struct merge_notes notes;
+	char err[RUNFILE_ERR_MAX];
+	struct run_endpoint *e;
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	input(&c, "web3", 1, 0);
+	e = endpoint(&a, "/items", 10);
+	e->comm = "app";
+	e->container = "c1";
+	e->cgroup = "/kubepods/a";
+	e = endpoint(&b, "/items", 10);
+	e->comm = "app";
+	e->container = "c2";
+	e->cgroup = "/kubepods/b";
+	e->port = 8080;
+	e->runtime = "go";
+	e = endpoint(&c, "/items", 10);
+	e->comm = "worker";
+	e->container = "c1";
+	e->cgroup = "/kubepods/a";
+	e->port = 8080;
+	e->runtime = "jvm";
+	assert_int_equal(merge__runs(&m, in, 3, &notes, err, sizeof(err)), 0);
+	assert_int_equal(m.neps, 1);
+	assert_int_equal(m.eps[0].count, 30);
+	assert_string_equal(m.eps[0].comm, "app,worker");
+	assert_string_equal(m.eps[0].container, "c1,c2");
+	assert_string_equal(m.eps[0].cgroup, "/kubepods/a,/kubepods/b");
+	assert_int_equal(m.eps[0].port, 8080); /* the first input did not know it */
+	assert_string_equal(m.eps[0].runtime, "go");
+	run__free(&m);
+	/* known nowhere: still unknown */
+	a.eps[0].container = a.eps[0].cgroup = NULL;
+	c.eps[0].container = c.eps[0].cgroup = NULL;
+	b.eps[0].container = b.eps[0].cgroup = NULL;
+	b.eps[0].port = c.eps[0].port = -1;
+	assert_int_equal(merge__runs(&m, in, 3, &notes, err, sizeof(err)), 0);
+	assert_null(m.eps[0].container);
+	assert_null(m.eps[0].cgroup);
+	assert_int_equal(m.eps[0].port, -1);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	run__free(&c);
+}
+
+/*
+ * Filters: pid and port lists joined (sorted, each once); comm and cgroup kept where all
+ * filtered inputs agree, else null; the merged report was filtered when an input was.
+ */
+static void test_merge_filters(void **state)
+{
+	static const uint64_t pids_a[] = { 7 }, pids_b[] = { 3, 7 }, ports_a[] = { 8080 },
+			      ports_b[] = { 80, 8080 };
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.has_filters); /* neither was filtered */
+	assert_int_equal(m.nfilter_pids, 0);
+	run__free(&m);
+
+	a.has_filters = b.has_filters = true;
+	a.filter_comm = b.filter_comm = "app";
+	a.filter_cgroup = "/kubepods/a";
+	b.filter_cgroup = "/kubepods/b";
+	a.filter_pids = list(&a, pids_a, 1);
+	a.nfilter_pids = 1;
+	b.filter_pids = list(&b, pids_b, 2);
+	b.nfilter_pids = 2;
+	a.filter_ports = list(&a, ports_a, 1);
+	a.nfilter_ports = 1;
+	b.filter_ports = list(&b, ports_b, 2);
+	b.nfilter_ports = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_filters);
+	assert_string_equal(m.filter_comm, "app");
+	assert_null(m.filter_cgroup); /* /kubepods/a and /kubepods/b */
+	assert_int_equal(m.nfilter_pids, 2);
+	assert_int_equal(m.filter_pids[0], 3);
+	assert_int_equal(m.filter_pids[1], 7);
+	assert_int_equal(m.nfilter_ports, 2);
+	assert_int_equal(m.filter_ports[0], 80);
+	assert_int_equal(m.filter_ports[1], 8080);
+	run__free(&m);
+	/* only the second one filtered: its filters */
+	a.has_filters = false;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_filters);
+	assert_string_equal(m.filter_cgroup, "/kubepods/b");
+	assert_int_equal(m.nfilter_pids, 2);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * BPF run time is the sum over the inputs, and only when each measured it: a partial sum would
+ * understate it. Statistics were enabled only if they were in every input.
+ */
+static void test_merge_bpf_run_time(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	a.has_bpf = b.has_bpf = true;
+	a.bpf_stats = b.bpf_stats = true;
+	a.has_bpf_run = b.has_bpf_run = true;
+	a.bpf_run_ns = 1000000;
+	a.bpf_run_cnt = 100;
+	b.bpf_run_ns = 3000000;
+	b.bpf_run_cnt = 300;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_bpf);
+	assert_true(m.bpf_stats);
+	assert_true(m.has_bpf_run);
+	assert_int_equal(m.bpf_run_ns, 4000000);
+	assert_int_equal(m.bpf_run_cnt, 400);
+	run__free(&m);
+	/* the second ran without statistics */
+	b.bpf_stats = b.has_bpf_run = false;
+	b.bpf_run_ns = b.bpf_run_cnt = 0;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_bpf);
+	assert_false(m.bpf_stats);
+	assert_false(m.has_bpf_run);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* No input: refused with a message, not an empty report. */
+static void test_merge_nothing(void **state)
+{
+	const struct run *in[1] = { NULL };
+	struct merge_notes notes;
+	char err[RUNFILE_ERR_MAX] = "";
+	struct run m;
+
+	assert_int_equal(merge__runs(&m, in, 0, &notes, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "nothing to merge");
+}
+
+/*
+ * Hotspots are recomputed on the merged queries, each list in its own order, largest first:
+ * A 1000 calls of 1 ms (1000 ms in all), B 30 of 20 ms (600 ms), C 100 of 5 ms (500 ms).
+ */
+static void test_merge_hotspot_orders(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 2);
+	input(&b, "web2", 0, 2);
+	query(&a, "000000000000000a", "select a", 500, 1);
+	query(&a, "000000000000000b", "select b", 30, 20);
+	query(&b, "000000000000000c", "select c", 100, 5);
+	query(&b, "000000000000000a", "select a", 500, 1);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.ndbqs, 3);
+	assert_string_equal(m.dbqs[0].query, "select a");
+	assert_int_equal(m.dbqs[0].count, 1000);
+	assert_string_equal(m.dbqs[1].query, "select b");
+	assert_string_equal(m.dbqs[2].query, "select c");
+	assert_int_equal(m.hot_total.n, 3);
+	assert_string_equal(m.hot_total.v[0], "000000000000000a");
+	assert_string_equal(m.hot_total.v[1], "000000000000000b");
+	assert_string_equal(m.hot_total.v[2], "000000000000000c");
+	assert_int_equal(m.hot_p95.n, 3);
+	assert_string_equal(m.hot_p95.v[0], "000000000000000b");
+	assert_string_equal(m.hot_p95.v[1], "000000000000000c");
+	assert_string_equal(m.hot_p95.v[2], "000000000000000a");
+	assert_int_equal(m.hot_count.n, 3);
+	assert_string_equal(m.hot_count.v[0], "000000000000000a");
+	assert_string_equal(m.hot_count.v[1], "000000000000000c");
+	assert_string_equal(m.hot_count.v[2], "000000000000000b");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Each hotspot list holds the top 10 of 11 queries: the one of 1 call is left out. */
+static void test_merge_hotspots_top_ten(void **state)
+{
+	static const char *const ids[11] = {
+		"0000000000000001", "0000000000000002", "0000000000000003", "0000000000000004",
+		"0000000000000005", "0000000000000006", "0000000000000007", "0000000000000008",
+		"0000000000000009", "000000000000000a", "000000000000000b",
+	};
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 11);
+	input(&b, "web2", 0, 0);
+	for (unsigned i = 0; i < 11; i++)
+		query(&a, ids[i], ids[i], i + 1, i + 1); /* i + 1 calls of i + 1 ms */
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.ndbqs, 11);
+	assert_int_equal(m.hot_total.n, 10);
+	assert_int_equal(m.hot_p95.n, 10);
+	assert_int_equal(m.hot_count.n, 10);
+	assert_string_equal(m.hot_count.v[0], "000000000000000b");
+	assert_string_equal(m.hot_count.v[9], "0000000000000002");
+	assert_string_equal(m.hot_p95.v[9], "0000000000000002");
+	assert_string_equal(m.hot_total.v[9], "0000000000000002");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Endpoints by requests, most first; equal counts by service, method, then route. */
+static void test_merge_endpoint_order(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 2, 0);
+	input(&b, "web2", 2, 0);
+	endpoint(&a, "/b", 20);
+	endpoint(&a, "/c", 5);
+	endpoint(&b, "/a", 20);
+	endpoint(&b, "/c", 6);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 3);
+	assert_string_equal(m.eps[0].route, "/a");
+	assert_string_equal(m.eps[1].route, "/b");
+	assert_string_equal(m.eps[2].route, "/c");
+	assert_int_equal(m.eps[2].count, 11);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merge_pids_sorted_union),
+		cmocka_unit_test(test_merge_process_fields),
+		cmocka_unit_test(test_merge_filters),
+		cmocka_unit_test(test_merge_bpf_run_time),
+		cmocka_unit_test(test_merge_nothing),
+		cmocka_unit_test(test_merge_hotspot_orders),
+		cmocka_unit_test(test_merge_hotspots_top_ten),
+		cmocka_unit_test(test_merge_endpoint_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
