@@ -694,12 +694,13 @@ static int merge_db(struct run *out, const struct run *const *in, unsigned n,
 				    same_str(out->flags[x].query_id, f->query_id) &&
 				    same_str(out->flags[x].endpoint, f->endpoint))
 					break;
-			if (x == out->nflags)
+			if (x == out->nflags) {
 				out->flags[out->nflags++] = *f;
-			else
-				out->flags[x].occurrences += f->occurrences;
+				continue;
+			}
+			out->flags[x].occurrences += f->occurrences;
 			/* First seen: the earliest input that saw it (t_s set once start is known). */
-			if (x < out->nflags - 1 && earlier(f->at, out->flags[x].at))
+			if (earlier(f->at, out->flags[x].at))
 				out->flags[x].at = f->at;
 		}
 	}

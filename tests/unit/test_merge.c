@@ -4,6 +4,7 @@
  * the report fixtures of test_runfile.c cannot show, because their inputs agree on them.
  */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +370,188 @@ static void test_merge_endpoint_order(void **state)
 	run__free(&b);
 }
 
+/* Events and drops add up across hosts: nothing lost on one host is hidden by the merge. */
+static void test_merge_events_add_up(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	a.events_total = 100;
+	a.events_dropped = 3;
+	b.events_total = 50;
+	b.events_dropped = 1;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.events_total, 150);
+	assert_int_equal(m.events_dropped, 4);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* The next flag of r: an N+1 of query q on GET /items, first seen at `at`. */
+static struct run_flag *flag(struct run *r, const char *at, uint64_t occurrences)
+{
+	struct run_flag *f;
+
+	if (!r->flags)
+		r->flags = run__alloc(r, 4 * sizeof(*r->flags));
+	assert_non_null(r->flags);
+	f = &r->flags[r->nflags++];
+	f->kind = "n_plus_one";
+	f->query_id = "000000000000000a";
+	f->query = "select a";
+	f->endpoint = "GET /items";
+	f->evidence = "6 in a row";
+	f->occurrences = occurrences;
+	f->at = at;
+	f->t_s = 99; /* relative to its own run: the merge counts again from the merged start */
+	f->support = NAN;
+	return f;
+}
+
+/*
+ * A flag seen by two runs is one flag: occurrences added, first seen at the earlier of the two
+ * times, and t_s counted from the merged window's start (web1's, 10:00:00).
+ */
+static void test_merge_flag_first_seen(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	b.start = "2026-11-30T10:00:01.000Z";
+	b.start_ms += 1000;
+	query(&a, "000000000000000a", "select a", 10, 1);
+	query(&b, "000000000000000a", "select a", 10, 1);
+	flag(&a, "2026-11-30T10:00:05.000Z", 2);
+	flag(&b, "2026-11-30T10:00:02.500Z", 3);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.nflags, 1);
+	assert_int_equal(m.flags[0].occurrences, 5);
+	assert_string_equal(m.flags[0].at, "2026-11-30T10:00:02.500Z");
+	assert_true(m.flags[0].t_s == 2.5);
+	run__free(&m);
+
+	/* The later run's flag does not move a first sight that came earlier. */
+	a.flags[0].at = "2026-11-30T10:00:01.250Z";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.flags[0].at, "2026-11-30T10:00:01.250Z");
+	assert_true(m.flags[0].t_s == 1.25);
+	run__free(&m);
+
+	/* A flag without a time (older reports) has none in the merge either. */
+	a.flags[0].at = NULL;
+	b.flags[0].at = NULL;
+	merge2(&m, &a, &b, &notes);
+	assert_null(m.flags[0].at);
+	assert_true(isnan(m.flags[0].t_s));
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* The next endpoint's database work: requests with queries, attributed by handoff. */
+static void ep_db(struct run_endpoint *e, uint64_t requests, uint64_t handoff, double share)
+{
+	e->has_db = true;
+	e->db.requests = requests;
+	e->db.queries_per_request = 1;
+	e->db.queries_per_request_max = 1;
+	e->db.db_time_ms_per_request = 0.5;
+	e->db.attr_exact = requests - handoff;
+	e->db.attr_handoff = handoff;
+	e->db.db_time_share = share;
+}
+
+/*
+ * Attribution by hand-off adds up like the other rules. The DB share of an endpoint seen by two
+ * runs is left to the writer (of the merged mean); one seen by one run keeps its own. A query's
+ * share of all DB time always changes with the merge.
+ */
+static void test_merge_db_attribution_and_shares(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 2, 1);
+	input(&b, "web2", 1, 1);
+	ep_db(endpoint(&a, "/items", 10), 10, 3, 0.25);
+	ep_db(endpoint(&a, "/only-a", 4), 4, 1, 0.125);
+	ep_db(endpoint(&b, "/items", 10), 10, 4, 0.5);
+	query(&a, "000000000000000a", "select a", 10, 1)->time_share = 1;
+	query(&b, "000000000000000a", "select a", 10, 1)->time_share = 1;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 2);
+	assert_string_equal(m.eps[0].route, "/items");
+	assert_int_equal(m.eps[0].db.attr_handoff, 7);
+	assert_int_equal(m.eps[0].db.attr_exact, 13);
+	assert_true(isnan(m.eps[0].db.db_time_share));
+	assert_string_equal(m.eps[1].route, "/only-a");
+	assert_int_equal(m.eps[1].db.attr_handoff, 1);
+	assert_true(m.eps[1].db.db_time_share == 0.125);
+	assert_true(isnan(m.dbqs[0].time_share));
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* First-byte percentiles have no histogram: kept from one run, dropped (and said) from two. */
+static void test_merge_first_byte(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes = { 0 };
+	struct run_dbq *q;
+
+	input(&a, "web1", 0, 2);
+	input(&b, "web2", 0, 1);
+	q = query(&a, "000000000000000a", "select a", 10, 1);
+	q->has_first_byte = true;
+	q->first_byte.p50 = 0.5;
+	q = query(&a, "000000000000000b", "select b", 5, 1);
+	q->has_first_byte = true;
+	q->first_byte.p50 = 0.25;
+	q = query(&b, "000000000000000a", "select a", 10, 1);
+	q->has_first_byte = true;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.ndbqs, 2);
+	assert_string_equal(m.dbqs[0].query, "select a");
+	assert_false(m.dbqs[0].has_first_byte);
+	assert_string_equal(m.dbqs[1].query, "select b");
+	assert_true(m.dbqs[1].has_first_byte);
+	assert_true(m.dbqs[1].first_byte.p50 == 0.25);
+	assert_int_equal(notes.first_byte, 1);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * Host names are joined with commas, each once, whatever their length: 7 + 1 + 8 characters
+ * and the terminator fill one 16-byte allocation and one byte more.
+ */
+static void test_merge_hostnames_joined(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "abcdefg", 0, 0);
+	input(&b, "hijklmno", 0, 0);
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.hostname, "abcdefg,hijklmno");
+	assert_string_equal(m.kernel, "6.1.0");
+	run__free(&m);
+	/* The same host twice is named once. */
+	b.hostname = "abcdefg";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.hostname, "abcdefg");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +563,11 @@ int main(void)
 		cmocka_unit_test(test_merge_hotspot_orders),
 		cmocka_unit_test(test_merge_hotspots_top_ten),
 		cmocka_unit_test(test_merge_endpoint_order),
+		cmocka_unit_test(test_merge_events_add_up),
+		cmocka_unit_test(test_merge_flag_first_seen),
+		cmocka_unit_test(test_merge_db_attribution_and_shares),
+		cmocka_unit_test(test_merge_first_byte),
+		cmocka_unit_test(test_merge_hostnames_joined),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
