@@ -2021,7 +2021,8 @@ static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns,
 	else
 		json__kv_string(j, "rows", NULL);
 	json__kv_u64(j, "slow", q->slow);
-	json__kv_string(j, "client", q->client);
+	if (q->client) /* older reports may lack it; the schema has no null for it */
+		json__kv_string(j, "client", q->client);
 	json__kv_string(j, "server", q->server);
 	if (q->main_path)
 		json__kv_string(j, "main_path", q->main_path);
