@@ -924,29 +924,40 @@ static void test_statement_names(void **state)
 
 /*
  * Head and tail are separate captures: bytes run on from one into the other when they touch,
- * and a header byte in a gap of even one byte loses the write's framing.
+ * wherever that falls, and a header byte in a gap of even one byte loses the write's framing.
  */
 static void test_head_and_tail_captured_apart(void **state)
 {
-	for (size_t gap = 0; gap <= 1; gap++) {
-		struct pgwire_conn *c = pgwire_conn__new();
+	/* two Queries of 14 bytes; where the head ends, and the gap after it */
+	static const struct {
+		size_t head, gap;
+	} c[] = {
+		{ 14, 0 }, /* the second message all in the tail */
+		{ 16, 0 }, /* its header split */
+		{ 19, 0 }, /* its body all in the tail */
+		{ 16, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct pgwire_conn *conn = pgwire_conn__new();
 		struct buf w = { 0 }, r = { 0 };
 		struct got g = { 0 };
 
-		startup(c, &g);
+		startup(conn, &g);
 		msg(&w, 'Q', 2, "select 1", NULL);
 		msg(&w, 'Q', 2, "select 2", NULL);
-		/* the head ends 2 bytes into the second header */
-		feed_split(c, &w, true, 10, 16, w.n - 16 - gap, &g);
+		feed_split(conn, &w, true, 10, c[i].head, w.n - c[i].head - c[i].gap, &g);
 		Z(&r);
 		Z(&r);
-		feed_all(c, &r, false, 20, &g);
-		assert_int_equal(g.n, gap ? 1 : 2);
+		feed_all(conn, &r, false, 20, &g);
+		assert_int_equal(g.n, c[i].gap ? 1 : 2);
 		assert_string_equal(g.q[0].text, "select 1");
-		if (!gap)
+		if (!c[i].gap) {
 			assert_string_equal(g.q[1].text, "select 2");
-		assert_int_equal(pgwire_conn__stats(c)->write_gaps, gap);
-		pgwire_conn__free(c);
+			assert_int_equal(g.q[1].flags, 0);
+		}
+		assert_int_equal(pgwire_conn__stats(conn)->write_gaps, c[i].gap);
+		pgwire_conn__free(conn);
 	}
 }
 
@@ -1204,9 +1215,132 @@ static void test_resync_row_count_of_last_command(void **state)
 	}
 }
 
+/* PgJDBC with a fetch size and server-side cursors bind to named portals. */
+static void test_named_portal(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select * from t", NULL);
+	msg(&w, 'B', 4, "C_1", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "C_1", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 2");
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.q[0].text, "select * from t");
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED);
+	assert_int_equal(g.q[0].rows, 2);
+	pgwire_conn__free(c);
+}
+
+/* Closing one statement leaves the others, and names set after it, their own text. */
+static void test_close_keeps_other_statements(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select 1", NULL);
+	msg(&w, 'P', 4, "s2", NULL, "select 2", NULL);
+	msg(&w, 'P', 4, "s3", NULL, "select 3", NULL);
+	/* s1, then s3 that took its place */
+	msg(&w, 'C', 2, "Ss1", NULL);
+	msg(&w, 'C', 2, "Ss3", NULL);
+	msg(&w, 'P', 4, "s4", NULL, "select 4", NULL);
+	msg(&w, 'P', 4, "s5", NULL, "select 5", NULL);
+	msg(&w, 'B', 4, "", NULL, "s2", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s4", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s5", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.q[0].text, "select 2");
+	assert_string_equal(g.q[1].text, "select 4");
+	assert_string_equal(g.q[2].text, "select 5");
+	assert_int_equal(g.q[3].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[3].name, "s1");
+	pgwire_conn__free(c);
+}
+
+/*
+ * The row count is the last word of the CommandComplete tag when it is all digits and not the
+ * first word: 0 and 9 are digits, "X7" is no count.
+ */
+static void test_row_count_of_tags(void **state)
+{
+	static const struct {
+		const char *tag;
+		int64_t rows;
+	} c[] = {
+		{ "SELECT 9", 9 },	{ "UPDATE 0", 0 },
+		{ "INSERT 0 19", 19 },	{ "SELECT 1234567890", 1234567890 },
+		{ "MERGE 3", 3 },	{ "BEGIN", -1 },
+		{ "CREATE TABLE", -1 }, { "9", -1 },
+		{ "A X7", -1 },		{ "A 7X", -1 },
+	};
+	struct pgwire_conn *conn = pgwire_conn__new();
+	struct got g = { 0 };
+
+	startup(conn, &g);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct buf w = { 0 }, r = { 0 };
+
+		msg(&w, 'Q', 2, "select", NULL);
+		feed_all(conn, &w, true, 10 * i, &g);
+		CC(&r, c[i].tag);
+		Z(&r);
+		feed_all(conn, &r, false, 10 * i + 5, &g);
+		assert_int_equal(g.n, i + 1);
+		if (g.q[i].rows != c[i].rows)
+			print_error("tag '%s'\n", c[i].tag);
+		assert_int_equal(g.q[i].rows, c[i].rows);
+	}
+	pgwire_conn__free(conn);
+}
+
+/*
+ * After an SSLRequest answered 'N', whatever came in the same read after the 'N' is framed as
+ * messages from its first byte, here captured in the head only.
+ */
+static void test_ssl_refused_rest_of_read(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+	const struct pgwire_stats *st = pgwire_conn__stats(c);
+
+	put32(&w, 8);
+	put32(&w, 80877103);
+	feed_all(c, &w, true, 1, &g);
+	r.b[r.n++] = 'N';
+	msg(&r, 'n', 0); /* NoData, a header only: its last byte ends the read */
+	feed(c, &r, false, 2, r.n, 0, &g);
+	assert_false(pgwire_conn__encrypted(c));
+	assert_int_equal(st->malformed + st->lost_sync, 0);
+	pgwire_conn__free(c);
+}
+
 /*
  * PGWIRE_GROUPS_MAX groups wait for their answers at most: the next one is lost and counted,
- * and the ReadyForQuery meant for it finds none left.
+ * and the ReadyForQuery meant for it finds none left. The connection is freed with none of it
+ * left behind.
  */
 static void test_groups_bound(void **state)
 {
@@ -1216,13 +1350,19 @@ static void test_groups_bound(void **state)
 
 	startup(c, &g);
 	w.n = r.n = 0;
-	for (unsigned i = 0; i <= PGWIRE_GROUPS_MAX; i++) {
+	for (unsigned i = 0; i < PGWIRE_GROUPS_MAX; i++) {
 		msg(&w, 'Q', 2, "select 1", NULL);
-		if (w.n > sizeof(w.b) - 64 || i == PGWIRE_GROUPS_MAX) {
+		if (w.n > sizeof(w.b) - 64) {
 			feed_all(c, &w, true, 10, &g);
 			w.n = 0;
 		}
 	}
+	/* the one too many is a Sync group: its Execute goes with it */
+	msg(&w, 'P', 4, "", NULL, "select 2", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
 	assert_int_equal(pgwire_conn__stats(c)->queue_overflow, 1);
 	for (unsigned i = 0; i <= PGWIRE_GROUPS_MAX; i++) {
 		Z(&r);
@@ -1298,6 +1438,10 @@ int main(void)
 		cmocka_unit_test(test_bind_of_unreadable_name),
 		cmocka_unit_test(test_empty_query_and_portal_suspended),
 		cmocka_unit_test(test_resync_row_count_of_last_command),
+		cmocka_unit_test(test_named_portal),
+		cmocka_unit_test(test_close_keeps_other_statements),
+		cmocka_unit_test(test_row_count_of_tags),
+		cmocka_unit_test(test_ssl_refused_rest_of_read),
 		cmocka_unit_test(test_groups_bound),
 		cmocka_unit_test(test_execs_bound),
 	};

@@ -170,6 +170,9 @@ static void test_norm_truncate(void **state)
 		/* never inside a %XX */
 		{ "/ab\001cd", 0, 5, "/ab", T },
 		{ "/ab\001cd", 0, 7, "/ab%01", T | E },
+		/* a %XX counts 3 bytes towards the fit: exactly, and one short */
+		{ "/x/a b", 0, 9, "/x/a%20b", E },
+		{ "/x/a b", 0, 8, "/x", T },
 		/* an id does not fit in part */
 		{ "/123456", 0, 4, "/", T },
 		{ "/a", 0, 1, "", T },
@@ -279,6 +282,8 @@ static void test_set_errors(void **state)
 		  "unknown converter 'foo' in '{x:foo}' (known: str, int, float, uuid, path)" },
 		{ "/{x:}", "unknown converter '' in '{x:}' (known: str, int, float, uuid, path)" },
 		{ "/{1x}", "invalid parameter name in '{1x}': use [A-Za-z_][A-Za-z0-9_]*" },
+		{ "/{a-b}", "invalid parameter name in '{a-b}': use [A-Za-z_][A-Za-z0-9_]*" },
+		{ "/{-a}", "invalid parameter name in '{-a}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
@@ -503,6 +508,7 @@ static void test_set_segments(void **state)
 	}
 	assert_null(route_set__match(NULL, "/", 1));
 	assert_null(route_set__match(s, NULL, 0));
+	assert_null(route_set__match(s, NULL, 5));
 	route_set__free(s);
 	route_set__free(NULL);
 }
