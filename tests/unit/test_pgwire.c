@@ -1215,7 +1215,7 @@ static void test_resync_row_count_of_last_command(void **state)
 	}
 }
 
-/* PgJDBC with a fetch size and server-side cursors bind to named portals. */
+/* PgJDBC with a fetch size and server-side cursors bind to named portals, and close them. */
 static void test_named_portal(void **state)
 {
 	struct pgwire_conn *c = pgwire_conn__new();
@@ -1238,6 +1238,21 @@ static void test_named_portal(void **state)
 	assert_string_equal(g.q[0].text, "select * from t");
 	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED);
 	assert_int_equal(g.q[0].rows, 2);
+	/* closing a portal leaves the statement of the same name */
+	w.n = r.n = 0;
+	msg(&w, 'B', 4, "s1", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "s1", NULL);
+	msg(&w, 'C', 2, "Ps1", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 30, &g);
+	Z(&r);
+	feed_all(c, &r, false, 40, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.q[1].text, "select * from t");
+	assert_string_equal(g.q[2].text, "select * from t");
+	assert_int_equal(g.q[2].flags, PGWIRE_Q_PREPARED);
 	pgwire_conn__free(c);
 }
 
@@ -1253,9 +1268,11 @@ static void test_close_keeps_other_statements(void **state)
 	msg(&w, 'P', 4, "s1", NULL, "select 1", NULL);
 	msg(&w, 'P', 4, "s2", NULL, "select 2", NULL);
 	msg(&w, 'P', 4, "s3", NULL, "select 3", NULL);
-	/* s1, then s3 that took its place */
+	msg(&w, 'P', 4, "", NULL, "select 0", NULL);
+	/* s1, then s3 that took its place, then the unnamed statement */
 	msg(&w, 'C', 2, "Ss1", NULL);
 	msg(&w, 'C', 2, "Ss3", NULL);
+	msg(&w, 'C', 2, "S", NULL);
 	msg(&w, 'P', 4, "s4", NULL, "select 4", NULL);
 	msg(&w, 'P', 4, "s5", NULL, "select 5", NULL);
 	msg(&w, 'B', 4, "", NULL, "s2", NULL);
@@ -1266,16 +1283,20 @@ static void test_close_keeps_other_statements(void **state)
 	msg(&w, 'E', 2, "", NULL);
 	msg(&w, 'B', 4, "", NULL, "s1", NULL);
 	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
 	SYNC(&w);
 	feed_all(c, &w, true, 10, &g);
 	Z(&r);
 	feed_all(c, &r, false, 20, &g);
-	assert_int_equal(g.n, 4);
+	assert_int_equal(g.n, 5);
 	assert_string_equal(g.q[0].text, "select 2");
 	assert_string_equal(g.q[1].text, "select 4");
 	assert_string_equal(g.q[2].text, "select 5");
 	assert_int_equal(g.q[3].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
 	assert_string_equal(g.q[3].name, "s1");
+	assert_int_equal(g.q[4].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[4].name, "");
 	pgwire_conn__free(c);
 }
 
@@ -1317,23 +1338,90 @@ static void test_row_count_of_tags(void **state)
 
 /*
  * After an SSLRequest answered 'N', whatever came in the same read after the 'N' is framed as
- * messages from its first byte, here captured in the head only.
+ * messages from its first byte: captured in the head only, in head and tail apart, and with a
+ * header that the next read completes.
  */
 static void test_ssl_refused_rest_of_read(void **state)
+{
+	for (int k = 0; k < 3; k++) {
+		struct pgwire_conn *c = pgwire_conn__new();
+		struct buf w = { 0 }, r = { 0 }, next = { 0 };
+		struct got g = { 0 };
+		const struct pgwire_stats *st = pgwire_conn__stats(c);
+
+		put32(&w, 8);
+		put32(&w, 80877103);
+		feed_all(c, &w, true, 1, &g);
+		r.b[r.n++] = 'N';
+		msg(&r, 'n', 0); /* NoData: a header only */
+		msg(&r, 'n', 0);
+		if (k == 0) {
+			/* the last byte of the read is the last of the head */
+			feed(c, &r, false, 2, r.n, 0, &g);
+		} else if (k == 1) {
+			/* the second header runs on from the head into the tail */
+			feed_split(c, &r, false, 2, 8, r.n - 8, &g);
+		} else {
+			/* the read ends one byte short of the second header */
+			next.b[next.n++] = r.b[--r.n];
+			msg(&next, 'n', 0);
+			feed_all(c, &r, false, 2, &g);
+			feed_all(c, &next, false, 3, &g);
+		}
+		assert_false(pgwire_conn__encrypted(c));
+		assert_int_equal(st->malformed + st->lost_sync, 0);
+		pgwire_conn__free(c);
+	}
+}
+
+/* The SQLSTATE is found whatever the order of the ErrorResponse fields: here the first. */
+static void test_error_sqlstate_first_field(void **state)
 {
 	struct pgwire_conn *c = pgwire_conn__new();
 	struct buf w = { 0 }, r = { 0 };
 	struct got g = { 0 };
-	const struct pgwire_stats *st = pgwire_conn__stats(c);
 
-	put32(&w, 8);
-	put32(&w, 80877103);
-	feed_all(c, &w, true, 1, &g);
-	r.b[r.n++] = 'N';
-	msg(&r, 'n', 0); /* NoData, a header only: its last byte ends the read */
-	feed(c, &r, false, 2, r.n, 0, &g);
-	assert_false(pgwire_conn__encrypted(c));
-	assert_int_equal(st->malformed + st->lost_sync, 0);
+	startup(c, &g);
+	msg(&w, 'Q', 2, "select * from nope", NULL);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, 'E', 7, "C42P01", NULL, "SERROR", NULL, "Mrelation \"nope\" does not exist", NULL,
+	    NULL);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_ERROR);
+	assert_string_equal(g.q[0].sqlstate, "42P01");
+	pgwire_conn__free(c);
+}
+
+/* A Parse whose text runs into the gap of its write keeps the text up to the gap. */
+static void test_parse_text_cut_by_capture(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char sql[201], want[64];
+
+	memset(sql, 'x', sizeof(sql) - 1);
+	sql[sizeof(sql) - 1] = '\0';
+	memcpy(sql, "select * from t where ", 22);
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, sql, NULL);
+	/* 40 head bytes: the header, "s1" and its NUL, then 32 bytes of the text */
+	feed(c, &w, true, 10, 40, 8, &g);
+	w.n = 0;
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 20, &g);
+	Z(&r);
+	feed_all(c, &r, false, 30, &g);
+	assert_int_equal(g.n, 1);
+	snprintf(want, sizeof(want), "%.32s", sql);
+	assert_string_equal(g.q[0].text, want);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_TRUNCATED);
+	assert_int_equal(pgwire_conn__stats(c)->write_gaps, 0);
 	pgwire_conn__free(c);
 }
 
@@ -1442,6 +1530,8 @@ int main(void)
 		cmocka_unit_test(test_close_keeps_other_statements),
 		cmocka_unit_test(test_row_count_of_tags),
 		cmocka_unit_test(test_ssl_refused_rest_of_read),
+		cmocka_unit_test(test_error_sqlstate_first_field),
+		cmocka_unit_test(test_parse_text_cut_by_capture),
 		cmocka_unit_test(test_groups_bound),
 		cmocka_unit_test(test_execs_bound),
 	};

@@ -2,16 +2,33 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "proto/route.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Set: getrandom() fails, as it does without entropy early in boot (EAGAIN, GRND_NONBLOCK). */
+static bool no_entropy;
+
+/* Takes the place of the C library's in this binary, so that a test can take entropy away. */
+ssize_t getrandom(void *buf, size_t buflen, unsigned int flags)
+{
+	if (no_entropy) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return syscall(SYS_getrandom, buf, buflen, flags);
+}
 
 #define T ROUTE_TRUNCATED
 #define Q ROUTE_HAD_QUERY
@@ -820,6 +837,28 @@ static void test_limit_small_tables_hold_max_tracked(void **state)
 	}
 }
 
+/* Without entropy for its hash key, the limiter works all the same (route_limiter__new). */
+static void test_limit_without_entropy(void **state)
+{
+	struct route_limiter *l;
+	char r[ROUTE_MAX_LEN];
+
+	no_entropy = true;
+	l = route_limiter__new(2, 100);
+	no_entropy = false;
+	assert_non_null(l);
+	assert_int_equal(apply(l, "s", "/a/x", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/b", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/a", r, sizeof(r)), 0);
+	assert_string_equal(r, "/a");
+	assert_int_equal(apply(l, "s", "/c/x", r, sizeof(r)), 1);
+	assert_string_equal(r, "/{*}/x");
+	assert_int_equal(route_limiter__collapsed(l), 1);
+	assert_int_equal(apply(l, "t", "/c", r, sizeof(r)), 0);
+	assert_int_equal(route_limiter__untracked(l), 0);
+	route_limiter__free(l);
+}
+
 /* apply() on a buffer of exactly sz bytes, which must come back as want. */
 static void check_apply_exact(struct route_limiter *l, const char *scope, const char *in, size_t sz,
 			      int ret, const char *want)
@@ -935,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_limit_memory_bound_large),
 		cmocka_unit_test(test_limit_edges),
 		cmocka_unit_test(test_limit_small_tables_hold_max_tracked),
+		cmocka_unit_test(test_limit_without_entropy),
 		cmocka_unit_test(test_limit_route_cut_within_sz),
 		cmocka_unit_test(test_siphash_reference_vectors),
 		cmocka_unit_test(test_pipeline),
