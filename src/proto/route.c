@@ -684,7 +684,7 @@ static void sip_block(uint64_t v[4], uint64_t m)
 }
 
 /* SipHash-2-4 of the message le64(first) || p[0..n); keyed so crafted paths cannot collide. */
-static uint64_t sip_hash(const uint64_t k[2], uint64_t first, const char *p, size_t n)
+uint64_t route__siphash(const uint64_t k[2], uint64_t first, const char *p, size_t n)
 {
 	uint64_t v[4] = {
 		0x736f6d6570736575ull ^ k[0],
@@ -828,7 +828,7 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 		return 0;
 	if (!scope)
 		scope = "";
-	key = sip_hash(l->k, LIMITER_ROOT_TAG, scope, strlen(scope));
+	key = route__siphash(l->k, LIMITER_ROOT_TAG, scope, strlen(scope));
 	node = limiter__get(l, key, true);
 	for (;;) {
 		char *seg = route + at;
@@ -839,7 +839,7 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 		uint64_t ckey = 0;
 
 		if (route__is_placeholder(seg, n)) {
-			ckey = sip_hash(l->k, key, seg, n);
+			ckey = route__siphash(l->k, key, seg, n);
 			if (!last)
 				child = limiter__get(l, ckey, true);
 		} else if (!node) {
@@ -848,7 +848,7 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 		} else if (node->collapsed) {
 			collapse = true;
 		} else {
-			ckey = sip_hash(l->k, key, seg, n);
+			ckey = route__siphash(l->k, key, seg, n);
 			child = limiter__get(l, ckey, false);
 			if (child) {
 				/* seen before: keep */
@@ -870,7 +870,7 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 				break;
 			n = 3;
 			last = !route[at + n];
-			ckey = sip_hash(l->k, key, "{*}", 3);
+			ckey = route__siphash(l->k, key, "{*}", 3);
 			if (!last)
 				child = limiter__get(l, ckey, true);
 		}

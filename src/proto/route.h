@@ -133,4 +133,12 @@ uint64_t route_limiter__collapsed(const struct route_limiter *l);
 /* Values turned into {*} only because the table was full: for the report. */
 uint64_t route_limiter__untracked(const struct route_limiter *l);
 
+/*
+ * The limiter's key function, exposed so that tests can hold it to the published SipHash-2-4
+ * vectors (a weakened hash would only show as rare collisions): SipHash-2-4 under the key
+ * k[0], k[1] (the key's bytes 0-7 and 8-15, little-endian) of the message le64(first) ||
+ * p[0..n). A hash of 0, the table's empty slot, is returned as 1.
+ */
+uint64_t route__siphash(const uint64_t k[2], uint64_t first, const char *p, size_t n);
+
 #endif

@@ -125,6 +125,38 @@ static void feed_all(struct pgwire_conn *c, const struct buf *b, bool write, uin
 	feed(c, b, write, ts, b->n, b->n, g);
 }
 
+/*
+ * Feeds b as one transfer whose head and tail are captured into buffers of their own, as the
+ * probes hand them over, each exactly as long as what it holds (on the heap: a sanitizer build
+ * sees a read past either).
+ */
+static void feed_split(struct pgwire_conn *c, const struct buf *b, bool write, uint64_t ts,
+		       size_t head, size_t tail, struct got *g)
+{
+	uint8_t *h = malloc(head ? head : 1), *t = malloc(tail ? tail : 1);
+	struct pgwire_chunk ch = {
+		.ts_enter = ts,
+		.ts_exit = ts + 1,
+		.len = b->n,
+		.head = h,
+		.head_len = head,
+		.tail = t,
+		.tail_len = tail,
+	};
+
+	assert_non_null(h);
+	assert_non_null(t);
+	assert_true(head <= b->n && tail <= b->n);
+	memcpy(h, b->b, head);
+	memcpy(t, b->b + b->n - tail, tail);
+	if (write)
+		pgwire_conn__write(c, &ch, on_query, g);
+	else
+		pgwire_conn__read(c, &ch, on_query, g);
+	free(h);
+	free(t);
+}
+
 static void startup(struct pgwire_conn *c, struct got *g)
 {
 	struct buf w = { 0 }, r = { 0 };
@@ -890,6 +922,581 @@ static void test_statement_names(void **state)
 	}
 }
 
+/*
+ * Head and tail are separate captures: bytes run on from one into the other when they touch,
+ * wherever that falls, and a header byte in a gap of even one byte loses the write's framing.
+ */
+static void test_head_and_tail_captured_apart(void **state)
+{
+	/* two Queries of 14 bytes; where the head ends, and the gap after it */
+	static const struct {
+		size_t head, gap;
+	} c[] = {
+		{ 14, 0 }, /* the second message all in the tail */
+		{ 16, 0 }, /* its header split */
+		{ 19, 0 }, /* its body all in the tail */
+		{ 16, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct pgwire_conn *conn = pgwire_conn__new();
+		struct buf w = { 0 }, r = { 0 };
+		struct got g = { 0 };
+
+		startup(conn, &g);
+		msg(&w, 'Q', 2, "select 1", NULL);
+		msg(&w, 'Q', 2, "select 2", NULL);
+		feed_split(conn, &w, true, 10, c[i].head, w.n - c[i].head - c[i].gap, &g);
+		Z(&r);
+		Z(&r);
+		feed_all(conn, &r, false, 20, &g);
+		assert_int_equal(g.n, c[i].gap ? 1 : 2);
+		assert_string_equal(g.q[0].text, "select 1");
+		if (!c[i].gap) {
+			assert_string_equal(g.q[1].text, "select 2");
+			assert_int_equal(g.q[1].flags, 0);
+		}
+		assert_int_equal(pgwire_conn__stats(conn)->write_gaps, c[i].gap);
+		pgwire_conn__free(conn);
+	}
+}
+
+/* A message may be up to 1 GiB long; a longer length is malformed and loses the framing. */
+static void test_message_length_bound(void **state)
+{
+	for (uint64_t mlen = 1u << 30; mlen <= (1u << 30) + 1; mlen++) {
+		bool bad = mlen > 1u << 30;
+		struct pgwire_conn *c = pgwire_conn__new();
+		struct buf w = { 0 }, head = { 0 }, tail = { 0 };
+		struct got g = { 0 };
+		const struct pgwire_stats *st = pgwire_conn__stats(c);
+		struct pgwire_chunk ch = { .ts_enter = 20, .ts_exit = 21 };
+
+		startup(c, &g);
+		msg(&w, 'Q', 2, "select huge", NULL);
+		feed_all(c, &w, true, 10, &g);
+		/* a DataRow of mlen, then the ReadyForQuery: only its header and the Z captured */
+		head.b[head.n++] = 'D';
+		put32(&head, mlen);
+		Z(&tail);
+		ch.len = 1 + mlen + tail.n;
+		ch.head = head.b;
+		ch.head_len = head.n;
+		ch.tail = tail.b;
+		ch.tail_len = tail.n;
+		pgwire_conn__read(c, &ch, on_query, &g);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.q[0].ts_end, 21);
+		assert_int_equal(g.q[0].flags, bad ? PGWIRE_Q_APPROX : 0);
+		assert_int_equal(st->malformed, bad);
+		assert_int_equal(st->lost_sync, bad);
+		assert_int_equal(st->resync, bad);
+		pgwire_conn__free(c);
+
+		/* the sniffer draws the same line: a Query of that length, 5 bytes seen */
+		w.n = 0;
+		w.b[w.n++] = 'Q';
+		put32(&w, mlen);
+		assert_int_equal(pgwire__sniff(w.b, w.n, 1 + mlen),
+				 bad ? PGWIRE_SNIFF_NO : PGWIRE_SNIFF_MSG);
+	}
+}
+
+/*
+ * The untyped first message is read from its first 8 bytes (length and code) only when they
+ * were captured: with 7, an SSLRequest cannot be told and the reply 'S' is not taken for TLS.
+ */
+static void test_startup_needs_8_captured_bytes(void **state)
+{
+	for (size_t head = 7; head <= 8; head++) {
+		struct pgwire_conn *c = pgwire_conn__new();
+		struct buf w = { 0 }, r = { .n = 1, .b = { 'S' } };
+		struct got g = { 0 };
+
+		put32(&w, 8);
+		put32(&w, 80877103); /* SSLRequest */
+		feed_split(c, &w, true, 1, head, 0, &g);
+		feed_all(c, &r, false, 2, &g);
+		assert_int_equal(pgwire_conn__encrypted(c), head == 8);
+		pgwire_conn__free(c);
+	}
+}
+
+/* GSSAPI encryption: 'G' encrypts the rest; 'N' is followed by the startup in plaintext. */
+static void test_gssenc(void **state)
+{
+	for (int accepted = 0; accepted <= 1; accepted++) {
+		struct pgwire_conn *c = pgwire_conn__new();
+		struct buf w = { 0 }, r = { 0 };
+		struct got g = { 0 };
+
+		put32(&w, 8);
+		put32(&w, 80877104); /* GSSENCRequest */
+		feed_all(c, &w, true, 1, &g);
+		r.b[r.n++] = accepted ? 'G' : 'N';
+		feed_all(c, &r, false, 2, &g);
+		assert_int_equal(pgwire_conn__encrypted(c), accepted);
+		w.n = 0;
+		put32(&w, 8 + 14);
+		put32(&w, 196608);
+		memcpy(w.b + w.n, "user\0postgres\0\0", 14);
+		w.n += 14;
+		feed_all(c, &w, true, 3, &g);
+		r.n = 0;
+		msg(&r, 'R', 1, "\0\0\0\0");
+		Z(&r);
+		feed_all(c, &r, false, 4, &g);
+		w.n = r.n = 0;
+		msg(&w, 'Q', 2, "select 1", NULL);
+		feed_all(c, &w, true, 10, &g);
+		CC(&r, "SELECT 1");
+		Z(&r);
+		feed_all(c, &r, false, 20, &g);
+		/* encrypted, nothing is parsed; in plaintext the query is */
+		assert_int_equal(g.n, accepted ? 0 : 1);
+		if (!accepted)
+			assert_string_equal(g.q[0].text, "select 1");
+		pgwire_conn__free(c);
+	}
+}
+
+/*
+ * An Execute runs the statement of the Bind before it; when that Bind's statement name could
+ * not be read (63 bytes is the longest name kept, or its body was not captured), the Execute is
+ * of an unknown statement, never of the one bound before.
+ */
+static void test_bind_of_unreadable_name(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char n63[64], n64[65];
+
+	memset(n63, 'a', 63);
+	n63[63] = '\0';
+	memset(n64, 'b', 64);
+	n64[64] = '\0';
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, n63, NULL, "select 63", NULL);
+	msg(&w, 'P', 4, n64, NULL, "select 64", NULL);
+	msg(&w, 'B', 4, "", NULL, n63, NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, n64, NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.q[0].text, "select 63");
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED);
+	assert_string_equal(g.q[1].text, "");
+	assert_int_equal(g.q[1].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[1].name, "?");
+
+	/* a Bind whose body fell in the gap of its write, after one that bound n63 */
+	w.n = r.n = 0;
+	msg(&w, 'B', 4, "", NULL, n63, NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 30, &g);
+	w.n = 0;
+	msg(&w, 'B', 4, "", NULL, n63, NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed(c, &w, true, 40, 5, w.n - 5 - 64, &g); /* the B header, then its last bytes on */
+	Z(&r);
+	Z(&r);
+	feed_all(c, &r, false, 50, &g);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.q[2].text, "select 63");
+	assert_int_equal(g.q[3].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[3].name, "?");
+	assert_int_equal(pgwire_conn__stats(c)->write_gaps, 0);
+	pgwire_conn__free(c);
+}
+
+/*
+ * EmptyQueryResponse and PortalSuspended end an Execute like a CommandComplete, without a row
+ * count; with no query waiting (a connection we began to watch in the middle) they are ignored.
+ */
+static void test_empty_query_and_portal_suspended(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	r.n = 0;
+	msg(&r, 'I', 0);
+	msg(&r, 's', 0);
+	feed_all(c, &r, false, 5, &g);
+	assert_int_equal(g.n, 0);
+
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "", NULL, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 2", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 3", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	msg(&r, 'I', 0);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	msg(&r, 's', 0);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 3");
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.q[0].rows, -1);
+	assert_string_equal(g.q[1].text, "select 2");
+	assert_int_equal(g.q[1].rows, -1);
+	assert_string_equal(g.q[2].text, "select 3");
+	assert_int_equal(g.q[2].rows, 3);
+	pgwire_conn__free(c);
+}
+
+/*
+ * Back in step at a ReadyForQuery, the CommandComplete right before it gives the row count as
+ * it would in step, replacing one counted before the framing was lost. It is found with a tag
+ * of 1 to 58 bytes (the last 64 bytes before the Z are searched); past that, the count from
+ * before stands, and the query is approximate anyway.
+ */
+static void test_resync_row_count_of_last_command(void **state)
+{
+	char t58[64], t59[64];
+	const struct {
+		const char *tag;
+		int64_t rows;
+	} c[] = {
+		{ "X", -1 },	     { " 7", 7 },     { "7", -1 }, { "SELECT 7", 7 },
+		{ "INSERT 0 7", 7 }, { "BEGIN", -1 }, { t58, 58 }, { t59, 3 },
+	};
+
+	memset(t58, 'x', 55);
+	strcpy(t58 + 55, " 58");
+	memset(t59, 'x', 56);
+	strcpy(t59 + 56, " 59");
+	assert_int_equal(strlen(t58), 58);
+	assert_int_equal(strlen(t59), 59);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct pgwire_conn *conn = pgwire_conn__new();
+		struct buf w = { 0 }, r = { 0 };
+		struct got g = { 0 };
+
+		startup(conn, &g);
+		msg(&w, 'Q', 2, "select 1; select 2", NULL);
+		feed_all(conn, &w, true, 10, &g);
+		CC(&r, "SELECT 3");
+		r.b[r.n++] = 'D';
+		put32(&r, 2); /* impossible: the framing is lost */
+		feed_all(conn, &r, false, 20, &g);
+		r.n = 0;
+		CC(&r, c[i].tag);
+		Z(&r);
+		feed_all(conn, &r, false, 30, &g);
+		if (g.n != 1 || g.q[0].rows != c[i].rows)
+			print_error("tag '%s'\n", c[i].tag);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.q[0].flags, PGWIRE_Q_APPROX);
+		assert_int_equal(g.q[0].rows, c[i].rows);
+		assert_int_equal(pgwire_conn__stats(conn)->resync, 1);
+		pgwire_conn__free(conn);
+	}
+}
+
+/* PgJDBC with a fetch size and server-side cursors bind to named portals, and close them. */
+static void test_named_portal(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select * from t", NULL);
+	msg(&w, 'B', 4, "C_1", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "C_1", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, '1', 0);
+	msg(&r, '2', 0);
+	CC(&r, "SELECT 2");
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.q[0].text, "select * from t");
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED);
+	assert_int_equal(g.q[0].rows, 2);
+	/* closing a portal leaves the statement of the same name */
+	w.n = r.n = 0;
+	msg(&w, 'B', 4, "s1", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "s1", NULL);
+	msg(&w, 'C', 2, "Ps1", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 30, &g);
+	Z(&r);
+	feed_all(c, &r, false, 40, &g);
+	assert_int_equal(g.n, 3);
+	assert_string_equal(g.q[1].text, "select * from t");
+	assert_string_equal(g.q[2].text, "select * from t");
+	assert_int_equal(g.q[2].flags, PGWIRE_Q_PREPARED);
+	pgwire_conn__free(c);
+}
+
+/* Closing one statement leaves the others, and names set after it, their own text. */
+static void test_close_keeps_other_statements(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, "select 1", NULL);
+	msg(&w, 'P', 4, "s2", NULL, "select 2", NULL);
+	msg(&w, 'P', 4, "s3", NULL, "select 3", NULL);
+	msg(&w, 'P', 4, "", NULL, "select 0", NULL);
+	/* s1, then s3 that took its place, then the unnamed statement */
+	msg(&w, 'C', 2, "Ss1", NULL);
+	msg(&w, 'C', 2, "Ss3", NULL);
+	msg(&w, 'C', 2, "S", NULL);
+	msg(&w, 'P', 4, "s4", NULL, "select 4", NULL);
+	msg(&w, 'P', 4, "s5", NULL, "select 5", NULL);
+	msg(&w, 'B', 4, "", NULL, "s2", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s4", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s5", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 5);
+	assert_string_equal(g.q[0].text, "select 2");
+	assert_string_equal(g.q[1].text, "select 4");
+	assert_string_equal(g.q[2].text, "select 5");
+	assert_int_equal(g.q[3].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[3].name, "s1");
+	assert_int_equal(g.q[4].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[4].name, "");
+	pgwire_conn__free(c);
+}
+
+/*
+ * The row count is the last word of the CommandComplete tag when it is all digits and not the
+ * first word: 0 and 9 are digits, "X7" is no count.
+ */
+static void test_row_count_of_tags(void **state)
+{
+	static const struct {
+		const char *tag;
+		int64_t rows;
+	} c[] = {
+		{ "SELECT 9", 9 },	{ "UPDATE 0", 0 },
+		{ "INSERT 0 19", 19 },	{ "SELECT 1234567890", 1234567890 },
+		{ "MERGE 3", 3 },	{ "BEGIN", -1 },
+		{ "CREATE TABLE", -1 }, { "9", -1 },
+		{ "A X7", -1 },		{ "A 7X", -1 },
+	};
+	struct pgwire_conn *conn = pgwire_conn__new();
+	struct got g = { 0 };
+
+	startup(conn, &g);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct buf w = { 0 }, r = { 0 };
+
+		msg(&w, 'Q', 2, "select", NULL);
+		feed_all(conn, &w, true, 10 * i, &g);
+		CC(&r, c[i].tag);
+		Z(&r);
+		feed_all(conn, &r, false, 10 * i + 5, &g);
+		assert_int_equal(g.n, i + 1);
+		if (g.q[i].rows != c[i].rows)
+			print_error("tag '%s'\n", c[i].tag);
+		assert_int_equal(g.q[i].rows, c[i].rows);
+	}
+	pgwire_conn__free(conn);
+}
+
+/*
+ * After an SSLRequest answered 'N', whatever came in the same read after the 'N' is framed as
+ * messages from its first byte: captured in the head only, in head and tail apart, and with a
+ * header that the next read completes.
+ */
+static void test_ssl_refused_rest_of_read(void **state)
+{
+	for (int k = 0; k < 3; k++) {
+		struct pgwire_conn *c = pgwire_conn__new();
+		struct buf w = { 0 }, r = { 0 }, next = { 0 };
+		struct got g = { 0 };
+		const struct pgwire_stats *st = pgwire_conn__stats(c);
+
+		put32(&w, 8);
+		put32(&w, 80877103);
+		feed_all(c, &w, true, 1, &g);
+		r.b[r.n++] = 'N';
+		msg(&r, 'n', 0); /* NoData: a header only */
+		msg(&r, 'n', 0);
+		if (k == 0) {
+			/* the last byte of the read is the last of the head */
+			feed(c, &r, false, 2, r.n, 0, &g);
+		} else if (k == 1) {
+			/* the second header runs on from the head into the tail */
+			feed_split(c, &r, false, 2, 8, r.n - 8, &g);
+		} else {
+			/* the read ends one byte short of the second header */
+			next.b[next.n++] = r.b[--r.n];
+			msg(&next, 'n', 0);
+			feed_all(c, &r, false, 2, &g);
+			feed_all(c, &next, false, 3, &g);
+		}
+		assert_false(pgwire_conn__encrypted(c));
+		assert_int_equal(st->malformed + st->lost_sync, 0);
+		pgwire_conn__free(c);
+	}
+}
+
+/* The SQLSTATE is found whatever the order of the ErrorResponse fields: here the first. */
+static void test_error_sqlstate_first_field(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	struct buf w = { 0 }, r = { 0 };
+	struct got g = { 0 };
+
+	startup(c, &g);
+	msg(&w, 'Q', 2, "select * from nope", NULL);
+	feed_all(c, &w, true, 10, &g);
+	msg(&r, 'E', 7, "C42P01", NULL, "SERROR", NULL, "Mrelation \"nope\" does not exist", NULL,
+	    NULL);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_ERROR);
+	assert_string_equal(g.q[0].sqlstate, "42P01");
+	pgwire_conn__free(c);
+}
+
+/* A Parse whose text runs into the gap of its write keeps the text up to the gap. */
+static void test_parse_text_cut_by_capture(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+	char sql[201], want[64];
+
+	memset(sql, 'x', sizeof(sql) - 1);
+	sql[sizeof(sql) - 1] = '\0';
+	memcpy(sql, "select * from t where ", 22);
+	startup(c, &g);
+	w.n = r.n = 0;
+	msg(&w, 'P', 4, "s1", NULL, sql, NULL);
+	/* 40 head bytes: the header, "s1" and its NUL, then 32 bytes of the text */
+	feed(c, &w, true, 10, 40, 8, &g);
+	w.n = 0;
+	msg(&w, 'B', 4, "", NULL, "s1", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 20, &g);
+	Z(&r);
+	feed_all(c, &r, false, 30, &g);
+	assert_int_equal(g.n, 1);
+	snprintf(want, sizeof(want), "%.32s", sql);
+	assert_string_equal(g.q[0].text, want);
+	assert_int_equal(g.q[0].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_TRUNCATED);
+	assert_int_equal(pgwire_conn__stats(c)->write_gaps, 0);
+	pgwire_conn__free(c);
+}
+
+/*
+ * PGWIRE_GROUPS_MAX groups wait for their answers at most: the next one is lost and counted,
+ * and the ReadyForQuery meant for it finds none left. The connection is freed with none of it
+ * left behind.
+ */
+static void test_groups_bound(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	for (unsigned i = 0; i < PGWIRE_GROUPS_MAX; i++) {
+		msg(&w, 'Q', 2, "select 1", NULL);
+		if (w.n > sizeof(w.b) - 64) {
+			feed_all(c, &w, true, 10, &g);
+			w.n = 0;
+		}
+	}
+	/* the one too many is a Sync group: its Execute goes with it */
+	msg(&w, 'P', 4, "", NULL, "select 2", NULL);
+	msg(&w, 'B', 4, "", NULL, "", NULL);
+	msg(&w, 'E', 2, "", NULL);
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	assert_int_equal(pgwire_conn__stats(c)->queue_overflow, 1);
+	for (unsigned i = 0; i <= PGWIRE_GROUPS_MAX; i++) {
+		Z(&r);
+		if (r.n > sizeof(r.b) - 64 || i == PGWIRE_GROUPS_MAX) {
+			feed_all(c, &r, false, 20, &g);
+			r.n = 0;
+		}
+	}
+	assert_int_equal(g.total, PGWIRE_GROUPS_MAX);
+	assert_string_equal(g.q[63].text, "select 1");
+	assert_int_equal(pgwire_conn__stats(c)->queue_overflow, 1);
+	pgwire_conn__free(c);
+}
+
+/*
+ * PGWIRE_EXECS_MAX Executes are kept in one Sync group: the next one is lost and counted. Each
+ * kept one takes about 100 bytes, so this holds some 100 MiB for a moment.
+ */
+static void test_execs_bound(void **state)
+{
+	struct pgwire_conn *c = pgwire_conn__new();
+	static struct buf w, r;
+	struct got g = { 0 };
+
+	startup(c, &g);
+	w.n = r.n = 0;
+	/* Executes of a statement prepared before we looked: no text to copy */
+	msg(&w, 'B', 4, "", NULL, "s", NULL);
+	for (unsigned i = 0; i <= PGWIRE_EXECS_MAX; i++) {
+		msg(&w, 'E', 2, "", NULL);
+		if (w.n > sizeof(w.b) - 64) {
+			feed_all(c, &w, true, 10, &g);
+			w.n = 0;
+		}
+	}
+	SYNC(&w);
+	feed_all(c, &w, true, 10, &g);
+	assert_int_equal(pgwire_conn__stats(c)->execs_overflow, 1);
+	Z(&r);
+	feed_all(c, &r, false, 20, &g);
+	assert_int_equal(g.total, PGWIRE_EXECS_MAX);
+	assert_int_equal(g.q[63].flags, PGWIRE_Q_PREPARED | PGWIRE_Q_UNKNOWN_STMT);
+	assert_string_equal(g.q[63].name, "s");
+	pgwire_conn__free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -912,6 +1519,21 @@ int main(void)
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_startup_bound),
 		cmocka_unit_test(test_statement_names),
+		cmocka_unit_test(test_head_and_tail_captured_apart),
+		cmocka_unit_test(test_message_length_bound),
+		cmocka_unit_test(test_startup_needs_8_captured_bytes),
+		cmocka_unit_test(test_gssenc),
+		cmocka_unit_test(test_bind_of_unreadable_name),
+		cmocka_unit_test(test_empty_query_and_portal_suspended),
+		cmocka_unit_test(test_resync_row_count_of_last_command),
+		cmocka_unit_test(test_named_portal),
+		cmocka_unit_test(test_close_keeps_other_statements),
+		cmocka_unit_test(test_row_count_of_tags),
+		cmocka_unit_test(test_ssl_refused_rest_of_read),
+		cmocka_unit_test(test_error_sqlstate_first_field),
+		cmocka_unit_test(test_parse_text_cut_by_capture),
+		cmocka_unit_test(test_groups_bound),
+		cmocka_unit_test(test_execs_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

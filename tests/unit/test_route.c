@@ -2,16 +2,33 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "proto/route.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Set: getrandom() fails, as it does without entropy early in boot (EAGAIN, GRND_NONBLOCK). */
+static bool no_entropy;
+
+/* Takes the place of the C library's in this binary, so that a test can take entropy away. */
+ssize_t getrandom(void *buf, size_t buflen, unsigned int flags)
+{
+	if (no_entropy) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return syscall(SYS_getrandom, buf, buflen, flags);
+}
 
 #define T ROUTE_TRUNCATED
 #define Q ROUTE_HAD_QUERY
@@ -170,6 +187,9 @@ static void test_norm_truncate(void **state)
 		/* never inside a %XX */
 		{ "/ab\001cd", 0, 5, "/ab", T },
 		{ "/ab\001cd", 0, 7, "/ab%01", T | E },
+		/* a %XX counts 3 bytes towards the fit: exactly, and one short */
+		{ "/x/a b", 0, 9, "/x/a%20b", E },
+		{ "/x/a b", 0, 8, "/x", T },
 		/* an id does not fit in part */
 		{ "/123456", 0, 4, "/", T },
 		{ "/a", 0, 1, "", T },
@@ -279,6 +299,8 @@ static void test_set_errors(void **state)
 		  "unknown converter 'foo' in '{x:foo}' (known: str, int, float, uuid, path)" },
 		{ "/{x:}", "unknown converter '' in '{x:}' (known: str, int, float, uuid, path)" },
 		{ "/{1x}", "invalid parameter name in '{1x}': use [A-Za-z_][A-Za-z0-9_]*" },
+		{ "/{a-b}", "invalid parameter name in '{a-b}': use [A-Za-z_][A-Za-z0-9_]*" },
+		{ "/{-a}", "invalid parameter name in '{-a}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
@@ -503,6 +525,7 @@ static void test_set_segments(void **state)
 	}
 	assert_null(route_set__match(NULL, "/", 1));
 	assert_null(route_set__match(s, NULL, 0));
+	assert_null(route_set__match(s, NULL, 5));
 	route_set__free(s);
 	route_set__free(NULL);
 }
@@ -522,6 +545,52 @@ static void test_set_many(void **state)
 	assert_string_equal(route_set__match(s, "/r42/lit", 8), "/r42/lit");
 	assert_string_equal(route_set__match(s, "/r42/zz", 7), "/r42/{x}");
 	assert_string_equal(route_set__match(s, "/r999/zz", 8), "/{a}/{b}");
+	route_set__free(s);
+}
+
+/* The target ends at len, not at a NUL: bytes after it are no part of the last segment. */
+static void test_set_match_target_ends_at_len(void **state)
+{
+	static const char *const pats[] = { "/f/{v:float}", "/i/{n:int}", "/l/ab", "/g/a*b" };
+	static const struct {
+		const char *target;
+		size_t len;
+		const char *want;
+	} c[] = {
+		{ "/f/12", 4, "/f/{v:float}" },	  /* "/f/1" */
+		{ "/f/1.25", 6, "/f/{v:float}" }, /* "/f/1.2" */
+		{ "/f/1.5", 5, NULL },		  /* "/f/1." */
+		{ "/i/12", 4, "/i/{n:int}" },
+		{ "/i/1x", 4, "/i/{n:int}" },
+		{ "/l/abc", 5, "/l/ab" },
+		{ "/l/ab", 4, NULL },
+		{ "/g/abb", 5, "/g/a*b" },
+		{ "/g/abc", 5, "/g/a*b" },
+		{ "/g/acb", 5, NULL },
+	};
+	struct route_set *s = set_of(pats, ARRAY_SIZE(pats));
+
+	/*
+	 * Each target twice: as given, with the rest of the string after len, then as exactly len
+	 * bytes on the heap, where a sanitizer build sees a read past them.
+	 */
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		char *t = malloc(c[i].len);
+
+		assert_non_null(t);
+		memcpy(t, c[i].target, c[i].len);
+		for (int heap = 0; heap < 2; heap++) {
+			const char *got = route_set__match(s, heap ? t : c[i].target, c[i].len);
+
+			if (!c[i].want != !got)
+				print_error("case %zu: %.*s\n", i, (int)c[i].len, c[i].target);
+			if (c[i].want)
+				assert_string_equal(got ? got : "(null)", c[i].want);
+			else
+				assert_null(got);
+		}
+		free(t);
+	}
 	route_set__free(s);
 }
 
@@ -737,6 +806,127 @@ static void test_limit_edges(void **state)
 	route_limiter__free(NULL);
 }
 
+/*
+ * max_tracked entries are all there is and all there are: the scope and max_tracked - 1 values
+ * are kept, the next value is {*}. Up to 42 entries the table has at most 64 slots, so no probe
+ * run is ever cut short and the count is exact.
+ */
+static void test_limit_small_tables_hold_max_tracked(void **state)
+{
+	char in[32], r[ROUTE_MAX_LEN];
+
+	for (unsigned mt = 1; mt <= 42; mt++) {
+		struct route_limiter *l = route_limiter__new(1000, mt);
+
+		assert_non_null(l);
+		for (unsigned i = 0; i + 1 < mt; i++) {
+			snprintf(in, sizeof(in), "/v%u", i);
+			assert_int_equal(apply(l, "s", in, r, sizeof(r)), 0);
+			assert_string_equal(r, in);
+		}
+		snprintf(in, sizeof(in), "/v%u", mt);
+		assert_int_equal(apply(l, "s", in, r, sizeof(r)), 1);
+		assert_string_equal(r, "/{*}");
+		assert_int_equal(route_limiter__untracked(l), 1);
+		/* the ones kept are still known */
+		if (mt > 1) {
+			assert_int_equal(apply(l, "s", "/v0", r, sizeof(r)), 0);
+			assert_string_equal(r, "/v0");
+		}
+		route_limiter__free(l);
+	}
+}
+
+/* Without entropy for its hash key, the limiter works all the same (route_limiter__new). */
+static void test_limit_without_entropy(void **state)
+{
+	struct route_limiter *l;
+	char r[ROUTE_MAX_LEN];
+
+	no_entropy = true;
+	l = route_limiter__new(2, 100);
+	no_entropy = false;
+	assert_non_null(l);
+	assert_int_equal(apply(l, "s", "/a/x", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/b", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/a", r, sizeof(r)), 0);
+	assert_string_equal(r, "/a");
+	assert_int_equal(apply(l, "s", "/c/x", r, sizeof(r)), 1);
+	assert_string_equal(r, "/{*}/x");
+	assert_int_equal(route_limiter__collapsed(l), 1);
+	assert_int_equal(apply(l, "t", "/c", r, sizeof(r)), 0);
+	assert_int_equal(route_limiter__untracked(l), 0);
+	route_limiter__free(l);
+}
+
+/* apply() on a buffer of exactly sz bytes, which must come back as want. */
+static void check_apply_exact(struct route_limiter *l, const char *scope, const char *in, size_t sz,
+			      int ret, const char *want)
+{
+	/* on the heap, exactly sz bytes: a sanitizer build sees an access past them */
+	char *buf = malloc(sz);
+
+	assert_non_null(buf);
+	assert_true(strlen(in) < sz);
+	memcpy(buf, in, strlen(in) + 1);
+	assert_int_equal(route_limiter__apply(l, scope, buf, sz), ret);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+/* route is only sz bytes: a collapse that does not fit cuts the route and stops there. */
+static void test_limit_route_cut_within_sz(void **state)
+{
+	struct route_limiter *l = route_limiter__new(1, 100);
+
+	check_apply_exact(l, "s", "/a", 3, 0, "/a");
+	/* the root's second value: "/{*}" needs 5 bytes */
+	check_apply_exact(l, "s", "/bb", 4, 1, "/");
+	check_apply_exact(l, "s", "/b", 4, 1, "/");
+	check_apply_exact(l, "s", "/b", 5, 1, "/{*}");
+	/* below the root the route ends before the '/' of the {*} that does not fit */
+	check_apply_exact(l, "y", "/ab/x", 6, 0, "/ab/x");
+	check_apply_exact(l, "y", "/ab/cd", 7, 1, "/ab");
+	check_apply_exact(l, "y", "/ab/c", 7, 1, "/ab");
+	check_apply_exact(l, "y", "/ab/c", 8, 1, "/ab/{*}");
+	/* the segments after it go first to make room */
+	check_apply_exact(l, "y", "/ab/c/d", 8, 1, "/ab/{*}");
+	route_limiter__free(l);
+}
+
+/*
+ * Keys are SipHash-2-4 (route.h): the reference vectors of the SipHash paper, key 00 01 .. 0f
+ * and message 00 01 .. (len - 1), here its first 8 bytes as first and the rest as p. Lengths
+ * 8 to 24 give p every partial block and one or two whole blocks.
+ */
+static void test_siphash_reference_vectors(void **state)
+{
+	/* len 8 to 24; checked against OpenSSL's SIPHASH too */
+	static const uint64_t want[] = {
+		0x93f5f5799a932462ull, 0x9e0082df0ba9e4b0ull, 0x7a5dbbc594ddb9f3ull,
+		0xf4b32f46226bada7ull, 0x751e8fbc860ee5fbull, 0x14ea5627c0843d90ull,
+		0xf723ca908e7af2eeull, 0xa129ca6149be45e5ull, 0x3f2acc7f57c29bdbull,
+		0x699ae9f52cbe4794ull, 0x4bc1b3f0968dd39cull, 0xbb6dc91da77961bdull,
+		0xbed65cf21aa2ee98ull, 0xd0f2cbb02e3b67c7ull, 0x93536795e3a33e88ull,
+		0xa80c038ccd5ccec8ull, 0xb8ad50c6f649af94ull,
+	};
+	const uint64_t k[2] = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+
+	for (size_t len = 8; len < 8 + ARRAY_SIZE(want); len++) {
+		/* p on the heap, exactly len - 8 bytes: a sanitizer build sees a read past them */
+		char *p = malloc(len > 8 ? len - 8 : 1);
+
+		assert_non_null(p);
+		for (size_t i = 8; i < len; i++)
+			p[i - 8] = (char)i;
+		if (route__siphash(k, 0x0706050403020100ull, p, len - 8) != want[len - 8])
+			print_error("message of %zu bytes\n", len);
+		assert_int_equal(route__siphash(k, 0x0706050403020100ull, p, len - 8),
+				 want[len - 8]);
+		free(p);
+	}
+}
+
 static void test_pipeline(void **state)
 {
 	static const char *const raw[] = {
@@ -775,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_set_order_reversed),
 		cmocka_unit_test(test_set_segments),
 		cmocka_unit_test(test_set_many),
+		cmocka_unit_test(test_set_match_target_ends_at_len),
 		cmocka_unit_test(test_limit_files),
 		cmocka_unit_test(test_limit_placeholders_not_counted),
 		cmocka_unit_test(test_limit_nested),
@@ -782,6 +973,10 @@ int main(void)
 		cmocka_unit_test(test_limit_leaf_placeholder_free),
 		cmocka_unit_test(test_limit_memory_bound_large),
 		cmocka_unit_test(test_limit_edges),
+		cmocka_unit_test(test_limit_small_tables_hold_max_tracked),
+		cmocka_unit_test(test_limit_without_entropy),
+		cmocka_unit_test(test_limit_route_cut_within_sz),
+		cmocka_unit_test(test_siphash_reference_vectors),
 		cmocka_unit_test(test_pipeline),
 	};
 
