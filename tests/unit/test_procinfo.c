@@ -19,6 +19,9 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
+#include "host/container.h"
+#include "host/proc_net.h"
+#include "host/proc_tree.h"
 #include "host/procinfo.h"
 
 #define ID_A   "4f1c6e2a9b8d7c3e5a0f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f67"
