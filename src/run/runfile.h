@@ -7,7 +7,7 @@
  * recomputed and histograms of several reports merge exactly. Every string and array of a
  * struct run lives in the run's own arena: run__free releases everything at once.
  *
- * The file is read in blocks and its arrays of rows one row at a time (src/jscan.h), so the
+ * The file is read in blocks and its arrays of rows one row at a time (src/lib/jscan.h), so the
  * memory a run takes is that of its rows, not of its text or of a DOM of it.
  *
  * The loader checks every field it uses: a wrong type, a missing required field, an unknown
@@ -15,6 +15,9 @@
  * or numbers that no recording can produce together (a sum of latencies beyond count x max,
  * status counts that do not add up to the count, percentiles out of order...) are refused with
  * one message naming the field ("http[2].histogram.buckets[5]: ..."), never half-loaded.
+ *
+ * The one public header of src/run/run*.c: run.c (arena, accessors, times), run_load.c,
+ * run_load_field.c and run_load_section.c (the loader), run_write.c (the writer).
  */
 #ifndef SLOPROBE_RUNFILE_H
 #define SLOPROBE_RUNFILE_H

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The one writer of the report schema (run__write), for record, merge and the analyzer, and the
+ * percentiles and sparse histograms it writes (run__latency, run__hist). It writes the layout
+ * and key order the loader reads, so a report loaded and written again is the same file, byte
+ * for byte; its own file because it shares nothing with the loader but the model.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "lib/hist.h"
+#include "lib/json.h"
+#include "run/histjson.h"
+#include "run/run_priv.h"
+#include "run/runfile.h"
+
+static void w_latency(struct json *j, const char *key, const struct run_latency *l)
+{
+	json__key(j, key);
+	json__begin_object(j);
+	json__kv_fixed(j, "p50", l->p50, 3);
+	json__kv_fixed(j, "p90", l->p90, 3);
+	json__kv_fixed(j, "p95", l->p95, 3);
+	json__kv_fixed(j, "p99", l->p99, 3);
+	json__kv_fixed(j, "p999", l->p999, 3);
+	json__kv_fixed(j, "max", l->max, 3);
+	json__kv_fixed(j, "min", l->min, 3);
+	json__kv_fixed(j, "mean", l->mean, 3);
+	json__end_object(j);
+}
+
+void run__latency(const struct hist_sparse *h, struct run_latency *l)
+{
+	l->p50 = hist_sparse__percentile(h, 50) / 1e6;
+	l->p90 = hist_sparse__percentile(h, 90) / 1e6;
+	l->p95 = hist_sparse__percentile(h, 95) / 1e6;
+	l->p99 = hist_sparse__percentile(h, 99) / 1e6;
+	l->p999 = hist_sparse__percentile(h, 99.9) / 1e6;
+	l->max = h->max / 1e6;
+	l->min = h->count ? h->min / 1e6 : 0;
+	l->mean = hist_sparse__mean(h) / 1e6;
+}
+
+void run__latency_dense(const struct hist *h, struct run_latency *l)
+{
+	l->p50 = hist__percentile(h, 50) / 1e6;
+	l->p90 = hist__percentile(h, 90) / 1e6;
+	l->p95 = hist__percentile(h, 95) / 1e6;
+	l->p99 = hist__percentile(h, 99) / 1e6;
+	l->p999 = hist__percentile(h, 99.9) / 1e6;
+	l->max = h->max / 1e6;
+	l->min = h->count ? h->min / 1e6 : 0;
+	l->mean = hist__mean(h) / 1e6;
+}
+
+struct hist_sparse *run__hist(struct run *r, const struct hist *h)
+{
+	struct hist_sparse *s = run__alloc(r, sizeof(*s));
+	uint32_t n = 0;
+
+	if (!s)
+		return NULL;
+	for (int i = 0; i < (int)HIST_NBUCKETS; i++)
+		n += !!h->buckets[i];
+	s->idx = run__alloc(r, n * sizeof(*s->idx));
+	s->counts = run__alloc(r, n * sizeof(*s->counts));
+	if (!s->idx || !s->counts)
+		return NULL;
+	for (int i = 0; i < (int)HIST_NBUCKETS; i++) {
+		if (!h->buckets[i])
+			continue;
+		s->idx[s->n] = (uint16_t)i;
+		s->counts[s->n++] = h->buckets[i];
+	}
+	s->count = h->count;
+	s->sum = h->sum;
+	s->min = h->count ? h->min : 0;
+	s->max = h->max;
+	return s;
+}
+
+static void w_counts(struct json *j, const char *key, const struct run_counts *c)
+{
+	if (key) {
+		json__key(j, key);
+		json__begin_object(j);
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		json__kv_u64(j, c->v[i].key, c->v[i].n);
+	if (key)
+		json__end_object(j);
+}
+
+/* db_stats: plain counters, then each group ("libpq.queries") as an object, in first order. */
+static void w_stats(struct json *j, const struct run_counts *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (!strchr(c->v[i].key, '.'))
+			json__kv_u64(j, c->v[i].key, c->v[i].n);
+	for (unsigned i = 0; i < c->n; i++) {
+		const char *dot = strchr(c->v[i].key, '.');
+		size_t len = dot ? (size_t)(dot - c->v[i].key) : 0;
+		bool seen = false;
+		char group[W_MAX];
+
+		for (unsigned k = 0; dot && k < i && !seen; k++)
+			seen = !strncmp(c->v[k].key, c->v[i].key, len + 1);
+		if (!dot || seen)
+			continue;
+		snprintf(group, sizeof(group), "%.*s", (int)len, c->v[i].key);
+		json__key(j, group);
+		json__begin_object(j);
+		for (unsigned k = i; k < c->n; k++)
+			if (!strncmp(c->v[k].key, c->v[i].key, len + 1))
+				json__kv_u64(j, c->v[k].key + len + 1, c->v[k].n);
+		json__end_object(j);
+	}
+}
+
+static void w_u64s(struct json *j, const char *key, const uint64_t *v, unsigned n)
+{
+	json__key(j, key);
+	json__begin_array(j);
+	for (unsigned i = 0; i < n; i++)
+		json__u64(j, v[i]);
+	json__end_array(j);
+}
+
+/* Any json-c value through the streaming writer (the passed-through "definitions"). */
+static void w_jsonc(struct json *j, json_object *o)
+{
+	struct json_object_iterator it, end;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		json__null(j);
+		break;
+	case json_type_boolean:
+		json__bool(j, json_object_get_boolean(o));
+		break;
+	case json_type_double:
+		json__double(j, json_object_get_double(o));
+		break;
+	case json_type_int:
+		if (json_object_get_int64(o) < 0)
+			json__i64(j, json_object_get_int64(o));
+		else
+			json__u64(j, json_object_get_uint64(o));
+		break;
+	case json_type_string:
+		json__string_n(j, json_object_get_string(o), json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		json__begin_array(j);
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			w_jsonc(j, json_object_array_get_idx(o, i));
+		json__end_array(j);
+		break;
+	case json_type_object:
+		json__begin_object(j);
+		it = json_object_iter_begin(o);
+		end = json_object_iter_end(o);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+			json__key(j, json_object_iter_peek_name(&it));
+			w_jsonc(j, json_object_iter_peek_value(&it));
+		}
+		json__end_object(j);
+		break;
+	}
+}
+
+/* The dense form of h in scratch, for the writer shared with the recorder. */
+static const struct hist *dense(const struct hist_sparse *h, struct hist *scratch)
+{
+	hist__init(scratch);
+	hist__merge_sparse(scratch, h);
+	return scratch;
+}
+
+static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist *scratch)
+{
+	const struct hist *h = dense(e->hist, scratch);
+	double mean_ms = hist__mean(h) / 1e6;
+
+	json__begin_object(j);
+	json__kv_string(j, "service", e->service);
+	w_u64s(j, "pids", e->pids, e->npids);
+	json__kv_string(j, "comm", e->comm);
+	json__kv_string(j, "container", e->container);
+	if (e->runtime)
+		json__kv_string(j, "runtime", e->runtime);
+	if (e->cgroup)
+		json__kv_string(j, "cgroup", e->cgroup);
+	if (e->port >= 0)
+		json__kv_u64(j, "port", e->port);
+	json__kv_string(j, "method", e->method);
+	json__kv_string(j, "route", e->route);
+	json__kv_u64(j, "count", e->count);
+	json__kv_fixed(j, "rate_per_s", e->rate_per_s, 3);
+	w_counts(j, "status", &e->status);
+	json__key(j, "errors");
+	json__begin_object(j);
+	json__kv_u64(j, "4xx", e->err4xx);
+	json__kv_u64(j, "5xx", e->err5xx);
+	json__kv_fixed(j, "5xx_ratio", e->count ? (double)e->err5xx / e->count : 0, 6);
+	json__end_object(j);
+	w_counts(j, NULL, &e->extra);
+	histjson__latency(j, "latency_ms", h);
+	if (e->has_ttfb)
+		w_latency(j, "ttfb_ms", &e->ttfb);
+	if (e->has_server)
+		w_latency(j, "server_ms", &e->server);
+	if (e->has_wait)
+		w_latency(j, "wait_ms", &e->wait);
+	histjson__histogram(j, "histogram", h);
+	if (e->has_db) {
+		const struct run_ep_db *d = &e->db;
+
+		json__key(j, "db");
+		json__begin_object(j);
+		json__kv_u64(j, "requests", d->requests);
+		json__kv_fixed(j, "queries_per_request", d->queries_per_request, 3);
+		json__kv_fixed(j, "queries_per_request_max", d->queries_per_request_max, 3);
+		json__kv_fixed(j, "db_time_ms_per_request", d->db_time_ms_per_request, 3);
+		/* From the unrounded times where the file or the recorder has it. */
+		json__kv_fixed(j, "db_time_share",
+			       !isnan(d->db_time_share) ? d->db_time_share
+			       : mean_ms > 0		? d->db_time_ms_per_request / mean_ms
+							: 0,
+			       4);
+		json__key(j, "attribution");
+		json__begin_object(j);
+		json__kv_u64(j, "exact", d->attr_exact);
+		json__kv_u64(j, "thread", d->attr_thread);
+		json__kv_u64(j, "shared", d->attr_shared);
+		json__kv_u64(j, "handoff", d->attr_handoff);
+		json__end_object(j);
+		json__key(j, "top_queries");
+		json__begin_array(j);
+		for (unsigned i = 0; i < d->ntop; i++) {
+			json__begin_object(j);
+			json__kv_string(j, "query_id", d->top[i].query_id);
+			json__kv_string(j, "query", d->top[i].query);
+			json__kv_fixed(j, "per_request", d->top[i].per_request, 3);
+			json__kv_fixed(j, "ms_per_request", d->top[i].ms_per_request, 3);
+			json__end_object(j);
+		}
+		json__end_array(j);
+		json__end_object(j);
+	}
+	json__end_object(j);
+}
+
+static void w_dbq(struct json *j, const struct run_dbq *q, uint64_t db_total_ns,
+		  struct hist *scratch)
+{
+	const struct hist *h = dense(q->hist, scratch);
+
+	json__begin_object(j);
+	json__kv_string(j, "system", q->system);
+	json__kv_string(j, "query_id", q->query_id);
+	json__kv_string(j, "query", q->query);
+	if (q->raw_sample)
+		json__kv_string(j, "raw_sample", q->raw_sample);
+	json__kv_bool(j, "truncated", q->truncated);
+	json__kv_bool(j, "unknown_statement", q->unknown_statement);
+	json__kv_u64(j, "count", q->count);
+	json__kv_fixed(j, "rate_per_s", q->rate_per_s, 3);
+	json__kv_u64(j, "errors", q->errors);
+	w_counts(j, "sqlstates", &q->sqlstates);
+	json__kv_fixed(j, "total_ms", q->hist->sum / 1e6, 3);
+	json__kv_fixed(j, "time_share",
+		       !isnan(q->time_share) ? q->time_share
+		       : db_total_ns	     ? (double)q->hist->sum / db_total_ns
+					     : 0,
+		       4);
+	if (q->has_rows)
+		json__kv_i64(j, "rows", q->rows);
+	else
+		json__kv_string(j, "rows", NULL);
+	json__kv_u64(j, "slow", q->slow);
+	if (q->client) /* older reports may lack it; the schema has no null for it */
+		json__kv_string(j, "client", q->client);
+	json__kv_string(j, "server", q->server);
+	if (q->main_path)
+		json__kv_string(j, "main_path", q->main_path);
+	histjson__latency(j, "latency_ms", h);
+	if (q->has_first_byte)
+		w_latency(j, "first_byte_ms", &q->first_byte);
+	json__key(j, "paths");
+	json__begin_array(j);
+	for (unsigned i = 0; i < q->npaths; i++) {
+		json__begin_object(j);
+		json__kv_string(j, "path", q->paths[i].path);
+		json__kv_u64(j, "count", q->paths[i].count);
+		w_latency(j, "latency_ms", &q->paths[i].lat);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	histjson__histogram(j, "histogram", h);
+	json__end_object(j);
+}
+
+static void w_ids(struct json *j, const char *key, const struct run_ids *ids)
+{
+	json__key(j, key);
+	json__begin_array(j);
+	for (unsigned i = 0; i < ids->n; i++)
+		json__string(j, ids->v[i]);
+	json__end_array(j);
+}
+
+static void w_db(struct json *j, const struct run *r, struct hist *scratch)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < r->ndbqs; i++)
+		total += r->dbqs[i].hist->sum;
+	json__key(j, "db");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->ndbqs; i++)
+		w_dbq(j, &r->dbqs[i], total, scratch);
+	json__end_array(j);
+	json__key(j, "db_hotspots");
+	json__begin_object(j);
+	w_ids(j, "by_total_time", &r->hot_total);
+	w_ids(j, "by_p95", &r->hot_p95);
+	w_ids(j, "by_count", &r->hot_count);
+	json__end_object(j);
+	json__key(j, "db_flags");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nflags; i++) {
+		const struct run_flag *f = &r->flags[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "kind", f->kind);
+		if (f->query_id)
+			json__kv_string(j, "query_id", f->query_id);
+		json__kv_string(j, "query", f->query);
+		json__kv_string(j, "endpoint", f->endpoint);
+		json__kv_string(j, "evidence", f->evidence);
+		json__kv_u64(j, "occurrences", f->occurrences);
+		if (!isnan(f->t_s))
+			json__kv_fixed(j, "t_s", f->t_s, 3);
+		if (f->at)
+			json__kv_string(j, "at", f->at);
+		if (f->attribution)
+			json__kv_string(j, "attribution", f->attribution);
+		if (!isnan(f->support))
+			json__kv_fixed(j, "support", f->support, 3);
+		if (f->confidence)
+			json__kv_string(j, "confidence", f->confidence);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	if (r->has_db_stats) {
+		json__key(j, "db_stats");
+		json__begin_object(j);
+		json__kv_string(j, "probes", r->db_probes);
+		w_stats(j, &r->db_stats);
+		json__end_object(j);
+	}
+}
+
+/* A number the file may have had as null (NaN here). */
+static void w_num(struct json *j, const char *key, double v, int decimals)
+{
+	json__key(j, key);
+	if (isnan(v))
+		json__null(j);
+	else if (decimals < 0)
+		json__double(j, v);
+	else
+		json__fixed(j, v, decimals);
+}
+
+static void w_slo(struct json *j, const struct run *r)
+{
+	json__key(j, "slo");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nslo; i++) {
+		const struct run_slo *s = &r->slo[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "name", s->name);
+		json__kv_string(j, "objective", s->objective);
+		json__kv_string(j, "target", s->target);
+		if (s->service)
+			json__kv_string(j, "service", s->service);
+		json__kv_bool(j, "matched", s->matched);
+		json__kv_string(j, "source", s->source);
+		json__kv_string(j, "per", s->per);
+		json__kv_string(j, "kind", s->kind);
+		if (!isnan(s->threshold_ms))
+			json__kv_fixed(j, "threshold_ms", s->threshold_ms, 6);
+		if (!isnan(s->percentile))
+			json__kv_fixed(j, "percentile", s->percentile, 7);
+		if (s->errors_are)
+			json__kv_string(j, "errors_are", s->errors_are);
+		if (!isnan(s->target_ratio))
+			json__kv_fixed(j, "target_ratio", s->target_ratio, 9);
+		if (s->has_min_count)
+			json__kv_u64(j, "min_count", s->min_count);
+		json__kv_bool(j, "strict", s->strict);
+		json__kv_string(j, "unit", s->unit);
+		w_num(j, "observed", s->observed, -1);
+		w_num(j, "target_value", s->target_value, -1);
+		w_num(j, "margin", s->margin, -1);
+		json__kv_u64(j, "total", s->n_total);
+		json__kv_u64(j, "good", s->good);
+		json__kv_u64(j, "errors", s->n_errors);
+		json__kv_u64(j, "protected", s->n_protected);
+		/* Good out of judged, as the loader keeps them: files without judged say total. */
+		json__kv_u64(j, "judged", s->total);
+		json__kv_u64(j, "bad", s->total > s->good ? s->total - s->good : 0);
+		w_num(j, "budget_consumed", s->budget_consumed, -1);
+		json__kv_string(j, "verdict", s->verdict);
+		w_num(j, "first_breach_s", s->first_breach_s, 3);
+		json__kv_u64(j, "breached_intervals", s->breached_intervals);
+		json__kv_bool(j, "approximate", s->approximate);
+		json__kv_bool(j, "incomplete_data", s->incomplete_data);
+		json__kv_u64(j, "line", s->line);
+		json__kv_u64(j, "column", s->column);
+		json__end_object(j);
+	}
+	json__end_array(j);
+}
+
+static void w_slo_summary(struct json *j, const struct run *r)
+{
+	const struct run_slo_summary *s = &r->slo_summary;
+
+	json__key(j, "slo_summary");
+	json__begin_object(j);
+	json__kv_string(j, "file", s->file);
+	w_num(j, "warmup_s", s->warmup_s, 3);
+	json__kv_u64(j, "objectives", s->objectives);
+	json__kv_u64(j, "pass", s->pass);
+	json__kv_u64(j, "breach", s->breach);
+	json__kv_u64(j, "insufficient_data", s->insufficient);
+	json__kv_u64(j, "rows_dropped", s->rows_dropped);
+	json__kv_bool(j, "incomplete_data", s->incomplete_data);
+	w_num(j, "dropped_pct", s->dropped_pct, 4);
+	w_num(j, "max_drop_pct", r->max_drop_pct, 4);
+	json__kv_string(j, "verdict", s->verdict);
+	json__end_object(j);
+}
+
+static void w_series(struct json *j, const struct run_series *s, bool http)
+{
+	json__begin_object(j);
+	if (http) {
+		json__kv_string(j, "service", s->service);
+		json__kv_string(j, "method", s->method);
+		json__kv_string(j, "route", s->route);
+	} else {
+		json__kv_string(j, "query", s->query);
+	}
+	json__key(j, "points");
+	json__begin_array(j);
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct run_tpoint *p = &s->p[i];
+
+		json__begin_object(j);
+		json__kv_fixed(j, "t", p->t, 3);
+		json__kv_u64(j, "count", p->count);
+		json__kv_fixed(j, "rate_per_s", p->rate_per_s, 3);
+		w_num(j, "p50", p->p50, 3);
+		w_num(j, "p95", p->p95, 3);
+		w_num(j, "p99", p->p99, 3);
+		json__kv_u64(j, "errors", p->errors);
+		if (http) {
+			json__kv_u64(j, "5xx", p->e5xx);
+			json__kv_u64(j, "4xx", p->e4xx);
+			if (!isnan(p->wait_p95))
+				json__kv_fixed(j, "wait_p95", p->wait_p95, 3);
+		}
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static void w_timeline(struct json *j, const struct run_timeline *t)
+{
+	json__key(j, "timeline");
+	json__begin_object(j);
+	json__kv_fixed(j, "interval_s", t->interval_s, 3);
+	json__kv_u64(j, "points_dropped", t->points_dropped);
+	json__key(j, "http");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->nhttp; i++)
+		w_series(j, &t->http[i], true);
+	json__end_array(j);
+	json__key(j, "db");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->ndb; i++)
+		w_series(j, &t->db[i], false);
+	json__end_array(j);
+	json__end_object(j);
+}
+
+int run__write(FILE *f, const struct run *r)
+{
+	struct hist *scratch = malloc(sizeof(*scratch));
+	struct json *j = scratch ? json__new(f, true) : NULL;
+	int err;
+
+	if (!j) {
+		free(scratch);
+		return -ENOMEM;
+	}
+	json__begin_object(j);
+	json__kv_string(j, "schema", RUNFILE_SCHEMA);
+	json__key(j, "tool");
+	json__begin_object(j);
+	json__kv_string(j, "name", "sloprobe");
+	json__kv_string(j, "version", r->tool_version);
+	json__end_object(j);
+	json__key(j, "host");
+	json__begin_object(j);
+	json__kv_string(j, "hostname", r->hostname);
+	json__kv_string(j, "kernel", r->kernel);
+	json__end_object(j);
+	json__key(j, "window");
+	json__begin_object(j);
+	json__kv_string(j, "start", r->start);
+	json__kv_string(j, "end", r->end);
+	json__kv_fixed(j, "duration_s", r->duration_s, 3);
+	json__end_object(j);
+	json__key(j, "command");
+	if (r->has_command) {
+		json__begin_object(j);
+		json__key(j, "argv");
+		json__begin_array(j);
+		for (unsigned i = 0; i < r->argc; i++)
+			json__string(j, r->argv[i]);
+		json__end_array(j);
+		json__kv_i64(j, "exit_status", r->exit_status);
+		json__end_object(j);
+	} else {
+		json__null(j);
+	}
+	if (r->has_filters) {
+		json__key(j, "filters");
+		json__begin_object(j);
+		w_u64s(j, "pids", r->filter_pids, r->nfilter_pids);
+		json__kv_string(j, "comm", r->filter_comm);
+		json__kv_string(j, "cgroup", r->filter_cgroup);
+		w_u64s(j, "ports", r->filter_ports, r->nfilter_ports);
+		json__end_object(j);
+	}
+	if (r->definitions) {
+		json__key(j, "definitions");
+		w_jsonc(j, r->definitions);
+	}
+	json__key(j, "events");
+	json__begin_object(j);
+	json__kv_u64(j, "total", r->events_total);
+	json__kv_u64(j, "dropped", r->events_dropped);
+	w_counts(j, NULL, &r->events);
+	json__end_object(j);
+	w_counts(j, "connections", &r->connections);
+	w_counts(j, "http_parser", &r->http_parser);
+	if (r->has_bpf) {
+		json__key(j, "bpf");
+		json__begin_object(j);
+		json__kv_bool(j, "stats_enabled", r->bpf_stats);
+		if (r->has_bpf_run) {
+			json__kv_u64(j, "run_time_ns", r->bpf_run_ns);
+			json__kv_u64(j, "run_cnt", r->bpf_run_cnt);
+		}
+		if (r->has_bpf_db_run) {
+			json__kv_u64(j, "db_probes_run_time_ns", r->bpf_db_run_ns);
+			json__kv_u64(j, "db_probes_run_cnt", r->bpf_db_run_cnt);
+		}
+		json__end_object(j);
+	}
+	if (r->nsources) {
+		json__key(j, "merged_from");
+		json__begin_array(j);
+		for (unsigned i = 0; i < r->nsources; i++) {
+			json__begin_object(j);
+			json__kv_string(j, "file", r->sources[i].path);
+			json__kv_string(j, "hostname", r->sources[i].hostname);
+			json__kv_string(j, "start", r->sources[i].start);
+			json__kv_fixed(j, "duration_s", r->sources[i].duration_s, 3);
+			json__end_object(j);
+		}
+		json__end_array(j);
+	}
+	json__key(j, "http");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->neps; i++)
+		w_endpoint(j, &r->eps[i], scratch);
+	json__end_array(j);
+	if (r->has_db)
+		w_db(j, r, scratch);
+	if (r->has_slo)
+		w_slo(j, r);
+	if (r->has_slo_summary)
+		w_slo_summary(j, r);
+	if (r->has_timeline)
+		w_timeline(j, &r->timeline);
+	json__end_object(j);
+	err = json__finish(j);
+	json__free(j);
+	free(scratch);
+	return err;
+}
