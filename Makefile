@@ -136,7 +136,7 @@ vmlinux:
 	$(Q)tools/gen-vmlinux.sh $(ARCH)
 
 format:
-	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h include/abi/*.h bpf/*.c bpf/*.h tests/unit/*.c)
+	$(Q)clang-format -i $(wildcard src/*/*.c src/*/*.h include/abi/*.h bpf/*.c bpf/*.h bpf/*/*.h tests/unit/*.c)
 
 check-layout:
 	$(Q)$(PYTHON) tools/check-layout
