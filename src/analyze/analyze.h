@@ -70,6 +70,11 @@ struct analyze_out {
 void analyze__heading(struct analyze_out *o, const char *title);
 /* Prints the table indented by 2 (text), records a failure in o->err, frees it. */
 void analyze__table(struct analyze_out *o, struct table *t);
+/* true when o writes markdown. */
+bool analyze__md(const struct analyze_out *o);
+/* A paragraph (markdown) or an indented line (text). */
+void analyze__para(struct analyze_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Number formats shared by the renderers; NaN prints as "-". */
 const char *analyze__ms(double ms, char *buf, size_t sz);

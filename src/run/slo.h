@@ -14,7 +14,7 @@
  *
  * src/slo.c: scalar parsers, k6 strings, selectors, formatting (no libyaml, no hist: fuzzable)
  * src/slo_eval.c: counters and verdicts
- * src/slo_parse.c: the YAML file (libyaml)
+ * src/slo_parse.c: the YAML file (libyaml), src/slo_build.c: the SLOs of its nodes
  */
 #ifndef SLOPROBE_SLO_H
 #define SLOPROBE_SLO_H
@@ -109,7 +109,7 @@ struct slo_set {
 	unsigned nslos;
 };
 
-/* --- the file (slo_parse.c) --- */
+/* --- the file (slo_parse.c, slo_build.c) --- */
 
 /*
  * Parse an SLO file. On error returns NULL and writes one line "file:line:column: message"

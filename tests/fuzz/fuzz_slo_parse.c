@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the SLO file parser (src/run/slo_parse.c, with src/run/slo.c and libyaml):
+ * libFuzzer harness for the SLO file parser (src/run/slo_parse.c and slo_build.c, with
+ * src/run/slo.c, src/lib/file.c and libyaml):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_slo_parse.c src/run/slo_parse.c src/run/slo.c -lyaml -o build/fuzz/fuzz_slo_parse
+ *	tests/fuzz/fuzz_slo_parse.c src/run/slo_parse.c src/run/slo_build.c src/run/slo.c \
+ *	src/lib/file.c -lyaml -o build/fuzz/fuzz_slo_parse
  *
  * A file either parses into a consistent set or fails with one "t.yaml:L:C: message" line.
  */

@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The chart kinds of svg.h: latency histogram, CDF, p95/p99 timeline, horizontal bars and
+ * before/after pairs. Each is one public entry point drawn with the primitives of svg.c
+ * (svg_draw.h); its own file so that a new kind of chart touches neither scales nor primitives.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/html.h"
+#include "analyze/svg.h"
+#include "analyze/svg_draw.h"
+
+static const char *const palette[] = { "#2f6fb0", "#e07b00", "#2e8b57", "#8e44ad" };
+
+/* A label next to a vertical line at x, on row `row` from the top; halo keeps it readable. */
+static void svg__mark_label(FILE *f, const struct frame *fr, double x, int row, const char *color,
+			    const char *label)
+{
+	double y = fr->y0 + 12 + LABEL_ROW * row;
+	double w = (double)svg__chars(label) * CHAR_W;
+	bool left = x + 4 + w > fr->x1;
+	char attr[160];
+
+	if (!label || !*label)
+		return;
+	snprintf(attr, sizeof(attr),
+		 "fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"", color);
+	svg__text(f, left ? x - 4 : x + 4, y, left ? "end" : "start", attr, label);
+}
+
+static double svg__bucket_lo_ms(const struct svg_bucket *b)
+{
+	/* Bucket 0 is [0, 0]: give it a width so a log axis can show it. */
+	return (b->lo_ns ? (double)b->lo_ns : 0.5) / 1e6;
+}
+
+static double svg__bucket_end_ms(const struct svg_bucket *b)
+{
+	return ((double)b->hi_ns + 1) / 1e6;
+}
+
+static bool svg__bucket_ok(const struct svg_bucket *b)
+{
+	return b->count && b->hi_ns >= b->lo_ns;
+}
+
+/* Widens [*lo, *hi] by the finite, positive latencies of marks. */
+static void svg__marks_extent(const struct svg_mark *m, size_t n, double *lo, double *hi)
+{
+	for (size_t i = 0; m && i < n; i++) {
+		if (!isfinite(m[i].ms) || !(m[i].ms > 0))
+			continue;
+		*lo = fmin(*lo, m[i].ms);
+		*hi = fmax(*hi, m[i].ms);
+	}
+}
+
+/* Vertical lines at the marks of a log latency axis, labels stacked from the top. */
+static void svg__vmarks(FILE *f, const struct frame *fr, const struct svg_scale *xs,
+			const struct svg_mark *m, size_t n)
+{
+	int row = 0, rows = (int)((fr->y1 - fr->y0 - 12) / LABEL_ROW);
+
+	for (size_t i = 0; m && i < n; i++) {
+		bool slo = m[i].kind == SVG_MARK_SLO;
+		double x;
+
+		if (!isfinite(m[i].ms) || !(m[i].ms > 0))
+			continue;
+		x = svg__map(xs, m[i].ms);
+		svg__line(f, slo ? "slo" : "pmark", x, fr->y0, x, fr->y1, slo ? C_SLO : C_PCT,
+			  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
+		svg__mark_label(f, fr, x, row++ % (rows > 0 ? rows : 1), slo ? C_SLO : C_PCT,
+				m[i].label);
+	}
+}
+
+int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_t n,
+		   const struct svg_mark *marks, size_t nmarks)
+{
+	double xt[MAX_TICKS], yt[MAX_TICKS], lo = INFINITY, hi = 0;
+	struct frame fr = svg__frame(SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN_RIGHT);
+	struct svg_scale xs, ys;
+	size_t nxt, nyt, bars = 0;
+	uint64_t maxc = 0;
+	char a[32], z[32];
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	for (size_t i = 0; b && i < n; i++) {
+		if (!svg__bucket_ok(&b[i]))
+			continue;
+		lo = fmin(lo, svg__bucket_lo_ms(&b[i]));
+		hi = fmax(hi, svg__bucket_end_ms(&b[i]));
+		if (b[i].count > maxc)
+			maxc = b[i].count;
+		bars++;
+	}
+	if (!bars) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	svg__marks_extent(marks, nmarks, &lo, &hi);
+	nxt = svg__ticks_log(lo, hi, 12, xt, MAX_TICKS);
+	/* Counts are whole: at least 0..5, so that no tick reads 0.2 requests. */
+	nyt = svg__ticks_linear(0, fmax((double)maxc, 5), 6, yt, MAX_TICKS);
+	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, true };
+	ys = (struct svg_scale){ yt[0], yt[nyt - 1], fr.y1, fr.y0, false };
+
+	svg__open(f, SVG_WIDTH, SVG_HEIGHT, title);
+	svg__axis_y(f, &fr, &ys, yt, nyt, false, NULL, "requests");
+	svg__axis_x(f, &fr, &xs, xt, nxt, "latency");
+	fprintf(f, "<g fill=\"%s\">\n", C_BAR);
+	for (size_t i = 0; i < n; i++) {
+		double x, w, y;
+
+		if (!svg__bucket_ok(&b[i]))
+			continue;
+		x = svg__map(&xs, svg__bucket_lo_ms(&b[i]));
+		w = fmax(svg__map(&xs, svg__bucket_end_ms(&b[i])) - x, 1.5);
+		y = svg__map(&ys, (double)b[i].count);
+		svg__ms(svg__bucket_lo_ms(&b[i]), a, sizeof(a));
+		svg__ms(svg__bucket_end_ms(&b[i]), z, sizeof(z));
+		fprintf(f,
+			"<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+			"<title>%s to %s: %llu</title></rect>\n",
+			x, y, w, fr.y1 - y, a, z, (unsigned long long)b[i].count);
+	}
+	fputs("</g>\n", f);
+	svg__vmarks(f, &fr, &xs, marks, nmarks);
+	svg__close(f);
+	return svg__leave(f, old);
+}
+
+static int svg__cmp_bucket(const void *pa, const void *pb)
+{
+	const struct svg_bucket *a = pa, *b = pb;
+
+	return a->lo_ns < b->lo_ns ? -1 : a->lo_ns > b->lo_ns;
+}
+
+/* One CDF line: a point where the curve starts, then one at the end of each bucket. */
+static void svg__cdf_line(FILE *f, const struct svg_dist *d, const struct svg_scale *xs,
+			  const struct svg_scale *ys, const char *color, struct svg_bucket *tmp)
+{
+	uint64_t total = 0, cum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		if (svg__bucket_ok(&d->buckets[i])) {
+			tmp[n++] = d->buckets[i];
+			total += d->buckets[i].count;
+		}
+	}
+	qsort(tmp, n, sizeof(*tmp), svg__cmp_bucket);
+	fprintf(f,
+		"<polyline class=\"cdf\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+		"stroke-linejoin=\"round\" points=\"%.1f,%.1f",
+		color, svg__map(xs, svg__bucket_lo_ms(&tmp[0])), svg__map(ys, 0));
+	for (size_t i = 0; i < n; i++) {
+		cum += tmp[i].count;
+		fprintf(f, " %.1f,%.1f", svg__map(xs, svg__bucket_end_ms(&tmp[i])),
+			svg__map(ys, 100.0 * (double)cum / (double)total));
+	}
+	fputs("\"/>\n", f);
+}
+
+int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
+	     const struct svg_mark *marks, size_t nmarks)
+{
+	double xt[MAX_TICKS], yt[MAX_TICKS], lo = INFINITY, hi = 0;
+	struct frame fr = svg__frame(SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN_RIGHT);
+	struct legend_item leg[4];
+	struct svg_bucket *tmp;
+	struct svg_scale xs, ys;
+	size_t nxt, nyt, nleg = 0, maxn = 0, lines = 0;
+	int row = 0;
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	for (size_t s = 0; d && s < nd; s++) {
+		size_t ok = 0;
+
+		for (size_t i = 0; d[s].buckets && i < d[s].n; i++) {
+			if (!svg__bucket_ok(&d[s].buckets[i]))
+				continue;
+			lo = fmin(lo, svg__bucket_lo_ms(&d[s].buckets[i]));
+			hi = fmax(hi, svg__bucket_end_ms(&d[s].buckets[i]));
+			ok++;
+		}
+		maxn = ok > maxn ? ok : maxn;
+		lines += ok > 0;
+	}
+	if (!lines) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	tmp = malloc(maxn * sizeof(*tmp));
+	if (!tmp) {
+		svg__leave(f, old);
+		return -ENOMEM;
+	}
+	svg__marks_extent(marks, nmarks, &lo, &hi);
+	nxt = svg__ticks_log(lo, hi, 12, xt, MAX_TICKS);
+	nyt = svg__ticks_linear(0, 100, 6, yt, MAX_TICKS);
+	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, true };
+	ys = (struct svg_scale){ 0, 100, fr.y1, fr.y0, false };
+
+	svg__open(f, SVG_WIDTH, SVG_HEIGHT, title);
+	svg__axis_y(f, &fr, &ys, yt, nyt, false, "%", "requests at or below");
+	svg__axis_x(f, &fr, &xs, xt, nxt, "latency");
+	for (size_t i = 0; marks && i < nmarks; i++) {
+		const struct svg_mark *m = &marks[i];
+		bool slo = m->kind == SVG_MARK_SLO, has_pct = isfinite(m->pct) && m->pct > 0;
+		const char *color = slo ? C_SLO : C_PCT;
+		double x, y;
+
+		if (!isfinite(m->ms) || !(m->ms > 0))
+			continue;
+		x = svg__map(&xs, m->ms);
+		if (slo || !has_pct)
+			svg__line(f, slo ? "slo" : "pmark", x, fr.y0, x, fr.y1, color,
+				  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
+		if (!has_pct) {
+			svg__mark_label(f, &fr, x, row++, color, m->label);
+			continue;
+		}
+		y = svg__map(&ys, fmin(m->pct, 100));
+		if (slo) {
+			svg__line(f, "slo", fr.x0, y, fr.x1, y, C_SLO, 1, "6 4");
+			fprintf(f,
+				"<circle class=\"slo-target\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+				"fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+				x, y, C_SLO);
+		}
+	}
+	for (size_t s = 0, k = 0; d && s < nd; s++) {
+		const char *color = palette[k % 4];
+		size_t ok = 0;
+
+		for (size_t i = 0; d[s].buckets && i < d[s].n; i++)
+			ok += svg__bucket_ok(&d[s].buckets[i]);
+		if (!ok)
+			continue;
+		svg__cdf_line(f, &d[s], &xs, &ys, color, tmp);
+		if (d[s].name && nleg < 4)
+			leg[nleg++] = (struct legend_item){ d[s].name, color, NULL };
+		k++;
+	}
+	/* Dots and their labels on top of the lines. */
+	for (size_t i = 0; marks && i < nmarks; i++) {
+		const struct svg_mark *m = &marks[i];
+		bool slo = m->kind == SVG_MARK_SLO;
+		char attr[160];
+		double x, y;
+
+		if (!isfinite(m->ms) || !(m->ms > 0) || !isfinite(m->pct) || !(m->pct > 0))
+			continue;
+		x = svg__map(&xs, m->ms);
+		y = svg__map(&ys, fmin(m->pct, 100));
+		if (!slo)
+			fprintf(f,
+				"<circle class=\"pmark\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+				"fill=\"%s\"/>\n",
+				x, y, C_PCT);
+		if (!m->label || !*m->label)
+			continue;
+		snprintf(attr, sizeof(attr),
+			 "fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"",
+			 slo ? C_SLO : C_PCT);
+		/* Right of the point and below the guide, or left when near the edge. */
+		if (x + 6 + (double)svg__chars(m->label) * CHAR_W > fr.x1)
+			svg__text(f, x - 6, y + 14, "end", attr, m->label);
+		else
+			svg__text(f, x + 6, y + 14, NULL, attr, m->label);
+	}
+	if (nleg)
+		svg__legend(f, title, fr.x1, leg, nleg);
+	svg__close(f);
+	free(tmp);
+	return svg__leave(f, old);
+}
+
+static double svg__tvalue(const struct svg_tpoint *p, int which)
+{
+	return which == 0 ? p->p95_ms : which == 1 ? p->p99_ms : p->rate;
+}
+
+static bool svg__tok(const struct svg_tpoint *p, size_t n, size_t i, int which)
+{
+	return i < n && isfinite(p[i].t_s) && isfinite(svg__tvalue(&p[i], which));
+}
+
+/*
+ * One timeline quantity as a path broken where values are missing; a point with no neighbour
+ * on either side becomes a dot, since a one-point path draws nothing.
+ */
+static void svg__tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
+		       const struct svg_scale *xs, const struct svg_scale *ys, const char *cls,
+		       const char *color, double width, const char *dash)
+{
+	bool pen = false, any = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool ok = svg__tok(p, n, i, which);
+
+		if (!ok || (!pen && !svg__tok(p, n, i + 1, which))) {
+			pen = false;
+			continue;
+		}
+		if (!any)
+			fprintf(f,
+				"<path class=\"%s\" fill=\"none\" stroke=\"%s\" "
+				"stroke-width=\"%g\"%s%s%s "
+				"stroke-linejoin=\"round\" d=\"",
+				cls, color, width, dash ? " stroke-dasharray=\"" : "",
+				dash ? dash : "", dash ? "\"" : "");
+		fprintf(f, "%s%c%.1f %.1f", any ? " " : "", pen ? 'L' : 'M', svg__map(xs, p[i].t_s),
+			svg__map(ys, svg__tvalue(&p[i], which)));
+		any = pen = true;
+	}
+	if (any)
+		fputs("\"/>\n", f);
+	for (i = 0; i < n; i++) {
+		if (!svg__tok(p, n, i, which) || (i && svg__tok(p, n, i - 1, which)) ||
+		    svg__tok(p, n, i + 1, which))
+			continue;
+		fprintf(f,
+			"<circle class=\"%s-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+			"fill=\"%s\"/>\n",
+			cls, svg__map(xs, p[i].t_s), svg__map(ys, svg__tvalue(&p[i], which)),
+			color);
+	}
+}
+
+int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t ns,
+		  const struct svg_mark *slos, size_t nslos, const struct svg_span *breaches,
+		  size_t nbreaches, bool rate)
+{
+	double xt[MAX_TICKS], yt[MAX_TICKS], rt[MAX_TICKS];
+	double tlo = INFINITY, thi = -INFINITY, ymax = 0, rmax = 0;
+	struct legend_item leg[16];
+	struct svg_scale xs, ys, rs;
+	size_t nxt, nyt, nrt = 0, nleg = 0, points = 0;
+	char names[7][2][64];
+	struct frame fr;
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	for (size_t k = 0; s && k < ns; k++) {
+		for (size_t i = 0; s[k].points && i < s[k].n; i++) {
+			const struct svg_tpoint *p = &s[k].points[i];
+
+			if (!isfinite(p->t_s))
+				continue;
+			/* The time axis covers every point drawn, the rate line's included. */
+			if (isfinite(p->p95_ms) || isfinite(p->p99_ms) ||
+			    (k == 0 && rate && isfinite(p->rate))) {
+				tlo = fmin(tlo, p->t_s);
+				thi = fmax(thi, p->t_s);
+			}
+			if (isfinite(p->p95_ms) || isfinite(p->p99_ms))
+				points++;
+			if (isfinite(p->p95_ms))
+				ymax = fmax(ymax, p->p95_ms);
+			if (isfinite(p->p99_ms))
+				ymax = fmax(ymax, p->p99_ms);
+			if (k == 0 && isfinite(p->rate))
+				rmax = fmax(rmax, p->rate);
+		}
+	}
+	if (!points) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	for (size_t i = 0; slos && i < nslos; i++) {
+		if (isfinite(slos[i].ms))
+			ymax = fmax(ymax, slos[i].ms);
+	}
+	rate = rate && rmax > 0;
+	fr = svg__frame(SVG_WIDTH, SVG_HEIGHT, rate ? SVG_MARGIN_LEFT : SVG_MARGIN_RIGHT);
+	nxt = svg__ticks_linear(fmin(0, tlo), thi, 10, xt, MAX_TICKS);
+	nyt = svg__ticks_linear(0, ymax, 6, yt, MAX_TICKS);
+	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, false };
+	ys = (struct svg_scale){ yt[0], yt[nyt - 1], fr.y1, fr.y0, false };
+
+	svg__open(f, SVG_WIDTH, SVG_HEIGHT, title);
+	/* Shading first, so that grid and lines stay visible on it. */
+	for (size_t i = 0; breaches && i < nbreaches; i++) {
+		double a, z;
+
+		if (!isfinite(breaches[i].t0_s) || !isfinite(breaches[i].t1_s))
+			continue;
+		a = fmax(fr.x0, svg__map(&xs, fmin(breaches[i].t0_s, breaches[i].t1_s)));
+		z = fmin(fr.x1, svg__map(&xs, fmax(breaches[i].t0_s, breaches[i].t1_s)));
+		if (z <= a)
+			continue;
+		fprintf(f,
+			"<rect class=\"breach\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\" "
+			"fill=\"%s\"/>\n",
+			a, fr.y0, z - a, fr.y1 - fr.y0, C_BREACH);
+	}
+	svg__axis_y(f, &fr, &ys, yt, nyt, false, NULL, "latency (ms)");
+	svg__axis_x(f, &fr, &xs, xt, nxt, "seconds since start");
+	if (rate) {
+		nrt = svg__ticks_linear(0, rmax, 6, rt, MAX_TICKS);
+		rs = (struct svg_scale){ rt[0], rt[nrt - 1], fr.y1, fr.y0, false };
+		svg__axis_y(f, &fr, &rs, rt, nrt, true, NULL, "requests/s");
+		svg__tpath(f, s[0].points, s[0].n, 2, &xs, &rs, "tl-rate", C_RATE, 1.2, NULL);
+	}
+	for (size_t i = 0; slos && i < nslos; i++) {
+		double y;
+
+		if (!isfinite(slos[i].ms) || slos[i].ms < 0)
+			continue;
+		y = svg__map(&ys, slos[i].ms);
+		svg__line(f, "slo", fr.x0, y, fr.x1, y, C_SLO, 1.5, "6 4");
+		if (slos[i].label && *slos[i].label)
+			svg__text(f, fr.x1 - 4, y - 4, "end",
+				  "fill=\"" C_SLO "\" stroke=\"#fff\" stroke-width=\"3\" "
+				  "paint-order=\"stroke\"",
+				  slos[i].label);
+	}
+	for (size_t k = 0; k < ns; k++) {
+		const char *color = palette[k % 4];
+		char name[40];
+
+		if (!s[k].points)
+			continue;
+		svg__tpath(f, s[k].points, s[k].n, 0, &xs, &ys, "tl-p95", color, 2, NULL);
+		svg__tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
+		if (k >= 7) /* legend room: 7 series, rate and breach */
+			continue;
+		html__ellipsize(s[k].name, 24, name, sizeof(name));
+		snprintf(names[k][0], sizeof(names[k][0]), "%s%sp95", name, *name ? " " : "");
+		snprintf(names[k][1], sizeof(names[k][1]), "%s%sp99", name, *name ? " " : "");
+		leg[nleg++] = (struct legend_item){ names[k][0], color, NULL };
+		leg[nleg++] = (struct legend_item){ names[k][1], color, "5 3" };
+	}
+	if (rate)
+		leg[nleg++] = (struct legend_item){ "rate", C_RATE, NULL };
+	if (nbreaches && breaches)
+		leg[nleg++] = (struct legend_item){ "SLO breach", C_BREACH, "box" };
+	svg__legend(f, title, fr.x1, leg, nleg);
+	svg__close(f);
+	return svg__leave(f, old);
+}
+
+#define HBAR_LABEL_W 330.0
+#define HBAR_ROW     22.0
+#define HBAR_VALUE_W 90.0
+
+int svg__hbars(FILE *f, const char *title, const struct svg_bar *bars, size_t n, const char *unit)
+{
+	double xt[MAX_TICKS], vmax = 0, h, top = SVG_MARGIN_TOP;
+	size_t rows = 0, nxt, r = 0;
+	struct svg_scale xs;
+	struct frame fr;
+	char label[256], value[64];
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	for (size_t i = 0; bars && i < n; i++) {
+		if (!isfinite(bars[i].value))
+			continue;
+		vmax = fmax(vmax, bars[i].value);
+		rows++;
+	}
+	if (!rows) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	h = top + (double)rows * HBAR_ROW + 40;
+	fr = (struct frame){ HBAR_LABEL_W, SVG_WIDTH - HBAR_VALUE_W, top,
+			     top + (double)rows * HBAR_ROW };
+	nxt = svg__ticks_linear(0, vmax, 6, xt, MAX_TICKS);
+	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, false };
+
+	svg__open(f, SVG_WIDTH, h, title);
+	svg__axis_x(f, &fr, &xs, xt, nxt, unit);
+	for (size_t i = 0; i < n; i++) {
+		double y = top + (double)r * HBAR_ROW, w;
+
+		if (!isfinite(bars[i].value))
+			continue;
+		r++;
+		w = fmax(svg__map(&xs, fmax(bars[i].value, 0)) - fr.x0, 0);
+		svg__value(bars[i].value, value, sizeof(value) - 32);
+		if (unit && *unit) {
+			strcat(value, " ");
+			strncat(value, unit, 30);
+		}
+		fputs("<g class=\"hrow\"><title>", f);
+		html__escape(f, bars[i].label);
+		fputs(": ", f);
+		html__escape(f, value);
+		fputs("</title>\n", f);
+		/* A monospace column: the label budget is exact, SQL text stays aligned. */
+		html__ellipsize(bars[i].label, (size_t)((HBAR_LABEL_W - 16) / MONO_W), label,
+				sizeof(label));
+		svg__text(f, 8, y + 15, NULL, "font-family=\"" FONT_MONO "\"", label);
+		fprintf(f,
+			"<rect class=\"hbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" "
+			"fill=\"%s\"/>\n",
+			fr.x0, y + 4, w, C_BAR);
+		svg__text(f, fr.x0 + w + 6, y + 15, NULL, NULL, value);
+		fputs("</g>\n", f);
+	}
+	svg__close(f);
+	return svg__leave(f, old);
+}
+
+int svg__pairs(FILE *f, const char *title, const char *before_name, const char *after_name,
+	       const struct svg_pair *p, size_t n)
+{
+	static const char *const metric[SVG_PAIR_METRICS] = { "p50", "p95", "p99" };
+	struct frame fr = svg__frame(SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN_RIGHT);
+	double yt[MAX_TICKS], ymax = 0, gw, slot, bw;
+	struct legend_item leg[2];
+	char label[256], a[32], z[32];
+	size_t groups = 0, nyt;
+	struct svg_scale ys;
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	for (size_t g = 0; p && g < n; g++) {
+		bool any = false;
+
+		for (int k = 0; k < SVG_PAIR_METRICS; k++) {
+			if (isfinite(p[g].before[k])) {
+				ymax = fmax(ymax, p[g].before[k]);
+				any = true;
+			}
+			if (isfinite(p[g].after[k])) {
+				ymax = fmax(ymax, p[g].after[k]);
+				any = true;
+			}
+		}
+		groups += any;
+	}
+	if (!groups) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	nyt = svg__ticks_linear(0, ymax, 6, yt, MAX_TICKS);
+	ys = (struct svg_scale){ yt[0], yt[nyt - 1], fr.y1, fr.y0, false };
+	gw = (fr.x1 - fr.x0) / (double)n;
+	slot = gw / SVG_PAIR_METRICS;
+	bw = fmin(16, slot * 0.36);
+
+	svg__open(f, SVG_WIDTH, SVG_HEIGHT, title);
+	svg__axis_y(f, &fr, &ys, yt, nyt, false, NULL, "latency (ms)");
+	svg__line(f, NULL, fr.x0, fr.y1, fr.x1, fr.y1, C_AXIS, 1, NULL);
+	for (size_t g = 0; g < n; g++) {
+		double gx = fr.x0 + (double)g * gw;
+
+		if (g)
+			svg__line(f, NULL, gx, fr.y0, gx, fr.y1 + 34, C_GRID, 1, NULL);
+		for (int k = 0; k < SVG_PAIR_METRICS; k++) {
+			double cx = gx + slot * (k + 0.5);
+
+			for (int side = 0; side < 2; side++) {
+				double v = side ? p[g].after[k] : p[g].before[k], y;
+
+				if (!isfinite(v))
+					continue;
+				y = svg__map(&ys, fmax(v, 0));
+				fprintf(f,
+					"<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+					"height=\"%.1f\" fill=\"%s\"><title>",
+					side ? "pair-after" : "pair-before",
+					side ? cx + 1 : cx - 1 - bw, y, bw, fr.y1 - y,
+					side ? C_AFTER : C_BEFORE);
+				html__escape(f, p[g].label);
+				svg__value(p[g].before[k], a, sizeof(a));
+				svg__value(p[g].after[k], z, sizeof(z));
+				fprintf(f, " %s: %s ms before, %s ms after</title></rect>\n",
+					metric[k], a, z);
+			}
+			if (slot >= 22)
+				svg__text(f, cx, fr.y1 + 14, "middle",
+					  "font-size=\"10\" fill=\"" C_AXIS "\"", metric[k]);
+		}
+		html__ellipsize(p[g].label, (size_t)fmax(1, (gw - 8) / CHAR_W), label,
+				sizeof(label));
+		fputs("<g>", f);
+		fputs("<title>", f);
+		html__escape(f, p[g].label);
+		fputs("</title>", f);
+		svg__text(f, gx + gw / 2, fr.y1 + 30, "middle", NULL, label);
+		fputs("</g>\n", f);
+	}
+	leg[0] = (struct legend_item){ before_name && *before_name ? before_name : "before",
+				       C_BEFORE, "box" };
+	leg[1] = (struct legend_item){ after_name && *after_name ? after_name : "after", C_AFTER,
+				       "box" };
+	svg__legend(f, title, fr.x1, leg, 2);
+	svg__close(f);
+	return svg__leave(f, old);
+}
