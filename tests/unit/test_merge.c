@@ -552,6 +552,69 @@ static void test_merge_hostnames_joined(void **state)
 	run__free(&b);
 }
 
+/* Counters of each object merge with their own kind: http_parser's are not the connections'. */
+static void test_merge_counter_objects_apart(void **state)
+{
+	static const char *const keys[] = { "requests", "opened" };
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run *in[2] = { &a, &b };
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	for (int k = 0; k < 2; k++) {
+		struct run *r = in[k];
+
+		r->http_parser.v = run__alloc(r, 2 * sizeof(*r->http_parser.v));
+		r->connections.v = run__alloc(r, 2 * sizeof(*r->connections.v));
+		assert_true(r->http_parser.v && r->connections.v);
+		r->http_parser.v[0] = (struct run_count){ keys[0], 5 + k };
+		r->http_parser.n = 1;
+		r->connections.v[0] = (struct run_count){ keys[1], 2 };
+		r->connections.n = 1;
+	}
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.http_parser.n, 1);
+	assert_int_equal(run__count(&m.http_parser, "requests"), 11);
+	assert_int_equal(run__count(&m.http_parser, "opened"), 0);
+	assert_int_equal(run__count(&m.connections, "opened"), 4);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* The command is kept only when every run ran the same one and it ended the same way. */
+static void test_merge_command_kept_only_when_the_same(void **state)
+{
+	static const char *argv1[] = { "wrk", "-d10s" }, *argv2[] = { "wrk", "-d10s", "-c8" };
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	a.has_command = b.has_command = true;
+	a.argv = b.argv = argv1;
+	a.argc = b.argc = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_command);
+	assert_int_equal(m.argc, 2);
+	run__free(&m);
+	/* Same arguments, another exit status: not the same run of the load test. */
+	b.exit_status = 1;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.has_command);
+	run__free(&m);
+	/* Same exit status, one more argument. */
+	b.exit_status = 0;
+	b.argv = argv2;
+	b.argc = 3;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.has_command);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +631,8 @@ int main(void)
 		cmocka_unit_test(test_merge_db_attribution_and_shares),
 		cmocka_unit_test(test_merge_first_byte),
 		cmocka_unit_test(test_merge_hostnames_joined),
+		cmocka_unit_test(test_merge_counter_objects_apart),
+		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
