@@ -150,12 +150,14 @@ def target_of_line(prefix, line_len, ch):
 
 @pytest.mark.parametrize("head_bytes", [None, 64])
 def test_head_bytes_cuts_request_lines(tmp_path, server, head_bytes):
-    """README: "Request lines longer than --head-bytes (512, up to 4096) are cut; such
-    requests are counted in target_truncated and routed by the part that was seen."
+    """README: "Request lines longer than --head-bytes (512, up to 4096) are cut. A request
+    whose target was cut is counted in target_truncated and routed by the part that was seen;
+    one cut after its whole target ... is routed by its target and not counted."
     With --head-bytes 64 (its lowest value): a request line of exactly 64 bytes is whole; one
-    of 65 bytes (its final LF not captured) is cut, routed by its whole target; one of 100
-    bytes is routed by the target's first 60 bytes. Without the option (512) none of the
-    three is cut. (Routes are kept to 127 characters: the targets are shorter.)"""
+    of 65 bytes (its final LF not captured) is cut after its target: routed by its whole
+    target, not counted; one of 100 bytes is routed by the target's first 60 bytes and
+    counted. Without the option (512) none of the three is cut. (Routes are kept to 127
+    characters: the targets are shorter.)"""
     # Letters that are not hex digits: such segments stay as they are in routes.
     fit = target_of_line("/fit/", 64, "z")
     one = target_of_line("/one/", 65, "y")
@@ -177,7 +179,7 @@ def test_head_bytes_cuts_request_lines(tmp_path, server, head_bytes):
     row = run.row(fit)
     assert row["count"] == 1 and row["target_truncated"] == 0, row
     row = run.row(one)
-    assert row["count"] == 1 and row["target_truncated"] == 1, row
+    assert row["count"] == 1 and row["target_truncated"] == 0, row
     # 64 captured bytes: "GET " and the first 60 bytes of the target.
     row = run.row(far[:head_bytes - 4])
     assert row["count"] == 1 and row["target_truncated"] == 1, row
