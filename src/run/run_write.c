@@ -33,28 +33,38 @@ static void w_latency(struct json *j, const char *key, const struct run_latency 
 	json__end_object(j);
 }
 
+/* The latency object's percentiles, ms, as the report writes them: p50, p90, p95, p99, p999. */
+static const double latency_q[5] = { 50, 90, 95, 99, 99.9 };
+
+static void latency_fill(struct run_latency *l, const double p[5], uint64_t count, uint64_t min,
+			 uint64_t max, double mean)
+{
+	l->p50 = p[0] / 1e6;
+	l->p90 = p[1] / 1e6;
+	l->p95 = p[2] / 1e6;
+	l->p99 = p[3] / 1e6;
+	l->p999 = p[4] / 1e6;
+	l->max = max / 1e6;
+	l->min = count ? min / 1e6 : 0;
+	l->mean = mean / 1e6;
+}
+
 void run__latency(const struct hist_sparse *h, struct run_latency *l)
 {
-	l->p50 = hist_sparse__percentile(h, 50) / 1e6;
-	l->p90 = hist_sparse__percentile(h, 90) / 1e6;
-	l->p95 = hist_sparse__percentile(h, 95) / 1e6;
-	l->p99 = hist_sparse__percentile(h, 99) / 1e6;
-	l->p999 = hist_sparse__percentile(h, 99.9) / 1e6;
-	l->max = h->max / 1e6;
-	l->min = h->count ? h->min / 1e6 : 0;
-	l->mean = hist_sparse__mean(h) / 1e6;
+	double p[5];
+
+	for (int i = 0; i < 5; i++)
+		p[i] = hist_sparse__percentile(h, latency_q[i]);
+	latency_fill(l, p, h->count, h->min, h->max, hist_sparse__mean(h));
 }
 
 void run__latency_dense(const struct hist *h, struct run_latency *l)
 {
-	l->p50 = hist__percentile(h, 50) / 1e6;
-	l->p90 = hist__percentile(h, 90) / 1e6;
-	l->p95 = hist__percentile(h, 95) / 1e6;
-	l->p99 = hist__percentile(h, 99) / 1e6;
-	l->p999 = hist__percentile(h, 99.9) / 1e6;
-	l->max = h->max / 1e6;
-	l->min = h->count ? h->min / 1e6 : 0;
-	l->mean = hist__mean(h) / 1e6;
+	double p[5];
+
+	for (int i = 0; i < 5; i++)
+		p[i] = hist__percentile(h, latency_q[i]);
+	latency_fill(l, p, h->count, h->min, h->max, hist__mean(h));
 }
 
 struct hist_sparse *run__hist(struct run *r, const struct hist *h)
