@@ -211,7 +211,7 @@ void html__section_end(FILE *f)
 	fputs("</section>\n", f);
 }
 
-static void html__class_attr(FILE *f, const char *cls)
+static void class_attr(FILE *f, const char *cls)
 {
 	if (!cls || !*cls)
 		return;
@@ -223,7 +223,7 @@ static void html__class_attr(FILE *f, const char *cls)
 void html__p(FILE *f, const char *cls, const char *text)
 {
 	fputs("<p", f);
-	html__class_attr(f, cls);
+	class_attr(f, cls);
 	putc('>', f);
 	html__escape(f, text);
 	fputs("</p>\n", f);
@@ -252,7 +252,7 @@ void html__table_begin(FILE *f, const char *caption, const char *const *headers,
 void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t ncols)
 {
 	fputs("<tr", f);
-	html__class_attr(f, cls);
+	class_attr(f, cls);
 	putc('>', f);
 	for (size_t i = 0; i < ncols; i++) {
 		fputs("<td>", f);

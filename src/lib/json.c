@@ -39,19 +39,19 @@ void json__free(struct json *j)
 }
 
 /* Every entry point checks this first, which is what makes misuse sticky. */
-static bool json__usable(struct json *j)
+static bool usable(struct json *j)
 {
 	if (j->finished)
 		j->misuse = true;
 	return !j->misuse;
 }
 
-static bool json__in_object(const struct json *j)
+static bool in_object(const struct json *j)
 {
 	return j->depth > 0 && (j->objects >> (j->depth - 1)) & 1;
 }
 
-static void json__newline(struct json *j, int depth)
+static void newline(struct json *j, int depth)
 {
 	putc('\n', j->f);
 	for (int i = 0; i < 2 * depth; i++)
@@ -59,19 +59,19 @@ static void json__newline(struct json *j, int depth)
 }
 
 /* Comma and line break before an array element or an object key. */
-static void json__separate(struct json *j)
+static void separate(struct json *j)
 {
 	if (!j->first)
 		putc(',', j->f);
 	j->first = false;
 	if (j->pretty)
-		json__newline(j, j->depth);
+		newline(j, j->depth);
 }
 
 /* Checks that a value may go here and writes what precedes it. */
-static bool json__value_start(struct json *j)
+static bool value_start(struct json *j)
 {
-	if (!json__usable(j))
+	if (!usable(j))
 		return false;
 	if (j->depth == 0) {
 		if (j->started) {
@@ -81,7 +81,7 @@ static bool json__value_start(struct json *j)
 		j->started = true;
 		return true;
 	}
-	if (json__in_object(j)) {
+	if (in_object(j)) {
 		if (!j->have_key) {
 			j->misuse = true;
 			return false;
@@ -89,19 +89,19 @@ static bool json__value_start(struct json *j)
 		j->have_key = false;
 		return true;
 	}
-	json__separate(j);
+	separate(j);
 	return true;
 }
 
-static void json__begin(struct json *j, bool object)
+static void open_container(struct json *j, bool object)
 {
-	if (!json__usable(j))
+	if (!usable(j))
 		return;
 	if (j->depth >= JSON_MAX_DEPTH) {
 		j->misuse = true;
 		return;
 	}
-	if (!json__value_start(j))
+	if (!value_start(j))
 		return;
 	putc(object ? '{' : '[', j->f);
 	if (object)
@@ -112,17 +112,17 @@ static void json__begin(struct json *j, bool object)
 	j->first = true;
 }
 
-static void json__end(struct json *j, bool object)
+static void close_container(struct json *j, bool object)
 {
-	if (!json__usable(j))
+	if (!usable(j))
 		return;
-	if (j->depth == 0 || json__in_object(j) != object || j->have_key) {
+	if (j->depth == 0 || in_object(j) != object || j->have_key) {
 		j->misuse = true;
 		return;
 	}
 	/* Empty containers stay on one line: {} and []. */
 	if (j->pretty && !j->first)
-		json__newline(j, j->depth - 1);
+		newline(j, j->depth - 1);
 	putc(object ? '}' : ']', j->f);
 	j->depth--;
 	/* The parent had at least this child, so its next member needs a comma. */
@@ -131,22 +131,22 @@ static void json__end(struct json *j, bool object)
 
 void json__begin_object(struct json *j)
 {
-	json__begin(j, true);
+	open_container(j, true);
 }
 
 void json__end_object(struct json *j)
 {
-	json__end(j, true);
+	close_container(j, true);
 }
 
 void json__begin_array(struct json *j)
 {
-	json__begin(j, false);
+	open_container(j, false);
 }
 
 void json__end_array(struct json *j)
 {
-	json__end(j, false);
+	close_container(j, false);
 }
 
 /*
@@ -187,7 +187,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n, bool *valid)
 	return need + 1;
 }
 
-static void json__put_string(struct json *j, const unsigned char *s, size_t n)
+static void put_string(struct json *j, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run = 0, len;
@@ -256,34 +256,34 @@ static void json__put_string(struct json *j, const unsigned char *s, size_t n)
 
 void json__key(struct json *j, const char *k)
 {
-	if (!json__usable(j))
+	if (!usable(j))
 		return;
-	if (!json__in_object(j) || j->have_key || !k) {
+	if (!in_object(j) || j->have_key || !k) {
 		j->misuse = true;
 		return;
 	}
-	json__separate(j);
-	json__put_string(j, (const unsigned char *)k, strlen(k));
+	separate(j);
+	put_string(j, (const unsigned char *)k, strlen(k));
 	putc(':', j->f);
 	if (j->pretty)
 		putc(' ', j->f);
 	j->have_key = true;
 }
 
-static void json__raw(struct json *j, const char *text)
+static void put_raw(struct json *j, const char *text)
 {
-	if (json__value_start(j))
+	if (value_start(j))
 		fputs(text, j->f);
 }
 
 void json__string_n(struct json *j, const char *s, size_t n)
 {
 	if (!s) {
-		json__raw(j, "null");
+		put_raw(j, "null");
 		return;
 	}
-	if (json__value_start(j))
-		json__put_string(j, (const unsigned char *)s, n);
+	if (value_start(j))
+		put_string(j, (const unsigned char *)s, n);
 }
 
 void json__string(struct json *j, const char *s)
@@ -296,7 +296,7 @@ void json__u64(struct json *j, uint64_t v)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	json__raw(j, buf);
+	put_raw(j, buf);
 }
 
 void json__i64(struct json *j, int64_t v)
@@ -304,7 +304,7 @@ void json__i64(struct json *j, int64_t v)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	json__raw(j, buf);
+	put_raw(j, buf);
 }
 
 /*
@@ -312,7 +312,7 @@ void json__i64(struct json *j, int64_t v)
  * multibyte character. Rewrite a %g or %f result in place: whatever is not a digit, sign or
  * 'e' can only be the decimal point. Leading zeros of the exponent go too ("1e-07" -> "1e-7").
  */
-static void json__c_number(char *buf)
+static void c_number(char *buf)
 {
 	const char *in = buf;
 	char *out = buf;
@@ -358,8 +358,8 @@ void json__double(struct json *j, double v)
 	}
 	if (prec == 17)
 		snprintf(buf, sizeof(buf), "%.17g", v);
-	json__c_number(buf);
-	json__raw(j, buf);
+	c_number(buf);
+	put_raw(j, buf);
 }
 
 void json__fixed(struct json *j, double v, int decimals)
@@ -377,7 +377,7 @@ void json__fixed(struct json *j, double v, int decimals)
 	if (decimals > 9)
 		decimals = 9;
 	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	json__c_number(buf);
+	c_number(buf);
 	if (strchr(buf, '.')) {
 		len = strlen(buf);
 		while (buf[len - 1] == '0')
@@ -387,17 +387,17 @@ void json__fixed(struct json *j, double v, int decimals)
 		buf[len] = '\0';
 	}
 	/* Anything that rounds to zero, including -0 itself, prints as a plain 0. */
-	json__raw(j, strcmp(buf, "-0") ? buf : "0");
+	put_raw(j, strcmp(buf, "-0") ? buf : "0");
 }
 
 void json__bool(struct json *j, bool v)
 {
-	json__raw(j, v ? "true" : "false");
+	put_raw(j, v ? "true" : "false");
 }
 
 void json__null(struct json *j)
 {
-	json__raw(j, "null");
+	put_raw(j, "null");
 }
 
 void json__kv_string(struct json *j, const char *k, const char *s)
@@ -440,7 +440,7 @@ int json__finish(struct json *j)
 {
 	int err = 0;
 
-	if (json__usable(j) && (j->depth || !j->started))
+	if (usable(j) && (j->depth || !j->started))
 		j->misuse = true;
 	if (!j->misuse)
 		putc('\n', j->f);

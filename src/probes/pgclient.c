@@ -51,7 +51,7 @@ struct pgclient {
 	struct pgclient_stats st;
 };
 
-static size_t stmt__bucket(uint32_t tgid, uint64_t conn, const char *name)
+static size_t stmt_bucket(uint32_t tgid, uint64_t conn, const char *name)
 {
 	uint64_t h = u64map__mix(((uint64_t)tgid << 32) ^ conn);
 
@@ -60,9 +60,9 @@ static size_t stmt__bucket(uint32_t tgid, uint64_t conn, const char *name)
 	return u64map__mix(h) & (STMT_BUCKETS - 1);
 }
 
-static struct stmt *stmt__get(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name)
+static struct stmt *stmt_get(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name)
 {
-	struct stmt *s = p->stmts[stmt__bucket(tgid, conn, name)];
+	struct stmt *s = p->stmts[stmt_bucket(tgid, conn, name)];
 
 	for (; s; s = s->next)
 		if (s->tgid == tgid && s->conn == conn && !strcmp(s->name, name))
@@ -70,10 +70,10 @@ static struct stmt *stmt__get(struct pgclient *p, uint32_t tgid, uint64_t conn, 
 	return NULL;
 }
 
-static void stmt__put(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name,
-		      const char *text, size_t len, bool truncated)
+static void stmt_put(struct pgclient *p, uint32_t tgid, uint64_t conn, const char *name,
+		     const char *text, size_t len, bool truncated)
 {
-	struct stmt *s = stmt__get(p, tgid, conn, name), **b;
+	struct stmt *s = stmt_get(p, tgid, conn, name), **b;
 	char *t;
 
 	if (!s) {
@@ -89,7 +89,7 @@ static void stmt__put(struct pgclient *p, uint32_t tgid, uint64_t conn, const ch
 		}
 		s->tgid = tgid;
 		s->conn = conn;
-		b = &p->stmts[stmt__bucket(tgid, conn, name)];
+		b = &p->stmts[stmt_bucket(tgid, conn, name)];
 		s->next = *b;
 		*b = s;
 		p->nstmts++;
@@ -108,7 +108,7 @@ static void stmt__put(struct pgclient *p, uint32_t tgid, uint64_t conn, const ch
 }
 
 /* Forget the statements of one connection (conn != 0) or of a whole process. */
-static void stmt__forget(struct pgclient *p, uint32_t tgid, uint64_t conn)
+static void stmt_forget(struct pgclient *p, uint32_t tgid, uint64_t conn)
 {
 	for (size_t i = 0; i < STMT_BUCKETS; i++) {
 		struct stmt **pp = &p->stmts[i], *s;
@@ -162,7 +162,7 @@ static bool fn_is_prepared(__u8 fn)
 	return fn == PGCLIENT_FN_EXEC_PREPARED || fn == PGCLIENT_FN_SEND_QUERY_PREPARED;
 }
 
-static int query__event(struct pgclient *p, const struct pgclient_ev *e, size_t size)
+static int query_event(struct pgclient *p, const struct pgclient_ev *e, size_t size)
 {
 	struct db_exec x = {
 		.path = DB_PATH_LIBPQ,
@@ -189,8 +189,8 @@ static int query__event(struct pgclient *p, const struct pgclient_ev *e, size_t 
 	memcpy(name, e->name, e->name_len);
 	name[e->name_len] = '\0';
 	if (fn_is_prepare(e->fn) && !failed) {
-		stmt__put(p, e->tgid, e->conn, name, e->text, e->text_len,
-			  e->flags & PGCLIENT_F_TRUNCATED);
+		stmt_put(p, e->tgid, e->conn, name, e->text, e->text_len,
+			 e->flags & PGCLIENT_F_TRUNCATED);
 		p->st.prepares++;
 		return 0;
 	}
@@ -203,7 +203,7 @@ static int query__event(struct pgclient *p, const struct pgclient_ev *e, size_t 
 	if (fn_is_prepared(e->fn)) {
 		x.flags |= DB_EXEC_PREPARED;
 		/* An unreadable name is not the unnamed statement "". */
-		s = e->flags & PGCLIENT_F_READ_FAULT ? NULL : stmt__get(p, e->tgid, e->conn, name);
+		s = e->flags & PGCLIENT_F_READ_FAULT ? NULL : stmt_get(p, e->tgid, e->conn, name);
 		if (s) {
 			x.text = s->text;
 			x.text_len = s->text_len;
@@ -241,13 +241,13 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	}
 	switch (*(__u32 *)data) {
 	case PGCLIENT_EV_QUERY:
-		return query__event(p, data, size);
+		return query_event(p, data, size);
 	case PGCLIENT_EV_CLOSE:
 		if (size < sizeof(*c)) {
 			p->st.bad_events++;
 			return 0;
 		}
-		stmt__forget(p, c->tgid, c->conn);
+		stmt_forget(p, c->tgid, c->conn);
 		return 0;
 	}
 	p->st.bad_events++;
@@ -255,7 +255,7 @@ static int ring_cb(void *ctx, void *data, size_t size)
 }
 
 /* The first bytes of a function's code in an ELF file, found through its symbol tables. */
-static int elf__func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
+static int elf_func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Addr addr = 0;
@@ -305,7 +305,7 @@ static int elf__func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
  * The displacement from %rdi of the first load matching: opcode op, REX prefix rex (0 for
  * none), ModRM with base %rdi and an 8- or 32-bit displacement. x86-64 only.
  */
-static long code__rdi_disp(const uint8_t *b, size_t n, uint8_t rex, uint8_t op)
+static long code_rdi_disp(const uint8_t *b, size_t n, uint8_t rex, uint8_t op)
 {
 	for (size_t i = 0; i + 7 <= n; i++) {
 		size_t j = i;
@@ -349,7 +349,7 @@ static const struct {
  * is no argument the program reads. The stack is untouched up to there, so a return probe
  * still finds the return address.
  */
-static size_t code__probe_offset(const uint8_t *b, size_t n, int nargs)
+static size_t code_probe_offset(const uint8_t *b, size_t n, int nargs)
 {
 	static const int argreg[] = { 7, 6, 2, 1 }; /* rdi rsi rdx rcx */
 	size_t off = 0;
@@ -374,7 +374,7 @@ static size_t code__probe_offset(const uint8_t *b, size_t n, int nargs)
  * them costs nothing and a wrong guess would turn every result into an error. Also sets
  * the probe offset of each function.
  */
-static uint64_t pqfile__inspect(const char *path, size_t offs[NFUNCS])
+static uint64_t pqfile_inspect(const char *path, size_t offs[NFUNCS])
 {
 	uint8_t code[32];
 	long st = -1, cmd = -1, ef = -1;
@@ -389,15 +389,15 @@ static uint64_t pqfile__inspect(const char *path, size_t offs[NFUNCS])
 		return 0;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf) {
-		if (!elf__func_code(elf, "PQresultStatus", code, sizeof(code)))
-			st = code__rdi_disp(code, sizeof(code), 0, 0x8b);
-		if (!elf__func_code(elf, "PQcmdStatus", code, sizeof(code)))
-			cmd = code__rdi_disp(code, sizeof(code), 0x48, 0x8d);
-		if (!elf__func_code(elf, "PQresultErrorField", code, sizeof(code)))
-			ef = code__rdi_disp(code, sizeof(code), 0x48, 0x8b);
+		if (!elf_func_code(elf, "PQresultStatus", code, sizeof(code)))
+			st = code_rdi_disp(code, sizeof(code), 0, 0x8b);
+		if (!elf_func_code(elf, "PQcmdStatus", code, sizeof(code)))
+			cmd = code_rdi_disp(code, sizeof(code), 0x48, 0x8d);
+		if (!elf_func_code(elf, "PQresultErrorField", code, sizeof(code)))
+			ef = code_rdi_disp(code, sizeof(code), 0x48, 0x8b);
 		for (size_t i = 0; i < NFUNCS; i++)
-			if (!elf__func_code(elf, funcs[i].func, code, 16))
-				offs[i] = code__probe_offset(code, 16, funcs[i].nargs);
+			if (!elf_func_code(elf, funcs[i].func, code, 16))
+				offs[i] = code_probe_offset(code, 16, funcs[i].nargs);
 		elf_end(elf);
 	}
 	close(fd);
@@ -410,7 +410,7 @@ static uint64_t pqfile__inspect(const char *path, size_t offs[NFUNCS])
 	return PGCLIENT_COOKIE(st, cmd, ef);
 }
 
-static struct bpf_program *func__prog(struct pgclient_bpf *skel, size_t i)
+static struct bpf_program *func_prog(struct pgclient_bpf *skel, size_t i)
 {
 	struct bpf_program *progs[NFUNCS] = {
 		skel->progs.pq_exec,	     skel->progs.pq_exec_params,
@@ -426,11 +426,11 @@ static struct bpf_program *func__prog(struct pgclient_bpf *skel, size_t i)
 _Static_assert(2 * NFUNCS <= PROBED_LINKS_MAX, "a probe per entry and return");
 
 /* Probe one libpq file for every process. Returns 0, or a negative errno (file unusable). */
-static int pqfile__attach(void *loader, struct probed_file *f, const char *path, const char *shown)
+static int pqfile_attach(void *loader, struct probed_file *f, const char *path, const char *shown)
 {
 	struct pgclient *p = loader;
 	size_t offs[NFUNCS], moved = 0;
-	uint64_t cookie = pqfile__inspect(path, offs);
+	uint64_t cookie = pqfile_inspect(path, offs);
 	int err = 0, missing = 0;
 
 	for (size_t i = 0; i < NFUNCS; i++) {
@@ -438,7 +438,7 @@ static int pqfile__attach(void *loader, struct probed_file *f, const char *path,
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i].func,
 				    .retprobe = ret, .bpf_cookie = cookie);
 			struct bpf_program *prog =
-				ret ? p->skel->progs.pq_call_ret : func__prog(p->skel, i);
+				ret ? p->skel->progs.pq_call_ret : func_prog(p->skel, i);
 			struct bpf_link *l;
 
 			l = bpf_program__attach_uprobe_opts(prog, -1, path, offs[i], &uo);
@@ -489,7 +489,7 @@ static bool is_libpq(const char *path)
  * The system's libpq, probed before any process maps it: short-lived clients (psql, cron
  * jobs) would otherwise come and go between two scans.
  */
-static int pqfile__system(struct pgclient *p)
+static int pqfile_system(struct pgclient *p)
 {
 	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib",
 					    "/usr/local/lib", "/usr/local/pgsql/lib" };
@@ -503,7 +503,7 @@ static int pqfile__system(struct pgclient *p)
 			continue;
 		r = probed_files__add(&p->files,
 				      (uint64_t)major(sb.st_dev) << 32 | minor(sb.st_dev),
-				      sb.st_ino, real, NULL, pqfile__attach, p);
+				      sb.st_ino, real, NULL, pqfile_attach, p);
 		if (r < 0)
 			return r;
 		added += r;
@@ -512,7 +512,7 @@ static int pqfile__system(struct pgclient *p)
 }
 
 /* What /proc/PID/stat says about a process's start time and mappings' size. */
-static uint64_t proc__stamp(int pid)
+static uint64_t proc_stamp(int pid)
 {
 	char path[64], buf[1024], *s;
 	unsigned long long start = 0, vsize = 0;
@@ -538,7 +538,7 @@ static uint64_t proc__stamp(int pid)
 	return u64map__mix(start) ^ vsize;
 }
 
-static int proc__scan_maps(struct pgclient *p, int pid)
+static int proc_scan_maps(struct pgclient *p, int pid)
 {
 	char path[64], line[PATH_MAX + 256], mf[128], root[PATH_MAX + 64];
 	int added = 0, r;
@@ -575,7 +575,7 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%s", pid, range);
 			snprintf(root, sizeof(root), "/proc/%d/root%s", pid, mpath);
 			r = probed_files__add(&p->files, (uint64_t)maj << 32 | min, ino, mf, root,
-					      pqfile__attach, p);
+					      pqfile_attach, p);
 			if (r < 0) {
 				fclose(f);
 				return r;
@@ -588,14 +588,14 @@ static int proc__scan_maps(struct pgclient *p, int pid)
 }
 
 /* A process gone since it was scanned: forget its statements, and what its maps said. */
-static bool scanned__gone(uint64_t tgid, uint64_t stamp, void *ctx)
+static bool scanned_gone(uint64_t tgid, uint64_t stamp, void *ctx)
 {
 	struct pgclient *p = ctx;
 
 	if (!kill((pid_t)tgid, 0) || errno != ESRCH)
 		return false;
 	if (p->nstmts)
-		stmt__forget(p, tgid, 0);
+		stmt_forget(p, tgid, 0);
 	return true;
 }
 
@@ -606,7 +606,7 @@ int pgclient__scan(struct pgclient *p)
 	DIR *d;
 
 	if (!p->scanned_system) {
-		r = pqfile__system(p);
+		r = pqfile_system(p);
 		if (r < 0)
 			return r;
 		added += r;
@@ -624,11 +624,11 @@ int pgclient__scan(struct pgclient *p)
 			continue;
 		procfilter__seen(&p->procs, pid);
 		/* Read the maps of a process again only when its mappings grew or shrank. */
-		stamp = proc__stamp(pid);
+		stamp = proc_stamp(pid);
 		seen = u64map__get(&p->scanned, pid);
 		if (!stamp || (seen && *seen == stamp))
 			continue;
-		r = proc__scan_maps(p, pid);
+		r = proc_scan_maps(p, pid);
 		if (r < 0) {
 			closedir(d);
 			return r;
@@ -638,7 +638,7 @@ int pgclient__scan(struct pgclient *p)
 	}
 	closedir(d);
 	procfilter__scan_end(&p->procs);
-	u64map__remove_if(&p->scanned, scanned__gone, p);
+	u64map__remove_if(&p->scanned, scanned_gone, p);
 	return added;
 }
 

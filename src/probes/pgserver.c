@@ -69,7 +69,7 @@ static int ring_cb(void *ctx, void *data, size_t size)
 
 _Static_assert(PGSERVER_USDTS <= PROBED_LINKS_MAX, "a probe per USDT");
 
-static int pgbin__attach(void *loader, struct probed_file *b, const char *path, const char *shown)
+static int pgbin_attach(void *loader, struct probed_file *b, const char *path, const char *shown)
 {
 	struct pgserver *p = loader;
 	static const char *const names[PGSERVER_USDTS] = { "query__start", "query__done",
@@ -118,7 +118,7 @@ static bool is_postgres(const char *exe)
 }
 
 /* Process pid runs a postgres binary: probe it unless done. Returns 1 if newly probed. */
-static int pgbin__found(struct pgserver *p, int pid, const char *exe)
+static int pgbin_found(struct pgserver *p, int pid, const char *exe)
 {
 	char path[64], root[PATH_MAX + 64];
 	struct stat sb;
@@ -128,7 +128,7 @@ static int pgbin__found(struct pgserver *p, int pid, const char *exe)
 		return 0;
 	/* /proc/PID/exe names the running binary in any mount namespace, even if replaced. */
 	snprintf(root, sizeof(root), "/proc/%d/root%s", pid, exe);
-	return probed_files__add(&p->bins, sb.st_dev, sb.st_ino, path, root, pgbin__attach, p);
+	return probed_files__add(&p->bins, sb.st_dev, sb.st_ino, path, root, pgbin_attach, p);
 }
 
 int pgserver__scan(struct pgserver *p)
@@ -156,7 +156,7 @@ int pgserver__scan(struct pgserver *p)
 		exe[n] = '\0';
 		if (!is_postgres(exe))
 			continue;
-		r = pgbin__found(p, pid, exe);
+		r = pgbin_found(p, pid, exe);
 		if (r < 0) {
 			closedir(d);
 			return r;

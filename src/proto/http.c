@@ -232,7 +232,7 @@ void http_conn__free(struct http_conn *c)
 }
 
 /* Keep the allocations, forget the requests: the connection is being reused. */
-static void http_conn__reset(struct http_conn *c)
+static void conn_reset(struct http_conn *c)
 {
 	struct http_rec *q = c->q;
 	unsigned cap = c->q_cap;
@@ -640,5 +640,5 @@ void http_conn__close(struct http_conn *c, struct http_stats *st, uint64_t ts, h
 		emit(ctx, r);
 		q_pop(c);
 	}
-	http_conn__reset(c);
+	conn_reset(c);
 }

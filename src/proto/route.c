@@ -47,7 +47,7 @@ static bool is_uuid(const char *p, size_t n)
 }
 
 /* Ids are what makes raw paths explode; everything else is left for the limiter to judge. */
-static bool route__is_id(const char *p, size_t n)
+static bool is_id(const char *p, size_t n)
 {
 	bool digits = true, hex = true, token = true, has_digit = false, has_alpha = false;
 
@@ -73,12 +73,12 @@ static bool route__is_id(const char *p, size_t n)
 }
 
 /* Raw braces are encoded too so that every '{' in a route starts a placeholder. */
-static bool route__needs_escape(unsigned char c)
+static bool needs_escape(unsigned char c)
 {
 	return c < 0x21 || c >= 0x7f || c == '"' || c == '\\' || c == '{' || c == '}';
 }
 
-static size_t route__scheme_len(const char *p, size_t n)
+static size_t scheme_len(const char *p, size_t n)
 {
 	size_t i;
 
@@ -90,7 +90,7 @@ static size_t route__scheme_len(const char *p, size_t n)
 	return i;
 }
 
-static bool route__is_authority(const char *p, size_t n)
+static bool is_authority(const char *p, size_t n)
 {
 	if (!n)
 		return false;
@@ -107,7 +107,7 @@ static bool route__is_authority(const char *p, size_t n)
  * Shared by normalize and match so that a pattern sees exactly the path the normalized route
  * was made from. Returns a target_form or -EINVAL; *path is set for FORM_PATH only.
  */
-static int route__split(const char *t, size_t len, const char **path, size_t *plen, int *flags)
+static int split_target(const char *t, size_t len, const char **path, size_t *plen, int *flags)
 {
 	size_t n = 0, s, a;
 
@@ -128,7 +128,7 @@ static int route__split(const char *t, size_t len, const char **path, size_t *pl
 	}
 	if (n == 1 && t[0] == '*')
 		return FORM_ASTERISK;
-	s = route__scheme_len(t, n);
+	s = scheme_len(t, n);
 	if (s && n - s >= 3 && !memcmp(t + s, "://", 3)) {
 		for (a = s + 3; a < n && t[a] != '/'; a++)
 			;
@@ -141,12 +141,12 @@ static int route__split(const char *t, size_t len, const char **path, size_t *pl
 		}
 		return FORM_PATH;
 	}
-	if (route__is_authority(t, n))
+	if (is_authority(t, n))
 		return FORM_AUTHORITY;
 	return -EINVAL;
 }
 
-static int route__copy(char *out, size_t outsz, const char *s)
+static int copy_str(char *out, size_t outsz, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -159,17 +159,17 @@ static int route__copy(char *out, size_t outsz, const char *s)
 	return ROUTE_TRUNCATED;
 }
 
-static size_t route__escaped_len(const char *p, size_t n)
+static size_t escaped_len(const char *p, size_t n)
 {
 	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++)
-		len += route__needs_escape(p[i]) ? 3 : 1;
+		len += needs_escape(p[i]) ? 3 : 1;
 	return len;
 }
 
 /* Copies whole characters of p (a %XX counts as one) while they fit in room bytes. */
-static size_t route__escape(const char *p, size_t n, char *out, size_t room, int *flags)
+static size_t escape(const char *p, size_t n, char *out, size_t room, int *flags)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -177,7 +177,7 @@ static size_t route__escape(const char *p, size_t n, char *out, size_t room, int
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = p[i];
 
-		if (!route__needs_escape(c)) {
+		if (!needs_escape(c)) {
 			if (o + 1 > room)
 				break;
 			out[o++] = c;
@@ -193,7 +193,7 @@ static size_t route__escape(const char *p, size_t n, char *out, size_t room, int
 	return o;
 }
 
-static int route__normalize_path(const char *path, size_t plen, char *out, size_t outsz)
+static int normalize_path(const char *path, size_t plen, char *out, size_t outsz)
 {
 	size_t cap = outsz - 1, o = 0, i = 1, end;
 	int flags = 0;
@@ -205,15 +205,15 @@ static int route__normalize_path(const char *path, size_t plen, char *out, size_
 		size_t need;
 
 		end = slash ? (size_t)(slash - path) : plen;
-		id = route__is_id(seg, end - i);
-		need = 1 + (id ? 4 : route__escaped_len(seg, end - i));
+		id = is_id(seg, end - i);
+		need = 1 + (id ? 4 : escaped_len(seg, end - i));
 		if (o + need > cap) {
 			flags |= ROUTE_TRUNCATED;
 			/* A lone giant first segment is still better shown in part than as "/". */
 			if (!o && cap) {
 				out[o++] = '/';
 				if (!id)
-					o += route__escape(seg, end - i, out + o, cap - o, &flags);
+					o += escape(seg, end - i, out + o, cap - o, &flags);
 			}
 			break;
 		}
@@ -222,7 +222,7 @@ static int route__normalize_path(const char *path, size_t plen, char *out, size_
 			memcpy(out + o, "{id}", 4);
 			o += 4;
 		} else {
-			o += route__escape(seg, end - i, out + o, cap - o, &flags);
+			o += escape(seg, end - i, out + o, cap - o, &flags);
 		}
 		if (end == plen)
 			break;
@@ -243,14 +243,14 @@ int route__normalize(const char *target, size_t len, char *out, size_t outsz)
 	out[0] = '\0';
 	if (!target || !len)
 		return -EINVAL;
-	form = route__split(target, len, &path, &plen, &flags);
+	form = split_target(target, len, &path, &plen, &flags);
 	switch (form) {
 	case FORM_PATH:
-		return flags | route__normalize_path(path, plen, out, outsz);
+		return flags | normalize_path(path, plen, out, outsz);
 	case FORM_ASTERISK:
-		return flags | route__copy(out, outsz, "*");
+		return flags | copy_str(out, outsz, "*");
 	case FORM_AUTHORITY:
-		return flags | route__copy(out, outsz, "{authority}");
+		return flags | copy_str(out, outsz, "{authority}");
 	default:
 		return -EINVAL;
 	}
@@ -307,10 +307,10 @@ void route_set__free(struct route_set *s)
 	free(s);
 }
 
-static int route__err(char *err, size_t errsz, const char *fmt, ...)
+static int set_err(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int route__err(char *err, size_t errsz, const char *fmt, ...)
+static int set_err(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -322,7 +322,7 @@ static int route__err(char *err, size_t errsz, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static bool route__is_name(const char *p, size_t n)
+static bool is_name(const char *p, size_t n)
 {
 	if (!n || is_digit(p[0]))
 		return false;
@@ -341,8 +341,7 @@ static const struct {
 };
 
 /* Parses {name} or {name:conv} that is known to span the whole segment p[0..n). */
-static int route__parse_param(struct route_pattern *rp, struct route_seg *sg, char *err,
-			      size_t errsz)
+static int parse_param(struct route_pattern *rp, struct route_seg *sg, char *err, size_t errsz)
 {
 	const char *p = rp->text + sg->off + 1;
 	size_t n = sg->len - 2, nlen;
@@ -350,12 +349,12 @@ static int route__parse_param(struct route_pattern *rp, struct route_seg *sg, ch
 	unsigned i;
 
 	if (!n)
-		return route__err(err, errsz, "empty parameter '{}'");
+		return set_err(err, errsz, "empty parameter '{}'");
 	nlen = colon ? (size_t)(colon - p) : n;
-	if (!route__is_name(p, nlen))
-		return route__err(err, errsz,
-				  "invalid parameter name in '%.*s': use [A-Za-z_][A-Za-z0-9_]*",
-				  (int)sg->len, p - 1);
+	if (!is_name(p, nlen))
+		return set_err(err, errsz,
+			       "invalid parameter name in '%.*s': use [A-Za-z_][A-Za-z0-9_]*",
+			       (int)sg->len, p - 1);
 	for (i = 0; i < rp->nseg; i++) {
 		const struct route_seg *o = &rp->seg[i];
 		const char *q = rp->text + o->off + 1;
@@ -367,8 +366,7 @@ static int route__parse_param(struct route_pattern *rp, struct route_seg *sg, ch
 		oc = memchr(q, ':', o->len - 2);
 		olen = oc ? (size_t)(oc - q) : (size_t)o->len - 2;
 		if (olen == nlen && !memcmp(q, p, nlen))
-			return route__err(err, errsz, "duplicate parameter name '%.*s'", (int)nlen,
-					  p);
+			return set_err(err, errsz, "duplicate parameter name '%.*s'", (int)nlen, p);
 	}
 	sg->kind = SEG_PARAM;
 	if (!colon)
@@ -381,12 +379,12 @@ static int route__parse_param(struct route_pattern *rp, struct route_seg *sg, ch
 			return 0;
 		}
 	}
-	return route__err(err, errsz,
-			  "unknown converter '%.*s' in '%.*s' (known: str, int, float, uuid, path)",
-			  (int)(n - nlen - 1), colon + 1, (int)sg->len, p - 1);
+	return set_err(err, errsz,
+		       "unknown converter '%.*s' in '%.*s' (known: str, int, float, uuid, path)",
+		       (int)(n - nlen - 1), colon + 1, (int)sg->len, p - 1);
 }
 
-static int route__parse_seg(struct route_pattern *rp, struct route_seg *sg, char *err, size_t errsz)
+static int parse_seg(struct route_pattern *rp, struct route_seg *sg, char *err, size_t errsz)
 {
 	const char *p = rp->text + sg->off;
 	int depth = 0, pairs = 0;
@@ -394,30 +392,30 @@ static int route__parse_seg(struct route_pattern *rp, struct route_seg *sg, char
 	for (size_t i = 0; i < sg->len; i++) {
 		if (p[i] == '{') {
 			if (depth)
-				return route__err(err, errsz, "nested braces in '%.*s'",
-						  (int)sg->len, p);
+				return set_err(err, errsz, "nested braces in '%.*s'", (int)sg->len,
+					       p);
 			depth = 1;
 			pairs++;
 		} else if (p[i] == '}') {
 			if (!depth)
-				return route__err(err, errsz, "unbalanced braces in '%.*s'",
-						  (int)sg->len, p);
+				return set_err(err, errsz, "unbalanced braces in '%.*s'",
+					       (int)sg->len, p);
 			depth = 0;
 		}
 	}
 	if (depth)
-		return route__err(err, errsz, "unbalanced braces in '%.*s'", (int)sg->len, p);
+		return set_err(err, errsz, "unbalanced braces in '%.*s'", (int)sg->len, p);
 	if (!pairs) {
 		sg->kind = memchr(p, '*', sg->len) ? SEG_GLOB : SEG_LITERAL;
 		return 0;
 	}
 	if (pairs > 1 || p[0] != '{' || p[sg->len - 1] != '}')
-		return route__err(err, errsz, "a parameter must be a whole segment, not '%.*s'",
-				  (int)sg->len, p);
-	return route__parse_param(rp, sg, err, errsz);
+		return set_err(err, errsz, "a parameter must be a whole segment, not '%.*s'",
+			       (int)sg->len, p);
+	return parse_param(rp, sg, err, errsz);
 }
 
-static int route__parse(struct route_pattern *rp, char *err, size_t errsz)
+static int parse_pattern(struct route_pattern *rp, char *err, size_t errsz)
 {
 	const char *t = rp->text;
 	size_t len = strlen(t), i, start;
@@ -426,12 +424,12 @@ static int route__parse(struct route_pattern *rp, char *err, size_t errsz)
 		unsigned char c = t[i];
 
 		if (c <= 0x20 || c == 0x7f)
-			return route__err(err, errsz, "space or control byte at offset %zu", i);
+			return set_err(err, errsz, "space or control byte at offset %zu", i);
 		if (c == '?' || c == '#')
-			return route__err(err, errsz,
-					  "'%c' can never match: query and fragment are stripped "
-					  "before matching",
-					  c);
+			return set_err(err, errsz,
+				       "'%c' can never match: query and fragment are stripped "
+				       "before matching",
+				       c);
 	}
 	for (start = 1;; start = i + 1) {
 		const char *slash = memchr(t + start, '/', len - start);
@@ -440,12 +438,11 @@ static int route__parse(struct route_pattern *rp, char *err, size_t errsz)
 
 		i = slash ? (size_t)(slash - t) : len;
 		if (rp->nseg == ROUTE_PATTERN_MAX_SEGS)
-			return route__err(err, errsz, "more than %d segments",
-					  ROUTE_PATTERN_MAX_SEGS);
+			return set_err(err, errsz, "more than %d segments", ROUTE_PATTERN_MAX_SEGS);
 		sg = &rp->seg[rp->nseg];
 		sg->off = start;
 		sg->len = i - start;
-		err_ = route__parse_seg(rp, sg, err, errsz);
+		err_ = parse_seg(rp, sg, err, errsz);
 		if (err_)
 			return err_;
 		rp->nseg++;
@@ -455,8 +452,8 @@ static int route__parse(struct route_pattern *rp, char *err, size_t errsz)
 		if (sg->kind == SEG_PATH) {
 			rp->npath++;
 			if (slash)
-				return route__err(err, errsz, "'%.*s' must be the last segment",
-						  (int)sg->len, t + sg->off);
+				return set_err(err, errsz, "'%.*s' must be the last segment",
+					       (int)sg->len, t + sg->off);
 		}
 		if (!slash)
 			break;
@@ -465,7 +462,7 @@ static int route__parse(struct route_pattern *rp, char *err, size_t errsz)
 }
 
 /* Negative when a must be tried before b. */
-static int route__rank(const struct route_pattern *a, const struct route_pattern *b)
+static int precedes(const struct route_pattern *a, const struct route_pattern *b)
 {
 	if (a->nlit != b->nlit)
 		return a->nlit > b->nlit ? -1 : 1;
@@ -485,20 +482,20 @@ int route_set__add(struct route_set *s, const char *pattern, char *err, size_t e
 	if (err && errsz)
 		err[0] = '\0';
 	if (!s || !pattern)
-		return route__err(err, errsz, "no pattern");
+		return set_err(err, errsz, "no pattern");
 	len = strnlen(pattern, ROUTE_PATTERN_MAX + 1);
 	if (pattern[0] != '/')
-		return route__err(err, errsz, "must start with '/'");
+		return set_err(err, errsz, "must start with '/'");
 	if (len > ROUTE_PATTERN_MAX)
-		return route__err(err, errsz, "longer than %d bytes", ROUTE_PATTERN_MAX);
+		return set_err(err, errsz, "longer than %d bytes", ROUTE_PATTERN_MAX);
 
 	rp = calloc(1, sizeof(*rp));
 	if (!rp || !(rp->text = strdup(pattern))) {
 		ret = -ENOMEM;
-		route__err(err, errsz, "out of memory");
+		set_err(err, errsz, "out of memory");
 		goto err_free;
 	}
-	ret = route__parse(rp, err, errsz);
+	ret = parse_pattern(rp, err, errsz);
 	if (ret)
 		goto err_free;
 	if (s->n == s->cap) {
@@ -507,14 +504,14 @@ int route_set__add(struct route_set *s, const char *pattern, char *err, size_t e
 
 		if (!pat) {
 			ret = -ENOMEM;
-			route__err(err, errsz, "out of memory");
+			set_err(err, errsz, "out of memory");
 			goto err_free;
 		}
 		s->pat = pat;
 		s->cap = cap;
 	}
 	rp->order = s->next_order++;
-	for (at = s->n; at > 0 && route__rank(rp, s->pat[at - 1]) < 0; at--)
+	for (at = s->n; at > 0 && precedes(rp, s->pat[at - 1]) < 0; at--)
 		;
 	memmove(s->pat + at + 1, s->pat + at, (s->n - at) * sizeof(*s->pat));
 	s->pat[at] = rp;
@@ -528,7 +525,7 @@ err_free:
 	return ret;
 }
 
-static bool route__glob(const char *p, size_t pn, const char *s, size_t sn)
+static bool glob_match(const char *p, size_t pn, const char *s, size_t sn)
 {
 	size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
 
@@ -552,7 +549,7 @@ static bool route__glob(const char *p, size_t pn, const char *s, size_t sn)
 	return pi == pn;
 }
 
-static bool route__is_float(const char *p, size_t n)
+static bool is_float(const char *p, size_t n)
 {
 	size_t i = 0, d;
 
@@ -569,8 +566,8 @@ static bool route__is_float(const char *p, size_t n)
 	return i == n && i > d;
 }
 
-static bool route__seg_match(const struct route_pattern *rp, const struct route_seg *sg,
-			     const char *p, size_t n)
+static bool seg_match(const struct route_pattern *rp, const struct route_seg *sg, const char *p,
+		      size_t n)
 {
 	const char *lit = rp->text + sg->off;
 	size_t i;
@@ -579,7 +576,7 @@ static bool route__seg_match(const struct route_pattern *rp, const struct route_
 	case SEG_LITERAL:
 		return n == sg->len && !memcmp(lit, p, n);
 	case SEG_GLOB:
-		return route__glob(lit, sg->len, p, n);
+		return glob_match(lit, sg->len, p, n);
 	case SEG_PARAM:
 		return n > 0;
 	case SEG_INT:
@@ -587,7 +584,7 @@ static bool route__seg_match(const struct route_pattern *rp, const struct route_
 			;
 		return n > 0 && i == n;
 	case SEG_FLOAT:
-		return route__is_float(p, n);
+		return is_float(p, n);
 	case SEG_UUID:
 		return is_uuid(p, n);
 	default:
@@ -595,7 +592,7 @@ static bool route__seg_match(const struct route_pattern *rp, const struct route_
 	}
 }
 
-static bool route__pattern_match(const struct route_pattern *rp, const char *path, size_t plen)
+static bool pattern_match(const struct route_pattern *rp, const char *path, size_t plen)
 {
 	size_t i = 1, end;
 
@@ -607,7 +604,7 @@ static bool route__pattern_match(const struct route_pattern *rp, const char *pat
 			return i < plen;
 		slash = memchr(path + i, '/', plen - i);
 		end = slash ? (size_t)(slash - path) : plen;
-		if (!route__seg_match(rp, sg, path + i, end - i))
+		if (!seg_match(rp, sg, path + i, end - i))
 			return false;
 		if (!slash)
 			return k + 1 == rp->nseg;
@@ -622,10 +619,10 @@ const char *route_set__match(const struct route_set *s, const char *path, size_t
 	size_t plen = 0;
 	int flags;
 
-	if (!s || !path || !len || route__split(path, len, &p, &plen, &flags) != FORM_PATH)
+	if (!s || !path || !len || split_target(path, len, &p, &plen, &flags) != FORM_PATH)
 		return NULL;
 	for (size_t i = 0; i < s->n; i++)
-		if (route__pattern_match(s->pat[i], p, plen))
+		if (pattern_match(s->pat[i], p, plen))
 			return s->pat[i]->text;
 	return NULL;
 }
@@ -765,7 +762,7 @@ uint64_t route_limiter__untracked(const struct route_limiter *l)
 }
 
 /* NULL when absent and either !insert or there is no room (table full or probe run too long). */
-static struct limiter_entry *limiter__get(struct route_limiter *l, uint64_t key, bool insert)
+static struct limiter_entry *limiter_get(struct route_limiter *l, uint64_t key, bool insert)
 {
 	size_t i = key & l->mask;
 
@@ -785,7 +782,7 @@ static struct limiter_entry *limiter__get(struct route_limiter *l, uint64_t key,
 	return NULL;
 }
 
-static bool route__is_placeholder(const char *p, size_t n)
+static bool is_placeholder(const char *p, size_t n)
 {
 	return n >= 2 && p[0] == '{' && p[n - 1] == '}';
 }
@@ -795,7 +792,7 @@ static bool route__is_placeholder(const char *p, size_t n)
  * longer fit in sz, whole segments are dropped from its end first; if even that is not enough,
  * the route is cut before the segment and 0 is returned.
  */
-static size_t route__replace(char *route, size_t len, size_t sz, size_t at, size_t n)
+static size_t replace_segment(char *route, size_t len, size_t sz, size_t at, size_t n)
 {
 	while (len - n + 3 >= sz && len > at + n) {
 		char *slash = strrchr(route + at + n, '/');
@@ -829,7 +826,7 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 	if (!scope)
 		scope = "";
 	key = route__siphash(l->k, LIMITER_ROOT_TAG, scope, strlen(scope));
-	node = limiter__get(l, key, true);
+	node = limiter_get(l, key, true);
 	for (;;) {
 		char *seg = route + at;
 		char *slash = strchr(seg, '/');
@@ -838,10 +835,10 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 		struct limiter_entry *child = NULL;
 		uint64_t ckey = 0;
 
-		if (route__is_placeholder(seg, n)) {
+		if (is_placeholder(seg, n)) {
 			ckey = route__siphash(l->k, key, seg, n);
 			if (!last)
-				child = limiter__get(l, ckey, true);
+				child = limiter_get(l, ckey, true);
 		} else if (!node) {
 			collapse = true;
 			l->nuntracked++;
@@ -849,14 +846,14 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 			collapse = true;
 		} else {
 			ckey = route__siphash(l->k, key, seg, n);
-			child = limiter__get(l, ckey, false);
+			child = limiter_get(l, ckey, false);
 			if (child) {
 				/* seen before: keep */
 			} else if (node->nchild >= l->max_distinct) {
 				node->collapsed = 1;
 				l->ncollapsed++;
 				collapse = true;
-			} else if ((child = limiter__get(l, ckey, true))) {
+			} else if ((child = limiter_get(l, ckey, true))) {
 				node->nchild++;
 			} else {
 				collapse = true;
@@ -865,14 +862,14 @@ int route_limiter__apply(struct route_limiter *l, const char *scope, char *route
 		}
 		if (collapse) {
 			changed = 1;
-			len = route__replace(route, len, sz, at, n);
+			len = replace_segment(route, len, sz, at, n);
 			if (!len)
 				break;
 			n = 3;
 			last = !route[at + n];
 			ckey = route__siphash(l->k, key, "{*}", 3);
 			if (!last)
-				child = limiter__get(l, ckey, true);
+				child = limiter_get(l, ckey, true);
 		}
 		if (last)
 			break;

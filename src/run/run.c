@@ -18,7 +18,7 @@
 
 #define ARENA_BLOCK (64 * 1024)
 
-static struct run_arena *arena__block(size_t size)
+static struct run_arena *arena_block(size_t size)
 {
 	struct run_arena *a = malloc(sizeof(*a) + size);
 
@@ -44,7 +44,7 @@ void *run__alloc(struct run *r, size_t size)
 		return memset(p, 0, size);
 	}
 	/* Large requests get a block of their own behind the current one, which stays in use. */
-	b = arena__block(size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK);
+	b = arena_block(size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK);
 	if (!b)
 		return NULL;
 	if (a && size > ARENA_BLOCK / 4) {
@@ -76,7 +76,7 @@ int run__init(struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->max_drop_pct = NAN;
-	r->arena = arena__block(ARENA_BLOCK);
+	r->arena = arena_block(ARENA_BLOCK);
 	return r->arena ? 0 : -ENOMEM;
 }
 
