@@ -13,14 +13,9 @@
 #define QUERY_TEXT 60
 #define QUERY_MD   100
 
-static bool md(const struct analyze_out *o)
-{
-	return o->fmt == TABLE_MARKDOWN;
-}
-
 static const char *query_cell(const struct analyze_out *o, const char *q, char *buf, size_t sz)
 {
-	return analyze__val(o, q, md(o) ? QUERY_MD : QUERY_TEXT, buf, sz);
+	return analyze__val(o, q, analyze__md(o) ? QUERY_MD : QUERY_TEXT, buf, sz);
 }
 
 /* "GET /items/{id}" as a value of o. */
@@ -97,7 +92,7 @@ static void runs_section(struct analyze_out *o, const struct run *a, const struc
 	char v[ANALYZE_VAL_MAX];
 	struct table t;
 
-	table__init(&t, "lllllrrl", md(o) ? mdhead : head);
+	table__init(&t, "lllllrrl", analyze__md(o) ? mdhead : head);
 	for (int i = 0; i < 2; i++) {
 		table__cell(&t, i ? "after" : "baseline");
 		table__cell(&t, "%s", analyze__text(o, r[i]->path, v, sizeof(v)));
@@ -121,7 +116,7 @@ static void rule_para(struct analyze_out *o)
 		"%g percentage points for error rates, %g queries per request, %g/s for "
 		"throughput; with at least %llu requests (or executions) in both runs, else "
 		"\"few samples\". Throughput is shown but does not decide the verdict.\n",
-		md(o) ? "\n" : "\n  ", r->rel * 100, r->lat_floor_ms, r->db_floor_ms,
+		analyze__md(o) ? "\n" : "\n  ", r->rel * 100, r->lat_floor_ms, r->db_floor_ms,
 		r->err_floor * 100, r->qpr_floor, r->rate_floor,
 		(unsigned long long)r->min_samples);
 }
@@ -149,7 +144,7 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 	if (!a->has_slo && !b->has_slo)
 		return;
 	analyze__heading(o, "SLO verdicts");
-	table__init(&t, "lllll", md(o) ? mdhead : head);
+	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
 
@@ -180,7 +175,7 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 	}
 	analyze__table(o, &t);
 	fprintf(o->f, "%s%u objective%s regressed (passed, now breached), %u fixed\n",
-		md(o) ? "\n" : "  ", reg, reg == 1 ? "" : "s", fixed);
+		analyze__md(o) ? "\n" : "  ", reg, reg == 1 ? "" : "s", fixed);
 	*regressed = reg > 0;
 }
 
@@ -190,8 +185,8 @@ static void counts_para(struct analyze_out *o, const char *what, const unsigned 
 	fprintf(o->f,
 		"%s%s: %u regressed, %u improved, %u unchanged, %u with few samples, %u only "
 		"in after, %u only in baseline\n",
-		md(o) ? "\n" : "  ", what, c[DIFF_REGRESSED], c[DIFF_IMPROVED], c[DIFF_UNCHANGED],
-		c[DIFF_FEW_SAMPLES], added, removed);
+		analyze__md(o) ? "\n" : "  ", what, c[DIFF_REGRESSED], c[DIFF_IMPROVED],
+		c[DIFF_UNCHANGED], c[DIFF_FEW_SAMPLES], added, removed);
 }
 
 static void details(struct analyze_out *o, struct table *t, const char *name,
@@ -233,7 +228,7 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 		return -ENOMEM;
 	}
 	analyze__heading(o, "HTTP endpoints");
-	table__init(&t, "llllrll", md(o) ? sum_mdhead : sum_head);
+	table__init(&t, "llllrll", analyze__md(o) ? sum_mdhead : sum_head);
 	for (unsigned i = 0; i < a->neps; i++) {
 		const struct run_endpoint *x0 = &a->eps[i], *y0;
 		enum diff_class c;
@@ -271,21 +266,21 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 	for (unsigned i = 0; i < a->neps; i++)
 		if (bo[i] < 0)
 			fprintf(o->f, "%sonly in baseline: %s (%s), %llu requests\n",
-				md(o) ? "- " : "  ",
+				analyze__md(o) ? "- " : "  ",
 				endpoint_cell(o, &a->eps[i], name, sizeof(name)),
 				analyze__val(o, a->eps[i].service, 0, v, sizeof(v)),
 				(unsigned long long)a->eps[i].count);
 	for (unsigned k = 0; k < b->neps; k++)
 		if (!seen[k])
 			fprintf(o->f, "%sonly in after: %s (%s), %llu requests\n",
-				md(o) ? "- " : "  ",
+				analyze__md(o) ? "- " : "  ",
 				endpoint_cell(o, &b->eps[k], name, sizeof(name)),
 				analyze__val(o, b->eps[k].service, 0, v, sizeof(v)),
 				(unsigned long long)b->eps[k].count);
 
 	if (a->neps - removed) {
 		analyze__heading(o, "HTTP endpoints in detail");
-		table__init(&t, "llrrrl", md(o) ? det_mdhead : det_head);
+		table__init(&t, "llrrrl", analyze__md(o) ? det_mdhead : det_head);
 		for (unsigned i = 0; i < a->neps; i++) {
 			unsigned n;
 
@@ -318,7 +313,7 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 		return -ENOMEM;
 	}
 	analyze__heading(o, "DB queries");
-	table__init(&t, "lllll", md(o) ? mdhead : head);
+	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
 	for (unsigned i = 0; i < a->ndbqs; i++) {
 		enum diff_class c;
 		unsigned n;
@@ -345,19 +340,21 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	counts_para(o, "Queries", cls, added, removed);
 	for (unsigned i = 0; i < a->ndbqs; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n", md(o) ? "- " : "  ",
+			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
 				query_cell(o, a->dbqs[i].query, q, sizeof(q)),
 				(unsigned long long)a->dbqs[i].count);
 	for (unsigned k = 0; k < b->ndbqs; k++)
 		if (!seen[k])
-			fprintf(o->f, "%sonly in after: %s, %llu calls\n", md(o) ? "- " : "  ",
+			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
 				query_cell(o, b->dbqs[k].query, q, sizeof(q)),
 				(unsigned long long)b->dbqs[k].count);
 
 	if (a->ndbqs - removed) {
 		analyze__heading(o, "DB queries in detail");
-		table__init(&t, "llrrrl", md(o) ? det_mdhead : det_head);
-		t.head[0] = md(o) ? "Query" : "QUERY";
+		table__init(&t, "llrrrl", analyze__md(o) ? det_mdhead : det_head);
+		t.head[0] = analyze__md(o) ? "Query" : "QUERY";
 		for (unsigned i = 0; i < a->ndbqs; i++) {
 			unsigned n;
 
@@ -382,7 +379,7 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 
 	analyze__text(&o, a->path, x, sizeof(x));
 	analyze__text(&o, b->path, y, sizeof(y));
-	if (md(&o)) {
+	if (analyze__md(&o)) {
 		fprintf(f, "# Tuning diff: %s vs %s\n", x, y);
 		analyze__heading(&o, "Runs");
 	} else {

@@ -36,7 +36,7 @@ int svg__leave(FILE *f, locale_t old)
 
 static const double m125[] = { 1, 2, 5 };
 
-static void svg__order(double *lo, double *hi)
+static void order_of(double *lo, double *hi)
 {
 	double t = *lo;
 
@@ -47,7 +47,7 @@ static void svg__order(double *lo, double *hi)
 }
 
 /* m * 10^e, rounded once, so that 3 and -1 give the double nearest 0.3. */
-static double svg__dec(double m, int e)
+static double decimals_for(double m, int e)
 {
 	return e >= 0 ? m * pow(10, e) : m / pow(10, -e);
 }
@@ -79,7 +79,7 @@ size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, si
 
 	if (!isfinite(lo) || !isfinite(hi))
 		return 0;
-	svg__order(&lo, &hi);
+	order_of(&lo, &hi);
 	if (max_ticks < 3)
 		max_ticks = 3; /* a span across 0 needs -s, 0, s */
 	if (hi == lo)
@@ -92,7 +92,7 @@ size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, si
 
 		m = m125[k % 3];
 		ee = e + k / 3;
-		step = svg__dec(m, ee);
+		step = decimals_for(m, ee);
 		if (step < raw * (1 - 1e-9))
 			continue;
 		if (fmax(fabs(lo), fabs(hi)) / step > 1e15) {
@@ -110,7 +110,7 @@ size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, si
 			break;
 	}
 	for (i = i0; i <= i1 && n < cap; i++)
-		out[n++] = svg__dec((double)i * m, ee) + 0.0;
+		out[n++] = decimals_for((double)i * m, ee) + 0.0;
 	return n;
 }
 
@@ -122,7 +122,7 @@ size_t svg__ticks_log(double lo, double hi, size_t max_ticks, double *out, size_
 
 	if (!(lo > 0) || !(hi > 0) || !isfinite(lo) || !isfinite(hi))
 		return 0;
-	svg__order(&lo, &hi);
+	order_of(&lo, &hi);
 	if (max_ticks < 2)
 		max_ticks = 2;
 	e0 = (int)floor(log10(lo));
@@ -141,7 +141,7 @@ size_t svg__ticks_log(double lo, double hi, size_t max_ticks, double *out, size_
 		first -= ((first % step) + step) % step;
 		for (e = first; e <= last; e += step) {
 			for (int j = 0; j < (every ? 1 : 3); j++)
-				cand[nc++] = svg__dec(m125[j], e);
+				cand[nc++] = decimals_for(m125[j], e);
 		}
 		for (a = 0; a + 1 < nc && cand[a + 1] <= lo * (1 + 1e-9); a++)
 			;
@@ -161,7 +161,7 @@ size_t svg__ticks_log(double lo, double hi, size_t max_ticks, double *out, size_
 }
 
 /* Replaces a trailing ".000" or the zeros after significant decimals: "50.60" -> "50.6". */
-static void svg__trim_zeros(char *buf)
+static void trim_zeros(char *buf)
 {
 	char *dot = strchr(buf, '.'), *end;
 
@@ -190,7 +190,7 @@ void svg__value(double v, char *buf, size_t n)
 	if (decimals > 9)
 		decimals = 9;
 	snprintf(buf, n, "%.*f", decimals, v);
-	svg__trim_zeros(buf);
+	trim_zeros(buf);
 	if (!strcmp(buf, "-0"))
 		snprintf(buf, n, "0");
 }

@@ -17,8 +17,8 @@
 static const char *const palette[] = { "#2f6fb0", "#e07b00", "#2e8b57", "#8e44ad" };
 
 /* A label next to a vertical line at x, on row `row` from the top; halo keeps it readable. */
-static void svg__mark_label(FILE *f, const struct frame *fr, double x, int row, const char *color,
-			    const char *label)
+static void mark_label(FILE *f, const struct frame *fr, double x, int row, const char *color,
+		       const char *label)
 {
 	double y = fr->y0 + 12 + LABEL_ROW * row;
 	double w = (double)svg__chars(label) * CHAR_W;
@@ -32,24 +32,24 @@ static void svg__mark_label(FILE *f, const struct frame *fr, double x, int row, 
 	svg__text(f, left ? x - 4 : x + 4, y, left ? "end" : "start", attr, label);
 }
 
-static double svg__bucket_lo_ms(const struct svg_bucket *b)
+static double bucket_lo_ms(const struct svg_bucket *b)
 {
 	/* Bucket 0 is [0, 0]: give it a width so a log axis can show it. */
 	return (b->lo_ns ? (double)b->lo_ns : 0.5) / 1e6;
 }
 
-static double svg__bucket_end_ms(const struct svg_bucket *b)
+static double bucket_end_ms(const struct svg_bucket *b)
 {
 	return ((double)b->hi_ns + 1) / 1e6;
 }
 
-static bool svg__bucket_ok(const struct svg_bucket *b)
+static bool bucket_ok(const struct svg_bucket *b)
 {
 	return b->count && b->hi_ns >= b->lo_ns;
 }
 
 /* Widens [*lo, *hi] by the finite, positive latencies of marks. */
-static void svg__marks_extent(const struct svg_mark *m, size_t n, double *lo, double *hi)
+static void marks_extent(const struct svg_mark *m, size_t n, double *lo, double *hi)
 {
 	for (size_t i = 0; m && i < n; i++) {
 		if (!isfinite(m[i].ms) || !(m[i].ms > 0))
@@ -60,8 +60,8 @@ static void svg__marks_extent(const struct svg_mark *m, size_t n, double *lo, do
 }
 
 /* Vertical lines at the marks of a log latency axis, labels stacked from the top. */
-static void svg__vmarks(FILE *f, const struct frame *fr, const struct svg_scale *xs,
-			const struct svg_mark *m, size_t n)
+static void vmarks(FILE *f, const struct frame *fr, const struct svg_scale *xs,
+		   const struct svg_mark *m, size_t n)
 {
 	int row = 0, rows = (int)((fr->y1 - fr->y0 - 12) / LABEL_ROW);
 
@@ -74,8 +74,8 @@ static void svg__vmarks(FILE *f, const struct frame *fr, const struct svg_scale 
 		x = svg__map(xs, m[i].ms);
 		svg__line(f, slo ? "slo" : "pmark", x, fr->y0, x, fr->y1, slo ? C_SLO : C_PCT,
 			  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
-		svg__mark_label(f, fr, x, row++ % (rows > 0 ? rows : 1), slo ? C_SLO : C_PCT,
-				m[i].label);
+		mark_label(f, fr, x, row++ % (rows > 0 ? rows : 1), slo ? C_SLO : C_PCT,
+			   m[i].label);
 	}
 }
 
@@ -94,10 +94,10 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 		return -EINVAL;
 	old = svg__enter();
 	for (size_t i = 0; b && i < n; i++) {
-		if (!svg__bucket_ok(&b[i]))
+		if (!bucket_ok(&b[i]))
 			continue;
-		lo = fmin(lo, svg__bucket_lo_ms(&b[i]));
-		hi = fmax(hi, svg__bucket_end_ms(&b[i]));
+		lo = fmin(lo, bucket_lo_ms(&b[i]));
+		hi = fmax(hi, bucket_end_ms(&b[i]));
 		if (b[i].count > maxc)
 			maxc = b[i].count;
 		bars++;
@@ -106,7 +106,7 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 		svg__nodata(f, title);
 		return svg__leave(f, old);
 	}
-	svg__marks_extent(marks, nmarks, &lo, &hi);
+	marks_extent(marks, nmarks, &lo, &hi);
 	nxt = svg__ticks_log(lo, hi, 12, xt, MAX_TICKS);
 	/* Counts are whole: at least 0..5, so that no tick reads 0.2 requests. */
 	nyt = svg__ticks_linear(0, fmax((double)maxc, 5), 6, yt, MAX_TICKS);
@@ -120,25 +120,25 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 	for (size_t i = 0; i < n; i++) {
 		double x, w, y;
 
-		if (!svg__bucket_ok(&b[i]))
+		if (!bucket_ok(&b[i]))
 			continue;
-		x = svg__map(&xs, svg__bucket_lo_ms(&b[i]));
-		w = fmax(svg__map(&xs, svg__bucket_end_ms(&b[i])) - x, 1.5);
+		x = svg__map(&xs, bucket_lo_ms(&b[i]));
+		w = fmax(svg__map(&xs, bucket_end_ms(&b[i])) - x, 1.5);
 		y = svg__map(&ys, (double)b[i].count);
-		svg__ms(svg__bucket_lo_ms(&b[i]), a, sizeof(a));
-		svg__ms(svg__bucket_end_ms(&b[i]), z, sizeof(z));
+		svg__ms(bucket_lo_ms(&b[i]), a, sizeof(a));
+		svg__ms(bucket_end_ms(&b[i]), z, sizeof(z));
 		fprintf(f,
 			"<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
 			"<title>%s to %s: %llu</title></rect>\n",
 			x, y, w, fr.y1 - y, a, z, (unsigned long long)b[i].count);
 	}
 	fputs("</g>\n", f);
-	svg__vmarks(f, &fr, &xs, marks, nmarks);
+	vmarks(f, &fr, &xs, marks, nmarks);
 	svg__close(f);
 	return svg__leave(f, old);
 }
 
-static int svg__cmp_bucket(const void *pa, const void *pb)
+static int cmp_bucket(const void *pa, const void *pb)
 {
 	const struct svg_bucket *a = pa, *b = pb;
 
@@ -146,26 +146,26 @@ static int svg__cmp_bucket(const void *pa, const void *pb)
 }
 
 /* One CDF line: a point where the curve starts, then one at the end of each bucket. */
-static void svg__cdf_line(FILE *f, const struct svg_dist *d, const struct svg_scale *xs,
-			  const struct svg_scale *ys, const char *color, struct svg_bucket *tmp)
+static void cdf_line(FILE *f, const struct svg_dist *d, const struct svg_scale *xs,
+		     const struct svg_scale *ys, const char *color, struct svg_bucket *tmp)
 {
 	uint64_t total = 0, cum = 0;
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n; i++) {
-		if (svg__bucket_ok(&d->buckets[i])) {
+		if (bucket_ok(&d->buckets[i])) {
 			tmp[n++] = d->buckets[i];
 			total += d->buckets[i].count;
 		}
 	}
-	qsort(tmp, n, sizeof(*tmp), svg__cmp_bucket);
+	qsort(tmp, n, sizeof(*tmp), cmp_bucket);
 	fprintf(f,
 		"<polyline class=\"cdf\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
 		"stroke-linejoin=\"round\" points=\"%.1f,%.1f",
-		color, svg__map(xs, svg__bucket_lo_ms(&tmp[0])), svg__map(ys, 0));
+		color, svg__map(xs, bucket_lo_ms(&tmp[0])), svg__map(ys, 0));
 	for (size_t i = 0; i < n; i++) {
 		cum += tmp[i].count;
-		fprintf(f, " %.1f,%.1f", svg__map(xs, svg__bucket_end_ms(&tmp[i])),
+		fprintf(f, " %.1f,%.1f", svg__map(xs, bucket_end_ms(&tmp[i])),
 			svg__map(ys, 100.0 * (double)cum / (double)total));
 	}
 	fputs("\"/>\n", f);
@@ -190,10 +190,10 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 		size_t ok = 0;
 
 		for (size_t i = 0; d[s].buckets && i < d[s].n; i++) {
-			if (!svg__bucket_ok(&d[s].buckets[i]))
+			if (!bucket_ok(&d[s].buckets[i]))
 				continue;
-			lo = fmin(lo, svg__bucket_lo_ms(&d[s].buckets[i]));
-			hi = fmax(hi, svg__bucket_end_ms(&d[s].buckets[i]));
+			lo = fmin(lo, bucket_lo_ms(&d[s].buckets[i]));
+			hi = fmax(hi, bucket_end_ms(&d[s].buckets[i]));
 			ok++;
 		}
 		maxn = ok > maxn ? ok : maxn;
@@ -208,7 +208,7 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 		svg__leave(f, old);
 		return -ENOMEM;
 	}
-	svg__marks_extent(marks, nmarks, &lo, &hi);
+	marks_extent(marks, nmarks, &lo, &hi);
 	nxt = svg__ticks_log(lo, hi, 12, xt, MAX_TICKS);
 	nyt = svg__ticks_linear(0, 100, 6, yt, MAX_TICKS);
 	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, true };
@@ -230,7 +230,7 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 			svg__line(f, slo ? "slo" : "pmark", x, fr.y0, x, fr.y1, color,
 				  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
 		if (!has_pct) {
-			svg__mark_label(f, &fr, x, row++, color, m->label);
+			mark_label(f, &fr, x, row++, color, m->label);
 			continue;
 		}
 		y = svg__map(&ys, fmin(m->pct, 100));
@@ -247,10 +247,10 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 		size_t ok = 0;
 
 		for (size_t i = 0; d[s].buckets && i < d[s].n; i++)
-			ok += svg__bucket_ok(&d[s].buckets[i]);
+			ok += bucket_ok(&d[s].buckets[i]);
 		if (!ok)
 			continue;
-		svg__cdf_line(f, &d[s], &xs, &ys, color, tmp);
+		cdf_line(f, &d[s], &xs, &ys, color, tmp);
 		if (d[s].name && nleg < 4)
 			leg[nleg++] = (struct legend_item){ d[s].name, color, NULL };
 		k++;
@@ -289,31 +289,31 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 	return svg__leave(f, old);
 }
 
-static double svg__tvalue(const struct svg_tpoint *p, int which)
+static double tvalue(const struct svg_tpoint *p, int which)
 {
 	return which == 0 ? p->p95_ms : which == 1 ? p->p99_ms : p->rate;
 }
 
-static bool svg__tok(const struct svg_tpoint *p, size_t n, size_t i, int which)
+static bool tok(const struct svg_tpoint *p, size_t n, size_t i, int which)
 {
-	return i < n && isfinite(p[i].t_s) && isfinite(svg__tvalue(&p[i], which));
+	return i < n && isfinite(p[i].t_s) && isfinite(tvalue(&p[i], which));
 }
 
 /*
  * One timeline quantity as a path broken where values are missing; a point with no neighbour
  * on either side becomes a dot, since a one-point path draws nothing.
  */
-static void svg__tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
-		       const struct svg_scale *xs, const struct svg_scale *ys, const char *cls,
-		       const char *color, double width, const char *dash)
+static void tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
+		  const struct svg_scale *xs, const struct svg_scale *ys, const char *cls,
+		  const char *color, double width, const char *dash)
 {
 	bool pen = false, any = false;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		bool ok = svg__tok(p, n, i, which);
+		bool ok = tok(p, n, i, which);
 
-		if (!ok || (!pen && !svg__tok(p, n, i + 1, which))) {
+		if (!ok || (!pen && !tok(p, n, i + 1, which))) {
 			pen = false;
 			continue;
 		}
@@ -325,20 +325,19 @@ static void svg__tpath(FILE *f, const struct svg_tpoint *p, size_t n, int which,
 				cls, color, width, dash ? " stroke-dasharray=\"" : "",
 				dash ? dash : "", dash ? "\"" : "");
 		fprintf(f, "%s%c%.1f %.1f", any ? " " : "", pen ? 'L' : 'M', svg__map(xs, p[i].t_s),
-			svg__map(ys, svg__tvalue(&p[i], which)));
+			svg__map(ys, tvalue(&p[i], which)));
 		any = pen = true;
 	}
 	if (any)
 		fputs("\"/>\n", f);
 	for (i = 0; i < n; i++) {
-		if (!svg__tok(p, n, i, which) || (i && svg__tok(p, n, i - 1, which)) ||
-		    svg__tok(p, n, i + 1, which))
+		if (!tok(p, n, i, which) || (i && tok(p, n, i - 1, which)) ||
+		    tok(p, n, i + 1, which))
 			continue;
 		fprintf(f,
 			"<circle class=\"%s-dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
 			"fill=\"%s\"/>\n",
-			cls, svg__map(xs, p[i].t_s), svg__map(ys, svg__tvalue(&p[i], which)),
-			color);
+			cls, svg__map(xs, p[i].t_s), svg__map(ys, tvalue(&p[i], which)), color);
 	}
 }
 
@@ -418,7 +417,7 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		nrt = svg__ticks_linear(0, rmax, 6, rt, MAX_TICKS);
 		rs = (struct svg_scale){ rt[0], rt[nrt - 1], fr.y1, fr.y0, false };
 		svg__axis_y(f, &fr, &rs, rt, nrt, true, NULL, "requests/s");
-		svg__tpath(f, s[0].points, s[0].n, 2, &xs, &rs, "tl-rate", C_RATE, 1.2, NULL);
+		tpath(f, s[0].points, s[0].n, 2, &xs, &rs, "tl-rate", C_RATE, 1.2, NULL);
 	}
 	for (size_t i = 0; slos && i < nslos; i++) {
 		double y;
@@ -439,8 +438,8 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 
 		if (!s[k].points)
 			continue;
-		svg__tpath(f, s[k].points, s[k].n, 0, &xs, &ys, "tl-p95", color, 2, NULL);
-		svg__tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
+		tpath(f, s[k].points, s[k].n, 0, &xs, &ys, "tl-p95", color, 2, NULL);
+		tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
 		if (k >= 7) /* legend room: 7 series, rate and breach */
 			continue;
 		html__ellipsize(s[k].name, 24, name, sizeof(name));
