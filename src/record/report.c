@@ -78,7 +78,8 @@ static int cmp_top(const void *pa, const void *pb)
 struct snap {
 	struct run *r;
 	const struct report_meta *m;
-	bool nomem; /* an allocation failed, or an object had more counters than COUNTS_MAX */
+	bool nomem;   /* an allocation failed, or an object got more counters than room */
+	unsigned cap; /* room of the counters being filled (counts_init) */
 };
 
 static void *alloc(struct snap *s, size_t n, size_t size)
@@ -113,23 +114,24 @@ static struct hist_sparse *sparse(struct snap *s, const struct hist *h)
 	return p;
 }
 
-#define COUNTS_MAX 96 /* the most counters of one object (db_stats has 63) */
+/* Room for cap counters of an open-ended object, filled one at a time by count(). */
+static void counts_init(struct snap *s, struct run_counts *c, unsigned cap)
+{
+	c->v = alloc(s, cap, sizeof(*c->v));
+	c->n = 0;
+	s->cap = cap;
+}
 
-/* A counter of an open-ended object, in the order of the calls (keys live as long as the run). */
+/* A counter of the object counts_init opened, in the order of the calls (keys live as long as
+ * the run). */
 static void count(struct snap *s, struct run_counts *c, const char *key, uint64_t n)
 {
-	if (!c->v || c->n >= COUNTS_MAX) {
+	if (!c->v || c->n >= s->cap) {
 		s->nomem = true;
 		return;
 	}
 	c->v[c->n].key = key;
 	c->v[c->n++].n = n;
-}
-
-static void counts_init(struct snap *s, struct run_counts *c)
-{
-	c->v = alloc(s, COUNTS_MAX, sizeof(*c->v));
-	c->n = 0;
 }
 
 /* Queries per request of an endpoint (src/dbtrack.h has the attribution rules). */
@@ -195,27 +197,25 @@ static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpo
 	for (unsigned i = 0; i < AGG_STATUS_SLOTS && e->status[i].code; i++)
 		st[nst++] = e->status[i];
 	qsort(st, nst, sizeof(st[0]), cmp_status);
-	re->status.v = alloc(s, nst + 1, sizeof(*re->status.v));
-	for (unsigned i = 0; re->status.v && i < nst; i++) {
+	counts_init(s, &re->status, nst + 1); /* and "other" */
+	for (unsigned i = 0; i < nst; i++) {
 		char code[8];
 
 		snprintf(code, sizeof(code), "%u", st[i].code);
 		count(s, &re->status, str(s, code), st[i].count);
 	}
-	if (re->status.v && e->status_other)
+	if (e->status_other)
 		count(s, &re->status, "other", e->status_other);
 	re->err4xx = e->err4xx;
 	re->err5xx = e->err5xx;
 
-	counts_init(s, &re->extra);
-	if (re->extra.v) {
-		count(s, &re->extra, "aborted", e->aborted);
-		count(s, &re->extra, "unfinished", e->unfinished);
-		count(s, &re->extra, "incomplete", e->incomplete);
-		count(s, &re->extra, "end_inferred", e->len_unknown);
-		count(s, &re->extra, "pipelined", e->pipelined);
-		count(s, &re->extra, "target_truncated", e->target_cut);
-	}
+	counts_init(s, &re->extra, 6);
+	count(s, &re->extra, "aborted", e->aborted);
+	count(s, &re->extra, "unfinished", e->unfinished);
+	count(s, &re->extra, "incomplete", e->incomplete);
+	count(s, &re->extra, "end_inferred", e->len_unknown);
+	count(s, &re->extra, "pipelined", e->pipelined);
+	count(s, &re->extra, "target_truncated", e->target_cut);
 	/* The two parts of latency: the server's own time, and the wait before its first read. */
 	re->has_ttfb = re->has_server = true;
 	run__latency_dense(&e->ttfb, &re->ttfb);
@@ -244,8 +244,8 @@ static void db_query(struct snap *s, const struct dbagg_fp *f, struct run_dbq *q
 	q->count = n;
 	q->rate_per_s = s->m->duration_s > 0 ? n / s->m->duration_s : 0;
 	q->errors = f->errors;
-	q->sqlstates.v = alloc(s, DBAGG_SQLSTATES, sizeof(*q->sqlstates.v));
-	for (int i = 0; q->sqlstates.v && i < DBAGG_SQLSTATES && f->states[i].code[0]; i++)
+	counts_init(s, &q->sqlstates, DBAGG_SQLSTATES);
+	for (int i = 0; i < DBAGG_SQLSTATES && f->states[i].code[0]; i++)
 		count(s, &q->sqlstates, str(s, f->states[i].code), f->states[i].count);
 	q->time_share = db->total_ns ? (double)h->sum / db->total_ns : 0;
 	q->has_rows = f->rows_known;
@@ -312,9 +312,7 @@ static void db_stats(struct snap *s, struct run_counts *c)
 		[DB_PATH_USDT] = "executions_usdt",
 	};
 
-	counts_init(s, c);
-	if (!c->v)
-		return;
+	counts_init(s, c, 64); /* 63 with every path and the hand-off counters */
 	for (int p = 0; p < DB_PATH_NR; p++)
 		count(s, c, executions[p], db->execs[p]);
 	count(s, c, "fingerprints", db->nfps);
@@ -657,47 +655,41 @@ static void head(struct snap *s)
 
 	r->events_total = m->tstats.events;
 	r->events_dropped = report__dropped(m);
-	counts_init(s, &r->events);
-	if (r->events.v) {
-		count(s, &r->events, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
-		count(s, &r->events, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
-		count(s, &r->events, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
-		count(s, &r->events, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
-		count(s, &r->events, "iovecs_not_walked", m->kstats[SOCKIO_STAT_IOV_CUT]);
-		count(s, &r->events, "malformed", m->tstats.bad_events);
-		count(s, &r->events, "endpoint_table_full", m->tstats.endpoints_full);
-		count(s, &r->events, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
-		count(s, &r->events, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
-		count(s, &r->events, "db_queries_lost", m->db_dropped);
-		count(s, &r->events, "wire_queries_lost", report__wire_lost(m));
-		count(s, &r->events, "handoff_events_lost", report__handoff_lost(m));
+	counts_init(s, &r->events, 12);
+	count(s, &r->events, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
+	count(s, &r->events, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
+	count(s, &r->events, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
+	count(s, &r->events, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
+	count(s, &r->events, "iovecs_not_walked", m->kstats[SOCKIO_STAT_IOV_CUT]);
+	count(s, &r->events, "malformed", m->tstats.bad_events);
+	count(s, &r->events, "endpoint_table_full", m->tstats.endpoints_full);
+	count(s, &r->events, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
+	count(s, &r->events, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
+	count(s, &r->events, "db_queries_lost", m->db_dropped);
+	count(s, &r->events, "wire_queries_lost", report__wire_lost(m));
+	count(s, &r->events, "handoff_events_lost", report__handoff_lost(m));
+	counts_init(s, &r->connections, 9);
+	count(s, &r->connections, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
+	count(s, &r->connections, "opened", m->tstats.opens);
+	count(s, &r->connections, "closed", m->tstats.closes);
+	count(s, &r->connections, "peak", m->tstats.conns_peak);
+	count(s, &r->connections, "evicted", m->tstats.conns_evicted);
+	count(s, &r->connections, "open_event_lost", m->tstats.orphan_data);
+	count(s, &r->connections, "tls", m->tstats.tls);
+	count(s, &r->connections, "http2", m->tstats.http2);
+	count(s, &r->connections, "other_protocol", m->tstats.non_http);
+	counts_init(s, &r->http_parser, 9);
+	if (m->hstats) {
+		count(s, &r->http_parser, "requests", m->hstats->requests);
+		count(s, &r->http_parser, "responses", m->hstats->responses);
+		count(s, &r->http_parser, "unparsed_requests", m->hstats->garbage_in);
+		count(s, &r->http_parser, "unparsed_responses", m->hstats->garbage_out);
+		count(s, &r->http_parser, "responses_without_request", m->tstats.no_request);
+		count(s, &r->http_parser, "head_too_long", m->hstats->hdr_overflow);
 	}
-	counts_init(s, &r->connections);
-	if (r->connections.v) {
-		count(s, &r->connections, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
-		count(s, &r->connections, "opened", m->tstats.opens);
-		count(s, &r->connections, "closed", m->tstats.closes);
-		count(s, &r->connections, "peak", m->tstats.conns_peak);
-		count(s, &r->connections, "evicted", m->tstats.conns_evicted);
-		count(s, &r->connections, "open_event_lost", m->tstats.orphan_data);
-		count(s, &r->connections, "tls", m->tstats.tls);
-		count(s, &r->connections, "http2", m->tstats.http2);
-		count(s, &r->connections, "other_protocol", m->tstats.non_http);
-	}
-	counts_init(s, &r->http_parser);
-	if (r->http_parser.v) {
-		if (m->hstats) {
-			count(s, &r->http_parser, "requests", m->hstats->requests);
-			count(s, &r->http_parser, "responses", m->hstats->responses);
-			count(s, &r->http_parser, "unparsed_requests", m->hstats->garbage_in);
-			count(s, &r->http_parser, "unparsed_responses", m->hstats->garbage_out);
-			count(s, &r->http_parser, "responses_without_request", m->tstats.no_request);
-			count(s, &r->http_parser, "head_too_long", m->hstats->hdr_overflow);
-		}
-		count(s, &r->http_parser, "unfinished_at_end", m->tstats.unfinished);
-		count(s, &r->http_parser, "bad_targets", m->tstats.bad_target);
-		count(s, &r->http_parser, "route_positions_collapsed", m->tstats.routes_collapsed);
-	}
+	count(s, &r->http_parser, "unfinished_at_end", m->tstats.unfinished);
+	count(s, &r->http_parser, "bad_targets", m->tstats.bad_target);
+	count(s, &r->http_parser, "route_positions_collapsed", m->tstats.routes_collapsed);
 	r->has_bpf = true;
 	r->bpf_stats = r->has_bpf_run = r->has_bpf_db_run = m->bpf_stats;
 	r->bpf_run_ns = m->bpf_run_ns;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/file.h"
 #include "run/runfile.h"
 
 #define FIXTURES "tests/integration/fixtures"
@@ -50,31 +51,12 @@ static int rewrite(const char *path, const char *in, size_t inlen, char **out, s
 	return ret;
 }
 
+/* The whole file, or NULL (a report is at most a few MB here). */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
+	char *buf;
 
-	*len = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (*len == cap) {
-			char *b = realloc(buf, cap = cap ? 2 * cap : 1 << 16);
-
-			if (!b)
-				break;
-			buf = b;
-		}
-		size_t n = fread(buf + *len, 1, cap - *len, f);
-
-		if (!n)
-			break;
-		*len += n;
-	}
-	fclose(f);
-	return buf;
+	return file__read(path, 1u << 30, &buf, len) ? NULL : buf;
 }
 
 /* The first line where a and b differ, both printed; 0 when they are the same. */
