@@ -460,6 +460,14 @@ static void on_handoff_proc(void *ctx, uint32_t tgid)
 		handoff_probe__add_proc(*hop, tgid);
 }
 
+static void pull_handoff(void *ctx)
+{
+	struct handoff_probe **hop = ctx;
+
+	if (*hop)
+		handoff_probe__poll(*hop);
+}
+
 static void on_handoff_ev(void *ctx, const struct handoff_ev *e)
 {
 	dbtrack__handoff_event(ctx, e);
@@ -903,6 +911,7 @@ static int record(void)
 	if (db_ok) {
 		handoff__init(&ho);
 		ho.on_proc = on_handoff_proc;
+		ho.pull = pull_handoff;
 		ho.ctx = &hop;
 		if (handoff_probe__open(&hop, on_handoff_ev, &dbt, err, sizeof(err)))
 			textesc__line(stderr,

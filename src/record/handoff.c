@@ -436,23 +436,33 @@ void handoff__decide(struct handoff *h, uint64_t now)
 			decide_proc(h, &h->procs[i], now);
 }
 
-bool handoff__pool(const struct handoff *h, uint32_t tgid)
+/* tgid's process once it has handed work off, after reading the events waiting for it. */
+static struct handoff_proc *pool_find(struct handoff *h, uint32_t tgid)
 {
-	for (unsigned i = 0; i < HANDOFF_PROCS; i++)
-		if (h->procs[i].tgid == tgid)
-			return h->procs[i].runs_seen > 0;
-	return false;
+	struct handoff_proc *p = proc_find(h, tgid);
+
+	if (p && p->runs_seen)
+		return p;
+	if (h->pull)
+		h->pull(h->ctx);
+	p = proc_find(h, tgid);
+	return p && p->runs_seen ? p : NULL;
+}
+
+bool handoff__pool(struct handoff *h, uint32_t tgid)
+{
+	return pool_find(h, tgid) != NULL;
 }
 
 int handoff__query(struct handoff *h, uint32_t tgid, uint32_t tid, uint64_t ts, uint64_t now,
 		   uint64_t *seq)
 {
-	struct handoff_proc *p = proc_find(h, tgid);
+	struct handoff_proc *p = pool_find(h, tgid);
 	struct handoff_run *r;
 
 	*seq = 0;
 	/* Processes without hand-offs, and the loop's own queries, are not this module's. */
-	if (!p || !p->runs_seen || is_reader(p, tid))
+	if (!p || is_reader(p, tid))
 		return HANDOFF_NONE;
 	/* Until every event before the query is in, its run may not be known yet. */
 	r = ts + HANDOFF_SETTLE_NS > now ? run_at(p, tid, ts) : run_for(h, p, tid, ts);

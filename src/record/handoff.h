@@ -115,6 +115,12 @@ struct handoff {
 	struct handoff_stats st;
 	/* A process seen for the first time (to watch it in the kernel); may be NULL. */
 	void (*on_proc)(void *ctx, uint32_t tgid);
+	/*
+	 * Reads the hand-off events waiting in the kernel's ring (may be NULL). The rings are
+	 * read in turn, so a request can end, or a query complete, before the wake-up that
+	 * preceded it is read: before judging a process to hand nothing off, this is asked.
+	 */
+	void (*pull)(void *ctx);
 	void *ctx;
 };
 
@@ -134,7 +140,7 @@ void handoff__req_answer(struct handoff *h, uint32_t tgid, uint64_t seq, uint64_
 void handoff__req_gone(struct handoff *h, uint32_t tgid, uint64_t seq);
 
 /* Has tgid handed work to a pool thread yet? Only then do its requests wait for decisions. */
-bool handoff__pool(const struct handoff *h, uint32_t tgid);
+bool handoff__pool(struct handoff *h, uint32_t tgid);
 
 /* Matches the runs whose time has come (now: the newest event time seen). */
 void handoff__decide(struct handoff *h, uint64_t now);
