@@ -41,6 +41,7 @@
 #include "run/slo.h"
 #include "record/slotrack.h"
 #include "lib/textesc.h"
+#include "record/sink.h"
 #include "record/tracker.h"
 #include "record/view.h"
 
@@ -639,13 +640,14 @@ static unsigned term_rows(FILE *f)
 	return ws.ws_row;
 }
 
-static void make_footer(const struct agg *a, struct tracker *t, struct sockio *s,
-			struct view_footer *ft, struct report_meta *m)
+static void make_footer(const struct agg *a, struct tracker *t, const struct sink *sk,
+			struct sockio *s, struct view_footer *ft, struct report_meta *m)
 {
 	const struct http_stats *hs = tracker__http_stats(t);
 
 	sockio__stats(s, m->kstats);
 	tracker__stats(t, &m->tstats);
+	sink__stats(sk, &m->sstats);
 	m->hstats = hs;
 	memset(ft, 0, sizeof(*ft));
 	ft->events = m->tstats.events;
@@ -724,6 +726,9 @@ static int record(void)
 	struct view_opts vo = {};
 	struct view_footer ft;
 	struct tracker *tracker = NULL;
+	struct sink sink = {};
+	struct sink_opts sko = {};
+	struct dbtrack *sko_db = NULL;
 	struct sockio *sockio = NULL;
 	struct agg agg;
 	struct dbagg db;
@@ -840,7 +845,7 @@ static int record(void)
 		db_ok = true;
 		dbtrack__init(&dbt, &db);
 		/* Every path needs the inbound requests, to attribute queries to them. */
-		to.db = &dbt;
+		sko_db = &dbt;
 		if (dbtrack__set_defer(&dbt,
 				       env.db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS : 0)) {
 			fprintf(stderr, "sloprobe: out of memory\n");
@@ -853,16 +858,16 @@ static int record(void)
 			goto cleanup;
 		}
 		slo_ok = true;
-		to.slo = &slot;
-		if (db_ok)
-			dbt.slo = &slot;
 	}
-	to.routes = env.routes;
-	to.route_distinct = env.route_limit;
+	sko.routes = env.routes;
+	sko.route_distinct = env.route_limit;
+	sko.from_read = env.from_read;
 	to.quiet_ns = env.quiet_ms * 1000000ull;
-	to.from_read = env.from_read;
 	to.max_conns = env.max_conns;
-	err_ = tracker__new(&tracker, &to, &agg);
+	/* One sink for every record, whichever engine made it: see record/sink.h. */
+	err_ = sink__init(&sink, &sko, &agg, sko_db, slo_ok ? &slot : NULL);
+	if (!err_)
+		err_ = tracker__new(&tracker, &to, &sink);
 	if (err_) {
 		fprintf(stderr, "sloprobe: out of memory\n");
 		goto cleanup;
@@ -901,7 +906,7 @@ static int record(void)
 		};
 
 		dbp_ok = true;
-		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &df, env.head_bytes, env.verbose,
+		err_ = dbprobes__open(&dbp, env.db_probes, &sink, &df, env.head_bytes, env.verbose,
 				      err, sizeof(err));
 		if (err_) {
 			textesc__line(stderr, "sloprobe: %s", err);
@@ -1012,7 +1017,7 @@ static int record(void)
 			if (slo_ok)
 				slotrack__roll(&slot, (now - t0) / 1e9);
 			if (!env.quiet) {
-				make_footer(&agg, tracker, sockio, &ft, &meta);
+				make_footer(&agg, tracker, &sink, sockio, &ft, &meta);
 				if (slo_ok) {
 					ft.slo = true;
 					ft.slo_pass = slot.win.pass;
@@ -1099,7 +1104,7 @@ static int record(void)
 	}
 	if (hop)
 		handoff_probe__stats(hop, meta.ho_kstats);
-	make_footer(&agg, tracker, sockio, &ft, &meta);
+	make_footer(&agg, tracker, &sink, sockio, &ft, &meta);
 	/* Detach before the slow part: nothing traced from here on. */
 	sockio__stop(sockio);
 	sockio = NULL;
@@ -1163,6 +1168,7 @@ cleanup:
 		stop_command(child);
 	sockio__stop(sockio);
 	tracker__free(tracker);
+	sink__free(&sink);
 	dbprobes__close(&dbp);
 	handoff_probe__close(hop);
 	if (db_ok) {

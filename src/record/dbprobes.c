@@ -5,9 +5,8 @@
 
 #include "proto/db.h"
 #include "record/dbprobes.h"
-#include "record/dbtrack.h"
 #include "host/procinfo.h"
-#include "record/tracker.h"
+#include "record/sink.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
@@ -62,7 +61,7 @@ static const char *name_of(struct dbprobes *d, uint32_t pid, bool server)
 	} else if (procinfo__read(NULL, pid, &pi)) {
 		snprintf(n->name, sizeof(n->name), "pid %u", pid);
 	} else {
-		tracker__service_name(pi.comm, pi.container, 0, n->name, sizeof(n->name));
+		sink__service_name(pi.comm, pi.container, 0, n->name, sizeof(n->name));
 	}
 	return n->name;
 }
@@ -71,17 +70,17 @@ static void on_libpq(const struct db_exec *x, void *ctx)
 {
 	struct dbprobes *d = ctx;
 
-	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, false), NULL);
+	sink__db(d->sink, NULL, x, name_of(d, x->tgid, false), NULL);
 }
 
 static void on_usdt(const struct db_exec *x, void *ctx)
 {
 	struct dbprobes *d = ctx;
 
-	dbtrack__exec(d->t, NULL, x, name_of(d, x->tgid, true), "local postgres");
+	sink__db(d->sink, NULL, x, name_of(d, x->tgid, true), "local postgres");
 }
 
-int dbprobes__open(struct dbprobes *d, unsigned paths, struct dbtrack *t,
+int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
 		   const struct dbprobes_filter *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz)
 {
@@ -89,7 +88,7 @@ int dbprobes__open(struct dbprobes *d, unsigned paths, struct dbtrack *t,
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	d->t = t;
+	d->sink = sink;
 	d->filter = *f;
 	if (paths & (1u << DB_PATH_LIBPQ)) {
 		struct pgclient_opts o = {

@@ -14,7 +14,7 @@
 #include "probes/pgclient.h"
 #include "probes/pgserver.h"
 
-struct dbtrack;
+struct sink;
 
 #define DBPROBES_SCAN_NS 1000000000ull /* new processes are looked for this often */
 #define DBPROBES_NAMES	 1024	       /* process names cached, direct-mapped by pid */
@@ -37,7 +37,7 @@ struct dbprobes_filter {
 struct dbprobes {
 	struct pgclient *client;
 	struct pgserver *server;
-	struct dbtrack *t;
+	struct sink *sink; /* where their executions go */
 	struct dbprobes_filter filter;
 	uint64_t next_scan, gen;
 	int scan_err; /* last scan failure, reported once */
@@ -48,7 +48,7 @@ struct dbprobes {
  * paths: 1 << DB_PATH_LIBPQ and/or 1 << DB_PATH_USDT. Opens, then scans once, so queries of
  * processes running now are seen from the start. One-line reason in err on failure.
  */
-int dbprobes__open(struct dbprobes *d, unsigned paths, struct dbtrack *t,
+int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
 		   const struct dbprobes_filter *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz);
 /* Drains both ring buffers; scans for new processes when it is time. */

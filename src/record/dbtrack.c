@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "record/dbtrack.h"
-#include "record/slotrack.h"
 #include "proto/sqlnorm.h"
 
 static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared", "handoff" };
@@ -453,24 +452,14 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force
 	t->nparked = k;
 }
 
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
-		   const char *server)
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
+		   struct dbagg_fp *f, uint64_t raw, const char *client)
 {
 	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
+	uint64_t lat = db_exec__latency(x), seq;
 	unsigned n, ntid = 0;
-	struct dbagg_fp *f;
-	uint64_t raw, lat, seq;
 	int conf = DBREQ_EXACT, v = HANDOFF_NONE;
 
-	f = dbagg__add(t->db, x, c ? c->client : client, c ? c->server : server, &raw);
-	if (!f || x->path != dbagg__main_path(f))
-		return; /* the same execution, seen again by a second path */
-	lat = db_exec__latency(x);
-	if (t->slo && !(x->flags & DB_EXEC_ABORTED))
-		slotrack__db(t->slo, f, c ? c->client : client, lat, x->flags & DB_EXEC_ERROR,
-			     x->ts_end);
-	if (x->path == DB_PATH_USDT)
-		return; /* the server's side of a query serves no request of ours */
 	now_at(t, x->ts_end);
 	if (!c && x->conn_id)
 		c = vconn_get(t, x, client);

@@ -144,7 +144,6 @@ struct dbtrack {
 	bool defer_all; /* every request waits (paths with a ring of their own), not just pools' */
 	struct dbreq_closing *closing; /* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
-	struct slotrack *slo; /* SLOs judged while recording; NULL: none */
 	struct handoff *ho;   /* thread-pool hand-offs followed; NULL: none */
 	struct dbtrack_parked *parked;
 	unsigned nparked;
@@ -184,11 +183,13 @@ void dbtrack__conn_open(struct dbtrack *t, struct dbconn *c, uint32_t tgid, uint
 void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts);
 /*
  * One finished query on c, or c == NULL for the paths without a socket (libpq: the PGconn in
- * x->conn_id stands for the connection). Only the first path that saw a fingerprint (wire,
- * else libpq) attributes it and follows runs, so enabling several paths counts a query once.
+ * x->conn_id stands for the connection; client names its process), already counted in f
+ * (raw: its literal-bearing text's hash, 0: not a read). The sink (record/sink.h) calls it
+ * for the first path that saw a fingerprint (wire, else libpq) only, so that enabling
+ * several paths attributes a query and follows its runs once.
  */
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, const char *client,
-		   const char *server);
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
+		   struct dbagg_fp *f, uint64_t raw, const char *client);
 
 const char *dbtrack__conf_name(int conf);
 

@@ -26,7 +26,7 @@ uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
-	       m->tstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
+	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
 	       report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
@@ -662,7 +662,7 @@ static void head(struct snap *s)
 	count(s, &r->events, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
 	count(s, &r->events, "iovecs_not_walked", m->kstats[SOCKIO_STAT_IOV_CUT]);
 	count(s, &r->events, "malformed", m->tstats.bad_events);
-	count(s, &r->events, "endpoint_table_full", m->tstats.endpoints_full);
+	count(s, &r->events, "endpoint_table_full", m->sstats.endpoints_full);
 	count(s, &r->events, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
 	count(s, &r->events, "out_of_memory", m->hstats ? m->hstats->nomem : 0);
 	count(s, &r->events, "db_queries_lost", m->db_dropped);
@@ -684,12 +684,12 @@ static void head(struct snap *s)
 		count(s, &r->http_parser, "responses", m->hstats->responses);
 		count(s, &r->http_parser, "unparsed_requests", m->hstats->garbage_in);
 		count(s, &r->http_parser, "unparsed_responses", m->hstats->garbage_out);
-		count(s, &r->http_parser, "responses_without_request", m->tstats.no_request);
+		count(s, &r->http_parser, "responses_without_request", m->sstats.no_request);
 		count(s, &r->http_parser, "head_too_long", m->hstats->hdr_overflow);
 	}
-	count(s, &r->http_parser, "unfinished_at_end", m->tstats.unfinished);
-	count(s, &r->http_parser, "bad_targets", m->tstats.bad_target);
-	count(s, &r->http_parser, "route_positions_collapsed", m->tstats.routes_collapsed);
+	count(s, &r->http_parser, "unfinished_at_end", m->sstats.unfinished);
+	count(s, &r->http_parser, "bad_targets", m->sstats.bad_target);
+	count(s, &r->http_parser, "route_positions_collapsed", m->sstats.routes_collapsed);
 	r->has_bpf = true;
 	r->bpf_stats = r->has_bpf_run = r->has_bpf_db_run = m->bpf_stats;
 	r->bpf_run_ns = m->bpf_run_ns;

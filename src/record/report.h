@@ -14,6 +14,7 @@
 #include "record/dbtrack.h"
 #include "proto/http.h"
 #include "abi/sockio.h"
+#include "record/sink.h"
 #include "record/tracker.h"
 #include "probes/pgclient.h"
 #include "probes/pgserver.h"
@@ -36,6 +37,7 @@ struct report_meta {
 	int nports;
 	uint64_t kstats[SOCKIO_STAT_NR];
 	struct tracker_stats tstats;
+	struct sink_stats sstats;
 	const struct http_stats *hstats;
 	bool bpf_stats; /* kernel.bpf_stats_enabled was on: run_* are valid */
 	uint64_t bpf_run_ns, bpf_run_cnt;

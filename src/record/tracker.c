@@ -7,12 +7,9 @@
 
 #include "record/dbtrack.h"
 #include "proto/pgwire.h"
-#include "host/procinfo.h"
 #include "probes/sockio.h"
-#include "record/slotrack.h"
+#include "record/sink.h"
 #include "record/tracker.h"
-
-#define PROC_CACHE_SLOTS 1024 /* per-process facts, looked up on every new connection */
 
 struct tconn {
 	struct tconn *next;		   /* hash chain */
@@ -38,22 +35,14 @@ struct tconn {
 	struct dbconn *db;
 };
 
-struct pcache {
-	uint32_t tgid; /* 0: empty */
-	bool ok;
-	struct procinfo pi;
-};
-
 struct tracker {
 	struct tracker_opts o;
-	struct agg *agg;
+	struct sink *sink;
 	struct sockio *sockio;
-	struct route_limiter *limiter;
 	struct tconn **tab;
 	size_t nbuckets;
 	struct tconn lru;	       /* sentinel of the LRU list: eviction takes lru.lru_next */
 	struct pgwire_stats pg_closed; /* parser counters of connections already gone */
-	struct pcache *pcache;
 	struct tracker_stats st;
 	struct http_stats hst;
 	bool finalizing;
@@ -109,10 +98,9 @@ static void conn_free(struct tracker *t, struct tconn *c)
 	free(c->seg); /* a write whose segments did not all come before the end */
 	if (c->pg)
 		pgstats_add(&t->pg_closed, pgwire_conn__stats(c->pg));
-	if (t->o.db)
-		dbtrack__req_drop(t->o.db, &c->req);
+	sink__req_drop(t->sink, &c->req);
 	if (c->db)
-		dbtrack__conn_close(t->o.db, c->db, c->last_ts);
+		sink__db_close(t->sink, c->db, c->last_ts);
 	pgwire_conn__free(c->pg);
 	free(c->db);
 	http_conn__free(&c->http);
@@ -185,130 +173,19 @@ static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
 	return c;
 }
 
-static const struct procinfo *proc_get(struct tracker *t, uint32_t tgid, const char *comm)
-{
-	struct pcache *p = &t->pcache[tgid % PROC_CACHE_SLOTS];
-
-	if (p->tgid != tgid) {
-		memset(p, 0, sizeof(*p));
-		p->tgid = tgid;
-		p->ok = !procinfo__read(t->o.procroot, tgid, &p->pi);
-		if (!p->ok) {
-			/* Gone already: what the kernel told us is all there is. */
-			p->pi.pid = tgid;
-			snprintf(p->pi.comm, sizeof(p->pi.comm), "%s", comm ? comm : "?");
-		}
-	}
-	return &p->pi;
-}
-
-void tracker__service_name(const char *comm, const char *container, uint16_t lport, char *out,
-			   size_t outsz)
-{
-	const char *who = container && container[0] ? container : comm;
-	int len = container && container[0] ? 12 : 15;
-
-	if (lport)
-		snprintf(out, outsz, "%.*s:%u", len, who, lport);
-	else
-		snprintf(out, outsz, "%.*s", len, who);
-}
-
 static int conn_service(struct tracker *t, struct tconn *c, const char *comm)
 {
-	const struct procinfo *pi;
-	struct agg_service *s;
-	char name[AGG_SERVICE_MAX];
-	int svc;
-
-	if (c->service >= 0)
-		return c->service;
-	pi = proc_get(t, c->tgid, comm);
-	tracker__service_name(pi->comm, pi->container, c->lport, name, sizeof(name));
-	svc = agg__service(t->agg, name);
-	if (svc < 0)
-		return svc;
-	s = &t->agg->services[svc];
-	if (!s->comm[0]) {
-		snprintf(s->comm, sizeof(s->comm), "%s", pi->comm);
-		snprintf(s->container, sizeof(s->container), "%s", pi->container);
-		snprintf(s->runtime, sizeof(s->runtime), "%s", pi->runtime);
-		snprintf(s->cgroup, sizeof(s->cgroup), "%s", pi->cgroup);
-		s->port = c->lport;
-	}
-	agg__service_add_pid(t->agg, svc, c->tgid);
-	c->service = svc;
-	return svc;
+	if (c->service < 0)
+		c->service = sink__service(t->sink, c->tgid, c->lport, comm);
+	return c->service;
 }
 
 static void on_request(void *ctx, const struct http_rec *rec)
 {
 	struct tconn *c = ctx;
 	struct tracker *t = c->t;
-	char route[ROUTE_MAX_LEN], scope[AGG_METHOD_MAX + 16];
-	struct agg_req r = {
-		.method = rec->method,
-		.route = route,
-		.status = rec->status,
-		.t_start = t->o.from_read || !rec->t_arrival ? rec->t_start : rec->t_arrival,
-		.t_read = rec->t_start,
-		.t_arrival = rec->t_arrival,
-		.t_first = rec->t_first,
-		.t_end = rec->t_end,
-		.incomplete = rec->flags & HTTP_REC_INCOMPLETE,
-		.len_unknown = rec->flags & HTTP_REC_LEN_UNKNOWN,
-		.pipelined = rec->flags & HTTP_REC_PIPELINED,
-		.target_cut = rec->flags & HTTP_REC_TARGET_CUT,
-	};
-	const char *pat = NULL;
-	size_t tlen = strnlen(rec->target, sizeof(rec->target));
-	int svc = conn_service(t, c, NULL);
 
-	struct agg_endpoint *ep;
-
-	if (rec->flags & HTTP_REC_NO_REQUEST) {
-		t->st.no_request++;
-		return;
-	}
-	if (svc < 0) {
-		t->st.endpoints_full++;
-		if (t->o.db)
-			dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
-		return;
-	}
-	if (rec->flags & HTTP_REC_ABORTED) {
-		if (t->finalizing) {
-			r.unfinished = true;
-			t->st.unfinished++;
-		} else {
-			r.aborted = true;
-		}
-	}
-	r.service = svc;
-	if (t->o.routes)
-		pat = route_set__match(t->o.routes, rec->target, tlen);
-	if (pat) {
-		snprintf(route, sizeof(route), "%s", pat);
-	} else if (route__normalize(rec->target, tlen, route, sizeof(route)) < 0) {
-		t->st.bad_target++;
-		snprintf(route, sizeof(route), "{invalid}");
-	} else {
-		snprintf(scope, sizeof(scope), "%d\t%s", svc, rec->method);
-		route_limiter__apply(t->limiter, scope, route, sizeof(route));
-	}
-	ep = agg__add(t->agg, &r);
-	if (!ep)
-		t->st.endpoints_full++;
-	else if (t->o.slo && rec->status && !r.aborted && rec->t_end >= r.t_start)
-		slotrack__http(t->o.slo, t->agg, ep, rec->t_end - r.t_start, rec->status,
-			       rec->t_end);
-	if (!t->o.db)
-		return;
-	if (ep && rec->status && c->req.open) {
-		dbtrack__req_end(t->o.db, &c->req, ep, rec->t_end - rec->t_start, rec->t_end);
-	} else {
-		dbtrack__req_end(t->o.db, &c->req, NULL, 0, rec->t_end);
-	}
+	sink__http(t->sink, conn_service(t, c, NULL), &c->req, rec, t->finalizing);
 }
 
 static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
@@ -368,7 +245,7 @@ static void on_pg_query(const struct pgwire_query *q, void *ctx)
 		x.flags |= DB_EXEC_UNKNOWN_STMT;
 	if (x.flags & DB_EXEC_ABORTED)
 		return; /* not a latency: the answer never came */
-	dbtrack__exec(c->t->o.db, c->db, &x, NULL, NULL);
+	sink__db(c->t->sink, c->db, &x, NULL, NULL);
 }
 
 /*
@@ -437,7 +314,6 @@ static bool seg_add(struct tconn *c, const struct sockio_data_ev *e, size_t head
 static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
 		    size_t head_len)
 {
-	const struct procinfo *pi;
 	char name[64];
 	struct pgwire_chunk ch = {
 		.ts_enter = e->ts_enter,
@@ -470,9 +346,8 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 			return;
 		}
 		c->proto = SOCKIO_PROTO_PGSQL;
-		pi = proc_get(t, c->tgid, c->comm[0] ? c->comm : NULL);
-		tracker__service_name(pi->comm, pi->container, 0, name, sizeof(name));
-		dbtrack__conn_open(t->o.db, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
+		sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name, sizeof(name));
+		sink__db_open(t->sink, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
 		t->st.pg_conns++;
 	}
 	if (c->seg && !(e->flags & SOCKIO_F_SEGMENT))
@@ -539,7 +414,7 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if (c->role != SOCKIO_ROLE_SERVER) {
-		if (e->proto == SOCKIO_PROTO_PGSQL && t->o.db)
+		if (e->proto == SOCKIO_PROTO_PGSQL && sink__db_on(t->sink))
 			pg_data(t, c, e, head_len);
 		else
 			t->st.client_events++;
@@ -564,8 +439,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		/* First: it may finish the previous request, whose DB work is then complete. */
 		http_conn__read(&c->http, &t->hst, e->ts_exit, e->ts_arrival, e->head, head_len,
 				len, on_request, c);
-		if ((e->flags & SOCKIO_F_REQ_START) && t->o.db)
-			dbtrack__req_start(t->o.db, &c->req, c->tgid, e->tid, e->ts_enter);
+		if (e->flags & SOCKIO_F_REQ_START)
+			sink__req_start(t->sink, &c->req, c->tgid, e->tid, e->ts_enter);
 	} else {
 		/*
 		 * --quiet-ms of silence ended a response of unknown length, whether or not a
@@ -573,8 +448,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		 */
 		if (c->http.rs == HTTP_RS_UNKNOWN)
 			http_conn__idle(&c->http, e->ts_enter, t->o.quiet_ns, on_request, c);
-		if ((e->flags & SOCKIO_F_RESP_START) && t->o.db)
-			dbtrack__req_responding(t->o.db, &c->req, e->ts_enter);
+		if (e->flags & SOCKIO_F_RESP_START)
+			sink__req_responding(t->sink, &c->req, e->ts_enter);
 		const __u8 *tail = e->tail;
 		size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
 
@@ -586,8 +461,6 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 
 static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 {
-	struct pcache *p = &t->pcache[e->tgid % PROC_CACHE_SLOTS];
-
 	t->st.exits++;
 	/* The process may have exited without close(): its sockets die with it. */
 	for (size_t i = 0; i < t->nbuckets; i++) {
@@ -600,8 +473,7 @@ static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 			conn_end(t, c, e->ts);
 		}
 	}
-	if (p->tgid == e->tgid)
-		p->tgid = 0;
+	sink__proc_gone(t->sink, e->tgid);
 }
 
 int tracker__event(void *ctx, void *data, size_t size)
@@ -675,7 +547,6 @@ void tracker__stats(const struct tracker *t, struct tracker_stats *out)
 	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
 		if (c->pg)
 			pgstats_add(&out->pg, pgwire_conn__stats(c->pg));
-	out->routes_collapsed = route_limiter__collapsed(t->limiter);
 }
 
 const struct http_stats *tracker__http_stats(const struct tracker *t)
@@ -688,7 +559,7 @@ void tracker__set_sockio(struct tracker *t, struct sockio *s)
 	t->sockio = s;
 }
 
-int tracker__new(struct tracker **out, const struct tracker_opts *o, struct agg *agg)
+int tracker__new(struct tracker **out, const struct tracker_opts *o, struct sink *sink)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
 
@@ -700,13 +571,11 @@ int tracker__new(struct tracker **out, const struct tracker_opts *o, struct agg 
 		t->o.max_conns = SOCKIO_CONNS_DEFAULT;
 	if (!t->o.quiet_ns)
 		t->o.quiet_ns = 200 * 1000000ull;
-	t->agg = agg;
+	t->sink = sink;
 	t->nbuckets = 1024;
 	t->lru.lru_next = t->lru.lru_prev = &t->lru;
 	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
-	t->pcache = calloc(PROC_CACHE_SLOTS, sizeof(*t->pcache));
-	t->limiter = route_limiter__new(o->route_distinct, 0);
-	if (!t->tab || !t->pcache || !t->limiter) {
+	if (!t->tab) {
 		tracker__free(t);
 		return -ENOMEM;
 	}
@@ -725,7 +594,5 @@ void tracker__free(struct tracker *t)
 		}
 	}
 	free(t->tab);
-	free(t->pcache);
-	route_limiter__free(t->limiter);
 	free(t);
 }

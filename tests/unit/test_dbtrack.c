@@ -11,6 +11,7 @@
 #include "record/agg.h"
 #include "record/dbagg.h"
 #include "record/dbtrack.h"
+#include "record/sink.h"
 
 #define MS    1000000ull
 #define TGID  100
@@ -21,6 +22,7 @@ struct fixture {
 	struct agg a;
 	struct dbagg db;
 	struct dbtrack t;
+	struct sink s; /* executions enter through it, as when recording */
 	struct agg_endpoint *ep;
 	struct dbconn conn;
 };
@@ -28,6 +30,7 @@ struct fixture {
 static int setup(void **state)
 {
 	static struct fixture f;
+	const struct sink_opts so = { .procroot = "/nonexistent" };
 	struct dbagg_opts o = { 0 };
 	struct agg_req ar = { .method = "GET", .route = "/list", .status = 200 };
 
@@ -39,6 +42,8 @@ static int setup(void **state)
 	if (!f.ep)
 		return -1;
 	dbtrack__init(&f.t, &f.db);
+	if (sink__init(&f.s, &so, &f.a, &f.t, NULL))
+		return -1;
 	dbtrack__conn_open(&f.t, &f.conn, TGID, 1, "app:8000", "127.0.0.1:5432", 0);
 	*state = &f;
 	return 0;
@@ -48,6 +53,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	sink__free(&f->s);
 	dbtrack__free(&f->t);
 	dbagg__free(&f->db);
 	agg__free(&f->a);
@@ -79,7 +85,7 @@ static void query_tid(struct fixture *f, uint32_t tid, const char *sql, uint64_t
 		.rows = 1,
 	};
 
-	dbtrack__exec(&f->t, &f->conn, &x, NULL, NULL);
+	sink__db(&f->s, &f->conn, &x, NULL, NULL);
 }
 
 /* One source query, then n item queries of 10 ms each from start; returns the end. */
@@ -235,7 +241,7 @@ static void test_late_query_waits_for_defer(void **state)
 	dbtrack__req_start(&f->t, &r, TGID, T_EVL, 1 * MS);
 	dbtrack__req_responding(&f->t, &r, 30 * MS);
 	dbtrack__req_end(&f->t, &r, f->ep, 29 * MS, 31 * MS);
-	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	dbtrack__tick(&f->t, 330 * MS);
 	assert_int_equal(f->ep->db_reqs, 0);
 	dbtrack__tick(&f->t, 331 * MS);
@@ -245,7 +251,7 @@ static void test_late_query_waits_for_defer(void **state)
 	assert_int_equal(f->t.st.outside, 0);
 	/* Another late one, after the wait: no request left to take it. */
 	x.ts_start = 25 * MS;
-	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	assert_int_equal(f->t.st.outside, 1);
 }
 
@@ -622,7 +628,7 @@ static void test_pgconn_stands_for_connection(void **state)
 		x.text_len = strlen(sql[i]);
 		x.ts_start = (1 + 1000 * i) * MS;
 		x.ts_end = x.ts_start + 1 * MS;
-		dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+		sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	}
 	assert_int_equal(f->t.nvconns, 1);
 	assert_string_equal(f->t.vconns[0].server, "PGconn 0xabc");
@@ -632,16 +638,16 @@ static void test_pgconn_stands_for_connection(void **state)
 			    "(BEGIN .. COMMIT)");
 	/* another PGconn gets its own stand-in; the same one again does not */
 	x.conn_id = 0xdef;
-	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	x.conn_id = 0xabc;
-	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	assert_int_equal(f->t.nvconns, 2);
 	assert_int_equal(f->t.vconns[0].queries, 4);
 	/* the server's side (usdt) serves no request and no connection */
 	x.path = DB_PATH_USDT;
 	x.text = "select 42";
 	x.text_len = 9;
-	dbtrack__exec(&f->t, NULL, &x, "app:8000", NULL);
+	sink__db(&f->s, NULL, &x, "app:8000", NULL);
 	assert_int_equal(f->t.vconns[0].queries, 4);
 	assert_int_equal(f->t.st.outside, 5);
 }
@@ -785,14 +791,14 @@ static void test_two_connections(void **state)
 	x.text_len = strlen(x.text);
 	x.ts_start = t;
 	x.ts_end = t + 1 * MS;
-	dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	sink__db(&f->s, &c2, &x, NULL, NULL);
 	x.text = "select * from item where id = 7";
 	x.text_len = strlen(x.text);
 	for (unsigned i = 0; i < 5; i++) {
 		x.ts_start = t += 2 * MS;
 		x.ts_end = t + 20 * MS;
 		t += 20 * MS;
-		dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+		sink__db(&f->s, &c2, &x, NULL, NULL);
 	}
 	dbtrack__req_end(&f->t, &r, f->ep, t + 1 * MS - 10 * MS, t + 1 * MS);
 	assert_int_equal(count_flags(f, DBAGG_FLAG_N_PLUS_ONE, "GET /list"), 1);
@@ -1103,13 +1109,13 @@ static void test_other_process_run_not_credited(void **state)
 	x.text_len = strlen(x.text);
 	x.ts_start = 2 * MS;
 	x.ts_end = 3 * MS;
-	dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+	sink__db(&f->s, &c2, &x, NULL, NULL);
 	x.text = "select * from item where id = 7";
 	x.text_len = strlen(x.text);
 	for (unsigned i = 0; i < 6; i++, t += 11 * MS) {
 		x.ts_start = t;
 		x.ts_end = t + 10 * MS;
-		dbtrack__exec(&f->t, &c2, &x, NULL, NULL);
+		sink__db(&f->s, &c2, &x, NULL, NULL);
 	}
 	dbtrack__req_responding(&f->t, &r, 80 * MS);
 	dbtrack__req_end(&f->t, &r, f->ep, 79 * MS, 81 * MS);

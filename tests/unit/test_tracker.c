@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The connection table of the recorder, fed with synthetic kernel events. */
+/*
+ * The connection table of the recorder and the sink its records go to, fed with synthetic
+ * kernel events.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -11,7 +15,32 @@
 #include <linux/types.h>
 
 #include "abi/sockio.h"
+#include "record/agg.h"
+#include "record/sink.h"
 #include "record/tracker.h"
+
+/* A tracker whose records go through a sink to an agg; no process facts (procroot absent). */
+struct fx {
+	struct agg a;
+	struct sink s;
+	struct tracker *t;
+};
+
+static void fx_open(struct fx *f, const struct tracker_opts *o, const struct route_set *routes)
+{
+	const struct sink_opts so = { .procroot = "/nonexistent", .routes = routes };
+
+	assert_int_equal(agg__init(&f->a, 16), 0);
+	assert_int_equal(sink__init(&f->s, &so, &f->a, NULL, NULL), 0);
+	assert_int_equal(tracker__new(&f->t, o, &f->s), 0);
+}
+
+static void fx_close(struct fx *f)
+{
+	tracker__free(f->t);
+	sink__free(&f->s);
+	agg__free(&f->a);
+}
 
 static void open_ev(struct tracker *t, uint64_t id, uint64_t ts)
 {
@@ -32,13 +61,13 @@ static void open_ev(struct tracker *t, uint64_t id, uint64_t ts)
 	tracker__event(t, &e, sizeof(e));
 }
 
-/* A read of a whole GET request on connection id. */
-static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
+/* A read of a whole GET request for target on connection id. */
+static void get_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *target)
 {
-	static const char req[] = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+	char req[128];
 	struct {
 		struct sockio_data_ev e;
-		char head[sizeof(req) - 1];
+		char head[128];
 	} ev = {
 		.e = {
 			.type = SOCKIO_EV_DATA,
@@ -46,18 +75,24 @@ static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
 			.conn_id = id,
 			.ts_enter = ts,
 			.ts_exit = ts + 1,
-			.len = sizeof(req) - 1,
 			.tid = 4242,
 			.dir = SOCKIO_IN,
 			.proto = SOCKIO_PROTO_HTTP,
 			.flags = SOCKIO_F_REQ_START,
 			.sys = SOCKIO_SYS_READ,
-			.head_len = sizeof(req) - 1,
 		},
 	};
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", target);
 
-	memcpy(ev.head, req, sizeof(req) - 1);
+	ev.e.len = n;
+	ev.e.head_len = (__u32)n;
+	memcpy(ev.head, req, (size_t)n);
 	tracker__event(t, &ev, sizeof(ev));
+}
+
+static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
+{
+	get_ev(t, id, ts, "/x");
 }
 
 /* A server write of head_len bytes of text on connection id, from ts to ts + 1. */
@@ -95,24 +130,23 @@ static void write_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *te
 static void test_quiet_ends_unknown_length_without_a_tick(void **state)
 {
 	static const char head[] = "HTTP/1.1 200 OK\r\n\r\n";
-	struct tracker_opts o = { .quiet_ns = 1000, .procroot = "/nonexistent" };
+	struct tracker_opts o = { .quiet_ns = 1000 };
+	struct fx f;
 	struct tracker *t;
-	struct agg a;
 
-	assert_int_equal(agg__init(&a, 16), 0);
-	assert_int_equal(tracker__new(&t, &o, &a), 0);
+	fx_open(&f, &o, NULL);
+	t = f.t;
 	open_ev(t, 1, 10);
 	request_ev(t, 1, 100); /* read at 101: no arrival, the request starts there */
 	write_ev(t, 1, 200, head, SOCKIO_F_RESP_START);
 	write_ev(t, 1, 300, "part one", 0);  /* ends at 301 */
 	write_ev(t, 1, 1300, "part two", 0); /* 999 ns of silence: still the response */
 	write_ev(t, 1, 2301, "late", 0);     /* 1000 ns: the response ended at 1301 */
-	assert_int_equal(a.neps, 1);
-	assert_int_equal(a.eps[0]->count, 1);
-	assert_int_equal(a.eps[0]->lat.max, 1301 - 101);
+	assert_int_equal(f.a.neps, 1);
+	assert_int_equal(f.a.eps[0]->count, 1);
+	assert_int_equal(f.a.eps[0]->lat.max, 1301 - 101);
 	assert_int_equal(tracker__http_stats(t)->garbage_out, 1);
-	tracker__free(t);
-	agg__free(&a);
+	fx_close(&f);
 }
 
 /*
@@ -121,13 +155,13 @@ static void test_quiet_ends_unknown_length_without_a_tick(void **state)
  */
 static void test_eviction_is_least_recently_used(void **state)
 {
-	struct tracker_opts o = { .max_conns = 4, .procroot = "/nonexistent" };
+	struct tracker_opts o = { .max_conns = 4 };
 	struct tracker_stats st;
 	struct tracker *t;
-	struct agg a;
+	struct fx f;
 
-	assert_int_equal(agg__init(&a, 16), 0);
-	assert_int_equal(tracker__new(&t, &o, &a), 0);
+	fx_open(&f, &o, NULL);
+	t = f.t;
 	for (uint64_t id = 1; id <= 4; id++)
 		open_ev(t, id, id * 10);
 	request_ev(t, 1, 50); /* 1 is now the most recently used */
@@ -147,23 +181,22 @@ static void test_eviction_is_least_recently_used(void **state)
 	request_ev(t, 5, 100);
 	tracker__stats(t, &st);
 	assert_int_equal(st.orphan_data, 1);
-	tracker__free(t);
-	agg__free(&a);
+	fx_close(&f);
 }
 
 /* A close ends the connection and frees its slot; a close of an unknown id is harmless. */
 static void test_close_frees_the_slot(void **state)
 {
-	struct tracker_opts o = { .max_conns = 2, .procroot = "/nonexistent" };
+	struct tracker_opts o = { .max_conns = 2 };
 	struct sockio_close_ev c = {
 		.type = SOCKIO_EV_CLOSE, .tgid = 4242, .conn_id = 1, .ts = 30
 	};
 	struct tracker_stats st;
 	struct tracker *t;
-	struct agg a;
+	struct fx f;
 
-	assert_int_equal(agg__init(&a, 16), 0);
-	assert_int_equal(tracker__new(&t, &o, &a), 0);
+	fx_open(&f, &o, NULL);
+	t = f.t;
 	open_ev(t, 1, 10);
 	open_ev(t, 2, 20);
 	tracker__event(t, &c, sizeof(c));
@@ -173,8 +206,122 @@ static void test_close_frees_the_slot(void **state)
 	assert_int_equal(st.conns_evicted, 0);
 	assert_int_equal(st.conns_live, 2);
 	assert_int_equal(st.closes, 2);
-	tracker__free(t);
-	agg__free(&a);
+	fx_close(&f);
+}
+
+/* A server's answer: a complete response of 2 bytes with status. */
+static void respond_ev(struct tracker *t, uint64_t id, uint64_t ts, int status)
+{
+	char head[64];
+
+	snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Length: 2\r\n\r\nok", status);
+	write_ev(t, id, ts, head, SOCKIO_F_RESP_START);
+}
+
+/*
+ * Requests on one keep-alive connection reach the sink as records of the connection's
+ * service (named from the open event's comm when /proc has nothing) and one route per
+ * normalized path; their latency runs from the read to the end of the response.
+ */
+static void test_keep_alive_records(void **state)
+{
+	struct tracker_opts o = {};
+	struct sink_stats ss;
+	struct fx f;
+
+	fx_open(&f, &o, NULL);
+	open_ev(f.t, 1, 10);
+	get_ev(f.t, 1, 100, "/users/17?secret=1");
+	respond_ev(f.t, 1, 150, 200);
+	get_ev(f.t, 1, 200, "/users/42");
+	respond_ev(f.t, 1, 260, 503);
+	assert_int_equal(f.a.nservices, 1);
+	assert_string_equal(f.a.services[0].name, "app:8000");
+	assert_int_equal(f.a.neps, 1);
+	assert_string_equal(f.a.eps[0]->route, "/users/{id}");
+	assert_int_equal(f.a.eps[0]->count, 2);
+	assert_int_equal(f.a.eps[0]->err5xx, 1);
+	assert_int_equal(f.a.eps[0]->lat.max, 261 - 201);
+	sink__stats(&f.s, &ss);
+	assert_int_equal(ss.bad_target, 0);
+	assert_int_equal(ss.unfinished, 0);
+	fx_close(&f);
+}
+
+/* A --route pattern names the endpoint; a target that is not a path is {invalid}. */
+static void test_route_patterns_and_bad_targets(void **state)
+{
+	struct route_set *rs = route_set__new();
+	struct tracker_opts o = {};
+	struct sink_stats ss;
+	char err[128];
+	struct fx f;
+
+	assert_non_null(rs);
+	assert_int_equal(route_set__add(rs, "/orders/{oid}/items", err, sizeof(err)), 0);
+	fx_open(&f, &o, rs);
+	open_ev(f.t, 1, 10);
+	get_ev(f.t, 1, 100, "/orders/abc/items");
+	respond_ev(f.t, 1, 150, 200);
+	get_ev(f.t, 1, 200, "?q=1");
+	respond_ev(f.t, 1, 250, 400);
+	assert_int_equal(f.a.neps, 2);
+	assert_string_equal(f.a.eps[0]->route, "/orders/{oid}/items");
+	assert_string_equal(f.a.eps[1]->route, "{invalid}");
+	sink__stats(&f.s, &ss);
+	assert_int_equal(ss.bad_target, 1);
+	fx_close(&f);
+	route_set__free(rs);
+}
+
+/*
+ * A process that exits with a request in flight aborts it and frees its connections; at
+ * the end of tracing a request still unanswered is unfinished, not aborted.
+ */
+static void test_exit_aborts_flush_leaves_unfinished(void **state)
+{
+	struct sockio_exit_ev x = { .type = SOCKIO_EV_EXIT, .tgid = 4242, .ts = 300 };
+	struct tracker_opts o = {};
+	struct tracker_stats st;
+	struct sink_stats ss;
+	struct fx f;
+
+	fx_open(&f, &o, NULL);
+	open_ev(f.t, 1, 10);
+	request_ev(f.t, 1, 100);
+	tracker__event(f.t, &x, sizeof(x));
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.conns_live, 0);
+	assert_int_equal(st.exits, 1);
+	assert_int_equal(f.a.eps[0]->aborted, 1);
+	open_ev(f.t, 2, 400);
+	request_ev(f.t, 2, 500);
+	tracker__flush(f.t, 600);
+	sink__stats(&f.s, &ss);
+	assert_int_equal(ss.unfinished, 1);
+	assert_int_equal(f.a.eps[0]->unfinished, 1);
+	assert_int_equal(f.a.eps[0]->aborted, 1);
+	fx_close(&f);
+}
+
+/* Events shorter than their type, or of no known type, are counted and change nothing. */
+static void test_bad_events_counted(void **state)
+{
+	struct sockio_open_ev e = { .type = SOCKIO_EV_OPEN, .conn_id = 1 };
+	__u32 bogus = 99;
+	struct tracker_opts o = {};
+	struct tracker_stats st;
+	struct fx f;
+
+	fx_open(&f, &o, NULL);
+	tracker__event(f.t, &e, sizeof(e) - 1);
+	tracker__event(f.t, &bogus, sizeof(bogus));
+	tracker__event(f.t, &bogus, 2);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.events, 3);
+	assert_int_equal(st.bad_events, 3);
+	assert_int_equal(st.conns_live, 0);
+	fx_close(&f);
 }
 
 int main(void)
@@ -183,6 +330,10 @@ int main(void)
 		cmocka_unit_test(test_eviction_is_least_recently_used),
 		cmocka_unit_test(test_close_frees_the_slot),
 		cmocka_unit_test(test_quiet_ends_unknown_length_without_a_tick),
+		cmocka_unit_test(test_keep_alive_records),
+		cmocka_unit_test(test_route_patterns_and_bad_targets),
+		cmocka_unit_test(test_exit_aborts_flush_leaves_unfinished),
+		cmocka_unit_test(test_bad_events_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

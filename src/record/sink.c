@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/procinfo.h"
+#include "record/agg.h"
+#include "record/dbagg.h"
+#include "record/dbtrack.h"
+#include "record/sink.h"
+#include "record/slotrack.h"
+
+#define PROC_CACHE_SLOTS 1024 /* per-process facts, looked up on every new connection */
+
+struct sink_pcache {
+	uint32_t tgid; /* 0: empty */
+	struct procinfo pi;
+};
+
+int sink__init(struct sink *s, const struct sink_opts *o, struct agg *agg, struct dbtrack *db,
+	       struct slotrack *slo)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	s->agg = agg;
+	s->db = db;
+	s->slo = slo;
+	s->pcache = calloc(PROC_CACHE_SLOTS, sizeof(*s->pcache));
+	s->limiter = route_limiter__new(o->route_distinct, 0);
+	if (!s->pcache || !s->limiter) {
+		sink__free(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void sink__free(struct sink *s)
+{
+	free(s->pcache);
+	route_limiter__free(s->limiter);
+	s->pcache = NULL;
+	s->limiter = NULL;
+}
+
+static const struct procinfo *proc_get(struct sink *s, uint32_t tgid, const char *comm)
+{
+	struct sink_pcache *p = &s->pcache[tgid % PROC_CACHE_SLOTS];
+
+	if (p->tgid != tgid) {
+		memset(p, 0, sizeof(*p));
+		p->tgid = tgid;
+		if (procinfo__read(s->o.procroot, tgid, &p->pi)) {
+			/* Gone already: what the kernel told us is all there is. */
+			p->pi.pid = tgid;
+			snprintf(p->pi.comm, sizeof(p->pi.comm), "%s", comm ? comm : "?");
+		}
+	}
+	return &p->pi;
+}
+
+void sink__proc_gone(struct sink *s, uint32_t tgid)
+{
+	struct sink_pcache *p = &s->pcache[tgid % PROC_CACHE_SLOTS];
+
+	if (p->tgid == tgid)
+		p->tgid = 0;
+}
+
+void sink__service_name(const char *comm, const char *container, uint16_t lport, char *out,
+			size_t outsz)
+{
+	const char *who = container && container[0] ? container : comm;
+	int len = container && container[0] ? 12 : 15;
+
+	if (lport)
+		snprintf(out, outsz, "%.*s:%u", len, who, lport);
+	else
+		snprintf(out, outsz, "%.*s", len, who);
+}
+
+int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *comm)
+{
+	const struct procinfo *pi = proc_get(s, tgid, comm);
+	struct agg_service *sv;
+	char name[AGG_SERVICE_MAX];
+	int svc;
+
+	sink__service_name(pi->comm, pi->container, lport, name, sizeof(name));
+	svc = agg__service(s->agg, name);
+	if (svc < 0)
+		return svc;
+	sv = &s->agg->services[svc];
+	if (!sv->comm[0]) {
+		snprintf(sv->comm, sizeof(sv->comm), "%s", pi->comm);
+		snprintf(sv->container, sizeof(sv->container), "%s", pi->container);
+		snprintf(sv->runtime, sizeof(sv->runtime), "%s", pi->runtime);
+		snprintf(sv->cgroup, sizeof(sv->cgroup), "%s", pi->cgroup);
+		sv->port = lport;
+	}
+	agg__service_add_pid(s->agg, svc, tgid);
+	return svc;
+}
+
+void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *out, size_t outsz)
+{
+	const struct procinfo *pi = proc_get(s, tgid, comm);
+
+	sink__service_name(pi->comm, pi->container, 0, out, outsz);
+}
+
+/* The endpoint's route: a --route pattern, else the normalized target, limited per position. */
+static void route_of(struct sink *s, int service, const struct http_rec *rec, char *route,
+		     size_t routesz)
+{
+	size_t tlen = strnlen(rec->target, sizeof(rec->target));
+	char scope[AGG_METHOD_MAX + 16];
+	const char *pat = NULL;
+
+	if (s->o.routes)
+		pat = route_set__match(s->o.routes, rec->target, tlen);
+	if (pat) {
+		snprintf(route, routesz, "%s", pat);
+	} else if (route__normalize(rec->target, tlen, route, routesz) < 0) {
+		s->st.bad_target++;
+		snprintf(route, routesz, "{invalid}");
+	} else {
+		snprintf(scope, sizeof(scope), "%d\t%s", service, rec->method);
+		route_limiter__apply(s->limiter, scope, route, routesz);
+	}
+}
+
+void sink__http(struct sink *s, int service, struct dbreq *req, const struct http_rec *rec,
+		bool finalizing)
+{
+	char route[ROUTE_MAX_LEN];
+	struct agg_req r = {
+		.service = service,
+		.method = rec->method,
+		.route = route,
+		.status = rec->status,
+		.t_start = s->o.from_read || !rec->t_arrival ? rec->t_start : rec->t_arrival,
+		.t_read = rec->t_start,
+		.t_arrival = rec->t_arrival,
+		.t_first = rec->t_first,
+		.t_end = rec->t_end,
+		.incomplete = rec->flags & HTTP_REC_INCOMPLETE,
+		.len_unknown = rec->flags & HTTP_REC_LEN_UNKNOWN,
+		.pipelined = rec->flags & HTTP_REC_PIPELINED,
+		.target_cut = rec->flags & HTTP_REC_TARGET_CUT,
+	};
+	struct agg_endpoint *ep;
+
+	if (rec->flags & HTTP_REC_NO_REQUEST) {
+		s->st.no_request++;
+		return;
+	}
+	if (service < 0) {
+		s->st.endpoints_full++;
+		if (s->db && req)
+			dbtrack__req_end(s->db, req, NULL, 0, rec->t_end);
+		return;
+	}
+	if (rec->flags & HTTP_REC_ABORTED) {
+		if (finalizing) {
+			r.unfinished = true;
+			s->st.unfinished++;
+		} else {
+			r.aborted = true;
+		}
+	}
+	route_of(s, service, rec, route, sizeof(route));
+	ep = agg__add(s->agg, &r);
+	if (!ep)
+		s->st.endpoints_full++;
+	else if (s->slo && rec->status && !r.aborted && rec->t_end >= r.t_start)
+		slotrack__http(s->slo, s->agg, ep, rec->t_end - r.t_start, rec->status,
+			       rec->t_end);
+	if (!s->db || !req)
+		return;
+	if (ep && rec->status && req->open)
+		dbtrack__req_end(s->db, req, ep, rec->t_end - rec->t_start, rec->t_end);
+	else
+		dbtrack__req_end(s->db, req, NULL, 0, rec->t_end);
+}
+
+void sink__req_start(struct sink *s, struct dbreq *req, uint32_t tgid, uint32_t tid, uint64_t ts)
+{
+	if (s->db)
+		dbtrack__req_start(s->db, req, tgid, tid, ts);
+}
+
+void sink__req_responding(struct sink *s, struct dbreq *req, uint64_t ts)
+{
+	if (s->db)
+		dbtrack__req_responding(s->db, req, ts);
+}
+
+void sink__req_drop(struct sink *s, struct dbreq *req)
+{
+	if (s->db)
+		dbtrack__req_drop(s->db, req);
+}
+
+bool sink__db_on(const struct sink *s)
+{
+	return s->db != NULL;
+}
+
+void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, const char *client,
+	      const char *server)
+{
+	struct dbagg_fp *f;
+	uint64_t raw;
+
+	if (!s->db)
+		return;
+	if (conn) {
+		client = conn->client;
+		server = conn->server;
+	}
+	f = dbagg__add(s->db->db, x, client, server, &raw);
+	if (!f || x->path != dbagg__main_path(f))
+		return; /* the same execution, seen again by a second path */
+	if (s->slo && !(x->flags & DB_EXEC_ABORTED))
+		slotrack__db(s->slo, f, client, db_exec__latency(x), x->flags & DB_EXEC_ERROR,
+			     x->ts_end);
+	if (x->path == DB_PATH_USDT)
+		return; /* the server's side of a query serves no request of ours */
+	dbtrack__exec(s->db, conn, x, f, raw, client);
+}
+
+void sink__db_open(struct sink *s, struct dbconn *conn, uint32_t tgid, uint64_t conn_id,
+		   const char *client, const char *server, uint64_t ts)
+{
+	if (s->db)
+		dbtrack__conn_open(s->db, conn, tgid, conn_id, client, server, ts);
+}
+
+void sink__db_close(struct sink *s, struct dbconn *conn, uint64_t ts)
+{
+	if (s->db)
+		dbtrack__conn_close(s->db, conn, ts);
+}
+
+void sink__stats(const struct sink *s, struct sink_stats *out)
+{
+	*out = s->st;
+	out->routes_collapsed = route_limiter__collapsed(s->limiter);
+}
