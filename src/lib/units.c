@@ -57,3 +57,36 @@ const char *units__ms_label(double ms, char *buf, size_t sz)
 		snprintf(buf, sz, "%g s", ms / 1000);
 	return buf;
 }
+
+int units__decimal(uint64_t v, uint64_t unit, char *buf, size_t sz)
+{
+	char frac[24];
+	int digits = 0, n;
+
+	for (uint64_t u = unit; u > 1; u /= 10)
+		digits++;
+	if (!(v % unit))
+		return snprintf(buf, sz, "%llu", (unsigned long long)(v / unit));
+	n = snprintf(frac, sizeof(frac), "%0*llu", digits, (unsigned long long)(v % unit));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	return snprintf(buf, sz, "%llu.%s", (unsigned long long)(v / unit), frac);
+}
+
+int units__ns_exact(uint64_t ns, char *buf, size_t sz)
+{
+	static const struct {
+		uint64_t ns;
+		const char *name;
+	} units[] = { { 1000000000, "s" }, { 1000000, "ms" }, { 1000, "us" }, { 1, "ns" } };
+	char num[32];
+	size_t i;
+
+	/* "0 ns" would be as exact; thresholds are written in ms, so a zero one reads that way. */
+	if (!ns)
+		return snprintf(buf, sz, "0 ms");
+	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]) && ns < units[i].ns; i++)
+		;
+	units__decimal(ns, units[i].ns, num, sizeof(num));
+	return snprintf(buf, sz, "%s %s", num, units[i].name);
+}

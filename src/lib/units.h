@@ -7,10 +7,12 @@
  *   units__ms         report tables and prose: the number only, the unit is in the column head
  *                     or the sentence ("12.34"), precision by magnitude
  *   units__ms_label   chart axes and bar labels: shortest form with its unit ("500 µs", "1.5 s")
+ *   units__ns_exact   SLO thresholds: every digit, so the SLO parser reads back the same ns
+ *                     ("1.234567 ms")
  *
- * All go through printf's %f/%g, so the decimal point is the caller's LC_NUMERIC (sloprobe never
- * sets one; the SVG renderer draws in the C locale). Each returns buf, truncated to sz as
- * snprintf truncates.
+ * The first three go through printf's %f/%g, so the decimal point is the caller's LC_NUMERIC
+ * (sloprobe never sets one; the SVG renderer draws in the C locale); they return buf. The exact
+ * ones print integers only and return what snprintf returns. All cut to sz as snprintf cuts.
  */
 #ifndef SLOPROBE_UNITS_H
 #define SLOPROBE_UNITS_H
@@ -38,5 +40,14 @@ const char *units__ms(double ms, char *buf, size_t sz);
  * below 1 s, "1.5 s" (also "1000 s") above; negatives keep their sign. NaN and +-inf: "n/a".
  */
 const char *units__ms_label(double ms, char *buf, size_t sz);
+
+/*
+ * ns exactly, in the largest unit it reaches, trailing zeros dropped: "300 ms", "1.5 s",
+ * "250 us", "20 ns", "1.234567 ms"; 0 is "0 ms". Never minutes, though the SLO grammar reads them.
+ */
+int units__ns_exact(uint64_t ns, char *buf, size_t sz);
+
+/* v / unit exactly (unit a power of ten), trailing zeros dropped: (1500000, 1000000) -> "1.5". */
+int units__decimal(uint64_t v, uint64_t unit, char *buf, size_t sz);
 
 #endif

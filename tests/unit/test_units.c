@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "lib/units.h"
@@ -128,12 +129,66 @@ static void test_ms_label(void **state)
 	assert_string_equal(b, "500 ");
 }
 
+/* Exact: the largest unit the value reaches, every digit it needs, and the return of snprintf. */
+static void test_ns_exact(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *want;
+	} c[] = {
+		{ 0, "0 ms" },
+		{ 1, "1 ns" },
+		{ 20, "20 ns" },
+		{ 999, "999 ns" },
+		{ 1000, "1 us" },
+		{ 1001, "1.001 us" },
+		{ 250000, "250 us" },
+		{ 999999, "999.999 us" },
+		{ 1000000, "1 ms" },
+		{ 1234567, "1.234567 ms" },
+		{ 1200000, "1.2 ms" },
+		{ 300000000, "300 ms" },
+		{ 999999999, "999.999999 ms" },
+		{ 1000000000, "1 s" },
+		{ 1000000001, "1.000000001 s" },
+		{ 1500000000, "1.5 s" },
+		{ 60000000000ull, "60 s" },
+		{ UINT64_MAX, "18446744073.709551615 s" },
+	};
+	char b[64];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(units__ns_exact(c[i].ns, b, sizeof(b)), (int)strlen(c[i].want));
+		assert_string_equal(b, c[i].want);
+	}
+	assert_int_equal(units__ns_exact(300000000, b, 4), 6);
+	assert_string_equal(b, "300");
+}
+
+static void test_decimal(void **state)
+{
+	char b[64];
+
+	assert_int_equal(units__decimal(1500000, 1000000, b, sizeof(b)), 3);
+	assert_string_equal(b, "1.5");
+	units__decimal(7, 1, b, sizeof(b));
+	assert_string_equal(b, "7");
+	units__decimal(0, 1000, b, sizeof(b));
+	assert_string_equal(b, "0");
+	units__decimal(5, 1000, b, sizeof(b));
+	assert_string_equal(b, "0.005");
+	units__decimal(999500000, 10000000, b, sizeof(b));
+	assert_string_equal(b, "99.95");
+	units__decimal(UINT64_MAX, 10, b, sizeof(b));
+	assert_string_equal(b, "1844674407370955161.5");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ns_short),
-		cmocka_unit_test(test_ms),
-		cmocka_unit_test(test_ms_label),
+		cmocka_unit_test(test_ns_short), cmocka_unit_test(test_ms),
+		cmocka_unit_test(test_ms_label), cmocka_unit_test(test_ns_exact),
+		cmocka_unit_test(test_decimal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
