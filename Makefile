@@ -94,11 +94,18 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/check.h $$(wildcard src/*/
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
+# The SLO scalars format thresholds with src/lib/units.c.
+$(OUTPUT)/fuzz/fuzz_slo: tests/fuzz/fuzz_slo.c tests/fuzz/check.h src/run/slo.c src/run/slo.h \
+			 src/lib/units.c src/lib/units.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The SLO file parser (slo_parse.c reads, slo_build.c builds) also needs src/run/slo.c,
-# src/lib/file.c and libyaml.
+# src/lib/units.c, src/lib/file.c and libyaml.
 $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/run/slo_parse.c \
 			       src/run/slo_build.c src/run/slo_parse.h src/run/slo.c src/run/slo.h \
-			       src/lib/file.c src/lib/file.h | $(OUTPUT)/fuzz
+			       src/lib/units.c src/lib/units.h src/lib/file.c src/lib/file.h \
+			       | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 

@@ -76,8 +76,7 @@ bool analyze__md(const struct analyze_out *o);
 void analyze__para(struct analyze_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Number formats shared by the renderers; NaN prints as "-". */
-const char *analyze__ms(double ms, char *buf, size_t sz);
+/* Number formats shared by the renderers; NaN prints as "-" (milliseconds: units__ms). */
 const char *analyze__rate(double per_s, char *buf, size_t sz);
 const char *analyze__pct(double ratio, char *buf, size_t sz);
 /* An SLO row's observed value or margin in its unit: "51.12 ms", "1.20 %", "42". */

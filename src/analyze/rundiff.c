@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyze/analyze.h"
+#include "lib/units.h"
 
 #define QUERY_TEXT 60
 #define QUERY_MD   100
@@ -36,7 +37,7 @@ static const char *value(const struct diff_value *m, double v, char *buf, size_t
 	case DIFF_SHOW_RATE:
 		return analyze__rate(v, buf, sz);
 	case DIFF_SHOW_MS:
-		return analyze__ms(v, buf, sz);
+		return units__ms(v, buf, sz);
 	case DIFF_SHOW_RATIO:
 		return analyze__pct(v, buf, sz);
 	default:
@@ -59,7 +60,7 @@ static const char *change(const struct diff_value *m, char *buf, size_t sz)
 		snprintf(rel, sizeof(rel), "%+.1f %%", d / fabs(m->before) * 100);
 	switch (m->show) {
 	case DIFF_SHOW_MS:
-		analyze__ms(fabs(d), a, sizeof(a));
+		units__ms(fabs(d), a, sizeof(a));
 		if (rel[0])
 			snprintf(buf, sz, "%c%s ms (%s)", d < 0 ? '-' : '+', a, rel);
 		else

@@ -13,6 +13,7 @@
 #include "analyze/analyze.h"
 #include "analyze/html.h"
 #include "analyze/svg.h"
+#include "lib/units.h"
 
 #define CHART_ENDPOINTS 10 /* endpoints that get charts, busiest first */
 #define MAX_MARKS	8
@@ -240,10 +241,10 @@ static void endpoint_table(FILE *f, const struct run *r)
 		snprintf(v[1], sizeof(v[1]), "%s", e->service);
 		snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)e->count);
 		analyze__rate(e->rate_per_s, v[3], sizeof(v[3]));
-		analyze__ms(hist_sparse__percentile(e->hist, 50) / 1e6, v[4], sizeof(v[4]));
-		analyze__ms(hist_sparse__percentile(e->hist, 95) / 1e6, v[5], sizeof(v[5]));
-		analyze__ms(hist_sparse__percentile(e->hist, 99) / 1e6, v[6], sizeof(v[6]));
-		analyze__ms(e->hist->max / 1e6, v[7], sizeof(v[7]));
+		units__ms(hist_sparse__percentile(e->hist, 50) / 1e6, v[4], sizeof(v[4]));
+		units__ms(hist_sparse__percentile(e->hist, 95) / 1e6, v[5], sizeof(v[5]));
+		units__ms(hist_sparse__percentile(e->hist, 99) / 1e6, v[6], sizeof(v[6]));
+		units__ms(e->hist->max / 1e6, v[7], sizeof(v[7]));
 		snprintf(v[8], sizeof(v[8]), "%llu", (unsigned long long)e->err4xx);
 		snprintf(v[9], sizeof(v[9]), "%llu", (unsigned long long)e->err5xx);
 		snprintf(v[10], sizeof(v[10]), "%llu", (unsigned long long)run__status(e, 429));
@@ -282,7 +283,7 @@ static int db_section(FILE *f, const struct run *r, unsigned top)
 		const char *cells[5] = { q->query, v[0], v[1], v[2], v[3] };
 
 		snprintf(v[0], sizeof(v[0]), "%llu", (unsigned long long)q->count);
-		analyze__ms(hist_sparse__percentile(q->hist, 95) / 1e6, v[1], sizeof(v[1]));
+		units__ms(hist_sparse__percentile(q->hist, 95) / 1e6, v[1], sizeof(v[1]));
 		snprintf(v[2], sizeof(v[2]), "%.1f", q->hist->sum / 1e6);
 		snprintf(v[3], sizeof(v[3]), "%llu", (unsigned long long)q->errors);
 		html__table_row(f, NULL, cells, 5);
@@ -430,8 +431,8 @@ static int diff_queries(FILE *f, const struct run *a, const struct run *b,
 		/* dv: calls, rate, p50, p95, p99, error rate, total ms */
 		snprintf(v[0], sizeof(v[0]), "%llu -> %llu", (unsigned long long)x->count,
 			 (unsigned long long)y->count);
-		snprintf(v[1], sizeof(v[1]), "%s -> %s", analyze__ms(dv[3].before, p0, 32),
-			 analyze__ms(dv[3].after, p1, 32));
+		snprintf(v[1], sizeof(v[1]), "%s -> %s", units__ms(dv[3].before, p0, 32),
+			 units__ms(dv[3].after, p1, 32));
 		snprintf(v[2], sizeof(v[2]), "%.1f -> %.1f", dv[6].before, dv[6].after);
 		snprintf(v[3], sizeof(v[3]), "%s", diff__class_name(c));
 		html__table_row(f, class_css(c), cells, 5);
@@ -514,8 +515,8 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 			pairs[np].before[k] = dv[2 + k].before;
 			pairs[np].after[k] = dv[2 + k].after;
 			snprintf(v[1 + k], sizeof(v[1 + k]), "%s -> %s",
-				 analyze__ms(dv[2 + k].before, p0, sizeof(p0)),
-				 analyze__ms(dv[2 + k].after, p1, sizeof(p1)));
+				 units__ms(dv[2 + k].before, p0, sizeof(p0)),
+				 units__ms(dv[2 + k].after, p1, sizeof(p1)));
 		}
 		snprintf(v[4], sizeof(v[4]), "%s -> %s", analyze__pct(dv[5].before, p0, sizeof(p0)),
 			 analyze__pct(dv[5].after, p1, sizeof(p1)));

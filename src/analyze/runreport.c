@@ -17,21 +17,9 @@
 #include "analyze/html.h"
 #include "analyze/runreport.h"
 #include "lib/textesc.h"
+#include "lib/units.h"
 
 #define COMMAND_MAX 160
-
-const char *analyze__ms(double ms, char *buf, size_t sz)
-{
-	if (isnan(ms))
-		snprintf(buf, sz, "-");
-	else if (fabs(ms) >= 100)
-		snprintf(buf, sz, "%.1f", ms);
-	else if (fabs(ms) >= 1)
-		snprintf(buf, sz, "%.2f", ms);
-	else
-		snprintf(buf, sz, "%.3f", ms);
-	return buf;
-}
 
 const char *analyze__rate(double per_s, char *buf, size_t sz)
 {
@@ -265,7 +253,7 @@ const char *analyze__slo_value(const struct run_slo *s, double v, char *buf, siz
 	if (isnan(v) || !strcmp(u, "ratio"))
 		return analyze__pct(v, buf, sz);
 	if (!strcmp(u, "ms")) {
-		snprintf(buf, sz, "%s ms", analyze__ms(v, tmp, sizeof(tmp)));
+		snprintf(buf, sz, "%s ms", units__ms(v, tmp, sizeof(tmp)));
 		return buf;
 	}
 	snprintf(buf, sz, "%g", v);
@@ -397,12 +385,12 @@ static void endpoints_section(struct analyze_out *o, const struct run *r)
 		table__cell(&t, "%llu", (unsigned long long)e->count);
 		table__cell(&t, "%s", analyze__rate(e->rate_per_s, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s", analyze__ms(h->max / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(&t, "%s", units__ms(h->max / 1e6, a, sizeof(a)));
 		table__cell(&t, "%llu", (unsigned long long)e->err4xx);
 		table__cell(&t, "%llu", (unsigned long long)e->err5xx);
 		table__cell(

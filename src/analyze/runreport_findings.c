@@ -14,6 +14,7 @@
 #include "analyze/analyze.h"
 #include "analyze/runreport.h"
 #include "analyze/saturation.h"
+#include "lib/units.h"
 
 #define QUERY_TEXT 60 /* query text shown in text tables, code points */
 #define QUERY_MD   100
@@ -47,7 +48,7 @@ void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
 		table__cell(&t, "%llu", (unsigned long long)e->db.requests);
 		table__cell(&t, "%.2f", e->db.queries_per_request);
 		table__cell(&t, "%.0f", e->db.queries_per_request_max);
-		table__cell(&t, "%s", analyze__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
+		table__cell(&t, "%s", units__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
 		table__cell(&t, "%s",
 			    analyze__pct(mean > 0 ? e->db.db_time_ms_per_request / mean : 0, a,
 					 sizeof(a)));
@@ -61,7 +62,7 @@ void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
 			analyze__val(o, e->db.top[k].query, analyze__md(o) ? QUERY_MD : QUERY_TEXT,
 				     c, sizeof(c));
 			table__cell(&t, "%s (%.1f/req, %s ms/req)", c, e->db.top[k].per_request,
-				    analyze__ms(e->db.top[k].ms_per_request, a, sizeof(a)));
+				    units__ms(e->db.top[k].ms_per_request, a, sizeof(a)));
 		} else {
 			table__cell(&t, "-");
 		}
@@ -104,11 +105,11 @@ void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned to
 		table__cell(&t, "%llu", (unsigned long long)q->count);
 		table__cell(&t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%s",
-			    analyze__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
+			    units__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
 		table__cell(&t, "%.1f", h->sum / 1e6);
 		table__cell(&t, "%s",
 			    analyze__pct(total ? (double)h->sum / total : 0, a, sizeof(a)));
@@ -222,8 +223,8 @@ void runreport__saturation(struct analyze_out *o, const struct run *r)
 				"ms by t=%.0f s",
 				analyze__md(o) ? "- " : "  ", v, s->service ? " on " : "",
 				s->service ? w : "", res.t, analyze__rate(res.rate, a, sizeof(a)),
-				analyze__ms(res.p95, b, sizeof(b)),
-				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
+				units__ms(res.p95, b, sizeof(b)),
+				units__ms(res.p95_end, c, sizeof(c)), res.t_end);
 		else
 			fprintf(o->f,
 				"%s%s%s%s: throughput stopped rising at %s/s (t=%.0f s) while "
@@ -231,14 +232,14 @@ void runreport__saturation(struct analyze_out *o, const struct run *r)
 				"rose from %s to %s ms by t=%.0f s",
 				analyze__md(o) ? "- " : "  ", v, s->service ? " on " : "",
 				s->service ? w : "", analyze__rate(res.rate, a, sizeof(a)), res.t,
-				analyze__ms(res.p95, b, sizeof(b)),
-				analyze__ms(res.p95_end, c, sizeof(c)), res.t_end);
+				units__ms(res.p95, b, sizeof(b)),
+				units__ms(res.p95_end, c, sizeof(c)), res.t_end);
 		/* The queueing behind it: requests waited for the server to read them. */
 		if (isfinite(s->p[res.index].wait_p95) && isfinite(s->p[res.end].wait_p95))
 			fprintf(o->f,
 				"; requests queued before the server read them: p95 %s -> %s ms",
-				analyze__ms(s->p[res.index].wait_p95, b, sizeof(b)),
-				analyze__ms(s->p[res.end].wait_p95, c, sizeof(c)));
+				units__ms(s->p[res.index].wait_p95, b, sizeof(b)),
+				units__ms(s->p[res.end].wait_p95, c, sizeof(c)));
 		fputc('\n', o->f);
 	}
 	if (!found)

@@ -13,6 +13,7 @@
 #include "analyze/html.h"
 #include "analyze/svg.h"
 #include "analyze/svg_draw.h"
+#include "lib/units.h"
 
 /*
  * printf follows LC_NUMERIC, and "12,5" is no SVG coordinate: every public entry point switches
@@ -195,35 +196,11 @@ void svg__value(double v, char *buf, size_t n)
 		snprintf(buf, n, "0");
 }
 
-void svg__ms(double ms, char *buf, size_t n)
-{
-	double a = fabs(ms);
-
-	if (!isfinite(ms))
-		snprintf(buf, n, "n/a");
-	else if (ms == 0)
-		snprintf(buf, n, "0");
-	else if (a < 1)
-		snprintf(buf, n, "%g \xc2\xb5s", ms * 1000);
-	else if (a < 1000)
-		snprintf(buf, n, "%g ms", ms);
-	else
-		snprintf(buf, n, "%g s", ms / 1000);
-}
-
 void svg__fmt_value(double v, char *buf, size_t n)
 {
 	locale_t old = svg__enter();
 
 	svg__value(v, buf, n);
-	svg__leave(NULL, old);
-}
-
-void svg__fmt_ms(double ms, char *buf, size_t n)
-{
-	locale_t old = svg__enter();
-
-	svg__ms(ms, buf, n);
 	svg__leave(NULL, old);
 }
 
@@ -342,7 +319,7 @@ void svg__axis_x(FILE *f, const struct frame *fr, const struct svg_scale *xs, co
 		svg__line(f, NULL, x, fr->y0, x, fr->y1, C_GRID, 1, NULL);
 		svg__line(f, NULL, x, fr->y1, x, fr->y1 + 4, C_AXIS, 1, NULL);
 		if (xs->log)
-			svg__ms(t[i], buf, sizeof(buf));
+			units__ms_label(t[i], buf, sizeof(buf));
 		else
 			svg__value(t[i], buf, sizeof(buf));
 		svg__text(f, x, fr->y1 + 16, "middle", "fill=\"" C_AXIS "\"", buf);

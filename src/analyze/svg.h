@@ -120,8 +120,6 @@ double svg__map(const struct svg_scale *s, double v);
 size_t svg__ticks_linear(double lo, double hi, size_t max_ticks, double *out, size_t cap);
 size_t svg__ticks_log(double lo, double hi, size_t max_ticks, double *out, size_t cap);
 
-/* Axis label of a latency: "0", "500 µs", "20 ms", "1.5 s". */
-void svg__fmt_ms(double ms, char *buf, size_t n);
 /* A value label with about 3 significant digits and no exponent: "1234", "50.6", "0.125". */
 void svg__fmt_value(double v, char *buf, size_t n);
 

@@ -13,6 +13,7 @@
 #include "analyze/html.h"
 #include "analyze/svg.h"
 #include "analyze/svg_draw.h"
+#include "lib/units.h"
 
 static const char *const palette[] = { "#2f6fb0", "#e07b00", "#2e8b57", "#8e44ad" };
 
@@ -125,8 +126,8 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 		x = svg__map(&xs, bucket_lo_ms(&b[i]));
 		w = fmax(svg__map(&xs, bucket_end_ms(&b[i])) - x, 1.5);
 		y = svg__map(&ys, (double)b[i].count);
-		svg__ms(bucket_lo_ms(&b[i]), a, sizeof(a));
-		svg__ms(bucket_end_ms(&b[i]), z, sizeof(z));
+		units__ms_label(bucket_lo_ms(&b[i]), a, sizeof(a));
+		units__ms_label(bucket_end_ms(&b[i]), z, sizeof(z));
 		fprintf(f,
 			"<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
 			"<title>%s to %s: %llu</title></rect>\n",

@@ -48,9 +48,8 @@ locale_t svg__enter(void);
 /* Restores old; -EIO if writing f failed (f may be NULL), else 0. */
 int svg__leave(FILE *f, locale_t old);
 
-/* Numbers as the axes show them: a value ("50.6") and a latency ("500 µs", "20 ms"). */
+/* Numbers as the axes show them: a value ("50.6"); a latency is units__ms_label(). */
 void svg__value(double v, char *buf, size_t n);
-void svg__ms(double ms, char *buf, size_t n);
 /* Characters (UTF-8 sequences) in s, for width estimates. */
 size_t svg__chars(const char *s);
 

@@ -4,29 +4,10 @@
 #include <time.h>
 
 #include "lib/textesc.h"
+#include "lib/units.h"
 #include "record/view.h"
 
 #define ROUTE_COL 29
-
-void view__duration(uint64_t ns, char *out, size_t outsz)
-{
-	double v = (double)ns;
-
-	if (ns < 1000)
-		snprintf(out, outsz, "%uns", (unsigned)ns);
-	else if (ns < 10000)
-		snprintf(out, outsz, "%.2fus", v / 1e3);
-	else if (ns < 1000000)
-		snprintf(out, outsz, "%.1fus", v / 1e3);
-	else if (ns < 10000000)
-		snprintf(out, outsz, "%.2fms", v / 1e6);
-	else if (ns < 1000000000)
-		snprintf(out, outsz, "%.1fms", v / 1e6);
-	else if (ns < 100000000000ull)
-		snprintf(out, outsz, "%.2fs", v / 1e9);
-	else
-		snprintf(out, outsz, "%.0fs", v / 1e9);
-}
 
 struct row {
 	const struct agg_endpoint *e;
@@ -126,10 +107,10 @@ static void table_row(FILE *f, const struct agg_endpoint *e, uint64_t count, dou
 	unsigned rcols = textesc__shorten(e->route, ROUTE_COL, route, sizeof(route));
 	unsigned mcols = textesc__shorten(e->method, 7, method, sizeof(method));
 
-	view__duration(hist__percentile(h, 50), p50, sizeof(p50));
-	view__duration(hist__percentile(h, 95), p95, sizeof(p95));
-	view__duration(hist__percentile(h, 99), p99, sizeof(p99));
-	view__duration(h->max, max, sizeof(max));
+	units__ns_short(hist__percentile(h, 50), p50, sizeof(p50));
+	units__ns_short(hist__percentile(h, 95), p95, sizeof(p95));
+	units__ns_short(hist__percentile(h, 99), p99, sizeof(p99));
+	units__ns_short(h->max, max, sizeof(max));
 	/* Padded by columns, not bytes: "é" is two bytes, "日" two columns. */
 	fprintf(f, "%s %s%*s %s%*s %7llu %7.1f %7s %7s %7s %7s %5llu %5llu\n", mk, method,
 		7 - mcols, "", route, ROUTE_COL - rcols, "", (unsigned long long)count, rate, p50,
@@ -158,9 +139,9 @@ static void wait_line(FILE *f, const struct agg_endpoint *e)
 
 	if (!e->wait.count || w95 < 1000000 || w95 * 10 < l95)
 		return;
-	view__duration(hist__percentile(&e->wait, 50), w50, sizeof(w50));
-	view__duration(w95, w95s, sizeof(w95s));
-	view__duration(hist__percentile(&e->server, 95), s95, sizeof(s95));
+	units__ns_short(hist__percentile(&e->wait, 50), w50, sizeof(w50));
+	units__ns_short(w95, w95s, sizeof(w95s));
+	units__ns_short(hist__percentile(&e->server, 95), s95, sizeof(s95));
 	fprintf(f, "    queued before the server read: p50 %s, p95 %s (server's own p95 %s)\n", w50,
 		w95s, s95);
 }
@@ -257,9 +238,9 @@ static void db_table(FILE *f, const struct dbagg *db, unsigned max_rows, bool wi
 		if (max_rows && shown == max_rows)
 			continue;
 		qcols = textesc__shorten(fp->text, QUERY_COL, q, sizeof(q));
-		view__duration(hist__percentile(h, 50), p50, sizeof(p50));
-		view__duration(hist__percentile(h, 95), p95, sizeof(p95));
-		view__duration(hist__percentile(h, 99), p99, sizeof(p99));
+		units__ns_short(hist__percentile(h, 50), p50, sizeof(p50));
+		units__ns_short(hist__percentile(h, 95), p95, sizeof(p95));
+		units__ns_short(hist__percentile(h, 99), p99, sizeof(p99));
 		db_flags(db, fp, flags, sizeof(flags));
 		fprintf(f, "%s %s%*s %7llu %7.1f %7s %7s %7s %5.1f %s\n",
 			mark(window && fp->slo.breach, tty), q, QUERY_COL - qcols, "",

@@ -31,9 +31,6 @@ struct view_opts {
 	unsigned db_rows;	/* fingerprint rows, 0: no limit */
 };
 
-/* Formats a duration in ns into at most 7 characters: "850ns", "12.3us", "4.56ms", "1.23s". */
-void view__duration(uint64_t ns, char *out, size_t outsz);
-
 /* The current interval (the endpoints' window histograms). elapsed_s: since tracing started. */
 void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,
 		    double interval_s, const struct view_footer *ft);

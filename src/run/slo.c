@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * SLO scalars (durations, ratios, statuses), k6 threshold strings, selectors and display.
- * Needs neither libyaml nor the histogram, so tests/fuzz/fuzz_slo.c builds it alone.
+ * Needs neither libyaml nor the histogram, so tests/fuzz/fuzz_slo.c builds it with units.c only.
  */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/units.h"
 #include "run/slo.h"
 
 static int fail(const char **why, const char *msg)
@@ -310,44 +311,11 @@ bool slo__match_db(const struct slo *s, const char *fingerprint, const char *ser
 	       glob(s->service, service, 0);
 }
 
-/* value / unit with its decimals, trailing zeros dropped: 1500000 / 1000000 -> "1.5" */
-static int fmt_fixed(uint64_t v, uint64_t unit, char *buf, size_t sz)
-{
-	char frac[24];
-	int digits = 0, n;
-
-	for (uint64_t u = unit; u > 1; u /= 10)
-		digits++;
-	if (!(v % unit))
-		return snprintf(buf, sz, "%llu", (unsigned long long)(v / unit));
-	n = snprintf(frac, sizeof(frac), "%0*llu", digits, (unsigned long long)(v % unit));
-	while (n > 0 && frac[n - 1] == '0')
-		frac[--n] = '\0';
-	return snprintf(buf, sz, "%llu.%s", (unsigned long long)(v / unit), frac);
-}
-
-int slo__format_duration(uint64_t ns, char *buf, size_t sz)
-{
-	static const struct {
-		uint64_t ns;
-		const char *name;
-	} units[] = { { 1000000000, "s" }, { 1000000, "ms" }, { 1000, "us" }, { 1, "ns" } };
-	char num[32];
-	size_t i;
-
-	if (!ns)
-		return snprintf(buf, sz, "0 ms");
-	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]) && ns < units[i].ns; i++)
-		;
-	fmt_fixed(ns, units[i].ns, num, sizeof(num));
-	return snprintf(buf, sz, "%s %s", num, units[i].name);
-}
-
 int slo__format_ratio(uint64_t ppb, char *buf, size_t sz)
 {
 	char num[32];
 
-	fmt_fixed(ppb, SLO_PPB / 100, num, sizeof(num));
+	units__decimal(ppb, SLO_PPB / 100, num, sizeof(num));
 	return snprintf(buf, sz, "%s%%", num);
 }
 
@@ -361,9 +329,9 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz)
 
 	switch (o->kind) {
 	case SLO_OBJ_LATENCY:
-		slo__format_duration(o->threshold_ns, b, sizeof(b));
+		units__ns_exact(o->threshold_ns, b, sizeof(b));
 		if (o->percentile) {
-			fmt_fixed(o->ratio_ppb, SLO_PPB / 100, a, sizeof(a));
+			units__decimal(o->ratio_ppb, SLO_PPB / 100, a, sizeof(a));
 			return snprintf(buf, sz, "p%s %s %s", a, op, b);
 		}
 		slo__format_ratio(o->ratio_ppb, a, sizeof(a));
@@ -377,7 +345,7 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz)
 	case SLO_OBJ_AVG:
 	case SLO_OBJ_MIN:
 	case SLO_OBJ_MAX:
-		slo__format_duration(o->threshold_ns, b, sizeof(b));
+		units__ns_exact(o->threshold_ns, b, sizeof(b));
 		return snprintf(buf, sz, "%s %s %s", stat[o->kind], op, b);
 	case SLO_OBJ_COUNT:
 		return snprintf(buf, sz, "count %s %llu",

@@ -150,8 +150,8 @@ bool slo__match_db(const struct slo *s, const char *fingerprint, const char *ser
 
 /* --- display (slo.c); snprintf-style returns --- */
 
-int slo__format_duration(uint64_t ns, char *buf, size_t sz); /* "300 ms", "1.5 s", "250 us" */
-int slo__format_ratio(uint64_t ppb, char *buf, size_t sz);   /* "0.5%", "99.95%" */
+/* A threshold in ns is units__ns_exact() (lib/units.h): "300 ms", "1.5 s", "250 us". */
+int slo__format_ratio(uint64_t ppb, char *buf, size_t sz); /* "0.5%", "99.95%" */
 /* "p95 <= 300 ms", "99% of requests <= 300 ms", "5xx rate <= 0.5%", "avg < 200 ms" */
 int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz);
 /* "POST /checkout* comm=gunicorn", "db query=SELECT *", "all HTTP endpoints" */

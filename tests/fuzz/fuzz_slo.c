@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the SLO scalars and k6 strings (src/run/slo.c):
+ * libFuzzer harness for the SLO scalars and k6 strings (src/run/slo.c, src/lib/units.c):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_slo.c src/run/slo.c -o build/fuzz/fuzz_slo
+ *	tests/fuzz/fuzz_slo.c src/run/slo.c src/lib/units.c -o build/fuzz/fuzz_slo
  *
  * Each input line is tried as a duration, a ratio, a percentile, a status entry and a k6
  * threshold. Whatever parses must format and parse back to the same value.
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lib/units.h"
 #include "run/slo.h"
 
 static void one(const char *s)
@@ -27,7 +28,7 @@ static void one(const char *s)
 
 	why = NULL;
 	if (!slo__parse_duration(s, &v, &why)) {
-		n = slo__format_duration(v, buf, sizeof(buf));
+		n = units__ns_exact(v, buf, sizeof(buf));
 		CHECK(n > 0 && (size_t)n < sizeof(buf));
 		CHECK(!slo__parse_duration(buf, &back, NULL) && back == v);
 	} else {

@@ -228,21 +228,6 @@ static void test_format(void **state)
 {
 	char b[32];
 
-	svg__fmt_ms(0, b, sizeof(b));
-	assert_string_equal(b, "0");
-	svg__fmt_ms(0.5, b, sizeof(b));
-	assert_string_equal(b, "500 \xc2\xb5s");
-	svg__fmt_ms(0.001, b, sizeof(b));
-	assert_string_equal(b, "1 \xc2\xb5s");
-	svg__fmt_ms(20, b, sizeof(b));
-	assert_string_equal(b, "20 ms");
-	svg__fmt_ms(1500, b, sizeof(b));
-	assert_string_equal(b, "1.5 s");
-	svg__fmt_ms(1e6, b, sizeof(b));
-	assert_string_equal(b, "1000 s");
-	svg__fmt_ms(NAN, b, sizeof(b));
-	assert_string_equal(b, "n/a");
-
 	svg__fmt_value(50.594, b, sizeof(b));
 	assert_string_equal(b, "50.6");
 	svg__fmt_value(1234.4, b, sizeof(b));
