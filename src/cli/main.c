@@ -29,6 +29,7 @@
 #include "host/proc_tree.h"
 #include "record/report.h"
 #include "proto/route.h"
+#include "probes/bpfobj.h"
 #include "probes/sockio.h"
 #include "proto/db.h"
 #include "record/dbagg.h"
@@ -823,7 +824,7 @@ static int record(void)
 			live = stderr; /* the report owns stdout */
 	}
 
-	sockio__set_verbose(env.verbose);
+	bpfobj__set_verbose(env.verbose);
 	if (agg__init(&agg, env.max_endpoints)) {
 		fprintf(stderr, "sloprobe: out of memory\n");
 		goto cleanup;

@@ -51,8 +51,4 @@ int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
 void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt);
 void sockio__stop(struct sockio *s);
 
-/* libbpf's output: shown with -v, else only its last error is kept for our message. */
-void sockio__set_verbose(bool verbose);
-const char *sockio__last_libbpf_error(void);
-
 #endif
