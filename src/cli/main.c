@@ -869,10 +869,11 @@ static int record(void)
 		goto cleanup;
 	}
 
-	so.pids = filter_pids;
-	so.npids = nfilter_pids;
-	so.comm = env.comm;
-	so.cgroup = env.cgroup;
+	/* One spec for the loaders that pick processes: sockio in the kernel, libpq from /proc. */
+	so.procs.pids = filter_pids;
+	so.procs.npids = nfilter_pids;
+	so.procs.comm = env.comm;
+	so.procs.cgroup = env.cgroup;
 	so.ports = env.ports;
 	so.nports = env.nports;
 	so.head_bytes = env.head_bytes;
@@ -894,16 +895,9 @@ static int record(void)
 	}
 	tracker__set_sockio(tracker, sockio);
 	if (env.db_probes & ~(1u << DB_PATH_WIRE)) {
-		struct dbprobes_filter df = {
-			.pids = filter_pids,
-			.npids = nfilter_pids,
-			.comm = env.comm,
-			.cgroup = env.cgroup,
-		};
-
 		dbp_ok = true;
-		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &df, env.head_bytes, env.verbose,
-				      err, sizeof(err));
+		err_ = dbprobes__open(&dbp, env.db_probes, &dbt, &so.procs, env.head_bytes,
+				      env.verbose, err, sizeof(err));
 		if (err_) {
 			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;

@@ -98,18 +98,18 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 	rb_bytes = bpfobj__ring_size(skel->maps.events, o->ringbuf_bytes, SOCKIO_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
 	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
-	skel->rodata->filter_pid_on = o->npids > 0;
+	skel->rodata->filter_pid_on = o->procs.npids > 0;
 	skel->rodata->filter_port_on = o->nports > 0;
-	if (o->comm) {
+	if (o->procs.comm) {
 		skel->rodata->filter_comm_on = true;
-		strncpy((char *)skel->rodata->filter_comm, o->comm,
+		strncpy((char *)skel->rodata->filter_comm, o->procs.comm,
 			sizeof(skel->rodata->filter_comm) - 1);
 	}
-	if (o->cgroup) {
-		s->cgroup_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY);
+	if (o->procs.cgroup) {
+		s->cgroup_fd = open(o->procs.cgroup, O_RDONLY | O_DIRECTORY);
 		if (s->cgroup_fd < 0) {
 			err_ = -errno;
-			snprintf(err, errsz, "cgroup %s: %s", o->cgroup, strerror(errno));
+			snprintf(err, errsz, "cgroup %s: %s", o->procs.cgroup, strerror(errno));
 			goto cleanup;
 		}
 		skel->rodata->filter_cgroup_on = true;
@@ -142,9 +142,9 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 		bpfobj__why(err, errsz, "loading BPF programs", err_);
 		goto cleanup;
 	}
-	for (int i = 0; i < o->npids; i++) {
-		if (bpf_map__update_elem(skel->maps.filter_pids, &o->pids[i], sizeof(o->pids[i]),
-					 &one, sizeof(one), BPF_ANY)) {
+	for (size_t i = 0; i < o->procs.npids; i++) {
+		if (bpf_map__update_elem(skel->maps.filter_pids, &o->procs.pids[i],
+					 sizeof(o->procs.pids[i]), &one, sizeof(one), BPF_ANY)) {
 			err_ = -errno;
 			snprintf(err, errsz, "pid filter: %s", strerror(errno));
 			goto cleanup;
@@ -165,7 +165,7 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 					 &s->cgroup_fd, sizeof(s->cgroup_fd), BPF_ANY)) {
 			err_ = -errno;
 			snprintf(err, errsz, "cgroup filter %s: %s (cgroup v2 directory needed)",
-				 o->cgroup, strerror(errno));
+				 o->procs.cgroup, strerror(errno));
 			goto cleanup;
 		}
 	}

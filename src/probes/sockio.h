@@ -9,12 +9,11 @@
 #include <linux/types.h>
 
 #include "abi/sockio.h"
+#include "probes/procfilter.h"
 
 struct sockio_opts {
-	const uint32_t *pids; /* trace only these processes (and their children); NULL: all */
-	int npids;
-	const char *comm;      /* trace only processes of this name */
-	const char *cgroup;    /* trace only processes in this cgroup v2 directory (or below) */
+	/* Processes traced; the kernel also follows the children of those in pids. */
+	struct procfilter_spec procs;
 	const uint16_t *ports; /* trace only connections with this local or remote port */
 	int nports;
 	unsigned head_bytes;	 /* HTTP bytes captured from the start of a transfer */
