@@ -29,6 +29,7 @@
 #include "host/proc_tree.h"
 #include "record/report.h"
 #include "proto/route.h"
+#include "probes/bpfobj.h"
 #include "probes/sockio.h"
 #include "proto/db.h"
 #include "record/dbagg.h"
@@ -828,7 +829,7 @@ static int record(void)
 			live = stderr; /* the report owns stdout */
 	}
 
-	sockio__set_verbose(env.verbose);
+	bpfobj__set_verbose(env.verbose);
 	if (agg__init(&agg, env.max_endpoints)) {
 		fprintf(stderr, "sloprobe: out of memory\n");
 		goto cleanup;
@@ -873,10 +874,11 @@ static int record(void)
 		goto cleanup;
 	}
 
-	so.pids = filter_pids;
-	so.npids = nfilter_pids;
-	so.comm = env.comm;
-	so.cgroup = env.cgroup;
+	/* One spec for the loaders that pick processes: sockio in the kernel, libpq from /proc. */
+	so.procs.pids = filter_pids;
+	so.procs.npids = nfilter_pids;
+	so.procs.comm = env.comm;
+	so.procs.cgroup = env.cgroup;
 	so.ports = env.ports;
 	so.nports = env.nports;
 	so.head_bytes = env.head_bytes;
@@ -898,16 +900,9 @@ static int record(void)
 	}
 	tracker__set_sockio(tracker, sockio);
 	if (env.db_probes & ~(1u << DB_PATH_WIRE)) {
-		struct dbprobes_filter df = {
-			.pids = filter_pids,
-			.npids = nfilter_pids,
-			.comm = env.comm,
-			.cgroup = env.cgroup,
-		};
-
 		dbp_ok = true;
-		err_ = dbprobes__open(&dbp, env.db_probes, &sink, &df, env.head_bytes, env.verbose,
-				      err, sizeof(err));
+		err_ = dbprobes__open(&dbp, env.db_probes, &sink, &so.procs, env.head_bytes,
+				      env.verbose, err, sizeof(err));
 		if (err_) {
 			textesc__line(stderr, "sloprobe: %s", err);
 			goto cleanup;

@@ -11,12 +11,17 @@
 #include "handoff.skel.h"
 
 struct handoff_probe {
+	struct bpfobj bo;
 	struct handoff_bpf *skel;
-	struct ring_buffer *rb;
 	handoff_ev_fn fn;
 	void *ctx;
 	uint64_t short_events; /* shorter than struct handoff_ev: ABI mismatch */
 };
+
+static void skel_destroy(void *skel)
+{
+	handoff_bpf__destroy(skel);
+}
 
 static int ring_cb(void *ctx, void *data, size_t size)
 {
@@ -49,15 +54,15 @@ int handoff_probe__open(struct handoff_probe **out, handoff_ev_fn fn, void *ctx,
 		snprintf(err, errsz, "opening the hand-off BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
+	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
 	err_ = handoff_bpf__load(p->skel);
 	if (err_) {
 		snprintf(err, errsz, "loading the hand-off BPF programs: %s", strerror(-err_));
 		goto cleanup;
 	}
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ring_cb, p, NULL);
-	if (!p->rb) {
-		err_ = -errno;
-		snprintf(err, errsz, "hand-off ring buffer: %s", strerror(errno));
+	err_ = bpfobj__ring_open(&p->bo, p->skel->maps.events, ring_cb, p);
+	if (err_) {
+		snprintf(err, errsz, "hand-off ring buffer: %s", strerror(-err_));
 		goto cleanup;
 	}
 	err_ = handoff_bpf__attach(p->skel);
@@ -85,9 +90,7 @@ int handoff_probe__add_proc(struct handoff_probe *p, uint32_t tgid)
 
 int handoff_probe__poll(struct handoff_probe *p)
 {
-	int n = ring_buffer__consume(p->rb);
-
-	return n == -EINTR ? 0 : n;
+	return bpfobj__consume(&p->bo);
 }
 
 void handoff_probe__stats(struct handoff_probe *p, uint64_t out[HANDOFF_STAT_NR])
@@ -98,14 +101,13 @@ void handoff_probe__stats(struct handoff_probe *p, uint64_t out[HANDOFF_STAT_NR]
 
 void handoff_probe__run_stats(struct handoff_probe *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	bpfobj__run_stats(p->skel->obj, run_ns, run_cnt);
+	bpfobj__run_stats(&p->bo, run_ns, run_cnt);
 }
 
 void handoff_probe__close(struct handoff_probe *p)
 {
 	if (!p)
 		return;
-	ring_buffer__free(p->rb);
-	handoff_bpf__destroy(p->skel);
+	bpfobj__close(&p->bo);
 	free(p);
 }

@@ -37,8 +37,8 @@ struct stmt {
 #define STMT_BUCKETS 4096
 
 struct pgclient {
+	struct bpfobj bo;
 	struct pgclient_bpf *skel;
-	struct ring_buffer *rb;
 	db_exec_fn emit;
 	void *ctx;
 	struct pgclient_opts o;
@@ -228,6 +228,11 @@ static int query_event(struct pgclient *p, const struct pgclient_ev *e, size_t s
 	p->st.queries++;
 	p->emit(&x, p->ctx);
 	return 0;
+}
+
+static void skel_destroy(void *skel)
+{
+	pgclient_bpf__destroy(skel);
 }
 
 static int ring_cb(void *ctx, void *data, size_t size)
@@ -664,25 +669,25 @@ struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
 		goto cleanup;
 	}
+	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
 	procfilter__init(&p->procs, p->skel->maps.procs, o->want_pid, o->want_ctx);
 	p->skel->rodata->targ_self_tgid = p->o.self_tgid;
 	if (o->text_max)
 		p->skel->rodata->targ_text_max =
 			o->text_max < PGCLIENT_TEXT_MAX - 1 ? o->text_max : PGCLIENT_TEXT_MAX - 1;
 	p->skel->rodata->filter_procs = o->want_pid != NULL;
-	rb_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : PGCLIENT_RINGBUF_DEFAULT;
+	rb_bytes =
+		bpfobj__ring_size(p->skel->maps.events, o->ringbuf_bytes, PGCLIENT_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also drains on a timer. */
 	p->skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
-	bpf_map__set_max_entries(p->skel->maps.events, rb_bytes);
 	e = pgclient_bpf__load(p->skel);
 	if (e) {
 		snprintf(err, errsz, "loading BPF programs: %s", strerror(-e));
 		goto cleanup;
 	}
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ring_cb, p, NULL);
-	if (!p->rb) {
-		e = errno;
-		snprintf(err, errsz, "ring buffer: %s", strerror(e));
+	e = bpfobj__ring_open(&p->bo, p->skel->maps.events, ring_cb, p);
+	if (e) {
+		snprintf(err, errsz, "ring buffer: %s", strerror(-e));
 		goto cleanup;
 	}
 	return p;
@@ -694,14 +699,12 @@ cleanup:
 
 int pgclient__consume(struct pgclient *p)
 {
-	int n = ring_buffer__consume(p->rb);
-
-	return n == -EINTR ? 0 : n;
+	return bpfobj__consume(&p->bo);
 }
 
 int pgclient__epoll_fd(struct pgclient *p)
 {
-	return ring_buffer__epoll_fd(p->rb);
+	return bpfobj__epoll_fd(&p->bo);
 }
 
 void pgclient__stats(struct pgclient *p, struct pgclient_stats *out)
@@ -714,7 +717,7 @@ void pgclient__stats(struct pgclient *p, struct pgclient_stats *out)
 
 void pgclient__run_stats(struct pgclient *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	bpfobj__run_stats(p->skel->obj, run_ns, run_cnt);
+	bpfobj__run_stats(&p->bo, run_ns, run_cnt);
 }
 
 void pgclient__free(struct pgclient *p)
@@ -722,8 +725,7 @@ void pgclient__free(struct pgclient *p)
 	if (!p)
 		return;
 	probed_files__free(&p->files);
-	ring_buffer__free(p->rb);
-	pgclient_bpf__destroy(p->skel);
+	bpfobj__close(&p->bo);
 	for (size_t i = 0; i < STMT_BUCKETS; i++) {
 		while (p->stmts[i]) {
 			struct stmt *s = p->stmts[i];

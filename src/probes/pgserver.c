@@ -21,8 +21,8 @@
 #define PGSERVER_USDTS 3
 
 struct pgserver {
+	struct bpfobj bo;
 	struct pgserver_bpf *skel;
-	struct ring_buffer *rb;
 	struct bpf_link *exit_link;
 	db_exec_fn emit;
 	void *ctx;
@@ -31,6 +31,11 @@ struct pgserver {
 	struct procfilter procs;
 	struct pgserver_stats st;
 };
+
+static void skel_destroy(void *skel)
+{
+	pgserver_bpf__destroy(skel);
+}
 
 static int ring_cb(void *ctx, void *data, size_t size)
 {
@@ -188,23 +193,23 @@ struct pgserver *pgserver__open(const struct pgserver_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
 		goto cleanup;
 	}
+	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
 	procfilter__init(&p->procs, p->skel->maps.procs, o->want_pid, o->want_ctx);
 	if (o->text_max)
 		p->skel->rodata->targ_text_max =
 			o->text_max < PGSERVER_TEXT_MAX - 1 ? o->text_max : PGSERVER_TEXT_MAX - 1;
 	p->skel->rodata->filter_procs = o->want_pid != NULL;
-	rb_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : PGSERVER_RINGBUF_DEFAULT;
+	rb_bytes =
+		bpfobj__ring_size(p->skel->maps.events, o->ringbuf_bytes, PGSERVER_RINGBUF_DEFAULT);
 	p->skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
-	bpf_map__set_max_entries(p->skel->maps.events, rb_bytes);
 	e = pgserver_bpf__load(p->skel);
 	if (e) {
 		snprintf(err, errsz, "loading BPF programs: %s", strerror(-e));
 		goto cleanup;
 	}
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), ring_cb, p, NULL);
-	if (!p->rb) {
-		e = errno;
-		snprintf(err, errsz, "ring buffer: %s", strerror(e));
+	e = bpfobj__ring_open(&p->bo, p->skel->maps.events, ring_cb, p);
+	if (e) {
+		snprintf(err, errsz, "ring buffer: %s", strerror(-e));
 		goto cleanup;
 	}
 	return p;
@@ -216,14 +221,12 @@ cleanup:
 
 int pgserver__consume(struct pgserver *p)
 {
-	int n = ring_buffer__consume(p->rb);
-
-	return n == -EINTR ? 0 : n;
+	return bpfobj__consume(&p->bo);
 }
 
 int pgserver__epoll_fd(struct pgserver *p)
 {
-	return ring_buffer__epoll_fd(p->rb);
+	return bpfobj__epoll_fd(&p->bo);
 }
 
 void pgserver__stats(struct pgserver *p, struct pgserver_stats *out)
@@ -236,7 +239,7 @@ void pgserver__stats(struct pgserver *p, struct pgserver_stats *out)
 
 void pgserver__run_stats(struct pgserver *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	bpfobj__run_stats(p->skel->obj, run_ns, run_cnt);
+	bpfobj__run_stats(&p->bo, run_ns, run_cnt);
 }
 
 void pgserver__free(struct pgserver *p)
@@ -245,8 +248,7 @@ void pgserver__free(struct pgserver *p)
 		return;
 	probed_files__free(&p->bins);
 	bpf_link__destroy(p->exit_link);
-	ring_buffer__free(p->rb);
-	pgserver_bpf__destroy(p->skel);
+	bpfobj__close(&p->bo);
 	procfilter__free(&p->procs);
 	free(p);
 }

@@ -3,6 +3,46 @@
 #include <bpf/libbpf.h>
 
 #include "probes/procfilter.h"
+#include "host/procinfo.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+bool procfilter_spec__on(const struct procfilter_spec *s)
+{
+	return s->npids || s->comm || s->cgroup;
+}
+
+bool procfilter_spec__match(uint32_t tgid, void *spec)
+{
+	const struct procfilter_spec *f = spec;
+	struct procinfo pi;
+	bool found = !f->npids;
+
+	for (size_t i = 0; i < f->npids && !found; i++)
+		found = f->pids[i] == tgid;
+	if (!found)
+		return false;
+	if (!f->comm && !f->cgroup)
+		return true;
+	if (procinfo__read(NULL, tgid, &pi))
+		return false;
+	if (f->comm && strncmp(pi.comm, f->comm, sizeof(pi.comm) - 1))
+		return false;
+	if (f->cgroup) {
+		const char *want = f->cgroup;
+		size_t n;
+
+		if (!strncmp(want, CGROUP_ROOT, strlen(CGROUP_ROOT)))
+			want += strlen(CGROUP_ROOT);
+		n = strlen(want);
+		while (n > 1 && want[n - 1] == '/')
+			n--;
+		/* The directory itself or one below it, as the kernel-side filter does. */
+		if (n > 1 && (strncmp(pi.cgroup, want, n) || (pi.cgroup[n] && pi.cgroup[n] != '/')))
+			return false;
+	}
+	return true;
+}
 
 void procfilter__init(struct procfilter *f, struct bpf_map *procs,
 		      bool (*want)(uint32_t pid, void *ctx), void *ctx)

@@ -9,6 +9,7 @@
 #define SLOPROBE_PROCFILTER_USER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/u64map.h"
@@ -16,6 +17,24 @@
 #include "abi/procfilter.h"
 
 struct bpf_map;
+
+/*
+ * Which processes a recording follows, from -p (the trees as found at the start), --comm and
+ * --cgroup: every one given must match, none given lets every process through. sockio's BPF
+ * programs judge it in the kernel (bpf/sockio/proc.bpf.h); the uprobe loaders ask
+ * procfilter_spec__match() through a struct procfilter.
+ */
+struct procfilter_spec {
+	const uint32_t *pids;
+	size_t npids;
+	const char *comm;
+	const char *cgroup; /* a cgroup v2 directory, /sys/fs/cgroup/... */
+};
+
+/* Whether the spec filters at all. */
+bool procfilter_spec__on(const struct procfilter_spec *s);
+/* A want() for procfilter__init, spec a struct procfilter_spec: reads /proc/PID (false if gone). */
+bool procfilter_spec__match(uint32_t tgid, void *spec);
 
 struct procfilter {
 	bool (*want)(uint32_t pid, void *ctx); /* NULL: every process */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,61 +11,15 @@
 
 #include "probes/bpfobj.h"
 #include "probes/sockio.h"
-#include "lib/textesc.h"
 #include "sockio.skel.h"
 
 struct sockio {
+	struct bpfobj bo;
 	struct sockio_bpf *skel;
-	struct ring_buffer *rb;
 	int cgroup_fd;
 	sockio_event_fn fn;
 	void *ctx;
 };
-
-static bool verbose;
-static char last_error[256];
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	va_list copy;
-	char *msg;
-
-	if (level == LIBBPF_WARN) {
-		size_t n;
-
-		va_copy(copy, args);
-		vsnprintf(last_error, sizeof(last_error), fmt, copy);
-		va_end(copy);
-		n = strlen(last_error);
-		while (n && last_error[n - 1] == '\n')
-			last_error[--n] = '\0';
-	}
-	if (!verbose)
-		return 0;
-	/* Messages may name traced programs' files: escaped, their own line breaks kept. */
-	if (vasprintf(&msg, fmt, args) < 0)
-		return -ENOMEM;
-	for (char *p = msg, *nl; *p; p = nl + 1) {
-		nl = strchrnul(p, '\n');
-		textesc__write(stderr, p, nl - p);
-		if (!*nl)
-			break;
-		putc('\n', stderr);
-	}
-	free(msg);
-	return 0;
-}
-
-void sockio__set_verbose(bool v)
-{
-	verbose = v;
-	libbpf_set_print(libbpf_print);
-}
-
-const char *sockio__last_libbpf_error(void)
-{
-	return last_error;
-}
 
 /*
  * Whether path exists, asked with our effective credentials: access() would ask as the real
@@ -98,6 +51,11 @@ static int tracefs_ensure(char *err, size_t errsz)
 		return -ENOTSUP;
 	}
 	return 0;
+}
+
+static void skel_destroy(void *skel)
+{
+	sockio_bpf__destroy(skel);
 }
 
 static int ring_cb(void *ctx, void *data, size_t size)
@@ -133,29 +91,29 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 		goto cleanup;
 	}
 	s->skel = skel;
+	bpfobj__init(&s->bo, skel, skel->obj, skel_destroy);
 	skel->rodata->targ_self_tgid = getpid();
 	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
 	skel->rodata->targ_clients = o->clients;
-	rb_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : SOCKIO_RINGBUF_DEFAULT;
+	rb_bytes = bpfobj__ring_size(skel->maps.events, o->ringbuf_bytes, SOCKIO_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
 	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
-	skel->rodata->filter_pid_on = o->npids > 0;
+	skel->rodata->filter_pid_on = o->procs.npids > 0;
 	skel->rodata->filter_port_on = o->nports > 0;
-	if (o->comm) {
+	if (o->procs.comm) {
 		skel->rodata->filter_comm_on = true;
-		strncpy((char *)skel->rodata->filter_comm, o->comm,
+		strncpy((char *)skel->rodata->filter_comm, o->procs.comm,
 			sizeof(skel->rodata->filter_comm) - 1);
 	}
-	if (o->cgroup) {
-		s->cgroup_fd = open(o->cgroup, O_RDONLY | O_DIRECTORY);
+	if (o->procs.cgroup) {
+		s->cgroup_fd = open(o->procs.cgroup, O_RDONLY | O_DIRECTORY);
 		if (s->cgroup_fd < 0) {
 			err_ = -errno;
-			snprintf(err, errsz, "cgroup %s: %s", o->cgroup, strerror(errno));
+			snprintf(err, errsz, "cgroup %s: %s", o->procs.cgroup, strerror(errno));
 			goto cleanup;
 		}
 		skel->rodata->filter_cgroup_on = true;
 	}
-	bpf_map__set_max_entries(skel->maps.events, rb_bytes);
 	if (o->no_arrival) {
 		/* Two program runs per request saved: nothing would read what they keep. */
 		bpf_program__set_autoload(skel->progs.sock_established, false);
@@ -181,13 +139,12 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 
 	err_ = sockio_bpf__load(skel);
 	if (err_) {
-		snprintf(err, errsz, "loading BPF programs: %s%s%s", strerror(-err_),
-			 last_error[0] ? ": " : "", last_error);
+		bpfobj__why(err, errsz, "loading BPF programs", err_);
 		goto cleanup;
 	}
-	for (int i = 0; i < o->npids; i++) {
-		if (bpf_map__update_elem(skel->maps.filter_pids, &o->pids[i], sizeof(o->pids[i]),
-					 &one, sizeof(one), BPF_ANY)) {
+	for (size_t i = 0; i < o->procs.npids; i++) {
+		if (bpf_map__update_elem(skel->maps.filter_pids, &o->procs.pids[i],
+					 sizeof(o->procs.pids[i]), &one, sizeof(one), BPF_ANY)) {
 			err_ = -errno;
 			snprintf(err, errsz, "pid filter: %s", strerror(errno));
 			goto cleanup;
@@ -208,23 +165,21 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 					 &s->cgroup_fd, sizeof(s->cgroup_fd), BPF_ANY)) {
 			err_ = -errno;
 			snprintf(err, errsz, "cgroup filter %s: %s (cgroup v2 directory needed)",
-				 o->cgroup, strerror(errno));
+				 o->procs.cgroup, strerror(errno));
 			goto cleanup;
 		}
 	}
 
 	s->fn = fn;
 	s->ctx = ctx;
-	s->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), ring_cb, s, NULL);
-	if (!s->rb) {
-		err_ = -errno;
-		snprintf(err, errsz, "ring buffer: %s", strerror(errno));
+	err_ = bpfobj__ring_open(&s->bo, skel->maps.events, ring_cb, s);
+	if (err_) {
+		snprintf(err, errsz, "ring buffer: %s", strerror(-err_));
 		goto cleanup;
 	}
 	err_ = sockio_bpf__attach(skel);
 	if (err_) {
-		snprintf(err, errsz, "attaching BPF programs: %s%s%s", strerror(-err_),
-			 last_error[0] ? ": " : "", last_error);
+		bpfobj__why(err, errsz, "attaching BPF programs", err_);
 		goto cleanup;
 	}
 	*out = s;
@@ -260,13 +215,7 @@ int sockio__add_proc(struct sockio *s, uint32_t tgid)
 
 int sockio__poll(struct sockio *s, int timeout_ms)
 {
-	int n = ring_buffer__poll(s->rb, timeout_ms);
-
-	if (n < 0 && n != -EINTR)
-		return n;
-	/* Producers skip wake-ups for small batches: always drain after the wait. */
-	n = ring_buffer__consume(s->rb);
-	return n == -EINTR ? 0 : n;
+	return bpfobj__poll(&s->bo, timeout_ms);
 }
 
 void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR])
@@ -297,34 +246,19 @@ void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t co
 
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)
 {
-	struct bpf_program *prog;
-	int n = 0;
-
-	bpf_object__for_each_program(prog, s->skel->obj)
-	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (n == max)
-			break;
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
-			continue;
-		ids[n++] = info.id;
-	}
-	return n;
+	return bpfobj__prog_ids(&s->bo, ids, max);
 }
 
 void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt)
 {
-	bpfobj__run_stats(s->skel->obj, run_ns, run_cnt);
+	bpfobj__run_stats(&s->bo, run_ns, run_cnt);
 }
 
 void sockio__stop(struct sockio *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
-	sockio_bpf__destroy(s->skel);
+	bpfobj__close(&s->bo);
 	if (s->cgroup_fd >= 0)
 		close(s->cgroup_fd);
 	free(s);

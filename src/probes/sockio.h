@@ -9,12 +9,11 @@
 #include <linux/types.h>
 
 #include "abi/sockio.h"
+#include "probes/procfilter.h"
 
 struct sockio_opts {
-	const uint32_t *pids; /* trace only these processes (and their children); NULL: all */
-	int npids;
-	const char *comm;      /* trace only processes of this name */
-	const char *cgroup;    /* trace only processes in this cgroup v2 directory (or below) */
+	/* Processes traced; the kernel also follows the children of those in pids. */
+	struct procfilter_spec procs;
 	const uint16_t *ports; /* trace only connections with this local or remote port */
 	int nports;
 	unsigned head_bytes;	 /* HTTP bytes captured from the start of a transfer */
@@ -50,9 +49,5 @@ int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
 /* Sum of run_time_ns and run_cnt over our programs (non-zero only with bpf stats enabled). */
 void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt);
 void sockio__stop(struct sockio *s);
-
-/* libbpf's output: shown with -v, else only its last error is kept for our message. */
-void sockio__set_verbose(bool verbose);
-const char *sockio__last_libbpf_error(void);
 
 #endif

@@ -8,40 +8,6 @@
 #include "host/procinfo.h"
 #include "record/sink.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-
-static bool want_client(uint32_t tgid, void *ctx)
-{
-	const struct dbprobes_filter *f = ctx;
-	struct procinfo pi;
-	bool found = !f->npids;
-
-	for (size_t i = 0; i < f->npids && !found; i++)
-		found = f->pids[i] == tgid;
-	if (!found)
-		return false;
-	if (!f->comm && !f->cgroup)
-		return true;
-	if (procinfo__read(NULL, tgid, &pi))
-		return false;
-	if (f->comm && strncmp(pi.comm, f->comm, sizeof(pi.comm) - 1))
-		return false;
-	if (f->cgroup) {
-		const char *want = f->cgroup;
-		size_t n;
-
-		if (!strncmp(want, CGROUP_ROOT, strlen(CGROUP_ROOT)))
-			want += strlen(CGROUP_ROOT);
-		n = strlen(want);
-		while (n > 1 && want[n - 1] == '/')
-			n--;
-		/* The directory itself or one below it, as the kernel-side filter does. */
-		if (n > 1 && (strncmp(pi.cgroup, want, n) || (pi.cgroup[n] && pi.cgroup[n] != '/')))
-			return false;
-	}
-	return true;
-}
-
 /*
  * The cached name of pid, read again once per scan period (a pid can be reused, a backend
  * can serve another client); server: a postgres backend, named by its client's address.
@@ -81,10 +47,9 @@ static void on_usdt(const struct db_exec *x, void *ctx)
 }
 
 int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
-		   const struct dbprobes_filter *f, size_t text_max, bool verbose, char *err,
+		   const struct procfilter_spec *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz)
 {
-	const bool filtered = f->npids || f->comm || f->cgroup;
 	int r;
 
 	memset(d, 0, sizeof(*d));
@@ -94,7 +59,7 @@ int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
 		struct pgclient_opts o = {
 			.text_max = text_max,
 			.verbose = verbose,
-			.want_pid = filtered ? want_client : NULL,
+			.want_pid = procfilter_spec__on(f) ? procfilter_spec__match : NULL,
 			.want_ctx = &d->filter,
 		};
 

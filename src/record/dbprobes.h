@@ -13,6 +13,7 @@
 
 #include "probes/pgclient.h"
 #include "probes/pgserver.h"
+#include "probes/procfilter.h"
 
 struct sink;
 
@@ -26,19 +27,11 @@ struct dbprobes_name {
 	char name[64];
 };
 
-/* Which client processes to follow: the record filters (any given must match). */
-struct dbprobes_filter {
-	const uint32_t *pids;
-	size_t npids;
-	const char *comm;
-	const char *cgroup; /* a cgroup v2 directory, /sys/fs/cgroup/... */
-};
-
 struct dbprobes {
 	struct pgclient *client;
 	struct pgserver *server;
 	struct sink *sink; /* where their executions go */
-	struct dbprobes_filter filter;
+	struct procfilter_spec filter; /* which clients to follow */
 	uint64_t next_scan, gen;
 	int scan_err; /* last scan failure, reported once */
 	struct dbprobes_name names[DBPROBES_NAMES];
@@ -49,7 +42,7 @@ struct dbprobes {
  * processes running now are seen from the start. One-line reason in err on failure.
  */
 int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
-		   const struct dbprobes_filter *f, size_t text_max, bool verbose, char *err,
+		   const struct procfilter_spec *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz);
 /* Drains both ring buffers; scans for new processes when it is time. */
 void dbprobes__poll(struct dbprobes *d, uint64_t now_ns);
