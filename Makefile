@@ -109,6 +109,13 @@ $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h sr
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs yaml-0.1) -o $@
 
+# Routes are three files: the normalizer, the --route patterns and the limiter.
+$(OUTPUT)/fuzz/fuzz_route: tests/fuzz/fuzz_route.c tests/fuzz/check.h src/proto/route.c \
+			   src/proto/route_pattern.c src/proto/route_limit.c src/proto/route.h \
+			   src/proto/route_priv.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The JSON scanner is checked against json-c.
 $(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/lib/jscan.c src/lib/jscan.h \
 			   | $(OUTPUT)/fuzz

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for route.c:
+ * libFuzzer harness for route.c, route_pattern.c and route_limit.c:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	tests/fuzz/fuzz_route.c src/proto/route.c -o build/fuzz_route
+ *	tests/fuzz/fuzz_route.c src/proto/route.c src/proto/route_pattern.c \
+ *	src/proto/route_limit.c -o build/fuzz_route
  *
  * Input: byte 0 picks the output size, byte 1 the limiter's buffer size; the rest up to the
  * first '\n' is tried as a pattern, all of it as a request target.
