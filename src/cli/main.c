@@ -512,6 +512,7 @@ int main(int argc, char **argv)
 		runas__caps_effective(true);
 	err = record(&o);
 	route_set__free(o.routes);
+	slo__free(o.slo);
 	runas__free(&o.user);
 	return err;
 }
