@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "host/proc_net.h"
+#include "host/proc_tree.h"
+#include "lib/command.h"
+#include "lib/textesc.h"
+#include "probes/bpfobj.h"
+#include "probes/handoff_probe.h"
+#include "probes/sockio.h"
+#include "proto/db.h"
+#include "record/agg.h"
+#include "record/dbagg.h"
+#include "record/dbprobes.h"
+#include "record/dbtrack.h"
+#include "record/handoff.h"
+#include "record/session.h"
+#include "record/sink.h"
+#include "record/slotrack.h"
+#include "record/tracker.h"
+#include "run/slo.h"
+
+#define DRAIN_BUSY_MS 5 /* reader period while events arrive */
+#define DRAIN_IDLE_MS 100
+/*
+ * Queries from the probe paths with their own ring buffer can reach us after the response
+ * that ends their request: requests wait this long for them (a few reader periods).
+ */
+#define DB_LATE_NS (3ull * DRAIN_IDLE_MS * 1000000)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Hand-offs are watched in the processes that serve requests, from their first one on. */
+static void on_handoff_proc(void *ctx, uint32_t tgid)
+{
+	struct handoff_probe **hop = ctx;
+
+	if (*hop)
+		handoff_probe__add_proc(*hop, tgid);
+}
+
+static void pull_handoff(void *ctx)
+{
+	struct handoff_probe **hop = ctx;
+
+	if (*hop)
+		handoff_probe__poll(*hop);
+}
+
+static void on_handoff_ev(void *ctx, const struct handoff_ev *e)
+{
+	dbtrack__handoff_event(ctx, e);
+}
+
+/* The -p trees as they are now: 0 or the exit status. */
+static int scope_pids(struct session *s)
+{
+	const struct record_opts *o = s->o;
+
+	for (int i = 0; i < o->npids; i++) {
+		uint32_t *d = NULL;
+		size_t nd = 0, cap;
+		uint32_t *grown;
+
+		if (procinfo__descendants(NULL, o->pids[i], &d, &nd)) {
+			fprintf(stderr, "sloprobe: pid %u: no such process\n", o->pids[i]);
+			return RECORD_EXIT_USAGE;
+		}
+		cap = s->nfilter_pids + nd;
+		if (cap > SOCKIO_FILTER_PIDS_MAX)
+			cap = SOCKIO_FILTER_PIDS_MAX;
+		grown = realloc(s->filter_pids, (cap ? cap : 1) * sizeof(*grown));
+		if (!grown) {
+			free(d);
+			fprintf(stderr, "sloprobe: out of memory\n");
+			return RECORD_EXIT_RUNTIME;
+		}
+		s->filter_pids = grown;
+		for (size_t k = 0; k < nd && s->nfilter_pids < cap; k++)
+			s->filter_pids[s->nfilter_pids++] = d[k];
+		free(d);
+	}
+	return 0;
+}
+
+/*
+ * Who runs the command: --user, else under sudo the user who ran sudo, else we as we are.
+ * s->sudo gets the user who ran sudo (uid 0 if none), the owner of the report. 0 or the exit
+ * status after a one-line message.
+ */
+static int command_user(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	int err = runas__sudo(&s->sudo);
+
+	s->as = NULL;
+	if (err < 0) {
+		fprintf(stderr, "sloprobe: SUDO_UID=%s SUDO_GID=%s: %s\n", getenv("SUDO_UID"),
+			getenv("SUDO_GID") ? getenv("SUDO_GID") : "(unset)",
+			err == -EINVAL ? "not a user and group id (unset them, or use --user)"
+				       : strerror(-err));
+		return RECORD_EXIT_USAGE;
+	}
+	if (o->user_spec && !o->command) {
+		fprintf(stderr,
+			"sloprobe: --user %s: no COMMAND to run (sloprobe record --user USER -- "
+			"COMMAND)\n",
+			o->user_spec);
+		return RECORD_EXIT_USAGE;
+	}
+	if (o->user_spec) {
+		if (o->user.uid == geteuid())
+			return 0; /* as we are: root keeps root */
+		if (geteuid()) {
+			fprintf(stderr,
+				"sloprobe: --user %s: only root runs COMMAND as another user\n",
+				o->user_spec);
+			return RECORD_EXIT_USAGE;
+		}
+		s->as = &o->user;
+	} else if (s->sudo.uid) {
+		s->as = &s->sudo;
+	}
+	return 0;
+}
+
+/*
+ * Processes that already exist are followed from their first syscall on a known fd only if
+ * they are known: servers (from their listening sockets) and, for the wire path, clients of
+ * the databases (from their established connections), whose pooled connections predate us.
+ */
+static void seed_procs(struct session *s, bool db_clients)
+{
+	uint16_t dbports[64] = { 5432 };
+	size_t ndb = 1, nc = 0, n = 0;
+	struct procinfo_listener *ls = NULL;
+	uint32_t *clients = NULL;
+
+	/* With -p, only the given process trees can match: they are added by the caller. */
+	const bool by_pid = s->o->npids > 0;
+
+	if (!procinfo__listeners(NULL, &ls, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			sockio__add_listen_port(s->sockio, ls[i].port);
+			if (ls[i].pid && !by_pid)
+				sockio__add_proc(s->sockio, ls[i].pid);
+			/* A pool hands its first requests off before we could see them read. */
+			if (ls[i].pid && !by_pid && s->hop && strcmp(ls[i].comm, "postgres"))
+				handoff_probe__add_proc(s->hop, ls[i].pid);
+			if (!strcmp(ls[i].comm, "postgres") && ndb < 64 && ls[i].port != 5432)
+				dbports[ndb++] = ls[i].port;
+		}
+		free(ls);
+	}
+	if (!db_clients || by_pid)
+		return;
+	for (int i = 0; i < s->o->nports && ndb < 64; i++)
+		dbports[ndb++] = s->o->ports[i];
+	if (procinfo__clients_of(NULL, dbports, ndb, &clients, &nc))
+		return;
+	for (size_t i = 0; i < nc; i++)
+		sockio__add_proc(s->sockio, clients[i]);
+	free(clients);
+}
+
+static int out_of_memory(void)
+{
+	fprintf(stderr, "sloprobe: out of memory\n");
+	return RECORD_EXIT_RUNTIME;
+}
+
+int session__open(struct session *s, const struct record_opts *o)
+{
+	struct sockio_opts so = {};
+	struct tracker_opts to = {};
+	struct sink_opts sko = {};
+	char err[512];
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	s->outf.dirfd = -1;
+	s->stats_fd = -1;
+	s->child = -1;
+	s->meta.command_status = -1;
+	s->live = stdout;
+
+	ret = scope_pids(s);
+	if (ret)
+		return ret;
+	if (o->cgroup) {
+		struct stat st;
+
+		if (stat(o->cgroup, &st) || !S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "sloprobe: --cgroup %s: not a cgroup v2 directory\n",
+				o->cgroup);
+			return RECORD_EXIT_USAGE;
+		}
+	}
+	ret = command_user(s);
+	if (ret)
+		return ret;
+	/*
+	 * The report goes to a temporary file created now: a path that cannot be written fails
+	 * before the load test, and the previous report stays until the new one is whole.
+	 */
+	if (o->output) {
+		struct outfile_owner ow = {
+			.uid = s->sudo.uid,
+			.gid = s->sudo.gid,
+			.groups = s->sudo.groups,
+			.ngroups = s->sudo.ngroups,
+		};
+
+		if (outfile__open(&s->outf, o->output, s->sudo.uid ? &ow : NULL, err,
+				  sizeof(err))) {
+			fprintf(stderr, "sloprobe: %s\n", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+		if (s->outf.is_stdout)
+			s->live = stderr; /* the report owns stdout */
+	}
+
+	bpfobj__set_verbose(o->verbose);
+	s->agg = calloc(1, sizeof(*s->agg));
+	if (!s->agg || agg__init(s->agg, o->max_endpoints)) {
+		free(s->agg);
+		s->agg = NULL;
+		return out_of_memory();
+	}
+	if (o->db_probes) {
+		struct dbagg_opts dbo = {
+			.raw_sql = o->raw_sql,
+			.slow_ns = (uint64_t)(o->slow_ms * 1e6),
+			.nplus1_min = o->nplus1_min,
+		};
+
+		s->db = calloc(1, sizeof(*s->db));
+		if (!s->db || dbagg__init(s->db, &dbo)) {
+			free(s->db);
+			s->db = NULL;
+			return out_of_memory();
+		}
+		s->dbt = calloc(1, sizeof(*s->dbt));
+		if (!s->dbt)
+			return out_of_memory();
+		dbtrack__init(s->dbt, s->db);
+		if (dbtrack__set_defer(s->dbt,
+				       o->db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS : 0))
+			return out_of_memory();
+	}
+	if (o->slo) {
+		s->slot = calloc(1, sizeof(*s->slot));
+		if (!s->slot || slotrack__init(s->slot, o->slo)) {
+			free(s->slot);
+			s->slot = NULL;
+			return out_of_memory();
+		}
+	}
+	/*
+	 * One sink for every record, whichever engine made it (record/sink.h); every DB path
+	 * needs the inbound requests, to attribute queries to them.
+	 */
+	sko.routes = o->routes;
+	sko.route_distinct = o->route_limit;
+	sko.from_read = o->from_read;
+	s->sink = calloc(1, sizeof(*s->sink));
+	if (!s->sink)
+		return out_of_memory();
+	if (sink__init(s->sink, &sko, s->agg, s->dbt, s->slot)) {
+		free(s->sink);
+		s->sink = NULL;
+		return out_of_memory();
+	}
+	to.quiet_ns = o->quiet_ms * 1000000ull;
+	to.max_conns = o->max_conns;
+	if (tracker__new(&s->tracker, &to, s->sink))
+		return out_of_memory();
+
+	/* One spec for the loaders that pick processes: sockio in the kernel, libpq from /proc. */
+	so.procs.pids = s->filter_pids;
+	so.procs.npids = s->nfilter_pids;
+	so.procs.comm = o->comm;
+	so.procs.cgroup = o->cgroup;
+	so.ports = o->ports;
+	so.nports = o->nports;
+	so.head_bytes = o->head_bytes;
+	so.max_conns = o->max_conns;
+	so.max_procs = o->max_procs;
+	so.ringbuf_bytes = o->ringbuf_mb << 20;
+	so.clients = o->db_probes & (1u << DB_PATH_WIRE);
+	so.no_arrival = o->from_read;
+	if (o->bpf_stats) {
+		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (s->stats_fd < 0)
+			fprintf(stderr, "sloprobe: warning: cannot enable BPF run-time stats: %s\n",
+				strerror(errno));
+	}
+	if (sockio__start(&s->sockio, &so, tracker__event, s->tracker, err, sizeof(err))) {
+		textesc__line(stderr, "sloprobe: %s", err);
+		return RECORD_EXIT_RUNTIME;
+	}
+	tracker__set_sockio(s->tracker, s->sockio);
+	if (o->db_probes & ~(1u << DB_PATH_WIRE)) {
+		/* Set before the open: dbprobes__close undoes a half-done one. */
+		s->dbp = calloc(1, sizeof(*s->dbp));
+		if (!s->dbp)
+			return out_of_memory();
+		if (dbprobes__open(s->dbp, o->db_probes, s->sink, &so.procs, o->head_bytes,
+				   o->verbose, err, sizeof(err))) {
+			textesc__line(stderr, "sloprobe: %s", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+	}
+	if (s->db) {
+		s->ho = calloc(1, sizeof(*s->ho));
+		if (!s->ho)
+			return out_of_memory();
+		handoff__init(s->ho);
+		s->ho->on_proc = on_handoff_proc;
+		s->ho->pull = pull_handoff;
+		s->ho->ctx = &s->hop;
+		if (handoff_probe__open(&s->hop, on_handoff_ev, s->dbt, err, sizeof(err)))
+			textesc__line(stderr,
+				      "sloprobe: warning: %s: pool workers' queries are shared",
+				      err);
+		else if (dbtrack__set_handoff(s->dbt, s->ho))
+			return out_of_memory();
+	}
+
+	seed_procs(s, o->db_probes & (1u << DB_PATH_WIRE));
+	for (size_t i = 0; i < s->nfilter_pids; i++)
+		sockio__add_proc(s->sockio, s->filter_pids[i]);
+	return 0;
+}
+
+/* Tested on the option, not on the outfile: a committed one is freed. */
+static bool report_to_stdout(const struct record_opts *o)
+{
+	return o->output && !strcmp(o->output, "-");
+}
+
+static unsigned term_rows(FILE *f)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(f), TIOCGWINSZ, &ws) || ws.ws_row < 10)
+		return 24;
+	return ws.ws_row;
+}
+
+static const char *describe_scope(const struct record_opts *o, char *buf, size_t sz)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < o->npids && n < (int)sz; i++)
+		n += snprintf(buf + n, sz - n, "%spid %u", n ? ", " : "", o->pids[i]);
+	if (o->comm && n < (int)sz)
+		n += snprintf(buf + n, sz - n, "%scomm %s", n ? ", " : "", o->comm);
+	for (int i = 0; i < o->nports && n < (int)sz; i++)
+		n += snprintf(buf + n, sz - n, "%sport %u", n ? ", " : "", o->ports[i]);
+	if (o->cgroup && n < (int)sz)
+		n += snprintf(buf + n, sz - n, "%scgroup %s", n ? ", " : "", o->cgroup);
+	if (!n)
+		snprintf(buf, sz, "all processes");
+	return buf;
+}
+
+int session__start(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	char err[512], scope[256];
+
+	gethostname(s->hostname, sizeof(s->hostname) - 1);
+	uname(&s->uts);
+	s->meta.hostname = s->hostname;
+	s->meta.kernel = s->uts.release;
+	clock_gettime(CLOCK_REALTIME, &s->meta.start);
+	s->t0 = s->last_tick = mono_ns();
+	s->meta.start_ns = s->t0;
+	if (s->slot)
+		s->slot->start_ns = s->t0; /* warmup counts from here */
+	s->next_tick = s->t0 + (uint64_t)(o->interval_s * 1e9);
+	if (o->duration_s)
+		s->deadline = s->t0 + (uint64_t)(o->duration_s * 1e9);
+
+	s->vo.tty = isatty(fileno(s->live));
+	s->vo.hist = o->hist;
+	s->vo.db = s->db;
+	s->vo.db_rows = 10;
+	s->vo.max_rows = o->top ? o->top : s->vo.tty && !o->hist ? term_rows(s->live) - 8 : 20;
+	if (!o->quiet) {
+		fprintf(s->live, "Tracing HTTP servers (%s)",
+			describe_scope(o, scope, sizeof(scope)));
+		if (o->command)
+			fprintf(s->live, " while %s runs", o->command[0]);
+		if (o->command && s->as && s->as->name)
+			fprintf(s->live, " as %s", s->as->name);
+		else if (o->command && s->as)
+			fprintf(s->live, " as uid %u", s->as->uid);
+		fprintf(s->live, "... Hit Ctrl-C to end.\n");
+		fflush(s->live);
+	}
+	if (o->command) {
+		s->child = command__start(o->command, report_to_stdout(o), s->as, geteuid() != 0,
+					  err, sizeof(err));
+		if (s->child < 0) {
+			textesc__line(stderr, "sloprobe: %s", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+int session__poll(struct session *s, int timeout_ms)
+{
+	int n, status;
+
+	n = sockio__poll(s->sockio, timeout_ms);
+	if (n < 0) {
+		fprintf(stderr, "sloprobe: reading events: %s\n", strerror(-n));
+		return n;
+	}
+	s->busy = n > 0;
+	if (s->hop)
+		handoff_probe__poll(s->hop);
+	if (s->dbp)
+		dbprobes__poll(s->dbp, mono_ns());
+	if (s->dbp || s->hop)
+		dbtrack__tick(s->dbt, mono_ns());
+	if (s->child > 0 && waitpid(s->child, &status, WNOHANG) == s->child) {
+		s->child = -1;
+		s->meta.command_status = command__exit_code(status);
+		return 1;
+	}
+	return 0;
+}
+
+static void make_footer(struct session *s)
+{
+	struct report_meta *m = &s->meta;
+	struct view_footer *ft = &s->ft;
+
+	sockio__stats(s->sockio, m->kstats);
+	tracker__stats(s->tracker, &m->tstats);
+	sink__stats(s->sink, &m->sstats);
+	m->hstats = tracker__http_stats(s->tracker);
+	memset(ft, 0, sizeof(*ft));
+	ft->events = m->tstats.events;
+	ft->dropped = report__dropped(m);
+	ft->unparsed = report__unframed(m);
+	for (unsigned i = 0; i < s->agg->neps; i++)
+		ft->aborted += s->agg->eps[i]->aborted;
+	ft->conns = m->tstats.conns_live;
+}
+
+void session__tick(struct session *s, uint64_t now)
+{
+	double t_s = (now - s->t0) / 1e9, iv = (now - s->last_tick) / 1e9;
+
+	tracker__tick(s->tracker, now);
+	if (s->slot)
+		slotrack__roll(s->slot, t_s);
+	if (!s->o->quiet) {
+		make_footer(s);
+		if (s->slot) {
+			s->ft.slo = true;
+			s->ft.slo_pass = s->slot->win.pass;
+			s->ft.slo_breach = s->slot->win.breach;
+			s->ft.slo_idle = s->slot->win.insufficient;
+		}
+		view__interval(s->live, s->agg, &s->vo, t_s, iv, &s->ft);
+	}
+	agg__roll(s->agg, t_s, iv);
+	if (s->db)
+		dbagg__roll(s->db, t_s, iv);
+	s->last_tick = now;
+	while (s->next_tick <= now)
+		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);
+}
+
+int session__run(struct session *s, const volatile sig_atomic_t *stop)
+{
+	while (!*stop) {
+		uint64_t now = mono_ns();
+		int64_t wait_ms = ((int64_t)s->next_tick - (int64_t)now) / 1000000;
+		int n;
+
+		/*
+		 * While events flow, drain every few ms even without a wake-up: short, frequent
+		 * batches keep the reader from taking a core away from the server for a long burst
+		 * (that showed as a 1 ms p99 on a 2-core host). Idle, wake up less often.
+		 */
+		if (wait_ms > (s->busy ? DRAIN_BUSY_MS : DRAIN_IDLE_MS))
+			wait_ms = s->busy ? DRAIN_BUSY_MS : DRAIN_IDLE_MS;
+		if (wait_ms < 0)
+			wait_ms = 0;
+		n = session__poll(s, (int)wait_ms);
+		if (n < 0)
+			return RECORD_EXIT_RUNTIME;
+		if (n > 0)
+			break;
+		now = mono_ns();
+		if (s->deadline && now >= s->deadline)
+			break;
+		if (now >= s->next_tick)
+			session__tick(s, now);
+	}
+	s->stop = stop;
+	return 0;
+}
+
+void session__finish(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	struct report_meta *m = &s->meta;
+
+	if (s->child > 0) {
+		m->command_status = command__exit_code(command__stop(s->child));
+		s->child = -1;
+	}
+	/* The servers finish what the load test left in flight: collect it, briefly. */
+	for (int i = 0; i < 3; i++) {
+		sockio__poll(s->sockio, 50);
+		if (s->hop)
+			handoff_probe__poll(s->hop);
+		if (s->dbp)
+			dbprobes__poll(s->dbp, 0);
+	}
+	tracker__flush(s->tracker, mono_ns());
+	if (s->db) {
+		if (s->dbp)
+			dbprobes__poll(s->dbp, 0);
+		dbtrack__tick(s->dbt, 0);
+	}
+	clock_gettime(CLOCK_REALTIME, &m->end);
+	m->duration_s = (mono_ns() - s->t0) / 1e9;
+	/* The last, partial interval ends the timelines and the SLO windows too. */
+	if (m->duration_s > (s->last_tick - s->t0) / 1e9) {
+		double iv = m->duration_s - (s->last_tick - s->t0) / 1e9;
+
+		if (s->slot)
+			slotrack__roll(s->slot, m->duration_s);
+		agg__roll(s->agg, m->duration_s, iv);
+		if (s->db)
+			dbagg__roll(s->db, m->duration_s, iv);
+	}
+	m->interval_s = o->interval_s;
+	if (s->slot) {
+		slotrack__finish(s->slot);
+		slotrack__tally(s->slot, &s->tally);
+		m->slo = s->slot;
+	}
+	m->command = (const char *const *)o->command;
+	m->pids = o->pids;
+	m->npids = o->npids;
+	m->comm = o->comm;
+	m->cgroup = o->cgroup;
+	m->ports = o->ports;
+	m->nports = o->nports;
+	m->quiet_ms = o->quiet_ms;
+	m->from_read = o->from_read;
+	m->max_drop_pct = o->max_drop_pct;
+	if (s->db) {
+		dbagg__finish(s->db, m->duration_s);
+		dbtrack__finish(s->dbt, s->agg);
+		m->db = s->db;
+		m->dbt = &s->dbt->st;
+		m->ho = s->hop ? &s->ho->st : NULL;
+		m->db_paths = o->db_probes;
+	}
+	if (s->dbp) {
+		dbprobes__stats(s->dbp, &m->pgc, &m->pgs);
+		m->db_dropped = dbprobes__dropped(&m->pgc, &m->pgs);
+	}
+	if (s->stats_fd >= 0) {
+		m->bpf_stats = true;
+		sockio__run_stats(s->sockio, &m->bpf_run_ns, &m->bpf_run_cnt);
+		if (s->dbp)
+			dbprobes__run_stats(s->dbp, &m->db_run_ns, &m->db_run_cnt);
+		if (s->hop)
+			handoff_probe__run_stats(s->hop, &m->ho_run_ns, &m->ho_run_cnt);
+	}
+	if (s->hop)
+		handoff_probe__stats(s->hop, m->ho_kstats);
+	make_footer(s);
+	/* Detach before the slow part: nothing traced from here on. */
+	sockio__stop(s->sockio);
+	s->sockio = NULL;
+	tracker__set_sockio(s->tracker, NULL);
+	if (s->dbp) {
+		dbprobes__close(s->dbp);
+		free(s->dbp);
+		s->dbp = NULL;
+	}
+	handoff_probe__close(s->hop);
+	s->hop = NULL;
+}
+
+int session__write(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	const struct view_footer *ft = &s->ft;
+	bool incomplete = report__incomplete(&s->meta);
+	char err[512];
+	int ret;
+
+	if (!o->quiet) {
+		s->vo.tty = false;
+		s->vo.max_rows = o->top;
+		view__summary(s->live, s->agg, &s->vo, s->meta.duration_s, ft);
+		if (s->slot)
+			slotrack__print(s->slot, s->live, incomplete);
+	}
+	if (o->output) {
+		if (outfile__commit(&s->outf, report__write(s->outf.f, s->agg, &s->meta), err,
+				    sizeof(err))) {
+			fprintf(stderr, "sloprobe: writing the report: %s\n", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+		if (!report_to_stdout(o) && !o->quiet)
+			fprintf(s->live, "Report written to %s\n", o->output);
+	}
+	if (ft->dropped)
+		fprintf(stderr,
+			"sloprobe: warning: %llu events dropped, %.3g %% of all (see \"events\" in "
+			"the report; try --ringbuf-mb)%s\n",
+			(unsigned long long)ft->dropped, slo__drop_pct(ft->dropped, ft->events),
+			!incomplete ? ""
+			: s->slot   ? ": SLO verdicts judged on incomplete data"
+				    : ": more than --max-drop-pct");
+	if (ft->unparsed)
+		fprintf(stderr,
+			"sloprobe: warning: %llu transfers could not be framed (see "
+			"\"http_parser\" "
+			"and \"db_stats\" wire_* in the report)\n",
+			(unsigned long long)ft->unparsed);
+	ret = RECORD_EXIT_OK;
+	if (s->tally.breach) {
+		fprintf(stderr, "sloprobe: SLO breached: %u of %u objectives (%s)\n",
+			s->tally.breach, s->tally.pass + s->tally.breach + s->tally.insufficient,
+			o->slo->file);
+		ret = RECORD_EXIT_SLO;
+	}
+	/* A verdict on a run not seen whole must not pass CI, nor fail it as a breach. */
+	if (s->slot && incomplete) {
+		fprintf(stderr,
+			"sloprobe: SLO verdicts judged on incomplete data: %.3g %% of events lost "
+			"(--max-drop-pct %g)\n",
+			slo__drop_pct(ft->dropped, ft->events), o->max_drop_pct);
+		ret = RECORD_EXIT_INCOMPLETE;
+	}
+	/* A load test that failed makes every figure doubtful: that outranks a breach. */
+	if (o->command && s->meta.command_status != 0 && !*s->stop) {
+		fprintf(stderr, "sloprobe: %s exited with status %d\n", o->command[0],
+			s->meta.command_status);
+		ret = RECORD_EXIT_RUNTIME;
+	}
+	return ret;
+}
+
+void session__close(struct session *s)
+{
+	if (s->child > 0)
+		command__stop(s->child);
+	sockio__stop(s->sockio);
+	tracker__free(s->tracker);
+	if (s->sink) {
+		sink__free(s->sink);
+		free(s->sink);
+	}
+	if (s->dbp) {
+		dbprobes__close(s->dbp);
+		free(s->dbp);
+	}
+	handoff_probe__close(s->hop);
+	if (s->dbt) {
+		dbtrack__free(s->dbt);
+		free(s->dbt);
+	}
+	if (s->ho) {
+		handoff__free(s->ho);
+		free(s->ho);
+	}
+	if (s->db) {
+		dbagg__free(s->db);
+		free(s->db);
+	}
+	if (s->slot) {
+		slotrack__free(s->slot);
+		free(s->slot);
+	}
+	if (s->agg) {
+		agg__free(s->agg);
+		free(s->agg);
+	}
+	/* Not written whole: the temporary file goes, the previous report stays. */
+	outfile__abort(&s->outf);
+	runas__free(&s->sudo);
+	if (s->stats_fd >= 0)
+		close(s->stats_fd);
+	free(s->filter_pids);
+}
