@@ -263,3 +263,12 @@ void sockio__stop(struct sockio *s)
 		close(s->cgroup_fd);
 	free(s);
 }
+
+void sockio__head_tail(const uint8_t *head, size_t head_len, uint64_t len, const uint8_t **tail,
+		       size_t *tail_len)
+{
+	if (*tail_len || head_len != len)
+		return;
+	*tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
+	*tail = head + len - *tail_len;
+}

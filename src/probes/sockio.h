@@ -39,6 +39,12 @@ int sockio__add_proc(struct sockio *s, uint32_t tgid);
 /* Drains the ring buffer, waiting up to timeout_ms for a wake-up first. */
 int sockio__poll(struct sockio *s, int timeout_ms);
 void sockio__stats(struct sockio *s, uint64_t out[SOCKIO_STAT_NR]);
+/*
+ * The last bytes of a data event: a transfer held whole in its head is sent without a
+ * separate tail, it is the head's end. Leaves *tail alone when the event has one.
+ */
+void sockio__head_tail(const uint8_t *head, size_t head_len, uint64_t len, const uint8_t **tail,
+		       size_t *tail_len);
 /* Drop the kernel entry of a connection whose owner exited without close(). */
 void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd);
 /* Stop forwarding a connection's payload: userspace decided it is not (or no longer) ours. */

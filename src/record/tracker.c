@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "record/dbtrack.h"
+#include "record/pgconn.h"
 #include "proto/pgwire.h"
 #include "probes/sockio.h"
 #include "record/sink.h"
@@ -23,16 +24,11 @@ struct tconn {
 	uint8_t role;
 	uint8_t proto;
 	int service;   /* index in agg, -1 until known */
-	uint32_t wtid; /* thread of the last write */
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
 	struct http_conn http;
-	struct dbreq req;	/* DB work of the request in flight (inbound) */
-	struct pgwire_conn *pg; /* outbound PostgreSQL */
-	uint8_t *seg;		/* a write carried in segments, joined here */
-	size_t seg_have;
-	struct pgwire_chunk seg_ch; /* its times and length */
-	struct dbconn *db;
+	struct dbreq req;   /* DB work of the request in flight (inbound) */
+	struct pgconn *pg;  /* outbound PostgreSQL */
 };
 
 struct tracker {
@@ -95,14 +91,10 @@ static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
 
 static void conn_free(struct tracker *t, struct tconn *c)
 {
-	free(c->seg); /* a write whose segments did not all come before the end */
 	if (c->pg)
-		pgstats_add(&t->pg_closed, pgwire_conn__stats(c->pg));
+		pgstats_add(&t->pg_closed, pgconn__stats(c->pg));
 	sink__req_drop(t->sink, &c->req);
-	if (c->db)
-		sink__db_close(t->sink, c->db, c->last_ts);
-	pgwire_conn__free(c->pg);
-	free(c->db);
+	pgconn__free(c->pg, c->last_ts);
 	http_conn__free(&c->http);
 	free(c);
 }
@@ -212,160 +204,30 @@ static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
 	snprintf(out, outsz, e->family == 2 ? "%s:%u" : "[%s]:%u", a, e->rport);
 }
 
-static void on_pg_query(const struct pgwire_query *q, void *ctx)
-{
-	struct tconn *c = ctx;
-	struct db_exec x = {
-		.path = DB_PATH_WIRE,
-		.tgid = c->tgid,
-		.tid = c->wtid,
-		.conn_id = c->id,
-		.ts_start = q->ts_start,
-		.ts_first = q->ts_first,
-		.ts_end = q->ts_end,
-		.text = q->text,
-		.text_len = q->text_len,
-		.stmt_name = q->stmt_name,
-		.rows = q->rows,
-	};
-
-	if (q->flags & PGWIRE_Q_ERROR) {
-		x.flags |= DB_EXEC_ERROR;
-		memcpy(x.sqlstate, q->sqlstate, sizeof(x.sqlstate));
-	}
-	if (q->flags & PGWIRE_Q_TRUNCATED)
-		x.flags |= DB_EXEC_TRUNCATED;
-	if (q->flags & PGWIRE_Q_PREPARED)
-		x.flags |= DB_EXEC_PREPARED;
-	if (q->flags & PGWIRE_Q_ABORTED)
-		x.flags |= DB_EXEC_ABORTED;
-	if (q->flags & PGWIRE_Q_APPROX)
-		x.flags |= DB_EXEC_APPROX;
-	if (q->flags & PGWIRE_Q_UNKNOWN_STMT)
-		x.flags |= DB_EXEC_UNKNOWN_STMT;
-	if (x.flags & DB_EXEC_ABORTED)
-		return; /* not a latency: the answer never came */
-	sink__db(c->t->sink, c->db, &x, NULL, NULL);
-}
-
-/*
- * A transfer held whole in its head is sent without a separate tail: it is the head's end.
- * Leaves *tail alone when it has one already.
- */
-static void head_tail(const uint8_t *head, size_t head_len, uint64_t len, const uint8_t **tail,
-		      size_t *tail_len)
-{
-	if (*tail_len || head_len != len)
-		return;
-	*tail_len = len < SOCKIO_TAIL ? len : SOCKIO_TAIL;
-	*tail = head + len - *tail_len;
-}
-
-/*
- * The segments of one write, joined: the parser gets the write whole (messages straddle the
- * segments). When a segment is missing, what came is handed over and the rest is a gap.
- */
-static void seg_flush(struct tconn *c)
-{
-	c->seg_ch.head = c->seg;
-	c->seg_ch.head_len = c->seg_have;
-	c->seg_ch.tail_len = 0;
-	head_tail(c->seg, c->seg_have, c->seg_ch.len, &c->seg_ch.tail, &c->seg_ch.tail_len);
-	pgwire_conn__write(c->pg, &c->seg_ch, on_pg_query, c);
-	free(c->seg);
-	c->seg = NULL;
-	c->seg_have = 0;
-}
-
-/* Keeps a segment; true when it was the last one (the write is in c->seg_ch, whole). */
-static bool seg_add(struct tconn *c, const struct sockio_data_ev *e, size_t head_len)
-{
-	if (c->seg && (!e->seg_off || e->seg_off != c->seg_have))
-		seg_flush(c); /* a segment was lost */
-	if (!e->seg_off) {
-		size_t n = (uint64_t)e->len < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX
-				   ? (size_t)e->len
-				   : (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX;
-
-		c->seg = malloc(n);
-		c->seg_have = 0;
-		c->seg_ch = (struct pgwire_chunk){
-			.ts_enter = e->ts_enter,
-			.ts_exit = e->ts_exit,
-			.len = (uint64_t)e->len,
-		};
-		if (!c->seg)
-			return false;
-	}
-	if (!c->seg || e->seg_off != c->seg_have)
-		return false;
-	if (head_len > c->seg_ch.len - c->seg_have)
-		head_len = c->seg_ch.len - c->seg_have;
-	if (c->seg_have + head_len > (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
-		head_len = (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX - c->seg_have;
-	memcpy(c->seg + c->seg_have, e->head, head_len);
-	c->seg_have += head_len;
-	if (c->seg_have < c->seg_ch.len && c->seg_have < (size_t)SOCKIO_SEGS_MAX * SOCKIO_CAP_MAX)
-		return false;
-	return true;
-}
-
-/* Outbound PostgreSQL: the parser turns both directions into finished queries. */
+/* Outbound PostgreSQL: its engine turns both directions into finished queries. */
 static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
 		    size_t head_len)
 {
 	char name[64];
-	struct pgwire_chunk ch = {
-		.ts_enter = e->ts_enter,
-		.ts_exit = e->ts_exit,
-		.len = (uint64_t)e->len,
-		.head = e->head,
-		.head_len = head_len,
-		.tail = e->tail,
-		.tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL,
-	};
 
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
 	if (!c->pg) {
-		if (e->dir != SOCKIO_OUT ||
-		    pgwire__sniff(e->head, head_len, e->len) == PGWIRE_SNIFF_NO) {
+		if (!pgconn__sniff(e, head_len)) {
 			t->st.pg_not++;
 			c->proto = SOCKIO_PROTO_OTHER;
 			if (t->sockio)
 				sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
 			return;
 		}
-		c->pg = pgwire_conn__new();
-		c->db = calloc(1, sizeof(*c->db));
-		if (!c->pg || !c->db) {
-			pgwire_conn__free(c->pg);
-			free(c->db);
-			c->pg = NULL;
-			c->db = NULL;
-			return;
-		}
-		c->proto = SOCKIO_PROTO_PGSQL;
 		sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name, sizeof(name));
-		sink__db_open(t->sink, c->db, c->tgid, c->id, name, c->peer, e->ts_enter);
+		c->pg = pgconn__new(t->sink, c->tgid, c->id, name, c->peer, e->ts_enter);
+		if (!c->pg)
+			return;
+		c->proto = SOCKIO_PROTO_PGSQL;
 		t->st.pg_conns++;
 	}
-	if (c->seg && !(e->flags & SOCKIO_F_SEGMENT))
-		seg_flush(c);
-	if (e->flags & SOCKIO_F_SEGMENT) {
-		c->wtid = e->tid;
-		if (seg_add(c, e, head_len))
-			seg_flush(c);
-		return;
-	}
-	head_tail(e->head, head_len, ch.len, &ch.tail, &ch.tail_len);
-	if (e->dir == SOCKIO_OUT) {
-		c->wtid = e->tid;
-		pgwire_conn__write(c->pg, &ch, on_pg_query, c);
-	} else {
-		pgwire_conn__read(c->pg, &ch, on_pg_query, c);
-	}
-	if (pgwire_conn__encrypted(c->pg)) {
+	if (pgconn__data(c->pg, e, head_len)) {
 		t->st.pg_tls++;
 		c->proto = SOCKIO_PROTO_TLS;
 		if (t->sockio)
@@ -453,7 +315,7 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		const __u8 *tail = e->tail;
 		size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
 
-		head_tail(e->head, head_len, len, &tail, &tail_len);
+		sockio__head_tail(e->head, head_len, len, &tail, &tail_len);
 		http_conn__write(&c->http, &t->hst, e->ts_enter, e->ts_exit, e->head, head_len, len,
 				 tail, tail_len, on_request, c);
 	}
@@ -546,7 +408,7 @@ void tracker__stats(const struct tracker *t, struct tracker_stats *out)
 	out->pg = t->pg_closed;
 	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
 		if (c->pg)
-			pgstats_add(&out->pg, pgwire_conn__stats(c->pg));
+			pgstats_add(&out->pg, pgconn__stats(c->pg));
 }
 
 const struct http_stats *tracker__http_stats(const struct tracker *t)

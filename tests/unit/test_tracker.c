@@ -15,7 +15,10 @@
 #include <linux/types.h>
 
 #include "abi/sockio.h"
+#include "proto/db.h"
 #include "record/agg.h"
+#include "record/dbagg.h"
+#include "record/dbtrack.h"
 #include "record/sink.h"
 #include "record/tracker.h"
 
@@ -324,6 +327,97 @@ static void test_bad_events_counted(void **state)
 	fx_close(&f);
 }
 
+/* A PostgreSQL client connection's event: a write (dir SOCKIO_OUT) or a read of msg. */
+static void pg_ev(struct tracker *t, uint64_t ts, __u8 dir, const void *msg, size_t len)
+{
+	struct {
+		struct sockio_data_ev e;
+		char head[64];
+	} ev = {
+		.e = {
+			.type = SOCKIO_EV_DATA,
+			.tgid = 4242,
+			.conn_id = 9,
+			.ts_enter = ts,
+			.ts_exit = ts + 1,
+			.len = (__s64)len,
+			.tid = 4243,
+			.dir = dir,
+			.proto = SOCKIO_PROTO_PGSQL,
+			.sys = dir == SOCKIO_OUT ? SOCKIO_SYS_WRITE : SOCKIO_SYS_READ,
+			.head_len = (__u32)len,
+		},
+	};
+
+	memcpy(ev.head, msg, len);
+	tracker__event(t, &ev, sizeof(ev));
+}
+
+/*
+ * An outbound PostgreSQL connection (the client's first bytes a simple Query) goes to its
+ * engine; the execution it finishes reaches the sink, which counts its fingerprint, and the
+ * connection's parser counters are the table's. A connection whose first write is not
+ * PostgreSQL is left alone and counted.
+ */
+static void test_pg_client_connection(void **state)
+{
+	static const char q[] = "Q\0\0\0\x0dselect 1\0";
+	static const char reply[] = "C\0\0\0\x0dSELECT 1\0Z\0\0\0\x05I";
+	const struct sink_opts so = { .procroot = "/nonexistent" };
+	struct sockio_open_ev o = {
+		.type = SOCKIO_EV_OPEN, .tgid = 4242, .conn_id = 9, .ts = 10, .fd = 9,
+		.family = 2, .lport = 40001, .rport = 5432, .role = SOCKIO_ROLE_CLIENT,
+		.how = SOCKIO_HOW_CONNECT, .comm = "app",
+	};
+	struct tracker_opts to = {};
+	struct dbagg_opts dbo = {};
+	struct tracker_stats st;
+	struct dbtrack dt;
+	struct dbagg db;
+	struct tracker *t;
+	struct sink s;
+	struct agg a;
+
+	assert_int_equal(agg__init(&a, 16), 0);
+	assert_int_equal(dbagg__init(&db, &dbo), 0);
+	dbtrack__init(&dt, &db);
+	assert_int_equal(sink__init(&s, &so, &a, &dt, NULL), 0);
+	assert_int_equal(tracker__new(&t, &to, &s), 0);
+	tracker__event(t, &o, sizeof(o));
+	pg_ev(t, 100, SOCKIO_OUT, q, sizeof(q) - 1);
+	pg_ev(t, 300, SOCKIO_IN, reply, sizeof(reply) - 1);
+	tracker__stats(t, &st);
+	assert_int_equal(st.pg_conns, 1);
+	assert_int_equal(st.pg_not, 0);
+	assert_int_equal(st.pg.malformed, 0);
+	assert_int_equal(db.nfps, 1);
+	assert_int_equal(db.fps[0]->count[DB_PATH_WIRE], 1);
+	assert_string_equal(db.fps[0]->client, "app");
+	assert_string_equal(db.fps[0]->server, "0.0.0.0:5432");
+	/* Not PostgreSQL: an HTTP request written by a client. */
+	o.conn_id = 10;
+	tracker__event(t, &o, sizeof(o));
+	{
+		struct {
+			struct sockio_data_ev e;
+			char head[16];
+		} ev = { .e = { .type = SOCKIO_EV_DATA, .tgid = 4242, .conn_id = 10, .ts_enter = 400,
+				.ts_exit = 401, .len = 16, .dir = SOCKIO_OUT,
+				.proto = SOCKIO_PROTO_PGSQL, .head_len = 16 } };
+
+		memcpy(ev.head, "GET / HTTP/1.1\r\n", 16);
+		tracker__event(t, &ev, sizeof(ev));
+	}
+	tracker__stats(t, &st);
+	assert_int_equal(st.pg_not, 1);
+	assert_int_equal(st.pg_conns, 1);
+	tracker__free(t);
+	sink__free(&s);
+	dbtrack__free(&dt);
+	dbagg__free(&db);
+	agg__free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_route_patterns_and_bad_targets),
 		cmocka_unit_test(test_exit_aborts_flush_leaves_unfinished),
 		cmocka_unit_test(test_bad_events_counted),
+		cmocka_unit_test(test_pg_client_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
