@@ -64,10 +64,13 @@ static void open_ev(struct tracker *t, uint64_t id, uint64_t ts)
 	tracker__event(t, &e, sizeof(e));
 }
 
-/* A read of a whole GET request for target on connection id. */
-static void get_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *target)
+/*
+ * A read (dir SOCKIO_IN) or write of len bytes on connection id, from ts to ts + 1, held
+ * whole in the event's head, by the process's main thread.
+ */
+static void data_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, __u8 proto,
+		    __u8 flags, const void *bytes, size_t len)
 {
-	char req[128];
 	struct {
 		struct sockio_data_ev e;
 		char head[128];
@@ -78,19 +81,28 @@ static void get_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *targ
 			.conn_id = id,
 			.ts_enter = ts,
 			.ts_exit = ts + 1,
+			.len = (__s64)len,
 			.tid = 4242,
-			.dir = SOCKIO_IN,
-			.proto = SOCKIO_PROTO_HTTP,
-			.flags = SOCKIO_F_REQ_START,
-			.sys = SOCKIO_SYS_READ,
+			.dir = dir,
+			.proto = proto,
+			.flags = flags,
+			.sys = dir == SOCKIO_IN ? SOCKIO_SYS_READ : SOCKIO_SYS_WRITE,
+			.head_len = (__u32)len,
 		},
 	};
+
+	assert_true(len <= sizeof(ev.head));
+	memcpy(ev.head, bytes, len);
+	tracker__event(t, &ev, sizeof(ev));
+}
+
+/* A read of a whole GET request for target on connection id. */
+static void get_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *target)
+{
+	char req[128];
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", target);
 
-	ev.e.len = n;
-	ev.e.head_len = (__u32)n;
-	memcpy(ev.head, req, (size_t)n);
-	tracker__event(t, &ev, sizeof(ev));
+	data_ev(t, id, ts, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_REQ_START, req, (size_t)n);
 }
 
 static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
@@ -98,31 +110,10 @@ static void request_ev(struct tracker *t, uint64_t id, uint64_t ts)
 	get_ev(t, id, ts, "/x");
 }
 
-/* A server write of head_len bytes of text on connection id, from ts to ts + 1. */
+/* A server write of text on connection id. */
 static void write_ev(struct tracker *t, uint64_t id, uint64_t ts, const char *text, __u8 flags)
 {
-	struct {
-		struct sockio_data_ev e;
-		char head[64];
-	} ev = {
-		.e = {
-			.type = SOCKIO_EV_DATA,
-			.tgid = 4242,
-			.conn_id = id,
-			.ts_enter = ts,
-			.ts_exit = ts + 1,
-			.len = (__s64)strlen(text),
-			.tid = 4242,
-			.dir = SOCKIO_OUT,
-			.proto = SOCKIO_PROTO_HTTP,
-			.flags = flags,
-			.sys = SOCKIO_SYS_WRITE,
-			.head_len = (__u32)strlen(text),
-		},
-	};
-
-	memcpy(ev.head, text, strlen(text));
-	tracker__event(t, &ev, sizeof(ev));
+	data_ev(t, id, ts, SOCKIO_OUT, SOCKIO_PROTO_HTTP, flags, text, strlen(text));
 }
 
 /*
@@ -327,31 +318,6 @@ static void test_bad_events_counted(void **state)
 	fx_close(&f);
 }
 
-/* A PostgreSQL client connection's event: a write (dir SOCKIO_OUT) or a read of msg. */
-static void pg_ev(struct tracker *t, uint64_t ts, __u8 dir, const void *msg, size_t len)
-{
-	struct {
-		struct sockio_data_ev e;
-		char head[64];
-	} ev = {
-		.e = {
-			.type = SOCKIO_EV_DATA,
-			.tgid = 4242,
-			.conn_id = 9,
-			.ts_enter = ts,
-			.ts_exit = ts + 1,
-			.len = (__s64)len,
-			.tid = 4243,
-			.dir = dir,
-			.proto = SOCKIO_PROTO_PGSQL,
-			.sys = dir == SOCKIO_OUT ? SOCKIO_SYS_WRITE : SOCKIO_SYS_READ,
-			.head_len = (__u32)len,
-		},
-	};
-
-	memcpy(ev.head, msg, len);
-	tracker__event(t, &ev, sizeof(ev));
-}
 
 /*
  * An outbound PostgreSQL connection (the client's first bytes a simple Query) goes to its
@@ -384,8 +350,8 @@ static void test_pg_client_connection(void **state)
 	assert_int_equal(sink__init(&s, &so, &a, &dt, NULL), 0);
 	assert_int_equal(tracker__new(&t, &to, &s), 0);
 	tracker__event(t, &o, sizeof(o));
-	pg_ev(t, 100, SOCKIO_OUT, q, sizeof(q) - 1);
-	pg_ev(t, 300, SOCKIO_IN, reply, sizeof(reply) - 1);
+	data_ev(t, 9, 100, SOCKIO_OUT, SOCKIO_PROTO_PGSQL, 0, q, sizeof(q) - 1);
+	data_ev(t, 9, 300, SOCKIO_IN, SOCKIO_PROTO_PGSQL, 0, reply, sizeof(reply) - 1);
 	tracker__stats(t, &st);
 	assert_int_equal(st.pg_conns, 1);
 	assert_int_equal(st.pg_not, 0);
@@ -397,17 +363,7 @@ static void test_pg_client_connection(void **state)
 	/* Not PostgreSQL: an HTTP request written by a client. */
 	o.conn_id = 10;
 	tracker__event(t, &o, sizeof(o));
-	{
-		struct {
-			struct sockio_data_ev e;
-			char head[16];
-		} ev = { .e = { .type = SOCKIO_EV_DATA, .tgid = 4242, .conn_id = 10, .ts_enter = 400,
-				.ts_exit = 401, .len = 16, .dir = SOCKIO_OUT,
-				.proto = SOCKIO_PROTO_PGSQL, .head_len = 16 } };
-
-		memcpy(ev.head, "GET / HTTP/1.1\r\n", 16);
-		tracker__event(t, &ev, sizeof(ev));
-	}
+	data_ev(t, 10, 400, SOCKIO_OUT, SOCKIO_PROTO_PGSQL, 0, "GET / HTTP/1.1\r\n", 16);
 	tracker__stats(t, &st);
 	assert_int_equal(st.pg_not, 1);
 	assert_int_equal(st.pg_conns, 1);
