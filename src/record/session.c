@@ -288,7 +288,8 @@ int session__open(struct session *s, const struct record_opts *o)
 	}
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;
-	if (tracker__new(&s->tracker, &to, s->sink))
+	s->tracker = tracker__new(&to, s->sink);
+	if (!s->tracker)
 		return out_of_memory();
 
 	/* One spec for the loaders that pick processes: sockio in the kernel, libpq from /proc. */
