@@ -727,7 +727,7 @@ void pgclient__close(struct pgclient *p)
 	if (!p)
 		return;
 	probed_files__free(&p->files);
-	bpfobj__close(&p->bo);
+	bpfobj__free(&p->bo);
 	for (size_t i = 0; i < STMT_BUCKETS; i++) {
 		while (p->stmts[i]) {
 			struct stmt *s = p->stmts[i];

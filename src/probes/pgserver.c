@@ -250,7 +250,7 @@ void pgserver__close(struct pgserver *p)
 		return;
 	probed_files__free(&p->bins);
 	bpf_link__destroy(p->exit_link);
-	bpfobj__close(&p->bo);
+	bpfobj__free(&p->bo);
 	procfilter__free(&p->procs);
 	free(p);
 }

@@ -258,7 +258,7 @@ void sockio__close(struct sockio *s)
 {
 	if (!s)
 		return;
-	bpfobj__close(&s->bo);
+	bpfobj__free(&s->bo);
 	if (s->cgroup_fd >= 0)
 		close(s->cgroup_fd);
 	free(s);
