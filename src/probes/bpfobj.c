@@ -125,7 +125,7 @@ int bpfobj__prog_ids(const struct bpfobj *b, uint32_t *ids, int max)
 	return n;
 }
 
-void bpfobj__close(struct bpfobj *b)
+void bpfobj__free(struct bpfobj *b)
 {
 	ring_buffer__free(b->rb);
 	b->rb = NULL;

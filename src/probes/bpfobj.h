@@ -25,7 +25,7 @@ struct bpfobj {
 	struct ring_buffer *rb;	     /* the events ring's reader, once loaded */
 };
 
-/* Takes an opened skeleton, its object and its __destroy, freed by bpfobj__close(). */
+/* Takes an opened skeleton, its object and its __destroy, freed by bpfobj__free(). */
 void bpfobj__init(struct bpfobj *b, void *skel, struct bpf_object *obj, void (*destroy)(void *));
 
 /*
@@ -55,8 +55,8 @@ void bpfobj__run_stats(const struct bpfobj *b, uint64_t *run_ns, uint64_t *run_c
 int bpfobj__prog_ids(const struct bpfobj *b, uint32_t *ids, int max);
 
 /* The ring's reader first (it maps the ring's fd), then the object. Links the loader made
- * outside the skeleton go before this. Safe on a zeroed or already closed bpfobj. */
-void bpfobj__close(struct bpfobj *b);
+ * outside the skeleton go before this. Safe on a zeroed or already freed bpfobj. */
+void bpfobj__free(struct bpfobj *b);
 
 /*
  * libbpf's log, process-wide: shown (escaped) on stderr if verbose, else only its last warning

@@ -108,6 +108,6 @@ void handoff_probe__close(struct handoff_probe *p)
 {
 	if (!p)
 		return;
-	bpfobj__close(&p->bo);
+	bpfobj__free(&p->bo);
 	free(p);
 }

@@ -26,6 +26,7 @@ int handoff_probe__add_proc(struct handoff_probe *p, uint32_t tgid);
 int handoff_probe__poll(struct handoff_probe *p);
 void handoff_probe__stats(struct handoff_probe *p, uint64_t out[HANDOFF_STAT_NR]);
 void handoff_probe__run_stats(struct handoff_probe *p, uint64_t *run_ns, uint64_t *run_cnt);
+/* Detaches and frees; p may be NULL. */
 void handoff_probe__close(struct handoff_probe *p);
 
 #endif

@@ -647,16 +647,17 @@ int pgclient__scan(struct pgclient *p)
 	return added;
 }
 
-struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, void *ctx,
-				char *err, size_t errsz)
+int pgclient__open(struct pgclient **out, const struct pgclient_opts *o, db_exec_fn emit, void *ctx,
+		   char *err, size_t errsz)
 {
 	struct pgclient *p = calloc(1, sizeof(*p));
 	unsigned rb_bytes;
 	int e;
 
+	*out = NULL;
 	if (!p) {
 		snprintf(err, errsz, "out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	p->o = *o;
 	if (!p->o.self_tgid)
@@ -665,8 +666,8 @@ struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, 
 	p->ctx = ctx;
 	p->skel = pgclient_bpf__open();
 	if (!p->skel) {
-		e = errno;
-		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
+		e = -errno;
+		snprintf(err, errsz, "opening BPF object: %s", strerror(-e));
 		goto cleanup;
 	}
 	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
@@ -690,11 +691,12 @@ struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "ring buffer: %s", strerror(-e));
 		goto cleanup;
 	}
-	return p;
+	*out = p;
+	return 0;
 
 cleanup:
-	pgclient__free(p);
-	return NULL;
+	pgclient__close(p);
+	return e ? e : -EINVAL;
 }
 
 int pgclient__consume(struct pgclient *p)
@@ -720,12 +722,12 @@ void pgclient__run_stats(struct pgclient *p, uint64_t *run_ns, uint64_t *run_cnt
 	bpfobj__run_stats(&p->bo, run_ns, run_cnt);
 }
 
-void pgclient__free(struct pgclient *p)
+void pgclient__close(struct pgclient *p)
 {
 	if (!p)
 		return;
 	probed_files__free(&p->files);
-	bpfobj__close(&p->bo);
+	bpfobj__free(&p->bo);
 	for (size_t i = 0; i < STMT_BUCKETS; i++) {
 		while (p->stmts[i]) {
 			struct stmt *s = p->stmts[i];

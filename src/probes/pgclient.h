@@ -63,9 +63,9 @@ struct pgclient_stats {
 
 struct pgclient;
 
-/* On failure returns NULL and leaves a one-line reason in err. Attaches nothing yet. */
-struct pgclient *pgclient__open(const struct pgclient_opts *o, db_exec_fn emit, void *ctx,
-				char *err, size_t errsz);
+/* Loads, attaches nothing yet; on failure a negative errno and a one-line reason in err. */
+int pgclient__open(struct pgclient **out, const struct pgclient_opts *o, db_exec_fn emit, void *ctx,
+		   char *err, size_t errsz);
 /* Probes libpq files mapped by processes not seen yet; call it every second or so. Returns
  * the number of files newly probed or a negative errno. */
 int pgclient__scan(struct pgclient *p);
@@ -77,6 +77,7 @@ int pgclient__epoll_fd(struct pgclient *p);
 void pgclient__stats(struct pgclient *p, struct pgclient_stats *out);
 /* Sum of run_time_ns and run_cnt over our programs (non-zero with kernel.bpf_stats_enabled). */
 void pgclient__run_stats(struct pgclient *p, uint64_t *run_ns, uint64_t *run_cnt);
-void pgclient__free(struct pgclient *p);
+/* Detaches and frees; p may be NULL. */
+void pgclient__close(struct pgclient *p);
 
 #endif

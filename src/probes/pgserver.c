@@ -173,24 +173,25 @@ int pgserver__scan(struct pgserver *p)
 	return added;
 }
 
-struct pgserver *pgserver__open(const struct pgserver_opts *o, db_exec_fn emit, void *ctx,
-				char *err, size_t errsz)
+int pgserver__open(struct pgserver **out, const struct pgserver_opts *o, db_exec_fn emit, void *ctx,
+		   char *err, size_t errsz)
 {
 	struct pgserver *p = calloc(1, sizeof(*p));
 	unsigned rb_bytes;
 	int e;
 
+	*out = NULL;
 	if (!p) {
 		snprintf(err, errsz, "out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	p->o = *o;
 	p->emit = emit;
 	p->ctx = ctx;
 	p->skel = pgserver_bpf__open();
 	if (!p->skel) {
-		e = errno;
-		snprintf(err, errsz, "opening BPF object: %s", strerror(e));
+		e = -errno;
+		snprintf(err, errsz, "opening BPF object: %s", strerror(-e));
 		goto cleanup;
 	}
 	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
@@ -212,11 +213,12 @@ struct pgserver *pgserver__open(const struct pgserver_opts *o, db_exec_fn emit, 
 		snprintf(err, errsz, "ring buffer: %s", strerror(-e));
 		goto cleanup;
 	}
-	return p;
+	*out = p;
+	return 0;
 
 cleanup:
-	pgserver__free(p);
-	return NULL;
+	pgserver__close(p);
+	return e ? e : -EINVAL;
 }
 
 int pgserver__consume(struct pgserver *p)
@@ -242,13 +244,13 @@ void pgserver__run_stats(struct pgserver *p, uint64_t *run_ns, uint64_t *run_cnt
 	bpfobj__run_stats(&p->bo, run_ns, run_cnt);
 }
 
-void pgserver__free(struct pgserver *p)
+void pgserver__close(struct pgserver *p)
 {
 	if (!p)
 		return;
 	probed_files__free(&p->bins);
 	bpf_link__destroy(p->exit_link);
-	bpfobj__close(&p->bo);
+	bpfobj__free(&p->bo);
 	procfilter__free(&p->procs);
 	free(p);
 }

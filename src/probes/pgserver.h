@@ -45,9 +45,9 @@ struct pgserver_stats {
 
 struct pgserver;
 
-/* On failure returns NULL and leaves a one-line reason in err. Attaches nothing yet. */
-struct pgserver *pgserver__open(const struct pgserver_opts *o, db_exec_fn emit, void *ctx,
-				char *err, size_t errsz);
+/* Loads, attaches nothing yet; on failure a negative errno and a one-line reason in err. */
+int pgserver__open(struct pgserver **out, const struct pgserver_opts *o, db_exec_fn emit, void *ctx,
+		   char *err, size_t errsz);
 /* Probes the binaries of postgres processes not seen yet; call it every second or so.
  * Returns the number of binaries newly probed or a negative errno. */
 int pgserver__scan(struct pgserver *p);
@@ -55,7 +55,8 @@ int pgserver__consume(struct pgserver *p);
 int pgserver__epoll_fd(struct pgserver *p);
 void pgserver__stats(struct pgserver *p, struct pgserver_stats *out);
 void pgserver__run_stats(struct pgserver *p, uint64_t *run_ns, uint64_t *run_cnt);
-void pgserver__free(struct pgserver *p);
+/* Detaches and frees; p may be NULL. */
+void pgserver__close(struct pgserver *p);
 
 /*
  * The client address of a backend from its process title ("postgres: user db

@@ -65,8 +65,8 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return s->fn(s->ctx, data, size);
 }
 
-int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
-		  char *err, size_t errsz)
+int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		 char *err, size_t errsz)
 {
 	struct sockio *s = calloc(1, sizeof(*s));
 	struct sockio_bpf *skel = NULL;
@@ -186,7 +186,7 @@ int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event
 	return 0;
 
 cleanup:
-	sockio__stop(s);
+	sockio__close(s);
 	return err_ ? err_ : -EINVAL;
 }
 
@@ -254,11 +254,11 @@ void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt)
 	bpfobj__run_stats(&s->bo, run_ns, run_cnt);
 }
 
-void sockio__stop(struct sockio *s)
+void sockio__close(struct sockio *s)
 {
 	if (!s)
 		return;
-	bpfobj__close(&s->bo);
+	bpfobj__free(&s->bo);
 	if (s->cgroup_fd >= 0)
 		close(s->cgroup_fd);
 	free(s);

@@ -30,9 +30,10 @@ typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
 
 struct sockio;
 
-/* On failure returns a negative errno and leaves a one-line reason in err. */
-int sockio__start(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
-		  char *err, size_t errsz);
+/* Loads, fills the filters and attaches: events flow to fn from here. 0, or a negative errno
+ * and a one-line reason in err. */
+int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
+		 char *err, size_t errsz);
 /* Seed state for what existed before tracing started. */
 int sockio__add_listen_port(struct sockio *s, uint16_t port);
 int sockio__add_proc(struct sockio *s, uint32_t tgid);
@@ -54,6 +55,7 @@ void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t co
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
 /* Sum of run_time_ns and run_cnt over our programs (non-zero only with bpf stats enabled). */
 void sockio__run_stats(struct sockio *s, uint64_t *run_ns, uint64_t *run_cnt);
-void sockio__stop(struct sockio *s);
+/* Detaches and frees; s may be NULL. */
+void sockio__close(struct sockio *s);
 
 #endif

@@ -1,12 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/db.h"
 #include "record/dbprobes.h"
 #include "host/procinfo.h"
 #include "record/sink.h"
+
+#define DBPROBES_SCAN_NS 1000000000ull /* new processes are looked for this often */
+#define DBPROBES_NAMES	 1024	       /* process names cached, direct-mapped by pid */
+
+/* Reading /proc for every query would cost more than the query: names are cached. */
+struct dbprobes_name {
+	uint32_t pid;
+	uint64_t gen; /* scan period it was read in; older ones are read again */
+	char name[64];
+};
+
+struct dbprobes {
+	struct pgclient *client;
+	struct pgserver *server;
+	struct sink *sink;	       /* where their executions go */
+	struct procfilter_spec filter; /* which clients to follow */
+	uint64_t next_scan, gen;
+	int scan_err; /* last scan failure, reported once */
+	struct dbprobes_name names[DBPROBES_NAMES];
+};
 
 /*
  * The cached name of pid, read again once per scan period (a pid can be reused, a backend
@@ -46,13 +67,18 @@ static void on_usdt(const struct db_exec *x, void *ctx)
 	sink__db(d->sink, NULL, x, name_of(d, x->tgid, true), "local postgres");
 }
 
-int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
+int dbprobes__open(struct dbprobes **out, unsigned paths, struct sink *sink,
 		   const struct procfilter_spec *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz)
 {
+	struct dbprobes *d = calloc(1, sizeof(*d));
 	int r;
 
-	memset(d, 0, sizeof(*d));
+	*out = NULL;
+	if (!d) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
 	d->sink = sink;
 	d->filter = *f;
 	if (paths & (1u << DB_PATH_LIBPQ)) {
@@ -63,30 +89,35 @@ int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
 			.want_ctx = &d->filter,
 		};
 
-		d->client = pgclient__open(&o, on_libpq, d, err, errsz);
-		if (!d->client)
-			return -EINVAL;
+		r = pgclient__open(&d->client, &o, on_libpq, d, err, errsz);
+		if (r)
+			goto cleanup;
 		r = pgclient__scan(d->client);
 		if (r < 0) {
 			snprintf(err, errsz, "libpq probes: scanning /proc: %s", strerror(-r));
-			return r;
+			goto cleanup;
 		}
 	}
 	if (paths & (1u << DB_PATH_USDT)) {
 		/* Server backends are never the filtered clients: every local server is seen. */
 		struct pgserver_opts o = { .text_max = text_max, .verbose = verbose };
 
-		d->server = pgserver__open(&o, on_usdt, d, err, errsz);
-		if (!d->server)
-			return -EINVAL;
+		r = pgserver__open(&d->server, &o, on_usdt, d, err, errsz);
+		if (r)
+			goto cleanup;
 		r = pgserver__scan(d->server);
 		if (r < 0) {
 			snprintf(err, errsz, "postgres USDT probes: scanning /proc: %s",
 				 strerror(-r));
-			return r;
+			goto cleanup;
 		}
 	}
+	*out = d;
 	return 0;
+
+cleanup:
+	dbprobes__close(d);
+	return r;
 }
 
 void dbprobes__poll(struct dbprobes *d, uint64_t now_ns)
@@ -147,8 +178,9 @@ void dbprobes__run_stats(struct dbprobes *d, uint64_t *run_ns, uint64_t *run_cnt
 
 void dbprobes__close(struct dbprobes *d)
 {
-	pgclient__free(d->client);
-	pgserver__free(d->server);
-	d->client = NULL;
-	d->server = NULL;
+	if (!d)
+		return;
+	pgclient__close(d->client);
+	pgserver__close(d->server);
+	free(d);
 }

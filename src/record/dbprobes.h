@@ -17,31 +17,14 @@
 
 struct sink;
 
-#define DBPROBES_SCAN_NS 1000000000ull /* new processes are looked for this often */
-#define DBPROBES_NAMES	 1024	       /* process names cached, direct-mapped by pid */
-
-/* Reading /proc for every query would cost more than the query: names are cached. */
-struct dbprobes_name {
-	uint32_t pid;
-	uint64_t gen; /* scan period it was read in; older ones are read again */
-	char name[64];
-};
-
-struct dbprobes {
-	struct pgclient *client;
-	struct pgserver *server;
-	struct sink *sink; /* where their executions go */
-	struct procfilter_spec filter; /* which clients to follow */
-	uint64_t next_scan, gen;
-	int scan_err; /* last scan failure, reported once */
-	struct dbprobes_name names[DBPROBES_NAMES];
-};
+struct dbprobes;
 
 /*
  * paths: 1 << DB_PATH_LIBPQ and/or 1 << DB_PATH_USDT. Opens, then scans once, so queries of
- * processes running now are seen from the start. One-line reason in err on failure.
+ * processes running now are seen from the start. 0, or a negative errno and a one-line reason
+ * in err.
  */
-int dbprobes__open(struct dbprobes *d, unsigned paths, struct sink *sink,
+int dbprobes__open(struct dbprobes **out, unsigned paths, struct sink *sink,
 		   const struct procfilter_spec *f, size_t text_max, bool verbose, char *err,
 		   size_t errsz);
 /* Drains both ring buffers; scans for new processes when it is time. */
@@ -50,6 +33,7 @@ void dbprobes__stats(struct dbprobes *d, struct pgclient_stats *c, struct pgserv
 /* Events lost on these paths: ring buffer full, state lost, bad events. */
 uint64_t dbprobes__dropped(const struct pgclient_stats *c, const struct pgserver_stats *s);
 void dbprobes__run_stats(struct dbprobes *d, uint64_t *run_ns, uint64_t *run_cnt);
+/* d may be NULL. */
 void dbprobes__close(struct dbprobes *d);
 
 #endif

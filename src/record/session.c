@@ -288,7 +288,8 @@ int session__open(struct session *s, const struct record_opts *o)
 	}
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;
-	if (tracker__new(&s->tracker, &to, s->sink))
+	s->tracker = tracker__new(&to, s->sink);
+	if (!s->tracker)
 		return out_of_memory();
 
 	/* One spec for the loaders that pick processes: sockio in the kernel, libpq from /proc. */
@@ -310,17 +311,13 @@ int session__open(struct session *s, const struct record_opts *o)
 			fprintf(stderr, "sloprobe: warning: cannot enable BPF run-time stats: %s\n",
 				strerror(errno));
 	}
-	if (sockio__start(&s->sockio, &so, tracker__event, s->tracker, err, sizeof(err))) {
+	if (sockio__open(&s->sockio, &so, tracker__event, s->tracker, err, sizeof(err))) {
 		textesc__line(stderr, "sloprobe: %s", err);
 		return RECORD_EXIT_RUNTIME;
 	}
 	tracker__set_sockio(s->tracker, s->sockio);
 	if (o->db_probes & ~(1u << DB_PATH_WIRE)) {
-		/* Set before the open: dbprobes__close undoes a half-done one. */
-		s->dbp = calloc(1, sizeof(*s->dbp));
-		if (!s->dbp)
-			return out_of_memory();
-		if (dbprobes__open(s->dbp, o->db_probes, s->sink, &so.procs, o->head_bytes,
+		if (dbprobes__open(&s->dbp, o->db_probes, s->sink, &so.procs, o->head_bytes,
 				   o->verbose, err, sizeof(err))) {
 			textesc__line(stderr, "sloprobe: %s", err);
 			return RECORD_EXIT_RUNTIME;
@@ -600,14 +597,11 @@ void session__finish(struct session *s)
 		handoff_probe__stats(s->hop, m->ho_kstats);
 	make_footer(s);
 	/* Detach before the slow part: nothing traced from here on. */
-	sockio__stop(s->sockio);
+	sockio__close(s->sockio);
 	s->sockio = NULL;
 	tracker__set_sockio(s->tracker, NULL);
-	if (s->dbp) {
-		dbprobes__close(s->dbp);
-		free(s->dbp);
-		s->dbp = NULL;
-	}
+	dbprobes__close(s->dbp);
+	s->dbp = NULL;
 	handoff_probe__close(s->hop);
 	s->hop = NULL;
 }
@@ -678,16 +672,13 @@ void session__close(struct session *s)
 {
 	if (s->child > 0)
 		command__stop(s->child);
-	sockio__stop(s->sockio);
+	sockio__close(s->sockio);
 	tracker__free(s->tracker);
 	if (s->sink) {
 		sink__free(s->sink);
 		free(s->sink);
 	}
-	if (s->dbp) {
-		dbprobes__close(s->dbp);
-		free(s->dbp);
-	}
+	dbprobes__close(s->dbp);
 	handoff_probe__close(s->hop);
 	if (s->dbt) {
 		dbtrack__free(s->dbt);

@@ -421,13 +421,12 @@ void tracker__set_sockio(struct tracker *t, struct sockio *s)
 	t->sockio = s;
 }
 
-int tracker__new(struct tracker **out, const struct tracker_opts *o, struct sink *sink)
+struct tracker *tracker__new(const struct tracker_opts *o, struct sink *sink)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
 
-	*out = NULL;
 	if (!t)
-		return -ENOMEM;
+		return NULL;
 	t->o = *o;
 	if (!t->o.max_conns)
 		t->o.max_conns = SOCKIO_CONNS_DEFAULT;
@@ -439,10 +438,9 @@ int tracker__new(struct tracker **out, const struct tracker_opts *o, struct sink
 	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
 	if (!t->tab) {
 		tracker__free(t);
-		return -ENOMEM;
+		return NULL;
 	}
-	*out = t;
-	return 0;
+	return t;
 }
 
 void tracker__free(struct tracker *t)

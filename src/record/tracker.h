@@ -40,8 +40,9 @@ struct tracker_stats {
 
 struct tracker;
 
-/* PostgreSQL connections are decoded when the sink follows them (sink__db_on). */
-int tracker__new(struct tracker **out, const struct tracker_opts *o, struct sink *sink);
+/* NULL: out of memory. PostgreSQL connections are decoded when the sink follows them
+ * (sink__db_on). */
+struct tracker *tracker__new(const struct tracker_opts *o, struct sink *sink);
 void tracker__free(struct tracker *t);
 /* Lets the tracker drop kernel state of processes that exit with sockets open. */
 void tracker__set_sockio(struct tracker *t, struct sockio *s);

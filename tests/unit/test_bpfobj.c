@@ -47,14 +47,14 @@ static void test_why(void **state)
 }
 
 /* What a loader's error path frees before its skeleton was opened. */
-static void test_close_unopened(void **state)
+static void test_free_unopened(void **state)
 {
 	struct bpfobj b;
 
 	(void)state;
 	memset(&b, 0, sizeof(b));
-	bpfobj__close(&b);
-	bpfobj__close(&b);
+	bpfobj__free(&b);
+	bpfobj__free(&b);
 	assert_null(b.skel);
 	assert_null(b.rb);
 }
@@ -65,7 +65,7 @@ int main(void)
 		cmocka_unit_test(test_ring_bytes_kept),
 		cmocka_unit_test(test_ring_bytes_rounded),
 		cmocka_unit_test(test_why),
-		cmocka_unit_test(test_close_unopened),
+		cmocka_unit_test(test_free_unopened),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
