@@ -8,72 +8,67 @@
 /* The map's first table when a put needs one. */
 #define FIRST_CAP 256
 
+/* The slot of key (not 0), or the empty slot that ends its probe run. cap > 0. */
+static struct u64map_slot *probe(const struct u64map *m, uint64_t key)
+{
+	size_t mask = m->cap - 1, i = u64map__mix(key) & mask;
+
+	while (m->slots[i].key && m->slots[i].key != key)
+		i = (i + 1) & mask;
+	return &m->slots[i];
+}
+
 uint64_t *u64map__get(const struct u64map *m, uint64_t key)
 {
-	size_t mask = m->cap - 1;
+	struct u64map_slot *s;
 
 	if (!key)
 		return m->has0 ? (uint64_t *)&m->val0 : NULL;
 	if (!m->cap)
 		return NULL;
-	for (size_t i = u64map__mix(key) & mask;; i = (i + 1) & mask) {
-		if (!m->keys[i])
-			return NULL;
-		if (m->keys[i] == key)
-			return &m->vals[i];
-	}
-}
-
-/* key (not 0, not in the map) into the first free slot of its probe run. */
-static void place(struct u64map *m, uint64_t key, uint64_t val)
-{
-	size_t mask = m->cap - 1, i;
-
-	for (i = u64map__mix(key) & mask; m->keys[i]; i = (i + 1) & mask)
-		;
-	m->keys[i] = key;
-	m->vals[i] = val;
+	s = probe(m, key);
+	return s->key ? &s->val : NULL;
 }
 
 static int resize(struct u64map *m, size_t cap)
 {
 	struct u64map g = { .cap = cap };
 
-	g.keys = calloc(g.cap, sizeof(*g.keys));
-	g.vals = calloc(g.cap, sizeof(*g.vals));
-	if (!g.keys || !g.vals) {
-		free(g.keys);
-		free(g.vals);
+	g.slots = calloc(g.cap, sizeof(*g.slots));
+	if (!g.slots)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			place(&g, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	m->keys = g.keys;
-	m->vals = g.vals;
+		if (m->slots[i].key)
+			*probe(&g, m->slots[i].key) = m->slots[i];
+	free(m->slots);
+	m->slots = g.slots;
 	m->cap = g.cap;
 	return 0;
 }
 
 int u64map__put(struct u64map *m, uint64_t key, uint64_t val)
 {
-	uint64_t *v = u64map__get(m, key);
+	struct u64map_slot *s;
 
-	if (v) {
-		*v = val;
-		return 0;
-	}
 	if (!key) {
+		m->n += !m->has0;
 		m->has0 = true;
 		m->val0 = val;
-	} else {
-		/* n counts key 0 too: a little early at worst, and what reserve promises. */
-		if ((m->n + 1) * 2 > m->cap && resize(m, m->cap ? m->cap * 2 : FIRST_CAP))
-			return -ENOMEM;
-		place(m, key, val);
+		return 0;
 	}
+	s = m->cap ? probe(m, key) : NULL;
+	if (s && s->key) {
+		s->val = val;
+		return 0;
+	}
+	/* n counts key 0 too: a little early at worst, and what reserve promises. */
+	if ((m->n + 1) * 2 > m->cap) {
+		if (resize(m, m->cap ? m->cap * 2 : FIRST_CAP))
+			return -ENOMEM;
+		s = probe(m, key);
+	}
+	s->key = key;
+	s->val = val;
 	m->n++;
 	return 0;
 }
@@ -94,18 +89,17 @@ static void del_at(struct u64map *m, size_t i)
 {
 	size_t j = i, home;
 
-	m->keys[i] = 0;
+	m->slots[i].key = 0;
 	m->n--;
 	for (;;) {
 		j = (j + 1) & (m->cap - 1);
-		if (!m->keys[j])
+		if (!m->slots[j].key)
 			return;
-		home = u64map__mix(m->keys[j]) & (m->cap - 1);
+		home = u64map__mix(m->slots[j].key) & (m->cap - 1);
 		/* Move j into the hole unless its home lies cyclically in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			m->keys[i] = m->keys[j];
-			m->vals[i] = m->vals[j];
-			m->keys[j] = 0;
+			m->slots[i] = m->slots[j];
+			m->slots[j].key = 0;
 			i = j;
 		}
 	}
@@ -113,7 +107,7 @@ static void del_at(struct u64map *m, size_t i)
 
 bool u64map__del(struct u64map *m, uint64_t key)
 {
-	uint64_t *v;
+	struct u64map_slot *s;
 
 	if (!key) {
 		if (!m->has0)
@@ -122,10 +116,12 @@ bool u64map__del(struct u64map *m, uint64_t key)
 		m->n--;
 		return true;
 	}
-	v = u64map__get(m, key);
-	if (!v)
+	if (!m->cap)
 		return false;
-	del_at(m, (size_t)(v - m->vals));
+	s = probe(m, key);
+	if (!s->key)
+		return false;
+	del_at(m, (size_t)(s - m->slots));
 	return true;
 }
 
@@ -144,7 +140,7 @@ size_t u64map__remove_if(struct u64map *m, bool (*drop)(uint64_t key, uint64_t v
 	 * entry from the start of the table to the end when it wraps (checked when reached).
 	 */
 	for (size_t i = 0; i < m->cap; i++) {
-		while (m->keys[i] && drop(m->keys[i], m->vals[i], ctx)) {
+		while (m->slots[i].key && drop(m->slots[i].key, m->slots[i].val, ctx)) {
 			del_at(m, i);
 			n++;
 		}
@@ -154,7 +150,6 @@ size_t u64map__remove_if(struct u64map *m, bool (*drop)(uint64_t key, uint64_t v
 
 void u64map__free(struct u64map *m)
 {
-	free(m->keys);
-	free(m->vals);
+	free(m->slots);
 	memset(m, 0, sizeof(*m));
 }

@@ -10,8 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key beside its value: a lookup reads one cache line. */
+struct u64map_slot {
+	uint64_t key, val;
+};
+
 struct u64map {
-	uint64_t *keys, *vals;
+	struct u64map_slot *slots;
 	size_t cap, n; /* cap: 0 or a power of two; n counts key 0 too */
 	bool has0;
 	uint64_t val0;

@@ -82,7 +82,7 @@ static void test_remove_all_then_reuse(void **state)
 	assert_int_equal(u64map__remove_if(&m, all, NULL), N);
 	assert_int_equal(m.n, 0);
 	for (size_t i = 0; i < m.cap; i++)
-		assert_int_equal(m.keys[i], 0);
+		assert_int_equal(m.slots[i].key, 0);
 	assert_int_equal(u64map__put(&m, 9, 1), 0);
 	assert_int_equal(*u64map__get(&m, 9), 1);
 	u64map__free(&m);
@@ -100,7 +100,7 @@ static uint64_t key_at(size_t cap, size_t home, unsigned nth)
 static long slot_of(const struct u64map *m, uint64_t key)
 {
 	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i] == key)
+		if (m->slots[i].key == key)
 			return (long)i;
 	return -1;
 }
@@ -130,7 +130,7 @@ static void test_del_in_chain(void **state)
 	assert_int_equal(slot_of(&m, a), h);
 	assert_int_equal(slot_of(&m, c), h + 1);
 	assert_int_equal(slot_of(&m, d), h + 2); /* its home h+1 is not after the hole */
-	assert_int_equal(m.keys[h + 3], 0);
+	assert_int_equal(m.slots[h + 3].key, 0);
 	assert_int_equal(slot_of(&m, e), h + 5);
 	assert_null(u64map__get(&m, b));
 	assert_int_equal(*u64map__get(&m, a), 1);
@@ -144,7 +144,7 @@ static void test_del_in_chain(void **state)
 	assert_true(u64map__del(&m, a));
 	assert_int_equal(slot_of(&m, c), h);
 	assert_int_equal(slot_of(&m, d), h + 1);
-	assert_int_equal(m.keys[h + 2], 0);
+	assert_int_equal(m.slots[h + 2].key, 0);
 
 	/* Re-inserted, b takes the first free slot of its run; a new value replaces. */
 	assert_int_equal(u64map__put(&m, b, 20), 0);
@@ -178,17 +178,17 @@ static void test_del_wrap(void **state)
 	assert_int_equal(slot_of(&m, z), 0);
 	assert_int_equal(slot_of(&m, w), 1);
 	assert_int_equal(slot_of(&m, q), 2); /* its home */
-	assert_int_equal(m.keys[3], 0);
+	assert_int_equal(m.slots[3].key, 0);
 
 	/* Hole at 0 with the run's home at 255 behind it: w (home 0) stays out of 255. */
 	assert_true(u64map__del(&m, y));
 	assert_int_equal(slot_of(&m, z), 255);
 	assert_int_equal(slot_of(&m, w), 0);
 	assert_int_equal(slot_of(&m, q), 2);
-	assert_int_equal(m.keys[1], 0);
+	assert_int_equal(m.slots[1].key, 0);
 	assert_true(u64map__del(&m, z));
 	assert_int_equal(slot_of(&m, w), 0); /* home 0 is not before the hole at 255 */
-	assert_int_equal(m.keys[255], 0);
+	assert_int_equal(m.slots[255].key, 0);
 	assert_int_equal(m.n, 2);
 	assert_int_equal(*u64map__get(&m, w), 4);
 	assert_int_equal(*u64map__get(&m, q), 5);
@@ -217,7 +217,7 @@ static void test_key_zero(void **state)
 		assert_int_equal(u64map__put(&m, k, k), 0);
 	assert_int_equal(m.n, 5);
 	for (size_t i = 0, used = 0; i < m.cap; i++) {
-		used += m.keys[i] != 0;
+		used += m.slots[i].key != 0;
 		if (i == m.cap - 1)
 			assert_int_equal(used, 4); /* not in the table */
 	}
@@ -245,17 +245,17 @@ static void test_key_zero(void **state)
 static void test_reserve(void **state)
 {
 	struct u64map m = { 0 };
-	uint64_t *keys;
+	struct u64map_slot *slots;
 
 	(void)state;
 	assert_int_equal(u64map__reserve(&m, 2000), 0);
 	assert_int_equal(m.cap, 4096);
 	assert_int_equal(m.n, 0);
-	keys = m.keys;
+	slots = m.slots;
 	assert_int_equal(u64map__put(&m, 0, 0), 0);
 	for (uint64_t k = 1; k < 2048; k++)
 		assert_int_equal(u64map__put(&m, k * 31, k), 0);
-	assert_ptr_equal(m.keys, keys); /* up to half full: 2048 */
+	assert_ptr_equal(m.slots, slots); /* up to half full: 2048 */
 	assert_int_equal(m.cap, 4096);
 	assert_int_equal(m.n, 2048);
 	assert_int_equal(u64map__put(&m, 1, 1), 0); /* one more grows it */
