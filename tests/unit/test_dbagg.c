@@ -288,6 +288,11 @@ static void test_unknown_statement(void **state)
 	assert_string_equal(g->text, "<prepared statement (unnamed)>");
 	x.stmt_name = NULL;
 	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
+	x.text_len = 5; /* a length without text, or text of no length: no text either */
+	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
+	x.text = empty;
+	x.text_len = 0;
+	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
 	assert_int_equal(d.nfps, 2);
 	assert_int_equal(f->count[DB_PATH_WIRE], 2);
 	free(name);
@@ -460,6 +465,16 @@ static void test_flags(void **state)
 	assert_int_equal(d.flags_dropped, 1);
 	assert_ptr_equal(dbagg__flag(&d, DBAGG_FLAG_REDUNDANT, 7, "GET /a", 6, "x"), a);
 	assert_int_equal(a->occurrences, 3);
+	/* dbtrack__finish removes flags by moving the rest down: a slot used again starts clean. */
+	a->shared = 4;
+	a->support = 0.5;
+	a->weak = true;
+	d.nflags = 0;
+	assert_ptr_equal(dbagg__flag(&d, DBAGG_FLAG_SLOW, 9, "", 1, "z"), a);
+	assert_int_equal(a->occurrences, 1);
+	assert_int_equal(a->shared, 0);
+	assert_true(a->support == 0);
+	assert_false(a->weak);
 }
 
 static void conns(const char *client, unsigned opened, unsigned closed, uint64_t life_ns,
