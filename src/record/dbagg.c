@@ -43,12 +43,8 @@ int dbagg__init(struct dbagg *d, const struct dbagg_opts *o)
 		d->o.long_tx_ns = 1000000000ull;
 	if (!d->o.max_fps)
 		d->o.max_fps = DBAGG_FP_DEFAULT;
-	d->nslots = 64;
-	while (d->nslots < 2 * d->o.max_fps)
-		d->nslots *= 2;
-	d->slots = calloc(d->nslots, sizeof(*d->slots));
 	d->cache = sqlnorm_cache__new(4096);
-	if (!d->slots || !d->cache) {
+	if (u64map__reserve(&d->index, d->o.max_fps) || !d->cache) {
 		dbagg__free(d);
 		return -ENOMEM;
 	}
@@ -72,36 +68,25 @@ void dbagg__free(struct dbagg *d)
 	for (unsigned i = 0; i < d->nfps; i++)
 		fp_free(d->fps[i]);
 	free(d->fps);
-	free(d->slots);
+	u64map__free(&d->index);
 	sqlnorm_cache__free(d->cache);
 	memset(d, 0, sizeof(*d));
 }
 
-/* Slots hold index + 1; 0 is empty. Entries are never removed. */
-static unsigned *fp_slot(const struct dbagg *d, uint64_t id)
-{
-	size_t i = (id ^ id >> 29) & (d->nslots - 1);
-
-	while (d->slots[i] && d->fps[d->slots[i] - 1]->query_id != id)
-		i = (i + 1) & (d->nslots - 1);
-	return &d->slots[i];
-}
-
 struct dbagg_fp *dbagg__find(const struct dbagg *d, uint64_t query_id)
 {
-	unsigned *s = fp_slot(d, query_id);
+	uint64_t *i = u64map__get(&d->index, query_id);
 
-	return *s ? d->fps[*s - 1] : NULL;
+	return i ? d->fps[*i] : NULL;
 }
 
 static struct dbagg_fp *fp_get(struct dbagg *d, uint64_t id, const char *text, bool *fresh)
 {
-	unsigned *s = fp_slot(d, id);
-	struct dbagg_fp *f;
+	struct dbagg_fp *f = dbagg__find(d, id);
 
 	*fresh = false;
-	if (*s)
-		return d->fps[*s - 1];
+	if (f)
+		return f;
 	if (d->nfps >= d->o.max_fps)
 		return NULL;
 	if (d->nfps == d->cap) {
@@ -122,8 +107,9 @@ static struct dbagg_fp *fp_get(struct dbagg *d, uint64_t id, const char *text, b
 	f->max_offset = -1;
 	f->rows = 0;
 	hist__init(&f->win);
+	/* Cannot fail: dbagg__init reserved room for max_fps keys. */
+	u64map__put(&d->index, id, d->nfps);
 	d->fps[d->nfps++] = f;
-	*s = d->nfps;
 	*fresh = true;
 	return f;
 }

@@ -16,6 +16,7 @@
 
 #include "proto/db.h"
 #include "lib/hist.h"
+#include "lib/u64map.h"
 #include "run/slo.h"
 #include "record/timeline.h"
 
@@ -106,8 +107,7 @@ struct dbagg {
 	struct dbagg_opts o;
 	struct dbagg_fp **fps;
 	unsigned nfps, cap;
-	unsigned *slots; /* open addressing on query_id */
-	unsigned nslots;
+	struct u64map index;  /* query_id -> its index in fps; room for max_fps from the start */
 	uint64_t fps_dropped; /* executions of fingerprints beyond max_fps */
 	uint64_t execs[DB_PATH_NR];
 	uint64_t total_ns; /* all DB time, main path */

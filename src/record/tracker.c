@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/u64map.h"
 #include "record/dbtrack.h"
 #include "record/pgconn.h"
 #include "proto/pgwire.h"
@@ -13,7 +15,6 @@
 #include "record/tracker.h"
 
 struct tconn {
-	struct tconn *next;		   /* hash chain */
 	struct tconn *lru_prev, *lru_next; /* least recently used first */
 	struct tracker *t;
 	uint64_t id;
@@ -35,8 +36,7 @@ struct tracker {
 	struct tracker_opts o;
 	struct sink *sink;
 	struct sockio *sockio;
-	struct tconn **tab;
-	size_t nbuckets;
+	struct u64map conns;	       /* id -> struct tconn *: the index, not the order */
 	struct tconn lru;	       /* sentinel of the LRU list: eviction takes lru.lru_next */
 	struct pgwire_stats pg_closed; /* parser counters of connections already gone */
 	struct tracker_stats st;
@@ -44,20 +44,11 @@ struct tracker {
 	bool finalizing;
 };
 
-static size_t conn_slot(const struct tracker *t, uint64_t id)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return id & (t->nbuckets - 1);
-}
-
 static struct tconn *conn_find(struct tracker *t, uint64_t id)
 {
-	for (struct tconn *c = t->tab[conn_slot(t, id)]; c; c = c->next)
-		if (c->id == id)
-			return c;
-	return NULL;
+	uint64_t *v = u64map__get(&t->conns, id);
+
+	return v ? (struct tconn *)(uintptr_t)*v : NULL;
 }
 
 static void lru_unlink(struct tconn *c)
@@ -101,36 +92,10 @@ static void conn_free(struct tracker *t, struct tconn *c)
 
 static void conn_unlink(struct tracker *t, struct tconn *c)
 {
-	struct tconn **pp = &t->tab[conn_slot(t, c->id)];
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->next;
-	if (*pp)
-		*pp = c->next;
+	u64map__del(&t->conns, c->id);
 	lru_unlink(c);
 	conn_free(t, c);
 	t->st.conns_live--;
-}
-
-static void grow(struct tracker *t)
-{
-	size_t n = t->nbuckets * 2, old = t->nbuckets;
-	struct tconn **tab = calloc(n, sizeof(*tab)), **otab = t->tab;
-
-	if (!tab)
-		return; /* longer chains, still correct */
-	t->tab = tab;
-	t->nbuckets = n;
-	for (size_t i = 0; i < old; i++) {
-		for (struct tconn *c = otab[i], *next; c; c = next) {
-			size_t j = conn_slot(t, c->id);
-
-			next = c->next;
-			c->next = tab[j];
-			tab[j] = c;
-		}
-	}
-	free(otab);
 }
 
 /* Closes every pending request of the oldest quiet connections when the table is full. */
@@ -139,13 +104,18 @@ static void evict(struct tracker *t, uint64_t now);
 static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
 {
 	struct tconn *c;
-	size_t j;
 
 	if (t->st.conns_live >= t->o.max_conns)
 		evict(t, 0);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	if (u64map__put(&t->conns, id, (uintptr_t)c)) {
+		/* The index could not grow: not followed, like a connection evicted for room. */
+		free(c);
+		t->st.conns_evicted++;
+		return NULL;
+	}
 	c->t = t;
 	c->id = id;
 	c->tgid = tgid;
@@ -157,11 +127,6 @@ static struct tconn *conn_add(struct tracker *t, uint64_t id, uint32_t tgid)
 	t->lru.lru_prev = c;
 	if (++t->st.conns_live > t->st.conns_peak)
 		t->st.conns_peak = t->st.conns_live;
-	if (t->st.conns_live > t->nbuckets)
-		grow(t);
-	j = conn_slot(t, id);
-	c->next = t->tab[j];
-	t->tab[j] = c;
 	return c;
 }
 
@@ -325,15 +290,13 @@ static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 {
 	t->st.exits++;
 	/* The process may have exited without close(): its sockets die with it. */
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		for (struct tconn *c = t->tab[i], *next; c; c = next) {
-			next = c->next;
-			if (c->tgid != e->tgid)
-				continue;
-			if (t->sockio)
-				sockio__forget(t->sockio, c->tgid, c->fd);
-			conn_end(t, c, e->ts);
-		}
+	for (struct tconn *c = t->lru.lru_next, *next; c != &t->lru; c = next) {
+		next = c->lru_next;
+		if (c->tgid != e->tgid)
+			continue;
+		if (t->sockio)
+			sockio__forget(t->sockio, c->tgid, c->fd);
+		conn_end(t, c, e->ts);
 	}
 	sink__proc_gone(t->sink, e->tgid);
 }
@@ -385,20 +348,18 @@ bad:
 
 void tracker__tick(struct tracker *t, uint64_t now)
 {
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct tconn *c = t->tab[i]; c; c = c->next)
-			if (http_conn__pending(&c->http))
-				http_conn__idle(&c->http, now, t->o.quiet_ns, on_request, c);
+	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+		if (http_conn__pending(&c->http))
+			http_conn__idle(&c->http, now, t->o.quiet_ns, on_request, c);
 }
 
 void tracker__flush(struct tracker *t, uint64_t now)
 {
 	tracker__tick(t, now);
 	t->finalizing = true;
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct tconn *c = t->tab[i]; c; c = c->next)
-			if (http_conn__pending(&c->http))
-				http_conn__close(&c->http, &t->hst, now, on_request, c);
+	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+		if (http_conn__pending(&c->http))
+			http_conn__close(&c->http, &t->hst, now, on_request, c);
 	t->finalizing = false;
 }
 
@@ -433,13 +394,7 @@ struct tracker *tracker__new(const struct tracker_opts *o, struct sink *sink)
 	if (!t->o.quiet_ns)
 		t->o.quiet_ns = 200 * 1000000ull;
 	t->sink = sink;
-	t->nbuckets = 1024;
 	t->lru.lru_next = t->lru.lru_prev = &t->lru;
-	t->tab = calloc(t->nbuckets, sizeof(*t->tab));
-	if (!t->tab) {
-		tracker__free(t);
-		return NULL;
-	}
 	return t;
 }
 
@@ -447,12 +402,10 @@ void tracker__free(struct tracker *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; t->tab && i < t->nbuckets; i++) {
-		for (struct tconn *c = t->tab[i], *next; c; c = next) {
-			next = c->next;
-			conn_free(t, c);
-		}
+	for (struct tconn *c = t->lru.lru_next, *next; c != &t->lru; c = next) {
+		next = c->lru_next;
+		conn_free(t, c);
 	}
-	free(t->tab);
+	u64map__free(&t->conns);
 	free(t);
 }

@@ -76,17 +76,17 @@ static void test_defaults(void **state)
 	assert_int_equal(d.o.long_tx_ns, 1000 * MS);
 	assert_int_equal(d.o.max_fps, DBAGG_FP_DEFAULT);
 	/* open addressing: a power of two, at least twice the fingerprints kept */
-	assert_int_equal(d.nslots, 4096);
+	assert_int_equal(d.index.cap, 4096);
 	dbagg__free(&d);
 	assert_int_equal(dbagg__init(&d, &o), 0);
-	assert_int_equal(d.nslots, 128);
+	assert_int_equal(d.index.cap, 128);
 	assert_int_equal(d.o.nplus1_min, 7);
 	assert_int_equal(d.o.offset_min, 10);
 	assert_int_equal(d.o.slow_ns, 1000 * MS);
 	o.max_fps = 32;
 	dbagg__free(&d);
 	assert_int_equal(dbagg__init(&d, &o), 0);
-	assert_int_equal(d.nslots, 64);
+	assert_int_equal(d.index.cap, 64);
 
 	assert_string_equal(dbagg__flag_name(0), "?");
 	assert_string_equal(dbagg__flag_name(DBAGG_FLAG_N_PLUS_ONE), "n_plus_one");
@@ -162,6 +162,7 @@ static void test_add(void **state)
 	assert_int_equal(f->last_ts, 22 * MS);
 	assert_ptr_equal(dbagg__find(&d, f->query_id), f);
 	assert_null(dbagg__find(&d, f->query_id + 1));
+	assert_null(dbagg__find(&d, 0));
 	assert_int_equal(dbagg__main_path(f), DB_PATH_WIRE);
 }
 
@@ -228,7 +229,7 @@ static void test_free_empties(void **state)
 	dbagg__free(&d);
 	assert_int_equal(d.nfps, 0);
 	assert_null(d.fps);
-	assert_null(d.slots);
+	assert_null(d.index.slots);
 	assert_null(d.cache);
 	assert_int_equal(d.nflags, 0);
 	assert_int_equal(d.total_ns, 0);
@@ -286,6 +287,11 @@ static void test_unknown_statement(void **state)
 	g = dbagg__add(&d, &x, "app:8000", NULL, &raw);
 	assert_string_equal(g->text, "<prepared statement (unnamed)>");
 	x.stmt_name = NULL;
+	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
+	x.text_len = 5; /* a length without text, or text of no length: no text either */
+	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
+	x.text = empty;
+	x.text_len = 0;
 	assert_ptr_equal(dbagg__add(&d, &x, "app:8000", NULL, &raw), g);
 	assert_int_equal(d.nfps, 2);
 	assert_int_equal(f->count[DB_PATH_WIRE], 2);
@@ -459,6 +465,16 @@ static void test_flags(void **state)
 	assert_int_equal(d.flags_dropped, 1);
 	assert_ptr_equal(dbagg__flag(&d, DBAGG_FLAG_REDUNDANT, 7, "GET /a", 6, "x"), a);
 	assert_int_equal(a->occurrences, 3);
+	/* dbtrack__finish removes flags by moving the rest down: a slot used again starts clean. */
+	a->shared = 4;
+	a->support = 0.5;
+	a->weak = true;
+	d.nflags = 0;
+	assert_ptr_equal(dbagg__flag(&d, DBAGG_FLAG_SLOW, 9, "", 1, "z"), a);
+	assert_int_equal(a->occurrences, 1);
+	assert_int_equal(a->shared, 0);
+	assert_true(a->support == 0);
+	assert_false(a->weak);
 }
 
 static void conns(const char *client, unsigned opened, unsigned closed, uint64_t life_ns,

@@ -179,6 +179,52 @@ static void test_eviction_is_least_recently_used(void **state)
 	fx_close(&f);
 }
 
+static void close_ev(struct tracker *t, uint64_t id, uint64_t ts)
+{
+	struct sockio_close_ev c = {
+		.type = SOCKIO_EV_CLOSE, .tgid = 4242, .conn_id = id, .ts = ts
+	};
+
+	tracker__event(t, &c, sizeof(c));
+}
+
+/*
+ * The index grows past many connections and loses none; closes take out exactly theirs; id 0
+ * is an id like any other.
+ */
+static void test_many_connections_and_id_zero(void **state)
+{
+	enum { N = 3000 };
+	struct tracker_opts o = { .max_conns = N + 1 };
+	struct tracker_stats st;
+	struct tracker *t;
+	struct fx f;
+
+	fx_open(&f, &o, NULL);
+	t = f.t;
+	for (uint64_t id = 0; id <= N; id++)
+		open_ev(t, id * 1024, 10); /* ids that share their low bits */
+	tracker__stats(t, &st);
+	assert_int_equal(st.conns_live, N + 1);
+	assert_int_equal(st.conns_evicted, 0);
+	for (uint64_t id = 0; id <= N; id += 2)
+		close_ev(t, id * 1024, 20);
+	tracker__stats(t, &st);
+	assert_int_equal(st.conns_live, N / 2);
+	for (uint64_t id = 0; id <= N; id++)
+		request_ev(t, id * 1024, 30);
+	tracker__stats(t, &st);
+	assert_int_equal(st.orphan_data, N / 2 + 1); /* the closed ones, 0 among them */
+	assert_int_equal(st.conns_live, N + 1);
+	assert_int_equal(st.conns_evicted, 0);
+	close_ev(t, 0, 40);
+	close_ev(t, 0, 41); /* gone already: nothing */
+	tracker__stats(t, &st);
+	assert_int_equal(st.conns_live, N);
+	assert_int_equal(st.closes, N / 2 + 1 + 2);
+	fx_close(&f);
+}
+
 /* A close ends the connection and frees its slot; a close of an unknown id is harmless. */
 static void test_close_frees_the_slot(void **state)
 {
@@ -381,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eviction_is_least_recently_used),
 		cmocka_unit_test(test_close_frees_the_slot),
+		cmocka_unit_test(test_many_connections_and_id_zero),
 		cmocka_unit_test(test_quiet_ends_unknown_length_without_a_tick),
 		cmocka_unit_test(test_keep_alive_records),
 		cmocka_unit_test(test_route_patterns_and_bad_targets),
