@@ -32,6 +32,23 @@ static struct hist_sparse *calls(struct run *r, unsigned n, unsigned ms)
 	return s;
 }
 
+/* n1 calls of ms1 milliseconds and n2 of ms2, as one histogram owned by r. */
+static struct hist_sparse *calls2(struct run *r, unsigned n1, unsigned ms1, unsigned n2,
+				  unsigned ms2)
+{
+	struct hist *h = malloc(sizeof(*h));
+	struct hist_sparse *s;
+
+	assert_non_null(h);
+	hist__init(h);
+	for (unsigned i = 0; i < n1 + n2; i++)
+		hist__add(h, (i < n1 ? ms1 : ms2) * 1000000ull);
+	s = run__hist(r, h);
+	free(h);
+	assert_non_null(s);
+	return s;
+}
+
 /* A host's report of the same 10 s, with room for neps endpoints and ndbqs queries. */
 static void input(struct run *r, const char *host, unsigned neps, unsigned ndbqs)
 {
@@ -232,8 +249,8 @@ static void test_merge_filters(void **state)
 }
 
 /*
- * BPF run time is the sum over the inputs, and only when each measured it: a partial sum would
- * understate it. Statistics were enabled only if they were in every input.
+ * BPF run time (the database probes' apart) is the sum over the inputs, and only when each
+ * measured it: a partial sum would understate it. Statistics were enabled only if they were in every input.
  */
 static void test_merge_bpf_run_time(void **state)
 {
@@ -249,12 +266,20 @@ static void test_merge_bpf_run_time(void **state)
 	a.bpf_run_cnt = 100;
 	b.bpf_run_ns = 3000000;
 	b.bpf_run_cnt = 300;
+	a.has_bpf_db_run = b.has_bpf_db_run = true;
+	a.bpf_db_run_ns = 20000;
+	a.bpf_db_run_cnt = 2;
+	b.bpf_db_run_ns = 50000;
+	b.bpf_db_run_cnt = 5;
 	merge2(&m, &a, &b, &notes);
 	assert_true(m.has_bpf);
 	assert_true(m.bpf_stats);
 	assert_true(m.has_bpf_run);
 	assert_int_equal(m.bpf_run_ns, 4000000);
 	assert_int_equal(m.bpf_run_cnt, 400);
+	assert_true(m.has_bpf_db_run);
+	assert_int_equal(m.bpf_db_run_ns, 70000);
+	assert_int_equal(m.bpf_db_run_cnt, 7);
 	run__free(&m);
 	/* the second ran without statistics */
 	b.bpf_stats = b.has_bpf_run = false;
@@ -263,6 +288,7 @@ static void test_merge_bpf_run_time(void **state)
 	assert_true(m.has_bpf);
 	assert_false(m.bpf_stats);
 	assert_false(m.has_bpf_run);
+	assert_false(m.has_bpf_db_run);
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
@@ -529,6 +555,240 @@ static void test_merge_first_byte(void **state)
 }
 
 /*
+ * Start and end are the earliest and latest input's, as that input wrote them: of two inputs
+ * ending at the same instant (in other time zones), the first one's text.
+ */
+static void test_merge_window_text_of_first(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	b.start = "2026-11-30T11:00:00.000+01:00";
+	b.end = "2026-11-30T11:00:10.000+01:00";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.start, "2026-11-30T10:00:00.000Z");
+	assert_string_equal(m.end, "2026-11-30T10:00:10.000Z");
+	run__free(&m);
+	merge2(&m, &b, &a, &notes);
+	assert_string_equal(m.start, "2026-11-30T11:00:00.000+01:00");
+	assert_string_equal(m.end, "2026-11-30T11:00:10.000+01:00");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Rates are per second of the merged window, also when it is shorter than one: 10 in 0.5 s. */
+static void test_merge_rates_under_a_second(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 1, 1);
+	input(&b, "web2", 1, 1);
+	a.duration_s = b.duration_s = 0.5;
+	a.end_ms = b.end_ms = a.start_ms + 500;
+	endpoint(&a, "/items", 4);
+	endpoint(&b, "/items", 6);
+	query(&a, "000000000000000a", "select a", 3, 1);
+	query(&b, "000000000000000a", "select a", 2, 1);
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.duration_s == 0.5);
+	assert_true(m.eps[0].rate_per_s == 20);
+	assert_true(m.dbqs[0].rate_per_s == 10);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * Equal request counts order by service, then method, then route: the method decides before the
+ * route (GET /b before POST /a), the service before the method (api POST before app GET).
+ */
+static void test_merge_endpoint_order_method_service(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 2, 0);
+	input(&b, "web2", 0, 0);
+	endpoint(&a, "/a", 20)->method = "POST";
+	endpoint(&a, "/b", 20);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 2);
+	assert_string_equal(m.eps[0].route, "/b");
+	assert_string_equal(m.eps[1].route, "/a");
+	run__free(&m);
+	run__free(&a);
+
+	input(&a, "web1", 2, 0);
+	endpoint(&a, "/a", 20);
+	endpoint(&a, "/b", 20)->service = "api";
+	a.eps[1].method = "POST";
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 2);
+	assert_string_equal(m.eps[0].service, "api");
+	assert_string_equal(m.eps[1].service, "app");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * A top query of an endpoint whose inputs had no request with queries weighs nothing: 0 per
+ * request, not 0 / 0.
+ */
+static void test_merge_top_query_without_requests(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_endpoint *e[2];
+	struct run *in[2] = { &a, &b };
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	for (int k = 0; k < 2; k++) {
+		e[k] = endpoint(in[k], "/items", 10);
+		ep_db(e[k], 0, 0, 0);
+		e[k]->db.top = run__alloc(in[k], 2 * sizeof(*e[k]->db.top));
+		assert_non_null(e[k]->db.top);
+		e[k]->db.top[0] = (struct run_top_query){ "000000000000000a", "select a", 1, 2 };
+		e[k]->db.ntop = 1;
+	}
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.eps[0].db.ntop, 1);
+	assert_true(m.eps[0].db.top[0].per_request == 0);
+	assert_true(m.eps[0].db.top[0].ms_per_request == 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * A query's main path is the best any input measured it on (wire, libpq, usdt, then none), and
+ * inputs that disagree are counted: one without a path (an older report) and one by USDT.
+ */
+static void test_merge_main_path_rank(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	query(&a, "000000000000000a", "select a", 10, 1)->main_path = NULL;
+	query(&b, "000000000000000a", "select a", 10, 1)->main_path = "usdt";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.dbqs[0].main_path, "usdt");
+	assert_int_equal(notes.mixed_paths, 1);
+	run__free(&m);
+	/* a path this version does not know ranks with none */
+	a.dbqs[0].main_path = "ebpf";
+	b.dbqs[0].main_path = NULL;
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.dbqs[0].main_path, "ebpf");
+	assert_int_equal(notes.mixed_paths, 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Rows add up over the inputs that counted them; the merged query has rows if any input had. */
+static void test_merge_rows(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_dbq *q;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	q = query(&a, "000000000000000a", "select a", 10, 1);
+	q->has_rows = true;
+	q->rows = 40;
+	query(&b, "000000000000000a", "select a", 10, 1)->rows = 7; /* null in b's report */
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 40);
+	run__free(&m);
+	b.dbqs[0].has_rows = true;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 47);
+	run__free(&m);
+	a.dbqs[0].has_rows = b.dbqs[0].has_rows = false;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* The paths wire (main), libpq and usdt of a query, 10 calls each, 1 ms at the median. */
+static void three_paths(struct run *r, struct run_dbq *q)
+{
+	static const char *const names[3] = { "wire", "libpq", "usdt" };
+
+	q->paths = run__alloc(r, 3 * sizeof(*q->paths));
+	assert_non_null(q->paths);
+	for (unsigned k = 0; k < 3; k++)
+		q->paths[k] = (struct run_db_path){ .path = names[k], .count = 10, .lat.p50 = 1 };
+	q->npaths = 3;
+}
+
+/*
+ * Paths seen by two inputs add their counts; the main path gets the merged histogram's
+ * percentiles, each secondary one (no histogram) is left out and counted: both of them, side by
+ * side.
+ */
+static void test_merge_secondary_paths_dropped(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	three_paths(&a, query(&a, "000000000000000a", "select a", 10, 1));
+	three_paths(&b, query(&b, "000000000000000a", "select a", 10, 1));
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_string_equal(m.dbqs[0].paths[0].path, "wire");
+	assert_int_equal(m.dbqs[0].paths[0].count, 20);
+	assert_false(isnan(m.dbqs[0].paths[0].lat.p50));
+	assert_int_equal(notes.paths, 2);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * The p95 hotspots order by the 95th percentile itself, not a neighbour: A is 94 calls of 1 ms
+ * and 6 of 100 ms (p94 1 ms, p95 100 ms, 694 ms in all), B 100 of 5 ms (500 ms), C 100 of 10 ms
+ * (1000 ms). A comes first against either, whichever the order of total time puts first.
+ */
+static void test_merge_hot_p95_is_p95(void **state)
+{
+	static const unsigned ms[2] = { 5, 10 };
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	for (int k = 0; k < 2; k++) {
+		input(&a, "web1", 0, 2);
+		input(&b, "web2", 0, 0);
+		query(&a, "000000000000000a", "select a", 100, 1)->hist = calls2(&a, 94, 1, 6, 100);
+		query(&a, "000000000000000b", "select b", 100, ms[k]);
+		merge2(&m, &a, &b, &notes);
+		assert_string_equal(m.hot_total.v[0], k ? "000000000000000b" : "000000000000000a");
+		assert_int_equal(m.hot_p95.n, 2);
+		assert_string_equal(m.hot_p95.v[0], "000000000000000a");
+		assert_string_equal(m.hot_p95.v[1], "000000000000000b");
+		run__free(&m);
+		run__free(&a);
+		run__free(&b);
+	}
+}
+
+/*
  * Host names are joined with commas, each once, whatever their length: 7 + 1 + 8 characters
  * and the terminator fill one 16-byte allocation and one byte more.
  */
@@ -633,6 +893,14 @@ int main(void)
 		cmocka_unit_test(test_merge_hostnames_joined),
 		cmocka_unit_test(test_merge_counter_objects_apart),
 		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
+		cmocka_unit_test(test_merge_window_text_of_first),
+		cmocka_unit_test(test_merge_rates_under_a_second),
+		cmocka_unit_test(test_merge_endpoint_order_method_service),
+		cmocka_unit_test(test_merge_top_query_without_requests),
+		cmocka_unit_test(test_merge_main_path_rank),
+		cmocka_unit_test(test_merge_rows),
+		cmocka_unit_test(test_merge_secondary_paths_dropped),
+		cmocka_unit_test(test_merge_hot_p95_is_p95),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
