@@ -75,6 +75,8 @@ static void test_norm_ids(void **state)
 		{ "/blob/deadbeefcafebabe", 0, 0, "/blob/{id}", 0 },
 		{ "/blob/DEADBEEF0123456789abcdef01234567", 0, 0, "/blob/{id}", 0 },
 		{ "/blob/0123456789abcdef", 0, 0, "/blob/{id}", 0 },
+		/* 'A' is a hex digit too: 16 of them make an id where a token needs 20 */
+		{ "/blob/A0123456789BCDEF", 0, 0, "/blob/{id}", 0 },
 		{ "/t/AbCdEfGhIjKlMnOpQr5t", 0, 0, "/t/{id}", 0 },
 		{ "/t/a_b-c_d-e_f-g_h-i_j1", 0, 0, "/t/{id}", 0 },
 		{ "/t/dQw4w9WgXcQdQw4w9WgXcQ/raw", 0, 0, "/t/{id}/raw", 0 },
@@ -139,6 +141,9 @@ static void test_norm_forms(void **state)
 		{ "http://example.com?x=1", 0, 0, "/", Q },
 		{ "HTTP://Example.COM/Users/17/", 0, 0, "/Users/{id}/", 0 },
 		{ "http://user@h:1/a//b", 0, 0, "/a//b", 0 },
+		/* a scheme of one letter, and one with a digit, '+', '-' and '.' after the first */
+		{ "h://x/a", 0, 0, "/a", 0 },
+		{ "s3+a-b.c://x/a", 0, 0, "/a", 0 },
 		{ "*", 0, 0, "*", 0 },
 		{ "example.com:443", 0, 0, "{authority}", 0 },
 		{ "[::1]:8443", 0, 0, "{authority}", 0 },
@@ -234,6 +239,9 @@ static void test_norm_invalid(void **state)
 		{ "\x16\x03\x01\x02", 4 },
 		{ "http:/x", 7 },
 		{ "host\0:443", 9 },
+		/* a scheme starts with a letter and has no '~' */
+		{ "1http://x/a", 11 },
+		{ "h~ttp://x/a", 11 },
 	};
 	char out[16];
 
@@ -303,6 +311,8 @@ static void test_set_errors(void **state)
 		{ "/{-a}", "invalid parameter name in '{-a}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
+		{ "/{x:int}/{x}", "duplicate parameter name 'x'" },
+		{ "/{x:int}/{y}/{x:str}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
 		{ "/ab\x7f", "space or control byte at offset 3" },
 		{ "/\x01", "space or control byte at offset 1" },
