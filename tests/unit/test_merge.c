@@ -202,8 +202,8 @@ static void test_merge_process_fields(void **state)
  */
 static void test_merge_filters(void **state)
 {
-	static const uint64_t pids_a[] = { 7 }, pids_b[] = { 3, 7 }, ports_a[] = { 8080 },
-			      ports_b[] = { 80, 8080 };
+	static const uint64_t pids_a[] = { 7 }, pids_b[] = { 3, 7 }, pids_c[] = { 3, 5, 7 },
+			      ports_a[] = { 8080, 9090 }, ports_b[] = { 80, 8080 };
 	struct run a, b, m;
 	struct merge_notes notes;
 
@@ -222,8 +222,8 @@ static void test_merge_filters(void **state)
 	a.nfilter_pids = 1;
 	b.filter_pids = list(&b, pids_b, 2);
 	b.nfilter_pids = 2;
-	a.filter_ports = list(&a, ports_a, 1);
-	a.nfilter_ports = 1;
+	a.filter_ports = list(&a, ports_a, 2);
+	a.nfilter_ports = 2;
 	b.filter_ports = list(&b, ports_b, 2);
 	b.nfilter_ports = 2;
 	merge2(&m, &a, &b, &notes);
@@ -233,9 +233,10 @@ static void test_merge_filters(void **state)
 	assert_int_equal(m.nfilter_pids, 2);
 	assert_int_equal(m.filter_pids[0], 3);
 	assert_int_equal(m.filter_pids[1], 7);
-	assert_int_equal(m.nfilter_ports, 2);
+	assert_int_equal(m.nfilter_ports, 3);
 	assert_int_equal(m.filter_ports[0], 80);
 	assert_int_equal(m.filter_ports[1], 8080);
+	assert_int_equal(m.filter_ports[2], 9090);
 	run__free(&m);
 	/* only the second one filtered: its filters */
 	a.has_filters = false;
@@ -243,6 +244,19 @@ static void test_merge_filters(void **state)
 	assert_true(m.has_filters);
 	assert_string_equal(m.filter_cgroup, "/kubepods/b");
 	assert_int_equal(m.nfilter_pids, 2);
+	run__free(&m);
+	/* only the first one filtered, on more pids than 16 bytes hold: all of them */
+	a.has_filters = true;
+	b.has_filters = false;
+	a.filter_pids = list(&a, pids_c, 3);
+	a.nfilter_pids = 3;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.nfilter_pids, 3);
+	assert_int_equal(m.filter_pids[0], 3);
+	assert_int_equal(m.filter_pids[1], 5);
+	assert_int_equal(m.filter_pids[2], 7);
+	assert_int_equal(m.nfilter_ports, 2);
+	assert_int_equal(m.filter_ports[1], 9090);
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
@@ -468,6 +482,12 @@ static void test_merge_flag_first_seen(void **state)
 	assert_true(m.flags[0].t_s == 1.25);
 	run__free(&m);
 
+	/* The same instant written with fewer digits: the first input's text stays. */
+	b.flags[0].at = "2026-11-30T10:00:01.25Z";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.flags[0].at, "2026-11-30T10:00:01.250Z");
+	run__free(&m);
+
 	/* A flag without a time (older reports) has none in the merge either. */
 	a.flags[0].at = NULL;
 	b.flags[0].at = NULL;
@@ -488,6 +508,8 @@ static void ep_db(struct run_endpoint *e, uint64_t requests, uint64_t handoff, d
 	e->db.queries_per_request_max = 1;
 	e->db.db_time_ms_per_request = 0.5;
 	e->db.attr_exact = requests - handoff;
+	e->db.attr_thread = 2 * handoff;
+	e->db.attr_shared = 3 * handoff;
 	e->db.attr_handoff = handoff;
 	e->db.db_time_share = share;
 }
@@ -514,6 +536,8 @@ static void test_merge_db_attribution_and_shares(void **state)
 	assert_string_equal(m.eps[0].route, "/items");
 	assert_int_equal(m.eps[0].db.attr_handoff, 7);
 	assert_int_equal(m.eps[0].db.attr_exact, 13);
+	assert_int_equal(m.eps[0].db.attr_thread, 14);
+	assert_int_equal(m.eps[0].db.attr_shared, 21);
 	assert_true(isnan(m.eps[0].db.db_time_share));
 	assert_string_equal(m.eps[1].route, "/only-a");
 	assert_int_equal(m.eps[1].db.attr_handoff, 1);
@@ -556,7 +580,7 @@ static void test_merge_first_byte(void **state)
 
 /*
  * Start and end are the earliest and latest input's, as that input wrote them: of two inputs
- * ending at the same instant (in other time zones), the first one's text.
+ * starting and ending at the same instants (written with fewer digits), the first one's text.
  */
 static void test_merge_window_text_of_first(void **state)
 {
@@ -565,15 +589,15 @@ static void test_merge_window_text_of_first(void **state)
 
 	input(&a, "web1", 0, 0);
 	input(&b, "web2", 0, 0);
-	b.start = "2026-11-30T11:00:00.000+01:00";
-	b.end = "2026-11-30T11:00:10.000+01:00";
+	b.start = "2026-11-30T10:00:00Z";
+	b.end = "2026-11-30T10:00:10Z";
 	merge2(&m, &a, &b, &notes);
 	assert_string_equal(m.start, "2026-11-30T10:00:00.000Z");
 	assert_string_equal(m.end, "2026-11-30T10:00:10.000Z");
 	run__free(&m);
 	merge2(&m, &b, &a, &notes);
-	assert_string_equal(m.start, "2026-11-30T11:00:00.000+01:00");
-	assert_string_equal(m.end, "2026-11-30T11:00:10.000+01:00");
+	assert_string_equal(m.start, "2026-11-30T10:00:00Z");
+	assert_string_equal(m.end, "2026-11-30T10:00:10Z");
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
@@ -757,6 +781,19 @@ static void test_merge_secondary_paths_dropped(void **state)
 	assert_false(isnan(m.dbqs[0].paths[0].lat.p50));
 	assert_int_equal(notes.paths, 2);
 	run__free(&m);
+	/* the main path after the secondary ones moves up to the first place */
+	for (int k = 0; k < 2; k++) {
+		struct run_db_path *p = (k ? &b : &a)->dbqs[0].paths;
+		struct run_db_path wire = p[0];
+
+		p[0] = p[2];
+		p[2] = wire;
+	}
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_string_equal(m.dbqs[0].paths[0].path, "wire");
+	assert_int_equal(notes.paths, 2);
+	run__free(&m);
 	run__free(&a);
 	run__free(&b);
 }
@@ -786,6 +823,35 @@ static void test_merge_hot_p95_is_p95(void **state)
 		run__free(&a);
 		run__free(&b);
 	}
+}
+
+/*
+ * A port is unknown only when negative: 0, as an input has it, is kept. TTFB, server and wait
+ * percentiles have no histogram: any one of them, merged from two inputs, is dropped and said.
+ */
+static void test_merge_port_zero_and_server_time(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	endpoint(&a, "/items", 10)->port = 0;
+	endpoint(&b, "/items", 10)->port = 8080;
+	a.eps[0].has_server = true;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.eps[0].port, 0);
+	assert_false(m.eps[0].has_server);
+	assert_int_equal(notes.ttfb, 1);
+	run__free(&m);
+	a.eps[0].has_server = false;
+	a.eps[0].has_wait = true;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.eps[0].has_wait);
+	assert_int_equal(notes.ttfb, 1);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
 }
 
 /*
@@ -901,6 +967,7 @@ int main(void)
 		cmocka_unit_test(test_merge_rows),
 		cmocka_unit_test(test_merge_secondary_paths_dropped),
 		cmocka_unit_test(test_merge_hot_p95_is_p95),
+		cmocka_unit_test(test_merge_port_zero_and_server_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,6 +104,9 @@ static void test_norm_not_ids(void **state)
 		/* '.' is not a token character: fingerprinted assets are left to the limiter */
 		{ "/static/app.3f2a9c1d8e7b6a5f.js", 0, 0, "/static/app.3f2a9c1d8e7b6a5f.js", 0 },
 		{ "/u/550e8400-e29b-41d4-a716-44665544000", 0, 0, "/u/{id}", 0 }, /* token rule */
+		/* 36 bytes, but not a UUID's */
+		{ "/u/static.app-min.js.and.some.more.txts", 0, 0,
+		  "/u/static.app-min.js.and.some.more.txts", 0 },
 		{ "/x/-1", 0, 0, "/x/-1", 0 },
 		{ "/x/1.5", 0, 0, "/x/1.5", 0 },
 		/* no percent-decoding, no case folding */
@@ -138,6 +141,7 @@ static void test_norm_forms(void **state)
 	static const struct norm_case c[] = {
 		{ "http://example.com:8080/path?q=1", 0, 0, "/path", Q },
 		{ "https://example.com", 0, 0, "/", 0 },
+		{ "http://", 0, 0, "/", 0 },
 		{ "http://example.com?x=1", 0, 0, "/", Q },
 		{ "HTTP://Example.COM/Users/17/", 0, 0, "/Users/{id}/", 0 },
 		{ "http://user@h:1/a//b", 0, 0, "/a//b", 0 },
@@ -478,6 +482,7 @@ static void test_set_segments(void **state)
 		"/",	      "/p/{x:path}", "/glob/*",	     "/g2/*b*c",
 		"/g3/x*",     "/g4/**",	     "/u/{id:uuid}", "/f/{v:float}",
 		"/s/{v:str}", "/users/me",   "/t//x",	     "/e/",
+		"/g5/ab*ba",  "/i/{v:int}",
 	};
 	static const struct match_case c[] = {
 		{ "/", "/" },
@@ -499,6 +504,12 @@ static void test_set_segments(void **state)
 		{ "/g3/yx", NULL },
 		{ "/g3/x/y", NULL },
 		{ "/g4/", "/g4/**" },
+		/* what comes after a '*' matches after what came before it, never over it */
+		{ "/g5/aba", NULL },
+		{ "/g5/abba", "/g5/ab*ba" },
+		{ "/i/12", "/i/{v:int}" },
+		{ "/i/x1", NULL },
+		{ "/i/", NULL },
 		{ "/u/550e8400-E29B-41d4-a716-446655440000", "/u/{id:uuid}" },
 		{ "/u/550e8400-e29b-41d4-a716-44665544000", NULL },
 		{ "/f/1", "/f/{v:float}" },
@@ -658,6 +669,7 @@ static void test_limit_placeholders_not_counted(void **state)
 	assert_int_equal(apply(l, "s", "/u/a", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/{id}", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/{*}", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/u/{}", r, sizeof(r)), 0); /* any {...}, even empty */
 	assert_int_equal(apply(l, "s", "/u/b", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/c", r, sizeof(r)), 0);
 	assert_string_equal(r, "/u/c");
@@ -890,6 +902,9 @@ static void test_limit_route_cut_within_sz(void **state)
 	struct route_limiter *l = route_limiter__new(1, 100);
 
 	check_apply_exact(l, "s", "/a", 3, 0, "/a");
+	/* a full route whose first segment goes: the segments after it are dropped first */
+	check_apply_exact(l, "z", "/xy/c", 6, 0, "/xy/c");
+	check_apply_exact(l, "z", "/ab/c", 6, 1, "/{*}");
 	/* the root's second value: "/{*}" needs 5 bytes */
 	check_apply_exact(l, "s", "/bb", 4, 1, "/");
 	check_apply_exact(l, "s", "/b", 4, 1, "/");
