@@ -264,7 +264,8 @@ static void test_merge_filters(void **state)
 
 /*
  * BPF run time (the database probes' apart) is the sum over the inputs, and only when each
- * measured it: a partial sum would understate it. Statistics were enabled only if they were in every input.
+ * measured it: a partial sum would understate it. Statistics were enabled only if they were in
+ * every input.
  */
 static void test_merge_bpf_run_time(void **state)
 {
