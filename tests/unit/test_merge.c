@@ -32,6 +32,23 @@ static struct hist_sparse *calls(struct run *r, unsigned n, unsigned ms)
 	return s;
 }
 
+/* n1 calls of ms1 milliseconds and n2 of ms2, as one histogram owned by r. */
+static struct hist_sparse *calls2(struct run *r, unsigned n1, unsigned ms1, unsigned n2,
+				  unsigned ms2)
+{
+	struct hist *h = malloc(sizeof(*h));
+	struct hist_sparse *s;
+
+	assert_non_null(h);
+	hist__init(h);
+	for (unsigned i = 0; i < n1 + n2; i++)
+		hist__add(h, (i < n1 ? ms1 : ms2) * 1000000ull);
+	s = run__hist(r, h);
+	free(h);
+	assert_non_null(s);
+	return s;
+}
+
 /* A host's report of the same 10 s, with room for neps endpoints and ndbqs queries. */
 static void input(struct run *r, const char *host, unsigned neps, unsigned ndbqs)
 {
@@ -185,8 +202,8 @@ static void test_merge_process_fields(void **state)
  */
 static void test_merge_filters(void **state)
 {
-	static const uint64_t pids_a[] = { 7 }, pids_b[] = { 3, 7 }, ports_a[] = { 8080 },
-			      ports_b[] = { 80, 8080 };
+	static const uint64_t pids_a[] = { 7 }, pids_b[] = { 3, 7 }, pids_c[] = { 3, 5, 7 },
+			      ports_a[] = { 8080, 9090 }, ports_b[] = { 80, 8080 };
 	struct run a, b, m;
 	struct merge_notes notes;
 
@@ -205,8 +222,8 @@ static void test_merge_filters(void **state)
 	a.nfilter_pids = 1;
 	b.filter_pids = list(&b, pids_b, 2);
 	b.nfilter_pids = 2;
-	a.filter_ports = list(&a, ports_a, 1);
-	a.nfilter_ports = 1;
+	a.filter_ports = list(&a, ports_a, 2);
+	a.nfilter_ports = 2;
 	b.filter_ports = list(&b, ports_b, 2);
 	b.nfilter_ports = 2;
 	merge2(&m, &a, &b, &notes);
@@ -216,9 +233,10 @@ static void test_merge_filters(void **state)
 	assert_int_equal(m.nfilter_pids, 2);
 	assert_int_equal(m.filter_pids[0], 3);
 	assert_int_equal(m.filter_pids[1], 7);
-	assert_int_equal(m.nfilter_ports, 2);
+	assert_int_equal(m.nfilter_ports, 3);
 	assert_int_equal(m.filter_ports[0], 80);
 	assert_int_equal(m.filter_ports[1], 8080);
+	assert_int_equal(m.filter_ports[2], 9090);
 	run__free(&m);
 	/* only the second one filtered: its filters */
 	a.has_filters = false;
@@ -227,13 +245,27 @@ static void test_merge_filters(void **state)
 	assert_string_equal(m.filter_cgroup, "/kubepods/b");
 	assert_int_equal(m.nfilter_pids, 2);
 	run__free(&m);
+	/* only the first one filtered, on more pids than 16 bytes hold: all of them */
+	a.has_filters = true;
+	b.has_filters = false;
+	a.filter_pids = list(&a, pids_c, 3);
+	a.nfilter_pids = 3;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.nfilter_pids, 3);
+	assert_int_equal(m.filter_pids[0], 3);
+	assert_int_equal(m.filter_pids[1], 5);
+	assert_int_equal(m.filter_pids[2], 7);
+	assert_int_equal(m.nfilter_ports, 2);
+	assert_int_equal(m.filter_ports[1], 9090);
+	run__free(&m);
 	run__free(&a);
 	run__free(&b);
 }
 
 /*
- * BPF run time is the sum over the inputs, and only when each measured it: a partial sum would
- * understate it. Statistics were enabled only if they were in every input.
+ * BPF run time (the database probes' apart) is the sum over the inputs, and only when each
+ * measured it: a partial sum would understate it. Statistics were enabled only if they were in
+ * every input.
  */
 static void test_merge_bpf_run_time(void **state)
 {
@@ -249,12 +281,20 @@ static void test_merge_bpf_run_time(void **state)
 	a.bpf_run_cnt = 100;
 	b.bpf_run_ns = 3000000;
 	b.bpf_run_cnt = 300;
+	a.has_bpf_db_run = b.has_bpf_db_run = true;
+	a.bpf_db_run_ns = 20000;
+	a.bpf_db_run_cnt = 2;
+	b.bpf_db_run_ns = 50000;
+	b.bpf_db_run_cnt = 5;
 	merge2(&m, &a, &b, &notes);
 	assert_true(m.has_bpf);
 	assert_true(m.bpf_stats);
 	assert_true(m.has_bpf_run);
 	assert_int_equal(m.bpf_run_ns, 4000000);
 	assert_int_equal(m.bpf_run_cnt, 400);
+	assert_true(m.has_bpf_db_run);
+	assert_int_equal(m.bpf_db_run_ns, 70000);
+	assert_int_equal(m.bpf_db_run_cnt, 7);
 	run__free(&m);
 	/* the second ran without statistics */
 	b.bpf_stats = b.has_bpf_run = false;
@@ -263,6 +303,7 @@ static void test_merge_bpf_run_time(void **state)
 	assert_true(m.has_bpf);
 	assert_false(m.bpf_stats);
 	assert_false(m.has_bpf_run);
+	assert_false(m.has_bpf_db_run);
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
@@ -442,6 +483,12 @@ static void test_merge_flag_first_seen(void **state)
 	assert_true(m.flags[0].t_s == 1.25);
 	run__free(&m);
 
+	/* The same instant written with fewer digits: the first input's text stays. */
+	b.flags[0].at = "2026-11-30T10:00:01.25Z";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.flags[0].at, "2026-11-30T10:00:01.250Z");
+	run__free(&m);
+
 	/* A flag without a time (older reports) has none in the merge either. */
 	a.flags[0].at = NULL;
 	b.flags[0].at = NULL;
@@ -462,6 +509,8 @@ static void ep_db(struct run_endpoint *e, uint64_t requests, uint64_t handoff, d
 	e->db.queries_per_request_max = 1;
 	e->db.db_time_ms_per_request = 0.5;
 	e->db.attr_exact = requests - handoff;
+	e->db.attr_thread = 2 * handoff;
+	e->db.attr_shared = 3 * handoff;
 	e->db.attr_handoff = handoff;
 	e->db.db_time_share = share;
 }
@@ -488,6 +537,8 @@ static void test_merge_db_attribution_and_shares(void **state)
 	assert_string_equal(m.eps[0].route, "/items");
 	assert_int_equal(m.eps[0].db.attr_handoff, 7);
 	assert_int_equal(m.eps[0].db.attr_exact, 13);
+	assert_int_equal(m.eps[0].db.attr_thread, 14);
+	assert_int_equal(m.eps[0].db.attr_shared, 21);
 	assert_true(isnan(m.eps[0].db.db_time_share));
 	assert_string_equal(m.eps[1].route, "/only-a");
 	assert_int_equal(m.eps[1].db.attr_handoff, 1);
@@ -523,6 +574,282 @@ static void test_merge_first_byte(void **state)
 	assert_true(m.dbqs[1].has_first_byte);
 	assert_true(m.dbqs[1].first_byte.p50 == 0.25);
 	assert_int_equal(notes.first_byte, 1);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * Start and end are the earliest and latest input's, as that input wrote them: of two inputs
+ * starting and ending at the same instants (written with fewer digits), the first one's text.
+ */
+static void test_merge_window_text_of_first(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 0);
+	input(&b, "web2", 0, 0);
+	b.start = "2026-11-30T10:00:00Z";
+	b.end = "2026-11-30T10:00:10Z";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.start, "2026-11-30T10:00:00.000Z");
+	assert_string_equal(m.end, "2026-11-30T10:00:10.000Z");
+	run__free(&m);
+	merge2(&m, &b, &a, &notes);
+	assert_string_equal(m.start, "2026-11-30T10:00:00Z");
+	assert_string_equal(m.end, "2026-11-30T10:00:10Z");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Rates are per second of the merged window, also when it is shorter than one: 10 in 0.5 s. */
+static void test_merge_rates_under_a_second(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 1, 1);
+	input(&b, "web2", 1, 1);
+	a.duration_s = b.duration_s = 0.5;
+	a.end_ms = b.end_ms = a.start_ms + 500;
+	endpoint(&a, "/items", 4);
+	endpoint(&b, "/items", 6);
+	query(&a, "000000000000000a", "select a", 3, 1);
+	query(&b, "000000000000000a", "select a", 2, 1);
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.duration_s == 0.5);
+	assert_true(m.eps[0].rate_per_s == 20);
+	assert_true(m.dbqs[0].rate_per_s == 10);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * Equal request counts order by service, then method, then route: the method decides before the
+ * route (GET /b before POST /a), the service before the method (api POST before app GET).
+ */
+static void test_merge_endpoint_order_method_service(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 2, 0);
+	input(&b, "web2", 0, 0);
+	endpoint(&a, "/a", 20)->method = "POST";
+	endpoint(&a, "/b", 20);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 2);
+	assert_string_equal(m.eps[0].route, "/b");
+	assert_string_equal(m.eps[1].route, "/a");
+	run__free(&m);
+	run__free(&a);
+
+	input(&a, "web1", 2, 0);
+	endpoint(&a, "/a", 20);
+	endpoint(&a, "/b", 20)->service = "api";
+	a.eps[1].method = "POST";
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.neps, 2);
+	assert_string_equal(m.eps[0].service, "api");
+	assert_string_equal(m.eps[1].service, "app");
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * A top query of an endpoint whose inputs had no request with queries weighs nothing: 0 per
+ * request, not 0 / 0.
+ */
+static void test_merge_top_query_without_requests(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_endpoint *e[2];
+	struct run *in[2] = { &a, &b };
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	for (int k = 0; k < 2; k++) {
+		e[k] = endpoint(in[k], "/items", 10);
+		ep_db(e[k], 0, 0, 0);
+		e[k]->db.top = run__alloc(in[k], 2 * sizeof(*e[k]->db.top));
+		assert_non_null(e[k]->db.top);
+		e[k]->db.top[0] = (struct run_top_query){ "000000000000000a", "select a", 1, 2 };
+		e[k]->db.ntop = 1;
+	}
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.eps[0].db.ntop, 1);
+	assert_true(m.eps[0].db.top[0].per_request == 0);
+	assert_true(m.eps[0].db.top[0].ms_per_request == 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * A query's main path is the best any input measured it on (wire, libpq, usdt, then none), and
+ * inputs that disagree are counted: one without a path (an older report) and one by USDT.
+ */
+static void test_merge_main_path_rank(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	query(&a, "000000000000000a", "select a", 10, 1)->main_path = NULL;
+	query(&b, "000000000000000a", "select a", 10, 1)->main_path = "usdt";
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.dbqs[0].main_path, "usdt");
+	assert_int_equal(notes.mixed_paths, 1);
+	run__free(&m);
+	/* a path this version does not know ranks with none */
+	a.dbqs[0].main_path = "ebpf";
+	b.dbqs[0].main_path = NULL;
+	merge2(&m, &a, &b, &notes);
+	assert_string_equal(m.dbqs[0].main_path, "ebpf");
+	assert_int_equal(notes.mixed_paths, 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* Rows add up over the inputs that counted them; the merged query has rows if any input had. */
+static void test_merge_rows(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_dbq *q;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	q = query(&a, "000000000000000a", "select a", 10, 1);
+	q->has_rows = true;
+	q->rows = 40;
+	query(&b, "000000000000000a", "select a", 10, 1)->rows = 7; /* null in b's report */
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 40);
+	run__free(&m);
+	b.dbqs[0].has_rows = true;
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 47);
+	run__free(&m);
+	a.dbqs[0].has_rows = b.dbqs[0].has_rows = false;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.dbqs[0].has_rows);
+	assert_int_equal(m.dbqs[0].rows, 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/* The paths wire (main), libpq and usdt of a query, 10 calls each, 1 ms at the median. */
+static void three_paths(struct run *r, struct run_dbq *q)
+{
+	static const char *const names[3] = { "wire", "libpq", "usdt" };
+
+	q->paths = run__alloc(r, 3 * sizeof(*q->paths));
+	assert_non_null(q->paths);
+	for (unsigned k = 0; k < 3; k++)
+		q->paths[k] = (struct run_db_path){ .path = names[k], .count = 10, .lat.p50 = 1 };
+	q->npaths = 3;
+}
+
+/*
+ * Paths seen by two inputs add their counts; the main path gets the merged histogram's
+ * percentiles, each secondary one (no histogram) is left out and counted: both of them, side by
+ * side.
+ */
+static void test_merge_secondary_paths_dropped(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 0, 1);
+	input(&b, "web2", 0, 1);
+	three_paths(&a, query(&a, "000000000000000a", "select a", 10, 1));
+	three_paths(&b, query(&b, "000000000000000a", "select a", 10, 1));
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_string_equal(m.dbqs[0].paths[0].path, "wire");
+	assert_int_equal(m.dbqs[0].paths[0].count, 20);
+	assert_false(isnan(m.dbqs[0].paths[0].lat.p50));
+	assert_int_equal(notes.paths, 2);
+	run__free(&m);
+	/* the main path after the secondary ones moves up to the first place */
+	for (int k = 0; k < 2; k++) {
+		struct run_db_path *p = (k ? &b : &a)->dbqs[0].paths;
+		struct run_db_path wire = p[0];
+
+		p[0] = p[2];
+		p[2] = wire;
+	}
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.dbqs[0].npaths, 1);
+	assert_string_equal(m.dbqs[0].paths[0].path, "wire");
+	assert_int_equal(notes.paths, 2);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
+/*
+ * The p95 hotspots order by the 95th percentile itself, not a neighbour: A is 94 calls of 1 ms
+ * and 6 of 100 ms (p94 1 ms, p95 100 ms, 694 ms in all), B 100 of 5 ms (500 ms), C 100 of 10 ms
+ * (1000 ms). A comes first against either, whichever the order of total time puts first.
+ */
+static void test_merge_hot_p95_is_p95(void **state)
+{
+	static const unsigned ms[2] = { 5, 10 };
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	for (int k = 0; k < 2; k++) {
+		input(&a, "web1", 0, 2);
+		input(&b, "web2", 0, 0);
+		query(&a, "000000000000000a", "select a", 100, 1)->hist = calls2(&a, 94, 1, 6, 100);
+		query(&a, "000000000000000b", "select b", 100, ms[k]);
+		merge2(&m, &a, &b, &notes);
+		assert_string_equal(m.hot_total.v[0], k ? "000000000000000b" : "000000000000000a");
+		assert_int_equal(m.hot_p95.n, 2);
+		assert_string_equal(m.hot_p95.v[0], "000000000000000a");
+		assert_string_equal(m.hot_p95.v[1], "000000000000000b");
+		run__free(&m);
+		run__free(&a);
+		run__free(&b);
+	}
+}
+
+/*
+ * A port is unknown only when negative: 0, as an input has it, is kept. TTFB, server and wait
+ * percentiles have no histogram: any one of them, merged from two inputs, is dropped and said.
+ */
+static void test_merge_port_zero_and_server_time(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	endpoint(&a, "/items", 10)->port = 0;
+	endpoint(&b, "/items", 10)->port = 8080;
+	a.eps[0].has_server = true;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.eps[0].port, 0);
+	assert_false(m.eps[0].has_server);
+	assert_int_equal(notes.ttfb, 1);
+	run__free(&m);
+	a.eps[0].has_server = false;
+	a.eps[0].has_wait = true;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.eps[0].has_wait);
+	assert_int_equal(notes.ttfb, 1);
 	run__free(&m);
 	run__free(&a);
 	run__free(&b);
@@ -633,6 +960,15 @@ int main(void)
 		cmocka_unit_test(test_merge_hostnames_joined),
 		cmocka_unit_test(test_merge_counter_objects_apart),
 		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
+		cmocka_unit_test(test_merge_window_text_of_first),
+		cmocka_unit_test(test_merge_rates_under_a_second),
+		cmocka_unit_test(test_merge_endpoint_order_method_service),
+		cmocka_unit_test(test_merge_top_query_without_requests),
+		cmocka_unit_test(test_merge_main_path_rank),
+		cmocka_unit_test(test_merge_rows),
+		cmocka_unit_test(test_merge_secondary_paths_dropped),
+		cmocka_unit_test(test_merge_hot_p95_is_p95),
+		cmocka_unit_test(test_merge_port_zero_and_server_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

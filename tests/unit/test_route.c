@@ -75,6 +75,8 @@ static void test_norm_ids(void **state)
 		{ "/blob/deadbeefcafebabe", 0, 0, "/blob/{id}", 0 },
 		{ "/blob/DEADBEEF0123456789abcdef01234567", 0, 0, "/blob/{id}", 0 },
 		{ "/blob/0123456789abcdef", 0, 0, "/blob/{id}", 0 },
+		/* 'A' is a hex digit too: 16 of them make an id where a token needs 20 */
+		{ "/blob/A0123456789BCDEF", 0, 0, "/blob/{id}", 0 },
 		{ "/t/AbCdEfGhIjKlMnOpQr5t", 0, 0, "/t/{id}", 0 },
 		{ "/t/a_b-c_d-e_f-g_h-i_j1", 0, 0, "/t/{id}", 0 },
 		{ "/t/dQw4w9WgXcQdQw4w9WgXcQ/raw", 0, 0, "/t/{id}/raw", 0 },
@@ -102,6 +104,9 @@ static void test_norm_not_ids(void **state)
 		/* '.' is not a token character: fingerprinted assets are left to the limiter */
 		{ "/static/app.3f2a9c1d8e7b6a5f.js", 0, 0, "/static/app.3f2a9c1d8e7b6a5f.js", 0 },
 		{ "/u/550e8400-e29b-41d4-a716-44665544000", 0, 0, "/u/{id}", 0 }, /* token rule */
+		/* 36 bytes, but not a UUID's */
+		{ "/u/static.app-min.js.and.some.more.txts", 0, 0,
+		  "/u/static.app-min.js.and.some.more.txts", 0 },
 		{ "/x/-1", 0, 0, "/x/-1", 0 },
 		{ "/x/1.5", 0, 0, "/x/1.5", 0 },
 		/* no percent-decoding, no case folding */
@@ -136,9 +141,13 @@ static void test_norm_forms(void **state)
 	static const struct norm_case c[] = {
 		{ "http://example.com:8080/path?q=1", 0, 0, "/path", Q },
 		{ "https://example.com", 0, 0, "/", 0 },
+		{ "http://", 0, 0, "/", 0 },
 		{ "http://example.com?x=1", 0, 0, "/", Q },
 		{ "HTTP://Example.COM/Users/17/", 0, 0, "/Users/{id}/", 0 },
 		{ "http://user@h:1/a//b", 0, 0, "/a//b", 0 },
+		/* a scheme of one letter, and one with a digit, '+', '-' and '.' after the first */
+		{ "h://x/a", 0, 0, "/a", 0 },
+		{ "s3+a-b.c://x/a", 0, 0, "/a", 0 },
 		{ "*", 0, 0, "*", 0 },
 		{ "example.com:443", 0, 0, "{authority}", 0 },
 		{ "[::1]:8443", 0, 0, "{authority}", 0 },
@@ -234,6 +243,9 @@ static void test_norm_invalid(void **state)
 		{ "\x16\x03\x01\x02", 4 },
 		{ "http:/x", 7 },
 		{ "host\0:443", 9 },
+		/* a scheme starts with a letter and has no '~' */
+		{ "1http://x/a", 11 },
+		{ "h~ttp://x/a", 11 },
 	};
 	char out[16];
 
@@ -303,6 +315,8 @@ static void test_set_errors(void **state)
 		{ "/{-a}", "invalid parameter name in '{-a}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{:int}", "invalid parameter name in '{:int}': use [A-Za-z_][A-Za-z0-9_]*" },
 		{ "/{x}/{x:int}", "duplicate parameter name 'x'" },
+		{ "/{x:int}/{x}", "duplicate parameter name 'x'" },
+		{ "/{x:int}/{y}/{x:str}", "duplicate parameter name 'x'" },
 		{ "/a b", "space or control byte at offset 2" },
 		{ "/ab\x7f", "space or control byte at offset 3" },
 		{ "/\x01", "space or control byte at offset 1" },
@@ -465,9 +479,9 @@ static void test_set_order_reversed(void **state)
 static void test_set_segments(void **state)
 {
 	static const char *const pats[] = {
-		"/",	      "/p/{x:path}", "/glob/*",	     "/g2/*b*c",
-		"/g3/x*",     "/g4/**",	     "/u/{id:uuid}", "/f/{v:float}",
-		"/s/{v:str}", "/users/me",   "/t//x",	     "/e/",
+		"/",	  "/p/{x:path}",  "/glob/*",	  "/g2/*b*c",	"/g3/x*",
+		"/g4/**", "/u/{id:uuid}", "/f/{v:float}", "/s/{v:str}", "/users/me",
+		"/t//x",  "/e/",	  "/g5/ab*ba",	  "/i/{v:int}",
 	};
 	static const struct match_case c[] = {
 		{ "/", "/" },
@@ -489,6 +503,12 @@ static void test_set_segments(void **state)
 		{ "/g3/yx", NULL },
 		{ "/g3/x/y", NULL },
 		{ "/g4/", "/g4/**" },
+		/* what comes after a '*' matches after what came before it, never over it */
+		{ "/g5/aba", NULL },
+		{ "/g5/abba", "/g5/ab*ba" },
+		{ "/i/12", "/i/{v:int}" },
+		{ "/i/x1", NULL },
+		{ "/i/", NULL },
 		{ "/u/550e8400-E29B-41d4-a716-446655440000", "/u/{id:uuid}" },
 		{ "/u/550e8400-e29b-41d4-a716-44665544000", NULL },
 		{ "/f/1", "/f/{v:float}" },
@@ -648,6 +668,7 @@ static void test_limit_placeholders_not_counted(void **state)
 	assert_int_equal(apply(l, "s", "/u/a", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/{id}", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/{*}", r, sizeof(r)), 0);
+	assert_int_equal(apply(l, "s", "/u/{}", r, sizeof(r)), 0); /* any {...}, even empty */
 	assert_int_equal(apply(l, "s", "/u/b", r, sizeof(r)), 0);
 	assert_int_equal(apply(l, "s", "/u/c", r, sizeof(r)), 0);
 	assert_string_equal(r, "/u/c");
@@ -880,6 +901,9 @@ static void test_limit_route_cut_within_sz(void **state)
 	struct route_limiter *l = route_limiter__new(1, 100);
 
 	check_apply_exact(l, "s", "/a", 3, 0, "/a");
+	/* a full route whose first segment goes: the segments after it are dropped first */
+	check_apply_exact(l, "z", "/xy/c", 6, 0, "/xy/c");
+	check_apply_exact(l, "z", "/ab/c", 6, 1, "/{*}");
 	/* the root's second value: "/{*}" needs 5 bytes */
 	check_apply_exact(l, "s", "/bb", 4, 1, "/");
 	check_apply_exact(l, "s", "/b", 4, 1, "/");
