@@ -3,8 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +19,9 @@
 #include "pgclient.skel.h"
 #include "probes/probed.h"
 #include "probes/procfilter.h"
+#include "lib/elfcode.h"
 #include "lib/textesc.h"
+#include "lib/x86code.h"
 #include "lib/u64map.h"
 
 struct stmt {
@@ -259,78 +259,6 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* The first bytes of a function's code in an ELF file, found through its symbol tables. */
-static int elf_func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Addr addr = 0;
-	GElf_Shdr sh;
-
-	while (!addr && (scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		d = elf_getdata(scn, NULL);
-		for (size_t i = 0; d && sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *nm;
-
-			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    !sym.st_value)
-				continue;
-			nm = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (nm && !strcmp(nm, func)) {
-				addr = sym.st_value;
-				break;
-			}
-		}
-	}
-	if (!addr)
-		return -ENOENT;
-	scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    !(sh.sh_flags & SHF_EXECINSTR) || addr < sh.sh_addr ||
-		    addr + n > sh.sh_addr + sh.sh_size)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || addr - sh.sh_addr + n > d->d_size)
-			return -EINVAL;
-		memcpy(buf, (uint8_t *)d->d_buf + (addr - sh.sh_addr), n);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-/*
- * The displacement from %rdi of the first load matching: opcode op, REX prefix rex (0 for
- * none), ModRM with base %rdi and an 8- or 32-bit displacement. x86-64 only.
- */
-static long code_rdi_disp(const uint8_t *b, size_t n, uint8_t rex, uint8_t op)
-{
-	for (size_t i = 0; i + 7 <= n; i++) {
-		size_t j = i;
-
-		if (rex) {
-			if (b[j++] != rex)
-				continue;
-		} else if (i && (b[i - 1] & 0xf0) == 0x40) {
-			continue; /* a REX prefix changes the operand size */
-		}
-		if (b[j] != op)
-			continue;
-		if ((b[j + 1] & 0xc7) == 0x47)
-			return b[j + 2];
-		if ((b[j + 1] & 0xc7) == 0x87)
-			return b[j + 2] | b[j + 3] << 8 | b[j + 4] << 16 | (long)b[j + 5] << 24;
-	}
-	return -1;
-}
-
 /* The functions probed, with how many of their arguments the entry program reads. */
 static const struct {
 	const char *func;
@@ -347,32 +275,6 @@ static const struct {
 #define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
 /*
- * Where to place the probe of a function. The kernel emulates a few instructions at a probe
- * (push, jmp, call, nop): a hit there costs ~1 us here, any other instruction is single-
- * stepped and costs ~10 us. Skip what is harmless to skip at a function's entry: endbr64,
- * and a mov $imm,%reg before a tail jump (PQsendQuery: mov $1,%edx; jmp internal) when reg
- * is no argument the program reads. The stack is untouched up to there, so a return probe
- * still finds the return address.
- */
-static size_t code_probe_offset(const uint8_t *b, size_t n, int nargs)
-{
-	static const int argreg[] = { 7, 6, 2, 1 }; /* rdi rsi rdx rcx */
-	size_t off = 0;
-	int reg;
-
-	if (n >= 4 && b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa)
-		off = 4;
-	if (off + 6 > n || b[off] < 0xb8 || b[off] > 0xbf ||
-	    (b[off + 5] != 0xe9 && b[off + 5] != 0xeb))
-		return off;
-	reg = b[off] - 0xb8;
-	for (int i = 0; i < nargs && i < 4; i++)
-		if (argreg[i] == reg)
-			return off;
-	return off + 5;
-}
-
-/*
  * Where this build's PGresult keeps resultStatus, cmdStatus and errFields, read off the
  * code of PQresultStatus (mov (%rdi+N),%eax), PQcmdStatus (lea) and PQresultErrorField
  * (mov (%rdi+N),%rax). Layouts are stable since PostgreSQL 8.4 (40, 44, 168), but reading
@@ -381,31 +283,23 @@ static size_t code_probe_offset(const uint8_t *b, size_t n, int nargs)
  */
 static uint64_t pqfile_inspect(const char *path, size_t offs[NFUNCS])
 {
-	uint8_t code[32];
+	struct elfcode *elf = elfcode__open(path);
 	long st = -1, cmd = -1, ef = -1;
-	Elf *elf;
-	int fd;
+	uint8_t code[32];
 
 	memset(offs, 0, NFUNCS * sizeof(offs[0]));
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (elf) {
-		if (!elf_func_code(elf, "PQresultStatus", code, sizeof(code)))
-			st = code_rdi_disp(code, sizeof(code), 0, 0x8b);
-		if (!elf_func_code(elf, "PQcmdStatus", code, sizeof(code)))
-			cmd = code_rdi_disp(code, sizeof(code), 0x48, 0x8d);
-		if (!elf_func_code(elf, "PQresultErrorField", code, sizeof(code)))
-			ef = code_rdi_disp(code, sizeof(code), 0x48, 0x8b);
+		if (!elfcode__func(elf, "PQresultStatus", code, sizeof(code)))
+			st = x86code__rdi_disp(code, sizeof(code), 0, 0x8b);
+		if (!elfcode__func(elf, "PQcmdStatus", code, sizeof(code)))
+			cmd = x86code__rdi_disp(code, sizeof(code), 0x48, 0x8d);
+		if (!elfcode__func(elf, "PQresultErrorField", code, sizeof(code)))
+			ef = x86code__rdi_disp(code, sizeof(code), 0x48, 0x8b);
 		for (size_t i = 0; i < NFUNCS; i++)
-			if (!elf_func_code(elf, funcs[i].func, code, 16))
-				offs[i] = code_probe_offset(code, 16, funcs[i].nargs);
-		elf_end(elf);
+			if (!elfcode__func(elf, funcs[i].func, code, 16))
+				offs[i] = x86code__probe_offset(code, 16, funcs[i].nargs);
+		elfcode__close(elf);
 	}
-	close(fd);
 	if (st <= 0 || st >= 0x1000 || st % 4)
 		return 0;
 	if (cmd != st + 4)
