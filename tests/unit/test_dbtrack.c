@@ -348,6 +348,10 @@ static void test_bound(void **state)
 	assert_true(f->ep->db_ns == 20.0 * MS);
 	assert_true(f->ep->db_queries > 0.199 && f->ep->db_queries < 0.201);
 	assert_int_equal(f->t.st.bound_clipped, 2);
+	/* The query's row among the endpoint's top queries is cut alike: 2 x 0.1 of it. */
+	assert_int_equal(f->ep->db_ntop, 1);
+	assert_true(f->ep->db_top[0].n > 0.199 && f->ep->db_top[0].n < 0.201);
+	assert_true(f->ep->db_top[0].ns > 19.99 * MS && f->ep->db_top[0].ns < 20.01 * MS);
 }
 
 static const struct dbagg_flag *find_flag(const struct fixture *f, int kind, const char *endpoint)
