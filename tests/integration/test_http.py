@@ -235,7 +235,11 @@ def test_second_connect_on_one_socket_is_one_connection(tmp_path, server):
     # Both ends are traced (ab's side is an outbound connection on the filtered port).
     assert conns["evicted"] == 0, conns
     assert conns["peak"] <= 40, conns
-    assert conns["opened"] == conns["closed"] == 2 * n, conns
+    # Every connection once (n of ab's, n accepted) and all of them closed: no leak. ab may
+    # open a connection or two it closes unused as it stops (seen 1 run in 8: 6002 = 6002,
+    # requests still 3000), at most one per concurrent client.
+    assert conns["opened"] == conns["closed"], conns
+    assert 2 * n <= conns["opened"] <= 2 * (n + 10), conns
     assert len(run.report["http"]) == 1
 
 
