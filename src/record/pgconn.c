@@ -14,8 +14,8 @@ struct pgconn {
 	struct dbconn db;
 	uint32_t tgid;
 	uint64_t id;
-	uint32_t wtid;		    /* thread of the last write */
-	uint8_t *seg;		    /* a write carried in segments, joined here */
+	uint32_t wtid; /* thread of the last write */
+	uint8_t *seg;  /* a write carried in segments, joined here */
 	size_t seg_have;
 	struct pgwire_chunk seg_ch; /* its times and length */
 };

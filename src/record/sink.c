@@ -174,8 +174,7 @@ void sink__http(struct sink *s, int service, struct dbreq *req, const struct htt
 	if (!ep)
 		s->st.endpoints_full++;
 	else if (s->slo && rec->status && !r.aborted && rec->t_end >= r.t_start)
-		slotrack__http(s->slo, s->agg, ep, rec->t_end - r.t_start, rec->status,
-			       rec->t_end);
+		slotrack__http(s->slo, s->agg, ep, rec->t_end - r.t_start, rec->status, rec->t_end);
 	if (!s->db || !req)
 		return;
 	if (ep && rec->status && req->open)

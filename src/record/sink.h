@@ -44,8 +44,8 @@ struct sink_stats {
 struct sink {
 	struct sink_opts o;
 	struct agg *agg;
-	struct dbtrack *db;    /* DB aggregation and attribution; NULL: DB off */
-	struct slotrack *slo;  /* SLOs judged while recording; NULL: none */
+	struct dbtrack *db;   /* DB aggregation and attribution; NULL: DB off */
+	struct slotrack *slo; /* SLOs judged while recording; NULL: none */
 	struct route_limiter *limiter;
 	struct sink_pcache *pcache; /* per-process facts, by tgid */
 	struct sink_stats st;

@@ -11,8 +11,8 @@
 /* PQresultStatus (Debian 12's libpq 15): endbr64; test %rdi,%rdi; je; mov 0x28(%rdi),%eax. */
 static void test_result_status_offset(void **state)
 {
-	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x85, 0xff, 0x74, 0x04,
-					0x8b, 0x47, 0x28, 0xc3, 0x90, 0x90, 0x90 };
+	static const uint8_t code[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x85, 0xff, 0x74,
+					0x04, 0x8b, 0x47, 0x28, 0xc3, 0x90, 0x90, 0x90 };
 
 	assert_int_equal(x86code__rdi_disp(code, sizeof(code), 0, 0x8b), 40);
 	/* The same load behind a REX prefix is a 64-bit one: not what was asked for. */
@@ -23,17 +23,17 @@ static void test_result_status_offset(void **state)
 static void test_rex_and_disp32(void **state)
 {
 	static const uint8_t ef[] = { 0x48, 0x8b, 0x87, 0xa8, 0x00, 0x00, 0x00, 0xc3 };
-	static const uint8_t cmd[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d, 0x47, 0x2c, 0xc3,
-				       0x90, 0x90 };
+	static const uint8_t cmd[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8d,
+				       0x47, 0x2c, 0xc3, 0x90, 0x90 };
 
 	assert_int_equal(x86code__rdi_disp(ef, sizeof(ef), 0x48, 0x8b), 168);
 	/* Without the REX asked for, the REX-prefixed load is skipped. */
 	assert_int_equal(x86code__rdi_disp(ef, sizeof(ef), 0, 0x8b), -1);
 	assert_int_equal(x86code__rdi_disp(cmd, sizeof(cmd), 0x48, 0x8d), 44);
 	/* A base other than %rdi (ModRM 0x46: %rsi) is not it. */
-	assert_int_equal(x86code__rdi_disp((const uint8_t[]){ 0x8b, 0x46, 0x28, 0, 0, 0, 0 }, 7, 0,
-					   0x8b),
-			 -1);
+	assert_int_equal(
+		x86code__rdi_disp((const uint8_t[]){ 0x8b, 0x46, 0x28, 0, 0, 0, 0 }, 7, 0, 0x8b),
+		-1);
 	/* Too short to hold the longest form: nothing is read past n. */
 	assert_int_equal(x86code__rdi_disp(ef, 6, 0x48, 0x8b), -1);
 }
