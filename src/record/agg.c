@@ -275,6 +275,23 @@ struct agg_endpoint **agg__sorted(const struct agg *a)
 	return v;
 }
 
+void agg__add_dep(struct agg_endpoint *ep, enum agg_dep_kind kind, const struct agg_dep *d)
+{
+	struct agg_dep *e = &ep->dep[kind];
+
+	e->reqs++;
+	if (d->calls > 0)
+		e->with++;
+	e->calls += d->calls;
+	e->ns += d->ns;
+	if (d->calls > e->max_calls)
+		e->max_calls = d->calls;
+	e->errors += d->errors;
+	e->hits += d->hits;
+	e->misses += d->misses;
+	e->repeat += d->repeat;
+}
+
 void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf,
 		 const struct agg_db_fp *top, unsigned ntop)
 {

@@ -43,6 +43,24 @@ struct agg_db_fp {
 	double ns;
 };
 
+/* The services a request calls besides its database, attributed like DB queries. */
+enum agg_dep_kind {
+	AGG_DEP_CACHE = 0, /* Redis commands */
+	AGG_DEP_HTTP = 1,  /* outbound HTTP calls */
+	AGG_DEP_NR,
+};
+
+/* One kind of dependency call, summed over the requests of an endpoint (or one request). */
+struct agg_dep {
+	uint64_t reqs;	   /* requests counted while the kind was followed */
+	uint64_t with;	   /* ... that made at least one such call */
+	double calls, ns;  /* calls and their time (shared calls count a share) */
+	double max_calls;  /* most calls in one request */
+	double errors;	   /* error replies / failed calls */
+	double hits, misses; /* cache reads: keys answered / nil or empty */
+	uint64_t repeat;   /* requests that read one cache key more than once */
+};
+
 struct agg_endpoint {
 	unsigned service;
 	char method[AGG_METHOD_MAX];
@@ -75,6 +93,7 @@ struct agg_endpoint {
 	struct agg_db_fp db_top[AGG_DB_TOP];
 	unsigned db_ntop;
 	double db_top_other; /* queries of fingerprints beyond AGG_DB_TOP */
+	struct agg_dep dep[AGG_DEP_NR];
 	struct timeline tl;  /* one point per interval since it was first seen */
 	struct slo_link slo;
 };
@@ -117,6 +136,9 @@ struct agg_endpoint *agg__add(struct agg *a, const struct agg_req *r);
 /* DB work of one answered request of ep; conf: its weakest attribution (0..2). */
 void agg__add_db(struct agg_endpoint *ep, double queries, double db_ns, int conf,
 		 const struct agg_db_fp *top, unsigned ntop);
+
+/* Dependency calls of one answered request of ep (d->reqs is ignored: one request). */
+void agg__add_dep(struct agg_endpoint *ep, enum agg_dep_kind kind, const struct agg_dep *d);
 
 /*
  * Close the current interval, which ended t_s seconds after the start: compute rates, add
