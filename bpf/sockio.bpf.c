@@ -8,8 +8,9 @@
  * protocol boundaries copy payload.
  *
  * One object in parts, each in bpf/sockio/ and included below: which processes to trace
- * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), and what
- * each protocol forwards (http, pgsql). This file holds the settings, the ring and counters
+ * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), what the
+ * server side forwards (http), and the client side (client, with each protocol's sniffer:
+ * pgsql, resp, http). This file holds the settings, the ring and counters
  * every part reports through, and every program: what runs where it attaches.
  */
 #include "vmlinux.h"
@@ -61,7 +62,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "sockio/conn.bpf.h"
 #include "sockio/capture.bpf.h"
 #include "sockio/http.bpf.h"
-#include "sockio/pgsql.bpf.h"
+#include "sockio/client.bpf.h"
 
 static __always_inline int data__exit(long ret, __u8 sys)
 {
@@ -70,6 +71,7 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	struct sockio_conn *c;
 	struct scratch *s;
 	struct xfer x;
+	__u32 cap;
 
 	if (!in || !in->active)
 		return 0;
@@ -94,13 +96,12 @@ static __always_inline int data__exit(long ret, __u8 sys)
 	data__fill(&s->ev, c, in, ret, bpf_ktime_get_ns());
 	/* One gather per transfer, sized by role and direction: the verifier walks it once. */
 	if (c->role == SOCKIO_ROLE_CLIENT)
-		data__gather(s, &x, sys_is_read(sys) ? targ_pg_read_bytes : targ_pg_write_bytes,
-			     true);
+		cap = client__cap(c, sys_is_read(sys));
 	else
-		data__gather(s, &x, targ_head_bytes, !sys_is_read(sys));
+		cap = targ_head_bytes;
+	data__gather(s, &x, cap, c->role == SOCKIO_ROLE_CLIENT || !sys_is_read(sys));
 	if (c->role == SOCKIO_ROLE_CLIENT)
-		return client__io(c, s, &x,
-				  sys_is_read(sys) ? targ_pg_read_bytes : targ_pg_write_bytes);
+		return client__io(c, s, &x, cap);
 	if (sys_is_read(sys))
 		return http__server_read(c, s);
 	return http__server_write(c, s, sys);

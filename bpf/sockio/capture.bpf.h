@@ -49,7 +49,7 @@ static __always_inline int data__enter(__u32 fd, __u64 buf, __u64 iovcnt, __u8 s
 	if (!c || c->kind != SOCKIO_KIND_TRACKED)
 		return 0;
 	if (c->proto != SOCKIO_PROTO_UNKNOWN && c->proto != SOCKIO_PROTO_HTTP &&
-	    c->proto != SOCKIO_PROTO_PGSQL)
+	    c->proto != SOCKIO_PROTO_PGSQL && c->proto != SOCKIO_PROTO_REDIS)
 		return 0;
 	if (c->role == SOCKIO_ROLE_CLIENT && !targ_clients)
 		return 0;

@@ -5,7 +5,9 @@
  * The kernel side follows TCP connections of interesting processes through the read/write
  * family of syscalls. On inbound HTTP connections it forwards the reads of a request and the
  * first write of a response with their first bytes, and the rest of a response as small
- * records (time, length, last bytes); outbound PostgreSQL transfers are forwarded whole. Heads
+ * records (time, length, last bytes). On outbound connections the client's first write names
+ * the protocol: PostgreSQL and Redis transfers are then forwarded whole, HTTP requests and
+ * responses with their first bytes and tails, anything else not at all. Heads
  * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
  * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
  * the real protocol parsers on those records.
@@ -16,9 +18,10 @@
 #define SOCKIO_HEAD_MAX	    4096 /* --head-bytes: HTTP bytes captured from the start of a transfer */
 #define SOCKIO_HEAD_DEFAULT 512
 /*
- * PostgreSQL transfers are captured whole up to these sizes, gathered across iovecs: a batch
- * of Bind/Execute messages must be framed exactly, and a client write is rarely larger. Reads
- * beyond the read size keep head and tail (framing may be lost and is then counted).
+ * PostgreSQL and Redis transfers are captured whole up to these sizes, gathered across
+ * iovecs: a batch of Bind/Execute messages or a pipeline must be framed exactly, and a client
+ * write is rarely larger. Reads beyond the read size keep head and tail (framing may be lost
+ * and is then counted).
  */
 #define SOCKIO_PG_WRITE_DEFAULT 65536
 #define SOCKIO_PG_READ_DEFAULT	16384
@@ -57,6 +60,7 @@ enum sockio_proto {
 	SOCKIO_PROTO_HTTP2 = 3, /* cleartext h2 preface; not decoded yet */
 	SOCKIO_PROTO_OTHER = 4, /* not a protocol we decode */
 	SOCKIO_PROTO_PGSQL = 5, /* PostgreSQL frontend/backend protocol, client side */
+	SOCKIO_PROTO_REDIS = 6, /* RESP (Redis, Valkey, KeyDB), client side */
 };
 
 enum sockio_kind {
