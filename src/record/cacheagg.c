@@ -435,10 +435,11 @@ static void check_repeats(struct cacheagg *a)
 		if (!r)
 			continue;
 		flag(a, CACHEAGG_FLAG_REPEAT_READ, r, p->endpoint, p->requests,
-		     "%llu requests read one key of this pattern %.1f times each on average (up to "
-		     "%u): read it once per request (a per-request memo), or fetch the keys "
+		     "%llu request%s read one key of this pattern %.1f times each on average (up "
+		     "to %u): read it once per request (a per-request memo), or fetch the keys "
 		     "together (MGET, pipelining)",
-		     (unsigned long long)p->requests, (double)p->reads / p->requests, p->max);
+		     (unsigned long long)p->requests, p->requests == 1 ? "" : "s",
+		     (double)p->reads / p->requests, p->max);
 	}
 }
 
@@ -504,12 +505,13 @@ static void check_pattern(struct cacheagg *a, struct cacheagg_row **g, unsigned 
 		char ex[48] = "";
 
 		if (expires)
-			snprintf(ex, sizeof(ex), " and EXPIRE ran %llu times",
-				 (unsigned long long)expires);
+			snprintf(ex, sizeof(ex), " and EXPIRE ran %llu time%s",
+				 (unsigned long long)expires, expires == 1 ? "" : "s");
 		flag(a, CACHEAGG_FLAG_NO_TTL, w, "", no_ttl,
-		     "%llu of %llu writes set no TTL%s: keys of this pattern never expire; give "
+		     "%llu of %llu write%s set no TTL%s: keys of this pattern never expire; give "
 		     "them one (SET ... EX, or EXPIRE)",
-		     (unsigned long long)no_ttl, (unsigned long long)writes, ex);
+		     (unsigned long long)no_ttl, (unsigned long long)writes, writes == 1 ? "" : "s",
+		     ex);
 	}
 	if (!rd || keys < CACHEAGG_LOW_HIT_READS)
 		return;

@@ -451,6 +451,11 @@ static void test_flag_repeat_read(void **state)
 	f = flag_of(CACHEAGG_FLAG_REPEAT_READ, 1);
 	assert_string_equal(f->endpoint, "POST /orders");
 	assert_int_equal(f->count, 1);
+	assert_string_equal(
+		f->evidence,
+		"1 request read one key of this pattern 3.0 times each on average (up to "
+		"3): read it once per request (a per-request memo), or fetch the keys "
+		"together (MGET, pipelining)");
 	f = flag_of(CACHEAGG_FLAG_REPEAT_READ, 2);
 	assert_int_equal(f->row_id, s->id);
 	assert_string_equal(f->endpoint, "");
@@ -520,7 +525,7 @@ static void test_flag_no_ttl(void **state)
 	assert_int_equal(flags_of(CACHEAGG_FLAG_NO_TTL), 2);
 	f = flag_of(CACHEAGG_FLAG_NO_TTL, 0);
 	assert_string_equal(cacheagg__find(a, f->row_id)->pattern, "other:{id}");
-	assert_string_equal(f->evidence, "1 of 1 writes set no TTL: keys of this pattern never "
+	assert_string_equal(f->evidence, "1 of 1 write set no TTL: keys of this pattern never "
 					 "expire; give them one (SET ... EX, or EXPIRE)");
 	f = flag_of(CACHEAGG_FLAG_NO_TTL, 1);
 	assert_int_equal(f->row_id, w->id);
