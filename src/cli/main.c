@@ -67,6 +67,7 @@ enum {
 	OPT_BPF_STATS,
 	OPT_DB_PROBE,
 	OPT_RAW_SQL,
+	OPT_REDIS,
 	OPT_SLOW_MS,
 	OPT_NPLUS1,
 	OPT_SLO,
@@ -99,7 +100,7 @@ static const struct argp_option opts[] = {
 	  "Verdicts of a run that lost more than PCT % of its events are judged on incomplete "
 	  "data: a warning, and exit status 4 with --slo (default 0.1)",
 	  1 },
-	{ NULL, 0, NULL, 0, "Databases (PostgreSQL):", 2 },
+	{ NULL, 0, NULL, 0, "Databases and caches (PostgreSQL, Redis):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
 	  "How to see queries, a list of: wire (client protocol on the socket), libpq (uprobes "
 	  "on libpq), usdt (server probes), none (default: wire)",
@@ -109,6 +110,10 @@ static const struct argp_option opts[] = {
 	{ "slow-ms", OPT_SLOW_MS, "MS", 0, "Slow query threshold (default 1000)", 2 },
 	{ "n-plus-one", OPT_NPLUS1, "N", 0,
 	  "Consecutive runs of one query that make an N+1 (default 5)", 2 },
+	{ "redis", OPT_REDIS, "on|off", 0,
+	  "Follow the Redis clients of traced processes: commands, key patterns, hit ratio "
+	  "(default on)",
+	  2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 3 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long", 3 },
@@ -312,6 +317,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_RAW_SQL:
 		o->raw_sql = true;
 		break;
+	case OPT_REDIS:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			argp_error(state, "invalid --redis '%s' (on or off)", arg);
+		o->redis = !strcmp(arg, "on");
+		break;
 	case OPT_SLOW_MS:
 		if (parse_seconds(arg, &o->slow_ms))
 			argp_error(state, "invalid --slow-ms '%s'", arg);
@@ -458,6 +468,7 @@ int main(int argc, char **argv)
 		.interval_s = 1,
 		.quiet_ms = 200,
 		.db_probes = 1u << DB_PATH_WIRE,
+		.redis = true,
 		.slow_ms = 1000,
 	};
 	int err;

@@ -452,8 +452,47 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force
 	t->nparked = k;
 }
 
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
-		   struct dbagg_fp *f, uint64_t raw, const char *client)
+unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
+			 uint64_t end, struct dbreq **out, int *conf)
+{
+	struct dbreq *cand[DBTRACK_COVER_MAX], *by_tid = NULL;
+	unsigned n, ntid = 0;
+	uint64_t seq;
+	int v = HANDOFF_NONE;
+
+	now_at(t, end);
+	n = req_candidates(t, tgid, start, cand);
+	for (unsigned i = 0; i < n; i++) {
+		if (cand[i]->tid == tid) {
+			ntid++;
+			by_tid = cand[i];
+		}
+	}
+	if (t->ho)
+		handoff__activity(t->ho, tgid, tid, start, end);
+	if (n > 1 && ntid != 1 && t->ho)
+		v = handoff__query(t->ho, tgid, tid, start, t->now, &seq);
+	*conf = DBREQ_EXACT;
+	if (n == 1)
+		out[0] = cand[0];
+	if (n <= 1)
+		return n;
+	if (ntid == 1) {
+		*conf = DBREQ_THREAD;
+		out[0] = by_tid;
+		return 1;
+	}
+	if (v == HANDOFF_YES && (out[0] = req_by_seq(t, seq))) {
+		*conf = DBREQ_HANDOFF;
+		return 1;
+	}
+	*conf = DBREQ_SHARED;
+	memcpy(out, cand, n * sizeof(*cand));
+	return n;
+}
+
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, struct dbagg_fp *f,
+		   uint64_t raw, const char *client)
 {
 	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
 	uint64_t lat = db_exec__latency(x), seq;
@@ -616,6 +655,9 @@ static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint
 	if (t->ho)
 		handoff__req_gone(t->ho, r->tgid, r->seq);
 	if (!ep)
+		return;
+	dbtrack__deps_finalize(t, r, ep, latency_ns);
+	if (t->db_off)
 		return;
 	req_bound(t, r, latency_ns);
 	agg__add_db(ep, r->queries, r->db_ns, dbtrack__req_conf(r), r->top, r->ntop);

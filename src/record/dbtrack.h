@@ -34,6 +34,8 @@
 #include "record/dbagg.h"
 #include "record/handoff.h"
 
+struct cacheagg;
+
 #define DBREQ_TOP  AGG_DB_TOP /* fingerprints kept per request */
 #define DBREQ_RUNS 8	      /* N+1 candidate runs kept per request */
 #define DBREQ_RAW  64	      /* raw-text hashes kept per request, for redundant queries */
@@ -65,6 +67,17 @@ struct dbreq_run {
 	bool shared;
 };
 
+#define DBREQ_KEYS 32 /* cache keys read kept per request, for repeated reads */
+
+/* Dependency calls of one request. */
+struct dbreq_deps {
+	struct agg_dep d[AGG_DEP_NR];
+	uint64_t key[DBREQ_KEYS], key_row[DBREQ_KEYS];
+	uint16_t key_n[DBREQ_KEYS];
+	unsigned nkeys;
+	unsigned keys_cut; /* keys beyond DBREQ_KEYS: not checked for repeats */
+};
+
 /* DB activity of the request currently in flight on an inbound connection. */
 struct dbreq {
 	struct dbreq *prev, *next; /* in-flight list */
@@ -84,6 +97,7 @@ struct dbreq {
 	uint64_t raw[DBREQ_RAW], raw_qid[DBREQ_RAW];
 	unsigned nraw;
 	unsigned runs_cut, raw_cut; /* runs and raw hashes beyond the arrays: counted */
+	struct dbreq_deps deps;
 };
 
 /* One outbound database connection. */
@@ -114,6 +128,9 @@ struct dbtrack_stats {
 	uint64_t runs_cut;	      /* N+1 candidate runs beyond DBREQ_RUNS in a request */
 	uint64_t raw_cut;   /* reads beyond DBREQ_RAW in a request: not checked as redundant */
 	uint64_t cover_cut; /* queries with DBTRACK_COVER_MAX requests in flight or more */
+	uint64_t dep_attributed[AGG_DEP_NR][DBREQ_CONF_NR];
+	uint64_t dep_outside[AGG_DEP_NR]; /* calls with no request in flight */
+	uint64_t keys_cut;		  /* cache keys beyond DBREQ_KEYS in a request */
 };
 
 /* A query whose worker run is not matched to a request yet. */
@@ -144,10 +161,13 @@ struct dbtrack {
 	bool defer_all; /* every request waits (paths with a ring of their own), not just pools' */
 	struct dbreq_closing *closing; /* ring of DBTRACK_CLOSING, oldest at head */
 	unsigned head_i, nclosing;
-	struct handoff *ho;   /* thread-pool hand-offs followed; NULL: none */
+	struct handoff *ho; /* thread-pool hand-offs followed; NULL: none */
 	struct dbtrack_parked *parked;
 	unsigned nparked;
-	uint64_t now; /* newest event time seen */
+	uint64_t now;		/* newest event time seen */
+	bool db_off;		/* only dependency calls are followed, not queries */
+	unsigned dep_mask;	/* 1 << enum agg_dep_kind followed */
+	struct cacheagg *cache; /* where repeated key reads are flagged; NULL */
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
@@ -188,8 +208,35 @@ void dbtrack__conn_close(struct dbtrack *t, struct dbconn *c, uint64_t ts);
  * for the first path that saw a fingerprint (wire, else libpq) only, so that enabling
  * several paths attributes a query and follows its runs once.
  */
-void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
-		   struct dbagg_fp *f, uint64_t raw, const char *client);
+void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, struct dbagg_fp *f,
+		   uint64_t raw, const char *client);
+
+/*
+ * Which request(s) a call of a dependency (tgid/tid, running start..end) serves, by the rules
+ * above (without waiting for a hand-off to be decided: shared then). Returns how many were
+ * written to out (DBTRACK_COVER_MAX room; 0: outside requests) and the confidence; shared
+ * calls give each of them 1/n.
+ */
+unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
+			 uint64_t end, struct dbreq **out, int *conf);
+
+/* One call of a dependency (record/deptrack.c). */
+struct dbtrack_call {
+	uint32_t tgid, tid;
+	uint64_t ts_start, ts_end;
+	bool error;
+	unsigned hits, misses; /* cache reads */
+	uint64_t key_hash;     /* cache reads: the literal key's hash, 0: none */
+	uint64_t row_id;       /* the row the key's reads are flagged on (cacheagg) */
+};
+
+/* Follow calls of this kind: every request counts for it (calls per request). */
+void dbtrack__follow(struct dbtrack *t, enum agg_dep_kind kind, struct cacheagg *cache);
+/* A finished call of kind, attributed to the request(s) it serves. */
+void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c);
+/* The request's calls, when it is finalized: added to ep (record/deptrack.c). */
+void dbtrack__deps_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+			    uint64_t latency_ns);
 
 const char *dbtrack__conf_name(int conf);
 

@@ -18,6 +18,7 @@
 #include "probes/sockio.h"
 #include "proto/db.h"
 #include "record/agg.h"
+#include "record/cacheagg.h"
 #include "record/dbagg.h"
 #include "record/dbprobes.h"
 #include "record/dbtrack.h"
@@ -255,10 +256,21 @@ int session__open(struct session *s, const struct record_opts *o)
 			s->db = NULL;
 			return out_of_memory();
 		}
+	}
+	if (o->redis) {
+		struct cacheagg_opts co = { 0 };
+
+		s->cache = cacheagg__new(&co);
+		if (!s->cache)
+			return out_of_memory();
+	}
+	/* Requests' queries and calls: one attribution for every dependency followed. */
+	if (s->db || s->cache) {
 		s->dbt = calloc(1, sizeof(*s->dbt));
 		if (!s->dbt)
 			return out_of_memory();
 		dbtrack__init(s->dbt, s->db);
+		s->dbt->db_off = !s->db;
 		if (dbtrack__set_defer(s->dbt,
 				       o->db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS : 0))
 			return out_of_memory();
@@ -286,6 +298,8 @@ int session__open(struct session *s, const struct record_opts *o)
 		s->sink = NULL;
 		return out_of_memory();
 	}
+	if (s->cache)
+		sink__follow_cache(s->sink, s->cache);
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;
 	s->tracker = tracker__new(&to, s->sink);
@@ -303,7 +317,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.max_conns = o->max_conns;
 	so.max_procs = o->max_procs;
 	so.ringbuf_bytes = o->ringbuf_mb << 20;
-	so.clients = o->db_probes & (1u << DB_PATH_WIRE);
+	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis;
 	so.no_arrival = o->from_read;
 	if (o->bpf_stats) {
 		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -323,7 +337,7 @@ int session__open(struct session *s, const struct record_opts *o)
 			return RECORD_EXIT_RUNTIME;
 		}
 	}
-	if (s->db) {
+	if (s->dbt) {
 		s->ho = calloc(1, sizeof(*s->ho));
 		if (!s->ho)
 			return out_of_memory();
@@ -339,7 +353,7 @@ int session__open(struct session *s, const struct record_opts *o)
 			return out_of_memory();
 	}
 
-	seed_procs(s, o->db_probes & (1u << DB_PATH_WIRE));
+	seed_procs(s, so.clients);
 	for (size_t i = 0; i < s->nfilter_pids; i++)
 		sockio__add_proc(s->sockio, s->filter_pids[i]);
 	return 0;
@@ -540,7 +554,7 @@ void session__finish(struct session *s)
 			dbprobes__poll(s->dbp, 0);
 	}
 	tracker__flush(s->tracker, mono_ns());
-	if (s->db) {
+	if (s->dbt) {
 		if (s->dbp)
 			dbprobes__poll(s->dbp, 0);
 		dbtrack__tick(s->dbt, 0);
@@ -556,6 +570,8 @@ void session__finish(struct session *s)
 		agg__roll(s->agg, m->duration_s, iv);
 		if (s->db)
 			dbagg__roll(s->db, m->duration_s, iv);
+		if (s->cache)
+			cacheagg__roll(s->cache, m->duration_s, iv);
 	}
 	m->interval_s = o->interval_s;
 	if (s->slot) {
@@ -580,6 +596,10 @@ void session__finish(struct session *s)
 		m->dbt = &s->dbt->st;
 		m->ho = s->hop ? &s->ho->st : NULL;
 		m->db_paths = o->db_probes;
+	}
+	if (s->cache) {
+		cacheagg__finish(s->cache, m->duration_s);
+		m->cache = s->cache;
 	}
 	if (s->dbp) {
 		dbprobes__stats(s->dbp, &m->pgc, &m->pgs);
@@ -692,6 +712,7 @@ void session__close(struct session *s)
 		dbagg__free(s->db);
 		free(s->db);
 	}
+	cacheagg__free(s->cache);
 	if (s->slot) {
 		slotrack__free(s->slot);
 		free(s->slot);

@@ -53,6 +53,7 @@ struct record_opts {
 	bool verbose;
 	bool bpf_stats;
 	unsigned db_probes; /* 1 << enum db_path */
+	bool redis;	    /* follow Redis clients (--redis) */
 	bool raw_sql;
 	double slow_ms;
 	unsigned nplus1_min;
@@ -88,7 +89,8 @@ struct session {
 
 	struct agg *agg;
 	struct dbagg *db;      /* NULL: no query tracing */
-	struct dbtrack *dbt;   /* with db */
+	struct dbtrack *dbt;   /* with db or cache: requests' queries and calls */
+	struct cacheagg *cache; /* NULL: Redis not followed */
 	struct slotrack *slot; /* NULL: no --slo */
 	struct sink *sink;     /* where the records go */
 	struct tracker *tracker;

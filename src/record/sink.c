@@ -7,6 +7,7 @@
 #include "host/procinfo.h"
 #include "record/agg.h"
 #include "record/dbagg.h"
+#include "record/cacheagg.h"
 #include "record/dbtrack.h"
 #include "record/sink.h"
 #include "record/slotrack.h"
@@ -203,7 +204,7 @@ void sink__req_drop(struct sink *s, struct dbreq *req)
 
 bool sink__db_on(const struct sink *s)
 {
-	return s->db != NULL;
+	return s->db && !s->db->db_off;
 }
 
 void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, const char *client,
@@ -212,7 +213,7 @@ void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, cons
 	struct dbagg_fp *f;
 	uint64_t raw;
 
-	if (!s->db)
+	if (!sink__db_on(s))
 		return;
 	if (conn) {
 		client = conn->client;
@@ -232,14 +233,66 @@ void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, cons
 void sink__db_open(struct sink *s, struct dbconn *conn, uint32_t tgid, uint64_t conn_id,
 		   const char *client, const char *server, uint64_t ts)
 {
-	if (s->db)
+	if (sink__db_on(s))
 		dbtrack__conn_open(s->db, conn, tgid, conn_id, client, server, ts);
 }
 
 void sink__db_close(struct sink *s, struct dbconn *conn, uint64_t ts)
 {
-	if (s->db)
+	if (sink__db_on(s))
 		dbtrack__conn_close(s->db, conn, ts);
+}
+
+void sink__follow_cache(struct sink *s, struct cacheagg *cache)
+{
+	s->cache = cache;
+	if (s->db)
+		dbtrack__follow(s->db, AGG_DEP_CACHE, cache);
+}
+
+bool sink__cache_on(const struct sink *s)
+{
+	return s->cache != NULL;
+}
+
+void sink__cache(struct sink *s, const struct cache_op *op, const char *client, const char *server)
+{
+	struct cacheagg_row *row;
+	struct dbtrack_call call = {
+		.tgid = op->tgid,
+		.tid = op->tid,
+		.ts_start = op->ts_start,
+		.ts_end = op->ts_end,
+		.error = op->flags & CACHE_OP_ERROR,
+		.hits = op->hits,
+		.misses = op->misses,
+	};
+
+	if (!s->cache)
+		return;
+	row = cacheagg__add(s->cache, op, client, server);
+	if (op->flags & CACHE_OP_ABORTED)
+		return; /* the answer never came: no latency to attribute */
+	if (!s->db)
+		return;
+	/* Only single-key reads repeat the same key: MGET k1 k2 is one read of several. */
+	if (row && (op->flags & CACHE_OP_READ) && op->keys == 1) {
+		call.key_hash = op->key_hash;
+		call.row_id = row->id;
+	}
+	dbtrack__call(s->db, AGG_DEP_CACHE, &call);
+}
+
+void sink__cache_open(struct sink *s, const char *client, const char *server, uint64_t ts)
+{
+	if (s->cache)
+		cacheagg__conn_open(s->cache, client, server, ts);
+}
+
+void sink__cache_close(struct sink *s, const char *client, const char *server, uint64_t ts)
+{
+	if (s->cache)
+		cacheagg__conn_close(s->cache, client, server, ts);
 }
 
 void sink__stats(const struct sink *s, struct sink_stats *out)

@@ -15,11 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/cache.h"
 #include "proto/db.h"
 #include "proto/http.h"
 #include "proto/route.h"
 
 struct agg;
+struct cacheagg;
 struct dbconn;
 struct dbreq;
 struct dbtrack;
@@ -44,8 +46,9 @@ struct sink_stats {
 struct sink {
 	struct sink_opts o;
 	struct agg *agg;
-	struct dbtrack *db;   /* DB aggregation and attribution; NULL: DB off */
-	struct slotrack *slo; /* SLOs judged while recording; NULL: none */
+	struct dbtrack *db;	/* DB aggregation and attribution; NULL: DB off */
+	struct slotrack *slo;	/* SLOs judged while recording; NULL: none */
+	struct cacheagg *cache; /* Redis commands; NULL: not followed */
 	struct route_limiter *limiter;
 	struct sink_pcache *pcache; /* per-process facts, by tgid */
 	struct sink_stats st;
@@ -83,6 +86,14 @@ void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, cons
 void sink__db_open(struct sink *s, struct dbconn *conn, uint32_t tgid, uint64_t conn_id,
 		   const char *client, const char *server, uint64_t ts);
 void sink__db_close(struct sink *s, struct dbconn *conn, uint64_t ts);
+
+/* Redis: whether it is followed at all (sink__follow_cache). */
+void sink__follow_cache(struct sink *s, struct cacheagg *cache);
+bool sink__cache_on(const struct sink *s);
+/* An answered (or aborted) cache command of a client connection to server. */
+void sink__cache(struct sink *s, const struct cache_op *op, const char *client, const char *server);
+void sink__cache_open(struct sink *s, const char *client, const char *server, uint64_t ts);
+void sink__cache_close(struct sink *s, const char *client, const char *server, uint64_t ts);
 
 void sink__stats(const struct sink *s, struct sink_stats *out);
 

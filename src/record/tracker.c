@@ -9,10 +9,28 @@
 #include "lib/u64map.h"
 #include "record/dbtrack.h"
 #include "record/pgconn.h"
+#include "record/respconn.h"
 #include "proto/pgwire.h"
 #include "probes/sockio.h"
 #include "record/sink.h"
 #include "record/tracker.h"
+
+/*
+ * The client engines of outbound connections, by the protocol the kernel named from the
+ * client's first write. An engine turns both directions of a connection into finished
+ * records for the sink; a protocol is one entry here.
+ */
+struct engine {
+	uint8_t proto;
+	bool (*on)(const struct sink *s);
+	bool (*sniff)(const struct sockio_data_ev *e, size_t head_len);
+	void *(*open)(struct sink *s, uint32_t tgid, uint64_t conn_id, const char *client,
+		      const char *server, uint64_t ts);
+	/* true: nothing more can be read on the connection (it switched to TLS) */
+	bool (*data)(void *ec, const struct sockio_data_ev *e, size_t head_len);
+	void (*stats_add)(const void *ec, struct tracker_stats *sum);
+	void (*close)(void *ec, uint64_t ts);
+};
 
 struct tconn {
 	struct tconn *lru_prev, *lru_next; /* least recently used first */
@@ -28,17 +46,18 @@ struct tconn {
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
 	struct http_conn http;
-	struct dbreq req;   /* DB work of the request in flight (inbound) */
-	struct pgconn *pg;  /* outbound PostgreSQL */
+	struct dbreq req;	  /* DB work of the request in flight (inbound) */
+	const struct engine *eng; /* outbound: the protocol's client engine, and its state */
+	void *ec;
 };
 
 struct tracker {
 	struct tracker_opts o;
 	struct sink *sink;
 	struct sockio *sockio;
-	struct u64map conns;	       /* id -> struct tconn *: the index, not the order */
-	struct tconn lru;	       /* sentinel of the LRU list: eviction takes lru.lru_next */
-	struct pgwire_stats pg_closed; /* parser counters of connections already gone */
+	struct u64map conns;	     /* id -> struct tconn *: the index, not the order */
+	struct tconn lru;	     /* sentinel of the LRU list: eviction takes lru.lru_next */
+	struct tracker_stats closed; /* parser counters of connections already gone */
 	struct tracker_stats st;
 	struct http_stats hst;
 	bool finalizing;
@@ -82,10 +101,11 @@ static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
 
 static void conn_free(struct tracker *t, struct tconn *c)
 {
-	if (c->pg)
-		pgstats_add(&t->pg_closed, pgconn__stats(c->pg));
 	sink__req_drop(t->sink, &c->req);
-	pgconn__free(c->pg, c->last_ts);
+	if (c->eng) {
+		c->eng->stats_add(c->ec, &t->closed);
+		c->eng->close(c->ec, c->last_ts);
+	}
 	http_conn__free(&c->http);
 	free(c);
 }
@@ -169,34 +189,97 @@ static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
 	snprintf(out, outsz, e->family == 2 ? "%s:%u" : "[%s]:%u", a, e->rport);
 }
 
-/* Outbound PostgreSQL: its engine turns both directions into finished queries. */
-static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
-		    size_t head_len)
+static void *pg_open(struct sink *s, uint32_t tgid, uint64_t conn_id, const char *client,
+		     const char *server, uint64_t ts)
 {
+	return pgconn__new(s, tgid, conn_id, client, server, ts);
+}
+
+static bool pg_data(void *ec, const struct sockio_data_ev *e, size_t head_len)
+{
+	return pgconn__data(ec, e, head_len);
+}
+
+static void pg_stats_add(const void *ec, struct tracker_stats *sum)
+{
+	pgstats_add(&sum->pg, pgconn__stats(ec));
+}
+
+static void pg_close(void *ec, uint64_t ts)
+{
+	pgconn__free(ec, ts);
+}
+
+static void *resp_open(struct sink *s, uint32_t tgid, uint64_t conn_id, const char *client,
+		       const char *server, uint64_t ts)
+{
+	return respconn__new(s, tgid, conn_id, client, server, ts);
+}
+
+static bool resp_data(void *ec, const struct sockio_data_ev *e, size_t head_len)
+{
+	respconn__data(ec, e, head_len);
+	return false;
+}
+
+static void resp_stats_add(const void *ec, struct tracker_stats *sum)
+{
+	respconn__stats_add(ec, &sum->redis);
+}
+
+static void resp_close(void *ec, uint64_t ts)
+{
+	respconn__free(ec, ts);
+}
+
+static const struct engine engines[] = {
+	[TRACKER_PG] = { SOCKIO_PROTO_PGSQL, sink__db_on, pgconn__sniff, pg_open, pg_data,
+			 pg_stats_add, pg_close },
+	[TRACKER_REDIS] = { SOCKIO_PROTO_REDIS, sink__cache_on, respconn__sniff, resp_open,
+			    resp_data, resp_stats_add, resp_close },
+};
+
+static void set_proto(struct tracker *t, struct tconn *c, uint8_t proto)
+{
+	c->proto = proto;
+	if (t->sockio)
+		sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, proto);
+}
+
+/* Outbound: the connection's engine turns both directions into finished records. */
+static void client_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
+			size_t head_len)
+{
+	const struct engine *eng = c->eng;
 	char name[64];
+	unsigned i;
 
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
-	if (!c->pg) {
-		if (!pgconn__sniff(e, head_len)) {
-			t->st.pg_not++;
-			c->proto = SOCKIO_PROTO_OTHER;
-			if (t->sockio)
-				sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+	if (!eng) {
+		for (i = 0; i < TRACKER_ENGINES && engines[i].proto != e->proto; i++)
+			;
+		if (i == TRACKER_ENGINES || !engines[i].on(t->sink)) {
+			t->st.client_events++;
 			return;
 		}
-		sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name, sizeof(name));
-		c->pg = pgconn__new(t->sink, c->tgid, c->id, name, c->peer, e->ts_enter);
-		if (!c->pg)
+		if (!engines[i].sniff(e, head_len)) {
+			t->st.client[i].not ++;
+			set_proto(t, c, SOCKIO_PROTO_OTHER);
 			return;
-		c->proto = SOCKIO_PROTO_PGSQL;
-		t->st.pg_conns++;
+		}
+		sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name,
+				  sizeof(name));
+		c->ec = engines[i].open(t->sink, c->tgid, c->id, name, c->peer, e->ts_enter);
+		if (!c->ec)
+			return;
+		eng = c->eng = &engines[i];
+		c->proto = e->proto;
+		t->st.client[i].conns++;
 	}
-	if (pgconn__data(c->pg, e, head_len)) {
-		t->st.pg_tls++;
-		c->proto = SOCKIO_PROTO_TLS;
-		if (t->sockio)
-			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+	if (eng->data(c->ec, e, head_len)) {
+		t->st.client[eng - engines].tls++;
+		set_proto(t, c, SOCKIO_PROTO_TLS);
 	}
 }
 
@@ -234,17 +317,16 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 		c = conn_add(t, e->conn_id, e->tgid);
 		if (!c)
 			return;
-		c->role = e->proto == SOCKIO_PROTO_PGSQL ? SOCKIO_ROLE_CLIENT : SOCKIO_ROLE_SERVER;
+		c->role = e->proto == SOCKIO_PROTO_PGSQL || e->proto == SOCKIO_PROTO_REDIS
+				  ? SOCKIO_ROLE_CLIENT
+				  : SOCKIO_ROLE_SERVER;
 	}
 	c->last_ts = e->ts_exit;
 	lru_touch(t, c);
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if (c->role != SOCKIO_ROLE_SERVER) {
-		if (e->proto == SOCKIO_PROTO_PGSQL && sink__db_on(t->sink))
-			pg_data(t, c, e, head_len);
-		else
-			t->st.client_events++;
+		client_data(t, c, e, head_len);
 		return;
 	}
 
@@ -366,10 +448,15 @@ void tracker__flush(struct tracker *t, uint64_t now)
 void tracker__stats(const struct tracker *t, struct tracker_stats *out)
 {
 	*out = t->st;
-	out->pg = t->pg_closed;
+	out->pg = t->closed.pg;
+	out->redis = t->closed.redis;
 	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
-		if (c->pg)
-			pgstats_add(&out->pg, pgconn__stats(c->pg));
+		if (c->eng)
+			c->eng->stats_add(c->ec, out);
+	/* The names the report has always used for PostgreSQL's counters. */
+	out->pg_conns = out->client[TRACKER_PG].conns;
+	out->pg_not = out->client[TRACKER_PG].not ;
+	out->pg_tls = out->client[TRACKER_PG].tls;
 }
 
 const struct http_stats *tracker__http_stats(const struct tracker *t)

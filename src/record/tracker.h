@@ -14,8 +14,23 @@
 #include "proto/http.h"
 #include "proto/pgwire.h"
 
+#include "record/respconn.h"
+
 struct sockio;
 struct sink;
+
+/* The client engines (record/tracker.c's table). */
+enum tracker_engine {
+	TRACKER_PG = 0,
+	TRACKER_REDIS,
+	TRACKER_ENGINES,
+};
+
+struct tracker_client_stats {
+	uint64_t conns; /* outbound connections of the protocol */
+	uint64_t not ;	/* looked like it to the kernel, not to the engine */
+	uint64_t tls;	/* switched to TLS */
+};
 
 struct tracker_opts {
 	uint64_t quiet_ns;  /* ends responses of unknown length after this much quiet */
@@ -32,10 +47,12 @@ struct tracker_stats {
 	uint64_t pg_not;	/* looked like PostgreSQL to the kernel, not to the parser */
 	uint64_t pg_tls;	/* PostgreSQL connections that switched to TLS */
 	uint64_t conns_live, conns_peak;
-	uint64_t conns_evicted;	   /* forgotten because the table was full */
-	uint64_t non_http;	   /* inbound connections of another protocol */
-	uint64_t tls, http2;	   /* inbound connections we cannot decode */
-	struct pgwire_stats pg;	   /* the PostgreSQL wire parser, all connections */
+	uint64_t conns_evicted;	     /* forgotten because the table was full */
+	uint64_t non_http;	     /* inbound connections of another protocol */
+	uint64_t tls, http2;	     /* inbound connections we cannot decode */
+	struct pgwire_stats pg;	     /* the PostgreSQL wire parser, all connections */
+	struct respconn_stats redis; /* the Redis engine, all connections */
+	struct tracker_client_stats client[TRACKER_ENGINES];
 };
 
 struct tracker;

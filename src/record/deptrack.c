@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Dependency calls per request: the Redis commands and outbound HTTP calls a request makes,
+ * attributed by the same rules as its DB queries (dbtrack__decide) and added to its endpoint
+ * when it is finalized. A cache key read more than once in one request (exact or thread
+ * attribution only: a shared call is not known to be this request's) is the cache's N+1.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "record/cacheagg.h"
+#include "record/dbtrack.h"
+
+void dbtrack__follow(struct dbtrack *t, enum agg_dep_kind kind, struct cacheagg *cache)
+{
+	t->dep_mask |= 1u << kind;
+	if (cache)
+		t->cache = cache;
+}
+
+static void key_add(struct dbtrack *t, struct dbreq_deps *d, uint64_t key, uint64_t row)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nkeys && d->key[i] != key; i++)
+		;
+	if (i < d->nkeys) {
+		if (d->key_n[i] < UINT16_MAX)
+			d->key_n[i]++;
+		return;
+	}
+	if (d->nkeys == DBREQ_KEYS) {
+		d->keys_cut++;
+		return;
+	}
+	d->key[i] = key;
+	d->key_row[i] = row;
+	d->key_n[i] = 1;
+	d->nkeys++;
+}
+
+void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c)
+{
+	struct dbreq *out[DBTRACK_COVER_MAX];
+	uint64_t lat = c->ts_end > c->ts_start ? c->ts_end - c->ts_start : 0;
+	unsigned n;
+	int conf;
+
+	if (!(t->dep_mask & (1u << kind)))
+		return;
+	n = dbtrack__decide(t, c->tgid, c->tid, c->ts_start, c->ts_end, out, &conf);
+	if (!n) {
+		t->st.dep_outside[kind]++;
+		return;
+	}
+	t->st.dep_attributed[kind][conf]++;
+	for (unsigned i = 0; i < n; i++) {
+		struct agg_dep *d = &out[i]->deps.d[kind];
+		double share = 1.0 / n;
+
+		d->calls += share;
+		d->ns += share * lat;
+		d->errors += c->error ? share : 0;
+		d->hits += share * c->hits;
+		d->misses += share * c->misses;
+	}
+	if (n == 1 && conf != DBREQ_SHARED && c->key_hash)
+		key_add(t, &out[0]->deps, c->key_hash, c->row_id);
+}
+
+void dbtrack__deps_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
+			    uint64_t latency_ns)
+{
+	char endpoint[AGG_METHOD_MAX + AGG_ROUTE_MAX + 2];
+	struct dbreq_deps *d = &r->deps;
+
+	if (!t->dep_mask)
+		return;
+	t->st.keys_cut += d->keys_cut;
+	for (int k = 0; k < AGG_DEP_NR; k++) {
+		struct agg_dep *x = &d->d[k];
+
+		if (!(t->dep_mask & (1u << k)))
+			continue;
+		/* Shares are estimates: never more time in calls than the request lasted. */
+		if (latency_ns && x->ns > latency_ns) {
+			double f = latency_ns / x->ns;
+
+			x->ns = latency_ns;
+			x->calls *= f;
+			x->errors *= f;
+			x->hits *= f;
+			x->misses *= f;
+		}
+		if (k == AGG_DEP_CACHE) {
+			for (unsigned i = 0; i < d->nkeys; i++)
+				if (d->key_n[i] > 1)
+					x->repeat = 1;
+		}
+		agg__add_dep(ep, k, x);
+	}
+	if (!t->cache || !d->nkeys)
+		return;
+	snprintf(endpoint, sizeof(endpoint), "%s %s", ep->method, ep->route);
+	for (unsigned i = 0; i < d->nkeys; i++)
+		if (d->key_n[i] > 1)
+			cacheagg__repeat(t->cache, d->key_row[i], endpoint, d->key_n[i]);
+}
