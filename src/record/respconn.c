@@ -44,6 +44,7 @@ struct respconn {
 	bool resp3;	/* RESP3 replies seen (HELLO 3): SUBSCRIBE's answers are pushes */
 	uint64_t seg_len, seg_next; /* a write carried in segments: its length, next offset */
 	uint64_t seg_cap;	    /* bytes per segment (the first one's) */
+	bool seg_out;		    /* ... of a write (else a read) */
 	bool approx;		    /* the reply framing was lost under the oldest command */
 	uint64_t approx_end;	    /* ... whose reply went on until this read */
 	bool reading;		    /* inside a read: answered commands wait in done[] */
@@ -406,26 +407,37 @@ static void cmd_lost(struct respconn *c)
 /* The rest of a write carried in segments went by unseen. */
 static void seg_end(struct respconn *c)
 {
+	struct resp_stream *rs = c->seg_out ? &c->cmd : &c->reply;
+
 	if (c->seg_next < c->seg_len)
-		gap(c, &c->cmd, c->seg_len - c->seg_next);
+		gap(c, rs, c->seg_len - c->seg_next);
 	c->seg_len = 0;
+	if (c->reading) {
+		/* The replies of the whole read share its time. */
+		c->reading = false;
+		done_flush(c);
+	}
 }
 
-/* One segment of a long write: in order, a lost one is a gap. */
+/* One segment of a long transfer: in order, a lost one is a gap. */
 static void seg_data(struct respconn *c, const struct sockio_data_ev *e, size_t head_len,
 		     uint64_t len, uint64_t ts)
 {
+	bool out = e->dir == SOCKIO_OUT;
+
 	if (!e->seg_off) {
 		c->seg_len = len;
 		c->seg_next = 0;
 		c->seg_cap = head_len;
+		c->seg_out = out;
+		c->reading = !out;
 	}
-	if (!c->seg_len || e->seg_off < c->seg_next)
-		return; /* a segment of a write whose start was lost */
-	gap(c, &c->cmd, e->seg_off - c->seg_next);
+	if (!c->seg_len || e->seg_off < c->seg_next || c->seg_out != out)
+		return; /* a segment of a transfer whose start was lost */
+	gap(c, out ? &c->cmd : &c->reply, e->seg_off - c->seg_next);
 	if (head_len > len - e->seg_off)
 		head_len = len - e->seg_off;
-	feed(c, &c->cmd, e->head, head_len, ts, on_command);
+	feed(c, out ? &c->cmd : &c->reply, e->head, head_len, ts, out ? on_command : on_reply);
 	c->seg_next = e->seg_off + head_len;
 	/* The kernel sends SOCKIO_SEGS_MAX segments at most: past them, nothing comes. */
 	if (c->seg_next >= len || !c->seg_cap || e->seg_off / c->seg_cap + 1 >= SOCKIO_SEGS_MAX)
