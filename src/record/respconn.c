@@ -40,6 +40,7 @@ struct respconn {
 	uint32_t wtid;	  /* thread of the current write */
 	uint64_t ts_read; /* the current read's end: a reply completed now ends then */
 	bool in_multi;
+	bool ended;	/* respconn__end done */
 	bool unmatched; /* pub/sub, MONITOR, CLIENT REPLY OFF: no more replies to match */
 	bool resp3;	/* RESP3 replies seen (HELLO 3): SUBSCRIBE's answers are pushes */
 	uint64_t seg_len, seg_next; /* a write carried in segments: its length, next offset */
@@ -526,10 +527,11 @@ void respconn__stats_add(const struct respconn *c, struct respconn_stats *sum)
 	sum->aborted += c->st.aborted;
 }
 
-void respconn__free(struct respconn *c, uint64_t ts)
+void respconn__end(struct respconn *c, uint64_t ts)
 {
-	if (!c)
+	if (c->ended)
 		return;
+	c->ended = true;
 	if (c->seg_len)
 		seg_end(c);
 	approx_settle(c);
@@ -540,7 +542,15 @@ void respconn__free(struct respconn *c, uint64_t ts)
 		pendq_pop(&c->q);
 	}
 	c->st.aborted += c->tx.n;
+	c->tx.n = 0;
 	sink__cache_close(c->sink, c->client, c->server, ts);
+}
+
+void respconn__free(struct respconn *c, uint64_t ts)
+{
+	if (!c)
+		return;
+	respconn__end(c, ts);
 	free(c->q.v);
 	free(c->tx.v);
 	free(c->done);
