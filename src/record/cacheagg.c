@@ -531,10 +531,9 @@ static void check_pattern(struct cacheagg *a, struct cacheagg_row **g, unsigned 
 	ratio = (double)hits / keys;
 	if (ratio < a->o.low_hit_ratio)
 		flag(a, CACHEAGG_FLAG_LOW_HIT_RATIO, rd, "", keys,
-		     "hit ratio %.1f %% over %llu keys read (%llu misses), under %.0f %%: most "
-		     "reads "
-		     "go on to the slower source; check the TTL and what the key is made of, or "
-		     "whether caching this pays",
+		     "hit ratio %.1f %% over %llu keys read (%llu misses), under %.0f %%: "
+		     "most reads go on to the slower source; check the TTL and what the key "
+		     "is made of, or whether caching this pays",
 		     100 * ratio, (unsigned long long)keys, (unsigned long long)(keys - hits),
 		     100 * a->o.low_hit_ratio);
 }
@@ -543,10 +542,10 @@ static void check_row(struct cacheagg *a, const struct cacheagg_row *r)
 {
 	if (!strcmp(r->verb, "KEYS") && r->count + r->aborted)
 		flag(a, CACHEAGG_FLAG_SCAN_ALL, r, "", r->count + r->aborted,
-		     "KEYS ran %llu times: it walks every key while the server serves nothing "
-		     "else; "
-		     "iterate with SCAN, or keep the keys in a set",
-		     (unsigned long long)(r->count + r->aborted));
+		     "KEYS ran %llu time%s: it walks every key while the server serves "
+		     "nothing else; iterate with SCAN, or keep the keys in a set",
+		     (unsigned long long)(r->count + r->aborted),
+		     r->count + r->aborted == 1 ? "" : "s");
 	else if (r->scan_big)
 		flag(a, CACHEAGG_FLAG_SCAN_ALL, r, "", r->scan_big,
 		     "%llu of %llu whole-structure reads returned more than %lld elements (up to "

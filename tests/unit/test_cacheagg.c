@@ -806,6 +806,9 @@ static void test_flag_order(void **state)
 	assert_int_equal(a->nflags, 5);
 	assert_int_equal(a->flags[0].kind, CACHEAGG_FLAG_REPEAT_READ);
 	assert_int_equal(a->flags[1].kind, CACHEAGG_FLAG_SCAN_ALL);
+	assert_string_equal(a->flags[1].evidence,
+			    "KEYS ran 1 time: it walks every key while the server serves nothing "
+			    "else; iterate with SCAN, or keep the keys in a set");
 	assert_int_equal(a->flags[2].kind, CACHEAGG_FLAG_LARGE_VALUE);
 	assert_int_equal(a->flags[3].kind, CACHEAGG_FLAG_NO_TTL);
 	assert_string_equal(cacheagg__find(a, a->flags[3].row_id)->pattern, "a:{id}");
