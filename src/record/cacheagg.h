@@ -75,7 +75,6 @@ struct cacheagg_row {
 	uint64_t win_count, win_hits, win_misses, win_errors; /* current interval */
 	uint64_t last_count;				      /* count at the previous roll */
 	double rate;					      /* commands/s, last interval */
-	uint64_t first_ts, last_ts;
 };
 
 struct cacheagg_client {
