@@ -1396,6 +1396,8 @@ static void test_key_pattern(void **state)
 		{ "mail:alice@example.com:prefs", "mail:{id}:prefs" },
 		{ "alice.smith@mail.example.org", "{id}" },
 		{ "plan_cache", "plan_cache" },
+		{ "api:v1:rate:10.0.0.7", "api:v1:rate:{id}.{id}.{id}.{id}" }, /* docs/redis.md */
+		{ "user:alice:plan", "user:alice:plan" },
 		{ "", "" },
 		{ "page:/products/123?x=1", "page:/products/{id}?x={id}" },
 		{ "rate:10.0.0.1", "rate:{id}.{id}.{id}.{id}" },
