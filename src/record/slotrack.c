@@ -294,9 +294,9 @@ void slotrack__cache(struct slotrack *st, struct slo_link *l, const struct cache
 		struct slotrack_row *r = &st->rows[l->rows[i]];
 		uint64_t ns = cache_op__latency(op);
 
+		/* Keys of a read; any other command has neither hits nor misses. */
 		if (r->o->kind == SLO_OBJ_HIT_RATIO) {
-			if (op->flags & CACHE_OP_READ)
-				slo__count_reads(r->o, &r->win, op->hits, op->misses);
+			slo__count_reads(r->o, &r->win, op->hits, op->misses);
 			continue;
 		}
 		slo__count(r->o, &r->win, ns, op->flags & CACHE_OP_ERROR ? SLO_DB_FAILED : 0);
