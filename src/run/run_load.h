@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Private to the loader of reports, which is three files: run_load.c reads the text (members one
+ * Private to the loader of reports, which is four files: run_load.c reads the text (members one
  * by one, arrays of rows streamed), run_load_field.c checks one field, run_load_section.c loads
- * the sections and rows of the report. This is the state they share and what each gives the
- * others.
+ * the sections and rows of the report, run_load_cache.c those of the cache and outbound calls.
+ * This is the state they share and what each gives the others.
  */
 #ifndef SLOPROBE_RUN_LOAD_H
 #define SLOPROBE_RUN_LOAD_H
@@ -22,7 +22,7 @@ struct jscan;
  * The arrays of rows (endpoints, queries, flags, verdicts, timeline series) are loaded one row
  * at a time as the scanner reaches them: the DOM of a row lives only while it is loaded.
  */
-enum { S_HTTP, S_DB, S_FLAGS, S_SLO, S_TL_HTTP, S_TL_DB, S_NR };
+enum { S_HTTP, S_DB, S_FLAGS, S_SLO, S_TL_HTTP, S_TL_DB, S_CACHE_ROWS, S_NR };
 
 struct rows {
 	struct run_arena *blk; /* the rows, contiguous; joins the run's arena when done */
@@ -94,5 +94,10 @@ int ld__load_flag(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_slo_row(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_http_series(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_db_series(struct ld *l, json_object *x, const char *w, void *row);
+
+/* run_load_cache.c: the cache section, a row of it, and an endpoint's "cache" and "outbound". */
+int ld__load_cache(struct ld *l, json_object *root);
+int ld__load_cache_row(struct ld *l, json_object *x, const char *w, void *row);
+int ld__load_ep_deps(struct ld *l, json_object *o, const char *w, struct run_endpoint *e);
 
 #endif

@@ -196,9 +196,9 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	if (e->hist->count != e->count)
 		return ld__fail(l, w, "count", "%llu, but the histogram holds %llu",
 				(unsigned long long)e->count, (unsigned long long)e->hist->count);
-	if ((err = check_status(l, w, e)))
+	if ((err = check_status(l, w, e)) || (err = load_ep_db(l, o, w, e)))
 		return err;
-	return load_ep_db(l, o, w, e);
+	return ld__load_ep_deps(l, o, w, e);
 }
 
 /*
@@ -760,7 +760,8 @@ int ld__load(struct ld *l, json_object *root)
 	if ((err = ld__get(l, root, "", "http", T_ARR, REQ, &o)) ||
 	    (err = ld__rows_of(l, S_HTTP, (void **)&r->eps, &r->neps)))
 		return err;
-	if ((err = load_db(l, root)) || (err = load_slo(l, root)) || (err = load_timeline(l, root)))
+	if ((err = load_db(l, root)) || (err = ld__load_cache(l, root)) ||
+	    (err = load_slo(l, root)) || (err = load_timeline(l, root)))
 		return err;
 	return 0;
 }
