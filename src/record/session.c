@@ -260,7 +260,8 @@ int session__open(struct session *s, const struct record_opts *o)
 	if (o->redis) {
 		struct cacheagg_opts co = { 0 };
 
-		if (cacheagg__new(&s->cache, &co))
+		s->cache = cacheagg__new(&co);
+		if (!s->cache)
 			return out_of_memory();
 	}
 	/* Requests' queries and calls: one attribution for every dependency followed. */
@@ -413,6 +414,7 @@ int session__start(struct session *s)
 	s->vo.hist = o->hist;
 	s->vo.db = s->db;
 	s->vo.db_rows = 10;
+	s->vo.slo = s->slot;
 	s->vo.max_rows = o->top ? o->top : s->vo.tty && !o->hist ? term_rows(s->live) - 8 : 20;
 	if (!o->quiet) {
 		fprintf(s->live, "Tracing HTTP servers (%s)",

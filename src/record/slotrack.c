@@ -114,7 +114,6 @@ void slotrack__free(struct slotrack *st)
 			free(st->rows[i].h);
 	free(st->rows);
 	free(st->all_rows);
-	free(st->cache_links);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -270,18 +269,6 @@ void slotrack__cache(struct slotrack *st, struct slo_link *l, const struct cache
 	if (!l->matched) {
 		l->matched = true;
 		match_cache(st, l, op, client, server, false);
-		if (st->ncache_links == st->cap_cache_links) {
-			unsigned cap = st->cap_cache_links ? st->cap_cache_links * 2 : 16;
-			struct slo_link **v = realloc(st->cache_links, cap * sizeof(*v));
-
-			if (v) {
-				st->cache_links = v;
-				st->cap_cache_links = cap;
-			}
-		}
-		/* Without room it is judged all the same, only never marked in the live view. */
-		if (st->ncache_links < st->cap_cache_links)
-			st->cache_links[st->ncache_links++] = l;
 	}
 	/* A row read from only inside MULTI says no hit or miss: its hit ratios wait for a read. */
 	if ((op->flags & CACHE_OP_READ) && !l->reads) {
@@ -352,18 +339,6 @@ static enum slo_verdict window_verdict(const struct slotrack_row *r)
 	return res.verdict;
 }
 
-/* A cache row is marked when a key pattern row it feeds breached (not a per: all row). */
-static bool cache_breach(const struct slotrack *st, const struct slo_link *l)
-{
-	for (unsigned i = 0; i < l->nrows; i++) {
-		const struct slotrack_row *r = &st->rows[l->rows[i]];
-
-		if (r->win_breach && r->o->slo->per == SLO_PER_ENDPOINT)
-			return true;
-	}
-	return false;
-}
-
 void slotrack__roll(struct slotrack *st, double t_s)
 {
 	memset(&st->win, 0, sizeof(st->win));
@@ -390,8 +365,6 @@ void slotrack__roll(struct slotrack *st, double t_s)
 		slo__counts_merge(&r->run, &r->win);
 		slo__counts_init(&r->win);
 	}
-	for (unsigned i = 0; i < st->ncache_links; i++)
-		st->cache_links[i]->breach = cache_breach(st, st->cache_links[i]);
 }
 
 void slotrack__eval(const struct slotrack_row *r, struct slo_result *res)

@@ -27,8 +27,11 @@ struct slotrack_row {
 	char target[300]; /* "http GET /items/{id}", "db select ...", "cache user:{id}", selector */
 	char service[AGG_SERVICE_MAX]; /* per-endpoint HTTP rows */
 	bool matched;		       /* false: nothing matched its selector */
-	/* Per-endpoint HTTP and DB rows: the endpoint's or fingerprint's. A key pattern's row has
-	 * none: several cache rows (one per command, client, server) feed it. */
+	/*
+	 * Per-endpoint HTTP and DB rows: the endpoint's or fingerprint's, marked live. A key
+	 * pattern's row has none: several cache rows (commands, clients, servers) feed it, and the
+	 * live view lists it when it breached (win_breach).
+	 */
 	struct slo_link *link;
 	struct slo_counts run, win;
 	struct hist *h;	       /* latencies judged, for the observed percentile; or NULL */
@@ -52,9 +55,6 @@ struct slotrack {
 	unsigned *all_rows; /* per (SLO, objective) of per: all SLOs: its row, or -1 */
 	uint64_t rows_dropped;
 	struct slotrack_tally win; /* verdicts of the last interval */
-	/* The cache rows' links, marked when a key pattern row they feed breached. */
-	struct slo_link **cache_links;
-	unsigned ncache_links, cap_cache_links;
 	uint64_t cache_unjudged; /* commands of cache rows not kept (the table was full) */
 };
 

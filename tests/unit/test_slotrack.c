@@ -822,52 +822,50 @@ static void test_cache_rows_per_pattern(void **state)
 }
 
 /*
- * Live marks: a cache row is marked while a key pattern row it feeds breached in the last
- * interval; a breach of a per: all row marks no row (as for endpoints). Each interval is judged
- * on one read as enough, the run needs 20 keys.
+ * Intervals: each is judged on one read as enough, the run needs 20 keys. A key pattern row
+ * that breached says so (win_breach) until the next interval; the cache rows feeding it carry
+ * no mark of their own.
  */
-static void test_cache_interval_marks(void **state)
+static void test_cache_intervals(void **state)
 {
 	struct fixture3 *f = *state;
-	const struct slotrack_row *hit;
+	const struct slotrack_row *hit, *p99, *p50;
 	struct slo_result res;
 
 	cmd(f, &f->set_, "SET", "user:{id}:plan", CACHE_OP_WRITE, 0, 0, 1 * MS, 1 * SEC);
 	gets(f, 2, 1, 1 * SEC); /* 50 %: the pattern's hit ratio breaches */
 	slotrack__roll(&f->st, 1.0);
 	hit = row3(f, "plan", "hit ratio >= 90%", "user:{id}:plan");
+	p99 = row3(f, "plan", "p99 <= 5 ms", "user:{id}:plan");
+	p50 = row3(f, "redis", "p50 <= 1 ms", "all cache commands");
 	assert_int_equal(hit->breached_intervals, 1);
 	assert_true(hit->first_breach_s == 1.0);
-	assert_true(f->get.breach);
-	assert_false(f->set_.breach); /* a SET reads nothing: the hit ratio is not its row's */
+	assert_true(hit->win_breach);
+	assert_false(p99->win_breach);
+	assert_false(f->get.breach);
 	slotrack__eval(hit, &res);
 	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 2 keys of 20 */
 
 	gets(f, 18, 18, 2 * SEC);
 	slotrack__roll(&f->st, 2.0);
-	assert_false(f->get.breach);
+	assert_false(hit->win_breach);
 	assert_int_equal(hit->breached_intervals, 1);
 	slotrack__eval(hit, &res);
 	assert_int_equal(res.verdict, SLO_PASS); /* 19 of 20 */
 	assert_int_equal(res.judged, 20);
 
-	/* a slow SET breaches the pattern's p99: both of its rows are marked */
+	/* a slow SET breaches the pattern's p99 and the p50 of all */
 	cmd(f, &f->set_, "SET", "user:{id}:plan", CACHE_OP_WRITE, 0, 0, 9 * MS, 3 * SEC);
 	slotrack__roll(&f->st, 3.0);
-	assert_true(f->set_.breach);
-	assert_true(f->get.breach);
-	assert_int_equal(f->st.win.breach, 2); /* plan's p99 and redis' p50, both over */
-
-	/* only the per: all p50 breaches (2 ms): no cache row is marked */
-	cmd(f, &f->sess, "GET", "sess:{id}", CACHE_OP_READ, 1, 0, 2 * MS, 4 * SEC);
+	assert_true(p99->win_breach);
+	assert_true(p50->win_breach);
+	assert_int_equal(f->st.win.breach, 2);
+	/* an interval without a command judges nothing, and breaches nothing */
 	slotrack__roll(&f->st, 4.0);
-	assert_int_equal(f->st.win.breach, 1);
-	assert_int_equal(row3(f, "redis", "p50 <= 1 ms", "all cache commands")->breached_intervals,
-			 2);
-	assert_false(f->sess.breach);
-	assert_false(f->get.breach);
-	assert_false(f->set_.breach);
-	assert_int_equal(f->st.ncache_links, 3);
+	assert_false(p99->win_breach);
+	assert_false(p50->win_breach);
+	assert_int_equal(p50->breached_intervals, 1);
+	assert_int_equal(f->st.win.insufficient, f->st.nrows);
 }
 
 /*
@@ -981,7 +979,7 @@ int main(void)
 		cmocka_unit_test(test_per_all_slo_listed_later),
 		cmocka_unit_test(test_interval_ignores_min_samples),
 		cmocka_unit_test_setup_teardown(test_cache_rows_per_pattern, setup3, teardown3),
-		cmocka_unit_test_setup_teardown(test_cache_interval_marks, setup3, teardown3),
+		cmocka_unit_test_setup_teardown(test_cache_intervals, setup3, teardown3),
 		cmocka_unit_test_setup_teardown(test_cache_reads_errors_aborted, setup3, teardown3),
 		cmocka_unit_test(test_cache_no_reads_keyless_warmup),
 	};
