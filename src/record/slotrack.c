@@ -260,6 +260,8 @@ static void match_cache(struct slotrack *st, struct slo_link *l, const struct ca
 void slotrack__cache(struct slotrack *st, struct slo_link *l, const struct cache_op *op,
 		     const char *client, const char *server)
 {
+	uint64_t ns = cache_op__latency(op);
+
 	if (op->flags & CACHE_OP_ABORTED)
 		return;
 	if (!l) {
@@ -279,7 +281,6 @@ void slotrack__cache(struct slotrack *st, struct slo_link *l, const struct cache
 		return;
 	for (unsigned i = 0; i < l->nrows; i++) {
 		struct slotrack_row *r = &st->rows[l->rows[i]];
-		uint64_t ns = cache_op__latency(op);
 
 		/* Keys of a read; any other command has neither hits nor misses. */
 		if (r->o->kind == SLO_OBJ_HIT_RATIO) {

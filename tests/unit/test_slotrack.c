@@ -628,6 +628,7 @@ static void test_interval_ignores_min_samples(void **state)
 	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 2);
 	slotrack__roll(&f.st, 2.0);
 	assert_int_equal(f.st.win.pass, 1);
+	assert_false(f.ep->slo.breach); /* the mark of row 0 lasts one interval */
 	slotrack__eval(&f.st.rows[0], &res);
 	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 2 of 3 */
 	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 3);
@@ -946,6 +947,7 @@ static void test_cache_no_reads_keyless_warmup(void **state)
 	slotrack__finish(&f.st);
 	assert_int_equal(f.st.nrows, 4);
 	assert_string_equal(f.st.rows[0].subject, "lock:{id}");
+	assert_string_equal(f.st.rows[0].target, "cache lock:{id}"); /* row 0 too */
 	assert_int_equal(f.st.rows[0].run.total, 0); /* in the warmup */
 	assert_string_equal(f.st.rows[1].subject, "lock:{id}");
 	assert_string_equal(f.st.rows[2].subject, "(no key)");
