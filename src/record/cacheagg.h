@@ -76,7 +76,6 @@ struct cacheagg_row {
 	uint64_t win_count, win_hits, win_misses, win_errors; /* current interval */
 	uint64_t last_count;				      /* count at the previous roll */
 	double rate;					      /* commands/s, last interval */
-	uint64_t first_ts, last_ts;
 	struct slo_link slo; /* the SLO rows that judge its commands (record --slo) */
 };
 

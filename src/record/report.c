@@ -27,6 +27,7 @@ uint64_t report__dropped(const struct report_meta *m)
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
 	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
+	       m->tstats.redis.unmatched +
 	       report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
@@ -51,6 +52,7 @@ uint64_t report__unframed(const struct report_meta *m)
 	const struct pgwire_stats *pg = &m->tstats.pg;
 
 	return pg->malformed + pg->write_gaps + m->kstats[SOCKIO_STAT_IOV_CUT] +
+	       m->tstats.redis.malformed + m->tstats.redis.lost_sync +
 	       (m->hstats ? m->hstats->garbage_in + m->hstats->garbage_out : 0);
 }
 
@@ -525,6 +527,7 @@ static void cache_row(struct snap *s, const struct cacheagg_row *c, struct run_c
 static void cache_section(struct snap *s)
 {
 	const struct cacheagg *c = s->m->cache;
+	const struct respconn_stats *rs = &s->m->tstats.redis;
 	struct run_cache *rc = &s->r->cache;
 
 	s->r->has_cache = true;
@@ -577,12 +580,22 @@ static void cache_section(struct snap *s)
 		x->hits = p->hits;
 		x->misses = p->misses;
 	}
-	/* What the tables could not keep: commands of rows beyond them, pairs, repeats, flags. */
-	counts_init(s, &rc->drops, 4);
+	/*
+	 * What the tables could not keep: commands of rows beyond them, pairs, repeats, flags;
+	 * and what the engine could not match (src/record/respconn.h).
+	 */
+	counts_init(s, &rc->drops, 11);
 	count(s, &rc->drops, "commands", c->rows_dropped);
 	count(s, &rc->drops, "clients", c->clients_dropped);
 	count(s, &rc->drops, "repeats", c->repeats_dropped);
 	count(s, &rc->drops, "flags", c->flags_dropped);
+	count(s, &rc->drops, "unmatched", rs->unmatched);
+	count(s, &rc->drops, "lost_sync", rs->lost_sync);
+	count(s, &rc->drops, "malformed", rs->malformed);
+	count(s, &rc->drops, "end_inferred", rs->approx);
+	count(s, &rc->drops, "orphan_replies", rs->orphan_replies);
+	count(s, &rc->drops, "aborted", rs->aborted);
+	count(s, &rc->drops, "pubsub_connections", rs->pubsub);
 }
 
 static void slo_section(struct snap *s, const struct slotrack *st)

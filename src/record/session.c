@@ -413,6 +413,7 @@ int session__start(struct session *s)
 	s->vo.tty = isatty(fileno(s->live));
 	s->vo.hist = o->hist;
 	s->vo.db = s->db;
+	s->vo.cache = s->cache;
 	s->vo.db_rows = 10;
 	s->vo.slo = s->slot;
 	s->vo.max_rows = o->top ? o->top : s->vo.tty && !o->hist ? term_rows(s->live) - 8 : 20;
@@ -501,6 +502,8 @@ void session__tick(struct session *s, uint64_t now)
 	agg__roll(s->agg, t_s, iv);
 	if (s->db)
 		dbagg__roll(s->db, t_s, iv);
+	if (s->cache)
+		cacheagg__roll(s->cache, t_s, iv);
 	s->last_tick = now;
 	while (s->next_tick <= now)
 		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);

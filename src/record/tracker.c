@@ -29,7 +29,8 @@ struct engine {
 	/* true: nothing more can be read on the connection (it switched to TLS) */
 	bool (*data)(void *ec, const struct sockio_data_ev *e, size_t head_len);
 	void (*stats_add)(const void *ec, struct tracker_stats *sum);
-	void (*close)(void *ec, uint64_t ts);
+	/* The connection ended: what was pending is counted, the stats added to sum. */
+	void (*close)(void *ec, uint64_t ts, struct tracker_stats *sum);
 };
 
 struct tconn {
@@ -102,10 +103,8 @@ static void pgstats_add(struct pgwire_stats *sum, const struct pgwire_stats *s)
 static void conn_free(struct tracker *t, struct tconn *c)
 {
 	sink__req_drop(t->sink, &c->req);
-	if (c->eng) {
-		c->eng->stats_add(c->ec, &t->closed);
-		c->eng->close(c->ec, c->last_ts);
-	}
+	if (c->eng)
+		c->eng->close(c->ec, c->last_ts, &t->closed);
 	http_conn__free(&c->http);
 	free(c);
 }
@@ -205,8 +204,9 @@ static void pg_stats_add(const void *ec, struct tracker_stats *sum)
 	pgstats_add(&sum->pg, pgconn__stats(ec));
 }
 
-static void pg_close(void *ec, uint64_t ts)
+static void pg_close(void *ec, uint64_t ts, struct tracker_stats *sum)
 {
+	pg_stats_add(ec, sum);
 	pgconn__free(ec, ts);
 }
 
@@ -227,8 +227,10 @@ static void resp_stats_add(const void *ec, struct tracker_stats *sum)
 	respconn__stats_add(ec, &sum->redis);
 }
 
-static void resp_close(void *ec, uint64_t ts)
+static void resp_close(void *ec, uint64_t ts, struct tracker_stats *sum)
 {
+	respconn__end(ec, ts);
+	resp_stats_add(ec, sum);
 	respconn__free(ec, ts);
 }
 

@@ -163,7 +163,8 @@ static void test_cache_section(void **state)
 		"    \"errors\": 1,\n    \"hits\": 20,\n    \"misses\": 10,\n"
 		"    \"hit_ratio\": 0.6667,\n");
 	has(&x, "\"drops\": {\n      \"commands\": 0,\n      \"clients\": 0,\n"
-		"      \"repeats\": 0,\n      \"flags\": 0\n    }\n  }");
+		"      \"repeats\": 0,\n      \"flags\": 0,\n      \"unmatched\": 0,\n");
+	has(&x, "      \"pubsub_connections\": 0\n    }\n  }");
 	assert_true(x.r.has_cache);
 	assert_string_equal(x.r.cache.system, "redis");
 	assert_int_equal(x.r.cache.nrows, 3);
