@@ -84,6 +84,7 @@ void cacheagg__free(struct cacheagg *a)
 		return;
 	for (unsigned i = 0; i < a->nrows; i++) {
 		free(a->rows[i]->raw_key);
+		free(a->rows[i]->slo.rows);
 		free(a->rows[i]);
 	}
 	free(a->rows);

@@ -622,13 +622,14 @@ static void slo_section(struct snap *s, const struct slotrack *st)
 		rs->target = str(s, row->target);
 		rs->service = row->service[0] ? str(s, row->service) : NULL;
 		rs->matched = row->matched;
-		rs->source = o->slo->source == SLO_HTTP ? "http" : "db";
+		rs->source = slo__source_name(o->slo->source);
 		rs->per = o->slo->per == SLO_PER_ALL ? "all" : "endpoint";
 		rs->kind = slo__kind_name(o);
 		rs->threshold_ms = rs->percentile = rs->target_ratio = NAN;
-		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT)
+		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT &&
+		    o->kind != SLO_OBJ_HIT_RATIO)
 			rs->threshold_ms = o->threshold_ns / NS_PER_MS;
-		if (o->kind == SLO_OBJ_LATENCY) {
+		if (o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_HIT_RATIO) {
 			if (o->percentile)
 				rs->percentile = o->ratio_ppb / 1e7;
 			rs->target_ratio = o->ratio_ppb / 1e9;

@@ -415,6 +415,7 @@ int session__start(struct session *s)
 	s->vo.db = s->db;
 	s->vo.cache = s->cache;
 	s->vo.db_rows = 10;
+	s->vo.slo = s->slot;
 	s->vo.max_rows = o->top ? o->top : s->vo.tty && !o->hist ? term_rows(s->live) - 8 : 20;
 	if (!o->quiet) {
 		fprintf(s->live, "Tracing HTTP servers (%s)",

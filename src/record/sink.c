@@ -271,6 +271,9 @@ void sink__cache(struct sink *s, const struct cache_op *op, const char *client, 
 	if (!s->cache)
 		return;
 	row = cacheagg__add(s->cache, op, client, server);
+	/* Counted, then judged: a row the table could not keep is judged by nothing (counted). */
+	if (s->slo)
+		slotrack__cache(s->slo, row ? &row->slo : NULL, op, client, server);
 	if (op->flags & CACHE_OP_ABORTED)
 		return; /* the answer never came: no latency to attribute */
 	if (!s->db)

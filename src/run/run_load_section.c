@@ -405,7 +405,8 @@ static const char *slo_unit_of(const struct run_slo *s)
 {
 	const char *k = s->kind ? s->kind : "";
 
-	if (strstr(k, "error") || strstr(k, "rate") || !strcmp(k, "latency_threshold"))
+	if (strstr(k, "error") || strstr(k, "rate") || !strcmp(k, "latency_threshold") ||
+	    !strcmp(k, "hit_ratio"))
 		return "ratio";
 	if (!strcmp(k, "count"))
 		return "count";
