@@ -242,3 +242,19 @@ def test_redis_off(tmp_path, rs):
     """--redis=off: no cache section, the workload untouched."""
     run = record(tmp_path, ["-q", "--redis=off"], sh(workload(rs, "hits")))
     assert "cache" not in run.report or not run.report["cache"]["rows"]
+
+
+@pytest.mark.parametrize("ge,rc,verdict", [("75%", 0, "pass"), ("80%", 3, "breach")])
+def test_hit_ratio_slo(tmp_path, rs, ge, rc, verdict):
+    """A hit-ratio objective on a key pattern: exactly 75 % meets ge 75 % and breaches 80 %."""
+    slo = tmp_path / "slo.yaml"
+    slo.write_text('apiVersion: sloprobe/v1\nkind: SLO\nslos:\n  - name: plan-cache\n'
+                   '    cache: {pattern: "user:{id}:plan"}\n'
+                   '    objectives:\n      - {hit_ratio: {ge: %s}}\n' % ge)
+    run = record(tmp_path, ["-q", "--slo", str(slo)], sh(workload(rs, "hits")), check=False)
+    assert run.rc == rc, run.err
+    rows = [r for r in run.report["slo"] if r["kind"] == "hit_ratio"]
+    assert len(rows) == 1, run.report["slo"]
+    assert rows[0]["target"] == "cache user:{id}:plan"
+    assert (rows[0]["good"], rows[0]["judged"]) == (30, 40)
+    assert rows[0]["verdict"] == verdict
