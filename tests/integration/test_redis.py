@@ -258,3 +258,18 @@ def test_hit_ratio_slo(tmp_path, rs, ge, rc, verdict):
     assert rows[0]["target"] == "cache user:{id}:plan"
     assert (rows[0]["good"], rows[0]["judged"]) == (30, 40)
     assert rows[0]["verdict"] == verdict
+
+
+def test_heavy_commands_flagged(tmp_path, rs):
+    """SMEMBERS of 1500 members and KEYS: scan_all; a 200 KiB value written and read whole
+    (a 200 KiB read: segments): large_value, and the GET still counted as one hit."""
+    run = record(tmp_path, ["-q"], sh(workload(rs, "heavy")))
+    sm = row(run, "SMEMBERS", "big:set")
+    assert sm["count"] == 1 and sm["max_elements"] == 1500
+    kinds = {(f["kind"], f["command"]) for f in run.report["cache"]["flags"]}
+    assert ("scan_all", "SMEMBERS") in kinds and ("scan_all", "KEYS") in kinds, kinds
+    assert ("large_value", "SET") in kinds and ("large_value", "GET") in kinds, kinds
+    get = row(run, "GET", "blob:{id}")
+    assert get["count"] == 1 and get["hits"] == 1
+    assert get["bytes"]["max_value"] == 200 * 1024
+    assert run.report["cache"]["drops"]["lost_sync"] == 0
