@@ -24,6 +24,7 @@ struct tconn {
 	uint16_t lport;
 	uint8_t role;
 	uint8_t proto;
+	bool tls;      /* its plaintext comes from OpenSSL's calls (SOCKIO_F_TLS) */
 	int service;   /* index in agg, -1 until known */
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
@@ -175,6 +176,16 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 {
 	char name[64];
 
+	if (c->proto == SOCKIO_PROTO_TLS && (e->flags & SOCKIO_F_TLS)) {
+		/*
+		 * The plaintext of PostgreSQL's own TLS (after SSLRequest): the wire engine took
+		 * the connection for lost to TLS, the libpq path sees its queries. Not sent again.
+		 */
+		c->proto = SOCKIO_PROTO_OTHER;
+		if (t->sockio)
+			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+		return;
+	}
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
 	if (!c->pg) {
@@ -198,6 +209,23 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 		if (t->sockio)
 			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
 	}
+}
+
+/* The first plaintext of a connection from OpenSSL's calls: decoded from now on. */
+static void tls_begin(struct tracker *t, struct tconn *c)
+{
+	c->tls = true;
+	if (c->role != SOCKIO_ROLE_SERVER) {
+		t->st.tls_out++;
+		return;
+	}
+	t->st.tls_in++;
+	/* Its handshake counted it among the connections we cannot decode: it is not one. */
+	if (c->proto == SOCKIO_PROTO_TLS) {
+		t->st.tls--;
+		c->proto = SOCKIO_PROTO_UNKNOWN;
+	}
+	sink__service_tls(t->sink, conn_service(t, c, NULL));
 }
 
 static void on_open(struct tracker *t, const struct sockio_open_ev *e)
@@ -240,6 +268,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	lru_touch(t, c);
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
+	if ((e->flags & SOCKIO_F_TLS) && !c->tls)
+		tls_begin(t, c);
 	if (c->role != SOCKIO_ROLE_SERVER) {
 		if (e->proto == SOCKIO_PROTO_PGSQL && sink__db_on(t->sink))
 			pg_data(t, c, e, head_len);

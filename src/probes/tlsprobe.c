@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "abi/sockio.h"
+#include "host/proc_maps.h"
+#include "lib/elfcode.h"
+#include "lib/textesc.h"
+#include "lib/u64map.h"
+#include "lib/x86code.h"
+#include "probes/probed.h"
+#include "probes/sockio.h"
+#include "probes/tlsprobe.h"
+
+#define SCAN_NS 1000000000ull /* new processes are looked for this often */
+
+struct tlsprobe {
+	struct tlsprobe_opts o;
+	struct bpf_program *enter, *ret;
+	struct probed_files files;
+	struct u64map scanned; /* tgid -> proc_maps__stamp when its maps were read */
+	struct u64map exes;    /* inode -> device of executables looked into */
+	uint64_t next_scan;
+	struct tlsprobe_stats st;
+};
+
+static const struct {
+	const char *name;
+	__u8 fn;
+} funcs[] = {
+	{ "SSL_read", SOCKIO_TLS_READ },
+	{ "SSL_read_ex", SOCKIO_TLS_READ_EX },
+	{ "SSL_write", SOCKIO_TLS_WRITE },
+	{ "SSL_write_ex", SOCKIO_TLS_WRITE_EX },
+};
+
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+_Static_assert(2 * NFUNCS <= PROBED_LINKS_MAX, "a probe per entry and return");
+
+/*
+ * Probes one OpenSSL file for every process: entry and return of each function at the same
+ * offset (one trap at entry serves both), past an endbr64 where there is one. The _ex forms
+ * may be missing (OpenSSL before 1.1.1); SSL_read and SSL_write may not.
+ */
+static int ssl_attach(void *loader, struct probed_file *f, const char *path, const char *shown)
+{
+	struct tlsprobe *t = loader;
+	struct elfcode *elf = elfcode__open(path);
+	int err = 0, missing = 0;
+	uint8_t code[16];
+
+	for (size_t i = 0; i < NFUNCS; i++) {
+		size_t off = 0;
+
+		if (elf && !elfcode__func(elf, funcs[i].name, code, sizeof(code)))
+			off = x86code__probe_offset(code, sizeof(code), 4);
+		for (int ret = 0; ret <= 1; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i].name,
+				    .retprobe = ret, .bpf_cookie = funcs[i].fn);
+			struct bpf_link *l;
+
+			l = bpf_program__attach_uprobe_opts(ret ? t->ret : t->enter, -1, path, off,
+							    &uo);
+			if (!l) {
+				err = -errno;
+				if ((err == -ENOENT || err == -ESRCH) &&
+				    funcs[i].fn != SOCKIO_TLS_READ &&
+				    funcs[i].fn != SOCKIO_TLS_WRITE) {
+					missing++;
+					break;
+				}
+				goto fail;
+			}
+			f->links[f->nlinks++] = l;
+		}
+	}
+	elfcode__close(elf);
+	if (t->o.verbose)
+		textesc__line(stderr, "tls: probed %s (%d probes%s)", shown, f->nlinks,
+			      missing ? ", no _ex functions" : "");
+	return 0;
+
+fail:
+	elfcode__close(elf);
+	if (t->o.verbose)
+		textesc__line(stderr, "tls: cannot probe %s: %s", shown, strerror(-err));
+	return err;
+}
+
+static int add_file(struct tlsprobe *t, uint64_t dev, uint64_t ino, const char *path,
+		    const char *fallback)
+{
+	uint64_t failed = t->files.failed;
+	int r = probed_files__add(&t->files, dev, ino, path, fallback, ssl_attach, t);
+
+	t->st.files_failed += t->files.failed - failed;
+	return r;
+}
+
+/* libssl.so.3, libssl.so.1.1, and the renamed copies of wheels: libssl-1b2c3d4e.so.3 */
+static bool is_libssl(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return (!strncmp(base, "libssl.so", 9) || !strncmp(base, "libssl-", 7)) &&
+	       strstr(base, ".so");
+}
+
+/* Whether an executable exports OpenSSL's calls itself (a static link: Node). */
+static bool exports_ssl(const char *path)
+{
+	struct elfcode *elf = elfcode__open(path);
+	uint8_t code[1];
+	bool yes;
+
+	if (!elf)
+		return false;
+	yes = !elfcode__func(elf, "SSL_read", code, sizeof(code)) &&
+	      !elfcode__func(elf, "SSL_write", code, sizeof(code));
+	elfcode__close(elf);
+	return yes;
+}
+
+/* An executable not looked into yet (by inode, then device): it is now. */
+static bool exe_new(struct tlsprobe *t, uint64_t dev, uint64_t ino)
+{
+	uint64_t *d = u64map__get(&t->exes, ino);
+
+	if (d && *d == dev)
+		return false;
+	u64map__put(&t->exes, ino, dev);
+	t->st.exes_checked++;
+	return true;
+}
+
+/*
+ * OpenSSL files of this host's own root, probed before any process maps them: short-lived
+ * clients would otherwise come and go between two scans.
+ */
+static int system_files(struct tlsprobe *t)
+{
+	static const char *const libs[] = { "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+					    "/usr/lib64/libssl.so.3", "/usr/lib/libssl.so.3",
+					    "/usr/local/lib/libssl.so.3",
+					    "/usr/lib/x86_64-linux-gnu/libssl.so.1.1" };
+	static const char *const exes[] = { "/usr/bin/node", "/usr/local/bin/node",
+					    "/usr/bin/nodejs" };
+	char real[PATH_MAX];
+	int added = 0, r;
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) + sizeof(exes) / sizeof(exes[0]);
+	     i++) {
+		bool exe = i >= sizeof(libs) / sizeof(libs[0]);
+		const char *p = exe ? exes[i - sizeof(libs) / sizeof(libs[0])] : libs[i];
+		uint64_t dev;
+
+		if (!realpath(p, real) || stat(real, &sb))
+			continue;
+		dev = (uint64_t)major(sb.st_dev) << 32 | minor(sb.st_dev);
+		if (exe && (!exe_new(t, dev, sb.st_ino) || !exports_ssl(real)))
+			continue;
+		r = add_file(t, dev, sb.st_ino, real, NULL);
+		if (r < 0)
+			return r;
+		added += r;
+	}
+	return added;
+}
+
+struct scan_ctx {
+	struct tlsprobe *t;
+	uint32_t pid;
+	const char *exe; /* what /proc/PID/exe names, "" if unreadable */
+	int added;
+};
+
+static int on_map(void *ctx, const struct proc_map *m)
+{
+	struct scan_ctx *c = ctx;
+	char mf[96], root[PATH_MAX + 32];
+	int r;
+
+	if (!m->exec)
+		return 0;
+	if (!is_libssl(m->path)) {
+		if (strcmp(m->path, c->exe) || !exe_new(c->t, m->dev, m->ino))
+			return 0;
+		snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", c->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		if (!exports_ssl(mf))
+			return 0;
+	}
+	/*
+	 * map_files names exactly the mapped file, in whatever mount namespace the process lives,
+	 * even deleted or replaced since; its root is the fallback.
+	 */
+	snprintf(mf, sizeof(mf), "/proc/%u/map_files/%llx-%llx", c->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	snprintf(root, sizeof(root), "/proc/%u/root%s", c->pid, m->path);
+	r = add_file(c->t, m->dev, m->ino, mf, root);
+	if (r < 0)
+		return r;
+	c->added += r;
+	return 0;
+}
+
+static int scan_proc(struct tlsprobe *t, uint32_t pid)
+{
+	struct scan_ctx c = { .t = t, .pid = pid, .exe = "" };
+	char link[32], exe[PATH_MAX];
+	ssize_t n;
+	int r;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		c.exe = exe;
+	}
+	t->st.scans++;
+	r = proc_maps__each(NULL, pid, on_map, &c);
+	if (r < 0 && r != -ENOENT && r != -EACCES)
+		return r;
+	return c.added;
+}
+
+static bool gone(uint64_t tgid, uint64_t stamp, void *ctx)
+{
+	return kill((pid_t)tgid, 0) && errno == ESRCH;
+}
+
+int tlsprobe__scan(struct tlsprobe *t)
+{
+	struct dirent *de;
+	int added = 0, r;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int pid = atoi(de->d_name);
+		uint64_t stamp, *seen;
+
+		if (pid <= 0 || (uint32_t)pid == t->o.self_tgid)
+			continue;
+		/* A process is read again only when its mappings grew or shrank. */
+		stamp = proc_maps__stamp(NULL, pid);
+		seen = u64map__get(&t->scanned, pid);
+		if (!stamp || (seen && *seen == stamp))
+			continue;
+		if (procfilter_spec__match(pid, &t->o.procs)) {
+			r = scan_proc(t, pid);
+			if (r < 0) {
+				closedir(d);
+				return r;
+			}
+			added += r;
+		}
+		u64map__put(&t->scanned, pid, stamp);
+	}
+	closedir(d);
+	u64map__remove_if(&t->scanned, gone, t);
+	return added;
+}
+
+void tlsprobe__poll(struct tlsprobe *t, uint64_t now)
+{
+	if (now < t->next_scan)
+		return;
+	t->next_scan = now + SCAN_NS;
+	tlsprobe__scan(t);
+}
+
+int tlsprobe__open(struct tlsprobe **out, struct sockio *s, const struct tlsprobe_opts *o,
+		   char *err, size_t errsz)
+{
+	struct tlsprobe *t = calloc(1, sizeof(*t));
+	int r;
+
+	*out = NULL;
+	if (!t) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	t->o = *o;
+	if (!t->o.self_tgid)
+		t->o.self_tgid = getpid();
+	r = sockio__tls_progs(s, &t->enter, &t->ret);
+	if (r) {
+		snprintf(err, errsz, "TLS programs not loaded");
+		goto fail;
+	}
+	r = system_files(t);
+	if (r >= 0)
+		r = tlsprobe__scan(t);
+	if (r < 0) {
+		snprintf(err, errsz, "probing OpenSSL: %s", strerror(-r));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+
+fail:
+	tlsprobe__close(t);
+	return r;
+}
+
+void tlsprobe__stats(const struct tlsprobe *t, struct tlsprobe_stats *out)
+{
+	*out = t->st;
+	out->files = t->files.probed;
+}
+
+void tlsprobe__close(struct tlsprobe *t)
+{
+	if (!t)
+		return;
+	probed_files__free(&t->files);
+	u64map__free(&t->scanned);
+	u64map__free(&t->exes);
+	free(t);
+}
