@@ -68,10 +68,11 @@ static __always_inline int data__enter(__u32 fd, __u64 buf, __u64 iovcnt, __u8 s
 		c = conn__discover(&key);
 	if (!c)
 		return 0;
-	if (targ_tls) {
+	if (targ_tls && c->sk) {
 		/*
-		 * Inside an OpenSSL call the socket is the call's (sockio/tls.bpf.h), even one
-		 * we do not forward: its plaintext is then known to be someone else's, not lost.
+		 * Inside an OpenSSL call a TCP connection is the call's (sockio/tls.bpf.h), even
+		 * one we do not forward: its plaintext is then known to be someone else's, not
+		 * lost. Not a file: OpenSSL may read one inside a call (its first handshake).
 		 */
 		in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 		if (in && in->tls.fn) {

@@ -146,7 +146,7 @@ struct sockio_conn {
 	__u16 lport;
 	__u8 cont; /* writes forwarded while a status line may be split over them */
 	__u8 tls;  /* its plaintext comes from OpenSSL's calls: its own bytes are ciphertext */
-	__u64 sk;  /* the struct sock: a second connect() on the same socket keeps the entry */
+	__u64 sk; /* struct sock of a TCP connection (a skipped one too): same on a 2nd connect() */
 };
 
 enum sockio_proc_state {

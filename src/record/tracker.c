@@ -211,20 +211,28 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 	}
 }
 
-/* The first plaintext of a connection from OpenSSL's calls: decoded from now on. */
-static void tls_begin(struct tracker *t, struct tconn *c)
+/*
+ * The first plaintext of a connection from OpenSSL's calls (e): it comes that way from now on.
+ * Counted as decoded when it speaks a protocol we parse: HTTP/1 inbound; outbound, a protocol
+ * the client side names (HTTP, PostgreSQL, Redis).
+ */
+static void tls_begin(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e)
 {
 	c->tls = true;
 	if (c->role != SOCKIO_ROLE_SERVER) {
-		t->st.tls_out++;
+		if (e->proto == SOCKIO_PROTO_HTTP || e->proto == SOCKIO_PROTO_PGSQL ||
+		    e->proto == SOCKIO_PROTO_REDIS)
+			t->st.tls_out++;
 		return;
 	}
-	t->st.tls_in++;
 	/* Its handshake counted it among the connections we cannot decode: it is not one. */
 	if (c->proto == SOCKIO_PROTO_TLS) {
 		t->st.tls--;
 		c->proto = SOCKIO_PROTO_UNKNOWN;
 	}
+	if (e->proto != SOCKIO_PROTO_HTTP)
+		return; /* HTTP/2 inside (ALPN h2) is counted as such below */
+	t->st.tls_in++;
 	sink__service_tls(t->sink, conn_service(t, c, NULL));
 }
 
@@ -269,7 +277,7 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
 	if ((e->flags & SOCKIO_F_TLS) && !c->tls)
-		tls_begin(t, c);
+		tls_begin(t, c, e);
 	if (c->role != SOCKIO_ROLE_SERVER) {
 		if (e->proto == SOCKIO_PROTO_PGSQL && sink__db_on(t->sink))
 			pg_data(t, c, e, head_len);
