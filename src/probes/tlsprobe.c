@@ -33,68 +33,93 @@ struct tlsprobe {
 	struct tlsprobe_stats st;
 };
 
+/* Each direction: the call, its _ex form, and their cookies (enum sockio_tls_fn). */
 static const struct {
-	const char *name;
-	__u8 fn;
-} funcs[] = {
-	{ "SSL_read", SOCKIO_TLS_READ },
-	{ "SSL_read_ex", SOCKIO_TLS_READ_EX },
-	{ "SSL_write", SOCKIO_TLS_WRITE },
-	{ "SSL_write_ex", SOCKIO_TLS_WRITE_EX },
+	const char *name, *ex;
+	__u8 fn, fn_ex;
+} dirs[] = {
+	{ "SSL_read", "SSL_read_ex", SOCKIO_TLS_READ, SOCKIO_TLS_READ_EX },
+	{ "SSL_write", "SSL_write_ex", SOCKIO_TLS_WRITE, SOCKIO_TLS_WRITE_EX },
 };
 
-#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
+_Static_assert(8 <= PROBED_LINKS_MAX, "an entry and a return probe of 4 functions");
 
-_Static_assert(2 * NFUNCS <= PROBED_LINKS_MAX, "a probe per entry and return");
+/* Entry and return probes of func + off (one trap at entry serves both), cookie fn. */
+static int attach_at(struct tlsprobe *t, struct probed_file *f, const char *path, const char *func,
+		     long off, __u8 fn)
+{
+	for (int ret = 0; ret <= 1; ret++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret, .bpf_cookie = fn);
+		struct bpf_link *l;
+
+		/* libbpf adds off to func's file offset, modulo 2^64: a callee may lie before. */
+		l = bpf_program__attach_uprobe_opts(ret ? t->ret : t->enter, -1, path, (size_t)off,
+						    &uo);
+		if (!l)
+			return -errno;
+		f->links[f->nlinks++] = l;
+	}
+	return 0;
+}
 
 /*
- * Probes one OpenSSL file for every process: entry and return of each function at the same
- * offset (one trap at entry serves both), past an endbr64 where there is one. The _ex forms
- * may be missing (OpenSSL before 1.1.1); SSL_read and SSL_write may not.
+ * One direction of one OpenSSL file. A uprobe costs a trap, and far more (~5x here) when the
+ * kernel must single-step the instruction it replaces instead of emulating it: Debian's
+ * SSL_read starts with a sub from %rsp, single-stepped. When SSL_read_ex is a thin wrapper
+ * whose callee (ssl_read_internal, which SSL_read calls too, with the _ex arguments) starts
+ * with an emulated push, the callee is probed instead: 2 probes, cheap ones. Else both
+ * functions, past an endbr64; the _ex form may be missing (OpenSSL before 1.1.1). Sets *via
+ * when the callee was probed.
  */
+static int attach_dir(struct tlsprobe *t, struct probed_file *f, struct elfcode *elf,
+		      const char *path, size_t d, bool *via)
+{
+	uint8_t code[16], callee[16];
+	long rel;
+	int err;
+
+	*via = elf && !elfcode__func(elf, dirs[d].ex, code, sizeof(code)) &&
+	       x86code__wrapper_call(code, sizeof(code), &rel) &&
+	       !elfcode__func_at(elf, dirs[d].ex, rel, callee, sizeof(callee)) &&
+	       x86code__emulated(callee, sizeof(callee));
+	if (*via)
+		return attach_at(t, f, path, dirs[d].ex, rel, dirs[d].fn_ex);
+	for (int ex = 0; ex <= 1; ex++) {
+		const char *func = ex ? dirs[d].ex : dirs[d].name;
+		size_t off = 0;
+
+		if (elf && !elfcode__func(elf, func, code, sizeof(code)))
+			off = x86code__probe_offset(code, sizeof(code), 4);
+		err = attach_at(t, f, path, func, off, ex ? dirs[d].fn_ex : dirs[d].fn);
+		if (err == -ENOENT && ex)
+			break;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Probes one OpenSSL file for every process. */
 static int ssl_attach(void *loader, struct probed_file *f, const char *path, const char *shown)
 {
 	struct tlsprobe *t = loader;
 	struct elfcode *elf = elfcode__open(path);
-	int err = 0, missing = 0;
-	uint8_t code[16];
+	bool via[2] = {};
+	int err = 0;
 
-	for (size_t i = 0; i < NFUNCS; i++) {
-		size_t off = 0;
-
-		if (elf && !elfcode__func(elf, funcs[i].name, code, sizeof(code)))
-			off = x86code__probe_offset(code, sizeof(code), 4);
-		for (int ret = 0; ret <= 1; ret++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = funcs[i].name,
-				    .retprobe = ret, .bpf_cookie = funcs[i].fn);
-			struct bpf_link *l;
-
-			l = bpf_program__attach_uprobe_opts(ret ? t->ret : t->enter, -1, path, off,
-							    &uo);
-			if (!l) {
-				err = -errno;
-				if ((err == -ENOENT || err == -ESRCH) &&
-				    funcs[i].fn != SOCKIO_TLS_READ &&
-				    funcs[i].fn != SOCKIO_TLS_WRITE) {
-					missing++;
-					break;
-				}
-				goto fail;
-			}
-			f->links[f->nlinks++] = l;
-		}
+	for (size_t d = 0; d < 2 && !err; d++)
+		err = attach_dir(t, f, elf, path, d, &via[d]);
+	elfcode__close(elf);
+	if (err) {
+		if (t->o.verbose)
+			textesc__line(stderr, "tls: cannot probe %s: %s", shown, strerror(-err));
+		return err;
 	}
-	elfcode__close(elf);
 	if (t->o.verbose)
-		textesc__line(stderr, "tls: probed %s (%d probes%s)", shown, f->nlinks,
-			      missing ? ", no _ex functions" : "");
+		textesc__line(stderr, "tls: probed %s (%d probes; read %s, write %s)", shown,
+			      f->nlinks, via[0] ? "through its internal call" : "at its entry",
+			      via[1] ? "through its internal call" : "at its entry");
 	return 0;
-
-fail:
-	elfcode__close(elf);
-	if (t->o.verbose)
-		textesc__line(stderr, "tls: cannot probe %s: %s", shown, strerror(-err));
-	return err;
 }
 
 static int add_file(struct tlsprobe *t, uint64_t dev, uint64_t ino, const char *path,
