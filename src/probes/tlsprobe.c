@@ -49,7 +49,8 @@ static int attach_at(struct tlsprobe *t, struct probed_file *f, const char *path
 		     long off, __u8 fn)
 {
 	for (int ret = 0; ret <= 1; ret++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret, .bpf_cookie = fn);
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret,
+			    .bpf_cookie = fn);
 		struct bpf_link *l;
 
 		/* libbpf adds off to func's file offset, modulo 2^64: a callee may lie before. */
