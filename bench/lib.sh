@@ -103,7 +103,8 @@ on_signal() {
 # WANT 0, until its count has been stable for 2 s (tracers that attach per library or binary
 # found). Sets ATTACHED.
 wait_attached() {
-	local pid=$1 want=$2 logf=$3 what=$4 n last=-1 stable=0 deadline=$((SECONDS + 30))
+	# 60 s: the verifier takes several seconds for sloprobe's programs, more on a busy host.
+	local pid=$1 want=$2 logf=$3 what=$4 n last=-1 stable=0 deadline=$((SECONDS + 60))
 	while :; do
 		alive "$pid" || die "$what exited during startup" "$logf"
 		n=$("${HELPER[@]}" attached "$pid")
@@ -117,7 +118,7 @@ wait_attached() {
 			fi
 			last=$n
 		fi
-		((SECONDS < deadline)) || die "$what attached only $n programs in 30 s" "$logf"
+		((SECONDS < deadline)) || die "$what attached only $n programs in 60 s" "$logf"
 		sleep 0.2
 	done
 	# shellcheck disable=SC2034 # read by the benchmarks
