@@ -44,11 +44,15 @@ static const struct {
 
 _Static_assert(8 <= PROBED_LINKS_MAX, "an entry and a return probe of 4 functions");
 
-/* Entry and return probes of func + off (one trap at entry serves both), cookie fn. */
+/*
+ * Entry and return probes of func + off (one trap at entry serves both), cookie fn. The return
+ * first: a call that began between the two would otherwise leave its thread marked inside a
+ * call that never returns, and its next syscalls taken for ciphertext.
+ */
 static int attach_at(struct tlsprobe *t, struct probed_file *f, const char *path, const char *func,
 		     long off, __u8 fn)
 {
-	for (int ret = 0; ret <= 1; ret++) {
+	for (int ret = 1; ret >= 0; ret--) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = ret,
 			    .bpf_cookie = fn);
 		struct bpf_link *l;
