@@ -24,7 +24,7 @@ struct tconn {
 	uint16_t lport;
 	uint8_t role;
 	uint8_t proto;
-	bool tls;      /* its plaintext comes from OpenSSL's calls (SOCKIO_F_TLS) */
+	uint8_t tls;   /* enum tls_state: its plaintext comes from OpenSSL's calls */
 	int service;   /* index in agg, -1 until known */
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
@@ -211,24 +211,37 @@ static void pg_data(struct tracker *t, struct tconn *c, const struct sockio_data
 	}
 }
 
+enum tls_state {
+	TLS_NONE = 0,
+	TLS_PLAIN = 1, /* plaintext seen (SOCKIO_F_TLS), its protocol not named yet */
+	TLS_NAMED = 2, /* counted */
+};
+
 /*
- * The first plaintext of a connection from OpenSSL's calls (e): it comes that way from now on.
- * Counted as decoded when it speaks a protocol we parse: HTTP/1 inbound; outbound, a protocol
- * the client side names (HTTP, PostgreSQL, Redis).
+ * A plaintext event of a connection from OpenSSL's calls (e): it comes that way from now on.
+ * Counted as decoded once the kernel names what it speaks (a response of a request read
+ * before tracing started may come first, unnamed), if it is a protocol we parse: HTTP/1
+ * inbound, which marks the service; outbound, one the client side names (HTTP, PostgreSQL,
+ * Redis).
  */
-static void tls_begin(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e)
+static void tls_plaintext(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e)
 {
-	c->tls = true;
+	if (c->tls == TLS_NONE) {
+		c->tls = TLS_PLAIN;
+		/* Its handshake counted it among the connections we cannot decode: it is not one. */
+		if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_TLS) {
+			t->st.tls--;
+			c->proto = SOCKIO_PROTO_UNKNOWN;
+		}
+	}
+	if (e->proto == SOCKIO_PROTO_UNKNOWN)
+		return;
+	c->tls = TLS_NAMED;
 	if (c->role != SOCKIO_ROLE_SERVER) {
 		if (e->proto == SOCKIO_PROTO_HTTP || e->proto == SOCKIO_PROTO_PGSQL ||
 		    e->proto == SOCKIO_PROTO_REDIS)
 			t->st.tls_out++;
 		return;
-	}
-	/* Its handshake counted it among the connections we cannot decode: it is not one. */
-	if (c->proto == SOCKIO_PROTO_TLS) {
-		t->st.tls--;
-		c->proto = SOCKIO_PROTO_UNKNOWN;
 	}
 	if (e->proto != SOCKIO_PROTO_HTTP)
 		return; /* HTTP/2 inside (ALPN h2) is counted as such below */
@@ -276,8 +289,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	lru_touch(t, c);
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
-	if ((e->flags & SOCKIO_F_TLS) && !c->tls)
-		tls_begin(t, c, e);
+	if ((e->flags & SOCKIO_F_TLS) && c->tls != TLS_NAMED)
+		tls_plaintext(t, c, e);
 	if (c->role != SOCKIO_ROLE_SERVER) {
 		if (e->proto == SOCKIO_PROTO_PGSQL && sink__db_on(t->sink))
 			pg_data(t, c, e, head_len);

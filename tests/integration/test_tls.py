@@ -10,15 +10,19 @@ client's own timer per request, the server's own time (its log), and the count e
 made. Without --tls nothing changes (test_documented.py checks TLS connections are counted,
 not decoded).
 """
+import http.client
+import json
 import os
 import signal
+import ssl
 import subprocess
 import time
 
+import jsonschema
 import pytest
 
-from conftest import (HERE, PYTHON, Server, between, client, free_port, record, sh,
-                      within_truth)
+from conftest import (HERE, PYTHON, SCHEMA, SLOPROBE, Server, between, client, free_port,
+                      nearest_rank, record, sh, within_truth)
 
 NGINX = "/usr/sbin/nginx"
 NODE = "/usr/bin/node"
@@ -267,3 +271,66 @@ def test_node_https_server_twin(tmp_path, node_tls):
     conns = run.report["connections"]
     assert conns["tls_decoded"] == curl_n + 1, conns
     assert conns["tls_decoded_outbound"] == curl_n + 1, conns
+
+
+def test_tls_connection_opened_before_recording(tmp_path, cert):
+    """A keep-alive TLS connection older than the recording, as test_documented.py's cleartext
+    one: a request answered before (not counted), one the server has read and holds until
+    sloprobe runs (its response without request: the SSL_write that sends it names the
+    connection), then 7 requests while recording, counted, marked tls, their latency between
+    the server's and the client's timers."""
+    go, done = tmp_path / "go", tmp_path / "done"
+    srv = Server(env={"TIMING_LOG": str(tmp_path / "server.log"), "GATE_FILE": str(go),
+                      "TLS_CERT": cert[0], "TLS_KEY": cert[1]})
+    conn = http.client.HTTPSConnection("127.0.0.1", srv.port, timeout=30,
+                                       context=ssl._create_unverified_context())
+    p = None
+    try:
+        conn.request("GET", "/health")
+        r = conn.getresponse()
+        assert r.status == 200 and r.read() == b"ok\n"
+        conn.request("GET", "/gate")  # read by the server, answered once "go" exists
+        time.sleep(0.2)
+        script = "touch %s; for i in $(seq 600); do [ -e %s ] && exit 0; sleep 0.05; done; " \
+                 "exit 1" % (go, done)
+        out = tmp_path / "report.json"
+        p = subprocess.Popen([SLOPROBE, "record", "-q", "--tls=on", "-P", str(srv.port), "-o",
+                              str(out), "--"] + sh(script), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        r = conn.getresponse()  # waits for the gate
+        assert r.status == 200 and r.read() == b"ok\n"
+        cli = []
+        for i in range(7):
+            t = time.monotonic()
+            conn.request("GET", "/items/%d" % i)
+            r = conn.getresponse()
+            r.read()
+            cli.append((time.monotonic() - t) * 1000)
+            assert r.status == 200
+        done.touch()
+        stdout, stderr = p.communicate(timeout=60)
+        assert p.returncode == 0, stderr
+    finally:
+        conn.close()
+        go.touch()
+        done.touch()
+        if p and p.poll() is None:
+            p.kill()
+            p.wait(10)
+        srv.stop()
+    report = json.loads(out.read_text())
+    jsonschema.validate(report, SCHEMA)
+    rows = {r["route"]: r for r in report["http"]}
+    assert set(rows) == {"/items/{id}"}, rows
+    items = rows["/items/{id}"]
+    assert items["count"] == 7 and items["status"] == {"200": 7} and items["tls"], items
+    assert report["http_parser"]["responses_without_request"] == 1, report["http_parser"]
+    assert report["connections"]["tls_decoded"] == 1, report["connections"]
+    assert report["events"]["tls_unbound"] == 0, report["events"]
+    srv_ms = srv.times_ms("/items/")
+    assert len(srv_ms) == 7
+    lat = items["latency_ms"]
+    for name, q in (("p50", 50), ("max", 100)):
+        assert within_truth(lat[name], nearest_rank(srv_ms, q), nearest_rank(cli, q)), (
+            name, lat, srv_ms, cli)
+    assert between(lat["mean"], sum(srv_ms) / 7, sum(cli) / 7)
