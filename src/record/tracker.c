@@ -228,7 +228,7 @@ static void tls_plaintext(struct tracker *t, struct tconn *c, const struct socki
 {
 	if (c->tls == TLS_NONE) {
 		c->tls = TLS_PLAIN;
-		/* Its handshake counted it among the connections we cannot decode: it is not one. */
+		/* Its handshake counted it as a connection we cannot decode: it is not one. */
 		if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_TLS) {
 			t->st.tls--;
 			c->proto = SOCKIO_PROTO_UNKNOWN;
