@@ -31,7 +31,7 @@ struct tls_thread {
 	__u32 last_fd;
 	__u8 fn; /* enum sockio_tls_fn; 0: in no call */
 	__u8 bound;
-	__u8 fresh; /* last_fd was read since the thread's previous call returned */
+	__u8 fresh; /* last_fd, a TLS connection, was read since the previous call returned */
 };
 
 /* The syscall a thread is in: arguments are gone by sys_exit, the data is not there before. */

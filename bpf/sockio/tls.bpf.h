@@ -6,8 +6,9 @@
  * on the connection of the socket the call used, which is learnt from
  *   - a syscall made inside the call (OpenSSL's own socket BIO: nginx, Python, curl), kept
  *     per SSL object because a read served from OpenSSL's buffer makes none;
- *   - else, for a read, the thread's socket read just before it: a library that feeds OpenSSL
- *     from memory (Node) reads the socket, then decrypts.
+ *   - else the thread's read of a TLS connection just before it: a library that feeds OpenSSL
+ *     from memory (Node) reads the socket, then decrypts; for a write, only while the SSL
+ *     object has no socket yet (a client's first request follows the handshake's last read).
  * The connection's own bytes are ciphertext from then on: they only name sockets.
  */
 #ifndef SLOPROBE_SOCKIO_TLS_BPF_H
@@ -87,20 +88,21 @@ static __always_inline bool tls__inside(struct inflight *in, long ret)
 }
 
 /*
- * A syscall moved bytes on connection c outside any OpenSSL call. A read is remembered for the
- * call that may decrypt it next. True: the bytes are ciphertext (the connection's plaintext
- * comes from the calls, or its first bytes said TLS).
+ * A syscall moved bytes on connection c outside any OpenSSL call. A read of a TLS connection is
+ * remembered for the call that may decrypt it next (a cleartext one never names a call's
+ * socket). True: the bytes are ciphertext.
  */
 static __always_inline bool tls__outside(struct inflight *in, const struct sockio_conn *c)
 {
 	struct tls_thread *t = &in->tls;
+	bool tls = c->tls || c->proto == SOCKIO_PROTO_TLS;
 
 	if (sys_is_read(in->sys)) {
 		t->last_fd = in->fd;
 		t->last_arrival = in->arrival;
-		t->fresh = 1;
+		t->fresh = tls;
 	}
-	return c->tls || c->proto == SOCKIO_PROTO_TLS;
+	return tls;
 }
 
 /*
@@ -145,9 +147,9 @@ static __always_inline struct sockio_conn *tls__return(long ret, struct inflight
 			nb.strong = 1;
 			bpf_map_update_elem(&ssl_socks, &key, &nb, BPF_ANY);
 		}
-	} else if (read && fresh && (!b || !b->strong)) {
+	} else if (fresh && (read ? !b || !b->strong : !b)) {
 		ck.fd = t->last_fd;
-		arrival = t->last_arrival;
+		arrival = read ? t->last_arrival : 0;
 		if (!b || b->fd != ck.fd) {
 			nb.fd = ck.fd;
 			bpf_map_update_elem(&ssl_socks, &key, &nb, BPF_ANY);
