@@ -243,16 +243,20 @@ def node_tls(tmp_path, cert):
 
 def test_node_https_server_twin(tmp_path, node_tls):
     """Node's https (OpenSSL inside the node executable, fed from memory: no syscall inside
-    SSL_read) against its http twin: python-requests, 15 keep-alive requests and curl, 5
+    SSL_read) against its http twin: python-requests, 15 keep-alive requests, Node's own
+    fetch, 10 on one connection (a Node client, fed from memory too), and curl, 5
     connections, on each port; same counts, the TLS row marked, latency between the server's
     own time and the client's, and the arrival of the request seen (wait_ms) on both."""
     ports, log = node_tls
-    req_n, curl_n = 15, 5
+    req_n, fetch_n, curl_n = 15, 10, 5
     script = []
     for name, port in ports.items():
         url = "%s://127.0.0.1:%d" % ("https" if name == "tls" else "http", port)
         script.append("%s -c '%s' %s %d %s > %s/req-%s.log"
                       % (PYTHON, REQUESTS, url, req_n, name, tmp_path, name))
+        script.append("NODE_TLS_REJECT_UNAUTHORIZED=0 %s %s %s %d > %s/fetch-%s.log 2>/dev/null"
+                      % (NODE, os.path.join(HERE, "servers", "node_fetch_client.js"), url,
+                         fetch_n, tmp_path, name))
         script.append("for i in $(seq 1 %d); do curl -sk -o /dev/null -w '%%{http_code} "
                       "%%{time_total}\\n' \"%s/items/$i?%s\" >> %s/curl-%s.log; done"
                       % (curl_n, url, name, tmp_path, name))
@@ -263,14 +267,16 @@ def test_node_https_server_twin(tmp_path, node_tls):
     for name, port in ports.items():
         server = [float(l[2]) for l in lines if int(l[0]) == port]
         cl = times_ms(tmp_path / ("req-%s.log" % name)) + \
+            times_ms(tmp_path / ("fetch-%s.log" % name)) + \
             times_ms(tmp_path / ("curl-%s.log" % name))
         truth[name] = (server, cl)
     check_twins(run, {name: (port, name == "tls") for name, port in ports.items()}, truth)
     for r in run.report["http"]:
         assert "wait_ms" in r, r
+    # Every TLS connection decoded at both ends (fetch may open more than one).
     conns = run.report["connections"]
-    assert conns["tls_decoded"] == curl_n + 1, conns
-    assert conns["tls_decoded_outbound"] == curl_n + 1, conns
+    assert conns["tls_decoded"] == conns["tls_decoded_outbound"] >= curl_n + 2, conns
+    assert conns["tls"] == 0, conns
 
 
 def test_tls_connection_opened_before_recording(tmp_path, cert):
