@@ -608,6 +608,13 @@ void session__finish(struct session *s)
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
 	m->tls = s->tls != NULL;
+	if (s->tls) {
+		struct tlsprobe_stats ts;
+
+		tlsprobe__stats(s->tls, &ts);
+		s->tls_files = ts.files;
+		s->tls_failed = ts.files_failed;
+	}
 	make_footer(s);
 	/* Detach before the slow part: nothing traced from here on. */
 	tlsprobe__close(s->tls);
@@ -653,6 +660,14 @@ int session__write(struct session *s)
 			!incomplete ? ""
 			: s->slot   ? ": SLO verdicts judged on incomplete data"
 				    : ": more than --max-drop-pct");
+	if (o->tls && !s->tls_files)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: no OpenSSL found in the traced processes "
+			"(docs/tls.md says which libraries are covered)\n");
+	if (s->tls_failed)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: %llu OpenSSL files not probed (see -v)\n",
+			(unsigned long long)s->tls_failed);
 	if (ft->unparsed)
 		fprintf(stderr,
 			"sloprobe: warning: %llu transfers could not be framed (see "

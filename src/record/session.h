@@ -102,6 +102,8 @@ struct session {
 
 	struct report_meta meta;
 	struct slotrack_tally tally;
+	/* OpenSSL files probed and not probeable, with --tls */
+	uint64_t tls_files, tls_failed;
 	struct view_opts vo;
 	struct view_footer ft;
 	char hostname[256];
