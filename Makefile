@@ -100,6 +100,13 @@ $(OUTPUT)/fuzz/fuzz_slo: tests/fuzz/fuzz_slo.c tests/fuzz/check.h src/run/slo.c 
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
+# The maps reader of src/host/proc_maps.c reads through src/host/procfs.c.
+$(OUTPUT)/fuzz/fuzz_proc_maps: tests/fuzz/fuzz_proc_maps.c tests/fuzz/check.h \
+			       src/host/proc_maps.c src/host/proc_maps.h src/host/procfs.c \
+			       src/host/procfs.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The SLO file parser (slo_parse.c reads, slo_build.c builds) also needs src/run/slo.c,
 # src/lib/units.c, src/lib/file.c and libyaml.
 $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/run/slo_parse.c \
