@@ -145,7 +145,9 @@ struct resp_parser {
 	uint32_t opt;	    /* what the arguments said so far (resp.c: enum opt_seen) */
 	uint8_t tok_len;
 	bool tok_cut;
-	uint8_t tok[32];	   /* the argument being read, when the verb needs to see it */
+	uint8_t tok[32];      /* the argument being read, when the verb needs to see it */
+	const void *last_def; /* the last verb looked up, and its entry */
+	char last_verb[CACHE_VERB_MAX];
 	uint8_t key[RESP_KEY_MAX]; /* the first key */
 };
 

@@ -1320,6 +1320,9 @@ static void test_malformed(void **state)
 	expect_malformed(RESP_CMD, LIT("GET\0k\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n$4\r\nPINGX"), 0);
 	expect_malformed(RESP_CMD, LIT("*x\r\n"), 0);
+	expect_malformed(RESP_CMD, LIT("*2147483648\r\n"), 0);
+	parse(RESP_CMD, LIT("*2147483647\r\n"));
+	assert_false(resp_stream__idle(&S));
 
 	/* A line of RESP_LINE_MAX is one; a byte more is not. */
 	line[0] = '+';
