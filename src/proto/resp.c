@@ -9,8 +9,11 @@
  * length after a resync is far more likely garbage than data, and would swallow the stream.
  */
 #define LEN_MAX (1ull << 32)
-/* Bound on the values a subtree beyond RESP_DEPTH_MAX may announce: keeps the count exact. */
-#define DEEP_MAX (1ull << 62)
+/*
+ * Values a subtree beyond RESP_DEPTH_MAX may announce before it is taken as garbage (a real
+ * one that large would be tens of GB); it keeps the count from overflowing.
+ */
+#define DEEP_MAX (4 * LEN_MAX)
 
 enum state {
 	S_TYPE = 0, /* a type byte: a value or an element starts */
@@ -417,12 +420,9 @@ static void value_begin(struct resp_stream *s, const uint8_t *p, uint64_t ts)
 	st->v.ts_first = ts;
 	st->seg = p;
 	st->in_value = true;
-	st->depth = 0;
-	st->attrs = 0;
-	st->deep_left = 0;
+	/* The frames are empty: a value ends only when the last one closes. */
 	resp_cmd__begin(st);
 	st->inl = INL_GAP;
-	st->line_len = 0;
 }
 
 bool resp_stream__feed(struct resp_stream *s, const uint8_t *p, size_t n, uint64_t ts,

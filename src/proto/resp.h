@@ -50,6 +50,16 @@ enum resp_type {
 	RESP_T_OTHER,	   /* RESP3 double , boolean # big number ( */
 };
 
+/*
+ * CLIENT REPLY's argument. OFF: neither it nor the commands after it are answered until
+ * CLIENT REPLY ON, which is (+OK). SKIP: neither it nor the next command is answered.
+ */
+enum resp_client_reply {
+	RESP_CLIENT_REPLY_ON = 1,
+	RESP_CLIENT_REPLY_OFF,
+	RESP_CLIENT_REPLY_SKIP,
+};
+
 /* What a command does, by its verb and arguments. */
 struct resp_cmd_info {
 	/*
@@ -68,6 +78,7 @@ struct resp_cmd_info {
 	bool multi, exec, discard; /* MULTI / EXEC / DISCARD */
 	bool subscribe;		   /* (P|S)SUBSCRIBE, MONITOR: replies stop following commands */
 	bool no_reply;		   /* CLIENT REPLY OFF/SKIP: the server will not answer */
+	uint8_t client_reply;	   /* CLIENT REPLY: enum resp_client_reply; 0: not one */
 };
 
 /*

@@ -34,7 +34,7 @@ enum opts_kind {
 	OPTS_SET,    /* EX PX EXAT PXAT KEEPTTL */
 	OPTS_RANGE,  /* start 0 and stop -1 */
 	OPTS_ZRANGE, /* the same, unless BYSCORE or BYLEX */
-	OPTS_CLIENT, /* CLIENT REPLY OFF | SKIP */
+	OPTS_CLIENT, /* CLIENT REPLY ON | OFF | SKIP */
 };
 
 enum what {
@@ -53,7 +53,9 @@ enum opt_seen {
 	OPT_STOPALL = 1 << 3, /* range stop -1 */
 	OPT_BY = 1 << 4,      /* ZRANGE ... BYSCORE | BYLEX */
 	OPT_REPLY = 1 << 5,   /* CLIENT REPLY */
-	OPT_NOREPLY = 1 << 6, /* CLIENT REPLY OFF | SKIP */
+	OPT_REPLY_ON = 1 << 6,
+	OPT_REPLY_OFF = 1 << 7,
+	OPT_REPLY_SKIP = 1 << 8,
 };
 
 struct verb {
@@ -73,15 +75,18 @@ struct verb {
 
 /*
  * The verbs whose key, flags or arguments matter. A verb not here has no key and nothing is
- * captured of its arguments (AUTH, HELLO, PING, INFO, SELECT, SCAN, PUBLISH, ...), except a
- * module command (a '.' in its name: JSON.*, BF.*, TS.*, FT.*), whose first argument is its
- * key (or index). Sorted by strcmp: a verb out of order is not found.
+ * captured of its arguments (AUTH, HELLO, PING, INFO, SELECT, SCAN, PUBLISH, MIGRATE, ...),
+ * except a module command (a '.' in its name: JSON.*, BF.*, TS.*, FT.*), whose first argument
+ * is its key (or index). The key positions are Redis 7.0's key specs (COMMAND INFO), but for
+ * the shard channels of SSUBSCRIBE, SPUBLISH, SUNSUBSCRIBE, which are keys to cluster routing
+ * only, and MIGRATE, whose key is optional. Sorted by strcmp: a verb out of order is not found.
  */
 static const struct verb verbs[] = {
 	{ "ACL", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
 	{ "APPEND", W, KEY_ARG1, 0, 0, 0, NULL },
 	{ "BITCOUNT", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "BITFIELD", 0, KEY_ARG1, 0, 0, 0, NULL },
+	{ "BITFIELD_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "BITOP", 0, KEY_ARG2, 0, 0, 0, NULL },
 	{ "BITPOS", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "BLMOVE", 0, KEY_ARG1, 0, 0, 0, NULL },
@@ -120,6 +125,8 @@ static const struct verb verbs[] = {
 	{ "GEOPOS", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "GEORADIUS", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "GEORADIUSBYMEMBER", 0, KEY_ARG1, 0, 0, 0, NULL },
+	{ "GEORADIUSBYMEMBER_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
+	{ "GEORADIUS_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "GEOSEARCH", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "GEOSEARCHSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
 	{ "GET", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
@@ -432,11 +439,8 @@ static void verb_add_sub(struct resp_parser *st)
 {
 	size_t n = strlen(st->v.verb);
 
-	if (n + 1 >= CACHE_VERB_MAX)
-		return;
-	st->v.verb[n++] = ' ';
-	for (size_t i = 0; i < st->tok_len && n < CACHE_VERB_MAX - 1; i++)
-		st->v.verb[n++] = upper(st->tok[i]);
+	for (size_t i = 0; i <= st->tok_len && n < CACHE_VERB_MAX - 1; i++)
+		st->v.verb[n++] = i ? upper(st->tok[i - 1]) : ' ';
 	st->v.verb[n] = 0;
 }
 
@@ -453,8 +457,12 @@ static void token_done(struct resp_parser *st, uint32_t i)
 				st->key_at = 2;
 			if (d->opts == OPTS_CLIENT && tok_is(st, "REPLY"))
 				st->opt |= OPT_REPLY;
-		} else if (tok_is(st, "OFF") || tok_is(st, "SKIP")) {
-			st->opt |= OPT_NOREPLY;
+		} else if (tok_is(st, "ON")) {
+			st->opt |= OPT_REPLY_ON;
+		} else if (tok_is(st, "OFF")) {
+			st->opt |= OPT_REPLY_OFF;
+		} else if (tok_is(st, "SKIP")) {
+			st->opt |= OPT_REPLY_SKIP;
 		}
 		return;
 	}
@@ -540,6 +548,12 @@ void resp_cmd__describe(struct resp_parser *st)
 	v->info.exec = d->what & W_EXEC;
 	v->info.discard = d->what & W_DISCARD;
 	v->info.subscribe = d->what & W_SUBSCRIBE;
-	v->info.no_reply = st->opt & OPT_NOREPLY;
+	v->info.no_reply = st->opt & (OPT_REPLY_OFF | OPT_REPLY_SKIP);
+	if (st->opt & OPT_REPLY_ON)
+		v->info.client_reply = RESP_CLIENT_REPLY_ON;
+	else if (st->opt & OPT_REPLY_OFF)
+		v->info.client_reply = RESP_CLIENT_REPLY_OFF;
+	else if (st->opt & OPT_REPLY_SKIP)
+		v->info.client_reply = RESP_CLIENT_REPLY_SKIP;
 	v->key = st->opt & OPT_KEY ? st->key : NULL;
 }

@@ -216,11 +216,12 @@ static void pat_part(struct pat_out *o, const uint8_t *p, size_t n)
 
 size_t resp__key_pattern(const uint8_t *key, size_t len, char *out, size_t outsz)
 {
-	struct pat_out o = { .buf = out, .cap = outsz ? outsz - 1 : 0 };
+	struct pat_out o = { .buf = out };
 	size_t i = 0;
 
 	if (!outsz)
 		return 0;
+	o.cap = outsz - 1;
 	while (i < len && !o.cut) {
 		size_t j = i;
 
