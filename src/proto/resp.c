@@ -52,11 +52,11 @@ static void err_bytes(struct resp_parser *st, const uint8_t *p, size_t k)
 	}
 }
 
+/* One feed: where its values go. */
 struct run {
 	struct resp_stream *s;
 	resp_value_fn fn;
 	void *ctx;
-	uint64_t ts;
 };
 
 /* The value is complete with the byte before end. */
@@ -168,7 +168,7 @@ static bool agg_open(struct run *r, const uint8_t *end, uint8_t t, uint64_t n)
 }
 
 /* A bulk string header (reply): its length, or nil. */
-static void bulk_open(struct run *r, const uint8_t *end, uint64_t len)
+static void bulk_open(struct run *r, uint64_t len)
 {
 	struct resp_parser *st = &r->s->st;
 	bool top = !st->depth && !st->deep_left;
@@ -179,8 +179,8 @@ static void bulk_open(struct run *r, const uint8_t *end, uint64_t len)
 	}
 	if (st->type != '!' && !st->attrs && !st->deep_left && len > st->v.max_bulk)
 		st->v.max_bulk = len;
+	/* The first word goes to v.err from st->tok_len, 0 since the header's line_start. */
 	st->cap = top && st->type == '!' ? RESP_CAP_ERR : RESP_CAP_NONE;
-	st->tok_len = 0;
 	st->word_done = false;
 	st->bulk_left = len;
 	st->state = len ? S_BULK : S_BULK_CR;
@@ -248,7 +248,7 @@ static bool line_end(struct run *r, const uint8_t *end)
 		if (st->neg)
 			scalar(r, end, RESP_T_NIL, -1);
 		else
-			bulk_open(r, end, num);
+			bulk_open(r, num);
 		return true;
 	case '|':
 		if (st->neg)
@@ -392,11 +392,6 @@ static size_t inline_bytes(struct run *r, const uint8_t *p, const uint8_t *end)
 	return q - p;
 }
 
-static void parser_reset(struct resp_parser *st)
-{
-	memset(st, 0, sizeof(*st));
-}
-
 void resp_stream__init(struct resp_stream *s, enum resp_dir dir)
 {
 	memset(s, 0, sizeof(*s));
@@ -404,11 +399,11 @@ void resp_stream__init(struct resp_stream *s, enum resp_dir dir)
 	s->synced = true;
 }
 
+/* The partial value is dropped when the stream is resynced. */
 static void lose(struct resp_stream *s, uint64_t *counter)
 {
 	(*counter)++;
 	s->synced = false;
-	parser_reset(&s->st);
 }
 
 /* The first byte of a value, at p. */
@@ -429,13 +424,14 @@ bool resp_stream__feed(struct resp_stream *s, const uint8_t *p, size_t n, uint64
 		       resp_value_fn fn, void *ctx)
 {
 	struct resp_parser *st = &s->st;
-	struct run r = { .s = s, .fn = fn, .ctx = ctx, .ts = ts };
-	const uint8_t *end = p + n;
+	struct run r = { .s = s, .fn = fn, .ctx = ctx };
+	const uint8_t *end;
 
 	if (!s->synced)
 		return false;
 	if (!n)
 		return true;
+	end = p + n;
 	st->seg = p;
 	while (p < end) {
 		const uint8_t *q;
@@ -506,7 +502,8 @@ bool resp_stream__feed(struct resp_stream *s, const uint8_t *p, size_t n, uint64
 					}
 				}
 			} else if (st->type == '#') {
-				if (k && !st->line_len)
+				/* p < end: p[0] is '\r' in an empty line, false. */
+				if (!st->line_len)
 					st->num = p[0] == 't';
 			} else if (!st->word_done) {
 				err_bytes(st, p, k);
@@ -619,6 +616,6 @@ bool resp_stream__idle(const struct resp_stream *s)
 
 void resp_stream__resync(struct resp_stream *s)
 {
-	parser_reset(&s->st);
+	memset(&s->st, 0, sizeof(s->st));
 	s->synced = true;
 }

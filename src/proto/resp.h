@@ -101,9 +101,9 @@ struct resp_value {
 	char verb[CACHE_VERB_MAX]; /* upper case; a container command with its subcommand */
 	unsigned nargs;		   /* arguments after the verb (and subcommand) */
 	/*
-	 * First key argument (cut at RESP_KEY_MAX), NULL: none. Where it is comes from resp.c's
-	 * verb table; a verb not in it has none, but for a module command (a '.' in its name:
-	 * JSON.GET, BF.ADD, FT.SEARCH) it is the first argument.
+	 * First key argument (cut at RESP_KEY_MAX), NULL: none. Where it is comes from
+	 * resp_cmd.c's verb table; a verb not in it has none, but for a module command (a '.'
+	 * in its name: JSON.GET, BF.ADD, FT.SEARCH) it is the first argument.
 	 */
 	const uint8_t *key;
 	size_t key_len;
@@ -148,7 +148,7 @@ struct resp_parser {
 	const uint8_t *seg;  /* during a feed: where the current value's bytes began in it */
 	struct resp_value v; /* the value being read */
 	/* Commands */
-	const void *def;    /* the verb's entry in resp.c's table */
+	const void *def;    /* the verb's entry in resp_cmd.c's table */
 	uint64_t args_left; /* arguments of the array still to come */
 	uint64_t arg_len;   /* bytes of the argument being read */
 	uint32_t argi;	    /* its index (0: the verb) */

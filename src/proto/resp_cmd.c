@@ -20,30 +20,27 @@ enum key_kind {
 	KEY_SUB,      /* the argument after the subcommand: OBJECT ENCODING k, XINFO STREAM k */
 };
 
-/* How many keys a read asks for, of its nargs. */
-enum reads_kind {
-	RK_NONE = 0,
-	RK_ONE,	 /* GET k */
-	RK_ALL,	 /* MGET k1 k2, EXISTS k1 k2 */
-	RK_BUT1, /* HMGET k f1 f2 (fields), SMISMEMBER, ZMSCORE, JSON.MGET k1 k2 path */
+/*
+ * What a verb is, besides its CACHE_OP_* flags (the low 16 bits, copied to the command's): how
+ * many keys a read asks for, of its nargs; the arguments it needs to see; what it does to
+ * the conversation.
+ */
+enum verb_flag {
+	V_ONE = 1 << 16,       /* reads 1 key: GET k */
+	V_ALL = 1 << 17,       /* reads every argument: MGET k1 k2, EXISTS k1 k2 */
+	V_BUT1 = 1 << 18,      /* all but the first: HMGET k f1 f2, SMISMEMBER, JSON.MGET k1 k2 $ */
+	V_SET = 1 << 19,       /* sees EX PX EXAT PXAT KEEPTTL */
+	V_RANGE = 1 << 20,     /* sees start 0 and stop -1 */
+	V_ZRANGE = 1 << 21,    /* the same, unless BYSCORE or BYLEX */
+	V_CLIENT = 1 << 22,    /* sees CLIENT REPLY ON | OFF | SKIP */
+	V_CONTAINER = 1 << 23, /* the first argument is a subcommand */
+	V_MULTI = 1 << 24,
+	V_EXEC = 1 << 25,
+	V_DISCARD = 1 << 26,
+	V_SUBSCRIBE = 1 << 27,
 };
 
-/* Arguments a verb needs to see (token-captured). */
-enum opts_kind {
-	OPTS_NONE = 0,
-	OPTS_SET,    /* EX PX EXAT PXAT KEEPTTL */
-	OPTS_RANGE,  /* start 0 and stop -1 */
-	OPTS_ZRANGE, /* the same, unless BYSCORE or BYLEX */
-	OPTS_CLIENT, /* CLIENT REPLY ON | OFF | SKIP */
-};
-
-enum what {
-	W_CONTAINER = 1 << 0, /* the first argument is a subcommand */
-	W_MULTI = 1 << 1,
-	W_EXEC = 1 << 2,
-	W_DISCARD = 1 << 3,
-	W_SUBSCRIBE = 1 << 4,
-};
+#define V_OPS 0xffffu /* the CACHE_OP_* bits */
 
 /* st->opt: what the arguments said so far. */
 enum opt_seen {
@@ -60,11 +57,8 @@ enum opt_seen {
 
 struct verb {
 	const char *name;      /* upper case; the table is sorted by it (strcmp) */
-	uint16_t op;	       /* CACHE_OP_READ / WRITE / NO_TTL / SCAN_ALL */
+	uint32_t f;	       /* CACHE_OP_* | enum verb_flag */
 	uint8_t key;	       /* enum key_kind */
-	uint8_t reads;	       /* enum reads_kind */
-	uint8_t opts;	       /* enum opts_kind */
-	uint8_t what;	       /* enum what */
 	const char *keyed_sub; /* KEY_SUB: the only subcommand with a key; NULL: all but HELP */
 };
 
@@ -82,210 +76,210 @@ struct verb {
  * only, and MIGRATE, whose key is optional. Sorted by strcmp: a verb out of order is not found.
  */
 static const struct verb verbs[] = {
-	{ "ACL", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "APPEND", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BITCOUNT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BITFIELD", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BITFIELD_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BITOP", 0, KEY_ARG2, 0, 0, 0, NULL },
-	{ "BITPOS", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BLMOVE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BLMPOP", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "BLPOP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BRPOP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BRPOPLPUSH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BZMPOP", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "BZPOPMAX", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "BZPOPMIN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "CLIENT", 0, KEY_NONE, 0, OPTS_CLIENT, W_CONTAINER, NULL },
-	{ "CLUSTER", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "COMMAND", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "CONFIG", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "COPY", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "DECR", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "DECRBY", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "DEL", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "DISCARD", 0, KEY_NONE, 0, 0, W_DISCARD, NULL },
-	{ "DUMP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "EVAL", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "EVALSHA", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "EVALSHA_RO", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "EVAL_RO", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "EXEC", 0, KEY_NONE, 0, 0, W_EXEC, NULL },
-	{ "EXISTS", R, KEY_ARG1, RK_ALL, 0, 0, NULL },
-	{ "EXPIRE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "EXPIREAT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "EXPIRETIME", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "FCALL", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "FCALL_RO", 0, KEY_NUMKEYS2, 0, 0, 0, NULL },
-	{ "FUNCTION", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "GEOADD", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEODIST", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEOHASH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEOPOS", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEORADIUS", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEORADIUSBYMEMBER", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEORADIUSBYMEMBER_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEORADIUS_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEOSEARCH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GEOSEARCHSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GET", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "GETBIT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GETDEL", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "GETEX", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "GETRANGE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "GETSET", W | NT, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HDEL", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HEXISTS", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "HGET", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "HGETALL", R | SA, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "HINCRBY", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HINCRBYFLOAT", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HKEYS", R | SA, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "HLEN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HMGET", R, KEY_ARG1, RK_BUT1, 0, 0, NULL },
-	{ "HMSET", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HRANDFIELD", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HSCAN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HSET", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HSETNX", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HSTRLEN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "HVALS", R | SA, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "INCR", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "INCRBY", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "INCRBYFLOAT", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "JSON.GET", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "JSON.MGET", R, KEY_ARG1, RK_BUT1, 0, 0, NULL },
-	{ "JSON.SET", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "KEYS", SA, KEY_NONE, 0, 0, 0, NULL },
-	{ "LATENCY", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "LCS", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LINDEX", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "LINSERT", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LLEN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LMOVE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LMPOP", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "LPOP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LPOS", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LPUSH", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LPUSHX", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LRANGE", R, KEY_ARG1, RK_ONE, OPTS_RANGE, 0, NULL },
-	{ "LREM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LSET", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "LTRIM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "MEMORY", 0, KEY_SUB, 0, 0, W_CONTAINER, "USAGE" },
-	{ "MGET", R, KEY_ARG1, RK_ALL, 0, 0, NULL },
-	{ "MODULE", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "MONITOR", 0, KEY_NONE, 0, 0, W_SUBSCRIBE, NULL },
-	{ "MOVE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "MSET", W | NT, KEY_ARG1, 0, 0, 0, NULL },
-	{ "MSETNX", W | NT, KEY_ARG1, 0, 0, 0, NULL },
-	{ "MULTI", 0, KEY_NONE, 0, 0, W_MULTI, NULL },
-	{ "OBJECT", 0, KEY_SUB, 0, 0, W_CONTAINER, NULL },
-	{ "PERSIST", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PEXPIRE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PEXPIREAT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PEXPIRETIME", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PFADD", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PFCOUNT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PFMERGE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PSETEX", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PSUBSCRIBE", 0, KEY_NONE, 0, 0, W_SUBSCRIBE, NULL },
-	{ "PTTL", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "PUBSUB", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "RENAME", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RENAMENX", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RESTORE", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RPOP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RPOPLPUSH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RPUSH", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "RPUSHX", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SADD", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SCARD", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SCRIPT", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "SDIFF", SA, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SDIFFSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SET", W, KEY_ARG1, 0, OPTS_SET, 0, NULL },
-	{ "SETBIT", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SETEX", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SETNX", W | NT, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SETRANGE", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SINTER", SA, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SINTERCARD", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "SINTERSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SISMEMBER", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "SLOWLOG", 0, KEY_NONE, 0, 0, W_CONTAINER, NULL },
-	{ "SMEMBERS", R | SA, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "SMISMEMBER", R, KEY_ARG1, RK_BUT1, 0, 0, NULL },
-	{ "SMOVE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SORT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SORT_RO", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SPOP", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SRANDMEMBER", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SREM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SSCAN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SSUBSCRIBE", 0, KEY_NONE, 0, 0, W_SUBSCRIBE, NULL },
-	{ "STRLEN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SUBSCRIBE", 0, KEY_NONE, 0, 0, W_SUBSCRIBE, NULL },
-	{ "SUBSTR", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SUNION", SA, KEY_ARG1, 0, 0, 0, NULL },
-	{ "SUNIONSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "TOUCH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "TTL", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "TYPE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "UNLINK", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "WATCH", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XACK", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XADD", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XAUTOCLAIM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XCLAIM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XDEL", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XGROUP", 0, KEY_SUB, 0, 0, W_CONTAINER, NULL },
-	{ "XINFO", 0, KEY_SUB, 0, 0, W_CONTAINER, NULL },
-	{ "XLEN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XPENDING", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XRANGE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XREAD", 0, KEY_STREAMS, 0, 0, 0, NULL },
-	{ "XREADGROUP", 0, KEY_STREAMS, 0, 0, 0, NULL },
-	{ "XREVRANGE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XSETID", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "XTRIM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZADD", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZCARD", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZCOUNT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZDIFF", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "ZDIFFSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZINCRBY", W, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZINTER", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "ZINTERCARD", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "ZINTERSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZLEXCOUNT", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZMPOP", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "ZMSCORE", R, KEY_ARG1, RK_BUT1, 0, 0, NULL },
-	{ "ZPOPMAX", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZPOPMIN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZRANDMEMBER", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZRANGE", R, KEY_ARG1, RK_ONE, OPTS_ZRANGE, 0, NULL },
-	{ "ZRANGEBYLEX", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZRANGEBYSCORE", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZRANGESTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZRANK", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZREM", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZREMRANGEBYLEX", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZREMRANGEBYRANK", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZREMRANGEBYSCORE", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZREVRANGE", R, KEY_ARG1, RK_ONE, OPTS_RANGE, 0, NULL },
-	{ "ZREVRANGEBYLEX", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZREVRANGEBYSCORE", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZREVRANK", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZSCAN", 0, KEY_ARG1, 0, 0, 0, NULL },
-	{ "ZSCORE", R, KEY_ARG1, RK_ONE, 0, 0, NULL },
-	{ "ZUNION", 0, KEY_NUMKEYS1, 0, 0, 0, NULL },
-	{ "ZUNIONSTORE", 0, KEY_ARG1, 0, 0, 0, NULL },
+	{ "ACL", V_CONTAINER, KEY_NONE, NULL },
+	{ "APPEND", W, KEY_ARG1, NULL },
+	{ "BITCOUNT", 0, KEY_ARG1, NULL },
+	{ "BITFIELD", 0, KEY_ARG1, NULL },
+	{ "BITFIELD_RO", 0, KEY_ARG1, NULL },
+	{ "BITOP", 0, KEY_ARG2, NULL },
+	{ "BITPOS", 0, KEY_ARG1, NULL },
+	{ "BLMOVE", 0, KEY_ARG1, NULL },
+	{ "BLMPOP", 0, KEY_NUMKEYS2, NULL },
+	{ "BLPOP", 0, KEY_ARG1, NULL },
+	{ "BRPOP", 0, KEY_ARG1, NULL },
+	{ "BRPOPLPUSH", 0, KEY_ARG1, NULL },
+	{ "BZMPOP", 0, KEY_NUMKEYS2, NULL },
+	{ "BZPOPMAX", 0, KEY_ARG1, NULL },
+	{ "BZPOPMIN", 0, KEY_ARG1, NULL },
+	{ "CLIENT", V_CLIENT | V_CONTAINER, KEY_NONE, NULL },
+	{ "CLUSTER", V_CONTAINER, KEY_NONE, NULL },
+	{ "COMMAND", V_CONTAINER, KEY_NONE, NULL },
+	{ "CONFIG", V_CONTAINER, KEY_NONE, NULL },
+	{ "COPY", 0, KEY_ARG1, NULL },
+	{ "DECR", W, KEY_ARG1, NULL },
+	{ "DECRBY", W, KEY_ARG1, NULL },
+	{ "DEL", 0, KEY_ARG1, NULL },
+	{ "DISCARD", V_DISCARD, KEY_NONE, NULL },
+	{ "DUMP", 0, KEY_ARG1, NULL },
+	{ "EVAL", 0, KEY_NUMKEYS2, NULL },
+	{ "EVALSHA", 0, KEY_NUMKEYS2, NULL },
+	{ "EVALSHA_RO", 0, KEY_NUMKEYS2, NULL },
+	{ "EVAL_RO", 0, KEY_NUMKEYS2, NULL },
+	{ "EXEC", V_EXEC, KEY_NONE, NULL },
+	{ "EXISTS", R | V_ALL, KEY_ARG1, NULL },
+	{ "EXPIRE", 0, KEY_ARG1, NULL },
+	{ "EXPIREAT", 0, KEY_ARG1, NULL },
+	{ "EXPIRETIME", 0, KEY_ARG1, NULL },
+	{ "FCALL", 0, KEY_NUMKEYS2, NULL },
+	{ "FCALL_RO", 0, KEY_NUMKEYS2, NULL },
+	{ "FUNCTION", V_CONTAINER, KEY_NONE, NULL },
+	{ "GEOADD", W, KEY_ARG1, NULL },
+	{ "GEODIST", 0, KEY_ARG1, NULL },
+	{ "GEOHASH", 0, KEY_ARG1, NULL },
+	{ "GEOPOS", 0, KEY_ARG1, NULL },
+	{ "GEORADIUS", 0, KEY_ARG1, NULL },
+	{ "GEORADIUSBYMEMBER", 0, KEY_ARG1, NULL },
+	{ "GEORADIUSBYMEMBER_RO", 0, KEY_ARG1, NULL },
+	{ "GEORADIUS_RO", 0, KEY_ARG1, NULL },
+	{ "GEOSEARCH", 0, KEY_ARG1, NULL },
+	{ "GEOSEARCHSTORE", 0, KEY_ARG1, NULL },
+	{ "GET", R | V_ONE, KEY_ARG1, NULL },
+	{ "GETBIT", 0, KEY_ARG1, NULL },
+	{ "GETDEL", R | V_ONE, KEY_ARG1, NULL },
+	{ "GETEX", R | V_ONE, KEY_ARG1, NULL },
+	{ "GETRANGE", 0, KEY_ARG1, NULL },
+	{ "GETSET", W | NT, KEY_ARG1, NULL },
+	{ "HDEL", 0, KEY_ARG1, NULL },
+	{ "HEXISTS", R | V_ONE, KEY_ARG1, NULL },
+	{ "HGET", R | V_ONE, KEY_ARG1, NULL },
+	{ "HGETALL", R | SA | V_ONE, KEY_ARG1, NULL },
+	{ "HINCRBY", W, KEY_ARG1, NULL },
+	{ "HINCRBYFLOAT", W, KEY_ARG1, NULL },
+	{ "HKEYS", R | SA | V_ONE, KEY_ARG1, NULL },
+	{ "HLEN", 0, KEY_ARG1, NULL },
+	{ "HMGET", R | V_BUT1, KEY_ARG1, NULL },
+	{ "HMSET", W, KEY_ARG1, NULL },
+	{ "HRANDFIELD", 0, KEY_ARG1, NULL },
+	{ "HSCAN", 0, KEY_ARG1, NULL },
+	{ "HSET", W, KEY_ARG1, NULL },
+	{ "HSETNX", W, KEY_ARG1, NULL },
+	{ "HSTRLEN", 0, KEY_ARG1, NULL },
+	{ "HVALS", R | SA | V_ONE, KEY_ARG1, NULL },
+	{ "INCR", W, KEY_ARG1, NULL },
+	{ "INCRBY", W, KEY_ARG1, NULL },
+	{ "INCRBYFLOAT", W, KEY_ARG1, NULL },
+	{ "JSON.GET", R | V_ONE, KEY_ARG1, NULL },
+	{ "JSON.MGET", R | V_BUT1, KEY_ARG1, NULL },
+	{ "JSON.SET", W, KEY_ARG1, NULL },
+	{ "KEYS", SA, KEY_NONE, NULL },
+	{ "LATENCY", V_CONTAINER, KEY_NONE, NULL },
+	{ "LCS", 0, KEY_ARG1, NULL },
+	{ "LINDEX", R | V_ONE, KEY_ARG1, NULL },
+	{ "LINSERT", W, KEY_ARG1, NULL },
+	{ "LLEN", 0, KEY_ARG1, NULL },
+	{ "LMOVE", 0, KEY_ARG1, NULL },
+	{ "LMPOP", 0, KEY_NUMKEYS1, NULL },
+	{ "LPOP", 0, KEY_ARG1, NULL },
+	{ "LPOS", 0, KEY_ARG1, NULL },
+	{ "LPUSH", W, KEY_ARG1, NULL },
+	{ "LPUSHX", W, KEY_ARG1, NULL },
+	{ "LRANGE", R | V_ONE | V_RANGE, KEY_ARG1, NULL },
+	{ "LREM", 0, KEY_ARG1, NULL },
+	{ "LSET", W, KEY_ARG1, NULL },
+	{ "LTRIM", 0, KEY_ARG1, NULL },
+	{ "MEMORY", V_CONTAINER, KEY_SUB, "USAGE" },
+	{ "MGET", R | V_ALL, KEY_ARG1, NULL },
+	{ "MODULE", V_CONTAINER, KEY_NONE, NULL },
+	{ "MONITOR", V_SUBSCRIBE, KEY_NONE, NULL },
+	{ "MOVE", 0, KEY_ARG1, NULL },
+	{ "MSET", W | NT, KEY_ARG1, NULL },
+	{ "MSETNX", W | NT, KEY_ARG1, NULL },
+	{ "MULTI", V_MULTI, KEY_NONE, NULL },
+	{ "OBJECT", V_CONTAINER, KEY_SUB, NULL },
+	{ "PERSIST", 0, KEY_ARG1, NULL },
+	{ "PEXPIRE", 0, KEY_ARG1, NULL },
+	{ "PEXPIREAT", 0, KEY_ARG1, NULL },
+	{ "PEXPIRETIME", 0, KEY_ARG1, NULL },
+	{ "PFADD", W, KEY_ARG1, NULL },
+	{ "PFCOUNT", 0, KEY_ARG1, NULL },
+	{ "PFMERGE", 0, KEY_ARG1, NULL },
+	{ "PSETEX", W, KEY_ARG1, NULL },
+	{ "PSUBSCRIBE", V_SUBSCRIBE, KEY_NONE, NULL },
+	{ "PTTL", 0, KEY_ARG1, NULL },
+	{ "PUBSUB", V_CONTAINER, KEY_NONE, NULL },
+	{ "RENAME", 0, KEY_ARG1, NULL },
+	{ "RENAMENX", 0, KEY_ARG1, NULL },
+	{ "RESTORE", W, KEY_ARG1, NULL },
+	{ "RPOP", 0, KEY_ARG1, NULL },
+	{ "RPOPLPUSH", 0, KEY_ARG1, NULL },
+	{ "RPUSH", W, KEY_ARG1, NULL },
+	{ "RPUSHX", W, KEY_ARG1, NULL },
+	{ "SADD", W, KEY_ARG1, NULL },
+	{ "SCARD", 0, KEY_ARG1, NULL },
+	{ "SCRIPT", V_CONTAINER, KEY_NONE, NULL },
+	{ "SDIFF", SA, KEY_ARG1, NULL },
+	{ "SDIFFSTORE", 0, KEY_ARG1, NULL },
+	{ "SET", W | V_SET, KEY_ARG1, NULL },
+	{ "SETBIT", W, KEY_ARG1, NULL },
+	{ "SETEX", W, KEY_ARG1, NULL },
+	{ "SETNX", W | NT, KEY_ARG1, NULL },
+	{ "SETRANGE", W, KEY_ARG1, NULL },
+	{ "SINTER", SA, KEY_ARG1, NULL },
+	{ "SINTERCARD", 0, KEY_NUMKEYS1, NULL },
+	{ "SINTERSTORE", 0, KEY_ARG1, NULL },
+	{ "SISMEMBER", R | V_ONE, KEY_ARG1, NULL },
+	{ "SLOWLOG", V_CONTAINER, KEY_NONE, NULL },
+	{ "SMEMBERS", R | SA | V_ONE, KEY_ARG1, NULL },
+	{ "SMISMEMBER", R | V_BUT1, KEY_ARG1, NULL },
+	{ "SMOVE", 0, KEY_ARG1, NULL },
+	{ "SORT", 0, KEY_ARG1, NULL },
+	{ "SORT_RO", 0, KEY_ARG1, NULL },
+	{ "SPOP", 0, KEY_ARG1, NULL },
+	{ "SRANDMEMBER", 0, KEY_ARG1, NULL },
+	{ "SREM", 0, KEY_ARG1, NULL },
+	{ "SSCAN", 0, KEY_ARG1, NULL },
+	{ "SSUBSCRIBE", V_SUBSCRIBE, KEY_NONE, NULL },
+	{ "STRLEN", 0, KEY_ARG1, NULL },
+	{ "SUBSCRIBE", V_SUBSCRIBE, KEY_NONE, NULL },
+	{ "SUBSTR", 0, KEY_ARG1, NULL },
+	{ "SUNION", SA, KEY_ARG1, NULL },
+	{ "SUNIONSTORE", 0, KEY_ARG1, NULL },
+	{ "TOUCH", 0, KEY_ARG1, NULL },
+	{ "TTL", 0, KEY_ARG1, NULL },
+	{ "TYPE", 0, KEY_ARG1, NULL },
+	{ "UNLINK", 0, KEY_ARG1, NULL },
+	{ "WATCH", 0, KEY_ARG1, NULL },
+	{ "XACK", 0, KEY_ARG1, NULL },
+	{ "XADD", W, KEY_ARG1, NULL },
+	{ "XAUTOCLAIM", 0, KEY_ARG1, NULL },
+	{ "XCLAIM", 0, KEY_ARG1, NULL },
+	{ "XDEL", 0, KEY_ARG1, NULL },
+	{ "XGROUP", V_CONTAINER, KEY_SUB, NULL },
+	{ "XINFO", V_CONTAINER, KEY_SUB, NULL },
+	{ "XLEN", 0, KEY_ARG1, NULL },
+	{ "XPENDING", 0, KEY_ARG1, NULL },
+	{ "XRANGE", 0, KEY_ARG1, NULL },
+	{ "XREAD", 0, KEY_STREAMS, NULL },
+	{ "XREADGROUP", 0, KEY_STREAMS, NULL },
+	{ "XREVRANGE", 0, KEY_ARG1, NULL },
+	{ "XSETID", 0, KEY_ARG1, NULL },
+	{ "XTRIM", 0, KEY_ARG1, NULL },
+	{ "ZADD", W, KEY_ARG1, NULL },
+	{ "ZCARD", 0, KEY_ARG1, NULL },
+	{ "ZCOUNT", 0, KEY_ARG1, NULL },
+	{ "ZDIFF", 0, KEY_NUMKEYS1, NULL },
+	{ "ZDIFFSTORE", 0, KEY_ARG1, NULL },
+	{ "ZINCRBY", W, KEY_ARG1, NULL },
+	{ "ZINTER", 0, KEY_NUMKEYS1, NULL },
+	{ "ZINTERCARD", 0, KEY_NUMKEYS1, NULL },
+	{ "ZINTERSTORE", 0, KEY_ARG1, NULL },
+	{ "ZLEXCOUNT", 0, KEY_ARG1, NULL },
+	{ "ZMPOP", 0, KEY_NUMKEYS1, NULL },
+	{ "ZMSCORE", R | V_BUT1, KEY_ARG1, NULL },
+	{ "ZPOPMAX", 0, KEY_ARG1, NULL },
+	{ "ZPOPMIN", 0, KEY_ARG1, NULL },
+	{ "ZRANDMEMBER", 0, KEY_ARG1, NULL },
+	{ "ZRANGE", R | V_ONE | V_ZRANGE, KEY_ARG1, NULL },
+	{ "ZRANGEBYLEX", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZRANGEBYSCORE", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZRANGESTORE", 0, KEY_ARG1, NULL },
+	{ "ZRANK", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZREM", 0, KEY_ARG1, NULL },
+	{ "ZREMRANGEBYLEX", 0, KEY_ARG1, NULL },
+	{ "ZREMRANGEBYRANK", 0, KEY_ARG1, NULL },
+	{ "ZREMRANGEBYSCORE", 0, KEY_ARG1, NULL },
+	{ "ZREVRANGE", R | V_ONE | V_RANGE, KEY_ARG1, NULL },
+	{ "ZREVRANGEBYLEX", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZREVRANGEBYSCORE", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZREVRANK", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZSCAN", 0, KEY_ARG1, NULL },
+	{ "ZSCORE", R | V_ONE, KEY_ARG1, NULL },
+	{ "ZUNION", 0, KEY_NUMKEYS1, NULL },
+	{ "ZUNIONSTORE", 0, KEY_ARG1, NULL },
 };
 
-static const struct verb verb_module = { "", 0, KEY_ARG1, 0, 0, 0, NULL };
-static const struct verb verb_other = { "", 0, KEY_NONE, 0, 0, 0, NULL };
+static const struct verb verb_module = { "", 0, KEY_ARG1, NULL };
+static const struct verb verb_other = { "", 0, KEY_NONE, NULL };
 
 #undef R
 #undef W
@@ -369,14 +363,14 @@ void resp_cmd__arg_start(struct resp_parser *st)
 		st->cap = RESP_CAP_KEY;
 		st->opt |= OPT_KEY;
 		st->v.key_len = 0;
-	} else if (d->what & W_CONTAINER) {
+	} else if (d->f & V_CONTAINER) {
 		if (i == 1 || (i == 2 && (st->opt & OPT_REPLY)))
 			st->cap = RESP_CAP_TOK;
 	} else if ((d->key == KEY_NUMKEYS1 && i == 1) || (d->key == KEY_NUMKEYS2 && i == 2) ||
 		   (d->key == KEY_STREAMS && !st->key_at)) {
 		st->cap = RESP_CAP_TOK;
-	} else if ((d->opts == OPTS_SET && i >= 3) || (d->opts == OPTS_ZRANGE && i >= 2) ||
-		   (d->opts == OPTS_RANGE && (i == 2 || i == 3))) {
+	} else if (((d->f & V_SET) && i >= 3) || ((d->f & V_ZRANGE) && i >= 2) ||
+		   ((d->f & V_RANGE) && (i == 2 || i == 3))) {
 		st->cap = RESP_CAP_TOK;
 	}
 }
@@ -416,9 +410,9 @@ static void verb_done(struct resp_parser *st)
 	const struct verb *d;
 	size_t n = st->tok_len < CACHE_VERB_MAX - 1 ? st->tok_len : CACHE_VERB_MAX - 1;
 
+	/* v.verb is zeroed at the value's start: n < CACHE_VERB_MAX leaves it terminated. */
 	for (size_t i = 0; i < n; i++)
 		st->v.verb[i] = upper(st->tok[i]);
-	st->v.verb[n] = 0;
 	if (st->tok_cut || st->tok_len >= CACHE_VERB_MAX) {
 		d = verb_unknown(st);
 	} else {
@@ -449,13 +443,13 @@ static void token_done(struct resp_parser *st, uint32_t i)
 {
 	const struct verb *d = def_of(st);
 
-	if (d->what & W_CONTAINER) {
+	if (d->f & V_CONTAINER) {
 		if (i == 1) {
 			verb_add_sub(st);
 			if (d->key == KEY_SUB && !tok_is(st, "HELP") &&
 			    (!d->keyed_sub || tok_is(st, d->keyed_sub)))
 				st->key_at = 2;
-			if (d->opts == OPTS_CLIENT && tok_is(st, "REPLY"))
+			if ((d->f & V_CLIENT) && tok_is(st, "REPLY"))
 				st->opt |= OPT_REPLY;
 		} else if (tok_is(st, "ON")) {
 			st->opt |= OPT_REPLY_ON;
@@ -478,21 +472,17 @@ static void token_done(struct resp_parser *st, uint32_t i)
 			st->key_at = i + 1;
 		return;
 	}
-	switch (d->opts) {
-	case OPTS_SET:
+	if (d->f & V_SET) {
 		if (tok_is(st, "EX") || tok_is(st, "PX") || tok_is(st, "EXAT") ||
 		    tok_is(st, "PXAT") || tok_is(st, "KEEPTTL"))
 			st->opt |= OPT_TTL;
-		break;
-	case OPTS_RANGE:
-	case OPTS_ZRANGE:
+	} else if (d->f & (V_RANGE | V_ZRANGE)) {
 		if (i == 2 && tok_is(st, "0"))
 			st->opt |= OPT_START0;
 		else if (i == 3 && tok_is(st, "-1"))
 			st->opt |= OPT_STOPALL;
-		else if (i >= 4 && (tok_is(st, "BYSCORE") || tok_is(st, "BYLEX")))
+		else if (tok_is(st, "BYSCORE") || tok_is(st, "BYLEX"))
 			st->opt |= OPT_BY;
-		break;
 	}
 }
 
@@ -521,33 +511,28 @@ void resp_cmd__describe(struct resp_parser *st)
 {
 	const struct verb *d = def_of(st);
 	struct resp_value *v = &st->v;
-	uint32_t flags = d->op;
-	bool sub = (d->what & W_CONTAINER) && st->argi >= 2;
+	uint32_t flags = d->f & V_OPS;
+	bool sub = (d->f & V_CONTAINER) && st->argi >= 2;
 
 	v->type = RESP_T_ARRAY;
 	v->n = st->argi;
 	v->nargs = st->argi - 1 - sub;
-	if (d->opts == OPTS_SET && !(st->opt & OPT_TTL))
+	if ((d->f & V_SET) && !(st->opt & OPT_TTL))
 		flags |= CACHE_OP_NO_TTL;
-	if ((d->opts == OPTS_RANGE || d->opts == OPTS_ZRANGE) &&
+	if ((d->f & (V_RANGE | V_ZRANGE)) &&
 	    (st->opt & (OPT_START0 | OPT_STOPALL | OPT_BY)) == (OPT_START0 | OPT_STOPALL))
 		flags |= CACHE_OP_SCAN_ALL;
 	v->info.flags = flags;
-	switch (d->reads) {
-	case RK_ONE:
+	if (d->f & V_ONE)
 		v->info.read_keys = v->nargs ? 1 : 0;
-		break;
-	case RK_ALL:
+	else if (d->f & V_ALL)
 		v->info.read_keys = v->nargs;
-		break;
-	case RK_BUT1:
+	else if (d->f & V_BUT1)
 		v->info.read_keys = v->nargs ? v->nargs - 1 : 0;
-		break;
-	}
-	v->info.multi = d->what & W_MULTI;
-	v->info.exec = d->what & W_EXEC;
-	v->info.discard = d->what & W_DISCARD;
-	v->info.subscribe = d->what & W_SUBSCRIBE;
+	v->info.multi = d->f & V_MULTI;
+	v->info.exec = d->f & V_EXEC;
+	v->info.discard = d->f & V_DISCARD;
+	v->info.subscribe = d->f & V_SUBSCRIBE;
 	v->info.no_reply = st->opt & (OPT_REPLY_OFF | OPT_REPLY_SKIP);
 	if (st->opt & OPT_REPLY_ON)
 		v->info.client_reply = RESP_CLIENT_REPLY_ON;

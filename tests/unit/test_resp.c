@@ -867,6 +867,9 @@ static void test_commands(void **state)
 		{ "FCALL f 1 k a", "FCALL", "k", 4, 0, 0, "" },
 		{ "FCALL_RO f 0", "FCALL_RO", NULL, 2, 0, 0, "" },
 		{ "EVAL s x k", "EVAL", NULL, 3, 0, 0, "" }, /* numkeys not a number */
+		{ "EVAL s 10 k1 k2", "EVAL", "k1", 4, 0, 0, "" },
+		{ "EVAL s 01 k", "EVAL", "k", 3, 0, 0, "" },
+		{ "EVAL s 00 k", "EVAL", NULL, 3, 0, 0, "" },
 		{ "LMPOP 2 a b LEFT", "LMPOP", "a", 4, 0, 0, "" },
 		{ "BLMPOP 0 2 a b LEFT", "BLMPOP", "a", 5, 0, 0, "" },
 		{ "ZUNION 2 a b", "ZUNION", "a", 3, 0, 0, "" },
@@ -1715,6 +1718,9 @@ static void test_malformed(void **state)
 	for (size_t i = 0; i < N(replies); i++)
 		expect_malformed(RESP_REPLY, (const uint8_t *)replies[i], strlen(replies[i]),
 				 strncmp(replies[i], "+OK\r\n", 5) ? 0 : 2);
+	/* A line without digits after one with: the digits are the line's own. */
+	expect_malformed(RESP_REPLY, LIT("*1\r\n$\r\n"), 0);
+	expect_malformed(RESP_REPLY, LIT("*2\r\n:1\r\n:\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*2\r\n:1\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n$-1\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n*1\r\n"), 0);
