@@ -123,9 +123,10 @@ $(OUTPUT)/fuzz/fuzz_route: tests/fuzz/fuzz_route.c tests/fuzz/check.h src/proto/
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
-# RESP is two files: the parser and the key patterns.
+# RESP is three files: the framing, what a command is, and key patterns.
 $(OUTPUT)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c tests/fuzz/check.h src/proto/resp.c \
-			  src/proto/resp_key.c src/proto/resp.h src/proto/cache.h | $(OUTPUT)/fuzz
+			  src/proto/resp_cmd.c src/proto/resp_key.c src/proto/resp.h \
+			  src/proto/resp_priv.h src/proto/cache.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
