@@ -9,8 +9,9 @@
  *
  * One object in parts, each in bpf/sockio/ and included below: which processes to trace
  * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), what the
- * server side forwards (http), and the client side (client, with each protocol's sniffer:
- * pgsql, resp, http). This file holds the settings, the ring and counters
+ * server side forwards (http), the client side (client, with each protocol's sniffer:
+ * pgsql, resp, http) and the TCP life of outbound connections (outbound). This file holds the
+ * settings, the ring and counters
  * every part reports through, and every program: what runs where it attaches.
  */
 #include "vmlinux.h"
@@ -30,6 +31,7 @@ const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
 const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
+const volatile bool targ_outbound = false; /* outbound HTTP and the TCP life of connections */
 const volatile bool filter_pid_on = false;
 const volatile bool filter_comm_on = false;
 const volatile bool filter_cgroup_on = false;
@@ -63,6 +65,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "sockio/capture.bpf.h"
 #include "sockio/http.bpf.h"
 #include "sockio/client.bpf.h"
+#include "sockio/outbound.bpf.h"
 
 static __always_inline int data__exit(long ret, __u8 sys)
 {
@@ -257,6 +260,9 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in)
 		return 0;
+	in->ts = bpf_ktime_get_ns();
+	in->buf = ctx->args[1];
+	in->sk = 0;
 	in->fd = ctx->args[0];
 	in->sys = SOCKIO_SYS_CONNECT;
 	in->active = 1;
@@ -268,14 +274,21 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct sockio_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct sockio_conn *c;
 
 	if (!in || !in->active || in->sys != SOCKIO_SYS_CONNECT)
 		return 0;
 	in->active = 0;
-	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
+	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS) {
+		if (targ_outbound)
+			outbound__failed(in, ctx->ret, key.tgid);
 		return 0;
+	}
 	key.fd = in->fd;
-	conn__track(&key, SOCKIO_HOW_CONNECT);
+	c = conn__track(&key, SOCKIO_HOW_CONNECT);
+	/* Only a call that sent its SYN: a second connect() on a socket has nothing to say. */
+	if (targ_outbound && c && c->kind == SOCKIO_KIND_TRACKED && in->sk && in->sk == c->sk)
+		outbound__connected(c, in, ctx->ret, key.tgid);
 	return 0;
 }
 
@@ -395,6 +408,21 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 	/* What is left arrived at the latest with the newest segment. */
 	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
 	return 0;
+}
+
+/* Outbound connections: the SYN of a traced connect(), the handshake's end, the peer's FIN. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_outbound, struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate == TCP_SYN_SENT)
+		return outbound__syn(sk);
+	return outbound__state(sk, oldstate, newstate);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	return outbound__reset(sk);
 }
 
 /* Children inherit sockets (prefork servers): they inherit the parent's verdict too. */

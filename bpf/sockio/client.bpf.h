@@ -47,6 +47,12 @@ static __always_inline int client__io(struct sockio_conn *c, struct scratch *s,
 {
 	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
 		c->proto = client__sniff(s, x->len);
+		if (c->proto == SOCKIO_PROTO_HTTP && !targ_outbound) {
+			/* Outbound HTTP not followed: not even the verdict, which a client without
+			 * keep-alive would pay per request. */
+			c->proto = SOCKIO_PROTO_OTHER;
+			return 0;
+		}
 		s->ev.proto = c->proto;
 		if (c->proto != SOCKIO_PROTO_PGSQL && c->proto != SOCKIO_PROTO_REDIS &&
 		    c->proto != SOCKIO_PROTO_HTTP) {

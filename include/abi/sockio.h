@@ -10,7 +10,9 @@
  * responses with their first bytes and tails, anything else not at all. Heads
  * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
  * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
- * the real protocol parsers on those records.
+ * the real protocol parsers on those records. Outbound TCP connections also report their
+ * connect() result (with the time it took), and a reset or the server's FIN received
+ * (SOCKIO_EV_CLIENT).
  */
 #ifndef SLOPROBE_SOCKIO_H
 #define SLOPROBE_SOCKIO_H
@@ -37,10 +39,18 @@
 #define SOCKIO_FILTER_PORTS_MAX 64
 
 enum sockio_ev_type {
-	SOCKIO_EV_OPEN = 1,  /* a connection became tracked */
-	SOCKIO_EV_DATA = 2,  /* a read or write on a tracked connection */
-	SOCKIO_EV_CLOSE = 3, /* close() of a tracked connection */
-	SOCKIO_EV_EXIT = 4,  /* a process owning tracked connections exited */
+	SOCKIO_EV_OPEN = 1,   /* a connection became tracked */
+	SOCKIO_EV_DATA = 2,   /* a read or write on a tracked connection */
+	SOCKIO_EV_CLOSE = 3,  /* close() of a tracked connection */
+	SOCKIO_EV_EXIT = 4,   /* a process owning tracked connections exited */
+	SOCKIO_EV_CLIENT = 5, /* outbound TCP: connect() result, RST or FIN received */
+};
+
+/* What a SOCKIO_EV_CLIENT says. */
+enum sockio_client_what {
+	SOCKIO_CL_CONNECT = 1, /* err: 0, -EINPROGRESS (the result follows), or the failure */
+	SOCKIO_CL_RESET = 2,   /* RST received on an established connection */
+	SOCKIO_CL_FIN = 3,     /* the peer closed its side */
 };
 
 enum sockio_dir {
@@ -111,6 +121,7 @@ enum sockio_stat {
 	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
 	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
 	SOCKIO_STAT_TRACKED,	   /* connections that became tracked */
+	SOCKIO_STAT_OUTBOUND_LOST, /* connects not followed: no socket storage */
 	SOCKIO_STAT_NR,
 };
 
@@ -128,6 +139,8 @@ struct sockio_conn {
 	__u16 lport;
 	__u16 cont; /* writes forwarded while a status line may be split over them */
 	__u64 sk;   /* the struct sock: a second connect() on the same socket keeps the entry */
+	__u32 connecting; /* 1: connect() returned EINPROGRESS; who clears it sends the result */
+	__u32 pad;
 };
 
 enum sockio_proc_state {
@@ -194,6 +207,23 @@ struct sockio_exit_ev {
 	__u32 type;
 	__u32 tgid;
 	__u64 ts;
+};
+
+struct sockio_client_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 conn_id;	/* 0: a connect() that failed before the connection was tracked */
+	__u64 ts_start; /* CONNECT: connect() entered */
+	__u64 ts;	/* when it happened (the handshake ended, the RST or FIN arrived) */
+	__u32 tid;	/* CONNECT: the thread that called connect() */
+	__s32 err;
+	__u8 what; /* enum sockio_client_what */
+	__u8 pad;
+	__u16 family; /* conn_id 0: the peer connect() was given */
+	__u16 rport;
+	__u8 pad2[6];
+	__u8 raddr[16];
+	char comm[16]; /* conn_id 0: the thread group leader's */
 };
 
 #endif

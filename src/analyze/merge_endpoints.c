@@ -27,6 +27,34 @@ static void ep_key(const void *item, const char *k[3])
 	k[2] = e->route;
 }
 
+/* Outbound calls per request: each input's figures weighted by its requests. */
+static void merge_out(struct run_endpoint *e, const struct run_endpoint *const *m, unsigned n)
+{
+	double calls = 0, ms = 0, errors = 0;
+
+	e->has_out = false;
+	memset(&e->out, 0, sizeof(e->out));
+	for (unsigned i = 0; i < n; i++) {
+		const struct run_ep_out *o = &m[i]->out;
+
+		if (!m[i]->has_out)
+			continue;
+		e->has_out = true;
+		e->out.requests += o->requests;
+		e->out.with += o->with;
+		calls += o->calls_per_request * o->requests;
+		ms += o->ms_per_request * o->requests;
+		errors += o->errors_per_request * o->requests;
+		if (o->calls_per_request_max > e->out.calls_per_request_max)
+			e->out.calls_per_request_max = o->calls_per_request_max;
+	}
+	if (!e->out.requests)
+		return;
+	e->out.calls_per_request = calls / e->out.requests;
+	e->out.ms_per_request = ms / e->out.requests;
+	e->out.errors_per_request = errors / e->out.requests;
+}
+
 /* Merge the members of one endpoint group into e. */
 static int merge_endpoint(struct run *out, struct run_endpoint *e,
 			  const struct run_endpoint *const *m, unsigned n, double duration_s,
@@ -86,6 +114,7 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 	if (!e->hist)
 		return -ENOMEM;
 
+	merge_out(e, m, n);
 	e->has_db = false;
 	memset(&e->db, 0, sizeof(e->db));
 	for (unsigned i = 0; i < n; i++) {

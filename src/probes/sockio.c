@@ -95,6 +95,11 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	skel->rodata->targ_self_tgid = getpid();
 	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
 	skel->rodata->targ_clients = o->clients;
+	skel->rodata->targ_outbound = o->outbound;
+	if (!o->outbound) {
+		bpf_program__set_autoload(skel->progs.sock_outbound, false);
+		bpf_program__set_autoload(skel->progs.tcp_receive_reset, false);
+	}
 	rb_bytes = bpfobj__ring_size(skel->maps.events, o->ringbuf_bytes, SOCKIO_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
 	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;

@@ -23,6 +23,7 @@ struct sockio_opts {
 	unsigned max_procs;
 	unsigned ringbuf_bytes;
 	bool clients;	 /* also follow outbound connections */
+	bool outbound;	 /* outbound HTTP, and connects, resets and FINs of outbound TCP */
 	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
 };
 

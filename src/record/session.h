@@ -54,6 +54,7 @@ struct record_opts {
 	bool bpf_stats;
 	unsigned db_probes; /* 1 << enum db_path */
 	bool redis;	    /* follow Redis clients (--redis) */
+	bool outbound;	    /* follow outbound HTTP calls and connects (--outbound) */
 	bool raw_sql;
 	double slow_ms;
 	unsigned nplus1_min;
@@ -88,11 +89,12 @@ struct session {
 	FILE *live; /* the live view and the summary: stderr when the report owns stdout */
 
 	struct agg *agg;
-	struct dbagg *db;      /* NULL: no query tracing */
-	struct dbtrack *dbt;   /* with db or cache: requests' queries and calls */
+	struct dbagg *db;	/* NULL: no query tracing */
+	struct dbtrack *dbt;	/* with db or cache: requests' queries and calls */
 	struct cacheagg *cache; /* NULL: Redis not followed */
-	struct slotrack *slot; /* NULL: no --slo */
-	struct sink *sink;     /* where the records go */
+	struct outagg *out;	/* NULL: outbound HTTP not followed */
+	struct slotrack *slot;	/* NULL: no --slo */
+	struct sink *sink;	/* where the records go */
 	struct tracker *tracker;
 	struct sockio *sockio;
 	struct dbprobes *dbp;	   /* NULL: no libpq or usdt path */

@@ -34,13 +34,16 @@ static const struct stream {
 	[S_SLO] = { false, "slo", sizeof(struct run_slo), ld__load_slo_row },
 	[S_TL_HTTP] = { true, "http", sizeof(struct run_series), ld__load_http_series },
 	[S_TL_DB] = { true, "db", sizeof(struct run_series), ld__load_db_series },
+	[S_OUT] = { false, "outbound", sizeof(struct run_out_call), ld__load_out_row },
+	[S_OUT_DEST] = { false, "outbound_destinations", sizeof(struct run_out_dest),
+			 ld__load_out_dest_row },
 };
 
 /* Members the loader reads; the values of others are checked and skipped, never parsed. */
 static const char *const top_keys[] = {
-	"schema",  "tool",	  "host",     "window",	     "command",
-	"filters", "definitions", "events",   "connections", "http_parser",
-	"bpf",	   "db_hotspots", "db_stats", "timeline",    "slo_summary",
+	"schema",      "tool",	   "host",	  "window",	    "command", "filters",
+	"definitions", "events",   "connections", "http_parser",    "bpf",     "db_hotspots",
+	"db_stats",    "timeline", "slo_summary", "outbound_stats",
 };
 
 static bool known_key(const char *k, bool timeline)

@@ -22,7 +22,7 @@ struct jscan;
  * The arrays of rows (endpoints, queries, flags, verdicts, timeline series) are loaded one row
  * at a time as the scanner reaches them: the DOM of a row lives only while it is loaded.
  */
-enum { S_HTTP, S_DB, S_FLAGS, S_SLO, S_TL_HTTP, S_TL_DB, S_NR };
+enum { S_HTTP, S_DB, S_FLAGS, S_SLO, S_TL_HTTP, S_TL_DB, S_OUT, S_OUT_DEST, S_NR };
 
 struct rows {
 	struct run_arena *blk; /* the rows, contiguous; joins the run's arena when done */
@@ -94,5 +94,7 @@ int ld__load_flag(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_slo_row(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_http_series(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_db_series(struct ld *l, json_object *x, const char *w, void *row);
+int ld__load_out_row(struct ld *l, json_object *x, const char *w, void *row);
+int ld__load_out_dest_row(struct ld *l, json_object *x, const char *w, void *row);
 
 #endif
