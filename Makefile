@@ -116,6 +116,12 @@ $(OUTPUT)/fuzz/fuzz_route: tests/fuzz/fuzz_route.c tests/fuzz/check.h src/proto/
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
+# RESP is two files: the parser and the key patterns.
+$(OUTPUT)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c tests/fuzz/check.h src/proto/resp.c \
+			  src/proto/resp_key.c src/proto/resp.h src/proto/cache.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The JSON scanner is checked against json-c.
 $(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/lib/jscan.c src/lib/jscan.h \
 			   | $(OUTPUT)/fuzz

@@ -11,9 +11,10 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-psycopg
       python3-asyncpg libyaml-dev libjson-c-dev chromium fonts-dejavu-core
       nodejs golang-go apache2 libapache2-mod-php php-cli gunicorn python3-flask
-      python3-aiohttp default-jdk-headless libpostgresql-jdbc-java apache2-utils"
+      python3-aiohttp default-jdk-headless libpostgresql-jdbc-java apache2-utils
+      redis-server redis-tools python3-redis"
 
-# npm servers and drivers of the conformance tests (express, pg), pinned by package-lock.json.
+# npm servers and drivers of the conformance tests (express, pg, ioredis), pinned by package-lock.json.
 node_deps() {
 	dir=$(dirname "$0")/../tests/integration/node
 	[ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] &&

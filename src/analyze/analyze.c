@@ -527,6 +527,9 @@ int analyze__merge(int argc, char **argv)
 	if (!ret && notes.timeline)
 		fprintf(stderr, "sloprobe: merge: timelines not merged (per-interval percentiles "
 				"cannot be added)\n");
+	if (!ret && notes.cache)
+		fprintf(stderr, "sloprobe: merge: cache sections not merged (report each run's "
+				"Redis rows on their own)\n");
 	if (!ret && notes.slo)
 		fprintf(stderr, "sloprobe: merge: SLO verdicts not merged: evaluate the merged "
 				"report with 'sloprobe report --slo FILE'\n");

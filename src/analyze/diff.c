@@ -259,15 +259,6 @@ unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 		v[n++] = value(r, "DB ms/request", DIFF_SHOW_MS, true, DIFF_DB_TIME,
 			       x->db.db_time_ms_per_request, y->db.db_time_ms_per_request, nx, ny);
 	}
-	if (x->has_out && y->has_out &&
-	    (x->out.calls_per_request > 0 || y->out.calls_per_request > 0)) {
-		nx = x->out.requests;
-		ny = y->out.requests;
-		v[n++] = value(r, "outbound calls/request", DIFF_SHOW_QPR, true, DIFF_QPR,
-			       x->out.calls_per_request, y->out.calls_per_request, nx, ny);
-		v[n++] = value(r, "outbound ms/request", DIFF_SHOW_MS, true, DIFF_DB_TIME,
-			       x->out.ms_per_request, y->out.ms_per_request, nx, ny);
-	}
 	return n;
 }
 

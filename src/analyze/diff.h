@@ -72,12 +72,11 @@ struct diff_value {
 	enum diff_class cls;
 };
 
-#define DIFF_VALUES_MAX 10
+#define DIFF_VALUES_MAX 8
 
 /*
  * The values diff compares for a pair of endpoints: requests, rate, p50, p95, p99, 5xx rate,
- * queries and DB time per request when either side ran queries, and outbound calls and their
- * time per request when either side made one. Returns how many.
+ * and queries and DB time per request when either side ran queries. Returns how many.
  */
 unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 			const struct run_endpoint *y, struct diff_value *v);

@@ -394,6 +394,7 @@ int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct
 		out->sources[i].duration_s = in[i]->duration_s;
 		notes->timeline |= in[i]->has_timeline;
 		notes->slo |= in[i]->has_slo;
+		notes->cache |= in[i]->has_cache;
 	}
 	out->nsources = n;
 	/* start and end are those of the earliest and latest input (each has both) */

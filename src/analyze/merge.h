@@ -16,6 +16,7 @@
 struct merge_notes {
 	bool timeline;	      /* an input had a timeline: not merged */
 	bool slo;	      /* an input had SLO verdicts: not merged */
+	bool cache;	      /* an input had a cache section: not merged */
 	unsigned ttfb;	      /* endpoints whose TTFB percentiles were dropped */
 	unsigned first_byte;  /* queries whose first-byte percentiles were dropped */
 	unsigned paths;	      /* secondary query paths whose percentiles were dropped */

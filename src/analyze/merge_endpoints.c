@@ -27,32 +27,39 @@ static void ep_key(const void *item, const char *k[3])
 	k[2] = e->route;
 }
 
-/* Outbound calls per request: each input's figures weighted by its requests. */
-static void merge_out(struct run_endpoint *e, const struct run_endpoint *const *m, unsigned n)
+/*
+ * Calls to the cache and to other HTTP services: requests add up, per-request figures weighted
+ * by them, the most calls in a request is the largest; the hit ratio from the merged hits.
+ */
+static void merge_deps(struct run_endpoint *e, const struct run_endpoint *const *m, unsigned n)
 {
-	double calls = 0, ms = 0, errors = 0;
+	for (int k = 0; k < RUN_DEP_NR && n > 1; k++) {
+		struct run_ep_dep *d = &e->dep[k];
+		double calls = 0, ms = 0;
 
-	e->has_out = false;
-	memset(&e->out, 0, sizeof(e->out));
-	for (unsigned i = 0; i < n; i++) {
-		const struct run_ep_out *o = &m[i]->out;
+		e->has_dep[k] = false;
+		memset(d, 0, sizeof(*d));
+		for (unsigned i = 0; i < n; i++) {
+			const struct run_ep_dep *x = &m[i]->dep[k];
 
-		if (!m[i]->has_out)
-			continue;
-		e->has_out = true;
-		e->out.requests += o->requests;
-		e->out.with += o->with;
-		calls += o->calls_per_request * o->requests;
-		ms += o->ms_per_request * o->requests;
-		errors += o->errors_per_request * o->requests;
-		if (o->calls_per_request_max > e->out.calls_per_request_max)
-			e->out.calls_per_request_max = o->calls_per_request_max;
+			if (!m[i]->has_dep[k])
+				continue;
+			e->has_dep[k] = true;
+			d->requests += x->requests;
+			d->with += x->with;
+			calls += x->calls_per_request * x->requests;
+			ms += x->ms_per_request * x->requests;
+			if (x->max_calls > d->max_calls)
+				d->max_calls = x->max_calls;
+			d->errors += x->errors;
+			d->hits += x->hits;
+			d->misses += x->misses;
+			d->repeat += x->repeat;
+		}
+		d->calls_per_request = d->requests ? calls / d->requests : 0;
+		d->ms_per_request = d->requests ? ms / d->requests : 0;
+		d->hit_ratio = d->hits + d->misses > 0 ? d->hits / (d->hits + d->misses) : NAN;
 	}
-	if (!e->out.requests)
-		return;
-	e->out.calls_per_request = calls / e->out.requests;
-	e->out.ms_per_request = ms / e->out.requests;
-	e->out.errors_per_request = errors / e->out.requests;
 }
 
 /* Merge the members of one endpoint group into e. */
@@ -113,8 +120,8 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 	e->hist = merge__hist(out, hists, n);
 	if (!e->hist)
 		return -ENOMEM;
+	merge_deps(e, m, n);
 
-	merge_out(e, m, n);
 	e->has_db = false;
 	memset(&e->db, 0, sizeof(e->db));
 	for (unsigned i = 0; i < n; i++) {

@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/analyze.h"
+#include "analyze/runreport.h"
 #include "lib/units.h"
 
 #define QUERY_TEXT 60
@@ -449,6 +451,201 @@ static int outbound_section(struct analyze_out *o, const struct run *a, const st
 	return 0;
 }
 
+/* "before -> after" of one value, each as m shows it; "-" for a side that has none, or both. */
+static const char *pair(const struct diff_value *m, char *buf, size_t sz)
+{
+	char x[48], y[48];
+
+	if (isnan(m->before) && isnan(m->after)) {
+		snprintf(buf, sz, "-");
+		return buf;
+	}
+	snprintf(buf, sz, "%s -> %s", value(m, m->before, x, sizeof(x)),
+		 value(m, m->after, y, sizeof(y)));
+	return buf;
+}
+
+static double row_ratio(const struct run_cache_row *c)
+{
+	return c->hits + c->misses ? (double)c->hits / (c->hits + c->misses) : NAN;
+}
+
+/*
+ * Pair the cache rows of two runs: on their id (client, server, command, pattern), then the
+ * rest on command and pattern (another client or server name). b_of_a[i]: the index in b, or -1.
+ */
+static void match_cache_rows(const struct run *a, const struct run *b, int *b_of_a, bool *taken)
+{
+	for (unsigned i = 0; i < a->cache.nrows; i++) {
+		b_of_a[i] = -1;
+		for (unsigned k = 0; k < b->cache.nrows && b_of_a[i] < 0; k++)
+			if (!taken[k] && !strcmp(a->cache.rows[i].id, b->cache.rows[k].id)) {
+				b_of_a[i] = (int)k;
+				taken[k] = true;
+			}
+	}
+	for (unsigned i = 0; i < a->cache.nrows; i++) {
+		const struct run_cache_row *x = &a->cache.rows[i];
+
+		for (unsigned k = 0; k < b->cache.nrows && b_of_a[i] < 0; k++) {
+			const struct run_cache_row *y = &b->cache.rows[k];
+
+			if (!taken[k] && !strcmp(x->verb, y->verb) &&
+			    !strcmp(x->pattern, y->pattern)) {
+				b_of_a[i] = (int)k;
+				taken[k] = true;
+			}
+		}
+	}
+}
+
+/* The cache section of both runs: the hit ratio, each row's calls, p95 and hit ratio. */
+static int cache_section(struct analyze_out *o, const struct run *a, const struct run *b)
+{
+	static const char *const head[] = { "COMMAND", "CALLS", "P95 MS", "HIT RATIO", "CHANGE" };
+	static const char *const mdhead[] = { "Command and key pattern", "Calls", "p95 ms",
+					      "Hit ratio", "Change" };
+	int *bo = calloc(a->cache.nrows + 1, sizeof(*bo));
+	bool *taken = calloc(b->cache.nrows + 1, sizeof(*taken));
+	struct diff_value ratio = { .show = DIFF_SHOW_RATIO }, p95 = { .show = DIFF_SHOW_MS };
+	unsigned both = 0;
+	char v[ANALYZE_VAL_MAX], x[128], y[64];
+	struct table t;
+
+	if (!bo || !taken) {
+		free(bo);
+		free(taken);
+		return -ENOMEM;
+	}
+	match_cache_rows(a, b, bo, taken);
+	analyze__heading(o, "Cache (Redis)");
+	ratio.before = a->has_cache ? run__cache_hit_ratio(a, NULL, NULL) : -1;
+	ratio.after = b->has_cache ? run__cache_hit_ratio(b, NULL, NULL) : -1;
+	ratio.before = ratio.before < 0 ? NAN : ratio.before;
+	ratio.after = ratio.after < 0 ? NAN : ratio.after;
+	analyze__para(o, "Hit ratio of the run: %s (%s)", pair(&ratio, x, sizeof(x)),
+		      change(&ratio, y, sizeof(y)));
+	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
+	for (unsigned i = 0; i < a->cache.nrows; i++) {
+		const struct run_cache_row *r0 = &a->cache.rows[i], *r1;
+
+		if (bo[i] < 0)
+			continue;
+		both++;
+		r1 = &b->cache.rows[bo[i]];
+		p95.before = hist_sparse__percentile(r0->hist, 95) / 1e6;
+		p95.after = hist_sparse__percentile(r1->hist, 95) / 1e6;
+		ratio.before = row_ratio(r0);
+		ratio.after = row_ratio(r1);
+		table__cell(&t, "%s", runreport__cache_row_name(o, r0->verb, r0->pattern, v, 1024));
+		table__cell(&t, "%llu -> %llu", (unsigned long long)r0->count,
+			    (unsigned long long)r1->count);
+		table__cell(&t, "%s", pair(&p95, x, sizeof(x)));
+		table__cell(&t, "%s", pair(&ratio, x, sizeof(x)));
+		table__cell(&t, "%s", change(&ratio, y, sizeof(y)));
+	}
+	if (both)
+		analyze__table(o, &t);
+	else
+		table__free(&t);
+	fprintf(o->f, "%sRows: %u in both runs, %u only in after, %u only in baseline\n",
+		analyze__md(o) ? "\n" : "  ", both, b->cache.nrows - both, a->cache.nrows - both);
+	for (unsigned i = 0; i < a->cache.nrows; i++)
+		if (bo[i] < 0)
+			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
+				runreport__cache_row_name(o, a->cache.rows[i].verb,
+							  a->cache.rows[i].pattern, v, sizeof(v)),
+				(unsigned long long)a->cache.rows[i].count);
+	for (unsigned k = 0; k < b->cache.nrows; k++)
+		if (!taken[k])
+			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
+				runreport__cache_row_name(o, b->cache.rows[k].verb,
+							  b->cache.rows[k].pattern, v, sizeof(v)),
+				(unsigned long long)b->cache.rows[k].count);
+	free(bo);
+	free(taken);
+	return 0;
+}
+
+static bool has_deps(const struct run *r)
+{
+	for (unsigned i = 0; i < r->neps; i++)
+		if (r->eps[i].has_dep[RUN_DEP_CACHE] || r->eps[i].has_dep[RUN_DEP_OUTBOUND])
+			return true;
+	return false;
+}
+
+/* One value of an endpoint's calls in both runs; NaN for a run that did not follow them. */
+static void dep_value(struct diff_value *m, enum diff_show show, const struct run_endpoint *x,
+		      const struct run_endpoint *y, int kind, size_t off)
+{
+	m->show = show;
+	m->before = x->has_dep[kind] ? *(const double *)((const char *)&x->dep[kind] + off) : NAN;
+	m->after = y->has_dep[kind] ? *(const double *)((const char *)&y->dep[kind] + off) : NAN;
+}
+
+/* Cache and outbound calls per request of the endpoints both runs have. */
+static int deps_section(struct analyze_out *o, const struct run *a, const struct run *b)
+{
+	static const char *const head[] = {
+		"ENDPOINT", "CACHE/REQ",    "CHANGE", "HIT RATIO",
+		"CHANGE",   "OUTBOUND/REQ", "CHANGE", "OUTBOUND MS/REQ"
+	};
+	static const char *const mdhead[] = { "Endpoint", "Cache calls / request",
+					      "Change",	  "Cache hit ratio",
+					      "Change",	  "Outbound calls / request",
+					      "Change",	  "Outbound ms / request" };
+	int *bo = calloc(a->neps + 1, sizeof(*bo));
+	char name[ANALYZE_VAL_MAX], x[128], y[64];
+	struct table t;
+	unsigned n = 0;
+
+	if (!bo || diff__match_endpoints(a, b, bo) < 0) {
+		free(bo);
+		return -ENOMEM;
+	}
+	table__init(&t, "llllllll", analyze__md(o) ? mdhead : head);
+	for (unsigned i = 0; i < a->neps; i++) {
+		const struct run_endpoint *e0 = &a->eps[i], *e1;
+		struct diff_value m;
+
+		if (bo[i] < 0)
+			continue;
+		e1 = &b->eps[bo[i]];
+		if (!e0->has_dep[RUN_DEP_CACHE] && !e0->has_dep[RUN_DEP_OUTBOUND] &&
+		    !e1->has_dep[RUN_DEP_CACHE] && !e1->has_dep[RUN_DEP_OUTBOUND])
+			continue;
+		n++;
+		table__cell(&t, "%s", endpoint_cell(o, e0, name, sizeof(name)));
+		dep_value(&m, DIFF_SHOW_QPR, e0, e1, RUN_DEP_CACHE,
+			  offsetof(struct run_ep_dep, calls_per_request));
+		table__cell(&t, "%s", pair(&m, x, sizeof(x)));
+		table__cell(&t, "%s", change(&m, y, sizeof(y)));
+		dep_value(&m, DIFF_SHOW_RATIO, e0, e1, RUN_DEP_CACHE,
+			  offsetof(struct run_ep_dep, hit_ratio));
+		table__cell(&t, "%s", pair(&m, x, sizeof(x)));
+		table__cell(&t, "%s", change(&m, y, sizeof(y)));
+		dep_value(&m, DIFF_SHOW_QPR, e0, e1, RUN_DEP_OUTBOUND,
+			  offsetof(struct run_ep_dep, calls_per_request));
+		table__cell(&t, "%s", pair(&m, x, sizeof(x)));
+		table__cell(&t, "%s", change(&m, y, sizeof(y)));
+		dep_value(&m, DIFF_SHOW_MS, e0, e1, RUN_DEP_OUTBOUND,
+			  offsetof(struct run_ep_dep, ms_per_request));
+		table__cell(&t, "%s", pair(&m, x, sizeof(x)));
+	}
+	if (n) {
+		analyze__heading(o, analyze__md(o) ? "Cache and outbound calls per endpoint"
+						   : "Cache and outbound calls per request");
+		analyze__table(o, &t);
+	} else {
+		table__free(&t);
+	}
+	free(bo);
+	return 0;
+}
+
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed)
 {
@@ -470,6 +667,10 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	if ((err = endpoints_section(&o, a, b)))
 		return err;
 	if ((a->ndbqs || b->ndbqs) && (err = queries_section(&o, a, b)))
+		return err;
+	if ((has_deps(a) || has_deps(b)) && (err = deps_section(&o, a, b)))
+		return err;
+	if ((a->has_cache || b->has_cache) && (err = cache_section(&o, a, b)))
 		return err;
 	if ((a->nouts || b->nouts) && (err = outbound_section(&o, a, b)))
 		return err;

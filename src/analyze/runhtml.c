@@ -303,6 +303,123 @@ static int db_section(FILE *f, const struct run *r, unsigned top)
 	return err;
 }
 
+/* Cache and outbound calls per request of the endpoints that made them. */
+static void deps_table(FILE *f, const struct run *r)
+{
+	static const char *const head[] = {
+		"Endpoint",	   "Cache calls / request",    "Cache ms / request",
+		"Cache hit ratio", "Outbound calls / request", "Outbound ms / request",
+		"Outbound errors"
+	};
+	char v[7][300];
+	const char *cells[7];
+	bool any = false;
+
+	for (unsigned i = 0; i < r->neps; i++)
+		any |= r->eps[i].has_dep[RUN_DEP_CACHE] || r->eps[i].has_dep[RUN_DEP_OUTBOUND];
+	if (!any)
+		return;
+	html__table_begin(f, "Cache and outbound calls per request", head, 7);
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *e = &r->eps[i];
+		const struct run_ep_dep *c = &e->dep[RUN_DEP_CACHE], *h = &e->dep[RUN_DEP_OUTBOUND];
+
+		if (!e->has_dep[RUN_DEP_CACHE] && !e->has_dep[RUN_DEP_OUTBOUND])
+			continue;
+		run__endpoint_name(e, v[0], sizeof(v[0]));
+		for (int k = 1; k < 7; k++)
+			snprintf(v[k], sizeof(v[k]), "-");
+		if (e->has_dep[RUN_DEP_CACHE]) {
+			snprintf(v[1], sizeof(v[1]), "%.2f", c->calls_per_request);
+			units__ms(c->ms_per_request, v[2], sizeof(v[2]));
+			analyze__pct(c->hit_ratio, v[3], sizeof(v[3]));
+		}
+		if (e->has_dep[RUN_DEP_OUTBOUND]) {
+			snprintf(v[4], sizeof(v[4]), "%.2f", h->calls_per_request);
+			units__ms(h->ms_per_request, v[5], sizeof(v[5]));
+			snprintf(v[6], sizeof(v[6]), "%.0f", h->errors);
+		}
+		for (int k = 0; k < 7; k++)
+			cells[k] = v[k];
+		html__table_row(f, NULL, cells, 7);
+	}
+	html__table_end(f);
+}
+
+/* The cache's rows by total time, its hit ratio, pools and flags. */
+static void cache_section(FILE *f, const struct run *r, unsigned top)
+{
+	static const char *const head[] = { "Command and key pattern",
+					    "Client",
+					    "Calls",
+					    "p50 ms",
+					    "p95 ms",
+					    "p99 ms",
+					    "Total ms",
+					    "Hit ratio",
+					    "Errors" };
+	const struct run_cache *c = &r->cache;
+	char v[9][300], line[1200];
+	const char *cells[9];
+	uint64_t hits, keys;
+	double ratio;
+
+	if (!r->has_cache)
+		return;
+	html__section_begin(f, 2, "Cache (Redis)", "cache");
+	html__table_begin(f, NULL, head, 9);
+	for (unsigned i = 0; i < c->nrows && i < top; i++) {
+		const struct run_cache_row *row = &c->rows[i];
+		uint64_t k = row->hits + row->misses;
+
+		snprintf(v[0], sizeof(v[0]), "%s%s%s", row->verb, *row->pattern ? " " : "",
+			 row->pattern);
+		snprintf(v[1], sizeof(v[1]), "%s", row->client);
+		snprintf(v[2], sizeof(v[2]), "%llu", (unsigned long long)row->count);
+		units__ms(hist_sparse__percentile(row->hist, 50) / 1e6, v[3], sizeof(v[3]));
+		units__ms(hist_sparse__percentile(row->hist, 95) / 1e6, v[4], sizeof(v[4]));
+		units__ms(hist_sparse__percentile(row->hist, 99) / 1e6, v[5], sizeof(v[5]));
+		snprintf(v[6], sizeof(v[6]), "%.1f", row->hist->sum / 1e6);
+		analyze__pct(k ? (double)row->hits / k : NAN, v[7], sizeof(v[7]));
+		snprintf(v[8], sizeof(v[8]), "%llu", (unsigned long long)row->errors);
+		for (int x = 0; x < 9; x++)
+			cells[x] = v[x];
+		html__table_row(f, NULL, cells, 9);
+	}
+	html__table_end(f);
+	if (c->nrows > top) {
+		snprintf(line, sizeof(line), "%u more rows in the JSON report", c->nrows - top);
+		html__p(f, "muted", line);
+	}
+	ratio = run__cache_hit_ratio(r, &hits, &keys);
+	snprintf(line, sizeof(line), "Hit ratio of the run: %s (%llu of %llu keys read answered)",
+		 analyze__pct(ratio < 0 ? NAN : ratio, v[0], sizeof(v[0])),
+		 (unsigned long long)hits, (unsigned long long)keys);
+	html__p(f, NULL, line);
+	for (unsigned i = 0; i < c->nclients; i++) {
+		const struct run_cache_client *cl = &c->clients[i];
+
+		snprintf(line, sizeof(line),
+			 "Connections of %s to %s: pool of %llu (most open at once), %llu opened, "
+			 "%llu closed, %llu commands",
+			 cl->client, cl->server ? cl->server : "?", (unsigned long long)cl->peak,
+			 (unsigned long long)cl->opened, (unsigned long long)cl->closed,
+			 (unsigned long long)cl->commands);
+		html__p(f, NULL, line);
+	}
+	for (unsigned i = 0; i < c->nflags; i++) {
+		const struct run_cache_flag *fl = &c->flags[i];
+
+		snprintf(line, sizeof(line), "%s%s%s%s%s%s%s: %s", fl->kind,
+			 fl->endpoint ? " on " : "", fl->endpoint ? fl->endpoint : "",
+			 fl->verb ? ", " : "", fl->verb ? fl->verb : "",
+			 fl->pattern && *fl->pattern ? " " : "", fl->pattern ? fl->pattern : "",
+			 fl->evidence);
+		html__p(f, "note", line);
+	}
+	html__section_end(f);
+}
+
 int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o)
 {
 	char title[300], **items;
@@ -321,6 +438,7 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 	}
 	html__section_begin(f, 2, "Endpoints", "endpoints");
 	endpoint_table(f, r);
+	deps_table(f, r);
 	for (unsigned i = 0; i < r->neps && i < CHART_ENDPOINTS && !err; i++)
 		err = endpoint_charts(f, r, &r->eps[i]);
 	if (r->neps > CHART_ENDPOINTS)
@@ -328,6 +446,8 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 	html__section_end(f);
 	if (!err)
 		err = db_section(f, r, o->top);
+	if (!err)
+		cache_section(f, r, o->top);
 	if (!err && !(err = runreport__advice(r, &items, &n))) {
 		html__section_begin(f, 2, "Recommendations", "advice");
 		if (!n)

@@ -194,6 +194,22 @@ static void db_drops_line(const struct run *r, char *buf, size_t sz)
 			 (unsigned long long)fps, (unsigned long long)fl);
 }
 
+/* "; 1200 Redis commands, hit ratio 75.00 %" after the DB part of the traffic line. */
+static void cache_traffic(const struct run *r, char *buf, size_t sz)
+{
+	uint64_t cmds = 0;
+	size_t n = strlen(buf);
+	char pct[32];
+	double ratio = run__cache_hit_ratio(r, NULL, NULL);
+
+	for (unsigned i = 0; i < r->cache.nrows; i++)
+		cmds += r->cache.rows[i].count;
+	if (n < sz)
+		snprintf(buf + n, sz - n, "; %llu Redis command%s, hit ratio %s",
+			 (unsigned long long)cmds, cmds == 1 ? "" : "s",
+			 ratio < 0 ? "-" : analyze__pct(ratio, pct, sizeof(pct)));
+}
+
 static void scope(struct analyze_out *o, const struct run *r)
 {
 	static const char *const head[] = { "", "" };
@@ -229,6 +245,8 @@ static void scope(struct analyze_out *o, const struct run *r)
 			 r->ndbqs);
 	else
 		snprintf(a, sizeof(a), "; database tracing off");
+	if (r->has_cache)
+		cache_traffic(r, a, sizeof(a));
 	table__cell(&t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
 		    r->neps, r->neps == 1 ? "" : "s",
 		    analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
@@ -238,6 +256,11 @@ static void scope(struct analyze_out *o, const struct run *r)
 	db_drops_line(r, a, sizeof(a));
 	if (a[0]) {
 		table__cell(&t, "DB drops");
+		table__cell(&t, "%s", a);
+	}
+	runreport__cache_drops(o, r, a, sizeof(a));
+	if (a[0]) {
+		table__cell(&t, "Cache drops");
 		table__cell(&t, "%s", a);
 	}
 	table__cell(&t, "Recorded by");
@@ -452,10 +475,11 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 	endpoints_section(&o, r);
 	runreport__client_view(&o, r);
 	runreport__db_per_endpoint(&o, r);
-	runreport__outbound_per_endpoint(&o, r);
+	runreport__deps_per_endpoint(&o, r);
 	runreport__saturation(&o, r);
 	runreport__hotspots(&o, r, opt->top);
 	runreport__flags(&o, r);
+	runreport__cache(&o, r, opt->top);
 	runreport__outbound(&o, r);
 	runreport__retries(&o, r);
 	runreport__recommendations(&o, r);

@@ -127,9 +127,8 @@ void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned to
 	}
 }
 
-/* A flag's kind: a word of sloprobe's as it is (in bold: bold), anything else a value. */
-static const char *kind_name(const struct analyze_out *o, const char *kind, bool bold, char *buf,
-			     size_t sz)
+const char *runreport__kind(const struct analyze_out *o, const char *kind, bool bold, char *buf,
+			    size_t sz)
 {
 	if (kind[0] && strspn(kind, "abcdefghijklmnopqrstuvwxyz_") == strlen(kind)) {
 		snprintf(buf, sz, analyze__md(o) && bold ? "**%s**" : "%s", kind);
@@ -153,7 +152,7 @@ void runreport__flags(struct analyze_out *o, const struct run *r)
 		const struct run_flag *f = &r->flags[i];
 
 		fprintf(o->f, "%s%s", analyze__md(o) ? "- " : "  ",
-			kind_name(o, f->kind, true, c, sizeof(c)));
+			runreport__kind(o, f->kind, true, c, sizeof(c)));
 		if (f->endpoint)
 			fprintf(o->f, " on %s", analyze__val(o, f->endpoint, 0, c, sizeof(c)));
 		if (f->query)
@@ -331,6 +330,67 @@ static void __attribute__((format(printf, 2, 3))) item(struct advice *ad, const 
 	va_end(ap);
 }
 
+static const char *const cache_kinds[] = { "repeat_read", "no_ttl", "scan_all", "large_value",
+					   "low_hit_ratio" };
+
+/* The cache's flags (src/record/cacheagg.h): one recommendation per kind. */
+static void cache_advice(struct advice *ad, const struct run *r)
+{
+	const struct analyze_out *o = ad->o;
+	char q[1200], e[1200], v[ANALYZE_VAL_MAX];
+
+	if (runreport__cache_flag(r, "repeat_read")) {
+		runreport__cache_list(o, r, "repeat_read", true, e, sizeof(e));
+		runreport__cache_list(o, r, "repeat_read", false, q, sizeof(q));
+		item(ad,
+		     "Repeated cache reads%s%s: %s reads one key more than once per request. Read "
+		     "it once and keep the value for the rest of the request (a per-request memo), "
+		     "or fetch the keys together (MGET, pipelining).\n",
+		     e[0] ? " on " : "", e, q);
+	}
+	if (runreport__cache_flag(r, "no_ttl")) {
+		runreport__cache_list(o, r, "no_ttl", false, q, sizeof(q));
+		item(ad,
+		     "Cache keys without a TTL: %s. Give each write one (SET ... EX) so that stale "
+		     "values expire and the cache's memory stays bounded.\n",
+		     q);
+	}
+	/* The evidence is in the flags above: the advice names the rows only. */
+	if (runreport__cache_flag(r, "scan_all")) {
+		runreport__cache_list(o, r, "scan_all", false, q, sizeof(q));
+		item(ad,
+		     "Whole-keyspace or whole-structure reads: %s. Iterate with SCAN, "
+		     "SSCAN or HSCAN, or read bounded ranges: the server serves no one "
+		     "else meanwhile.\n",
+		     q);
+	}
+	if (runreport__cache_flag(r, "large_value")) {
+		runreport__cache_list(o, r, "large_value", false, q, sizeof(q));
+		item(ad,
+		     "Large cache values in %s: split them (a hash, several keys) or "
+		     "compress them; every read and write copies them whole.\n",
+		     q);
+	}
+	if (runreport__cache_flag(r, "low_hit_ratio")) {
+		runreport__cache_list(o, r, "low_hit_ratio", false, q, sizeof(q));
+		item(ad,
+		     "Low cache hit ratio on %s: most reads go on to the slower source. "
+		     "Check the TTL and the parts of the key (a time or a request id in "
+		     "it never hits twice), or stop caching it.\n",
+		     q);
+	}
+	for (unsigned i = 0; i < r->cache.nflags; i++) {
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(cache_kinds) / sizeof(cache_kinds[0]); k++)
+			known |= !strcmp(r->cache.flags[i].kind, cache_kinds[k]);
+		if (!known)
+			item(ad, "%s: %s\n",
+			     runreport__kind(o, r->cache.flags[i].kind, false, q, sizeof(q)),
+			     analyze__val(o, r->cache.flags[i].evidence, 0, v, sizeof(v)));
+	}
+}
+
 static unsigned advice(struct advice *ad, const struct run *r)
 {
 	const struct analyze_out *o = ad->o;
@@ -398,9 +458,10 @@ static unsigned advice(struct advice *ad, const struct run *r)
 			known |= !strcmp(r->flags[i].kind, known_kinds[k]);
 		if (known)
 			continue;
-		item(ad, "%s: %s\n", kind_name(o, r->flags[i].kind, false, q, sizeof(q)),
+		item(ad, "%s: %s\n", runreport__kind(o, r->flags[i].kind, false, q, sizeof(q)),
 		     analyze__val(o, r->flags[i].evidence, 0, v, sizeof(v)));
 	}
+	cache_advice(ad, r);
 	/* Endpoints that spend most of their time waiting for the database. */
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *ep = &r->eps[i];
@@ -441,8 +502,9 @@ void runreport__recommendations(struct analyze_out *o, const struct run *r)
 
 	analyze__heading(o, "Recommendations");
 	if (!advice(&ad, r))
-		analyze__para(o, "none: no database flag%s, no saturation point",
-			      r->has_db ? " was raised" : " (database tracing was off)");
+		analyze__para(o, "none: no database flag%s,%s no saturation point",
+			      r->has_db ? " was raised" : " (database tracing was off)",
+			      r->has_cache ? " no cache flag," : "");
 }
 
 int runreport__advice(const struct run *r, char ***items, unsigned *n)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The outbound HTTP sections of `sloprobe report`: calls per endpoint, the client's view of
- * the traced endpoints (callers on the same host, a load generator among them), the calls by
- * destination and route, and the retries per destination. Its own file because these read the
+ * The outbound HTTP sections of `sloprobe report`: the client's view of the traced endpoints
+ * (callers on the same host, a load generator among them), the calls by destination and
+ * route, and the retries per destination (calls per endpoint are in runreport_cache.c's
+ * dependency lines). Its own file because these read the
  * outbound part of a run only.
  */
 #include <stdlib.h>
@@ -35,48 +36,6 @@ static int peer_port(const char *peer)
 static const char *dest_of(const char *host, const char *peer)
 {
 	return host && host[0] ? host : peer;
-}
-
-void runreport__outbound_per_endpoint(struct analyze_out *o, const struct run *r)
-{
-	static const char *const head[] = { "ENDPOINT", "REQUESTS", "CALLS/REQ", "MAX",
-					    "MS/REQ",	"SHARE",    "FAILED/REQ" };
-	static const char *const mdhead[] = { "Endpoint",
-					      "Requests",
-					      "Calls / request",
-					      "max",
-					      "Outbound ms / request",
-					      "Share of latency",
-					      "Failed calls / request" };
-	char a[48], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX];
-	struct table t;
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < r->neps; i++)
-		n += r->eps[i].has_out && r->eps[i].out.calls_per_request > 0;
-	if (!n)
-		return;
-	analyze__heading(o, analyze__md(o) ? "Outbound calls per endpoint"
-					   : "Outbound HTTP calls per request");
-	table__init(&t, "lrrrrrr", analyze__md(o) ? mdhead : head);
-	for (unsigned i = 0; i < r->neps; i++) {
-		const struct run_endpoint *e = &r->eps[i];
-		double mean = hist_sparse__mean(e->hist) / 1e6;
-
-		if (!e->has_out || !e->out.requests || !(e->out.calls_per_request > 0))
-			continue;
-		table__cell(&t, "%s",
-			    analyze__val(o, run__endpoint_name(e, c, sizeof(c)), 0, b, sizeof(b)));
-		table__cell(&t, "%llu", (unsigned long long)e->out.requests);
-		table__cell(&t, "%.2f", e->out.calls_per_request);
-		table__cell(&t, "%.0f", e->out.calls_per_request_max);
-		table__cell(&t, "%s", units__ms(e->out.ms_per_request, a, sizeof(a)));
-		table__cell(
-			&t, "%s",
-			analyze__pct(mean > 0 ? e->out.ms_per_request / mean : 0, a, sizeof(a)));
-		table__cell(&t, "%.2f", e->out.errors_per_request);
-	}
-	analyze__table(o, &t);
 }
 
 /* The local callers' rows of endpoint e: same port, method and route. */

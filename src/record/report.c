@@ -170,20 +170,27 @@ static void endpoint_db(struct snap *s, struct run_endpoint *re, const struct ag
 	}
 }
 
-/* Outbound HTTP calls per request of an endpoint (record/deptrack.c attributes them). */
-static void endpoint_out(struct run_endpoint *re, const struct agg_endpoint *e)
+/* Calls to the cache or to other HTTP services per request (attributed like queries). */
+static void endpoint_dep(struct run_endpoint *re, const struct agg_endpoint *e,
+			 enum agg_dep_kind kind, enum run_dep rk)
 {
-	const struct agg_dep *d = &e->dep[AGG_DEP_HTTP];
-	struct run_ep_out *o = &re->out;
-	double n = d->reqs ? (double)d->reqs : 1;
+	const struct agg_dep *d = &e->dep[kind];
+	struct run_ep_dep *x = &re->dep[rk];
+	double keys = d->hits + d->misses;
 
-	re->has_out = true;
-	o->requests = d->reqs;
-	o->with = d->with;
-	o->calls_per_request = d->calls / n;
-	o->calls_per_request_max = d->max_calls;
-	o->ms_per_request = d->ns / 1e6 / n;
-	o->errors_per_request = d->errors / n;
+	if (!d->reqs)
+		return;
+	re->has_dep[rk] = true;
+	x->requests = d->reqs;
+	x->with = d->with;
+	x->calls_per_request = d->calls / d->reqs;
+	x->max_calls = d->max_calls;
+	x->ms_per_request = d->ns / 1e6 / d->reqs;
+	x->errors = d->errors;
+	x->hits = d->hits;
+	x->misses = d->misses;
+	x->hit_ratio = keys > 0 ? d->hits / keys : NAN;
+	x->repeat = d->repeat;
 }
 
 static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpoint *e,
@@ -242,8 +249,8 @@ static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpo
 	re->hist = sparse(s, &e->lat);
 	if (s->m->db)
 		endpoint_db(s, re, e);
-	if (s->m->out)
-		endpoint_out(re, e);
+	endpoint_dep(re, e, AGG_DEP_CACHE, RUN_DEP_CACHE);
+	endpoint_dep(re, e, AGG_DEP_HTTP, RUN_DEP_OUTBOUND);
 }
 
 static void db_query(struct snap *s, const struct dbagg_fp *f, struct run_dbq *q)
@@ -575,6 +582,122 @@ static void outbound_section(struct snap *s)
 	outbound_stats(s, &r->outbound_stats);
 }
 
+static void cache_row(struct snap *s, const struct cacheagg_row *c, struct run_cache_row *rc)
+{
+	const struct cacheagg *ca = s->m->cache;
+	unsigned nk = 0;
+
+	rc->id = hex_id(s, c->id);
+	rc->client = str(s, c->client);
+	rc->server = c->server[0] ? str(s, c->server) : NULL;
+	rc->verb = str(s, c->verb);
+	rc->pattern = str(s, c->pattern);
+	rc->raw_key = c->raw_key ? str(s, c->raw_key) : NULL;
+	rc->count = c->count;
+	rc->rate_per_s = s->m->duration_s > 0 ? c->count / s->m->duration_s : 0;
+	rc->errors = c->errors;
+	counts_init(s, &rc->errs, CACHEAGG_ERRS + 1);
+	for (int i = 0; i < CACHEAGG_ERRS && c->errs[i].word[0]; i++)
+		count(s, &rc->errs, str(s, c->errs[i].word), c->errs[i].count);
+	if (c->errs_other)
+		count(s, &rc->errs, "other", c->errs_other);
+	rc->aborted = c->aborted;
+	rc->pipelined = c->pipelined;
+	rc->in_tx = c->in_tx;
+	rc->end_inferred = c->approx;
+	rc->reads = c->reads;
+	rc->hits = c->hits;
+	rc->misses = c->misses;
+	rc->writes = c->writes;
+	rc->no_ttl = c->no_ttl;
+	rc->whole_reads = c->scan_all;
+	rc->whole_reads_big = c->scan_big;
+	rc->max_elements = c->max_elements;
+	rc->bytes_sent = c->req_bytes;
+	rc->bytes_received = c->reply_bytes;
+	rc->max_value = c->max_value;
+	rc->large_values = c->large_values;
+	/* The kinds of the flags about this row, once each, in the order of the flags. */
+	rc->flags.v = alloc(s, ca->nflags, sizeof(*rc->flags.v));
+	for (unsigned i = 0; rc->flags.v && i < ca->nflags; i++) {
+		const char *kind = cacheagg__flag_name(ca->flags[i].kind);
+		bool seen = false;
+
+		if (ca->flags[i].row_id != c->id)
+			continue;
+		for (unsigned k = 0; k < nk && !seen; k++)
+			seen = !strcmp(rc->flags.v[k], kind);
+		if (!seen)
+			rc->flags.v[nk++] = kind;
+	}
+	rc->flags.n = nk;
+	rc->hist = sparse(s, &c->lat);
+}
+
+/* The cache table (Redis), its flags, its pools and its points, as cacheagg__finish left it. */
+static void cache_section(struct snap *s)
+{
+	const struct cacheagg *c = s->m->cache;
+	struct run_cache *rc = &s->r->cache;
+
+	s->r->has_cache = true;
+	rc->system = "redis";
+	rc->rows = alloc(s, c->nrows, sizeof(*rc->rows));
+	for (unsigned i = 0; rc->rows && i < c->nrows; i++)
+		cache_row(s, c->rows[i], &rc->rows[rc->nrows++]);
+	rc->clients = alloc(s, c->nclients, sizeof(*rc->clients));
+	for (unsigned i = 0; rc->clients && i < c->nclients; i++) {
+		const struct cacheagg_client *cl = &c->clients[i];
+		struct run_cache_client *x = &rc->clients[rc->nclients++];
+
+		x->client = str(s, cl->client);
+		x->server = cl->server[0] ? str(s, cl->server) : NULL;
+		x->opened = cl->opened;
+		x->closed = cl->closed;
+		x->live = cl->live;
+		x->peak = cl->peak;
+		x->commands = cl->commands;
+	}
+	rc->flags = alloc(s, c->nflags, sizeof(*rc->flags));
+	for (unsigned i = 0; rc->flags && i < c->nflags; i++) {
+		const struct cacheagg_flag *f = &c->flags[i];
+		const struct cacheagg_row *row = cacheagg__find(c, f->row_id);
+		struct run_cache_flag *x = &rc->flags[rc->nflags++];
+
+		x->kind = cacheagg__flag_name(f->kind);
+		x->id = row ? hex_id(s, f->row_id) : NULL;
+		x->verb = row ? str(s, row->verb) : NULL;
+		x->pattern = row ? str(s, row->pattern) : NULL;
+		x->endpoint = f->endpoint[0] ? str(s, f->endpoint) : NULL;
+		x->evidence = str(s, f->evidence);
+		x->occurrences = f->count;
+	}
+	rc->has_timeline = true;
+	rc->interval_s = s->m->interval_s;
+	rc->points_dropped = c->tl_budget.dropped;
+	rc->points = alloc(s, c->npoints, sizeof(*rc->points));
+	for (unsigned i = 0; rc->points && i < c->npoints; i++) {
+		const struct cacheagg_point *p = &c->points[i];
+		struct run_cache_point *x = &rc->points[rc->npoints++];
+
+		x->t = p->t_s;
+		x->count = p->count;
+		x->rate_per_s = p->interval_s > 0 ? p->count / p->interval_s : 0;
+		x->p50 = p->count ? p->p50_ns / NS_PER_MS : NAN;
+		x->p95 = p->count ? p->p95_ns / NS_PER_MS : NAN;
+		x->p99 = p->count ? p->p99_ns / NS_PER_MS : NAN;
+		x->errors = p->errors;
+		x->hits = p->hits;
+		x->misses = p->misses;
+	}
+	/* What the tables could not keep: commands of rows beyond them, pairs, repeats, flags. */
+	counts_init(s, &rc->drops, 4);
+	count(s, &rc->drops, "commands", c->rows_dropped);
+	count(s, &rc->drops, "clients", c->clients_dropped);
+	count(s, &rc->drops, "repeats", c->repeats_dropped);
+	count(s, &rc->drops, "flags", c->flags_dropped);
+}
+
 static void slo_section(struct snap *s, const struct slotrack *st)
 {
 	const struct report_meta *m = s->m;
@@ -852,6 +975,8 @@ int report__snapshot(struct run *r, const struct agg *a, const struct report_met
 			endpoint(&s, a, eps[i], &r->eps[r->neps++]);
 	if (m->db)
 		db_section(&s);
+	if (m->cache)
+		cache_section(&s);
 	if (m->out)
 		outbound_section(&s);
 	if (m->slo)

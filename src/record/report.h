@@ -47,8 +47,8 @@ struct report_meta {
 	bool from_read;		/* --latency-from read */
 	double max_drop_pct;	/* --max-drop-pct: verdicts beyond it are on incomplete data */
 	const struct dbagg *db; /* NULL: database tracing off */
-	const struct cacheagg *cache; /* NULL: Redis not followed */
-	const struct outagg *out;     /* NULL: outbound HTTP not followed */
+	const struct cacheagg *cache; /* NULL: cache commands not followed; cacheagg__finish'ed */
+	const struct outagg *out;     /* NULL: outbound HTTP not followed; outagg__finish'ed */
 	const struct dbtrack_stats *dbt;
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
 	struct pgclient_stats pgc;	     /* libpq path; zero when off */

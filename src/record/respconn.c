@@ -46,6 +46,10 @@ struct respconn {
 	uint64_t seg_cap;	    /* bytes per segment (the first one's) */
 	bool approx;		    /* the reply framing was lost under the oldest command */
 	uint64_t approx_end;	    /* ... whose reply went on until this read */
+	bool reading;		    /* inside a read: answered commands wait in done[] */
+	struct cache_op *done;	    /* answered by the current read, in order */
+	size_t ndone, capdone;
+	uint64_t last_end; /* when the previous read that answered commands ended */
 	struct respconn_stats st;
 };
 
@@ -90,6 +94,22 @@ static uint64_t key_hash(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ p[i]) * 0x100000001b3ull;
 	return h ? h : 1;
+}
+
+/* Keeps an answered command for done_flush; false when out of memory (sent at once). */
+static bool done_push(struct respconn *c, const struct cache_op *op)
+{
+	if (c->ndone == c->capdone) {
+		size_t cap = c->capdone ? 2 * c->capdone : 16;
+		struct cache_op *v = realloc(c->done, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		c->done = v;
+		c->capdone = cap;
+	}
+	c->done[c->ndone++] = *op;
+	return true;
 }
 
 static void emit(struct respconn *c, const struct pend *p, const struct resp_value *r,
@@ -151,7 +171,42 @@ static void emit(struct respconn *c, const struct pend *p, const struct resp_val
 	}
 	if (!(flags & CACHE_OP_ABORTED))
 		c->st.commands++;
+	if (c->reading && done_push(c, &op))
+		return;
 	sink__cache(c->sink, &op, c->client, c->server);
+}
+
+/*
+ * The commands one read answered share its time: the server runs a connection's commands one
+ * after another, so a command sent while the one before it waited starts when that one ended,
+ * and the replies of one read (a pipeline) split the time from the first one's start to the
+ * read's end in equal consecutive slices. The latencies of a connection's commands thus add
+ * up to the time it was busy, never more, as with PostgreSQL batches.
+ */
+static void done_flush(struct respconn *c)
+{
+	uint64_t end = c->ts_read, base, prev;
+	size_t k = c->ndone;
+
+	if (!k)
+		return;
+	base = c->done[0].ts_start > c->last_end ? c->done[0].ts_start : c->last_end;
+	if (base > end)
+		base = end;
+	prev = base;
+	for (size_t i = 0; i < k; i++) {
+		struct cache_op *op = &c->done[i];
+		uint64_t e = base + (end - base) * (i + 1) / k;
+
+		op->ts_start = op->ts_start > prev ? op->ts_start : prev;
+		if (op->ts_start > e)
+			op->ts_start = e;
+		op->ts_end = e;
+		prev = e;
+		sink__cache(c->sink, op, c->client, c->server);
+	}
+	c->ndone = 0;
+	c->last_end = end;
 }
 
 /* The reply framing was lost: only a lone command can still be given its (late) end. */
@@ -182,6 +237,7 @@ static void approx_settle(struct respconn *c)
 		c->st.approx++;
 		emit(c, pendq_front(&c->q), NULL, c->approx_end, CACHE_OP_APPROX);
 		pendq_pop(&c->q);
+		c->last_end = c->approx_end;
 	}
 	resp_stream__resync(&c->reply);
 }
@@ -376,6 +432,9 @@ static void seg_data(struct respconn *c, const struct sockio_data_ev *e, size_t 
 		seg_end(c);
 }
 
+static void transfer(struct respconn *c, struct resp_stream *rs, const struct sockio_data_ev *e,
+		     size_t head_len, uint64_t len, uint64_t ts, resp_value_fn fn);
+
 void respconn__data(struct respconn *c, const struct sockio_data_ev *e, size_t head_len)
 {
 	bool out = e->dir == SOCKIO_OUT;
@@ -383,8 +442,6 @@ void respconn__data(struct respconn *c, const struct sockio_data_ev *e, size_t h
 	uint64_t len = e->len > 0 ? (uint64_t)e->len : 0;
 	uint64_t ts = out ? e->ts_enter : e->ts_exit;
 	resp_value_fn fn = out ? on_command : on_reply;
-	const uint8_t *tail = e->tail;
-	size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
 
 	if (!len || c->unmatched)
 		return;
@@ -409,6 +466,19 @@ void respconn__data(struct respconn *c, const struct sockio_data_ev *e, size_t h
 		seg_data(c, e, head_len, len, ts);
 		return;
 	}
+	c->reading = !out;
+	transfer(c, rs, e, head_len, len, ts, fn);
+	c->reading = false;
+	done_flush(c);
+}
+
+/* The bytes of one transfer: its head, the gap the capture left, its tail. */
+static void transfer(struct respconn *c, struct resp_stream *rs, const struct sockio_data_ev *e,
+		     size_t head_len, uint64_t len, uint64_t ts, resp_value_fn fn)
+{
+	const uint8_t *tail = e->tail;
+	size_t tail_len = e->tail_len < SOCKIO_TAIL ? e->tail_len : SOCKIO_TAIL;
+
 	if (head_len >= len) {
 		feed(c, rs, e->head, len, ts, fn);
 		return;
@@ -461,5 +531,6 @@ void respconn__free(struct respconn *c, uint64_t ts)
 	sink__cache_close(c->sink, c->client, c->server, ts);
 	free(c->q.v);
 	free(c->tx.v);
+	free(c->done);
 	free(c);
 }

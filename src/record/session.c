@@ -261,7 +261,8 @@ int session__open(struct session *s, const struct record_opts *o)
 	if (o->redis) {
 		struct cacheagg_opts co = { 0 };
 
-		if (cacheagg__new(&s->cache, &co))
+		s->cache = cacheagg__new(&co);
+		if (!s->cache)
 			return out_of_memory();
 	}
 	if (o->outbound && outagg__new(&s->out, NULL))

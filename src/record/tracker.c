@@ -354,8 +354,8 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 		t->st.client[i].conns++;
 		if (eng->peer && c->local)
 			eng->peer(c->ec, HTTPCLIENT_LOCAL, e->ts_enter, 0);
-		if (eng->peer && c->connect == CONNECT_DONE)
-			eng->peer(c->ec, HTTPCLIENT_CONNECTED, e->ts_enter, c->connect_ns);
+		if (eng->peer && c->connect == CONNECT_DONE && c->connect_ns)
+			eng->peer(c->ec, HTTPCLIENT_CONNECTED, c->connect_start, c->connect_ns);
 	}
 	if (eng->data(c->ec, e, head_len)) {
 		t->st.client[eng - engines].tls++;
@@ -509,7 +509,7 @@ static void on_client(struct tracker *t, const struct sockio_client_ev *e)
 		/* Kept until the first bytes name the protocol and its engine. */
 		c->connect_ns = e->ts > e->ts_start ? e->ts - e->ts_start : 1;
 		if (c->eng && c->eng->peer)
-			c->eng->peer(c->ec, HTTPCLIENT_CONNECTED, e->ts, c->connect_ns);
+			c->eng->peer(c->ec, HTTPCLIENT_CONNECTED, e->ts_start, c->connect_ns);
 		break;
 	case SOCKIO_CL_RESET:
 	case SOCKIO_CL_FIN:

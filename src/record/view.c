@@ -176,6 +176,66 @@ static void db_line(FILE *f, const struct agg_endpoint *e, const struct hist *la
 	fprintf(f, "        requests attributed %s\n", mix);
 }
 
+/* Cache and outbound calls per request of an endpoint, whole run so far. */
+static void dep_lines(FILE *f, const struct agg_endpoint *e)
+{
+	static const char *const name[AGG_DEP_NR] = { "cache", "outbound" };
+
+	for (int k = 0; k < AGG_DEP_NR; k++) {
+		const struct agg_dep *d = &e->dep[k];
+
+		if (!d->reqs)
+			continue;
+		fprintf(f, "    %s: %.1f calls/req, %.2f ms/req", name[k], d->calls / d->reqs,
+			d->ns / 1e6 / d->reqs);
+		if (k == AGG_DEP_CACHE && d->hits + d->misses > 0)
+			fprintf(f, ", hit %.1f %%", 100 * d->hits / (d->hits + d->misses));
+		if (d->errors > 0)
+			fprintf(f, ", %.0f error%s", d->errors, d->errors == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+}
+
+void view__cache(FILE *f, const struct cacheagg *c, double secs, bool window)
+{
+	uint64_t hits = window ? c->win_hits : 0, misses = window ? c->win_misses : 0;
+	uint64_t errors = window ? c->win_errors : 0;
+	unsigned live = 0, peak = 0;
+	struct hist *all = NULL;
+	const struct hist *h = &c->win;
+	char p95[16], ratio[16] = "-";
+
+	if (!c->nrows)
+		return;
+	if (!window) {
+		/* The run's p95 from every row's histogram: once, at the end. */
+		all = malloc(sizeof(*all));
+		if (!all)
+			return;
+		hist__init(all);
+		for (unsigned i = 0; i < c->nrows; i++) {
+			hist__merge(all, &c->rows[i]->lat);
+			hits += c->rows[i]->hits;
+			misses += c->rows[i]->misses;
+			errors += c->rows[i]->errors;
+		}
+		h = all;
+	}
+	for (unsigned i = 0; i < c->nclients; i++) {
+		live += c->clients[i].live;
+		peak += c->clients[i].peak;
+	}
+	if (hits + misses)
+		snprintf(ratio, sizeof(ratio), "%.1f %%", 100.0 * hits / (hits + misses));
+	units__ns_short(hist__percentile(h, 95), p95, sizeof(p95));
+	fprintf(f,
+		"\nCACHE  %llu commands  %.1f/s  hit %s  p95 %s  errors %llu  connections %u "
+		"(peak %u)\n",
+		(unsigned long long)h->count, secs > 0 ? h->count / secs : 0, ratio,
+		h->count ? p95 : "-", (unsigned long long)errors, live, peak);
+	free(all);
+}
+
 static void db_flags(const struct dbagg *db, const struct dbagg_fp *fp, char *out, size_t sz)
 {
 	size_t n = 0;
@@ -283,6 +343,7 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 			wait_line(f, e);
 		if (o->db && e->db_reqs && e->db_queries > 0)
 			db_line(f, e, &e->lat);
+		dep_lines(f, e);
 		shown++;
 	}
 	if (shown < n)
@@ -313,6 +374,8 @@ void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, dou
 	table(f, a, o, true, interval_s);
 	if (o->db && o->db->nfps)
 		db_table(f, o->db, o->db_rows, true, interval_s, o->tty);
+	if (o->cache)
+		view__cache(f, o->cache, interval_s, true);
 	footer(f, ft);
 	fflush(f);
 }
@@ -329,6 +392,8 @@ void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, doub
 	table(f, a, o, false, duration_s);
 	if (o->db && o->db->nfps)
 		db_table(f, o->db, o->db_rows, false, duration_s, o->tty);
+	if (o->cache)
+		view__cache(f, o->cache, duration_s, false);
 	footer(f, ft);
 	fflush(f);
 }

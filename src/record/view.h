@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "record/agg.h"
+#include "record/cacheagg.h"
 #include "record/dbagg.h"
 
 #define VIEW_WIDTH 100
@@ -24,16 +25,22 @@ struct view_footer {
 };
 
 struct view_opts {
-	bool tty;		/* redraw in place instead of appending */
-	bool hist;		/* log2 histogram under each row */
-	unsigned max_rows;	/* endpoint rows per table, 0: no limit */
-	const struct dbagg *db; /* database table below the HTTP one; NULL: none */
-	unsigned db_rows;	/* fingerprint rows, 0: no limit */
+	bool tty;		      /* redraw in place instead of appending */
+	bool hist;		      /* log2 histogram under each row */
+	unsigned max_rows;	      /* endpoint rows per table, 0: no limit */
+	const struct dbagg *db;	      /* database table below the HTTP one; NULL: none */
+	unsigned db_rows;	      /* fingerprint rows, 0: no limit */
+	const struct cacheagg *cache; /* the cache's line below the tables; NULL: none */
 };
 
 /* The current interval (the endpoints' window histograms). elapsed_s: since tracing started. */
 void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,
 		    double interval_s, const struct view_footer *ft);
+/*
+ * The cache in one line, when its table has rows: commands, rate, hit ratio, p95, errors,
+ * connections. window: the current interval (before cacheagg__roll), else the whole run.
+ */
+void view__cache(FILE *f, const struct cacheagg *c, double secs, bool window);
 /* Whole-run table. */
 void view__summary(FILE *f, const struct agg *a, const struct view_opts *o, double duration_s,
 		   const struct view_footer *ft);

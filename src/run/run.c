@@ -132,6 +132,21 @@ const struct run_dbq *run__find_query(const struct run *r, const char *query_id)
 	return NULL;
 }
 
+double run__cache_hit_ratio(const struct run *r, uint64_t *hits, uint64_t *keys)
+{
+	uint64_t h = 0, k = 0;
+
+	for (unsigned i = 0; i < r->cache.nrows; i++) {
+		h += r->cache.rows[i].hits;
+		k += r->cache.rows[i].hits + r->cache.rows[i].misses;
+	}
+	if (hits)
+		*hits = h;
+	if (keys)
+		*keys = k;
+	return k ? (double)h / k : -1;
+}
+
 int run__parse_time(const char *s, int64_t *ms)
 {
 	struct tm tm = { 0 };

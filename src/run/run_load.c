@@ -23,35 +23,50 @@
 #define JSON_DEPTH 64
 
 static const struct stream {
-	bool timeline; /* a member of "timeline", not of the top level */
+	const char *in; /* the member of the top level it is in ("timeline"); NULL: the top level */
 	const char *key;
 	size_t size;
 	int (*load)(struct ld *l, json_object *o, const char *w, void *row);
 } streams[S_NR] = {
-	[S_HTTP] = { false, "http", sizeof(struct run_endpoint), ld__load_endpoint_row },
-	[S_DB] = { false, "db", sizeof(struct run_dbq), ld__load_dbq_row },
-	[S_FLAGS] = { false, "db_flags", sizeof(struct run_flag), ld__load_flag },
-	[S_SLO] = { false, "slo", sizeof(struct run_slo), ld__load_slo_row },
-	[S_TL_HTTP] = { true, "http", sizeof(struct run_series), ld__load_http_series },
-	[S_TL_DB] = { true, "db", sizeof(struct run_series), ld__load_db_series },
-	[S_OUT] = { false, "outbound", sizeof(struct run_out_call), ld__load_out_row },
-	[S_OUT_DEST] = { false, "outbound_destinations", sizeof(struct run_out_dest),
-			 ld__load_out_dest_row },
+	[S_HTTP] = { NULL, "http", sizeof(struct run_endpoint), ld__load_endpoint_row },
+	[S_DB] = { NULL, "db", sizeof(struct run_dbq), ld__load_dbq_row },
+	[S_FLAGS] = { NULL, "db_flags", sizeof(struct run_flag), ld__load_flag },
+	[S_SLO] = { NULL, "slo", sizeof(struct run_slo), ld__load_slo_row },
+	[S_TL_HTTP] = { "timeline", "http", sizeof(struct run_series), ld__load_http_series },
+	[S_TL_DB] = { "timeline", "db", sizeof(struct run_series), ld__load_db_series },
+	[S_CACHE_ROWS] = { "cache", "rows", sizeof(struct run_cache_row), ld__load_cache_row },
+	[S_OUT_CALLS] = { "outbound", "calls", sizeof(struct run_out_call), ld__load_out_row },
+	[S_OUT_DESTS] = { "outbound", "destinations", sizeof(struct run_out_dest),
+			  ld__load_out_dest_row },
 };
 
 /* Members the loader reads; the values of others are checked and skipped, never parsed. */
 static const char *const top_keys[] = {
-	"schema",      "tool",	   "host",	  "window",	    "command", "filters",
-	"definitions", "events",   "connections", "http_parser",    "bpf",     "db_hotspots",
-	"db_stats",    "timeline", "slo_summary", "outbound_stats",
+	"schema",      "tool",	   "host",	  "window",	 "command",  "filters",
+	"definitions", "events",   "connections", "http_parser", "bpf",	     "db_hotspots",
+	"db_stats",    "timeline", "slo_summary", "cache",	 "outbound", NULL,
 };
+static const char *const timeline_keys[] = { "interval_s", "points_dropped", NULL };
+static const char *const cache_keys[] = { "system",   "commands",  "errors",  "hits",
+					  "misses",   "hit_ratio", "clients", "flags",
+					  "timeline", "drops",	   NULL };
+static const char *const outbound_keys[] = { "stats", NULL };
 
-static bool known_key(const char *k, bool timeline)
+/* The top-level members whose rows are streamed: objects whose members are read one by one. */
+static bool nested(const char *k)
 {
-	if (timeline)
-		return !strcmp(k, "interval_s") || !strcmp(k, "points_dropped");
-	for (size_t i = 0; i < sizeof(top_keys) / sizeof(top_keys[0]); i++)
-		if (!strcmp(k, top_keys[i]))
+	return !strcmp(k, "timeline") || !strcmp(k, "cache") || !strcmp(k, "outbound");
+}
+
+static bool known_key(const char *k, const char *in)
+{
+	const char *const *keys = !in			    ? top_keys
+				  : !strcmp(in, "timeline") ? timeline_keys
+				  : !strcmp(in, "outbound") ? outbound_keys
+							    : cache_keys;
+
+	for (size_t i = 0; keys[i]; i++)
+		if (!strcmp(k, keys[i]))
 			return true;
 	return false;
 }
@@ -178,7 +193,7 @@ static int stream_rows(struct ld *l, int k, const char *key)
 		if ((err = dom(l, p, n, &o)))
 			return err;
 		row = rows_push(rs, st->size);
-		ld__wpath(w, "%s%s[%zu]", st->timeline ? "timeline." : "", key, i);
+		ld__wpath(w, "%s%s%s[%zu]", st->in ? st->in : "", st->in ? "." : "", key, i);
 		err = row ? st->load(l, o, w, row) : ld__nomem(l);
 		json_object_put(o);
 		if (err == -ENOMEM)
@@ -193,10 +208,11 @@ static int stream_rows(struct ld *l, int k, const char *key)
 }
 
 /*
- * The members of an object read one by one: the top level, and "timeline" in it. Known members
- * get their DOM in obj; arrays of rows are streamed and leave an empty array in obj.
+ * The members of an object read one by one: the top level (in NULL), and "timeline" and "cache"
+ * in it. Known members get their DOM in obj; arrays of rows are streamed and leave an empty
+ * array in obj.
  */
-static int members(struct ld *l, json_object *obj, bool timeline)
+static int members(struct ld *l, json_object *obj, const char *in)
 {
 	struct jscan *js = l->js;
 	char key[JSCAN_KEY_MAX], w[W_MAX];
@@ -214,12 +230,13 @@ static int members(struct ld *l, json_object *obj, bool timeline)
 			return js->err;
 		c = jscan__peek(js);
 		for (k = 0; k < S_NR; k++)
-			if (streams[k].timeline == timeline && !strcmp(streams[k].key, key))
+			if (!strcmp(streams[k].in ? streams[k].in : "", in ? in : "") &&
+			    !strcmp(streams[k].key, key))
 				break;
-		if ((k == S_NR && !known_key(key, timeline)) ||
+		if ((k == S_NR && !known_key(key, in)) ||
 		    json_object_object_get_ex(obj, key, NULL)) {
 			/* Unknown, or given twice: json-c would keep the last, silently. */
-			if (k < S_NR || known_key(key, timeline)) {
+			if (k < S_NR || known_key(key, in)) {
 				jscan__path(js, w, sizeof(w));
 				if (!l->dup[0])
 					snprintf(l->dup, sizeof(l->dup), "%s: given twice", w);
@@ -232,11 +249,11 @@ static int members(struct ld *l, json_object *obj, bool timeline)
 				return ld__nomem(l);
 			if ((err = stream_rows(l, k, key)))
 				return err;
-		} else if (!timeline && !strcmp(key, "timeline") && c == '{') {
+		} else if (!in && nested(key) && c == '{') {
 			v = json_object_new_object();
 			if (!v || json_object_object_add(obj, key, v))
 				return ld__nomem(l);
-			if ((err = members(l, v, true)))
+			if ((err = members(l, v, key)))
 				return err;
 		} else {
 			if (jscan__take(js, &p, &n))
@@ -291,7 +308,7 @@ static int parse(struct run *r, struct jscan *js, const char *path, char *err, s
 	json_tokener_set_flags(l.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	c = jscan__peek(js);
 	if (c == '{') {
-		ret = members(&l, root, false);
+		ret = members(&l, root, NULL);
 	} else {
 		/* Checked whole first: a malformed file is reported as such. */
 		ret = jscan__skip(js);

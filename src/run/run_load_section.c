@@ -16,7 +16,7 @@
 #include "run/run_priv.h"
 #include "run/runfile.h"
 
-static bool status_key(const char *k)
+bool ld__status_key(const char *k)
 {
 	if (!strcmp(k, "other"))
 		return true;
@@ -93,35 +93,6 @@ static int load_ep_db(struct ld *l, json_object *o, const char *w, struct run_en
 	return 0;
 }
 
-static int load_ep_out(struct ld *l, json_object *o, const char *w, struct run_endpoint *e)
-{
-	struct run_ep_out *out = &e->out;
-	char ww[W_MAX];
-	json_object *d;
-	int err = ld__get(l, o, w, "outbound", T_OBJ, 0, &d);
-
-	if (err || !d)
-		return err;
-	e->has_out = true;
-	ld__wpath(ww, "%s.outbound", w);
-	if ((err = ld__get_u64(l, d, ww, "requests", REQ, &out->requests)) ||
-	    (err = ld__get_u64(l, d, ww, "requests_with_calls", REQ, &out->with)) ||
-	    (err = ld__get_pos(l, d, ww, "calls_per_request", REQ, &out->calls_per_request)) ||
-	    (err = ld__get_pos(l, d, ww, "calls_per_request_max", REQ,
-			       &out->calls_per_request_max)) ||
-	    (err = ld__get_pos(l, d, ww, "ms_per_request", REQ, &out->ms_per_request)) ||
-	    (err = ld__get_pos(l, d, ww, "errors_per_request", REQ, &out->errors_per_request)))
-		return err;
-	if (out->with > out->requests)
-		return ld__fail(l, ww, "requests_with_calls", "%llu, but requests is %llu",
-				(unsigned long long)out->with, (unsigned long long)out->requests);
-	if (out->calls_per_request > out->calls_per_request_max + MS_SLACK)
-		return ld__fail(l, ww, "calls_per_request",
-				"%g is above calls_per_request_max (%g)", out->calls_per_request,
-				out->calls_per_request_max);
-	return 0;
-}
-
 /*
  * Every response counted has its status in "status" (codes that found no slot under "other"),
  * and is a 4xx or a 5xx error by that status.
@@ -190,7 +161,7 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	    (err = ld__get_str(l, o, w, "route", REQ, &e->route)) ||
 	    (err = ld__get_u64(l, o, w, "count", REQ, &e->count)) ||
 	    (err = ld__get_pos(l, o, w, "rate_per_s", REQ, &e->rate_per_s)) ||
-	    (err = ld__get_counts(l, o, w, "status", REQ, &e->status, status_key)) ||
+	    (err = ld__get_counts(l, o, w, "status", REQ, &e->status, ld__status_key)) ||
 	    (err = ld__get(l, o, w, "errors", T_OBJ, REQ, &x)))
 		return err;
 	if (has_port && (port < 0 || port > 65535))
@@ -225,11 +196,9 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	if (e->hist->count != e->count)
 		return ld__fail(l, w, "count", "%llu, but the histogram holds %llu",
 				(unsigned long long)e->count, (unsigned long long)e->hist->count);
-	if ((err = check_status(l, w, e)))
+	if ((err = check_status(l, w, e)) || (err = load_ep_db(l, o, w, e)))
 		return err;
-	if ((err = load_ep_out(l, o, w, e)))
-		return err;
-	return load_ep_db(l, o, w, e);
+	return ld__load_ep_deps(l, o, w, e);
 }
 
 /*
@@ -341,7 +310,7 @@ static int load_ids(struct ld *l, json_object *o, const char *w, const char *k, 
  * The counters of db_stats, those of its objects (one per probe path, "libpq": {"queries": 3})
  * as "libpq.queries".
  */
-static int get_stats(struct ld *l, json_object *o, const char *what, struct run_counts *c)
+int ld__get_stats(struct ld *l, json_object *o, const char *what, struct run_counts *c)
 {
 	struct json_object_iterator it, end;
 	size_t n = 0;
@@ -447,200 +416,7 @@ static int load_db(struct ld *l, json_object *root)
 		return err;
 	/* db_stats is counters plus the probes string: read it as counters without probes. */
 	json_object_object_del(a, "probes");
-	return get_stats(l, a, "db_stats", &r->db_stats);
-}
-
-static const char *const out_failures[] = { "refused",	       "reset",	      "timeout",
-					    "connect_timeout", "unreachable", "closed",
-					    "connect_error" };
-static const char *const out_extra[] = { "unfinished", "end_inferred", "incomplete", "pipelined",
-					 "target_truncated" };
-
-static bool out_failure_key(const char *k)
-{
-	for (size_t i = 0; i < sizeof(out_failures) / sizeof(out_failures[0]); i++)
-		if (!strcmp(k, out_failures[i]))
-			return true;
-	return false;
-}
-
-/* {count, latency_ms, histogram} or null: a histogram of count values. */
-static int load_hist_obj(struct ld *l, json_object *o, const char *w, const char *k,
-			 struct hist_sparse **out)
-{
-	char ww[W_MAX];
-	json_object *h;
-	uint64_t n;
-	int err = ld__get(l, o, w, k, T_OBJ, NULLOK, &h);
-
-	*out = NULL;
-	if (err || !h)
-		return err;
-	ld__wpath(ww, "%s.%s", w, k);
-	if ((err = ld__get_u64(l, h, ww, "count", REQ, &n)) ||
-	    (err = ld__get_latency(l, h, ww, "latency_ms", REQ, &(struct run_latency){ 0 },
-				   NULL)) ||
-	    (err = ld__get_hist(l, h, ww, out)))
-		return err;
-	if ((*out)->count != n)
-		return ld__fail(l, ww, "count", "%llu, but the histogram holds %llu",
-				(unsigned long long)n, (unsigned long long)(*out)->count);
-	return 0;
-}
-
-/* Answered calls are counted by status, and the 4xx and 5xx among them. */
-static int check_out_status(struct ld *l, const char *w, const struct run_out_call *c)
-{
-	unsigned __int128 all = 0;
-	uint64_t c4 = 0, c5 = 0;
-	char num[48];
-
-	for (unsigned i = 0; i < c->status.n; i++) {
-		all += c->status.v[i].n;
-		if (c->status.v[i].key[0] == '4')
-			c4 += c->status.v[i].n;
-		else if (c->status.v[i].key[0] >= '5' && strcmp(c->status.v[i].key, "other"))
-			c5 += c->status.v[i].n;
-	}
-	if (all != c->answered)
-		return ld__fail(l, w, "status", "adds up to %s, but answered is %llu",
-				ld__u128_str(all, num, sizeof(num)),
-				(unsigned long long)c->answered);
-	if (c->err4xx < c4 || c->err5xx < c5 || c->err4xx + c->err5xx > c->answered)
-		return ld__fail(l, w, "errors", "4xx %llu and 5xx %llu do not match status",
-				(unsigned long long)c->err4xx, (unsigned long long)c->err5xx);
-	return 0;
-}
-
-static int load_out_row(struct ld *l, json_object *o, const char *w, struct run_out_call *c)
-{
-	unsigned __int128 sum;
-	char ww[W_MAX], num[48];
-	json_object *x;
-	uint64_t n;
-	int err;
-
-	if (!o || !json_object_is_type(o, json_type_object))
-		return ld__fail(l, w, NULL, "must be an object");
-	if ((err = ld__get_str(l, o, w, "caller", REQ, &c->caller)) ||
-	    (err = ld__get_str(l, o, w, "peer", REQ, &c->peer)) ||
-	    (err = ld__get_str(l, o, w, "host", REQ, &c->host)) ||
-	    (err = ld__get_bool(l, o, w, "local", REQ, &c->local)) ||
-	    (err = ld__get_str(l, o, w, "method", REQ, &c->method)) ||
-	    (err = ld__get_str(l, o, w, "route", REQ, &c->route)) ||
-	    (err = ld__get_u64(l, o, w, "count", REQ, &c->count)) ||
-	    (err = ld__get_u64(l, o, w, "answered", REQ, &c->answered)) ||
-	    (err = ld__get_counts(l, o, w, "status", REQ, &c->status, status_key)) ||
-	    (err = ld__get(l, o, w, "errors", T_OBJ, REQ, &x)))
-		return err;
-	ld__wpath(ww, "%s.errors", w);
-	if ((err = ld__get_u64(l, x, ww, "4xx", REQ, &c->err4xx)) ||
-	    (err = ld__get_u64(l, x, ww, "5xx", REQ, &c->err5xx)) ||
-	    (err = ld__get_counts(l, o, w, "failures", REQ, &c->failures, out_failure_key)) ||
-	    (err = ld__get_u64(l, o, w, "retries", REQ, &c->retries)) ||
-	    (err = ld__get_u64(l, o, w, "connects", REQ, &c->connects)))
-		return err;
-	c->extra.v =
-		run__alloc(l->r, sizeof(out_extra) / sizeof(out_extra[0]) * sizeof(*c->extra.v));
-	if (!c->extra.v)
-		return ld__nomem(l);
-	for (size_t i = 0; i < sizeof(out_extra) / sizeof(out_extra[0]); i++) {
-		if ((err = ld__get_u64(l, o, w, out_extra[i], REQ, &n)))
-			return err;
-		c->extra.v[c->extra.n].key = out_extra[i];
-		c->extra.v[c->extra.n++].n = n;
-	}
-	if ((err = ld__get_latency(l, o, w, "latency_ms", REQ, &(struct run_latency){ 0 }, NULL)) ||
-	    (err = ld__get_hist(l, o, w, &c->hist)) ||
-	    (err = load_hist_obj(l, o, w, "connect", &c->connect)) ||
-	    (err = load_hist_obj(l, o, w, "failure", &c->failure)))
-		return err;
-	if (c->hist->count != c->answered)
-		return ld__fail(l, w, "answered", "%llu, but the histogram holds %llu",
-				(unsigned long long)c->answered,
-				(unsigned long long)c->hist->count);
-	if ((c->connect ? c->connect->count : 0) != c->connects)
-		return ld__fail(l, w, "connects", "%llu, but connect holds %llu",
-				(unsigned long long)c->connects,
-				(unsigned long long)(c->connect ? c->connect->count : 0));
-	/* Each call is answered, failed or unfinished. */
-	sum = (unsigned __int128)c->answered + c->extra.v[0].n;
-	for (unsigned i = 0; i < c->failures.n; i++)
-		sum += c->failures.v[i].n;
-	if (sum != c->count)
-		return ld__fail(l, w, "count",
-				"%llu, but answered, failures and unfinished add up to %s",
-				(unsigned long long)c->count, ld__u128_str(sum, num, sizeof(num)));
-	if ((c->failure ? c->failure->count : 0) != c->count - c->answered - c->extra.v[0].n)
-		return ld__fail(l, w, "failure", "does not hold the %llu failed calls",
-				(unsigned long long)(c->count - c->answered - c->extra.v[0].n));
-	if (c->retries > c->count)
-		return ld__fail(l, w, "retries", "%llu, but count is %llu",
-				(unsigned long long)c->retries, (unsigned long long)c->count);
-	return check_out_status(l, w, c);
-}
-
-static int load_out_dest(struct ld *l, json_object *o, const char *w, struct run_out_dest *d)
-{
-	int err;
-
-	if (!o || !json_object_is_type(o, json_type_object))
-		return ld__fail(l, w, NULL, "must be an object");
-	if ((err = ld__get_str(l, o, w, "caller", REQ, &d->caller)) ||
-	    (err = ld__get_str(l, o, w, "peer", REQ, &d->peer)) ||
-	    (err = ld__get_str(l, o, w, "host", REQ, &d->host)) ||
-	    (err = ld__get_bool(l, o, w, "local", REQ, &d->local)) ||
-	    (err = ld__get_u64(l, o, w, "attempts", REQ, &d->attempts)) ||
-	    (err = ld__get_u64(l, o, w, "failed", REQ, &d->failed)) ||
-	    (err = ld__get_u64(l, o, w, "retries", REQ, &d->retries)) ||
-	    (err = ld__get_u64(l, o, w, "retry_success", REQ, &d->retry_success)) ||
-	    (err = ld__get_u64(l, o, w, "retry_exhausted", REQ, &d->retry_exhausted)) ||
-	    (err = load_hist_obj(l, o, w, "backoff", &d->backoff)))
-		return err;
-	if (d->failed > d->attempts || d->retries > d->attempts)
-		return ld__fail(l, w, "attempts", "%llu, fewer than failed or retries",
-				(unsigned long long)d->attempts);
-	/* A chain of retries ends once: in a success, or exhausted. */
-	if ((unsigned __int128)d->retry_success + d->retry_exhausted > d->retries)
-		return ld__fail(l, w, "retries", "%llu, fewer than the chains that ended",
-				(unsigned long long)d->retries);
-	if ((d->backoff ? d->backoff->count : 0) != d->retries)
-		return ld__fail(l, w, "backoff", "does not hold one backoff per retry (%llu)",
-				(unsigned long long)d->retries);
-	return 0;
-}
-
-int ld__load_out_row(struct ld *l, json_object *x, const char *w, void *row)
-{
-	return load_out_row(l, x, w, row);
-}
-
-int ld__load_out_dest_row(struct ld *l, json_object *x, const char *w, void *row)
-{
-	return load_out_dest(l, x, w, row);
-}
-
-static int load_outbound(struct ld *l, json_object *root)
-{
-	struct run *r = l->r;
-	json_object *a;
-	int err = ld__get(l, root, "", "outbound", T_ARR, 0, &a);
-
-	if (err || !a)
-		return err;
-	r->has_outbound = true;
-	if ((err = ld__rows_of(l, S_OUT, (void **)&r->outs, &r->nouts)) ||
-	    (err = ld__get(l, root, "", "outbound_destinations", T_ARR, REQ, &a)) ||
-	    (err = ld__rows_of(l, S_OUT_DEST, (void **)&r->out_dests, &r->nout_dests)))
-		return err;
-	if (!r->outs && !(r->outs = run__alloc(r, sizeof(*r->outs))))
-		return ld__nomem(l);
-	if (!r->out_dests && !(r->out_dests = run__alloc(r, sizeof(*r->out_dests))))
-		return ld__nomem(l);
-	if ((err = ld__get(l, root, "", "outbound_stats", T_OBJ, 0, &a)) || !a)
-		return err;
-	r->has_outbound_stats = true;
-	return get_stats(l, a, "outbound_stats", &r->outbound_stats);
+	return ld__get_stats(l, a, "db_stats", &r->db_stats);
 }
 
 /* Unit of observed and margin when the file does not say: from the kind of objective. */
@@ -982,8 +758,9 @@ int ld__load(struct ld *l, json_object *root)
 	if ((err = ld__get(l, root, "", "http", T_ARR, REQ, &o)) ||
 	    (err = ld__rows_of(l, S_HTTP, (void **)&r->eps, &r->neps)))
 		return err;
-	if ((err = load_db(l, root)) || (err = load_outbound(l, root)) ||
-	    (err = load_slo(l, root)) || (err = load_timeline(l, root)))
+	if ((err = load_db(l, root)) || (err = ld__load_cache(l, root)) ||
+	    (err = ld__load_outbound(l, root)) || (err = load_slo(l, root)) ||
+	    (err = load_timeline(l, root)))
 		return err;
 	return 0;
 }

@@ -33,6 +33,18 @@ static void w_latency(struct json *j, const char *key, const struct run_latency 
 	json__end_object(j);
 }
 
+/* A number the file may have had as null (NaN here). */
+static void w_num(struct json *j, const char *key, double v, int decimals)
+{
+	json__key(j, key);
+	if (isnan(v))
+		json__null(j);
+	else if (decimals < 0)
+		json__double(j, v);
+	else
+		json__fixed(j, v, decimals);
+}
+
 /* The latency object's percentiles, ms, as the report writes them: p50, p90, p95, p99, p999. */
 static const double latency_q[5] = { 50, 90, 95, 99, 99.9 };
 
@@ -191,6 +203,26 @@ static const struct hist *dense(const struct hist_sparse *h, struct hist *scratc
 	return scratch;
 }
 
+/* An endpoint's calls to the cache or to other HTTP services, per request. */
+static void w_dep(struct json *j, const char *key, const struct run_ep_dep *d, bool cache)
+{
+	json__key(j, key);
+	json__begin_object(j);
+	json__kv_u64(j, "requests", d->requests);
+	json__kv_u64(j, "requests_with_calls", d->with);
+	json__kv_fixed(j, "calls_per_request", d->calls_per_request, 3);
+	json__kv_fixed(j, "max_calls", d->max_calls, 3);
+	json__kv_fixed(j, "ms_per_request", d->ms_per_request, 3);
+	json__kv_fixed(j, "errors", d->errors, 3);
+	if (cache) {
+		json__kv_fixed(j, "hits", d->hits, 3);
+		json__kv_fixed(j, "misses", d->misses, 3);
+		w_num(j, "hit_ratio", d->hit_ratio, 4);
+		json__kv_u64(j, "repeat_requests", d->repeat);
+	}
+	json__end_object(j);
+}
+
 static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist *scratch)
 {
 	const struct hist *h = dense(e->hist, scratch);
@@ -262,19 +294,10 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist
 		json__end_array(j);
 		json__end_object(j);
 	}
-	if (e->has_out) {
-		const struct run_ep_out *o = &e->out;
-
-		json__key(j, "outbound");
-		json__begin_object(j);
-		json__kv_u64(j, "requests", o->requests);
-		json__kv_u64(j, "requests_with_calls", o->with);
-		json__kv_fixed(j, "calls_per_request", o->calls_per_request, 3);
-		json__kv_fixed(j, "calls_per_request_max", o->calls_per_request_max, 3);
-		json__kv_fixed(j, "ms_per_request", o->ms_per_request, 3);
-		json__kv_fixed(j, "errors_per_request", o->errors_per_request, 3);
-		json__end_object(j);
-	}
+	if (e->has_dep[RUN_DEP_CACHE])
+		w_dep(j, "cache", &e->dep[RUN_DEP_CACHE], true);
+	if (e->has_dep[RUN_DEP_OUTBOUND])
+		w_dep(j, "outbound", &e->dep[RUN_DEP_OUTBOUND], false);
 	json__end_object(j);
 }
 
@@ -442,11 +465,13 @@ static void w_out_call(struct json *j, const struct run_out_call *c, struct hist
 static void w_outbound(struct json *j, const struct run *r, struct hist *scratch)
 {
 	json__key(j, "outbound");
+	json__begin_object(j);
+	json__key(j, "calls");
 	json__begin_array(j);
 	for (unsigned i = 0; i < r->nouts; i++)
 		w_out_call(j, &r->outs[i], scratch);
 	json__end_array(j);
-	json__key(j, "outbound_destinations");
+	json__key(j, "destinations");
 	json__begin_array(j);
 	for (unsigned i = 0; i < r->nout_dests; i++) {
 		const struct run_out_dest *d = &r->out_dests[i];
@@ -466,23 +491,155 @@ static void w_outbound(struct json *j, const struct run *r, struct hist *scratch
 	}
 	json__end_array(j);
 	if (r->has_outbound_stats) {
-		json__key(j, "outbound_stats");
+		json__key(j, "stats");
 		json__begin_object(j);
 		w_stats(j, &r->outbound_stats);
 		json__end_object(j);
 	}
+	json__end_object(j);
 }
 
-/* A number the file may have had as null (NaN here). */
-static void w_num(struct json *j, const char *key, double v, int decimals)
+/* hits / keys with 4 decimals; null when no key was read. */
+static void w_ratio(struct json *j, const char *key, uint64_t hits, uint64_t keys)
 {
-	json__key(j, key);
-	if (isnan(v))
+	w_num(j, key, keys ? (double)hits / keys : NAN, 4);
+}
+
+static void w_cache_row(struct json *j, const struct run_cache_row *c, struct hist *scratch)
+{
+	const struct hist *h = dense(c->hist, scratch);
+
+	json__begin_object(j);
+	json__kv_string(j, "id", c->id);
+	json__kv_string(j, "client", c->client);
+	json__kv_string(j, "server", c->server);
+	json__kv_string(j, "command", c->verb);
+	json__kv_string(j, "pattern", c->pattern);
+	if (c->raw_key)
+		json__kv_string(j, "raw_key", c->raw_key);
+	json__kv_u64(j, "count", c->count);
+	json__kv_fixed(j, "rate_per_s", c->rate_per_s, 3);
+	json__kv_u64(j, "errors", c->errors);
+	w_counts(j, "errors_by_word", &c->errs);
+	json__kv_u64(j, "aborted", c->aborted);
+	json__kv_u64(j, "pipelined", c->pipelined);
+	json__kv_u64(j, "in_transaction", c->in_tx);
+	json__kv_u64(j, "end_inferred", c->end_inferred);
+	json__kv_u64(j, "reads", c->reads);
+	json__kv_u64(j, "hits", c->hits);
+	json__kv_u64(j, "misses", c->misses);
+	w_ratio(j, "hit_ratio", c->hits, c->hits + c->misses);
+	json__kv_u64(j, "writes", c->writes);
+	json__kv_u64(j, "writes_without_ttl", c->no_ttl);
+	json__kv_u64(j, "whole_reads", c->whole_reads);
+	json__kv_u64(j, "whole_reads_big", c->whole_reads_big);
+	json__key(j, "max_elements");
+	if (c->max_elements < 0)
 		json__null(j);
-	else if (decimals < 0)
-		json__double(j, v);
 	else
-		json__fixed(j, v, decimals);
+		json__i64(j, c->max_elements);
+	json__key(j, "bytes");
+	json__begin_object(j);
+	json__kv_u64(j, "sent", c->bytes_sent);
+	json__kv_u64(j, "received", c->bytes_received);
+	json__kv_u64(j, "max_value", c->max_value);
+	json__end_object(j);
+	json__kv_u64(j, "large_values", c->large_values);
+	json__kv_fixed(j, "total_ms", c->hist->sum / 1e6, 3);
+	histjson__latency(j, "latency_ms", h);
+	w_ids(j, "flags", &c->flags);
+	histjson__histogram(j, "histogram", h);
+	json__end_object(j);
+}
+
+static void w_cache_timeline(struct json *j, const struct run_cache *c)
+{
+	json__key(j, "timeline");
+	json__begin_object(j);
+	json__kv_fixed(j, "interval_s", c->interval_s, 3);
+	json__kv_u64(j, "points_dropped", c->points_dropped);
+	json__key(j, "points");
+	json__begin_array(j);
+	for (unsigned i = 0; i < c->npoints; i++) {
+		const struct run_cache_point *p = &c->points[i];
+
+		json__begin_object(j);
+		json__kv_fixed(j, "t", p->t, 3);
+		json__kv_u64(j, "count", p->count);
+		json__kv_fixed(j, "rate_per_s", p->rate_per_s, 3);
+		w_num(j, "p50", p->p50, 3);
+		w_num(j, "p95", p->p95, 3);
+		w_num(j, "p99", p->p99, 3);
+		json__kv_u64(j, "errors", p->errors);
+		json__kv_u64(j, "hits", p->hits);
+		json__kv_u64(j, "misses", p->misses);
+		w_ratio(j, "hit_ratio", p->hits, p->hits + p->misses);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
+/* The cache section: the totals are the rows' (those the recorder could keep). */
+static void w_cache(struct json *j, const struct run_cache *c, struct hist *scratch)
+{
+	uint64_t count = 0, errors = 0, hits = 0, misses = 0;
+
+	for (unsigned i = 0; i < c->nrows; i++) {
+		count += c->rows[i].count;
+		errors += c->rows[i].errors;
+		hits += c->rows[i].hits;
+		misses += c->rows[i].misses;
+	}
+	json__key(j, "cache");
+	json__begin_object(j);
+	json__kv_string(j, "system", c->system);
+	json__kv_u64(j, "commands", count);
+	json__kv_u64(j, "errors", errors);
+	json__kv_u64(j, "hits", hits);
+	json__kv_u64(j, "misses", misses);
+	w_ratio(j, "hit_ratio", hits, hits + misses);
+	json__key(j, "rows");
+	json__begin_array(j);
+	for (unsigned i = 0; i < c->nrows; i++)
+		w_cache_row(j, &c->rows[i], scratch);
+	json__end_array(j);
+	json__key(j, "clients");
+	json__begin_array(j);
+	for (unsigned i = 0; i < c->nclients; i++) {
+		const struct run_cache_client *cl = &c->clients[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "client", cl->client);
+		json__kv_string(j, "server", cl->server);
+		json__kv_u64(j, "opened", cl->opened);
+		json__kv_u64(j, "closed", cl->closed);
+		json__kv_u64(j, "live", cl->live);
+		json__kv_u64(j, "peak", cl->peak);
+		json__kv_u64(j, "commands", cl->commands);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "flags");
+	json__begin_array(j);
+	for (unsigned i = 0; i < c->nflags; i++) {
+		const struct run_cache_flag *f = &c->flags[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "kind", f->kind);
+		json__kv_string(j, "id", f->id);
+		json__kv_string(j, "command", f->verb);
+		json__kv_string(j, "pattern", f->pattern);
+		json__kv_string(j, "endpoint", f->endpoint);
+		json__kv_string(j, "evidence", f->evidence);
+		json__kv_u64(j, "occurrences", f->occurrences);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	if (c->has_timeline)
+		w_cache_timeline(j, c);
+	w_counts(j, "drops", &c->drops);
+	json__end_object(j);
 }
 
 static void w_slo(struct json *j, const struct run *r)
@@ -707,6 +864,8 @@ int run__write(FILE *f, const struct run *r)
 	json__end_array(j);
 	if (r->has_db)
 		w_db(j, r, scratch);
+	if (r->has_cache)
+		w_cache(j, &r->cache, scratch);
 	if (r->has_outbound)
 		w_outbound(j, r, scratch);
 	if (r->has_slo)

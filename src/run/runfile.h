@@ -62,14 +62,21 @@ struct run_ep_db {
 	unsigned ntop;
 };
 
-/* An endpoint's outbound HTTP calls ("outbound" object of an endpoint). */
-struct run_ep_out {
-	uint64_t requests;	  /* requests counted while outbound calls were followed */
-	uint64_t with;		  /* ... that made at least one */
-	double calls_per_request; /* shared calls count a share */
-	double calls_per_request_max;
-	double ms_per_request;
-	double errors_per_request; /* failed calls: a failure kind, 429 or 5xx */
+/*
+ * An endpoint's calls to a service other than its database, attributed per request like its
+ * queries: the "cache" (Redis) and "outbound" (HTTP) objects of an endpoint, present when the
+ * kind was followed.
+ */
+enum run_dep { RUN_DEP_CACHE, RUN_DEP_OUTBOUND, RUN_DEP_NR };
+
+struct run_ep_dep {
+	uint64_t requests; /* requests counted while the kind was followed */
+	uint64_t with;	   /* ... that made at least one call */
+	double calls_per_request, max_calls, ms_per_request;
+	double errors;	     /* error replies, failed calls (a shared call counts its share) */
+	double hits, misses; /* cache: keys read, answered / nil or empty */
+	double hit_ratio;    /* cache: as the file has it; NaN: null (no key read) */
+	uint64_t repeat;     /* cache: requests that read one key more than once */
 };
 
 /* Percentiles as the report printed them (ms); only kept where no histogram exists. */
@@ -101,8 +108,8 @@ struct run_endpoint {
 	struct hist_sparse *hist; /* latency, ns */
 	bool has_db;
 	struct run_ep_db db;
-	bool has_out;
-	struct run_ep_out out;
+	bool has_dep[RUN_DEP_NR];
+	struct run_ep_dep dep[RUN_DEP_NR];
 };
 
 /*
@@ -243,6 +250,69 @@ struct run_timeline {
 	unsigned ndb;
 };
 
+/* One row of the "cache" section: a client's command on a key pattern of one server. */
+struct run_cache_row {
+	const char *id; /* 16 hex digits: a hash of client, server, command and pattern */
+	const char *client;
+	const char *server; /* NULL: unknown */
+	const char *verb, *pattern;
+	const char *raw_key; /* NULL if absent */
+	uint64_t count;	     /* answered: the histogram's */
+	double rate_per_s;
+	uint64_t errors;
+	struct run_counts errs; /* by the reply's first word, "other" for the rest */
+	uint64_t aborted, pipelined, in_tx, end_inferred;
+	uint64_t reads, hits, misses; /* read commands; the keys they asked for */
+	uint64_t writes, no_ttl;
+	uint64_t whole_reads, whole_reads_big;
+	int64_t max_elements; /* -1: null */
+	uint64_t bytes_sent, bytes_received, max_value, large_values;
+	struct run_ids flags; /* kinds of the section's flags about this row */
+	struct hist_sparse *hist;
+};
+
+/* Connections of a client to a cache server: the pool. */
+struct run_cache_client {
+	const char *client;
+	const char *server; /* NULL: unknown */
+	uint64_t opened, closed, live, peak, commands;
+};
+
+struct run_cache_flag {
+	const char *kind;
+	const char *id; /* the row's; NULL: none */
+	const char *verb, *pattern;
+	const char *endpoint; /* NULL: not about one */
+	const char *evidence;
+	uint64_t occurrences;
+};
+
+/* One interval of the whole cache; percentiles NaN when it had no command. */
+struct run_cache_point {
+	double t;
+	uint64_t count;
+	double rate_per_s;
+	double p50, p95, p99;
+	uint64_t errors, hits, misses;
+};
+
+/* The "cache" section (Redis), present when the cache was followed. */
+struct run_cache {
+	const char *system; /* "redis" */
+	struct run_cache_row *rows;
+	unsigned nrows;
+	struct run_cache_client *clients;
+	unsigned nclients;
+	struct run_cache_flag *flags;
+	unsigned nflags;
+	bool has_timeline;
+	double interval_s;
+	uint64_t points_dropped;
+	struct run_cache_point *points;
+	unsigned npoints;
+	struct run_counts drops; /* what the recorder's tables could not keep */
+};
+
 /* An input of a merged report ("merged_from"). */
 struct run_source {
 	const char *path;
@@ -305,6 +375,8 @@ struct run {
 	double max_drop_pct; /* record's --max-drop-pct (slo_summary); NaN: not in the file */
 	bool has_timeline;
 	struct run_timeline timeline;
+	bool has_cache; /* the report has a "cache" section: the cache was followed */
+	struct run_cache cache;
 	struct run_source *sources; /* set by merge__runs, not read from files */
 	unsigned nsources;
 };
@@ -335,6 +407,8 @@ uint64_t run__requests(const struct run *r);
 /* "GET /items/{id}" into buf. */
 const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t sz);
 const struct run_dbq *run__find_query(const struct run *r, const char *query_id);
+/* Keys answered / keys read of the cache rows (-1: no key read), and the totals in *hits, *keys. */
+double run__cache_hit_ratio(const struct run *r, uint64_t *hits, uint64_t *keys);
 
 /* Percentiles of a histogram in ms, as the report writes them. */
 void run__latency(const struct hist_sparse *h, struct run_latency *l);

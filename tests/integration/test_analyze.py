@@ -9,7 +9,8 @@ change of the output, rebuild them with
 
 and review the diff. fixtures/baseline.json and after.json were recorded against
 httpserver.py with ITEM_MS=50 and 20, db.json against dbapp.py (an N+1, a SELECT * with a large
-OFFSET, psql without pooling); ramp.json is written by fixtures/make_ramp.py.
+OFFSET, psql without pooling); ramp.json is written by fixtures/make_ramp.py, cache-baseline.json
+and cache-after.json (Redis and outbound calls) by fixtures/make_cache.py.
 """
 import fractions
 import json
@@ -62,6 +63,11 @@ GOLDEN = [
     ("ramp.report.md", ["report", "-f", "markdown", "ramp.json"]),
     ("diff.txt", ["diff", "baseline.json", "after.json"]),
     ("diff.md", ["diff", "-f", "markdown", "baseline.json", "after.json"]),
+    ("cache-baseline.report.txt", ["report", "cache-baseline.json"]),
+    ("cache-baseline.report.md", ["report", "-f", "markdown", "cache-baseline.json"]),
+    ("cache-after.report.txt", ["report", "cache-after.json"]),
+    ("cache-diff.txt", ["diff", "cache-baseline.json", "cache-after.json"]),
+    ("cache-diff.md", ["diff", "-f", "markdown", "cache-baseline.json", "cache-after.json"]),
 ]
 
 
@@ -332,6 +338,34 @@ def test_merge_notes_what_is_not_merged(tmp_path):
     assert m["window"]["duration_s"] == 20  # the same window twice covers 20 s
     assert m["http"][0]["count"] == 2 * json.load(open(os.path.join(FIX, "ramp.json")))[
         "http"][0]["count"]
+
+
+def test_cache_fixtures(tmp_path):
+    """The cache fixtures are reports of the schema; merge adds their endpoints' cache and
+    outbound calls and says it leaves the cache sections out; HTML shows the cache rows."""
+    ins = [json.load(open(os.path.join(FIX, f))) for f in ("cache-baseline.json",
+                                                             "cache-after.json")]
+    for r in ins:
+        jsonschema.validate(r, SCHEMA)
+    out = tmp_path / "m.json"
+    p = run(["merge", "cache-baseline.json", "cache-after.json", "-o", str(out)])
+    assert p.returncode == 0, p.stderr
+    assert "cache sections not merged" in p.stderr
+    m = json.loads(out.read_text())
+    jsonschema.validate(m, SCHEMA)
+    assert "cache" not in m
+    ep = {(e["method"], e["route"]): e for e in m["http"]}[("GET", "/plans/{id}")]
+    src = [{(e["method"], e["route"]): e for e in r["http"]}[("GET", "/plans/{id}")]["cache"]
+           for r in ins]
+    assert ep["cache"]["requests"] == sum(d["requests"] for d in src)
+    assert ep["cache"]["hits"] == sum(d["hits"] for d in src)
+    assert ep["cache"]["max_calls"] == max(d["max_calls"] for d in src)
+    assert ep["cache"]["calls_per_request"] == round(
+        sum(d["calls_per_request"] * d["requests"] for d in src) / ep["cache"]["requests"], 3)
+    p = run(["report", "-f", "html", "cache-baseline.json"])
+    assert p.returncode == 0, p.stderr
+    assert "<h2>Cache (Redis)" in p.stdout and "SMEMBERS tags:{id}" in p.stdout
+    assert "Cache and outbound calls per request" in p.stdout
 
 
 class ItemServer:

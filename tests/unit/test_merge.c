@@ -942,6 +942,93 @@ static void test_merge_command_kept_only_when_the_same(void **state)
 	run__free(&b);
 }
 
+static void dep(struct run_endpoint *e, int kind, uint64_t requests, uint64_t with, double cpr,
+		double max, double ms, double errors, double hits, double misses, uint64_t repeat)
+{
+	struct run_ep_dep *d = &e->dep[kind];
+
+	e->has_dep[kind] = true;
+	d->requests = requests;
+	d->with = with;
+	d->calls_per_request = cpr;
+	d->max_calls = max;
+	d->ms_per_request = ms;
+	d->errors = errors;
+	d->hits = hits;
+	d->misses = misses;
+	d->hit_ratio = hits + misses ? hits / (hits + misses) : NAN;
+	d->repeat = repeat;
+}
+
+/*
+ * Cache and outbound calls per request: weighted by requests, the hit ratio from the hits; one
+ * input's figures as they are. A cache section is not merged, and merge says so.
+ */
+static void test_merge_dependencies(void **state)
+{
+	struct run a, b, m;
+	struct merge_notes notes;
+	const struct run_ep_dep *d;
+
+	input(&a, "web1", 2, 0);
+	input(&b, "web2", 2, 0);
+	dep(endpoint(&a, "/items", 10), RUN_DEP_CACHE, 10, 8, 2, 3, 0.5, 1, 15, 5, 1);
+	dep(&a.eps[0], RUN_DEP_OUTBOUND, 10, 1, 0.1, 1, 20, 1, 0, 0, 0);
+	dep(endpoint(&b, "/items", 30), RUN_DEP_CACHE, 30, 30, 1, 5, 0.1, 2, 30, 0, 0);
+	dep(endpoint(&a, "/a", 5), RUN_DEP_CACHE, 5, 5, 1, 1, 0.2, 0, 7, 2, 0);
+	a.eps[1].dep[RUN_DEP_CACHE].hit_ratio = 0.7777; /* as the file had it */
+	endpoint(&b, "/b", 5);
+	b.has_cache = true;
+	merge2(&m, &a, &b, &notes);
+	assert_true(notes.cache);
+	assert_false(m.has_cache);
+	assert_int_equal(m.neps, 3);
+	assert_string_equal(m.eps[0].route, "/items");
+	d = &m.eps[0].dep[RUN_DEP_CACHE];
+	assert_true(m.eps[0].has_dep[RUN_DEP_CACHE]);
+	assert_int_equal(d->requests, 40);
+	assert_int_equal(d->with, 38);
+	assert_true(d->calls_per_request == 1.25);
+	assert_true(d->max_calls == 5);
+	assert_true(fabs(d->ms_per_request - 0.2) < 1e-12);
+	assert_true(d->errors == 3);
+	assert_true(d->hits == 45 && d->misses == 5);
+	assert_true(d->hit_ratio == 0.9);
+	assert_int_equal(d->repeat, 1);
+	/* Outbound calls were followed by one input: its requests only. */
+	d = &m.eps[0].dep[RUN_DEP_OUTBOUND];
+	assert_true(m.eps[0].has_dep[RUN_DEP_OUTBOUND]);
+	assert_int_equal(d->requests, 10);
+	assert_int_equal(d->with, 1);
+	assert_true(fabs(d->calls_per_request - 0.1) < 1e-12);
+	assert_true(d->ms_per_request == 20 && d->errors == 1 && d->max_calls == 1);
+	assert_true(isnan(d->hit_ratio));
+	for (unsigned i = 1; i < 3; i++) {
+		const struct run_endpoint *e = &m.eps[i];
+
+		if (!strcmp(e->route, "/a")) {
+			assert_true(e->has_dep[RUN_DEP_CACHE]);
+			assert_true(e->dep[RUN_DEP_CACHE].hit_ratio == 0.7777);
+		} else {
+			assert_false(e->has_dep[RUN_DEP_CACHE] || e->has_dep[RUN_DEP_OUTBOUND]);
+		}
+	}
+	run__free(&m);
+	/* Requests without any read: no ratio; no requests at all: nothing per request. */
+	a.eps[0].dep[RUN_DEP_CACHE].hits = a.eps[0].dep[RUN_DEP_CACHE].misses = 0;
+	b.eps[0].dep[RUN_DEP_CACHE].hits = 0;
+	a.eps[0].dep[RUN_DEP_OUTBOUND].requests = 0;
+	b.has_cache = false;
+	merge2(&m, &a, &b, &notes);
+	assert_false(notes.cache);
+	assert_true(isnan(m.eps[0].dep[RUN_DEP_CACHE].hit_ratio));
+	assert_true(m.eps[0].dep[RUN_DEP_OUTBOUND].calls_per_request == 0);
+	assert_true(m.eps[0].dep[RUN_DEP_OUTBOUND].ms_per_request == 0);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_merge_hostnames_joined),
 		cmocka_unit_test(test_merge_counter_objects_apart),
 		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
+		cmocka_unit_test(test_merge_dependencies),
 		cmocka_unit_test(test_merge_window_text_of_first),
 		cmocka_unit_test(test_merge_rates_under_a_second),
 		cmocka_unit_test(test_merge_endpoint_order_method_service),

@@ -142,7 +142,10 @@ static void test_fixtures_are_fixed_points_of_the_writer(void **state)
 	"\"sum\":" #n "000000,\"min\":1000000,\"max\":1000000,"                                  \
 	"\"buckets\":[[999424,1007615," #n "]]}"
 
-/* Every optional member the recorder writes, and those the writer of merge used to drop. */
+/*
+ * Every optional member the recorder writes, those the writer of merge used to drop, and the
+ * cache section and an endpoint's cache and outbound calls.
+ */
 static const char full[] =
 	"{\"schema\":\"sloprobe.report/v1\",\"tool\":{\"name\":\"sloprobe\",\"version\":\"0.1.0\"},"
 	"\"host\":{\"hostname\":\"web1\",\"kernel\":\"6.1.0\"},"
@@ -159,7 +162,12 @@ static const char full[] =
 	"\"db\":{\"requests\":7,\"queries_per_request\":1,\"queries_per_request_max\":1,"
 	"\"db_time_ms_per_request\":0.5,\"db_time_share\":0.4321,"
 	"\"attribution\":{\"exact\":1,\"thread\":1,\"shared\":2,\"handoff\":3},"
-	"\"top_queries\":[]}}],"
+	"\"top_queries\":[]},"
+	"\"cache\":{\"requests\":7,\"requests_with_calls\":5,\"calls_per_request\":1.5,"
+	"\"max_calls\":4,\"ms_per_request\":0.25,\"errors\":0.5,\"hits\":6.5,\"misses\":2,"
+	"\"hit_ratio\":0.7647,\"repeat_requests\":2},"
+	"\"outbound\":{\"requests\":7,\"requests_with_calls\":1,\"calls_per_request\":0.143,"
+	"\"max_calls\":1,\"ms_per_request\":12.5,\"errors\":1}}],"
 	"\"db\":[{\"system\":\"postgresql\",\"query_id\":\"0123456789abcdef\",\"query\":\"select ?\","
 	"\"count\":7,\"errors\":0,\"rate_per_s\":0.7,\"total_ms\":7,\"rows\":null,\"client\":null,"
 	"\"server\":null,\"main_path\":\"wire\",\"latency_ms\":" LAT ",\"first_byte_ms\":" LAT ","
@@ -168,6 +176,23 @@ static const char full[] =
 	"\"query\":\"select ?\",\"endpoint\":\"GET /\",\"evidence\":\"6 in a row\","
 	"\"occurrences\":2,\"t_s\":1.25,\"at\":\"2026-11-30T10:00:01.500Z\","
 	"\"attribution\":\"shared\",\"support\":0.5,\"confidence\":\"low\"}],"
+	"\"cache\":{\"system\":\"redis\",\"commands\":7,\"errors\":1,\"hits\":5,\"misses\":1,"
+	"\"hit_ratio\":0.8333,\"rows\":[{\"id\":\"00000000000000aa\",\"client\":\"app:8080\","
+	"\"server\":null,\"command\":\"GET\",\"pattern\":\"u:{id}\",\"raw_key\":\"u:1\","
+	"\"count\":7,\"rate_per_s\":0.7,\"errors\":1,\"errors_by_word\":{\"MOVED\":1},"
+	"\"aborted\":2,\"pipelined\":3,\"in_transaction\":1,\"end_inferred\":1,\"reads\":6,"
+	"\"hits\":5,\"misses\":1,\"hit_ratio\":0.8333,\"writes\":0,\"writes_without_ttl\":0,"
+	"\"whole_reads\":2,\"whole_reads_big\":1,\"max_elements\":1500,"
+	"\"bytes\":{\"sent\":10,\"received\":20,\"max_value\":30},\"large_values\":1,"
+	"\"total_ms\":7,\"latency_ms\":" LAT ",\"flags\":[\"scan_all\"]," HIST(7) "}],"
+	"\"clients\":[{\"client\":\"app:8080\",\"server\":null,\"opened\":3,\"closed\":1,"
+	"\"live\":2,\"peak\":3,\"commands\":9}],"
+	"\"flags\":[{\"kind\":\"scan_all\",\"id\":\"00000000000000aa\",\"command\":\"GET\","
+	"\"pattern\":\"u:{id}\",\"endpoint\":null,\"evidence\":\"1 of 2\",\"occurrences\":1}],"
+	"\"timeline\":{\"interval_s\":1,\"points_dropped\":3,\"points\":[{\"t\":1,\"count\":7,"
+	"\"rate_per_s\":7,\"p50\":1,\"p95\":1,\"p99\":1,\"errors\":1,\"hits\":5,\"misses\":1,"
+	"\"hit_ratio\":0.8333}]},\"drops\":{\"commands\":4,\"clients\":0,\"repeats\":0,"
+	"\"flags\":0}},"
 	"\"slo\":[{\"name\":\"n\",\"objective\":\"count >= 5\",\"target\":\"http GET /\","
 	"\"service\":\"app:8080\",\"matched\":true,\"source\":\"http\",\"per\":\"endpoint\","
 	"\"kind\":\"count\",\"min_count\":5,\"strict\":true,\"unit\":\"count\",\"observed\":7,"
@@ -211,6 +236,19 @@ static void test_fields_the_old_writer_dropped_come_back(void **state)
 		"\"points_dropped\": 2",
 		"\"wait_p95\": 0.5\n",
 		"\"p50\": null",
+		"\"hit_ratio\": 0.7647,\n        \"repeat_requests\": 2",
+		"\"calls_per_request\": 0.143,",
+		"\"ms_per_request\": 12.5,\n        \"errors\": 1\n      }",
+		"\"raw_key\": \"u:1\"",
+		"\"MOVED\": 1",
+		"\"in_transaction\": 1,",
+		"\"max_elements\": 1500,",
+		"\"max_value\": 30",
+		"\"flags\": [\n          \"scan_all\"\n        ],",
+		"\"peak\": 3,",
+		"\"evidence\": \"1 of 2\",",
+		"\"points_dropped\": 3,\n      \"points\": [",
+		"\"drops\": {\n      \"commands\": 4,",
 	};
 	char err[RUNFILE_ERR_MAX], *w1 = NULL, *w2 = NULL;
 	size_t l1 = 0, l2 = 0;

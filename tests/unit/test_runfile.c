@@ -203,9 +203,10 @@ static void test_load_fixture(void **state)
 }
 
 /* Parse the fixture with one substitution; the error must be exactly want (NULL: none). */
-static void expect_error(const char *from, const char *to, const char *want)
+/* base with from replaced by to is refused with the message want (NULL: loads). */
+static void expect_error_in(const char *base, const char *from, const char *to, const char *want)
 {
-	char *s = replace(fixture, from, to), err[RUNFILE_ERR_MAX];
+	char *s = replace(base, from, to), err[RUNFILE_ERR_MAX];
 	struct run r;
 
 	if (!want) {
@@ -220,6 +221,11 @@ static void expect_error(const char *from, const char *to, const char *want)
 	}
 	assert_string_equal(err, want);
 	free(s);
+}
+
+static void expect_error(const char *from, const char *to, const char *want)
+{
+	expect_error_in(fixture, from, to, want);
 }
 
 /*
@@ -424,6 +430,121 @@ static void test_inconsistent(void **state)
 		     "\"bpf\":{\"stats_enabled\":false},\"host\":{},", "host: given twice");
 	expect_error("\"interval_s\":1,", "\"interval_s\":1,\"interval_s\":2,",
 		     "timeline.interval_s: given twice");
+}
+
+#define CACHE_EP                                                                                   \
+	"\"ms_per_request\":1.5}]},\"cache\":{\"requests\":30,\"requests_with_calls\":20,"         \
+	"\"calls_per_request\":2,\"max_calls\":3,\"ms_per_request\":0.5,\"errors\":0,\"hits\":40," \
+	"\"misses\":10,\"hit_ratio\":0.8,\"repeat_requests\":1},\"outbound\":{\"requests\":30,"    \
+	"\"requests_with_calls\":3,\"calls_per_request\":0.1,\"max_calls\":1,\"ms_per_request\":"  \
+	"5,"                                                                                       \
+	"\"errors\":1}}],"
+#define CACHE                                                                                      \
+	"\"cache\":{\"system\":\"redis\",\"commands\":10,\"errors\":1,\"hits\":6,\"misses\":2,"    \
+	"\"hit_ratio\":0.75,\"rows\":[{\"id\":\"00000000000000aa\",\"client\":\"app:8080\","       \
+	"\"server\":\"127.0.0.1:6379\",\"command\":\"GET\",\"pattern\":\"u:{id}\",\"count\":10,"   \
+	"\"rate_per_s\":1,\"errors\":1,\"errors_by_word\":{\"ERR\":1},\"reads\":8,\"hits\":6,"     \
+	"\"misses\":2,\"hit_ratio\":0.75,\"writes\":0,\"writes_without_ttl\":0,\"whole_reads\":1," \
+	"\"whole_reads_big\":0,\"max_elements\":5,\"total_ms\":10,\"latency_ms\":" LAT ","         \
+	"\"flags\":[],\"histogram\":{\"layout\":\"log-linear-ns-6\",\"unit\":\"ns\",\"count\":10," \
+	"\"sum\":10000000,\"min\":1000000,\"max\":1000000,\"buckets\":[[999424,1007615,10]]}}],"   \
+	"\"clients\":[{\"client\":\"app:8080\",\"server\":\"127.0.0.1:6379\",\"opened\":2,"        \
+	"\"closed\":0,\"live\":2,\"peak\":2,\"commands\":10}],\"flags\":[{\"kind\":\"scan_all\","  \
+	"\"id\":\"00000000000000aa\",\"command\":\"GET\",\"pattern\":\"u:{id}\",\"endpoint\":"     \
+	"null,"                                                                                    \
+	"\"evidence\":\"e\",\"occurrences\":1}],\"timeline\":{\"interval_s\":1,\"points\":[{"      \
+	"\"t\":1,"                                                                                 \
+	"\"count\":10,\"rate_per_s\":10,\"p50\":1,\"p95\":1,\"p99\":1,\"errors\":1,\"hits\":6,"    \
+	"\"misses\":2}]},\"drops\":{\"commands\":0}},"
+
+/* The cache section and an endpoint's cache and outbound objects: loaded, and checked. */
+static void test_cache(void **state)
+{
+	char *a = replace(fixture, "\"ms_per_request\":1.5}]}}],", CACHE_EP);
+	char *b = replace(a, "\"slo\":[", CACHE "\"slo\":["), err[RUNFILE_ERR_MAX];
+	const struct run_ep_dep *d;
+	struct run r;
+
+	if (run__parse(&r, b, strlen(b), "c.json", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(r.has_cache);
+	assert_string_equal(r.cache.system, "redis");
+	assert_int_equal(r.cache.nrows, 1);
+	assert_string_equal(r.cache.rows[0].verb, "GET");
+	assert_int_equal(r.cache.rows[0].max_elements, 5);
+	assert_null(r.cache.rows[0].raw_key);
+	assert_int_equal(r.cache.rows[0].errs.n, 1);
+	assert_int_equal(r.cache.nclients, 1);
+	assert_int_equal(r.cache.nflags, 1);
+	assert_null(r.cache.flags[0].endpoint);
+	assert_int_equal(r.cache.npoints, 1);
+	assert_int_equal(run__count(&r.cache.drops, "commands"), 0);
+	assert_true(run__cache_hit_ratio(&r, NULL, NULL) == 0.75);
+	d = &r.eps[0].dep[RUN_DEP_CACHE];
+	assert_true(r.eps[0].has_dep[RUN_DEP_CACHE] && r.eps[0].has_dep[RUN_DEP_OUTBOUND]);
+	assert_int_equal(d->with, 20);
+	assert_true(d->hit_ratio == 0.8 && d->hits == 40 && d->repeat == 1);
+	assert_true(isnan(r.eps[0].dep[RUN_DEP_OUTBOUND].hit_ratio));
+	assert_true(r.eps[0].dep[RUN_DEP_OUTBOUND].ms_per_request == 5);
+	run__free(&r);
+
+	expect_error_in(b, "\"commands\":10,", "\"commands\":11,",
+			"cache.commands: 11, but the rows add up to 10");
+	expect_error_in(b, "\"system\":\"redis\",", "", "cache.system: missing");
+	expect_error_in(b, "\"rate_per_s\":1,\"errors\":1,", "\"rate_per_s\":1,\"errors\":11,",
+			"cache.rows[0].errors: 11, but count is 10");
+	expect_error_in(b, "{\"ERR\":1}", "{\"ERR\":2}",
+			"cache.rows[0].errors_by_word: add up to more than errors (1)");
+	expect_error_in(b, "{\"ERR\":1}", "{\"err\":1}",
+			"cache.rows[0].errors_by_word: unexpected key 'err'");
+	expect_error_in(b, "\"misses\":2,\"hit_ratio\":0.75,\"writes\"",
+			"\"misses\":2,\"hit_ratio\":0.5,\"writes\"",
+			"cache.rows[0].hit_ratio: 0.5, but hits and misses give 0.7500");
+	expect_error_in(b, "\"whole_reads_big\":0", "\"whole_reads_big\":2",
+			"cache.rows[0].whole_reads_big: 2, but whole_reads is 1");
+	expect_error_in(b, "\"writes_without_ttl\":0", "\"writes_without_ttl\":1",
+			"cache.rows[0].writes_without_ttl: 1, but writes is 0");
+	expect_error_in(b, "\"count\":10,\"rate_per_s\":1,", "\"count\":9,\"rate_per_s\":1,",
+			"cache.rows[0].count: 9, but the histogram holds 10");
+	expect_error_in(b, "\"00000000000000aa\",\"client", "\"xyz\",\"client",
+			"cache.rows[0].id: 'xyz' is not a 16-digit hex query id");
+	expect_error_in(b, "\"command\":\"GET\",\"pattern\":\"u:{id}\",\"count",
+			"\"command\":\"\",\"pattern\":\"u:{id}\",\"count",
+			"cache.rows[0].command: must not be empty");
+	expect_error_in(b, "\"max_elements\":5", "\"max_elements\":-1",
+			"cache.rows[0].max_elements: must not be negative");
+	expect_error_in(b, "\"flags\":[],", "\"flags\":[\"X\"],",
+			"cache.rows[0].flags[0]: must be a flag kind (lower case)");
+	expect_error_in(b, "\"live\":2", "\"live\":3", "cache.clients[0].live: 3, but peak is 2");
+	expect_error_in(b, "\"live\":2,\"peak\":2", "\"live\":2,\"peak\":3",
+			"cache.clients[0].peak: 3, but opened is 2");
+	expect_error_in(b, "\"kind\":\"scan_all\"", "\"kind\":\"Scan\"",
+			"cache.flags[0].kind: must be a flag kind (lower case)");
+	expect_error_in(b, "\"evidence\":\"e\",", "", "cache.flags[0].evidence: missing");
+	expect_error_in(b, "\"interval_s\":1,\"points\"", "\"interval_s\":0,\"points\"",
+			"cache.timeline.interval_s: must be positive");
+	expect_error_in(b, "\"errors\":1,\"hits\":6,\"misses\":2}]",
+			"\"errors\":11,\"hits\":6,\"misses\":2}]",
+			"cache.timeline.points[0].errors: 11, but count is 10");
+	expect_error_in(b, "\"drops\":{\"commands\":0}", "\"drops\":{\"commands\":0},\"drops\":{}",
+			"cache.drops: given twice");
+	/* Members the loader does not know are skipped, as at the top level. */
+	expect_error_in(b, "\"drops\":{", "\"future\":[1],\"drops\":{", NULL);
+	expect_error_in(b, "\"requests_with_calls\":20", "\"requests_with_calls\":31",
+			"http[0].cache.requests_with_calls: 31, but requests is 30");
+	expect_error_in(b, "\"repeat_requests\":1", "\"repeat_requests\":31",
+			"http[0].cache.repeat_requests: 31, but requests is 30");
+	expect_error_in(b, "\"calls_per_request\":2,", "\"calls_per_request\":4,",
+			"http[0].cache.calls_per_request: 4 is above max_calls (3)");
+	expect_error_in(b, "\"hit_ratio\":0.8,", "\"hit_ratio\":1.5,",
+			"http[0].cache.hit_ratio: 1.5 is above 1");
+	expect_error_in(b, "\"hit_ratio\":0.8,", "", "http[0].cache.hit_ratio: missing");
+	expect_error_in(b, "\"ms_per_request\":5,\"errors\":1", "\"ms_per_request\":5",
+			"http[0].outbound.errors: missing");
+	/* "cache": null is no section */
+	expect_error_in(a, "\"slo\":[", "\"cache\":null,\"slo\":[", NULL);
+	free(a);
+	free(b);
 }
 
 /* s written to a temporary file and loaded from it, in blocks. */
@@ -1052,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_schema_and_layout),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_inconsistent),
+		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_db_stats_groups),
 		cmocka_unit_test(test_write_roundtrip),
