@@ -115,9 +115,10 @@ static const struct argp_option opts[] = {
 	  "Follow the Redis clients of traced processes: commands, key patterns, hit ratio "
 	  "(default on)",
 	  2 },
-	{ "outbound", OPT_OUTBOUND, "on|off", 0,
+	{ "outbound", OPT_OUTBOUND, "on|off|all", 0,
 	  "Follow the outbound HTTP calls and connects of traced processes: latency, failures, "
-	  "retries (default on)",
+	  "retries; all: also those of processes that serve nothing to ports listening on this "
+	  "host, such as a load generator's (default on)",
 	  2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 3 },
@@ -323,9 +324,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->raw_sql = true;
 		break;
 	case OPT_OUTBOUND:
-		if (strcmp(arg, "on") && strcmp(arg, "off"))
-			argp_error(state, "invalid --outbound '%s' (on or off)", arg);
-		o->outbound = !strcmp(arg, "on");
+		if (!strcmp(arg, "on"))
+			o->outbound = RECORD_OUTBOUND_ON;
+		else if (!strcmp(arg, "all"))
+			o->outbound = RECORD_OUTBOUND_ALL;
+		else if (!strcmp(arg, "off"))
+			o->outbound = RECORD_OUTBOUND_OFF;
+		else
+			argp_error(state, "invalid --outbound '%s' (on, off or all)", arg);
 		break;
 	case OPT_REDIS:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
@@ -479,7 +485,7 @@ int main(int argc, char **argv)
 		.quiet_ms = 200,
 		.db_probes = 1u << DB_PATH_WIRE,
 		.redis = true,
-		.outbound = true,
+		.outbound = RECORD_OUTBOUND_ON,
 		.slow_ms = 1000,
 	};
 	int err;

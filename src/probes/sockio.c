@@ -207,6 +207,14 @@ int sockio__add_listen_port(struct sockio *s, uint16_t port)
 	return 0;
 }
 
+bool sockio__listening(struct sockio *s, uint16_t port)
+{
+	__u32 n;
+
+	return !bpf_map__lookup_elem(s->skel->maps.listen_ports, &port, sizeof(port), &n, sizeof(n),
+				     0);
+}
+
 int sockio__add_proc(struct sockio *s, uint32_t tgid)
 {
 	struct sockio_proc p = { .state = SOCKIO_PROC_PENDING };

@@ -35,6 +35,8 @@ struct sockio;
  * and a one-line reason in err. */
 int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
 		 char *err, size_t errsz);
+/* Whether a TCP port listens on this host (any process), as the kernel side knows. */
+bool sockio__listening(struct sockio *s, uint16_t port);
 /* Seed state for what existed before tracing started. */
 int sockio__add_listen_port(struct sockio *s, uint16_t port);
 int sockio__add_proc(struct sockio *s, uint32_t tgid);

@@ -303,7 +303,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	}
 	if (s->cache)
 		sink__follow_cache(s->sink, s->cache);
-	if (s->out && sink__follow_outbound(s->sink, s->out))
+	if (s->out && sink__follow_outbound(s->sink, s->out, o->outbound == RECORD_OUTBOUND_ALL))
 		return out_of_memory();
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;

@@ -38,6 +38,15 @@ struct route_set;
 struct slo_set;
 
 /* The command line of `record`; the session only reads it, and it must outlive the session. */
+/* --outbound: which outbound HTTP calls and connects are followed. */
+enum record_outbound {
+	RECORD_OUTBOUND_OFF = 0,
+	/* every traced caller's, but a process that serves nothing calling a port that listens on
+	 * this host (a load generator, a script calling a local service) */
+	RECORD_OUTBOUND_ON,
+	RECORD_OUTBOUND_ALL, /* those too: the clients' view of the traced endpoints */
+};
+
 struct record_opts {
 	uint32_t pids[RECORD_MAX_PIDS];
 	int npids;
@@ -54,7 +63,7 @@ struct record_opts {
 	bool bpf_stats;
 	unsigned db_probes; /* 1 << enum db_path */
 	bool redis;	    /* follow Redis clients (--redis) */
-	bool outbound;	    /* follow outbound HTTP calls and connects (--outbound) */
+	unsigned outbound;  /* enum record_outbound (--outbound) */
 	bool raw_sql;
 	double slow_ms;
 	unsigned nplus1_min;

@@ -298,12 +298,13 @@ void sink__cache_close(struct sink *s, const char *client, const char *server, u
 		cacheagg__conn_close(s->cache, client, server, ts);
 }
 
-int sink__follow_outbound(struct sink *s, struct outagg *out)
+int sink__follow_outbound(struct sink *s, struct outagg *out, bool all)
 {
 	s->out_limiter = route_limiter__new(s->o.route_distinct, 0);
 	if (!s->out_limiter)
 		return -ENOMEM;
 	s->out = out;
+	s->out_all = all;
 	if (s->db)
 		dbtrack__follow(s->db, AGG_DEP_HTTP, NULL);
 	return 0;
@@ -312,6 +313,11 @@ int sink__follow_outbound(struct sink *s, struct outagg *out)
 bool sink__http_out_on(const struct sink *s)
 {
 	return s->out != NULL;
+}
+
+bool sink__http_out_all(const struct sink *s)
+{
+	return s->out_all;
 }
 
 /* An outbound route: a --route pattern, else the normalized target, limited per destination. */

@@ -54,6 +54,7 @@ struct sink {
 	struct slotrack *slo;	/* SLOs judged while recording; NULL: none */
 	struct cacheagg *cache; /* Redis commands; NULL: not followed */
 	struct outagg *out;	/* outbound HTTP calls; NULL: not followed */
+	bool out_all; /* ... also those of processes that serve nothing to local listeners */
 	struct route_limiter *limiter;
 	struct route_limiter *out_limiter; /* outbound routes, limited apart from inbound ones */
 	struct sink_pcache *pcache;	   /* per-process facts, by tgid */
@@ -101,9 +102,13 @@ void sink__cache(struct sink *s, const struct cache_op *op, const char *client, 
 void sink__cache_open(struct sink *s, const char *client, const char *server, uint64_t ts);
 void sink__cache_close(struct sink *s, const char *client, const char *server, uint64_t ts);
 
-/* Outbound HTTP: whether it is followed at all (sink__follow_outbound; -ENOMEM). */
-int sink__follow_outbound(struct sink *s, struct outagg *out);
+/*
+ * Outbound HTTP: whether it is followed at all (sink__follow_outbound; -ENOMEM), and whether
+ * the calls of processes that serve nothing to ports listening on this host are (all).
+ */
+int sink__follow_outbound(struct sink *s, struct outagg *out, bool all);
 bool sink__http_out_on(const struct sink *s);
+bool sink__http_out_all(const struct sink *s);
 /* A finished outbound call (or a failed connect): its route named, then counted, attributed. */
 void sink__http_call(struct sink *s, const struct http_call *c);
 

@@ -53,10 +53,11 @@ struct tconn {
 	uint16_t lport;
 	uint8_t role;
 	uint8_t proto;
-	int service;	 /* index in agg, -1 until known */
-	char peer[56];	 /* "addr:port" of the other end */
-	char comm[16];	 /* from the kernel, for processes gone before we look */
-	bool local;	 /* the other end is on this host */
+	int service;   /* index in agg, -1 until known */
+	char peer[56]; /* "addr:port" of the other end */
+	char comm[16]; /* from the kernel, for processes gone before we look */
+	bool local;    /* the other end is on this host */
+	uint16_t rport;
 	uint8_t connect; /* enum conn_connect */
 	uint32_t connect_tid;
 	uint64_t connect_start;
@@ -76,6 +77,8 @@ struct tracker {
 	struct tracker_stats closed; /* parser counters of connections already gone */
 	struct tracker_stats st;
 	struct http_stats hst;
+	/* Processes that serve (a traced inbound connection), and the ports they serve on. */
+	struct u64map serving, served_ports;
 	bool finalizing;
 };
 
@@ -322,6 +325,19 @@ static void set_proto(struct tracker *t, struct tconn *c, uint8_t proto)
 		sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, proto);
 }
 
+/*
+ * A process that serves nothing calling a port that listens on this host: a load generator,
+ * whose calls are the traced endpoints' requests seen from the other end (--outbound=all).
+ */
+static bool load_generator(struct tracker *t, const struct tconn *c)
+{
+	if (sink__http_out_all(t->sink) || !c->local || !c->rport ||
+	    u64map__get(&t->serving, c->tgid))
+		return false;
+	return u64map__get(&t->served_ports, c->rport) ||
+	       (t->sockio && sockio__listening(t->sockio, c->rport));
+}
+
 /* Outbound: the connection's engine turns both directions into finished records. */
 static void client_data(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e,
 			size_t head_len)
@@ -341,6 +357,11 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 		}
 		if (!engines[i].sniff(e, head_len)) {
 			t->st.client[i].not ++;
+			set_proto(t, c, SOCKIO_PROTO_OTHER);
+			return;
+		}
+		if (i == TRACKER_HTTP && load_generator(t, c)) {
+			t->st.client[i].local++;
 			set_proto(t, c, SOCKIO_PROTO_OTHER);
 			return;
 		}
@@ -379,10 +400,15 @@ static void on_open(struct tracker *t, const struct sockio_open_ev *e)
 	c->last_ts = e->ts;
 	peer_name(e, c->peer, sizeof(c->peer));
 	c->local = addr_local(e->family, e->raddr, e->laddr);
+	c->rport = e->rport;
 	memcpy(c->comm, e->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
-	if (c->role == SOCKIO_ROLE_SERVER)
+	if (c->role == SOCKIO_ROLE_SERVER) {
 		conn_service(t, c, e->comm);
+		/* A put that fails only makes a load generator's calls followed. */
+		u64map__put(&t->serving, c->tgid, 1);
+		u64map__put(&t->served_ports, c->lport, 1);
+	}
 }
 
 static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t size)
@@ -537,6 +563,7 @@ static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 			sockio__forget(t->sockio, c->tgid, c->fd);
 		conn_end(t, c, e->ts);
 	}
+	u64map__del(&t->serving, e->tgid);
 	sink__proc_gone(t->sink, e->tgid);
 }
 
@@ -663,5 +690,7 @@ void tracker__free(struct tracker *t)
 		conn_free(t, c);
 	}
 	u64map__free(&t->conns);
+	u64map__free(&t->serving);
+	u64map__free(&t->served_ports);
 	free(t);
 }

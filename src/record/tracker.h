@@ -32,6 +32,7 @@ struct tracker_client_stats {
 	uint64_t conns; /* outbound connections of the protocol */
 	uint64_t not ;	/* looked like it to the kernel, not to the engine */
 	uint64_t tls;	/* switched to TLS */
+	uint64_t local; /* left alone: a process serving nothing calling a port listening here */
 };
 
 struct tracker_opts {

@@ -38,7 +38,7 @@ static void fx_open(struct fx *f)
 	assert_int_equal(agg__init(&f->a, 16), 0);
 	assert_int_equal(sink__init(&f->s, &so, &f->a, NULL, NULL), 0);
 	assert_int_equal(outagg__new(&f->out, NULL), 0);
-	assert_int_equal(sink__follow_outbound(&f->s, f->out), 0);
+	assert_int_equal(sink__follow_outbound(&f->s, f->out, false), 0);
 	f->t = tracker__new(&to, &f->s);
 	assert_non_null(f->t);
 }
@@ -321,6 +321,54 @@ static void test_not_http(void **state)
 	fx_close(&f);
 }
 
+/* A traced server's connection: process 55 serving on 8080. */
+static void server_open_ev(struct tracker *t, uint64_t id)
+{
+	struct sockio_open_ev e = {
+		.type = SOCKIO_EV_OPEN,
+		.tgid = 55,
+		.conn_id = id,
+		.ts = 1,
+		.fd = (uint32_t)id,
+		.family = 2,
+		.lport = 8080,
+		.rport = 40000,
+		.role = SOCKIO_ROLE_SERVER,
+		.how = SOCKIO_HOW_ACCEPT,
+		.comm = "server",
+	};
+
+	tracker__event(t, &e, sizeof(e));
+}
+
+/*
+ * By default a process that serves nothing calling a traced port of this host (a load
+ * generator) is left alone: its connection says so once, and is no call; a remote peer, or
+ * --outbound=all, is followed.
+ */
+static void test_load_generator(void **state)
+{
+	struct tracker_stats st;
+	struct fx f;
+
+	for (int all = 0; all < 2; all++) {
+		fx_open(&f);
+		f.s.out_all = all;
+		server_open_ev(f.t, 100);
+		open_ev(f.t, 1, 100, 127); /* 127.0.0.9:8080 */
+		data_ev(f.t, 1, 200, SOCKIO_OUT, req);
+		data_ev(f.t, 1, 300, SOCKIO_IN, "HTTP/1.1 204 No Content\r\n\r\n");
+		open_ev(f.t, 2, 100, 10); /* 10.0.0.9:8080: not this host */
+		data_ev(f.t, 2, 200, SOCKIO_OUT, req);
+		data_ev(f.t, 2, 300, SOCKIO_IN, "HTTP/1.1 204 No Content\r\n\r\n");
+		tracker__stats(f.t, &st);
+		assert_int_equal(st.client[TRACKER_HTTP].local, all ? 0 : 1);
+		assert_int_equal(st.client[TRACKER_HTTP].conns, all ? 2 : 1);
+		assert_int_equal(f.out->nrows, all ? 2 : 1);
+		fx_close(&f);
+	}
+}
+
 /* The mapping of connect errors to failure kinds. */
 static void test_connect_fail_kinds(void **state)
 {
@@ -386,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_not_http),
 		cmocka_unit_test(test_connect_fail_kinds),
 		cmocka_unit_test(test_unframed_and_chunked),
+		cmocka_unit_test(test_load_generator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
