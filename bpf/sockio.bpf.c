@@ -31,7 +31,8 @@ const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
 const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
-const volatile bool targ_outbound = false; /* outbound HTTP and the TCP life of connections */
+const volatile bool targ_outbound = false;     /* outbound HTTP and the TCP life of connections */
+const volatile bool targ_outbound_all = false; /* ... load generators' too (--outbound=all) */
 const volatile bool filter_pid_on = false;
 const volatile bool filter_comm_on = false;
 const volatile bool filter_cgroup_on = false;
@@ -322,7 +323,8 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			__sync_fetch_and_add(n, 1);
 		else
 			bpf_map_update_elem(&listen_ports, &port, &one, BPF_NOEXIST);
-		proc__wanted(bpf_get_current_pid_tgid() >> 32, true);
+		if (proc__wanted(bpf_get_current_pid_tgid() >> 32, true))
+			proc__serves(bpf_get_current_pid_tgid() >> 32);
 	} else if (ctx->oldstate == TCP_LISTEN && ctx->newstate == TCP_CLOSE) {
 		/* Only a listener closing: a new connection's child also leaves LISTEN (for
 		 * SYN_RECV). */

@@ -124,6 +124,8 @@ static __always_inline int outbound__state(struct sock *sk, int oldstate, int ne
 	else if (oldstate != TCP_SYN_SENT)
 		return 0;
 	c = outbound__conn(sk, o);
+	if (c && proc__load_generator(o->tgid, c))
+		c = NULL;
 	if (c && (what == SOCKIO_CL_FIN || __sync_bool_compare_and_swap(&c->connecting, 1, 0))) {
 		e = outbound__ev(what, o->tgid, o->tid, c->id, o->ts_start,
 				 what == SOCKIO_CL_FIN ? 0 : outbound__err(sk, newstate));
@@ -145,7 +147,8 @@ static __always_inline int outbound__reset(struct sock *sk)
 	if (!o || sk->__sk_common.skc_state == TCP_SYN_SENT)
 		return 0;
 	c = outbound__conn(sk, o);
-	if (c && (e = outbound__ev(SOCKIO_CL_RESET, o->tgid, o->tid, c->id, 0, 0)))
+	if (c && !proc__load_generator(o->tgid, c) &&
+	    (e = outbound__ev(SOCKIO_CL_RESET, o->tgid, o->tid, c->id, 0, 0)))
 		outbound__send(e);
 	return 0;
 }
@@ -159,6 +162,8 @@ static __always_inline void outbound__connected(struct sockio_conn *c, struct in
 	struct sockio_client_ev *e;
 	int st;
 
+	if (proc__load_generator(tgid, c))
+		return;
 	if (ret == 0) {
 		c->connecting = 0;
 		e = outbound__ev(SOCKIO_CL_CONNECT, tgid, tid, c->id, in->ts, 0);

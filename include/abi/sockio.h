@@ -115,13 +115,14 @@ enum sockio_sys {
 
 /* Per-CPU counters, summed by userspace. */
 enum sockio_stat {
-	SOCKIO_STAT_RB_DROPS = 0,  /* ring buffer full: event lost */
-	SOCKIO_STAT_IOV_CUT,	   /* vectored transfers with more iovecs than walked */
-	SOCKIO_STAT_CONN_LOST,	   /* syscall ended but its connection state was gone */
-	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
-	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
-	SOCKIO_STAT_TRACKED,	   /* connections that became tracked */
-	SOCKIO_STAT_OUTBOUND_LOST, /* connects not followed: no socket storage */
+	SOCKIO_STAT_RB_DROPS = 0,   /* ring buffer full: event lost */
+	SOCKIO_STAT_IOV_CUT,	    /* vectored transfers with more iovecs than walked */
+	SOCKIO_STAT_CONN_LOST,	    /* syscall ended but its connection state was gone */
+	SOCKIO_STAT_READ_FAULT,	    /* user memory could not be read */
+	SOCKIO_STAT_INFLIGHT_FAIL,  /* no per-thread storage */
+	SOCKIO_STAT_TRACKED,	    /* connections that became tracked */
+	SOCKIO_STAT_OUTBOUND_LOST,  /* connects not followed: no socket storage */
+	SOCKIO_STAT_LOAD_GENERATOR, /* HTTP client connections left to --outbound=all */
 	SOCKIO_STAT_NR,
 };
 
@@ -140,7 +141,9 @@ struct sockio_conn {
 	__u16 cont; /* writes forwarded while a status line may be split over them */
 	__u64 sk;   /* the struct sock: a second connect() on the same socket keeps the entry */
 	__u32 connecting; /* 1: connect() returned EINPROGRESS; who clears it sends the result */
-	__u32 pad;
+	__u16 rport;
+	__u8 local_server; /* client: the peer is this host, on a port that listens */
+	__u8 pad;
 };
 
 enum sockio_proc_state {
@@ -151,7 +154,8 @@ enum sockio_proc_state {
 
 struct sockio_proc {
 	__u8 state;
-	__u8 pad[7];
+	__u8 serves; /* it listens, or has a traced inbound connection */
+	__u8 pad[6];
 };
 
 struct sockio_open_ev {

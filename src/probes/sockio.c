@@ -96,6 +96,7 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
 	skel->rodata->targ_clients = o->clients;
 	skel->rodata->targ_outbound = o->outbound;
+	skel->rodata->targ_outbound_all = o->outbound_all;
 	if (!o->outbound) {
 		bpf_program__set_autoload(skel->progs.sock_outbound, false);
 		bpf_program__set_autoload(skel->progs.tcp_receive_reset, false);

@@ -22,8 +22,10 @@ struct sockio_opts {
 	unsigned max_conns;
 	unsigned max_procs;
 	unsigned ringbuf_bytes;
-	bool clients;	 /* also follow outbound connections */
-	bool outbound;	 /* outbound HTTP, and connects, resets and FINs of outbound TCP */
+	bool clients;  /* also follow outbound connections */
+	bool outbound; /* outbound HTTP, and connects, resets and FINs of outbound TCP */
+	/* ... of processes that serve nothing to ports listening here too (load generators) */
+	bool outbound_all;
 	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
 };
 

@@ -534,7 +534,8 @@ static void outbound_stats(struct snap *s, struct run_counts *c)
 	count(s, c, "connections", m->tstats.client[TRACKER_HTTP].conns);
 	count(s, c, "not_http", m->tstats.client[TRACKER_HTTP].not );
 	/* Left to --outbound=all: a process serving nothing calling a port listening here. */
-	count(s, c, "load_generator_connections", m->tstats.client[TRACKER_HTTP].local);
+	count(s, c, "load_generator_connections",
+	      m->tstats.client[TRACKER_HTTP].local + m->kstats[SOCKIO_STAT_LOAD_GENERATOR]);
 	count(s, c, "connects", m->tstats.connects);
 	count(s, c, "connect_failures", m->tstats.connect_failed);
 	count(s, c, "resets", m->tstats.resets);

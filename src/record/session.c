@@ -324,6 +324,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.ringbuf_bytes = o->ringbuf_mb << 20;
 	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis || o->outbound;
 	so.outbound = o->outbound;
+	so.outbound_all = o->outbound == RECORD_OUTBOUND_ALL;
 	so.no_arrival = o->from_read;
 	if (o->bpf_stats) {
 		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
