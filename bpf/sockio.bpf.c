@@ -31,7 +31,8 @@ const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
 const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
-const volatile bool targ_outbound = false;     /* outbound HTTP and the TCP life of connections */
+const volatile bool targ_arrival = true;   /* when request bytes arrive (--latency-from arrival) */
+const volatile bool targ_outbound = false; /* outbound HTTP and the TCP life of connections */
 const volatile bool targ_outbound_all = false; /* ... load generators' too (--outbound=all) */
 const volatile bool filter_pid_on = false;
 const volatile bool filter_comm_on = false;
@@ -355,14 +356,10 @@ struct {
 } arrivals SEC(".maps");
 
 /* A server-side connection completed its handshake: it sits in the accept queue from now. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sock_established, struct sock *sk, int oldstate, int newstate)
+static __always_inline int arrival__established(struct sock *sk)
 {
-	__u16 lport;
+	__u16 lport = sk->__sk_common.skc_num;
 
-	if (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_RECV)
-		return 0;
-	lport = sk->__sk_common.skc_num;
 	if (!bpf_map_lookup_elem(&listen_ports, &lport) ||
 	    (filter_port_on && !bpf_map_lookup_elem(&filter_ports, &lport)))
 		return 0;
@@ -412,13 +409,24 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* Outbound connections: the SYN of a traced connect(), the handshake's end, the peer's FIN. */
+/*
+ * TCP state changes, every socket of the host: one program for the two uses, so that each
+ * change pays one run, and most pay only these comparisons. A server connection's handshake
+ * starts its arrival times; an outbound one's SYN, handshake end and the peer's FIN are the
+ * outbound part's (bpf/sockio/outbound.bpf.h).
+ */
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sock_outbound, struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(sock_state, struct sock *sk, int oldstate, int newstate)
 {
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
+		return targ_arrival ? arrival__established(sk) : 0;
+	if (!targ_outbound)
+		return 0;
 	if (newstate == TCP_SYN_SENT)
 		return outbound__syn(sk);
-	return outbound__state(sk, oldstate, newstate);
+	if (oldstate == TCP_SYN_SENT || (oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE_WAIT))
+		return outbound__state(sk, oldstate, newstate);
+	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")

@@ -84,6 +84,14 @@ static __always_inline int outbound__syn(struct sock *sk)
 
 	if (!in || !in->active || in->sys != SOCKIO_SYS_CONNECT || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	/* A load generator's connection (proc__load_generator) costs nothing more from here. */
+	if (!targ_outbound_all && proc__serves_nothing(id >> 32) &&
+	    conn__local(sk, sk->__sk_common.skc_family)) {
+		__u16 dport = bpf_ntohs(sk->__sk_common.skc_dport);
+
+		if (bpf_map_lookup_elem(&listen_ports, &dport))
+			return 0;
+	}
 	o = bpf_sk_storage_get(&outbound, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {
 		stat_inc(SOCKIO_STAT_OUTBOUND_LOST);

@@ -87,14 +87,16 @@ static __always_inline void proc__serves(__u32 tgid)
  * A process that serves nothing calling a port that listens on this host (a load generator,
  * a script calling a local service): --outbound=all follows its calls, on does not.
  */
+static __always_inline bool proc__serves_nothing(__u32 tgid)
+{
+	struct sockio_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	return !p || !p->serves;
+}
+
 static __always_inline bool proc__load_generator(__u32 tgid, const struct sockio_conn *c)
 {
-	struct sockio_proc *p;
-
-	if (targ_outbound_all || !c->local_server)
-		return false;
-	p = bpf_map_lookup_elem(&procs, &tgid);
-	return !p || !p->serves;
+	return !targ_outbound_all && c->local_server && proc__serves_nothing(tgid);
 }
 
 #endif

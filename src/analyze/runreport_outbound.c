@@ -122,14 +122,11 @@ void runreport__outbound(struct analyze_out *o, const struct run *r)
 	char a[48], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX], f[160];
 	struct table t;
 
-	if (!r->has_outbound)
+	/* Nothing without a call: the report of an HTTP run stays as it was. */
+	if (!r->nouts)
 		return;
 	analyze__heading(o, analyze__md(o) ? "Outbound HTTP calls"
 					   : "Outbound HTTP calls (latency in ms)");
-	if (!r->nouts) {
-		analyze__para(o, "no outbound calls");
-		return;
-	}
 	table__init(&t, "lllrrrrrlrr", analyze__md(o) ? mdhead : head);
 	for (unsigned i = 0; i < r->nouts && i < CALLS_TOP; i++) {
 		const struct run_out_call *x = &r->outs[i];
