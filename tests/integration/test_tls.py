@@ -167,7 +167,9 @@ def test_nginx_tls_twin(tmp_path, nginx_tls, upstream):
                       % (curl_n, url, name, tmp_path, name))
         script.append("%s -c '%s' %s %d %s > %s/req-%s.log"
                       % (PYTHON, REQUESTS, url, req_n, name, tmp_path, name))
-    run = record(tmp_path, ["-q", "--tls=on", "-P", str(ports["tls"]), "-P",
+    # --outbound all: the clients (curl, requests) call a port listening here; followed too.
+    run = record(tmp_path, ["-q", "--tls=on", "--outbound", "all", "-P", str(ports["tls"]),
+                            "-P",
                             str(ports["plain"])], sh("; ".join(script)))
     with open(upstream.timing_log) as f:
         up = [l.split() for l in f]
@@ -209,7 +211,7 @@ def test_python_ssl_server_twin(tmp_path, py_tls):
         env = "CLIENT_TLS=1 " if name == "tls" else ""
         script.append("%s%s > %s/client-%s.log" % (env, client("keepalive", s.port, "/items/",
                                                                1, n), tmp_path, name))
-    run = record(tmp_path, ["-q", "--tls=on"] +
+    run = record(tmp_path, ["-q", "--tls=on", "--outbound", "all"] +
                  [a for s in py_tls.values() for a in ("-P", str(s.port))],
                  sh("; ".join(script)))
     truth = {name: (s.times_ms("/items/"), times_ms(tmp_path / ("client-%s.log" % name)))
@@ -260,7 +262,9 @@ def test_node_https_server_twin(tmp_path, node_tls):
         script.append("for i in $(seq 1 %d); do curl -sk -o /dev/null -w '%%{http_code} "
                       "%%{time_total}\\n' \"%s/items/$i?%s\" >> %s/curl-%s.log; done"
                       % (curl_n, url, name, tmp_path, name))
-    run = record(tmp_path, ["-q", "--tls=on", "-P", str(ports["tls"]), "-P",
+    # --outbound all: the clients (curl, requests) call a port listening here; followed too.
+    run = record(tmp_path, ["-q", "--tls=on", "--outbound", "all", "-P", str(ports["tls"]),
+                            "-P",
                             str(ports["plain"])], sh("; ".join(script)))
     lines = [l.split() for l in log.read_text().splitlines()]
     truth = {}
