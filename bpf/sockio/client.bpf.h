@@ -22,6 +22,12 @@ static __always_inline __u32 client__cap(const struct sockio_conn *c, bool read)
 {
 	if (c->proto == SOCKIO_PROTO_HTTP)
 		return targ_head_bytes;
+	/*
+	 * A pipeline's replies are small values back to back ("+OK\r\n" x 10 000, read 64 KiB
+	 * at a time): a gap in them loses the framing, so Redis reads go whole, like writes.
+	 */
+	if (c->proto == SOCKIO_PROTO_REDIS)
+		return targ_pg_write_bytes;
 	return read ? targ_pg_read_bytes : targ_pg_write_bytes;
 }
 
@@ -71,8 +77,8 @@ static __always_inline int client__io(struct sockio_conn *c, struct scratch *s,
 	}
 	/*
 	 * A write longer than an event (asyncpg executemany of 1000 rows: 66 KB in one sendto;
-	 * a Redis pipeline of 10 000 commands) goes whole, in consecutive segments; userspace
-	 * counts what is past the last one.
+	 * a Redis pipeline of 10 000 commands), or a Redis read, goes whole, in consecutive
+	 * segments; userspace counts what is past the last one.
 	 */
 	s->ev.flags |= SOCKIO_F_SEGMENT;
 	s->ev.tail_len = 0;

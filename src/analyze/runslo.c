@@ -27,6 +27,16 @@ static size_t db_statuses(const struct run_dbq *q, struct slo_status_count *st)
 	return 2;
 }
 
+/* A cache row's commands: failed ones (error replies) and the others, all answered. */
+static size_t cache_statuses(const struct run_cache_row *c, struct slo_status_count *st)
+{
+	st[0].status = SLO_DB_FAILED;
+	st[0].count = c->errors;
+	st[1].status = 0;
+	st[1].count = c->count > c->errors ? c->count - c->errors : 0;
+	return 2;
+}
+
 static bool matches(const struct slo *s, const struct run *r, unsigned i)
 {
 	if (s->source == SLO_HTTP) {
@@ -34,12 +44,51 @@ static bool matches(const struct slo *s, const struct run *r, unsigned i)
 
 		return slo__match_http(s, e->method, e->route, e->service, e->comm, e->container);
 	}
+	if (s->source == SLO_CACHE) {
+		const struct run_cache_row *c = &r->cache.rows[i];
+
+		return slo__match_cache(s, c->verb, c->pattern, c->client, c->server);
+	}
 	return slo__match_db(s, r->dbqs[i].query, r->dbqs[i].client);
 }
 
 static unsigned nitems(const struct slo *s, const struct run *r)
 {
+	if (s->source == SLO_CACHE)
+		return r->has_cache ? r->cache.nrows : 0;
 	return s->source == SLO_HTTP ? r->neps : r->ndbqs;
+}
+
+/*
+ * Whether item i is judged by a verdict of item one: itself, or for cache SLOs every matching
+ * row of its key pattern (per: endpoint is per pattern, as while recording); one < 0: every
+ * matching item.
+ */
+static bool in_scope(const struct slo *s, const struct run *r, int one, unsigned i)
+{
+	if (one < 0 || s->source != SLO_CACHE)
+		return one < 0 ? matches(s, r, i) : (int)i == one;
+	/* The pattern first: it rules most rows out without a glob. */
+	return !strcmp(r->cache.rows[i].pattern, r->cache.rows[one].pattern) && matches(s, r, i);
+}
+
+/*
+ * Whether cache row e opens a verdict of its own for objective o: the first matching row of its
+ * pattern, and for a hit ratio the pattern was read (a pattern only written has none).
+ */
+static bool pattern_first(const struct slo_objective *o, const struct run *r, unsigned e)
+{
+	const struct slo *s = o->slo;
+	bool read = false;
+
+	for (unsigned i = 0; i < r->cache.nrows; i++) {
+		if (!in_scope(s, r, (int)e, i))
+			continue;
+		if (i < e)
+			return false;
+		read |= r->cache.rows[i].reads > 0;
+	}
+	return o->kind != SLO_OBJ_HIT_RATIO || read;
 }
 
 static const struct run_slo *recorded(const struct run_slo *old, unsigned nold,
@@ -62,36 +111,49 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 	struct slo_result res;
 	size_t nst = 0;
 
+	uint64_t hits = 0, misses = 0;
+
 	hist__init(h);
 	for (unsigned i = 0; i < nitems(s, r); i++) {
-		if (one >= 0 ? (int)i != one : !matches(s, r, i))
+		if (!in_scope(s, r, one, i))
 			continue;
 		if (s->source == SLO_HTTP) {
 			size_t k = http_statuses(&r->eps[i], st + nst);
 
 			hist__merge_sparse(h, r->eps[i].hist);
 			nst += k;
+		} else if (s->source == SLO_CACHE) {
+			nst += cache_statuses(&r->cache.rows[i], st + nst);
+			hist__merge_sparse(h, r->cache.rows[i].hist);
+			hits += r->cache.rows[i].hits;
+			misses += r->cache.rows[i].misses;
 		} else {
 			nst += db_statuses(&r->dbqs[i], st + nst);
 			hist__merge_sparse(h, r->dbqs[i].hist);
 		}
 	}
 	slo__counts_from_hist(o, &c, h, st, nst);
+	/* The report keeps every row's hits and misses: a hit ratio is exact. */
+	slo__count_reads(o, &c, hits, misses);
 	slo__eval(o, &c, &res);
 	row->kind = slo__kind_name(o);
 	row->unit = slo__unit_name(res.unit);
 	row->verdict = slo__verdict_key(res.verdict);
-	row->threshold_ms =
-		o->kind == SLO_OBJ_ERRORS || o->kind == SLO_OBJ_COUNT ? NAN : o->threshold_ns / 1e6;
+	row->threshold_ms = o->kind == SLO_OBJ_ERRORS || o->kind == SLO_OBJ_COUNT ||
+					    o->kind == SLO_OBJ_HIT_RATIO
+				    ? NAN
+				    : o->threshold_ns / 1e6;
 	row->percentile = o->kind == SLO_OBJ_LATENCY && o->percentile ? o->ratio_ppb / 1e7 : NAN;
-	row->target_ratio = o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_ERRORS
+	row->target_ratio = o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_ERRORS ||
+					    o->kind == SLO_OBJ_HIT_RATIO
 				    ? (double)o->ratio_ppb / SLO_PPB
 				    : NAN;
 	row->observed = res.observed;
 	row->margin = res.margin;
 	row->budget_consumed = res.budget_consumed;
 	row->first_breach_s = NAN;
-	row->has_counts = o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_ERRORS;
+	row->has_counts = o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_ERRORS ||
+			  o->kind == SLO_OBJ_HIT_RATIO;
 	row->total = res.judged;
 	row->good = res.judged - (res.bad < res.judged ? res.bad : res.judged);
 	row->approximate = res.approximate;
@@ -122,6 +184,9 @@ static int emit(struct ctx *x, const struct slo_objective *o, int e)
 	row->objective = run__strdup(r, buf);
 	if (e >= 0 && s->source == SLO_HTTP)
 		snprintf(buf, sizeof(buf), "http %s %s", r->eps[e].method, r->eps[e].route);
+	else if (e >= 0 && s->source == SLO_CACHE)
+		snprintf(buf, sizeof(buf), "cache %s",
+			 r->cache.rows[e].pattern[0] ? r->cache.rows[e].pattern : "(no key)");
 	else if (e >= 0)
 		snprintf(buf, sizeof(buf), "db %s", r->dbqs[e].query);
 	else
@@ -150,7 +215,7 @@ int runslo__evaluate(struct run *r, const struct slo_set *set, struct runslo_not
 	notes->warmup_ignored = set->warmup_ns > 0;
 	for (unsigned i = 0; i < r->neps; i++)
 		nst += r->eps[i].status.n;
-	nst += 2 * r->ndbqs;
+	nst += 2 * r->ndbqs + (r->has_cache ? 2 * r->cache.nrows : 0);
 	for (unsigned i = 0; i < set->nslos; i++) {
 		const struct slo *s = &set->slos[i];
 		unsigned m = 0;
@@ -178,6 +243,8 @@ int runslo__evaluate(struct run *r, const struct slo_set *set, struct runslo_not
 			for (unsigned e = 0; s->per == SLO_PER_ENDPOINT && e < nitems(s, r) && !err;
 			     e++) {
 				if (!matches(s, r, e))
+					continue;
+				if (s->source == SLO_CACHE && !pattern_first(&s->obj[k], r, e))
 					continue;
 				err = emit(&x, &s->obj[k], (int)e);
 				found++;

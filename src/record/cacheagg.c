@@ -27,7 +27,10 @@ const char *cacheagg__flag_name(int kind)
 	return flag_names[kind];
 }
 
-/* FNV-1a: no seed, so a row's id is the same in every run and on every host. */
+/* FNV-1a's offset basis: no seed of ours, so a row's id is the same in every run and host. */
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a of s and its end. */
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
 	for (; *s; s++) {
@@ -41,7 +44,7 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 
 static uint64_t pair_hash(const char *client, const char *server)
 {
-	return fnv1a(fnv1a(0xcbf29ce484222325ull, client), server);
+	return fnv1a(fnv1a(FNV_BASIS, client), server);
 }
 
 struct cacheagg *cacheagg__new(const struct cacheagg_opts *o)
@@ -81,6 +84,7 @@ void cacheagg__free(struct cacheagg *a)
 		return;
 	for (unsigned i = 0; i < a->nrows; i++) {
 		free(a->rows[i]->raw_key);
+		free(a->rows[i]->slo.rows);
 		free(a->rows[i]);
 	}
 	free(a->rows);
@@ -106,11 +110,14 @@ static bool row_is(const struct cacheagg_row *r, const char *client, const char 
 	       !strcmp(r->pattern, pattern);
 }
 
-/* The row of (client, server, verb, pattern); NULL when the table is full or memory is out. */
+/*
+ * The row of (client, server, verb, pattern), pair: pair_hash(client, server); NULL when the
+ * table is full or memory is out.
+ */
 static struct cacheagg_row *row_get(struct cacheagg *a, const struct cache_op *op,
-				    const char *client, const char *server)
+				    const char *client, const char *server, uint64_t pair)
 {
-	uint64_t id = fnv1a(fnv1a(pair_hash(client, server), op->verb), op->pattern);
+	uint64_t id = fnv1a(fnv1a(pair, op->verb), op->pattern);
 	struct cacheagg_row *r = cacheagg__find(a, id);
 
 	if (r) {
@@ -147,7 +154,6 @@ static struct cacheagg_row *row_get(struct cacheagg *a, const struct cache_op *o
 	snprintf(r->verb, sizeof(r->verb), "%s", op->verb);
 	snprintf(r->pattern, sizeof(r->pattern), "%s", op->pattern);
 	r->max_elements = -1;
-	r->first_ts = op->ts_start;
 	hist__init(&r->lat);
 	u64map__put(&a->index, id, a->nrows);
 	a->rows[a->nrows++] = r;
@@ -188,9 +194,9 @@ static void count_error(struct cacheagg_row *r, const char *word)
 }
 
 static struct cacheagg_client *client_get(struct cacheagg *a, const char *client,
-					  const char *server)
+					  const char *server, uint64_t h)
 {
-	uint64_t h = pair_hash(client, server), *i = u64map__get(&a->client_index, h);
+	uint64_t *i = u64map__get(&a->client_index, h);
 	struct cacheagg_client *c;
 
 	if (i) {
@@ -211,23 +217,23 @@ struct cacheagg_row *cacheagg__add(struct cacheagg *a, const struct cache_op *op
 {
 	struct cacheagg_client *c;
 	struct cacheagg_row *r;
-	uint64_t lat;
+	uint64_t lat, pair;
 
 	client = client ? client : "";
 	server = server ? server : "";
+	pair = pair_hash(client, server);
 	a->commands++;
-	c = client_get(a, client, server);
+	c = client_get(a, client, server, pair);
 	if (c)
 		c->commands++;
 	else
 		a->clients_dropped++;
-	r = row_get(a, op, client, server);
+	r = row_get(a, op, client, server, pair);
 	if (!r)
 		return NULL;
 	if (a->o.raw_keys && op->raw_key && !r->raw_key)
 		r->raw_key = strdup(op->raw_key);
 	r->req_bytes += op->req_bytes;
-	r->last_ts = op->ts_end > op->ts_start ? op->ts_end : op->ts_start;
 	if (op->flags & CACHE_OP_ABORTED) {
 		/* No reply: no latency, no hit or miss; never silently gone either. */
 		r->aborted++;
@@ -278,14 +284,25 @@ struct cacheagg_row *cacheagg__add(struct cacheagg *a, const struct cache_op *op
 	return r;
 }
 
+/* The pair's connection stats, for an open or a close; NULL (counted) when the table is full. */
+static struct cacheagg_client *conn_pair(struct cacheagg *a, const char *client, const char *server)
+{
+	struct cacheagg_client *c;
+
+	client = client ? client : "";
+	server = server ? server : "";
+	c = client_get(a, client, server, pair_hash(client, server));
+	if (!c)
+		a->clients_dropped++;
+	return c;
+}
+
 void cacheagg__conn_open(struct cacheagg *a, const char *client, const char *server, uint64_t ts)
 {
-	struct cacheagg_client *c = client_get(a, client ? client : "", server ? server : "");
+	struct cacheagg_client *c = conn_pair(a, client, server);
 
-	if (!c) {
-		a->clients_dropped++;
+	if (!c)
 		return;
-	}
 	c->opened++;
 	if (++c->live > c->peak)
 		c->peak = c->live;
@@ -293,12 +310,10 @@ void cacheagg__conn_open(struct cacheagg *a, const char *client, const char *ser
 
 void cacheagg__conn_close(struct cacheagg *a, const char *client, const char *server, uint64_t ts)
 {
-	struct cacheagg_client *c = client_get(a, client ? client : "", server ? server : "");
+	struct cacheagg_client *c = conn_pair(a, client, server);
 
-	if (!c) {
-		a->clients_dropped++;
+	if (!c)
 		return;
-	}
 	c->closed++;
 	/* A connection opened before tracing started closes without having been counted live. */
 	if (c->live)
@@ -307,7 +322,7 @@ void cacheagg__conn_close(struct cacheagg *a, const char *client, const char *se
 
 static uint64_t repeat_key(uint64_t row_id, const char *endpoint)
 {
-	return u64map__mix(row_id) ^ fnv1a(0xcbf29ce484222325ull, endpoint);
+	return u64map__mix(row_id) ^ fnv1a(FNV_BASIS, endpoint);
 }
 
 void cacheagg__repeat(struct cacheagg *a, uint64_t row_id, const char *endpoint, unsigned n)
@@ -416,7 +431,6 @@ flag(struct cacheagg *a, int kind, const struct cacheagg_row *r, const char *end
 		return;
 	}
 	f = &a->flags[a->nflags++];
-	memset(f, 0, sizeof(*f));
 	f->kind = kind;
 	f->row_id = r->id;
 	f->count = count;
@@ -518,10 +532,9 @@ static void check_pattern(struct cacheagg *a, struct cacheagg_row **g, unsigned 
 	ratio = (double)hits / keys;
 	if (ratio < a->o.low_hit_ratio)
 		flag(a, CACHEAGG_FLAG_LOW_HIT_RATIO, rd, "", keys,
-		     "hit ratio %.1f %% over %llu keys read (%llu misses), under %.0f %%: most "
-		     "reads "
-		     "go on to the slower source; check the TTL and what the key is made of, or "
-		     "whether caching this pays",
+		     "hit ratio %.1f %% over %llu keys read (%llu misses), under %.0f %%: "
+		     "most reads go on to the slower source; check the TTL and what the key "
+		     "is made of, or whether caching this pays",
 		     100 * ratio, (unsigned long long)keys, (unsigned long long)(keys - hits),
 		     100 * a->o.low_hit_ratio);
 }
@@ -530,10 +543,10 @@ static void check_row(struct cacheagg *a, const struct cacheagg_row *r)
 {
 	if (!strcmp(r->verb, "KEYS") && r->count + r->aborted)
 		flag(a, CACHEAGG_FLAG_SCAN_ALL, r, "", r->count + r->aborted,
-		     "KEYS ran %llu times: it walks every key while the server serves nothing "
-		     "else; "
-		     "iterate with SCAN, or keep the keys in a set",
-		     (unsigned long long)(r->count + r->aborted));
+		     "KEYS ran %llu time%s: it walks every key while the server serves "
+		     "nothing else; iterate with SCAN, or keep the keys in a set",
+		     (unsigned long long)(r->count + r->aborted),
+		     r->count + r->aborted == 1 ? "" : "s");
 	else if (r->scan_big)
 		flag(a, CACHEAGG_FLAG_SCAN_ALL, r, "", r->scan_big,
 		     "%llu of %llu whole-structure reads returned more than %lld elements (up to "
@@ -563,7 +576,9 @@ void cacheagg__finish(struct cacheagg *a, double duration_s)
 	check_repeats(a);
 	for (unsigned i = 0; i < a->nrows; i++)
 		check_row(a, a->rows[i]);
-	g = malloc((a->nrows ? a->nrows : 1) * sizeof(*g));
+	if (!a->nrows)
+		return;
+	g = malloc(a->nrows * sizeof(*g));
 	if (!g) {
 		/* The pattern flags cannot be computed: say how many might be missing. */
 		a->flags_dropped += a->nrows;

@@ -20,6 +20,7 @@
 #include "lib/u64map.h"
 #include "proto/cache.h"
 #include "record/timeline.h"
+#include "run/slo.h"
 
 #define CACHEAGG_ROWS_DEFAULT  2000 /* rows kept; commands of more are counted as dropped */
 #define CACHEAGG_ERRS	       4    /* distinct error words kept per row */
@@ -75,7 +76,7 @@ struct cacheagg_row {
 	uint64_t win_count, win_hits, win_misses, win_errors; /* current interval */
 	uint64_t last_count;				      /* count at the previous roll */
 	double rate;					      /* commands/s, last interval */
-	uint64_t first_ts, last_ts;
+	struct slo_link slo; /* the SLO rows that judge its commands (record --slo) */
 };
 
 struct cacheagg_client {

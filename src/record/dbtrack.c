@@ -452,16 +452,20 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force
 	t->nparked = k;
 }
 
-unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
-			 uint64_t end, struct dbreq **out, int *conf)
+/*
+ * Among the n requests a call of tgid/tid that ran start..end can serve, the one it serves
+ * (*single) and how sure that is; CHOOSE_WAIT when the hand-off that decides it is not known
+ * yet, and shared (*single NULL) otherwise (also when n is 0: outside requests).
+ */
+#define CHOOSE_WAIT (-1)
+static int choose(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start, uint64_t end,
+		  struct dbreq **cand, unsigned n, struct dbreq **single)
 {
-	struct dbreq *cand[DBTRACK_COVER_MAX], *by_tid = NULL;
-	unsigned n, ntid = 0;
-	uint64_t seq;
+	struct dbreq *by_tid = NULL;
+	unsigned ntid = 0;
 	int v = HANDOFF_NONE;
+	uint64_t seq;
 
-	now_at(t, end);
-	n = req_candidates(t, tgid, start, cand);
 	for (unsigned i = 0; i < n; i++) {
 		if (cand[i]->tid == tid) {
 			ntid++;
@@ -472,21 +476,38 @@ unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_
 		handoff__activity(t->ho, tgid, tid, start, end);
 	if (n > 1 && ntid != 1 && t->ho)
 		v = handoff__query(t->ho, tgid, tid, start, t->now, &seq);
-	*conf = DBREQ_EXACT;
-	if (n == 1)
-		out[0] = cand[0];
-	if (n <= 1)
-		return n;
+	*single = NULL;
+	if (!n)
+		return DBREQ_SHARED;
+	if (n == 1) {
+		*single = cand[0];
+		return DBREQ_EXACT;
+	}
 	if (ntid == 1) {
-		*conf = DBREQ_THREAD;
-		out[0] = by_tid;
+		*single = by_tid;
+		return DBREQ_THREAD;
+	}
+	if (v == HANDOFF_YES && (*single = req_by_seq(t, seq)))
+		return DBREQ_HANDOFF;
+	return v == HANDOFF_WAIT ? CHOOSE_WAIT : DBREQ_SHARED;
+}
+
+unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
+			 uint64_t end, struct dbreq **out, int *conf)
+{
+	struct dbreq *cand[DBTRACK_COVER_MAX], *single;
+	unsigned n;
+
+	now_at(t, end);
+	n = req_candidates(t, tgid, start, cand);
+	*conf = choose(t, tgid, tid, start, end, cand, n, &single);
+	if (!n)
+		return 0;
+	if (single) {
+		out[0] = single;
 		return 1;
 	}
-	if (v == HANDOFF_YES && (out[0] = req_by_seq(t, seq))) {
-		*conf = DBREQ_HANDOFF;
-		return 1;
-	}
-	*conf = DBREQ_SHARED;
+	*conf = DBREQ_SHARED; /* a call does not wait for its hand-off */
 	memcpy(out, cand, n * sizeof(*cand));
 	return n;
 }
@@ -494,10 +515,10 @@ unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_
 void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x, struct dbagg_fp *f,
 		   uint64_t raw, const char *client)
 {
-	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL, *by_tid = NULL;
-	uint64_t lat = db_exec__latency(x), seq;
-	unsigned n, ntid = 0;
-	int conf = DBREQ_EXACT, v = HANDOFF_NONE;
+	struct dbreq *cand[DBTRACK_COVER_MAX], *single = NULL;
+	uint64_t lat = db_exec__latency(x);
+	int conf = DBREQ_EXACT;
+	unsigned n;
 
 	now_at(t, x->ts_end);
 	if (!c && x->conn_id)
@@ -506,34 +527,16 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	if (f->verb != SQL_VERB_SELECT && f->verb != SQL_VERB_WITH)
 		raw = 0;
 	n = req_candidates(t, x->tgid, x->ts_start, cand);
-	for (unsigned i = 0; i < n; i++) {
-		single = cand[i];
+	for (unsigned i = 0; i < n; i++)
 		cand[i]->window_queries++;
-		if (cand[i]->tid == x->tid) {
-			ntid++;
-			by_tid = cand[i];
-		}
-	}
-	if (t->ho)
-		handoff__activity(t->ho, x->tgid, x->tid, x->ts_start, x->ts_end);
-	if (n > 1 && ntid != 1 && t->ho)
-		v = handoff__query(t->ho, x->tgid, x->tid, x->ts_start, t->now, &seq);
-	if (!n) {
+	/* Every query is a worker's activity, inside requests or not (handoff.c). */
+	conf = choose(t, x->tgid, x->tid, x->ts_start, x->ts_end, cand, n, &single);
+	if (!n)
 		t->st.outside++;
-		single = NULL;
-	} else if (n == 1) {
-		conf = DBREQ_EXACT;
-	} else if (ntid == 1) {
-		conf = DBREQ_THREAD;
-		single = by_tid;
-	} else if (v == HANDOFF_YES && (single = req_by_seq(t, seq))) {
-		conf = DBREQ_HANDOFF;
-	} else if (v == HANDOFF_WAIT && park(t, x, f->query_id, lat, raw, cand, n)) {
-		single = NULL;
+	if (conf == CHOOSE_WAIT && park(t, x, f->query_id, lat, raw, cand, n)) {
 		n = 0; /* counted when decided */
-	} else {
+	} else if (n && !single) {
 		conf = DBREQ_SHARED;
-		single = NULL;
 		for (unsigned i = 0; i < n; i++)
 			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
 	}

@@ -174,12 +174,19 @@ void httpclient__stats_add(const struct httpclient *c, struct httpclient_stats *
 	parser_add(&sum->parser, &c->st.parser);
 }
 
+void httpclient__end(struct httpclient *c, uint64_t ts)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	http_conn__close(&c->http, &c->st.parser, ts, on_rec, c);
+}
+
 void httpclient__free(struct httpclient *c, uint64_t ts)
 {
 	if (!c)
 		return;
-	c->closing = true;
-	http_conn__close(&c->http, &c->st.parser, ts, on_rec, c);
+	httpclient__end(c, ts);
 	http_conn__free(&c->http);
 	free(c);
 }

@@ -58,7 +58,9 @@ void httpclient__peer(struct httpclient *c, enum httpclient_peer what, uint64_t 
  */
 void httpclient__idle(struct httpclient *c, uint64_t now, uint64_t quiet_ns, bool end);
 void httpclient__stats_add(const struct httpclient *c, struct httpclient_stats *sum);
-/* The connection ended at ts (NULL is fine): requests unanswered are failed calls. */
+/* The connection ended at ts: requests unanswered are failed calls (once). */
+void httpclient__end(struct httpclient *c, uint64_t ts);
+/* httpclient__end if not done, then the memory (NULL is fine). */
 void httpclient__free(struct httpclient *c, uint64_t ts);
 
 /* The failure kind of a connect() that ended with -err (0: the client gave up waiting). */

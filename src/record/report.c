@@ -25,9 +25,9 @@ void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
 uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
-	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
-	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
-	       report__handoff_lost(m) +
+	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->kstats[SOCKIO_STAT_TLS_UNBOUND] +
+	       m->tstats.bad_events + m->sstats.endpoints_full + m->db_dropped +
+	       report__wire_lost(m) + m->tstats.redis.unmatched + report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 
@@ -51,6 +51,7 @@ uint64_t report__unframed(const struct report_meta *m)
 	const struct pgwire_stats *pg = &m->tstats.pg;
 
 	return pg->malformed + pg->write_gaps + m->kstats[SOCKIO_STAT_IOV_CUT] +
+	       m->tstats.redis.malformed + m->tstats.redis.lost_sync +
 	       (m->hstats ? m->hstats->garbage_in + m->hstats->garbage_out : 0);
 }
 
@@ -212,6 +213,7 @@ static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpo
 	}
 	re->cgroup = str(s, sv->cgroup);
 	re->port = sv->port;
+	re->tls = sv->tls;
 	re->method = str(s, e->method);
 	re->route = str(s, e->route);
 	re->count = e->count;
@@ -641,6 +643,7 @@ static void cache_row(struct snap *s, const struct cacheagg_row *c, struct run_c
 static void cache_section(struct snap *s)
 {
 	const struct cacheagg *c = s->m->cache;
+	const struct respconn_stats *rs = &s->m->tstats.redis;
 	struct run_cache *rc = &s->r->cache;
 
 	s->r->has_cache = true;
@@ -693,12 +696,22 @@ static void cache_section(struct snap *s)
 		x->hits = p->hits;
 		x->misses = p->misses;
 	}
-	/* What the tables could not keep: commands of rows beyond them, pairs, repeats, flags. */
-	counts_init(s, &rc->drops, 4);
+	/*
+	 * What the tables could not keep: commands of rows beyond them, pairs, repeats, flags;
+	 * and what the engine could not match (src/record/respconn.h).
+	 */
+	counts_init(s, &rc->drops, 11);
 	count(s, &rc->drops, "commands", c->rows_dropped);
 	count(s, &rc->drops, "clients", c->clients_dropped);
 	count(s, &rc->drops, "repeats", c->repeats_dropped);
 	count(s, &rc->drops, "flags", c->flags_dropped);
+	count(s, &rc->drops, "unmatched", rs->unmatched);
+	count(s, &rc->drops, "lost_sync", rs->lost_sync);
+	count(s, &rc->drops, "malformed", rs->malformed);
+	count(s, &rc->drops, "end_inferred", rs->approx);
+	count(s, &rc->drops, "orphan_replies", rs->orphan_replies);
+	count(s, &rc->drops, "aborted", rs->aborted);
+	count(s, &rc->drops, "pubsub_connections", rs->pubsub);
 }
 
 static void slo_section(struct snap *s, const struct slotrack *st)
@@ -725,13 +738,14 @@ static void slo_section(struct snap *s, const struct slotrack *st)
 		rs->target = str(s, row->target);
 		rs->service = row->service[0] ? str(s, row->service) : NULL;
 		rs->matched = row->matched;
-		rs->source = o->slo->source == SLO_HTTP ? "http" : "db";
+		rs->source = slo__source_name(o->slo->source);
 		rs->per = o->slo->per == SLO_PER_ALL ? "all" : "endpoint";
 		rs->kind = slo__kind_name(o);
 		rs->threshold_ms = rs->percentile = rs->target_ratio = NAN;
-		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT)
+		if (o->kind != SLO_OBJ_ERRORS && o->kind != SLO_OBJ_COUNT &&
+		    o->kind != SLO_OBJ_HIT_RATIO)
 			rs->threshold_ms = o->threshold_ns / NS_PER_MS;
-		if (o->kind == SLO_OBJ_LATENCY) {
+		if (o->kind == SLO_OBJ_LATENCY || o->kind == SLO_OBJ_HIT_RATIO) {
 			if (o->percentile)
 				rs->percentile = o->ratio_ppb / 1e7;
 			rs->target_ratio = o->ratio_ppb / 1e9;
@@ -915,7 +929,7 @@ static void head(struct snap *s)
 
 	r->events_total = m->tstats.events;
 	r->events_dropped = report__dropped(m);
-	counts_init(s, &r->events, 12);
+	counts_init(s, &r->events, 13);
 	count(s, &r->events, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
 	count(s, &r->events, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
 	count(s, &r->events, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
@@ -928,7 +942,10 @@ static void head(struct snap *s)
 	count(s, &r->events, "db_queries_lost", m->db_dropped);
 	count(s, &r->events, "wire_queries_lost", report__wire_lost(m));
 	count(s, &r->events, "handoff_events_lost", report__handoff_lost(m));
-	counts_init(s, &r->connections, 9);
+	/* Only with --tls: the reports of runs without it stay as they were. */
+	if (m->tls)
+		count(s, &r->events, "tls_unbound", m->kstats[SOCKIO_STAT_TLS_UNBOUND]);
+	counts_init(s, &r->connections, 11);
 	count(s, &r->connections, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
 	count(s, &r->connections, "opened", m->tstats.opens);
 	count(s, &r->connections, "closed", m->tstats.closes);
@@ -938,6 +955,10 @@ static void head(struct snap *s)
 	count(s, &r->connections, "tls", m->tstats.tls);
 	count(s, &r->connections, "http2", m->tstats.http2);
 	count(s, &r->connections, "other_protocol", m->tstats.non_http);
+	if (m->tls) {
+		count(s, &r->connections, "tls_decoded", m->tstats.tls_in);
+		count(s, &r->connections, "tls_decoded_outbound", m->tstats.tls_out);
+	}
 	counts_init(s, &r->http_parser, 9);
 	if (m->hstats) {
 		count(s, &r->http_parser, "requests", m->hstats->requests);

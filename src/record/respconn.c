@@ -40,10 +40,12 @@ struct respconn {
 	uint32_t wtid;	  /* thread of the current write */
 	uint64_t ts_read; /* the current read's end: a reply completed now ends then */
 	bool in_multi;
+	bool ended;	/* respconn__end done */
 	bool unmatched; /* pub/sub, MONITOR, CLIENT REPLY OFF: no more replies to match */
 	bool resp3;	/* RESP3 replies seen (HELLO 3): SUBSCRIBE's answers are pushes */
 	uint64_t seg_len, seg_next; /* a write carried in segments: its length, next offset */
 	uint64_t seg_cap;	    /* bytes per segment (the first one's) */
+	bool seg_out;		    /* ... of a write (else a read) */
 	bool approx;		    /* the reply framing was lost under the oldest command */
 	uint64_t approx_end;	    /* ... whose reply went on until this read */
 	bool reading;		    /* inside a read: answered commands wait in done[] */
@@ -406,26 +408,37 @@ static void cmd_lost(struct respconn *c)
 /* The rest of a write carried in segments went by unseen. */
 static void seg_end(struct respconn *c)
 {
+	struct resp_stream *rs = c->seg_out ? &c->cmd : &c->reply;
+
 	if (c->seg_next < c->seg_len)
-		gap(c, &c->cmd, c->seg_len - c->seg_next);
+		gap(c, rs, c->seg_len - c->seg_next);
 	c->seg_len = 0;
+	if (c->reading) {
+		/* The replies of the whole read share its time. */
+		c->reading = false;
+		done_flush(c);
+	}
 }
 
-/* One segment of a long write: in order, a lost one is a gap. */
+/* One segment of a long transfer: in order, a lost one is a gap. */
 static void seg_data(struct respconn *c, const struct sockio_data_ev *e, size_t head_len,
 		     uint64_t len, uint64_t ts)
 {
+	bool out = e->dir == SOCKIO_OUT;
+
 	if (!e->seg_off) {
 		c->seg_len = len;
 		c->seg_next = 0;
 		c->seg_cap = head_len;
+		c->seg_out = out;
+		c->reading = !out;
 	}
-	if (!c->seg_len || e->seg_off < c->seg_next)
-		return; /* a segment of a write whose start was lost */
-	gap(c, &c->cmd, e->seg_off - c->seg_next);
+	if (!c->seg_len || e->seg_off < c->seg_next || c->seg_out != out)
+		return; /* a segment of a transfer whose start was lost */
+	gap(c, out ? &c->cmd : &c->reply, e->seg_off - c->seg_next);
 	if (head_len > len - e->seg_off)
 		head_len = len - e->seg_off;
-	feed(c, &c->cmd, e->head, head_len, ts, on_command);
+	feed(c, out ? &c->cmd : &c->reply, e->head, head_len, ts, out ? on_command : on_reply);
 	c->seg_next = e->seg_off + head_len;
 	/* The kernel sends SOCKIO_SEGS_MAX segments at most: past them, nothing comes. */
 	if (c->seg_next >= len || !c->seg_cap || e->seg_off / c->seg_cap + 1 >= SOCKIO_SEGS_MAX)
@@ -514,10 +527,11 @@ void respconn__stats_add(const struct respconn *c, struct respconn_stats *sum)
 	sum->aborted += c->st.aborted;
 }
 
-void respconn__free(struct respconn *c, uint64_t ts)
+void respconn__end(struct respconn *c, uint64_t ts)
 {
-	if (!c)
+	if (c->ended)
 		return;
+	c->ended = true;
 	if (c->seg_len)
 		seg_end(c);
 	approx_settle(c);
@@ -528,7 +542,15 @@ void respconn__free(struct respconn *c, uint64_t ts)
 		pendq_pop(&c->q);
 	}
 	c->st.aborted += c->tx.n;
+	c->tx.n = 0;
 	sink__cache_close(c->sink, c->client, c->server, ts);
+}
+
+void respconn__free(struct respconn *c, uint64_t ts)
+{
+	if (!c)
+		return;
+	respconn__end(c, ts);
 	free(c->q.v);
 	free(c->tx.v);
 	free(c->done);

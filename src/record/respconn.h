@@ -37,7 +37,9 @@ struct respconn *respconn__new(struct sink *s, uint32_t tgid, uint64_t conn_id, 
 /* One read or write of the connection. */
 void respconn__data(struct respconn *c, const struct sockio_data_ev *e, size_t head_len);
 void respconn__stats_add(const struct respconn *c, struct respconn_stats *sum);
-/* The connection ended at ts (NULL is fine): pending commands are counted as aborted. */
+/* The connection ended at ts: pending commands are counted as aborted (once). */
+void respconn__end(struct respconn *c, uint64_t ts);
+/* respconn__end if not done, then the memory (NULL is fine). */
 void respconn__free(struct respconn *c, uint64_t ts);
 
 #endif

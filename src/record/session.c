@@ -16,6 +16,7 @@
 #include "probes/bpfobj.h"
 #include "probes/handoff_probe.h"
 #include "probes/sockio.h"
+#include "probes/tlsprobe.h"
 #include "proto/db.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
@@ -326,6 +327,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.outbound = o->outbound;
 	so.outbound_all = o->outbound == RECORD_OUTBOUND_ALL;
 	so.no_arrival = o->from_read;
+	so.tls = o->tls;
 	if (o->bpf_stats) {
 		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (s->stats_fd < 0)
@@ -337,6 +339,14 @@ int session__open(struct session *s, const struct record_opts *o)
 		return RECORD_EXIT_RUNTIME;
 	}
 	tracker__set_sockio(s->tracker, s->sockio);
+	if (o->tls) {
+		struct tlsprobe_opts tlo = { .procs = so.procs, .verbose = o->verbose };
+
+		if (tlsprobe__open(&s->tls, s->sockio, &tlo, err, sizeof(err))) {
+			textesc__line(stderr, "sloprobe: --tls: %s", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+	}
 	if (o->db_probes & ~(1u << DB_PATH_WIRE)) {
 		if (dbprobes__open(&s->dbp, o->db_probes, s->sink, &so.procs, o->head_bytes,
 				   o->verbose, err, sizeof(err))) {
@@ -420,7 +430,9 @@ int session__start(struct session *s)
 	s->vo.tty = isatty(fileno(s->live));
 	s->vo.hist = o->hist;
 	s->vo.db = s->db;
+	s->vo.cache = s->cache;
 	s->vo.db_rows = 10;
+	s->vo.slo = s->slot;
 	s->vo.max_rows = o->top ? o->top : s->vo.tty && !o->hist ? term_rows(s->live) - 8 : 20;
 	if (!o->quiet) {
 		fprintf(s->live, "Tracing HTTP servers (%s)",
@@ -455,6 +467,8 @@ int session__poll(struct session *s, int timeout_ms)
 		return n;
 	}
 	s->busy = n > 0;
+	if (s->tls)
+		tlsprobe__poll(s->tls, mono_ns());
 	if (s->hop)
 		handoff_probe__poll(s->hop);
 	if (s->dbp)
@@ -507,6 +521,8 @@ void session__tick(struct session *s, uint64_t now)
 	agg__roll(s->agg, t_s, iv);
 	if (s->db)
 		dbagg__roll(s->db, t_s, iv);
+	if (s->cache)
+		cacheagg__roll(s->cache, t_s, iv);
 	s->last_tick = now;
 	while (s->next_tick <= now)
 		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);
@@ -626,8 +642,18 @@ void session__finish(struct session *s)
 	}
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
+	m->tls = s->tls != NULL;
+	if (s->tls) {
+		struct tlsprobe_stats ts;
+
+		tlsprobe__stats(s->tls, &ts);
+		s->tls_files = ts.files;
+		s->tls_failed = ts.files_failed;
+	}
 	make_footer(s);
 	/* Detach before the slow part: nothing traced from here on. */
+	tlsprobe__close(s->tls);
+	s->tls = NULL;
 	sockio__close(s->sockio);
 	s->sockio = NULL;
 	tracker__set_sockio(s->tracker, NULL);
@@ -669,6 +695,14 @@ int session__write(struct session *s)
 			!incomplete ? ""
 			: s->slot   ? ": SLO verdicts judged on incomplete data"
 				    : ": more than --max-drop-pct");
+	if (o->tls && !s->tls_files)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: no OpenSSL found in the traced processes "
+			"(docs/tls.md says which libraries are covered)\n");
+	if (s->tls_failed)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: %llu OpenSSL files not probed (see -v)\n",
+			(unsigned long long)s->tls_failed);
 	if (ft->unparsed)
 		fprintf(stderr,
 			"sloprobe: warning: %llu transfers could not be framed (see "
@@ -703,6 +737,7 @@ void session__close(struct session *s)
 {
 	if (s->child > 0)
 		command__stop(s->child);
+	tlsprobe__close(s->tls);
 	sockio__close(s->sockio);
 	tracker__free(s->tracker);
 	if (s->sink) {

@@ -106,6 +106,12 @@ int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *com
 	return svc;
 }
 
+void sink__service_tls(struct sink *s, int service)
+{
+	if (service >= 0)
+		s->agg->services[service].tls = true;
+}
+
 void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *out, size_t outsz)
 {
 	const struct procinfo *pi = proc_get(s, tgid, comm);
@@ -274,6 +280,9 @@ void sink__cache(struct sink *s, const struct cache_op *op, const char *client, 
 	if (!s->cache)
 		return;
 	row = cacheagg__add(s->cache, op, client, server);
+	/* Counted, then judged: a row the table could not keep is judged by nothing (counted). */
+	if (s->slo)
+		slotrack__cache(s->slo, row ? &row->slo : NULL, op, client, server);
 	if (op->flags & CACHE_OP_ABORTED)
 		return; /* the answer never came: no latency to attribute */
 	if (!s->db)

@@ -154,6 +154,50 @@ static void link_slo(struct slotrack *st, unsigned i, const char *subject, struc
 	}
 }
 
+/* The row of objective o for a key pattern: made on the first cache row of the pattern. */
+static int pattern_row(struct slotrack *st, const struct slo_objective *o, const char *pattern,
+		       struct hist **h)
+{
+	char subject[CACHE_PATTERN_MAX + 16];
+	int r;
+
+	snprintf(subject, sizeof(subject), "%s", pattern[0] ? pattern : "(no key)");
+	for (unsigned i = 0; i < st->nrows; i++)
+		if (st->rows[i].o == o && !strcmp(st->rows[i].subject, subject))
+			return (int)i;
+	r = row_add(st, o, subject, NULL, NULL, h);
+	if (r >= 0)
+		snprintf(st->rows[r].target, sizeof(st->rows[r].target), "cache %s", subject);
+	return r;
+}
+
+/*
+ * The rows of SLO i for a cache row of this key pattern: its hit-ratio objectives (hit) or
+ * all the others. Several cache rows (commands, clients, servers) share a pattern's rows.
+ */
+static void link_cache(struct slotrack *st, unsigned i, struct slo_link *l, const char *pattern,
+		       bool hit)
+{
+	const struct slo *s = &st->set->slos[i];
+	unsigned base = obj_base(st->set, i);
+	struct hist *h = NULL;
+
+	for (unsigned j = 0; j < s->nobj; j++) {
+		int r;
+
+		if ((s->obj[j].kind == SLO_OBJ_HIT_RATIO) != hit)
+			continue;
+		if (s->per == SLO_PER_ALL) {
+			if (st->all_rows[base + j] != UINT32_MAX)
+				link_row(l, st->all_rows[base + j]);
+			continue;
+		}
+		r = pattern_row(st, &s->obj[j], pattern, &h);
+		if (r >= 0)
+			link_row(l, (unsigned)r);
+	}
+}
+
 /* One observation of a subject, ended at ts_ns, for the rows that judge it. */
 static void observe(struct slotrack *st, const struct slo_link *l, uint64_t lat_ns, int status,
 		    uint64_t ts_ns)
@@ -205,24 +249,74 @@ void slotrack__db(struct slotrack *st, struct dbagg_fp *f, const char *service, 
 	observe(st, &f->slo, lat_ns, failed ? SLO_DB_FAILED : 0, ts_ns);
 }
 
+static void match_cache(struct slotrack *st, struct slo_link *l, const struct cache_op *op,
+			const char *client, const char *server, bool hit)
+{
+	for (unsigned i = 0; i < st->set->nslos; i++)
+		if (slo__match_cache(&st->set->slos[i], op->verb, op->pattern, client, server))
+			link_cache(st, i, l, op->pattern, hit);
+}
+
+void slotrack__cache(struct slotrack *st, struct slo_link *l, const struct cache_op *op,
+		     const char *client, const char *server)
+{
+	uint64_t ns = cache_op__latency(op);
+
+	if (op->flags & CACHE_OP_ABORTED)
+		return;
+	if (!l) {
+		st->cache_unjudged++;
+		return;
+	}
+	if (!l->matched) {
+		l->matched = true;
+		match_cache(st, l, op, client, server, false);
+	}
+	/* A row read from only inside MULTI says no hit or miss: its hit ratios wait for a read. */
+	if ((op->flags & CACHE_OP_READ) && !l->reads) {
+		l->reads = true;
+		match_cache(st, l, op, client, server, true);
+	}
+	if (!l->nrows || !slo__after_warmup(st->set, st->start_ns, op->ts_end))
+		return;
+	for (unsigned i = 0; i < l->nrows; i++) {
+		struct slotrack_row *r = &st->rows[l->rows[i]];
+
+		/* Keys of a read; any other command has neither hits nor misses. */
+		if (r->o->kind == SLO_OBJ_HIT_RATIO) {
+			slo__count_reads(r->o, &r->win, op->hits, op->misses);
+			continue;
+		}
+		slo__count(r->o, &r->win, ns, op->flags & CACHE_OP_ERROR ? SLO_DB_FAILED : 0);
+		if (r->h_own)
+			hist__add(r->h, ns);
+	}
+}
+
 void slotrack__finish(struct slotrack *st)
 {
 	for (unsigned i = 0; i < st->set->nslos; i++) {
 		const struct slo *s = &st->set->slos[i];
-		char subject[256];
+		char subject[256], no_read[256];
 
 		if (s->per == SLO_PER_ALL)
 			continue;
 		struct hist *h = NULL;
 
 		slo__format_selector(s, subject, sizeof(subject));
+		/* Commands may have matched a hit ratio's selector, but no read: say that. */
+		snprintf(no_read, sizeof(no_read), "%s", subject);
 		strncat(subject, " (nothing matched)", sizeof(subject) - strlen(subject) - 1);
+		strncat(no_read, " (no read matched)", sizeof(no_read) - strlen(no_read) - 1);
 		for (unsigned j = 0; j < s->nobj; j++) {
 			bool seen = false;
 
 			for (unsigned k = 0; k < st->nrows && !seen; k++)
 				seen = st->rows[k].o == &s->obj[j];
-			if (!seen && row_add(st, &s->obj[j], subject, NULL, NULL, &h) >= 0)
+			if (!seen &&
+			    row_add(st, &s->obj[j],
+				    s->obj[j].kind == SLO_OBJ_HIT_RATIO ? no_read : subject, NULL,
+				    NULL, &h) >= 0)
 				st->rows[st->nrows - 1].matched = false;
 		}
 	}
@@ -256,6 +350,7 @@ void slotrack__roll(struct slotrack *st, double t_s)
 		struct slotrack_row *r = &st->rows[i];
 		enum slo_verdict v = r->win.total ? window_verdict(r) : SLO_INSUFFICIENT;
 
+		r->win_breach = v == SLO_BREACH;
 		if (v == SLO_BREACH) {
 			st->win.breach++;
 			r->breached_intervals++;
@@ -345,4 +440,9 @@ void slotrack__print(const struct slotrack *st, FILE *f, bool incomplete)
 	if (st->rows_dropped)
 		fprintf(f, "sloprobe: warning: %llu SLO rows not kept (more than %u)\n",
 			(unsigned long long)st->rows_dropped, SLOTRACK_ROWS_MAX);
+	if (st->cache_unjudged)
+		fprintf(f,
+			"sloprobe: warning: %llu cache commands not judged (the cache table was "
+			"full)\n",
+			(unsigned long long)st->cache_unjudged);
 }

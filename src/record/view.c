@@ -353,6 +353,31 @@ static void table(FILE *f, const struct agg *a, const struct view_opts *o, bool 
 	free(rows);
 }
 
+/* Cache objectives that breached in the interval just judged, one line each, marked. */
+static void cache_marks(FILE *f, const struct slotrack *st, bool tty)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < st->nrows; i++) {
+		const struct slotrack_row *r = &st->rows[i];
+		char obj[64];
+
+		if (!r->win_breach || r->o->slo->source != SLO_CACHE || n++ >= VIEW_CACHE_MARKS)
+			continue;
+		slo__format_objective(r->o, obj, sizeof(obj));
+		fprintf(f, "%s ", mark(true, tty));
+		/* Names from the SLO file and key patterns from the traffic: escaped. */
+		textesc__column(f, r->o->slo->name, 16);
+		putc(' ', f);
+		textesc__column(f, r->subject, 34);
+		putc(' ', f);
+		textesc__write(f, obj, strlen(obj));
+		putc('\n', f);
+	}
+	if (n > VIEW_CACHE_MARKS)
+		fprintf(f, "  ... %u more cache objectives breached\n", n - VIEW_CACHE_MARKS);
+}
+
 void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, double elapsed_s,
 		    double interval_s, const struct view_footer *ft)
 {
@@ -376,6 +401,8 @@ void view__interval(FILE *f, const struct agg *a, const struct view_opts *o, dou
 		db_table(f, o->db, o->db_rows, true, interval_s, o->tty);
 	if (o->cache)
 		view__cache(f, o->cache, interval_s, true);
+	if (o->slo)
+		cache_marks(f, o->slo, o->tty);
 	footer(f, ft);
 	fflush(f);
 }

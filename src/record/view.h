@@ -11,8 +11,10 @@
 #include "record/agg.h"
 #include "record/cacheagg.h"
 #include "record/dbagg.h"
+#include "record/slotrack.h"
 
-#define VIEW_WIDTH 100
+#define VIEW_WIDTH	 100
+#define VIEW_CACHE_MARKS 5 /* cache objectives listed when they breached; more are counted */
 
 struct view_footer {
 	uint64_t events;
@@ -31,6 +33,9 @@ struct view_opts {
 	const struct dbagg *db;	      /* database table below the HTTP one; NULL: none */
 	unsigned db_rows;	      /* fingerprint rows, 0: no limit */
 	const struct cacheagg *cache; /* the cache's line below the tables; NULL: none */
+	/* --slo: the cache objectives that breached in the last interval are listed below the
+	 * cache's line (the cache has no table whose rows could be marked); NULL: none */
+	const struct slotrack *slo;
 };
 
 /* The current interval (the endpoints' window histograms). elapsed_s: since tracing started. */

@@ -85,6 +85,9 @@ int ld__get_str(struct ld *l, json_object *o, const char *w, const char *k, unsi
 int ld__get_counts(struct ld *l, json_object *o, const char *w, const char *k, unsigned fl,
 		   struct run_counts *c, bool (*key_ok)(const char *));
 bool ld__query_id_ok(const char *s);
+/* An array of strings that ok() accepts (what: the message when one is refused). */
+int ld__get_strings(struct ld *l, json_object *o, const char *w, const char *k, struct run_ids *ids,
+		    bool (*ok)(const char *), const char *what);
 int ld__get_query_id(struct ld *l, json_object *o, const char *w, const char *k, unsigned fl,
 		     const char **out);
 int ld__get_u64_array(struct ld *l, json_object *o, const char *w, const char *k, unsigned fl,

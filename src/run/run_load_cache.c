@@ -33,32 +33,6 @@ static bool kind_ok(const char *k)
 	return *k && strspn(k, "abcdefghijklmnopqrstuvwxyz_") == strlen(k);
 }
 
-static int get_kinds(struct ld *l, json_object *o, const char *w, const char *k,
-		     struct run_ids *ids)
-{
-	char ww[W_MAX];
-	json_object *a;
-	int err = ld__get(l, o, w, k, T_ARR, 0, &a);
-
-	if (err || !a)
-		return err;
-	ids->v = run__alloc(l->r, (json_object_array_length(a) + 1) * sizeof(*ids->v));
-	if (!ids->v)
-		return ld__nomem(l);
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *x = json_object_array_get_idx(a, i);
-
-		ld__wpath(ww, "%s.%s[%zu]", w, k, i);
-		if (!x || !json_object_is_type(x, json_type_string) ||
-		    !kind_ok(json_object_get_string(x)))
-			return ld__fail(l, ww, NULL, "must be a flag kind (lower case)");
-		ids->v[ids->n] = run__strdup(l->r, json_object_get_string(x));
-		if (!ids->v[ids->n++])
-			return ld__nomem(l);
-	}
-	return 0;
-}
-
 static int get_dep(struct ld *l, json_object *o, const char *w, const char *k, bool cache,
 		   struct run_endpoint *e, int kind)
 {
@@ -182,7 +156,8 @@ int ld__load_cache_row(struct ld *l, json_object *x, const char *w, void *row)
 	    (err = ld__get_u64(l, x, w, "large_values", 0, &c->large_values)) ||
 	    (err = ld__get_pos(l, x, w, "total_ms", REQ, &(double){ 0 })) ||
 	    (err = ld__get_latency(l, x, w, "latency_ms", REQ, &(struct run_latency){ 0 }, NULL)) ||
-	    (err = get_kinds(l, x, w, "flags", &c->flags)) ||
+	    (err = ld__get_strings(l, x, w, "flags", &c->flags, kind_ok,
+				   "a flag kind (lower case)")) ||
 	    (err = ld__get_hist(l, x, w, &c->hist)))
 		return err;
 	if (!*c->verb)

@@ -234,6 +234,32 @@ bool ld__query_id_ok(const char *s)
 	return true;
 }
 
+int ld__get_strings(struct ld *l, json_object *o, const char *w, const char *k, struct run_ids *ids,
+		    bool (*ok)(const char *), const char *what)
+{
+	char ww[W_MAX];
+	json_object *a;
+	int err = ld__get(l, o, w, k, T_ARR, 0, &a);
+
+	if (err || !a)
+		return err;
+	ids->v = run__alloc(l->r, (json_object_array_length(a) + 1) * sizeof(*ids->v));
+	if (!ids->v)
+		return ld__nomem(l);
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		json_object *x = json_object_array_get_idx(a, i);
+
+		ld__wpath(ww, "%s.%s[%zu]", w, k, i);
+		if (!x || !json_object_is_type(x, json_type_string) ||
+		    !ok(json_object_get_string(x)))
+			return ld__fail(l, ww, NULL, "must be %s", what);
+		ids->v[ids->n] = run__strdup(l->r, json_object_get_string(x));
+		if (!ids->v[ids->n++])
+			return ld__nomem(l);
+	}
+	return 0;
+}
+
 int ld__get_query_id(struct ld *l, json_object *o, const char *w, const char *k, unsigned fl,
 		     const char **out)
 {

@@ -157,6 +157,7 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	    (err = ld__get_str(l, o, w, "runtime", 0, &e->runtime)) ||
 	    (err = ld__get_str(l, o, w, "cgroup", 0, &e->cgroup)) ||
 	    (err = ld__get_i64(l, o, w, "port", 0, &port, &has_port)) ||
+	    (err = ld__get_bool(l, o, w, "tls", 0, &e->tls)) ||
 	    (err = ld__get_str(l, o, w, "method", REQ, &e->method)) ||
 	    (err = ld__get_str(l, o, w, "route", REQ, &e->route)) ||
 	    (err = ld__get_u64(l, o, w, "count", REQ, &e->count)) ||
@@ -283,27 +284,7 @@ static int load_dbq(struct ld *l, json_object *o, const char *w, struct run_dbq 
 
 static int load_ids(struct ld *l, json_object *o, const char *w, const char *k, struct run_ids *ids)
 {
-	char ww[W_MAX];
-	json_object *a;
-	int err = ld__get(l, o, w, k, T_ARR, 0, &a);
-
-	if (err || !a)
-		return err;
-	ids->v = run__alloc(l->r, (json_object_array_length(a) + 1) * sizeof(*ids->v));
-	if (!ids->v)
-		return ld__nomem(l);
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *x = json_object_array_get_idx(a, i);
-
-		ld__wpath(ww, "%s.%s[%zu]", w, k, i);
-		if (!x || !json_object_is_type(x, json_type_string) ||
-		    !ld__query_id_ok(json_object_get_string(x)))
-			return ld__fail(l, ww, NULL, "must be a 16-digit hex query id");
-		ids->v[ids->n] = run__strdup(l->r, json_object_get_string(x));
-		if (!ids->v[ids->n++])
-			return ld__nomem(l);
-	}
-	return 0;
+	return ld__get_strings(l, o, w, k, ids, ld__query_id_ok, "a 16-digit hex query id");
 }
 
 /*
@@ -424,7 +405,8 @@ static const char *slo_unit_of(const struct run_slo *s)
 {
 	const char *k = s->kind ? s->kind : "";
 
-	if (strstr(k, "error") || strstr(k, "rate") || !strcmp(k, "latency_threshold"))
+	if (strstr(k, "error") || strstr(k, "rate") || !strcmp(k, "latency_threshold") ||
+	    !strcmp(k, "hit_ratio"))
 		return "ratio";
 	if (!strcmp(k, "count"))
 		return "count";

@@ -210,8 +210,13 @@ int slo__parse_k6(const char *s, struct slo_objective *o, const char **why)
 		const char *name;
 		enum slo_obj_kind kind;
 	} stats[] = {
-		{ "avg", SLO_OBJ_AVG },	    { "min", SLO_OBJ_MIN },	{ "max", SLO_OBJ_MAX },
-		{ "med", SLO_OBJ_LATENCY }, { "count", SLO_OBJ_COUNT }, { "rate", SLO_OBJ_ERRORS },
+		{ "avg", SLO_OBJ_AVG },
+		{ "min", SLO_OBJ_MIN },
+		{ "max", SLO_OBJ_MAX },
+		{ "med", SLO_OBJ_LATENCY },
+		{ "count", SLO_OBJ_COUNT },
+		{ "rate", SLO_OBJ_ERRORS },
+		{ "hit_ratio", SLO_OBJ_HIT_RATIO },
 	};
 	char val[64];
 	const char *p = s, *v;
@@ -241,7 +246,8 @@ int slo__parse_k6(const char *s, struct slo_objective *o, const char **why)
 				break;
 		}
 		if (i == (int)(sizeof(stats) / sizeof(stats[0])))
-			return fail(why, "expected p(N), med, avg, min, max, rate or count");
+			return fail(why,
+				    "expected p(N), med, avg, min, max, rate, count or hit_ratio");
 		o->kind = stats[i].kind;
 		if (!strcmp(stats[i].name, "med")) {
 			o->ratio_ppb = SLO_PPB / 2;
@@ -280,6 +286,12 @@ int slo__parse_k6(const char *s, struct slo_objective *o, const char **why)
 		o->strict = gt;
 		return dec_parse(val, n, 0, &o->count, why);
 	}
+	if (o->kind == SLO_OBJ_HIT_RATIO) {
+		if (!ge && !gt)
+			return fail(why, "hit_ratio is a floor: it takes > or >=");
+		o->strict = gt;
+		return slo__parse_ratio(val, &o->ratio_ppb, why);
+	}
 	if (ge || gt)
 		return fail(why, o->kind == SLO_OBJ_ERRORS
 					 ? "rate is the error rate: it takes < or <="
@@ -311,6 +323,17 @@ bool slo__match_db(const struct slo *s, const char *fingerprint, const char *ser
 	       glob(s->service, service, 0);
 }
 
+bool slo__match_cache(const struct slo *s, const char *verb, const char *pattern,
+		      const char *service, const char *server)
+{
+	/* Like a missing container: a command without a key is no key "*" would stand for. */
+	if (pattern && !pattern[0])
+		pattern = NULL;
+	return s->source == SLO_CACHE && glob(s->command, verb, FNM_CASEFOLD) &&
+	       glob(s->pattern, pattern, 0) && glob(s->service, service, 0) &&
+	       glob(s->server, server, 0);
+}
+
 int slo__format_ratio(uint64_t ppb, char *buf, size_t sz)
 {
 	char num[32];
@@ -324,6 +347,9 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz)
 	static const char *const stat[] = {
 		[SLO_OBJ_AVG] = "avg", [SLO_OBJ_MIN] = "min", [SLO_OBJ_MAX] = "max"
 	};
+	static const char *const what[] = {
+		[SLO_HTTP] = "requests", [SLO_DB] = "queries", [SLO_CACHE] = "commands"
+	};
 	const char *op = o->strict ? "<" : "<=";
 	char a[64], b[64];
 
@@ -336,7 +362,7 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz)
 		}
 		slo__format_ratio(o->ratio_ppb, a, sizeof(a));
 		return snprintf(buf, sz, "%s of %s %s %s", a,
-				o->slo && o->slo->source == SLO_DB ? "queries" : "requests", op, b);
+				what[o->slo ? o->slo->source : SLO_HTTP], op, b);
 	case SLO_OBJ_ERRORS:
 		slo__format_ratio(o->ratio_ppb, b, sizeof(b));
 		if (!strcmp(o->errors_label, "failed"))
@@ -350,21 +376,33 @@ int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz)
 	case SLO_OBJ_COUNT:
 		return snprintf(buf, sz, "count %s %llu",
 				o->strict ? ">" : ">=", (unsigned long long)o->count);
+	case SLO_OBJ_HIT_RATIO:
+		slo__format_ratio(o->ratio_ppb, b, sizeof(b));
+		return snprintf(buf, sz, "hit ratio %s %s", o->strict ? ">" : ">=", b);
 	}
 	return snprintf(buf, sz, "?");
 }
 
 int slo__format_selector(const struct slo *s, char *buf, size_t sz)
 {
+	static const char *const prefix[] = {
+		[SLO_HTTP] = "", [SLO_DB] = "db", [SLO_CACHE] = "cache"
+	};
+	static const char *const all[] = { [SLO_HTTP] = "all HTTP endpoints",
+					   [SLO_DB] = "all DB queries",
+					   [SLO_CACHE] = "all cache commands" };
 	const struct {
 		const char *key, *val;
 	} f[] = {
 		{ "", s->method },
 		{ "", s->route },
+		{ "pattern=", s->pattern },
+		{ "command=", s->command },
 		{ "service=", s->service },
 		{ "comm=", s->comm },
 		{ "container=", s->container },
 		{ "query=", s->query },
+		{ "server=", s->server },
 	};
 	size_t off = 0;
 	int n;
@@ -372,7 +410,7 @@ int slo__format_selector(const struct slo *s, char *buf, size_t sz)
 	if (!sz)
 		return 0;
 	buf[0] = '\0';
-	n = snprintf(buf, sz, "%s", s->source == SLO_DB ? "db" : "");
+	n = snprintf(buf, sz, "%s", prefix[s->source]);
 	off = (size_t)n < sz ? (size_t)n : sz - 1;
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (!f[i].val)
@@ -380,15 +418,19 @@ int slo__format_selector(const struct slo *s, char *buf, size_t sz)
 		n = snprintf(buf + off, sz - off, "%s%s%s", off ? " " : "", f[i].key, f[i].val);
 		off += (size_t)n < sz - off ? (size_t)n : sz - off - 1;
 	}
-	if (!strcmp(buf, "db") || !buf[0])
-		return snprintf(buf, sz, "%s",
-				s->source == SLO_DB ? "all DB queries" : "all HTTP endpoints");
+	if (!strcmp(buf, prefix[s->source]))
+		return snprintf(buf, sz, "%s", all[s->source]);
 	return (int)off;
 }
 
 bool slo__after_warmup(const struct slo_set *s, uint64_t start_ns, uint64_t ts_ns)
 {
 	return ts_ns >= start_ns && ts_ns - start_ns >= s->warmup_ns;
+}
+
+const char *slo__source_name(enum slo_source src)
+{
+	return src == SLO_HTTP ? "http" : src == SLO_DB ? "db" : "cache";
 }
 
 const char *slo__kind_name(const struct slo_objective *o)
@@ -404,6 +446,8 @@ const char *slo__kind_name(const struct slo_objective *o)
 		return "latency_min";
 	case SLO_OBJ_MAX:
 		return "latency_max";
+	case SLO_OBJ_HIT_RATIO:
+		return "hit_ratio";
 	case SLO_OBJ_COUNT:
 		break;
 	}

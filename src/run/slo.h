@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Service level objectives: the SLO file (docs/slo.md), the selectors that tie an SLO to HTTP
- * endpoints or DB fingerprints, and the verdict of each objective.
+ * endpoints, DB fingerprints or cache key patterns, and the verdict of each objective.
  *
  * Every objective is judged on exact counters kept at its own threshold (struct slo_counts),
  * never on histogram percentiles: "p95 <= 300 ms" is "at least 95 % of the requests took
@@ -24,13 +24,16 @@
 #include <stdint.h>
 
 /*
- * The SLO rows (src/slotrack.h) that judge an endpoint or a fingerprint, found on its first
- * observation; kept in the endpoint or fingerprint itself.
+ * The SLO rows (src/slotrack.h) that judge an endpoint, a fingerprint or a cache row, found on
+ * its first observation; kept in the endpoint, fingerprint or cache row itself.
  */
 struct slo_link {
 	unsigned *rows;
 	unsigned nrows;
 	bool matched;
+	/* Cache rows: hit-ratio rows linked too, on the first read (a row only written never
+	 * gets a hit ratio to judge). */
+	bool reads;
 	bool breach; /* an objective breached in the last interval */
 };
 
@@ -41,30 +44,38 @@ struct hist;
 #define SLO_PPB		1000000000ull /* 100 % */
 /* Status sets hold HTTP codes 100..599, and SLO_DB_FAILED for a failed DB query. */
 #define SLO_STATUS_MAX 600
-#define SLO_DB_FAILED  1
+#define SLO_DB_FAILED  1	  /* also a cache command answered with an error */
 #define SLO_FILE_MAX   (4u << 20) /* larger SLO files are refused */
+/*
+ * min_samples of a cache SLO when neither it nor the file gives one: a hit ratio of a handful
+ * of reads (the first ones of a cold cache all miss) says nothing. With 20 reads, one miss
+ * moves the ratio by 5 %.
+ */
+#define SLO_CACHE_MIN_SAMPLES 20
 
 struct slo_status_set {
 	uint64_t bits[(SLO_STATUS_MAX + 63) / 64];
 };
 
 enum slo_source {
-	SLO_HTTP, /* requests of HTTP endpoints */
-	SLO_DB,	  /* executions of DB query fingerprints */
+	SLO_HTTP,  /* requests of HTTP endpoints */
+	SLO_DB,	   /* executions of DB query fingerprints */
+	SLO_CACHE, /* commands of a cache (Redis), by key pattern */
 };
 
 enum slo_per {
-	SLO_PER_ENDPOINT, /* each matching endpoint / fingerprint is judged on its own */
+	SLO_PER_ENDPOINT, /* each matching endpoint / fingerprint / key pattern on its own */
 	SLO_PER_ALL,	  /* the union of everything that matches is judged once */
 };
 
 enum slo_obj_kind {
-	SLO_OBJ_LATENCY, /* share of observations <= (or <) threshold_ns >= ratio_ppb */
-	SLO_OBJ_ERRORS,	 /* errors / (total - protected) <= (or <) ratio_ppb */
-	SLO_OBJ_AVG,	 /* mean latency <= (or <) threshold_ns */
-	SLO_OBJ_MIN,	 /* smallest latency <= (or <) threshold_ns */
-	SLO_OBJ_MAX,	 /* largest latency <= (or <) threshold_ns */
-	SLO_OBJ_COUNT,	 /* number of observations >= (or >) count */
+	SLO_OBJ_LATENCY,   /* share of observations <= (or <) threshold_ns >= ratio_ppb */
+	SLO_OBJ_ERRORS,	   /* errors / (total - protected) <= (or <) ratio_ppb */
+	SLO_OBJ_AVG,	   /* mean latency <= (or <) threshold_ns */
+	SLO_OBJ_MIN,	   /* smallest latency <= (or <) threshold_ns */
+	SLO_OBJ_MAX,	   /* largest latency <= (or <) threshold_ns */
+	SLO_OBJ_COUNT,	   /* number of observations >= (or >) count */
+	SLO_OBJ_HIT_RATIO, /* cache: hits / keys read >= (or >) ratio_ppb */
 };
 
 struct slo;
@@ -73,10 +84,10 @@ struct slo_objective {
 	char *name;	   /* name / displayName, else the formatted objective */
 	char *description; /* NULL if none */
 	enum slo_obj_kind kind;
-	bool strict;	       /* < rather than <= (COUNT: > rather than >=) */
+	bool strict;	       /* < rather than <= (COUNT, HIT_RATIO: > rather than >=) */
 	bool percentile;       /* LATENCY written as a percentile (p95) rather than a share */
 	uint64_t threshold_ns; /* LATENCY, AVG, MIN, MAX */
-	uint64_t ratio_ppb;    /* LATENCY: share that must be good; ERRORS: ceiling */
+	uint64_t ratio_ppb;    /* LATENCY: good share; ERRORS: ceiling; HIT_RATIO: floor */
 	uint64_t count;	       /* COUNT */
 	struct slo_status_set errors; /* ERRORS: the statuses that are errors */
 	char errors_label[48];	      /* ERRORS: "5xx", "4xx+5xx", "500,502", "failed" */
@@ -92,6 +103,7 @@ struct slo {
 	/* Shell globs (fnmatch, '*' crosses '/'); NULL: anything. */
 	char *method, *route, *service, *comm, *container; /* HTTP */
 	char *query;					   /* DB fingerprint; service too */
+	char *pattern, *command, *server; /* cache key pattern, verb, "addr:port"; service too */
 	enum slo_per per;
 	uint64_t min_samples;
 	struct slo_status_set protection; /* HTTP: neither good nor errors for ERRORS objectives */
@@ -103,7 +115,8 @@ struct slo {
 struct slo_set {
 	char *file;	      /* the name errors are reported under */
 	uint64_t warmup_ns;   /* observations in [start, start + warmup) are not judged */
-	uint64_t min_samples; /* file default, copied into each SLO without its own */
+	uint64_t min_samples; /* file default, copied into each SLO without its own (a cache SLO
+			       * takes SLO_CACHE_MIN_SAMPLES when the file gives none) */
 	struct slo_status_set protection; /* file default (429, 409 when not given) */
 	struct slo *slos;
 	unsigned nslos;
@@ -147,19 +160,30 @@ bool slo__match_http(const struct slo *s, const char *method, const char *route,
 		     const char *service, const char *comm, const char *container);
 /* service: the client process' service (may be NULL) */
 bool slo__match_db(const struct slo *s, const char *fingerprint, const char *service);
+/*
+ * A cache command: verb ("GET", upper case), key pattern ("user:{id}:plan"; NULL or "" for a
+ * command without a key, which no pattern glob matches), the client's service and the server
+ * ("127.0.0.1:6379"), each may be NULL.
+ */
+bool slo__match_cache(const struct slo *s, const char *verb, const char *pattern,
+		      const char *service, const char *server);
 
 /* --- display (slo.c); snprintf-style returns --- */
 
 /* A threshold in ns is units__ns_exact() (lib/units.h): "300 ms", "1.5 s", "250 us". */
 int slo__format_ratio(uint64_t ppb, char *buf, size_t sz); /* "0.5%", "99.95%" */
-/* "p95 <= 300 ms", "99% of requests <= 300 ms", "5xx rate <= 0.5%", "avg < 200 ms" */
+/* "p95 <= 300 ms", "99% of requests <= 300 ms", "5xx rate <= 0.5%", "hit ratio >= 90%" */
 int slo__format_objective(const struct slo_objective *o, char *buf, size_t sz);
-/* "POST /checkout* comm=gunicorn", "db query=SELECT *", "all HTTP endpoints" */
+/* "POST /checkout* comm=gunicorn", "db query=SELECT *", "cache pattern=user:*", "all HTTP
+ * endpoints" */
 int slo__format_selector(const struct slo *s, char *buf, size_t sz);
 
-/* Names used in reports: "latency_percentile", "latency_threshold", "error_rate", ... */
+/* As reports name a source: "http", "db", "cache". */
+const char *slo__source_name(enum slo_source src);
+/* Names used in reports: "latency_percentile", "latency_threshold", "error_rate", "hit_ratio" */
 const char *slo__kind_name(const struct slo_objective *o);
-/* The scope of an SLO as reports name it: "http GET /api/{id}", "all HTTP endpoints", "db ..." */
+/* The scope of an SLO as reports name it: "http GET /api/{id}", "all HTTP endpoints", "db ...",
+ * "cache pattern=..." */
 int slo__format_scope(const struct slo *s, char *buf, size_t sz);
 
 /* true when an observation at ts is judged: at or after start + warmup */
@@ -168,7 +192,9 @@ bool slo__after_warmup(const struct slo_set *s, uint64_t start_ns, uint64_t ts_n
 /* --- counters and verdicts (slo_eval.c); no allocation --- */
 
 struct slo_counts {
-	uint64_t total;	     /* observations counted, protection statuses included */
+	/* Observations counted, protection statuses included. HIT_RATIO: keys read (total) and
+	 * found (good). */
+	uint64_t total;
 	uint64_t good;	     /* LATENCY: within the threshold */
 	uint64_t errors;     /* statuses in the objective's error set (ERRORS) */
 	uint64_t protected_; /* protection statuses (HTTP) */
@@ -198,14 +224,20 @@ struct slo_result {
 	/* bad / allowed bad, 1.0 = spent; NaN for AVG/MIN/MAX/COUNT; INFINITY if none allowed */
 	double budget_consumed;
 	uint64_t judged;     /* observations the verdict rests on (ERRORS: protected excluded) */
-	uint64_t bad;	     /* LATENCY: over the threshold; ERRORS: errors */
+	uint64_t bad;	     /* LATENCY: over the threshold; ERRORS: errors; HIT_RATIO: misses */
 	uint64_t protected_; /* reported, never judged by ERRORS */
 	bool approximate;
 };
 
 void slo__counts_init(struct slo_counts *c);
-/* One observation: latency ns and HTTP status (0: none) or SLO_DB_FAILED / 0 for a query. */
+/*
+ * One observation: latency ns and HTTP status (0: none) or SLO_DB_FAILED / 0 for a query or a
+ * cache command. HIT_RATIO objectives count no observation here: they count keys read.
+ */
 void slo__count(const struct slo_objective *o, struct slo_counts *c, uint64_t ns, int status);
+/* Keys a cache read asked for: hits found, misses nil or empty. Only HIT_RATIO counts them. */
+void slo__count_reads(const struct slo_objective *o, struct slo_counts *c, uint64_t hits,
+		      uint64_t misses);
 /* dst += src (interval counters into the run, endpoints into per: all) */
 void slo__counts_merge(struct slo_counts *dst, const struct slo_counts *src);
 
@@ -217,7 +249,8 @@ struct slo_status_count {
 /*
  * Counters from a saved report: latency from the histogram h (good is exact only when the
  * threshold is a bucket bound, else approximate is set), statuses from st (errors and
- * protection exact). h is kept in c for the observed percentile.
+ * protection exact). h is kept in c for the observed percentile. HIT_RATIO objectives take
+ * their counters from slo__count_reads() instead (the report keeps hits and misses exactly).
  */
 void slo__counts_from_hist(const struct slo_objective *o, struct slo_counts *c,
 			   const struct hist *h, const struct slo_status_count *st, size_t nst);

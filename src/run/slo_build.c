@@ -179,9 +179,10 @@ static int ratio_val(struct ctx *x, yaml_node_t *v, const char *what, uint64_t *
 
 /*
  * A status list: one entry or a list of them. label (if given) gets the entries joined by
- * ','; explicit (if given) only the single codes, for conflict checks.
+ * ','; explicit (if given) only the single codes, for conflict checks. src: the SLO's
+ * source; DB and cache SLOs have no status but failed, HTTP ones refuse it.
  */
-static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db,
+static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, enum slo_source src,
 			struct slo_status_set *set, const struct slo_status_set *forbid,
 			char *label, size_t labelsz)
 {
@@ -193,10 +194,12 @@ static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db
 		return -EINVAL;
 	if (slo__status_set_add(set, s, &why))
 		return err_at(x, e, "%s: bad entry \"%.40s\": %s", what, s, why);
-	if (!strcmp(s, "failed") != db)
+	if (!strcmp(s, "failed") != (src != SLO_HTTP))
 		return err_at(x, e,
-			      db ? "%s: a DB SLO counts failed queries: write failed"
-				 : "%s: failed applies to DB SLOs only",
+			      src == SLO_DB ? "%s: a DB SLO counts failed queries: write failed"
+			      : src == SLO_CACHE ? "%s: a cache SLO counts failed commands (error "
+						   "replies): write failed"
+						 : "%s: failed applies to DB and cache SLOs only",
 			      what);
 	/* A class may include protection statuses (they stay out); a listed code may not. */
 	if (forbid && s[1] != 'x' && s[1] != 'X' && slo__status_set_add(&one, s, NULL) == 0)
@@ -217,7 +220,7 @@ static int status_entry(struct ctx *x, yaml_node_t *e, const char *what, bool db
  * A status list: one entry or a list of them. label (if given) gets the entries joined by
  * ','. Single codes in forbid (if given) are refused.
  */
-static int status_list(struct ctx *x, yaml_node_t *v, const char *what, bool db,
+static int status_list(struct ctx *x, yaml_node_t *v, const char *what, enum slo_source src,
 		       struct slo_status_set *set, const struct slo_status_set *forbid, char *label,
 		       size_t labelsz)
 {
@@ -225,7 +228,7 @@ static int status_list(struct ctx *x, yaml_node_t *v, const char *what, bool db,
 	if (label)
 		label[0] = '\0';
 	if (v->type == YAML_SCALAR_NODE)
-		return status_entry(x, v, what, db, set, forbid, label, labelsz);
+		return status_entry(x, v, what, src, set, forbid, label, labelsz);
 	if (v->type != YAML_SEQUENCE_NODE)
 		return err_at(x, v, "%s: expected a status, a class or a list of them", what);
 	if (v->data.sequence.items.top - v->data.sequence.items.start > MAX_STATUSES)
@@ -234,9 +237,42 @@ static int status_list(struct ctx *x, yaml_node_t *v, const char *what, bool db,
 		return -EINVAL;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++)
-		if (status_entry(x, slo_parse__node(x, *it), what, db, set, forbid, label, labelsz))
+		if (status_entry(x, slo_parse__node(x, *it), what, src, set, forbid, label,
+				 labelsz))
 			return -EINVAL;
 	return 0;
+}
+
+/* A hit ratio is a property of cache reads: refused, at n, in other SLOs. */
+static int hit_ratio_misplaced(struct ctx *x, const struct slo *s, const struct slo_objective *o,
+			       yaml_node_t *n)
+{
+	if (o->kind == SLO_OBJ_HIT_RATIO && s->source != SLO_CACHE)
+		return err_at(x, n, "hit_ratio applies to cache SLOs only");
+	return 0;
+}
+
+/* hit_ratio: {ge: 90%} or {gt: 90%}: a floor, so le and lt get their own message. */
+static int hit_ratio_bound(struct ctx *x, yaml_node_t *v, struct slo_objective *o)
+{
+	struct field f[] = { { .key = "ge" }, { .key = "gt" }, { .key = "le" }, { .key = "lt" } };
+	yaml_node_t *ge, *gt;
+
+	if (v->type != YAML_MAPPING_NODE)
+		return err_at(x, v, "hit_ratio: expected a mapping: hit_ratio: {ge: 90%%}");
+	if (FIELDS(v, "hit_ratio", f))
+		return -EINVAL;
+	if (KEY(f, "le") || KEY(f, "lt"))
+		return err_at(x, KEY(f, "le") ? KEY(f, "le") : KEY(f, "lt"),
+			      "hit_ratio is a floor: give ge or gt (e.g. hit_ratio: {ge: 90%%})");
+	ge = GET(f, "ge");
+	gt = GET(f, "gt");
+	if (ge && gt)
+		return err_at(x, KEY(f, "gt"), "give ge or gt, not both");
+	if (!ge && !gt)
+		return err_at(x, v, "hit_ratio needs ge or gt (e.g. hit_ratio: {ge: 90%%})");
+	o->strict = !!gt;
+	return ratio_val(x, ge ? ge : gt, ge ? "ge" : "gt", &o->ratio_ppb);
 }
 
 static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct slo_objective *o)
@@ -245,8 +281,8 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 			     { .key = "description" }, { .key = "threshold" },
 			     { .key = "p" },	       { .key = "target" },
 			     { .key = "le" },	       { .key = "lt" },
-			     { .key = "errors" } };
-	yaml_node_t *thr, *p, *target, *le, *lt, *errors, *bound;
+			     { .key = "errors" },      { .key = "hit_ratio" } };
+	yaml_node_t *thr, *p, *target, *le, *lt, *errors, *hit, *bound;
 	const char *str, *why = "";
 	char buf[96];
 
@@ -258,6 +294,8 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 			return -EINVAL;
 		if (slo__parse_k6(str, o, &why))
 			return err_at(x, n, "bad objective \"%.60s\": %s", str, why);
+		if (hit_ratio_misplaced(x, s, o, n))
+			return -EINVAL;
 		errors = NULL;
 		goto rate;
 	}
@@ -275,7 +313,21 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 	le = GET(f, "le");
 	lt = GET(f, "lt");
 	errors = GET(f, "errors");
+	hit = GET(f, "hit_ratio");
 
+	if (hit) {
+		static const char *const other[] = { "threshold", "p",	"target",
+						     "le",	  "lt", "errors" };
+
+		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+			if (KEY(f, other[i]))
+				return err_at(x, KEY(f, other[i]),
+					      "hit_ratio cannot be combined with %s", other[i]);
+		o->kind = SLO_OBJ_HIT_RATIO;
+		if (hit_ratio_misplaced(x, s, o, KEY(f, "hit_ratio")) || hit_ratio_bound(x, hit, o))
+			return -EINVAL;
+		goto name;
+	}
 	if (thr) {
 		static const char *const other[] = { "p", "target", "le", "lt" };
 
@@ -287,6 +339,8 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 			return -EINVAL;
 		if (slo__parse_k6(str, o, &why))
 			return err_at(x, thr, "threshold: bad objective \"%.60s\": %s", str, why);
+		if (hit_ratio_misplaced(x, s, o, thr))
+			return -EINVAL;
 		if (errors && o->kind != SLO_OBJ_ERRORS)
 			return err_at(x, KEY(f, "errors"),
 				      "errors applies to rate thresholds only");
@@ -308,7 +362,10 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 		goto rate;
 	}
 	if (!p && !target)
-		return err_at(x, n, "objective needs p, target, errors or threshold");
+		return err_at(x, n,
+			      s->source == SLO_CACHE
+				      ? "objective needs p, target, errors, hit_ratio or threshold"
+				      : "objective needs p, target, errors or threshold");
 	if (p && target)
 		return err_at(x, KEY(f, "target"), "give p or target, not both");
 	if (!bound)
@@ -333,11 +390,11 @@ static int parse_objective(struct ctx *x, struct slo *s, yaml_node_t *n, struct 
 rate:
 	if (o->kind == SLO_OBJ_ERRORS) {
 		if (errors) {
-			if (status_list(x, errors, "errors", s->source == SLO_DB, &o->errors,
-					&s->protection, o->errors_label, sizeof(o->errors_label)))
+			if (status_list(x, errors, "errors", s->source, &o->errors, &s->protection,
+					o->errors_label, sizeof(o->errors_label)))
 				return -EINVAL;
 		} else {
-			const char *def = s->source == SLO_DB ? "failed" : "5xx";
+			const char *def = s->source == SLO_HTTP ? "5xx" : "failed";
 
 			slo__status_set_add(&o->errors, def, NULL);
 			snprintf(o->errors_label, sizeof(o->errors_label), "%s", def);
@@ -353,40 +410,58 @@ name:
 	return 0;
 }
 
-static int parse_selector(struct ctx *x, struct slo *s, yaml_node_t *v, bool db)
+#define SEL_FIELDS 5 /* at most, of one selector */
+
+/* The SLO key of each source, its selector's keys, and how errors name them. */
+static const struct {
+	const char *key, *what, *give;
+	const char *fields[SEL_FIELDS];
+} selectors[] = {
+	[SLO_HTTP] = { "http",
+		       "http selector",
+		       "method, route, service, comm or container",
+		       { "method", "route", "service", "comm", "container" } },
+	[SLO_DB] = { "db", "db selector", "query or service", { "query", "service" } },
+	[SLO_CACHE] = { "cache",
+			"cache selector",
+			"pattern, command, service or server",
+			{ "pattern", "command", "service", "server" } },
+};
+
+#define NSOURCES (sizeof(selectors) / sizeof(selectors[0]))
+
+static int parse_selector(struct ctx *x, struct slo *s, yaml_node_t *v, enum slo_source src)
 {
-	struct field h[] = { { .key = "method" },
-			     { .key = "route" },
-			     { .key = "service" },
-			     { .key = "comm" },
-			     { .key = "container" } };
-	struct field d[] = { { .key = "query" }, { .key = "service" } };
-	char **dst_h[] = { &s->method, &s->route, &s->service, &s->comm, &s->container };
-	char **dst_d[] = { &s->query, &s->service };
-	struct field *f = db ? d : h;
-	char ***dst = db ? dst_d : dst_h;
-	size_t nf = db ? 2 : 5;
-	const char *what = db ? "db selector" : "http selector";
+	/* The fields each key of selectors[src] fills, in the same order. */
+	char **dst[][SEL_FIELDS] = {
+		[SLO_HTTP] = { &s->method, &s->route, &s->service, &s->comm, &s->container },
+		[SLO_DB] = { &s->query, &s->service },
+		[SLO_CACHE] = { &s->pattern, &s->command, &s->service, &s->server },
+	};
+	struct field f[SEL_FIELDS] = { 0 };
+	const char *what = selectors[src].what;
+	size_t nf = 0;
 	bool any = false;
 
-	s->source = db ? SLO_DB : SLO_HTTP;
+	s->source = src;
 	if (v->type == YAML_SCALAR_NODE && !strcmp((const char *)v->data.scalar.value, "all"))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
 		return err_at(x, v, "%s: expected a mapping or all", what);
+	for (; nf < SEL_FIELDS && selectors[src].fields[nf]; nf++)
+		f[nf].key = selectors[src].fields[nf];
 	if (fields(x, v, what, f, nf))
 		return -EINVAL;
 	for (size_t i = 0; i < nf; i++) {
 		if (!f[i].v)
 			continue;
-		if (str_dup(x, f[i].v, f[i].key, dst[i]))
+		if (str_dup(x, f[i].v, f[i].key, dst[src][i]))
 			return -EINVAL;
 		any = true;
 	}
 	if (!any)
 		return err_at(x, v, "empty %s: give %s, or write %s: all", what,
-			      db ? "query or service" : "method, route, service, comm or container",
-			      db ? "db" : "http");
+			      selectors[src].give, selectors[src].key);
 	return 0;
 }
 
@@ -394,10 +469,11 @@ static int parse_slo(struct ctx *x, yaml_node_t *n, struct slo *s)
 {
 	struct field f[] = { { .key = "name" },	       { .key = "displayName" },
 			     { .key = "description" }, { .key = "http" },
-			     { .key = "db" },	       { .key = "per" },
-			     { .key = "min_samples" }, { .key = "protection" },
-			     { .key = "objectives" } };
-	yaml_node_t *v, *objs;
+			     { .key = "db" },	       { .key = "cache" },
+			     { .key = "per" },	       { .key = "min_samples" },
+			     { .key = "protection" },  { .key = "objectives" } };
+	yaml_node_t *v, *objs, *sel = NULL;
+	enum slo_source src = SLO_HTTP;
 	const char *str;
 
 	s->line = n->start_mark.line + 1;
@@ -420,12 +496,29 @@ static int parse_slo(struct ctx *x, yaml_node_t *n, struct slo *s)
 				      "duplicate SLO name \"%.60s\" (first at line %u)", s->name,
 				      o->line);
 
-	if (GET(f, "http") && GET(f, "db"))
-		return err_at(x, KEY(f, "db"), "an SLO takes http or db, not both");
-	if (!GET(f, "http") && !GET(f, "db"))
-		return err_at(x, n, "SLO \"%.60s\": missing http or db selector", s->name);
-	if (parse_selector(x, s, GET(f, "http") ? GET(f, "http") : GET(f, "db"), !!GET(f, "db")))
+	for (enum slo_source k = 0; k < NSOURCES; k++) {
+		yaml_node_t *key = KEY(f, selectors[k].key);
+
+		if (!key)
+			continue;
+		/* At the one written second, naming them in the file's order. */
+		if (sel) {
+			yaml_node_t *first = KEY(f, selectors[src].key);
+			bool later = key->start_mark.index > first->start_mark.index;
+
+			return err_at(x, later ? key : first, "an SLO takes %s or %s, not both",
+				      selectors[later ? src : k].key,
+				      selectors[later ? k : src].key);
+		}
+		sel = GET(f, selectors[k].key);
+		src = k;
+	}
+	if (!sel)
+		return err_at(x, n, "SLO \"%.60s\": missing http, db or cache selector", s->name);
+	if (parse_selector(x, s, sel, src))
 		return -EINVAL;
+	if (src == SLO_CACHE && !x->min_samples_given)
+		s->min_samples = SLO_CACHE_MIN_SAMPLES;
 
 	if ((v = GET(f, "per"))) {
 		if (scalar(x, v, "per", &str))
@@ -438,13 +531,13 @@ static int parse_slo(struct ctx *x, yaml_node_t *n, struct slo *s)
 	if ((v = GET(f, "min_samples")) && uint_val(x, v, "min_samples", &s->min_samples))
 		return -EINVAL;
 	if ((v = GET(f, "protection"))) {
-		if (s->source == SLO_DB)
+		if (s->source != SLO_HTTP)
 			return err_at(x, KEY(f, "protection"),
 				      "protection applies to HTTP SLOs only");
-		if (status_list(x, v, "protection", false, &s->protection, NULL, NULL, 0))
+		if (status_list(x, v, "protection", SLO_HTTP, &s->protection, NULL, NULL, 0))
 			return -EINVAL;
 	}
-	if (s->source == SLO_DB)
+	if (s->source != SLO_HTTP)
 		memset(&s->protection, 0, sizeof(s->protection));
 
 	objs = GET(f, "objectives");
@@ -506,8 +599,9 @@ int slo_parse__build(struct ctx *x, yaml_node_t *root)
 	set->min_samples = 1;
 	if ((v = GET(f, "min_samples")) && uint_val(x, v, "min_samples", &set->min_samples))
 		return -EINVAL;
+	x->min_samples_given = v != NULL;
 	if ((v = GET(f, "protection"))) {
-		if (status_list(x, v, "protection", false, &set->protection, NULL, NULL, 0))
+		if (status_list(x, v, "protection", SLO_HTTP, &set->protection, NULL, NULL, 0))
 			return -EINVAL;
 	} else {
 		slo__status_set_add(&set->protection, "429", NULL);
@@ -558,6 +652,9 @@ void slo__free(struct slo_set *s)
 		free(l->comm);
 		free(l->container);
 		free(l->query);
+		free(l->pattern);
+		free(l->command);
+		free(l->server);
 	}
 	free(s->slos);
 	free(s->file);

@@ -30,6 +30,8 @@ void slo__count(const struct slo_objective *o, struct slo_counts *c, uint64_t ns
 {
 	bool prot = is_protected(o, status);
 
+	if (o->kind == SLO_OBJ_HIT_RATIO)
+		return; /* its observations are keys read: slo__count_reads */
 	if (!c->total || ns < c->min_ns)
 		c->min_ns = ns;
 	if (ns > c->max_ns)
@@ -41,6 +43,15 @@ void slo__count(const struct slo_objective *o, struct slo_counts *c, uint64_t ns
 		c->good += within(o, ns);
 	else if (o->kind == SLO_OBJ_ERRORS && !prot)
 		c->errors += slo__status_in(&o->errors, status);
+}
+
+void slo__count_reads(const struct slo_objective *o, struct slo_counts *c, uint64_t hits,
+		      uint64_t misses)
+{
+	if (o->kind != SLO_OBJ_HIT_RATIO)
+		return;
+	c->total += hits + misses;
+	c->good += hits;
 }
 
 void slo__counts_merge(struct slo_counts *dst, const struct slo_counts *src)
@@ -95,6 +106,8 @@ void slo__counts_from_hist(const struct slo_objective *o, struct slo_counts *c,
 
 	slo__counts_init(c);
 	c->h = h;
+	if (o->kind == SLO_OBJ_HIT_RATIO)
+		return; /* keys read are no latencies: slo__count_reads */
 	if (h && h->count) {
 		c->total = h->count;
 		c->sum_ns = h->sum;
@@ -190,6 +203,25 @@ static void eval_errors(const struct slo_objective *o, const struct slo_counts *
 	r->budget_consumed = budget(c->errors, r->target * (double)judged);
 }
 
+/* hits * 1e9 >= floor * keys read: exactly 90 % meets ge 90 %, in integers. */
+static void eval_hit_ratio(const struct slo_objective *o, const struct slo_counts *c,
+			   struct slo_result *r)
+{
+	uint64_t hits = c->good > c->total ? c->total : c->good;
+	u128 lhs = (u128)hits * SLO_PPB, rhs = (u128)o->ratio_ppb * c->total;
+
+	r->judged = c->total;
+	r->bad = c->total - hits;
+	r->unit = SLO_UNIT_RATIO;
+	r->verdict = (o->strict ? lhs > rhs : lhs >= rhs) ? SLO_PASS : SLO_BREACH;
+	r->target = (double)o->ratio_ppb / SLO_PPB;
+	r->observed = c->total ? (double)hits / (double)c->total : NAN;
+	r->margin = r->observed - r->target;
+	/* Misses are its bad events: the floor allows (1 - floor) of the keys read. */
+	r->budget_consumed =
+		budget(r->bad, (double)(SLO_PPB - o->ratio_ppb) / SLO_PPB * (double)c->total);
+}
+
 static void eval_stat(const struct slo_objective *o, const struct slo_counts *c,
 		      struct slo_result *r)
 {
@@ -226,6 +258,9 @@ void slo__eval(const struct slo_objective *o, const struct slo_counts *c, struct
 		break;
 	case SLO_OBJ_ERRORS:
 		eval_errors(o, c, r);
+		break;
+	case SLO_OBJ_HIT_RATIO:
+		eval_hit_ratio(o, c, r);
 		break;
 	case SLO_OBJ_AVG:
 	case SLO_OBJ_MIN:

@@ -9,6 +9,7 @@
 #define SLOPROBE_SLO_PARSE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
 
@@ -32,6 +33,7 @@ struct ctx {
 	size_t errsz;
 	struct slo_set *set;
 	unsigned nobjs;
+	bool min_samples_given; /* the file has min_samples: cache SLOs take it too */
 	size_t visits;
 	struct anchor *anchors; /* open addressing; nanchors < cap / 2 */
 	size_t nanchors, cap;

@@ -53,10 +53,10 @@ static void one(const char *s)
 	}
 	why = NULL;
 	if (!slo__parse_k6(s, &o, &why)) {
-		CHECK(o.kind <= SLO_OBJ_COUNT);
+		CHECK(o.kind <= SLO_OBJ_HIT_RATIO);
 		if (o.kind == SLO_OBJ_LATENCY)
 			CHECK(o.ratio_ppb > 0 && o.ratio_ppb <= SLO_PPB);
-		if (o.kind == SLO_OBJ_ERRORS)
+		if (o.kind == SLO_OBJ_ERRORS || o.kind == SLO_OBJ_HIT_RATIO)
 			CHECK(o.ratio_ppb <= SLO_PPB);
 		strcpy(o.errors_label, "5xx");
 		n = slo__format_objective(&o, buf, sizeof(buf));

@@ -198,8 +198,6 @@ static void test_counts(void **state)
 	assert_string_equal(r->verb, "SET");
 	assert_string_equal(r->pattern, "sess:{id}");
 	assert_null(r->raw_key);
-	assert_int_equal(r->first_ts, op.ts_start);
-	assert_int_equal(r->last_ts, op.ts_start);
 }
 
 /* Up to CACHEAGG_ERRS words, then "other"; a word that is no error code is never kept. */
@@ -231,6 +229,37 @@ static void test_errors_by_word(void **state)
 	assert_int_equal(r->errs_other, 6);
 	assert_int_equal(r->win_errors, 13);
 	assert_int_equal(a->win_errors, 13);
+	/* Digits and underscores belong to codes too. */
+	{
+		struct cache_op op = op_of("EVALSHA", "", CACHE_OP_ERROR, MS);
+
+		strcpy(op.err, "noscript");
+		r = cacheagg__add(a, &op, APP, RDS);
+		strcpy(op.err, "NO_SCRIPT2");
+		cacheagg__add(a, &op, APP, RDS);
+		assert_string_equal(r->errs[0].word, "NO_SCRIPT2");
+		assert_int_equal(r->errs[0].count, 1);
+		assert_int_equal(r->errs_other, 1);
+	}
+}
+
+/* Two rows with one id (a 64-bit collision): the second's commands are dropped, not mixed in. */
+static void test_id_collision(void **state)
+{
+	struct cacheagg_row *r = add("GET", "a", 0, MS);
+
+	/* What another (client, server, verb, pattern) with the same hash would look like. */
+	strcpy(r->pattern, "b");
+	assert_null(add("GET", "a", 0, MS));
+	assert_int_equal(a->rows_dropped, 1);
+	assert_int_equal(r->count, 1);
+	assert_ptr_equal(add("GET", "b", 0, MS), cacheagg__find(a, add("GET", "b", 0, MS)->id));
+	/* The same for a (client, server) pair of the connection table. */
+	strcpy(a->clients[0].server, "elsewhere");
+	cacheagg__conn_open(a, APP, RDS, 1);
+	assert_int_equal(a->clients_dropped, 1);
+	assert_int_equal(a->clients[0].opened, 0);
+	assert_int_equal(a->nclients, 1);
 }
 
 /* 40 reads of which 10 miss: 75 %; MGET counts its keys. */
@@ -244,6 +273,8 @@ static void test_hit_ratio(void **state)
 	assert_int_equal(r->reads, 40);
 	assert_int_equal(r->hits, 30);
 	assert_int_equal(r->misses, 10);
+	assert_int_equal(r->win_hits, 30);
+	assert_int_equal(r->win_misses, 10);
 	assert_true(cacheagg__hit_ratio(a, NULL) == 0.75);
 	assert_true(cacheagg__hit_ratio(a, "plan:{id}") == 0.75);
 	m = read_keys("MGET", "user:{id}", 3, 1);
@@ -398,6 +429,7 @@ static void test_roll(void **state)
 	assert_int_equal(a->win.count + a->win_hits + a->win_misses + a->win_errors, 0);
 	assert_int_equal(r->count, 11);
 
+	assert_int_equal(a->cap_points, 64);
 	/* An empty interval is a point too, and a rate of 0. */
 	cacheagg__roll(a, 4.0, 2.0);
 	assert_int_equal(a->npoints, 2);
@@ -410,13 +442,40 @@ static void test_roll(void **state)
 	cacheagg__roll(a, 5.0, 0);
 	assert_true(r->rate == 0);
 
+	/* p99 is not the max: 198 at 1 ms, 2 at 100 ms. */
+	hist__init(&h);
+	for (int i = 0; i < 200; i++) {
+		read_keys("GET", "k", 1, 1);
+		if (i >= 198)
+			add("GET", "slow", 0, 100 * MS);
+	}
+	hist__add_n(&h, MS, 200);
+	hist__add_n(&h, 100 * MS, 2);
+	cacheagg__roll(a, 5.5, 0.5);
+	p = &a->points[a->npoints - 1];
+	assert_int_equal(p->count, 202);
+	assert_int_equal(p->p99_ns, hist__percentile(&h, 99));
+	assert_true(p->p99_ns < 2 * MS);
+	/* p95 is the 95th of 100: 95 at 1 ms, 5 at 100 ms. */
+	for (int i = 0; i < 100; i++)
+		add("GET", "slow", 0, i < 95 ? MS : 100 * MS);
+	cacheagg__roll(a, 5.75, 0.25);
+	assert_true(a->points[a->npoints - 1].p95_ns < 2 * MS);
+	assert_true(a->points[a->npoints - 1].p99_ns > 99 * MS);
+	/* Points beyond the first 64 make room for themselves. */
+	for (int i = 0; i < 63; i++)
+		cacheagg__roll(a, 6.0 + i, 1.0);
+	assert_int_equal(a->npoints, 69);
+	assert_int_equal(a->cap_points, 128);
+	assert_true(a->points[68].t_s == 68.0);
+
 	/* The budget of points: beyond it, counted. */
 	a->tl_budget.left = 1;
-	cacheagg__roll(a, 6.0, 1.0);
-	cacheagg__roll(a, 7.0, 1.0);
-	assert_int_equal(a->npoints, 5);
+	cacheagg__roll(a, 70.0, 1.0);
+	cacheagg__roll(a, 71.0, 1.0);
+	assert_int_equal(a->npoints, 70);
 	assert_int_equal(a->tl_budget.dropped, 1);
-	assert_true(a->points[4].t_s == 6.0);
+	assert_true(a->points[69].t_s == 70.0);
 }
 
 /* A key read n >= repeat_min times in one request, per row and endpoint. */
@@ -545,6 +604,26 @@ static void test_flag_no_ttl(void **state)
 	add("FLUSHALL", "", CACHE_OP_WRITE | CACHE_OP_NO_TTL, MS);
 	cacheagg__finish(a, 1);
 	assert_int_equal(a->nflags, 0);
+	/* One EXPIRE: "1 time". */
+	reopen(NULL);
+	for (int i = 0; i < 2; i++)
+		add("SET", "s:{id}", CACHE_OP_WRITE | CACHE_OP_NO_TTL, MS);
+	add("EXPIRE", "s:{id}", 0, MS);
+	cacheagg__finish(a, 1);
+	assert_string_equal(flag_of(CACHEAGG_FLAG_NO_TTL, 0)->evidence,
+			    "2 of 2 writes set no TTL and EXPIRE ran 1 time: keys of this pattern "
+			    "never expire; give them one (SET ... EX, or EXPIRE)");
+	/* Every command that sets a TTL counts: EXPIREAT, PEXPIREAT too; not PERSIST. */
+	add("EXPIREAT", "s:{id}", 0, MS);
+	cacheagg__finish(a, 1);
+	assert_int_equal(a->nflags, 0);
+	add("SET", "s:{id}", CACHE_OP_WRITE | CACHE_OP_NO_TTL, MS);
+	add("PERSIST", "s:{id}", 0, MS);
+	cacheagg__finish(a, 1);
+	assert_int_equal(a->nflags, 1);
+	add("PEXPIREAT", "s:{id}", 0, MS);
+	cacheagg__finish(a, 1);
+	assert_int_equal(a->nflags, 0);
 }
 
 /* KEYS always; whole-structure reads over big_elements (1000), not at it. */
@@ -655,6 +734,21 @@ static void test_flag_low_hit_ratio(void **state)
 		"hit ratio 47.6 % over 21 keys read (11 misses), under 50 %: most reads "
 		"go on to the slower source; check the TTL and what the key is made of, "
 		"or whether caching this pays");
+	/* The flag names the row with most keys read, whichever comes first. */
+	reopen(NULL);
+	{
+		struct cache_op op = op_of("MGET", "p:{id}", CACHE_OP_READ, 50 * MS);
+
+		op.keys = op.misses = 10;
+		cacheagg__add(a, &op, APP, RDS);
+		for (int i = 0; i < 14; i++)
+			g = read_keys("GET", "p:{id}", 1, i < 7);
+		cacheagg__finish(a, 1);
+		assert_string_equal(a->rows[0]->verb, "MGET");
+		assert_int_equal(a->nflags, 1);
+		assert_int_equal(a->flags[0].row_id, g->id);
+		assert_int_equal(a->flags[0].count, 24);
+	}
 	/* The threshold is an option. */
 	{
 		struct cacheagg_opts o = { .low_hit_ratio = 0.8 };
@@ -672,16 +766,24 @@ static void test_flag_low_hit_ratio(void **state)
 /* Rows by total time after finish, and the index follows them. */
 static void test_finish_sorts(void **state)
 {
-	struct cacheagg_row *x = add("GET", "x", 0, MS), *y = add("GET", "y", 0, 5 * MS);
-	struct cacheagg_row *z = add("GET", "z", 0, 3 * MS), *w = add("GET", "w", 0, MS);
+	struct cacheagg_row *w = add("GET", "w", 0, MS), *y = add("GET", "y", 0, 5 * MS);
+	struct cacheagg_row *z = add("GET", "z", 0, 3 * MS), *x = add("GET", "x", 0, MS);
+	struct cache_op op = op_of("GET", "wz", 0, MS);
+	struct cacheagg_row *s2, *s1;
 
 	add("GET", "x", 0, 0);
+	/* The same but for the server: by server. */
+	s2 = cacheagg__add(a, &op, APP, "10.0.0.2:6379");
+	s1 = cacheagg__add(a, &op, APP, "10.0.0.1:6379");
 	cacheagg__finish(a, 1);
+	assert_ptr_equal(a->rows[4], s1);
+	assert_ptr_equal(a->rows[5], s2);
 	assert_ptr_equal(a->rows[0], y);
 	assert_ptr_equal(a->rows[1], z);
 	/* x and w: 1 ms each; x has two commands */
 	assert_ptr_equal(a->rows[2], x);
 	assert_ptr_equal(a->rows[3], w);
+	assert_int_equal(a->nrows, 6);
 	for (unsigned i = 0; i < a->nrows; i++)
 		assert_ptr_equal(cacheagg__find(a, a->rows[i]->id), a->rows[i]);
 	/* A row added after finish is still found */
@@ -704,6 +806,9 @@ static void test_flag_order(void **state)
 	assert_int_equal(a->nflags, 5);
 	assert_int_equal(a->flags[0].kind, CACHEAGG_FLAG_REPEAT_READ);
 	assert_int_equal(a->flags[1].kind, CACHEAGG_FLAG_SCAN_ALL);
+	assert_string_equal(a->flags[1].evidence,
+			    "KEYS ran 1 time: it walks every key while the server serves nothing "
+			    "else; iterate with SCAN, or keep the keys in a set");
 	assert_int_equal(a->flags[2].kind, CACHEAGG_FLAG_LARGE_VALUE);
 	assert_int_equal(a->flags[3].kind, CACHEAGG_FLAG_NO_TTL);
 	assert_string_equal(cacheagg__find(a, a->flags[3].row_id)->pattern, "a:{id}");
@@ -718,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_row_id_is_stable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_by_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hit_ratio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clients_full, setup, teardown),

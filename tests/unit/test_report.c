@@ -14,7 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "analyze/runslo.h"
 #include "record/report.h"
+#include "record/slotrack.h"
 #include "run/runfile.h"
 
 #define MS  1000000ull
@@ -24,6 +26,7 @@
 struct rec {
 	struct agg agg;
 	struct cacheagg *cache;
+	struct slotrack *slo; /* judges the commands too; NULL: no --slo */
 	struct report_meta m;
 	char *json;
 	size_t len;
@@ -75,9 +78,14 @@ static void cmd(struct rec *x, const char *verb, const char *pattern, uint32_t f
 	op.keys = hits + misses;
 	op.req_bytes = 30;
 	op.reply_bytes = 10;
+	struct cacheagg_row *row;
+
 	if (flags & CACHE_OP_ERROR)
 		strcpy(op.err, "WRONGTYPE");
-	assert_non_null(cacheagg__add(x->cache, &op, APP, RDS));
+	row = cacheagg__add(x->cache, &op, APP, RDS);
+	assert_non_null(row);
+	if (x->slo)
+		slotrack__cache(x->slo, &row->slo, &op, APP, RDS);
 }
 
 /* The report written by the recorder, then loaded: x->json and x->r. */
@@ -155,7 +163,8 @@ static void test_cache_section(void **state)
 		"    \"errors\": 1,\n    \"hits\": 20,\n    \"misses\": 10,\n"
 		"    \"hit_ratio\": 0.6667,\n");
 	has(&x, "\"drops\": {\n      \"commands\": 0,\n      \"clients\": 0,\n"
-		"      \"repeats\": 0,\n      \"flags\": 0\n    }\n  }");
+		"      \"repeats\": 0,\n      \"flags\": 0,\n      \"unmatched\": 0,\n");
+	has(&x, "      \"pubsub_connections\": 0\n    }\n  }");
 	assert_true(x.r.has_cache);
 	assert_string_equal(x.r.cache.system, "redis");
 	assert_int_equal(x.r.cache.nrows, 3);
@@ -290,12 +299,81 @@ static void test_without_cache(void **state)
 	rec_free(&x);
 }
 
+/*
+ * Cache SLOs judged while recording: the report's slo rows name the source, the kind and the
+ * key pattern; re-judging the saved report (report --slo) gives the same verdicts from the cache
+ * section, the hit ratio exactly.
+ */
+static void test_cache_slo(void **state)
+{
+	static const char text[] = "apiVersion: sloprobe/v1\n"
+				   "kind: SLO\n"
+				   "slos:\n"
+				   "  - name: plan\n"
+				   "    cache: {pattern: \"plan:*\"}\n"
+				   "    objectives: [{hit_ratio: {ge: 75%}}, \"p(99)<=2ms\"]\n";
+	struct runslo_notes notes;
+	const struct run_slo *hit;
+	struct slo_set *set;
+	struct slotrack st;
+	char err[256];
+	struct rec x;
+
+	set = slo__parse_string(text, sizeof(text) - 1, "c.yaml", err, sizeof(err));
+	if (!set)
+		fail_msg("%s", err);
+	rec_init(&x);
+	x.cache = cacheagg__new(NULL);
+	assert_non_null(x.cache);
+	x.m.cache = x.cache;
+	assert_int_equal(slotrack__init(&st, set), 0);
+	x.m.slo = x.slo = &st;
+	/* 40 reads, 10 misses: 75 %; and a SET of 3 ms */
+	for (int i = 0; i < 40; i++)
+		cmd(&x, "GET", "plan:{id}", CACHE_OP_READ, MS, i % 4 != 0, i % 4 == 0);
+	cmd(&x, "SET", "plan:{id}", CACHE_OP_WRITE, 3 * MS, 0, 0);
+	slotrack__roll(&st, 10);
+	slotrack__finish(&st);
+	cacheagg__finish(x.cache, 10);
+	write_and_load(&x);
+	assert_fixed_point(&x);
+	has(&x, "\"objective\": \"hit ratio >= 75%\",\n      \"target\": \"cache plan:{id}\",\n"
+		"      \"matched\": true,\n      \"source\": \"cache\",\n"
+		"      \"per\": \"endpoint\",\n      \"kind\": \"hit_ratio\",\n"
+		"      \"target_ratio\": 0.75,\n      \"strict\": false,\n"
+		"      \"unit\": \"ratio\",\n      \"observed\": 0.75,\n");
+	assert_int_equal(x.r.nslo, 2);
+	hit = &x.r.slo[1];
+	assert_string_equal(hit->kind, "hit_ratio");
+	assert_string_equal(hit->verdict, "pass");
+	assert_int_equal(hit->good, 30);
+	assert_int_equal(hit->total, 40);
+	assert_true(isnan(hit->threshold_ms));
+	assert_string_equal(x.r.slo[0].verdict, "breach"); /* the SET took 3 ms */
+
+	/* report --slo: the same verdicts from the cache section */
+	x.r.nslo = 0;
+	assert_int_equal(runslo__evaluate(&x.r, set, &notes), 0);
+	assert_int_equal(x.r.nslo, 2);
+	assert_string_equal(x.r.slo[0].objective, "hit ratio >= 75%");
+	assert_string_equal(x.r.slo[0].target, "cache plan:{id}");
+	assert_string_equal(x.r.slo[0].verdict, "pass");
+	assert_int_equal(x.r.slo[0].good, 30);
+	assert_int_equal(x.r.slo[0].total, 40);
+	assert_false(x.r.slo[0].approximate);
+	assert_string_equal(x.r.slo[1].verdict, "breach");
+	rec_free(&x);
+	slotrack__free(&st);
+	slo__free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_section),
 		cmocka_unit_test(test_outbound_and_drops),
 		cmocka_unit_test(test_without_cache),
+		cmocka_unit_test(test_cache_slo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,8 @@ static void test_k6(void **state)
 		{ "count>5", "count > 5", SLO_OBJ_COUNT },
 		{ " p(95) < 250 ", "p95 < 250 ms", SLO_OBJ_LATENCY }, /* bare number: ms, as k6 */
 		{ "p(90)<0.5", "p90 < 500 us", SLO_OBJ_LATENCY },
+		{ "hit_ratio>=90%", "hit ratio >= 90%", SLO_OBJ_HIT_RATIO },
+		{ "hit_ratio > 0.995", "hit ratio > 99.5%", SLO_OBJ_HIT_RATIO },
 	};
 	static const struct {
 		const char *in, *why;
@@ -214,14 +216,19 @@ static void test_k6(void **state)
 		{ "rate>0.95", "rate is the error rate: it takes < or <=" },
 		{ "count<100", "count takes > or >= (a minimum number of observations)" },
 		{ "p(95)==300ms", "only <, <=, > and >= are supported" },
-		{ "p95<300ms", "expected p(N), med, avg, min, max, rate or count" },
+		{ "p95<300ms", "expected p(N), med, avg, min, max, rate, count or hit_ratio" },
 		{ "p(0)<300ms", "percentile must be above 0 and at most 100" },
 		{ "p(95<300ms", "expected p(N) with a percentile N" },
 		{ "avg", "expected an operator (<, <=, >, >=)" },
 		{ "avg<", "expected a value after the operator" },
 		{ "avg<300xs", "unknown unit (use ns, us, ms, s or m)" },
 		{ "rate<2", "above 1 (a percentage needs %)" },
-		{ "average<3ms", "expected p(N), med, avg, min, max, rate or count" },
+		{ "average<3ms", "expected p(N), med, avg, min, max, rate, count or hit_ratio" },
+		{ "hit_ratio<90%", "hit_ratio is a floor: it takes > or >=" },
+		{ "hit_ratio>=90", "above 1 (a percentage needs %)" },
+		{ "hit_ratio>=5ms", "expected a ratio (0.005) or a percentage (0.5%)" },
+		{ "hit_ratios>=0.9",
+		  "expected p(N), med, avg, min, max, rate, count or hit_ratio" },
 		{ "count>=1.5", "too many decimals" },
 	};
 	const char *why;
@@ -414,6 +421,173 @@ static void test_parse_defaults(void **state)
 	slo__free(s);
 }
 
+/*
+ * Cache SLOs: the selector's keys, hit ratio in both forms, latency and failures of commands,
+ * and min_samples: 20 unless the file or the SLO gives one.
+ */
+static void test_parse_cache(void **state)
+{
+	struct slo_set *s = parse_ok("slos:\n"
+				     "- name: plan\n"
+				     "  cache: {pattern: \"user:{id}:plan\", command: GET, "
+				     "service: \"api*\", server: \"127.0.0.1:6379\"}\n"
+				     "  objectives:\n"
+				     "  - {hit_ratio: {ge: 90%}}\n"
+				     "  - {hit_ratio: {gt: 0.5}, name: most}\n"
+				     "  - \"hit_ratio>=75%\"\n"
+				     "  - {threshold: \"hit_ratio > 99.5%\"}\n"
+				     "  - {p: 99, le: 5ms}\n"
+				     "  - {target: 99%, lt: 2ms}\n"
+				     "  - \"rate<1%\"\n"
+				     "  - {errors: failed, le: 0.1%}\n"
+				     "  - \"count>=10\"\n"
+				     "- name: all\n"
+				     "  cache: all\n"
+				     "  per: all\n"
+				     "  objectives: [\"p(99)<5ms\"]\n"
+				     "- name: own\n"
+				     "  cache: {command: \"H*\"}\n"
+				     "  min_samples: 3\n"
+				     "  objectives: [\"p(99)<5ms\"]\n");
+	const struct slo *c = &s->slos[0];
+	char buf[160];
+
+	assert_int_equal(s->nslos, 3);
+	assert_int_equal(c->source, SLO_CACHE);
+	assert_string_equal(c->pattern, "user:{id}:plan");
+	assert_string_equal(c->command, "GET");
+	assert_string_equal(c->service, "api*");
+	assert_string_equal(c->server, "127.0.0.1:6379");
+	assert_null(c->query);
+	assert_null(c->route);
+	assert_int_equal(c->min_samples, SLO_CACHE_MIN_SAMPLES);
+	assert_int_equal(SLO_CACHE_MIN_SAMPLES, 20);
+	assert_false(slo__status_in(&c->protection, 429)); /* no protection for commands */
+	assert_int_equal(c->nobj, 9);
+	assert_int_equal(c->obj[0].kind, SLO_OBJ_HIT_RATIO);
+	assert_int_equal(c->obj[0].ratio_ppb, 900000000);
+	assert_false(c->obj[0].strict);
+	assert_string_equal(c->obj[0].name, "hit ratio >= 90%");
+	assert_int_equal(c->obj[0].line, 7);
+	assert_int_equal(c->obj[0].column, 5);
+	assert_string_equal(c->obj[1].name, "most");
+	assert_string_equal(fmt_obj(&c->obj[1]), "hit ratio > 50%");
+	assert_true(c->obj[1].strict);
+	assert_string_equal(c->obj[2].name, "hit ratio >= 75%");
+	assert_string_equal(c->obj[3].name, "hit ratio > 99.5%");
+	assert_int_equal(c->obj[3].ratio_ppb, 995000000);
+	assert_string_equal(c->obj[4].name, "p99 <= 5 ms");
+	assert_string_equal(c->obj[5].name, "99% of commands < 2 ms");
+	assert_string_equal(c->obj[6].name, "failure rate < 1%");
+	assert_true(slo__status_in(&c->obj[6].errors, SLO_DB_FAILED));
+	assert_false(slo__status_in(&c->obj[6].errors, 500));
+	assert_string_equal(c->obj[7].name, "failure rate <= 0.1%");
+	assert_string_equal(c->obj[8].name, "count >= 10");
+	assert_string_equal(slo__kind_name(&c->obj[0]), "hit_ratio");
+	assert_string_equal(slo__kind_name(&c->obj[4]), "latency_percentile");
+	assert_string_equal(slo__source_name(c->source), "cache");
+	assert_string_equal(slo__source_name(SLO_HTTP), "http");
+	assert_string_equal(slo__source_name(SLO_DB), "db");
+	slo__format_selector(c, buf, sizeof(buf));
+	assert_string_equal(buf, "cache pattern=user:{id}:plan command=GET service=api* "
+				 "server=127.0.0.1:6379");
+	slo__format_scope(c, buf, sizeof(buf));
+	assert_string_equal(buf, "cache pattern=user:{id}:plan command=GET service=api* "
+				 "server=127.0.0.1:6379");
+	assert_int_equal(s->slos[1].per, SLO_PER_ALL);
+	slo__format_selector(&s->slos[1], buf, sizeof(buf));
+	assert_string_equal(buf, "all cache commands");
+	slo__format_scope(&s->slos[1], buf, sizeof(buf));
+	assert_string_equal(buf, "all cache commands");
+	assert_int_equal(s->slos[2].min_samples, 3);
+	slo__format_selector(&s->slos[2], buf, sizeof(buf));
+	assert_string_equal(buf, "cache command=H*");
+	slo__free(s);
+
+	/* a file's min_samples is every SLO's, cache ones too, even below 20 */
+	s = parse_ok("min_samples: 5\nslos:\n- name: c\n  cache: all\n"
+		     "  objectives: [\"hit_ratio>=90%\"]\n- name: h\n  http: all\n"
+		     "  objectives: [\"p(95)<1s\"]\n");
+	assert_int_equal(s->slos[0].min_samples, 5);
+	assert_int_equal(s->slos[1].min_samples, 5);
+	slo__free(s);
+	/* without one, HTTP and DB SLOs keep 1 */
+	s = parse_ok("slos:\n- name: c\n  cache: all\n  objectives: [\"hit_ratio>=90%\"]\n"
+		     "- name: d\n  db: all\n  objectives: [\"p(95)<1s\"]\n");
+	assert_int_equal(s->slos[0].min_samples, 20);
+	assert_int_equal(s->slos[1].min_samples, 1);
+	slo__free(s);
+}
+
+/* Every mistake in a cache SLO is one line at the key or value at fault. */
+static void test_cache_errors(void **state)
+{
+	static const struct {
+		const char *slo, *msg;
+	} e[] = {
+		{ "cache: {}\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:5:10: empty cache selector: give pattern, command, service or server, or "
+		  "write cache: all" },
+		{ "cache: {key: \"user:*\"}\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:5:11: unknown key \"key\" in cache selector (expected pattern, command, "
+		  "service, server)" },
+		{ "cache: [GET]\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:5:10: cache selector: expected a mapping or all" },
+		{ "cache: {pattern: \"\"}\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:5:20: pattern: empty value" },
+		{ "cache: all\n  http: all\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:6:3: an SLO takes cache or http, not both" },
+		{ "http: all\n  objectives: [\"p(99)<5ms\"]\n  cache: all",
+		  "t.yaml:7:3: an SLO takes http or cache, not both" },
+		{ "db: all\n  cache: all\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:6:3: an SLO takes db or cache, not both" },
+		{ "cache: all\n  protection: [429]\n  objectives: [\"p(99)<5ms\"]",
+		  "t.yaml:6:3: protection applies to HTTP SLOs only" },
+		{ "cache: all\n  objectives: [{hit_ratio: 90%}]",
+		  "t.yaml:6:28: hit_ratio: expected a mapping: hit_ratio: {ge: 90%}" },
+		{ "cache: all\n  objectives: [{hit_ratio: {}}]",
+		  "t.yaml:6:28: hit_ratio needs ge or gt (e.g. hit_ratio: {ge: 90%})" },
+		{ "cache: all\n  objectives: [{hit_ratio: {le: 10%}}]",
+		  "t.yaml:6:29: hit_ratio is a floor: give ge or gt (e.g. hit_ratio: {ge: 90%})" },
+		{ "cache: all\n  objectives: [{hit_ratio: {lt: 10%}}]",
+		  "t.yaml:6:29: hit_ratio is a floor: give ge or gt (e.g. hit_ratio: {ge: 90%})" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90%, gt: 80%}}]",
+		  "t.yaml:6:38: give ge or gt, not both" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90}}]",
+		  "t.yaml:6:33: ge: bad ratio \"90\": above 1 (a percentage needs %)" },
+		{ "cache: all\n  objectives: [{hit_ratio: {gt: 101%}}]",
+		  "t.yaml:6:33: gt: bad ratio \"101%\": above 100%" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90%}, le: 5ms}]",
+		  "t.yaml:6:39: hit_ratio cannot be combined with le" },
+		{ "cache: all\n  objectives: [{p: 99, hit_ratio: {ge: 90%}}]",
+		  "t.yaml:6:17: hit_ratio cannot be combined with p" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90%}, errors: failed}]",
+		  "t.yaml:6:39: hit_ratio cannot be combined with errors" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90%}, threshold: \"p(99)<1s\"}]",
+		  "t.yaml:6:39: hit_ratio cannot be combined with threshold" },
+		{ "cache: all\n  objectives: [{hit_ratio: {ge: 90%, x: 1}}]",
+		  "t.yaml:6:38: unknown key \"x\" in hit_ratio (expected ge, gt, le, lt)" },
+		{ "cache: all\n  objectives: [\"hit_ratio<=90%\"]",
+		  "t.yaml:6:16: bad objective \"hit_ratio<=90%\": hit_ratio is a floor: it takes > "
+		  "or >=" },
+		{ "cache: all\n  objectives: [{errors: 5xx, le: 1%}]",
+		  "t.yaml:6:25: errors: a cache SLO counts failed commands (error replies): write "
+		  "failed" },
+		{ "cache: all\n  objectives: [{le: 1s}]",
+		  "t.yaml:6:16: objective needs p, target, errors, hit_ratio or threshold" },
+		{ "cache: all\n  objectives: [\"p(99)>5ms\"]",
+		  "t.yaml:6:16: bad objective \"p(99)>5ms\": latency objectives take < or <= (an "
+		  "upper bound)" },
+	};
+
+	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
+		char body[512];
+
+		snprintf(body, sizeof(body), "slos:\n- name: a\n  %s\n", e[i].slo);
+		expect_body_err(body, e[i].msg);
+	}
+}
+
 static void test_parse_file(void **state)
 {
 	char path[] = "/tmp/test_slo.XXXXXX", err[256];
@@ -469,14 +643,15 @@ static void test_errors(void **state)
 			"t.yaml:4:1: duplicate key \"warmup\" (first at line 3)");
 	expect_body_err("slos:\n- name: a\n  htp: {route: /x}\n",
 			"t.yaml:5:3: unknown key \"htp\" in SLO (expected name, displayName, "
-			"description, http, db, per, min_samples, protection, objectives)");
+			"description, http, db, cache, per, min_samples, protection, objectives)");
 	expect_body_err("slos:\n- name: a\n  http: {rout: /x}\n",
 			"t.yaml:5:10: unknown key \"rout\" in http selector (expected method, "
 			"route, service, comm, container)");
-	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  objectives: [{p: 95, le: 1s, "
-			"pp: 1}]\n",
-			"t.yaml:6:32: unknown key \"pp\" in objective (expected name, "
-			"displayName, description, threshold, p, target, le, lt, errors)");
+	expect_body_err(
+		"slos:\n- name: a\n  http: {route: /x}\n  objectives: [{p: 95, le: 1s, "
+		"pp: 1}]\n",
+		"t.yaml:6:32: unknown key \"pp\" in objective (expected name, "
+		"displayName, description, threshold, p, target, le, lt, errors, hit_ratio)");
 	expect_body_err("slos:\n- name: a\n  http: {route: /x, route: /y}\n",
 			"t.yaml:5:21: duplicate key \"route\" (first at line 5)");
 	/* wrong types */
@@ -507,7 +682,7 @@ static void test_errors(void **state)
 		"t.yaml:3:19: protection: bad entry \"6xx\": expected a status (429), a class "
 		"(5xx) or failed");
 	expect_body_err("protection: [failed]\n",
-			"t.yaml:3:14: protection: failed applies to DB SLOs only");
+			"t.yaml:3:14: protection: failed applies to DB and cache SLOs only");
 	expect_body_err("protection: [[429]]\n",
 			"t.yaml:3:14: protection: expected a value, not a list");
 	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  per: each\n",
@@ -515,7 +690,7 @@ static void test_errors(void **state)
 	/* SLO structure */
 	expect_body_err("slos:\n- http: {route: /x}\n", "t.yaml:4:3: SLO without a name");
 	expect_body_err("slos:\n- name: a\n  objectives: [\"p(95)<1s\"]\n",
-			"t.yaml:4:3: SLO \"a\": missing http or db selector");
+			"t.yaml:4:3: SLO \"a\": missing http, db or cache selector");
 	expect_body_err("slos:\n- name: a\n  http: {route: /x}\n  db: all\n",
 			"t.yaml:6:3: an SLO takes http or db, not both");
 	expect_body_err("slos:\n- name: a\n  http: {}\n",
@@ -571,7 +746,11 @@ static void test_errors(void **state)
 			  "t.yaml:7:20: errors: 429 is a protection status of this SLO; it never "
 			  "counts as an error" },
 			{ "{errors: failed, le: 1%}",
-			  "t.yaml:7:14: errors: failed applies to DB SLOs only" },
+			  "t.yaml:7:14: errors: failed applies to DB and cache SLOs only" },
+			{ "{hit_ratio: {ge: 90%}}",
+			  "t.yaml:7:6: hit_ratio applies to cache SLOs only" },
+			{ "\"hit_ratio>=90%\"",
+			  "t.yaml:7:5: hit_ratio applies to cache SLOs only" },
 			{ "{errors: 7xx, le: 1%}",
 			  "t.yaml:7:14: errors: bad entry \"7xx\": expected "
 			  "a status (429), a class (5xx) or failed" },
@@ -1072,6 +1251,155 @@ static void test_verdict_db(void **state)
 	assert_int_equal(r.bad, 1);
 	assert_int_equal(r.protected_, 0);
 	assert_string_equal(fmt_obj(&o), "failure rate < 10%");
+}
+
+/* A hit ratio of keys read: exactly at the floor meets ge and misses gt, in integers. */
+static void test_verdict_hit_ratio(void **state)
+{
+	struct slo s = { .name = "c", .source = SLO_CACHE, .min_samples = 1 };
+	struct slo_objective ge = obj_k6(&s, "hit_ratio>=90%"), gt = obj_k6(&s, "hit_ratio>90%");
+	struct slo_counts cge, cgt;
+	struct slo_result r;
+
+	slo__counts_init(&cge);
+	slo__counts_init(&cgt);
+	/* 9 hits and 1 miss over reads of 1 and 2 keys: exactly 90 % */
+	slo__count_reads(&ge, &cge, 1, 0);
+	slo__count_reads(&ge, &cge, 8, 1);
+	slo__count_reads(&gt, &cgt, 9, 1);
+	assert_int_equal(cge.total, 10);
+	assert_int_equal(cge.good, 9);
+	slo__eval(&ge, &cge, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.unit, SLO_UNIT_RATIO);
+	assert_int_equal(r.judged, 10);
+	assert_int_equal(r.bad, 1);
+	assert_true(fabs(r.observed - 0.9) < 1e-12);
+	assert_true(fabs(r.target - 0.9) < 1e-12);
+	assert_true(fabs(r.margin) < 1e-12);
+	/* 1 miss of an allowance of 10 % of 10: exactly spent */
+	assert_true(fabs(r.budget_consumed - 1.0) < 1e-9);
+	slo__eval(&gt, &cgt, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	/* one more miss: 9 of 11 is under 90 % */
+	slo__count_reads(&ge, &cge, 0, 1);
+	slo__eval(&ge, &cge, &r);
+	assert_int_equal(r.verdict, SLO_BREACH);
+	assert_int_equal(r.bad, 2);
+	assert_true(fabs(r.observed - 9.0 / 11) < 1e-12);
+	assert_true(r.margin < 0);
+	assert_true(fabs(r.budget_consumed - 2.0 / 1.1) < 1e-9);
+	/* one more hit over it: 10 of 11 > 90 % passes gt too */
+	slo__count_reads(&gt, &cgt, 1, 0);
+	slo__eval(&gt, &cgt, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+
+	/* 999999999 of 1e9 keys against 99.9999999 %: exact where a double would round */
+	{
+		struct slo_objective o = { .slo = &s,
+					   .kind = SLO_OBJ_HIT_RATIO,
+					   .ratio_ppb = SLO_PPB - 1 };
+		struct slo_counts c = { .total = SLO_PPB, .good = SLO_PPB - 1 };
+
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		c.good--;
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+	}
+	/* a floor of 100 % allows no miss: the budget is infinite after one */
+	{
+		struct slo_objective o = obj_k6(&s, "hit_ratio>=100%");
+		struct slo_counts c;
+
+		slo__counts_init(&c);
+		slo__count_reads(&o, &c, 5, 0);
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_PASS);
+		assert_true(r.budget_consumed == 0.0);
+		slo__count_reads(&o, &c, 0, 1);
+		slo__eval(&o, &c, &r);
+		assert_int_equal(r.verdict, SLO_BREACH);
+		assert_true(isinf(r.budget_consumed));
+	}
+}
+
+/*
+ * Commands are no keys read: a hit ratio ignores slo__count() and the other objectives ignore
+ * slo__count_reads(); the histogram of a saved report gives a hit ratio nothing either.
+ */
+static void test_hit_ratio_counts_keys(void **state)
+{
+	struct slo s = { .name = "c", .source = SLO_CACHE, .min_samples = 1 };
+	struct slo_objective hit = obj_k6(&s, "hit_ratio>=50%"), p99 = obj_k6(&s, "p(99)<5ms"),
+			     rate = obj_k6(&s, "rate<=50%");
+	struct slo_counts ch, cp, cr;
+	struct slo_result r;
+	struct hist h;
+
+	slo__status_set_add(&rate.errors, "failed", NULL);
+	strcpy(rate.errors_label, "failed");
+	slo__counts_init(&ch);
+	slo__counts_init(&cp);
+	slo__counts_init(&cr);
+	slo__count(&hit, &ch, 9 * MS, 0);
+	slo__count(&p99, &cp, 1 * MS, 0);
+	slo__count(&rate, &cr, 1 * MS, SLO_DB_FAILED);
+	slo__count(&rate, &cr, 1 * MS, 0);
+	slo__count_reads(&p99, &cp, 3, 4);
+	slo__count_reads(&rate, &cr, 3, 4);
+	assert_int_equal(ch.total, 0);
+	assert_int_equal(cp.total, 1);
+	assert_int_equal(cp.good, 1);
+	assert_int_equal(cr.total, 2);
+	assert_int_equal(cr.errors, 1);
+	slo__eval(&hit, &ch, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT); /* no key read */
+	assert_true(isnan(r.observed));
+	slo__eval(&rate, &cr, &r);
+	assert_int_equal(r.verdict, SLO_PASS); /* 1 failed of 2 is 50 % */
+	assert_string_equal(fmt_obj(&rate), "failure rate <= 50%");
+	hist__init(&h);
+	hist__add(&h, 1 * MS);
+	slo__counts_from_hist(&hit, &ch, &h, NULL, 0);
+	assert_int_equal(ch.total, 0);
+	assert_int_equal(ch.good, 0);
+	slo__count_reads(&hit, &ch, 1, 1);
+	slo__eval(&hit, &ch, &r);
+	assert_int_equal(r.verdict, SLO_PASS);
+	assert_int_equal(r.judged, 2);
+}
+
+/*
+ * No verdict on a handful of reads: the minimum counts keys read, and the default of a cache
+ * SLO is 20. 19 keys, all hits, are insufficient data; the 20th decides.
+ */
+static void test_hit_ratio_min_samples(void **state)
+{
+	struct slo_set *set = parse_ok("slos:\n- name: c\n  cache: all\n"
+				       "  objectives: [{hit_ratio: {ge: 90%}}]\n");
+	const struct slo_objective *o = &set->slos[0].obj[0];
+	struct slo_counts c;
+	struct slo_result r;
+
+	slo__counts_init(&c);
+	slo__eval(o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	slo__count_reads(o, &c, 19, 0);
+	slo__eval(o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	assert_int_equal(r.judged, 19);
+	assert_true(fabs(r.observed - 1.0) < 1e-12); /* shown, not judged */
+	slo__count_reads(o, &c, 0, 1);
+	slo__eval(o, &c, &r);
+	assert_int_equal(r.verdict, SLO_PASS); /* 19 of 20: 95 % */
+	/* a breach on 2 reads is insufficient data too */
+	slo__counts_init(&c);
+	slo__count_reads(o, &c, 0, 2);
+	slo__eval(o, &c, &r);
+	assert_int_equal(r.verdict, SLO_INSUFFICIENT);
+	assert_int_equal(r.bad, 2);
+	slo__free(set);
 }
 
 static void test_verdict_stats(void **state)
@@ -1578,6 +1906,47 @@ static void test_match(void **state)
 	slo__free(s);
 }
 
+/*
+ * Cache selectors: the command ignores case, the pattern does not, a command without a key
+ * matches no pattern (not even "*"), and the client's service and the server are globs.
+ */
+static void test_match_cache(void **state)
+{
+	struct slo_set *s =
+		parse_ok("slos:\n"
+			 "- name: a\n"
+			 "  cache: {pattern: \"user:{id}:*\", command: \"h*get\"}\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: b\n"
+			 "  cache: {pattern: \"*\", service: \"api*\", server: \"*:6379\"}\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: c\n"
+			 "  cache: all\n"
+			 "  objectives: [\"p(95)<1s\"]\n"
+			 "- name: d\n"
+			 "  db: all\n"
+			 "  objectives: [\"p(95)<1s\"]\n");
+	const struct slo *a = &s->slos[0], *b = &s->slos[1], *c = &s->slos[2], *d = &s->slos[3];
+
+	assert_true(slo__match_cache(a, "HGET", "user:{id}:plan", NULL, NULL));
+	assert_true(slo__match_cache(a, "HMGET", "user:{id}:plan", "x", "y"));
+	assert_false(slo__match_cache(a, "GET", "user:{id}:plan", NULL, NULL));
+	assert_false(slo__match_cache(a, "HGET", "USER:{id}:plan", NULL, NULL));
+	assert_false(slo__match_cache(a, "HGET", "user:42:plan", NULL, NULL));
+	assert_true(slo__match_cache(b, "GET", "k", "api:0", "127.0.0.1:6379"));
+	assert_false(slo__match_cache(b, "PING", "", "api:0", "127.0.0.1:6379"));
+	assert_false(slo__match_cache(b, "PING", NULL, "api:0", "127.0.0.1:6379"));
+	assert_false(slo__match_cache(b, "GET", "k", NULL, "127.0.0.1:6379"));
+	assert_false(slo__match_cache(b, "GET", "k", "api:0", NULL));
+	assert_false(slo__match_cache(b, "GET", "k", "api:0", "127.0.0.1:6380"));
+	assert_true(slo__match_cache(c, "PING", "", NULL, NULL));
+	assert_true(slo__match_cache(c, "GET", "k", NULL, NULL));
+	assert_false(slo__match_cache(d, "GET", "k", NULL, NULL));
+	assert_false(slo__match_db(c, "select 1", NULL));
+	assert_false(slo__match_http(c, "GET", "/", NULL, NULL, NULL));
+	slo__free(s);
+}
+
 static void test_warmup(void **state)
 {
 	struct slo_set s = { .warmup_ns = 30000 * MS };
@@ -1618,6 +1987,8 @@ int main(void)
 		cmocka_unit_test(test_status_set),
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_defaults),
+		cmocka_unit_test(test_parse_cache),
+		cmocka_unit_test(test_cache_errors),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_errors),
@@ -1629,6 +2000,9 @@ int main(void)
 		cmocka_unit_test(test_verdict_min_samples),
 		cmocka_unit_test(test_verdict_errors),
 		cmocka_unit_test(test_verdict_db),
+		cmocka_unit_test(test_verdict_hit_ratio),
+		cmocka_unit_test(test_hit_ratio_counts_keys),
+		cmocka_unit_test(test_hit_ratio_min_samples),
 		cmocka_unit_test(test_verdict_stats),
 		cmocka_unit_test(test_stat_objectives_no_bad_events),
 		cmocka_unit_test(test_counts_merge),
@@ -1638,6 +2012,7 @@ int main(void)
 		cmocka_unit_test(test_counts_from_hist_exact),
 		cmocka_unit_test(test_verdict_stat_boundaries),
 		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match_cache),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_data_incomplete),
 	};

@@ -13,7 +13,8 @@
 #include "record/agg.h"
 #include "record/slotrack.h"
 
-#define MS 1000000ull
+#define MS  1000000ull
+#define SEC (1000 * MS)
 
 static const char yaml[] = "apiVersion: sloprobe/v1\n"
 			   "kind: SLO\n"
@@ -627,6 +628,7 @@ static void test_interval_ignores_min_samples(void **state)
 	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 2);
 	slotrack__roll(&f.st, 2.0);
 	assert_int_equal(f.st.win.pass, 1);
+	assert_false(f.ep->slo.breach); /* the mark of row 0 lasts one interval */
 	slotrack__eval(&f.st.rows[0], &res);
 	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 2 of 3 */
 	slotrack__http(&f.st, &f.a, f.ep, 50 * MS, 200, 3);
@@ -635,6 +637,329 @@ static void test_interval_ignores_min_samples(void **state)
 	assert_int_equal(res.verdict, SLO_BREACH); /* 3 samples, max 200 ms */
 	assert_int_equal(f.st.rows[0].breached_intervals, 1);
 	one_ep_free(&f);
+}
+
+static const char yaml_cache[] = "apiVersion: sloprobe/v1\n"
+				 "kind: SLO\n"
+				 "slos:\n"
+				 "  - name: plan\n"
+				 "    cache: {pattern: \"user:{id}:*\"}\n"
+				 "    objectives:\n"
+				 "      - {hit_ratio: {ge: 90%}}\n"
+				 "      - {p: 99, le: 5ms}\n"
+				 "      - {errors: failed, le: 10%}\n"
+				 "  - name: redis\n"
+				 "    cache: all\n"
+				 "    per: all\n"
+				 "    objectives: [\"hit_ratio>=50%\", \"p(50)<=1ms\"]\n"
+				 "  - name: gets\n"
+				 "    cache: {command: get, service: \"api*\"}\n"
+				 "    objectives: [\"hit_ratio>=99%\"]\n";
+
+/*
+ * Cache rows of a recording: GET and SET of user:{id}:plan, GET of user:{id}:lock written
+ * only, GET of sess:{id}; a cache row's link lives in the row (cacheagg's), here in the fixture.
+ */
+struct fixture3 {
+	struct slo_set *set;
+	struct slo_link get, set_, lock, sess, ping;
+	struct slotrack st;
+};
+
+static int setup3(void **state)
+{
+	static struct fixture3 f;
+	char err[256];
+
+	memset(&f, 0, sizeof(f));
+	f.set = slo__parse_string(yaml_cache, sizeof(yaml_cache) - 1, "cache.yaml", err,
+				  sizeof(err));
+	if (!f.set) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (slotrack__init(&f.st, f.set))
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown3(void **state)
+{
+	struct fixture3 *f = *state;
+
+	slotrack__free(&f->st);
+	free(f->get.rows);
+	free(f->set_.rows);
+	free(f->lock.rows);
+	free(f->sess.rows);
+	free(f->ping.rows);
+	slo__free(f->set);
+	return 0;
+}
+
+/* A command of the api:0 client to 127.0.0.1:6379, answered after lat_ns at ts. */
+static void cmd(struct fixture3 *f, struct slo_link *l, const char *verb, const char *pattern,
+		uint32_t flags, unsigned hits, unsigned misses, uint64_t lat_ns, uint64_t ts)
+{
+	struct cache_op op = { .flags = flags,
+			       .ts_start = ts - lat_ns,
+			       .ts_end = ts,
+			       .keys = hits + misses,
+			       .hits = hits,
+			       .misses = misses };
+
+	snprintf(op.verb, sizeof(op.verb), "%s", verb);
+	snprintf(op.pattern, sizeof(op.pattern), "%s", pattern);
+	slotrack__cache(&f->st, l, &op, "api:0", "127.0.0.1:6379");
+}
+
+/* n GETs of user:{id}:plan, hits of them found */
+static void gets(struct fixture3 *f, unsigned n, unsigned hits, uint64_t ts)
+{
+	for (unsigned i = 0; i < n; i++)
+		cmd(f, &f->get, "GET", "user:{id}:plan", CACHE_OP_READ, i < hits, i >= hits, 1 * MS,
+		    ts);
+}
+
+static const struct slotrack_row *row3(const struct fixture3 *f, const char *slo,
+				       const char *objective, const char *subject)
+{
+	for (unsigned i = 0; i < f->st.nrows; i++) {
+		char buf[128];
+
+		slo__format_objective(f->st.rows[i].o, buf, sizeof(buf));
+		if (!strcmp(f->st.rows[i].o->slo->name, slo) && !strcmp(buf, objective) &&
+		    !strcmp(f->st.rows[i].subject, subject))
+			return &f->st.rows[i];
+	}
+	fail_msg("no row for %s %s %s", slo, objective, subject);
+	return NULL;
+}
+
+/*
+ * One row per objective and key pattern, shared by the cache rows of the pattern (GET and
+ * SET); hit ratios only once the pattern was read, and only the reads' keys count. Exactly
+ * 90 % of 20 keys meets "ge: 90%"; the table says so.
+ */
+static void test_cache_rows_per_pattern(void **state)
+{
+	struct fixture3 *f = *state;
+	const struct slotrack_row *hit, *p99, *fail, *all_hit, *all_p50, *gets_hit;
+	struct slo_result res;
+	char *out;
+
+	assert_int_equal(f->st.nrows, 2); /* the per: all ones */
+	cmd(f, &f->set_, "SET", "user:{id}:plan", CACHE_OP_WRITE, 0, 0, 2 * MS, 1 * SEC);
+	assert_int_equal(f->st.nrows, 4);   /* p99 and failures of the pattern; no hit ratio */
+	assert_int_equal(f->set_.nrows, 3); /* and the per: all p50 */
+	assert_false(f->set_.reads);
+	p99 = row3(f, "plan", "p99 <= 5 ms", "user:{id}:plan");
+	assert_string_equal(p99->target, "cache user:{id}:plan");
+	assert_null(p99->link);
+	assert_string_equal(p99->service, "");
+	assert_int_equal(p99->win.total, 1);
+	assert_int_equal(p99->h->count, 1);
+
+	gets(f, 20, 18, 2 * SEC);
+	/* the GET row shares p99 and failures, adds the pattern's hit ratio and gets' */
+	assert_int_equal(f->st.nrows, 6);
+	assert_int_equal(f->get.nrows, 6);
+	assert_true(f->get.reads);
+	hit = row3(f, "plan", "hit ratio >= 90%", "user:{id}:plan");
+	fail = row3(f, "plan", "failure rate <= 10%", "user:{id}:plan");
+	all_hit = row3(f, "redis", "hit ratio >= 50%", "all cache commands");
+	all_p50 = row3(f, "redis", "p50 <= 1 ms", "all cache commands");
+	gets_hit = row3(f, "gets", "hit ratio >= 99%", "user:{id}:plan");
+	assert_string_equal(gets_hit->target, "cache user:{id}:plan");
+	assert_int_equal(p99->win.total, 21);
+	assert_int_equal(p99->h->count, 21);
+	assert_int_equal(fail->win.total, 21);
+	assert_int_equal(hit->win.total, 20);
+	assert_int_equal(hit->win.good, 18);
+	assert_null(hit->h);
+	assert_int_equal(all_hit->win.total, 20);
+	assert_int_equal(all_p50->win.total, 21);
+
+	/* the other pattern gets rows of its own, the per: all ones add it up */
+	cmd(f, &f->sess, "GET", "sess:{id}", CACHE_OP_READ, 0, 1, 1 * MS, 3 * SEC);
+	assert_int_equal(f->st.nrows, 7); /* gets' hit ratio of sess:{id} */
+	assert_int_equal(f->sess.nrows, 3);
+	assert_int_equal(all_hit->win.total, 21);
+	assert_int_equal(hit->win.total, 20);
+
+	slotrack__roll(&f->st, 1.0);
+	slotrack__finish(&f->st);
+	assert_int_equal(f->st.nrows, 7);
+	slotrack__eval(hit, &res);
+	assert_int_equal(res.verdict, SLO_PASS); /* 18 of 20: exactly 90 % */
+	assert_true(fabs(res.observed - 0.9) < 1e-12);
+	assert_int_equal(res.judged, 20);
+	slotrack__eval(gets_hit, &res);
+	assert_int_equal(res.verdict, SLO_BREACH);
+	slotrack__eval(row3(f, "gets", "hit ratio >= 99%", "sess:{id}"), &res);
+	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 1 key of 20 */
+	out = print(&f->st);
+	assert_string_equal(out,
+			    "\n"
+			    "SLO verdicts (cache.yaml): 5 pass, 1 breach, 1 insufficient data\n"
+			    "VERDICT      SLO              SUBJECT                            "
+			    "OBJECTIVE               OBSERVED      MARGIN  SAMPLES\n"
+			    "pass         redis            all cache commands                 "
+			    "hit ratio >= 50%         85.714%     35.714%       21\n"
+			    "pass         redis            all cache commands                 "
+			    "p50 <= 1 ms              1.00 ms     0.00 ms       22\n"
+			    "pass         plan             user:{id}:plan                     "
+			    "p99 <= 5 ms              2.00 ms     3.00 ms       21\n"
+			    "pass         plan             user:{id}:plan                     "
+			    "failure rate <= 10%       0.000%     10.000%       21\n"
+			    "pass         plan             user:{id}:plan                     "
+			    "hit ratio >= 90%         90.000%      0.000%       20\n"
+			    "BREACH       gets             user:{id}:plan                     "
+			    "hit ratio >= 99%         90.000%     -9.000%       20\n"
+			    "insufficient gets             sess:{id}                          "
+			    "hit ratio >= 99%          0.000%    -99.000%        1\n");
+	free(out);
+}
+
+/*
+ * Intervals: each is judged on one read as enough, the run needs 20 keys. A key pattern row
+ * that breached says so (win_breach) until the next interval; the cache rows feeding it carry
+ * no mark of their own.
+ */
+static void test_cache_intervals(void **state)
+{
+	struct fixture3 *f = *state;
+	const struct slotrack_row *hit, *p99, *p50;
+	struct slo_result res;
+
+	cmd(f, &f->set_, "SET", "user:{id}:plan", CACHE_OP_WRITE, 0, 0, 1 * MS, 1 * SEC);
+	gets(f, 2, 1, 1 * SEC); /* 50 %: the pattern's hit ratio breaches */
+	slotrack__roll(&f->st, 1.0);
+	hit = row3(f, "plan", "hit ratio >= 90%", "user:{id}:plan");
+	p99 = row3(f, "plan", "p99 <= 5 ms", "user:{id}:plan");
+	p50 = row3(f, "redis", "p50 <= 1 ms", "all cache commands");
+	assert_int_equal(hit->breached_intervals, 1);
+	assert_true(hit->first_breach_s == 1.0);
+	assert_true(hit->win_breach);
+	assert_false(p99->win_breach);
+	assert_false(f->get.breach);
+	slotrack__eval(hit, &res);
+	assert_int_equal(res.verdict, SLO_INSUFFICIENT); /* 2 keys of 20 */
+
+	gets(f, 18, 18, 2 * SEC);
+	slotrack__roll(&f->st, 2.0);
+	assert_false(hit->win_breach);
+	assert_int_equal(hit->breached_intervals, 1);
+	slotrack__eval(hit, &res);
+	assert_int_equal(res.verdict, SLO_PASS); /* 19 of 20 */
+	assert_int_equal(res.judged, 20);
+
+	/* a slow SET breaches the pattern's p99 and the p50 of all */
+	cmd(f, &f->set_, "SET", "user:{id}:plan", CACHE_OP_WRITE, 0, 0, 9 * MS, 3 * SEC);
+	slotrack__roll(&f->st, 3.0);
+	assert_true(p99->win_breach);
+	assert_true(p50->win_breach);
+	assert_int_equal(f->st.win.breach, 2);
+	/* an interval without a command judges nothing, and breaches nothing */
+	slotrack__roll(&f->st, 4.0);
+	assert_false(p99->win_breach);
+	assert_false(p50->win_breach);
+	assert_int_equal(p50->breached_intervals, 1);
+	assert_int_equal(f->st.win.insufficient, f->st.nrows);
+}
+
+/*
+ * A read queued in MULTI says no hit or miss (its answer is inside EXEC's): the row gets its
+ * hit ratios on its first real read. Errors are failures; aborted commands are not judged;
+ * commands of cache rows that were not kept are counted and said.
+ */
+static void test_cache_reads_errors_aborted(void **state)
+{
+	struct fixture3 *f = *state;
+	const struct slotrack_row *fail, *p99;
+	char *out;
+
+	cmd(f, &f->get, "GET", "user:{id}:plan", CACHE_OP_IN_TX, 0, 0, 1 * MS, 1 * SEC);
+	assert_true(f->get.matched);
+	assert_false(f->get.reads);
+	assert_int_equal(f->get.nrows, 3); /* p99, failures, per: all p50 */
+	cmd(f, &f->get, "GET", "user:{id}:plan", CACHE_OP_READ | CACHE_OP_ERROR, 0, 0, 1 * MS,
+	    1 * SEC);
+	assert_true(f->get.reads);
+	assert_int_equal(f->get.nrows, 6);
+	gets(f, 1, 1, 1 * SEC);
+	assert_int_equal(row3(f, "plan", "hit ratio >= 90%", "user:{id}:plan")->win.total, 1);
+	fail = row3(f, "plan", "failure rate <= 10%", "user:{id}:plan");
+	p99 = row3(f, "plan", "p99 <= 5 ms", "user:{id}:plan");
+	assert_int_equal(fail->win.total, 3);
+	assert_int_equal(fail->win.errors, 1);
+
+	cmd(f, &f->get, "GET", "user:{id}:plan", CACHE_OP_READ | CACHE_OP_ABORTED, 0, 0, 0,
+	    1 * SEC);
+	assert_int_equal(p99->win.total, 3);
+	cmd(f, NULL, "GET", "user:{id}:plan", CACHE_OP_READ, 1, 0, 1 * MS, 1 * SEC);
+	cmd(f, NULL, "GET", "user:{id}:plan", CACHE_OP_READ, 1, 0, 1 * MS, 1 * SEC);
+	assert_int_equal(f->st.cache_unjudged, 2);
+	assert_int_equal(p99->win.total, 3);
+	out = print(&f->st);
+	assert_non_null(strstr(out, "\nsloprobe: warning: 2 cache commands not judged (the cache "
+				    "table was full)\n"));
+	free(out);
+}
+
+static void cache_init(struct fixture3 *f, const char *text)
+{
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	f->set = slo__parse_string(text, strlen(text), "c.yaml", err, sizeof(err));
+	if (!f->set)
+		fail_msg("%s", err);
+	assert_int_equal(slotrack__init(&f->st, f->set), 0);
+}
+
+/*
+ * A pattern only written has no hit ratio row of its own: at the end the objective gets the
+ * row of an objective nothing matched, saying no read did. Commands without a key match no
+ * pattern glob; with cache: all they are the "(no key)" subject. Warmup holds.
+ */
+static void test_cache_no_reads_keyless_warmup(void **state)
+{
+	struct fixture3 f;
+
+	cache_init(&f, "apiVersion: sloprobe/v1\n"
+		       "kind: SLO\n"
+		       "warmup: 1s\n"
+		       "slos:\n"
+		       "  - name: locks\n"
+		       "    cache: {pattern: \"lock:*\"}\n"
+		       "    objectives: [\"hit_ratio>=90%\", \"p(99)<5ms\"]\n"
+		       "  - name: any\n"
+		       "    cache: all\n"
+		       "    objectives: [\"max<=1s\"]\n");
+	f.st.start_ns = 1 * SEC;
+	cmd(&f, &f.lock, "SET", "lock:{id}", CACHE_OP_WRITE, 0, 0, 1 * MS, 2 * SEC - 1);
+	cmd(&f, &f.ping, "PING", "", 0, 0, 0, 1 * MS, 2 * SEC);
+	assert_int_equal(f.lock.nrows, 2); /* locks' p99, any's max */
+	assert_int_equal(f.ping.nrows, 1); /* any's max only */
+	slotrack__roll(&f.st, 1.0);
+	slotrack__finish(&f.st);
+	assert_int_equal(f.st.nrows, 4);
+	assert_string_equal(f.st.rows[0].subject, "lock:{id}");
+	assert_string_equal(f.st.rows[0].target, "cache lock:{id}"); /* row 0 too */
+	assert_int_equal(f.st.rows[0].run.total, 0); /* in the warmup */
+	assert_string_equal(f.st.rows[1].subject, "lock:{id}");
+	assert_string_equal(f.st.rows[2].subject, "(no key)");
+	assert_string_equal(f.st.rows[2].target, "cache (no key)");
+	assert_int_equal(f.st.rows[2].run.total, 1);
+	assert_ptr_equal(f.st.rows[3].o, &f.set->slos[0].obj[0]);
+	assert_false(f.st.rows[3].matched);
+	assert_string_equal(f.st.rows[3].subject, "cache pattern=lock:* (no read matched)");
+	free(f.lock.rows);
+	free(f.ping.rows);
+	slotrack__free(&f.st);
+	slo__free(f.set);
 }
 
 int main(void)
@@ -655,6 +980,10 @@ int main(void)
 		cmocka_unit_test(test_db_slo_listed_first),
 		cmocka_unit_test(test_per_all_slo_listed_later),
 		cmocka_unit_test(test_interval_ignores_min_samples),
+		cmocka_unit_test_setup_teardown(test_cache_rows_per_pattern, setup3, teardown3),
+		cmocka_unit_test_setup_teardown(test_cache_intervals, setup3, teardown3),
+		cmocka_unit_test_setup_teardown(test_cache_reads_errors_aborted, setup3, teardown3),
+		cmocka_unit_test(test_cache_no_reads_keyless_warmup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,11 +111,87 @@ static void test_dep_lines(void **state)
 	agg__free(&a);
 }
 
+/*
+ * With --slo, the cache objectives that breached in the interval just judged are listed below
+ * the tables (the cache has no rows to mark): five at most, the rest counted; HTTP objectives
+ * are marked on their endpoints instead.
+ */
+static void test_cache_marks(void **state)
+{
+	static const char text[] = "apiVersion: sloprobe/v1\n"
+				   "kind: SLO\n"
+				   "slos:\n"
+				   "  - name: hits\n"
+				   "    cache: all\n"
+				   "    objectives: [{hit_ratio: {ge: 90%}}]\n"
+				   "  - name: web\n"
+				   "    http: all\n"
+				   "    per: all\n"
+				   "    objectives: [\"p(99)<1ms\"]\n";
+	struct slo_link links[7] = { 0 };
+	struct view_opts o = { 0 };
+	struct view_footer ft = { 0 };
+	struct slo_set *set;
+	struct slotrack st;
+	struct agg a;
+	char err[256], *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	set = slo__parse_string(text, sizeof(text) - 1, "v.yaml", err, sizeof(err));
+	if (!set)
+		fail_msg("%s", err);
+	assert_int_equal(slotrack__init(&st, set), 0);
+	assert_int_equal(agg__init(&a, 0), 0);
+	for (int i = 0; i < 7; i++) {
+		struct cache_op op = { .flags = CACHE_OP_READ,
+				       .ts_start = 1,
+				       .ts_end = 2,
+				       .verb = "GET",
+				       .keys = 1,
+				       .misses = 1 };
+
+		snprintf(op.pattern, sizeof(op.pattern), "p%d:{id}", i);
+		slotrack__cache(&st, &links[i], &op, "app:8000", "127.0.0.1:6379");
+	}
+	st.rows[0].win.total = 1; /* the HTTP p99 breaches too */
+	slotrack__roll(&st, 1.0);
+	assert_int_equal(st.win.breach, 8);
+	o.slo = &st;
+	f = open_memstream(&out, &len);
+	view__interval(f, &a, &o, 1, 1, &ft);
+	fclose(f);
+	assert_non_null(strstr(out, "\n! hits             p0:{id}                            "
+				    "hit ratio >= 90%\n"
+				    "! hits             p1:{id}                            "
+				    "hit ratio >= 90%\n"));
+	assert_non_null(strstr(out, "\n! hits             p4:{id}                            "
+				    "hit ratio >= 90%\n"
+				    "  ... 2 more cache objectives breached\n"));
+	assert_null(strstr(out, "p5:{id}"));
+	assert_null(strstr(out, "web"));
+	free(out);
+	/* the next interval breached nothing: no line */
+	slotrack__roll(&st, 2.0);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	view__interval(f, &a, &o, 2, 1, &ft);
+	fclose(f);
+	assert_null(strstr(out, "hits"));
+	free(out);
+	for (int i = 0; i < 7; i++)
+		free(links[i].rows);
+	agg__free(&a);
+	slotrack__free(&st);
+	slo__free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_line),
 		cmocka_unit_test(test_dep_lines),
+		cmocka_unit_test(test_cache_marks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
