@@ -4,7 +4,7 @@
 
   helper.py wrk FILE            wrk --latency output -> req_s p99_ms requests errors non2xx
   helper.py sloprobe FILE       sloprobe JSON report -> count aborted run_ns run_cnt dropped
-  helper.py cache FILE          sloprobe JSON report -> redis_commands events dropped
+  helper.py cache FILE          sloprobe JSON report -> redis_commands events dropped where
   helper.py redis-bench FILE    redis-benchmark -q output -> ops_s p50_ms tests
   helper.py timed OUT SECS CMD...  run CMD, at most SECS seconds; OUT gets cpu_ns wall_ns
   helper.py cpu-ns PID          CPU time of PID so far (all threads, the gone ones too), in ns
@@ -62,11 +62,14 @@ def sloprobe(path):
 
 def cache(path):
     """Redis commands sloprobe answered ("-" without a cache section, as with --redis=off), the
-    events it received from the kernel and the events or records it lost."""
+    events it received from the kernel, the events or records it lost, and where (the
+    counters that make up "dropped", name:count, "-" when none)."""
     r = json.load(open(path))
     ev = r.get("events") or {}
     c = r.get("cache")
-    out(c.get("commands") if c else None, ev.get("total"), ev.get("dropped"))
+    where = ",".join("%s:%d" % (k, v) for k, v in ev.items()
+                     if k not in ("total", "dropped") and v)
+    out(c.get("commands") if c else None, ev.get("total"), ev.get("dropped"), where or None)
 
 
 def redis_bench(path):
@@ -337,7 +340,7 @@ def redis_table(path, modes, pipelines):
                   " ".join(seen))
         lost = [r for r in rs_pl if r["dropped"]]
         if lost:
-            print("LOST: " + ", ".join("%s rep %d: %d events or records" % (
+            print("LOST: " + ", ".join("%s rep %s: %d events or records" % (
                 r["mode"], r["rep"], r["dropped"]) for r in lost))
         bg = [x for x in map(fields["bg"], rs_pl) if x is not None]
         if bg:
