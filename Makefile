@@ -100,6 +100,13 @@ $(OUTPUT)/fuzz/fuzz_slo: tests/fuzz/fuzz_slo.c tests/fuzz/check.h src/run/slo.c 
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
+# The maps reader of src/host/proc_maps.c reads through src/host/procfs.c.
+$(OUTPUT)/fuzz/fuzz_proc_maps: tests/fuzz/fuzz_proc_maps.c tests/fuzz/check.h \
+			       src/host/proc_maps.c src/host/proc_maps.h src/host/procfs.c \
+			       src/host/procfs.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The SLO file parser (slo_parse.c reads, slo_build.c builds) also needs src/run/slo.c,
 # src/lib/units.c, src/lib/file.c and libyaml.
 $(OUTPUT)/fuzz/fuzz_slo_parse: tests/fuzz/fuzz_slo_parse.c tests/fuzz/check.h src/run/slo_parse.c \
@@ -116,9 +123,10 @@ $(OUTPUT)/fuzz/fuzz_route: tests/fuzz/fuzz_route.c tests/fuzz/check.h src/proto/
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 
-# RESP is two files: the parser and the key patterns.
+# RESP is three files: the framing, what a command is, and key patterns.
 $(OUTPUT)/fuzz/fuzz_resp: tests/fuzz/fuzz_resp.c tests/fuzz/check.h src/proto/resp.c \
-			  src/proto/resp_key.c src/proto/resp.h src/proto/cache.h | $(OUTPUT)/fuzz
+			  src/proto/resp_cmd.c src/proto/resp_key.c src/proto/resp.h \
+			  src/proto/resp_priv.h src/proto/cache.h | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 

@@ -122,7 +122,7 @@ def fnum(x, fmt):
 
 def table(path, modes):
     cols = ("mode", "rep", "rps", "p99", "requests", "errors", "non2xx", "seen", "run_ns",
-            "run_cnt", "cpu")
+            "run_cnt", "cpu", "srv_ns")
     rounds = []
     for line in open(path):
         f = line.rstrip("\n").split("\t")
@@ -137,11 +137,11 @@ def table(path, modes):
 
     base_rps, base_p99 = med("none", "rps"), med("none", "p99")
     pct = {}
-    fmt = "%-8s %7s %15s %8s %6s %6s %7s %8s %7s %10s"
+    fmt = "%-12s %7s %15s %8s %6s %6s %7s %8s %7s %8s %10s"
     print(fmt % ("mode", "req/s", "(min..max)", "vs none", "p99 ms", "vs", "BPF ns", "BPF runs",
-                 "tracer", "traced/wrk"))
+                 "tracer", "server", "traced/wrk"))
     print(fmt % ("", "median", "", "", "median", "none", "per req", "per req", "CPU %",
-                 "requests"))
+                 "CPU ns/r", "requests"))
     for mode in modes:
         rs = [r for r in rounds if r["mode"] == mode]
         if not rs:
@@ -158,24 +158,30 @@ def table(path, modes):
         traced = ("%.4f" % (sum(r["seen"] for r in seen) / sum(r["requests"] for r in seen))
                   if seen else "-")
         cpu = [r["cpu"] for r in rs if r["cpu"] is not None]
+        srv = [r["srv_ns"] for r in rs if r.get("srv_ns") is not None]
         print(fmt % (
             mode, "%.0f" % rps, "(%.0f..%.0f)" % (lo, hi),
             "%.1f %%" % pct[mode] if mode in pct else "-", "%.3f" % p99,
             "%.2fx" % (p99 / base_p99) if base_p99 else "-",
             fnum(statistics.median(ns) if ns else None, "%.0f"),
             fnum(statistics.median(cnt) if cnt else None, "%.1f"),
-            fnum(statistics.median(cpu) if cpu else None, "%.1f"), traced))
+            fnum(statistics.median(cpu) if cpu else None, "%.1f"),
+            fnum(statistics.median(srv) if srv else None, "%.0f"), traced))
     if "sloprobe" in pct and "floor" in pct:
         print("\nsloprobe - floor: %+.1f points of throughput (%.1f %% vs %.1f %% of none)" % (
             pct["sloprobe"] - pct["floor"], pct["sloprobe"], pct["floor"]))
     if "sloprobe" in pct and "peer" in pct:
         print("sloprobe - peer:  %+.1f points of throughput (%.1f %% vs %.1f %% of none)" % (
             pct["sloprobe"] - pct["peer"], pct["sloprobe"], pct["peer"]))
-    diffs = [int(r["seen"] - r["requests"]) for r in rounds
-             if r["mode"] == "sloprobe" and r["seen"] is not None]
-    if diffs:
-        print("sloprobe requests counted minus wrk's, per round: " +
-              " ".join("%+d" % d for d in diffs))
+    if "sloprobe" in pct and "sloprobe-tls" in pct:
+        print("sloprobe-tls - sloprobe: %+.1f points of throughput (%.1f %% vs %.1f %% of none)"
+              % (pct["sloprobe-tls"] - pct["sloprobe"], pct["sloprobe-tls"], pct["sloprobe"]))
+    for mode in ("sloprobe", "sloprobe-tls"):
+        diffs = [int(r["seen"] - r["requests"]) for r in rounds
+                 if r["mode"] == mode and r["seen"] is not None]
+        if diffs:
+            print("%s requests counted minus wrk's, per round: %s"
+                  % (mode, " ".join("%+d" % d for d in diffs)))
 
 
 def main():

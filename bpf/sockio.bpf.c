@@ -9,9 +9,10 @@
  *
  * One object in parts, each in bpf/sockio/ and included below: which processes to trace
  * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), what the
- * server side forwards (http), and the client side (client, with each protocol's sniffer:
- * pgsql, resp, http). This file holds the settings, the ring and counters
- * every part reports through, and every program: what runs where it attaches.
+ * server side forwards (http), the client side (client, with each protocol's sniffer:
+ * pgsql, resp, http), and TLS plaintext from OpenSSL's calls (tls). This file holds the
+ * settings, the ring and counters every part reports through, and every program: what runs
+ * where it attaches.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,6 +31,7 @@ const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
 const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
+const volatile bool targ_tls = false; /* OpenSSL's uprobes are loaded: see sockio/tls.bpf.h */
 const volatile bool filter_pid_on = false;
 const volatile bool filter_comm_on = false;
 const volatile bool filter_cgroup_on = false;
@@ -63,20 +65,59 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "sockio/capture.bpf.h"
 #include "sockio/http.bpf.h"
 #include "sockio/client.bpf.h"
+#include "sockio/tls.bpf.h"
+
+/*
+ * The ret bytes a transfer in (a syscall sys, or an OpenSSL call seen as one) moved on c: what
+ * each side forwards of them, with flags on the event. sys is the caller's constant, so that
+ * each program keeps only its own direction's code (and the verifier walks only that).
+ */
+static __always_inline int data__forward(struct sockio_conn *c, struct inflight *in, long ret,
+					 __u64 ts_exit, __u8 flags, __u8 sys)
+{
+	bool read = sys_is_read(sys);
+	struct scratch *s;
+	struct xfer x;
+	__u32 cap;
+
+	if (c->role == SOCKIO_ROLE_CLIENT &&
+	    (sys == SOCKIO_SYS_SENDFILE || (c->proto == SOCKIO_PROTO_UNKNOWN && read)))
+		return 0; /* wait for the client's first words */
+	if (xfer__init(in, ret, &x))
+		return 0;
+	s = scratch__get();
+	if (!s)
+		return 0;
+	data__fill(&s->ev, c, in, ret, ts_exit);
+	s->ev.flags = flags;
+	/* One gather per transfer, sized by role and direction: the verifier walks it once. */
+	if (c->role == SOCKIO_ROLE_CLIENT)
+		cap = client__cap(c, read);
+	else
+		cap = targ_head_bytes;
+	data__gather(s, &x, cap, c->role == SOCKIO_ROLE_CLIENT || !read);
+	if (c->role == SOCKIO_ROLE_CLIENT)
+		return client__io(c, s, &x, cap);
+	if (read)
+		return http__server_read(c, s);
+	return http__server_write(c, s, sys);
+}
 
 static __always_inline int data__exit(long ret, __u8 sys)
 {
 	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct sockio_conn_key key;
 	struct sockio_conn *c;
-	struct scratch *s;
-	struct xfer x;
-	__u32 cap;
 
 	if (!in || !in->active)
 		return 0;
 	in->active = 0;
-	if (in->sys != sys || ret <= 0)
+	if (in->sys != sys)
+		return 0;
+	/* Ciphertext of an OpenSSL call: its plaintext goes at the call's return. */
+	if (targ_tls && tls__inside(in, ret))
+		return 0;
+	if (ret <= 0)
 		return 0;
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.fd = in->fd;
@@ -85,26 +126,33 @@ static __always_inline int data__exit(long ret, __u8 sys)
 		stat_inc(SOCKIO_STAT_CONN_LOST);
 		return 0;
 	}
-	if (c->role == SOCKIO_ROLE_CLIENT &&
-	    (sys == SOCKIO_SYS_SENDFILE || (c->proto == SOCKIO_PROTO_UNKNOWN && sys_is_read(sys))))
-		return 0; /* wait for the client's first words */
-	if (xfer__init(in, ret, &x))
+	if (targ_tls && tls__outside(in, c))
 		return 0;
-	s = scratch__get();
-	if (!s)
+	return data__forward(c, in, ret, bpf_ktime_get_ns(), 0, sys);
+}
+
+/* OpenSSL's calls (not attached with the object: src/probes/tlsprobe.c attaches them per file,
+ * the function in the cookie). */
+SEC("uprobe")
+int ssl_enter(struct pt_regs *ctx)
+{
+	return tls__enter(ctx, bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return, long ret)
+{
+	struct inflight call;
+	struct sockio_conn *c;
+	__s64 len;
+
+	c = tls__return(ret, &call, &len);
+	if (!c)
 		return 0;
-	data__fill(&s->ev, c, in, ret, bpf_ktime_get_ns());
-	/* One gather per transfer, sized by role and direction: the verifier walks it once. */
-	if (c->role == SOCKIO_ROLE_CLIENT)
-		cap = client__cap(c, sys_is_read(sys));
-	else
-		cap = targ_head_bytes;
-	data__gather(s, &x, cap, c->role == SOCKIO_ROLE_CLIENT || !sys_is_read(sys));
-	if (c->role == SOCKIO_ROLE_CLIENT)
-		return client__io(c, s, &x, cap);
-	if (sys_is_read(sys))
-		return http__server_read(c, s);
-	return http__server_write(c, s, sys);
+	if (call.sys == SOCKIO_SYS_READ)
+		return data__forward(c, &call, len, bpf_ktime_get_ns(), SOCKIO_F_TLS,
+				     SOCKIO_SYS_READ);
+	return data__forward(c, &call, len, bpf_ktime_get_ns(), SOCKIO_F_TLS, SOCKIO_SYS_WRITE);
 }
 
 SEC("tp/syscalls/sys_enter_read")

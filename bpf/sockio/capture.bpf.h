@@ -15,6 +15,25 @@
 #include "abi/sockio.h"
 #include "sockio/conn.bpf.h"
 
+/*
+ * The OpenSSL call a thread is in (sockio/tls.bpf.h: its arguments, and the socket a syscall
+ * inside it used), and its last socket read outside one: a library that feeds OpenSSL from
+ * memory (Node) reads the socket itself and decrypts right after.
+ */
+struct tls_thread {
+	__u64 ssl;
+	__u64 buf;
+	__u64 done; /* _ex forms: where the call stores the bytes it moved */
+	__u64 ts;
+	__u64 arrival; /* of the first bytes a read inside the call returned */
+	__u64 last_arrival;
+	__u32 fd; /* the socket of a syscall inside the call, when bound */
+	__u32 last_fd;
+	__u8 fn; /* enum sockio_tls_fn; 0: in no call */
+	__u8 bound;
+	__u8 fresh; /* last_fd, a TLS connection, was read since the previous call returned */
+};
+
 /* The syscall a thread is in: arguments are gone by sys_exit, the data is not there before. */
 struct inflight {
 	__u64 ts;
@@ -25,6 +44,7 @@ struct inflight {
 	__u16 iovcnt;
 	__u8 sys;
 	__u8 active;
+	struct tls_thread tls;
 };
 
 /* Task storage rather than a hash keyed by tid: no hashing, and it dies with the thread. */
@@ -38,23 +58,40 @@ struct {
 static __always_inline int data__enter(__u32 fd, __u64 buf, __u64 iovcnt, __u8 sys)
 {
 	struct sockio_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
+	struct inflight *in = NULL;
 	struct sockio_conn *c;
-	struct inflight *in;
 
 	if (key.tgid == targ_self_tgid)
 		return 0;
 	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
 		c = conn__discover(&key);
-	if (!c || c->kind != SOCKIO_KIND_TRACKED)
+	if (!c)
 		return 0;
+	if (targ_tls && c->sk) {
+		/*
+		 * Inside an OpenSSL call a TCP connection is the call's (sockio/tls.bpf.h), even
+		 * one we do not forward: its plaintext is then known to be someone else's, not
+		 * lost. Not a file: OpenSSL may read one inside a call (its first handshake).
+		 */
+		in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+		if (in && in->tls.fn) {
+			in->tls.fd = fd;
+			in->tls.bound = 1;
+		}
+	}
+	if (c->kind != SOCKIO_KIND_TRACKED)
+		return 0;
+	/* With TLS tracing, the ciphertext still names the socket of an OpenSSL call. */
 	if (c->proto != SOCKIO_PROTO_UNKNOWN && c->proto != SOCKIO_PROTO_HTTP &&
-	    c->proto != SOCKIO_PROTO_PGSQL && c->proto != SOCKIO_PROTO_REDIS)
+	    c->proto != SOCKIO_PROTO_PGSQL && c->proto != SOCKIO_PROTO_REDIS &&
+	    (c->proto != SOCKIO_PROTO_TLS || !targ_tls))
 		return 0;
 	if (c->role == SOCKIO_ROLE_CLIENT && !targ_clients)
 		return 0;
-	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!in)
+		in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in) {
 		stat_inc(SOCKIO_STAT_INFLIGHT_FAIL);
 		return 0;

@@ -126,6 +126,8 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
 	    BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
 		goto out;
+	/* A TCP connection, even one the ports filter out: OpenSSL's calls on it are not lost. */
+	c.sk = (__u64)sk;
 	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (!port_wanted(lport, rport))
@@ -133,7 +135,6 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 
 	c.kind = SOCKIO_KIND_TRACKED;
 	c.lport = lport;
-	c.sk = (__u64)sk;
 	c.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	if (how == SOCKIO_HOW_ACCEPT)
 		c.role = SOCKIO_ROLE_SERVER;

@@ -64,7 +64,13 @@ static __always_inline bool sniff_http_response(const __u8 *p, __u32 n)
 static __always_inline bool sniff_tls(const __u8 *p, __u32 n)
 {
 	/* Handshake record, TLS major version 3. */
-	return n >= 2 && p[0] == 0x16 && p[1] == 0x03;
+	if (n >= 2 && p[0] == 0x16 && p[1] == 0x03)
+		return true;
+	/*
+	 * With TLS tracing, any record (change cipher spec, alert, application data): the first
+	 * bytes seen of a connection older than the trace are in the middle of its stream.
+	 */
+	return targ_tls && n >= 3 && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 0x03 && p[2] <= 0x04;
 }
 
 static __always_inline bool sniff_h2_preface(const __u8 *p, __u32 n)

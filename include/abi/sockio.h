@@ -11,6 +11,10 @@
  * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
  * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
  * the real protocol parsers on those records.
+ *
+ * With TLS tracing, uprobes on OpenSSL's SSL_read/SSL_write (and their _ex forms) hand the
+ * plaintext of a call to the same path, on the connection of the socket the call used, as if
+ * a syscall had moved it (SOCKIO_F_TLS); the ciphertext of that connection is not forwarded.
  */
 #ifndef SLOPROBE_SOCKIO_H
 #define SLOPROBE_SOCKIO_H
@@ -35,6 +39,7 @@
 #define SOCKIO_RINGBUF_DEFAULT	(16u << 20)
 #define SOCKIO_FILTER_PIDS_MAX	4096
 #define SOCKIO_FILTER_PORTS_MAX 64
+#define SOCKIO_TLS_SSL_DEFAULT	65536 /* SSL objects whose socket is remembered, LRU */
 
 enum sockio_ev_type {
 	SOCKIO_EV_OPEN = 1,  /* a connection became tracked */
@@ -87,6 +92,18 @@ enum sockio_flag {
 	SOCKIO_F_NOPAYLOAD = 1 << 4,  /* no user buffer (sendfile) */
 	SOCKIO_F_IOV_CUT = 1 << 5,    /* more iovecs than SOCKIO_IOV_MAX: tail unknown */
 	SOCKIO_F_SEGMENT = 1 << 6,    /* one of consecutive events that carry a whole transfer */
+	SOCKIO_F_TLS = 1 << 7,	      /* plaintext of an SSL_read/SSL_write call, not a syscall */
+};
+
+/*
+ * The OpenSSL calls probed for TLS plaintext, the uprobes' cookie: SSL_read(ssl, buf, int num),
+ * SSL_read_ex(ssl, buf, size_t num, size_t *readbytes) and the same for SSL_write.
+ */
+enum sockio_tls_fn {
+	SOCKIO_TLS_READ = 1,
+	SOCKIO_TLS_READ_EX = 2,
+	SOCKIO_TLS_WRITE = 3,
+	SOCKIO_TLS_WRITE_EX = 4,
 };
 
 enum sockio_sys {
@@ -111,6 +128,7 @@ enum sockio_stat {
 	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
 	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
 	SOCKIO_STAT_TRACKED,	   /* connections that became tracked */
+	SOCKIO_STAT_TLS_UNBOUND,   /* TLS plaintext dropped: its socket is not known */
 	SOCKIO_STAT_NR,
 };
 
@@ -126,8 +144,9 @@ struct sockio_conn {
 	__u8 proto;
 	__u8 state;
 	__u16 lport;
-	__u16 cont; /* writes forwarded while a status line may be split over them */
-	__u64 sk;   /* the struct sock: a second connect() on the same socket keeps the entry */
+	__u8 cont; /* writes forwarded while a status line may be split over them */
+	__u8 tls;  /* its plaintext comes from OpenSSL's calls: its own bytes are ciphertext */
+	__u64 sk; /* struct sock of a TCP connection (a skipped one too): same on a 2nd connect() */
 };
 
 enum sockio_proc_state {

@@ -98,6 +98,7 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 			e->port = m[i]->port;
 		if (!e->runtime)
 			e->runtime = m[i]->runtime;
+		e->tls |= m[i]->tls;
 		e->count += m[i]->count;
 		e->err4xx += m[i]->err4xx;
 		e->err5xx += m[i]->err5xx;

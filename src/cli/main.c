@@ -75,6 +75,7 @@ enum {
 	OPT_LATENCY_FROM,
 	OPT_MAX_DROP_PCT,
 	OPT_USER,
+	OPT_TLS,
 };
 
 static const struct argp_option opts[] = {
@@ -91,6 +92,10 @@ static const struct argp_option opts[] = {
 	{ "latency-from", OPT_LATENCY_FROM, "WHEN", 0,
 	  "Start latency at the request's 'arrival' at the socket (default: queueing included, "
 	  "as the client sees it) or at the server's first 'read'",
+	  1 },
+	{ "tls", OPT_TLS, "WHEN", 0,
+	  "Decode TLS through uprobes on OpenSSL (SSL_read/SSL_write): 'on' or 'off' "
+	  "(default: off; docs/tls.md)",
 	  1 },
 	{ "slo", OPT_SLO, "FILE", 0,
 	  "Judge the objectives of this SLO file (docs/slo.md): breaches marked live, verdict at "
@@ -299,6 +304,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (strcmp(arg, "arrival") && strcmp(arg, "read"))
 			argp_error(state, "invalid --latency-from '%s' (arrival or read)", arg);
 		o->from_read = !strcmp(arg, "read");
+		break;
+	case OPT_TLS:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			argp_error(state, "invalid --tls '%s' (on or off)", arg);
+		o->tls = !strcmp(arg, "on");
 		break;
 	case OPT_QUIET_MS:
 		if (parse_uint(arg, 1, 60000, &v))

@@ -8,7 +8,7 @@
 
 #include "lib/elfcode.h"
 
-static int func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
+static int func_code(Elf *elf, const char *func, long delta, uint8_t *buf, size_t n)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Addr addr = 0;
@@ -37,6 +37,7 @@ static int func_code(Elf *elf, const char *func, uint8_t *buf, size_t n)
 	}
 	if (!addr)
 		return -ENOENT;
+	addr += delta;
 	scn = NULL;
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *d;
@@ -85,7 +86,12 @@ struct elfcode *elfcode__open(const char *path)
 
 int elfcode__func(struct elfcode *e, const char *func, uint8_t *buf, size_t n)
 {
-	return func_code(e->elf, func, buf, n);
+	return func_code(e->elf, func, 0, buf, n);
+}
+
+int elfcode__func_at(struct elfcode *e, const char *func, long delta, uint8_t *buf, size_t n)
+{
+	return func_code(e->elf, func, delta, buf, n);
 }
 
 void elfcode__close(struct elfcode *e)

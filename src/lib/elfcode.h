@@ -15,6 +15,8 @@ struct elfcode *elfcode__open(const char *path);
  * executable section), -EINVAL (the section holds fewer than n bytes from there).
  */
 int elfcode__func(struct elfcode *e, const char *func, uint8_t *buf, size_t n);
+/* The same, of the code delta bytes after func's start (negative: before it). */
+int elfcode__func_at(struct elfcode *e, const char *func, long delta, uint8_t *buf, size_t n);
 void elfcode__close(struct elfcode *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "host/proc_maps.h"
 #include "probes/bpfobj.h"
 #include "probes/pgclient.h"
 #include "pgclient.skel.h"
@@ -410,80 +411,43 @@ static int pqfile_system(struct pgclient *p)
 	return added;
 }
 
-/* What /proc/PID/stat says about a process's start time and mappings' size. */
-static uint64_t proc_stamp(int pid)
-{
-	char path[64], buf[1024], *s;
-	unsigned long long start = 0, vsize = 0;
-	ssize_t n;
-	int fd;
+struct scan_ctx {
+	struct pgclient *p;
+	int pid;
+	int added;
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+static int on_map(void *ctx, const struct proc_map *m)
+{
+	struct scan_ctx *c = ctx;
+	char mf[96], root[PATH_MAX + 32];
+	int r;
+
+	if (!is_libpq(m->path) || !procfilter__wanted(&c->p->procs, c->pid))
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	s = strrchr(buf, ')');
-	/* Fields after comm: state is 3, starttime 22, vsize 23. */
-	if (!s || sscanf(s + 2,
-			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-			 "%*d %*d %*d %llu %llu",
-			 &start, &vsize) != 2)
-		return 0;
-	return u64map__mix(start) ^ vsize;
+	/*
+	 * map_files names exactly the mapped file, whatever mount namespace the process lives in,
+	 * even if deleted or replaced since; its root is the fallback.
+	 */
+	snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx", c->pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	snprintf(root, sizeof(root), "/proc/%d/root%s", c->pid, m->path);
+	r = probed_files__add(&c->p->files, m->dev, m->ino, mf, root, pqfile_attach, c->p);
+	if (r < 0)
+		return r;
+	c->added += r;
+	return 0;
 }
 
 static int proc_scan_maps(struct pgclient *p, int pid)
 {
-	char path[64], line[PATH_MAX + 256], mf[128], root[PATH_MAX + 64];
-	int added = 0, r;
-	FILE *f;
+	struct scan_ctx c = { .p = p, .pid = pid };
+	int r = proc_maps__each(NULL, pid, on_map, &c);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char range[64], perms[8], *mpath, *nl;
-		unsigned long long off, ino;
-		unsigned maj, min;
-		int pos = 0;
-
-		if (!strstr(line, "libpq"))
-			continue;
-		if (sscanf(line, "%63s %7s %llx %x:%x %llu %n", range, perms, &off, &maj, &min,
-			   &ino, &pos) != 6 ||
-		    !pos || !ino)
-			continue;
-		mpath = line + pos;
-		nl = strchr(mpath, '\n');
-		if (nl)
-			*nl = '\0';
-		if (*mpath != '/' || !is_libpq(mpath))
-			continue;
-		if (procfilter__wanted(&p->procs, pid)) {
-			/*
-			 * map_files names exactly the mapped file, whatever mount namespace the
-			 * process lives in, even if deleted or replaced since; its root is the
-			 * fallback.
-			 */
-			snprintf(mf, sizeof(mf), "/proc/%d/map_files/%s", pid, range);
-			snprintf(root, sizeof(root), "/proc/%d/root%s", pid, mpath);
-			r = probed_files__add(&p->files, (uint64_t)maj << 32 | min, ino, mf, root,
-					      pqfile_attach, p);
-			if (r < 0) {
-				fclose(f);
-				return r;
-			}
-			added += r;
-		}
-	}
-	fclose(f);
-	return added;
+	/* Gone, or not ours to read: nothing to probe. */
+	if (r < 0 && r != -ENOENT && r != -EACCES && r != -ESRCH)
+		return r;
+	return c.added;
 }
 
 /* A process gone since it was scanned: forget its statements, and what its maps said. */
@@ -523,7 +487,7 @@ int pgclient__scan(struct pgclient *p)
 			continue;
 		procfilter__seen(&p->procs, pid);
 		/* Read the maps of a process again only when its mappings grew or shrank. */
-		stamp = proc_stamp(pid);
+		stamp = proc_maps__stamp(NULL, pid);
 		seen = u64map__get(&p->scanned, pid);
 		if (!stamp || (seen && *seen == stamp))
 			continue;

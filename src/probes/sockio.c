@@ -95,6 +95,7 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	skel->rodata->targ_self_tgid = getpid();
 	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
 	skel->rodata->targ_clients = o->clients;
+	skel->rodata->targ_tls = o->tls;
 	rb_bytes = bpfobj__ring_size(skel->maps.events, o->ringbuf_bytes, SOCKIO_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
 	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
@@ -119,6 +120,11 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 		bpf_program__set_autoload(skel->progs.sock_established, false);
 		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
 		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
+	}
+	if (!o->tls) {
+		bpf_program__set_autoload(skel->progs.ssl_enter, false);
+		bpf_program__set_autoload(skel->progs.ssl_return, false);
+		bpf_map__set_max_entries(skel->maps.ssl_socks, 1);
 	}
 	err_ = libbpf_num_possible_cpus();
 	if (err_ < 0) {
@@ -242,6 +248,15 @@ void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t co
 		return;
 	c.proto = proto;
 	bpf_map__update_elem(s->skel->maps.conns, &key, sizeof(key), &c, sizeof(c), BPF_EXIST);
+}
+
+int sockio__tls_progs(struct sockio *s, struct bpf_program **enter, struct bpf_program **ret)
+{
+	if (!s->skel->rodata->targ_tls)
+		return -ENOENT;
+	*enter = s->skel->progs.ssl_enter;
+	*ret = s->skel->progs.ssl_return;
+	return 0;
 }
 
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max)

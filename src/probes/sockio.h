@@ -24,10 +24,12 @@ struct sockio_opts {
 	unsigned ringbuf_bytes;
 	bool clients;	 /* also follow outbound connections */
 	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
+	bool tls;	 /* load the OpenSSL programs, for probes/tlsprobe.h to attach */
 };
 
 typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
 
+struct bpf_program;
 struct sockio;
 
 /* Loads, fills the filters and attaches: events flow to fn from here. 0, or a negative errno
@@ -51,6 +53,12 @@ void sockio__forget(struct sockio *s, uint32_t tgid, uint32_t fd);
 /* Stop forwarding a connection's payload: userspace decided it is not (or no longer) ours. */
 void sockio__set_proto(struct sockio *s, uint32_t tgid, uint32_t fd, uint64_t conn_id,
 		       uint8_t proto);
+/*
+ * The programs of OpenSSL's calls (bpf/sockio/tls.bpf.h), loaded with sockio_opts.tls and
+ * attached by the caller to SSL_read, SSL_read_ex, SSL_write and SSL_write_ex, entry and
+ * return, the cookie an enum sockio_tls_fn. -ENOENT when not loaded.
+ */
+int sockio__tls_progs(struct sockio *s, struct bpf_program **enter, struct bpf_program **ret);
 /* The BPF program ids, for in-kernel cost accounting (kernel.bpf_stats_enabled). */
 int sockio__prog_ids(struct sockio *s, uint32_t *ids, int max);
 /* Sum of run_time_ns and run_cnt over our programs (non-zero only with bpf stats enabled). */

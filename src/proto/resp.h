@@ -50,6 +50,16 @@ enum resp_type {
 	RESP_T_OTHER,	   /* RESP3 double , boolean # big number ( */
 };
 
+/*
+ * CLIENT REPLY's argument. OFF: neither it nor the commands after it are answered until
+ * CLIENT REPLY ON, which is (+OK). SKIP: neither it nor the next command is answered.
+ */
+enum resp_client_reply {
+	RESP_CLIENT_REPLY_ON = 1,
+	RESP_CLIENT_REPLY_OFF,
+	RESP_CLIENT_REPLY_SKIP,
+};
+
 /* What a command does, by its verb and arguments. */
 struct resp_cmd_info {
 	/*
@@ -68,6 +78,7 @@ struct resp_cmd_info {
 	bool multi, exec, discard; /* MULTI / EXEC / DISCARD */
 	bool subscribe;		   /* (P|S)SUBSCRIBE, MONITOR: replies stop following commands */
 	bool no_reply;		   /* CLIENT REPLY OFF/SKIP: the server will not answer */
+	uint8_t client_reply;	   /* CLIENT REPLY: enum resp_client_reply; 0: not one */
 };
 
 /*
@@ -90,9 +101,9 @@ struct resp_value {
 	char verb[CACHE_VERB_MAX]; /* upper case; a container command with its subcommand */
 	unsigned nargs;		   /* arguments after the verb (and subcommand) */
 	/*
-	 * First key argument (cut at RESP_KEY_MAX), NULL: none. Where it is comes from resp.c's
-	 * verb table; a verb not in it has none, but for a module command (a '.' in its name:
-	 * JSON.GET, BF.ADD, FT.SEARCH) it is the first argument.
+	 * First key argument (cut at RESP_KEY_MAX), NULL: none. Where it is comes from
+	 * resp_cmd.c's verb table; a verb not in it has none, but for a module command (a '.'
+	 * in its name: JSON.GET, BF.ADD, FT.SEARCH) it is the first argument.
 	 */
 	const uint8_t *key;
 	size_t key_len;
@@ -137,7 +148,7 @@ struct resp_parser {
 	const uint8_t *seg;  /* during a feed: where the current value's bytes began in it */
 	struct resp_value v; /* the value being read */
 	/* Commands */
-	const void *def;    /* the verb's entry in resp.c's table */
+	const void *def;    /* the verb's entry in resp_cmd.c's table */
 	uint64_t args_left; /* arguments of the array still to come */
 	uint64_t arg_len;   /* bytes of the argument being read */
 	uint32_t argi;	    /* its index (0: the verb) */
@@ -145,7 +156,9 @@ struct resp_parser {
 	uint32_t opt;	    /* what the arguments said so far (resp.c: enum opt_seen) */
 	uint8_t tok_len;
 	bool tok_cut;
-	uint8_t tok[32];	   /* the argument being read, when the verb needs to see it */
+	uint8_t tok[32];      /* the argument being read, when the verb needs to see it */
+	const void *last_def; /* the last verb looked up, and its entry */
+	char last_verb[CACHE_VERB_MAX];
 	uint8_t key[RESP_KEY_MAX]; /* the first key */
 };
 

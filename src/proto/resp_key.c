@@ -9,9 +9,8 @@
 #include "proto/resp.h"
 
 /*
- * The output is built from tokens ("{id}", an escaped byte, a literal byte)
- * that are never split: when the pattern does not fit, it ends at the last token after which
- * "..." still fits.
+ * The output is built from tokens ("{id}", an escaped byte, a literal byte) that are never
+ * split: when the pattern does not fit, it ends at the last token after which "..." fits.
  */
 struct pat_out {
 	char *buf;
@@ -216,11 +215,12 @@ static void pat_part(struct pat_out *o, const uint8_t *p, size_t n)
 
 size_t resp__key_pattern(const uint8_t *key, size_t len, char *out, size_t outsz)
 {
-	struct pat_out o = { .buf = out, .cap = outsz ? outsz - 1 : 0 };
+	struct pat_out o = { .buf = out };
 	size_t i = 0;
 
 	if (!outsz)
 		return 0;
+	o.cap = outsz - 1;
 	while (i < len && !o.cut) {
 		size_t j = i;
 
@@ -231,8 +231,7 @@ size_t resp__key_pattern(const uint8_t *key, size_t len, char *out, size_t outsz
 		while (j < len && !pat_sep(key[j]))
 			j++;
 		if (memchr(key + i, '@', j - i)) {
-			/* An e-mail address: its domain ("@example.com") is part of the identity.
-			 */
+			/* An e-mail address: its domain is part of the identity. */
 			pat_id(&o);
 		} else {
 			for (size_t k = i; k < j;) {

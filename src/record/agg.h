@@ -24,6 +24,7 @@ struct agg_service {
 	char runtime[16];
 	char cgroup[256];
 	uint16_t port;
+	bool tls; /* its requests were read from OpenSSL's calls (TLS decoded) */
 	uint32_t pids[AGG_PIDS_MAX];
 	unsigned npids;
 	uint64_t pids_dropped; /* more pids than AGG_PIDS_MAX */

@@ -25,10 +25,9 @@ void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
 uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
-	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->tstats.bad_events +
-	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
-	       m->tstats.redis.unmatched +
-	       report__handoff_lost(m) +
+	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->kstats[SOCKIO_STAT_TLS_UNBOUND] +
+	       m->tstats.bad_events + m->sstats.endpoints_full + m->db_dropped +
+	       report__wire_lost(m) + m->tstats.redis.unmatched + report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 
@@ -214,6 +213,7 @@ static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpo
 	}
 	re->cgroup = str(s, sv->cgroup);
 	re->port = sv->port;
+	re->tls = sv->tls;
 	re->method = str(s, e->method);
 	re->route = str(s, e->route);
 	re->count = e->count;
@@ -813,7 +813,7 @@ static void head(struct snap *s)
 
 	r->events_total = m->tstats.events;
 	r->events_dropped = report__dropped(m);
-	counts_init(s, &r->events, 12);
+	counts_init(s, &r->events, 13);
 	count(s, &r->events, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
 	count(s, &r->events, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
 	count(s, &r->events, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
@@ -826,7 +826,10 @@ static void head(struct snap *s)
 	count(s, &r->events, "db_queries_lost", m->db_dropped);
 	count(s, &r->events, "wire_queries_lost", report__wire_lost(m));
 	count(s, &r->events, "handoff_events_lost", report__handoff_lost(m));
-	counts_init(s, &r->connections, 9);
+	/* Only with --tls: the reports of runs without it stay as they were. */
+	if (m->tls)
+		count(s, &r->events, "tls_unbound", m->kstats[SOCKIO_STAT_TLS_UNBOUND]);
+	counts_init(s, &r->connections, 11);
 	count(s, &r->connections, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
 	count(s, &r->connections, "opened", m->tstats.opens);
 	count(s, &r->connections, "closed", m->tstats.closes);
@@ -836,6 +839,10 @@ static void head(struct snap *s)
 	count(s, &r->connections, "tls", m->tstats.tls);
 	count(s, &r->connections, "http2", m->tstats.http2);
 	count(s, &r->connections, "other_protocol", m->tstats.non_http);
+	if (m->tls) {
+		count(s, &r->connections, "tls_decoded", m->tstats.tls_in);
+		count(s, &r->connections, "tls_decoded_outbound", m->tstats.tls_out);
+	}
 	counts_init(s, &r->http_parser, 9);
 	if (m->hstats) {
 		count(s, &r->http_parser, "requests", m->hstats->requests);

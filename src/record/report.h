@@ -58,6 +58,7 @@ struct report_meta {
 	const struct handoff_stats *ho;	     /* NULL: hand-offs not followed */
 	uint64_t ho_kstats[HANDOFF_STAT_NR]; /* bpf/handoff.bpf.c counters */
 	uint64_t ho_run_ns, ho_run_cnt;	     /* its programs, with bpf_stats */
+	bool tls;			     /* --tls on: OpenSSL's calls followed */
 };
 
 /* Events lost anywhere between the kernel and the table: what "dropped" means in reports. */

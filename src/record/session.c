@@ -16,6 +16,7 @@
 #include "probes/bpfobj.h"
 #include "probes/handoff_probe.h"
 #include "probes/sockio.h"
+#include "probes/tlsprobe.h"
 #include "proto/db.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
@@ -319,6 +320,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.ringbuf_bytes = o->ringbuf_mb << 20;
 	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis;
 	so.no_arrival = o->from_read;
+	so.tls = o->tls;
 	if (o->bpf_stats) {
 		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (s->stats_fd < 0)
@@ -330,6 +332,14 @@ int session__open(struct session *s, const struct record_opts *o)
 		return RECORD_EXIT_RUNTIME;
 	}
 	tracker__set_sockio(s->tracker, s->sockio);
+	if (o->tls) {
+		struct tlsprobe_opts tlo = { .procs = so.procs, .verbose = o->verbose };
+
+		if (tlsprobe__open(&s->tls, s->sockio, &tlo, err, sizeof(err))) {
+			textesc__line(stderr, "sloprobe: --tls: %s", err);
+			return RECORD_EXIT_RUNTIME;
+		}
+	}
 	if (o->db_probes & ~(1u << DB_PATH_WIRE)) {
 		if (dbprobes__open(&s->dbp, o->db_probes, s->sink, &so.procs, o->head_bytes,
 				   o->verbose, err, sizeof(err))) {
@@ -450,6 +460,8 @@ int session__poll(struct session *s, int timeout_ms)
 		return n;
 	}
 	s->busy = n > 0;
+	if (s->tls)
+		tlsprobe__poll(s->tls, mono_ns());
 	if (s->hop)
 		handoff_probe__poll(s->hop);
 	if (s->dbp)
@@ -619,8 +631,18 @@ void session__finish(struct session *s)
 	}
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
+	m->tls = s->tls != NULL;
+	if (s->tls) {
+		struct tlsprobe_stats ts;
+
+		tlsprobe__stats(s->tls, &ts);
+		s->tls_files = ts.files;
+		s->tls_failed = ts.files_failed;
+	}
 	make_footer(s);
 	/* Detach before the slow part: nothing traced from here on. */
+	tlsprobe__close(s->tls);
+	s->tls = NULL;
 	sockio__close(s->sockio);
 	s->sockio = NULL;
 	tracker__set_sockio(s->tracker, NULL);
@@ -662,6 +684,14 @@ int session__write(struct session *s)
 			!incomplete ? ""
 			: s->slot   ? ": SLO verdicts judged on incomplete data"
 				    : ": more than --max-drop-pct");
+	if (o->tls && !s->tls_files)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: no OpenSSL found in the traced processes "
+			"(docs/tls.md says which libraries are covered)\n");
+	if (s->tls_failed)
+		fprintf(stderr,
+			"sloprobe: warning: --tls: %llu OpenSSL files not probed (see -v)\n",
+			(unsigned long long)s->tls_failed);
 	if (ft->unparsed)
 		fprintf(stderr,
 			"sloprobe: warning: %llu transfers could not be framed (see "
@@ -696,6 +726,7 @@ void session__close(struct session *s)
 {
 	if (s->child > 0)
 		command__stop(s->child);
+	tlsprobe__close(s->tls);
 	sockio__close(s->sockio);
 	tracker__free(s->tracker);
 	if (s->sink) {

@@ -66,6 +66,7 @@ struct record_opts {
 	unsigned head_bytes;
 	unsigned quiet_ms;
 	bool from_read;
+	bool tls; /* --tls: plaintext of OpenSSL's calls (probes/tlsprobe.h) */
 	unsigned top;
 	char **command;	       /* NULL-terminated, or NULL */
 	const char *user_spec; /* --user as given, or NULL */
@@ -98,10 +99,13 @@ struct session {
 	struct dbprobes *dbp;	   /* NULL: no libpq or usdt path */
 	struct handoff *ho;	   /* with db */
 	struct handoff_probe *hop; /* NULL: hand-offs not followed */
+	struct tlsprobe *tls;	   /* NULL: --tls off */
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
 
 	struct report_meta meta;
 	struct slotrack_tally tally;
+	/* OpenSSL files probed and not probeable, with --tls */
+	uint64_t tls_files, tls_failed;
 	struct view_opts vo;
 	struct view_footer ft;
 	char hostname[256];

@@ -103,6 +103,12 @@ int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *com
 	return svc;
 }
 
+void sink__service_tls(struct sink *s, int service)
+{
+	if (service >= 0)
+		s->agg->services[service].tls = true;
+}
+
 void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *out, size_t outsz)
 {
 	const struct procinfo *pi = proc_get(s, tgid, comm);

@@ -60,6 +60,8 @@ void sink__free(struct sink *s);
 
 /* The service of a server process's listening port (an index in agg, < 0: table full). */
 int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *comm);
+/* The service's connections are TLS, decoded (its rows say "tls": true). */
+void sink__service_tls(struct sink *s, int service);
 /* The name of a client process ("<comm>" or its container), for DB rows. */
 void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *out, size_t outsz);
 /* The process exited: its pid may come back as another. */

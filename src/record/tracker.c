@@ -43,6 +43,7 @@ struct tconn {
 	uint16_t lport;
 	uint8_t role;
 	uint8_t proto;
+	uint8_t tls;   /* enum tls_state: its plaintext comes from OpenSSL's calls */
 	int service;   /* index in agg, -1 until known */
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
@@ -256,6 +257,16 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 	char name[64];
 	unsigned i;
 
+	if (c->proto == SOCKIO_PROTO_TLS && (e->flags & SOCKIO_F_TLS)) {
+		/*
+		 * The plaintext of PostgreSQL's own TLS (after SSLRequest): the wire engine took
+		 * the connection for lost to TLS, the libpq path sees its queries. Not sent again.
+		 */
+		c->proto = SOCKIO_PROTO_OTHER;
+		if (t->sockio)
+			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
+		return;
+	}
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
 	if (!eng) {
@@ -283,6 +294,44 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 		t->st.client[eng - engines].tls++;
 		set_proto(t, c, SOCKIO_PROTO_TLS);
 	}
+}
+
+enum tls_state {
+	TLS_NONE = 0,
+	TLS_PLAIN = 1, /* plaintext seen (SOCKIO_F_TLS), its protocol not named yet */
+	TLS_NAMED = 2, /* counted */
+};
+
+/*
+ * A plaintext event of a connection from OpenSSL's calls (e): it comes that way from now on.
+ * Counted as decoded once the kernel names what it speaks (a response of a request read
+ * before tracing started may come first, unnamed), if it is a protocol we parse: HTTP/1
+ * inbound, which marks the service; outbound, one the client side names (HTTP, PostgreSQL,
+ * Redis).
+ */
+static void tls_plaintext(struct tracker *t, struct tconn *c, const struct sockio_data_ev *e)
+{
+	if (c->tls == TLS_NONE) {
+		c->tls = TLS_PLAIN;
+		/* Its handshake counted it as a connection we cannot decode: it is not one. */
+		if (c->role == SOCKIO_ROLE_SERVER && c->proto == SOCKIO_PROTO_TLS) {
+			t->st.tls--;
+			c->proto = SOCKIO_PROTO_UNKNOWN;
+		}
+	}
+	if (e->proto == SOCKIO_PROTO_UNKNOWN)
+		return;
+	c->tls = TLS_NAMED;
+	if (c->role != SOCKIO_ROLE_SERVER) {
+		if (e->proto == SOCKIO_PROTO_HTTP || e->proto == SOCKIO_PROTO_PGSQL ||
+		    e->proto == SOCKIO_PROTO_REDIS)
+			t->st.tls_out++;
+		return;
+	}
+	if (e->proto != SOCKIO_PROTO_HTTP)
+		return; /* HTTP/2 inside (ALPN h2) is counted as such below */
+	t->st.tls_in++;
+	sink__service_tls(t->sink, conn_service(t, c, NULL));
 }
 
 static void on_open(struct tracker *t, const struct sockio_open_ev *e)
@@ -327,6 +376,8 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	lru_touch(t, c);
 	if (head_len > size - SOCKIO_DATA_EV_SHORT)
 		head_len = size - SOCKIO_DATA_EV_SHORT;
+	if ((e->flags & SOCKIO_F_TLS) && c->tls != TLS_NAMED)
+		tls_plaintext(t, c, e);
 	if (c->role != SOCKIO_ROLE_SERVER) {
 		client_data(t, c, e, head_len);
 		return;

@@ -50,6 +50,7 @@ struct tracker_stats {
 	uint64_t conns_evicted;	     /* forgotten because the table was full */
 	uint64_t non_http;	     /* inbound connections of another protocol */
 	uint64_t tls, http2;	     /* inbound connections we cannot decode */
+	uint64_t tls_in, tls_out;    /* TLS connections decoded through OpenSSL's calls */
 	struct pgwire_stats pg;	     /* the PostgreSQL wire parser, all connections */
 	struct respconn_stats redis; /* the Redis engine, all connections */
 	struct tracker_client_stats client[TRACKER_ENGINES];

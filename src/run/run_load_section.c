@@ -157,6 +157,7 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	    (err = ld__get_str(l, o, w, "runtime", 0, &e->runtime)) ||
 	    (err = ld__get_str(l, o, w, "cgroup", 0, &e->cgroup)) ||
 	    (err = ld__get_i64(l, o, w, "port", 0, &port, &has_port)) ||
+	    (err = ld__get_bool(l, o, w, "tls", 0, &e->tls)) ||
 	    (err = ld__get_str(l, o, w, "method", REQ, &e->method)) ||
 	    (err = ld__get_str(l, o, w, "route", REQ, &e->route)) ||
 	    (err = ld__get_u64(l, o, w, "count", REQ, &e->count)) ||

@@ -239,6 +239,8 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist
 		json__kv_string(j, "cgroup", e->cgroup);
 	if (e->port >= 0)
 		json__kv_u64(j, "port", e->port);
+	if (e->tls)
+		json__kv_bool(j, "tls", true);
 	json__kv_string(j, "method", e->method);
 	json__kv_string(j, "route", e->route);
 	json__kv_u64(j, "count", e->count);

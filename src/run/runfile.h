@@ -91,6 +91,7 @@ struct run_endpoint {
 	const char *runtime;   /* NULL if absent */
 	const char *cgroup;    /* NULL if absent */
 	int port;	       /* -1 if absent */
+	bool tls;	       /* the service's connections are TLS (decoded); absent: false */
 	const char *method;
 	const char *route;
 	uint64_t *pids;

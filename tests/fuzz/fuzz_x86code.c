@@ -7,7 +7,8 @@
  * Input: byte 0 picks the REX prefix asked for, byte 1 the opcode and the number of
  * arguments; the rest is a function's first bytes (read off a file no one vetted). Whatever
  * the bytes, nothing is read past them, a displacement found is one the bytes hold (8 or
- * 32 bits), and a probe offset stays inside the bytes, at 0, 4, 5 or 9.
+ * 32 bits), a probe offset stays inside the bytes, at 0, 4, 5 or 9, and a wrapper's call
+ * lies inside the bytes with its target within 2^31 of it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	off = x86code__probe_offset(code, n, nargs);
 	CHECK(off <= n || off == 0);
 	CHECK(off == 0 || off == 4 || off == 5 || off == 9);
+	if (x86code__wrapper_call(code, n, &d)) {
+		CHECK(n >= 5);
+		CHECK(d >= 5 - 2147483648l && d <= 16 + 2147483647l);
+	}
+	x86code__emulated(code, n);
 	free(code);
 	return 0;
 }

@@ -9,15 +9,26 @@
   clients.py post PORT SIZE PIECES                     a POST body of SIZE bytes in PIECES writes
   clients.py partial PORT                              half a request head, then close
   clients.py idle PORT PATH SECONDS                    one request, then keep the connection open
+
+With CLIENT_TLS=1, keepalive, path and paths speak HTTPS (no certificate check).
 """
 import http.client
+import os
 import socket
+import ssl
 import sys
 import time
 
 
+def connection(port):
+    if os.environ.get("CLIENT_TLS") == "1":
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=30,
+                                           context=ssl._create_unverified_context())
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+
 def keepalive(port, paths):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = connection(port)
     for p in paths:
         t = time.monotonic()
         conn.request("GET", p)

@@ -17,6 +17,8 @@
   /slow-close     HTTP/1.0-style: no Content-Length, body ends at close (after 30 ms)
   POST /echo      reads the body (Content-Length), answers 201 with its length
 
+With TLS_CERT=FILE and TLS_KEY=FILE it speaks HTTPS (Python's ssl module: OpenSSL).
+
 Run: python3 httpserver.py PORT [WORKERS]  (prints "ready" when listening). With WORKERS > 1
 the socket is bound once and WORKERS forked processes accept on it (prefork, like gunicorn).
 
@@ -158,6 +160,11 @@ def main():
     port = int(sys.argv[1])
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     srv = Server(("127.0.0.1", port), Handler)
+    if os.environ.get("TLS_CERT"):
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.environ["TLS_CERT"], os.environ["TLS_KEY"])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     children = []
     for _ in range(workers - 1):
         pid = os.fork()

@@ -14,6 +14,8 @@ Every command the workload sends on purpose is timed by the client and logged to
     multi        MULTI; SET tx:1; GET tx:1; INCR tx:n; EXEC (redis-py transaction pipeline)
     repeat N     N x GET cfg:flags (the same key, one connection)
     resp3 N      HELLO 3, then N x HGETALL h:<i> (maps), half of them missing
+    heavy        SADD of 1500 members to big:set, SMEMBERS of it, KEYS big:*, a SET and a GET
+                 of a 200 KiB value (blob:1)
 Prints "done" on success; any failure is an exception (exit status 1).
 """
 import socket
@@ -118,6 +120,12 @@ def main():
             read_reply(f)
             print("HGETALL", "%.6f" % (time.monotonic() - t), flush=True)
         s.close()
+    elif WORKLOAD == "heavy":
+        r.sadd("big:set", *range(1500))
+        assert len(timed("SMEMBERS", r.smembers, "big:set")) == 1500
+        timed("KEYS", r.keys, "big:*")
+        timed("SET", r.set, "blob:1", b"x" * 200 * 1024, 600)
+        assert len(timed("GET", r.get, "blob:1")) == 200 * 1024
     else:
         raise SystemExit("unknown workload " + WORKLOAD)
     print("done", flush=True)

@@ -242,3 +242,34 @@ def test_redis_off(tmp_path, rs):
     """--redis=off: no cache section, the workload untouched."""
     run = record(tmp_path, ["-q", "--redis=off"], sh(workload(rs, "hits")))
     assert "cache" not in run.report or not run.report["cache"]["rows"]
+
+
+@pytest.mark.parametrize("ge,rc,verdict", [("75%", 0, "pass"), ("80%", 3, "breach")])
+def test_hit_ratio_slo(tmp_path, rs, ge, rc, verdict):
+    """A hit-ratio objective on a key pattern: exactly 75 % meets ge 75 % and breaches 80 %."""
+    slo = tmp_path / "slo.yaml"
+    slo.write_text('apiVersion: sloprobe/v1\nkind: SLO\nslos:\n  - name: plan-cache\n'
+                   '    cache: {pattern: "user:{id}:plan"}\n'
+                   '    objectives:\n      - {hit_ratio: {ge: %s}}\n' % ge)
+    run = record(tmp_path, ["-q", "--slo", str(slo)], sh(workload(rs, "hits")), check=False)
+    assert run.rc == rc, run.err
+    rows = [r for r in run.report["slo"] if r["kind"] == "hit_ratio"]
+    assert len(rows) == 1, run.report["slo"]
+    assert rows[0]["target"] == "cache user:{id}:plan"
+    assert (rows[0]["good"], rows[0]["judged"]) == (30, 40)
+    assert rows[0]["verdict"] == verdict
+
+
+def test_heavy_commands_flagged(tmp_path, rs):
+    """SMEMBERS of 1500 members and KEYS: scan_all; a 200 KiB value written and read whole
+    (a 200 KiB read: segments): large_value, and the GET still counted as one hit."""
+    run = record(tmp_path, ["-q"], sh(workload(rs, "heavy")))
+    sm = row(run, "SMEMBERS", "big:set")
+    assert sm["count"] == 1 and sm["max_elements"] == 1500
+    kinds = {(f["kind"], f["command"]) for f in run.report["cache"]["flags"]}
+    assert ("scan_all", "SMEMBERS") in kinds and ("scan_all", "KEYS") in kinds, kinds
+    assert ("large_value", "SET") in kinds and ("large_value", "GET") in kinds, kinds
+    get = row(run, "GET", "blob:{id}")
+    assert get["count"] == 1 and get["hits"] == 1
+    assert get["bytes"]["max_value"] == 200 * 1024
+    assert run.report["cache"]["drops"]["lost_sync"] == 0

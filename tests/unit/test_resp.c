@@ -758,6 +758,10 @@ static void test_inline(void **state)
 	assert_null(C.g[2].v.key);
 	assert_int_equal(C.g[2].v.bytes, 5);
 	CHECK_SPLITS(RESP_CMD, "  set\tk:1  'a\\'b'  \"x y\"\r\r\nget a\"b\r\n\n\r\nDEL\r\n");
+
+	/* A quoted argument's length is its content's. */
+	parse(RESP_CMD, LIT("SET k \"a long value\"\r\n"));
+	assert_int_equal(C.g[0].v.max_bulk, 12);
 }
 
 /* "SET k v" as a RESP array of bulk strings, arguments split at spaces. */
@@ -863,6 +867,9 @@ static void test_commands(void **state)
 		{ "FCALL f 1 k a", "FCALL", "k", 4, 0, 0, "" },
 		{ "FCALL_RO f 0", "FCALL_RO", NULL, 2, 0, 0, "" },
 		{ "EVAL s x k", "EVAL", NULL, 3, 0, 0, "" }, /* numkeys not a number */
+		{ "EVAL s 10 k1 k2", "EVAL", "k1", 4, 0, 0, "" },
+		{ "EVAL s 01 k", "EVAL", "k", 3, 0, 0, "" },
+		{ "EVAL s 00 k", "EVAL", NULL, 3, 0, 0, "" },
 		{ "LMPOP 2 a b LEFT", "LMPOP", "a", 4, 0, 0, "" },
 		{ "BLMPOP 0 2 a b LEFT", "BLMPOP", "a", 5, 0, 0, "" },
 		{ "ZUNION 2 a b", "ZUNION", "a", 3, 0, 0, "" },
@@ -949,6 +956,381 @@ static void test_commands(void **state)
 		assert_int_equal(v->n, v->nargs + 1 + (strchr(v->verb, ' ') != NULL));
 		assert_int_equal(v->bytes, n);
 		check_splits(RESP_CMD, b, n, 1);
+	}
+}
+
+/*
+ * Every verb of resp_cmd.c's table, by what it is. Where the key is was checked against Redis
+ * 7.0's own key specs (COMMAND INFO), but for SSUBSCRIBE, whose shard channel is no cached key.
+ */
+/* KEY_NONE */
+static const char *const key_none[] = {
+	"DISCARD", "EXEC", "KEYS", "MONITOR", "MULTI", "PSUBSCRIBE", "SSUBSCRIBE", "SUBSCRIBE",
+};
+
+/* KEY_ARG1 */
+static const char *const key_arg1[] = {
+	"APPEND",
+	"BITCOUNT",
+	"BITFIELD",
+	"BITFIELD_RO",
+	"BITPOS",
+	"BLMOVE",
+	"BLPOP",
+	"BRPOP",
+	"BRPOPLPUSH",
+	"BZPOPMAX",
+	"BZPOPMIN",
+	"COPY",
+	"DECR",
+	"DECRBY",
+	"DEL",
+	"DUMP",
+	"EXISTS",
+	"EXPIRE",
+	"EXPIREAT",
+	"EXPIRETIME",
+	"GEOADD",
+	"GEODIST",
+	"GEOHASH",
+	"GEOPOS",
+	"GEORADIUS",
+	"GEORADIUSBYMEMBER",
+	"GEORADIUSBYMEMBER_RO",
+	"GEORADIUS_RO",
+	"GEOSEARCH",
+	"GEOSEARCHSTORE",
+	"GET",
+	"GETBIT",
+	"GETDEL",
+	"GETEX",
+	"GETRANGE",
+	"GETSET",
+	"HDEL",
+	"HEXISTS",
+	"HGET",
+	"HGETALL",
+	"HINCRBY",
+	"HINCRBYFLOAT",
+	"HKEYS",
+	"HLEN",
+	"HMGET",
+	"HMSET",
+	"HRANDFIELD",
+	"HSCAN",
+	"HSET",
+	"HSETNX",
+	"HSTRLEN",
+	"HVALS",
+	"INCR",
+	"INCRBY",
+	"INCRBYFLOAT",
+	"JSON.GET",
+	"JSON.MGET",
+	"JSON.SET",
+	"LCS",
+	"LINDEX",
+	"LINSERT",
+	"LLEN",
+	"LMOVE",
+	"LPOP",
+	"LPOS",
+	"LPUSH",
+	"LPUSHX",
+	"LRANGE",
+	"LREM",
+	"LSET",
+	"LTRIM",
+	"MGET",
+	"MOVE",
+	"MSET",
+	"MSETNX",
+	"PERSIST",
+	"PEXPIRE",
+	"PEXPIREAT",
+	"PEXPIRETIME",
+	"PFADD",
+	"PFCOUNT",
+	"PFMERGE",
+	"PSETEX",
+	"PTTL",
+	"RENAME",
+	"RENAMENX",
+	"RESTORE",
+	"RPOP",
+	"RPOPLPUSH",
+	"RPUSH",
+	"RPUSHX",
+	"SADD",
+	"SCARD",
+	"SDIFF",
+	"SDIFFSTORE",
+	"SET",
+	"SETBIT",
+	"SETEX",
+	"SETNX",
+	"SETRANGE",
+	"SINTER",
+	"SINTERSTORE",
+	"SISMEMBER",
+	"SMEMBERS",
+	"SMISMEMBER",
+	"SMOVE",
+	"SORT",
+	"SORT_RO",
+	"SPOP",
+	"SRANDMEMBER",
+	"SREM",
+	"SSCAN",
+	"STRLEN",
+	"SUBSTR",
+	"SUNION",
+	"SUNIONSTORE",
+	"TOUCH",
+	"TTL",
+	"TYPE",
+	"UNLINK",
+	"WATCH",
+	"XACK",
+	"XADD",
+	"XAUTOCLAIM",
+	"XCLAIM",
+	"XDEL",
+	"XLEN",
+	"XPENDING",
+	"XRANGE",
+	"XREVRANGE",
+	"XSETID",
+	"XTRIM",
+	"ZADD",
+	"ZCARD",
+	"ZCOUNT",
+	"ZDIFFSTORE",
+	"ZINCRBY",
+	"ZINTERSTORE",
+	"ZLEXCOUNT",
+	"ZMSCORE",
+	"ZPOPMAX",
+	"ZPOPMIN",
+	"ZRANDMEMBER",
+	"ZRANGE",
+	"ZRANGEBYLEX",
+	"ZRANGEBYSCORE",
+	"ZRANGESTORE",
+	"ZRANK",
+	"ZREM",
+	"ZREMRANGEBYLEX",
+	"ZREMRANGEBYRANK",
+	"ZREMRANGEBYSCORE",
+	"ZREVRANGE",
+	"ZREVRANGEBYLEX",
+	"ZREVRANGEBYSCORE",
+	"ZREVRANK",
+	"ZSCAN",
+	"ZSCORE",
+	"ZUNIONSTORE",
+};
+
+/* KEY_ARG2 */
+static const char *const key_arg2[] = {
+	"BITOP",
+};
+
+/* KEY_NUMKEYS1 */
+static const char *const key_numkeys1[] = {
+	"LMPOP", "SINTERCARD", "ZDIFF", "ZINTER", "ZINTERCARD", "ZMPOP", "ZUNION",
+};
+
+/* KEY_NUMKEYS2 */
+static const char *const key_numkeys2[] = {
+	"BLMPOP", "BZMPOP", "EVAL", "EVALSHA", "EVALSHA_RO", "EVAL_RO", "FCALL", "FCALL_RO",
+};
+
+/* KEY_STREAMS */
+static const char *const key_streams[] = {
+	"XREAD",
+	"XREADGROUP",
+};
+
+/* READ */
+static const char *const reads[] = {
+	"EXISTS",	  "GET",
+	"GETDEL",	  "GETEX",
+	"HEXISTS",	  "HGET",
+	"HGETALL",	  "HKEYS",
+	"HMGET",	  "HVALS",
+	"JSON.GET",	  "JSON.MGET",
+	"LINDEX",	  "LRANGE",
+	"MGET",		  "SISMEMBER",
+	"SMEMBERS",	  "SMISMEMBER",
+	"ZMSCORE",	  "ZRANGE",
+	"ZRANGEBYLEX",	  "ZRANGEBYSCORE",
+	"ZRANK",	  "ZREVRANGE",
+	"ZREVRANGEBYLEX", "ZREVRANGEBYSCORE",
+	"ZREVRANK",	  "ZSCORE",
+};
+
+/* WRITE */
+static const char *const writes[] = {
+	"APPEND",  "DECR",    "DECRBY",	  "GEOADD", "GETSET", "HINCRBY",     "HINCRBYFLOAT",
+	"HMSET",   "HSET",    "HSETNX",	  "INCR",   "INCRBY", "INCRBYFLOAT", "JSON.SET",
+	"LINSERT", "LPUSH",   "LPUSHX",	  "LSET",   "MSET",   "MSETNX",	     "PFADD",
+	"PSETEX",  "RESTORE", "RPUSH",	  "RPUSHX", "SADD",   "SET",	     "SETBIT",
+	"SETEX",   "SETNX",   "SETRANGE", "XADD",   "ZADD",   "ZINCRBY",
+};
+
+/* NO_TTL whatever the arguments */
+static const char *const no_ttl[] = {
+	"GETSET",
+	"MSET",
+	"MSETNX",
+	"SETNX",
+};
+
+/* SCAN_ALL whatever the arguments */
+static const char *const scan_all[] = {
+	"HGETALL", "HKEYS", "HVALS", "KEYS", "SDIFF", "SINTER", "SMEMBERS", "SUNION",
+};
+
+/* every argument a key read */
+static const char *const reads_all[] = {
+	"EXISTS",
+	"MGET",
+};
+
+/* every argument but the first read */
+static const char *const reads_but1[] = {
+	"HMGET",
+	"JSON.MGET",
+	"SMISMEMBER",
+	"ZMSCORE",
+};
+
+/* a subcommand first */
+static const char *const containers[] = {
+	"ACL",	  "CLIENT", "CLUSTER", "COMMAND", "CONFIG",  "FUNCTION", "LATENCY", "MEMORY",
+	"MODULE", "OBJECT", "PUBSUB",  "SCRIPT",  "SLOWLOG", "XGROUP",	 "XINFO",
+};
+
+/* Replies stop following commands */
+static const char *const subscribers[] = { "MONITOR", "PSUBSCRIBE", "SSUBSCRIBE", "SUBSCRIBE" };
+
+static bool in(const char *const *list, size_t n, const char *verb)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], verb))
+			return true;
+	return false;
+}
+
+#define IN(list, verb) in(list, N(list), verb)
+
+static void check_verb(const char *line, const char *verb, const char *key, unsigned nargs)
+{
+	uint8_t b[256];
+	size_t n = resp_cmd(b, sizeof(b), line);
+	char base[64];
+	const struct resp_value *v;
+	uint32_t flags = 0;
+	unsigned reads_n = 0;
+
+	snprintf(base, sizeof(base), "%.*s", (int)strcspn(verb, " "), verb);
+	if (IN(reads, base)) {
+		flags |= R;
+		reads_n = IN(reads_all, base) ? nargs : IN(reads_but1, base) ? nargs - 1 : 1;
+	}
+	if (IN(writes, base))
+		flags |= W;
+	if (IN(no_ttl, base) || !strcmp(base, "SET"))
+		flags |= NT;
+	if (IN(scan_all, base))
+		flags |= SA;
+	parse(RESP_CMD, b, n);
+	assert_int_equal(C.n, 1);
+	v = &C.g[0].v;
+	if (strcmp(v->verb, verb) || v->nargs != nargs || v->info.flags != flags ||
+	    v->info.read_keys != reads_n || !key != !v->key ||
+	    (key && (v->key_len != strlen(key) || memcmp(v->key, key, v->key_len))) ||
+	    v->info.multi != !strcmp(base, "MULTI") || v->info.exec != !strcmp(base, "EXEC") ||
+	    v->info.discard != !strcmp(base, "DISCARD") ||
+	    v->info.subscribe != IN(subscribers, base) || v->info.no_reply || v->info.client_reply)
+		fail_msg("%s: verb %s nargs %u flags %#x read_keys %u key %.*s bools %d%d%d%d%d%d",
+			 line, v->verb, v->nargs, v->info.flags, v->info.read_keys,
+			 v->key ? (int)v->key_len : 4, v->key ? (const char *)v->key : "NULL",
+			 v->info.multi, v->info.exec, v->info.discard, v->info.subscribe,
+			 v->info.no_reply, v->info.client_reply);
+}
+
+static void test_verb_table(void **state)
+{
+	static const struct {
+		const char *const *verbs;
+		size_t n;
+		const char *args; /* three arguments, the key k:1 where it must be */
+		bool key;
+	} kinds[] = {
+		{ key_none, N(key_none), "k:1 x y", false },
+		{ key_arg1, N(key_arg1), "k:1 x y", true },
+		{ key_arg2, N(key_arg2), "x k:1 y", true },
+		{ key_numkeys1, N(key_numkeys1), "1 k:1 x", true },
+		{ key_numkeys2, N(key_numkeys2), "x 1 k:1", true },
+		{ key_streams, N(key_streams), "x STREAMS k:1", true },
+	};
+	char line[128], verb[64];
+
+	for (size_t k = 0; k < N(kinds); k++) {
+		for (size_t i = 0; i < kinds[k].n; i++) {
+			snprintf(line, sizeof(line), "%s %s", kinds[k].verbs[i], kinds[k].args);
+			check_verb(line, kinds[k].verbs[i], kinds[k].key ? "k:1" : NULL, 3);
+			/* Lower case is the same verb. */
+			for (char *c = line; *c; c++)
+				*c = *c >= 'A' && *c <= 'Z' ? *c + 32 : *c;
+			check_verb(line, kinds[k].verbs[i], kinds[k].key ? "k:1" : NULL, 3);
+		}
+	}
+	/* A container's key follows the subcommands that have one. */
+	for (size_t i = 0; i < N(containers); i++) {
+		bool keyed = !strcmp(containers[i], "OBJECT") || !strcmp(containers[i], "XINFO") ||
+			     !strcmp(containers[i], "XGROUP");
+
+		snprintf(line, sizeof(line), "%s SUB k:1 y", containers[i]);
+		snprintf(verb, sizeof(verb), "%s SUB", containers[i]);
+		check_verb(line, verb, keyed ? "k:1" : NULL, 2);
+		snprintf(line, sizeof(line), "%s help k:1 y", containers[i]);
+		snprintf(verb, sizeof(verb), "%s HELP", containers[i]);
+		check_verb(line, verb, NULL, 2);
+	}
+	check_verb("MEMORY usage k:1", "MEMORY USAGE", "k:1", 1);
+	/* Not in the table: no key, but a module command's first argument. */
+	check_verb("NOSUCHVERB k:1 x", "NOSUCHVERB", NULL, 2);
+	check_verb("TS.ADD k:1 x", "TS.ADD", "k:1", 2);
+	check_verb("ts.add k:1 x", "TS.ADD", "k:1", 2);
+}
+
+static void test_client_reply(void **state)
+{
+	static const struct {
+		const char *line;
+		uint8_t mode;
+		bool no_reply;
+	} t[] = {
+		{ "CLIENT REPLY ON", RESP_CLIENT_REPLY_ON, false },
+		{ "CLIENT REPLY OFF", RESP_CLIENT_REPLY_OFF, true },
+		{ "client reply skip", RESP_CLIENT_REPLY_SKIP, true },
+		{ "CLIENT REPLY", 0, false },
+		{ "CLIENT REPLY MAYBE", 0, false },
+		{ "CLIENT SETNAME OFF", 0, false },
+		{ "CLIENT KILL SKIPME OFF", 0, false },
+	};
+
+	for (size_t i = 0; i < N(t); i++) {
+		uint8_t b[128];
+		size_t n = resp_cmd(b, sizeof(b), t[i].line);
+
+		parse(RESP_CMD, b, n);
+		assert_int_equal(C.n, 1);
+		assert_int_equal(C.g[0].v.info.client_reply, t[i].mode);
+		assert_int_equal(C.g[0].v.info.no_reply, t[i].no_reply);
 	}
 }
 
@@ -1074,6 +1456,26 @@ static void test_deep(void **state)
 	assert_int_equal(C.n, 2);
 	assert_int_equal(S.stats.deep, 4);
 	check_splits(RESP_REPLY, (const uint8_t *)b, n, 1);
+
+	/* An attribute inside a subtree beyond the depth: its pair is no element either. */
+	n = 0;
+	for (int i = 0; i < RESP_DEPTH_MAX; i++)
+		n += snprintf(b + n, sizeof(b) - n, "*1\r\n");
+	n += snprintf(b + n, sizeof(b) - n, "*2\r\n|1\r\n+a\r\n+b\r\n:1\r\n:2\r\n+OK\r\n");
+	parse(RESP_REPLY, (const uint8_t *)b, n);
+	assert_int_equal(C.n, 2);
+	assert_int_equal(C.g[1].v.type, RESP_T_SIMPLE);
+	assert_int_equal(S.stats.deep, 2);
+
+	/* A subtree beyond the depth announcing more than 2^34 values is not RESP. */
+	n = 0;
+	for (int i = 0; i < RESP_DEPTH_MAX + 4; i++)
+		n += snprintf(b + n, sizeof(b) - n, "*4294967296\r\n");
+	n += snprintf(b + n, sizeof(b) - n, "*4\r\n*1\r\n"); /* 2^34 values to come */
+	parse(RESP_REPLY, (const uint8_t *)b, n);
+	assert_true(feed(&S, &C, LIT("*2\r\n"), 2)); /* 2^34 to come: still RESP */
+	assert_false(feed(&S, &C, LIT("*1\r\n"), 3));
+	assert_int_equal(S.stats.malformed, 1);
 }
 
 static void test_errors_and_nils(void **state)
@@ -1088,6 +1490,8 @@ static void test_errors_and_nils(void **state)
 		{ RESP_T_ERROR, 0, 0, 0, 0, "", 0 },
 		{ RESP_T_ERROR, 0, 0, 0, 0, "SYNTAX", 28 }, /* RESP3 blob error: no value */
 		{ RESP_T_ERROR, 0, 0, 0, 0, "?X", 0 },
+		{ RESP_T_ERROR, 0, 0, 0, 0, "?Y", 0 },
+		{ RESP_T_ERROR, 0, 0, 0, 0, "LOADING", 0 }, /* a blob error after a line error */
 		{ RESP_T_NIL, -1, 0, 0, 0, NULL, 5 },
 		{ RESP_T_NIL, -1, 0, 0, 0, NULL, 5 },
 		{ RESP_T_NIL, -1, 0, 0, 0, NULL, 3 },
@@ -1111,6 +1515,7 @@ static void test_errors_and_nils(void **state)
 				 "-\r\n"
 				 "!21\r\nSYNTAX invalid syntax\r\n"
 				 "!2\r\n\x01X\r\n"
+				 "-\x7fY\r\n!7\r\nLOADING\r\n"
 				 "$-1\r\n*-1\r\n_\r\n*0\r\n%0\r\n$0\r\n\r\n"
 				 ":9223372036854775807\r\n:-9223372036854775808\r\n:-7\r\n:+7\r\n"
 				 "*3\r\n_\r\n-ERR in\r\n*-1\r\n"
@@ -1123,7 +1528,7 @@ static void test_errors_and_nils(void **state)
 	assert_true(resp_stream__skip(&S, 4294967296ull));
 	assert_true(feed(&S, &C, LIT("\r\n"), 2));
 	check_replies(replies, N(replies));
-	assert_int_equal(C.g[21].v.bytes, 4294967296ull + 19);
+	assert_int_equal(C.g[N(replies) - 1].v.bytes, 4294967296ull + 19);
 	assert_int_equal(S.stats.skipped, 4294967296ull);
 	assert_int_equal(S.stats.malformed, 0);
 }
@@ -1302,6 +1707,7 @@ static void test_malformed(void **state)
 		":9223372036854775808\r\n",
 		":-9223372036854775809\r\n",
 		":99999999999999999999999\r\n",
+		":18446744073709551616\r\n",
 		"$4294967297\r\n",
 		"*4294967297\r\n",
 		"+OK\r\n+OK\r\nx",
@@ -1312,6 +1718,9 @@ static void test_malformed(void **state)
 	for (size_t i = 0; i < N(replies); i++)
 		expect_malformed(RESP_REPLY, (const uint8_t *)replies[i], strlen(replies[i]),
 				 strncmp(replies[i], "+OK\r\n", 5) ? 0 : 2);
+	/* A line without digits after one with: the digits are the line's own. */
+	expect_malformed(RESP_REPLY, LIT("*1\r\n$\r\n"), 0);
+	expect_malformed(RESP_REPLY, LIT("*2\r\n:1\r\n:\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*2\r\n:1\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n$-1\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n*1\r\n"), 0);
@@ -1320,6 +1729,9 @@ static void test_malformed(void **state)
 	expect_malformed(RESP_CMD, LIT("GET\0k\r\n"), 0);
 	expect_malformed(RESP_CMD, LIT("*1\r\n$4\r\nPINGX"), 0);
 	expect_malformed(RESP_CMD, LIT("*x\r\n"), 0);
+	expect_malformed(RESP_CMD, LIT("*2147483648\r\n"), 0);
+	parse(RESP_CMD, LIT("*2147483647\r\n"));
+	assert_false(resp_stream__idle(&S));
 
 	/* A line of RESP_LINE_MAX is one; a byte more is not. */
 	line[0] = '+';
@@ -1427,6 +1839,9 @@ static void test_key_pattern(void **state)
 		  "url:http/example.com/{id}" },
 		{ "AbCdEfGhIjKlMnOpQrSt", "AbCdEfGhIjKlMnOpQrSt" }, /* no digit: a name */
 		{ "AbCdEfGhIjKlMnOpQrS1", "{id}" },
+		{ "AbCdEfGhIjKlMnOpQr1", "AbCdEfGhIjKlMnOpQr{id}" }, /* 19: not a token */
+		{ "to:a@b.io,cc:c@d.io", "to:{id},cc:{id}" },
+		{ "550e8400-e29b-41d4-a716-446655440000-v1", "{id}-v1" },
 	};
 	char out[CACHE_PATTERN_MAX];
 
@@ -1496,6 +1911,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_redis_benchmark, teardown),
 		cmocka_unit_test_teardown(test_inline, teardown),
 		cmocka_unit_test_teardown(test_commands, teardown),
+		cmocka_unit_test_teardown(test_verb_table, teardown),
+		cmocka_unit_test_teardown(test_client_reply, teardown),
 		cmocka_unit_test_teardown(test_key_cut, teardown),
 		cmocka_unit_test_teardown(test_secrets_not_kept, teardown),
 		cmocka_unit_test_teardown(test_deep, teardown),

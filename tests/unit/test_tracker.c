@@ -422,6 +422,85 @@ static void test_pg_client_connection(void **state)
 	agg__free(&a);
 }
 
+/*
+ * TLS decoded through OpenSSL's calls: a connection whose handshake said TLS (counted among the
+ * ones we cannot decode) is decoded once its plaintext arrives (SOCKIO_F_TLS): counted as
+ * such, its service marked tls, its requests rows like cleartext ones. One whose plaintext is
+ * HTTP/2 stays undecoded, counted as HTTP/2. An outbound one counts when its plaintext is
+ * HTTP; a cleartext connection of the same service leaves the mark alone.
+ */
+static void test_tls_decoded(void **state)
+{
+	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	struct sockio_open_ev co = {
+		.type = SOCKIO_EV_OPEN, .tgid = 4242, .conn_id = 7, .ts = 10, .fd = 7,
+		.family = 2, .lport = 40001, .rport = 443, .role = SOCKIO_ROLE_CLIENT,
+		.how = SOCKIO_HOW_CONNECT, .comm = "app",
+	};
+	struct tracker_opts o = {};
+	struct tracker_stats st;
+	struct fx f;
+
+	fx_open(&f, &o, NULL);
+	open_ev(f.t, 1, 10);
+	data_ev(f.t, 1, 20, SOCKIO_IN, SOCKIO_PROTO_TLS, 0, "", 0);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls, 1);
+	data_ev(f.t, 1, 100, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_REQ_START | SOCKIO_F_TLS,
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", 28);
+	data_ev(f.t, 1, 150, SOCKIO_OUT, SOCKIO_PROTO_HTTP, SOCKIO_F_RESP_START | SOCKIO_F_TLS,
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls, 0);
+	assert_int_equal(st.tls_in, 1);
+	assert_int_equal(st.non_http, 0);
+	assert_int_equal(f.a.nservices, 1);
+	assert_true(f.a.services[0].tls);
+	assert_int_equal(f.a.neps, 1);
+	assert_int_equal(f.a.eps[0]->count, 1);
+	assert_int_equal(f.a.eps[0]->lat.max, 151 - 101);
+	/* HTTP/2 inside TLS (ALPN h2): known, not decoded. */
+	open_ev(f.t, 2, 200);
+	data_ev(f.t, 2, 210, SOCKIO_IN, SOCKIO_PROTO_TLS, 0, "", 0);
+	data_ev(f.t, 2, 220, SOCKIO_IN, SOCKIO_PROTO_HTTP2, SOCKIO_F_TLS, h2, sizeof(h2) - 1);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls, 0);
+	assert_int_equal(st.http2, 1);
+	assert_int_equal(st.tls_in, 1);
+	/*
+	 * Older than the trace: the response of a request read before comes first, unnamed;
+	 * the connection counts at its next request.
+	 */
+	open_ev(f.t, 4, 230);
+	data_ev(f.t, 4, 240, SOCKIO_OUT, SOCKIO_PROTO_UNKNOWN, SOCKIO_F_RESP_START | SOCKIO_F_TLS,
+		"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls_in, 1);
+	data_ev(f.t, 4, 250, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_REQ_START | SOCKIO_F_TLS,
+		"GET /a HTTP/1.1\r\nHost: h\r\n\r\n", 28);
+	data_ev(f.t, 4, 260, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS, "x", 1);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls_in, 2);
+	assert_int_equal(st.tls, 0);
+	/* A cleartext connection to the same service does not unmark it. */
+	open_ev(f.t, 3, 300);
+	get_ev(f.t, 3, 310, "/a");
+	respond_ev(f.t, 3, 320, 200);
+	assert_int_equal(f.a.nservices, 1);
+	assert_true(f.a.services[0].tls);
+	/* Outbound: counted once its plaintext names HTTP. */
+	tracker__event(f.t, &co, sizeof(co));
+	data_ev(f.t, 7, 400, SOCKIO_OUT, SOCKIO_PROTO_TLS, 0, "", 0);
+	data_ev(f.t, 7, 410, SOCKIO_OUT, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS,
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 27);
+	data_ev(f.t, 7, 420, SOCKIO_OUT, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS,
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 27);
+	tracker__stats(f.t, &st);
+	assert_int_equal(st.tls_out, 1);
+	assert_int_equal(st.tls_in, 2);
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_exit_aborts_flush_leaves_unfinished),
 		cmocka_unit_test(test_bad_events_counted),
 		cmocka_unit_test(test_pg_client_connection),
+		cmocka_unit_test(test_tls_decoded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
