@@ -282,7 +282,7 @@ reset_cache() {
 
 # ---- payment provider -----------------------------------------------------------------------
 
-PROVIDER_PORT=$(free_port 58080) || die "no free port for the payment provider in 58080..58179"
+PROVIDER_PORT=""
 PROVIDER_LOG=""
 
 # start_provider MODE: provider.py with a fresh memory (the order ids start over with the
@@ -291,6 +291,8 @@ start_provider() {
 	local deadline
 	PROVIDER_LOG=$TMP/provider-$1.log
 	: >"$PROVIDER_LOG"
+	# Chosen again for each mode: other programs come and go between the two.
+	PROVIDER_PORT=$(free_port 58080) || die "no free port for the provider in 58080..58179"
 	setsid "$PYTHON" "$DEMO_DIR/provider.py" "$PROVIDER_PORT" "$PROVIDER_LOG" \
 		</dev/null >"$TMP/provider-$1.out" 2>&1 &
 	PROVIDER_PID=$!
@@ -579,6 +581,28 @@ EOF
 	log "report: $1"
 }
 
+# dependencies BASELINE TUNED: the cache and the payment calls of the two runs, one line each.
+dependencies() {
+	"$PYTHON" - "$@" <<'EOF' || echo "demo: could not compare the dependencies" >&2
+import json, sys
+
+for name, path in zip(("baseline", "tuned"), sys.argv[1:]):
+    r = json.load(open(path))
+    c = r.get("cache") or {}
+    hr = c.get("hit_ratio")
+    line = "%-8s cache: hit ratio %s (%d of %d keys read), %d flags" % (
+        name, "-" if hr is None else "%.1f %%" % (100 * hr), c.get("hits", 0),
+        c.get("hits", 0) + c.get("misses", 0), len(c.get("flags") or []))
+    dests = (r.get("outbound") or {}).get("destinations")
+    if dests is not None:
+        a = sum(d["attempts"] for d in dests)
+        line += "; payment: %d attempts, %d failed, %d retries, %d retry chains gave up" % (
+            a, sum(d["failed"] for d in dests), sum(d["retries"] for d in dests),
+            sum(d["retry_exhausted"] for d in dests))
+    print("demo: " + line)
+EOF
+}
+
 # ---- the runs -------------------------------------------------------------------------------
 
 declare -A RC REPORTS
@@ -637,6 +661,8 @@ if ((PROBE && ${#MODES[@]} > 1)); then
 	"$SLOPROBE" report "$tuned" --format html -o "$REPO/demo-report.html" ||
 		[[ $? == 3 ]] || die "sloprobe report --format html failed"
 	log "HTML report of the tuned run: $REPO/demo-report.html"
+	echo
+	dependencies "$base" "$tuned"
 fi
 
 if ((PROBE)); then
