@@ -137,7 +137,7 @@ def table(path, modes):
 
     base_rps, base_p99 = med("none", "rps"), med("none", "p99")
     pct = {}
-    fmt = "%-12s %7s %15s %8s %6s %6s %7s %8s %7s %8s %10s"
+    fmt = "%-15s %7s %15s %8s %6s %6s %7s %8s %7s %8s %10s"
     print(fmt % ("mode", "req/s", "(min..max)", "vs none", "p99 ms", "vs", "BPF ns", "BPF runs",
                  "tracer", "server", "traced/wrk"))
     print(fmt % ("", "median", "", "", "median", "none", "per req", "per req", "CPU %",

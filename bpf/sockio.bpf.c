@@ -10,9 +10,9 @@
  * One object in parts, each in bpf/sockio/ and included below: which processes to trace
  * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), what the
  * server side forwards (http), the client side (client, with each protocol's sniffer:
- * pgsql, resp, http), and TLS plaintext from OpenSSL's calls (tls). This file holds the
- * settings, the ring and counters every part reports through, and every program: what runs
- * where it attaches.
+ * pgsql, resp, http), the TCP life of outbound connections (outbound), and TLS plaintext from
+ * OpenSSL's calls (tls). This file holds the settings, the ring and counters every part
+ * reports through, and every program: what runs where it attaches.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,6 +31,9 @@ const volatile __u32 targ_pg_write_bytes = SOCKIO_PG_WRITE_DEFAULT;
 const volatile __u32 targ_pg_read_bytes = SOCKIO_PG_READ_DEFAULT;
 const volatile __u64 targ_wakeup_bytes = 1 << 20;
 const volatile bool targ_clients = false;
+const volatile bool targ_arrival = true;   /* when request bytes arrive (--latency-from arrival) */
+const volatile bool targ_outbound = false; /* outbound HTTP and the TCP life of connections */
+const volatile bool targ_outbound_all = false; /* ... load generators' too (--outbound=all) */
 const volatile bool targ_tls = false; /* OpenSSL's uprobes are loaded: see sockio/tls.bpf.h */
 const volatile bool filter_pid_on = false;
 const volatile bool filter_comm_on = false;
@@ -65,6 +68,8 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "sockio/capture.bpf.h"
 #include "sockio/http.bpf.h"
 #include "sockio/client.bpf.h"
+#include "sockio/outbound.bpf.h"
+
 #include "sockio/tls.bpf.h"
 
 /*
@@ -305,6 +310,9 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in)
 		return 0;
+	in->ts = bpf_ktime_get_ns();
+	in->buf = ctx->args[1];
+	in->sk = 0;
 	in->fd = ctx->args[0];
 	in->sys = SOCKIO_SYS_CONNECT;
 	in->active = 1;
@@ -316,14 +324,21 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct sockio_conn_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct sockio_conn *c;
 
 	if (!in || !in->active || in->sys != SOCKIO_SYS_CONNECT)
 		return 0;
 	in->active = 0;
-	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
+	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS) {
+		if (targ_outbound)
+			outbound__failed(in, ctx->ret, key.tgid);
 		return 0;
+	}
 	key.fd = in->fd;
-	conn__track(&key, SOCKIO_HOW_CONNECT);
+	c = conn__track(&key, SOCKIO_HOW_CONNECT);
+	/* Only a call that sent its SYN: a second connect() on a socket has nothing to say. */
+	if (targ_outbound && c && c->kind == SOCKIO_KIND_TRACKED && in->sk && in->sk == c->sk)
+		outbound__connected(c, in, ctx->ret, key.tgid);
 	return 0;
 }
 
@@ -357,7 +372,8 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 			__sync_fetch_and_add(n, 1);
 		else
 			bpf_map_update_elem(&listen_ports, &port, &one, BPF_NOEXIST);
-		proc__wanted(bpf_get_current_pid_tgid() >> 32, true);
+		if (proc__wanted(bpf_get_current_pid_tgid() >> 32, true))
+			proc__serves(bpf_get_current_pid_tgid() >> 32);
 	} else if (ctx->oldstate == TCP_LISTEN && ctx->newstate == TCP_CLOSE) {
 		/* Only a listener closing: a new connection's child also leaves LISTEN (for
 		 * SYN_RECV). */
@@ -388,14 +404,10 @@ struct {
 } arrivals SEC(".maps");
 
 /* A server-side connection completed its handshake: it sits in the accept queue from now. */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sock_established, struct sock *sk, int oldstate, int newstate)
+static __always_inline int arrival__established(struct sock *sk)
 {
-	__u16 lport;
+	__u16 lport = sk->__sk_common.skc_num;
 
-	if (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_RECV)
-		return 0;
-	lport = sk->__sk_common.skc_num;
 	if (!bpf_map_lookup_elem(&listen_ports, &lport) ||
 	    (filter_port_on && !bpf_map_lookup_elem(&filter_ports, &lport)))
 		return 0;
@@ -443,6 +455,32 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 	/* What is left arrived at the latest with the newest segment. */
 	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
 	return 0;
+}
+
+/*
+ * TCP state changes, every socket of the host: one program for the two uses, so that each
+ * change pays one run, and most pay only these comparisons. A server connection's handshake
+ * starts its arrival times; an outbound one's SYN, handshake end and the peer's FIN are the
+ * outbound part's (bpf/sockio/outbound.bpf.h).
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV)
+		return targ_arrival ? arrival__established(sk) : 0;
+	if (!targ_outbound)
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		return outbound__syn(sk);
+	if (oldstate == TCP_SYN_SENT || (oldstate == TCP_ESTABLISHED && newstate == TCP_CLOSE_WAIT))
+		return outbound__state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	return outbound__reset(sk);
 }
 
 /* Children inherit sockets (prefork servers): they inherit the parent's verdict too. */

@@ -40,6 +40,7 @@ struct inflight {
 	__u64 arrival; /* set inside a read by sock_recv_length */
 	__u64 buf;
 	__u64 conn_id;
+	__u64 sk; /* connect: the socket whose SYN the call sent (bpf/sockio/outbound.bpf.h) */
 	__u32 fd;
 	__u16 iovcnt;
 	__u8 sys;

@@ -53,6 +53,15 @@ static __always_inline int client__io(struct sockio_conn *c, struct scratch *s,
 {
 	if (c->proto == SOCKIO_PROTO_UNKNOWN) {
 		c->proto = client__sniff(s, x->len);
+		if (c->proto == SOCKIO_PROTO_HTTP &&
+		    (!targ_outbound || proc__load_generator(s->ev.tgid, c))) {
+			/* Outbound HTTP not followed: not even the verdict, which a client without
+			 * keep-alive would pay per request. */
+			if (targ_outbound)
+				stat_inc(SOCKIO_STAT_LOAD_GENERATOR);
+			c->proto = SOCKIO_PROTO_OTHER;
+			return 0;
+		}
 		s->ev.proto = c->proto;
 		if (c->proto != SOCKIO_PROTO_PGSQL && c->proto != SOCKIO_PROTO_REDIS &&
 		    c->proto != SOCKIO_PROTO_HTTP) {

@@ -74,6 +74,27 @@ static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 	       bpf_map_lookup_elem(&filter_ports, &rport);
 }
 
+/* The peer of a connection is this host: loopback, or the connection's own address. */
+static __always_inline bool conn__local(struct sock *sk, __u16 family)
+{
+	__u32 d4, s4;
+	__u8 d6[16];
+
+	if (family == AF_INET) {
+		d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		s4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		return (d4 & 0xff) == 127 || d4 == s4;
+	}
+	BPF_CORE_READ_INTO(&d6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	for (int i = 0; i < 10; i++)
+		if (d6[i])
+			return false;
+	/* ::1, or an IPv4-mapped loopback address */
+	if (!d6[10] && !d6[11])
+		return !d6[12] && !d6[13] && !d6[14] && d6[15] == 1;
+	return d6[10] == 0xff && d6[11] == 0xff && d6[12] == 127;
+}
+
 /* Tells userspace that a tracked connection is gone. */
 static __always_inline void conn__close_ev(__u32 tgid, __u64 id)
 {
@@ -135,6 +156,7 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 
 	c.kind = SOCKIO_KIND_TRACKED;
 	c.lport = lport;
+	c.rport = rport;
 	c.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
 	if (how == SOCKIO_HOW_ACCEPT)
 		c.role = SOCKIO_ROLE_SERVER;
@@ -143,6 +165,11 @@ static __always_inline struct sockio_conn *conn__track(struct sockio_conn_key *k
 	else
 		c.role = bpf_map_lookup_elem(&listen_ports, &lport) ? SOCKIO_ROLE_SERVER
 								    : SOCKIO_ROLE_CLIENT;
+	if (c.role == SOCKIO_ROLE_SERVER)
+		proc__serves(key->tgid);
+	else
+		c.local_server = conn__local(sk, family) &&
+				 bpf_map_lookup_elem(&listen_ports, &rport) != NULL;
 	stat_inc(SOCKIO_STAT_TRACKED);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -74,4 +74,29 @@ static __always_inline bool proc__wanted(__u32 tgid, bool create)
 	return np.state == SOCKIO_PROC_MATCH;
 }
 
+/* The process serves: it listens, or a connection of its was accepted or found serving. */
+static __always_inline void proc__serves(__u32 tgid)
+{
+	struct sockio_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p && !p->serves)
+		p->serves = 1;
+}
+
+/*
+ * A process that serves nothing calling a port that listens on this host (a load generator,
+ * a script calling a local service): --outbound=all follows its calls, on does not.
+ */
+static __always_inline bool proc__serves_nothing(__u32 tgid)
+{
+	struct sockio_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	return !p || !p->serves;
+}
+
+static __always_inline bool proc__load_generator(__u32 tgid, const struct sockio_conn *c)
+{
+	return !targ_outbound_all && c->local_server && proc__serves_nothing(tgid);
+}
+
 #endif

@@ -10,7 +10,9 @@
  * responses with their first bytes and tails, anything else not at all. Heads
  * and tails are gathered across every iovec. Inbound sockets also carry, from their handshake
  * on, when unread bytes arrived, which a read hands to its event (ts_arrival). Userspace runs
- * the real protocol parsers on those records.
+ * the real protocol parsers on those records. Outbound TCP connections also report their
+ * connect() result (with the time it took), and a reset or the server's FIN received
+ * (SOCKIO_EV_CLIENT).
  *
  * With TLS tracing, uprobes on OpenSSL's SSL_read/SSL_write (and their _ex forms) hand the
  * plaintext of a call to the same path, on the connection of the socket the call used, as if
@@ -42,10 +44,18 @@
 #define SOCKIO_TLS_SSL_DEFAULT	65536 /* SSL objects whose socket is remembered, LRU */
 
 enum sockio_ev_type {
-	SOCKIO_EV_OPEN = 1,  /* a connection became tracked */
-	SOCKIO_EV_DATA = 2,  /* a read or write on a tracked connection */
-	SOCKIO_EV_CLOSE = 3, /* close() of a tracked connection */
-	SOCKIO_EV_EXIT = 4,  /* a process owning tracked connections exited */
+	SOCKIO_EV_OPEN = 1,   /* a connection became tracked */
+	SOCKIO_EV_DATA = 2,   /* a read or write on a tracked connection */
+	SOCKIO_EV_CLOSE = 3,  /* close() of a tracked connection */
+	SOCKIO_EV_EXIT = 4,   /* a process owning tracked connections exited */
+	SOCKIO_EV_CLIENT = 5, /* outbound TCP: connect() result, RST or FIN received */
+};
+
+/* What a SOCKIO_EV_CLIENT says. */
+enum sockio_client_what {
+	SOCKIO_CL_CONNECT = 1, /* err: 0, -EINPROGRESS (the result follows), or the failure */
+	SOCKIO_CL_RESET = 2,   /* RST received on an established connection */
+	SOCKIO_CL_FIN = 3,     /* the peer closed its side */
 };
 
 enum sockio_dir {
@@ -122,13 +132,15 @@ enum sockio_sys {
 
 /* Per-CPU counters, summed by userspace. */
 enum sockio_stat {
-	SOCKIO_STAT_RB_DROPS = 0,  /* ring buffer full: event lost */
-	SOCKIO_STAT_IOV_CUT,	   /* vectored transfers with more iovecs than walked */
-	SOCKIO_STAT_CONN_LOST,	   /* syscall ended but its connection state was gone */
-	SOCKIO_STAT_READ_FAULT,	   /* user memory could not be read */
-	SOCKIO_STAT_INFLIGHT_FAIL, /* no per-thread storage */
-	SOCKIO_STAT_TRACKED,	   /* connections that became tracked */
-	SOCKIO_STAT_TLS_UNBOUND,   /* TLS plaintext dropped: its socket is not known */
+	SOCKIO_STAT_RB_DROPS = 0,   /* ring buffer full: event lost */
+	SOCKIO_STAT_IOV_CUT,	    /* vectored transfers with more iovecs than walked */
+	SOCKIO_STAT_CONN_LOST,	    /* syscall ended but its connection state was gone */
+	SOCKIO_STAT_READ_FAULT,	    /* user memory could not be read */
+	SOCKIO_STAT_INFLIGHT_FAIL,  /* no per-thread storage */
+	SOCKIO_STAT_TRACKED,	    /* connections that became tracked */
+	SOCKIO_STAT_TLS_UNBOUND,    /* TLS plaintext dropped: its socket is not known */
+	SOCKIO_STAT_OUTBOUND_LOST,  /* connects not followed: no socket storage */
+	SOCKIO_STAT_LOAD_GENERATOR, /* HTTP client connections left to --outbound=all */
 	SOCKIO_STAT_NR,
 };
 
@@ -147,6 +159,10 @@ struct sockio_conn {
 	__u8 cont; /* writes forwarded while a status line may be split over them */
 	__u8 tls;  /* its plaintext comes from OpenSSL's calls: its own bytes are ciphertext */
 	__u64 sk; /* struct sock of a TCP connection (a skipped one too): same on a 2nd connect() */
+	__u32 connecting; /* 1: connect() returned EINPROGRESS; who clears it sends the result */
+	__u16 rport;
+	__u8 local_server; /* client: the peer is this host, on a port that listens */
+	__u8 pad;
 };
 
 enum sockio_proc_state {
@@ -157,7 +173,8 @@ enum sockio_proc_state {
 
 struct sockio_proc {
 	__u8 state;
-	__u8 pad[7];
+	__u8 serves; /* it listens, or has a traced inbound connection */
+	__u8 pad[6];
 };
 
 struct sockio_open_ev {
@@ -213,6 +230,23 @@ struct sockio_exit_ev {
 	__u32 type;
 	__u32 tgid;
 	__u64 ts;
+};
+
+struct sockio_client_ev {
+	__u32 type;
+	__u32 tgid;
+	__u64 conn_id;	/* 0: a connect() that failed before the connection was tracked */
+	__u64 ts_start; /* CONNECT: connect() entered */
+	__u64 ts;	/* when it happened (the handshake ended, the RST or FIN arrived) */
+	__u32 tid;	/* CONNECT: the thread that called connect() */
+	__s32 err;
+	__u8 what; /* enum sockio_client_what */
+	__u8 pad;
+	__u16 family; /* conn_id 0: the peer connect() was given */
+	__u16 rport;
+	__u8 pad2[6];
+	__u8 raddr[16];
+	char comm[16]; /* conn_id 0: the thread group leader's */
 };
 
 #endif

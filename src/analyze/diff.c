@@ -167,6 +167,39 @@ int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a)
 	return n;
 }
 
+static const char *out_dest(const struct run_out_call *c)
+{
+	return c->host[0] ? c->host : c->peer;
+}
+
+static bool same_out(const struct run_out_call *x, const struct run_out_call *y)
+{
+	return !strcmp(x->caller, y->caller) && !strcmp(out_dest(x), out_dest(y)) &&
+	       !strcmp(x->method, y->method) && !strcmp(x->route, y->route);
+}
+
+int diff__match_outbound(const struct run *a, const struct run *b, int *b_of_a)
+{
+	bool *pb = calloc(b->nouts + 1, sizeof(*pb));
+	int n = 0;
+
+	if (!pb)
+		return -ENOMEM;
+	for (unsigned i = 0; i < a->nouts; i++) {
+		b_of_a[i] = -1;
+		for (unsigned k = 0; k < b->nouts; k++) {
+			if (pb[k] || !same_out(&a->outs[i], &b->outs[k]))
+				continue;
+			b_of_a[i] = (int)k;
+			pb[k] = true;
+			n++;
+			break;
+		}
+	}
+	free(pb);
+	return n;
+}
+
 static bool same_str(const char *a, const char *b)
 {
 	return !a || !b || !strcmp(a, b);
@@ -226,6 +259,35 @@ unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 		v[n++] = value(r, "DB ms/request", DIFF_SHOW_MS, true, DIFF_DB_TIME,
 			       x->db.db_time_ms_per_request, y->db.db_time_ms_per_request, nx, ny);
 	}
+	return n;
+}
+
+static uint64_t out_failed(const struct run_out_call *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < c->failures.n; i++)
+		n += c->failures.v[i].n;
+	return n;
+}
+
+unsigned diff__out_call(const struct diff_rule *r, const struct run_out_call *x,
+			const struct run_out_call *y, struct diff_value *v)
+{
+	uint64_t nx = x->count, ny = y->count, ax = x->answered, ay = y->answered;
+	unsigned n = 0;
+
+	v[n++] = value(r, "calls", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
+	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 50),
+		       pctl(y->hist, 50), ax, ay);
+	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 95),
+		       pctl(y->hist, 95), ax, ay);
+	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 99),
+		       pctl(y->hist, 99), ax, ay);
+	v[n++] = value(r, "failure rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
+		       ratio(out_failed(x), nx), ratio(out_failed(y), ny), nx, ny);
+	v[n++] = value(r, "retries/call", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
+		       ratio(x->retries, nx), ratio(y->retries, ny), nx, ny);
 	return n;
 }
 

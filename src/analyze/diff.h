@@ -83,6 +83,12 @@ unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 /* For a pair of queries: calls, rate, p50, p95, p99, error rate, total time. */
 unsigned diff__query(const struct diff_rule *r, const struct run_dbq *x, const struct run_dbq *y,
 		     struct diff_value *v);
+/*
+ * For a pair of outbound call rows: calls, p50, p95, p99 of the answered ones, failure rate
+ * (calls without an answer), retries per call.
+ */
+unsigned diff__out_call(const struct diff_rule *r, const struct run_out_call *x,
+			const struct run_out_call *y, struct diff_value *v);
 /* The verdict of a pair: diff__overall of every judged value but throughput, which the load
  * generator decides. */
 enum diff_class diff__values_overall(const struct diff_value *v, unsigned n);
@@ -96,6 +102,12 @@ enum diff_class diff__values_overall(const struct diff_value *v, unsigned n);
 int diff__match_endpoints(const struct run *a, const struct run *b, int *b_of_a);
 /* Queries pair on (system, query). */
 int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a);
+/*
+ * Outbound rows pair on (caller, destination, method, route), the destination being the Host
+ * when there is one, else the peer: a provider's address may change between runs, its name
+ * does not.
+ */
+int diff__match_outbound(const struct run *a, const struct run *b, int *b_of_a);
 /* The verdict row of r for the same objective as s: name, objective and target (if both
  * have one) equal. */
 const struct run_slo *diff__find_slo(const struct run *r, const struct run_slo *s);

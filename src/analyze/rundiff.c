@@ -373,6 +373,84 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	return 0;
 }
 
+/* "python3 -> api.example:443 GET /pay", or "... (connect)" for connect failures. */
+static const char *out_cell(const struct analyze_out *o, const struct run_out_call *c, char *buf,
+			    size_t sz)
+{
+	char name[ANALYZE_VAL_MAX];
+
+	snprintf(name, sizeof(name), "%s -> %s %s", c->caller, c->host[0] ? c->host : c->peer,
+		 c->method[0] ? c->method : "(connect)");
+	if (c->route[0])
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), " %s", c->route);
+	return analyze__val(o, name, 0, buf, sz);
+}
+
+static int outbound_section(struct analyze_out *o, const struct run *a, const struct run *b)
+{
+	static const char *const head[] = { "CALL",	    "CALLS",	    "P95 MS", "CHANGE",
+					    "FAILURE RATE", "RETRIES/CALL", "VERDICT" };
+	static const char *const mdhead[] = { "Call",	      "Calls",		"p95 ms", "Change",
+					      "Failure rate", "Retries / call", "Verdict" };
+	int *bo = calloc(a->nouts + 1, sizeof(*bo));
+	bool *seen = calloc(b->nouts + 1, sizeof(*seen));
+	unsigned cls[4] = { 0 }, added = 0, removed = 0;
+	struct diff_value m[DIFF_VALUES_MAX];
+	struct table t;
+	char q[ANALYZE_VAL_MAX], x[64], y[64], z[64];
+
+	if (!bo || !seen || diff__match_outbound(a, b, bo) < 0) {
+		free(bo);
+		free(seen);
+		return -ENOMEM;
+	}
+	analyze__heading(o, "Outbound HTTP calls");
+	table__init(&t, "lllllll", analyze__md(o) ? mdhead : head);
+	for (unsigned i = 0; i < a->nouts; i++) {
+		enum diff_class c;
+		unsigned n;
+
+		if (bo[i] < 0) {
+			removed++;
+			continue;
+		}
+		seen[bo[i]] = true;
+		n = diff__out_call(o->rule, &a->outs[i], &b->outs[bo[i]], m);
+		c = diff__values_overall(m, n);
+		cls[c]++;
+		table__cell(&t, "%s", out_cell(o, &a->outs[i], q, sizeof(q)));
+		table__cell(&t, "%llu -> %llu", (unsigned long long)a->outs[i].count,
+			    (unsigned long long)b->outs[bo[i]].count);
+		table__cell(&t, "%s -> %s", value(&m[2], m[2].before, x, sizeof(x)),
+			    value(&m[2], m[2].after, y, sizeof(y)));
+		table__cell(&t, "%s", change(&m[2], z, sizeof(z)));
+		table__cell(&t, "%s -> %s", value(&m[4], m[4].before, x, sizeof(x)),
+			    value(&m[4], m[4].after, y, sizeof(y)));
+		table__cell(&t, "%s -> %s", value(&m[5], m[5].before, x, sizeof(x)),
+			    value(&m[5], m[5].after, y, sizeof(y)));
+		table__cell(&t, "%s", diff__class_name(c));
+	}
+	for (unsigned k = 0; k < b->nouts; k++)
+		added += !seen[k];
+	analyze__table(o, &t);
+	counts_para(o, "Calls", cls, added, removed);
+	for (unsigned i = 0; i < a->nouts; i++)
+		if (bo[i] < 0)
+			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
+				out_cell(o, &a->outs[i], q, sizeof(q)),
+				(unsigned long long)a->outs[i].count);
+	for (unsigned k = 0; k < b->nouts; k++)
+		if (!seen[k])
+			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
+				analyze__md(o) ? "- " : "  ",
+				out_cell(o, &b->outs[k], q, sizeof(q)),
+				(unsigned long long)b->outs[k].count);
+	free(bo);
+	free(seen);
+	return 0;
+}
+
 /* "before -> after" of one value, each as m shows it; "-" for a side that has none, or both. */
 static const char *pair(const struct diff_value *m, char *buf, size_t sz)
 {
@@ -593,6 +671,8 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	if ((has_deps(a) || has_deps(b)) && (err = deps_section(&o, a, b)))
 		return err;
 	if ((a->has_cache || b->has_cache) && (err = cache_section(&o, a, b)))
+		return err;
+	if ((a->nouts || b->nouts) && (err = outbound_section(&o, a, b)))
 		return err;
 	if (o.err)
 		return o.err;

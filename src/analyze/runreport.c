@@ -473,12 +473,15 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 		slo_section(&o, r, opt->slo_source ? opt->slo_source : "as recorded",
 			    opt->slo_notes);
 	endpoints_section(&o, r);
+	runreport__client_view(&o, r);
 	runreport__db_per_endpoint(&o, r);
 	runreport__deps_per_endpoint(&o, r);
 	runreport__saturation(&o, r);
 	runreport__hotspots(&o, r, opt->top);
 	runreport__flags(&o, r);
 	runreport__cache(&o, r, opt->top);
+	runreport__outbound(&o, r);
+	runreport__retries(&o, r);
 	runreport__recommendations(&o, r);
 	if (o.err)
 		return o.err;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The sections of `sloprobe report` that runreport_findings.c writes for runreport__write()
- * (runreport.c), in the order they appear; private to the two.
+ * The sections of `sloprobe report` that runreport_findings.c, runreport_cache.c and
+ * runreport_outbound.c write for runreport__write() (runreport.c), in the order they appear;
+ * private to the four.
  */
 #ifndef SLOPROBE_RUNREPORT_H
 #define SLOPROBE_RUNREPORT_H
@@ -34,5 +35,12 @@ void runreport__cache_list(const struct analyze_out *o, const struct run *r, con
 /* What the cache tables could not keep ("commands 3, flags 1"); "" when nothing. */
 void runreport__cache_drops(const struct analyze_out *o, const struct run *r, char *buf, size_t sz);
 void runreport__recommendations(struct analyze_out *o, const struct run *r);
+
+/* runreport_outbound.c. The traced endpoints as callers on the same host timed them. */
+void runreport__client_view(struct analyze_out *o, const struct run *r);
+/* The outbound calls by caller, destination and route (the first rows of the file). */
+void runreport__outbound(struct analyze_out *o, const struct run *r);
+/* Attempts, failures and retries of each destination that failed. */
+void runreport__retries(struct analyze_out *o, const struct run *r);
 
 #endif

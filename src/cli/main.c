@@ -68,6 +68,7 @@ enum {
 	OPT_DB_PROBE,
 	OPT_RAW_SQL,
 	OPT_REDIS,
+	OPT_OUTBOUND,
 	OPT_SLOW_MS,
 	OPT_NPLUS1,
 	OPT_SLO,
@@ -105,7 +106,7 @@ static const struct argp_option opts[] = {
 	  "Verdicts of a run that lost more than PCT % of its events are judged on incomplete "
 	  "data: a warning, and exit status 4 with --slo (default 0.1)",
 	  1 },
-	{ NULL, 0, NULL, 0, "Databases and caches (PostgreSQL, Redis):", 2 },
+	{ NULL, 0, NULL, 0, "Dependencies (PostgreSQL, Redis, outbound HTTP):", 2 },
 	{ "db-probe", OPT_DB_PROBE, "LIST", 0,
 	  "How to see queries, a list of: wire (client protocol on the socket), libpq (uprobes "
 	  "on libpq), usdt (server probes), none (default: wire)",
@@ -118,6 +119,11 @@ static const struct argp_option opts[] = {
 	{ "redis", OPT_REDIS, "on|off", 0,
 	  "Follow the Redis clients of traced processes: commands, key patterns, hit ratio "
 	  "(default on)",
+	  2 },
+	{ "outbound", OPT_OUTBOUND, "on|off|all", 0,
+	  "Follow the outbound HTTP calls and connects of traced processes: latency, failures, "
+	  "retries; all: also those of processes that serve nothing to ports listening on this "
+	  "host, such as a load generator's (default on)",
 	  2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Live view interval (default 1)", 3 },
@@ -327,6 +333,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_RAW_SQL:
 		o->raw_sql = true;
 		break;
+	case OPT_OUTBOUND:
+		if (!strcmp(arg, "on"))
+			o->outbound = RECORD_OUTBOUND_ON;
+		else if (!strcmp(arg, "all"))
+			o->outbound = RECORD_OUTBOUND_ALL;
+		else if (!strcmp(arg, "off"))
+			o->outbound = RECORD_OUTBOUND_OFF;
+		else
+			argp_error(state, "invalid --outbound '%s' (on, off or all)", arg);
+		break;
 	case OPT_REDIS:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			argp_error(state, "invalid --redis '%s' (on or off)", arg);
@@ -479,6 +495,7 @@ int main(int argc, char **argv)
 		.quiet_ms = 200,
 		.db_probes = 1u << DB_PATH_WIRE,
 		.redis = true,
+		.outbound = RECORD_OUTBOUND_ON,
 		.slow_ms = 1000,
 	};
 	int err;

@@ -96,6 +96,10 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	skel->rodata->targ_head_bytes = o->head_bytes ? o->head_bytes : SOCKIO_HEAD_DEFAULT;
 	skel->rodata->targ_clients = o->clients;
 	skel->rodata->targ_tls = o->tls;
+	skel->rodata->targ_outbound = o->outbound;
+	skel->rodata->targ_outbound_all = o->outbound_all;
+	if (!o->outbound)
+		bpf_program__set_autoload(skel->progs.tcp_receive_reset, false);
 	rb_bytes = bpfobj__ring_size(skel->maps.events, o->ringbuf_bytes, SOCKIO_RINGBUF_DEFAULT);
 	/* Wake the reader when a quarter of the ring is waiting; it also polls on a timer. */
 	skel->rodata->targ_wakeup_bytes = rb_bytes / 4;
@@ -117,7 +121,9 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	}
 	if (o->no_arrival) {
 		/* Two program runs per request saved: nothing would read what they keep. */
-		bpf_program__set_autoload(skel->progs.sock_established, false);
+		skel->rodata->targ_arrival = false;
+		if (!o->outbound)
+			bpf_program__set_autoload(skel->progs.sock_state, false);
 		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
 		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
 	}
@@ -206,6 +212,14 @@ int sockio__add_listen_port(struct sockio *s, uint16_t port)
 	    errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+bool sockio__listening(struct sockio *s, uint16_t port)
+{
+	__u32 n;
+
+	return !bpf_map__lookup_elem(s->skel->maps.listen_ports, &port, sizeof(port), &n, sizeof(n),
+				     0);
 }
 
 int sockio__add_proc(struct sockio *s, uint32_t tgid)

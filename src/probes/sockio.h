@@ -22,7 +22,10 @@ struct sockio_opts {
 	unsigned max_conns;
 	unsigned max_procs;
 	unsigned ringbuf_bytes;
-	bool clients;	 /* also follow outbound connections */
+	bool clients;  /* also follow outbound connections */
+	bool outbound; /* outbound HTTP, and connects, resets and FINs of outbound TCP */
+	/* ... of processes that serve nothing to ports listening here too (load generators) */
+	bool outbound_all;
 	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
 	bool tls;	 /* load the OpenSSL programs, for probes/tlsprobe.h to attach */
 };
@@ -36,6 +39,8 @@ struct sockio;
  * and a one-line reason in err. */
 int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_fn fn, void *ctx,
 		 char *err, size_t errsz);
+/* Whether a TCP port listens on this host (any process), as the kernel side knows. */
+bool sockio__listening(struct sockio *s, uint16_t port);
 /* Seed state for what existed before tracing started. */
 int sockio__add_listen_port(struct sockio *s, uint16_t port);
 int sockio__add_proc(struct sockio *s, uint32_t tgid);

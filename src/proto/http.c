@@ -52,6 +52,8 @@ struct head_fields {
 	int64_t content_length;
 	bool chunked;
 	bool close;
+	const char *host;
+	size_t host_len;
 };
 
 /*
@@ -66,6 +68,8 @@ static void parse_fields(const char *buf, size_t start, size_t len, struct head_
 	f->content_length = -1;
 	f->chunked = false;
 	f->close = false;
+	f->host = NULL;
+	f->host_len = 0;
 	while (i < len) {
 		size_t eol = i, name_end, v, ve;
 
@@ -105,6 +109,12 @@ static void parse_fields(const char *buf, size_t start, size_t len, struct head_
 				f->chunked = has_token(val, vl, "chunked");
 			} else if (name_is(name, nl, "connection")) {
 				f->close = has_token(val, vl, "close");
+			} else if (name_is(name, nl, "host") && !f->host) {
+				/* The first one: a second Host makes the request invalid anyway. */
+				while (vl && (val[vl - 1] == ' ' || val[vl - 1] == '\t'))
+					vl--;
+				f->host = val;
+				f->host_len = vl;
 			}
 		}
 		i = eol + 1;
@@ -158,6 +168,8 @@ int http__parse_request(const char *buf, size_t len, struct http_req_head *h)
 	h->head_len = f.head_len;
 	h->content_length = f.content_length;
 	h->chunked = f.chunked;
+	h->host = f.host;
+	h->host_len = f.host_len;
 	return 1;
 }
 
@@ -329,6 +341,8 @@ static void rq_new(struct http_conn *c, struct http_stats *st, uint64_t ts, uint
 		return;
 	copy_token(r->method, sizeof(r->method), h->method, h->method_len, NULL);
 	copy_token(r->target, sizeof(r->target), h->target, h->target_len, &cut);
+	if (h->host)
+		copy_token(r->host, sizeof(r->host), h->host, h->host_len, NULL);
 	if (cut)
 		r->flags |= HTTP_REC_TARGET_CUT;
 	if (c->q_len > 1)

@@ -21,6 +21,7 @@
 #define HTTP_TARGET_MAX	 256
 #define HTTP_PENDING_MAX 32   /* pipelined requests waiting for their responses */
 #define HTTP_HDRBUF_MAX	 2048 /* request head split over reads is joined up to this size */
+#define HTTP_HOST_MAX	 96   /* Host header kept per request (client side: the destination) */
 
 enum http_rec_flag {
 	HTTP_REC_ABORTED = 1 << 0,     /* connection closed before any response */
@@ -36,7 +37,8 @@ enum http_rec_flag {
 struct http_rec {
 	char method[HTTP_METHOD_MAX];
 	char target[HTTP_TARGET_MAX];
-	unsigned status; /* 0 when no response */
+	char host[HTTP_HOST_MAX]; /* Host header, "" when absent or not captured; cut to fit */
+	unsigned status;	  /* 0 when no response */
 	unsigned flags;
 	uint64_t t_start;   /* ns: read that returned the first request byte */
 	uint64_t t_arrival; /* ns: that byte reached the socket; 0 if unknown */
@@ -107,6 +109,8 @@ struct http_req_head {
 	size_t head_len;	/* bytes up to and including the blank line; 0 if not complete */
 	int64_t content_length; /* -1 if absent */
 	bool chunked;
+	const char *host; /* the Host header's value, NULL if not among the bytes given */
+	size_t host_len;
 };
 
 struct http_resp_head {

@@ -232,8 +232,11 @@ struct dbtrack_call {
 
 /* Follow calls of this kind: every request counts for it (calls per request). */
 void dbtrack__follow(struct dbtrack *t, enum agg_dep_kind kind, struct cacheagg *cache);
-/* A finished call of kind, attributed to the request(s) it serves. */
-void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c);
+/*
+ * A finished call of kind, attributed to the request(s) it serves. Returns the number (seq)
+ * of the request when it is one by exact, thread or hand-off attribution, else 0.
+ */
+uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c);
 /* The request's calls, when it is finalized: added to ep (record/deptrack.c). */
 void dbtrack__deps_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 			    uint64_t latency_ns);

@@ -39,7 +39,7 @@ static void key_add(struct dbtrack *t, struct dbreq_deps *d, uint64_t key, uint6
 	d->nkeys++;
 }
 
-void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c)
+uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c)
 {
 	struct dbreq *out[DBTRACK_COVER_MAX];
 	uint64_t lat = c->ts_end > c->ts_start ? c->ts_end - c->ts_start : 0;
@@ -47,11 +47,11 @@ void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtra
 	int conf;
 
 	if (!(t->dep_mask & (1u << kind)))
-		return;
+		return 0;
 	n = dbtrack__decide(t, c->tgid, c->tid, c->ts_start, c->ts_end, out, &conf);
 	if (!n) {
 		t->st.dep_outside[kind]++;
-		return;
+		return 0;
 	}
 	t->st.dep_attributed[kind][conf]++;
 	for (unsigned i = 0; i < n; i++) {
@@ -66,6 +66,7 @@ void dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtra
 	}
 	if (n == 1 && conf != DBREQ_SHARED && c->key_hash)
 		key_add(t, &out[0]->deps, c->key_hash, c->row_id);
+	return n == 1 && conf != DBREQ_SHARED ? out[0]->seq : 0;
 }
 
 void dbtrack__deps_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,

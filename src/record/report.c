@@ -471,6 +471,122 @@ static void db_section(struct snap *s)
 	db_stats(s, &r->db_stats);
 }
 
+static struct hist_sparse *sparse_or_null(struct snap *s, const struct hist *h)
+{
+	return h && h->count ? sparse(s, h) : NULL;
+}
+
+static void out_call(struct snap *s, const struct outagg_row *o, struct run_out_call *c)
+{
+	struct outagg_status st[OUTAGG_STATUS_SLOTS];
+	unsigned nst = 0;
+
+	c->caller = str(s, o->caller);
+	c->peer = str(s, o->peer);
+	c->host = str(s, o->host);
+	c->method = str(s, o->method);
+	c->route = str(s, o->route);
+	c->local = o->local;
+	c->count = o->count;
+	c->answered = o->answered;
+	for (unsigned i = 0; i < OUTAGG_STATUS_SLOTS && o->status[i].code; i++)
+		st[nst++] = o->status[i];
+	qsort(st, nst, sizeof(st[0]), cmp_status);
+	counts_init(s, &c->status, nst + 1);
+	for (unsigned i = 0; i < nst; i++) {
+		char code[8];
+
+		snprintf(code, sizeof(code), "%u", st[i].code);
+		count(s, &c->status, str(s, code), st[i].count);
+	}
+	if (o->status_other)
+		count(s, &c->status, "other", o->status_other);
+	c->err4xx = o->err4xx;
+	c->err5xx = o->err5xx;
+	counts_init(s, &c->failures, HTTP_CALL_FAIL_NR - 1);
+	for (int k = HTTP_CALL_OK + 1; k < HTTP_CALL_FAIL_NR; k++)
+		count(s, &c->failures, http_call__fail_name(k), o->fail[k]);
+	c->retries = o->retries;
+	counts_init(s, &c->extra, 5);
+	count(s, &c->extra, "unfinished", o->unfinished);
+	count(s, &c->extra, "end_inferred", o->len_unknown);
+	count(s, &c->extra, "incomplete", o->incomplete);
+	count(s, &c->extra, "pipelined", o->pipelined);
+	count(s, &c->extra, "target_truncated", o->target_cut);
+	c->connects = o->connects;
+	c->hist = sparse(s, &o->lat);
+	c->connect = sparse_or_null(s, o->connect);
+	c->failure = sparse_or_null(s, o->failure);
+}
+
+static void outbound_stats(struct snap *s, struct run_counts *c)
+{
+	const struct report_meta *m = s->m;
+	const struct outagg *a = m->out;
+	const struct httpclient_stats *h = &m->tstats.http_out;
+
+	counts_init(s, c, 32);
+	count(s, c, "calls", a->st.calls);
+	count(s, c, "rows", a->nrows);
+	count(s, c, "rows_dropped", a->st.rows_dropped);
+	count(s, c, "retry_window_ms", a->o.retry_window_ns / 1000000);
+	count(s, c, "retry_ambiguous", a->st.retry_ambiguous);
+	count(s, c, "retry_history_evicted", a->st.history_evicted);
+	count(s, c, "out_of_memory", a->st.nomem);
+	count(s, c, "connections", m->tstats.client[TRACKER_HTTP].conns);
+	count(s, c, "not_http", m->tstats.client[TRACKER_HTTP].not );
+	/* Left to --outbound=all: a process serving nothing calling a port listening here. */
+	count(s, c, "load_generator_connections",
+	      m->tstats.client[TRACKER_HTTP].local + m->kstats[SOCKIO_STAT_LOAD_GENERATOR]);
+	count(s, c, "connects", m->tstats.connects);
+	count(s, c, "connect_failures", m->tstats.connect_failed);
+	count(s, c, "resets", m->tstats.resets);
+	count(s, c, "fins", m->tstats.fins);
+	count(s, c, "events_without_connection", m->tstats.client_orphans);
+	count(s, c, "connects_not_followed", m->kstats[SOCKIO_STAT_OUTBOUND_LOST]);
+	count(s, c, "unfinished_at_end", h->unfinished);
+	count(s, c, "bad_targets", m->sstats.out_bad_target);
+	count(s, c, "route_positions_collapsed", m->sstats.out_routes_collapsed);
+	/* The HTTP parser on the client side: groups are written as objects. */
+	count(s, c, "parser.requests", h->parser.requests);
+	count(s, c, "parser.responses", h->parser.responses);
+	count(s, c, "parser.unparsed_requests", h->parser.garbage_in);
+	count(s, c, "parser.unparsed_responses", h->parser.garbage_out);
+	count(s, c, "parser.responses_without_request", h->no_request);
+	count(s, c, "parser.head_too_long", h->parser.hdr_overflow);
+	count(s, c, "parser.pipeline_overflow", h->parser.pending_overflow);
+	count(s, c, "parser.out_of_memory", h->parser.nomem);
+}
+
+static void outbound_section(struct snap *s)
+{
+	const struct outagg *a = s->m->out;
+	struct run *r = s->r;
+
+	r->has_outbound = true;
+	r->outs = alloc(s, a->nrows, sizeof(*r->outs));
+	for (unsigned i = 0; r->outs && i < a->nrows; i++)
+		out_call(s, a->rows[i], &r->outs[r->nouts++]);
+	r->out_dests = alloc(s, a->ndests, sizeof(*r->out_dests));
+	for (unsigned i = 0; r->out_dests && i < a->ndests; i++) {
+		const struct outagg_dest *d = a->dests[i];
+		struct run_out_dest *rd = &r->out_dests[r->nout_dests++];
+
+		rd->caller = str(s, d->caller);
+		rd->peer = str(s, d->peer);
+		rd->host = str(s, d->host);
+		rd->local = d->local;
+		rd->attempts = d->attempts;
+		rd->failed = d->failed;
+		rd->retries = d->retries;
+		rd->retry_success = d->retry_success;
+		rd->retry_exhausted = d->retry_exhausted;
+		rd->backoff = sparse_or_null(s, d->backoff);
+	}
+	r->has_outbound_stats = true;
+	outbound_stats(s, &r->outbound_stats);
+}
+
 static void cache_row(struct snap *s, const struct cacheagg_row *c, struct run_cache_row *rc)
 {
 	const struct cacheagg *ca = s->m->cache;
@@ -885,6 +1001,8 @@ int report__snapshot(struct run *r, const struct agg *a, const struct report_met
 		db_section(&s);
 	if (m->cache)
 		cache_section(&s);
+	if (m->out)
+		outbound_section(&s);
 	if (m->slo)
 		slo_section(&s, m->slo);
 	timeline_section(&s, a, eps);

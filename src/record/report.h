@@ -11,6 +11,7 @@
 
 #include "record/agg.h"
 #include "record/cacheagg.h"
+#include "record/outagg.h"
 #include "record/dbagg.h"
 #include "record/dbtrack.h"
 #include "proto/http.h"
@@ -47,6 +48,7 @@ struct report_meta {
 	double max_drop_pct;	/* --max-drop-pct: verdicts beyond it are on incomplete data */
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct cacheagg *cache; /* NULL: cache commands not followed; cacheagg__finish'ed */
+	const struct outagg *out;     /* NULL: outbound HTTP not followed; outagg__finish'ed */
 	const struct dbtrack_stats *dbt;
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
 	struct pgclient_stats pgc;	     /* libpq path; zero when off */

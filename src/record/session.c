@@ -20,6 +20,7 @@
 #include "proto/db.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
+#include "record/outagg.h"
 #include "record/dbagg.h"
 #include "record/dbprobes.h"
 #include "record/dbtrack.h"
@@ -265,8 +266,10 @@ int session__open(struct session *s, const struct record_opts *o)
 		if (!s->cache)
 			return out_of_memory();
 	}
+	if (o->outbound && outagg__new(&s->out, NULL))
+		return out_of_memory();
 	/* Requests' queries and calls: one attribution for every dependency followed. */
-	if (s->db || s->cache) {
+	if (s->db || s->cache || s->out) {
 		s->dbt = calloc(1, sizeof(*s->dbt));
 		if (!s->dbt)
 			return out_of_memory();
@@ -301,6 +304,8 @@ int session__open(struct session *s, const struct record_opts *o)
 	}
 	if (s->cache)
 		sink__follow_cache(s->sink, s->cache);
+	if (s->out && sink__follow_outbound(s->sink, s->out, o->outbound == RECORD_OUTBOUND_ALL))
+		return out_of_memory();
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;
 	s->tracker = tracker__new(&to, s->sink);
@@ -318,7 +323,9 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.max_conns = o->max_conns;
 	so.max_procs = o->max_procs;
 	so.ringbuf_bytes = o->ringbuf_mb << 20;
-	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis;
+	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis || o->outbound;
+	so.outbound = o->outbound;
+	so.outbound_all = o->outbound == RECORD_OUTBOUND_ALL;
 	so.no_arrival = o->from_read;
 	so.tls = o->tls;
 	if (o->bpf_stats) {
@@ -617,6 +624,10 @@ void session__finish(struct session *s)
 		cacheagg__finish(s->cache, m->duration_s);
 		m->cache = s->cache;
 	}
+	if (s->out) {
+		outagg__finish(s->out);
+		m->out = s->out;
+	}
 	if (s->dbp) {
 		dbprobes__stats(s->dbp, &m->pgc, &m->pgs);
 		m->db_dropped = dbprobes__dropped(&m->pgc, &m->pgs);
@@ -748,6 +759,7 @@ void session__close(struct session *s)
 		free(s->db);
 	}
 	cacheagg__free(s->cache);
+	outagg__free(s->out);
 	if (s->slot) {
 		slotrack__free(s->slot);
 		free(s->slot);

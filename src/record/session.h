@@ -38,6 +38,15 @@ struct route_set;
 struct slo_set;
 
 /* The command line of `record`; the session only reads it, and it must outlive the session. */
+/* --outbound: which outbound HTTP calls and connects are followed. */
+enum record_outbound {
+	RECORD_OUTBOUND_OFF = 0,
+	/* every traced caller's, but a process that serves nothing calling a port that listens on
+	 * this host (a load generator, a script calling a local service) */
+	RECORD_OUTBOUND_ON,
+	RECORD_OUTBOUND_ALL, /* those too: the clients' view of the traced endpoints */
+};
+
 struct record_opts {
 	uint32_t pids[RECORD_MAX_PIDS];
 	int npids;
@@ -54,6 +63,7 @@ struct record_opts {
 	bool bpf_stats;
 	unsigned db_probes; /* 1 << enum db_path */
 	bool redis;	    /* follow Redis clients (--redis) */
+	unsigned outbound;  /* enum record_outbound (--outbound) */
 	bool raw_sql;
 	double slow_ms;
 	unsigned nplus1_min;
@@ -89,11 +99,12 @@ struct session {
 	FILE *live; /* the live view and the summary: stderr when the report owns stdout */
 
 	struct agg *agg;
-	struct dbagg *db;      /* NULL: no query tracing */
-	struct dbtrack *dbt;   /* with db or cache: requests' queries and calls */
+	struct dbagg *db;	/* NULL: no query tracing */
+	struct dbtrack *dbt;	/* with db or cache: requests' queries and calls */
 	struct cacheagg *cache; /* NULL: Redis not followed */
-	struct slotrack *slot; /* NULL: no --slo */
-	struct sink *sink;     /* where the records go */
+	struct outagg *out;	/* NULL: outbound HTTP not followed */
+	struct slotrack *slot;	/* NULL: no --slo */
+	struct sink *sink;	/* where the records go */
 	struct tracker *tracker;
 	struct sockio *sockio;
 	struct dbprobes *dbp;	   /* NULL: no libpq or usdt path */

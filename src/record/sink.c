@@ -9,6 +9,7 @@
 #include "record/dbagg.h"
 #include "record/cacheagg.h"
 #include "record/dbtrack.h"
+#include "record/outagg.h"
 #include "record/sink.h"
 #include "record/slotrack.h"
 
@@ -40,8 +41,10 @@ void sink__free(struct sink *s)
 {
 	free(s->pcache);
 	route_limiter__free(s->limiter);
+	route_limiter__free(s->out_limiter);
 	s->pcache = NULL;
 	s->limiter = NULL;
+	s->out_limiter = NULL;
 }
 
 static const struct procinfo *proc_get(struct sink *s, uint32_t tgid, const char *comm)
@@ -304,8 +307,73 @@ void sink__cache_close(struct sink *s, const char *client, const char *server, u
 		cacheagg__conn_close(s->cache, client, server, ts);
 }
 
+int sink__follow_outbound(struct sink *s, struct outagg *out, bool all)
+{
+	s->out_limiter = route_limiter__new(s->o.route_distinct, 0);
+	if (!s->out_limiter)
+		return -ENOMEM;
+	s->out = out;
+	s->out_all = all;
+	if (s->db)
+		dbtrack__follow(s->db, AGG_DEP_HTTP, NULL);
+	return 0;
+}
+
+bool sink__http_out_on(const struct sink *s)
+{
+	return s->out != NULL;
+}
+
+bool sink__http_out_all(const struct sink *s)
+{
+	return s->out_all;
+}
+
+/* An outbound route: a --route pattern, else the normalized target, limited per destination. */
+static void out_route(struct sink *s, const struct http_call *c, char *route, size_t routesz)
+{
+	size_t tlen = strnlen(c->target, HTTP_TARGET_MAX);
+	char scope[HTTP_CALL_PEER_MAX + HTTP_HOST_MAX + HTTP_METHOD_MAX + 4];
+	const char *pat = NULL;
+
+	if (s->o.routes)
+		pat = route_set__match(s->o.routes, c->target, tlen);
+	if (pat) {
+		snprintf(route, routesz, "%s", pat);
+	} else if (route__normalize(c->target, tlen, route, routesz) < 0) {
+		s->st.out_bad_target++;
+		snprintf(route, routesz, "{invalid}");
+	} else {
+		snprintf(scope, sizeof(scope), "%s\t%s\t%s", c->peer, c->host, c->method);
+		route_limiter__apply(s->out_limiter, scope, route, routesz);
+	}
+}
+
+void sink__http_call(struct sink *s, const struct http_call *c)
+{
+	char route[ROUTE_MAX_LEN] = "";
+	struct dbtrack_call call = {
+		.tgid = c->tgid,
+		.tid = c->tid,
+		.ts_start = c->ts_start,
+		.ts_end = c->ts_end,
+		.error = http_call__failed(c),
+	};
+	uint64_t req = 0;
+
+	if (!s->out)
+		return;
+	if (c->method && c->method[0])
+		out_route(s, c, route, sizeof(route));
+	/* Attributed first: a retry is only one within the same inbound request. */
+	if (s->db && !(c->flags & HTTP_CALL_UNFINISHED))
+		req = dbtrack__call(s->db, AGG_DEP_HTTP, &call);
+	outagg__add(s->out, c, route, req);
+}
+
 void sink__stats(const struct sink *s, struct sink_stats *out)
 {
 	*out = s->st;
 	out->routes_collapsed = route_limiter__collapsed(s->limiter);
+	out->out_routes_collapsed = s->out_limiter ? route_limiter__collapsed(s->out_limiter) : 0;
 }

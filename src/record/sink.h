@@ -18,6 +18,7 @@
 #include "proto/cache.h"
 #include "proto/db.h"
 #include "proto/http.h"
+#include "proto/httpcall.h"
 #include "proto/route.h"
 
 struct agg;
@@ -25,6 +26,7 @@ struct cacheagg;
 struct dbconn;
 struct dbreq;
 struct dbtrack;
+struct outagg;
 struct slotrack;
 struct sink_pcache;
 
@@ -36,11 +38,13 @@ struct sink_opts {
 };
 
 struct sink_stats {
-	uint64_t endpoints_full;   /* requests lost because the endpoint table was full */
-	uint64_t bad_target;	   /* request targets that are not a path */
-	uint64_t routes_collapsed; /* path positions turned into {*} */
-	uint64_t unfinished;	   /* requests still unanswered when tracing ended */
-	uint64_t no_request;	   /* responses whose request was not seen */
+	uint64_t endpoints_full;       /* requests lost because the endpoint table was full */
+	uint64_t bad_target;	       /* request targets that are not a path */
+	uint64_t routes_collapsed;     /* path positions turned into {*} */
+	uint64_t unfinished;	       /* requests still unanswered when tracing ended */
+	uint64_t no_request;	       /* responses whose request was not seen */
+	uint64_t out_bad_target;       /* outbound request targets that are not a path */
+	uint64_t out_routes_collapsed; /* outbound path positions turned into {*} */
 };
 
 struct sink {
@@ -49,8 +53,11 @@ struct sink {
 	struct dbtrack *db;	/* DB aggregation and attribution; NULL: DB off */
 	struct slotrack *slo;	/* SLOs judged while recording; NULL: none */
 	struct cacheagg *cache; /* Redis commands; NULL: not followed */
+	struct outagg *out;	/* outbound HTTP calls; NULL: not followed */
+	bool out_all; /* ... also those of processes that serve nothing to local listeners */
 	struct route_limiter *limiter;
-	struct sink_pcache *pcache; /* per-process facts, by tgid */
+	struct route_limiter *out_limiter; /* outbound routes, limited apart from inbound ones */
+	struct sink_pcache *pcache;	   /* per-process facts, by tgid */
 	struct sink_stats st;
 };
 
@@ -96,6 +103,16 @@ bool sink__cache_on(const struct sink *s);
 void sink__cache(struct sink *s, const struct cache_op *op, const char *client, const char *server);
 void sink__cache_open(struct sink *s, const char *client, const char *server, uint64_t ts);
 void sink__cache_close(struct sink *s, const char *client, const char *server, uint64_t ts);
+
+/*
+ * Outbound HTTP: whether it is followed at all (sink__follow_outbound; -ENOMEM), and whether
+ * the calls of processes that serve nothing to ports listening on this host are (all).
+ */
+int sink__follow_outbound(struct sink *s, struct outagg *out, bool all);
+bool sink__http_out_on(const struct sink *s);
+bool sink__http_out_all(const struct sink *s);
+/* A finished outbound call (or a failed connect): its route named, then counted, attributed. */
+void sink__http_call(struct sink *s, const struct http_call *c);
 
 void sink__stats(const struct sink *s, struct sink_stats *out);
 

@@ -31,6 +31,17 @@ struct engine {
 	void (*stats_add)(const void *ec, struct tracker_stats *sum);
 	/* The connection ended: what was pending is counted, the stats added to sum. */
 	void (*close)(void *ec, uint64_t ts, struct tracker_stats *sum);
+	/* Optional: what the kernel saw of the TCP connection (enum httpclient_peer). */
+	void (*peer)(void *ec, int what, uint64_t ts, uint64_t arg);
+	/* Optional: once per tick; end: tracing ends. */
+	void (*idle)(void *ec, uint64_t now, uint64_t quiet_ns, bool end);
+};
+
+/* What the connection's connect() came to (SOCKIO_EV_CLIENT). */
+enum conn_connect {
+	CONNECT_UNKNOWN = 0, /* not connected by us, or no result seen */
+	CONNECT_PENDING,     /* non-blocking, in progress */
+	CONNECT_DONE,
 };
 
 struct tconn {
@@ -47,6 +58,12 @@ struct tconn {
 	int service;   /* index in agg, -1 until known */
 	char peer[56]; /* "addr:port" of the other end */
 	char comm[16]; /* from the kernel, for processes gone before we look */
+	bool local;    /* the other end is on this host */
+	uint16_t rport;
+	uint8_t connect; /* enum conn_connect */
+	uint32_t connect_tid;
+	uint64_t connect_start;
+	uint64_t connect_ns; /* connect() to established, once CONNECT_DONE */
 	struct http_conn http;
 	struct dbreq req;	  /* DB work of the request in flight (inbound) */
 	const struct engine *eng; /* outbound: the protocol's client engine, and its state */
@@ -62,6 +79,8 @@ struct tracker {
 	struct tracker_stats closed; /* parser counters of connections already gone */
 	struct tracker_stats st;
 	struct http_stats hst;
+	/* Processes that serve (a traced inbound connection), and the ports they serve on. */
+	struct u64map serving, served_ports;
 	bool finalizing;
 };
 
@@ -165,8 +184,16 @@ static void on_request(void *ctx, const struct http_rec *rec)
 	sink__http(t->sink, conn_service(t, c, NULL), &c->req, rec, t->finalizing);
 }
 
+static void connect_failed(struct tracker *t, struct tconn *c, int err, uint64_t ts);
+
 static void conn_end(struct tracker *t, struct tconn *c, uint64_t ts)
 {
+	/* Closed (or its process gone) while connecting: the client gave up waiting. */
+	if (c->connect == CONNECT_PENDING)
+		connect_failed(t, c, 0, ts);
+	/* The engine's pending requests end with the connection, not with its last transfer. */
+	if (ts > c->last_ts)
+		c->last_ts = ts;
 	http_conn__close(&c->http, &t->hst, ts, on_request, c);
 	conn_unlink(t, c);
 }
@@ -181,12 +208,30 @@ static void evict(struct tracker *t, uint64_t now)
 	conn_end(t, oldest, now ? now : oldest->last_ts);
 }
 
-static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
+static void addr_name(__u16 family, const __u8 *addr, __u16 port, char *out, size_t outsz)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 
-	inet_ntop(e->family == 2 ? AF_INET : AF_INET6, e->raddr, a, sizeof(a));
-	snprintf(out, outsz, e->family == 2 ? "%s:%u" : "[%s]:%u", a, e->rport);
+	inet_ntop(family == 2 ? AF_INET : AF_INET6, addr, a, sizeof(a));
+	snprintf(out, outsz, family == 2 ? "%s:%u" : "[%s]:%u", a, port);
+}
+
+static void peer_name(const struct sockio_open_ev *e, char *out, size_t outsz)
+{
+	addr_name(e->family, e->raddr, e->rport, out, outsz);
+}
+
+/* Loopback (127/8, ::1, ::ffff:127/104), or local itself (lo may be NULL): this host. */
+static bool addr_local(__u16 family, const __u8 *addr, const __u8 *lo)
+{
+	static const __u8 v6_loop[16] = { [15] = 1 };
+	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == 2)
+		return addr[0] == 127 || (lo && !memcmp(addr, lo, 4));
+	if (!memcmp(addr, v6_loop, 16) || (!memcmp(addr, v4_mapped, 12) && addr[12] == 127))
+		return true;
+	return lo && !memcmp(addr, lo, 16);
 }
 
 static void *pg_open(struct sink *s, uint32_t tgid, uint64_t conn_id, const char *client,
@@ -235,11 +280,47 @@ static void resp_close(void *ec, uint64_t ts, struct tracker_stats *sum)
 	respconn__free(ec, ts);
 }
 
+static void *http_open(struct sink *s, uint32_t tgid, uint64_t conn_id, const char *client,
+		       const char *server, uint64_t ts)
+{
+	return httpclient__new(s, tgid, conn_id, client, server);
+}
+
+static bool http_data(void *ec, const struct sockio_data_ev *e, size_t head_len)
+{
+	httpclient__data(ec, e, head_len);
+	return false;
+}
+
+static void http_stats_add(const void *ec, struct tracker_stats *sum)
+{
+	httpclient__stats_add(ec, &sum->http_out);
+}
+
+static void http_close(void *ec, uint64_t ts, struct tracker_stats *sum)
+{
+	httpclient__end(ec, ts);
+	http_stats_add(ec, sum);
+	httpclient__free(ec, ts);
+}
+
+static void http_peer(void *ec, int what, uint64_t ts, uint64_t arg)
+{
+	httpclient__peer(ec, what, ts, arg);
+}
+
+static void http_idle(void *ec, uint64_t now, uint64_t quiet_ns, bool end)
+{
+	httpclient__idle(ec, now, quiet_ns, end);
+}
+
 static const struct engine engines[] = {
 	[TRACKER_PG] = { SOCKIO_PROTO_PGSQL, sink__db_on, pgconn__sniff, pg_open, pg_data,
 			 pg_stats_add, pg_close },
 	[TRACKER_REDIS] = { SOCKIO_PROTO_REDIS, sink__cache_on, respconn__sniff, resp_open,
 			    resp_data, resp_stats_add, resp_close },
+	[TRACKER_HTTP] = { SOCKIO_PROTO_HTTP, sink__http_out_on, httpclient__sniff, http_open,
+			   http_data, http_stats_add, http_close, http_peer, http_idle },
 };
 
 static void set_proto(struct tracker *t, struct tconn *c, uint8_t proto)
@@ -247,6 +328,19 @@ static void set_proto(struct tracker *t, struct tconn *c, uint8_t proto)
 	c->proto = proto;
 	if (t->sockio)
 		sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, proto);
+}
+
+/*
+ * A process that serves nothing calling a port that listens on this host: a load generator,
+ * whose calls are the traced endpoints' requests seen from the other end (--outbound=all).
+ */
+static bool load_generator(struct tracker *t, const struct tconn *c)
+{
+	if (sink__http_out_all(t->sink) || !c->local || !c->rport ||
+	    u64map__get(&t->serving, c->tgid))
+		return false;
+	return u64map__get(&t->served_ports, c->rport) ||
+	       (t->sockio && sockio__listening(t->sockio, c->rport));
 }
 
 /* Outbound: the connection's engine turns both directions into finished records. */
@@ -281,6 +375,11 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 			set_proto(t, c, SOCKIO_PROTO_OTHER);
 			return;
 		}
+		if (i == TRACKER_HTTP && load_generator(t, c)) {
+			t->st.client[i].local++;
+			set_proto(t, c, SOCKIO_PROTO_OTHER);
+			return;
+		}
 		sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name,
 				  sizeof(name));
 		c->ec = engines[i].open(t->sink, c->tgid, c->id, name, c->peer, e->ts_enter);
@@ -289,6 +388,10 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 		eng = c->eng = &engines[i];
 		c->proto = e->proto;
 		t->st.client[i].conns++;
+		if (eng->peer && c->local)
+			eng->peer(c->ec, HTTPCLIENT_LOCAL, e->ts_enter, 0);
+		if (eng->peer && c->connect == CONNECT_DONE && c->connect_ns)
+			eng->peer(c->ec, HTTPCLIENT_CONNECTED, c->connect_start, c->connect_ns);
 	}
 	if (eng->data(c->ec, e, head_len)) {
 		t->st.client[eng - engines].tls++;
@@ -349,10 +452,16 @@ static void on_open(struct tracker *t, const struct sockio_open_ev *e)
 	c->role = e->role;
 	c->last_ts = e->ts;
 	peer_name(e, c->peer, sizeof(c->peer));
+	c->local = addr_local(e->family, e->raddr, e->laddr);
+	c->rport = e->rport;
 	memcpy(c->comm, e->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
-	if (c->role == SOCKIO_ROLE_SERVER)
+	if (c->role == SOCKIO_ROLE_SERVER) {
 		conn_service(t, c, e->comm);
+		/* A put that fails only makes a load generator's calls followed. */
+		u64map__put(&t->serving, c->tgid, 1);
+		u64map__put(&t->served_ports, c->lport, 1);
+	}
 }
 
 static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t size)
@@ -421,6 +530,82 @@ static void on_data(struct tracker *t, const struct sockio_data_ev *e, size_t si
 	}
 }
 
+/* A connect() that failed, or was given up on (err 0), on a connection we hold. */
+static void connect_failed(struct tracker *t, struct tconn *c, int err, uint64_t ts)
+{
+	char name[64];
+
+	c->connect = CONNECT_DONE;
+	t->st.connect_failed++;
+	if (!sink__http_out_on(t->sink))
+		return;
+	sink__client_name(t->sink, c->tgid, c->comm[0] ? c->comm : NULL, name, sizeof(name));
+	httpclient__connect_failed(t->sink, c->tgid, c->connect_tid, name, c->peer,
+				   c->local ? HTTP_CALL_LOCAL : 0, c->connect_start, ts, err);
+}
+
+/* Outbound TCP: a connect's result, a reset or the server's FIN. */
+static void on_client(struct tracker *t, const struct sockio_client_ev *e)
+{
+	char name[64], peer[56], comm[sizeof(e->comm) + 1];
+	struct tconn *c;
+
+	if (e->what == SOCKIO_CL_CONNECT && e->err != -EINPROGRESS)
+		t->st.connects++;
+	if (!e->conn_id) {
+		/* Failed inside connect(): never a connection of ours. */
+		t->st.connect_failed++;
+		if (!sink__http_out_on(t->sink) || e->what != SOCKIO_CL_CONNECT)
+			return;
+		memcpy(comm, e->comm, sizeof(e->comm));
+		comm[sizeof(e->comm)] = '\0';
+		sink__client_name(t->sink, e->tgid, comm[0] ? comm : NULL, name, sizeof(name));
+		addr_name(e->family, e->raddr, e->rport, peer, sizeof(peer));
+		httpclient__connect_failed(t->sink, e->tgid, e->tid, name, peer,
+					   addr_local(e->family, e->raddr, NULL) ? HTTP_CALL_LOCAL
+										 : 0,
+					   e->ts_start, e->ts, -e->err);
+		return;
+	}
+	c = conn_find(t, e->conn_id);
+	if (!c) {
+		t->st.client_orphans++;
+		return;
+	}
+	switch (e->what) {
+	case SOCKIO_CL_CONNECT:
+		if (c->connect == CONNECT_DONE)
+			return; /* connect() again on a connected socket */
+		c->connect_start = e->ts_start;
+		c->connect_tid = e->tid;
+		if (e->err == -EINPROGRESS) {
+			c->connect = CONNECT_PENDING;
+			return;
+		}
+		if (e->err) {
+			connect_failed(t, c, -e->err, e->ts);
+			return;
+		}
+		c->connect = CONNECT_DONE;
+		/* Kept until the first bytes name the protocol and its engine. */
+		c->connect_ns = e->ts > e->ts_start ? e->ts - e->ts_start : 1;
+		if (c->eng && c->eng->peer)
+			c->eng->peer(c->ec, HTTPCLIENT_CONNECTED, e->ts_start, c->connect_ns);
+		break;
+	case SOCKIO_CL_RESET:
+	case SOCKIO_CL_FIN:
+		if (e->what == SOCKIO_CL_RESET)
+			t->st.resets++;
+		else
+			t->st.fins++;
+		if (c->eng && c->eng->peer)
+			c->eng->peer(c->ec,
+				     e->what == SOCKIO_CL_RESET ? HTTPCLIENT_RESET : HTTPCLIENT_FIN,
+				     e->ts, 0);
+		break;
+	}
+}
+
 static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 {
 	t->st.exits++;
@@ -433,6 +618,7 @@ static void on_exit_ev(struct tracker *t, const struct sockio_exit_ev *e)
 			sockio__forget(t->sockio, c->tgid, c->fd);
 		conn_end(t, c, e->ts);
 	}
+	u64map__del(&t->serving, e->tgid);
 	sink__proc_gone(t->sink, e->tgid);
 }
 
@@ -472,6 +658,11 @@ int tracker__event(void *ctx, void *data, size_t size)
 			goto bad;
 		on_exit_ev(t, data);
 		break;
+	case SOCKIO_EV_CLIENT:
+		if (size < sizeof(struct sockio_client_ev))
+			goto bad;
+		on_client(t, data);
+		break;
 	default:
 		goto bad;
 	}
@@ -483,18 +674,24 @@ bad:
 
 void tracker__tick(struct tracker *t, uint64_t now)
 {
-	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next) {
 		if (http_conn__pending(&c->http))
 			http_conn__idle(&c->http, now, t->o.quiet_ns, on_request, c);
+		if (c->eng && c->eng->idle)
+			c->eng->idle(c->ec, now, t->o.quiet_ns, false);
+	}
 }
 
 void tracker__flush(struct tracker *t, uint64_t now)
 {
 	tracker__tick(t, now);
 	t->finalizing = true;
-	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
+	for (struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next) {
 		if (http_conn__pending(&c->http))
 			http_conn__close(&c->http, &t->hst, now, on_request, c);
+		if (c->eng && c->eng->idle)
+			c->eng->idle(c->ec, now, t->o.quiet_ns, true);
+	}
 	t->finalizing = false;
 }
 
@@ -503,6 +700,7 @@ void tracker__stats(const struct tracker *t, struct tracker_stats *out)
 	*out = t->st;
 	out->pg = t->closed.pg;
 	out->redis = t->closed.redis;
+	out->http_out = t->closed.http_out;
 	for (const struct tconn *c = t->lru.lru_next; c != &t->lru; c = c->lru_next)
 		if (c->eng)
 			c->eng->stats_add(c->ec, out);
@@ -547,5 +745,7 @@ void tracker__free(struct tracker *t)
 		conn_free(t, c);
 	}
 	u64map__free(&t->conns);
+	u64map__free(&t->serving);
+	u64map__free(&t->served_ports);
 	free(t);
 }

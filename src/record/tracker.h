@@ -14,6 +14,7 @@
 #include "proto/http.h"
 #include "proto/pgwire.h"
 
+#include "record/httpclient.h"
 #include "record/respconn.h"
 
 struct sockio;
@@ -23,6 +24,7 @@ struct sink;
 enum tracker_engine {
 	TRACKER_PG = 0,
 	TRACKER_REDIS,
+	TRACKER_HTTP,
 	TRACKER_ENGINES,
 };
 
@@ -30,6 +32,7 @@ struct tracker_client_stats {
 	uint64_t conns; /* outbound connections of the protocol */
 	uint64_t not ;	/* looked like it to the kernel, not to the engine */
 	uint64_t tls;	/* switched to TLS */
+	uint64_t local; /* left alone: a process serving nothing calling a port listening here */
 };
 
 struct tracker_opts {
@@ -47,13 +50,19 @@ struct tracker_stats {
 	uint64_t pg_not;	/* looked like PostgreSQL to the kernel, not to the parser */
 	uint64_t pg_tls;	/* PostgreSQL connections that switched to TLS */
 	uint64_t conns_live, conns_peak;
-	uint64_t conns_evicted;	     /* forgotten because the table was full */
-	uint64_t non_http;	     /* inbound connections of another protocol */
-	uint64_t tls, http2;	     /* inbound connections we cannot decode */
-	uint64_t tls_in, tls_out;    /* TLS connections decoded through OpenSSL's calls */
-	struct pgwire_stats pg;	     /* the PostgreSQL wire parser, all connections */
-	struct respconn_stats redis; /* the Redis engine, all connections */
+	uint64_t conns_evicted;		  /* forgotten because the table was full */
+	uint64_t non_http;		  /* inbound connections of another protocol */
+	uint64_t tls, http2;		  /* inbound connections we cannot decode */
+	uint64_t tls_in, tls_out;	  /* TLS connections decoded through OpenSSL's calls */
+	struct pgwire_stats pg;		  /* the PostgreSQL wire parser, all connections */
+	struct respconn_stats redis;	  /* the Redis engine, all connections */
+	struct httpclient_stats http_out; /* the HTTP client engine, all connections */
 	struct tracker_client_stats client[TRACKER_ENGINES];
+	/* Outbound TCP, whatever the protocol (include/abi/sockio.h: SOCKIO_EV_CLIENT). */
+	uint64_t connects;	 /* connect() results seen */
+	uint64_t connect_failed; /* ... that failed, or were given up on */
+	uint64_t resets, fins;	 /* RST, FIN received on outbound connections */
+	uint64_t client_orphans; /* about a connection we do not hold */
 };
 
 struct tracker;

@@ -35,29 +35,34 @@ static const struct stream {
 	[S_TL_HTTP] = { "timeline", "http", sizeof(struct run_series), ld__load_http_series },
 	[S_TL_DB] = { "timeline", "db", sizeof(struct run_series), ld__load_db_series },
 	[S_CACHE_ROWS] = { "cache", "rows", sizeof(struct run_cache_row), ld__load_cache_row },
+	[S_OUT_CALLS] = { "outbound", "calls", sizeof(struct run_out_call), ld__load_out_row },
+	[S_OUT_DESTS] = { "outbound", "destinations", sizeof(struct run_out_dest),
+			  ld__load_out_dest_row },
 };
 
 /* Members the loader reads; the values of others are checked and skipped, never parsed. */
 static const char *const top_keys[] = {
-	"schema",      "tool",	   "host",	  "window",	 "command", "filters",
-	"definitions", "events",   "connections", "http_parser", "bpf",	    "db_hotspots",
-	"db_stats",    "timeline", "slo_summary", "cache",	 NULL,
+	"schema",      "tool",	   "host",	  "window",	 "command",  "filters",
+	"definitions", "events",   "connections", "http_parser", "bpf",	     "db_hotspots",
+	"db_stats",    "timeline", "slo_summary", "cache",	 "outbound", NULL,
 };
 static const char *const timeline_keys[] = { "interval_s", "points_dropped", NULL };
 static const char *const cache_keys[] = { "system",   "commands",  "errors",  "hits",
 					  "misses",   "hit_ratio", "clients", "flags",
 					  "timeline", "drops",	   NULL };
+static const char *const outbound_keys[] = { "stats", NULL };
 
 /* The top-level members whose rows are streamed: objects whose members are read one by one. */
 static bool nested(const char *k)
 {
-	return !strcmp(k, "timeline") || !strcmp(k, "cache");
+	return !strcmp(k, "timeline") || !strcmp(k, "cache") || !strcmp(k, "outbound");
 }
 
 static bool known_key(const char *k, const char *in)
 {
 	const char *const *keys = !in			    ? top_keys
 				  : !strcmp(in, "timeline") ? timeline_keys
+				  : !strcmp(in, "outbound") ? outbound_keys
 							    : cache_keys;
 
 	for (size_t i = 0; keys[i]; i++)

@@ -22,7 +22,18 @@ struct jscan;
  * The arrays of rows (endpoints, queries, flags, verdicts, timeline series) are loaded one row
  * at a time as the scanner reaches them: the DOM of a row lives only while it is loaded.
  */
-enum { S_HTTP, S_DB, S_FLAGS, S_SLO, S_TL_HTTP, S_TL_DB, S_CACHE_ROWS, S_NR };
+enum {
+	S_HTTP,
+	S_DB,
+	S_FLAGS,
+	S_SLO,
+	S_TL_HTTP,
+	S_TL_DB,
+	S_CACHE_ROWS,
+	S_OUT_CALLS,
+	S_OUT_DESTS,
+	S_NR
+};
 
 struct rows {
 	struct run_arena *blk; /* the rows, contiguous; joins the run's arena when done */
@@ -86,6 +97,11 @@ int ld__get_latency(struct ld *l, json_object *o, const char *w, const char *k, 
 const char *ld__u128_str(unsigned __int128 v, char *buf, size_t sz);
 int ld__get_hist(struct ld *l, json_object *o, const char *w, struct hist_sparse **out);
 
+/* run_load_section.c: the status keys of a row ("200", "other"); a counters object with its
+ * groups ("parser": {"requests": 3} as "parser.requests"). */
+bool ld__status_key(const char *k);
+int ld__get_stats(struct ld *l, json_object *o, const char *what, struct run_counts *c);
+
 /* run_load.c: rows of stream k, once its array passed ld__get(): the array was streamed. */
 int ld__rows_of(struct ld *l, int k, void **v, unsigned *n);
 
@@ -102,5 +118,10 @@ int ld__load_db_series(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_cache(struct ld *l, json_object *root);
 int ld__load_cache_row(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_ep_deps(struct ld *l, json_object *o, const char *w, struct run_endpoint *e);
+
+/* run_load_outbound.c: the outbound section and a row of its calls and destinations. */
+int ld__load_outbound(struct ld *l, json_object *root);
+int ld__load_out_row(struct ld *l, json_object *x, const char *w, void *row);
+int ld__load_out_dest_row(struct ld *l, json_object *x, const char *w, void *row);
 
 #endif

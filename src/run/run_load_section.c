@@ -16,7 +16,7 @@
 #include "run/run_priv.h"
 #include "run/runfile.h"
 
-static bool status_key(const char *k)
+bool ld__status_key(const char *k)
 {
 	if (!strcmp(k, "other"))
 		return true;
@@ -162,7 +162,7 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	    (err = ld__get_str(l, o, w, "route", REQ, &e->route)) ||
 	    (err = ld__get_u64(l, o, w, "count", REQ, &e->count)) ||
 	    (err = ld__get_pos(l, o, w, "rate_per_s", REQ, &e->rate_per_s)) ||
-	    (err = ld__get_counts(l, o, w, "status", REQ, &e->status, status_key)) ||
+	    (err = ld__get_counts(l, o, w, "status", REQ, &e->status, ld__status_key)) ||
 	    (err = ld__get(l, o, w, "errors", T_OBJ, REQ, &x)))
 		return err;
 	if (has_port && (port < 0 || port > 65535))
@@ -291,7 +291,7 @@ static int load_ids(struct ld *l, json_object *o, const char *w, const char *k, 
  * The counters of db_stats, those of its objects (one per probe path, "libpq": {"queries": 3})
  * as "libpq.queries".
  */
-static int get_stats(struct ld *l, json_object *o, struct run_counts *c)
+int ld__get_stats(struct ld *l, json_object *o, const char *what, struct run_counts *c)
 {
 	struct json_object_iterator it, end;
 	size_t n = 0;
@@ -318,16 +318,15 @@ static int get_stats(struct ld *l, json_object *o, struct run_counts *c)
 		char name[W_MAX];
 
 		if (!v || !json_object_is_type(v, json_type_object)) {
-			if ((err = ld__u64_of(l, v, "db_stats", key, &c->v[c->n].n)))
+			if ((err = ld__u64_of(l, v, what, key, &c->v[c->n].n)))
 				return err;
 			if (!(c->v[c->n++].key = run__strdup(l->r, key)))
 				return ld__nomem(l);
 			continue;
 		}
 		if (strchr(key, '.'))
-			return ld__fail(l, "db_stats", key,
-					"unexpected '.' in the name of a group");
-		ld__wpath(ww, "db_stats.%s", key);
+			return ld__fail(l, what, key, "unexpected '.' in the name of a group");
+		ld__wpath(ww, "%s.%s", what, key);
 		in = json_object_iter_begin(v);
 		in_end = json_object_iter_end(v);
 		for (; !json_object_iter_equal(&in, &in_end); json_object_iter_next(&in)) {
@@ -398,7 +397,7 @@ static int load_db(struct ld *l, json_object *root)
 		return err;
 	/* db_stats is counters plus the probes string: read it as counters without probes. */
 	json_object_object_del(a, "probes");
-	return get_stats(l, a, &r->db_stats);
+	return ld__get_stats(l, a, "db_stats", &r->db_stats);
 }
 
 /* Unit of observed and margin when the file does not say: from the kind of objective. */
@@ -742,7 +741,8 @@ int ld__load(struct ld *l, json_object *root)
 	    (err = ld__rows_of(l, S_HTTP, (void **)&r->eps, &r->neps)))
 		return err;
 	if ((err = load_db(l, root)) || (err = ld__load_cache(l, root)) ||
-	    (err = load_slo(l, root)) || (err = load_timeline(l, root)))
+	    (err = ld__load_outbound(l, root)) || (err = load_slo(l, root)) ||
+	    (err = load_timeline(l, root)))
 		return err;
 	return 0;
 }

@@ -414,6 +414,93 @@ static void w_db(struct json *j, const struct run *r, struct hist *scratch)
 	}
 }
 
+/* {count, latency_ms, histogram} of a histogram that may be absent (null). */
+static void w_hist_obj(struct json *j, const char *key, const struct hist_sparse *h,
+		       struct hist *scratch)
+{
+	const struct hist *d;
+
+	json__key(j, key);
+	if (!h) {
+		json__null(j);
+		return;
+	}
+	d = dense(h, scratch);
+	json__begin_object(j);
+	json__kv_u64(j, "count", h->count);
+	histjson__latency(j, "latency_ms", d);
+	histjson__histogram(j, "histogram", d);
+	json__end_object(j);
+}
+
+static void w_out_call(struct json *j, const struct run_out_call *c, struct hist *scratch)
+{
+	const struct hist *h;
+
+	json__begin_object(j);
+	json__kv_string(j, "caller", c->caller);
+	json__kv_string(j, "peer", c->peer);
+	json__kv_string(j, "host", c->host);
+	json__kv_bool(j, "local", c->local);
+	json__kv_string(j, "method", c->method);
+	json__kv_string(j, "route", c->route);
+	json__kv_u64(j, "count", c->count);
+	json__kv_u64(j, "answered", c->answered);
+	w_counts(j, "status", &c->status);
+	json__key(j, "errors");
+	json__begin_object(j);
+	json__kv_u64(j, "4xx", c->err4xx);
+	json__kv_u64(j, "5xx", c->err5xx);
+	json__end_object(j);
+	w_counts(j, "failures", &c->failures);
+	json__kv_u64(j, "retries", c->retries);
+	w_counts(j, NULL, &c->extra);
+	json__kv_u64(j, "connects", c->connects);
+	h = dense(c->hist, scratch);
+	histjson__latency(j, "latency_ms", h);
+	histjson__histogram(j, "histogram", h);
+	w_hist_obj(j, "connect", c->connect, scratch);
+	w_hist_obj(j, "failure", c->failure, scratch);
+	json__end_object(j);
+}
+
+static void w_outbound(struct json *j, const struct run *r, struct hist *scratch)
+{
+	json__key(j, "outbound");
+	json__begin_object(j);
+	json__key(j, "calls");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nouts; i++)
+		w_out_call(j, &r->outs[i], scratch);
+	json__end_array(j);
+	json__key(j, "destinations");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nout_dests; i++) {
+		const struct run_out_dest *d = &r->out_dests[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "caller", d->caller);
+		json__kv_string(j, "peer", d->peer);
+		json__kv_string(j, "host", d->host);
+		json__kv_bool(j, "local", d->local);
+		json__kv_u64(j, "attempts", d->attempts);
+		json__kv_u64(j, "failed", d->failed);
+		json__kv_u64(j, "retries", d->retries);
+		json__kv_u64(j, "retry_success", d->retry_success);
+		json__kv_u64(j, "retry_exhausted", d->retry_exhausted);
+		w_hist_obj(j, "backoff", d->backoff, scratch);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	if (r->has_outbound_stats) {
+		json__key(j, "stats");
+		json__begin_object(j);
+		w_stats(j, &r->outbound_stats);
+		json__end_object(j);
+	}
+	json__end_object(j);
+}
+
 /* hits / keys with 4 decimals; null when no key was read. */
 static void w_ratio(struct json *j, const char *key, uint64_t hits, uint64_t keys)
 {
@@ -781,6 +868,8 @@ int run__write(FILE *f, const struct run *r)
 		w_db(j, r, scratch);
 	if (r->has_cache)
 		w_cache(j, &r->cache, scratch);
+	if (r->has_outbound)
+		w_outbound(j, r, scratch);
 	if (r->has_slo)
 		w_slo(j, r);
 	if (r->has_slo_summary)

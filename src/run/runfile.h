@@ -113,6 +113,34 @@ struct run_endpoint {
 	struct run_ep_dep dep[RUN_DEP_NR];
 };
 
+/*
+ * A row of "outbound": calls of a caller to a destination (peer and Host) with a method and
+ * route (connect failures: no method, no route, no Host).
+ */
+struct run_out_call {
+	const char *caller, *peer, *host, *method, *route;
+	bool local; /* the peer is on the recording host */
+	uint64_t count, answered;
+	struct run_counts status; /* "200" -> n, "other" -> n */
+	uint64_t err4xx, err5xx;
+	struct run_counts failures; /* "refused" -> n, ... every kind, in the schema's order */
+	uint64_t retries;
+	struct run_counts
+		extra; /* unfinished, end_inferred, incomplete, pipelined, target_truncated */
+	uint64_t connects;
+	struct hist_sparse *hist;    /* answered calls, ns */
+	struct hist_sparse *connect; /* connect times, ns; NULL: none */
+	struct hist_sparse *failure; /* time to the failure of calls without an answer; NULL */
+};
+
+/* A row of "outbound_destinations": the retries of a caller to a peer and Host. */
+struct run_out_dest {
+	const char *caller, *peer, *host;
+	bool local;
+	uint64_t attempts, failed, retries, retry_success, retry_exhausted;
+	struct hist_sparse *backoff; /* ns; NULL: no retry */
+};
+
 struct run_db_path {
 	const char *path; /* wire, libpq, usdt */
 	uint64_t count;
@@ -333,6 +361,13 @@ struct run {
 	bool has_db_stats;
 	const char *db_probes;
 	struct run_counts db_stats; /* every counter of db_stats */
+	bool has_outbound; /* the report has an "outbound" array: outbound HTTP was followed */
+	struct run_out_call *outs;
+	unsigned nouts;
+	struct run_out_dest *out_dests;
+	unsigned nout_dests;
+	bool has_outbound_stats;
+	struct run_counts outbound_stats; /* every counter of outbound_stats */
 	bool has_slo;
 	struct run_slo *slo;
 	unsigned nslo;

@@ -23,6 +23,7 @@ static void emit(void *ctx, const struct http_rec *rec)
 	(void)ctx;
 	CHECK(memchr(rec->method, 0, sizeof(rec->method)));
 	CHECK(memchr(rec->target, 0, sizeof(rec->target)));
+	CHECK(memchr(rec->host, 0, sizeof(rec->host)));
 	CHECK(rec->status < 1000);
 	CHECK(!rec->t_first || rec->t_first >= rec->t_start);
 	CHECK(rec->t_end >= rec->t_start);
@@ -38,8 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t ts = 1000, dropped;
 	size_t i = 0;
 
-	if (http__parse_request((const char *)data, size, &rq) == 1)
+	if (http__parse_request((const char *)data, size, &rq) == 1) {
 		CHECK(rq.method_len && rq.target_len && rq.head_len <= size);
+		/* The Host header's value lies inside the input, past the request line. */
+		CHECK(!rq.host ||
+		      (rq.host > rq.target && rq.host + rq.host_len <= (const char *)data + size));
+	}
 	if (http__parse_response((const char *)data, size, &rs) == 1)
 		CHECK(rs.status >= 100 && rs.status <= 999 && rs.head_len <= size);
 

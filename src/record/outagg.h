@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Outbound HTTP calls of a recording: rows caller x destination (peer and Host) x method x
+ * route, with status codes, latency, connect times and failures by kind, and the retries
+ * found among them, per destination.
+ *
+ * A retry is an attempt that repeats a failed one: the same caller, peer and Host, method and
+ * route (a connect failure, which has no request, matches any attempt to its peer), starting
+ * at most retry_window_ns (OUTAGG_RETRY_WINDOW_NS, 30 s) after the failed attempt ended.
+ * Failed: a failure kind (proto/httpcall.h), or a status clients retry (429, 5xx). Among
+ * several failed attempts the one of the same thread is taken, then the one that ended last;
+ * each is retried at most once, and the chain of retries ends in a success (retry_success) or
+ * in a failure never retried within the window (retry_exhausted). 30 s covers the backoffs of
+ * common clients (urllib3 0.1-8 s, curl --retry 1-16 s, SDKs up to 20 s) and keeps a call
+ * repeated every minute by a loop from counting as a retry of the last one.
+ *
+ * The wire does not say that an attempt is a retry, so two rules keep independent calls out:
+ * attempts attributed to different inbound requests (record/dbtrack.h) are never retries of
+ * each other, and a thread with several calls of one row in flight at once (a load generator,
+ * a concurrent batch) cannot be told apart from one retrying: its overlapping attempts are not
+ * matched (retry_ambiguous counts them). A loop calling the same route right after a call
+ * that failed for good is counted as a retry: there is nothing to tell it from one.
+ */
+#ifndef SLOPROBE_OUTAGG_H
+#define SLOPROBE_OUTAGG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/hist.h"
+#include "lib/u64map.h"
+#include "proto/httpcall.h"
+
+#define OUTAGG_ROWS_DEFAULT    2000 /* rows kept; calls of more are counted as dropped */
+#define OUTAGG_RETRY_WINDOW_NS (30 * 1000000000ull)
+#define OUTAGG_HISTORY	       128 /* recent attempts kept per caller x peer, to find retries */
+#define OUTAGG_STATUS_SLOTS    16  /* distinct status codes kept per row */
+#define OUTAGG_CALLER_MAX      64
+#define OUTAGG_METHOD_MAX      HTTP_METHOD_MAX
+#define OUTAGG_ROUTE_MAX       128
+
+struct outagg_opts {
+	unsigned max_rows;	  /* 0: OUTAGG_ROWS_DEFAULT */
+	uint64_t retry_window_ns; /* 0: OUTAGG_RETRY_WINDOW_NS */
+};
+
+/* Caller x peer x Host: where the retries are counted. */
+struct outagg_dest {
+	uint64_t id;
+	char caller[OUTAGG_CALLER_MAX];
+	char peer[HTTP_CALL_PEER_MAX];
+	char host[HTTP_HOST_MAX];
+	bool local;
+	uint64_t attempts, failed;
+	uint64_t retries;	  /* attempts that repeated a failed one */
+	uint64_t retry_success;	  /* chains of retries that ended in a success */
+	uint64_t retry_exhausted; /* ... that ended failed */
+	struct hist *backoff;	  /* start of a retry - end of the attempt it repeats; NULL: none */
+};
+
+struct outagg_status {
+	uint16_t code;
+	uint64_t count;
+};
+
+struct outagg_row {
+	uint64_t id;
+	char caller[OUTAGG_CALLER_MAX];
+	char peer[HTTP_CALL_PEER_MAX];
+	char host[HTTP_HOST_MAX];
+	char method[OUTAGG_METHOD_MAX]; /* "" for connect failures */
+	char route[OUTAGG_ROUTE_MAX];	/* "" for connect failures */
+	bool local;
+	struct outagg_dest *dest;
+	uint64_t count;	   /* attempts: answered + failed (fail[]) + unfinished */
+	uint64_t answered; /* a response was read and the call did not fail */
+	struct outagg_status status[OUTAGG_STATUS_SLOTS];
+	uint64_t status_other;
+	uint64_t err4xx, err5xx;
+	uint64_t fail[HTTP_CALL_FAIL_NR]; /* [HTTP_CALL_OK] unused */
+	uint64_t retries;
+	uint64_t unfinished, len_unknown, incomplete, pipelined, target_cut;
+	uint64_t connects;    /* calls that opened their connection, with its connect time */
+	struct hist lat;      /* answered calls: first request byte written -> last byte read */
+	struct hist *connect; /* connect times; NULL: none */
+	struct hist *failure; /* failed calls: start -> the failure seen; NULL: none */
+	uint64_t first_ts, last_ts;
+};
+
+struct outagg_stats {
+	uint64_t calls;		  /* records added */
+	uint64_t rows_dropped;	  /* calls of rows beyond max_rows */
+	uint64_t retry_ambiguous; /* attempts overlapping another of their row and thread */
+	uint64_t history_evicted; /* failed attempts pushed out of the history before the
+				   * window ended: a retry of them would be missed */
+	uint64_t nomem;		  /* calls not counted for want of memory */
+};
+
+struct outagg {
+	struct outagg_opts o;
+	struct outagg_row **rows; /* insertion order; sorted by outagg__finish */
+	unsigned nrows, cap_rows;
+	struct outagg_dest **dests;
+	unsigned ndests, cap_dests;
+	struct u64map row_ix, dest_ix, link_ix; /* id -> pointer */
+	struct outagg_link **links;
+	unsigned nlinks, cap_links;
+	struct outagg_stats st;
+};
+
+int outagg__new(struct outagg **out, const struct outagg_opts *o);
+void outagg__free(struct outagg *a);
+/*
+ * One finished call, its route already named (NULL or "" without a request); req: the number
+ * of the inbound request it was attributed to alone (record/dbtrack.h), 0: none or several.
+ * Returns its row, NULL when the table is full (counted).
+ */
+struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, const char *route,
+			       uint64_t req);
+/* Chains still open are closed; rows sorted by count (ties: caller, peer, method, route). Once. */
+void outagg__finish(struct outagg *a);
+
+#endif
