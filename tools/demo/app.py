@@ -1,58 +1,74 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""sloprobe demo shop: a small FastAPI service over PostgreSQL, in two modes.
+"""sloprobe demo shop: a small FastAPI service over PostgreSQL, with a Redis cache and a payment
+provider to call, in two modes.
 
-Run from this directory with the database of schema.sql (and tuned.sql for the tuned mode):
+Run from this directory with the database of schema.sql (and tuned.sql for the tuned mode), a
+Redis server and the fake provider of provider.py:
 
     DEMO_MODE=baseline DEMO_DSN=postgresql+psycopg2://postgres@127.0.0.1:55432/demo \
+    DEMO_REDIS_URL=redis://127.0.0.1:56379/0 DEMO_PAYMENT_URL=http://127.0.0.1:58080 \
         /usr/bin/python3 -m uvicorn app:app --workers 2 --host 127.0.0.1 --port 8000
 
-DEMO_MODE=baseline (the default) carries the database anti-patterns that sloprobe flags;
-DEMO_MODE=tuned is the same API with them fixed. Same routes, same answers:
+DEMO_MODE=baseline (the default) carries the database, cache and retry anti-patterns that
+sloprobe flags; DEMO_MODE=tuned is the same API with them fixed. Same routes, same answers:
 
     GET  /health                  no database
-    GET  /items/{item_id}         baseline: SELECT * by primary key
-                                  tuned: named columns, behind a short-TTL in-process cache
+    GET  /items/{item_id}         baseline: SELECT * by primary key; a Redis read first, under
+                                  a key that holds the request's id (every read misses) and a
+                                  SET without TTL after it
+                                  tuned: named columns, behind Redis (item:{id}, with a TTL)
     GET  /items?limit=&offset=    baseline: SELECT * ... ORDER BY created_at LIMIT n OFFSET m
                                   (no index: a sort of the 20000 items; OFFSET up to 2000)
                                   plus a count(*)
                                   tuned: index on items(created_at, id), keyset from a cached
                                   page bookmark (OFFSET below 100), cached count
-    GET  /users/{user_id}/quota   baseline: user (twice: a redundant query) + an aggregate over
-                                  all ~100000 orders (no index on user_id: a full scan, the
-                                  slow query)
-                                  tuned: cached user, index on orders(user_id, created_at)
+    GET  /users/{user_id}/quota   baseline: user (twice: a redundant query, and two Redis
+                                  reads of user:{id}:plan, which nothing writes: the SETs go
+                                  to user:{id}, without TTL) + an aggregate over all ~100000
+                                  orders (no index on user_id: a full scan, the slow query)
+                                  tuned: user:{id}:plan read once from Redis (warmed at
+                                  startup, with a TTL), index on orders(user_id, created_at)
                                   429 with Retry-After when the user is over the daily quota
     GET  /users/{user_id}/orders  the last 20 orders of a user with their items
-                                  baseline: user (twice), orders (full scan), then one items
-                                  lookup per order (N+1)
-                                  tuned: cached user and one JOIN over the index
+                                  baseline: user (twice, as above), orders (full scan), then
+                                  one items lookup per order (N+1)
+                                  tuned: user from Redis and one JOIN over the index
     GET  /stats/daily             orders and revenue per day over the last 7 days
                                   baseline: a new psycopg2 connection per request (no pooling)
                                   tuned: the pool, and the result cached for a minute
-    POST /orders                  one INSERT ... SELECT in both modes; 201, 404 for an unknown
-                                  user or item, 409 on a reused Idempotency-Key
+    POST /orders                  one INSERT ... SELECT in both modes, then a charge at the
+                                  payment provider; 201, 404 for an unknown user or item, 409
+                                  on a reused Idempotency-Key, 502 when the charge failed
+                                  baseline: retries at once, up to 5 attempts, 10 s timeout
+                                  tuned: urllib3 Retry with backoff (3 retries), 0.25 s timeout
 
 The handlers are plain `def` functions, so FastAPI runs them in its thread pool and every
 request holds a pooled database connection while it runs. The pool is sized by
 DEMO_POOL_SIZE (10), DEMO_POOL_MAX_OVERFLOW (10) and DEMO_POOL_TIMEOUT (10 s) per worker. The
-tuned caches keep items and users DEMO_CACHE_TTL seconds (5), the daily statistics 12 times
-and the page bookmarks 60 times as long; the last two are loaded at startup.
+in-process caches keep the daily statistics 12 times DEMO_CACHE_TTL seconds (5) and the page
+bookmarks 60 times as long; both are loaded at startup. Redis entries of the tuned mode live
+DEMO_REDIS_TTL seconds (300).
 """
 
+import json
 import logging
 import math
 import os
 import socket
 import threading
 import time
+import uuid
 from typing import Optional
 
 import psycopg2
+import redis
+import urllib3
 from fastapi import FastAPI, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
+from urllib3.util.retry import Retry
 
 log = logging.getLogger("uvicorn.error")
 
@@ -76,6 +92,13 @@ if MODE not in ("baseline", "tuned"):
     raise RuntimeError(f"DEMO_MODE must be baseline or tuned, not {MODE!r}")
 TUNED = MODE == "tuned"
 CACHE_TTL = _env_int("DEMO_CACHE_TTL", 5)
+REDIS_URL = os.environ.get("DEMO_REDIS_URL", "")
+if not REDIS_URL:
+    raise RuntimeError("DEMO_REDIS_URL is not set (redis://HOST:PORT/DB)")
+REDIS_TTL = _env_int("DEMO_REDIS_TTL", 300)
+PAYMENT_URL = os.environ.get("DEMO_PAYMENT_URL", "")
+if not PAYMENT_URL:
+    raise RuntimeError("DEMO_PAYMENT_URL is not set (http://HOST:PORT of provider.py)")
 
 # One engine (and pool) per worker process: uvicorn imports this module in each worker and no
 # connection is opened before the first request.
@@ -94,6 +117,29 @@ engine = create_engine(
 )
 # libpq keywords of the same database, for the baseline's unpooled connections.
 PG_ARGS = engine.url.translate_connect_args(username="user", database="dbname")
+
+# One client (and connection pool) per worker, shared by the handler threads. A cache that does
+# not answer within a second is treated as down: the request fails rather than hangs.
+cache = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+
+# The payment provider, over one urllib3 pool per worker (thread-safe; as many connections as
+# FastAPI has handler threads). Baseline: a loop that retries a 503 at once, up to 5
+# attempts, with a 10 s timeout: against a provider that sheds load for a moment, all the
+# attempts land inside that moment and the order fails; a stalled answer is waited out.
+# Tuned: urllib3's Retry, which sleeps backoff_factor * 2^(n-1) between consecutive failures
+# (urllib3 1.26 repeats the first failure at once: 0, then 100 ms, 200 ms), and a read
+# timeout just above the provider's normal answer, so a stall costs 250 ms and a retry. POST
+# is not retried by default: the Idempotency-Key sent with every attempt makes it safe here
+# (the provider charges a key once).
+PAYMENT_ATTEMPTS = 1 if TUNED else 5
+if TUNED:
+    PAYMENT_RETRIES = Retry(total=3, backoff_factor=0.05, status_forcelist=[503],
+                            allowed_methods=frozenset({"POST"}), raise_on_status=False)
+    PAYMENT_TIMEOUT = urllib3.Timeout(connect=0.1, read=0.25)
+else:
+    PAYMENT_RETRIES = False
+    PAYMENT_TIMEOUT = urllib3.Timeout(connect=10, read=10)
+payment = urllib3.PoolManager(num_pools=1, maxsize=40)
 
 ITEM_COLUMNS = "id, sku, name, category, price_cents, stock, created_at, updated_at"
 USER_COLUMNS = "id, username, plan, daily_limit"
@@ -174,6 +220,7 @@ SQL_INSERT_ORDER = text(
 )
 
 USER_ORDERS_LIMIT = 20
+USER_WARM_SQL = text(f"SELECT {USER_COLUMNS} FROM users")
 
 app = FastAPI(title="sloprobe demo shop", version="1.1")
 
@@ -204,8 +251,6 @@ class TTLCache:
         return value
 
 
-item_cache = TTLCache(CACHE_TTL)
-user_cache = TTLCache(CACHE_TTL)
 # Page bookmarks and the item count: the catalogue changes rarely, a stale bookmark only
 # shifts a deep page by the items added since.
 page_cache = TTLCache(60 * CACHE_TTL)
@@ -229,6 +274,16 @@ def _announce_mode():
         page_cache.get("bookmarks", lambda: _bookmarks(conn))
         page_cache.get("count", lambda: conn.execute(SQL_ITEMS_COUNT).scalar_one())
         stats_cache.get("daily", lambda: _daily(conn.exec_driver_sql(SQL_DAILY).all()))
+        users = conn.execute(USER_WARM_SQL).mappings().all()
+    # The users' plans are read on every quota and orders request, evenly over all 2000 users:
+    # filled on demand, a 20 s run would meet most users once and miss half of its reads.
+    # The table is small, so it goes to Redis whole, in one pipeline (both workers do it; the
+    # second one only renews the entries).
+    pipe = cache.pipeline(transaction=False)
+    for user in users:
+        pipe.set(_plan_key(user["id"]), _dumps(dict(user)), ex=REDIS_TTL)
+    pipe.execute()
+    log.info("%d user plans cached in Redis", len(users))
 
 
 @app.on_event("startup")
@@ -277,20 +332,48 @@ def _row(row):
     return dict(row) if row is not None else None
 
 
+def _dumps(value) -> str:
+    # Rows hold datetimes: stored as FastAPI renders them, so a cached answer is the same.
+    return json.dumps(value, default=lambda v: v.isoformat())
+
+
+def _plan_key(user_id: int) -> str:
+    return f"user:{user_id}:plan"
+
+
 def _load_user(conn, user_id: int):
     return _row(conn.execute(SQL_USER, {"id": user_id}).mappings().first())
 
 
+def _cached_user_baseline(conn, user_id: int):
+    """The first version's cache-aside, with its writer and reader disagreeing on the key: the
+    plan is looked for under user:{id}:plan and stored under user:{id}, with no TTL. Every
+    read misses, and the entries written are never read nor expire."""
+    hit = cache.get(_plan_key(user_id))
+    if hit is not None:
+        return json.loads(hit)
+    user = _load_user(conn, user_id)
+    if user is not None:
+        cache.set(f"user:{user_id}", _dumps(user))
+    return user
+
+
 def _user(conn, user_id: int):
-    """The user, or 404. Tuned: from the cache (a user that does not exist is cached too).
-    Baseline: loaded twice, as when one helper checks that the user exists and another loads
-    it again to render it: the same query with the same id, a redundant round trip."""
+    """The user, or 404. Tuned: one read of the plan cache (a user that does not exist is
+    cached too, as null). Baseline: looked up twice, as when one helper checks that the user
+    exists and another loads it again to render it: two reads of the same key in one request,
+    and after each miss the same query with the same id, a redundant round trip."""
     if TUNED:
-        user = user_cache.get(user_id, lambda: _load_user(conn, user_id))
-    else:
-        user = _load_user(conn, user_id)
-        if user is not None:
+        hit = cache.get(_plan_key(user_id))
+        if hit is not None:
+            user = json.loads(hit)
+        else:
             user = _load_user(conn, user_id)
+            cache.set(_plan_key(user_id), _dumps(user), ex=REDIS_TTL)
+    else:
+        user = _cached_user_baseline(conn, user_id)
+        if user is not None:
+            user = _cached_user_baseline(conn, user_id)
     if user is None:
         raise HTTPException(status_code=404, detail="user not found")
     return user
@@ -327,13 +410,26 @@ def list_items(limit: int = Query(20, ge=1, le=100), offset: int = Query(0, ge=0
 @app.get("/items/{item_id}")
 def get_item(item_id: int = Path(..., ge=1, le=INT4_MAX)):
     if TUNED:
-        def load():
+        # Cache-aside with a TTL; an id that does not exist is cached too (as null).
+        key = f"item:{item_id}"
+        hit = cache.get(key)
+        if hit is not None:
+            row = json.loads(hit)
+        else:
             with engine.connect() as conn:
-                return _row(conn.execute(SQL_ITEM, {"id": item_id}).mappings().first())
-        row = item_cache.get(item_id, load)
+                row = _row(conn.execute(SQL_ITEM, {"id": item_id}).mappings().first())
+            cache.set(key, _dumps(row), ex=REDIS_TTL)
     else:
-        with engine.connect() as conn:
-            row = _row(conn.execute(SQL_ITEM_STAR, {"id": item_id}).mappings().first())
+        # The key is built from the request's context, its id included, so no two requests
+        # share an entry: every read misses, and every entry, written without a TTL, stays.
+        key = f"item:{item_id}:{uuid.uuid4().hex}"
+        hit = cache.get(key)
+        if hit is not None:
+            row = json.loads(hit)
+        else:
+            with engine.connect() as conn:
+                row = _row(conn.execute(SQL_ITEM_STAR, {"id": item_id}).mappings().first())
+            cache.set(key, _dumps(row))
     if row is None:
         raise HTTPException(status_code=404, detail="item not found")
     return row
@@ -417,6 +513,23 @@ def daily_stats():
     return {"days": days}
 
 
+def _charge(order_id: int, amount_cents: int, key: str) -> bool:
+    """Charges the order at the provider; False when it would not (after the retries)."""
+    body = json.dumps({"order_id": order_id, "amount_cents": amount_cents}).encode()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": key}
+    for _ in range(PAYMENT_ATTEMPTS):
+        try:
+            resp = payment.request("POST", PAYMENT_URL + "/v1/charges", body=body,
+                                   headers=headers, retries=PAYMENT_RETRIES,
+                                   timeout=PAYMENT_TIMEOUT)
+        except urllib3.exceptions.HTTPError as exc:
+            log.warning("payment of order %d failed: %s", order_id, type(exc).__name__)
+            return False
+        if resp.status != 503:
+            return resp.status == 200
+    return False
+
+
 @app.post("/orders", status_code=201)
 def create_order(order: OrderIn, idempotency_key: Optional[str] = Header(None, max_length=128)):
     params = {
@@ -437,6 +550,12 @@ def create_order(order: OrderIn, idempotency_key: Optional[str] = Header(None, m
         raise
     if row is None:
         raise HTTPException(status_code=404, detail="item not found")
+    # Charged after the commit: a transaction is never held open across a call to another
+    # service. A real shop would cancel the order or charge it again from a queue when the
+    # charge fails; the demo keeps POST /orders to its one statement and answers 502.
+    total = row["qty"] * row["unit_price_cents"]
+    if not _charge(row["id"], total, idempotency_key or f"order-{row['id']}"):
+        raise HTTPException(status_code=502, detail="the payment provider did not answer")
     result = dict(row)
-    result["total_cents"] = row["qty"] * row["unit_price_cents"]
+    result["total_cents"] = total
     return result

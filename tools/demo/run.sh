@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Runs the sloprobe demo: a private PostgreSQL, the demo shop API (app.py, uvicorn with two
-# workers) and wrk driving load.lua against it, recorded by `sloprobe record` unless
-# --no-probe is given; in the baseline mode, the tuned mode or both one after the other (same
-# load, fresh database each), then `sloprobe diff` of the two and an HTML report. Everything
-# runs in a temporary directory that is removed at the end, together with every process the
-# script started, also on failure or Ctrl-C.
+# Runs the sloprobe demo: a private PostgreSQL and Redis, a fake payment provider
+# (provider.py), the demo shop API (app.py, uvicorn with two workers) and wrk driving load.lua
+# against it, recorded by `sloprobe record` unless --no-probe is given; in the baseline mode,
+# the tuned mode or both one after the other (same load, fresh database, cache and provider
+# each), then `sloprobe diff` of the two and an HTML report. Everything runs in a temporary
+# directory that is removed at the end, together with every process the script started, also
+# on failure or Ctrl-C.
 set -euo pipefail
 
 # Started in the background by a non-interactive shell, the script inherits SIGINT ignored and
@@ -122,6 +123,8 @@ PG_DIR=""
 PG_DATA=""
 APP_PID=""
 LOAD_PID=""
+REDIS_PID=""
+PROVIDER_PID=""
 CLEANED=0
 LEAVE_RUNNING=0
 
@@ -159,6 +162,8 @@ cleanup() {
 	((LEAVE_RUNNING)) && return "$rc"
 	stop_pid "$LOAD_PID" INT 10
 	stop_pid "$APP_PID" TERM 10
+	stop_pid "$PROVIDER_PID" TERM 5
+	stop_pid "$REDIS_PID" TERM 10
 	stop_postgres
 	[[ -n $TMP && -d $TMP ]] && rm -rf -- "$TMP"
 	return "$rc"
@@ -197,9 +202,12 @@ command -v psql >/dev/null 2>&1 || die "psql is not installed (apt-get install p
 PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 [[ -n $PG_BIN && -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] ||
 	die "the PostgreSQL server is not installed (apt-get install postgresql)"
-"$PYTHON" -c 'import fastapi, uvicorn, sqlalchemy, psycopg2' 2>/dev/null ||
-	die "$PYTHON lacks fastapi, uvicorn, sqlalchemy or psycopg2 (apt-get install" \
-		"python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2)"
+"$PYTHON" -c 'import fastapi, uvicorn, sqlalchemy, psycopg2, redis, urllib3' 2>/dev/null ||
+	die "$PYTHON lacks fastapi, uvicorn, sqlalchemy, psycopg2, redis or urllib3 (apt-get" \
+		"install python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2" \
+		"python3-redis python3-urllib3)"
+command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 ||
+	die "the Redis server is not installed (apt-get install redis-server redis-tools)"
 if ((EUID == 0)) && ! id postgres >/dev/null 2>&1; then
 	die "there is no user 'postgres' to run the database as (apt-get install postgresql)"
 fi
@@ -248,6 +256,61 @@ load_db() {
 		die "CHECKPOINT failed" "$TMP/schema.log" "$PG_LOG"
 }
 
+# ---- Redis ----------------------------------------------------------------------------------
+
+# A throwaway Redis: loopback only, nothing saved (no RDB snapshots, no AOF), its working
+# directory inside TMP. Emptied before each mode, like the database is reloaded.
+REDIS_DIR=$TMP/redis
+mkdir -m 700 "$REDIS_DIR"
+REDIS_PORT=$(free_port 56379) || die "no free port for Redis in 56379..56478"
+REDIS_LOG=$REDIS_DIR/redis.log
+log "starting $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$REDIS_PORT"
+setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" \
+	--appendonly no --daemonize no --logfile "$REDIS_LOG" </dev/null >/dev/null 2>&1 &
+REDIS_PID=$!
+REDIS_CLI=(redis-cli -h 127.0.0.1 -p "$REDIS_PORT")
+deadline=$((SECONDS + 15))
+until [[ $("${REDIS_CLI[@]}" ping 2>/dev/null) == PONG ]]; do
+	alive "$REDIS_PID" || die "redis-server exited during startup" "$REDIS_LOG"
+	((SECONDS < deadline)) || die "redis-server did not answer PING within 15 s" "$REDIS_LOG"
+	sleep 0.1
+done
+
+reset_cache() {
+	"${REDIS_CLI[@]}" flushall >/dev/null || die "FLUSHALL failed" "$REDIS_LOG"
+}
+
+# ---- payment provider -----------------------------------------------------------------------
+
+PROVIDER_PORT=""
+PROVIDER_LOG=""
+
+# start_provider MODE: provider.py with a fresh memory (the order ids start over with the
+# database, and its failures are scheduled by order id) and its own log of attempts.
+start_provider() {
+	local deadline
+	PROVIDER_LOG=$TMP/provider-$1.log
+	: >"$PROVIDER_LOG"
+	# Chosen again for each mode: other programs come and go between the two.
+	PROVIDER_PORT=$(free_port 58080) || die "no free port for the provider in 58080..58179"
+	setsid "$PYTHON" "$DEMO_DIR/provider.py" "$PROVIDER_PORT" "$PROVIDER_LOG" \
+		</dev/null >"$TMP/provider-$1.out" 2>&1 &
+	PROVIDER_PID=$!
+	deadline=$((SECONDS + 15))
+	until [[ $(http_get "http://127.0.0.1:$PROVIDER_PORT/health") == 200 ]]; do
+		alive "$PROVIDER_PID" || die "provider.py exited during startup" "$TMP/provider-$1.out"
+		((SECONDS < deadline)) ||
+			die "provider.py did not answer /health within 15 s" "$TMP/provider-$1.out"
+		sleep 0.1
+	done
+	log "$1: payment provider up on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
+}
+
+stop_provider() {
+	stop_pid "$PROVIDER_PID" TERM 5
+	PROVIDER_PID=""
+}
+
 # ---- API ------------------------------------------------------------------------------------
 
 if port_busy "$PORT"; then
@@ -266,7 +329,9 @@ start_api() {
 	fi
 	log "$mode: starting uvicorn (2 workers, DEMO_MODE=$mode) on 127.0.0.1:$PORT"
 	# setsid: a Ctrl-C in the terminal reaches this script, which stops the API in order.
-	DEMO_MODE=$mode DEMO_DSN=$DSN PYTHONDONTWRITEBYTECODE=1 setsid "$PYTHON" -m uvicorn app:app \
+	DEMO_MODE=$mode DEMO_DSN=$DSN DEMO_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \
+		DEMO_PAYMENT_URL=http://127.0.0.1:$PROVIDER_PORT PYTHONDONTWRITEBYTECODE=1 \
+		setsid "$PYTHON" -m uvicorn app:app \
 		--app-dir "$DEMO_DIR" --workers 2 --host 127.0.0.1 --port "$PORT" \
 		</dev/null >>"$APP_LOG" 2>&1 &
 	APP_PID=$!
@@ -315,7 +380,9 @@ run_load() {
 	local wrk=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency
 		-s "$DEMO_DIR/load.lua" "http://127.0.0.1:$PORT")
 	# Routes from the API's own OpenAPI document: endpoints named as FastAPI names them.
-	local rec=("$SLOPROBE" record -i 2 -o "$report" -P "$PORT" -P "$PG_PORT"
+	# --comm: the shop's processes only, not the provider (a remote API in real life) nor wrk.
+	local rec=("$SLOPROBE" record -i 2 -o "$report" -c python3 -P "$PORT" -P "$PG_PORT"
+		-P "$REDIS_PORT" -P "$PROVIDER_PORT"
 		--slow-ms "$SLOW_MS" --routes-from "$TMP/openapi.json" --slo "$SLO_FILE")
 	cd "$REPO"
 	if ((PROBE)); then
@@ -381,11 +448,49 @@ if n5xx:
 EOF
 }
 
+# provider_table LOG: what the payment provider saw, from its own log (provider.py): the
+# ground truth for sloprobe's outbound section.
+provider_table() {
+	"$PYTHON" - "$1" <<'EOF'
+import collections, sys
+
+attempts = collections.Counter()
+status = collections.Counter()
+charged, orders, kinds = set(), {}, {}
+with open(sys.argv[1]) as f:
+    for line in f:
+        try:
+            order, n, code, kind = line.split()
+        except ValueError:
+            continue
+        status[code] += 1
+        attempts[kind] += 1
+        orders[order] = max(orders.get(order, 0), int(n))
+        kinds[order] = kind
+        if code == "200":
+            charged.add(order)
+total = sum(attempts.values())
+if not total:
+    print("payment provider: no charge attempts")
+    sys.exit(0)
+again = total - len(orders)
+print("\nPayment provider (its own log): %d attempts for %d orders, %d of them repeats;"
+      " status %s" % (total, len(orders), again,
+                      ", ".join("%s %d" % kv for kv in sorted(status.items()))))
+for kind, what in (("busy", "503 for 60 ms"), ("slow", "first answer after 1 s")):
+    ids = [o for o, k in kinds.items() if k == kind]
+    if ids:
+        print("  %-4s orders (%s): %d, %d attempts, %d charged"
+              % (kind, what, len(ids), attempts[kind], sum(o in charged for o in ids)))
+print("  orders never charged: %d" % (len(orders) - len(charged)))
+EOF
+}
+
 # report_summary REPORT: the busiest endpoints and the database flags sloprobe found.
 report_summary() {
 	echo
 	"$PYTHON" - "$1" <<'EOF' || echo "demo: could not summarize $1" >&2
-import json, sys
+import collections, json, sys
 r = json.load(open(sys.argv[1]))
 eps = r.get("http") or []
 ev = r.get("events") or {}
@@ -417,8 +522,85 @@ for f in flags:
     where = f.get("endpoint") or ""
     print("  %-16s %s%s" % (f.get("kind", "?"), (where + ": ") if where else "",
                             (f.get("evidence") or "")[:160]))
+
+
+def pct(x):
+    return "-" if x is None else "%.1f %%" % (100 * x)
+
+
+c = r.get("cache")
+if c:
+    print("cache (Redis): %d commands, %d errors; keys read %d hits / %d misses: hit ratio %s"
+          % (c["commands"], c["errors"], c["hits"], c["misses"], pct(c["hit_ratio"])))
+    pats = {}
+    for row in c.get("rows") or []:
+        p = pats.setdefault(row["pattern"], collections.Counter())
+        for k in ("count", "reads", "hits", "misses", "writes", "writes_without_ttl"):
+            p[k] += row.get(k, 0)
+    print("  %-22s %8s %8s %8s %8s %10s %8s" % ("key pattern", "commands", "reads", "hits",
+                                                  "misses", "hit ratio", "no TTL"))
+    for name, p in sorted(pats.items(), key=lambda kv: -kv[1]["count"])[:6]:
+        keys = p["hits"] + p["misses"]
+        print("  %-22s %8d %8d %8d %8d %10s %8d"
+              % (name[:22], p["count"], p["reads"], p["hits"], p["misses"],
+                 pct(p["hits"] / keys if keys else None), p["writes_without_ttl"]))
+    for e in eps:
+        dep = e.get("cache")
+        if dep and dep.get("calls_per_request"):
+            print("  %-6s %-28s %4.1f calls/req, hit ratio %s, %d requests read a key twice"
+                  % (e["method"], e["route"][:28], dep["calls_per_request"],
+                     pct(dep.get("hit_ratio")), dep.get("repeat_requests", 0)))
+    cflags = c.get("flags") or []
+    kinds = collections.Counter(f["kind"] for f in cflags)
+    print("cache flags: " + (", ".join("%s %d" % kv for kv in sorted(kinds.items())) or "none"))
+    seen = set()
+    for f in cflags:
+        if f["kind"] in seen:
+            continue
+        seen.add(f["kind"])
+        print("  %-16s %s%s" % (f["kind"], (f.get("pattern") or "") + ": ",
+                                (f.get("evidence") or "")[:140]))
+
+o = r.get("outbound")
+if o is not None:
+    fails = collections.Counter()
+    for call in o.get("calls") or []:
+        for k, n in (call.get("failures") or {}).items():
+            fails[k] += n
+        fails["503"] += (call.get("status") or {}).get("503", 0)
+    print("outbound calls: " + (", ".join("%s %d" % kv for kv in sorted(fails.items()) if kv[1])
+                                or "no failures"))
+    for d in o.get("destinations") or []:
+        b = (d.get("backoff") or {}).get("latency_ms") or {}
+        print("  %s -> %s: %d attempts, %d failed, %d retries (%d chains succeeded, %d gave up)"
+              "%s" % (d["caller"], d["host"] or d["peer"], d["attempts"], d["failed"],
+                      d["retries"], d["retry_success"], d["retry_exhausted"],
+                      ", backoff p50 %.1f ms, p95 %.1f ms, max %.1f ms"
+                      % (b["p50"], b["p95"], b["max"]) if b else ""))
 EOF
 	log "report: $1"
+}
+
+# dependencies BASELINE TUNED: the cache and the payment calls of the two runs, one line each.
+dependencies() {
+	"$PYTHON" - "$@" <<'EOF' || echo "demo: could not compare the dependencies" >&2
+import json, sys
+
+for name, path in zip(("baseline", "tuned"), sys.argv[1:]):
+    r = json.load(open(path))
+    c = r.get("cache") or {}
+    hr = c.get("hit_ratio")
+    line = "%-8s cache: hit ratio %s (%d of %d keys read), %d flags" % (
+        name, "-" if hr is None else "%.1f %%" % (100 * hr), c.get("hits", 0),
+        c.get("hits", 0) + c.get("misses", 0), len(c.get("flags") or []))
+    dests = (r.get("outbound") or {}).get("destinations")
+    if dests is not None:
+        a = sum(d["attempts"] for d in dests)
+        line += "; payment: %d attempts, %d failed, %d retries, %d retry chains gave up" % (
+            a, sum(d["failed"] for d in dests), sum(d["retries"] for d in dests),
+            sum(d["retry_exhausted"] for d in dests))
+    print("demo: " + line)
+EOF
 }
 
 # ---- the runs -------------------------------------------------------------------------------
@@ -433,10 +615,13 @@ for mode in "${MODES[@]}"; do
 	echo
 	log "======== $mode mode ========"
 	load_db "$mode"
+	reset_cache
+	start_provider "$mode"
 	start_api "$mode"
 	run_load "$mode" "${REPORTS[$mode]}"
 	RC[$mode]=$load_rc
 	access_table "$APP_LOG"
+	provider_table "$PROVIDER_LOG"
 	if ((PROBE)) && [[ -s ${REPORTS[$mode]} ]]; then
 		report_summary "${REPORTS[$mode]}"
 	fi
@@ -454,6 +639,7 @@ for mode in "${MODES[@]}"; do
 		break
 	fi
 	stop_api
+	stop_provider
 done
 
 # ---- comparison -----------------------------------------------------------------------------
@@ -475,6 +661,8 @@ if ((PROBE && ${#MODES[@]} > 1)); then
 	"$SLOPROBE" report "$tuned" --format html -o "$REPO/demo-report.html" ||
 		[[ $? == 3 ]] || die "sloprobe report --format html failed"
 	log "HTML report of the tuned run: $REPO/demo-report.html"
+	echo
+	dependencies "$base" "$tuned"
 fi
 
 if ((PROBE)); then
@@ -500,22 +688,27 @@ if ((KEEP)); then
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Stops the demo stack left running by run.sh --keep: uvicorn (pid $APP_PID) and its workers,
-# then PostgreSQL, then removes $TMP.
-pid=$APP_PID
-if grep -q uvicorn /proc/\$pid/cmdline 2>/dev/null; then
-	kids=\$(ps -o pid= --ppid \$pid)
-	kill -TERM \$pid
+# the payment provider (pid $PROVIDER_PID), Redis (pid $REDIS_PID), then PostgreSQL, then
+# removes $TMP.
+stop() { # PID WORD: stop PID if its command line still has WORD (the PID was not reused)
+	grep -q "\$2" /proc/\$1/cmdline 2>/dev/null || return 0
+	kids=\$(ps -o pid= --ppid \$1)
+	kill -TERM \$1
 	i=0
-	while kill -0 \$pid 2>/dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
-	kill -0 \$pid 2>/dev/null && kill -KILL \$pid \$kids 2>/dev/null
-fi
+	while kill -0 \$1 2>/dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+	kill -0 \$1 2>/dev/null && kill -KILL \$1 \$kids 2>/dev/null
+}
+stop $APP_PID uvicorn
+stop $PROVIDER_PID provider.py
+stop $REDIS_PID redis-server
 $pg_stop
 rm -rf -- $TMP
 EOF
 	chmod 755 "$TMP/stop.sh"
 	LEAVE_RUNNING=1
 	log "left running: API http://127.0.0.1:$PORT (uvicorn pid $APP_PID, ${MODES[-1]} mode)," \
-		"database $DSN"
+		"database $DSN, Redis 127.0.0.1:$REDIS_PORT, payment provider" \
+		"http://127.0.0.1:$PROVIDER_PORT"
 	log "logs in $TMP; stop everything with: $TMP/stop.sh"
 fi
 exit "$status"
