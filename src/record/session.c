@@ -294,6 +294,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	sko.routes = o->routes;
 	sko.route_distinct = o->route_limit;
 	sko.from_read = o->from_read;
+	sko.db_wire = o->db_probes & (1u << DB_PATH_WIRE);
 	s->sink = calloc(1, sizeof(*s->sink));
 	if (!s->sink)
 		return out_of_memory();

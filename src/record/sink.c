@@ -216,6 +216,11 @@ bool sink__db_on(const struct sink *s)
 	return s->db && !s->db->db_off;
 }
 
+bool sink__db_wire_on(const struct sink *s)
+{
+	return sink__db_on(s) && s->o.db_wire;
+}
+
 void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, const char *client,
 	      const char *server)
 {

@@ -35,6 +35,7 @@ struct sink_opts {
 	unsigned route_distinct;	/* values per path position before it collapses */
 	const char *procroot;		/* "/proc" when NULL */
 	bool from_read; /* latency from the server's first read, not the request's arrival */
+	bool db_wire;	/* PostgreSQL's wire protocol is one of the --db-probe paths */
 };
 
 struct sink_stats {
@@ -89,6 +90,8 @@ void sink__req_drop(struct sink *s, struct dbreq *req);
 
 /* PostgreSQL: whether it is followed at all. */
 bool sink__db_on(const struct sink *s);
+/* ... and on the wire (client connections are followed for Redis or HTTP too). */
+bool sink__db_wire_on(const struct sink *s);
 /* A DB execution (conn: the wire path's connection state, else NULL and the names given). */
 void sink__db(struct sink *s, struct dbconn *conn, const struct db_exec *x, const char *client,
 	      const char *server);

@@ -315,7 +315,7 @@ static void http_idle(void *ec, uint64_t now, uint64_t quiet_ns, bool end)
 }
 
 static const struct engine engines[] = {
-	[TRACKER_PG] = { SOCKIO_PROTO_PGSQL, sink__db_on, pgconn__sniff, pg_open, pg_data,
+	[TRACKER_PG] = { SOCKIO_PROTO_PGSQL, sink__db_wire_on, pgconn__sniff, pg_open, pg_data,
 			 pg_stats_add, pg_close },
 	[TRACKER_REDIS] = { SOCKIO_PROTO_REDIS, sink__cache_on, respconn__sniff, resp_open,
 			    resp_data, resp_stats_add, resp_close },
@@ -367,7 +367,9 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 		for (i = 0; i < TRACKER_ENGINES && engines[i].proto != e->proto; i++)
 			;
 		if (i == TRACKER_ENGINES || !engines[i].on(t->sink)) {
+			/* Not followed (--redis=off...): the kernel stops forwarding it. */
 			t->st.client_events++;
+			set_proto(t, c, SOCKIO_PROTO_OTHER);
 			return;
 		}
 		if (!engines[i].sniff(e, head_len)) {

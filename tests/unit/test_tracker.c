@@ -376,7 +376,7 @@ static void test_pg_client_connection(void **state)
 {
 	static const char q[] = "Q\0\0\0\x0dselect 1\0";
 	static const char reply[] = "C\0\0\0\x0dSELECT 1\0Z\0\0\0\x05I";
-	const struct sink_opts so = { .procroot = "/nonexistent" };
+	const struct sink_opts so = { .procroot = "/nonexistent", .db_wire = true };
 	struct sockio_open_ev o = {
 		.type = SOCKIO_EV_OPEN, .tgid = 4242, .conn_id = 9, .ts = 10, .fd = 9,
 		.family = 2, .lport = 40001, .rport = 5432, .role = SOCKIO_ROLE_CLIENT,
