@@ -19,7 +19,11 @@ A charge is kept per Idempotency-Key, so an attempt answered after its client ga
 retried charges once. Every attempt is written to LOG, one line each (the ground truth that
 run.sh counts next to sloprobe's outbound section):
 
-    <order id> <attempt number> <status> <busy|slow|ok>
+    <order id> <attempt number> <status> <busy|slow|ok> <arrival> <answer>
+
+arrival and answer in ms of CLOCK_MONOTONIC: when the request had been read, and when the
+answer was written; the answer of one attempt to the arrival of the next one of the same
+order is the client's backoff, as the provider sees it.
 
 GET /health answers 200 (run.sh waits for it). The process calls itself fakepay (its comm);
 it stops on SIGTERM or SIGINT.
@@ -56,8 +60,7 @@ class Charges:
         self.charges = {}
         self.log = log
 
-    def attempt(self, order_id):
-        now = time.monotonic()
+    def attempt(self, order_id, now):
         with self.lock:
             first, n = self.orders.get(order_id, (now, 0))
             self.orders[order_id] = (first, n + 1)
@@ -70,9 +73,11 @@ class Charges:
                                      "order_id": order_id, "amount_cents": amount}
             return self.charges[key]
 
-    def record(self, order_id, attempt, status, kind):
+    def record(self, order_id, attempt, status, kind, arrival):
+        now = time.monotonic()
         with self.lock:
-            self.log.write("%d %d %d %s\n" % (order_id, attempt, status, kind))
+            self.log.write("%d %d %d %s %.3f %.3f\n"
+                           % (order_id, attempt, status, kind, arrival * 1000, now * 1000))
 
 
 class Provider(http.server.BaseHTTPRequestHandler):
@@ -116,18 +121,19 @@ class Provider(http.server.BaseHTTPRequestHandler):
         if self.path != "/v1/charges":
             self.answer(404, {"error": "not found"})
             return
-        since_first, attempt = self.charges.attempt(order_id)
+        arrival = time.monotonic()
+        since_first, attempt = self.charges.attempt(order_id, arrival)
         kind = kind_of(order_id)
         if kind == "busy" and since_first * 1000 < BUSY_MS:
-            self.charges.record(order_id, attempt, 503, kind)
             self.answer(503, {"error": "busy, try again later"})
+            self.charges.record(order_id, attempt, 503, kind, arrival)
             return
         if kind == "slow" and attempt == 1:
             time.sleep(SLOW_MS / 1000)
         key = self.headers.get("Idempotency-Key") or "order-%d" % order_id
         charge = self.charges.charge(key, order_id, amount)
-        self.charges.record(order_id, attempt, 200, kind)
         self.answer(200, charge)
+        self.charges.record(order_id, attempt, 200, kind, arrival)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -457,16 +457,18 @@ import collections, sys
 attempts = collections.Counter()
 status = collections.Counter()
 charged, orders, kinds = set(), {}, {}
+times = collections.defaultdict(dict)
 with open(sys.argv[1]) as f:
     for line in f:
         try:
-            order, n, code, kind = line.split()
+            order, n, code, kind, arrival, answer = line.split()
         except ValueError:
             continue
         status[code] += 1
         attempts[kind] += 1
         orders[order] = max(orders.get(order, 0), int(n))
         kinds[order] = kind
+        times[order][int(n)] = (float(arrival), float(answer))
         if code == "200":
             charged.add(order)
 total = sum(attempts.values())
@@ -483,6 +485,13 @@ for kind, what in (("busy", "503 for 60 ms"), ("slow", "first answer after 1 s")
         print("  %-4s orders (%s): %d, %d attempts, %d charged"
               % (kind, what, len(ids), attempts[kind], sum(o in charged for o in ids)))
 print("  orders never charged: %d" % (len(orders) - len(charged)))
+# An answer written after its client gave up (a stall past the timeout) does not count: the
+# client's backoff starts from its timeout, which the provider cannot see.
+gaps = sorted(t[n + 1][0] - t[n][1] for t in times.values() for n in t
+              if n + 1 in t and t[n + 1][0] >= t[n][1])
+if gaps:
+    print("  from an answer to the next attempt of its order: %d times, min %.1f ms, median"
+          " %.1f ms, max %.1f ms" % (len(gaps), gaps[0], gaps[len(gaps) // 2], gaps[-1]))
 EOF
 }
 
