@@ -269,7 +269,7 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 	const uint64_t *u[n];
 	const char *s[n];
 	unsigned un[n], nf = 0;
-	bool same = true, has_db_run = true;
+	bool same = true, has_db_run = true, has_ho_run = true;
 	int err;
 
 	out->tool_version = SLOPROBE_VERSION;
@@ -362,9 +362,13 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 		out->bpf_db_run_ns += in[i]->bpf_db_run_ns;
 		out->bpf_db_run_cnt += in[i]->bpf_db_run_cnt;
 		has_db_run &= in[i]->has_bpf_db_run;
+		out->bpf_ho_run_ns += in[i]->bpf_ho_run_ns;
+		out->bpf_ho_run_cnt += in[i]->bpf_ho_run_cnt;
+		has_ho_run &= in[i]->has_bpf_ho_run;
 	}
 	out->has_bpf_run &= out->has_bpf;
 	out->has_bpf_db_run = has_db_run && out->has_bpf_run;
+	out->has_bpf_ho_run = has_ho_run && out->has_bpf_run;
 	return 0;
 }
 

@@ -387,10 +387,6 @@ static void db_stats(struct snap *s, struct run_counts *c)
 		 */
 		count(s, c, "handoff_tables_full",
 		      m->ho->reqs_full + m->ho->runs_full + m->ho->procs_full + m->ho->acts_full);
-		if (m->bpf_stats) {
-			count(s, c, "handoff_bpf_run_ns", m->ho_run_ns);
-			count(s, c, "handoff_bpf_run_cnt", m->ho_run_cnt);
-		}
 	}
 	/* Groups: "libpq.queries" is written as "libpq": { "queries": ... }. */
 	if (m->db_paths & (1u << DB_PATH_LIBPQ)) {
@@ -977,6 +973,9 @@ static void head(struct snap *s)
 	r->bpf_run_cnt = m->bpf_run_cnt;
 	r->bpf_db_run_ns = m->db_run_ns;
 	r->bpf_db_run_cnt = m->db_run_cnt;
+	r->has_bpf_ho_run = m->bpf_stats && m->ho_loaded;
+	r->bpf_ho_run_ns = m->ho_run_ns;
+	r->bpf_ho_run_cnt = m->ho_run_cnt;
 }
 
 int report__snapshot(struct run *r, const struct agg *a, const struct report_meta *m)

@@ -59,6 +59,7 @@ struct report_meta {
 	const struct slotrack *slo;	     /* NULL: no --slo */
 	const struct handoff_stats *ho;	     /* NULL: hand-offs not followed */
 	uint64_t ho_kstats[HANDOFF_STAT_NR]; /* bpf/handoff.bpf.c counters */
+	bool ho_loaded;			     /* the hand-off probe ran (for any client) */
 	uint64_t ho_run_ns, ho_run_cnt;	     /* its programs, with bpf_stats */
 	bool tls;			     /* --tls on: OpenSSL's calls followed */
 };

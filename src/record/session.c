@@ -641,6 +641,7 @@ void session__finish(struct session *s)
 		if (s->hop)
 			handoff_probe__run_stats(s->hop, &m->ho_run_ns, &m->ho_run_cnt);
 	}
+	m->ho_loaded = s->hop != NULL;
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
 	m->tls = s->tls != NULL;

@@ -695,10 +695,13 @@ static int load_head(struct ld *l, json_object *root)
 		    (err = ld__get_u64(l, o, "bpf", "run_cnt", 0, &r->bpf_run_cnt)) ||
 		    (err = ld__get_u64(l, o, "bpf", "db_probes_run_time_ns", 0,
 				       &r->bpf_db_run_ns)) ||
-		    (err = ld__get_u64(l, o, "bpf", "db_probes_run_cnt", 0, &r->bpf_db_run_cnt)))
+		    (err = ld__get_u64(l, o, "bpf", "db_probes_run_cnt", 0, &r->bpf_db_run_cnt)) ||
+		    (err = ld__get_u64(l, o, "bpf", "handoff_run_time_ns", 0, &r->bpf_ho_run_ns)) ||
+		    (err = ld__get_u64(l, o, "bpf", "handoff_run_cnt", 0, &r->bpf_ho_run_cnt)))
 			return err;
 		r->has_bpf_run = json_object_object_get_ex(o, "run_time_ns", NULL);
 		r->has_bpf_db_run = json_object_object_get_ex(o, "db_probes_run_time_ns", NULL);
+		r->has_bpf_ho_run = json_object_object_get_ex(o, "handoff_run_time_ns", NULL);
 	}
 	return 0;
 }

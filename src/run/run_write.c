@@ -844,6 +844,10 @@ int run__write(FILE *f, const struct run *r)
 			json__kv_u64(j, "db_probes_run_time_ns", r->bpf_db_run_ns);
 			json__kv_u64(j, "db_probes_run_cnt", r->bpf_db_run_cnt);
 		}
+		if (r->has_bpf_ho_run) {
+			json__kv_u64(j, "handoff_run_time_ns", r->bpf_ho_run_ns);
+			json__kv_u64(j, "handoff_run_cnt", r->bpf_ho_run_cnt);
+		}
 		json__end_object(j);
 	}
 	if (r->nsources) {

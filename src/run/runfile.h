@@ -347,9 +347,10 @@ struct run {
 	struct run_counts events; /* every key of "events" but total and dropped */
 	struct run_counts connections;
 	struct run_counts http_parser;
-	bool has_bpf, bpf_stats, has_bpf_run, has_bpf_db_run;
+	bool has_bpf, bpf_stats, has_bpf_run, has_bpf_db_run, has_bpf_ho_run;
 	uint64_t bpf_run_ns, bpf_run_cnt;
 	uint64_t bpf_db_run_ns, bpf_db_run_cnt; /* the database probes' programs */
+	uint64_t bpf_ho_run_ns, bpf_ho_run_cnt; /* the hand-off probe's programs */
 	struct run_endpoint *eps;
 	unsigned neps;
 	bool has_db; /* the report has a "db" array: database tracing was on */

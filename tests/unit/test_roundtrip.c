@@ -154,7 +154,8 @@ static const char full[] =
 	"\"filters\":{\"pids\":[],\"comm\":null,\"cgroup\":null,\"ports\":[]},"
 	"\"events\":{\"total\":100,\"dropped\":0},"
 	"\"bpf\":{\"stats_enabled\":true,\"run_time_ns\":5,\"run_cnt\":6,"
-	"\"db_probes_run_time_ns\":8,\"db_probes_run_cnt\":9},"
+	"\"db_probes_run_time_ns\":8,\"db_probes_run_cnt\":9,"
+	"\"handoff_run_time_ns\":10,\"handoff_run_cnt\":11},"
 	"\"http\":[{\"service\":\"app:8080\",\"pids\":[42],\"comm\":\"app\",\"container\":null,"
 	"\"port\":8080,\"method\":\"GET\",\"route\":\"/\",\"count\":7,\"rate_per_s\":0.7,"
 	"\"status\":{\"200\":7},\"errors\":{\"4xx\":0,\"5xx\":0,\"5xx_ratio\":0},"
@@ -214,6 +215,7 @@ static void test_fields_the_old_writer_dropped_come_back(void **state)
 {
 	static const char *const want[] = {
 		"\"db_probes_run_cnt\": 9",
+		"\"handoff_run_cnt\": 11",
 		"\"db_time_share\": 0.4321",
 		"\"handoff\": 3",
 		"\"first_byte_ms\": {",
