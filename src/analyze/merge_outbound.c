@@ -64,6 +64,7 @@ static int merge_call(struct run *out, struct run_out_call *c, const struct keye
 		c->retries += x->retries;
 		c->connects += x->connects;
 		c->local |= x->local;
+		c->tls |= x->tls;
 		st[i] = &x->status;
 		fl[i] = &x->failures;
 		ex[i] = &x->extra;

@@ -132,7 +132,8 @@ void runreport__outbound(struct analyze_out *o, const struct run *r)
 		const struct run_out_call *x = &r->outs[i];
 
 		table__cell(&t, "%s", analyze__val(o, x->caller, 0, b, sizeof(b)));
-		table__cell(&t, "%s", analyze__val(o, dest_of(x->host, x->peer), 0, b, sizeof(b)));
+		snprintf(c, sizeof(c), "%s%s", dest_of(x->host, x->peer), x->tls ? " (tls)" : "");
+		table__cell(&t, "%s", analyze__val(o, c, 0, b, sizeof(b)));
 		if (x->method[0])
 			snprintf(c, sizeof(c), "%s %s", x->method, x->route);
 		else

@@ -46,6 +46,7 @@ enum http_call_flag {
 	HTTP_CALL_INCOMPLETE = 1 << 4,	  /* the response's body ended early */
 	HTTP_CALL_UNFINISHED = 1 << 5,	  /* still unanswered when tracing ended: not a failure */
 	HTTP_CALL_LOCAL = 1 << 6,	  /* the peer is on this host (loopback or own address) */
+	HTTP_CALL_TLS = 1 << 7,		  /* HTTPS: its plaintext came from OpenSSL's calls */
 };
 
 struct http_call {

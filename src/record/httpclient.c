@@ -13,7 +13,7 @@ struct httpclient {
 	uint32_t tgid;
 	uint64_t id;
 	char caller[64], peer[HTTP_CALL_PEER_MAX];
-	unsigned flags; /* HTTP_CALL_LOCAL */
+	unsigned flags; /* HTTP_CALL_LOCAL, HTTP_CALL_TLS */
 	struct http_conn http;
 	uint32_t req_tid;    /* the thread that wrote the request in flight */
 	uint64_t connect_ns; /* for the first call, then 0 */
@@ -119,6 +119,9 @@ void httpclient__peer(struct httpclient *c, enum httpclient_peer what, uint64_t 
 	switch (what) {
 	case HTTPCLIENT_LOCAL:
 		c->flags |= HTTP_CALL_LOCAL;
+		break;
+	case HTTPCLIENT_TLS:
+		c->flags |= HTTP_CALL_TLS;
 		break;
 	case HTTPCLIENT_CONNECTED:
 		c->connect_ns = arg;

@@ -42,6 +42,7 @@ enum httpclient_peer {
 	HTTPCLIENT_CONNECTED, /* arg: connect time, ns */
 	HTTPCLIENT_RESET,     /* RST received */
 	HTTPCLIENT_FIN,	      /* the server closed its side */
+	HTTPCLIENT_TLS,	      /* its plaintext comes from OpenSSL's calls (--tls) */
 };
 
 /* The first bytes a client wrote on a connection start an HTTP/1 request. */

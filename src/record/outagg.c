@@ -441,6 +441,7 @@ struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, cons
 			a->st.nomem++;
 		return NULL;
 	}
+	r->tls |= !!(c->flags & HTTP_CALL_TLS);
 	row_add(a, r, c);
 	retries(a, r, c, &n, req);
 	return r;

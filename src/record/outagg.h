@@ -71,6 +71,7 @@ struct outagg_row {
 	char method[OUTAGG_METHOD_MAX]; /* "" for connect failures */
 	char route[OUTAGG_ROUTE_MAX];	/* "" for connect failures */
 	bool local;
+	bool tls; /* its calls were HTTPS, decoded through OpenSSL's calls */
 	struct outagg_dest *dest;
 	uint64_t count;	   /* attempts: answered + failed (fail[]) + unfinished */
 	uint64_t answered; /* a response was read and the call did not fail */

@@ -483,6 +483,7 @@ static void out_call(struct snap *s, const struct outagg_row *o, struct run_out_
 	c->method = str(s, o->method);
 	c->route = str(s, o->route);
 	c->local = o->local;
+	c->tls = o->tls;
 	c->count = o->count;
 	c->answered = o->answered;
 	for (unsigned i = 0; i < OUTAGG_STATUS_SLOTS && o->status[i].code; i++)
@@ -941,7 +942,7 @@ static void head(struct snap *s)
 	/* Only with --tls: the reports of runs without it stay as they were. */
 	if (m->tls)
 		count(s, &r->events, "tls_unbound", m->kstats[SOCKIO_STAT_TLS_UNBOUND]);
-	counts_init(s, &r->connections, 11);
+	counts_init(s, &r->connections, 12);
 	count(s, &r->connections, "tracked", m->kstats[SOCKIO_STAT_TRACKED]);
 	count(s, &r->connections, "opened", m->tstats.opens);
 	count(s, &r->connections, "closed", m->tstats.closes);
@@ -949,6 +950,7 @@ static void head(struct snap *s)
 	count(s, &r->connections, "evicted", m->tstats.conns_evicted);
 	count(s, &r->connections, "open_event_lost", m->tstats.orphan_data);
 	count(s, &r->connections, "tls", m->tstats.tls);
+	count(s, &r->connections, "tls_outbound", m->tstats.tls_out_handshakes);
 	count(s, &r->connections, "http2", m->tstats.http2);
 	count(s, &r->connections, "other_protocol", m->tstats.non_http);
 	if (m->tls) {

@@ -309,6 +309,7 @@ int session__open(struct session *s, const struct record_opts *o)
 		return out_of_memory();
 	to.quiet_ns = o->quiet_ms * 1000000ull;
 	to.max_conns = o->max_conns;
+	to.tls = o->tls;
 	s->tracker = tracker__new(&to, s->sink);
 	if (!s->tracker)
 		return out_of_memory();

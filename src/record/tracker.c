@@ -352,18 +352,32 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 	unsigned i;
 
 	if (c->proto == SOCKIO_PROTO_TLS && (e->flags & SOCKIO_F_TLS)) {
-		/*
-		 * The plaintext of PostgreSQL's own TLS (after SSLRequest): the wire engine took
-		 * the connection for lost to TLS, the libpq path sees its queries. Not sent again.
-		 */
-		c->proto = SOCKIO_PROTO_OTHER;
-		if (t->sockio)
-			sockio__set_proto(t->sockio, c->tgid, c->fd, c->id, c->proto);
-		return;
+		if (eng) {
+			/*
+			 * The plaintext of PostgreSQL's own TLS (after SSLRequest): the wire
+			 * engine took the connection for lost to TLS, the libpq path sees its
+			 * queries. Not sent again.
+			 */
+			set_proto(t, c, SOCKIO_PROTO_OTHER);
+			return;
+		}
+		/* A TLS handshake, then its plaintext: the plaintext names the connection. */
+		c->proto = SOCKIO_PROTO_UNKNOWN;
 	}
 	if (c->proto == SOCKIO_PROTO_OTHER || c->proto == SOCKIO_PROTO_TLS || e->len <= 0)
 		return;
 	if (!eng) {
+		if (e->proto == SOCKIO_PROTO_TLS) {
+			t->st.tls_out_handshakes++;
+			if (t->o.tls) {
+				/*
+				 * The kernel keeps its ciphertext to itself and sends OpenSSL's
+				 * plaintext (bpf/sockio/tls.bpf.h), which names the protocol.
+				 */
+				c->proto = SOCKIO_PROTO_TLS;
+				return;
+			}
+		}
 		for (i = 0; i < TRACKER_ENGINES && engines[i].proto != e->proto; i++)
 			;
 		if (i == TRACKER_ENGINES || !engines[i].on(t->sink)) {
@@ -394,6 +408,8 @@ static void client_data(struct tracker *t, struct tconn *c, const struct sockio_
 			eng->peer(c->ec, HTTPCLIENT_LOCAL, e->ts_enter, 0);
 		if (eng->peer && c->connect == CONNECT_DONE && c->connect_ns)
 			eng->peer(c->ec, HTTPCLIENT_CONNECTED, c->connect_start, c->connect_ns);
+		if (eng->peer && (e->flags & SOCKIO_F_TLS))
+			eng->peer(c->ec, HTTPCLIENT_TLS, e->ts_enter, 0);
 	}
 	if (eng->data(c->ec, e, head_len)) {
 		t->st.client[eng - engines].tls++;

@@ -38,6 +38,7 @@ struct tracker_client_stats {
 struct tracker_opts {
 	uint64_t quiet_ns;  /* ends responses of unknown length after this much quiet */
 	unsigned max_conns; /* connections held in userspace */
+	bool tls;	    /* OpenSSL's calls are traced: a TLS client waits for its plaintext */
 };
 
 struct tracker_stats {
@@ -54,6 +55,7 @@ struct tracker_stats {
 	uint64_t non_http;		  /* inbound connections of another protocol */
 	uint64_t tls, http2;		  /* inbound connections we cannot decode */
 	uint64_t tls_in, tls_out;	  /* TLS connections decoded through OpenSSL's calls */
+	uint64_t tls_out_handshakes;	  /* outbound connections that began a TLS handshake */
 	struct pgwire_stats pg;		  /* the PostgreSQL wire parser, all connections */
 	struct respconn_stats redis;	  /* the Redis engine, all connections */
 	struct httpclient_stats http_out; /* the HTTP client engine, all connections */

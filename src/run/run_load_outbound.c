@@ -89,6 +89,7 @@ static int load_out_row(struct ld *l, json_object *o, const char *w, struct run_
 	    (err = ld__get_str(l, o, w, "peer", REQ, &c->peer)) ||
 	    (err = ld__get_str(l, o, w, "host", REQ, &c->host)) ||
 	    (err = ld__get_bool(l, o, w, "local", REQ, &c->local)) ||
+	    (err = ld__get_bool(l, o, w, "tls", 0, &c->tls)) ||
 	    (err = ld__get_str(l, o, w, "method", REQ, &c->method)) ||
 	    (err = ld__get_str(l, o, w, "route", REQ, &c->route)) ||
 	    (err = ld__get_u64(l, o, w, "count", REQ, &c->count)) ||

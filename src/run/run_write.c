@@ -442,6 +442,8 @@ static void w_out_call(struct json *j, const struct run_out_call *c, struct hist
 	json__kv_string(j, "peer", c->peer);
 	json__kv_string(j, "host", c->host);
 	json__kv_bool(j, "local", c->local);
+	if (c->tls)
+		json__kv_bool(j, "tls", true);
 	json__kv_string(j, "method", c->method);
 	json__kv_string(j, "route", c->route);
 	json__kv_u64(j, "count", c->count);

@@ -120,6 +120,7 @@ struct run_endpoint {
 struct run_out_call {
 	const char *caller, *peer, *host, *method, *route;
 	bool local; /* the peer is on the recording host */
+	bool tls;   /* HTTPS calls, decoded (--tls): written only when true */
 	uint64_t count, answered;
 	struct run_counts status; /* "200" -> n, "other" -> n */
 	uint64_t err4xx, err5xx;

@@ -86,6 +86,30 @@ def check_twins(run, rows, truth):
     assert run.report["events"]["tls_unbound"] == 0, run.report["events"]
 
 
+def check_client_twins(run, rows, callers, truth):
+    """The clients' side (--outbound all): rows: {name: (port, tls)}; callers: {process name:
+    calls per port}. Each port's outbound rows (one per caller) have exactly its calls,
+    "tls" only on the TLS port, their latency (first request byte written -> last response
+    byte read) between the server's timer and the client's."""
+    out = run.report["outbound"]
+    for name, (port, tls) in rows.items():
+        mine = [c for c in out["calls"] if c["peer"] == "127.0.0.1:%d" % port]
+        assert {c["caller"]: c["count"] for c in mine} == callers, (name, mine)
+        server, cl = truth[name]
+        for c in mine:
+            assert c["route"] == ROUTE and c["status"] == {"200": c["count"]}, c
+            assert c.get("tls", False) is tls, c
+            assert c["retries"] == 0 and c["unfinished"] == 0, c
+            lat = c["latency_ms"]
+            assert between(lat["min"], min(server), max(cl)), (name, c["caller"], lat)
+            assert between(lat["max"], min(server), max(cl)), (name, c["caller"], lat)
+        total = sum(c["count"] for c in mine)
+        mean = sum(c["latency_ms"]["mean"] * c["count"] for c in mine) / total
+        assert between(mean, sum(server) / len(server), sum(cl) / len(cl)), (name, mean)
+    assert out["stats"]["parser"]["unparsed_requests"] == 0, out["stats"]
+    assert out["stats"]["parser"]["unparsed_responses"] == 0, out["stats"]
+
+
 @pytest.fixture
 def upstream(tmp_path):
     s = Server(env={"TIMING_LOG": str(tmp_path / "upstream.log"), "ITEM_MS": "40"})
@@ -179,9 +203,12 @@ def test_nginx_tls_twin(tmp_path, nginx_tls, upstream):
         cl = times_ms(tmp_path / ("curl-%s.log" % name)) + \
             times_ms(tmp_path / ("req-%s.log" % name))
         truth[name] = (server, cl)
-    check_twins(run, {"tls": (ports["tls"], True), "plain": (ports["plain"], False)}, truth)
+    rows = {"tls": (ports["tls"], True), "plain": (ports["plain"], False)}
+    check_twins(run, rows, truth)
+    check_client_twins(run, rows, {"curl": curl_n, "python3": req_n}, truth)
     conns = run.report["connections"]
     assert conns["tls_decoded"] == curl_n + 1, conns
+    assert conns["tls_outbound"] == curl_n + 1, conns
     # The clients' side: each HTTPS connection's plaintext came through, named HTTP.
     assert conns["tls_decoded_outbound"] == curl_n + 1, conns
     assert conns["tls"] == 0 and conns["other_protocol"] == 0, conns
@@ -216,9 +243,12 @@ def test_python_ssl_server_twin(tmp_path, py_tls):
                  sh("; ".join(script)))
     truth = {name: (s.times_ms("/items/"), times_ms(tmp_path / ("client-%s.log" % name)))
              for name, s in py_tls.items()}
-    check_twins(run, {name: (s.port, name == "tls") for name, s in py_tls.items()}, truth)
+    rows = {name: (s.port, name == "tls") for name, s in py_tls.items()}
+    check_twins(run, rows, truth)
+    check_client_twins(run, rows, {"python3": n}, truth)
     conns = run.report["connections"]
     assert conns["tls_decoded"] == 1 and conns["tls_decoded_outbound"] == 1, conns
+    assert conns["tls_outbound"] == 1, conns
 
 
 @pytest.fixture
@@ -274,12 +304,15 @@ def test_node_https_server_twin(tmp_path, node_tls):
             times_ms(tmp_path / ("fetch-%s.log" % name)) + \
             times_ms(tmp_path / ("curl-%s.log" % name))
         truth[name] = (server, cl)
-    check_twins(run, {name: (port, name == "tls") for name, port in ports.items()}, truth)
+    rows = {name: (port, name == "tls") for name, port in ports.items()}
+    check_twins(run, rows, truth)
+    check_client_twins(run, rows, {"python3": req_n, "node": fetch_n, "curl": curl_n}, truth)
     for r in run.report["http"]:
         assert "wait_ms" in r, r
     # Every TLS connection decoded at both ends (fetch may open more than one).
     conns = run.report["connections"]
-    assert conns["tls_decoded"] == conns["tls_decoded_outbound"] >= curl_n + 2, conns
+    assert conns["tls_decoded"] == conns["tls_decoded_outbound"] == conns["tls_outbound"] >= \
+        curl_n + 2, conns
     assert conns["tls"] == 0, conns
 
 

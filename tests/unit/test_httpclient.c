@@ -30,10 +30,10 @@ struct fx {
 	struct tracker *t;
 };
 
-static void fx_open(struct fx *f)
+static void fx_open_tls(struct fx *f, bool tls)
 {
 	const struct sink_opts so = { .procroot = "/nonexistent" };
-	const struct tracker_opts to = { .quiet_ns = 1000 };
+	const struct tracker_opts to = { .quiet_ns = 1000, .tls = tls };
 
 	assert_int_equal(agg__init(&f->a, 16), 0);
 	assert_int_equal(sink__init(&f->s, &so, &f->a, NULL, NULL), 0);
@@ -41,6 +41,11 @@ static void fx_open(struct fx *f)
 	assert_int_equal(sink__follow_outbound(&f->s, f->out, false), 0);
 	f->t = tracker__new(&to, &f->s);
 	assert_non_null(f->t);
+}
+
+static void fx_open(struct fx *f)
+{
+	fx_open_tls(f, false);
 }
 
 static void fx_close(struct fx *f)
@@ -96,8 +101,9 @@ static void client_ev(struct tracker *t, uint64_t id, __u8 what, uint64_t start,
 	tracker__event(t, &e, sizeof(e));
 }
 
-/* A write (dir SOCKIO_OUT) or read of text from ts to ts + 1. */
-static void data_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, const char *text)
+/* A write (dir SOCKIO_OUT) or read of text from ts to ts + 1, named proto by the kernel. */
+static void proto_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, __u8 proto,
+		     __u8 flags, const char *text)
 {
 	struct {
 		struct sockio_data_ev e;
@@ -112,7 +118,8 @@ static void data_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, const
 			.len = (__s64)strlen(text),
 			.tid = 78,
 			.dir = dir,
-			.proto = SOCKIO_PROTO_HTTP,
+			.proto = proto,
+			.flags = flags,
 			.sys = dir == SOCKIO_IN ? SOCKIO_SYS_READ : SOCKIO_SYS_WRITE,
 			.head_len = (__u32)strlen(text),
 		},
@@ -121,6 +128,11 @@ static void data_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, const
 	assert_true(strlen(text) <= sizeof(ev.head));
 	memcpy(ev.head, text, strlen(text));
 	tracker__event(t, &ev, sizeof(ev));
+}
+
+static void data_ev(struct tracker *t, uint64_t id, uint64_t ts, __u8 dir, const char *text)
+{
+	proto_ev(t, id, ts, dir, SOCKIO_PROTO_HTTP, 0, text);
 }
 
 static void close_ev(struct tracker *t, uint64_t id, uint64_t ts)
@@ -223,6 +235,45 @@ static void test_unanswered(void **state)
 	assert_int_equal(r->answered, 1);
 	assert_int_equal(r->fail[HTTP_CALL_CLOSED], 1);
 	fx_close(&f);
+}
+
+/*
+ * HTTPS: the kernel names the connection TLS from the client's handshake, then (--tls) sends
+ * OpenSSL's plaintext, named HTTP: the calls are counted, marked tls. Without --tls the
+ * handshake makes the connection one we do not follow.
+ */
+static void test_https_after_handshake(void **state)
+{
+	static const char hello[] = "\x16\x03\x01\x00\x05hello";
+	struct tracker_stats st;
+	struct outagg_row *r;
+	struct fx f;
+
+	for (int tls = 0; tls < 2; tls++) {
+		fx_open_tls(&f, tls);
+		open_ev(f.t, 1, 100, 10);
+		proto_ev(f.t, 1, 150, SOCKIO_OUT, SOCKIO_PROTO_TLS, 0, hello);
+		proto_ev(f.t, 1, 200, SOCKIO_OUT, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS, req);
+		proto_ev(f.t, 1, 300, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS, resp_head);
+		proto_ev(f.t, 1, 400, SOCKIO_IN, SOCKIO_PROTO_HTTP, SOCKIO_F_TLS, "0123456789");
+		close_ev(f.t, 1, 500);
+		tracker__stats(f.t, &st);
+		assert_int_equal(st.tls_out_handshakes, 1);
+		if (!tls) {
+			assert_null(find(&f, "GET", "/users/{id}"));
+			assert_int_equal(st.client_events, 1);
+			fx_close(&f);
+			continue;
+		}
+		r = row(&f, "GET", "/users/{id}");
+		assert_true(r->tls);
+		assert_int_equal(r->count, 1);
+		assert_int_equal(r->answered, 1);
+		assert_int_equal(r->lat.max, 401 - 200);
+		assert_int_equal(st.tls_out, 1);
+		assert_int_equal(st.client[TRACKER_HTTP].conns, 1);
+		fx_close(&f);
+	}
 }
 
 /* Tracing ends: the call in flight is unfinished, not a failure. */
@@ -430,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_call_timed_and_named),
 		cmocka_unit_test(test_unanswered),
 		cmocka_unit_test(test_unfinished_at_end),
+		cmocka_unit_test(test_https_after_handshake),
 		cmocka_unit_test(test_connect_failures),
 		cmocka_unit_test(test_not_http),
 		cmocka_unit_test(test_connect_fail_kinds),
