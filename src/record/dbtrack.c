@@ -370,48 +370,62 @@ static struct dbconn *vconn_get(struct dbtrack *t, const struct db_exec *x, cons
 	return c;
 }
 
-/* A query shared equally among the requests numbered in cand that are still open to it. */
-static void share_by_seq(struct dbtrack *t, const uint64_t *cand, unsigned ncand, uint64_t qid,
-			 uint64_t lat)
+/* A parked query or call, decided: added to the n requests in to, 1/n each. */
+static void parked_add(struct dbtrack *t, const struct dbtrack_parked *p, struct dbreq **to,
+		       unsigned n, int conf)
+{
+	if (p->dep != DBTRACK_QUERY) {
+		dbtrack__deps_add(t, p->dep, &p->call, to, n, conf);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		req_add(to[i], p->query_id, 1.0 / n, p->lat, conf, n == 1 ? p->raw : 0);
+	t->st.attributed[conf]++;
+}
+
+/* A parked query or call shared equally among its candidates still open to it. */
+static void parked_share(struct dbtrack *t, const struct dbtrack_parked *p)
 {
 	struct dbreq *alive[DBTRACK_PARK_CAND];
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < ncand; i++)
-		if ((alive[n] = req_by_seq(t, cand[i])))
+	for (unsigned i = 0; i < p->ncand; i++)
+		if ((alive[n] = req_by_seq(t, p->cand[i])))
 			n++;
-	if (!n) {
+	if (n)
+		parked_add(t, p, alive, n, DBREQ_SHARED);
+	else if (p->dep == DBTRACK_QUERY)
 		t->st.outside++;
-		return;
-	}
-	for (unsigned i = 0; i < n; i++)
-		req_add(alive[i], qid, 1.0 / n, lat, DBREQ_SHARED, 0);
-	t->st.attributed[DBREQ_SHARED]++;
+	else
+		t->st.dep_outside[p->dep]++;
 }
 
-/* Waits for the hand-off of the query's worker to be decided; false: no room. */
-static bool park(struct dbtrack *t, const struct db_exec *x, uint64_t qid, uint64_t lat,
-		 uint64_t raw, struct dbreq **cand, unsigned n)
+/* Waits for the hand-off of the worker to be decided; false: no room. */
+static bool park(struct dbtrack *t, const struct dbtrack_parked *p, struct dbreq **cand,
+		 unsigned n)
 {
-	struct dbtrack_parked *p;
+	struct dbtrack_parked *q;
 
 	if (n > DBTRACK_PARK_CAND || t->nparked == DBTRACK_PARKED) {
 		t->st.handoff_parked_full++;
 		return false;
 	}
-	p = &t->parked[t->nparked++];
-	*p = (struct dbtrack_parked){
-		.tgid = x->tgid,
-		.tid = x->tid,
-		.ts = x->ts_start,
-		.query_id = qid,
-		.lat = lat,
-		.raw = raw,
-		.ncand = n,
-	};
+	q = &t->parked[t->nparked++];
+	*q = *p;
+	q->ncand = n;
 	for (unsigned i = 0; i < n; i++)
-		p->cand[i] = cand[i]->seq;
+		q->cand[i] = cand[i]->seq;
 	return true;
+}
+
+bool dbtrack__park(struct dbtrack *t, int dep, const struct dbtrack_call *c, struct dbreq **cand,
+		   unsigned n)
+{
+	const struct dbtrack_parked p = {
+		.dep = dep, .tgid = c->tgid, .tid = c->tid, .ts = c->ts_start, .call = *c
+	};
+
+	return park(t, &p, cand, n);
 }
 
 /*
@@ -435,8 +449,7 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force
 		if (v == HANDOFF_YES)
 			r = req_by_seq(t, seq);
 		if (r) {
-			req_add(r, p->query_id, 1.0, p->lat, DBREQ_HANDOFF, p->raw);
-			t->st.attributed[DBREQ_HANDOFF]++;
+			parked_add(t, p, &r, 1, DBREQ_HANDOFF);
 			continue;
 		}
 		for (unsigned j = 0; force_seq && j < p->ncand && !force; j++)
@@ -447,17 +460,16 @@ static void parked_resolve(struct dbtrack *t, uint64_t force_seq, uint64_t force
 		}
 		if (v == HANDOFF_WAIT)
 			t->st.handoff_undecided++;
-		share_by_seq(t, p->cand, p->ncand, p->query_id, p->lat);
+		parked_share(t, p);
 	}
 	t->nparked = k;
 }
 
 /*
  * Among the n requests a call of tgid/tid that ran start..end can serve, the one it serves
- * (*single) and how sure that is; CHOOSE_WAIT when the hand-off that decides it is not known
+ * (*single) and how sure that is; DBTRACK_WAIT when the hand-off that decides it is not known
  * yet, and shared (*single NULL) otherwise (also when n is 0: outside requests).
  */
-#define CHOOSE_WAIT (-1)
 static int choose(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start, uint64_t end,
 		  struct dbreq **cand, unsigned n, struct dbreq **single)
 {
@@ -489,7 +501,7 @@ static int choose(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start
 	}
 	if (v == HANDOFF_YES && (*single = req_by_seq(t, seq)))
 		return DBREQ_HANDOFF;
-	return v == HANDOFF_WAIT ? CHOOSE_WAIT : DBREQ_SHARED;
+	return v == HANDOFF_WAIT ? DBTRACK_WAIT : DBREQ_SHARED;
 }
 
 unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
@@ -507,7 +519,8 @@ unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_
 		out[0] = single;
 		return 1;
 	}
-	*conf = DBREQ_SHARED; /* a call does not wait for its hand-off */
+	if (*conf != DBTRACK_WAIT)
+		*conf = DBREQ_SHARED;
 	memcpy(out, cand, n * sizeof(*cand));
 	return n;
 }
@@ -533,7 +546,12 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	conf = choose(t, x->tgid, x->tid, x->ts_start, x->ts_end, cand, n, &single);
 	if (!n)
 		t->st.outside++;
-	if (conf == CHOOSE_WAIT && park(t, x, f->query_id, lat, raw, cand, n)) {
+	if (conf == DBTRACK_WAIT &&
+	    park(t,
+		 &(struct dbtrack_parked){ .dep = DBTRACK_QUERY, .tgid = x->tgid, .tid = x->tid,
+					   .ts = x->ts_start, .query_id = f->query_id, .lat = lat,
+					   .raw = raw },
+		 cand, n)) {
 		n = 0; /* counted when decided */
 	} else if (n && !single) {
 		conf = DBREQ_SHARED;

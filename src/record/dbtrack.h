@@ -133,14 +133,30 @@ struct dbtrack_stats {
 	uint64_t keys_cut;		  /* cache keys beyond DBREQ_KEYS in a request */
 };
 
-/* A query whose worker run is not matched to a request yet. */
-struct dbtrack_parked {
+/* A finished call of a dependency (Redis command, outbound HTTP call), for dbtrack__call. */
+struct dbtrack_call {
 	uint32_t tgid, tid;
-	uint64_t ts; /* query start */
-	uint64_t query_id, lat, raw;
+	uint64_t ts_start, ts_end;
+	bool error;
+	unsigned hits, misses; /* cache reads */
+	uint64_t key_hash;     /* cache reads: the literal key's hash, 0: none */
+	uint64_t row_id;       /* the row the key's reads are flagged on (cacheagg) */
+};
+
+/*
+ * A query or a dependency call of a pool worker whose run is not matched to a request yet:
+ * it waits for the hand-off to be decided.
+ */
+struct dbtrack_parked {
+	int dep; /* DBTRACK_QUERY, or the enum agg_dep_kind of call */
+	uint32_t tgid, tid;
+	uint64_t ts;		     /* start */
+	uint64_t query_id, lat, raw; /* a query */
+	struct dbtrack_call call;    /* a dependency call */
 	uint64_t cand[DBTRACK_PARK_CAND]; /* the requests it may serve, by number */
 	unsigned ncand;
 };
+#define DBTRACK_QUERY (-1)
 
 /* An ended request, open to late queries until end_ts + defer_ns. */
 struct dbreq_closing {
@@ -213,22 +229,19 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 
 /*
  * Which request(s) a call of a dependency (tgid/tid, running start..end) serves, by the rules
- * above (without waiting for a hand-off to be decided: shared then). Returns how many were
- * written to out (DBTRACK_COVER_MAX room; 0: outside requests) and the confidence; shared
- * calls give each of them 1/n.
+ * above. Returns how many were written to out (DBTRACK_COVER_MAX room; 0: outside requests)
+ * and the confidence; shared calls give each of them 1/n. DBTRACK_WAIT: a pool worker's call
+ * whose hand-off is not decided yet, among the n candidates in out (dbtrack__park).
  */
+#define DBTRACK_WAIT (-1)
 unsigned dbtrack__decide(struct dbtrack *t, uint32_t tgid, uint32_t tid, uint64_t start,
 			 uint64_t end, struct dbreq **out, int *conf);
-
-/* One call of a dependency (record/deptrack.c). */
-struct dbtrack_call {
-	uint32_t tgid, tid;
-	uint64_t ts_start, ts_end;
-	bool error;
-	unsigned hits, misses; /* cache reads */
-	uint64_t key_hash;     /* cache reads: the literal key's hash, 0: none */
-	uint64_t row_id;       /* the row the key's reads are flagged on (cacheagg) */
-};
+/* Keeps call c of kind dep until its hand-off is decided; false: no room (share it now). */
+bool dbtrack__park(struct dbtrack *t, int dep, const struct dbtrack_call *c, struct dbreq **cand,
+		   unsigned n);
+/* Adds call c of kind dep to the n requests it serves, 1/n each, attributed with conf. */
+void dbtrack__deps_add(struct dbtrack *t, int dep, const struct dbtrack_call *c,
+		       struct dbreq **to, unsigned n, int conf);
 
 /* Follow calls of this kind: every request counts for it (calls per request). */
 void dbtrack__follow(struct dbtrack *t, enum agg_dep_kind kind, struct cacheagg *cache);

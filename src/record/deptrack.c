@@ -39,10 +39,29 @@ static void key_add(struct dbtrack *t, struct dbreq_deps *d, uint64_t key, uint6
 	d->nkeys++;
 }
 
+void dbtrack__deps_add(struct dbtrack *t, int kind, const struct dbtrack_call *c,
+		       struct dbreq **to, unsigned n, int conf)
+{
+	uint64_t lat = c->ts_end > c->ts_start ? c->ts_end - c->ts_start : 0;
+	double share = 1.0 / n;
+
+	t->st.dep_attributed[kind][conf]++;
+	for (unsigned i = 0; i < n; i++) {
+		struct agg_dep *d = &to[i]->deps.d[kind];
+
+		d->calls += share;
+		d->ns += share * lat;
+		d->errors += c->error ? share : 0;
+		d->hits += share * c->hits;
+		d->misses += share * c->misses;
+	}
+	if (n == 1 && conf != DBREQ_SHARED && c->key_hash)
+		key_add(t, &to[0]->deps, c->key_hash, c->row_id);
+}
+
 uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c)
 {
 	struct dbreq *out[DBTRACK_COVER_MAX];
-	uint64_t lat = c->ts_end > c->ts_start ? c->ts_end - c->ts_start : 0;
 	unsigned n;
 	int conf;
 
@@ -53,19 +72,12 @@ uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct d
 		t->st.dep_outside[kind]++;
 		return 0;
 	}
-	t->st.dep_attributed[kind][conf]++;
-	for (unsigned i = 0; i < n; i++) {
-		struct agg_dep *d = &out[i]->deps.d[kind];
-		double share = 1.0 / n;
-
-		d->calls += share;
-		d->ns += share * lat;
-		d->errors += c->error ? share : 0;
-		d->hits += share * c->hits;
-		d->misses += share * c->misses;
-	}
-	if (n == 1 && conf != DBREQ_SHARED && c->key_hash)
-		key_add(t, &out[0]->deps, c->key_hash, c->row_id);
+	/* A pool worker's call: its request is known once the hand-off is (parked_resolve). */
+	if (conf == DBTRACK_WAIT && dbtrack__park(t, kind, c, out, n))
+		return 0;
+	if (conf == DBTRACK_WAIT)
+		conf = DBREQ_SHARED;
+	dbtrack__deps_add(t, kind, c, out, n, conf);
 	return n == 1 && conf != DBREQ_SHARED ? out[0]->seq : 0;
 }
 

@@ -516,13 +516,36 @@ static void out_call(struct snap *s, const struct outagg_row *o, struct run_out_
 	c->failure = sparse_or_null(s, o->failure);
 }
 
+/*
+ * How the calls of kind were attributed to the inbound requests they serve (as queries are:
+ * docs/db.md): in an object of their own (c initialized here), or a group of another.
+ */
+static void dep_attribution(struct snap *s, struct run_counts *c, bool group, int kind)
+{
+	static const char *const key[2][5] = {
+		{ "exact", "thread", "shared", "handoff", "outside" },
+		{ "attributed.exact", "attributed.thread", "attributed.shared", "attributed.handoff",
+		  "attributed.outside" },
+	};
+	static const int conf[4] = { DBREQ_EXACT, DBREQ_THREAD, DBREQ_SHARED, DBREQ_HANDOFF };
+	const struct dbtrack_stats *d = s->m->deps;
+
+	if (!group)
+		counts_init(s, c, 5);
+	if (!d)
+		return;
+	for (int i = 0; i < 4; i++)
+		count(s, c, key[group][i], d->dep_attributed[kind][conf[i]]);
+	count(s, c, key[group][4], d->dep_outside[kind]);
+}
+
 static void outbound_stats(struct snap *s, struct run_counts *c)
 {
 	const struct report_meta *m = s->m;
 	const struct outagg *a = m->out;
 	const struct httpclient_stats *h = &m->tstats.http_out;
 
-	counts_init(s, c, 32);
+	counts_init(s, c, 37);
 	count(s, c, "calls", a->st.calls);
 	count(s, c, "rows", a->nrows);
 	count(s, c, "rows_dropped", a->st.rows_dropped);
@@ -553,6 +576,7 @@ static void outbound_stats(struct snap *s, struct run_counts *c)
 	count(s, c, "parser.head_too_long", h->parser.hdr_overflow);
 	count(s, c, "parser.pipeline_overflow", h->parser.pending_overflow);
 	count(s, c, "parser.out_of_memory", h->parser.nomem);
+	dep_attribution(s, c, true, AGG_DEP_HTTP);
 }
 
 static void outbound_section(struct snap *s)
@@ -697,6 +721,7 @@ static void cache_section(struct snap *s)
 	 * What the tables could not keep: commands of rows beyond them, pairs, repeats, flags;
 	 * and what the engine could not match (src/record/respconn.h).
 	 */
+	dep_attribution(s, &rc->attribution, false, AGG_DEP_CACHE);
 	counts_init(s, &rc->drops, 11);
 	count(s, &rc->drops, "commands", c->rows_dropped);
 	count(s, &rc->drops, "clients", c->clients_dropped);

@@ -50,6 +50,7 @@ struct report_meta {
 	const struct cacheagg *cache; /* NULL: cache commands not followed; cacheagg__finish'ed */
 	const struct outagg *out;     /* NULL: outbound HTTP not followed; outagg__finish'ed */
 	const struct dbtrack_stats *dbt;
+	const struct dbtrack_stats *deps;    /* dependency calls' attribution; NULL */
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
 	struct pgclient_stats pgc;	     /* libpq path; zero when off */
 	struct pgserver_stats pgs;	     /* server USDT path; zero when off */

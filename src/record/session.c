@@ -643,6 +643,7 @@ void session__finish(struct session *s)
 			handoff_probe__run_stats(s->hop, &m->ho_run_ns, &m->ho_run_cnt);
 	}
 	m->ho_loaded = s->hop != NULL;
+	m->deps = s->dbt ? &s->dbt->st : NULL;
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
 	m->tls = s->tls != NULL;

@@ -47,9 +47,9 @@ static const char *const top_keys[] = {
 	"db_stats",    "timeline", "slo_summary", "cache",	 "outbound", NULL,
 };
 static const char *const timeline_keys[] = { "interval_s", "points_dropped", NULL };
-static const char *const cache_keys[] = { "system",   "commands",  "errors",  "hits",
-					  "misses",   "hit_ratio", "clients", "flags",
-					  "timeline", "drops",	   NULL };
+static const char *const cache_keys[] = { "system",   "commands",    "errors", "hits",
+					  "misses",   "hit_ratio",   "clients", "flags",
+					  "timeline", "attribution", "drops",   NULL };
 static const char *const outbound_keys[] = { "stats", NULL };
 
 /* The top-level members whose rows are streamed: objects whose members are read one by one. */

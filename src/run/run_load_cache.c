@@ -335,6 +335,7 @@ int ld__load_cache(struct ld *l, json_object *root)
 	    (err = ld__rows_of(l, S_CACHE_ROWS, (void **)&c->rows, &c->nrows)) ||
 	    (err = check_totals(l, o, c)) || (err = load_clients(l, o, c)) ||
 	    (err = load_flags(l, o, c)) || (err = load_points(l, o, c)) ||
+	    (err = ld__get_counts(l, o, "cache", "attribution", 0, &c->attribution, NULL)) ||
 	    (err = ld__get_counts(l, o, "cache", "drops", 0, &c->drops, NULL)))
 		return err;
 	return 0;

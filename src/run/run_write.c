@@ -642,6 +642,7 @@ static void w_cache(struct json *j, const struct run_cache *c, struct hist *scra
 	json__end_array(j);
 	if (c->has_timeline)
 		w_cache_timeline(j, c);
+	w_counts(j, "attribution", &c->attribution);
 	w_counts(j, "drops", &c->drops);
 	json__end_object(j);
 }

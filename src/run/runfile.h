@@ -312,7 +312,8 @@ struct run_cache {
 	uint64_t points_dropped;
 	struct run_cache_point *points;
 	unsigned npoints;
-	struct run_counts drops; /* what the recorder's tables could not keep */
+	struct run_counts attribution; /* calls by how they were attributed to requests */
+	struct run_counts drops;       /* what the recorder's tables could not keep */
 };
 
 /* An input of a merged report ("merged_from"). */

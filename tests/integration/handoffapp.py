@@ -2,18 +2,23 @@
 """FastAPI sync endpoints under uvicorn: the event loop reads each request and hands it to a
 thread-pool worker, which sends the queries. A known number of queries per endpoint:
 
-    handoffapp.py HTTP_PORT PG_PORT
+    handoffapp.py HTTP_PORT PG_PORT [REDIS_PORT PROVIDER_PORT]
 
 GET /health  none
 GET /one     1
 GET /pair    2 different queries
 GET /list    1 + 20 (an N+1), each query a little slow so that requests overlap
+With Redis and a provider (an HTTP server answering GET /items/ID):
+GET /cached  2 Redis GETs: hit:ID (set beforehand by the test) and miss:ID (never set)
+GET /pay     1 query, 1 GET of the provider's /items/ID (a new connection), 1 Redis INCR
 Prints "ready" once it serves.
 """
 import socket
 import sys
 import threading
 import time
+
+import urllib.request
 
 import fastapi
 import sqlalchemy
@@ -25,6 +30,12 @@ engine = sqlalchemy.create_engine(
     "postgresql+psycopg2://postgres@127.0.0.1:%d/postgres?sslmode=disable" % PG,
     pool_size=10, isolation_level="AUTOCOMMIT")
 app = fastapi.FastAPI()
+cache = None
+if len(sys.argv) > 4:
+    import redis
+
+    cache = redis.Redis(host="127.0.0.1", port=int(sys.argv[3]))
+    PROVIDER = "http://127.0.0.1:%d/items/" % int(sys.argv[4])
 
 
 def run(*queries):
@@ -54,6 +65,19 @@ def list_items():
         return [c.exec_driver_sql(
             "select name from items, pg_sleep(0.0005) where id = %d" % i).fetchall()[0][0]
             for i in ids]
+
+
+@app.get("/cached/{n}")
+def cached(n: int):
+    return [cache.get("hit:%d" % n), cache.get("miss:%d" % n)]
+
+
+@app.get("/pay/{n}")
+def pay(n: int):
+    run("select count(*) from items")
+    with urllib.request.urlopen(PROVIDER + str(n), timeout=10) as r:
+        r.read()
+    return cache.incr("paid")
 
 
 def announce():

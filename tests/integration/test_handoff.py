@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import PyApp, record, sh
+from conftest import PyApp, Redis, Server, record, sh
 
 ENDPOINTS = {"/health": 0, "/one": 1, "/pair": 2, "/list": 21}
 
@@ -61,3 +61,59 @@ def test_handoff_queries_per_request(tmp_path, pg, clients):
     assert st["handoff_dropped"] == 0 and st["handoff_runs"] >= 4 * n * 0.95, st
     # No run is matched by guess alone more often than by force at this concurrency.
     assert st["handoff_runs_forced"] >= st["handoff_runs_fifo"], st
+
+
+# Per endpoint: (Redis calls, outbound calls, queries) of each request (handoffapp.py).
+CALLS = {"/health": (0, 0, 0), "/one": (0, 0, 1), "/cached/{id}": (2, 0, 0),
+         "/pay/{id}": (1, 1, 1)}
+
+
+def test_handoff_calls_per_request(tmp_path, pg):
+    """Redis commands and outbound HTTP calls of pool workers follow the hand-off as queries
+    do: 4 clients at once round the endpoints, each endpoint's calls per request exact (2
+    Redis GETs, one hit and one miss; 1 provider call and 1 INCR), nothing left shared."""
+    clients, rounds = 4, 8
+    rs = Redis()
+    provider = Server(env={"ITEM_MS": "5", "TIMING_LOG": str(tmp_path / "provider.log")})
+    app = None
+    try:
+        for i in range(rounds * clients):
+            rs.cli("SET", "hit:%d" % i, "v", "EX", "600")
+        app = PyApp("handoffapp.py", "{port}", pg.port, rs.port, provider.port)
+        load = ("for c in $(seq 0 %d); do (for i in $(seq 0 %d); do n=$((c * %d + i)); "
+                "for ep in /health /one /cached/$n /pay/$n; do "
+                "curl -sf -o /dev/null http://127.0.0.1:%d$ep; done; done) & done; wait"
+                % (clients - 1, rounds - 1, rounds, app.port))
+        subprocess.run(sh(load), check=True, timeout=60)  # warm-up: pools connect
+        open(provider.timing_log, "w").close()
+        run = record(tmp_path, ["-q"] + [a for p in (app.port, pg.port, rs.port, provider.port)
+                                         for a in ("-P", str(p))], sh(load))
+    finally:
+        if app:
+            app.stop()
+        provider.stop()
+        rs.stop()
+    n = clients * rounds
+    with open(provider.timing_log) as f:
+        assert len(f.readlines()) == n  # the provider's own log: one call per /pay
+    wrong = []
+    for route, (cache, out, queries) in CALLS.items():
+        row = run.row(route)
+        assert row["count"] == n, (route, row["count"])
+        got = (row["cache"]["calls_per_request"], row["outbound"]["calls_per_request"],
+               row["db"]["queries_per_request"] if "db" in row else 0)
+        if got != (cache, out, queries):
+            wrong.append((route, got, row["cache"], row["outbound"]))
+    st = run.report["db_stats"]
+    att = run.report["cache"]["attribution"]
+    oatt = run.report["outbound"]["stats"]["attributed"]
+    # As for queries (above): a run matched by order alone may go wrong once.
+    assert len(wrong) <= 1 and (not wrong or st["handoff_runs_fifo"] +
+                                st["handoff_runs_silent"] > 0), (wrong, att, oatt, st)
+    cached = run.row("/cached/{id}")["cache"]
+    assert (cached["hits"], cached["misses"]) == (n, n) or wrong, cached
+    # Exact: the only request of the process in flight; else the hand-off names it.
+    assert sum(att.values()) == 3 * n and att["thread"] == 0 and att["outside"] == 0, att
+    assert att["handoff"] > 0 and att["shared"] <= 2, att
+    assert sum(oatt.values()) == n and oatt["thread"] == 0 and oatt["outside"] == 0, oatt
+    assert oatt["handoff"] > 0 and oatt["shared"] <= 1, oatt

@@ -333,6 +333,69 @@ static void test_handoff(void **state)
 	handoff__free(&ho);
 }
 
+/*
+ * The same hand-offs with a worker's Redis command and outbound call instead of queries: they
+ * wait for the hand-off as queries do (parked), then count for /list alone, a cache read that
+ * missed with its miss; /health has none.
+ */
+static void test_handoff_calls(void **state)
+{
+	struct fixture *f = *state;
+	struct agg_req ar = { .method = "GET", .route = "/health", .status = 200 };
+	struct agg_endpoint *health = agg__add(&f->a, &ar);
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	struct handoff ho;
+	struct handoff_ev ev = { .tgid = TGID, .kind = HANDOFF_EV_WAKE, .tid = T_EVL };
+	struct dbtrack_call get = {
+		.tgid = TGID, .tid = T_WRK, .ts_start = 5 * MS, .ts_end = 6 * MS, .misses = 1
+	};
+	struct dbtrack_call out = {
+		.tgid = TGID, .tid = T_WRK, .ts_start = 8 * MS, .ts_end = 11 * MS, .error = true
+	};
+
+	handoff__init(&ho);
+	assert_int_equal(dbtrack__set_handoff(&f->t, &ho), 0);
+	dbtrack__follow(&f->t, AGG_DEP_CACHE, NULL);
+	dbtrack__follow(&f->t, AGG_DEP_HTTP, NULL);
+	dbtrack__req_start(&f->t, &r1, TGID, T_EVL, 1 * MS);
+	ev.ts = 2 * MS;
+	ev.wakee = T_WRK;
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 3 * MS);
+	ev.ts = 4 * MS;
+	ev.wakee = T_WRK2;
+	dbtrack__handoff_event(&f->t, &ev);
+	/* Two requests in flight, neither on the worker's thread: both calls wait. */
+	assert_int_equal(dbtrack__call(&f->t, AGG_DEP_CACHE, &get), 0);
+	assert_int_equal(dbtrack__call(&f->t, AGG_DEP_HTTP, &out), 0);
+	assert_int_equal(f->t.nparked, 2);
+	ev = (struct handoff_ev){
+		.tgid = TGID, .kind = HANDOFF_EV_BACK, .tid = T_WRK2, .ts = 6 * MS
+	};
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r2, health, 4 * MS, 7 * MS);
+	ev.tid = T_WRK;
+	ev.ts = 12 * MS;
+	dbtrack__handoff_event(&f->t, &ev);
+	dbtrack__req_end(&f->t, &r1, f->ep, 12 * MS, 13 * MS);
+	dbtrack__tick(&f->t, 400 * MS);
+	assert_int_equal(f->t.nparked, 0);
+	assert_true(f->ep->dep[AGG_DEP_CACHE].calls == 1.0);
+	assert_true(f->ep->dep[AGG_DEP_CACHE].misses == 1.0);
+	assert_true(f->ep->dep[AGG_DEP_CACHE].ns == 1.0 * MS);
+	assert_true(f->ep->dep[AGG_DEP_HTTP].calls == 1.0);
+	assert_true(f->ep->dep[AGG_DEP_HTTP].errors == 1.0);
+	assert_true(f->ep->dep[AGG_DEP_HTTP].ns == 3.0 * MS);
+	assert_true(health->dep[AGG_DEP_CACHE].calls == 0.0);
+	assert_true(health->dep[AGG_DEP_HTTP].calls == 0.0);
+	assert_int_equal(health->dep[AGG_DEP_CACHE].reqs, 1);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_CACHE][DBREQ_HANDOFF], 1);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_HTTP][DBREQ_HANDOFF], 1);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_CACHE][DBREQ_SHARED], 0);
+	assert_int_equal(f->t.st.attributed[DBREQ_HANDOFF], 0); /* no query */
+	handoff__free(&ho);
+}
+
 /* Two requests of 10 ms share a 100 ms query: each keeps at most its latency in DB time. */
 static void test_bound(void **state)
 {
@@ -1345,6 +1408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_query_waits_for_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nplus1_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nplus1_option, setup, teardown),
