@@ -376,6 +376,9 @@ static void parked_add(struct dbtrack *t, const struct dbtrack_parked *p, struct
 {
 	if (p->dep != DBTRACK_QUERY) {
 		dbtrack__deps_add(t, p->dep, &p->call, to, n, conf);
+		if (p->call.ticket && t->on_decided)
+			t->on_decided(t->on_decided_ctx, p->dep, p->call.ticket,
+				      n == 1 && conf != DBREQ_SHARED ? to[0]->seq : 0);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -392,12 +395,15 @@ static void parked_share(struct dbtrack *t, const struct dbtrack_parked *p)
 	for (unsigned i = 0; i < p->ncand; i++)
 		if ((alive[n] = req_by_seq(t, p->cand[i])))
 			n++;
-	if (n)
+	if (n) {
 		parked_add(t, p, alive, n, DBREQ_SHARED);
-	else if (p->dep == DBTRACK_QUERY)
+	} else if (p->dep == DBTRACK_QUERY) {
 		t->st.outside++;
-	else
+	} else {
 		t->st.dep_outside[p->dep]++;
+		if (p->call.ticket && t->on_decided)
+			t->on_decided(t->on_decided_ctx, p->dep, p->call.ticket, 0);
+	}
 }
 
 /* Waits for the hand-off of the worker to be decided; false: no room. */

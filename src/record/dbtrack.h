@@ -141,6 +141,7 @@ struct dbtrack_call {
 	unsigned hits, misses; /* cache reads */
 	uint64_t key_hash;     /* cache reads: the literal key's hash, 0: none */
 	uint64_t row_id;       /* the row the key's reads are flagged on (cacheagg) */
+	uint64_t ticket;       /* parked: named to dbtrack.on_decided once decided; 0: not */
 };
 
 /*
@@ -184,6 +185,9 @@ struct dbtrack {
 	bool db_off;		/* only dependency calls are followed, not queries */
 	unsigned dep_mask;	/* 1 << enum agg_dep_kind followed */
 	struct cacheagg *cache; /* where repeated key reads are flagged; NULL */
+	/* A parked call with a ticket was decided: it serves request seq alone (0: not). */
+	void (*on_decided)(void *ctx, int dep, uint64_t ticket, uint64_t seq);
+	void *on_decided_ctx;
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
@@ -247,8 +251,10 @@ void dbtrack__deps_add(struct dbtrack *t, int dep, const struct dbtrack_call *c,
 void dbtrack__follow(struct dbtrack *t, enum agg_dep_kind kind, struct cacheagg *cache);
 /*
  * A finished call of kind, attributed to the request(s) it serves. Returns the number (seq)
- * of the request when it is one by exact, thread or hand-off attribution, else 0.
+ * of the request when it is one by exact, thread or hand-off attribution, else 0; or
+ * DBTRACK_CALL_PARKED: decided later, and then told to on_decided with c->ticket.
  */
+#define DBTRACK_CALL_PARKED UINT64_MAX
 uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct dbtrack_call *c);
 /* The request's calls, when it is finalized: added to ep (record/deptrack.c). */
 void dbtrack__deps_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,

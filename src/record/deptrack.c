@@ -74,7 +74,7 @@ uint64_t dbtrack__call(struct dbtrack *t, enum agg_dep_kind kind, const struct d
 	}
 	/* A pool worker's call: its request is known once the hand-off is (parked_resolve). */
 	if (conf == DBTRACK_WAIT && dbtrack__park(t, kind, c, out, n))
-		return 0;
+		return DBTRACK_CALL_PARKED;
 	if (conf == DBTRACK_WAIT)
 		conf = DBREQ_SHARED;
 	dbtrack__deps_add(t, kind, c, out, n, conf);

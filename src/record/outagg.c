@@ -15,7 +15,16 @@ struct attempt {
 	uint32_t tid;
 	uint32_t chain; /* retries before it in its chain */
 	bool failed;
-	bool open; /* failed, and neither retried nor given up on yet */
+	bool unfinished; /* still unanswered when tracing ended */
+	bool open;	 /* failed, and neither retried nor given up on yet */
+};
+
+/* An attempt to judge for retries, in the order attempts ended. */
+struct outagg_wait {
+	uint64_t ticket; /* 0: its request is known (x.req) */
+	struct outagg_row *row;
+	struct outagg_link *link;
+	struct attempt x;
 };
 
 /* Caller x peer: the attempts that may be retried by the next ones. */
@@ -79,6 +88,7 @@ void outagg__free(struct outagg *a)
 	free(a->rows);
 	free(a->dests);
 	free(a->links);
+	free(a->wait);
 	u64map__free(&a->row_ix);
 	u64map__free(&a->dest_ix);
 	u64map__free(&a->link_ix);
@@ -327,6 +337,7 @@ static bool key_match(const struct attempt *y, const struct attempt *x)
 /*
  * The failed attempt x repeats, if any: open, of a matching key, ended before x started and
  * within the window, not of another inbound request; the same thread's first, then the latest.
+ * A thread that calls for another request has given up on its attempts of the one before.
  * Overlapping attempts of x's row and thread make x ambiguous (*amb): no match.
  */
 static struct attempt *retried(struct outagg *a, struct outagg_link *l, const struct attempt *x,
@@ -349,6 +360,11 @@ static struct attempt *retried(struct outagg *a, struct outagg_link *l, const st
 		if (!y->open)
 			continue;
 		if (x->start >= y->end && x->start - y->end > a->o.retry_window_ns) {
+			give_up(y);
+			continue;
+		}
+		if (y->tid == x->tid && y->req && x->req && y->req != x->req) {
+			/* The thread serves another request now: its retries of y are over. */
 			give_up(y);
 			continue;
 		}
@@ -377,30 +393,14 @@ static void remember(struct outagg *a, struct outagg_link *l, const struct attem
 	*slot = *x;
 }
 
-static void retries(struct outagg *a, struct outagg_row *r, const struct http_call *c,
-		    const struct names *n, uint64_t req)
+/* Is x, of row r, a retry of an earlier attempt? Then counted; x is remembered. */
+static void judge(struct outagg *a, struct outagg_row *r, struct outagg_link *l,
+		  struct attempt x)
 {
-	const char *v[] = { n->host, n->method, n->route };
-	struct outagg_link *l = link_get(a, n);
 	struct outagg_dest *d = r->dest;
-	bool unfinished = c->flags & HTTP_CALL_UNFINISHED, amb;
-	struct attempt x = {
-		.key = n->method[0] ? hash_of(v, 3) | 1 : 0,
-		.start = c->ts_start,
-		.end = c->ts_end > c->ts_start ? c->ts_end : c->ts_start,
-		.req = req,
-		.dest = d,
-		.tid = c->tid,
-		.failed = !unfinished && http_call__failed(c),
-	};
+	bool unfinished = x.unfinished, amb;
 	struct attempt *y;
 
-	d->attempts++;
-	d->failed += x.failed;
-	if (!l) {
-		a->st.nomem++;
-		return;
-	}
 	y = retried(a, l, &x, &amb);
 	if (amb && x.failed)
 		a->st.retry_ambiguous++;
@@ -418,8 +418,85 @@ static void retries(struct outagg *a, struct outagg_row *r, const struct http_ca
 	remember(a, l, &x);
 }
 
-struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, const char *route,
-			       uint64_t req)
+static struct outagg_wait *wait_at(struct outagg *a, unsigned i)
+{
+	return &a->wait[(a->wait_head + i) % OUTAGG_WAIT_MAX];
+}
+
+/* Judges the attempts at the head of the FIFO whose request is known (all: force). */
+static void wait_release(struct outagg *a, bool force)
+{
+	while (a->nwait) {
+		struct outagg_wait *w = wait_at(a, 0);
+
+		if (w->ticket && !force)
+			break;
+		judge(a, w->row, w->link, w->x);
+		a->wait_head = (a->wait_head + 1) % OUTAGG_WAIT_MAX;
+		a->nwait--;
+	}
+}
+
+void outagg__decided(struct outagg *a, uint64_t ticket, uint64_t req)
+{
+	for (unsigned i = 0; i < a->nwait; i++) {
+		struct outagg_wait *w = wait_at(a, i);
+
+		if (w->ticket == ticket) {
+			w->ticket = 0;
+			w->x.req = req;
+			break;
+		}
+	}
+	wait_release(a, false);
+}
+
+/* x of row r: judged now, or queued behind attempts still waiting (ticket: it waits too). */
+static void retries(struct outagg *a, struct outagg_row *r, const struct http_call *c,
+		    const struct names *n, uint64_t req, uint64_t ticket)
+{
+	const char *v[] = { n->host, n->method, n->route };
+	struct outagg_link *l = link_get(a, n);
+	bool unfinished = c->flags & HTTP_CALL_UNFINISHED;
+	struct attempt x = {
+		.key = n->method[0] ? hash_of(v, 3) | 1 : 0,
+		.start = c->ts_start,
+		.end = c->ts_end > c->ts_start ? c->ts_end : c->ts_start,
+		.req = req,
+		.dest = r->dest,
+		.tid = c->tid,
+		.failed = !unfinished && http_call__failed(c),
+		.unfinished = unfinished,
+	};
+	struct outagg_wait *w;
+
+	r->dest->attempts++;
+	r->dest->failed += x.failed;
+	if (!l) {
+		a->st.nomem++;
+		return;
+	}
+	if (!ticket && !a->nwait) {
+		judge(a, r, l, x);
+		return;
+	}
+	if (!a->wait && !(a->wait = calloc(OUTAGG_WAIT_MAX, sizeof(*a->wait)))) {
+		a->st.nomem++;
+		judge(a, r, l, x);
+		return;
+	}
+	if (a->nwait == OUTAGG_WAIT_MAX) {
+		/* The oldest has waited longest: judged as it is, its request unknown. */
+		a->st.wait_forced++;
+		wait_at(a, 0)->ticket = 0;
+		wait_release(a, false);
+	}
+	w = wait_at(a, a->nwait++);
+	*w = (struct outagg_wait){ .ticket = ticket, .row = r, .link = l, .x = x };
+}
+
+static struct outagg_row *add(struct outagg *a, const struct http_call *c, const char *route,
+			      uint64_t req, uint64_t ticket)
 {
 	bool local = c->flags & HTTP_CALL_LOCAL, full;
 	bool request = !(c->flags & HTTP_CALL_NO_CONNECTION) && c->method && c->method[0];
@@ -443,8 +520,20 @@ struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, cons
 	}
 	r->tls |= !!(c->flags & HTTP_CALL_TLS);
 	row_add(a, r, c);
-	retries(a, r, c, &n, req);
+	retries(a, r, c, &n, req, ticket);
 	return r;
+}
+
+struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, const char *route,
+			       uint64_t req)
+{
+	return add(a, c, route, req, 0);
+}
+
+struct outagg_row *outagg__add_waiting(struct outagg *a, const struct http_call *c,
+				       const char *route, uint64_t ticket)
+{
+	return add(a, c, route, 0, ticket);
 }
 
 static int cmp_rows(const void *pa, const void *pb)
@@ -476,6 +565,7 @@ static int cmp_dests(const void *pa, const void *pb)
 
 void outagg__finish(struct outagg *a)
 {
+	wait_release(a, true);
 	for (unsigned i = 0; i < a->nlinks; i++)
 		for (unsigned k = 0; k < a->links[i]->n; k++)
 			give_up(hist_at(a->links[i], k));

@@ -95,7 +95,13 @@ struct outagg_stats {
 	uint64_t history_evicted; /* failed attempts pushed out of the history before the
 				   * window ended: a retry of them would be missed */
 	uint64_t nomem;		  /* calls not counted for want of memory */
+	uint64_t wait_forced;	  /* attempts judged for retries before their request was known:
+				   * more than OUTAGG_WAIT_MAX waiting */
 };
+
+/* Attempts whose inbound request is not known yet (a pool worker's), then those after them. */
+#define OUTAGG_WAIT_MAX 8192
+struct outagg_wait;
 
 struct outagg {
 	struct outagg_opts o;
@@ -106,6 +112,13 @@ struct outagg {
 	struct u64map row_ix, dest_ix, link_ix; /* id -> pointer */
 	struct outagg_link **links;
 	unsigned nlinks, cap_links;
+	/*
+	 * Retries are found in the order attempts ended, each knowing its inbound request (a
+	 * retry is one within the same request): from the first attempt still waiting for its
+	 * request on, attempts are judged once it is known (outagg__decided).
+	 */
+	struct outagg_wait *wait; /* FIFO of nwait from wait_head, ring of OUTAGG_WAIT_MAX */
+	unsigned wait_head, nwait;
 	struct outagg_stats st;
 };
 
@@ -118,6 +131,15 @@ void outagg__free(struct outagg *a);
  */
 struct outagg_row *outagg__add(struct outagg *a, const struct http_call *c, const char *route,
 			       uint64_t req);
+/*
+ * The same for a call whose request is decided later (a pool worker's: record/dbtrack.h):
+ * it is counted now, judged for retries once outagg__decided(ticket) names its request.
+ * ticket: the caller's, never 0, unique among those waiting.
+ */
+struct outagg_row *outagg__add_waiting(struct outagg *a, const struct http_call *c,
+				       const char *route, uint64_t ticket);
+/* The call of ticket serves request req (0: none alone); unknown tickets are ignored. */
+void outagg__decided(struct outagg *a, uint64_t ticket, uint64_t req);
 /* Chains still open are closed; rows sorted by count (ties: caller, peer, method, route). Once. */
 void outagg__finish(struct outagg *a);
 

@@ -545,12 +545,13 @@ static void outbound_stats(struct snap *s, struct run_counts *c)
 	const struct outagg *a = m->out;
 	const struct httpclient_stats *h = &m->tstats.http_out;
 
-	counts_init(s, c, 37);
+	counts_init(s, c, 38);
 	count(s, c, "calls", a->st.calls);
 	count(s, c, "rows", a->nrows);
 	count(s, c, "rows_dropped", a->st.rows_dropped);
 	count(s, c, "retry_window_ms", a->o.retry_window_ns / 1000000);
 	count(s, c, "retry_ambiguous", a->st.retry_ambiguous);
+	count(s, c, "retry_wait_forced", a->st.wait_forced);
 	count(s, c, "retry_history_evicted", a->st.history_evicted);
 	count(s, c, "out_of_memory", a->st.nomem);
 	count(s, c, "connections", m->tstats.client[TRACKER_HTTP].conns);

@@ -312,6 +312,15 @@ void sink__cache_close(struct sink *s, const char *client, const char *server, u
 		cacheagg__conn_close(s->cache, client, server, ts);
 }
 
+/* dbtrack's on_decided: a pool worker's outbound call now knows its request. */
+static void out_decided(void *ctx, int dep, uint64_t ticket, uint64_t seq)
+{
+	struct sink *s = ctx;
+
+	if (dep == AGG_DEP_HTTP && s->out)
+		outagg__decided(s->out, ticket, seq);
+}
+
 int sink__follow_outbound(struct sink *s, struct outagg *out, bool all)
 {
 	s->out_limiter = route_limiter__new(s->o.route_distinct, 0);
@@ -319,8 +328,11 @@ int sink__follow_outbound(struct sink *s, struct outagg *out, bool all)
 		return -ENOMEM;
 	s->out = out;
 	s->out_all = all;
-	if (s->db)
+	if (s->db) {
 		dbtrack__follow(s->db, AGG_DEP_HTTP, NULL);
+		s->db->on_decided = out_decided;
+		s->db->on_decided_ctx = s;
+	}
 	return 0;
 }
 
@@ -371,9 +383,14 @@ void sink__http_call(struct sink *s, const struct http_call *c)
 	if (c->method && c->method[0])
 		out_route(s, c, route, sizeof(route));
 	/* Attributed first: a retry is only one within the same inbound request. */
-	if (s->db && !(c->flags & HTTP_CALL_UNFINISHED))
+	if (s->db && !(c->flags & HTTP_CALL_UNFINISHED)) {
+		call.ticket = ++s->out_tickets;
 		req = dbtrack__call(s->db, AGG_DEP_HTTP, &call);
-	outagg__add(s->out, c, route, req);
+	}
+	if (req == DBTRACK_CALL_PARKED)
+		outagg__add_waiting(s->out, c, route, call.ticket);
+	else
+		outagg__add(s->out, c, route, req);
 }
 
 void sink__stats(const struct sink *s, struct sink_stats *out)

@@ -56,6 +56,7 @@ struct sink {
 	struct cacheagg *cache; /* Redis commands; NULL: not followed */
 	struct outagg *out;	/* outbound HTTP calls; NULL: not followed */
 	bool out_all; /* ... also those of processes that serve nothing to local listeners */
+	uint64_t out_tickets; /* the last outbound call's ticket (record/dbtrack.h) */
 	struct route_limiter *limiter;
 	struct route_limiter *out_limiter; /* outbound routes, limited apart from inbound ones */
 	struct sink_pcache *pcache;	   /* per-process facts, by tgid */

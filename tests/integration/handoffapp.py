@@ -11,6 +11,8 @@ GET /list    1 + 20 (an N+1), each query a little slow so that requests overlap
 With Redis and a provider (an HTTP server answering GET /items/ID):
 GET /cached  2 Redis GETs: hit:ID (set beforehand by the test) and miss:ID (never set)
 GET /pay     1 query, 1 GET of the provider's /items/ID (a new connection), 1 Redis INCR
+GET /retry   GET of the provider's /boom (500) with urllib3's Retry(total=2): 3 attempts, the
+             first retry at once, the second after 100 ms (urllib3 1.26), then it gives up
 Prints "ready" once it serves.
 """
 import socket
@@ -34,8 +36,14 @@ cache = None
 if len(sys.argv) > 4:
     import redis
 
+    import urllib3
+
     cache = redis.Redis(host="127.0.0.1", port=int(sys.argv[3]))
     PROVIDER = "http://127.0.0.1:%d/items/" % int(sys.argv[4])
+    BOOM = "http://127.0.0.1:%d/boom" % int(sys.argv[4])
+    pool = urllib3.PoolManager(maxsize=40)
+    RETRY = urllib3.Retry(total=2, backoff_factor=0.05, status_forcelist=[500],
+                          raise_on_status=False)
 
 
 def run(*queries):
@@ -78,6 +86,11 @@ def pay(n: int):
     with urllib.request.urlopen(PROVIDER + str(n), timeout=10) as r:
         r.read()
     return cache.incr("paid")
+
+
+@app.get("/retry/{n}")
+def retry(n: int):
+    return pool.request("GET", BOOM, retries=RETRY).status
 
 
 def announce():

@@ -65,13 +65,15 @@ def test_handoff_queries_per_request(tmp_path, pg, clients):
 
 # Per endpoint: (Redis calls, outbound calls, queries) of each request (handoffapp.py).
 CALLS = {"/health": (0, 0, 0), "/one": (0, 0, 1), "/cached/{id}": (2, 0, 0),
-         "/pay/{id}": (1, 1, 1)}
+         "/pay/{id}": (1, 1, 1), "/retry/{id}": (0, 3, 0)}
 
 
 def test_handoff_calls_per_request(tmp_path, pg):
     """Redis commands and outbound HTTP calls of pool workers follow the hand-off as queries
     do: 4 clients at once round the endpoints, each endpoint's calls per request exact (2
-    Redis GETs, one hit and one miss; 1 provider call and 1 INCR), nothing left shared."""
+    Redis GETs, one hit and one miss; 1 provider call and 1 INCR), nothing left shared. A
+    request's retries stay its own: urllib3 gives up after 2 retries (0 and 100 ms of
+    backoff), and the same worker's next request calling again is not a third one."""
     clients, rounds = 4, 8
     rs = Redis()
     provider = Server(env={"ITEM_MS": "5", "TIMING_LOG": str(tmp_path / "provider.log")})
@@ -81,7 +83,7 @@ def test_handoff_calls_per_request(tmp_path, pg):
             rs.cli("SET", "hit:%d" % i, "v", "EX", "600")
         app = PyApp("handoffapp.py", "{port}", pg.port, rs.port, provider.port)
         load = ("for c in $(seq 0 %d); do (for i in $(seq 0 %d); do n=$((c * %d + i)); "
-                "for ep in /health /one /cached/$n /pay/$n; do "
+                "for ep in /health /one /cached/$n /pay/$n /retry/$n; do "
                 "curl -sf -o /dev/null http://127.0.0.1:%d$ep; done; done) & done; wait"
                 % (clients - 1, rounds - 1, rounds, app.port))
         subprocess.run(sh(load), check=True, timeout=60)  # warm-up: pools connect
@@ -95,7 +97,9 @@ def test_handoff_calls_per_request(tmp_path, pg):
         rs.stop()
     n = clients * rounds
     with open(provider.timing_log) as f:
-        assert len(f.readlines()) == n  # the provider's own log: one call per /pay
+        seen = [line.split()[1] for line in f]
+    # The provider's own log: one call per /pay, three per /retry.
+    assert sum(t.startswith("/items/") for t in seen) == n and seen.count("/boom") == 3 * n
     wrong = []
     for route, (cache, out, queries) in CALLS.items():
         row = run.row(route)
@@ -115,5 +119,14 @@ def test_handoff_calls_per_request(tmp_path, pg):
     # Exact: the only request of the process in flight; else the hand-off names it.
     assert sum(att.values()) == 3 * n and att["thread"] == 0 and att["outside"] == 0, att
     assert att["handoff"] > 0 and att["shared"] <= 2, att
-    assert sum(oatt.values()) == n and oatt["thread"] == 0 and oatt["outside"] == 0, oatt
+    assert sum(oatt.values()) == 4 * n and oatt["thread"] == 0 and oatt["outside"] == 0, oatt
     assert oatt["handoff"] > 0 and oatt["shared"] <= 1, oatt
+    boom = [d for d in run.report["outbound"]["destinations"] if d["caller"] == "python3"]
+    assert len(boom) == 1, boom
+    d = boom[0]
+    assert (d["attempts"], d["failed"], d["retries"]) == (4 * n, 3 * n, 2 * n), d
+    assert d["retry_success"] == 0 and d["retry_exhausted"] == n, d
+    # The backoffs: n at once (a new request written as the 500 is read), n after 100 ms.
+    waits = sorted(b for lo, hi, k in d["backoff"]["histogram"]["buckets"]
+                   for b in [(lo + hi) / 2e6] * k)
+    assert len(waits) == 2 * n and waits[n - 1] < 20 and 100 <= waits[n] <= waits[-1] < 150, waits

@@ -366,8 +366,8 @@ static void test_handoff_calls(void **state)
 	ev.wakee = T_WRK2;
 	dbtrack__handoff_event(&f->t, &ev);
 	/* Two requests in flight, neither on the worker's thread: both calls wait. */
-	assert_int_equal(dbtrack__call(&f->t, AGG_DEP_CACHE, &get), 0);
-	assert_int_equal(dbtrack__call(&f->t, AGG_DEP_HTTP, &out), 0);
+	assert_true(dbtrack__call(&f->t, AGG_DEP_CACHE, &get) == DBTRACK_CALL_PARKED);
+	assert_true(dbtrack__call(&f->t, AGG_DEP_HTTP, &out) == DBTRACK_CALL_PARKED);
 	assert_int_equal(f->t.nparked, 2);
 	ev = (struct handoff_ev){
 		.tgid = TGID, .kind = HANDOFF_EV_BACK, .tid = T_WRK2, .ts = 6 * MS

@@ -351,6 +351,70 @@ static void test_history_eviction(void **state)
 	outagg__free(a);
 }
 
+/*
+ * A pool worker's attempts wait for their inbound request (tickets): the failed one of one
+ * request is not retried by the next request's call, whatever order the decisions come in;
+ * within one request it is. A call known at once waits behind them; finish judges the rest.
+ */
+static void test_waiting_for_request(void **state)
+{
+	struct outagg *a = agg(0, 0);
+	const struct outagg_dest *d;
+	struct http_call c;
+
+	c = call("/pay", 0, 10 * MS, 503, HTTP_CALL_OK);
+	outagg__add_waiting(a, &c, c.target, 1);
+	c = call("/pay", 20 * MS, 30 * MS, 200, HTTP_CALL_OK); /* the next request's */
+	outagg__add_waiting(a, &c, c.target, 2);
+	d = dest(a, "api");
+	assert_int_equal(d->attempts, 2); /* counted at once */
+	outagg__decided(a, 2, 6);
+	outagg__decided(a, 99, 6); /* unknown: ignored */
+	assert_int_equal(a->nwait, 2); /* the head still waits */
+	outagg__decided(a, 1, 5);
+	assert_int_equal(a->nwait, 0);
+	assert_int_equal(d->retries, 0);
+	/* Same request: a retry, judged after the waiting attempt before it. */
+	c = call("/pay", 100 * MS, 110 * MS, 503, HTTP_CALL_OK);
+	outagg__add_waiting(a, &c, c.target, 3);
+	add(a, call("/pay", 150 * MS, 160 * MS, 200, HTTP_CALL_OK), 7);
+	assert_int_equal(a->nwait, 2);
+	assert_int_equal(d->retries, 0);
+	outagg__decided(a, 3, 7);
+	assert_int_equal(d->retries, 1);
+	assert_int_equal(d->retry_success, 1);
+	assert_int_equal(d->backoff->max, 40 * MS);
+	/* Never decided: judged at the end, its request unknown (a retry by the rules). */
+	c = call("/pay", 200 * MS, 210 * MS, 503, HTTP_CALL_OK);
+	outagg__add_waiting(a, &c, c.target, 4);
+	c = call("/pay", 300 * MS, 310 * MS, 200, HTTP_CALL_OK);
+	outagg__add_waiting(a, &c, c.target, 5);
+	outagg__finish(a);
+	assert_int_equal(a->nwait, 0);
+	assert_int_equal(d->retries, 2);
+	assert_int_equal(a->st.wait_forced, 0);
+	outagg__free(a);
+}
+
+/* More attempts waiting than the FIFO holds: the oldest is judged as it is, counted. */
+static void test_waiting_overflow(void **state)
+{
+	struct outagg *a = agg(0, 0);
+	struct http_call c;
+
+	for (unsigned i = 0; i <= OUTAGG_WAIT_MAX; i++) {
+		c = call("/pay", i * MS, i * MS + 1, 200, HTTP_CALL_OK);
+		outagg__add_waiting(a, &c, c.target, i + 1);
+	}
+	assert_int_equal(a->st.wait_forced, 1);
+	assert_int_equal(a->nwait, OUTAGG_WAIT_MAX);
+	outagg__decided(a, 2, 1);
+	assert_int_equal(a->nwait, OUTAGG_WAIT_MAX - 1);
+	outagg__finish(a);
+	assert_int_equal(dest(a, "api")->attempts, OUTAGG_WAIT_MAX + 1);
+	outagg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_unfinished),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_history_eviction),
+		cmocka_unit_test(test_waiting_for_request),
+		cmocka_unit_test(test_waiting_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
