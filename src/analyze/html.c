@@ -229,7 +229,21 @@ void html__p(FILE *f, const char *cls, const char *text)
 	fputs("</p>\n", f);
 }
 
-void html__table_begin(FILE *f, const char *caption, const char *const *headers, size_t ncols)
+/*
+ * The page's style right-aligns every column but the first, for numbers; a text column further
+ * right is aligned left inline, so that the style, and every page without such a column, stays
+ * as it was. It may wrap anywhere, as the first column does, rather than widen the table.
+ */
+static void cell_begin(FILE *f, const char *tag, const char *align, size_t i)
+{
+	fprintf(f, "<%s", tag);
+	if (align && i && align[i] == 'l')
+		fputs(" style=\"text-align:left;overflow-wrap:anywhere\"", f);
+	putc('>', f);
+}
+
+void html__table_begin_aligned(FILE *f, const char *caption, const char *const *headers,
+			       size_t ncols, const char *align)
 {
 	fputs("<table>\n", f);
 	if (caption && *caption) {
@@ -240,7 +254,7 @@ void html__table_begin(FILE *f, const char *caption, const char *const *headers,
 	if (headers && ncols) {
 		fputs("<thead><tr>", f);
 		for (size_t i = 0; i < ncols; i++) {
-			fputs("<th>", f);
+			cell_begin(f, "th", align, i);
 			html__escape(f, headers[i]);
 			fputs("</th>", f);
 		}
@@ -249,18 +263,29 @@ void html__table_begin(FILE *f, const char *caption, const char *const *headers,
 	fputs("<tbody>\n", f);
 }
 
-void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t ncols)
+void html__table_begin(FILE *f, const char *caption, const char *const *headers, size_t ncols)
+{
+	html__table_begin_aligned(f, caption, headers, ncols, NULL);
+}
+
+void html__table_row_aligned(FILE *f, const char *cls, const char *const *cells, size_t ncols,
+			     const char *align)
 {
 	fputs("<tr", f);
 	class_attr(f, cls);
 	putc('>', f);
 	for (size_t i = 0; i < ncols; i++) {
-		fputs("<td>", f);
+		cell_begin(f, "td", align, i);
 		if (cells)
 			html__escape(f, cells[i]);
 		fputs("</td>", f);
 	}
 	fputs("</tr>\n", f);
+}
+
+void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t ncols)
+{
+	html__table_row_aligned(f, cls, cells, ncols, NULL);
 }
 
 void html__table_end(FILE *f)

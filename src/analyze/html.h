@@ -45,6 +45,14 @@ void html__p(FILE *f, const char *cls, const char *text);
 void html__table_begin(FILE *f, const char *caption, const char *const *headers, size_t ncols);
 void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t ncols);
 void html__table_end(FILE *f);
+/*
+ * The same with each column's alignment as table__init takes it, a letter per column: 'l' left
+ * (text), anything else right (numbers). The first column is always left.
+ */
+void html__table_begin_aligned(FILE *f, const char *caption, const char *const *headers,
+			       size_t ncols, const char *align);
+void html__table_row_aligned(FILE *f, const char *cls, const char *const *cells, size_t ncols,
+			     const char *align);
 
 /* <span class="badge cls">text</span>: a coloured verdict inline (same classes as rows). */
 void html__badge(FILE *f, const char *cls, const char *text);

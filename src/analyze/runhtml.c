@@ -2,8 +2,8 @@
 /*
  * `--format html` of report and diff: one self-contained page (src/html.h) with inline SVG
  * charts (src/svg.h): per endpoint the latency histogram and CDF with the SLO thresholds, the
- * p95/p99 timeline against the SLO line, the top DB fingerprints as bars; for diff the
- * before/after overlays.
+ * p95/p99 timeline against the SLO line, the top DB fingerprints as bars, the cache and outbound
+ * tables; for diff the before/after overlays.
  */
 #include <errno.h>
 #include <math.h>
@@ -12,6 +12,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/html.h"
+#include "analyze/runreport.h"
 #include "analyze/svg.h"
 #include "lib/units.h"
 
@@ -420,6 +421,68 @@ static void cache_section(FILE *f, const struct run *r, unsigned top)
 	html__section_end(f);
 }
 
+/* A row of cells made by runreport_outbound.c, text columns aligned as the text report has them. */
+static void cells_row(FILE *f, char (*v)[RUNREPORT_CELL], size_t n, const char *align)
+{
+	const char *cells[RUNREPORT_CALL_COLS]; /* the widest of the three tables */
+
+	for (size_t i = 0; i < n; i++)
+		cells[i] = v[i];
+	html__table_row_aligned(f, NULL, cells, n, align);
+}
+
+/*
+ * The outbound calls (top of them), the retries of the destinations that failed and the client
+ * view of the traced endpoints; the cells are the text report's (runreport_outbound.c).
+ */
+static void outbound_section(FILE *f, const struct run *r, unsigned top)
+{
+	char v[RUNREPORT_CALL_COLS][RUNREPORT_CELL], line[64];
+	unsigned ep = 0, call = 0;
+
+	/* None without a call: the page of a run without outbound calls stays as it was. */
+	if (!r->nouts)
+		return;
+	html__section_begin(f, 2, "Outbound HTTP calls", "outbound");
+	html__table_begin_aligned(f, NULL, runreport__call_titles, RUNREPORT_CALL_COLS,
+				  runreport__call_align);
+	for (unsigned i = 0; i < r->nouts && i < top; i++) {
+		runreport__call_cells(&r->outs[i], v);
+		cells_row(f, v, RUNREPORT_CALL_COLS, runreport__call_align);
+	}
+	html__table_end(f);
+	if (r->nouts > top) {
+		snprintf(line, sizeof(line), "%u more rows in the JSON report", r->nouts - top);
+		html__p(f, "muted", line);
+	}
+	if (runreport__retries_shown(r)) {
+		html__section_begin(f, 3, "Retries by destination", "retries");
+		html__table_begin_aligned(f, NULL, runreport__retry_titles, RUNREPORT_RETRY_COLS,
+					  runreport__retry_align);
+		for (unsigned i = 0; i < r->nout_dests; i++) {
+			if (!r->out_dests[i].failed)
+				continue;
+			runreport__retry_cells(&r->out_dests[i], v);
+			cells_row(f, v, RUNREPORT_RETRY_COLS, runreport__retry_align);
+		}
+		html__table_end(f);
+		html__section_end(f);
+	}
+	if (runreport__client_pair(r, &ep, &call)) {
+		html__section_begin(f, 3, "Client view of endpoints", "client-view");
+		html__table_begin_aligned(f, NULL, runreport__client_titles, RUNREPORT_CLIENT_COLS,
+					  runreport__client_align);
+		for (; runreport__client_pair(r, &ep, &call); call++) {
+			runreport__client_cells(&r->eps[ep], &r->outs[call], v);
+			cells_row(f, v, RUNREPORT_CLIENT_COLS, runreport__client_align);
+		}
+		html__table_end(f);
+		html__p(f, "muted", runreport__client_gap);
+		html__section_end(f);
+	}
+	html__section_end(f);
+}
+
 int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o)
 {
 	char title[300], **items;
@@ -448,6 +511,8 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 		err = db_section(f, r, o->top);
 	if (!err)
 		cache_section(f, r, o->top);
+	if (!err)
+		outbound_section(f, r, o->top);
 	if (!err && !(err = runreport__advice(r, &items, &n))) {
 		html__section_begin(f, 2, "Recommendations", "advice");
 		if (!n)

@@ -2,7 +2,7 @@
 /*
  * The sections of `sloprobe report` that runreport_findings.c, runreport_cache.c and
  * runreport_outbound.c write for runreport__write() (runreport.c), in the order they appear;
- * private to the four.
+ * private to the four, and to runhtml.c for the outbound tables' cells.
  */
 #ifndef SLOPROBE_RUNREPORT_H
 #define SLOPROBE_RUNREPORT_H
@@ -42,5 +42,34 @@ void runreport__client_view(struct analyze_out *o, const struct run *r);
 void runreport__outbound(struct analyze_out *o, const struct run *r);
 /* Attempts, failures and retries of each destination that failed. */
 void runreport__retries(struct analyze_out *o, const struct run *r);
+
+/*
+ * The cells of the three outbound tables, for text, markdown and HTML alike: plain strings the
+ * writer escapes for its format (the first 2 or 3 are names from traffic). Each table has its
+ * columns' alignment as table__init takes it and titles (markdown's and HTML's).
+ */
+#define RUNREPORT_CELL	      ANALYZE_VAL_MAX
+#define RUNREPORT_CALL_COLS   11
+#define RUNREPORT_RETRY_COLS  9
+#define RUNREPORT_CLIENT_COLS 9
+extern const char runreport__call_align[], runreport__retry_align[], runreport__client_align[];
+extern const char *const runreport__call_titles[RUNREPORT_CALL_COLS];
+extern const char *const runreport__retry_titles[RUNREPORT_RETRY_COLS];
+extern const char *const runreport__client_titles[RUNREPORT_CLIENT_COLS];
+/* The note under the client view: what its gap columns are. */
+extern const char runreport__client_gap[];
+/* Caller, destination (tls marked), call, count, p50/p95/p99, 5xx, failures, retries, connect. */
+void runreport__call_cells(const struct run_out_call *x, char (*v)[RUNREPORT_CELL]);
+/* Whether a destination failed at all: only then has the retries table a row. */
+bool runreport__retries_shown(const struct run *r);
+void runreport__retry_cells(const struct run_out_dest *d, char (*v)[RUNREPORT_CELL]);
+/*
+ * The next pair, endpoint by endpoint, of a traced endpoint and a local caller's row of it
+ * (same port, method and route), at or after (*ep, *call); false when none is left. Start at
+ * 0, 0, and step *call for the pair after.
+ */
+bool runreport__client_pair(const struct run *r, unsigned *ep, unsigned *call);
+void runreport__client_cells(const struct run_endpoint *e, const struct run_out_call *x,
+			     char (*v)[RUNREPORT_CELL]);
 
 #endif

@@ -2,6 +2,7 @@
 """Renders a local HTML file in Debian's headless Chromium and reports what went wrong.
 
     png, errors = render("/tmp/report.html")
+    value, errors = evaluate("/tmp/report.html", "document.title", width=700)
 
 Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: fds 3 and 4,
 NUL-terminated JSON), so one launch gives the screenshot, console errors, uncaught exceptions,
@@ -106,6 +107,18 @@ def _errors_from(events):
 def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_page=True):
     """Loads html_path, screenshots it (the whole page if full_page) to png_path (default: the
     HTML path with .png). Returns (png_path, errors)."""
+    return _load(html_path, png_path, width, height, timeout, full_page)[:2]
+
+
+def evaluate(html_path, expression, width=1200, height=2000, timeout=20):
+    """Loads html_path as render() does (the screenshot is not kept) and returns (value,
+    errors): value is expression's on the loaded page, JSON-able (the layout of elements, say)."""
+    png, errors, value = _load(html_path, None, width, height, timeout, False, expression)
+    os.unlink(png)
+    return value, errors
+
+
+def _load(html_path, png_path, width, height, timeout, full_page, expression=None):
     html_path = os.path.abspath(html_path)
     if png_path is None:
         png_path = os.path.splitext(html_path)[0] + ".png"
@@ -138,7 +151,7 @@ def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_p
         os.close(child_r)
         os.close(child_w)
     pipe = _Pipe(proc, to_chrome_w, from_chrome_r, time.monotonic() + timeout)
-    errors = []
+    errors, value = [], None
     try:
         target = pipe.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         s = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -149,6 +162,12 @@ def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_p
         if nav.get("errorText"):
             errors.append("navigation: %s" % nav["errorText"])
         pipe.wait_event("Page.loadEventFired", session=s)
+        if expression:
+            res = pipe.call("Runtime.evaluate", {"expression": expression,
+                                                 "returnByValue": True}, session=s)
+            if "exceptionDetails" in res:
+                errors.append("evaluate: %s" % res["exceptionDetails"].get("text"))
+            value = res.get("result", {}).get("value")
         shot = {"format": "png"}
         if full_page:
             size = pipe.call("Page.getLayoutMetrics", session=s)["cssContentSize"]
@@ -172,7 +191,7 @@ def render(html_path, png_path=None, width=1200, height=2000, timeout=20, full_p
             proc.kill()
             proc.wait(5)
         shutil.rmtree(home, ignore_errors=True)
-    return png_path, errors
+    return png_path, errors, value
 
 
 def _png_chunks(data):

@@ -10,7 +10,8 @@ change of the output, rebuild them with
 and review the diff. fixtures/baseline.json and after.json were recorded against
 httpserver.py with ITEM_MS=50 and 20, db.json against dbapp.py (an N+1, a SELECT * with a large
 OFFSET, psql without pooling); ramp.json is written by fixtures/make_ramp.py, cache-baseline.json
-and cache-after.json (Redis and outbound calls) by fixtures/make_cache.py.
+and cache-after.json (Redis and outbound calls) by fixtures/make_cache.py, outbound.json (the
+outbound section) by fixtures/make_outbound.py.
 """
 import fractions
 import json
@@ -68,6 +69,8 @@ GOLDEN = [
     ("cache-after.report.txt", ["report", "cache-after.json"]),
     ("cache-diff.txt", ["diff", "cache-baseline.json", "cache-after.json"]),
     ("cache-diff.md", ["diff", "-f", "markdown", "cache-baseline.json", "cache-after.json"]),
+    ("outbound.report.txt", ["report", "outbound.json"]),
+    ("outbound.report.md", ["report", "-f", "markdown", "outbound.json"]),
 ]
 
 
@@ -542,6 +545,110 @@ def test_html_diff_verdicts_match_text(tmp_path):
     assert '<tr class="unchanged"><td>GET /pair</td>' in html
     assert '<tr class="regressed"><td>%s</td>' % q["query"] in html
     assert "improved" in [ln.split()[-1] for ln in text.splitlines() if "GET /list" in ln]
+
+
+def html_tables(html, sid):
+    """{heading: [[header cells], [row cells]...]} of the tables in <section id=sid> and its
+    subsections, the cells' text as a parser reads it back (escaping undone)."""
+    import xml.etree.ElementTree as ET
+
+    out = {}
+
+    def walk(sec):
+        for child in sec:
+            if child.tag == "table":
+                out[sec[0].text] = [["".join(c.itertext()) for c in tr]
+                                    for tr in child.iter("tr")]
+            elif child.tag == "section":
+                walk(child)
+    for sec in ET.fromstring(html).iter("section"):
+        if sec.get("id") == sid:
+            walk(sec)
+    return out
+
+
+def md_tables(md):
+    """{heading: [[header cells], [row cells]...]} of a markdown report, code spans unwrapped."""
+    out, head = {}, None
+    for ln in md.splitlines():
+        if ln.startswith("## "):
+            head = ln[3:]
+        elif ln.startswith("| ") and head:
+            out.setdefault(head, []).append([c.strip().strip("`") for c in ln[2:-2].split(" | ")])
+    return out
+
+
+def test_html_outbound(tmp_path):
+    """fixtures/outbound.json in HTML: the outbound calls, the retries of the destinations that
+    failed and the client view, with the markdown report's titles and cells (tls marked, a
+    failed connect as such, markup escaped), text columns aligned left; --top cuts the calls
+    and says how many more the JSON has; the tables fit a 700 px window; a run without
+    outbound calls, retries or local callers has no such section."""
+    import chromium
+
+    src = os.path.join(FIX, "outbound.json")
+    jsonschema.validate(json.load(open(src)), SCHEMA)
+    page = tmp_path / "out.html"
+    p = run(["report", "-f", "html", "-o", str(page), src])
+    assert p.returncode == 0, p.stderr
+    html = page.read_text()
+    t = html_tables(html, "outbound")
+    assert list(t) == ["Outbound HTTP calls", "Retries by destination",
+                       "Client view of endpoints"]
+    calls, retries, view = t.values()
+    assert calls[0][:4] == ["Caller", "Destination", "Call", "Calls"]
+    assert calls[3] == ["gunicorn:8000", "api.psp.example (tls)", "POST /v1/charges", "60",
+                        "179.3", "212.9", "215.0", "4", "3 reset, 5 timeout", "8", "0.403"]
+    assert calls[5] == ["gunicorn:8000", "10.0.0.9:80", "(connect)", "3", "-", "-", "-", "0",
+                        "3 refused", "2", "-"]
+    assert calls[4][1:3] == ['evil<b>&"host', "GET /a<i>&{id}/" + "abcdefgh" * 12]
+    assert 'evil&lt;b&gt;&amp;&quot;host' in html and "<b>&" not in html
+    assert [r[0] for r in retries[1:]] == ["gunicorn:8000"] * 2  # the ones that failed only
+    assert retries[1] == ["gunicorn:8000", "api.psp.example", "60", "12", "8", "6", "2",
+                          "200.3", "800.0"]
+    assert view[1][:3] == ["GET /items/{id}", "loadgen", "200"] and len(view) == 2
+    # The same figures and titles as the markdown report, row for row.
+    md = md_tables(run(["report", "-f", "markdown", src]).stdout)
+    assert calls == md["Outbound HTTP calls"]
+    assert retries == md["Failures and retries per destination"]
+    assert view == md["Endpoints as their clients saw them"]
+    left = '<td style="text-align:left;overflow-wrap:anywhere">'
+    assert "<tr><td>gunicorn:8000</td>%sapi.psp.example (tls)</td>%sPOST /v1/charges</td>" \
+        "<td>60</td>" % (left, left) in html
+
+    top = run(["report", "-f", "html", "--top", "2", src]).stdout
+    assert len(html_tables(top, "outbound")["Outbound HTTP calls"]) == 3
+    assert '<p class="muted">3 more rows in the JSON report</p>' in top
+
+    # At 700 px (body padding included) each table is as wide as its section at most: the
+    # long route wraps rather than widening the page.
+    value, errors = chromium.evaluate(str(page), """[...document.querySelectorAll(
+        '#outbound table')].map(t => [t.getBoundingClientRect().right,
+                                      t.closest('section').getBoundingClientRect().right])""",
+                                      width=700)
+    assert errors == []
+    assert len(value) == 3 and all(tr <= sr + 0.5 for tr, sr in value), value
+
+    # After the cache section, before the recommendations.
+    r = json.load(open(os.path.join(FIX, "cache-baseline.json")))
+    r["outbound"] = json.load(open(src))["outbound"]
+    both = tmp_path / "both.json"
+    both.write_text(json.dumps(r))
+    out = run(["report", "-f", "html", str(both)]).stdout
+    assert out.index('<section id="cache">') < out.index('<section id="outbound">') < \
+        out.index('<section id="advice">')
+
+    for d in r["outbound"]["destinations"]:
+        d.update(failed=0, retries=0, retry_success=0, retry_exhausted=0, backoff=None)
+    r["outbound"]["calls"] = [c for c in r["outbound"]["calls"] if c["caller"] != "loadgen"]
+    quiet = tmp_path / "quiet.json"
+    quiet.write_text(json.dumps(r))
+    out = run(["report", "-f", "html", str(quiet)]).stdout
+    assert list(html_tables(out, "outbound")) == ["Outbound HTTP calls"]
+    del r["outbound"]
+    quiet.write_text(json.dumps(r))
+    out = run(["report", "-f", "html", str(quiet)]).stdout
+    assert 'id="outbound"' not in out and "Outbound HTTP calls" not in out
 
 
 def test_recorded_slo_counts_are_good_of_judged(tmp_path):

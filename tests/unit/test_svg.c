@@ -633,6 +633,28 @@ static void test_html_page(void **state)
 	free(s);
 }
 
+/* Text columns after the first are aligned left inline; the first and the numbers are not. */
+static void test_html_table_aligned(void **state)
+{
+	const char *const head[] = { "Caller", "Destination", "Calls" };
+	const char *const row[] = { "app", "api <x> (tls)", "60" };
+	struct out o;
+	char *s;
+
+	out_open(&o);
+	html__table_begin_aligned(o.f, NULL, head, 3, "llr");
+	html__table_row_aligned(o.f, NULL, row, 3, "llr");
+	html__table_end(o.f);
+	s = out_close(&o);
+	assert_string_equal(s,
+			    "<table>\n<thead><tr><th>Caller</th>"
+			    "<th style=\"text-align:left;overflow-wrap:anywhere\">Destination</th>"
+			    "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
+			    "<td style=\"text-align:left;overflow-wrap:anywhere\">api &lt;x&gt; "
+			    "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
+	free(s);
+}
+
 static void test_write_error(void **state)
 {
 	FILE *f = fopen("/dev/full", "w");
@@ -817,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_pairs),
 		cmocka_unit_test_teardown(test_locale, restore_locale),
 		cmocka_unit_test(test_html_page),
+		cmocka_unit_test(test_html_table_aligned),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_sample_page),
 	};
