@@ -192,6 +192,13 @@ static void counts_para(struct analyze_out *o, const char *what, const unsigned 
 		c[DIFF_UNCHANGED], c[DIFF_FEW_SAMPLES], added, removed);
 }
 
+/* A row that only one run has (side: "baseline" or "after"), named and counted. */
+static void only_in(struct analyze_out *o, const char *side, const char *name, uint64_t calls)
+{
+	fprintf(o->f, "%sonly in %s: %s, %llu calls\n", analyze__md(o) ? "- " : "  ", side, name,
+		(unsigned long long)calls);
+}
+
 static void details(struct analyze_out *o, struct table *t, const char *name,
 		    const struct diff_value *m, unsigned n)
 {
@@ -343,16 +350,12 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	counts_para(o, "Queries", cls, added, removed);
 	for (unsigned i = 0; i < a->ndbqs; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
-				query_cell(o, a->dbqs[i].query, q, sizeof(q)),
-				(unsigned long long)a->dbqs[i].count);
+			only_in(o, "baseline", query_cell(o, a->dbqs[i].query, q, sizeof(q)),
+				a->dbqs[i].count);
 	for (unsigned k = 0; k < b->ndbqs; k++)
 		if (!seen[k])
-			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
-				query_cell(o, b->dbqs[k].query, q, sizeof(q)),
-				(unsigned long long)b->dbqs[k].count);
+			only_in(o, "after", query_cell(o, b->dbqs[k].query, q, sizeof(q)),
+				b->dbqs[k].count);
 
 	if (a->ndbqs - removed) {
 		analyze__heading(o, "DB queries in detail");
@@ -436,16 +439,12 @@ static int outbound_section(struct analyze_out *o, const struct run *a, const st
 	counts_para(o, "Calls", cls, added, removed);
 	for (unsigned i = 0; i < a->nouts; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
-				out_cell(o, &a->outs[i], q, sizeof(q)),
-				(unsigned long long)a->outs[i].count);
+			only_in(o, "baseline", out_cell(o, &a->outs[i], q, sizeof(q)),
+				a->outs[i].count);
 	for (unsigned k = 0; k < b->nouts; k++)
 		if (!seen[k])
-			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
-				out_cell(o, &b->outs[k], q, sizeof(q)),
-				(unsigned long long)b->outs[k].count);
+			only_in(o, "after", out_cell(o, &b->outs[k], q, sizeof(q)),
+				b->outs[k].count);
 	free(bo);
 	free(seen);
 	return 0;
@@ -552,18 +551,16 @@ static int cache_section(struct analyze_out *o, const struct run *a, const struc
 		analyze__md(o) ? "\n" : "  ", both, b->cache.nrows - both, a->cache.nrows - both);
 	for (unsigned i = 0; i < a->cache.nrows; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
+			only_in(o, "baseline",
 				runreport__cache_row_name(o, a->cache.rows[i].verb,
 							  a->cache.rows[i].pattern, v, sizeof(v)),
-				(unsigned long long)a->cache.rows[i].count);
+				a->cache.rows[i].count);
 	for (unsigned k = 0; k < b->cache.nrows; k++)
 		if (!taken[k])
-			fprintf(o->f, "%sonly in after: %s, %llu calls\n",
-				analyze__md(o) ? "- " : "  ",
+			only_in(o, "after",
 				runreport__cache_row_name(o, b->cache.rows[k].verb,
 							  b->cache.rows[k].pattern, v, sizeof(v)),
-				(unsigned long long)b->cache.rows[k].count);
+				b->cache.rows[k].count);
 	free(bo);
 	free(taken);
 	return 0;

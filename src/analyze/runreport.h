@@ -19,6 +19,12 @@ void runreport__flags(struct analyze_out *o, const struct run *r);
 /* A flag's kind: a word of sloprobe's as it is (bold in markdown with bold), else a value. */
 const char *runreport__kind(const struct analyze_out *o, const char *kind, bool bold, char *buf,
 			    size_t sz);
+/*
+ * One finding as a list item: its kind (bold), "on ENDPOINT" (NULL: none), ": SUBJECT" (text
+ * already made a value by the caller; NULL: none), "(N UNIT)", then its evidence, indented.
+ */
+void runreport__finding(struct analyze_out *o, const char *kind, const char *endpoint,
+			const char *subject, uint64_t n, const char *unit, const char *evidence);
 
 /* runreport_cache.c: cache and outbound calls per request of each endpoint that has them. */
 void runreport__deps_per_endpoint(struct analyze_out *o, const struct run *r);

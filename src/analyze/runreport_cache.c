@@ -181,7 +181,7 @@ static const char *occurrences_of(const char *kind, uint64_t n)
 void runreport__cache(struct analyze_out *o, const struct run *r, unsigned top)
 {
 	const struct run_cache *c = &r->cache;
-	char a[48], v[ANALYZE_VAL_MAX], w[ANALYZE_VAL_MAX];
+	char a[48], v[ANALYZE_VAL_MAX];
 	uint64_t hits, keys;
 	double ratio;
 
@@ -214,18 +214,12 @@ void runreport__cache(struct analyze_out *o, const struct run *r, unsigned top)
 	}
 	for (unsigned i = 0; i < c->nflags; i++) {
 		const struct run_cache_flag *f = &c->flags[i];
+		const char *name = NULL;
 
-		fprintf(o->f, "%s%s", analyze__md(o) ? "- " : "  ",
-			runreport__kind(o, f->kind, true, w, sizeof(w)));
-		if (f->endpoint)
-			fprintf(o->f, " on %s", analyze__val(o, f->endpoint, 0, w, sizeof(w)));
 		if (f->verb)
-			fprintf(o->f, ": %s",
-				runreport__cache_row_name(o, f->verb, f->pattern, v, sizeof(v)));
-		fprintf(o->f, " (%llu %s)\n", (unsigned long long)f->occurrences,
-			occurrences_of(f->kind, f->occurrences));
-		fprintf(o->f, "%s%s\n", analyze__md(o) ? "  " : "      ",
-			analyze__val(o, f->evidence, 0, v, sizeof(v)));
+			name = runreport__cache_row_name(o, f->verb, f->pattern, v, sizeof(v));
+		runreport__finding(o, f->kind, f->endpoint, name, f->occurrences,
+				   occurrences_of(f->kind, f->occurrences), f->evidence);
 	}
 }
 

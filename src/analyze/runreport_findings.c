@@ -150,21 +150,31 @@ void runreport__flags(struct analyze_out *o, const struct run *r)
 	}
 	for (unsigned i = 0; i < r->nflags; i++) {
 		const struct run_flag *f = &r->flags[i];
+		const char *q = NULL;
 
-		fprintf(o->f, "%s%s", analyze__md(o) ? "- " : "  ",
-			runreport__kind(o, f->kind, true, c, sizeof(c)));
-		if (f->endpoint)
-			fprintf(o->f, " on %s", analyze__val(o, f->endpoint, 0, c, sizeof(c)));
 		if (f->query)
-			fprintf(o->f, ": %s",
-				analyze__val(o, f->query, analyze__md(o) ? QUERY_MD : QUERY_TEXT, c,
-					     sizeof(c)));
-		fprintf(o->f, " (%llu time%s)\n", (unsigned long long)f->occurrences,
-			f->occurrences == 1 ? "" : "s");
-		/* Evidence quotes queries and client names: a value, not prose of ours. */
-		fprintf(o->f, "%s%s\n", analyze__md(o) ? "  " : "      ",
-			analyze__val(o, f->evidence, 0, c, sizeof(c)));
+			q = analyze__val(o, f->query, analyze__md(o) ? QUERY_MD : QUERY_TEXT, c,
+					 sizeof(c));
+		runreport__finding(o, f->kind, f->endpoint, q, f->occurrences,
+				   f->occurrences == 1 ? "time" : "times", f->evidence);
 	}
+}
+
+void runreport__finding(struct analyze_out *o, const char *kind, const char *endpoint,
+			const char *subject, uint64_t n, const char *unit, const char *evidence)
+{
+	char c[ANALYZE_VAL_MAX];
+
+	fprintf(o->f, "%s%s", analyze__md(o) ? "- " : "  ",
+		runreport__kind(o, kind, true, c, sizeof(c)));
+	if (endpoint)
+		fprintf(o->f, " on %s", analyze__val(o, endpoint, 0, c, sizeof(c)));
+	if (subject)
+		fprintf(o->f, ": %s", subject);
+	fprintf(o->f, " (%llu %s)\n", (unsigned long long)n, unit);
+	/* Evidence quotes queries and client names: a value, not prose of ours. */
+	fprintf(o->f, "%s%s\n", analyze__md(o) ? "  " : "      ",
+		analyze__val(o, evidence, 0, c, sizeof(c)));
 }
 
 /* Saturation point of one timeline series; -ENOMEM, 0 (none) or 1 (*res). */
