@@ -232,6 +232,20 @@ static struct diff_value value(const struct diff_rule *r, const char *name, enum
 	};
 }
 
+/* p50, p95 and p99 of two latency histograms of nx and ny samples, judged by metric m. */
+static unsigned percentiles(const struct diff_rule *r, enum diff_metric m,
+			    const struct hist_sparse *x, const struct hist_sparse *y, uint64_t nx,
+			    uint64_t ny, struct diff_value *v)
+{
+	static const char *const name[] = { "p50 ms", "p95 ms", "p99 ms" };
+	static const double p[] = { 50, 95, 99 };
+
+	for (unsigned i = 0; i < 3; i++)
+		v[i] = value(r, name[i], DIFF_SHOW_MS, true, m, pctl(x, p[i]), pctl(y, p[i]), nx,
+			     ny);
+	return 3;
+}
+
 unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 			const struct run_endpoint *y, struct diff_value *v)
 {
@@ -241,12 +255,7 @@ unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 	v[n++] = value(r, "requests", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
 	v[n++] = value(r, "rate/s", DIFF_SHOW_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s,
 		       nx, ny);
-	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 50),
-		       pctl(y->hist, 50), nx, ny);
-	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 95),
-		       pctl(y->hist, 95), nx, ny);
-	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 99),
-		       pctl(y->hist, 99), nx, ny);
+	n += percentiles(r, DIFF_LATENCY, x->hist, y->hist, nx, ny, v + n);
 	v[n++] = value(r, "5xx rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE, ratio(x->err5xx, nx),
 		       ratio(y->err5xx, ny), nx, ny);
 	/* Endpoints without a query on either side: no DB rows. */
@@ -278,12 +287,7 @@ unsigned diff__out_call(const struct diff_rule *r, const struct run_out_call *x,
 	unsigned n = 0;
 
 	v[n++] = value(r, "calls", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
-	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 50),
-		       pctl(y->hist, 50), ax, ay);
-	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 95),
-		       pctl(y->hist, 95), ax, ay);
-	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_LATENCY, pctl(x->hist, 99),
-		       pctl(y->hist, 99), ax, ay);
+	n += percentiles(r, DIFF_LATENCY, x->hist, y->hist, ax, ay, v + n);
 	v[n++] = value(r, "failure rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
 		       ratio(out_failed(x), nx), ratio(out_failed(y), ny), nx, ny);
 	v[n++] = value(r, "retries/call", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
@@ -300,12 +304,7 @@ unsigned diff__query(const struct diff_rule *r, const struct run_dbq *x, const s
 	v[n++] = value(r, "calls", DIFF_SHOW_COUNT, false, 0, nx, ny, nx, ny);
 	v[n++] = value(r, "rate/s", DIFF_SHOW_RATE, true, DIFF_RATE, x->rate_per_s, y->rate_per_s,
 		       nx, ny);
-	v[n++] = value(r, "p50 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 50),
-		       pctl(y->hist, 50), nx, ny);
-	v[n++] = value(r, "p95 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 95),
-		       pctl(y->hist, 95), nx, ny);
-	v[n++] = value(r, "p99 ms", DIFF_SHOW_MS, true, DIFF_DB_LATENCY, pctl(x->hist, 99),
-		       pctl(y->hist, 99), nx, ny);
+	n += percentiles(r, DIFF_DB_LATENCY, x->hist, y->hist, nx, ny, v + n);
 	v[n++] = value(r, "error rate", DIFF_SHOW_RATIO, true, DIFF_ERROR_RATE,
 		       ratio(x->errors, nx), ratio(y->errors, ny), nx, ny);
 	v[n++] = value(r, "total ms", DIFF_SHOW_MS, false, 0, x->hist->sum / 1e6,
