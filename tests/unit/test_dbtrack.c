@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Queries per request and N+1 runs, driven with synthetic requests and queries. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include "record/agg.h"
+#include "record/cacheagg.h"
 #include "record/dbagg.h"
 #include "record/dbtrack.h"
 #include "record/sink.h"
@@ -394,6 +396,86 @@ static void test_handoff_calls(void **state)
 	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_CACHE][DBREQ_SHARED], 0);
 	assert_int_equal(f->t.st.attributed[DBREQ_HANDOFF], 0); /* no query */
 	handoff__free(&ho);
+}
+
+static uint64_t cache_read(struct fixture *f, uint32_t tgid, uint64_t key, uint64_t row,
+			   uint64_t start, bool miss)
+{
+	struct dbtrack_call c = { .tgid = tgid,
+				  .tid = T_WRK,
+				  .ts_start = start,
+				  .ts_end = start + MS / 10,
+				  .hits = !miss,
+				  .misses = miss,
+				  .key_hash = key,
+				  .row_id = row };
+
+	return dbtrack__call(&f->t, AGG_DEP_CACHE, &c);
+}
+
+/*
+ * One request's calls (record/deptrack.c): exact calls name their request; a key read 3
+ * times is its repeat (flagged on the endpoint once, with its reads), keys beyond DBREQ_KEYS
+ * are counted as cut; an outbound call longer than the request is cut to it, its count
+ * scaled alike; calls with no request in flight are outside; a shared read is no repeat.
+ */
+static void test_calls_per_request(void **state)
+{
+	struct fixture *f = *state;
+	const struct cacheagg_opts co = { .repeat_min = 2 };
+	struct cacheagg *cache = cacheagg__new(&co);
+	struct dbtrack_call out = {
+		.tgid = TGID, .tid = T_WRK, .ts_start = 2 * MS, .ts_end = 32 * MS, .error = true
+	};
+	struct dbreq r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	const struct agg_dep *c = &f->ep->dep[AGG_DEP_CACHE], *h = &f->ep->dep[AGG_DEP_HTTP];
+
+	assert_non_null(cache);
+	dbtrack__follow(&f->t, AGG_DEP_CACHE, cache);
+	dbtrack__follow(&f->t, AGG_DEP_HTTP, NULL);
+	dbtrack__req_start(&f->t, &r1, TGID, T_WRK, 1 * MS);
+	for (int i = 0; i < 3; i++)
+		assert_true(cache_read(f, TGID, 11, 5, 2 * MS + i, false) == r1.seq);
+	assert_true(r1.seq != 0);
+	cache_read(f, TGID, 12, 6, 3 * MS, true);
+	for (uint64_t k = 0; k < DBREQ_KEYS + 3; k++)
+		cache_read(f, TGID, 100 + k, 7, 4 * MS, true);
+	assert_true(dbtrack__call(&f->t, AGG_DEP_HTTP, &out) == r1.seq);
+	assert_int_equal(cache_read(f, TGID + 1, 11, 5, 5 * MS, false), 0); /* no request */
+	assert_int_equal(f->t.st.dep_outside[AGG_DEP_CACHE], 1);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_CACHE][DBREQ_EXACT], 4 + DBREQ_KEYS + 3);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_HTTP][DBREQ_EXACT], 1);
+	dbtrack__req_end(&f->t, &r1, f->ep, 20 * MS, 21 * MS);
+	dbtrack__tick(&f->t, 0);
+	assert_int_equal(c->reqs, 1);
+	assert_int_equal(c->with, 1);
+	assert_true(c->calls == 4 + DBREQ_KEYS + 3);
+	assert_true(c->hits == 3 && c->misses == 1 + DBREQ_KEYS + 3);
+	assert_int_equal(c->repeat, 1);
+	/* 30 ms of calls in a 20 ms request: cut to 20 ms, 2/3 of a call. */
+	assert_true(h->ns == 20 * MS);
+	assert_true(fabs(h->calls - 2.0 / 3) < 1e-9 && fabs(h->errors - 2.0 / 3) < 1e-9);
+	/* 32 keys kept (11, 12 and 30 others): 5 beyond. */
+	assert_int_equal(f->t.st.keys_cut, 5);
+	assert_int_equal(cache->nrepeats, 1);
+	assert_int_equal(cache->repeats[0].row_id, 5);
+	assert_string_equal(cache->repeats[0].endpoint, "GET /list");
+	assert_int_equal(cache->repeats[0].reads, 3);
+	assert_int_equal(cache->repeats[0].max, 3);
+	/* Two requests on other threads: the reads are shared, no repeat, no request named. */
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 40 * MS);
+	dbtrack__req_start(&f->t, &r3, TGID, T_WRK2, 41 * MS);
+	assert_int_equal(cache_read(f, TGID, 11, 5, 42 * MS, false), 0);
+	assert_int_equal(cache_read(f, TGID, 11, 5, 43 * MS, false), 0);
+	dbtrack__req_end(&f->t, &r2, f->ep, 10 * MS, 50 * MS);
+	dbtrack__req_end(&f->t, &r3, f->ep, 10 * MS, 51 * MS);
+	dbtrack__tick(&f->t, 0);
+	assert_int_equal(f->t.st.dep_attributed[AGG_DEP_CACHE][DBREQ_SHARED], 2);
+	assert_int_equal(c->reqs, 3);
+	assert_true(c->calls == 4 + DBREQ_KEYS + 3 + 2);
+	assert_int_equal(c->repeat, 1);
+	assert_int_equal(cache->repeats[0].reads, 3);
+	cacheagg__free(cache);
 }
 
 /* Two requests of 10 ms share a 100 ms query: each keeps at most its latency in DB time. */
@@ -1409,6 +1491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_queries_not_flagged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handoff_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_per_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nplus1_thresholds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nplus1_option, setup, teardown),

@@ -320,6 +320,7 @@ static void test_rows(void **state)
 	assert_int_equal(a->st.rows_dropped, 1);
 	assert_int_equal(r->answered, 2);
 	assert_int_equal(r->status[0].code, 200);
+	assert_int_equal(r->status[0].count, 1);
 	assert_int_equal(r->status_other, 1);
 	assert_int_equal(r->connects, 1);
 	assert_int_equal(r->connect->max, 3);
@@ -369,7 +370,7 @@ static void test_waiting_for_request(void **state)
 	d = dest(a, "api");
 	assert_int_equal(d->attempts, 2); /* counted at once */
 	outagg__decided(a, 2, 6);
-	outagg__decided(a, 99, 6); /* unknown: ignored */
+	outagg__decided(a, 99, 6);     /* unknown: ignored */
 	assert_int_equal(a->nwait, 2); /* the head still waits */
 	outagg__decided(a, 1, 5);
 	assert_int_equal(a->nwait, 0);
@@ -415,6 +416,30 @@ static void test_waiting_overflow(void **state)
 	outagg__free(a);
 }
 
+/* Rows by attempts, most first; ties by caller, peer, Host, method, route. */
+static void test_rows_sorted(void **state)
+{
+	struct outagg *a = agg(0, 0);
+	struct http_call c = call("/z", 0, 5, 200, HTTP_CALL_OK);
+	struct outagg_row *z = NULL;
+
+	add(a, call("/b", 0, 5, 200, HTTP_CALL_OK), 0);
+	add(a, call("/a", 0, 5, 200, HTTP_CALL_OK), 0);
+	for (int i = 0; i < 3; i++) {
+		z = add(a, call("/z", 10 * i, 10 * i + 5, 200, HTTP_CALL_OK), 0);
+		assert_int_equal(z->status[0].count, (uint64_t)i + 1);
+	}
+	c.caller = "curl";
+	add(a, c, 0);
+	outagg__finish(a);
+	assert_int_equal(a->nrows, 4);
+	assert_ptr_equal(a->rows[0], z);
+	assert_string_equal(a->rows[1]->caller, "curl");
+	assert_string_equal(a->rows[2]->route, "/a");
+	assert_string_equal(a->rows[3]->route, "/b");
+	outagg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_same_thread_then_latest),
 		cmocka_unit_test(test_unfinished),
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_rows_sorted),
 		cmocka_unit_test(test_history_eviction),
 		cmocka_unit_test(test_waiting_for_request),
 		cmocka_unit_test(test_waiting_overflow),
