@@ -29,7 +29,6 @@ struct outagg_wait {
 
 /* Caller x peer: the attempts that may be retried by the next ones. */
 struct outagg_link {
-	uint64_t id;
 	char caller[OUTAGG_CALLER_MAX];
 	char peer[HTTP_CALL_PEER_MAX];
 	struct attempt h[OUTAGG_HISTORY]; /* ring, oldest at head */
@@ -179,7 +178,6 @@ static struct outagg_link *link_get(struct outagg *a, const struct names *n)
 		free(l);
 		return NULL;
 	}
-	l->id = id;
 	copy(l->caller, sizeof(l->caller), n->caller);
 	copy(l->peer, sizeof(l->peer), n->peer);
 	a->links[a->nlinks++] = l;
@@ -200,7 +198,6 @@ static struct outagg_dest *dest_get(struct outagg *a, const struct names *n, boo
 		free(d);
 		return NULL;
 	}
-	d->id = id;
 	copy(d->caller, sizeof(d->caller), n->caller);
 	copy(d->peer, sizeof(d->peer), n->peer);
 	copy(d->host, sizeof(d->host), n->host);
@@ -231,7 +228,6 @@ static struct outagg_row *row_get(struct outagg *a, const struct names *n, bool 
 		free(r);
 		return NULL;
 	}
-	r->id = id;
 	r->dest = d;
 	r->local = local;
 	copy(r->caller, sizeof(r->caller), n->caller);

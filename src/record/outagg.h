@@ -46,7 +46,6 @@ struct outagg_opts {
 
 /* Caller x peer x Host: where the retries are counted. */
 struct outagg_dest {
-	uint64_t id;
 	char caller[OUTAGG_CALLER_MAX];
 	char peer[HTTP_CALL_PEER_MAX];
 	char host[HTTP_HOST_MAX];
@@ -64,7 +63,6 @@ struct outagg_status {
 };
 
 struct outagg_row {
-	uint64_t id;
 	char caller[OUTAGG_CALLER_MAX];
 	char peer[HTTP_CALL_PEER_MAX];
 	char host[HTTP_HOST_MAX];
