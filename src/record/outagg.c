@@ -281,10 +281,6 @@ static void row_add(struct outagg *a, struct outagg_row *r, const struct http_ca
 	bool ok = true;
 
 	r->count++;
-	if (!r->first_ts || c->ts_start < r->first_ts)
-		r->first_ts = c->ts_start;
-	if (c->ts_end > r->last_ts)
-		r->last_ts = c->ts_end;
 	if (c->flags & HTTP_CALL_UNFINISHED)
 		r->unfinished++;
 	if (c->flags & HTTP_CALL_LEN_UNKNOWN)

@@ -83,7 +83,6 @@ struct outagg_row {
 	struct hist lat;      /* answered calls: first request byte written -> last byte read */
 	struct hist *connect; /* connect times; NULL: none */
 	struct hist *failure; /* failed calls: start -> the failure seen; NULL: none */
-	uint64_t first_ts, last_ts;
 };
 
 struct outagg_stats {

@@ -274,6 +274,23 @@ static void test_same_thread_then_latest(void **state)
 	assert_int_equal(dest(a, "api")->retries, 1);
 	assert_int_equal(dest(a, "api")->backoff->max, 10);
 	outagg__free(a);
+
+	/* Failures of two other threads: the one that ended last is retried (backoff 10). */
+	a = agg(0, 0);
+	t8 = call("/a", 0, 10, 503, HTTP_CALL_OK);
+	t8.tid = 8;
+	outagg__add(a, &t8, "/a", 0);
+	t8 = call("/a", 0, 20, 503, HTTP_CALL_OK);
+	t8.tid = 9;
+	outagg__add(a, &t8, "/a", 0);
+	t8 = call("/a", 5, 15, 503, HTTP_CALL_OK);
+	t8.tid = 10;
+	outagg__add(a, &t8, "/a", 0);
+	add(a, call("/a", 30, 40, 200, HTTP_CALL_OK), 0);
+	outagg__finish(a);
+	assert_int_equal(dest(a, "api")->retries, 1);
+	assert_int_equal(dest(a, "api")->backoff->max, 10);
+	outagg__free(a);
 }
 
 /* Unfinished calls are neither answered nor failed, and never failures to retry. */
