@@ -44,8 +44,10 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* The escape of ASCII byte c, or NULL when it stands for itself; tmp holds a built one. */
-static const char *ascii_escape(unsigned char c, char tmp[8])
+static const char *ascii_escape(unsigned char c, char tmp[8], bool text)
 {
+	if (text && (c == '\t' || c == '\n'))
+		return NULL;
 	switch (c) {
 	case '&':
 		return "&amp;";
@@ -75,14 +77,14 @@ static const char *ascii_escape(unsigned char c, char tmp[8])
  * The piece that stands for the character at s[0..n) (n > 0): its bytes (*len), and how many
  * input bytes it takes (*used).
  */
-static const char *piece(const char *s, size_t n, char tmp[8], size_t *len, size_t *used)
+static const char *piece(const char *s, size_t n, char tmp[8], size_t *len, size_t *used, bool text)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	const char *p;
 
 	*used = 1;
 	if (u[0] < 0x80) {
-		p = ascii_escape(u[0], tmp);
+		p = ascii_escape(u[0], tmp, text);
 		*len = p ? strlen(p) : 1;
 		return p ? p : s;
 	}
@@ -102,7 +104,7 @@ size_t xmlesc__buf(char *buf, size_t sz, const char *s, size_t n)
 	for (size_t i = 0; i < n;) {
 		char tmp[8];
 		size_t len, used;
-		const char *p = piece(s + i, n - i, tmp, &len, &used);
+		const char *p = piece(s + i, n - i, tmp, &len, &used, false);
 
 		/* a piece goes in whole or not at all: a cut never splits an entity */
 		if (!cut && out + len < sz)
@@ -117,16 +119,26 @@ size_t xmlesc__buf(char *buf, size_t sz, const char *s, size_t n)
 	return out;
 }
 
-void xmlesc__write(FILE *f, const char *s)
+static void write(FILE *f, const char *s, bool text)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	for (size_t i = 0; i < n;) {
 		char tmp[8];
 		size_t len, used;
-		const char *p = piece(s + i, n - i, tmp, &len, &used);
+		const char *p = piece(s + i, n - i, tmp, &len, &used, text);
 
 		fwrite(p, 1, len, f);
 		i += used;
 	}
+}
+
+void xmlesc__write(FILE *f, const char *s)
+{
+	write(f, s, false);
+}
+
+void xmlesc__write_text(FILE *f, const char *s)
+{
+	write(f, s, true);
 }

@@ -25,5 +25,7 @@ size_t xmlesc__buf(char *buf, size_t sz, const char *s, size_t n);
 
 /* s (NULL: nothing) escaped to f. */
 void xmlesc__write(FILE *f, const char *s);
+/* The same for element content only: tab and newline stay as they are, which is easier to read. */
+void xmlesc__write_text(FILE *f, const char *s);
 
 #endif

@@ -72,6 +72,21 @@ static void test_utf8(void **state)
 	ESC_IS("\xef\xbf\xbd\xf4\x8f\xbf\xbf", "\xef\xbf\xbd\xf4\x8f\xbf\xbf");
 }
 
+static void test_text_keeps_lines(void **state)
+{
+	char *mem = NULL;
+	size_t memsz = 0;
+	FILE *f = open_memstream(&mem, &memsz);
+
+	(void)state;
+	assert_non_null(f);
+	xmlesc__write_text(f, "a\tb\nc\rd<\x01");
+	xmlesc__write_text(f, NULL);
+	fclose(f);
+	assert_string_equal(mem, "a\tb\nc&#13;d&lt;\\x01");
+	free(mem);
+}
+
 static void test_cut(void **state)
 {
 	char buf[8];
@@ -96,9 +111,8 @@ static void test_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_markup),
-		cmocka_unit_test(test_controls),
-		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_markup), cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_utf8),   cmocka_unit_test(test_text_keeps_lines),
 		cmocka_unit_test(test_cut),
 	};
 
