@@ -2,7 +2,7 @@
 /*
  * Verdicts for CI: `sloprobe report|diff --format json|junit`.
  *
- * json: one document of the schema docs/verdicts.schema.json ("sloprobe-verdicts/v1"): for a
+ * json: one document of the schema docs/verdicts.schema.json ("sloprobe.verdicts/v1"): for a
  * report, the run, its command and exit status, and every objective's verdict with observed,
  * target, margin, budget and the insufficient/incomplete marks; for a diff, the SLO verdict
  * changes (regressed, fixed) and every endpoint, query and outbound call compared, with its
@@ -21,7 +21,7 @@
 #include "analyze/diff.h"
 #include "run/runfile.h"
 
-#define CIVERDICT_SCHEMA "sloprobe-verdicts/v1"
+#define CIVERDICT_SCHEMA "sloprobe.verdicts/v1"
 
 /*
  * slo_file: the SLO file the verdicts were judged against offline, NULL: as recorded.
