@@ -224,10 +224,10 @@ static const char report_doc[] =
 	"  sloprobe report run.json\n"
 	"  sloprobe report run.json -f markdown -o tuning.md\n"
 	"  sloprobe report --slo slo.yaml run.json   # CI gate: exit 3 on a breach\n"
+	"  sloprobe report --slo slo.yaml -f junit -o slo-junit.xml run.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report\n"
-	"or SLO file, 3 an objective breached (with --slo), 4 the run lost more events than its\n"
-	"--max-drop-pct (with --slo: verdicts judged on incomplete data).";
+	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "
+	"SLO objective breached, 4 SLO verdicts judged on incomplete data (docs/exit-codes.md).";
 
 static int report_write(FILE *f, const struct run *r, const struct runreport_opts *o,
 			const char *slo_file)
@@ -402,10 +402,11 @@ static const char diff_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe diff baseline.json tuned.json\n"
 	"  sloprobe diff --noise 10 -f markdown -o diff.md baseline.json tuned.json\n"
+	"  sloprobe diff -f json -o diff-verdicts.json baseline.json tuned.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report,\n"
-	"3 an objective that passed in BASELINE breaches in AFTER, 4 AFTER lost more events\n"
-	"than its --max-drop-pct (with --slo: verdicts judged on incomplete data).";
+	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "
+	"SLO objective breached (passed in BASELINE, breaches in AFTER), 4 SLO verdicts judged "
+	"on incomplete data (AFTER) (docs/exit-codes.md).";
 
 static int diff_write(FILE *f, const struct run *a, const struct run *b, bool *regressed)
 {
@@ -518,7 +519,7 @@ static const char merge_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe merge web1.json web2.json web3.json -o all.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report.";
+	"Exit status: 0 success, 1 runtime error, 2 usage error (docs/exit-codes.md).";
 
 int analyze__merge(int argc, char **argv)
 {

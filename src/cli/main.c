@@ -51,9 +51,9 @@ static const char doc[] =
 	"root). The report is replaced only once complete, mode 0600; a symbolic link,\n"
 	"FIFO, device or directory is refused (docs/security.md).\n"
 	"\n"
-	"Exit status (docs/exit-codes.md): 0 success, 1 runtime error or COMMAND failed, 2 usage "
+	"Exit status: 0 success, 1 runtime error or COMMAND failed, 2 usage "
 	"error, 3 an SLO objective breached, 4 SLO verdicts judged on incomplete data, 5 COMMAND "
-	"failed with a status --command-exit maps to load-failed.";
+	"failed with a status --command-exit maps to load-failed (docs/exit-codes.md).";
 
 enum {
 	OPT_CGROUP = 1000,
