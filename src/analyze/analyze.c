@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyze/analyze.h"
+#include "analyze/civerdict.h"
 #include "lib/argperr.h"
 #include "analyze/merge.h"
 #include "lib/outfile.h"
@@ -19,15 +20,29 @@
 
 #define MERGE_MAX 1024 /* input files */
 
-static int parse_format(const char *s, enum table_fmt *fmt, bool *html)
+/* What --format asks for beyond the tables of enum table_fmt. */
+enum out_kind {
+	OUT_TABLE, /* text or markdown */
+	OUT_HTML,
+	OUT_JSON,  /* verdicts for CI (civerdict.h) */
+	OUT_JUNIT, /* the same as JUnit XML */
+};
+
+#define FORMATS "text, markdown, html, json or junit"
+
+static int parse_format(const char *s, enum table_fmt *fmt, enum out_kind *kind)
 {
-	*html = false;
+	*kind = OUT_TABLE;
 	if (!strcmp(s, "text"))
 		*fmt = TABLE_TEXT;
 	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
 		*fmt = TABLE_MARKDOWN;
 	else if (!strcmp(s, "html"))
-		*html = true;
+		*kind = OUT_HTML;
+	else if (!strcmp(s, "json"))
+		*kind = OUT_JSON;
+	else if (!strcmp(s, "junit"))
+		*kind = OUT_JUNIT;
 	else
 		return -EINVAL;
 	return 0;
@@ -146,12 +161,13 @@ static struct report_args {
 	const char *output;
 	const char *slo;
 	enum table_fmt fmt;
-	bool html;
+	enum out_kind kind;
 	unsigned top;
 } rargs;
 
 static const struct argp_option report_opts[] = {
-	{ "format", 'f', "FMT", 0, "text (default), markdown or html", 0 },
+	{ "format", 'f', "FMT", 0,
+	  "text (default), markdown, html, json (verdicts for CI) or junit (JUnit XML)", 0 },
 	{ "output", 'o', "FILE", 0, "write to FILE instead of standard output", 0 },
 	{ "slo", 's', "FILE", 0,
 	  "judge the run against the SLO file (docs/slo.md); exit 3 on a breach", 0 },
@@ -166,8 +182,8 @@ static error_t report_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'f':
-		if (parse_format(arg, &rargs.fmt, &rargs.html))
-			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
+		if (parse_format(arg, &rargs.fmt, &rargs.kind))
+			argp_error(state, "invalid --format '%s' (" FORMATS ")", arg);
 		break;
 	case 'o':
 		rargs.output = arg;
@@ -208,10 +224,25 @@ static const char report_doc[] =
 	"  sloprobe report run.json\n"
 	"  sloprobe report run.json -f markdown -o tuning.md\n"
 	"  sloprobe report --slo slo.yaml run.json   # CI gate: exit 3 on a breach\n"
+	"  sloprobe report --slo slo.yaml -f junit -o slo-junit.xml run.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report\n"
-	"or SLO file, 3 an objective breached (with --slo), 4 the run lost more events than its\n"
-	"--max-drop-pct (with --slo: verdicts judged on incomplete data).";
+	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "
+	"SLO objective breached, 4 SLO verdicts judged on incomplete data (docs/exit-codes.md).";
+
+static int report_write(FILE *f, const struct run *r, const struct runreport_opts *o,
+			const char *slo_file)
+{
+	switch (rargs.kind) {
+	case OUT_HTML:
+		return runhtml__report(f, r, o);
+	case OUT_JSON:
+		return civerdict__report_json(f, r, slo_file);
+	case OUT_JUNIT:
+		return civerdict__report_junit(f, r, slo_file);
+	default:
+		return runreport__write(f, r, o);
+	}
+}
 
 int analyze__report(int argc, char **argv)
 {
@@ -257,8 +288,7 @@ int analyze__report(int argc, char **argv)
 	}
 	o.fmt = rargs.fmt;
 	o.top = rargs.top;
-	ret = out_close(&out,
-			rargs.html ? runhtml__report(f, &r, &o) : runreport__write(f, &r, &o));
+	ret = out_close(&out, report_write(f, &r, &o, rargs.slo));
 	if (!ret && set && any_breach(&r))
 		ret = ANALYZE_BREACH;
 	if (!ret || ret == ANALYZE_BREACH)
@@ -277,7 +307,7 @@ static struct diff_args {
 	const char *output;
 	const char *slo;
 	enum table_fmt fmt;
-	bool html;
+	enum out_kind kind;
 	struct diff_rule rule;
 } dargs;
 
@@ -291,7 +321,8 @@ enum {
 };
 
 static const struct argp_option diff_opts[] = {
-	{ "format", 'f', "FMT", 0, "text (default), markdown or html", 0 },
+	{ "format", 'f', "FMT", 0,
+	  "text (default), markdown, html, json (verdicts for CI) or junit (JUnit XML)", 0 },
 	{ "output", 'o', "FILE", 0, "write to FILE instead of standard output", 0 },
 	{ "slo", 's', "FILE", 0, "judge both runs against the SLO file (docs/slo.md)", 0 },
 	{ 0, 0, 0, 0, "Noise threshold (a change must exceed all that apply):", 1 },
@@ -311,8 +342,8 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'f':
-		if (parse_format(arg, &dargs.fmt, &dargs.html))
-			argp_error(state, "invalid --format '%s' (text, markdown or html)", arg);
+		if (parse_format(arg, &dargs.fmt, &dargs.kind))
+			argp_error(state, "invalid --format '%s' (" FORMATS ")", arg);
 		break;
 	case 'o':
 		dargs.output = arg;
@@ -371,10 +402,25 @@ static const char diff_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe diff baseline.json tuned.json\n"
 	"  sloprobe diff --noise 10 -f markdown -o diff.md baseline.json tuned.json\n"
+	"  sloprobe diff -f json -o diff-verdicts.json baseline.json tuned.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report,\n"
-	"3 an objective that passed in BASELINE breaches in AFTER, 4 AFTER lost more events\n"
-	"than its --max-drop-pct (with --slo: verdicts judged on incomplete data).";
+	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "
+	"SLO objective breached (passed in BASELINE, breaches in AFTER), 4 SLO verdicts judged "
+	"on incomplete data (AFTER) (docs/exit-codes.md).";
+
+static int diff_write(FILE *f, const struct run *a, const struct run *b, bool *regressed)
+{
+	switch (dargs.kind) {
+	case OUT_HTML:
+		return runhtml__diff(f, a, b, &dargs.rule, regressed);
+	case OUT_JSON:
+		return civerdict__diff_json(f, a, b, &dargs.rule, regressed);
+	case OUT_JUNIT:
+		return civerdict__diff_junit(f, a, b, &dargs.rule, regressed);
+	default:
+		return rundiff__write(f, a, b, &dargs.rule, dargs.fmt, regressed);
+	}
+}
 
 int analyze__diff(int argc, char **argv)
 {
@@ -416,9 +462,7 @@ int analyze__diff(int argc, char **argv)
 		ret = ANALYZE_RUNTIME;
 		goto out;
 	}
-	ret = out_close(&out,
-			dargs.html ? runhtml__diff(f, &a, &b, &dargs.rule, &regressed)
-				   : rundiff__write(f, &a, &b, &dargs.rule, dargs.fmt, &regressed));
+	ret = out_close(&out, diff_write(f, &a, &b, &regressed));
 	if (!ret && regressed)
 		ret = ANALYZE_BREACH;
 	if (!ret || ret == ANALYZE_BREACH)
@@ -475,7 +519,7 @@ static const char merge_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe merge web1.json web2.json web3.json -o all.json\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error, 2 usage error or unreadable report.";
+	"Exit status: 0 success, 1 runtime error, 2 usage error (docs/exit-codes.md).";
 
 int analyze__merge(int argc, char **argv)
 {

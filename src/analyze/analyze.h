@@ -2,7 +2,7 @@
 /*
  * The analyzer subcommands, which read JSON reports and need no privileges:
  *
- *   sloprobe report RUN.json [--slo FILE] [--format text|markdown|html] [-o OUT]
+ *   sloprobe report RUN.json [--slo FILE] [--format text|markdown|html|json|junit] [-o OUT]
  *   sloprobe diff BASELINE.json AFTER.json [--format ...] [--noise PCT] [-o OUT]
  *   sloprobe merge A.json B.json ... -o ALL.json
  *

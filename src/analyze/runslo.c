@@ -149,6 +149,7 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 				    ? (double)o->ratio_ppb / SLO_PPB
 				    : NAN;
 	row->observed = res.observed;
+	row->target_value = res.target;
 	row->margin = res.margin;
 	row->budget_consumed = res.budget_consumed;
 	row->first_breach_s = NAN;

@@ -51,9 +51,9 @@ static const char doc[] =
 	"root). The report is replaced only once complete, mode 0600; a symbolic link,\n"
 	"FIFO, device or directory is refused (docs/security.md).\n"
 	"\n"
-	"Exit status: 0 success, 1 runtime error (or COMMAND failed), 2 usage error (or a bad "
-	"SLO file), 3 an SLO objective breached (--slo), 4 SLOs judged on incomplete data (--slo, "
-	"more events lost than --max-drop-pct).";
+	"Exit status: 0 success, 1 runtime error or COMMAND failed, 2 usage "
+	"error, 3 an SLO objective breached, 4 SLO verdicts judged on incomplete data, 5 COMMAND "
+	"failed with a status --command-exit maps to load-failed (docs/exit-codes.md).";
 
 enum {
 	OPT_CGROUP = 1000,
@@ -77,6 +77,7 @@ enum {
 	OPT_MAX_DROP_PCT,
 	OPT_USER,
 	OPT_TLS,
+	OPT_COMMAND_EXIT,
 };
 
 static const struct argp_option opts[] = {
@@ -152,6 +153,11 @@ static const struct argp_option opts[] = {
 	{ "user", OPT_USER, "USER", 0,
 	  "Run COMMAND as USER (name or uid) with its groups and no capabilities (default: "
 	  "the user who ran sudo, SUDO_UID; else the caller; 'root' keeps root)",
+	  5 },
+	{ "command-exit", OPT_COMMAND_EXIT, "STATUS=WHAT,...", 0,
+	  "A COMMAND exit status that is the load test's own verdict, not an error: WHAT is "
+	  "load-failed (exit 5), breach (exit 3) or ok (judged on the SLOs), e.g. 99=load-failed "
+	  "for k6's failed thresholds (default: any failure exits 1)",
 	  5 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show this help", 0 },
 	{},
@@ -311,6 +317,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --latency-from '%s' (arrival or read)", arg);
 		o->from_read = !strcmp(arg, "read");
 		break;
+	case OPT_COMMAND_EXIT: {
+		char why[128];
+
+		if (cmdexit__parse(&o->command_exit, arg, why, sizeof(why)))
+			argp_error(state, "invalid --command-exit '%s': %s", arg, why);
+		break;
+	}
 	case OPT_TLS:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			argp_error(state, "invalid --tls '%s' (on or off)", arg);

@@ -118,6 +118,11 @@ static int command_user(struct session *s)
 				       : strerror(-err));
 		return RECORD_EXIT_USAGE;
 	}
+	if (o->command_exit.n && !o->command) {
+		fprintf(stderr, "sloprobe: --command-exit: no COMMAND to run (sloprobe record "
+				"--command-exit 99=load-failed -- COMMAND)\n");
+		return RECORD_EXIT_USAGE;
+	}
 	if (o->user_spec && !o->command) {
 		fprintf(stderr,
 			"sloprobe: --user %s: no COMMAND to run (sloprobe record --user USER -- "
@@ -667,6 +672,31 @@ void session__finish(struct session *s)
 	s->hop = NULL;
 }
 
+/*
+ * The exit status of a run whose COMMAND exited with status, ret the status so far. A load test
+ * that failed makes every figure doubtful: that outranks a breach, unless --command-exit says
+ * the status is the load test's own verdict (k6's 99: its thresholds failed).
+ */
+_Static_assert(CMDEXIT_OK == RECORD_EXIT_OK && CMDEXIT_BREACH == RECORD_EXIT_SLO &&
+		       CMDEXIT_LOAD_FAILED == RECORD_EXIT_LOAD_FAILED,
+	       "--command-exit maps to record's own exit codes");
+
+static int command_failed(const struct record_opts *o, int status, int ret)
+{
+	int code = cmdexit__lookup(&o->command_exit, status);
+
+	if (code < 0) {
+		textesc__line(stderr, "sloprobe: %s exited with status %d", o->command[0], status);
+		return RECORD_EXIT_RUNTIME;
+	}
+	textesc__line(stderr, "sloprobe: %s exited with status %d (--command-exit %d=%s)",
+		      o->command[0], status, status, cmdexit__name(code));
+	if (code == RECORD_EXIT_LOAD_FAILED)
+		return code;
+	/* ok and breach leave incomplete data (4) its rank above a breach */
+	return code == RECORD_EXIT_SLO && ret == RECORD_EXIT_OK ? code : ret;
+}
+
 int session__write(struct session *s)
 {
 	const struct record_opts *o = s->o;
@@ -728,12 +758,8 @@ int session__write(struct session *s)
 			slo__drop_pct(ft->dropped, ft->events), o->max_drop_pct);
 		ret = RECORD_EXIT_INCOMPLETE;
 	}
-	/* A load test that failed makes every figure doubtful: that outranks a breach. */
-	if (o->command && s->meta.command_status != 0 && !*s->stop) {
-		fprintf(stderr, "sloprobe: %s exited with status %d\n", o->command[0],
-			s->meta.command_status);
-		ret = RECORD_EXIT_RUNTIME;
-	}
+	if (o->command && s->meta.command_status != 0 && !*s->stop)
+		ret = command_failed(o, s->meta.command_status, ret);
 	return ret;
 }
 

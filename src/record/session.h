@@ -19,6 +19,7 @@
 #include "abi/sockio.h"
 #include "lib/outfile.h"
 #include "lib/runas.h"
+#include "record/cmdexit.h"
 #include "record/report.h"
 #include "record/view.h"
 
@@ -30,8 +31,9 @@ enum record_exit {
 	RECORD_EXIT_OK = 0,
 	RECORD_EXIT_RUNTIME = 1,
 	RECORD_EXIT_USAGE = 2,
-	RECORD_EXIT_SLO = 3,	    /* an SLO objective breached */
-	RECORD_EXIT_INCOMPLETE = 4, /* --slo, and more lost than --max-drop-pct: not trusted */
+	RECORD_EXIT_SLO = 3,	     /* an SLO objective breached */
+	RECORD_EXIT_INCOMPLETE = 4,  /* --slo, and more lost than --max-drop-pct: not trusted */
+	RECORD_EXIT_LOAD_FAILED = 5, /* COMMAND failed with a status --command-exit maps so */
 };
 
 struct route_set;
@@ -83,6 +85,7 @@ struct record_opts {
 	struct runas user;     /* --user */
 	struct slo_set *slo;
 	double max_drop_pct;
+	struct cmdexit_map command_exit; /* --command-exit */
 };
 
 /*
