@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,7 @@
 #include "host/proc_net.h"
 #include "host/proc_tree.h"
 #include "lib/command.h"
+#include "lib/metricsrv.h"
 #include "lib/textesc.h"
 #include "probes/bpfobj.h"
 #include "probes/handoff_probe.h"
@@ -25,6 +27,8 @@
 #include "record/dbprobes.h"
 #include "record/dbtrack.h"
 #include "record/handoff.h"
+#include "record/jsonl.h"
+#include "record/prom.h"
 #include "record/session.h"
 #include "record/sink.h"
 #include "record/slotrack.h"
@@ -180,6 +184,83 @@ static void seed_procs(struct session *s, bool db_clients)
 	free(clients);
 }
 
+static void make_footer(struct session *s);
+
+/* The counters of the footer and of the drops, as they are now (the report's at the end). */
+static void live_counters(struct session *s)
+{
+	make_footer(s);
+	if (s->dbp) {
+		dbprobes__stats(s->dbp, &s->meta.pgc, &s->meta.pgs);
+		s->meta.db_dropped = dbprobes__dropped(&s->meta.pgc, &s->meta.pgs);
+	}
+	if (s->hop)
+		handoff_probe__stats(s->hop, s->meta.ho_kstats);
+	if (s->db) /* as the report counts them */
+		s->meta.ho = s->hop ? &s->ho->st : NULL;
+}
+
+static int render_metrics(void *ctx, FILE *f)
+{
+	struct session *s = ctx;
+	struct metricsrv_stats ms;
+	struct prom_src src = {
+		.agg = s->agg,
+		.db = s->db,
+		.cache = s->cache,
+		.out = s->out,
+		.meta = &s->meta,
+	};
+
+	metricsrv__stats(s->msrv, &ms);
+	src.scrapes = ms.scrapes;
+	live_counters(s);
+	return prom__render(f, &src);
+}
+
+/*
+ * --jsonl is read while we write it (tail -f), so it is the file itself, not a temporary one
+ * renamed at the end: a regular file or a new one, never through a symbolic link, mode 0600,
+ * given to the user who ran sudo.
+ */
+static int open_jsonl(struct session *s, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+
+	if (fd < 0) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path,
+			errno == ELOOP ? "a symbolic link" : strerror(errno));
+		return RECORD_EXIT_RUNTIME;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || ftruncate(fd, 0) ||
+	    (s->sudo.uid && fchown(fd, s->sudo.uid, s->sudo.gid)) ||
+	    !(s->jsonl = fdopen(fd, "w"))) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path,
+			!S_ISREG(st.st_mode) ? "not a regular file" : strerror(errno));
+		close(fd);
+		return RECORD_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static void write_jsonl(struct session *s, double t_s, double iv)
+{
+	struct jsonl_src src = { .agg = s->agg, .db = s->db, .cache = s->cache, .slot = s->slot };
+
+	if (!s->jsonl)
+		return;
+	live_counters(s);
+	src.events = s->meta.tstats.events;
+	src.dropped = report__dropped(&s->meta);
+	if (jsonl__interval(s->jsonl, &src, t_s, iv)) {
+		fprintf(stderr, "sloprobe: warning: --jsonl %s: %s: no more lines written\n",
+			s->o->jsonl, strerror(errno ? errno : EIO));
+		fclose(s->jsonl);
+		s->jsonl = NULL;
+	}
+}
+
 static int out_of_memory(void)
 {
 	fprintf(stderr, "sloprobe: out of memory\n");
@@ -236,6 +317,20 @@ int session__open(struct session *s, const struct record_opts *o)
 		}
 		if (s->outf.is_stdout)
 			s->live = stderr; /* the report owns stdout */
+	}
+	if (o->jsonl) {
+		ret = open_jsonl(s, o->jsonl);
+		if (ret)
+			return ret;
+	}
+	/* Before the probes: an address that cannot be served fails at once. */
+	if (o->listen) {
+		ret = metricsrv__open(&s->msrv, o->listen, o->listen_any, render_metrics, s, err,
+				      sizeof(err));
+		if (ret) {
+			textesc__line(stderr, "sloprobe: %s", err);
+			return ret == -EINVAL ? RECORD_EXIT_USAGE : RECORD_EXIT_RUNTIME;
+		}
 	}
 
 	bpfobj__set_verbose(o->verbose);
@@ -477,6 +572,7 @@ int session__poll(struct session *s, int timeout_ms)
 		dbprobes__poll(s->dbp, mono_ns());
 	if (s->dbp || s->hop)
 		dbtrack__tick(s->dbt, mono_ns());
+	metricsrv__poll(s->msrv, mono_ns());
 	if (s->child > 0 && waitpid(s->child, &status, WNOHANG) == s->child) {
 		s->child = -1;
 		s->meta.command_status = command__exit_code(status);
@@ -525,6 +621,7 @@ void session__tick(struct session *s, uint64_t now)
 		dbagg__roll(s->db, t_s, iv);
 	if (s->cache)
 		cacheagg__roll(s->cache, t_s, iv);
+	write_jsonl(s, t_s, iv);
 	s->last_tick = now;
 	while (s->next_tick <= now)
 		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);
@@ -597,6 +694,7 @@ void session__finish(struct session *s)
 			dbagg__roll(s->db, m->duration_s, iv);
 		if (s->cache)
 			cacheagg__roll(s->cache, m->duration_s, iv);
+		write_jsonl(s, m->duration_s, iv);
 	}
 	m->interval_s = o->interval_s;
 	if (s->slot) {
@@ -655,6 +753,11 @@ void session__finish(struct session *s)
 		s->tls_failed = ts.files_failed;
 	}
 	make_footer(s);
+	metricsrv__close(s->msrv); /* the run is over: a scrape now would see it half-closed */
+	s->msrv = NULL;
+	if (s->jsonl && fclose(s->jsonl))
+		fprintf(stderr, "sloprobe: warning: --jsonl %s: %s\n", o->jsonl, strerror(errno));
+	s->jsonl = NULL;
 	/* Detach before the slow part: nothing traced from here on. */
 	tlsprobe__close(s->tls);
 	s->tls = NULL;
@@ -777,5 +880,8 @@ void session__close(struct session *s)
 	runas__free(&s->sudo);
 	if (s->stats_fd >= 0)
 		close(s->stats_fd);
+	metricsrv__close(s->msrv);
+	if (s->jsonl)
+		fclose(s->jsonl);
 	free(s->filter_pids);
 }

@@ -83,6 +83,9 @@ struct record_opts {
 	struct runas user;     /* --user */
 	struct slo_set *slo;
 	double max_drop_pct;
+	const char *listen; /* --listen ADDR:PORT, or NULL */
+	bool listen_any;    /* --listen-any: a non-loopback address is allowed */
+	const char *jsonl;  /* --jsonl FILE, or NULL */
 };
 
 /*
@@ -112,6 +115,8 @@ struct session {
 	struct handoff_probe *hop; /* NULL: hand-offs not followed */
 	struct tlsprobe *tls;	   /* NULL: --tls off */
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
+	struct metricsrv *msrv;	   /* NULL: no --listen */
+	FILE *jsonl;		   /* NULL: no --jsonl */
 
 	struct report_meta meta;
 	struct slotrack_tally tally;
