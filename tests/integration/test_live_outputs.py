@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""record --listen (Prometheus text while recording) and --jsonl (one line per interval).
+
+Known workload: 23 x /items/<n> of the test server (50 ms each) on one keep-alive connection,
+whose client times each request (clients.py) and whose server logs its own time (TIMING_LOG).
+The scrape and the copy of the JSONL file are made by the recorded COMMAND itself, so both are
+read while sloprobe is recording.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from conftest import (HERE, SLOPROBE, TIMER_SLACK_MS, client, client_times_ms, free_port,
+                      record, sh)
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def samples(text):
+    """[(name, {label: value}, value)] of an exposition text; comment lines checked apart."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            assert re.match(r"^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* \S", line), line
+            continue
+        m = SAMPLE.match(line)
+        assert m, "not a sample line: %r" % line
+        labels = dict(LABEL.findall(m.group(3) or ""))
+        out.append((m.group(1), labels, float(m.group(4))))
+    return out
+
+
+def items_series(ss, suffix):
+    return [(l, v) for n, l, v in ss
+            if n == "http_server_request_duration_seconds" + suffix
+            and l.get("http_route") == "/items/{id}"]
+
+
+def test_metrics_and_jsonl_while_recording(tmp_path, server):
+    mport = free_port()
+    jsonl = tmp_path / "live.jsonl"
+    script = "\n".join([
+        client("keepalive", server.port, "/items/", 1, 23) + " > %s/ka.txt" % tmp_path,
+        "curl -sf -o %s/metrics.txt http://127.0.0.1:%d/metrics" % (tmp_path, mport),
+        # At least one interval has ended since: its line must be in the file already.
+        "sleep 1.5",
+        "cp %s %s/during.jsonl" % (jsonl, tmp_path),
+    ])
+    run = record(tmp_path, ["-q", "-P", str(server.port), "--listen", "127.0.0.1:%d" % mport,
+                            "--jsonl", str(jsonl)], sh(script))
+    items = run.row("/items/{id}")
+    assert items["count"] == 23
+
+    text = (tmp_path / "metrics.txt").read_text()
+    ss = samples(text)
+    count = items_series(ss, "_count")
+    assert len(count) == 1 and count[0][1] == 23, count
+    labels = count[0][0]
+    assert labels == {"service_name": items["service"], "http_request_method": "GET",
+                      "http_route": "/items/{id}"}
+    buckets = items_series(ss, "_bucket")
+    assert [l["le"] for l, _ in buckets][-1] == "+Inf"
+    values = [v for _, v in buckets]
+    assert values == sorted(values), "buckets not cumulative: %s" % values
+    assert values[-1] == 23
+    les = [float(l["le"]) for l, _ in buckets[:-1]]
+    assert les == sorted(les) and len(les) == 14
+    # Every /items request takes 50 ms in the server: none under the 50 ms bound (its edge is
+    # 49.807359 ms), all of them under 1 s.
+    assert dict((l["le"], v) for l, v in buckets)["0.049807359"] == 0
+    assert dict((l["le"], v) for l, v in buckets)["0.998244351"] == 23
+    # The sum is exact (no histogram error): between the server's and the client's own sums.
+    (_, total_s), = items_series(ss, "_sum")
+    server_ms = server.times_ms("/items/")
+    client_ms = client_times_ms(tmp_path / "ka.txt")
+    assert len(server_ms) == 23 and len(client_ms) == 23
+    assert sum(server_ms) - 23 * TIMER_SLACK_MS <= total_s * 1000 <= \
+        sum(client_ms) + 23 * TIMER_SLACK_MS, (total_s, sum(server_ms), sum(client_ms))
+    codes = [(l["http_response_status_code"], v) for n, l, v in ss
+             if n == "http_server_responses_total" and l.get("http_route") == "/items/{id}"]
+    assert codes == [("200", 23)]
+    own = dict((l.get("reason", n), v) for n, l, v in ss if n.startswith("sloprobe_"))
+    assert own["sloprobe_events_total"] > 0
+    assert own["ring_buffer_full"] == 0 and own["sloprobe_scrapes_total"] == 0
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+    # --jsonl: one complete line per interval, already written while the command ran.
+    final = jsonl.read_text()
+    during = (tmp_path / "during.jsonl").read_text()
+    assert during and during.endswith("\n") and final.startswith(during)
+    lines = [json.loads(l) for l in final.splitlines()]
+    assert len(during.splitlines()) >= 1
+    ts = [l["t_s"] for l in lines]
+    assert ts == sorted(set(ts))
+    assert "%.3f" % ts[-1] == "%.3f" % run.report["window"]["duration_s"]
+    assert abs(sum(l["interval_s"] for l in lines) - ts[-1]) < 0.001 * len(lines)
+    assert all(l["interval_s"] <= 1.2 for l in lines)
+    per_line = [sum(e["count"] for e in l["endpoints"] if e["route"] == "/items/{id}")
+                for l in lines]
+    assert sum(per_line) == 23
+    assert sum(l["requests"] for l in lines) == sum(r["count"] for r in run.report["http"])
+    # The timeline's own points, interval by interval.
+    tl, = [s for s in run.report["timeline"]["http"] if s["route"] == "/items/{id}"]
+    by_t = dict(zip(["%.3f" % t for t in ts], per_line))
+    assert [(("%.3f" % p["t"]), p["count"]) for p in tl["points"]] == \
+        [(("%.3f" % p["t"]), by_t["%.3f" % p["t"]]) for p in tl["points"]]
+    assert all(l["events"] >= 0 and l["dropped"] == 0 for l in lines)
+
+
+def one_line(p, code, text):
+    assert p.returncode == code, (p.returncode, p.stderr)
+    assert len(p.stderr.splitlines()) == 1 and text in p.stderr, p.stderr
+
+
+def record_bad(tmp_path, args):
+    return subprocess.run([SLOPROBE, "record", "-q", "-d", "1"] + args, capture_output=True,
+                          text=True, timeout=60, cwd=HERE)
+
+
+def test_listen_refused(tmp_path):
+    one_line(record_bad(tmp_path, ["--listen", "0.0.0.0:%d" % free_port()]), 2,
+             "not a loopback address")
+    one_line(record_bad(tmp_path, ["--listen", "127.0.0.1:99999"]), 2, "not ADDR:PORT")
+    one_line(record_bad(tmp_path, ["--listen", "localhost:9464"]), 2, "not ADDR:PORT")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        p = record_bad(tmp_path, ["--listen", "127.0.0.1:%d" % s.getsockname()[1]])
+    one_line(p, 1, "Address already in use")
+
+
+def test_jsonl_refused(tmp_path):
+    os.symlink(tmp_path / "elsewhere", tmp_path / "link.jsonl")
+    one_line(record_bad(tmp_path, ["--jsonl", str(tmp_path / "link.jsonl")]), 1,
+             "symbolic link")
+    assert not (tmp_path / "elsewhere").exists()
+    one_line(record_bad(tmp_path, ["--jsonl", str(tmp_path)]), 1, "--jsonl")
+    one_line(record_bad(tmp_path, ["--jsonl", "/dev/null"]), 1, "not a regular file")
