@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "lib/json.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
 #include "record/dbagg.h"
 #include "record/jsonl.h"
+#include "record/outagg.h"
 #include "record/slotrack.h"
 
 /* The point a roll at t_s added, or NULL (none: the budget was spent). */
@@ -98,6 +100,61 @@ static void cache(struct json *j, const struct cacheagg *c, double t_s)
 	json__end_object(j);
 }
 
+void jsonl__free(struct jsonl_state *st)
+{
+	free(st->out);
+	st->out = NULL;
+	st->nout = st->cap = 0;
+}
+
+static uint64_t failed(const struct outagg_row *r)
+{
+	uint64_t n = 0;
+
+	for (int k = HTTP_CALL_OK + 1; k < HTTP_CALL_FAIL_NR; k++)
+		n += r->fail[k];
+	return n;
+}
+
+static int outbound(struct json *j, const struct outagg *o, struct jsonl_state *st)
+{
+	if (st->cap < o->nrows) {
+		unsigned cap = o->nrows + 64;
+		struct jsonl_prev *p = realloc(st->out, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		st->out = p;
+		st->cap = cap;
+	}
+	json__key(j, "outbound");
+	json__begin_array(j);
+	for (unsigned i = 0; i < o->nrows; i++) {
+		const struct outagg_row *r = o->rows[i];
+		struct jsonl_prev now = { r->id, r->count, failed(r), r->err5xx };
+		struct jsonl_prev was = { .id = r->id };
+
+		if (i < st->nout && st->out[i].id == r->id)
+			was = st->out[i];
+		st->out[i] = now;
+		if (now.count == was.count)
+			continue;
+		json__begin_object(j);
+		json__kv_string(j, "caller", r->caller);
+		json__kv_string(j, "peer", r->peer);
+		json__kv_string(j, "host", r->host);
+		json__kv_string(j, "method", r->method);
+		json__kv_string(j, "route", r->route);
+		json__kv_u64(j, "count", now.count - was.count);
+		json__kv_u64(j, "failed", now.failed - was.failed);
+		json__kv_u64(j, "5xx", now.err5xx - was.err5xx);
+		json__end_object(j);
+	}
+	st->nout = o->nrows;
+	json__end_array(j);
+	return 0;
+}
+
 /* The interval's verdicts, as the live view marks them, and the rows that breached. */
 static void slo(struct json *j, const struct slotrack *st)
 {
@@ -139,6 +196,10 @@ int jsonl__interval(FILE *f, const struct jsonl_src *src, double t_s, double int
 		queries(j, src->db, t_s);
 	if (src->cache)
 		cache(j, src->cache, t_s);
+	if (src->out && outbound(j, src->out, src->st)) {
+		json__free(j);
+		return -ENOMEM;
+	}
 	if (src->slot)
 		slo(j, src->slot);
 	json__kv_u64(j, "events", src->events);

@@ -246,7 +246,14 @@ static int open_jsonl(struct session *s, const char *path)
 
 static void write_jsonl(struct session *s, double t_s, double iv)
 {
-	struct jsonl_src src = { .agg = s->agg, .db = s->db, .cache = s->cache, .slot = s->slot };
+	struct jsonl_src src = {
+		.agg = s->agg,
+		.db = s->db,
+		.cache = s->cache,
+		.slot = s->slot,
+		.out = s->out,
+		.st = &s->jsonl_st,
+	};
 
 	if (!s->jsonl)
 		return;
@@ -883,5 +890,6 @@ void session__close(struct session *s)
 	metricsrv__close(s->msrv);
 	if (s->jsonl)
 		fclose(s->jsonl);
+	jsonl__free(&s->jsonl_st);
 	free(s->filter_pids);
 }

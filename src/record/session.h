@@ -19,6 +19,7 @@
 #include "abi/sockio.h"
 #include "lib/outfile.h"
 #include "lib/runas.h"
+#include "record/jsonl.h"
 #include "record/report.h"
 #include "record/view.h"
 
@@ -117,6 +118,7 @@ struct session {
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
 	struct metricsrv *msrv;	   /* NULL: no --listen */
 	FILE *jsonl;		   /* NULL: no --jsonl */
+	struct jsonl_state jsonl_st;
 
 	struct report_meta meta;
 	struct slotrack_tally tally;

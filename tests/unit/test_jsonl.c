@@ -11,6 +11,7 @@
 
 #include "record/agg.h"
 #include "record/jsonl.h"
+#include "record/outagg.h"
 
 #define MS 1000000ull
 
@@ -72,10 +73,64 @@ static void test_intervals(void **state)
 	agg__free(&a);
 }
 
+static void call(struct outagg *o, unsigned status, int fail)
+{
+	struct http_call c = { .tgid = 7,
+			       .tid = 7,
+			       .conn_id = 1,
+			       .caller = "python3",
+			       .peer = "10.0.0.1:443",
+			       .host = "api",
+			       .method = "GET",
+			       .target = "/v1/x",
+			       .status = status,
+			       .fail = fail,
+			       .ts_start = 10,
+			       .ts_end = 20 };
+
+	assert_non_null(outagg__add(o, &c, "/v1/x", 0));
+}
+
+/* Outbound rows: what each added since the previous line; rows that added nothing left out. */
+static void test_outbound(void **state)
+{
+	struct agg a;
+	struct outagg *o;
+	struct jsonl_state st = { 0 };
+	struct jsonl_src src = { .agg = &a, .out = NULL, .st = &st };
+	const char *row = "{\"caller\":\"python3\",\"peer\":\"10.0.0.1:443\",\"host\":\"api\","
+			  "\"method\":\"GET\",\"route\":\"/v1/x\",";
+	char want[512];
+	char *s;
+
+	assert_int_equal(agg__init(&a, 0), 0);
+	assert_int_equal(outagg__new(&o, NULL), 0);
+	src.out = o;
+	call(o, 200, HTTP_CALL_OK);
+	call(o, 503, HTTP_CALL_OK);
+	call(o, 0, HTTP_CALL_FAIL_NR - 1);
+	s = line(&src, 1, 1);
+	snprintf(want, sizeof(want), "\"outbound\":[%s\"count\":3,\"failed\":1,\"5xx\":1}]", row);
+	assert_non_null(strstr(s, want));
+	free(s);
+	s = line(&src, 2, 1);
+	assert_non_null(strstr(s, "\"outbound\":[]"));
+	free(s);
+	call(o, 200, HTTP_CALL_OK);
+	s = line(&src, 3, 1);
+	snprintf(want, sizeof(want), "\"outbound\":[%s\"count\":1,\"failed\":0,\"5xx\":0}]", row);
+	assert_non_null(strstr(s, want));
+	free(s);
+	jsonl__free(&st);
+	outagg__free(o);
+	agg__free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intervals),
+		cmocka_unit_test(test_outbound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
