@@ -52,8 +52,14 @@ def test_metrics_and_jsonl_while_recording(tmp_path, server):
         "sleep 1.5",
         "cp %s %s/during.jsonl" % (jsonl, tmp_path),
     ])
+    # 50 ms requests against a 10 ms objective: every interval with /items requests breaches.
+    slo = tmp_path / "slo.yaml"
+    slo.write_text("apiVersion: sloprobe/v1\nkind: SLO\nslos:\n  - name: items-fast\n"
+                   "    http: {route: \"/items/*\"}\n    objectives:\n      - {p: 95, le: 10ms}\n")
     run = record(tmp_path, ["-q", "-P", str(server.port), "--listen", "127.0.0.1:%d" % mport,
-                            "--jsonl", str(jsonl)], sh(script))
+                            "--jsonl", str(jsonl), "--slo", str(slo)], sh(script), check=False)
+    assert run.rc == 3, run.err
+    assert run.report["events"]["dropped"] == 0
     items = run.row("/items/{id}")
     assert items["count"] == 23
 
@@ -115,6 +121,13 @@ def test_metrics_and_jsonl_while_recording(tmp_path, server):
     assert [(("%.3f" % p["t"]), p["count"]) for p in tl["points"]] == \
         [(("%.3f" % p["t"]), by_t["%.3f" % p["t"]]) for p in tl["points"]]
     assert all(l["events"] >= 0 and l["dropped"] == 0 for l in lines)
+    # The SLO marks: the intervals that breached are the report's, and only those with requests.
+    row, = [r for r in run.report["slo"] if r["name"] == "items-fast"]
+    marked = [l for l in lines if l["slo"]["breached"]]
+    assert len(marked) == row["breached_intervals"] >= 1
+    assert all(l["slo"]["breach"] == 1 and per_line[lines.index(l)] > 0 for l in marked)
+    assert all(b["subject"].startswith("GET /items/{id}") for l in marked
+               for b in l["slo"]["breached"])
 
 
 def one_line(p, code, text):
