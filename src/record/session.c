@@ -219,25 +219,46 @@ static int render_metrics(void *ctx, FILE *f)
 }
 
 /*
- * --jsonl is read while we write it (tail -f), so it is the file itself, not a temporary one
- * renamed at the end: a regular file or a new one, never through a symbolic link, mode 0600,
- * given to the user who ran sudo.
+ * --jsonl is read while we write it (tail -f): the file gets its name at once, empty, by the
+ * rules of -o (lib/outfile.h: no symbolic link, a regular file only, replaced rather than
+ * truncated, given to the user who ran sudo only where they could have created it); the lines
+ * go to the file under that name.
  */
 static int open_jsonl(struct session *s, const char *path)
 {
-	struct stat st;
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	struct outfile_owner ow = {
+		.uid = s->sudo.uid,
+		.gid = s->sudo.gid,
+		.groups = s->sudo.groups,
+		.ngroups = s->sudo.ngroups,
+	};
+	struct outfile jo;
+	char err[512];
+	int fd;
 
-	if (fd < 0) {
-		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path,
-			errno == ELOOP ? "a symbolic link" : strerror(errno));
+	if (!strcmp(path, "-")) {
+		fprintf(stderr,
+			"sloprobe: --jsonl -: not standard output (name a file and tail it)\n");
+		return RECORD_EXIT_USAGE;
+	}
+	if (outfile__open(&jo, path, s->sudo.uid ? &ow : NULL, err, sizeof(err))) {
+		textesc__line(stderr, "sloprobe: --jsonl %s", err);
 		return RECORD_EXIT_RUNTIME;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || ftruncate(fd, 0) ||
-	    (s->sudo.uid && fchown(fd, s->sudo.uid, s->sudo.gid)) ||
-	    !(s->jsonl = fdopen(fd, "w"))) {
-		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path,
-			!S_ISREG(st.st_mode) ? "not a regular file" : strerror(errno));
+	fd = fcntl(jo.fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path, strerror(errno));
+		outfile__abort(&jo);
+		return RECORD_EXIT_RUNTIME;
+	}
+	if (outfile__commit(&jo, 0, err, sizeof(err))) {
+		textesc__line(stderr, "sloprobe: --jsonl %s", err);
+		close(fd);
+		return RECORD_EXIT_RUNTIME;
+	}
+	s->jsonl = fdopen(fd, "w");
+	if (!s->jsonl) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path, strerror(errno));
 		close(fd);
 		return RECORD_EXIT_RUNTIME;
 	}
@@ -246,6 +267,7 @@ static int open_jsonl(struct session *s, const char *path)
 
 static void write_jsonl(struct session *s, double t_s, double iv)
 {
+	int err;
 	struct jsonl_src src = {
 		.agg = s->agg,
 		.db = s->db,
@@ -260,9 +282,10 @@ static void write_jsonl(struct session *s, double t_s, double iv)
 	live_counters(s);
 	src.events = s->meta.tstats.events;
 	src.dropped = report__dropped(&s->meta);
-	if (jsonl__interval(s->jsonl, &src, t_s, iv)) {
+	err = jsonl__interval(s->jsonl, &src, t_s, iv);
+	if (err) {
 		fprintf(stderr, "sloprobe: warning: --jsonl %s: %s: no more lines written\n",
-			s->o->jsonl, strerror(errno ? errno : EIO));
+			s->o->jsonl, strerror(-err));
 		fclose(s->jsonl);
 		s->jsonl = NULL;
 	}
@@ -579,7 +602,8 @@ int session__poll(struct session *s, int timeout_ms)
 		dbprobes__poll(s->dbp, mono_ns());
 	if (s->dbp || s->hop)
 		dbtrack__tick(s->dbt, mono_ns());
-	metricsrv__poll(s->msrv, mono_ns());
+	if (s->msrv)
+		metricsrv__poll(s->msrv, mono_ns());
 	if (s->child > 0 && waitpid(s->child, &status, WNOHANG) == s->child) {
 		s->child = -1;
 		s->meta.command_status = command__exit_code(status);

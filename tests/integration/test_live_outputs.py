@@ -159,3 +159,12 @@ def test_jsonl_refused(tmp_path):
     assert not (tmp_path / "elsewhere").exists()
     one_line(record_bad(tmp_path, ["--jsonl", str(tmp_path)]), 1, "--jsonl")
     one_line(record_bad(tmp_path, ["--jsonl", "/dev/null"]), 1, "not a regular file")
+    one_line(record_bad(tmp_path, ["--jsonl", "-"]), 2, "not standard output")
+    # An existing file is replaced, not written through: a hard link's other name keeps its text.
+    (tmp_path / "old.jsonl").write_text("keep\n")
+    os.link(tmp_path / "old.jsonl", tmp_path / "other")
+    p = record_bad(tmp_path, ["--jsonl", str(tmp_path / "old.jsonl")])
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "other").read_text() == "keep\n"
+    assert (tmp_path / "old.jsonl").read_text().count("\n") >= 1
+    assert "keep" not in (tmp_path / "old.jsonl").read_text()
