@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import (HERE, SLOPROBE, TIMER_SLACK_MS, client, client_times_ms, free_port,
+from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, client, client_times_ms, free_port,
                       record, sh)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -128,6 +128,36 @@ def test_metrics_and_jsonl_while_recording(tmp_path, server):
     assert all(l["slo"]["breach"] == 1 and per_line[lines.index(l)] > 0 for l in marked)
     assert all(b["subject"].startswith("GET /items/{id}") for l in marked
                for b in l["slo"]["breached"])
+
+
+def test_db_metrics(tmp_path, pg):
+    """PostgreSQL queries: 23 x pg_sleep(0.05) of psycopg2, scraped while recording."""
+    mport = free_port()
+    script = "\n".join([
+        "%s %s psycopg2 %d sleep 23" % (PYTHON, os.path.join(HERE, "pgclients.py"), pg.port),
+        "curl -sf -o %s/metrics.txt http://127.0.0.1:%d/metrics" % (tmp_path, mport),
+    ])
+    run = record(tmp_path, ["-q", "-P", str(pg.port), "--listen", str(mport)], sh(script))
+    fp, = [q for q in run.report["db"] if q["query"] == "select pg_sleep(?)"]
+    text = (tmp_path / "metrics.txt").read_text()
+    rows = [(n, l, v) for n, l, v in samples(text)
+            if n.startswith("db_client_operation_duration_seconds")
+            and l.get("db_query_summary") == "select pg_sleep(?)"]
+    count, = [(l, v) for n, l, v in rows if n.endswith("_count")]
+    assert count[1] == 23
+    assert count[0]["db_system_name"] == "postgresql"
+    assert count[0]["db_query_id"] == fp["query_id"]
+    assert count[0]["server_port"] == str(pg.port)
+    buckets = dict((l["le"], v) for n, l, v in rows if n.endswith("_bucket"))
+    # pg_sleep(0.05) sleeps at least 50 ms: nothing at or under the 49.807359 ms edge.
+    assert buckets["0.049807359"] == 0 and buckets["+Inf"] == 23
+    (_, _, total), = [r for r in rows if r[0].endswith("_sum")]
+    assert total >= 23 * 0.050
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
 
 
 def one_line(p, code, text):
