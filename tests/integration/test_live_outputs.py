@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, client, client_times_ms, free_port,
+from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, Redis, client, client_times_ms, free_port,
                       record, sh)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -153,6 +153,37 @@ def test_db_metrics(tmp_path, pg):
     assert buckets["0.049807359"] == 0 and buckets["+Inf"] == 23
     (_, _, total), = [r for r in rows if r[0].endswith("_sum")]
     assert total >= 23 * 0.050
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_redis_metrics(tmp_path):
+    """Redis commands of redis-py: 30 SET and 40 GET of user:<i>:plan, scraped while recording."""
+    rs = Redis()
+    try:
+        mport = free_port()
+        script = "\n".join([
+            "%s %s %d hits > %s/client.log" % (PYTHON, os.path.join(HERE, "redisclients.py"),
+                                               rs.port, tmp_path),
+            "curl -sf -o %s/metrics.txt http://127.0.0.1:%d/metrics" % (tmp_path, mport),
+        ])
+        run = record(tmp_path, ["-q", "--listen", str(mport)], sh(script))
+    finally:
+        rs.stop()
+    text = (tmp_path / "metrics.txt").read_text()
+    counts = dict((l["db_operation_name"], v) for n, l, v in samples(text)
+                  if n == "db_client_operation_duration_seconds_count"
+                  and l.get("db_system_name") == "redis"
+                  and l.get("db_query_summary") == "user:{id}:plan"
+                  and l.get("server_port") == str(rs.port))
+    assert counts == {"SET": 30, "GET": 40}
+    assert "user:1:plan" not in text  # the pattern only, never a key
+    mine = [r for r in run.report["cache"]["rows"] if r["server"] == "127.0.0.1:%d" % rs.port
+            and r["pattern"] == "user:{id}:plan"]
+    assert sorted((r["command"], r["count"]) for r in mine) == [("GET", 40), ("SET", 30)]
     promtool = shutil.which("promtool")
     if promtool:
         p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
