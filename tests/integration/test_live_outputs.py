@@ -4,7 +4,9 @@
 Known workload: 23 x /items/<n> of the test server (50 ms each) on one keep-alive connection,
 whose client times each request (clients.py) and whose server logs its own time (TIMING_LOG).
 The scrape and the copy of the JSONL file are made by the recorded COMMAND itself, so both are
-read while sloprobe is recording.
+read while sloprobe is recording. Then the dependencies' families, each against its own known
+workload: 23 x pg_sleep(0.05) of psycopg2, 30 SET + 40 GET of redis-py, 7 calls of curl to a
+local provider; every scrape passes `promtool check metrics` (Debian's prometheus package).
 """
 import json
 import os
@@ -15,6 +17,7 @@ import subprocess
 
 import pytest
 
+from test_outbound import provider  # noqa: F401 (a fixture)
 from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, Redis, client, client_times_ms, free_port,
                       record, sh)
 
@@ -184,6 +187,39 @@ def test_redis_metrics(tmp_path):
     mine = [r for r in run.report["cache"]["rows"] if r["server"] == "127.0.0.1:%d" % rs.port
             and r["pattern"] == "user:{id}:plan"]
     assert sorted((r["command"], r["count"]) for r in mine) == [("GET", 40), ("SET", 30)]
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_outbound_metrics_and_jsonl(tmp_path, provider):
+    """7 calls of curl to a local provider (--outbound all): the client histogram and the
+    JSONL lines' outbound counts."""
+    mport = free_port()
+    jsonl = tmp_path / "live.jsonl"
+    url = "http://127.0.0.1:%d" % provider.port
+    script = "\n".join([
+        "for i in 1 2 3 4 5 6 7; do curl -sf -o /dev/null %s/curl/ok/$i; done" % url,
+        "curl -sf -o %s/metrics.txt http://127.0.0.1:%d/metrics" % (tmp_path, mport),
+    ])
+    run = record(tmp_path, ["-q", "--outbound", "all", "-P", str(provider.port),
+                            "--listen", str(mport), "--jsonl", str(jsonl)], sh(script))
+    row, = [r for r in run.report["outbound"]["calls"] if r["caller"] == "curl"
+            and r["route"] == "/curl/ok/{id}"]
+    assert row["count"] == 7 and row["answered"] == 7
+    text = (tmp_path / "metrics.txt").read_text()
+    got = [(l, v) for n, l, v in samples(text)
+           if n == "http_client_request_duration_seconds_count"
+           and l.get("url_template") == "/curl/ok/{id}"]
+    assert len(got) == 1 and got[0][1] == 7, got
+    assert got[0][0]["service_name"] == "curl" and got[0][0]["http_request_method"] == "GET"
+    assert got[0][0]["server_port"] == str(provider.port)
+    lines = [json.loads(l) for l in jsonl.read_text().splitlines()]
+    assert sum(o["count"] for l in lines for o in l["outbound"]
+               if o["caller"] == "curl" and o["route"] == "/curl/ok/{id}") == 7
+    assert sum(o["failed"] + o["5xx"] for l in lines for o in l["outbound"]) == 0
     promtool = shutil.which("promtool")
     if promtool:
         p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
