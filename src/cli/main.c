@@ -78,6 +78,9 @@ enum {
 	OPT_USER,
 	OPT_TLS,
 	OPT_COMMAND_EXIT,
+	OPT_LISTEN,
+	OPT_LISTEN_ANY,
+	OPT_JSONL,
 };
 
 static const struct argp_option opts[] = {
@@ -134,6 +137,14 @@ static const struct argp_option opts[] = {
 	{ "hist", 'H', NULL, 0, "Show a latency histogram per endpoint", 3 },
 	{ "top", 'n', "N", 0, "Show at most N endpoints per interval (default: fit the terminal)",
 	  3 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics on GET /metrics while recording (host default 127.0.0.1; "
+	  "docs/live.md)",
+	  3 },
+	{ "listen-any", OPT_LISTEN_ANY, NULL, 0,
+	  "Let --listen take a non-loopback address (the metrics leave this host)", 3 },
+	{ "jsonl", OPT_JSONL, "FILE", 0,
+	  "Write one JSON line per interval to FILE (replaced), flushed as each interval ends", 3 },
 	{ "quiet", 'q', NULL, 0, "No live view", 3 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf debug output", 3 },
 	{ NULL, 0, NULL, 0, "Limits:", 4 },
@@ -276,6 +287,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'q':
 		o->quiet = true;
+		break;
+	case OPT_LISTEN:
+		o->listen = arg;
+		break;
+	case OPT_LISTEN_ANY:
+		o->listen_any = true;
+		break;
+	case OPT_JSONL:
+		o->jsonl = arg;
 		break;
 	case 'v':
 		o->verbose = true;

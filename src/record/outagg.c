@@ -228,6 +228,7 @@ static struct outagg_row *row_get(struct outagg *a, const struct names *n, bool 
 		free(r);
 		return NULL;
 	}
+	r->id = id;
 	r->dest = d;
 	r->local = local;
 	copy(r->caller, sizeof(r->caller), n->caller);

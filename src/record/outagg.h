@@ -63,6 +63,7 @@ struct outagg_status {
 };
 
 struct outagg_row {
+	uint64_t id; /* hash of its names: --jsonl follows a row from one interval to the next */
 	char caller[OUTAGG_CALLER_MAX];
 	char peer[HTTP_CALL_PEER_MAX];
 	char host[HTTP_HOST_MAX];

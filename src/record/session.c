@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,7 @@
 #include "host/proc_net.h"
 #include "host/proc_tree.h"
 #include "lib/command.h"
+#include "lib/metricsrv.h"
 #include "lib/textesc.h"
 #include "probes/bpfobj.h"
 #include "probes/handoff_probe.h"
@@ -25,6 +27,8 @@
 #include "record/dbprobes.h"
 #include "record/dbtrack.h"
 #include "record/handoff.h"
+#include "record/jsonl.h"
+#include "record/prom.h"
 #include "record/session.h"
 #include "record/sink.h"
 #include "record/slotrack.h"
@@ -185,6 +189,113 @@ static void seed_procs(struct session *s, bool db_clients)
 	free(clients);
 }
 
+static void make_footer(struct session *s);
+
+/* The counters of the footer and of the drops, as they are now (the report's at the end). */
+static void live_counters(struct session *s)
+{
+	make_footer(s);
+	if (s->dbp) {
+		dbprobes__stats(s->dbp, &s->meta.pgc, &s->meta.pgs);
+		s->meta.db_dropped = dbprobes__dropped(&s->meta.pgc, &s->meta.pgs);
+	}
+	if (s->hop)
+		handoff_probe__stats(s->hop, s->meta.ho_kstats);
+	if (s->db) /* as the report counts them */
+		s->meta.ho = s->hop ? &s->ho->st : NULL;
+}
+
+static int render_metrics(void *ctx, FILE *f)
+{
+	struct session *s = ctx;
+	struct metricsrv_stats ms;
+	struct prom_src src = {
+		.agg = s->agg,
+		.db = s->db,
+		.cache = s->cache,
+		.out = s->out,
+		.meta = &s->meta,
+	};
+
+	metricsrv__stats(s->msrv, &ms);
+	src.scrapes = ms.scrapes;
+	live_counters(s);
+	return prom__render(f, &src);
+}
+
+/*
+ * --jsonl is read while we write it (tail -f): the file gets its name at once, empty, by the
+ * rules of -o (lib/outfile.h: no symbolic link, a regular file only, replaced rather than
+ * truncated, given to the user who ran sudo only where they could have created it); the lines
+ * go to the file under that name.
+ */
+static int open_jsonl(struct session *s, const char *path)
+{
+	struct outfile_owner ow = {
+		.uid = s->sudo.uid,
+		.gid = s->sudo.gid,
+		.groups = s->sudo.groups,
+		.ngroups = s->sudo.ngroups,
+	};
+	struct outfile jo;
+	char err[512];
+	int fd;
+
+	if (!strcmp(path, "-")) {
+		fprintf(stderr,
+			"sloprobe: --jsonl -: not standard output (name a file and tail it)\n");
+		return RECORD_EXIT_USAGE;
+	}
+	if (outfile__open(&jo, path, s->sudo.uid ? &ow : NULL, err, sizeof(err))) {
+		textesc__line(stderr, "sloprobe: --jsonl %s", err);
+		return RECORD_EXIT_RUNTIME;
+	}
+	fd = fcntl(jo.fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path, strerror(errno));
+		outfile__abort(&jo);
+		return RECORD_EXIT_RUNTIME;
+	}
+	if (outfile__commit(&jo, 0, err, sizeof(err))) {
+		textesc__line(stderr, "sloprobe: --jsonl %s", err);
+		close(fd);
+		return RECORD_EXIT_RUNTIME;
+	}
+	s->jsonl = fdopen(fd, "w");
+	if (!s->jsonl) {
+		fprintf(stderr, "sloprobe: --jsonl %s: %s\n", path, strerror(errno));
+		close(fd);
+		return RECORD_EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static void write_jsonl(struct session *s, double t_s, double iv)
+{
+	int err;
+	struct jsonl_src src = {
+		.agg = s->agg,
+		.db = s->db,
+		.cache = s->cache,
+		.slot = s->slot,
+		.out = s->out,
+		.st = &s->jsonl_st,
+	};
+
+	if (!s->jsonl)
+		return;
+	live_counters(s);
+	src.events = s->meta.tstats.events;
+	src.dropped = report__dropped(&s->meta);
+	err = jsonl__interval(s->jsonl, &src, t_s, iv);
+	if (err) {
+		fprintf(stderr, "sloprobe: warning: --jsonl %s: %s: no more lines written\n",
+			s->o->jsonl, strerror(-err));
+		fclose(s->jsonl);
+		s->jsonl = NULL;
+	}
+}
+
 static int out_of_memory(void)
 {
 	fprintf(stderr, "sloprobe: out of memory\n");
@@ -241,6 +352,20 @@ int session__open(struct session *s, const struct record_opts *o)
 		}
 		if (s->outf.is_stdout)
 			s->live = stderr; /* the report owns stdout */
+	}
+	if (o->jsonl) {
+		ret = open_jsonl(s, o->jsonl);
+		if (ret)
+			return ret;
+	}
+	/* Before the probes: an address that cannot be served fails at once. */
+	if (o->listen) {
+		ret = metricsrv__open(&s->msrv, o->listen, o->listen_any, render_metrics, s, err,
+				      sizeof(err));
+		if (ret) {
+			textesc__line(stderr, "sloprobe: %s", err);
+			return ret == -EINVAL ? RECORD_EXIT_USAGE : RECORD_EXIT_RUNTIME;
+		}
 	}
 
 	bpfobj__set_verbose(o->verbose);
@@ -482,6 +607,8 @@ int session__poll(struct session *s, int timeout_ms)
 		dbprobes__poll(s->dbp, mono_ns());
 	if (s->dbp || s->hop)
 		dbtrack__tick(s->dbt, mono_ns());
+	if (s->msrv)
+		metricsrv__poll(s->msrv, mono_ns());
 	if (s->child > 0 && waitpid(s->child, &status, WNOHANG) == s->child) {
 		s->child = -1;
 		s->meta.command_status = command__exit_code(status);
@@ -530,6 +657,7 @@ void session__tick(struct session *s, uint64_t now)
 		dbagg__roll(s->db, t_s, iv);
 	if (s->cache)
 		cacheagg__roll(s->cache, t_s, iv);
+	write_jsonl(s, t_s, iv);
 	s->last_tick = now;
 	while (s->next_tick <= now)
 		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);
@@ -602,6 +730,7 @@ void session__finish(struct session *s)
 			dbagg__roll(s->db, m->duration_s, iv);
 		if (s->cache)
 			cacheagg__roll(s->cache, m->duration_s, iv);
+		write_jsonl(s, m->duration_s, iv);
 	}
 	m->interval_s = o->interval_s;
 	if (s->slot) {
@@ -660,6 +789,11 @@ void session__finish(struct session *s)
 		s->tls_failed = ts.files_failed;
 	}
 	make_footer(s);
+	metricsrv__close(s->msrv); /* the run is over: a scrape now would see it half-closed */
+	s->msrv = NULL;
+	if (s->jsonl && fclose(s->jsonl))
+		fprintf(stderr, "sloprobe: warning: --jsonl %s: %s\n", o->jsonl, strerror(errno));
+	s->jsonl = NULL;
 	/* Detach before the slow part: nothing traced from here on. */
 	tlsprobe__close(s->tls);
 	s->tls = NULL;
@@ -803,5 +937,9 @@ void session__close(struct session *s)
 	runas__free(&s->sudo);
 	if (s->stats_fd >= 0)
 		close(s->stats_fd);
+	metricsrv__close(s->msrv);
+	if (s->jsonl)
+		fclose(s->jsonl);
+	jsonl__free(&s->jsonl_st);
 	free(s->filter_pids);
 }

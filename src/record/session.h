@@ -20,6 +20,7 @@
 #include "lib/outfile.h"
 #include "lib/runas.h"
 #include "record/cmdexit.h"
+#include "record/jsonl.h"
 #include "record/report.h"
 #include "record/view.h"
 
@@ -86,6 +87,9 @@ struct record_opts {
 	struct slo_set *slo;
 	double max_drop_pct;
 	struct cmdexit_map command_exit; /* --command-exit */
+	const char *listen; /* --listen ADDR:PORT, or NULL */
+	bool listen_any;    /* --listen-any: a non-loopback address is allowed */
+	const char *jsonl;  /* --jsonl FILE, or NULL */
 };
 
 /*
@@ -115,6 +119,9 @@ struct session {
 	struct handoff_probe *hop; /* NULL: hand-offs not followed */
 	struct tlsprobe *tls;	   /* NULL: --tls off */
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
+	struct metricsrv *msrv;	   /* NULL: no --listen */
+	FILE *jsonl;		   /* NULL: no --jsonl */
+	struct jsonl_state jsonl_st;
 
 	struct report_meta meta;
 	struct slotrack_tally tally;

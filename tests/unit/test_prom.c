@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The Prometheus text of record --listen, byte for byte. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "record/agg.h"
+#include "record/cacheagg.h"
+#include "record/dbagg.h"
+#include "record/prom.h"
+#include "record/report.h"
+
+#define MS 1000000ull
+
+static char *render(const struct prom_src *src)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	assert_non_null(f);
+	assert_int_equal(prom__render(f, src), 0);
+	fclose(f);
+	return out;
+}
+
+/* The OpenTelemetry bounds moved to our bucket edges: each an inclusive upper edge, 1/64 near. */
+static void test_bounds(void **state)
+{
+	static const uint64_t want[PROM_NBOUNDS] = {
+		4980735,   9961471,   24903679,	 49807359,   75497471,	 99614719,   249561087,
+		499122175, 746586111, 998244351, 2516582399, 5033164799, 7516192767, 10066329599,
+	};
+	static const double otel_s[PROM_NBOUNDS] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+						     0.5,   0.75, 1,	 2.5,  5,     7.5, 10 };
+	uint64_t b[PROM_NBOUNDS];
+
+	prom__bounds(b);
+	for (int i = 0; i < PROM_NBOUNDS; i++) {
+		double rel = (b[i] - otel_s[i] * 1e9) / (otel_s[i] * 1e9);
+
+		assert_int_equal(b[i], want[i]);
+		assert_int_equal(hist__bucket_hi(hist__bucket_of(b[i])), b[i]);
+		assert_true(rel < 1.0 / 64 && rel > -1.0 / 64);
+	}
+}
+
+static void add(struct agg *a, unsigned svc, const char *route, unsigned status, uint64_t ns)
+{
+	struct agg_req q = { .service = svc, .method = "GET", .route = route, .status = status };
+
+	q.t_start = q.t_read = 1000;
+	q.t_first = q.t_end = 1000 + ns;
+	assert_non_null(agg__add(a, &q));
+}
+
+#define H "http_server_request_duration_seconds"
+#define L "{service_name=\"app:8000\",http_request_method=\"GET\",http_route=\"/items/{id}\""
+
+static const char want_http[] =
+	"# HELP " H " Duration of HTTP server requests (answered), per service, method and "
+	"route.\n"
+	"# TYPE " H " histogram\n" H "_bucket" L ",le=\"0.004980735\"} 1\n" H "_bucket" L
+	",le=\"0.009961471\"} 1\n" H "_bucket" L ",le=\"0.024903679\"} 1\n" H "_bucket" L
+	",le=\"0.049807359\"} 2\n" H "_bucket" L ",le=\"0.075497471\"} 3\n" H "_bucket" L
+	",le=\"0.099614719\"} 3\n" H "_bucket" L ",le=\"0.249561087\"} 3\n" H "_bucket" L
+	",le=\"0.499122175\"} 3\n" H "_bucket" L ",le=\"0.746586111\"} 3\n" H "_bucket" L
+	",le=\"0.998244351\"} 3\n" H "_bucket" L ",le=\"2.516582399\"} 3\n" H "_bucket" L
+	",le=\"5.033164799\"} 3\n" H "_bucket" L ",le=\"7.516192767\"} 3\n" H "_bucket" L
+	",le=\"10.066329599\"} 3\n" H "_bucket" L ",le=\"+Inf\"} 4\n" H "_sum" L
+	"} 12.102614719\n" H "_count" L "} 4\n" H
+	"_bucket{service_name=\"app:8000\",http_request_method=\"GET\",http_route=\"/a\\\"b\\\\c\","
+	"le=\"0.004980735\"} 1\n";
+
+/*
+ * Values at a bound's edge and one nanosecond past it land on either side: the fold is exact.
+ * A route with a quote and a backslash is escaped.
+ */
+static void test_http(void **state)
+{
+	struct agg a;
+	struct prom_src src = { .agg = &a };
+	unsigned svc;
+	char *s;
+
+	assert_int_equal(agg__init(&a, 0), 0);
+	svc = (unsigned)agg__service(&a, "app:8000");
+	add(&a, svc, "/items/{id}", 200, 3 * MS);
+	add(&a, svc, "/items/{id}", 500, 49807359);
+	add(&a, svc, "/items/{id}", 200, 49807360);
+	add(&a, svc, "/items/{id}", 200, 12 * 1000 * MS);
+	add(&a, svc, "/a\"b\\c", 404, 1 * MS);
+	s = render(&src);
+	assert_memory_equal(s, want_http, strlen(want_http));
+	assert_non_null(strstr(
+		s, "# TYPE http_server_responses_total counter\n"
+		   "http_server_responses_total" L ",http_response_status_code=\"200\"} 3\n"
+		   "http_server_responses_total" L ",http_response_status_code=\"500\"} 1\n"));
+	assert_non_null(strstr(s, ",http_route=\"/a\\\"b\\\\c\",http_response_status_code=\"404\"} "
+				  "1\n"));
+	/* No DB, cache, outbound or meta: no such family. */
+	assert_null(strstr(s, "db_client"));
+	assert_null(strstr(s, "sloprobe_"));
+	free(s);
+	agg__free(&a);
+}
+
+static void test_db_and_cache(void **state)
+{
+	struct dbagg d;
+	struct cacheagg *c = cacheagg__new(NULL);
+	struct dbagg_opts o = { 0 };
+	const char *sql = "SELECT name FROM users WHERE id = 42";
+	struct db_exec x = { .path = DB_PATH_WIRE,
+			     .ts_start = 10,
+			     .ts_end = 10 + 2 * MS,
+			     .text = sql,
+			     .text_len = strlen(sql),
+			     .rows = 1 };
+	struct cache_op op = { .flags = CACHE_OP_READ,
+			       .ts_start = 1,
+			       .ts_end = 1 + 7 * MS,
+			       .verb = "GET",
+			       .pattern = "user:{id}",
+			       .hits = 1 };
+	struct prom_src src = { .db = &d, .cache = c };
+	struct dbagg_fp *f;
+	uint64_t raw;
+	char *s, want[512];
+
+	assert_non_null(c);
+	assert_int_equal(dbagg__init(&d, &o), 0);
+	f = dbagg__add(&d, &x, "app:8000", "127.0.0.1:5432", &raw);
+	assert_non_null(f);
+	assert_non_null(cacheagg__add(c, &op, "app:8000", "[::1]:6379"));
+	s = render(&src);
+	/* The fingerprint, never the literal. */
+	assert_null(strstr(s, "42"));
+	snprintf(want, sizeof(want),
+		 "db_client_operation_duration_seconds_count{db_system_name=\"postgresql\","
+		 "db_query_id=\"%016llx\",db_query_summary=\"%s\",service_name=\"app:8000\","
+		 "server_address=\"127.0.0.1\",server_port=\"5432\"} 1\n",
+		 (unsigned long long)f->query_id, f->text);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, "db_client_operation_duration_seconds_bucket{db_system_name="
+				  "\"postgresql\""));
+	assert_non_null(
+		strstr(s, "db_client_operation_duration_seconds_bucket{db_system_name=\"redis\","
+			  "db_operation_name=\"GET\",db_query_summary=\"user:{id}\",service_name="
+			  "\"app:8000\",server_address=\"::1\",server_port=\"6379\",le="
+			  "\"0.004980735\"} 0\n"));
+	assert_non_null(strstr(s, "server_port=\"6379\",le=\"0.009961471\"} 1\n"));
+	assert_non_null(strstr(s, "server_port=\"6379\"} 0.007\n"));
+	/* One family for both systems: one TYPE line. */
+	assert_null(strstr(strstr(s, "# TYPE db_client") + 1, "# TYPE db_client"));
+	free(s);
+	dbagg__free(&d);
+	cacheagg__free(c);
+}
+
+/* sloprobe's own counters: every cause of a drop, summing to the report's count. */
+static void test_own(void **state)
+{
+	struct report_meta m;
+	struct prom_src src = { .meta = &m, .scrapes = 7 };
+	char *s;
+
+	memset(&m, 0, sizeof(m));
+	m.tstats.events = 1234;
+	m.kstats[SOCKIO_STAT_RB_DROPS] = 5;
+	m.sstats.endpoints_full = 2;
+	m.tstats.conns_live = 3;
+	s = render(&src);
+	assert_non_null(strstr(s, "# TYPE sloprobe_events_total counter\nsloprobe_events_total "
+				  "1234\n"));
+	assert_non_null(
+		strstr(s, "sloprobe_events_dropped_total{reason=\"ring_buffer_full\"} 5\n"));
+	assert_non_null(strstr(s, "sloprobe_events_dropped_total{reason=\"endpoints_full\"} 2\n"));
+	assert_non_null(strstr(s, "sloprobe_events_dropped_total{reason=\"connection_lost\"} 0\n"));
+	assert_non_null(strstr(s, "# TYPE sloprobe_connections gauge\nsloprobe_connections 3\n"));
+	assert_non_null(strstr(s, "sloprobe_scrapes_total 7\n"));
+	assert_int_equal(report__dropped(&m), 7);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_db_and_cache),
+		cmocka_unit_test(test_own),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
