@@ -177,8 +177,8 @@ int ctrinfo__matches(const struct ctrinfo *ci, const char *id, const char *want)
 	if (!n)
 		return 0;
 	if (ci && ci->name[0] && !strcmp(ci->name, want))
-		return 1;
+		return CTRINFO_BY_NAME;
 	if (ci && ci->compose_service[0] && !strcmp(ci->compose_service, want))
-		return 1;
-	return id && strlen(id) >= n && !strncmp(id, want, n);
+		return CTRINFO_BY_SERVICE;
+	return id && strlen(id) >= n && !strncmp(id, want, n) ? CTRINFO_BY_ID : 0;
 }

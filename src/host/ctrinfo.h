@@ -41,8 +41,12 @@ int ctrinfo__parse_podman(const char *json, size_t len, const char *id, struct c
  */
 int ctrinfo__http_body(const char *buf, size_t len, const char **body, size_t *bodylen);
 
-/* Whether want names the container: its name, a prefix of its id (any length) or its Compose
- * service. */
+/*
+ * How want names the container: CTRINFO_BY_NAME (its name), CTRINFO_BY_SERVICE (its Compose
+ * service), CTRINFO_BY_ID (a prefix of its id), or 0. Higher is closer: an exact name beats
+ * another container's Compose service of the same word, as docker's own commands resolve names.
+ */
+enum { CTRINFO_BY_ID = 1, CTRINFO_BY_SERVICE = 2, CTRINFO_BY_NAME = 3 };
 int ctrinfo__matches(const struct ctrinfo *ci, const char *id, const char *want);
 
 #endif

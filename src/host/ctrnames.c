@@ -347,6 +347,7 @@ int ctrnames__find_cgroup(struct ctrnames *c, const char *want, char *out, size_
 	char procdir[300], mnt[512], found[PROCINFO_CGROUP_MAX] = "";
 	char id[PROCINFO_ID_MAX] = "", other[PROCINFO_ID_MAX] = "";
 	struct dirent *de;
+	int best = 0;
 	DIR *d;
 
 	snprintf(procdir, sizeof(procdir), "%s/proc", c->root);
@@ -359,11 +360,18 @@ int ctrnames__find_cgroup(struct ctrnames *c, const char *want, char *out, size_
 		struct procinfo pi;
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
+		int how;
 
 		if (*end || !pid || pid > UINT32_MAX || procinfo__read(procdir, pid, &pi) ||
-		    !pi.container[0] ||
-		    !ctrinfo__matches(ctrnames__lookup(c, pi.container), pi.container, want))
+		    !pi.container[0])
 			continue;
+		how = ctrinfo__matches(ctrnames__lookup(c, pi.container), pi.container, want);
+		if (!how || how < best)
+			continue;
+		if (how > best) { /* a closer match: what was found before no longer counts */
+			best = how;
+			id[0] = found[0] = other[0] = '\0';
+		}
 		if (id[0] && strcmp(id, pi.container)) {
 			snprintf(other, sizeof(other), "%s", pi.container);
 			continue;

@@ -36,9 +36,9 @@ void ctrnames__free(struct ctrnames *c);
 
 /*
  * --container WANT: the cgroup v2 directory (under the cgroup2 mount found in /proc/mounts) of
- * the running container whose name, Compose service or id prefix is want, for the cgroup
- * filter. 0, or -errno with a one-line reason in err: none running, several containers, or a
- * container without a cgroup v2 of its own.
+ * the running container whose name, Compose service or id prefix is want (in that order of
+ * precedence, host/ctrinfo.h), for the cgroup filter. 0, or -errno with a one-line reason in err:
+ * none running, several containers, or a container without a cgroup v2 of its own.
  */
 int ctrnames__find_cgroup(struct ctrnames *c, const char *want, char *out, size_t outsz, char *err,
 			  size_t errsz);

@@ -7,6 +7,7 @@ with --network host so that traffic stays on 127.0.0.1. Truth: the server's own 
 import glob
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -222,3 +223,101 @@ def test_slo_container_selector(tmp_path, dockerd, api, server):
     # per endpoint: one verdict for the container's /health, none for the host's
     objs = [(o["name"], o["matched"], o.get("service")) for o in r.report["slo"]]
     assert objs == [("api-fast", True, "web:%d" % api["port"]), ("other", False, None)]
+
+
+COMPOSE_FILE = """\
+version: "2.4"
+x-host: &host
+  image: empty:1
+  network_mode: host
+  volumes:
+    - /usr:/usr:ro
+    - /lib:/lib:ro
+    - /lib64:/lib64:ro
+    - /bin:/bin:ro
+    - /etc:/etc:ro
+    - {here}:/t:ro
+    - {pgdir}:/pg
+services:
+  db:
+    <<: *host
+    user: "{pguser}"
+    command: ["/bin/sh", "-ec", "{bindir}/initdb -D /pg/data -A trust -U postgres --no-sync >/pg/initdb.log; exec {bindir}/postgres -D /pg/data -c listen_addresses=127.0.0.1 -p {pg} -k /pg -c fsync=off"]
+  orders:
+    <<: *host
+    command: ["{python}", "/t/dbapp.py", "threaded", "{http}", "{pg}"]
+"""
+
+
+def wait_for(fn, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if fn():
+            return
+        time.sleep(0.3)
+    raise RuntimeError(what + " never came up")
+
+
+@pytest.fixture(scope="module")
+def stack(dockerd):
+    """Two Compose services (docker-compose, project "slp"): PostgreSQL and an HTTP API
+    "orders" over it (dbapp.py, psycopg2 over the host's libpq), both from the host's binaries."""
+    if not os.access(COMPOSE, os.X_OK):
+        pytest.skip("%s not installed (make deps installs docker-compose)" % COMPOSE)
+    work = tempfile.mkdtemp(prefix="slp-c.")
+    pgdir = os.path.join(work, "pg")
+    os.mkdir(pgdir)
+    os.chmod(pgdir, 0o777)
+    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    ports = {"http": free_port(), "pg": free_port()}
+    with open(os.path.join(work, "docker-compose.yml"), "w") as f:
+        # numeric: dockerd looks names up in the image's /etc/passwd, not the mounted one
+        f.write(COMPOSE_FILE.format(here=HERE, pgdir=pgdir, bindir=bindir, python=PYTHON,
+                                    pguser="%d:%d" % pwd.getpwnam("postgres")[2:4], **ports))
+    compose = [COMPOSE, "-p", "slp", "-f", os.path.join(work, "docker-compose.yml")]
+
+    def run(*args):
+        p = subprocess.run(compose + list(args), env=dockerd.env, capture_output=True,
+                           text=True, timeout=120)
+        if p.returncode:
+            raise RuntimeError("docker-compose %s: %s" % (" ".join(args), p.stderr[-1500:]))
+
+    psql = ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(ports["pg"]), "-U", "postgres",
+            "-d", "postgres"]
+    try:
+        run("up", "-d", "db")
+        wait_for(lambda: subprocess.run(psql + ["-c", "select 1"], capture_output=True,
+                                        timeout=10).returncode == 0, "PostgreSQL")
+        subprocess.run(psql + ["-c", "create table items (id int primary key, name text);"
+                               "insert into items select i, 'item ' || i "
+                               "from generate_series(1, 50) i;"],
+                       check=True, capture_output=True, timeout=30)
+        run("up", "-d", "orders")
+        wait_for(lambda: subprocess.run(
+            ["curl", "-sf", "-o", "/dev/null", "http://127.0.0.1:%d/pair" % ports["http"]],
+            capture_output=True, timeout=10).returncode == 0, "the API")
+        yield ports
+    finally:
+        subprocess.run(compose + ["down", "-t", "5"], env=dockerd.env, capture_output=True,
+                       timeout=120)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.mark.parametrize("probe", ["wire", "libpq"])
+def test_compose_api_and_postgres(tmp_path, dockerd, stack, probe):
+    """The API's rows are named by their Compose service; its queries, seen on the wire or
+    through the libpq the container maps (the host's, inside the container's mount
+    namespace), are attributed to the client named the same way."""
+    r = record(tmp_path, ["--container", "orders", "-q", "--db-probe", probe],
+               sh("for i in $(seq 3); do curl -sf -o /dev/null http://127.0.0.1:%d/list; done"
+                  % stack["http"]), env=dockerd.env)
+    (row,) = r.report["http"]
+    assert (row["service"], row["route"], row["count"]) == (
+        "orders:%d" % stack["http"], "/list", 3)
+    assert (row["container"], row["compose_project"], row["compose_service"],
+            row["image"]) == ("slp_orders_1", "slp", "orders", "empty:1")
+    one = [q for q in r.report["db"] if q["query"].startswith("select name from items")]
+    assert len(one) == 1 and one[0]["count"] == 60, [q["query"] for q in r.report["db"]]
+    assert one[0]["main_path"] == probe
+    ids = [q for q in r.report["db"] if q["query"].startswith("select id from items")]
+    assert len(ids) == 1 and ids[0]["count"] == 3

@@ -144,15 +144,15 @@ static void test_matches(void **state)
 {
 	struct ctrinfo ci = { .name = "shop-api-1", .compose_service = "api" };
 
-	assert_true(ctrinfo__matches(&ci, ID, "shop-api-1"));
-	assert_true(ctrinfo__matches(&ci, ID, "api"));
-	assert_true(ctrinfo__matches(&ci, ID, "2f9c"));
-	assert_true(ctrinfo__matches(&ci, ID, ID));
+	assert_int_equal(ctrinfo__matches(&ci, ID, "shop-api-1"), CTRINFO_BY_NAME);
+	assert_int_equal(ctrinfo__matches(&ci, ID, "api"), CTRINFO_BY_SERVICE);
+	assert_int_equal(ctrinfo__matches(&ci, ID, "2f9c"), CTRINFO_BY_ID);
+	assert_int_equal(ctrinfo__matches(&ci, ID, ID), CTRINFO_BY_ID);
 	assert_false(ctrinfo__matches(&ci, ID, "shop-api"));
 	assert_false(ctrinfo__matches(&ci, ID, "9cdc"));
 	assert_false(ctrinfo__matches(&ci, ID, ""));
 	assert_false(ctrinfo__matches(&ci, ID, ID "0"));
-	assert_true(ctrinfo__matches(NULL, ID, "2f9cdc"));
+	assert_int_equal(ctrinfo__matches(NULL, ID, "2f9cdc"), CTRINFO_BY_ID);
 	assert_false(ctrinfo__matches(NULL, ID, "api"));
 }
 
