@@ -319,5 +319,6 @@ def test_compose_api_and_postgres(tmp_path, dockerd, stack, probe):
     one = [q for q in r.report["db"] if q["query"].startswith("select name from items")]
     assert len(one) == 1 and one[0]["count"] == 60, [q["query"] for q in r.report["db"]]
     assert one[0]["main_path"] == probe
+    assert one[0]["client"] == "orders"
     ids = [q for q in r.report["db"] if q["query"].startswith("select id from items")]
     assert len(ids) == 1 and ids[0]["count"] == 3
