@@ -316,6 +316,28 @@ const struct ctrinfo *ctrnames__lookup(struct ctrnames *c, const char *id)
 	return sl->known ? &sl->ci : NULL;
 }
 
+void ctrnames__prefetch(struct ctrnames *c)
+{
+	char procdir[300];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(procdir, sizeof(procdir), "%s/proc", c->root);
+	d = opendir(procdir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct procinfo pi;
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (!*end && pid && pid <= UINT32_MAX && !procinfo__read(procdir, pid, &pi) &&
+		    pi.container[0])
+			ctrnames__lookup(c, pi.container);
+	}
+	closedir(d);
+}
+
 /* Where cgroup2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
 static int cgroup2_mount(const char *root, char *out, size_t outsz)
 {

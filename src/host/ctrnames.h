@@ -35,6 +35,12 @@ const struct ctrinfo *ctrnames__lookup(struct ctrnames *c, const char *id);
 void ctrnames__free(struct ctrnames *c);
 
 /*
+ * Looks up the containers of the processes running now, so that the event path finds them
+ * cached and only containers started later cost it a lookup.
+ */
+void ctrnames__prefetch(struct ctrnames *c);
+
+/*
  * --container WANT: the cgroup v2 directory (under the cgroup2 mount found in /proc/mounts) of
  * the running container whose name, Compose service or id prefix is want (in that order of
  * precedence, host/ctrinfo.h), for the cgroup filter. 0, or -errno with a one-line reason in err:

@@ -200,6 +200,7 @@ static int session_names(struct session *s)
 	s->names = ctrnames__new(&no);
 	if (!s->names)
 		return out_of_memory();
+	ctrnames__prefetch(s->names);
 	if (!o->container)
 		return 0;
 	if (o->cgroup) {

@@ -322,3 +322,23 @@ def test_compose_api_and_postgres(tmp_path, dockerd, stack, probe):
     assert one[0]["client"] == "orders"
     ids = [q for q in r.report["db"] if q["query"].startswith("select id from items")]
     assert len(ids) == 1 and ids[0]["count"] == 3
+
+
+def test_container_started_during_run(tmp_path, dockerd):
+    """A container the load test starts is named too (looked up when it first serves, not in
+    the scan at the start)."""
+    port = free_port()
+    run = " ".join([DOCKER, "run", "-d", "--name", "late", "--network", "host"] +
+                   ["-v %s:%s:ro" % (d, d) for d in HOST_RO] +
+                   ["-v %s:/t:ro" % HERE, "empty:1", PYTHON, "/t/httpserver.py", str(port)])
+    script = ("%s >/dev/null; i=0; until curl -s -o /dev/null http://127.0.0.1:%d/missing/1 "
+              "|| [ $i -ge 100 ]; do i=$((i+1)); sleep 0.1; done; %s" % (
+                  run, port, curls(port, "/items/2", 4)))
+    try:
+        r = record(tmp_path, ["-P", str(port), "-q"], sh(script), env=dockerd.env)
+    finally:
+        dockerd.docker("rm", "-f", "late", check=False)
+    (row,) = [e for e in rows(r.report, port) if e["route"] == "/items/{id}"]
+    assert (row["service"], row["container"], row["image"], row["count"]) == (
+        "late:%d" % port, "late", "empty:1", 4)
+    assert "compose_service" not in row
