@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <cmocka.h>
 
 #include "host/ctrinfo.h"
@@ -239,13 +242,58 @@ static void test_resolver_files(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* An API socket that takes the connection and never answers: the files answer, in time. */
+static void test_resolver_api_timeout(void **state)
+{
+	char root[] = "/tmp/sloprobe-ctr.XXXXXX", p[512], sock[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctrnames_opts o = { .timeout_ms = 200 };
+	const struct ctrinfo *ci;
+	struct timespec t0, t1;
+	struct ctrnames *c;
+	int fd;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(sock, sizeof(sock), "%s/docker.sock", root);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0); /* connects complete in the backlog, unanswered */
+	snprintf(p, sizeof(p), "mkdir -p %s/var/lib/docker/containers/" ID, root);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/var/lib/docker/containers/" ID "/config.v2.json", root);
+	put(p, inspect);
+	o.root = root;
+	o.socket = sock;
+	c = ctrnames__new(&o);
+	assert_non_null(c);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ci = ctrnames__lookup(c, ID);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(ci);
+	assert_string_equal(ci->name, "api");
+	/* the timeout, and not much more */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 190);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
+	ctrnames__free(c);
+	close(fd);
+	snprintf(p, sizeof(p), "rm -rf %s", root);
+	assert_int_equal(system(p), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_docker_inspect), cmocka_unit_test(test_docker_partial),
-		cmocka_unit_test(test_docker_bad),     cmocka_unit_test(test_docker_long),
-		cmocka_unit_test(test_podman),	       cmocka_unit_test(test_http_body),
-		cmocka_unit_test(test_matches),	       cmocka_unit_test(test_resolver_files),
+		cmocka_unit_test(test_docker_inspect),
+		cmocka_unit_test(test_docker_partial),
+		cmocka_unit_test(test_docker_bad),
+		cmocka_unit_test(test_docker_long),
+		cmocka_unit_test(test_podman),
+		cmocka_unit_test(test_http_body),
+		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_resolver_files),
+		cmocka_unit_test(test_resolver_api_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
