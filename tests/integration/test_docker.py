@@ -342,3 +342,18 @@ def test_container_started_during_run(tmp_path, dockerd):
     assert (row["service"], row["container"], row["image"], row["count"]) == (
         "late:%d" % port, "late", "empty:1", 4)
     assert "compose_service" not in row
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--container", ""], "sloprobe: --container: empty name (see 'sloprobe record --help')"),
+    (["--docker-root", "rel"],
+     "sloprobe: --docker-root 'rel': not an absolute path (see 'sloprobe record --help')"),
+    (["--container", "x", "--cgroup", "/sys/fs/cgroup"],
+     "sloprobe: --container and --cgroup: give one"),
+])
+def test_container_options_refused(args, message):
+    """Bad --container / --docker-root: one line, exit status 2, nothing traced."""
+    p = subprocess.run([SLOPROBE, "record", "-d", "1"] + args, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == [message]
