@@ -136,6 +136,12 @@ $(OUTPUT)/fuzz/fuzz_jscan: tests/fuzz/fuzz_jscan.c tests/fuzz/check.h src/lib/js
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs json-c) -o $@
 
+# Container engines' answers are parsed with json-c.
+$(OUTPUT)/fuzz/fuzz_ctrinfo: tests/fuzz/fuzz_ctrinfo.c tests/fuzz/check.h src/host/ctrinfo.c \
+			     src/host/ctrinfo.h | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs json-c) -o $@
+
 # libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 10) from its seeds.
 fuzz: $(FUZZ_BINS)
 

@@ -90,6 +90,18 @@ static int merge_endpoint(struct run *out, struct run_endpoint *e,
 		s[i] = m[i]->container;
 	e->container = merge__join_distinct(out, s, n);
 	for (unsigned i = 0; i < n; i++)
+		s[i] = m[i]->container_id;
+	e->container_id = merge__join_distinct(out, s, n);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = m[i]->image;
+	e->image = merge__join_distinct(out, s, n);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = m[i]->compose_project;
+	e->compose_project = merge__join_distinct(out, s, n);
+	for (unsigned i = 0; i < n; i++)
+		s[i] = m[i]->compose_service;
+	e->compose_service = merge__join_distinct(out, s, n);
+	for (unsigned i = 0; i < n; i++)
 		s[i] = m[i]->cgroup;
 	e->cgroup = merge__join_distinct(out, s, n);
 	e->count = e->err4xx = e->err5xx = 0;

@@ -81,6 +81,8 @@ enum {
 	OPT_LISTEN,
 	OPT_LISTEN_ANY,
 	OPT_JSONL,
+	OPT_CONTAINER,
+	OPT_DOCKER_ROOT,
 };
 
 static const struct argp_option opts[] = {
@@ -90,6 +92,12 @@ static const struct argp_option opts[] = {
 	{ "port", 'P', "PORT", 0, "Trace connections on this local or remote port (repeatable)",
 	  1 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0, "Trace processes in this cgroup v2 directory", 1 },
+	{ "container", OPT_CONTAINER, "NAME|ID", 0,
+	  "Trace this running container: its name, Compose service or id prefix", 1 },
+	{ "docker-root", OPT_DOCKER_ROOT, "DIR", 0,
+	  "Docker's data root, for names when its API does not answer (default: daemon.json's "
+	  "data-root, else /var/lib/docker)",
+	  1 },
 	{ "route", 'r', "PATTERN", 0,
 	  "Name a route, e.g. /v1/users/{id}/orders (repeatable; {x}, {x:int}, {x:path}, *)", 1 },
 	{ "routes-from", OPT_ROUTES_FROM, "FILE", 0,
@@ -259,6 +267,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_CGROUP:
 		o->cgroup = arg;
+		break;
+	case OPT_CONTAINER:
+		if (!*arg)
+			argp_error(state, "--container: empty name");
+		o->container = arg;
+		break;
+	case OPT_DOCKER_ROOT:
+		if (arg[0] != '/')
+			argp_error(state, "--docker-root '%s': not an absolute path", arg);
+		o->docker_root = arg;
 		break;
 	case 'r':
 		if (!o->routes && !(o->routes = route_set__new()))

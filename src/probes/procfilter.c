@@ -32,7 +32,10 @@ bool procfilter_spec__match(uint32_t tgid, void *spec)
 		const char *want = f->cgroup;
 		size_t n;
 
-		if (!strncmp(want, CGROUP_ROOT, strlen(CGROUP_ROOT)))
+		/* Hybrid hosts mount cgroup2 at .../unified; procinfo's paths are relative to it. */
+		if (!strncmp(want, CGROUP_ROOT "/unified/", strlen(CGROUP_ROOT "/unified/")))
+			want += strlen(CGROUP_ROOT "/unified");
+		else if (!strncmp(want, CGROUP_ROOT, strlen(CGROUP_ROOT)))
 			want += strlen(CGROUP_ROOT);
 		n = strlen(want);
 		while (n > 1 && want[n - 1] == '/')

@@ -18,10 +18,15 @@
 #define AGG_ENDPOINTS_DEFAULT 2000
 
 struct agg_service {
-	char name[AGG_SERVICE_MAX]; /* "uvicorn:8000" or "<container>:8000" */
+	char name[AGG_SERVICE_MAX]; /* "uvicorn:8000", "<compose service|container name|id12>:8000" */
 	char comm[16];
 	char container[72]; /* full id, "" outside containers */
 	char runtime[16];
+	/* From the engine (host/ctrnames.h), "" unknown: */
+	char ctr_name[128];
+	char image[256];
+	char compose_project[128];
+	char compose_service[128];
 	char cgroup[256];
 	uint16_t port;
 	bool tls; /* its requests were read from OpenSSL's calls (TLS decoded) */

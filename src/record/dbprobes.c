@@ -48,7 +48,8 @@ static const char *name_of(struct dbprobes *d, uint32_t pid, bool server)
 	} else if (procinfo__read(NULL, pid, &pi)) {
 		snprintf(n->name, sizeof(n->name), "pid %u", pid);
 	} else {
-		sink__service_name(pi.comm, pi.container, 0, n->name, sizeof(n->name));
+		/* Named as the wire path names it: the Compose service or container name. */
+		sink__client_name(d->sink, pid, pi.comm, n->name, sizeof(n->name));
 	}
 	return n->name;
 }

@@ -208,8 +208,15 @@ static void endpoint(struct snap *s, const struct agg *a, const struct agg_endpo
 		re->pids[re->npids++] = sv->pids[i];
 	re->comm = str(s, sv->comm);
 	if (sv->container[0]) {
-		re->container = str(s, sv->container);
+		re->container = str(s, sv->ctr_name[0] ? sv->ctr_name : sv->container);
+		re->container_id = str(s, sv->container);
 		re->runtime = str(s, sv->runtime);
+		if (sv->image[0])
+			re->image = str(s, sv->image);
+		if (sv->compose_project[0])
+			re->compose_project = str(s, sv->compose_project);
+		if (sv->compose_service[0])
+			re->compose_service = str(s, sv->compose_service);
 	}
 	re->cgroup = str(s, sv->cgroup);
 	re->port = sv->port;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "host/ctrnames.h"
 #include "host/proc_net.h"
 #include "host/proc_tree.h"
 #include "lib/command.h"
@@ -302,6 +303,35 @@ static int out_of_memory(void)
 	return RECORD_EXIT_RUNTIME;
 }
 
+/*
+ * Container names for the rows, and --container turned into the cgroup filter of its
+ * container (found now: it must be running).
+ */
+static int session_names(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	struct ctrnames_opts no = { .data_root = o->docker_root };
+	char err[256];
+
+	s->names = ctrnames__new(&no);
+	if (!s->names)
+		return out_of_memory();
+	ctrnames__prefetch(s->names);
+	if (!o->container)
+		return 0;
+	if (o->cgroup) {
+		fprintf(stderr, "sloprobe: --container and --cgroup: give one\n");
+		return RECORD_EXIT_USAGE;
+	}
+	if (ctrnames__find_cgroup(s->names, o->container, s->cgroup_buf, sizeof(s->cgroup_buf), err,
+				  sizeof(err))) {
+		fprintf(stderr, "sloprobe: %s\n", err);
+		return RECORD_EXIT_USAGE;
+	}
+	s->cgroup = s->cgroup_buf;
+	return 0;
+}
+
 int session__open(struct session *s, const struct record_opts *o)
 {
 	struct sockio_opts so = {};
@@ -329,7 +359,11 @@ int session__open(struct session *s, const struct record_opts *o)
 				o->cgroup);
 			return RECORD_EXIT_USAGE;
 		}
+		s->cgroup = o->cgroup;
 	}
+	ret = session_names(s);
+	if (ret)
+		return ret;
 	ret = command_user(s);
 	if (ret)
 		return ret;
@@ -425,6 +459,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	sko.route_distinct = o->route_limit;
 	sko.from_read = o->from_read;
 	sko.db_wire = o->db_probes & (1u << DB_PATH_WIRE);
+	sko.names = s->names;
 	s->sink = calloc(1, sizeof(*s->sink));
 	if (!s->sink)
 		return out_of_memory();
@@ -448,7 +483,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.procs.pids = s->filter_pids;
 	so.procs.npids = s->nfilter_pids;
 	so.procs.comm = o->comm;
-	so.procs.cgroup = o->cgroup;
+	so.procs.cgroup = s->cgroup;
 	so.ports = o->ports;
 	so.nports = o->nports;
 	so.head_bytes = o->head_bytes;
@@ -534,7 +569,9 @@ static const char *describe_scope(const struct record_opts *o, char *buf, size_t
 		n += snprintf(buf + n, sz - n, "%scomm %s", n ? ", " : "", o->comm);
 	for (int i = 0; i < o->nports && n < (int)sz; i++)
 		n += snprintf(buf + n, sz - n, "%sport %u", n ? ", " : "", o->ports[i]);
-	if (o->cgroup && n < (int)sz)
+	if (o->container && n < (int)sz)
+		n += snprintf(buf + n, sz - n, "%scontainer %s", n ? ", " : "", o->container);
+	else if (o->cgroup && n < (int)sz)
 		n += snprintf(buf + n, sz - n, "%scgroup %s", n ? ", " : "", o->cgroup);
 	if (!n)
 		snprintf(buf, sz, "all processes");
@@ -742,7 +779,7 @@ void session__finish(struct session *s)
 	m->pids = o->pids;
 	m->npids = o->npids;
 	m->comm = o->comm;
-	m->cgroup = o->cgroup;
+	m->cgroup = s->cgroup;
 	m->ports = o->ports;
 	m->nports = o->nports;
 	m->quiet_ms = o->quiet_ms;
@@ -904,6 +941,8 @@ void session__close(struct session *s)
 	tlsprobe__close(s->tls);
 	sockio__close(s->sockio);
 	tracker__free(s->tracker);
+	ctrnames__free(s->names);
+	s->names = NULL;
 	if (s->sink) {
 		sink__free(s->sink);
 		free(s->sink);

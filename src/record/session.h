@@ -57,6 +57,8 @@ struct record_opts {
 	int nports;
 	const char *comm;
 	const char *cgroup;
+	const char *container;	 /* --container NAME|ID: its cgroup v2 becomes the filter */
+	const char *docker_root; /* --docker-root: Docker's data root, NULL: daemon.json's */
 	double interval_s;
 	double duration_s;  /* 0: until the end of the command or a signal */
 	const char *output; /* NULL: no report, "-": standard output */
@@ -104,6 +106,11 @@ struct session {
 	const struct runas *as; /* who runs the command; NULL: as we are */
 	struct outfile outf;
 	FILE *live; /* the live view and the summary: stderr when the report owns stdout */
+
+	struct ctrnames *names; /* container names from the engine */
+	/* the cgroup filter: --cgroup, or the directory of --container's; NULL: none */
+	const char *cgroup;
+	char cgroup_buf[512];
 
 	struct agg *agg;
 	struct dbagg *db;	/* NULL: no query tracing */

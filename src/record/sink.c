@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/ctrnames.h"
 #include "host/procinfo.h"
 #include "record/agg.h"
 #include "record/dbagg.h"
@@ -75,7 +76,8 @@ void sink__service_name(const char *comm, const char *container, uint16_t lport,
 			size_t outsz)
 {
 	const char *who = container && container[0] ? container : comm;
-	int len = container && container[0] ? 12 : 15;
+	/* An id is cut as docker ps cuts it; a name is kept whole. */
+	int len = container && container[0] ? (strlen(container) == 64 ? 12 : 63) : 15;
 
 	if (lport)
 		snprintf(out, outsz, "%.*s:%u", len, who, lport);
@@ -83,14 +85,29 @@ void sink__service_name(const char *comm, const char *container, uint16_t lport,
 		snprintf(out, outsz, "%.*s", len, who);
 }
 
+/* What the engine says of the process's container (NULL: none, or unknown to it). */
+static const struct ctrinfo *ctr_of(struct sink *s, const struct procinfo *pi)
+{
+	return pi->container[0] && s->o.names ? ctrnames__lookup(s->o.names, pi->container) : NULL;
+}
+
+/* The Compose service, else the container's name, else its id ("" outside containers). */
+static const char *ctr_who(const struct procinfo *pi, const struct ctrinfo *ci)
+{
+	if (ci)
+		return ci->compose_service[0] ? ci->compose_service : ci->name;
+	return pi->container;
+}
+
 int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *comm)
 {
 	const struct procinfo *pi = proc_get(s, tgid, comm);
+	const struct ctrinfo *ci = ctr_of(s, pi);
 	struct agg_service *sv;
 	char name[AGG_SERVICE_MAX];
 	int svc;
 
-	sink__service_name(pi->comm, pi->container, lport, name, sizeof(name));
+	sink__service_name(pi->comm, ctr_who(pi, ci), lport, name, sizeof(name));
 	svc = agg__service(s->agg, name);
 	if (svc < 0)
 		return svc;
@@ -100,6 +117,14 @@ int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *com
 		snprintf(sv->container, sizeof(sv->container), "%s", pi->container);
 		snprintf(sv->runtime, sizeof(sv->runtime), "%s", pi->runtime);
 		snprintf(sv->cgroup, sizeof(sv->cgroup), "%s", pi->cgroup);
+		if (ci) {
+			snprintf(sv->ctr_name, sizeof(sv->ctr_name), "%s", ci->name);
+			snprintf(sv->image, sizeof(sv->image), "%s", ci->image);
+			snprintf(sv->compose_project, sizeof(sv->compose_project), "%s",
+				 ci->compose_project);
+			snprintf(sv->compose_service, sizeof(sv->compose_service), "%s",
+				 ci->compose_service);
+		}
 		sv->port = lport;
 	}
 	agg__service_add_pid(s->agg, svc, tgid);
@@ -116,7 +141,7 @@ void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *ou
 {
 	const struct procinfo *pi = proc_get(s, tgid, comm);
 
-	sink__service_name(pi->comm, pi->container, 0, out, outsz);
+	sink__service_name(pi->comm, ctr_who(pi, ctr_of(s, pi)), 0, out, outsz);
 }
 
 /* The endpoint's route: a --route pattern, else the normalized target, limited per position. */

@@ -29,6 +29,7 @@ struct dbtrack;
 struct outagg;
 struct slotrack;
 struct sink_pcache;
+struct ctrnames;
 
 struct sink_opts {
 	const struct route_set *routes; /* --route patterns, may be NULL */
@@ -36,6 +37,7 @@ struct sink_opts {
 	const char *procroot;		/* "/proc" when NULL */
 	bool from_read; /* latency from the server's first read, not the request's arrival */
 	bool db_wire;	/* PostgreSQL's wire protocol is one of the --db-probe paths */
+	struct ctrnames *names; /* container names from the engine; NULL: ids only */
 };
 
 struct sink_stats {
@@ -71,7 +73,7 @@ void sink__free(struct sink *s);
 int sink__service(struct sink *s, uint32_t tgid, uint16_t lport, const char *comm);
 /* The service's connections are TLS, decoded (its rows say "tls": true). */
 void sink__service_tls(struct sink *s, int service);
-/* The name of a client process ("<comm>" or its container), for DB rows. */
+/* The name of a client process ("<comm>" or its container's name or id), for DB rows. */
 void sink__client_name(struct sink *s, uint32_t tgid, const char *comm, char *out, size_t outsz);
 /* The process exited: its pid may come back as another. */
 void sink__proc_gone(struct sink *s, uint32_t tgid);
@@ -120,7 +122,10 @@ void sink__http_call(struct sink *s, const struct http_call *c);
 
 void sink__stats(const struct sink *s, struct sink_stats *out);
 
-/* Service name of a process serving on lport: "<container id[:12]>:<port>" or "<comm>:<port>". */
+/*
+ * Service name of a process serving on lport: "<who>:<port>" or "<comm>:<port>". who is a
+ * container's Compose service or name (host/ctrnames.h), else its id, cut to 12 characters.
+ */
 void sink__service_name(const char *comm, const char *container, uint16_t lport, char *out,
 			size_t outsz);
 

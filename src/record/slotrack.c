@@ -117,6 +117,14 @@ void slotrack__free(struct slotrack *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* What the container selector matches: the container's name, else its id; NULL outside one. */
+static const char *slotrack_ctr(const struct agg_service *svc)
+{
+	if (svc->ctr_name[0])
+		return svc->ctr_name;
+	return svc->container[0] ? svc->container : NULL;
+}
+
 /* Appends row index r to a subject's list. */
 static void link_row(struct slo_link *l, unsigned r)
 {
@@ -227,7 +235,7 @@ void slotrack__http(struct slotrack *st, const struct agg *a, struct agg_endpoin
 
 			if (s->source == SLO_HTTP &&
 			    slo__match_http(s, ep->method, ep->route, svc->name, svc->comm,
-					    svc->container[0] ? svc->container : NULL))
+					    slotrack_ctr(svc)))
 				link_slo(st, i, subject, ep, NULL, svc->name);
 		}
 	}

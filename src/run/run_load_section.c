@@ -154,6 +154,10 @@ static int load_endpoint(struct ld *l, json_object *o, const char *w, struct run
 	    (err = ld__get_u64_array(l, o, w, "pids", REQ, &e->pids, &e->npids)) ||
 	    (err = ld__get_str(l, o, w, "comm", REQ, &e->comm)) ||
 	    (err = ld__get_str(l, o, w, "container", REQ | NULLOK, &e->container)) ||
+	    (err = ld__get_str(l, o, w, "container_id", 0, &e->container_id)) ||
+	    (err = ld__get_str(l, o, w, "image", 0, &e->image)) ||
+	    (err = ld__get_str(l, o, w, "compose_project", 0, &e->compose_project)) ||
+	    (err = ld__get_str(l, o, w, "compose_service", 0, &e->compose_service)) ||
 	    (err = ld__get_str(l, o, w, "runtime", 0, &e->runtime)) ||
 	    (err = ld__get_str(l, o, w, "cgroup", 0, &e->cgroup)) ||
 	    (err = ld__get_i64(l, o, w, "port", 0, &port, &has_port)) ||

@@ -233,6 +233,14 @@ static void w_endpoint(struct json *j, const struct run_endpoint *e, struct hist
 	w_u64s(j, "pids", e->pids, e->npids);
 	json__kv_string(j, "comm", e->comm);
 	json__kv_string(j, "container", e->container);
+	if (e->container_id)
+		json__kv_string(j, "container_id", e->container_id);
+	if (e->image)
+		json__kv_string(j, "image", e->image);
+	if (e->compose_project)
+		json__kv_string(j, "compose_project", e->compose_project);
+	if (e->compose_service)
+		json__kv_string(j, "compose_service", e->compose_service);
 	if (e->runtime)
 		json__kv_string(j, "runtime", e->runtime);
 	if (e->cgroup)

@@ -87,11 +87,15 @@ struct run_latency {
 struct run_endpoint {
 	const char *service;
 	const char *comm;
-	const char *container; /* NULL: not in a container */
-	const char *runtime;   /* NULL if absent */
-	const char *cgroup;    /* NULL if absent */
-	int port;	       /* -1 if absent */
-	bool tls;	       /* the service's connections are TLS (decoded); absent: false */
+	const char *container;	     /* its name from the engine, else its id; NULL: not in one */
+	const char *container_id;    /* full id; NULL if absent (no container, older report) */
+	const char *image;	     /* from the engine; NULL if unknown */
+	const char *compose_project; /* labels com.docker.compose.project / .service; NULL */
+	const char *compose_service;
+	const char *runtime; /* NULL if absent */
+	const char *cgroup;  /* NULL if absent */
+	int port;	     /* -1 if absent */
+	bool tls;	     /* the service's connections are TLS (decoded); absent: false */
 	const char *method;
 	const char *route;
 	uint64_t *pids;

@@ -217,13 +217,14 @@ def assert_round_trip(path):
     assert p.returncode == 0, "report does not survive load + write:\n" + p.stderr
 
 
-def record(tmp_path, args, command=None, timeout=90, check=True):
-    """Runs sloprobe record -o <tmp>/report.json ARGS [-- COMMAND]; validates the report."""
+def record(tmp_path, args, command=None, timeout=90, check=True, env=None):
+    """Runs sloprobe record -o <tmp>/report.json ARGS [-- COMMAND]; validates the report.
+    env: its environment (default: ours)."""
     out = tmp_path / "report.json"
     cmd = [SLOPROBE, "record", "-o", str(out)] + list(args)
     if command:
         cmd += ["--"] + list(command)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=HERE)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=HERE, env=env)
     report = None
     if out.exists() and out.stat().st_size:
         report = json.loads(out.read_text())
