@@ -20,6 +20,7 @@
 #include "lib/outfile.h"
 #include "lib/runas.h"
 #include "record/report.h"
+#include "record/tcpsat.h"
 #include "record/view.h"
 
 #define RECORD_MAX_PIDS	 64
@@ -104,6 +105,7 @@ struct session {
 	struct cacheagg *cache; /* NULL: Redis not followed */
 	struct outagg *out;	/* NULL: outbound HTTP not followed */
 	struct slotrack *slot;	/* NULL: no --slo */
+	struct tcpsat tcp;	/* listeners' drops, TCP retransmits and resets */
 	struct sink *sink;	/* where the records go */
 	struct tracker *tracker;
 	struct sockio *sockio;
