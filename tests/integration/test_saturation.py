@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 
-from conftest import HERE, PYTHON, free_port, record
+from conftest import HERE, PYTHON, SLOPROBE, free_port, record
 
 TCPLOAD = os.path.join(HERE, "tcpload.py")
 
@@ -119,6 +119,17 @@ def test_refused_resets(tmp_path):
     assert srv["resets_received"] == 0 and srv["retransmits"] == 0
     assert cl["resets_received"] == 7 and cl["resets_sent"] == 0
     assert run.report["tcp"]["listeners"] == []  # nothing listened on it
+    # A section that does not hold together is refused in one line.
+    for path, value, msg in ((("peers", 0, "role"), "x", 'must be "server" or "client"'),
+                             (("peers", 0, "port"), 70000, "70000 is not a port"),
+                             (("timeline", 0, "resets_sent"), 99,
+                              "counts more resets_sent than the peers")):
+        bad = json.loads(json.dumps(run.report))
+        bad["tcp"][path[0]][path[1]][path[2]] = value
+        f = tmp_path / "bad.json"
+        f.write_text(json.dumps(bad))
+        p = subprocess.run([SLOPROBE, "report", str(f)], capture_output=True, text=True)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and msg in p.stderr, p.stderr
 
 
 def test_linger_resets(tmp_path):
