@@ -86,6 +86,17 @@ def test_overflow_ramp(tmp_path):
         assert cl["syn_retransmits"] <= syn_retrans
     assert sum(p["syn_retransmits"] for p in tcp["timeline"]) == cl["syn_retransmits"]
     assert tcp["peers_lost"] == 0 and tcp["reads_failed"] == 0
+    # The report names the port, and the drops as the first sign, before the retransmits
+    # they caused (a dropped SYN is sent again a second later; a tie keeps the drops first).
+    out = subprocess.run([SLOPROBE, "report", str(tmp_path / "report.json")],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    first = [l for l in out.splitlines() if "first signs:" in l]
+    assert len(first) == 1, out
+    assert "listen-queue drops at t=" in first[0], first[0]
+    assert first[0].index("listen-queue drops") < first[0].index("retransmits"), first[0]
+    rows = [l.split() for l in out.split("TCP (what the kernel saw)")[1].splitlines()]
+    assert [str(port), "1", str(drops), str(listener(run.report, port)["accept_queue_max"]),
+            "1"] in rows, out
 
 
 def test_healthy_server_zero(tmp_path):
