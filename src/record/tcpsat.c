@@ -19,25 +19,55 @@ static void *grow(void *p, unsigned n, unsigned *cap, size_t size)
 	return q;
 }
 
+static bool same(const struct tcpsat_peer *p, const struct sockio_tcp_key *k)
+{
+	return p->port == k->port && p->server == k->server && p->family == k->family &&
+	       !memcmp(p->addr, k->addr, sizeof(p->addr));
+}
+
+static uint64_t key_hash(const struct sockio_tcp_key *k)
+{
+	uint64_t a, b;
+
+	memcpy(&a, k->addr, 8);
+	memcpy(&b, k->addr + 8, 8);
+	return u64map__mix(a ^
+			   u64map__mix(b ^ ((uint64_t)k->port << 16 | k->server << 8 | k->family)));
+}
+
+/* The row of k, or npeers: by its hash, else (a collision, rare) by a walk. */
+static unsigned peer_find(const struct tcpsat *t, const struct sockio_tcp_key *k, uint64_t h)
+{
+	uint64_t *ix = u64map__get(&t->peer_ix, h);
+	unsigned i;
+
+	if (ix && same(&t->peers[*ix], k))
+		return (unsigned)*ix;
+	if (!ix)
+		return t->npeers;
+	for (i = 0; i < t->npeers && !same(&t->peers[i], k); i++)
+		;
+	return i;
+}
+
 void tcpsat__peer(struct tcpsat *t, const struct sockio_tcp_key *k, uint64_t n)
 {
 	struct tcpsat_peer *p, *np;
+	uint64_t h = key_hash(k);
 	unsigned i;
 
 	if (k->kind >= SOCKIO_TCP_KIND_ALL)
 		return;
-	for (i = 0; i < t->npeers; i++) {
-		p = &t->peers[i];
-		if (p->port == k->port && p->server == k->server && p->family == k->family &&
-		    !memcmp(p->addr, k->addr, sizeof(p->addr)))
-			break;
-	}
+	i = peer_find(t, k, h);
 	if (i == t->npeers) {
 		/* The map holds at most SOCKIO_TCP_PEERS_MAX keys: no more rows than that. */
 		np = grow(t->peers, t->npeers, &t->cap_peers, sizeof(*np));
 		if (!np)
 			return;
 		t->peers = np;
+		/* A hash already taken keeps its row: the other is found by the walk. */
+		if (!u64map__get(&t->peer_ix, h) && u64map__put(&t->peer_ix, h, t->npeers))
+			return;
 		p = &t->peers[t->npeers++];
 		memset(p, 0, sizeof(*p));
 		memcpy(p->addr, k->addr, sizeof(p->addr));
@@ -51,19 +81,18 @@ void tcpsat__peer(struct tcpsat *t, const struct sockio_tcp_key *k, uint64_t n)
 void tcpsat__listener(struct tcpsat *t, const struct sockdiag_listener *l)
 {
 	struct tcpsat_listener *x, *nx;
-	unsigned i;
+	uint64_t *ix = u64map__get(&t->ls_ix, l->inode);
+	unsigned i = ix ? (unsigned)*ix : t->nls;
 
-	for (i = 0; i < t->nls; i++)
-		if (t->ls[i].inode == l->inode)
-			break;
 	if (i == t->nls) {
 		nx = t->nls < TCPSAT_LISTENERS_MAX ? grow(t->ls, t->nls, &t->cap_ls, sizeof(*nx))
 						   : NULL;
-		if (!nx) {
+		if (nx)
+			t->ls = nx;
+		if (!nx || u64map__put(&t->ls_ix, l->inode, t->nls)) {
 			t->listeners_lost++;
 			return;
 		}
-		t->ls = nx;
 		x = &t->ls[t->nls++];
 		memset(x, 0, sizeof(*x));
 		x->inode = l->inode;
@@ -146,6 +175,8 @@ void tcpsat__free(struct tcpsat *t)
 {
 	free(t->peers);
 	free(t->ls);
+	u64map__free(&t->peer_ix);
+	u64map__free(&t->ls_ix);
 	free(t->points);
 	memset(t, 0, sizeof(*t));
 }

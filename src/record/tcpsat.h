@@ -14,6 +14,7 @@
 
 #include "abi/sockio.h"
 #include "host/sockdiag.h"
+#include "lib/u64map.h"
 
 #define TCPSAT_LISTENERS_MAX 4096
 
@@ -43,8 +44,11 @@ struct tcpsat_point {
 struct tcpsat {
 	struct tcpsat_peer *peers;
 	unsigned npeers, cap_peers;
+	struct u64map
+		peer_ix; /* a hash of the row's key -> its index: each interval reads them all */
 	struct tcpsat_listener *ls;
 	unsigned nls, cap_ls;
+	struct u64map ls_ix; /* inode -> index */
 	uint64_t
 		listeners_lost; /* listeners beyond TCPSAT_LISTENERS_MAX, or an allocation failed */
 	bool started;		/* listeners seen from now on began during the run */

@@ -118,6 +118,32 @@ static void fn(void *ctx, const struct sockdiag_listener *l)
 	got->n++;
 }
 
+/* Many peers and listeners, each seen every interval: one row each, the last totals kept. */
+static void test_many_rows(void **state)
+{
+	struct tcpsat t = {};
+
+	(void)state;
+	tcpsat__start(&t);
+	for (int round = 1; round <= 3; round++)
+		for (int i = 0; i < 600; i++) {
+			struct sockio_tcp_key k = key(8000 + i % 3, i & 1, SOCKIO_TCP_RETRANS, 0);
+			struct sockdiag_listener l = lis(1000 + i, 9000, round * i, 0);
+
+			k.addr[2] = (uint8_t)(i / 3);
+			tcpsat__peer(&t, &k, round * 10 + i);
+			tcpsat__listener(&t, &l);
+		}
+	assert_int_equal(t.npeers, 600);
+	assert_int_equal(t.nls, 600);
+	assert_int_equal(t.peers[599].n[SOCKIO_TCP_RETRANS], 30 + 599);
+	assert_int_equal(t.peers[599].port, 8000 + 599 % 3);
+	assert_int_equal(t.ls[599].drops, 3 * 599);
+	assert_int_equal(tcpsat__total(&t, SOCKIO_TCP_RETRANS), 600 * 30 + 599 * 600 / 2);
+	assert_int_equal(t.listeners_lost, 0);
+	tcpsat__free(&t);
+}
+
 /* One netlink answer: a listener with its meminfo, then the end of the dump. */
 static void test_sockdiag_parse(void **state)
 {
@@ -157,9 +183,8 @@ static void test_sockdiag_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listener_drops),
-		cmocka_unit_test(test_double_counted_acks),
-		cmocka_unit_test(test_roll),
+		cmocka_unit_test(test_listener_drops), cmocka_unit_test(test_double_counted_acks),
+		cmocka_unit_test(test_roll),	       cmocka_unit_test(test_many_rows),
 		cmocka_unit_test(test_sockdiag_parse),
 	};
 
