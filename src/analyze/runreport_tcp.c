@@ -70,7 +70,7 @@ void runreport__tcp(struct analyze_out *o, const struct run *r)
 {
 	static const char *const lhead[] = { "PORT", "SOCKETS", "DROPS", "ACCEPT Q MAX",
 					     "BACKLOG" };
-	static const char *const mlhead[] = { "Port", "Sockets", "Connections dropped",
+	static const char *const mlhead[] = { "Port", "Sockets", "Handshake packets dropped",
 					      "Accept queue max", "Backlog" };
 	static const char *const phead[] = { "ROLE",	    "PORT",	"PEER",	       "RETRANS",
 					     "SYN RETRANS", "RST SENT", "RST RECEIVED" };

@@ -525,6 +525,13 @@ static void make_footer(struct session *s)
 	for (unsigned i = 0; i < s->agg->neps; i++)
 		ft->aborted += s->agg->eps[i]->aborted;
 	ft->conns = m->tstats.conns_live;
+	if (s->tcp.npoints) {
+		const struct tcpsat_point *p = &s->tcp.points[s->tcp.npoints - 1];
+
+		ft->tcp_drops = p->drops;
+		ft->tcp_retrans = p->n[SOCKIO_TCP_RETRANS] + p->n[SOCKIO_TCP_SYN_RETRANS];
+		ft->tcp_resets = p->n[SOCKIO_TCP_RST_SENT] + p->n[SOCKIO_TCP_RST_RECV];
+	}
 }
 
 void session__tick(struct session *s, uint64_t now)
@@ -534,6 +541,8 @@ void session__tick(struct session *s, uint64_t now)
 	tracker__tick(s->tracker, now);
 	if (s->slot)
 		slotrack__roll(s->slot, t_s);
+	tcp_read(s);
+	tcpsat__roll(&s->tcp, t_s);
 	if (!s->o->quiet) {
 		make_footer(s);
 		if (s->slot) {
@@ -549,8 +558,6 @@ void session__tick(struct session *s, uint64_t now)
 		dbagg__roll(s->db, t_s, iv);
 	if (s->cache)
 		cacheagg__roll(s->cache, t_s, iv);
-	tcp_read(s);
-	tcpsat__roll(&s->tcp, t_s);
 	s->last_tick = now;
 	while (s->next_tick <= now)
 		s->next_tick += (uint64_t)(s->o->interval_s * 1e9);
