@@ -619,6 +619,9 @@ void session__finish(struct session *s)
 	}
 	clock_gettime(CLOCK_REALTIME, &m->end);
 	m->duration_s = (mono_ns() - s->t0) / 1e9;
+	/* Side by side: a drop between the two reads is in one of them only. */
+	s->tcp.has_netstat = s->tcp.has_netstat &&
+			     !sockdiag__netstat(&s->tcp.ns_overflows[1], &s->tcp.ns_drops[1]);
 	tcp_read(s);
 	/* The last, partial interval ends the timelines and the SLO windows too. */
 	if (m->duration_s > (s->last_tick - s->t0) / 1e9) {
@@ -632,9 +635,9 @@ void session__finish(struct session *s)
 		if (s->cache)
 			cacheagg__roll(s->cache, m->duration_s, iv);
 		tcpsat__roll(&s->tcp, m->duration_s);
+	} else if (tcpsat__pending(&s->tcp)) {
+		tcpsat__roll(&s->tcp, m->duration_s); /* the last read's, in the last interval */
 	}
-	s->tcp.has_netstat = s->tcp.has_netstat &&
-			     !sockdiag__netstat(&s->tcp.ns_overflows[1], &s->tcp.ns_drops[1]);
 	m->tcp = &s->tcp;
 	m->interval_s = o->interval_s;
 	if (s->slot) {

@@ -171,6 +171,16 @@ void tcpsat__roll(struct tcpsat *t, double t_s)
 	}
 }
 
+bool tcpsat__pending(const struct tcpsat *t)
+{
+	if (tcpsat__drops(t) > t->last_drops)
+		return true;
+	for (int k = 0; k < SOCKIO_TCP_KIND_NR; k++)
+		if (tcpsat__total(t, k) != t->last_n[k])
+			return true;
+	return false;
+}
+
 void tcpsat__free(struct tcpsat *t)
 {
 	free(t->peers);

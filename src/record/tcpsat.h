@@ -68,6 +68,8 @@ void tcpsat__listener(struct tcpsat *t, const struct sockdiag_listener *l);
 void tcpsat__start(struct tcpsat *t);
 /* The interval ending at t_s (s since the start). */
 void tcpsat__roll(struct tcpsat *t, double t_s);
+/* Counts read since the last roll. */
+bool tcpsat__pending(const struct tcpsat *t);
 /* Totals of the run: the listeners' drops each counted once, as TcpExt ListenDrops does. */
 uint64_t tcpsat__drops(const struct tcpsat *t);
 /* What the listeners on port counted twice. */

@@ -82,7 +82,9 @@ static void test_roll(void **state)
 	(void)state;
 	tcpsat__start(&t);
 	tcpsat__peer(&t, &a, 2);
+	assert_true(tcpsat__pending(&t));
 	tcpsat__roll(&t, 1);
+	assert_false(tcpsat__pending(&t));
 	tcpsat__peer(&t, &a, 5);
 	tcpsat__peer(&t, &b, 4);
 	tcpsat__peer(&t, &c, 1);
