@@ -97,6 +97,8 @@ void runreport__tcp(struct analyze_out *o, const struct run *r)
 			table__cell(&t, "%llu", (unsigned long long)l->backlog);
 		}
 		analyze__table(o, &t);
+		if (analyze__md(o))
+			fputc('\n', o->f); /* else the next table or line joins this one */
 	}
 	if (tcp->npeers) {
 		table__init(&t, "lrlrrrr", analyze__md(o) ? mphead : phead);
@@ -110,6 +112,8 @@ void runreport__tcp(struct analyze_out *o, const struct run *r)
 				table__cell(&t, "%llu", (unsigned long long)p->n[k]);
 		}
 		analyze__table(o, &t);
+		if (analyze__md(o))
+			fputc('\n', o->f); /* else the next table or line joins this one */
 	}
 	if (tcp->has_host)
 		analyze__para(
