@@ -125,7 +125,9 @@ static __always_inline int tcpsat__kfree_skb(struct trace_event_raw_kfree_skb *c
 	__u16 dport = 0;
 	__u8 *th;
 
-	if (!bpf_core_enum_value_exists(enum skb_drop_reason,
+	/* Kernels before drop reasons (5.17) have neither: the program stays loadable there. */
+	if (!bpf_core_field_exists(ctx->reason) ||
+	    !bpf_core_enum_value_exists(enum skb_drop_reason,
 					SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) ||
 	    ctx->reason !=
 		    bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
