@@ -10,9 +10,10 @@
  * One object in parts, each in bpf/sockio/ and included below: which processes to trace
  * (proc), which fds are TCP connections (conn), the bytes of a transfer (capture), what the
  * server side forwards (http), the client side (client, with each protocol's sniffer:
- * pgsql, resp, http), the TCP life of outbound connections (outbound), and TLS plaintext from
- * OpenSSL's calls (tls). This file holds the settings, the ring and counters every part
- * reports through, and every program: what runs where it attaches.
+ * pgsql, resp, http), the TCP life of outbound connections (outbound), TLS plaintext from
+ * OpenSSL's calls (tls), and TCP retransmits, resets and accept-queue overflows per port and
+ * peer (tcpsat). This file holds the settings, the ring and counters every part reports
+ * through, and every program: what runs where it attaches.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -69,6 +70,7 @@ static __always_inline __u64 rb_flags(__u64 size)
 #include "sockio/http.bpf.h"
 #include "sockio/client.bpf.h"
 #include "sockio/outbound.bpf.h"
+#include "sockio/tcpsat.bpf.h"
 
 #include "sockio/tls.bpf.h"
 
@@ -481,6 +483,30 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tcp_receive_reset, struct sock *sk)
 {
 	return outbound__reset(sk);
+}
+
+SEC("tp/tcp/tcp_receive_reset")
+int tcp_receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return tcpsat__reset_recv(ctx);
+}
+
+SEC("tp/tcp/tcp_retransmit_skb")
+int tcp_retransmit_skb(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	return tcpsat__retransmit(ctx);
+}
+
+SEC("tp/tcp/tcp_send_reset")
+int tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	return tcpsat__reset_sent(ctx);
+}
+
+SEC("tp/skb/kfree_skb")
+int kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	return tcpsat__kfree_skb(ctx);
 }
 
 /* Children inherit sockets (prefork servers): they inherit the parent's verdict too. */

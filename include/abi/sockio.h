@@ -141,7 +141,38 @@ enum sockio_stat {
 	SOCKIO_STAT_TLS_UNBOUND,    /* TLS plaintext dropped: its socket is not known */
 	SOCKIO_STAT_OUTBOUND_LOST,  /* connects not followed: no socket storage */
 	SOCKIO_STAT_LOAD_GENERATOR, /* HTTP client connections left to --outbound=all */
+	SOCKIO_STAT_TCP_FULL,	    /* TCP retransmits/resets not counted: tcp_peers full */
 	SOCKIO_STAT_NR,
+};
+
+/*
+ * TCP trouble per service port and peer, counted in the tcp_peers hash map by
+ * bpf/sockio/tcpsat.bpf.h and read by userspace each interval (totals since the start: never
+ * deleted, so a read can not race a count).
+ */
+#define SOCKIO_TCP_PEERS_MAX 4096
+
+enum sockio_tcp_kind {
+	SOCKIO_TCP_RETRANS = 0, /* a data or FIN segment sent again */
+	SOCKIO_TCP_SYN_RETRANS, /* a SYN sent again: the listener dropped the first */
+	SOCKIO_TCP_RST_SENT,
+	SOCKIO_TCP_RST_RECV,
+	SOCKIO_TCP_KIND_NR,
+	/*
+	 * A handshake's last ACK dropped for a full accept queue (server, peer 0): the kernel
+	 * counts it twice in the listener's drops, once in TcpExt ListenOverflows.
+	 */
+	SOCKIO_TCP_ACK_OVERFLOW = SOCKIO_TCP_KIND_NR,
+	SOCKIO_TCP_KIND_ALL,
+};
+
+struct sockio_tcp_key {
+	__u8 addr[16]; /* the peer: IPv6, or IPv4 in the first 4 bytes */
+	__u16 port;    /* the service port: this host's when server, else the peer's */
+	__u8 family;   /* AF_INET or AF_INET6 */
+	__u8 server;   /* the port listens on this host (a reset refusing a connect too) */
+	__u8 kind;     /* enum sockio_tcp_kind */
+	__u8 pad[3];
 };
 
 struct sockio_conn_key {

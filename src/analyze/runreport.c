@@ -477,6 +477,7 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 	runreport__db_per_endpoint(&o, r);
 	runreport__deps_per_endpoint(&o, r);
 	runreport__saturation(&o, r);
+	runreport__tcp(&o, r);
 	runreport__hotspots(&o, r, opt->top);
 	runreport__flags(&o, r);
 	runreport__cache(&o, r, opt->top);

@@ -13,6 +13,10 @@
 void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r);
 /* Where each HTTP timeline series stopped keeping up with its load; o->err on -ENOMEM. */
 void runreport__saturation(struct analyze_out *o, const struct run *r);
+/* runreport_tcp.c: which first sign of saturation came first (knee: t of the latency knee, NaN:
+ * none); the tcp section's tables. */
+void runreport__first_signs(struct analyze_out *o, const struct run *r, double knee);
+void runreport__tcp(struct analyze_out *o, const struct run *r);
 /* The top fingerprints by total time (the order of the file). */
 void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned top);
 void runreport__flags(struct analyze_out *o, const struct run *r);

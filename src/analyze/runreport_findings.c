@@ -203,6 +203,7 @@ void runreport__saturation(struct analyze_out *o, const struct run *r)
 {
 	const struct run_timeline *tl = &r->timeline;
 	unsigned found = 0;
+	double knee = NAN;
 
 	if (!r->has_timeline)
 		return;
@@ -221,6 +222,8 @@ void runreport__saturation(struct analyze_out *o, const struct run *r)
 		if (!ret)
 			continue;
 		found++;
+		if (isnan(knee) || res.t < knee)
+			knee = res.t;
 		snprintf(e, sizeof(e), "%s %s", s->method, s->route);
 		analyze__val(o, e, 0, v, sizeof(v));
 		if (s->service)
@@ -257,6 +260,7 @@ void runreport__saturation(struct analyze_out *o, const struct run *r)
 			"no saturation point in the timeline (%u intervals of %.1f s): throughput "
 			"kept up with the load, or p95 did not rise with it",
 			tl->nhttp ? tl->http[0].n : 0, tl->interval_s);
+	runreport__first_signs(o, r, knee);
 }
 
 #define AND_OTHERS " and others"

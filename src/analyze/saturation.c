@@ -119,3 +119,35 @@ static bool find_by_ramp(const struct sat_point *p, unsigned n, const struct sat
 	}
 	return false;
 }
+
+const char *const sat_signal_names[SAT_NR] = {
+	[SAT_DROPS] = "listen-queue drops",
+	[SAT_RETRANS] = "retransmits",
+	[SAT_KNEE] = "latency knee",
+};
+
+unsigned saturation__order(const double first[SAT_NR], enum sat_signal order[SAT_NR])
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < SAT_NR; i++) {
+		unsigned k;
+
+		if (isnan(first[i]))
+			continue;
+		/* Insertion: after every signal seen at the same time or earlier. */
+		for (k = n; k > 0 && first[order[k - 1]] > first[i]; k--)
+			order[k] = order[k - 1];
+		order[k] = i;
+		n++;
+	}
+	return n;
+}
+
+double saturation__first_t(const double *t, const uint64_t *c, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (c[i])
+			return t[i];
+	return NAN;
+}

@@ -47,6 +47,18 @@ struct sat_result {
 	double t_end, p95_end; /* there */
 };
 
+/*
+ * The first signs of saturation: the latency knee (the saturation point above) and what the
+ * kernel saw, listen-queue drops and retransmits (the tcp section). first[i]: t of the first
+ * interval with signal i; NaN: never. order gets the signals seen, earliest first (a tie keeps
+ * the order of the enum: the kernel's drops are the most direct sign). Returns how many.
+ */
+enum sat_signal { SAT_DROPS, SAT_RETRANS, SAT_KNEE, SAT_NR };
+extern const char *const sat_signal_names[SAT_NR];
+unsigned saturation__order(const double first[SAT_NR], enum sat_signal order[SAT_NR]);
+/* t of the first of n intervals with a count (t[i], c[i]); NaN when none. */
+double saturation__first_t(const double *t, const uint64_t *c, unsigned n);
+
 void saturation__default_opts(struct sat_opts *o);
 /* true and *res when the points show a saturation point. */
 bool saturation__find(const struct sat_point *p, unsigned n, const struct sat_opts *o,

@@ -222,6 +222,21 @@ bool sockio__listening(struct sockio *s, uint16_t port)
 				     0);
 }
 
+int sockio__tcp_peers(struct sockio *s, sockio_tcp_fn fn, void *ctx)
+{
+	struct sockio_tcp_key key, next, *prev = NULL;
+	const struct bpf_map *m = s->skel->maps.tcp_peers;
+	__u64 n;
+
+	while (!bpf_map__get_next_key(m, prev, &next, sizeof(next))) {
+		key = next;
+		prev = &key;
+		if (!bpf_map__lookup_elem(m, &key, sizeof(key), &n, sizeof(n), 0))
+			fn(ctx, &key, n);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 int sockio__add_proc(struct sockio *s, uint32_t tgid)
 {
 	struct sockio_proc p = { .state = SOCKIO_PROC_PENDING };

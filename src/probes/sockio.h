@@ -43,6 +43,9 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 bool sockio__listening(struct sockio *s, uint16_t port);
 /* Seed state for what existed before tracing started. */
 int sockio__add_listen_port(struct sockio *s, uint16_t port);
+/* Each row of the TCP retransmit/reset counts (totals since the start) to fn. */
+typedef void (*sockio_tcp_fn)(void *ctx, const struct sockio_tcp_key *k, uint64_t n);
+int sockio__tcp_peers(struct sockio *s, sockio_tcp_fn fn, void *ctx);
 int sockio__add_proc(struct sockio *s, uint32_t tgid);
 /* Drains the ring buffer, waiting up to timeout_ms for a wake-up first. */
 int sockio__poll(struct sockio *s, int timeout_ms);

@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <json-c/json.h>
 
 #include "record/report.h"
+#include "record/tcpsat.h"
 #include "run/runfile.h"
 
 #define NS_PER_MS 1e6
@@ -531,8 +534,8 @@ static void dep_attribution(struct snap *s, struct run_counts *c, bool group, in
 {
 	static const char *const key[2][5] = {
 		{ "exact", "thread", "shared", "handoff", "outside" },
-		{ "attributed.exact", "attributed.thread", "attributed.shared", "attributed.handoff",
-		  "attributed.outside" },
+		{ "attributed.exact", "attributed.thread", "attributed.shared",
+		  "attributed.handoff", "attributed.outside" },
 	};
 	static const int conf[4] = { DBREQ_EXACT, DBREQ_THREAD, DBREQ_SHARED, DBREQ_HANDOFF };
 	const struct dbtrack_stats *d = s->m->deps;
@@ -614,6 +617,92 @@ static void outbound_section(struct snap *s)
 	}
 	r->has_outbound_stats = true;
 	outbound_stats(s, &r->outbound_stats);
+}
+
+_Static_assert((int)RUN_TCP_KIND_NR == (int)SOCKIO_TCP_KIND_NR &&
+		       (int)RUN_TCP_RST_RECV == (int)SOCKIO_TCP_RST_RECV,
+	       "the report's TCP counts are the kernel's");
+
+static bool port_asked(const struct report_meta *m, uint16_t port)
+{
+	for (int i = 0; i < m->nports; i++)
+		if (m->ports[i] == port)
+			return true;
+	return false;
+}
+
+/* Listeners per port: those that dropped, and those -P asked for (their zero is an answer). */
+static void tcp_listeners(struct snap *s, const struct tcpsat *t)
+{
+	struct run_tcp *rt = &s->r->tcp;
+
+	rt->listeners = alloc(s, t->nls, sizeof(*rt->listeners));
+	for (unsigned i = 0; rt->listeners && i < t->nls; i++) {
+		const struct tcpsat_listener *x = &t->ls[i];
+		struct run_tcp_listener *l = NULL;
+
+		if (!x->drops && !port_asked(s->m, x->port))
+			continue;
+		for (unsigned k = 0; k < rt->nlisteners; k++)
+			if (rt->listeners[k].port == x->port)
+				l = &rt->listeners[k];
+		if (!l) {
+			l = &rt->listeners[rt->nlisteners++];
+			l->port = x->port;
+		}
+		l->sockets++;
+		l->drops += x->drops;
+		l->accept_queue_max =
+			x->queued_max > l->accept_queue_max ? x->queued_max : l->accept_queue_max;
+		l->backlog += x->backlog;
+	}
+	for (unsigned k = 0; k < rt->nlisteners; k++) {
+		struct run_tcp_listener *l = &rt->listeners[k];
+		uint64_t dup = tcpsat__port_double(t, l->port);
+
+		l->drops = l->drops > dup ? l->drops - dup : 0;
+	}
+}
+
+static void tcp_section(struct snap *s)
+{
+	const struct tcpsat *t = s->m->tcp;
+	struct run_tcp *rt = &s->r->tcp;
+	char addr[INET6_ADDRSTRLEN];
+
+	s->r->has_tcp = true;
+	tcp_listeners(s, t);
+	rt->peers = alloc(s, t->npeers, sizeof(*rt->peers));
+	for (unsigned i = 0; rt->peers && i < t->npeers; i++) {
+		const struct tcpsat_peer *p = &t->peers[i];
+		struct run_tcp_peer *rp;
+		uint64_t any = 0;
+
+		for (int k = 0; k < SOCKIO_TCP_KIND_NR; k++)
+			any |= p->n[k];
+		if (!any)
+			continue; /* only the listener's double counts: in its drops */
+		rp = &rt->peers[rt->npeers++];
+		rp->server = p->server;
+		rp->port = p->port;
+		if (!inet_ntop(p->family == AF_INET6 ? AF_INET6 : AF_INET, p->addr, addr,
+			       sizeof(addr)))
+			snprintf(addr, sizeof(addr), "?");
+		rp->peer = str(s, addr);
+		memcpy(rp->n, p->n, sizeof(rp->n)); /* the first RUN_TCP_KIND_NR */
+	}
+	rt->points = alloc(s, t->npoints, sizeof(*rt->points));
+	for (unsigned i = 0; rt->points && i < t->npoints; i++) {
+		rt->points[rt->npoints].t = t->points[i].t;
+		rt->points[rt->npoints].drops = t->points[i].drops;
+		memcpy(rt->points[rt->npoints++].n, t->points[i].n, sizeof(t->points[i].n));
+	}
+	rt->has_host = t->has_netstat;
+	rt->host_overflows = t->ns_overflows[1] - t->ns_overflows[0];
+	rt->host_drops = t->ns_drops[1] - t->ns_drops[0];
+	rt->peers_lost = s->m->kstats[SOCKIO_STAT_TCP_FULL];
+	rt->listeners_lost = t->listeners_lost;
+	rt->reads_failed = t->read_failed + t->points_lost;
 }
 
 static void cache_row(struct snap *s, const struct cacheagg_row *c, struct run_cache_row *rc)
@@ -1037,6 +1126,8 @@ int report__snapshot(struct run *r, const struct agg *a, const struct report_met
 		cache_section(&s);
 	if (m->out)
 		outbound_section(&s);
+	if (m->tcp)
+		tcp_section(&s);
 	if (m->slo)
 		slo_section(&s, m->slo);
 	timeline_section(&s, a, eps);

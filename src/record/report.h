@@ -49,6 +49,7 @@ struct report_meta {
 	const struct dbagg *db; /* NULL: database tracing off */
 	const struct cacheagg *cache; /* NULL: cache commands not followed; cacheagg__finish'ed */
 	const struct outagg *out;     /* NULL: outbound HTTP not followed; outagg__finish'ed */
+	const struct tcpsat *tcp;     /* NULL: not read (the report was not recorded here) */
 	const struct dbtrack_stats *dbt;
 	const struct dbtrack_stats *deps;    /* dependency calls' attribution; NULL */
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */

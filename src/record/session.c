@@ -13,6 +13,7 @@
 #include "host/ctrnames.h"
 #include "host/proc_net.h"
 #include "host/proc_tree.h"
+#include "host/sockdiag.h"
 #include "lib/command.h"
 #include "lib/metricsrv.h"
 #include "lib/textesc.h"
@@ -578,6 +579,24 @@ static const char *describe_scope(const struct record_opts *o, char *buf, size_t
 	return buf;
 }
 
+static void tcp_peer(void *ctx, const struct sockio_tcp_key *k, uint64_t n)
+{
+	tcpsat__peer(ctx, k, n);
+}
+
+static void tcp_listener(void *ctx, const struct sockdiag_listener *l)
+{
+	tcpsat__listener(ctx, l);
+}
+
+/* The kernel's counts now: errors leave the last ones, counted as not read. */
+static void tcp_read(struct session *s)
+{
+	if (sockdiag__listeners(tcp_listener, &s->tcp) ||
+	    sockio__tcp_peers(s->sockio, tcp_peer, &s->tcp))
+		s->tcp.read_failed++;
+}
+
 int session__start(struct session *s)
 {
 	const struct record_opts *o = s->o;
@@ -588,6 +607,11 @@ int session__start(struct session *s)
 	s->meta.hostname = s->hostname;
 	s->meta.kernel = s->uts.release;
 	clock_gettime(CLOCK_REALTIME, &s->meta.start);
+	/* The listeners' drops so far are not the run's. */
+	if (sockdiag__listeners(tcp_listener, &s->tcp))
+		s->tcp.read_failed++;
+	tcpsat__start(&s->tcp);
+	s->tcp.has_netstat = !sockdiag__netstat(&s->tcp.ns_overflows[0], &s->tcp.ns_drops[0]);
 	s->t0 = s->last_tick = mono_ns();
 	s->meta.start_ns = s->t0;
 	if (s->slot)
@@ -670,6 +694,13 @@ static void make_footer(struct session *s)
 	for (unsigned i = 0; i < s->agg->neps; i++)
 		ft->aborted += s->agg->eps[i]->aborted;
 	ft->conns = m->tstats.conns_live;
+	if (s->tcp.npoints) {
+		const struct tcpsat_point *p = &s->tcp.points[s->tcp.npoints - 1];
+
+		ft->tcp_drops = p->drops;
+		ft->tcp_retrans = p->n[SOCKIO_TCP_RETRANS] + p->n[SOCKIO_TCP_SYN_RETRANS];
+		ft->tcp_resets = p->n[SOCKIO_TCP_RST_SENT] + p->n[SOCKIO_TCP_RST_RECV];
+	}
 }
 
 void session__tick(struct session *s, uint64_t now)
@@ -679,6 +710,8 @@ void session__tick(struct session *s, uint64_t now)
 	tracker__tick(s->tracker, now);
 	if (s->slot)
 		slotrack__roll(s->slot, t_s);
+	tcp_read(s);
+	tcpsat__roll(&s->tcp, t_s);
 	if (!s->o->quiet) {
 		make_footer(s);
 		if (s->slot) {
@@ -756,6 +789,10 @@ void session__finish(struct session *s)
 	}
 	clock_gettime(CLOCK_REALTIME, &m->end);
 	m->duration_s = (mono_ns() - s->t0) / 1e9;
+	/* Side by side: a drop between the two reads is in one of them only. */
+	s->tcp.has_netstat = s->tcp.has_netstat &&
+			     !sockdiag__netstat(&s->tcp.ns_overflows[1], &s->tcp.ns_drops[1]);
+	tcp_read(s);
 	/* The last, partial interval ends the timelines and the SLO windows too. */
 	if (m->duration_s > (s->last_tick - s->t0) / 1e9) {
 		double iv = m->duration_s - (s->last_tick - s->t0) / 1e9;
@@ -767,8 +804,12 @@ void session__finish(struct session *s)
 			dbagg__roll(s->db, m->duration_s, iv);
 		if (s->cache)
 			cacheagg__roll(s->cache, m->duration_s, iv);
+		tcpsat__roll(&s->tcp, m->duration_s);
 		write_jsonl(s, m->duration_s, iv);
+	} else if (tcpsat__pending(&s->tcp)) {
+		tcpsat__roll(&s->tcp, m->duration_s); /* the last read's, in the last interval */
 	}
+	m->tcp = &s->tcp;
 	m->interval_s = o->interval_s;
 	if (s->slot) {
 		slotrack__finish(s->slot);
@@ -963,6 +1004,7 @@ void session__close(struct session *s)
 	}
 	cacheagg__free(s->cache);
 	outagg__free(s->out);
+	tcpsat__free(&s->tcp);
 	if (s->slot) {
 		slotrack__free(s->slot);
 		free(s->slot);

@@ -22,6 +22,7 @@
 #include "record/cmdexit.h"
 #include "record/jsonl.h"
 #include "record/report.h"
+#include "record/tcpsat.h"
 #include "record/view.h"
 
 #define RECORD_MAX_PIDS	 64
@@ -118,6 +119,7 @@ struct session {
 	struct cacheagg *cache; /* NULL: Redis not followed */
 	struct outagg *out;	/* NULL: outbound HTTP not followed */
 	struct slotrack *slot;	/* NULL: no --slo */
+	struct tcpsat tcp;	/* listeners' drops, TCP retransmits and resets */
 	struct sink *sink;	/* where the records go */
 	struct tracker *tracker;
 	struct sockio *sockio;

@@ -126,6 +126,12 @@ static void footer(FILE *f, const struct view_footer *ft)
 	if (ft->slo)
 		fprintf(f, "SLO this interval: %u ok, %u breached (marked !), %u without data\n",
 			ft->slo_pass, ft->slo_breach, ft->slo_idle);
+	if (ft->tcp_drops || ft->tcp_retrans || ft->tcp_resets)
+		fprintf(f,
+			"TCP this interval: %llu handshake packets dropped (accept queue full), "
+			"%llu retransmits, %llu resets\n",
+			(unsigned long long)ft->tcp_drops, (unsigned long long)ft->tcp_retrans,
+			(unsigned long long)ft->tcp_resets);
 }
 
 /*

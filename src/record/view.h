@@ -24,6 +24,8 @@ struct view_footer {
 	uint64_t conns;
 	bool slo;				 /* --slo given: show the tally */
 	unsigned slo_pass, slo_breach, slo_idle; /* objectives in the last interval */
+	/* The kernel's first signs of saturation in the last interval: a line when any */
+	uint64_t tcp_drops, tcp_retrans, tcp_resets;
 };
 
 struct view_opts {

@@ -58,6 +58,13 @@ void *run__alloc(struct run *r, size_t size)
 	return memset(b->data, 0, size);
 }
 
+const char *const run_tcp_names[RUN_TCP_KIND_NR] = {
+	[RUN_TCP_RETRANS] = "retransmits",
+	[RUN_TCP_SYN_RETRANS] = "syn_retransmits",
+	[RUN_TCP_RST_SENT] = "resets_sent",
+	[RUN_TCP_RST_RECV] = "resets_received",
+};
+
 const char *run__strdup(struct run *r, const char *s)
 {
 	size_t n;

@@ -42,14 +42,15 @@ static const struct stream {
 
 /* Members the loader reads; the values of others are checked and skipped, never parsed. */
 static const char *const top_keys[] = {
-	"schema",      "tool",	   "host",	  "window",	 "command",  "filters",
-	"definitions", "events",   "connections", "http_parser", "bpf",	     "db_hotspots",
-	"db_stats",    "timeline", "slo_summary", "cache",	 "outbound", NULL,
+	"schema",  "tool",	  "host",     "window",	     "command",
+	"filters", "definitions", "events",   "connections", "http_parser",
+	"bpf",	   "db_hotspots", "db_stats", "timeline",    "slo_summary",
+	"cache",   "outbound",	  "tcp",      NULL,
 };
 static const char *const timeline_keys[] = { "interval_s", "points_dropped", NULL };
-static const char *const cache_keys[] = { "system",   "commands",    "errors", "hits",
+static const char *const cache_keys[] = { "system",   "commands",    "errors",	"hits",
 					  "misses",   "hit_ratio",   "clients", "flags",
-					  "timeline", "attribution", "drops",   NULL };
+					  "timeline", "attribution", "drops",	NULL };
 static const char *const outbound_keys[] = { "stats", NULL };
 
 /* The top-level members whose rows are streamed: objects whose members are read one by one. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Private to the loader of reports, which is four files: run_load.c reads the text (members one
- * by one, arrays of rows streamed), run_load_field.c checks one field, run_load_section.c loads
- * the sections and rows of the report, run_load_cache.c those of the cache and outbound calls.
+ * Private to the loader of reports: run_load.c reads the text (members one by one, arrays of
+ * rows streamed), run_load_field.c checks one field, run_load_section.c loads the sections and
+ * rows of the report, run_load_cache.c, run_load_outbound.c and run_load_tcp.c those of the
+ * cache, the outbound calls and the kernel's TCP counts.
  * This is the state they share and what each gives the others.
  */
 #ifndef SLOPROBE_RUN_LOAD_H
@@ -123,5 +124,8 @@ int ld__load_ep_deps(struct ld *l, json_object *o, const char *w, struct run_end
 int ld__load_outbound(struct ld *l, json_object *root);
 int ld__load_out_row(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_out_dest_row(struct ld *l, json_object *x, const char *w, void *row);
+
+/* run_load_tcp.c: the tcp section (listeners' drops, peers' retransmits and resets). */
+int ld__load_tcp(struct ld *l, json_object *root);
 
 #endif

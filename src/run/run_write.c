@@ -511,6 +511,70 @@ static void w_outbound(struct json *j, const struct run *r, struct hist *scratch
 	json__end_object(j);
 }
 
+static void w_tcp_counts(struct json *j, const uint64_t *n)
+{
+	for (int k = 0; k < RUN_TCP_KIND_NR; k++)
+		json__kv_u64(j, run_tcp_names[k], n[k]);
+}
+
+static void w_tcp(struct json *j, const struct run_tcp *t)
+{
+	json__key(j, "tcp");
+	json__begin_object(j);
+	json__key(j, "listeners");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->nlisteners; i++) {
+		const struct run_tcp_listener *l = &t->listeners[i];
+
+		json__begin_object(j);
+		json__kv_u64(j, "port", l->port);
+		json__kv_u64(j, "sockets", l->sockets);
+		json__kv_u64(j, "drops", l->drops);
+		json__kv_u64(j, "accept_queue_max", l->accept_queue_max);
+		json__kv_u64(j, "backlog", l->backlog);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "peers");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->npeers; i++) {
+		const struct run_tcp_peer *p = &t->peers[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "role", p->server ? "server" : "client");
+		json__kv_u64(j, "port", p->port);
+		json__kv_string(j, "peer", p->peer);
+		w_tcp_counts(j, p->n);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__key(j, "host");
+	if (t->has_host) {
+		json__begin_object(j);
+		json__kv_u64(j, "listen_overflows", t->host_overflows);
+		json__kv_u64(j, "listen_drops", t->host_drops);
+		json__end_object(j);
+	} else {
+		json__null(j);
+	}
+	json__key(j, "timeline");
+	json__begin_array(j);
+	for (unsigned i = 0; i < t->npoints; i++) {
+		const struct run_tcp_point *p = &t->points[i];
+
+		json__begin_object(j);
+		json__kv_fixed(j, "t", p->t, 3);
+		json__kv_u64(j, "drops", p->drops);
+		w_tcp_counts(j, p->n);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__kv_u64(j, "peers_lost", t->peers_lost);
+	json__kv_u64(j, "listeners_lost", t->listeners_lost);
+	json__kv_u64(j, "reads_failed", t->reads_failed);
+	json__end_object(j);
+}
+
 /* hits / keys with 4 decimals; null when no key was read. */
 static void w_ratio(struct json *j, const char *key, uint64_t hits, uint64_t keys)
 {
@@ -885,6 +949,8 @@ int run__write(FILE *f, const struct run *r)
 		w_cache(j, &r->cache, scratch);
 	if (r->has_outbound)
 		w_outbound(j, r, scratch);
+	if (r->has_tcp)
+		w_tcp(j, &r->tcp);
 	if (r->has_slo)
 		w_slo(j, r);
 	if (r->has_slo_summary)

@@ -329,6 +329,52 @@ struct run_source {
 };
 
 struct run_arena;
+/*
+ * The "tcp" section: what the kernel knows about saturation (docs/saturation.md). Counts in
+ * the order of enum run_tcp_kind; listeners per port, peers per service port and address.
+ */
+enum run_tcp_kind {
+	RUN_TCP_RETRANS = 0,
+	RUN_TCP_SYN_RETRANS,
+	RUN_TCP_RST_SENT,
+	RUN_TCP_RST_RECV,
+	RUN_TCP_KIND_NR,
+};
+
+extern const char *const run_tcp_names[RUN_TCP_KIND_NR]; /* "retransmits"... */
+
+struct run_tcp_listener {
+	uint16_t port;
+	uint64_t sockets;
+	uint64_t drops;		   /* SYNs and handshake ACKs dropped: the accept queue was full */
+	uint64_t accept_queue_max; /* the longest accept queue seen at a read */
+	uint64_t backlog;	   /* listen()'s bound */
+};
+
+struct run_tcp_peer {
+	bool server; /* the port listens on this host */
+	uint16_t port;
+	const char *peer;
+	uint64_t n[RUN_TCP_KIND_NR];
+};
+
+struct run_tcp_point {
+	double t;
+	uint64_t drops, n[RUN_TCP_KIND_NR];
+};
+
+struct run_tcp {
+	struct run_tcp_listener *listeners;
+	unsigned nlisteners;
+	struct run_tcp_peer *peers;
+	unsigned npeers;
+	struct run_tcp_point *points;
+	unsigned npoints;
+	bool has_host;
+	uint64_t host_overflows, host_drops; /* /proc/net/netstat TcpExt deltas over the run */
+	uint64_t peers_lost, listeners_lost, reads_failed;
+};
+
 struct json_object;
 
 struct run {
@@ -385,6 +431,8 @@ struct run {
 	struct run_timeline timeline;
 	bool has_cache; /* the report has a "cache" section: the cache was followed */
 	struct run_cache cache;
+	bool has_tcp; /* the report has a "tcp" section */
+	struct run_tcp tcp;
 	struct run_source *sources; /* set by merge__runs, not read from files */
 	unsigned nsources;
 };

@@ -148,6 +148,42 @@ static void test_at_capacity_found_by_wait(void **state)
 	assert_false(saturation__find(p, 8, &o, &r));
 }
 
+/* The first signs in time order; a tie keeps the enum's order, NaN is never seen. */
+static void test_first_signs_order(void **state)
+{
+	enum sat_signal o[SAT_NR];
+	double f[SAT_NR];
+
+	(void)state;
+	f[SAT_DROPS] = 3, f[SAT_RETRANS] = 2, f[SAT_KNEE] = 5;
+	assert_int_equal(saturation__order(f, o), 3);
+	assert_int_equal(o[0], SAT_RETRANS);
+	assert_int_equal(o[1], SAT_DROPS);
+	assert_int_equal(o[2], SAT_KNEE);
+	f[SAT_DROPS] = 4, f[SAT_RETRANS] = NAN, f[SAT_KNEE] = 4;
+	assert_int_equal(saturation__order(f, o), 2);
+	assert_int_equal(o[0], SAT_DROPS);
+	assert_int_equal(o[1], SAT_KNEE);
+	f[SAT_DROPS] = 6, f[SAT_RETRANS] = NAN, f[SAT_KNEE] = 1;
+	assert_int_equal(saturation__order(f, o), 2);
+	assert_int_equal(o[0], SAT_KNEE);
+	assert_int_equal(o[1], SAT_DROPS);
+	f[SAT_DROPS] = NAN, f[SAT_RETRANS] = NAN, f[SAT_KNEE] = NAN;
+	assert_int_equal(saturation__order(f, o), 0);
+}
+
+static void test_first_t(void **state)
+{
+	const double t[] = { 1, 2, 3, 4 };
+	const uint64_t c[] = { 0, 0, 5, 1 }, z[] = { 0, 0, 0, 0 };
+
+	(void)state;
+	assert_true(saturation__first_t(t, c, 4) == 3);
+	assert_true(saturation__first_t(t, c, 3) == 3);
+	assert_true(isnan(saturation__first_t(t, c, 2)));
+	assert_true(isnan(saturation__first_t(t, z, 4)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +195,8 @@ int main(void)
 		cmocka_unit_test(test_transient_spike),
 		cmocka_unit_test(test_idle_intervals_skipped),
 		cmocka_unit_test(test_at_capacity_found_by_wait),
+		cmocka_unit_test(test_first_signs_order),
+		cmocka_unit_test(test_first_t),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,17 @@ static void test_cache_marks(void **state)
 				    "  ... 2 more cache objectives breached\n"));
 	assert_null(strstr(out, "p5:{id}"));
 	assert_null(strstr(out, "web"));
+	assert_null(strstr(out, "TCP this interval"));
+	free(out);
+	/* The kernel's signs get a line when there are any. */
+	ft.tcp_drops = 7, ft.tcp_retrans = 12, ft.tcp_resets = 1;
+	f = open_memstream(&out, &len);
+	view__interval(f, &a, &o, 1, 1, &ft);
+	fclose(f);
+	assert_non_null(strstr(out,
+			       "\nTCP this interval: 7 handshake packets dropped (accept queue "
+			       "full), 12 retransmits, 1 resets\n"));
+	ft.tcp_drops = ft.tcp_retrans = ft.tcp_resets = 0;
 	free(out);
 	/* the next interval breached nothing: no line */
 	slotrack__roll(&st, 2.0);
