@@ -129,6 +129,11 @@ static int command_user(struct session *s)
 				"--command-exit 99=load-failed -- COMMAND)\n");
 		return RECORD_EXIT_USAGE;
 	}
+	if (o->listen_any && !o->listen) {
+		fprintf(stderr, "sloprobe: --listen-any: no --listen address to allow "
+				"(sloprobe record --listen 0.0.0.0:9464 --listen-any)\n");
+		return RECORD_EXIT_USAGE;
+	}
 	if (o->user_spec && !o->command) {
 		fprintf(stderr,
 			"sloprobe: --user %s: no COMMAND to run (sloprobe record --user USER -- "

@@ -242,6 +242,7 @@ def test_listen_refused(tmp_path):
              "not a loopback address")
     one_line(record_bad(tmp_path, ["--listen", "127.0.0.1:99999"]), 2, "not ADDR:PORT")
     one_line(record_bad(tmp_path, ["--listen", "localhost:9464"]), 2, "not ADDR:PORT")
+    one_line(record_bad(tmp_path, ["--listen-any"]), 2, "no --listen address")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
