@@ -171,20 +171,7 @@ static void run_info(struct json *j, const struct run *r)
 	json__kv_string(j, "start", r->start);
 	json__kv_string(j, "end", r->end);
 	kv_num(j, "duration_s", r->duration_s);
-	json__key(j, "command");
-	if (r->has_command) {
-		json__begin_object(j);
-		json__key(j, "argv");
-		json__begin_array(j);
-		for (unsigned i = 0; i < r->argc; i++)
-			json__string(j, r->argv[i]);
-		json__end_array(j);
-		json__kv_i64(j, "exit_status", r->exit_status);
-		json__kv_bool(j, "failed", r->exit_status != 0);
-		json__end_object(j);
-	} else {
-		json__null(j);
-	}
+	run__write_command(j, r, true);
 	json__key(j, "events");
 	json__begin_object(j);
 	json__kv_u64(j, "total", r->events_total);

@@ -845,6 +845,25 @@ static void w_timeline(struct json *j, const struct run_timeline *t)
 	json__end_object(j);
 }
 
+void run__write_command(struct json *j, const struct run *r, bool failed)
+{
+	json__key(j, "command");
+	if (!r->has_command) {
+		json__null(j);
+		return;
+	}
+	json__begin_object(j);
+	json__key(j, "argv");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->argc; i++)
+		json__string(j, r->argv[i]);
+	json__end_array(j);
+	json__kv_i64(j, "exit_status", r->exit_status);
+	if (failed)
+		json__kv_bool(j, "failed", r->exit_status != 0);
+	json__end_object(j);
+}
+
 int run__write(FILE *f, const struct run *r)
 {
 	struct hist *scratch = malloc(sizeof(*scratch));
@@ -873,19 +892,7 @@ int run__write(FILE *f, const struct run *r)
 	json__kv_string(j, "end", r->end);
 	json__kv_fixed(j, "duration_s", r->duration_s, 3);
 	json__end_object(j);
-	json__key(j, "command");
-	if (r->has_command) {
-		json__begin_object(j);
-		json__key(j, "argv");
-		json__begin_array(j);
-		for (unsigned i = 0; i < r->argc; i++)
-			json__string(j, r->argv[i]);
-		json__end_array(j);
-		json__kv_i64(j, "exit_status", r->exit_status);
-		json__end_object(j);
-	} else {
-		json__null(j);
-	}
+	run__write_command(j, r, false);
 	if (r->has_filters) {
 		json__key(j, "filters");
 		json__begin_object(j);

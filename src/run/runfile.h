@@ -482,6 +482,9 @@ void run__format_time(int64_t ms, char *buf, size_t sz);
  * (tests/integration/test_roundtrip.py). 0, or a negative errno.
  */
 int run__write(FILE *f, const struct run *r);
+struct json;
+/* "command": its argv and exit status (and "failed" with failed), or null: for other writers. */
+void run__write_command(struct json *j, const struct run *r, bool failed);
 
 /*
  * Lost more events than the limit the run was recorded with (--max-drop-pct; older reports: the
