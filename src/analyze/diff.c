@@ -144,18 +144,24 @@ int diff__match_endpoints(const struct run *a, const struct run *b, int *b_of_a)
 	return n;
 }
 
-int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a)
+/*
+ * Pairs rows i of a with rows k of b that same() finds equal, each of b once, in a's order;
+ * b_of_a[i] = k or -1. Returns the pairs, or -ENOMEM.
+ */
+static int match_rows(const struct run *a, unsigned na, const struct run *b, unsigned nb,
+		      bool (*same)(const struct run *a, unsigned i, const struct run *b,
+				   unsigned k),
+		      int *b_of_a)
 {
-	bool *pb = calloc(b->ndbqs + 1, sizeof(*pb));
+	bool *pb = calloc(nb + 1, sizeof(*pb));
 	int n = 0;
 
 	if (!pb)
 		return -ENOMEM;
-	for (unsigned i = 0; i < a->ndbqs; i++) {
+	for (unsigned i = 0; i < na; i++) {
 		b_of_a[i] = -1;
-		for (unsigned k = 0; k < b->ndbqs; k++) {
-			if (pb[k] || strcmp(a->dbqs[i].system, b->dbqs[k].system) ||
-			    strcmp(a->dbqs[i].query, b->dbqs[k].query))
+		for (unsigned k = 0; k < nb; k++) {
+			if (pb[k] || !same(a, i, b, k))
 				continue;
 			b_of_a[i] = (int)k;
 			pb[k] = true;
@@ -165,6 +171,17 @@ int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a)
 	}
 	free(pb);
 	return n;
+}
+
+static bool same_query(const struct run *a, unsigned i, const struct run *b, unsigned k)
+{
+	return !strcmp(a->dbqs[i].system, b->dbqs[k].system) &&
+	       !strcmp(a->dbqs[i].query, b->dbqs[k].query);
+}
+
+int diff__match_queries(const struct run *a, const struct run *b, int *b_of_a)
+{
+	return match_rows(a, a->ndbqs, b, b->ndbqs, same_query, b_of_a);
 }
 
 static const char *out_dest(const struct run_out_call *c)
@@ -172,32 +189,17 @@ static const char *out_dest(const struct run_out_call *c)
 	return c->host[0] ? c->host : c->peer;
 }
 
-static bool same_out(const struct run_out_call *x, const struct run_out_call *y)
+static bool same_out(const struct run *a, unsigned i, const struct run *b, unsigned k)
 {
+	const struct run_out_call *x = &a->outs[i], *y = &b->outs[k];
+
 	return !strcmp(x->caller, y->caller) && !strcmp(out_dest(x), out_dest(y)) &&
 	       !strcmp(x->method, y->method) && !strcmp(x->route, y->route);
 }
 
 int diff__match_outbound(const struct run *a, const struct run *b, int *b_of_a)
 {
-	bool *pb = calloc(b->nouts + 1, sizeof(*pb));
-	int n = 0;
-
-	if (!pb)
-		return -ENOMEM;
-	for (unsigned i = 0; i < a->nouts; i++) {
-		b_of_a[i] = -1;
-		for (unsigned k = 0; k < b->nouts; k++) {
-			if (pb[k] || !same_out(&a->outs[i], &b->outs[k]))
-				continue;
-			b_of_a[i] = (int)k;
-			pb[k] = true;
-			n++;
-			break;
-		}
-	}
-	free(pb);
-	return n;
+	return match_rows(a, a->nouts, b, b->nouts, same_out, b_of_a);
 }
 
 static bool same_str(const char *a, const char *b)
