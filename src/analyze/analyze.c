@@ -569,8 +569,8 @@ int analyze__merge(int argc, char **argv)
 	run__free(&out);
 	/* Say what could not be carried over: nothing is dropped silently. */
 	if (!ret && notes.timeline)
-		fprintf(stderr, "sloprobe: merge: timelines not merged (per-interval percentiles "
-				"cannot be added)\n");
+		fprintf(stderr, "sloprobe: merge: timelines not merged (intervals belong to one "
+				"run; per-interval percentiles cannot be added)\n");
 	if (!ret && notes.cache)
 		fprintf(stderr, "sloprobe: merge: cache sections not merged (report each run's "
 				"Redis rows on their own)\n");

@@ -396,14 +396,15 @@ int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct
 		out->sources[i].hostname = in[i]->hostname;
 		out->sources[i].start = in[i]->start;
 		out->sources[i].duration_s = in[i]->duration_s;
-		notes->timeline |= in[i]->has_timeline;
+		notes->timeline |= in[i]->has_timeline || (in[i]->has_tcp && in[i]->tcp.npoints);
 		notes->slo |= in[i]->has_slo;
 		notes->cache |= in[i]->has_cache;
 	}
 	out->nsources = n;
 	/* start and end are those of the earliest and latest input (each has both) */
 	if ((ret = merge_head(out, in, n)) || (ret = merge__endpoints(out, in, n, notes)) ||
-	    (ret = merge__db(out, in, n, notes)) || (ret = merge__outbound(out, in, n)))
+	    (ret = merge__db(out, in, n, notes)) || (ret = merge__outbound(out, in, n)) ||
+	    (ret = merge__tcp(out, in, n)))
 		goto fail;
 	merge__flag_times(out);
 	return 0;

@@ -14,7 +14,7 @@
 
 /* What could not be carried over, so that the caller can say so. */
 struct merge_notes {
-	bool timeline;	      /* an input had a timeline: not merged */
+	bool timeline;	      /* an input had a timeline (endpoints' or tcp's): not merged */
 	bool slo;	      /* an input had SLO verdicts: not merged */
 	bool cache;	      /* an input had a cache section: not merged */
 	unsigned ttfb;	      /* endpoints whose TTFB percentiles were dropped */

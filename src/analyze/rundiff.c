@@ -643,6 +643,125 @@ static int deps_section(struct analyze_out *o, const struct run *a, const struct
 	return 0;
 }
 
+/* One (role, port) of the tcp section's peers, its counts summed over the peers; or a listener. */
+struct tcp_key {
+	bool listener, server;
+	uint16_t port;
+};
+
+static void tcp_sum(const struct run *r, const struct tcp_key *k, uint64_t n[RUN_TCP_KIND_NR + 1])
+{
+	memset(n, 0, (RUN_TCP_KIND_NR + 1) * sizeof(*n));
+	if (!r->has_tcp)
+		return;
+	if (k->listener) {
+		for (unsigned i = 0; i < r->tcp.nlisteners; i++)
+			if (r->tcp.listeners[i].port == k->port)
+				n[RUN_TCP_KIND_NR] += r->tcp.listeners[i].drops;
+		return;
+	}
+	for (unsigned i = 0; i < r->tcp.npeers; i++) {
+		const struct run_tcp_peer *p = &r->tcp.peers[i];
+
+		if (p->server == k->server && p->port == k->port)
+			for (int j = 0; j < RUN_TCP_KIND_NR; j++)
+				n[j] += p->n[j];
+	}
+}
+
+static unsigned tcp_keys_add(struct tcp_key *keys, unsigned n, const struct tcp_key *k)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (keys[i].listener == k->listener && keys[i].server == k->server &&
+		    keys[i].port == k->port)
+			return n;
+	keys[n] = *k;
+	return n + 1;
+}
+
+/*
+ * The kernel's saturation signs of both runs: listen-queue drops per port, retransmits and
+ * resets per role and port (peers summed: their addresses and ports differ from run to run).
+ */
+static int tcp_section(struct analyze_out *o, const struct run *a, const struct run *b)
+{
+	static const char *const head[] = {
+		"PORT", "ROLE", "COUNT", "BASELINE", "AFTER", "CHANGE"
+	};
+	static const char *const mdhead[] = {
+		"Port", "Role", "Count", "Baseline", "After", "Change"
+	};
+	const struct run *r[2] = { a, b };
+	unsigned cap = 0, nk = 0, rows = 0;
+	struct tcp_key *keys;
+	struct table t;
+	char y[64];
+
+	for (int i = 0; i < 2; i++)
+		cap += r[i]->tcp.nlisteners + r[i]->tcp.npeers;
+	keys = calloc(cap + 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		for (unsigned j = 0; j < r[i]->tcp.nlisteners; j++) {
+			struct tcp_key k = { .listener = true,
+					     .port = r[i]->tcp.listeners[j].port };
+
+			nk = tcp_keys_add(keys, nk, &k);
+		}
+		for (unsigned j = 0; j < r[i]->tcp.npeers; j++) {
+			struct tcp_key k = { .server = r[i]->tcp.peers[j].server,
+					     .port = r[i]->tcp.peers[j].port };
+
+			nk = tcp_keys_add(keys, nk, &k);
+		}
+	}
+	analyze__heading(o, "TCP (what the kernel saw)");
+	if (!a->has_tcp || !b->has_tcp)
+		analyze__para(o,
+			      "only the %s run has a tcp section (the other was recorded by an "
+			      "older sloprobe)",
+			      a->has_tcp ? "baseline" : "after");
+	table__init(&t, "rllrrl", analyze__md(o) ? mdhead : head);
+	for (unsigned i = 0; i < nk; i++) {
+		uint64_t n0[RUN_TCP_KIND_NR + 1], n1[RUN_TCP_KIND_NR + 1];
+
+		tcp_sum(a, &keys[i], n0);
+		tcp_sum(b, &keys[i], n1);
+		for (int j = 0; j <= RUN_TCP_KIND_NR; j++) {
+			struct diff_value m = { .show = DIFF_SHOW_COUNT };
+
+			if ((keys[i].listener != (j == RUN_TCP_KIND_NR)) || (!n0[j] && !n1[j]))
+				continue;
+			m.before = a->has_tcp ? (double)n0[j] : NAN;
+			m.after = b->has_tcp ? (double)n1[j] : NAN;
+			table__cell(&t, "%u", keys[i].port);
+			table__cell(&t, "%s",
+				    keys[i].listener ? "listener"
+				    : keys[i].server ? "server"
+						     : "client");
+			table__cell(&t, "%s",
+				    j == RUN_TCP_KIND_NR ? "listen drops" : run_tcp_names[j]);
+			table__cell(&t, a->has_tcp ? "%llu" : "-", (unsigned long long)n0[j]);
+			table__cell(&t, b->has_tcp ? "%llu" : "-", (unsigned long long)n1[j]);
+			table__cell(&t, "%s", change(&m, y, sizeof(y)));
+			rows++;
+		}
+	}
+	free(keys);
+	if (rows)
+		analyze__table(o, &t);
+	else {
+		table__free(&t);
+		analyze__para(o, "no listen-queue drop, retransmit or reset in either run");
+	}
+	if (a->has_tcp && b->has_tcp && a->tcp.has_host && b->tcp.has_host)
+		analyze__para(o, "host-wide listen overflows (/proc/net/netstat): %llu -> %llu",
+			      (unsigned long long)a->tcp.host_overflows,
+			      (unsigned long long)b->tcp.host_overflows);
+	return 0;
+}
+
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed)
 {
@@ -670,6 +789,8 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	if ((a->has_cache || b->has_cache) && (err = cache_section(&o, a, b)))
 		return err;
 	if ((a->nouts || b->nouts) && (err = outbound_section(&o, a, b)))
+		return err;
+	if ((a->has_tcp || b->has_tcp) && (err = tcp_section(&o, a, b)))
 		return err;
 	if (o.err)
 		return o.err;

@@ -8,6 +8,7 @@ own counts of failed connects, refused connects and resets.
 """
 import json
 import os
+import re
 import subprocess
 
 from conftest import HERE, PYTHON, SLOPROBE, free_port, record
@@ -159,3 +160,35 @@ def test_linger_resets(tmp_path):
     assert s["resets_sent"] == 5 and s["resets_received"] == 0, run.report["tcp"]
     assert c["resets_received"] == 5 and c["resets_sent"] == 0
     assert listener(run.report, port)["drops"] == 0
+
+
+def test_merge_and_diff(tmp_path):
+    """Two runs of refused connects (7, then 3): merge adds them, diff shows 7 -> 3."""
+    port = free_port()
+    reports = []
+    for n in (7, 3):
+        d = tmp_path / str(n)
+        d.mkdir()
+        log = d / "n"
+        run = rec(d, port, "refused", port, n, log)
+        assert int(log.read_text()) == n
+        assert peer(run.report, "server", port)["resets_sent"] == n, run.report["tcp"]
+        reports.append(str(d / "report.json"))
+    m = subprocess.run([SLOPROBE, "merge", *reports, "-o", str(tmp_path / "m.json")],
+                       capture_output=True, text=True, timeout=30)
+    assert m.returncode == 0, m.stderr
+    assert "timelines not merged" in m.stderr
+    merged = json.loads((tmp_path / "m.json").read_text())
+    srv = peer(merged, "server", port)
+    cl = peer(merged, "client", port)
+    assert srv["resets_sent"] == 10 and cl["resets_received"] == 10, merged["tcp"]
+    assert merged["tcp"]["timeline"] == []
+    for fmt in ("text", "markdown"):
+        out = subprocess.run([SLOPROBE, "diff", *reports, "--format", fmt],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        sec = out.stdout.split("TCP (what the kernel saw)")[1]
+        cells = [[c.strip() for c in l.strip("| ").split("|")] if fmt == "markdown"
+                 else re.split(r"\s{2,}", l.strip()) for l in sec.splitlines()]
+        assert [str(port), "server", "resets_sent", "7", "3", "-57.1 %"] in cells, out.stdout
+        assert [str(port), "client", "resets_received", "7", "3", "-57.1 %"] in cells

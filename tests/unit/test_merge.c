@@ -1029,6 +1029,98 @@ static void test_merge_dependencies(void **state)
 	run__free(&b);
 }
 
+/* The tcp section of r: listeners and peers from the arrays given, two timeline points. */
+static void tcp(struct run *r, const struct run_tcp_listener *l, unsigned nl,
+		const struct run_tcp_peer *p, unsigned np)
+{
+	struct run_tcp *t = &r->tcp;
+
+	r->has_tcp = true;
+	t->listeners = run__alloc(r, (nl + 1) * sizeof(*l));
+	t->peers = run__alloc(r, (np + 1) * sizeof(*p));
+	t->points = run__alloc(r, 2 * sizeof(*t->points));
+	assert_true(t->listeners && t->peers && t->points);
+	memcpy(t->listeners, l, nl * sizeof(*l));
+	memcpy(t->peers, p, np * sizeof(*p));
+	t->nlisteners = nl;
+	t->npeers = np;
+	t->points[0].t = 1;
+	t->points[1].t = 2;
+	t->npoints = 2;
+}
+
+static void test_merge_tcp(void **state)
+{
+	const struct run_tcp_listener la[] = { { .port = 8080,
+						 .sockets = 1,
+						 .drops = 40,
+						 .accept_queue_max = 129,
+						 .backlog = 128 },
+					       { .port = 5432, .sockets = 2, .backlog = 244 } };
+	const struct run_tcp_listener lb[] = {
+		{ .port = 8080, .sockets = 2, .drops = 9, .accept_queue_max = 12, .backlog = 511 }
+	};
+	const struct run_tcp_peer pa[] = {
+		{ .server = true, .port = 8080, .peer = "127.0.0.1", .n = { 3, 1, 0, 2 } },
+		{ .server = false, .port = 9000, .peer = "127.0.0.2", .n = { 1, 0, 0, 0 } }
+	};
+	const struct run_tcp_peer pb[] = {
+		{ .server = true, .port = 8080, .peer = "127.0.0.1", .n = { 4, 0, 5, 0 } },
+		/* the same port and address as a client: another row */
+		{ .server = false, .port = 8080, .peer = "127.0.0.1", .n = { 0, 0, 0, 1 } }
+	};
+	struct run a, b, c, m;
+	struct merge_notes notes;
+	const struct run_tcp *t;
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	input(&c, "web3", 1, 0);
+	tcp(&a, la, 2, pa, 2);
+	a.tcp.has_host = true;
+	a.tcp.host_overflows = 40;
+	a.tcp.peers_lost = 1;
+	tcp(&b, lb, 1, pb, 2);
+	b.tcp.reads_failed = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_true(notes.timeline); /* the section's timeline is not merged */
+	t = &m.tcp;
+	assert_true(m.has_tcp);
+	assert_int_equal(t->npoints, 0);
+	/* listeners by port; drops added, the largest queue and backlog kept */
+	assert_int_equal(t->nlisteners, 2);
+	assert_int_equal(t->listeners[0].port, 5432);
+	assert_int_equal(t->listeners[1].port, 8080);
+	assert_int_equal(t->listeners[1].drops, 49);
+	assert_int_equal(t->listeners[1].sockets, 2);
+	assert_int_equal(t->listeners[1].accept_queue_max, 129);
+	assert_int_equal(t->listeners[1].backlog, 511);
+	/* peers joined on (role, port, address), the busiest first */
+	assert_int_equal(t->npeers, 3);
+	assert_true(t->peers[0].server && t->peers[0].port == 8080);
+	assert_int_equal(t->peers[0].n[RUN_TCP_RETRANS], 7);
+	assert_int_equal(t->peers[0].n[RUN_TCP_SYN_RETRANS], 1);
+	assert_int_equal(t->peers[0].n[RUN_TCP_RST_SENT], 5);
+	assert_int_equal(t->peers[0].n[RUN_TCP_RST_RECV], 2);
+	assert_true(!t->peers[1].server && t->peers[1].port == 8080); /* 1, ties: by port */
+	assert_true(!t->peers[2].server && t->peers[2].port == 9000);
+	assert_true(t->has_host && t->host_overflows == 40);
+	assert_true(t->peers_lost == 1 && t->reads_failed == 2);
+	run__free(&m);
+	/* a run without the section adds nothing; none with it: no section */
+	merge2(&m, &a, &c, &notes);
+	assert_true(m.has_tcp && m.tcp.nlisteners == 2 && m.tcp.npeers == 2);
+	run__free(&m);
+	b.has_tcp = false;
+	merge2(&m, &c, &b, &notes);
+	assert_false(m.has_tcp);
+	assert_false(notes.timeline);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+	run__free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1048,6 +1140,7 @@ int main(void)
 		cmocka_unit_test(test_merge_counter_objects_apart),
 		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
 		cmocka_unit_test(test_merge_dependencies),
+		cmocka_unit_test(test_merge_tcp),
 		cmocka_unit_test(test_merge_window_text_of_first),
 		cmocka_unit_test(test_merge_rates_under_a_second),
 		cmocka_unit_test(test_merge_endpoint_order_method_service),
