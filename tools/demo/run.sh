@@ -5,9 +5,12 @@
 # (provider.py), the demo shop API (app.py, uvicorn with two workers) and wrk driving load.lua
 # against it, recorded by `sloprobe record` unless --no-probe is given; in the baseline mode,
 # the tuned mode or both one after the other (same load, fresh database, cache and provider
-# each), then `sloprobe diff` of the two and an HTML report. Everything runs in a temporary
-# directory that is removed at the end, together with every process the script started, also
-# on failure or Ctrl-C.
+# each), then `sloprobe diff` of the two and an HTML report. The four run as the Compose
+# project "shop" (services db, cache, payments, api) on a private dockerd the script starts
+# (tools/docker-private.sh), so that sloprobe names them as it names a user's Compose stack;
+# where dockerd cannot start (or with --no-docker), as host processes. Everything runs in a
+# temporary directory that is removed at the end, together with every process and container
+# the script started, also on failure or Ctrl-C.
 set -euo pipefail
 
 # Started in the background by a non-interactive shell, the script inherits SIGINT ignored and
@@ -35,6 +38,8 @@ usage: $0 [options]
   --slo FILE         SLO file for 'sloprobe record --slo' (default tools/demo/slo.yaml)
   --slow-ms MS       sloprobe's slow-query threshold (default 20)
   --keep             leave the stack (of the last mode) running and print how to stop it
+  --no-docker        run the stack as host processes, not as the Compose project 'shop' on a
+                     private dockerd (the default where dockerd can start; needs root)
   -h, --help         this text
 
 With the probe (needs root and a built ./sloprobe) the reports go to the repository root:
@@ -54,6 +59,7 @@ DURATION=20
 CONNECTIONS=4
 PORT=8000
 KEEP=0
+DOCKER=1 # 1: the stack as Compose services on a private dockerd, 0: as host processes
 
 need_value() {
 	[[ $# -ge 2 && -n $2 ]] || { echo "demo: $1 needs a value" >&2; exit 2; }
@@ -75,6 +81,7 @@ while [[ $# -gt 0 ]]; do
 	--port) need_value "$@"; PORT=$2; shift ;;
 	--port=*) PORT=${1#*=} ;;
 	--keep) KEEP=1 ;;
+	--no-docker) DOCKER=0 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "demo: unknown option '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -125,6 +132,9 @@ APP_PID=""
 LOAD_PID=""
 REDIS_PID=""
 PROVIDER_PID=""
+DOCKER_DIR=""
+# what the Compose file is written from (write_compose), set as each service is started
+REDIS_PORT="" PROVIDER_PORT="" PROVIDER_LOG="" PROVIDER_OUT="" DSN="" API_MODE=""
 CLEANED=0
 LEAVE_RUNNING=0
 
@@ -161,10 +171,20 @@ cleanup() {
 	CLEANED=1
 	((LEAVE_RUNNING)) && return "$rc"
 	stop_pid "$LOAD_PID" INT 10
-	stop_pid "$APP_PID" TERM 10
-	stop_pid "$PROVIDER_PID" TERM 5
-	stop_pid "$REDIS_PID" TERM 10
-	stop_postgres
+	if ((DOCKER)); then
+		# The PIDs are the containers' processes: Docker stops them (db with SIGINT, a fast
+		# shutdown), then the private dockerd goes, by its PID, with its mounts.
+		if [[ -n $DOCKER_DIR ]]; then
+			compose down -t 10 >>"$TMP/compose.log" 2>&1 ||
+				echo "demo: docker-compose down failed: $(tail -n 1 "$TMP/compose.log")" >&2
+			"$REPO/tools/docker-private.sh" stop "$DOCKER_DIR"
+		fi
+	else
+		stop_pid "$APP_PID" TERM 10
+		stop_pid "$PROVIDER_PID" TERM 5
+		stop_pid "$REDIS_PID" TERM 10
+		stop_postgres
+	fi
 	[[ -n $TMP && -d $TMP ]] && rm -rf -- "$TMP"
 	return "$rc"
 }
@@ -216,27 +236,161 @@ if ((PROBE)); then
 	[[ -x $SLOPROBE ]] || die "$SLOPROBE is not built: run 'make', or use --no-probe"
 fi
 
-# ---- PostgreSQL -----------------------------------------------------------------------------
-
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sloprobe-demo.XXXXXX")
 chmod 755 "$TMP"
 PG_DIR=$TMP/pg
 PG_DATA=$PG_DIR/data
 PG_LOG=$PG_DIR/postgres.log
+REDIS_DIR=$TMP/redis
+REDIS_LOG=$REDIS_DIR/redis.log
+LOG_DIR=$TMP/log # the API's and the provider's output (mounted into their containers)
 APP_LOG=""
-mkdir -m 700 "$PG_DIR"
+mkdir -m 700 "$PG_DIR" "$REDIS_DIR"
+mkdir -m 755 "$LOG_DIR"
 ((EUID == 0)) && chown postgres:postgres "$PG_DIR"
+log "temp dir $TMP"
+
+# ---- the container engine -------------------------------------------------------------------
+
+# The stack is the Compose project "shop" on a private dockerd (socket, data root and exec root
+# in TMP/docker), which sloprobe asks for the names through DOCKER_HOST, as it would ask the
+# host's Docker. No registry is needed: the image, empty:1, is an empty tar imported by
+# docker-private.sh, and the containers run the host's programs, with /usr /lib /lib64 /bin
+# /etc bind-mounted read-only, and --network host, so that all traffic stays on 127.0.0.1 and
+# every port and check below is the same in both ways of running the stack.
+COMPOSE_PROJECT=shop
+if ((DOCKER)); then
+	if ((EUID != 0)); then
+		log "not root: the stack runs as host processes (its Compose project needs a private dockerd)"
+		DOCKER=0
+	elif ! command -v docker-compose >/dev/null 2>&1; then
+		log "docker-compose is not installed: the stack runs as host processes"
+		DOCKER=0
+	elif why=$("$REPO/tools/docker-private.sh" start "$TMP/docker" 2>&1); then
+		DOCKER_DIR=$TMP/docker
+		export DOCKER_HOST=unix://$DOCKER_DIR/sock
+		log "private dockerd on $DOCKER_HOST; image empty:1 (docker import of an empty tar)"
+	else
+		why=${why##*$'\n'}
+		log "${why:-dockerd cannot start}: the stack runs as host processes"
+		DOCKER=0
+	fi
+fi
+
+compose() {
+	timeout 180 docker-compose --ansi never -p "$COMPOSE_PROJECT" -f "$TMP/docker-compose.yml" "$@"
+}
+
+# yq STRING: STRING as a YAML double-quoted scalar, with Compose's '$' escaped.
+yq() {
+	local v=${1//\\/\\\\}
+	v=${v//\"/\\\"}
+	printf '"%s"' "${v//\$/\$\$}"
+}
+
+# yl STRING...: a YAML flow list.
+yl() {
+	local sep="" a
+	printf '['
+	for a in "$@"; do
+		printf '%s%s' "$sep" "$(yq "$a")"
+		sep=", "
+	done
+	printf ']'
+}
+
+# service NAME VOLUME... -- COMMAND...: one service of the host's binaries on the host's network.
+service() {
+	local name=$1 d
+	shift
+	printf '  %s:\n    image: empty:1\n    network_mode: host\n    volumes:\n' "$name"
+	for d in /usr /lib /lib64 /bin /etc; do
+		[[ -d $d ]] && printf '      - %s\n' "$(yq "$d:$d:ro")"
+	done
+	while [[ $1 != -- ]]; do
+		printf '      - %s\n' "$(yq "$1")"
+		shift
+	done
+	shift
+	printf '    command: %s\n' "$(yl "$@")"
+}
+
+# The command's output appended to the file in $0, as the host processes' is.
+# shellcheck disable=SC2016 # expanded by the container's shell
+LOGGED='exec "$@" >>"$0" 2>&1'
+
+# write_compose: the Compose file of the stack as it is now (the API's mode, the provider's
+# port and logs change with each mode; db and cache do not, so that Compose leaves them be).
+write_compose() {
+	{
+		echo 'version: "2.4"'
+		echo 'services:'
+		service db "$PG_DIR:$PG_DIR" "$DEMO_DIR:$DEMO_DIR:ro" -- /bin/sh -c "$LOGGED" \
+			"$PG_LOG" "$PG_BIN/postgres" -D "$PG_DATA" -c listen_addresses=127.0.0.1 \
+			-p "$PG_PORT" -k "$PG_DIR"
+		# numeric: dockerd looks names up in the image's /etc/passwd, not the mounted one
+		printf '    user: %s\n' "$(yq "$(id -u postgres):$(id -g postgres)")"
+		echo '    stop_signal: SIGINT' # a fast shutdown
+		service cache "$REDIS_DIR:$REDIS_DIR" -- "$(command -v redis-server)" \
+			--bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" \
+			--appendonly no --daemonize no --logfile "$REDIS_LOG"
+		service payments "$DEMO_DIR:$DEMO_DIR:ro" "$LOG_DIR:$LOG_DIR" -- /bin/sh -c "$LOGGED" \
+			"$PROVIDER_OUT" "$PYTHON" "$DEMO_DIR/provider.py" "$PROVIDER_PORT" "$PROVIDER_LOG"
+		service api "$DEMO_DIR:$DEMO_DIR:ro" "$LOG_DIR:$LOG_DIR" -- /bin/sh -c "$LOGGED" \
+			"$APP_LOG" "$PYTHON" -m uvicorn app:app --app-dir "$DEMO_DIR" --workers 2 \
+			--host 127.0.0.1 --port "$PORT"
+		echo '    environment:'
+		for v in "DEMO_MODE=$API_MODE" "DEMO_DSN=$DSN" \
+			"DEMO_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0" \
+			"DEMO_PAYMENT_URL=http://127.0.0.1:$PROVIDER_PORT" PYTHONDONTWRITEBYTECODE=1; do
+			printf '      - %s\n' "$(yq "$v")"
+		done
+		# the knobs of app.py, passed through from this environment as to the host processes
+		for v in DEMO_POOL_SIZE DEMO_POOL_MAX_OVERFLOW DEMO_POOL_TIMEOUT DEMO_REDIS_TTL \
+			DEMO_CACHE_TTL DEMO_TCP_NODELAY; do
+			if [[ -n ${!v+set} ]]; then
+				printf '      - %s\n' "$(yq "$v=${!v}")"
+			fi
+		done
+	} >"$TMP/docker-compose.yml"
+}
+
+# up SERVICE: (re)creates and starts it from the Compose file of now; UP_PID is the host PID of
+# its first process, UP_NAME its container's name.
+up() {
+	local id
+	write_compose
+	compose up -d --no-deps --force-recreate "$1" >>"$TMP/compose.log" 2>&1 ||
+		die "docker-compose up $1 failed" "$TMP/compose.log"
+	id=$(compose ps -q "$1" 2>>"$TMP/compose.log") || die "docker-compose ps $1 failed"
+	read -r UP_PID UP_NAME < <(timeout 60 docker inspect -f '{{.State.Pid}} {{.Name}}' "$id")
+	UP_NAME=${UP_NAME#/}
+}
+
+# ---- PostgreSQL -----------------------------------------------------------------------------
 
 PG_PORT=$(free_port 55432) || die "no free port for PostgreSQL in 55432..55531"
-log "temp dir $TMP"
-log "starting PostgreSQL $(basename "$(dirname "$PG_BIN")") on 127.0.0.1:$PG_PORT"
+PG_VERSION=$(basename "$(dirname "$PG_BIN")")
 as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres -E UTF8 --no-locale -N \
 	>"$TMP/initdb.log" 2>&1 || die "initdb failed" "$TMP/initdb.log"
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 30 \
-	-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR" start >"$TMP/pg_ctl.log" 2>&1 ||
-	die "PostgreSQL did not start" "$TMP/pg_ctl.log" "$PG_LOG"
-
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres)
+if ((DOCKER)); then
+	up db
+	log "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT: Compose service db," \
+		"container $UP_NAME"
+	deadline=$((SECONDS + 30))
+	until "${PSQL[@]}" -d postgres -c 'select 1' >/dev/null 2>&1; do
+		alive "$UP_PID" || die "PostgreSQL (service db) exited during startup" "$PG_LOG"
+		((SECONDS < deadline)) || die "PostgreSQL did not answer within 30 s" "$PG_LOG"
+		sleep 0.2
+	done
+else
+	log "starting PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"
+	as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 30 \
+		-o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR" start \
+		>"$TMP/pg_ctl.log" 2>&1 || die "PostgreSQL did not start" "$TMP/pg_ctl.log" "$PG_LOG"
+fi
+
 "${PSQL[@]}" -d postgres -c 'CREATE DATABASE demo' >"$TMP/schema.log" 2>&1 ||
 	die "could not create the demo database" "$TMP/schema.log" "$PG_LOG"
 
@@ -260,14 +414,18 @@ load_db() {
 
 # A throwaway Redis: loopback only, nothing saved (no RDB snapshots, no AOF), its working
 # directory inside TMP. Emptied before each mode, like the database is reloaded.
-REDIS_DIR=$TMP/redis
-mkdir -m 700 "$REDIS_DIR"
 REDIS_PORT=$(free_port 56379) || die "no free port for Redis in 56379..56478"
-REDIS_LOG=$REDIS_DIR/redis.log
-log "starting $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$REDIS_PORT"
-setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" \
-	--appendonly no --daemonize no --logfile "$REDIS_LOG" </dev/null >/dev/null 2>&1 &
-REDIS_PID=$!
+if ((DOCKER)); then
+	up cache
+	REDIS_PID=$UP_PID
+	log "starting $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$REDIS_PORT:" \
+		"Compose service cache, container $UP_NAME"
+else
+	log "starting $(redis-server --version | cut -d' ' -f1-3) on 127.0.0.1:$REDIS_PORT"
+	setsid redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" \
+		--appendonly no --daemonize no --logfile "$REDIS_LOG" </dev/null >/dev/null 2>&1 &
+	REDIS_PID=$!
+fi
 REDIS_CLI=(redis-cli -h 127.0.0.1 -p "$REDIS_PORT")
 deadline=$((SECONDS + 15))
 until [[ $("${REDIS_CLI[@]}" ping 2>/dev/null) == PONG ]]; do
@@ -282,32 +440,45 @@ reset_cache() {
 
 # ---- payment provider -----------------------------------------------------------------------
 
-PROVIDER_PORT=""
-PROVIDER_LOG=""
-
 # start_provider MODE: provider.py with a fresh memory (the order ids start over with the
 # database, and its failures are scheduled by order id) and its own log of attempts.
 start_provider() {
 	local deadline
-	PROVIDER_LOG=$TMP/provider-$1.log
+	PROVIDER_LOG=$LOG_DIR/provider-$1.log
+	PROVIDER_OUT=$LOG_DIR/provider-$1.out
 	: >"$PROVIDER_LOG"
 	# Chosen again for each mode: other programs come and go between the two.
 	PROVIDER_PORT=$(free_port 58080) || die "no free port for the provider in 58080..58179"
-	setsid "$PYTHON" "$DEMO_DIR/provider.py" "$PROVIDER_PORT" "$PROVIDER_LOG" \
-		</dev/null >"$TMP/provider-$1.out" 2>&1 &
-	PROVIDER_PID=$!
+	if ((DOCKER)); then
+		up payments
+		PROVIDER_PID=$UP_PID
+	else
+		setsid "$PYTHON" "$DEMO_DIR/provider.py" "$PROVIDER_PORT" "$PROVIDER_LOG" \
+			</dev/null >"$PROVIDER_OUT" 2>&1 &
+		PROVIDER_PID=$!
+	fi
 	deadline=$((SECONDS + 15))
 	until [[ $(http_get "http://127.0.0.1:$PROVIDER_PORT/health") == 200 ]]; do
-		alive "$PROVIDER_PID" || die "provider.py exited during startup" "$TMP/provider-$1.out"
+		alive "$PROVIDER_PID" || die "provider.py exited during startup" "$PROVIDER_OUT"
 		((SECONDS < deadline)) ||
-			die "provider.py did not answer /health within 15 s" "$TMP/provider-$1.out"
+			die "provider.py did not answer /health within 15 s" "$PROVIDER_OUT"
 		sleep 0.1
 	done
-	log "$1: payment provider up on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
+	if ((DOCKER)); then
+		log "$1: payment provider up on 127.0.0.1:$PROVIDER_PORT (Compose service payments," \
+			"container $UP_NAME, pid $PROVIDER_PID)"
+	else
+		log "$1: payment provider up on 127.0.0.1:$PROVIDER_PORT (pid $PROVIDER_PID)"
+	fi
 }
 
 stop_provider() {
-	stop_pid "$PROVIDER_PID" TERM 5
+	if ((DOCKER)); then
+		compose stop -t 5 payments >>"$TMP/compose.log" 2>&1 ||
+			die "docker-compose stop payments failed" "$TMP/compose.log"
+	else
+		stop_pid "$PROVIDER_PID" TERM 5
+	fi
 	PROVIDER_PID=""
 }
 
@@ -323,18 +494,27 @@ DSN="postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/demo"
 # start_api MODE: uvicorn with two workers in that mode; returns when both answer.
 start_api() {
 	local mode=$1 deadline code
-	APP_LOG=$TMP/uvicorn-$mode.log
+	APP_LOG=$LOG_DIR/uvicorn-$mode.log
+	API_MODE=$mode
 	if port_busy "$PORT"; then
 		die "port $PORT is taken again; cannot start the $mode API"
 	fi
-	log "$mode: starting uvicorn (2 workers, DEMO_MODE=$mode) on 127.0.0.1:$PORT"
-	# setsid: a Ctrl-C in the terminal reaches this script, which stops the API in order.
-	DEMO_MODE=$mode DEMO_DSN=$DSN DEMO_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \
-		DEMO_PAYMENT_URL=http://127.0.0.1:$PROVIDER_PORT PYTHONDONTWRITEBYTECODE=1 \
-		setsid "$PYTHON" -m uvicorn app:app \
-		--app-dir "$DEMO_DIR" --workers 2 --host 127.0.0.1 --port "$PORT" \
-		</dev/null >>"$APP_LOG" 2>&1 &
-	APP_PID=$!
+	if ((DOCKER)); then
+		: >"$APP_LOG"
+		up api
+		APP_PID=$UP_PID
+		log "$mode: starting uvicorn (2 workers, DEMO_MODE=$mode) on 127.0.0.1:$PORT:" \
+			"Compose service api, container $UP_NAME"
+	else
+		log "$mode: starting uvicorn (2 workers, DEMO_MODE=$mode) on 127.0.0.1:$PORT"
+		# setsid: a Ctrl-C in the terminal reaches this script, which stops the API in order.
+		DEMO_MODE=$mode DEMO_DSN=$DSN DEMO_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0 \
+			DEMO_PAYMENT_URL=http://127.0.0.1:$PROVIDER_PORT PYTHONDONTWRITEBYTECODE=1 \
+			setsid "$PYTHON" -m uvicorn app:app \
+			--app-dir "$DEMO_DIR" --workers 2 --host 127.0.0.1 --port "$PORT" \
+			</dev/null >>"$APP_LOG" 2>&1 &
+		APP_PID=$!
+	fi
 
 	deadline=$((SECONDS + 30))
 	until [[ $(http_get "http://127.0.0.1:$PORT/health") == 200 ]]; do
@@ -360,7 +540,12 @@ start_api() {
 started() { grep -c 'Application startup complete' "$APP_LOG" || true; }
 
 stop_api() {
-	stop_pid "$APP_PID" TERM 10
+	if ((DOCKER)); then
+		compose stop -t 10 api >>"$TMP/compose.log" 2>&1 ||
+			die "docker-compose stop api failed" "$TMP/compose.log"
+	else
+		stop_pid "$APP_PID" TERM 10
+	fi
 	APP_PID=""
 }
 
@@ -505,6 +690,26 @@ eps = r.get("http") or []
 ev = r.get("events") or {}
 print("sloprobe: %d endpoint(s), %s events, %s dropped"
       % (len(eps), ev.get("total", "?"), ev.get("dropped", "?")))
+# Who served them, as sloprobe named them: the Compose service and its container, or a process.
+for svc in dict.fromkeys(e["service"] for e in eps):
+    e = next(x for x in eps if x["service"] == svc)
+    if e.get("compose_project"):
+        print("  service %s: Compose project %s, service %s, container %s, image %s"
+              % (svc, e["compose_project"], e.get("compose_service"), e.get("container"),
+                 e.get("image", "?")))
+    elif e.get("container"):
+        print("  service %s: container %s" % (svc, e["container"]))
+    else:
+        print("  service %s: process %s, pids %s"
+              % (svc, e.get("comm"), " ".join(map(str, e.get("pids") or []))))
+clients = []
+for what, rows in (("database", r.get("db") or []),
+                   ("cache", (r.get("cache") or {}).get("rows") or [])):
+    pairs = sorted({"%s -> %s" % (x.get("client"), x.get("server") or "?") for x in rows})
+    if pairs:
+        clients.append("%s %s" % (what, ", ".join(pairs)))
+if clients:
+    print("  clients: " + "; ".join(clients))
 print("  %-6s %-28s %8s %9s %9s %6s %8s %5s"
       % ("method", "route", "count", "p95 ms", "p99 ms", "5xx", "aborted", "q/req"))
 aborted = 0
@@ -690,7 +895,25 @@ if ((PROBE)); then
 	done
 fi
 
-if ((KEEP)); then
+if ((KEEP && DOCKER)); then
+	cat >"$TMP/stop.sh" <<EOF
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Stops the demo stack left running by run.sh --keep: the Compose project $COMPOSE_PROJECT, then
+# the private dockerd (by the PID in $DOCKER_DIR/dockerd.pid), then removes $TMP.
+DOCKER_HOST=$DOCKER_HOST docker-compose --ansi never -p $COMPOSE_PROJECT -f $TMP/docker-compose.yml \\
+	down -t 10
+$REPO/tools/docker-private.sh stop $DOCKER_DIR
+rm -rf -- $TMP
+EOF
+	chmod 755 "$TMP/stop.sh"
+	LEAVE_RUNNING=1
+	log "left running: the Compose project $COMPOSE_PROJECT on DOCKER_HOST=$DOCKER_HOST: API" \
+		"http://127.0.0.1:$PORT (service api, ${MODES[-1]} mode), database $DSN (db)," \
+		"Redis 127.0.0.1:$REDIS_PORT (cache), payment provider" \
+		"http://127.0.0.1:$PROVIDER_PORT (payments)"
+	log "logs in $TMP; stop everything with: $TMP/stop.sh"
+elif ((KEEP)); then
 	pg_stop="$PG_BIN/pg_ctl -D $PG_DATA -m fast -w stop"
 	((EUID == 0)) && pg_stop="cd / && runuser -u postgres -- $pg_stop"
 	cat >"$TMP/stop.sh" <<EOF
