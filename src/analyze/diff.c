@@ -273,9 +273,10 @@ unsigned diff__endpoint(const struct diff_rule *r, const struct run_endpoint *x,
 	return n;
 }
 
+/* Failed as the retry logic counts them (http_call__failed): no answer, 429 or 5xx. */
 static uint64_t out_failed(const struct run_out_call *c)
 {
-	uint64_t n = 0;
+	uint64_t n = c->err5xx + run__count(&c->status, "429");
 
 	for (unsigned i = 0; i < c->failures.n; i++)
 		n += c->failures.v[i].n;

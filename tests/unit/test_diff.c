@@ -511,6 +511,38 @@ static void test_find_slo(void **state)
 	assert_null(diff__find_slo(&r, &q));
 }
 
+/* An outbound call's failure rate counts what a retry follows: no answer, a 429 or a 5xx. */
+static void test_out_call_failures(void **state)
+{
+	struct run_count fx[] = { { "refused", 3 }, { "timeout", 2 } };
+	struct run_count sx[] = { { "200", 80 }, { "429", 5 }, { "503", 10 } };
+	struct run_count sy[] = { { "200", 100 } };
+	struct run_out_call x = { .count = 100, .answered = 95, .err5xx = 10, .retries = 20 };
+	struct run_out_call y = { .count = 100, .answered = 100 };
+	struct diff_value v[DIFF_VALUES_MAX];
+	struct diff_rule r;
+	struct hist *h = hist_ms(1, 100);
+	unsigned n;
+
+	diff__default_rule(&r);
+	x.failures = (struct run_counts){ fx, 2 };
+	x.status = (struct run_counts){ sx, 3 };
+	y.status = (struct run_counts){ sy, 1 };
+	x.hist = sparse_of(h);
+	y.hist = sparse_of(h);
+	n = diff__out_call(&r, &x, &y, v);
+	assert_int_equal(n, 6);
+	assert_string_equal(v[4].name, "failure rate");
+	assert_true(fabs(v[4].before - 0.20) < 1e-12); /* 5 unanswered + 5 x 429 + 10 x 5xx */
+	assert_true(v[4].after == 0);
+	assert_int_equal(v[4].cls, I);
+	assert_string_equal(v[5].name, "retries/call");
+	assert_true(fabs(v[5].before - 0.2) < 1e-12);
+	sparse_free(x.hist);
+	sparse_free(y.hist);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_endpoint_db_rows_when_either_queried),
 		cmocka_unit_test(test_values_overall),
 		cmocka_unit_test(test_find_slo),
+		cmocka_unit_test(test_out_call_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
