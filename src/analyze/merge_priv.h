@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Private to the files of merge: merge.c (the run's head, the shared combining and grouping),
- * merge_endpoints.c (endpoints), merge_db.c (queries, flags) and merge_outbound.c (outbound
- * calls). Everything allocated here lives
+ * merge_endpoints.c (endpoints), merge_db.c (queries, flags), merge_outbound.c (outbound
+ * calls) and merge_exemplars.c (requests kept whole). Everything allocated here lives
  * in the merged run's arena unless said otherwise.
  */
 #ifndef SLOPROBE_MERGE_PRIV_H
@@ -38,6 +38,8 @@ int merge__endpoints(struct run *out, const struct run *const *in, unsigned n,
 int merge__db(struct run *out, const struct run *const *in, unsigned n, struct merge_notes *notes);
 /* merge_outbound.c: the outbound sections (calls, destinations, counters); 0 or -ENOMEM. */
 int merge__outbound(struct run *out, const struct run *const *in, unsigned n);
+/* merge_exemplars.c: the slowest and typical requests per merged endpoint; 0 or -ENOMEM. */
+int merge__exemplars(struct run *out, const struct run *const *in, unsigned n);
 /* Each flag's t_s from its time of first sight, once out->start_ms is known. */
 void merge__flag_times(struct run *out);
 
