@@ -55,6 +55,10 @@ struct runreport_exsum {
 	double run_ms;		   /* its first start to its last end */
 };
 void runreport__exemplar_sum(const struct run_exemplar *e, struct runreport_exsum *s);
+/* "21 queries (20 x q3a1f0c2d N+1 run 640.0 ms), 1 cache call, 1 cache miss": plain text. */
+void runreport__exemplar_line(const struct run_exemplar *e, char *buf, size_t sz);
+/* runhtml_exemplars.c: the exemplars section of the HTML report, a waterfall each. */
+int runhtml__exemplars(FILE *f, const struct run *r);
 /* The exemplars, per endpoint, one line each: slowest first, then typical ones. */
 void runreport__exemplars(struct analyze_out *o, const struct run *r);
 

@@ -44,7 +44,7 @@ void runreport__exemplar_sum(const struct run_exemplar *e, struct runreport_exsu
 }
 
 /* "21 queries (20 x q3a1f0c2d N+1 run 640.0 ms), 1 cache miss, 2 outbound calls". */
-static void sum_line(const struct run_exemplar *e, char *buf, size_t sz)
+void runreport__exemplar_line(const struct run_exemplar *e, char *buf, size_t sz)
 {
 	static const char *const what[RUN_SPAN_NR] = { "quer", "cache call", "outbound call" };
 	struct runreport_exsum s;
@@ -93,7 +93,7 @@ void runreport__exemplars(struct analyze_out *o, const struct run *r)
 				analyze__val(o, e->service, 0, s, sizeof(s)));
 			last = e->ep;
 		}
-		sum_line(e, line, sizeof(line));
+		runreport__exemplar_line(e, line, sizeof(line));
 		fprintf(o->f, "%s%-7s %9s ms  status %u  at %.3f s  %s (%s)\n",
 			analyze__md(o) ? "  - " : "    ", e->pick,
 			units__ms(e->latency_ms, ms, sizeof(ms)), e->status, e->t_s, line,
