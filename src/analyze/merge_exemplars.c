@@ -86,8 +86,7 @@ static const struct cand *nearest(const struct cand *c, unsigned n, double q,
 	return best;
 }
 
-static int merge_ep(struct run *out, int k, const struct run *const *in, unsigned n,
-		    struct cand *c)
+static int merge_ep(struct run *out, int k, const struct run *const *in, unsigned n, struct cand *c)
 {
 	const struct run_endpoint *ep = &out->eps[k];
 	const struct cand *taken[MERGE_SLOWEST + 2];

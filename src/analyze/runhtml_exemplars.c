@@ -26,8 +26,8 @@ static int shade_of(const char *attribution)
 }
 
 /* The bar of one span: its label and its tooltip, in the caller's buffers. */
-static void span_bar(const struct run *r, const struct run_span *sp, struct wf_bar *b,
-		     char *lbl, char *detail)
+static void span_bar(const struct run *r, const struct run_span *sp, struct wf_bar *b, char *lbl,
+		     char *detail)
 {
 	const struct run_dbq *q;
 	char at[32], dur[32], st[16];
@@ -53,9 +53,8 @@ static void span_bar(const struct run *r, const struct run_span *sp, struct wf_b
 			 : sp->hit == 1 ? " (hit)"
 					: "",
 			 sp->error ? " error" : "");
-		snprintf(detail, TEXT_MAX, "Redis %s %s, %s at +%s (%s)",
-			 sp->verb ? sp->verb : "?", sp->key ? sp->key : "?", dur, at,
-			 sp->attribution);
+		snprintf(detail, TEXT_MAX, "Redis %s %s, %s at +%s (%s)", sp->verb ? sp->verb : "?",
+			 sp->key ? sp->key : "?", dur, at, sp->attribution);
 		break;
 	default:
 		b->kind = WF_HTTP;
@@ -137,7 +136,8 @@ int runhtml__exemplars(FILE *f, const struct run *r)
 				html__section_end(f);
 			snprintf(id, sizeof(id), "exemplars-%d", e->ep);
 			snprintf(name, sizeof(name), "%s on %s",
-				 run__endpoint_name(&r->eps[e->ep], line, sizeof(line)), e->service);
+				 run__endpoint_name(&r->eps[e->ep], line, sizeof(line)),
+				 e->service);
 			html__section_begin(f, 3, name, id);
 			last = e->ep;
 			neps++;

@@ -36,8 +36,8 @@ static void label(FILE *f, double y, const char *s)
 }
 
 /* A bar from start to start + dur (1 px at least: a 20 us query is still seen). */
-static void bar(FILE *f, const char *klass, const char *colour, double op, double y,
-		double start, double dur, double total, const char *detail)
+static void bar(FILE *f, const char *klass, const char *colour, double op, double y, double start,
+		double dur, double total, const char *detail)
 {
 	double x = x_of(start, total), w = x_of(start + dur, total) - x;
 
@@ -80,7 +80,8 @@ void svg__waterfall(FILE *f, const char *title, const char *top, double total_ms
 		bar(f, cls[k], fill[k], opacity[s], y, b->start_ms, b->dur_ms, total_ms, b->detail);
 		if (b->group > 1)
 			fprintf(f,
-				"<text x=\"%d\" y=\"%.1f\" font-size=\"9\" font-family=\"monospace\" "
+				"<text x=\"%d\" y=\"%.1f\" font-size=\"9\" "
+				"font-family=\"monospace\" "
 				"font-weight=\"bold\">%dx</text>\n",
 				X1 + 3, y + BAR - 1, b->group);
 	}
@@ -94,7 +95,10 @@ void svg__waterfall(FILE *f, const char *title, const char *top, double total_ms
 		fprintf(f,
 			"<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" font-family=\"sans-serif\" "
 			"text-anchor=\"%s\">%s</text>\n",
-			x_of(ms, total_ms), y + 12, t == 0 ? "start" : t == 1 ? "middle" : "end",
+			x_of(ms, total_ms), y + 12,
+			t == 0	 ? "start"
+			: t == 1 ? "middle"
+				 : "end",
 			units__ms_label(ms, tick, sizeof(tick)));
 	}
 	fputs("</svg>\n", f);

@@ -197,9 +197,9 @@ unsigned exemplar_ep__pick(const struct exemplar_ep *ep, uint64_t p50, uint64_t 
 		unsigned j = n++;
 
 		/* Slowest first; equal latencies in the order they were seen (seq). */
-		while (j > 0 && (out[j - 1]->lat < ep->slow[i].lat ||
-				 (out[j - 1]->lat == ep->slow[i].lat &&
-				  out[j - 1]->seq > ep->slow[i].seq))) {
+		while (j > 0 &&
+		       (out[j - 1]->lat < ep->slow[i].lat || (out[j - 1]->lat == ep->slow[i].lat &&
+							      out[j - 1]->seq > ep->slow[i].seq))) {
 			out[j] = out[j - 1];
 			j--;
 		}

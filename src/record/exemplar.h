@@ -21,12 +21,12 @@
 
 #include "lib/u64map.h"
 
-#define EXEMPLAR_SLOWEST  5	  /* slowest requests kept per endpoint */
-#define EXEMPLAR_OCTAVES  24	  /* latency octaves of typical requests: 2^13 ns (8 us) and up */
+#define EXEMPLAR_SLOWEST  5  /* slowest requests kept per endpoint */
+#define EXEMPLAR_OCTAVES  24 /* latency octaves of typical requests: 2^13 ns (8 us) and up */
 #define EXEMPLAR_OCT_MIN  13
-#define EXEMPLAR_SPANS	  64	  /* spans kept per request */
+#define EXEMPLAR_SPANS	  64	 /* spans kept per request */
 #define EXEMPLAR_HELD_MAX 262144 /* spans held by all exemplars (40 bytes each: 10 MiB) */
-#define EXEMPLAR_LABELS	  4096	  /* distinct outbound labels (destination, method, route) */
+#define EXEMPLAR_LABELS	  4096	 /* distinct outbound labels (destination, method, route) */
 
 enum exemplar_kind {
 	EXEMPLAR_QUERY = 0,
@@ -44,7 +44,8 @@ enum exemplar_span_flag {
 /* One thing a request did. Times are absolute (CLOCK_MONOTONIC ns) until reported. */
 struct exemplar_span {
 	uint64_t start, dur;
-	/* query: its query id; cache: its cacheagg row id; http: destination << 32 | route labels */
+	/* query: its query id; cache: its cacheagg row id; http: destination << 32 | route labels
+	 */
 	uint64_t ref;
 	uint32_t ref2; /* http: the method's label */
 	uint16_t status;
@@ -97,7 +98,8 @@ void exemplars__init(struct exemplars *x);
 void exemplars__free(struct exemplars *x);
 
 /* Appends s to *sp (allocated on first use); counts what does not fit. */
-void exemplars__span(struct exemplars *x, struct exemplar_spans **sp, const struct exemplar_span *s);
+void exemplars__span(struct exemplars *x, struct exemplar_spans **sp,
+		     const struct exemplar_span *s);
 /* Frees *sp (NULL is fine) and sets it NULL. */
 void exemplar_spans__free(struct exemplar_spans **sp);
 
