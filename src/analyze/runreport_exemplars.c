@@ -26,7 +26,7 @@ void runreport__exemplar_sum(const struct run_exemplar *e, struct runreport_exsu
 			s->misses++;
 		if (sp->kind != RUN_SPAN_QUERY)
 			continue;
-		/* A run: the same query back to back, spans in the order their queries ended. */
+		/* A run: the same query back to back (spans are in the order they started). */
 		end = sp->start_ms + sp->duration_ms;
 		while (j < e->nspans && e->spans[j].kind == RUN_SPAN_QUERY &&
 		       !strcmp(e->spans[j].query_id, sp->query_id)) {

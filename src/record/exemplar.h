@@ -54,7 +54,7 @@ struct exemplar_span {
 	uint8_t flags; /* enum exemplar_span_flag */
 };
 
-/* The spans of one request, in the order their calls finished. */
+/* The spans of one request, in the order they were attributed to it (the report sorts them). */
 struct exemplar_spans {
 	unsigned n, cap;
 	uint64_t cut; /* beyond EXEMPLAR_SPANS */

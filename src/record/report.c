@@ -1144,6 +1144,18 @@ static void exemplar_span(struct snap *s, const struct exemplar *e, const struct
 	}
 }
 
+/* Spans by start (then end): a pool worker's are attributed when its hand-off is decided. */
+static int cmp_span(const void *pa, const void *pb)
+{
+	const struct run_span *a = pa, *b = pb;
+
+	if (a->start_ms != b->start_ms)
+		return a->start_ms < b->start_ms ? -1 : 1;
+	if (a->duration_ms != b->duration_ms)
+		return a->duration_ms < b->duration_ms ? -1 : 1;
+	return a->kind - b->kind;
+}
+
 /* The exemplars of one endpoint (the run's endpoint k), slowest first, then typical ones. */
 static void ep_exemplars(struct snap *s, const struct agg_endpoint *e, unsigned k)
 {
@@ -1172,6 +1184,8 @@ static void ep_exemplars(struct snap *s, const struct agg_endpoint *e, unsigned 
 		x->spans = alloc(s, nsp, sizeof(*x->spans));
 		for (unsigned j = 0; x->spans && j < nsp; j++)
 			exemplar_span(s, ex[i], &ex[i]->sp->s[j], &x->spans[x->nspans++]);
+		if (x->nspans)
+			qsort(x->spans, x->nspans, sizeof(*x->spans), cmp_span);
 	}
 }
 
