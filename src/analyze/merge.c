@@ -404,7 +404,7 @@ int merge__runs(struct run *out, const struct run *const *in, unsigned n, struct
 	/* start and end are those of the earliest and latest input (each has both) */
 	if ((ret = merge_head(out, in, n)) || (ret = merge__endpoints(out, in, n, notes)) ||
 	    (ret = merge__db(out, in, n, notes)) || (ret = merge__outbound(out, in, n)) ||
-	    (ret = merge__tcp(out, in, n)))
+	    (ret = merge__tcp(out, in, n)) || (ret = merge__exemplars(out, in, n)))
 		goto fail;
 	merge__flag_times(out);
 	return 0;

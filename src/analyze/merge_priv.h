@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Private to the files of merge: merge.c (the run's head, the shared combining and grouping),
- * merge_endpoints.c (endpoints), merge_db.c (queries, flags), merge_outbound.c (outbound calls) and
- * merge_tcp.c (the kernel's TCP counts). Everything allocated here lives
- * in the merged run's arena unless said otherwise.
+ * merge_endpoints.c (endpoints), merge_db.c (queries, flags), merge_outbound.c (outbound
+ * calls), merge_tcp.c (the kernel's TCP counts) and merge_exemplars.c (requests kept whole).
+ * Everything allocated here lives in the merged run's arena unless said otherwise.
  */
 #ifndef SLOPROBE_MERGE_PRIV_H
 #define SLOPROBE_MERGE_PRIV_H
@@ -40,6 +40,8 @@ int merge__db(struct run *out, const struct run *const *in, unsigned n, struct m
 int merge__outbound(struct run *out, const struct run *const *in, unsigned n);
 /* merge_tcp.c: the tcp section (listeners, peers, host counts; not its timeline); -ENOMEM. */
 int merge__tcp(struct run *out, const struct run *const *in, unsigned n);
+/* merge_exemplars.c: the slowest and typical requests per merged endpoint; 0 or -ENOMEM. */
+int merge__exemplars(struct run *out, const struct run *const *in, unsigned n);
 /* Each flag's t_s from its time of first sight, once out->start_ms is known. */
 void merge__flag_times(struct run *out);
 

@@ -513,6 +513,8 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 		cache_section(f, r, o->top);
 	if (!err)
 		outbound_section(f, r, o->top);
+	if (!err)
+		err = runhtml__exemplars(f, r);
 	if (!err && !(err = runreport__advice(r, &items, &n))) {
 		html__section_begin(f, 2, "Recommendations", "advice");
 		if (!n)

@@ -480,6 +480,7 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 	runreport__tcp(&o, r);
 	runreport__hotspots(&o, r, opt->top);
 	runreport__flags(&o, r);
+	runreport__exemplars(&o, r);
 	runreport__cache(&o, r, opt->top);
 	runreport__outbound(&o, r);
 	runreport__retries(&o, r);

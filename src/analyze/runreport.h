@@ -46,6 +46,22 @@ void runreport__cache_list(const struct analyze_out *o, const struct run *r, con
 void runreport__cache_drops(const struct analyze_out *o, const struct run *r, char *buf, size_t sz);
 void runreport__recommendations(struct analyze_out *o, const struct run *r);
 
+/* runreport_exemplars.c: what one exemplar request did, for text and HTML alike. */
+#define RUNREPORT_RUN_MIN 3 /* the same query this many times back to back: an N+1 run */
+struct runreport_exsum {
+	unsigned n[RUN_SPAN_NR]; /* spans by kind */
+	unsigned misses, errors; /* cache reads that missed; failed calls and error replies */
+	unsigned run_n, run_first; /* the longest run of one query: length, index of its first */
+	double run_ms;		   /* its first start to its last end */
+};
+void runreport__exemplar_sum(const struct run_exemplar *e, struct runreport_exsum *s);
+/* "21 queries (20 x q3a1f0c2d N+1 run 640.0 ms), 1 cache call, 1 cache miss": plain text. */
+void runreport__exemplar_line(const struct run_exemplar *e, char *buf, size_t sz);
+/* runhtml_exemplars.c: the exemplars section of the HTML report, a waterfall each. */
+int runhtml__exemplars(FILE *f, const struct run *r);
+/* The exemplars, per endpoint, one line each: slowest first, then typical ones. */
+void runreport__exemplars(struct analyze_out *o, const struct run *r);
+
 /* runreport_outbound.c. The traced endpoints as callers on the same host timed them. */
 void runreport__client_view(struct analyze_out *o, const struct run *r);
 /* The outbound calls by caller, destination and route (the first rows of the file). */

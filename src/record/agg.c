@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "record/agg.h"
+#include "record/exemplar.h"
 
 #define SLOT_EMPTY UINT32_MAX
 
@@ -54,6 +55,7 @@ void agg__free(struct agg *a)
 {
 	for (unsigned i = 0; i < a->neps; i++) {
 		timeline__free(&a->eps[i]->tl);
+		exemplar_ep__free(a->eps[i]->ex);
 		free(a->eps[i]->slo.rows);
 		free(a->eps[i]);
 	}

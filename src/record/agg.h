@@ -17,6 +17,8 @@
 #define AGG_PIDS_MAX	      64 /* pids listed per service */
 #define AGG_ENDPOINTS_DEFAULT 2000
 
+struct exemplar_ep;
+
 struct agg_service {
 	char name[AGG_SERVICE_MAX]; /* "uvicorn:8000", "<compose service|container name|id12>:8000" */
 	char comm[16];
@@ -101,6 +103,7 @@ struct agg_endpoint {
 	double db_top_other; /* queries of fingerprints beyond AGG_DB_TOP */
 	struct agg_dep dep[AGG_DEP_NR];
 	struct timeline tl;  /* one point per interval since it was first seen */
+	struct exemplar_ep *ex; /* its requests kept whole (record/exemplar.h); NULL: none */
 	struct slo_link slo;
 };
 

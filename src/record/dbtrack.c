@@ -10,6 +10,11 @@
 
 static const char *const conf_names[DBREQ_CONF_NR] = { "exact", "thread", "shared", "handoff" };
 
+static struct dbreq_closing *closing_at(struct dbtrack *t, unsigned i)
+{
+	return &t->closing[(t->head_i + i) % DBTRACK_CLOSING];
+}
+
 void dbtrack__init(struct dbtrack *t, struct dbagg *db)
 {
 	memset(t, 0, sizeof(*t));
@@ -20,13 +25,30 @@ void dbtrack__init(struct dbtrack *t, struct dbagg *db)
 
 void dbtrack__free(struct dbtrack *t)
 {
+	for (unsigned i = 0; t->closing && i < t->nclosing; i++)
+		exemplar_spans__free(&closing_at(t, i)->r.sp);
 	free(t->vconns);
 	free(t->closing);
 	free(t->parked);
+	if (t->ex)
+		exemplars__free(t->ex);
+	free(t->ex);
+	t->ex = NULL;
 	t->vconns = NULL;
 	t->closing = NULL;
 	t->parked = NULL;
 	t->nvconns = t->nclosing = t->nparked = 0;
+}
+
+int dbtrack__exemplars(struct dbtrack *t)
+{
+	if (!t->ex) {
+		t->ex = malloc(sizeof(*t->ex));
+		if (!t->ex)
+			return -ENOMEM;
+		exemplars__init(t->ex);
+	}
+	return 0;
 }
 
 static int defer_window(struct dbtrack *t, uint64_t defer_ns)
@@ -92,6 +114,7 @@ void dbtrack__req_start(struct dbtrack *t, struct dbreq *r, uint32_t tgid, uint3
 {
 	if (r->open)
 		return; /* pipelined: the oldest request keeps the accumulator */
+	exemplar_spans__free(&r->sp);
 	req_reset(r);
 	r->open = true;
 	r->tgid = tgid;
@@ -137,11 +160,21 @@ void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r)
 	if (r->open && t->ho)
 		handoff__req_gone(t->ho, r->tgid, r->seq);
 	req_unlink(r);
+	exemplar_spans__free(&r->sp);
 }
 
-static struct dbreq_closing *closing_at(struct dbtrack *t, unsigned i)
+void dbtrack__req_answer(struct dbreq *r, uint64_t start, uint64_t end, unsigned status)
 {
-	return &t->closing[(t->head_i + i) % DBTRACK_CLOSING];
+	r->ex_start = start;
+	r->ex_end = end;
+	r->ex_status = (uint16_t)status;
+}
+
+/* What r did, for its exemplar (exemplars on). */
+static void req_span(struct dbtrack *t, struct dbreq *r, const struct exemplar_span *sp)
+{
+	if (t->ex)
+		exemplars__span(t->ex, &r->sp, sp);
 }
 
 /* The request with this sequence number, in flight or ended but still open to queries. */
@@ -185,11 +218,14 @@ static unsigned req_candidates(struct dbtrack *t, uint32_t tgid, uint64_t ts, st
 	return n;
 }
 
-static void req_add(struct dbreq *r, uint64_t qid, double share, uint64_t lat, int conf,
-		    uint64_t raw)
+static void req_add(struct dbtrack *t, struct dbreq *r, uint64_t qid, double share, uint64_t ts,
+		    uint64_t lat, int conf, uint64_t raw)
 {
 	unsigned i;
 
+	req_span(t, r,
+		 &(struct exemplar_span){ .start = ts, .dur = lat, .ref = qid,
+					  .kind = EXEMPLAR_QUERY, .conf = (uint8_t)conf });
 	r->queries += share;
 	r->db_ns += share * lat;
 	r->conf_mask |= 1u << conf;
@@ -382,7 +418,7 @@ static void parked_add(struct dbtrack *t, const struct dbtrack_parked *p, struct
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		req_add(to[i], p->query_id, 1.0 / n, p->lat, conf, n == 1 ? p->raw : 0);
+		req_add(t, to[i], p->query_id, 1.0 / n, p->ts, p->lat, conf, n == 1 ? p->raw : 0);
 	t->st.attributed[conf]++;
 }
 
@@ -562,10 +598,10 @@ void dbtrack__exec(struct dbtrack *t, struct dbconn *c, const struct db_exec *x,
 	} else if (n && !single) {
 		conf = DBREQ_SHARED;
 		for (unsigned i = 0; i < n; i++)
-			req_add(cand[i], f->query_id, 1.0 / n, lat, conf, 0);
+			req_add(t, cand[i], f->query_id, 1.0 / n, x->ts_start, lat, conf, 0);
 	}
 	if (single)
-		req_add(single, f->query_id, 1.0, lat, conf, raw);
+		req_add(t, single, f->query_id, 1.0, x->ts_start, lat, conf, raw);
 	if (n)
 		t->st.attributed[conf]++;
 	if (!c)
@@ -657,6 +693,28 @@ static void req_bound(struct dbtrack *t, struct dbreq *r, uint64_t latency_ns)
 	}
 }
 
+/* The request, whole, offered to its endpoint's exemplars; its spans are handed over. */
+static void req_exemplar(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep)
+{
+	struct exemplar e = {
+		.seq = r->seq,
+		.start = r->ex_start ? r->ex_start : r->ts,
+		.tgid = r->tgid,
+		.tid = r->tid,
+		.status = r->ex_status,
+		.conf = (uint8_t)dbtrack__req_conf(r),
+		.sp = r->sp,
+	};
+
+	r->sp = NULL;
+	if (!t->ex || !r->ex_end) {
+		exemplar_spans__free(&e.sp);
+		return;
+	}
+	e.lat = r->ex_end > e.start ? r->ex_end - e.start : 0;
+	exemplars__offer(t->ex, &ep->ex, &e);
+}
+
 /* The request's wait for late queries is over: close its runs, add it to ep (NULL: none). */
 static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 			 uint64_t latency_ns)
@@ -681,8 +739,11 @@ static void req_finalize(struct dbtrack *t, struct dbreq *r, struct agg_endpoint
 	t->st.runs_cut += r->runs_cut;
 	if (t->ho)
 		handoff__req_gone(t->ho, r->tgid, r->seq);
-	if (!ep)
+	if (!ep) {
+		exemplar_spans__free(&r->sp);
 		return;
+	}
+	req_exemplar(t, r, ep);
 	dbtrack__deps_finalize(t, r, ep, latency_ns);
 	if (t->db_off)
 		return;
@@ -744,6 +805,7 @@ void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *e
 	cl = closing_at(t, t->nclosing++);
 	cl->r = *r;
 	cl->r.prev = cl->r.next = NULL;
+	r->sp = NULL; /* the waiting copy owns the spans */
 	cl->ep = ep;
 	cl->latency_ns = latency_ns;
 	cl->end_ts = ts;

@@ -32,6 +32,7 @@
 #include "record/agg.h"
 #include "proto/db.h"
 #include "record/dbagg.h"
+#include "record/exemplar.h"
 #include "record/handoff.h"
 
 struct cacheagg;
@@ -98,6 +99,10 @@ struct dbreq {
 	unsigned nraw;
 	unsigned runs_cut, raw_cut; /* runs and raw hashes beyond the arrays: counted */
 	struct dbreq_deps deps;
+	/* What it did, one span each, for exemplars (NULL: nothing yet, or exemplars off). */
+	struct exemplar_spans *sp;
+	uint64_t ex_start, ex_end; /* as its endpoint counts it (dbtrack__req_answer); 0: unknown */
+	uint16_t ex_status;
 };
 
 /* One outbound database connection. */
@@ -142,6 +147,10 @@ struct dbtrack_call {
 	uint64_t key_hash;     /* cache reads: the literal key's hash, 0: none */
 	uint64_t row_id;       /* the row the key's reads are flagged on (cacheagg) */
 	uint64_t ticket;       /* parked: named to dbtrack.on_decided once decided; 0: not */
+	/* Its span in an exemplar (struct exemplar_span): cache row id, or outbound labels. */
+	uint64_t ex_ref;
+	uint32_t ex_ref2;
+	uint16_t status; /* outbound: the response's status, 0: none */
 };
 
 /*
@@ -188,10 +197,13 @@ struct dbtrack {
 	/* A parked call with a ticket was decided: it serves request seq alone (0: not). */
 	void (*on_decided)(void *ctx, int dep, uint64_t ticket, uint64_t seq);
 	void *on_decided_ctx;
+	struct exemplars *ex; /* requests kept whole per endpoint; NULL: not kept */
 };
 
 void dbtrack__init(struct dbtrack *t, struct dbagg *db);
 void dbtrack__free(struct dbtrack *t);
+/* Keep a few requests of each endpoint whole (record/exemplar.h), owned by t. -ENOMEM. */
+int dbtrack__exemplars(struct dbtrack *t);
 /* Keep ended requests open to late queries this long (0: finalize at once). -ENOMEM. */
 int dbtrack__set_defer(struct dbtrack *t, uint64_t defer_ns);
 /*
@@ -215,6 +227,11 @@ void dbtrack__req_responding(struct dbtrack *t, struct dbreq *r, uint64_t ts);
  */
 void dbtrack__req_end(struct dbtrack *t, struct dbreq *r, struct agg_endpoint *ep,
 		      uint64_t latency_ns, uint64_t ts);
+/*
+ * The answered request r as its endpoint counts it (start: its arrival or first read, end,
+ * status), for its exemplar; called before dbtrack__req_end.
+ */
+void dbtrack__req_answer(struct dbreq *r, uint64_t start, uint64_t end, unsigned status);
 /* The connection holding r goes away. */
 void dbtrack__req_drop(struct dbtrack *t, struct dbreq *r);
 

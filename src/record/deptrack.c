@@ -45,10 +45,24 @@ void dbtrack__deps_add(struct dbtrack *t, int kind, const struct dbtrack_call *c
 	uint64_t lat = c->ts_end > c->ts_start ? c->ts_end - c->ts_start : 0;
 	double share = 1.0 / n;
 
+	struct exemplar_span sp = {
+		.start = c->ts_start,
+		.dur = lat,
+		.ref = c->ex_ref,
+		.ref2 = c->ex_ref2,
+		.status = c->status,
+		.kind = kind == AGG_DEP_CACHE ? EXEMPLAR_CACHE : EXEMPLAR_HTTP,
+		.conf = (uint8_t)conf,
+		.flags = (c->error ? EXEMPLAR_ERROR : 0) | (c->misses ? EXEMPLAR_MISS : 0) |
+			 (c->hits && !c->misses ? EXEMPLAR_HIT : 0),
+	};
+
 	t->st.dep_attributed[kind][conf]++;
 	for (unsigned i = 0; i < n; i++) {
 		struct agg_dep *d = &to[i]->deps.d[kind];
 
+		if (t->ex)
+			exemplars__span(t->ex, &to[i]->sp, &sp);
 		d->calls += share;
 		d->ns += share * lat;
 		d->errors += c->error ? share : 0;

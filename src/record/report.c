@@ -1102,6 +1102,117 @@ static void head(struct snap *s)
 	r->bpf_ho_run_cnt = m->ho_run_cnt;
 }
 
+static const char *label(struct snap *s, uint32_t id)
+{
+	return str(s, exemplars__label_str(s->m->ex, id));
+}
+
+static double ms_after(uint64_t ts, uint64_t start)
+{
+	return ts > start ? (ts - start) / NS_PER_MS : 0;
+}
+
+static void exemplar_span(struct snap *s, const struct exemplar *e, const struct exemplar_span *x,
+			  struct run_span *sp)
+{
+	const struct cacheagg_row *row;
+
+	sp->start_ms = ms_after(x->start, e->start);
+	sp->duration_ms = x->dur / NS_PER_MS;
+	sp->attribution = dbtrack__conf_name(x->conf);
+	sp->error = x->flags & EXEMPLAR_ERROR;
+	switch (x->kind) {
+	case EXEMPLAR_QUERY:
+		sp->kind = RUN_SPAN_QUERY;
+		sp->query_id = hex_id(s, x->ref);
+		break;
+	case EXEMPLAR_CACHE:
+		sp->kind = RUN_SPAN_CACHE;
+		row = s->m->cache && x->ref ? cacheagg__find(s->m->cache, x->ref) : NULL;
+		sp->cache_id = row ? hex_id(s, x->ref) : NULL;
+		sp->verb = row ? str(s, row->verb) : NULL;
+		sp->key = row ? str(s, row->pattern) : NULL;
+		sp->hit = x->flags & EXEMPLAR_MISS ? 0 : x->flags & EXEMPLAR_HIT ? 1 : -1;
+		break;
+	default:
+		sp->kind = RUN_SPAN_HTTP;
+		sp->destination = label(s, (uint32_t)(x->ref >> 32));
+		sp->route = label(s, (uint32_t)x->ref);
+		sp->method = label(s, x->ref2);
+		sp->status = x->status;
+		break;
+	}
+}
+
+/* Spans by start (then end): a pool worker's are attributed when its hand-off is decided. */
+static int cmp_span(const void *pa, const void *pb)
+{
+	const struct run_span *a = pa, *b = pb;
+
+	if (a->start_ms != b->start_ms)
+		return a->start_ms < b->start_ms ? -1 : 1;
+	if (a->duration_ms != b->duration_ms)
+		return a->duration_ms < b->duration_ms ? -1 : 1;
+	return a->kind - b->kind;
+}
+
+/* The exemplars of one endpoint (the run's endpoint k), slowest first, then typical ones. */
+static void ep_exemplars(struct snap *s, const struct agg_endpoint *e, unsigned k)
+{
+	const struct exemplar *ex[EXEMPLAR_SLOWEST + 2];
+	const struct run_endpoint *re = &s->r->eps[k];
+	int why[EXEMPLAR_SLOWEST + 2];
+	unsigned n = exemplar_ep__pick(e->ex, hist__percentile(&e->lat, 50),
+				       hist__percentile(&e->lat, 95), ex, why);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct run_exemplar *x = &s->r->exemplars[s->r->nexemplars++];
+		unsigned nsp = ex[i]->sp ? ex[i]->sp->n : 0;
+
+		x->service = re->service;
+		x->method = re->method;
+		x->route = re->route;
+		x->ep = (int)k;
+		x->pick = exemplar__pick_name(why[i]);
+		x->t_s = ms_after(ex[i]->start, s->m->start_ns) / 1e3;
+		x->latency_ms = ex[i]->lat / NS_PER_MS;
+		x->status = ex[i]->status;
+		x->pid = ex[i]->tgid;
+		x->tid = ex[i]->tid;
+		x->attribution = dbtrack__conf_name(ex[i]->conf);
+		x->spans_cut = ex[i]->cut;
+		x->spans = alloc(s, nsp, sizeof(*x->spans));
+		for (unsigned j = 0; x->spans && j < nsp; j++)
+			exemplar_span(s, ex[i], &ex[i]->sp->s[j], &x->spans[x->nspans++]);
+		if (x->nspans)
+			qsort(x->spans, x->nspans, sizeof(*x->spans), cmp_span);
+	}
+}
+
+static void exemplars_section(struct snap *s, struct agg_endpoint **eps, unsigned neps)
+{
+	const struct exemplar_stats *st = &s->m->ex->st;
+	unsigned k = 0;
+
+	s->r->has_exemplars = true;
+	s->r->exemplars = alloc(s, (size_t)s->r->neps * (EXEMPLAR_SLOWEST + 2),
+				sizeof(*s->r->exemplars));
+	/* The run's endpoints are the table's sorted ones with a request counted. */
+	for (unsigned i = 0; s->r->exemplars && i < neps && k < s->r->neps; i++) {
+		if (!eps[i]->count && !eps[i]->aborted && !eps[i]->unfinished)
+			continue;
+		if (eps[i]->count)
+			ep_exemplars(s, eps[i], k);
+		k++;
+	}
+	counts_init(s, &s->r->exemplar_stats, 5);
+	count(s, &s->r->exemplar_stats, "offered", st->offered);
+	count(s, &s->r->exemplar_stats, "spans_cut", st->spans_cut);
+	count(s, &s->r->exemplar_stats, "spans_over_budget", st->spans_budget);
+	count(s, &s->r->exemplar_stats, "nomem", st->nomem);
+	count(s, &s->r->exemplar_stats, "labels_cut", st->labels_cut);
+}
+
 int report__snapshot(struct run *r, const struct agg *a, const struct report_meta *m)
 {
 	struct snap s = { .r = r, .m = m };
@@ -1131,6 +1242,8 @@ int report__snapshot(struct run *r, const struct agg *a, const struct report_met
 	if (m->slo)
 		slo_section(&s, m->slo);
 	timeline_section(&s, a, eps);
+	if (m->ex && r->eps)
+		exemplars_section(&s, eps, a->neps);
 	free(eps);
 	if (s.nomem) {
 		run__free(r);

@@ -52,6 +52,7 @@ struct report_meta {
 	const struct tcpsat *tcp;     /* NULL: not read (the report was not recorded here) */
 	const struct dbtrack_stats *dbt;
 	const struct dbtrack_stats *deps;    /* dependency calls' attribution; NULL */
+	const struct exemplars *ex;	     /* requests kept whole; NULL: none kept */
 	unsigned db_paths;		     /* --db-probe: 1 << enum db_path */
 	struct pgclient_stats pgc;	     /* libpq path; zero when off */
 	struct pgserver_stats pgs;	     /* server USDT path; zero when off */

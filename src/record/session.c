@@ -445,7 +445,8 @@ int session__open(struct session *s, const struct record_opts *o)
 			return out_of_memory();
 		dbtrack__init(s->dbt, s->db);
 		s->dbt->db_off = !s->db;
-		if (dbtrack__set_defer(s->dbt,
+		if (dbtrack__exemplars(s->dbt) ||
+		    dbtrack__set_defer(s->dbt,
 				       o->db_probes & ~(1u << DB_PATH_WIRE) ? DB_LATE_NS : 0))
 			return out_of_memory();
 	}
@@ -861,6 +862,7 @@ void session__finish(struct session *s)
 	}
 	m->ho_loaded = s->hop != NULL;
 	m->deps = s->dbt ? &s->dbt->st : NULL;
+	m->ex = s->dbt ? s->dbt->ex : NULL;
 	if (s->hop)
 		handoff_probe__stats(s->hop, m->ho_kstats);
 	m->tls = s->tls != NULL;

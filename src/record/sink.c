@@ -212,6 +212,8 @@ void sink__http(struct sink *s, int service, struct dbreq *req, const struct htt
 		slotrack__http(s->slo, s->agg, ep, rec->t_end - r.t_start, rec->status, rec->t_end);
 	if (!s->db || !req)
 		return;
+	if (ep && rec->status && req->open && !r.aborted && rec->t_end >= r.t_start)
+		dbtrack__req_answer(req, r.t_start, rec->t_end, rec->status);
 	if (ep && rec->status && req->open)
 		dbtrack__req_end(s->db, req, ep, rec->t_end - rec->t_start, rec->t_end);
 	else
@@ -318,6 +320,7 @@ void sink__cache(struct sink *s, const struct cache_op *op, const char *client, 
 	if (!s->db)
 		return;
 	/* Only single-key reads repeat the same key: MGET k1 k2 is one read of several. */
+	call.ex_ref = row ? row->id : 0;
 	if (row && (op->flags & CACHE_OP_READ) && op->keys == 1) {
 		call.key_hash = op->key_hash;
 		call.row_id = row->id;
@@ -407,6 +410,12 @@ void sink__http_call(struct sink *s, const struct http_call *c)
 		return;
 	if (c->method && c->method[0])
 		out_route(s, c, route, sizeof(route));
+	if (s->db && s->db->ex) {
+		call.ex_ref = (uint64_t)exemplars__label(s->db->ex, c->peer ? c->peer : "") << 32 |
+			      exemplars__label(s->db->ex, route);
+		call.ex_ref2 = exemplars__label(s->db->ex, c->method ? c->method : "");
+		call.status = (uint16_t)c->status;
+	}
 	/* Attributed first: a retry is only one within the same inbound request. */
 	if (s->db && !(c->flags & HTTP_CALL_UNFINISHED)) {
 		call.ticket = ++s->out_tickets;

@@ -65,6 +65,12 @@ const char *const run_tcp_names[RUN_TCP_KIND_NR] = {
 	[RUN_TCP_RST_RECV] = "resets_received",
 };
 
+const char *const run_span_names[RUN_SPAN_NR] = {
+	[RUN_SPAN_QUERY] = "query",
+	[RUN_SPAN_CACHE] = "cache",
+	[RUN_SPAN_HTTP] = "http",
+};
+
 const char *run__strdup(struct run *r, const char *s)
 {
 	size_t n;
@@ -129,6 +135,19 @@ const char *run__endpoint_name(const struct run_endpoint *e, char *buf, size_t s
 {
 	snprintf(buf, sz, "%s %s", e->method, e->route);
 	return buf;
+}
+
+int run__find_endpoint(const struct run *r, const char *service, const char *method,
+		       const char *route)
+{
+	for (unsigned i = 0; i < r->neps; i++) {
+		const struct run_endpoint *e = &r->eps[i];
+
+		if (!strcmp(e->service, service) && !strcmp(e->method, method) &&
+		    !strcmp(e->route, route))
+			return (int)i;
+	}
+	return -1;
 }
 
 const struct run_dbq *run__find_query(const struct run *r, const char *query_id)

@@ -38,6 +38,7 @@ static const struct stream {
 	[S_OUT_CALLS] = { "outbound", "calls", sizeof(struct run_out_call), ld__load_out_row },
 	[S_OUT_DESTS] = { "outbound", "destinations", sizeof(struct run_out_dest),
 			  ld__load_out_dest_row },
+	[S_EXEMPLARS] = { NULL, "exemplars", sizeof(struct run_exemplar), ld__load_exemplar_row },
 };
 
 /* Members the loader reads; the values of others are checked and skipped, never parsed. */
@@ -45,7 +46,7 @@ static const char *const top_keys[] = {
 	"schema",  "tool",	  "host",     "window",	     "command",
 	"filters", "definitions", "events",   "connections", "http_parser",
 	"bpf",	   "db_hotspots", "db_stats", "timeline",    "slo_summary",
-	"cache",   "outbound",	  "tcp",      NULL,
+	"cache",   "outbound",	  "tcp",      "exemplar_stats", NULL,
 };
 static const char *const timeline_keys[] = { "interval_s", "points_dropped", NULL };
 static const char *const cache_keys[] = { "system",   "commands",    "errors",	"hits",

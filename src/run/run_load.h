@@ -2,8 +2,8 @@
 /*
  * Private to the loader of reports: run_load.c reads the text (members one by one, arrays of
  * rows streamed), run_load_field.c checks one field, run_load_section.c loads the sections and
- * rows of the report, run_load_cache.c, run_load_outbound.c and run_load_tcp.c those of the
- * cache, the outbound calls and the kernel's TCP counts.
+ * rows of the report, run_load_cache.c, run_load_outbound.c, run_load_tcp.c and run_load_exemplars.c those
+ * of the cache, the outbound calls, the kernel's TCP counts and the exemplars.
  * This is the state they share and what each gives the others.
  */
 #ifndef SLOPROBE_RUN_LOAD_H
@@ -33,6 +33,7 @@ enum {
 	S_CACHE_ROWS,
 	S_OUT_CALLS,
 	S_OUT_DESTS,
+	S_EXEMPLARS,
 	S_NR
 };
 
@@ -124,6 +125,10 @@ int ld__load_ep_deps(struct ld *l, json_object *o, const char *w, struct run_end
 int ld__load_outbound(struct ld *l, json_object *root);
 int ld__load_out_row(struct ld *l, json_object *x, const char *w, void *row);
 int ld__load_out_dest_row(struct ld *l, json_object *x, const char *w, void *row);
+
+/* run_load_exemplars.c: the exemplars (requests kept whole) and a row of them. */
+int ld__load_exemplars(struct ld *l, json_object *root);
+int ld__load_exemplar_row(struct ld *l, json_object *x, const char *w, void *row);
 
 /* run_load_tcp.c: the tcp section (listeners' drops, peers' retransmits and resets). */
 int ld__load_tcp(struct ld *l, json_object *root);

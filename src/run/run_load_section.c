@@ -749,7 +749,8 @@ int ld__load(struct ld *l, json_object *root)
 		return err;
 	if ((err = load_db(l, root)) || (err = ld__load_cache(l, root)) ||
 	    (err = ld__load_outbound(l, root)) || (err = ld__load_tcp(l, root)) ||
-	    (err = load_slo(l, root)) || (err = load_timeline(l, root)))
+	    (err = load_slo(l, root)) || (err = load_timeline(l, root)) ||
+	    (err = ld__load_exemplars(l, root)))
 		return err;
 	return 0;
 }

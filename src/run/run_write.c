@@ -719,6 +719,73 @@ static void w_cache(struct json *j, const struct run_cache *c, struct hist *scra
 	json__end_object(j);
 }
 
+static void w_span(struct json *j, const struct run_span *sp)
+{
+	json__begin_object(j);
+	json__kv_string(j, "kind", run_span_names[sp->kind]);
+	json__kv_fixed(j, "start_ms", sp->start_ms, 3);
+	json__kv_fixed(j, "duration_ms", sp->duration_ms, 3);
+	json__kv_string(j, "attribution", sp->attribution);
+	switch (sp->kind) {
+	case RUN_SPAN_QUERY:
+		json__kv_string(j, "query_id", sp->query_id);
+		break;
+	case RUN_SPAN_CACHE:
+		json__kv_string(j, "cache_id", sp->cache_id);
+		json__kv_string(j, "verb", sp->verb);
+		json__kv_string(j, "key", sp->key);
+		json__key(j, "hit");
+		if (sp->hit < 0)
+			json__null(j);
+		else
+			json__bool(j, sp->hit);
+		json__kv_bool(j, "error", sp->error);
+		break;
+	default:
+		json__kv_string(j, "destination", sp->destination);
+		json__kv_string(j, "method", sp->method);
+		json__kv_string(j, "route", sp->route);
+		json__key(j, "status");
+		if (sp->status)
+			json__u64(j, sp->status);
+		else
+			json__null(j);
+		json__kv_bool(j, "error", sp->error);
+		break;
+	}
+	json__end_object(j);
+}
+
+static void w_exemplars(struct json *j, const struct run *r)
+{
+	json__key(j, "exemplars");
+	json__begin_array(j);
+	for (unsigned i = 0; i < r->nexemplars; i++) {
+		const struct run_exemplar *e = &r->exemplars[i];
+
+		json__begin_object(j);
+		json__kv_string(j, "service", e->service);
+		json__kv_string(j, "method", e->method);
+		json__kv_string(j, "route", e->route);
+		json__kv_string(j, "pick", e->pick);
+		json__kv_fixed(j, "t_s", e->t_s, 3);
+		json__kv_fixed(j, "latency_ms", e->latency_ms, 3);
+		json__kv_u64(j, "status", e->status);
+		json__kv_u64(j, "pid", e->pid);
+		json__kv_u64(j, "tid", e->tid);
+		json__kv_string(j, "attribution", e->attribution);
+		json__kv_u64(j, "spans_cut", e->spans_cut);
+		json__key(j, "spans");
+		json__begin_array(j);
+		for (unsigned k = 0; k < e->nspans; k++)
+			w_span(j, &e->spans[k]);
+		json__end_array(j);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	w_counts(j, "exemplar_stats", &r->exemplar_stats);
+}
+
 static void w_slo(struct json *j, const struct run *r)
 {
 	json__key(j, "slo");
@@ -964,6 +1031,8 @@ int run__write(FILE *f, const struct run *r)
 		w_slo_summary(j, r);
 	if (r->has_timeline)
 		w_timeline(j, &r->timeline);
+	if (r->has_exemplars)
+		w_exemplars(j, r);
 	json__end_object(j);
 	err = json__finish(j);
 	json__free(j);

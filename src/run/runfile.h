@@ -320,6 +320,42 @@ struct run_cache {
 	struct run_counts drops;       /* what the recorder's tables could not keep */
 };
 
+/*
+ * One thing an exemplar request did ("spans" of an "exemplars" row): a query, a Redis command
+ * or an outbound HTTP call, with its start after the request's start and its duration.
+ */
+enum run_span_kind { RUN_SPAN_QUERY, RUN_SPAN_CACHE, RUN_SPAN_HTTP, RUN_SPAN_NR };
+
+extern const char *const run_span_names[RUN_SPAN_NR]; /* "query", "cache", "http" */
+
+struct run_span {
+	int kind; /* enum run_span_kind */
+	double start_ms, duration_ms;
+	const char *attribution; /* "exact", "thread", "handoff", "shared" */
+	const char *query_id;	 /* query: the id of its db row */
+	const char *cache_id;	 /* cache: the id of its cache row; NULL: a row not kept */
+	const char *verb, *key;	 /* cache: command and key pattern; NULL: unknown */
+	int hit;		 /* cache: 1 hit, 0 miss, -1 not a read (null) */
+	const char *destination, *method, *route; /* http */
+	unsigned status;			  /* http: 0 no response (null) */
+	bool error;
+};
+
+/* One request of an endpoint kept whole ("exemplars"): the slowest few and typical ones. */
+struct run_exemplar {
+	const char *service, *method, *route;
+	int ep;		  /* its endpoint's index in eps; -1: none */
+	const char *pick; /* "slowest", "p50", "p95" */
+	double t_s;	  /* its start, s after the run's */
+	double latency_ms;
+	unsigned status;
+	uint64_t pid, tid;
+	const char *attribution; /* the weakest of its queries */
+	uint64_t spans_cut;	 /* spans not kept (bounds), counted */
+	struct run_span *spans;
+	unsigned nspans;
+};
+
 /* An input of a merged report ("merged_from"). */
 struct run_source {
 	const char *path;
@@ -433,6 +469,10 @@ struct run {
 	struct run_cache cache;
 	bool has_tcp; /* the report has a "tcp" section */
 	struct run_tcp tcp;
+	bool has_exemplars; /* the report has "exemplars": requests were kept whole */
+	struct run_exemplar *exemplars;
+	unsigned nexemplars;
+	struct run_counts exemplar_stats; /* what the exemplar store could not keep */
 	struct run_source *sources; /* set by merge__runs, not read from files */
 	unsigned nsources;
 };
@@ -458,6 +498,9 @@ const char *run__strdup(struct run *r, const char *s);
 uint64_t run__count(const struct run_counts *c, const char *key);
 /* Requests answered with one status code. */
 uint64_t run__status(const struct run_endpoint *e, unsigned code);
+/* The endpoint named service, method, route: its index in eps, -1: none. */
+int run__find_endpoint(const struct run *r, const char *service, const char *method,
+		       const char *route);
 /* Requests of all endpoints. */
 uint64_t run__requests(const struct run *r);
 /* "GET /items/{id}" into buf. */

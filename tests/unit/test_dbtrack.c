@@ -1504,6 +1504,123 @@ static void test_finish_support_no_requests(void **state)
 	assert_true(f->db.flags[0].weak);
 }
 
+/* The exemplar of the only request of ep: its slowest slot (one request offered). */
+static const struct exemplar *only_exemplar(const struct fixture *f)
+{
+	assert_non_null(f->ep->ex);
+	assert_int_equal(f->ep->ex->nslow, 1);
+	return &f->ep->ex->slow[0];
+}
+
+/*
+ * What a request did, as spans (record/exemplar.h): its own query, cache read and outbound call
+ * (exact), a query shared with a request on another thread, in the order they finished, with
+ * their starts, durations, references and attribution; its exemplar times it as its endpoint
+ * does (dbtrack__req_answer). Beyond EXEMPLAR_SPANS, spans are counted, not kept.
+ */
+static void test_exemplar_spans(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r1 = { 0 }, r2 = { 0 };
+	struct dbtrack_call out = { .tgid = TGID, .tid = T_WRK, .ts_start = 6 * MS,
+				    .ts_end = 8 * MS, .status = 503, .error = true };
+	const struct exemplar *e;
+	const struct exemplar_span *sp;
+	uint32_t dst, route, get;
+
+	assert_int_equal(dbtrack__exemplars(&f->t), 0);
+	dbtrack__follow(&f->t, AGG_DEP_CACHE, NULL);
+	dbtrack__follow(&f->t, AGG_DEP_HTTP, NULL);
+	dst = exemplars__label(f->t.ex, "127.0.0.1:9000");
+	route = exemplars__label(f->t.ex, "/pay/{id}");
+	get = exemplars__label(f->t.ex, "GET");
+	out.ex_ref = (uint64_t)dst << 32 | route;
+	out.ex_ref2 = get;
+	dbtrack__req_start(&f->t, &r1, TGID, T_WRK, 1 * MS);
+	query(f, "select 1", 2 * MS, 1 * MS);
+	{
+		struct dbtrack_call c = { .tgid = TGID, .tid = T_WRK, .ts_start = 4 * MS,
+					  .ts_end = 5 * MS, .misses = 1, .ex_ref = 77 };
+
+		dbtrack__call(&f->t, AGG_DEP_CACHE, &c);
+	}
+	dbtrack__call(&f->t, AGG_DEP_HTTP, &out);
+	/* A second request on another thread; a query of a third thread: shared by both. */
+	dbtrack__req_start(&f->t, &r2, TGID, T_EVL, 9 * MS);
+	query_tid(f, T_WRK2, "select 2", 10 * MS, 2 * MS);
+	assert_int_equal(r1.sp->n, 4);
+	assert_int_equal(r2.sp->n, 1);
+	assert_int_equal(r2.sp->s[0].conf, DBREQ_SHARED);
+	dbtrack__req_answer(&r1, 1 * MS - 500, 13 * MS, 201);
+	dbtrack__req_end(&f->t, &r1, f->ep, 12 * MS, 13 * MS);
+	assert_null(r1.sp); /* handed to the exemplar */
+	e = only_exemplar(f);
+	assert_int_equal(e->seq, r1.seq);
+	assert_int_equal(e->start, 1 * MS - 500);
+	assert_int_equal(e->lat, 12 * MS + 500);
+	assert_int_equal(e->status, 201);
+	assert_int_equal(e->tid, T_WRK);
+	assert_int_equal(e->conf, DBREQ_SHARED);
+	assert_int_equal(e->sp->n, 4);
+	sp = e->sp->s;
+	assert_int_equal(sp[0].kind, EXEMPLAR_QUERY);
+	assert_int_equal(sp[0].start, 2 * MS);
+	assert_int_equal(sp[0].dur, 1 * MS);
+	assert_int_equal(sp[0].conf, DBREQ_EXACT);
+	assert_true(dbagg__find(&f->db, sp[0].ref) != NULL);
+	assert_string_equal(dbagg__find(&f->db, sp[0].ref)->text, "select ?");
+	assert_int_equal(sp[1].kind, EXEMPLAR_CACHE);
+	assert_int_equal(sp[1].ref, 77);
+	assert_int_equal(sp[1].flags, EXEMPLAR_MISS);
+	assert_int_equal(sp[1].start, 4 * MS);
+	assert_int_equal(sp[2].kind, EXEMPLAR_HTTP);
+	assert_int_equal(sp[2].status, 503);
+	assert_int_equal(sp[2].flags, EXEMPLAR_ERROR);
+	assert_int_equal(sp[2].dur, 2 * MS);
+	assert_string_equal(exemplars__label_str(f->t.ex, sp[2].ref >> 32), "127.0.0.1:9000");
+	assert_string_equal(exemplars__label_str(f->t.ex, (uint32_t)sp[2].ref), "/pay/{id}");
+	assert_string_equal(exemplars__label_str(f->t.ex, sp[2].ref2), "GET");
+	assert_int_equal(sp[3].kind, EXEMPLAR_QUERY);
+	assert_int_equal(sp[3].conf, DBREQ_SHARED);
+	assert_int_equal(sp[3].start, 10 * MS);
+	/* r2: 70 queries of its own (the only request in flight now): 64 kept, 7 cut. */
+	for (unsigned i = 0; i < 70; i++)
+		query_tid(f, T_EVL, "select 3", 20 * MS + i * MS, MS / 2);
+	assert_int_equal(r2.sp->n, EXEMPLAR_SPANS);
+	assert_int_equal(r2.sp->cut, 7);
+	assert_int_equal(f->t.ex->st.spans_cut, 7);
+	/* Dropped with its connection: its spans go with it, nothing offered. */
+	dbtrack__req_drop(&f->t, &r2);
+	assert_null(r2.sp);
+	assert_int_equal(f->t.ex->st.offered, 1);
+}
+
+/* A request waiting for late queries: the waiting copy owns its spans, late ones join them. */
+static void test_exemplar_spans_late(void **state)
+{
+	struct fixture *f = *state;
+	struct dbreq r = { 0 };
+	const struct exemplar *e;
+
+	assert_int_equal(dbtrack__exemplars(&f->t), 0);
+	assert_int_equal(dbtrack__set_defer(&f->t, 50 * MS), 0);
+	dbtrack__req_start(&f->t, &r, TGID, T_WRK, 1 * MS);
+	query(f, "select 1", 2 * MS, 1 * MS);
+	dbtrack__req_answer(&r, 1 * MS, 10 * MS, 200);
+	dbtrack__req_end(&f->t, &r, f->ep, 9 * MS, 10 * MS);
+	assert_null(r.sp);
+	assert_null(f->ep->ex);
+	query(f, "select 2", 4 * MS, 1 * MS); /* delivered late, started inside the request */
+	/* The connection's next request starts: the waiting one is not disturbed. */
+	dbtrack__req_start(&f->t, &r, TGID, T_WRK, 20 * MS);
+	dbtrack__tick(&f->t, 0);
+	e = only_exemplar(f);
+	assert_int_equal(e->sp->n, 2);
+	assert_int_equal(e->sp->s[1].start, 4 * MS);
+	assert_int_equal(e->lat, 9 * MS);
+	dbtrack__req_drop(&f->t, &r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1549,6 +1666,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handoff_worker_last_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nplus1_evidence_long_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_finish_support_no_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exemplar_spans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exemplar_spans_late, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

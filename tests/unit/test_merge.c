@@ -1121,9 +1121,94 @@ static void test_merge_tcp(void **state)
 	run__free(&c);
 }
 
+/* An exemplar of r's endpoint 0 of lat ms, picked as pick, at t_s, with one query span. */
+static void exemplar(struct run *r, const char *pick, double lat, double t_s)
+{
+	struct run_exemplar *e = &r->exemplars[r->nexemplars++];
+
+	e->service = r->eps[0].service;
+	e->method = r->eps[0].method;
+	e->route = r->eps[0].route;
+	e->pick = pick;
+	e->latency_ms = lat;
+	e->t_s = t_s;
+	e->status = 200;
+	e->attribution = "exact";
+	e->spans = run__alloc(r, sizeof(*e->spans));
+	assert_non_null(e->spans);
+	e->spans[0] = (struct run_span){ .kind = RUN_SPAN_QUERY, .start_ms = 1, .duration_ms = 2,
+					 .attribution = "exact", .query_id = "0123456789abcdef" };
+	e->nspans = 1;
+}
+
+/*
+ * Merged exemplars: the 5 slowest of both inputs, slowest first (equal ones in the inputs'
+ * order), times moved to the merged start; the typical ones nearest the merged p50 and p95;
+ * counters added up.
+ */
+static void test_merge_exemplars(void **state)
+{
+	static const double la[] = { 90, 70, 50, 30, 10 }, lb[] = { 80, 70, 60, 5, 4 };
+	struct run a, b, m;
+	struct merge_notes notes;
+	struct run_count ca = { "offered", 10 }, cb = { "offered", 7 };
+
+	input(&a, "web1", 1, 0);
+	input(&b, "web2", 1, 0);
+	b.start_ms += 2000;
+	endpoint(&a, "/x", 10);
+	endpoint(&b, "/x", 10);
+	b.eps[0].hist = calls2(&b, 9, 3, 1, 80); /* with a's 10 of 1 ms: p50 1 ms, p95 3 ms */
+	a.has_exemplars = b.has_exemplars = true;
+	a.exemplars = run__alloc(&a, 8 * sizeof(*a.exemplars));
+	b.exemplars = run__alloc(&b, 8 * sizeof(*b.exemplars));
+	assert_true(a.exemplars && b.exemplars);
+	for (int i = 0; i < 5; i++) {
+		exemplar(&a, "slowest", la[i], 1 + i);
+		exemplar(&b, "slowest", lb[i], 1 + i);
+	}
+	exemplar(&a, "p50", 1, 7);
+	exemplar(&b, "p50", 2.9, 8);
+	exemplar(&b, "p95", 40, 9);
+	a.exemplar_stats = (struct run_counts){ &ca, 1 };
+	b.exemplar_stats = (struct run_counts){ &cb, 1 };
+	merge2(&m, &a, &b, &notes);
+	assert_true(m.has_exemplars);
+	assert_int_equal(m.nexemplars, 7);
+	{
+		static const double want[] = { 90, 80, 70, 70, 60 };
+
+		for (int i = 0; i < 5; i++) {
+			assert_string_equal(m.exemplars[i].pick, "slowest");
+			assert_true(m.exemplars[i].latency_ms == want[i]);
+			assert_int_equal(m.exemplars[i].ep, 0);
+			assert_int_equal(m.exemplars[i].nspans, 1);
+			assert_string_equal(m.exemplars[i].spans[0].query_id, "0123456789abcdef");
+		}
+	}
+	/* The 70 ms of a (t 2 s) before b's (t 2 s + 2 s: b started 2 s later). */
+	assert_true(m.exemplars[2].t_s == 2 && m.exemplars[3].t_s == 4);
+	assert_true(m.exemplars[1].t_s == 3);
+	assert_string_equal(m.exemplars[5].pick, "p50");
+	assert_true(m.exemplars[5].latency_ms == 1);
+	assert_true(m.exemplars[5].t_s == 7);
+	assert_string_equal(m.exemplars[6].pick, "p95");
+	assert_true(m.exemplars[6].latency_ms == 2.9); /* nearer 3 ms than b's p95 of 40 */
+	assert_int_equal(run__count(&m.exemplar_stats, "offered"), 17);
+	run__free(&m);
+	/* Inputs without exemplars: none. */
+	a.has_exemplars = b.has_exemplars = false;
+	merge2(&m, &a, &b, &notes);
+	assert_false(m.has_exemplars);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merge_exemplars),
 		cmocka_unit_test(test_merge_pids_sorted_union),
 		cmocka_unit_test(test_merge_process_fields),
 		cmocka_unit_test(test_merge_filters),

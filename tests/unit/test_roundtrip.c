@@ -267,11 +267,120 @@ static void test_fields_the_old_writer_dropped_come_back(void **state)
 	free(w2);
 }
 
+/* Exemplars: one of each kind of span, the nulls a span may have; appended to full. */
+static const char exemplars[] =
+	",\"exemplars\":[{\"service\":\"app:8080\",\"method\":\"GET\",\"route\":\"/\","
+	"\"pick\":\"slowest\",\"t_s\":1.5,\"latency_ms\":812.25,\"status\":200,\"pid\":42,"
+	"\"tid\":43,\"attribution\":\"thread\",\"spans_cut\":2,\"spans\":["
+	"{\"kind\":\"cache\",\"start_ms\":0.125,\"duration_ms\":0.25,\"attribution\":\"exact\","
+	"\"cache_id\":\"00000000000000aa\",\"verb\":\"GET\",\"key\":\"u:{id}\",\"hit\":false,"
+	"\"error\":false},"
+	"{\"kind\":\"query\",\"start_ms\":1,\"duration_ms\":640.5,\"attribution\":\"thread\","
+	"\"query_id\":\"0123456789abcdef\"},"
+	"{\"kind\":\"cache\",\"start_ms\":641,\"duration_ms\":0.001,\"attribution\":\"shared\","
+	"\"cache_id\":null,\"verb\":null,\"key\":null,\"hit\":null,\"error\":true},"
+	"{\"kind\":\"http\",\"start_ms\":700,\"duration_ms\":100,\"attribution\":\"handoff\","
+	"\"destination\":\"127.0.0.1:9000\",\"method\":\"POST\",\"route\":\"/pay/{id}\","
+	"\"status\":null,\"error\":true}]},"
+	"{\"service\":\"app:8080\",\"method\":\"GET\",\"route\":\"/\",\"pick\":\"p50\","
+	"\"t_s\":2,\"latency_ms\":1,\"status\":200,\"pid\":42,\"tid\":44,"
+	"\"attribution\":\"exact\",\"spans_cut\":0,\"spans\":[]}],"
+	"\"exemplar_stats\":{\"offered\":7,\"spans_cut\":2,\"spans_over_budget\":0,\"nomem\":0,"
+	"\"labels_cut\":0}}";
+
+/* full + exemplars as one report; the caller frees it. */
+static char *with_exemplars(const char *ex, size_t *len)
+{
+	char *buf = malloc(sizeof(full) + strlen(ex));
+
+	assert_non_null(buf);
+	memcpy(buf, full, sizeof(full) - 2); /* without the closing brace and the NUL */
+	strcpy(buf + sizeof(full) - 2, ex);
+	*len = strlen(buf);
+	return buf;
+}
+
+static void test_exemplars_come_back(void **state)
+{
+	static const char *const want[] = {
+		"\"pick\": \"slowest\",\n      \"t_s\": 1.5,\n      \"latency_ms\": 812.25,",
+		"\"spans_cut\": 2,",
+		"\"hit\": false,",
+		"\"cache_id\": null,\n          \"verb\": null,\n          \"key\": null,\n"
+		"          \"hit\": null,\n          \"error\": true",
+		"\"query_id\": \"0123456789abcdef\"",
+		"\"route\": \"/pay/{id}\",\n          \"status\": null,",
+		"\"attribution\": \"handoff\"",
+		"\"pick\": \"p50\"",
+		"\"spans\": []",
+		"\"exemplar_stats\": {\n    \"offered\": 7,",
+	};
+	char err[RUNFILE_ERR_MAX], *w1 = NULL, *w2 = NULL, *in;
+	size_t l1 = 0, l2 = 0, len;
+	struct run r;
+
+	in = with_exemplars(exemplars, &len);
+	assert_int_equal(run__parse(&r, in, len, "ex", err, sizeof(err)), 0);
+	assert_int_equal(r.nexemplars, 2);
+	assert_int_equal(r.exemplars[0].ep, 0);
+	assert_int_equal(r.exemplars[0].nspans, 4);
+	assert_int_equal(r.exemplars[0].spans[2].hit, -1);
+	assert_int_equal(r.exemplars[0].spans[0].hit, 0);
+	assert_int_equal(r.exemplars[0].spans[3].kind, RUN_SPAN_HTTP);
+	assert_int_equal(r.exemplars[0].spans[3].status, 0);
+	run__free(&r);
+	if (rewrite("ex", in, len, &w1, &l1, err, sizeof(err)))
+		fail_msg("%s", err);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(w1, want[i]))
+			fail_msg("rewritten report lacks %s", want[i]);
+	if (rewrite("ex", w1, l1, &w2, &l2, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(same_bytes("ex", w1, l1, w2, l2), 0);
+	free(in);
+	free(w1);
+	free(w2);
+}
+
+/* An exemplar of no endpoint, a span of an unknown kind: refused, naming the field. */
+static void test_bad_exemplars_refused(void **state)
+{
+	static const struct {
+		const char *from, *to, *msg;
+	} bad[] = {
+		{ "\"route\":\"/\",\"pick\":\"slowest\"", "\"route\":\"/x\",\"pick\":\"slowest\"",
+		  "exemplars[0].route: names no endpoint" },
+		{ "{\"kind\":\"query\"", "{\"kind\":\"mongo\"", "exemplars[0].spans[1].kind" },
+		{ "\"pick\":\"p50\"", "\"pick\":\"p99\"", "exemplars[1].pick" },
+		{ "\"query_id\":\"0123456789abcdef\"", "\"query_id\":\"select 1\"",
+		  "exemplars[0].spans[1].query_id" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[RUNFILE_ERR_MAX], ex[sizeof(exemplars) + 64], *in, *at;
+		size_t len, n;
+		struct run r;
+
+		at = strstr(exemplars, bad[i].from);
+		assert_non_null(at);
+		n = (size_t)(at - exemplars);
+		snprintf(ex, sizeof(ex), "%.*s%s%s", (int)n, exemplars, bad[i].to,
+			 at + strlen(bad[i].from));
+		in = with_exemplars(ex, &len);
+		assert_int_equal(run__parse(&r, in, len, "ex", err, sizeof(err)), -EINVAL);
+		if (!strstr(err, bad[i].msg))
+			fail_msg("%s: want %s", err, bad[i].msg);
+		free(in);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures_are_fixed_points_of_the_writer),
 		cmocka_unit_test(test_fields_the_old_writer_dropped_come_back),
+		cmocka_unit_test(test_exemplars_come_back),
+		cmocka_unit_test(test_bad_exemplars_refused),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--exact"))
