@@ -142,6 +142,7 @@ enum sockio_stat {
 	SOCKIO_STAT_OUTBOUND_LOST,  /* connects not followed: no socket storage */
 	SOCKIO_STAT_LOAD_GENERATOR, /* HTTP client connections left to --outbound=all */
 	SOCKIO_STAT_TCP_FULL,	    /* TCP retransmits/resets not counted: tcp_peers full */
+	SOCKIO_STAT_TAIL_FAILED,    /* transfers not forwarded: a tail call failed */
 	SOCKIO_STAT_NR,
 };
 

@@ -53,8 +53,17 @@ static int tracefs_ensure(char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * A program array lets go of its programs when the map is freed, later, in a work queue: the
+ * forward_* programs outlived record by that much. Emptied first, they go with their fds.
+ */
 static void skel_destroy(void *skel)
 {
+	struct sockio_bpf *s = skel;
+	int fd = s->maps.forward_progs ? bpf_map__fd(s->maps.forward_progs) : -1;
+
+	for (__u32 i = 0; fd >= 0 && i < bpf_map__max_entries(s->maps.forward_progs); i++)
+		bpf_map_delete_elem(fd, &i);
 	sockio_bpf__destroy(skel);
 }
 

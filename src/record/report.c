@@ -28,6 +28,7 @@ void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
 uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
+	       m->kstats[SOCKIO_STAT_TAIL_FAILED] +
 	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->kstats[SOCKIO_STAT_TLS_UNBOUND] +
 	       m->tstats.bad_events + m->sstats.endpoints_full + m->db_dropped +
 	       report__wire_lost(m) + m->tstats.redis.unmatched + report__handoff_lost(m) +
@@ -1048,12 +1049,13 @@ static void head(struct snap *s)
 
 	r->events_total = m->tstats.events;
 	r->events_dropped = report__dropped(m);
-	counts_init(s, &r->events, 13);
+	counts_init(s, &r->events, 14);
 	count(s, &r->events, "ringbuf_full", m->kstats[SOCKIO_STAT_RB_DROPS]);
 	count(s, &r->events, "conn_state_lost", m->kstats[SOCKIO_STAT_CONN_LOST]);
 	count(s, &r->events, "thread_state_lost", m->kstats[SOCKIO_STAT_INFLIGHT_FAIL]);
 	count(s, &r->events, "user_read_faults", m->kstats[SOCKIO_STAT_READ_FAULT]);
 	count(s, &r->events, "iovecs_not_walked", m->kstats[SOCKIO_STAT_IOV_CUT]);
+	count(s, &r->events, "tail_calls_failed", m->kstats[SOCKIO_STAT_TAIL_FAILED]);
 	count(s, &r->events, "malformed", m->tstats.bad_events);
 	count(s, &r->events, "endpoint_table_full", m->sstats.endpoints_full);
 	count(s, &r->events, "pipeline_overflow", m->hstats ? m->hstats->pending_overflow : 0);
