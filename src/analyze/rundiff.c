@@ -389,7 +389,7 @@ static const char *out_cell(const struct analyze_out *o, const struct run_out_ca
 	return analyze__val(o, name, 0, buf, sz);
 }
 
-static int outbound_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__outbound(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "CALL",	    "CALLS",	    "P95 MS", "CHANGE",
 					    "FAILURE RATE", "RETRIES/CALL", "VERDICT" };
@@ -499,7 +499,7 @@ static void match_cache_rows(const struct run *a, const struct run *b, int *b_of
 }
 
 /* The cache section of both runs: the hit ratio, each row's calls, p95 and hit ratio. */
-static int cache_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "COMMAND", "CALLS", "P95 MS", "HIT RATIO", "CHANGE" };
 	static const char *const mdhead[] = { "Command and key pattern", "Calls", "p95 ms",
@@ -584,7 +584,7 @@ static void dep_value(struct diff_value *m, enum diff_show show, const struct ru
 }
 
 /* Cache and outbound calls per request of the endpoints both runs have. */
-static int deps_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = {
 		"ENDPOINT", "CACHE/REQ",    "CHANGE", "HIT RATIO",
@@ -665,11 +665,11 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 		return err;
 	if ((a->ndbqs || b->ndbqs) && (err = queries_section(&o, a, b)))
 		return err;
-	if ((has_deps(a) || has_deps(b)) && (err = deps_section(&o, a, b)))
+	if ((has_deps(a) || has_deps(b)) && (err = rundiff__deps(&o, a, b)))
 		return err;
-	if ((a->has_cache || b->has_cache) && (err = cache_section(&o, a, b)))
+	if ((a->has_cache || b->has_cache) && (err = rundiff__cache(&o, a, b)))
 		return err;
-	if ((a->nouts || b->nouts) && (err = outbound_section(&o, a, b)))
+	if ((a->nouts || b->nouts) && (err = rundiff__outbound(&o, a, b)))
 		return err;
 	if (o.err)
 		return o.err;

@@ -404,7 +404,7 @@ static const struct svg_tpoint tl[] = {
 static void test_timeline(void **state)
 {
 	const struct svg_mark slo = { SVG_MARK_SLO, 180, 95, "p95 SLO 180 ms" };
-	const struct svg_series s1 = { NULL, tl, 4 };
+	const struct svg_series s1 = { NULL, tl, 4, false };
 	struct svg_span spans[4];
 	struct out o;
 	size_t n;
@@ -434,7 +434,7 @@ static void test_timeline(void **state)
 	free(s);
 
 	/* Overlay with the rate of the first series on a right axis. */
-	const struct svg_series two[] = { { "before", tl, 4 }, { "after", tl, 2 } };
+	const struct svg_series two[] = { { "before", tl, 4, false }, { "after", tl, 2, false } };
 
 	out_open(&o);
 	assert_int_equal(svg__timeline(o.f, "overlay", two, 2, &slo, 1, NULL, 0, true), 0);
@@ -462,7 +462,7 @@ static void test_timeline_edges(void **state)
 {
 	const struct svg_tpoint one = { 5, 42, 57, 10 };
 	const struct svg_tpoint none[] = { { 1, NAN, NAN, 3 }, { NAN, 1, 1, 1 } };
-	const struct svg_series s1 = { "run", &one, 1 }, s0 = { "run", none, 2 };
+	const struct svg_series s1 = { "run", &one, 1, false }, s0 = { "run", none, 2, false };
 	struct out o;
 	char *s;
 
@@ -745,9 +745,10 @@ static void sample_charts(FILE *f)
 			tb[i].p95_ms = tb[i].p99_ms = NAN;
 	}
 	ns = svg__breach_spans(tb, 60, 5, 95, 300, spans, 60);
-	const struct svg_series both[] = { { "before", tb, 60 }, { "after", ta, 60 } };
+	const struct svg_series both[] = { { "before", tb, 60, false },
+					   { "after", ta, 60, false } };
 	const struct svg_mark slo = { SVG_MARK_SLO, 300, 95, "p95 SLO 300 ms" };
-	const struct svg_series one = { "only", tb, 1 };
+	const struct svg_series one = { "only", tb, 1, false };
 
 	html__section_begin(f, 2, "Charts", "charts");
 	html__figure_begin(f);
