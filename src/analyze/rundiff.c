@@ -84,6 +84,13 @@ static const char *change(const struct diff_value *m, char *buf, size_t sz)
 	return buf;
 }
 
+const char *analyze__run_label(const struct diff_rule *rule, int side)
+{
+	if (rule && rule->label[side] && *rule->label[side])
+		return rule->label[side];
+	return side ? "after" : "baseline";
+}
+
 static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "RUN",	"FILE",	    "HOST",    "START",
@@ -97,7 +104,8 @@ static void runs_section(struct analyze_out *o, const struct run *a, const struc
 
 	table__init(&t, "lllllrrl", analyze__md(o) ? mdhead : head);
 	for (int i = 0; i < 2; i++) {
-		table__cell(&t, i ? "after" : "baseline");
+		table__cell(&t, "%s",
+			    analyze__text(o, analyze__run_label(o->rule, i), v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->path, v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->hostname, v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->start, v, sizeof(v)));
@@ -136,9 +144,9 @@ static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 static void slo_section(struct analyze_out *o, const struct run *a, const struct run *b,
 			bool *regressed)
 {
-	static const char *const head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
-	static const char *const mdhead[] = { "Objective", "Target", "Baseline", "After",
-					      "Change" };
+	const char *head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
+	const char *mdhead[] = { "Objective", "Target", "Baseline", "After", "Change" };
+	char la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX];
 	unsigned reg = 0, fixed = 0;
 	struct table t;
 	char x[96], y[96], v[ANALYZE_VAL_MAX];
@@ -147,6 +155,11 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 	if (!a->has_slo && !b->has_slo)
 		return;
 	analyze__heading(o, "SLO verdicts");
+	/* The runs' labels, when given, head their columns. */
+	if (o->rule && o->rule->label[0])
+		head[2] = mdhead[2] = analyze__text(o, o->rule->label[0], la, sizeof(la));
+	if (o->rule && o->rule->label[1])
+		head[3] = mdhead[3] = analyze__text(o, o->rule->label[1], lb, sizeof(lb));
 	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
@@ -643,6 +656,20 @@ int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *
 	return 0;
 }
 
+/* "tuned (runs/tuned.json)" with a label, else the path as given. */
+static void labelled_path(const struct analyze_out *o, const struct run *r, int side, char *buf,
+			  size_t sz)
+{
+	char p[600], l[200]; /* both fit the caller's ANALYZE_VAL_MAX */
+
+	analyze__text(o, r->path, p, sizeof(p));
+	if (o->rule->label[side])
+		snprintf(buf, sz, "%s (%s)", analyze__text(o, o->rule->label[side], l, sizeof(l)),
+			 p);
+	else
+		snprintf(buf, sz, "%s", p);
+}
+
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed)
 {
@@ -650,8 +677,8 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	char x[ANALYZE_VAL_MAX], y[ANALYZE_VAL_MAX];
 	int err;
 
-	analyze__text(&o, a->path, x, sizeof(x));
-	analyze__text(&o, b->path, y, sizeof(y));
+	labelled_path(&o, a, 0, x, sizeof(x));
+	labelled_path(&o, b, 1, y, sizeof(y));
 	if (analyze__md(&o)) {
 		fprintf(f, "# Tuning diff: %s vs %s\n", x, y);
 		analyze__heading(&o, "Runs");

@@ -21,7 +21,8 @@
 #define DIFF_CHARTS 10 /* endpoints with before/after charts, in the baseline's order */
 
 static int diff_endpoint(FILE *f, const struct run *a, const struct run *b,
-			 const struct run_endpoint *x, const struct run_endpoint *y)
+			 const struct diff_rule *rule, const struct run_endpoint *x,
+			 const struct run_endpoint *y)
 {
 	struct svg_mark marks[RUNHTML_MARKS];
 	char labels[RUNHTML_MARKS][64], title[600], rules[300], cap[400];
@@ -40,8 +41,8 @@ static int diff_endpoint(FILE *f, const struct run *a, const struct run *b,
 		free(bb);
 		return -ENOMEM;
 	}
-	d[0].name = "before";
-	d[1].name = "after";
+	d[0].name = analyze__run_label(rule, 0);
+	d[1].name = analyze__run_label(rule, 1);
 	run__endpoint_name(x, title, sizeof(title));
 	html__section_begin(f, 3, title, NULL);
 	html__figure_begin(f);
@@ -51,8 +52,10 @@ static int diff_endpoint(FILE *f, const struct run *a, const struct run *b,
 		double pa_partial, pb_partial;
 		struct svg_tpoint *pa = runhtml__tpoints(a, sa, &pa_partial);
 		struct svg_tpoint *pb = runhtml__tpoints(b, sb, &pb_partial);
-		struct svg_series s[2] = { { .name = "before", .points = pa, .n = sa->n },
-					   { .name = "after", .points = pb, .n = sb->n } };
+		struct svg_series s[2] = {
+			{ .name = analyze__run_label(rule, 0), .points = pa, .n = sa->n },
+			{ .name = analyze__run_label(rule, 1), .points = pb, .n = sb->n }
+		};
 
 		if (pa && pb) {
 			html__figure_begin(f);
@@ -190,12 +193,17 @@ struct diff_counts {
 	unsigned reg, fixed, faster, slower;
 };
 
-static void slo_section(FILE *f, const struct run *a, const struct run *b, struct diff_counts *dc)
+static void slo_section(FILE *f, const struct run *a, const struct run *b,
+			const struct diff_rule *rule, struct diff_counts *dc)
 {
-	static const char *const head[] = { "Objective", "Target", "Baseline", "After", "Change" };
+	const char *head[] = { "Objective", "Target", "Baseline", "After", "Change" };
 	static const char align[] = "llllv"; /* the change is the verdict cell */
 
 	html__section_begin(f, 2, "SLO verdicts", "slo");
+	if (rule->label[0])
+		head[2] = rule->label[0];
+	if (rule->label[1])
+		head[3] = rule->label[1];
 	html__table_begin_aligned(f, NULL, head, 5, align);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
@@ -319,14 +327,15 @@ static int endpoints(FILE *f, const struct run *a, const struct run *b,
 				"requests", "note");
 	if (np) {
 		html__figure_begin(f);
-		err = svg__pairs(f, "p50, p95 and p99 before and after", "before", "after", pairs,
+		err = svg__pairs(f, "p50, p95 and p99 before and after",
+				 analyze__run_label(rule, 0), analyze__run_label(rule, 1), pairs,
 				 np < 12 ? np : 12);
 		html__figure_end(f, "per endpoint: p50, p95, p99; lighter: before");
 	}
 	for (unsigned i = 0; i < a->neps && !err && charts < DIFF_CHARTS; i++) {
 		if (bo[i] < 0)
 			continue;
-		err = diff_endpoint(f, a, b, &a->eps[i], &b->eps[bo[i]]);
+		err = diff_endpoint(f, a, b, rule, &a->eps[i], &b->eps[bo[i]]);
 		charts++;
 	}
 	html__section_end(f);
@@ -405,11 +414,24 @@ static void banner(FILE *f, const struct diff_counts *dc, bool slo)
 	fputs("</div>\n", f);
 }
 
+/* "tuned (runs/tuned.json)" with a label, else the path; relative to here when under it. */
+static void labelled(const struct run *r, const struct diff_rule *rule, int side, char *buf,
+		     size_t sz)
+{
+	char p[400];
+
+	runhtml__relpath(r->path, p, sizeof(p));
+	if (rule->label[side])
+		snprintf(buf, sz, "%s (%s)", rule->label[side], p);
+	else
+		snprintf(buf, sz, "%s", p);
+}
+
 int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		  bool *slo_regressed)
 {
 	int *bo = calloc(a->neps + 1, sizeof(*bo));
-	char title[1000], ra[400], rb[400];
+	char title[1100], ra[500], rb[500];
 	struct diff_counts dc = { 0 };
 	char *body = NULL;
 	size_t len = 0;
@@ -423,7 +445,7 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 	}
 	/* The body first, for the counts the banner above it needs. */
 	if (a->has_slo || b->has_slo)
-		slo_section(m, a, b, &dc);
+		slo_section(m, a, b, rule, &dc);
 	*slo_regressed = dc.reg > 0;
 	err = endpoints(m, a, b, rule, &dc, bo);
 	if (!err && (a->ndbqs || b->ndbqs))
@@ -441,9 +463,9 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 	m = NULL;
 	if (err)
 		goto out;
-	snprintf(title, sizeof(title), "sloprobe diff: %s vs %s",
-		 runhtml__relpath(a->path, ra, sizeof(ra)),
-		 runhtml__relpath(b->path, rb, sizeof(rb)));
+	labelled(a, rule, 0, ra, sizeof(ra));
+	labelled(b, rule, 1, rb, sizeof(rb));
+	snprintf(title, sizeof(title), "sloprobe diff: %s vs %s", ra, rb);
 	html__begin(f, title);
 	html__section_begin(f, 2, "Overview", "overview");
 	banner(f, &dc, a->has_slo || b->has_slo);

@@ -454,3 +454,29 @@ def test_page_checks_see_overlap_and_overflow(tmp_path):
     v = page_facts(page, 700)
     assert v["overlaps"] == [["c", "p95 SLO", "p95"]]
     assert v["scrollWidth"] > 700
+
+
+def test_diff_labels(tmp_path):
+    """--label names the runs in every format's headings; a bad one is a one-line usage
+    error."""
+    base, after = os.path.join(FIX, "baseline.json"), os.path.join(FIX, "after.json")
+    labels = ["--label", "baseline=v1.4 <old>", "--label", "after=v1.5"]
+    page = tmp_path / "diff.html"
+    p = analyze(["diff", "-f", "html", "-o", str(page)] + labels + [base, after], cwd=FIX)
+    assert p.returncode == 0, p.stderr
+    root = ET.fromstring(page.read_text())
+    assert root.find("head/title").text == \
+        "sloprobe diff: v1.4 <old> (baseline.json) vs v1.5 (after.json)"
+    texts = ["".join(t.itertext()) for t in root.iter(SVG_NS + "text")]
+    assert "v1.4 <old>" in texts and "v1.5" in texts  # the legends
+    text = analyze(["diff"] + labels + ["baseline.json", "after.json"]).stdout
+    assert text.splitlines()[0] == "sloprobe diff: v1.4 <old> (baseline.json) -> v1.5 " \
+        "(after.json)"
+    assert [ln.split()[0] for ln in text.splitlines()[2:5]] == ["RUN", "v1.4", "v1.5"]
+    md = analyze(["diff", "-f", "markdown"] + labels + ["baseline.json", "after.json"]).stdout
+    assert md.splitlines()[0] == "# Tuning diff: v1.4 \\<old\\> (baseline.json) vs v1.5 " \
+        "(after.json)"
+    for bad in ("before=x", "after=", "baseline"):
+        p = analyze(["diff", "--label", bad, "baseline.json", "after.json"])
+        assert p.returncode == 2 and p.stdout == ""
+        assert p.stderr.count("\n") == 1 and "invalid --label" in p.stderr, p.stderr
