@@ -406,14 +406,16 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 					    "Good / total", "Verdict", "First breach" };
 	static const char align[] = "lllrrrrvr";
 	char obs[64], mar[64], bud[48], gt[48], fb[32], cap[300], vd[64];
+	char scope[RUNHTML_QUERY_CUT * 4 + 8];
 
 	snprintf(cap, sizeof(cap), "SLO verdicts (%s)", source);
 	html__table_begin_aligned(f, cap, head, 9, align);
 	for (unsigned i = 0; i < r->nslo; i++) {
 		const struct run_slo *s = &r->slo[i];
-		const char *cells[9];
+		const char *cells[9], *tips[9] = { 0 };
 		struct html_row row = { .cls = runhtml__verdict_class(s->verdict),
 					.cells = cells,
+					.titles = tips,
 					.n = 9,
 					.align = align };
 
@@ -426,7 +428,12 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 			 s->first_breach_s);
 		cells[0] = s->name;
 		cells[1] = s->objective;
+		/* A DB objective's scope is a fingerprint: cut, whole in the tooltip. */
 		cells[2] = s->target ? s->target : "-";
+		if (html__ellipsize(cells[2], RUNHTML_QUERY_CUT, scope, sizeof(scope))) {
+			tips[2] = cells[2];
+			cells[2] = scope;
+		}
 		cells[3] = obs;
 		cells[4] = mar;
 		cells[5] = bud;
@@ -869,8 +876,44 @@ static int db_section(FILE *f, const struct run *r, unsigned top)
 	return err;
 }
 
+/* The cache's p95, p99 and command rate per interval, by the rules of the HTTP timelines. */
+static int cache_timeline(FILE *f, const struct run *r)
+{
+	const struct run_cache *c = &r->cache;
+	struct svg_tpoint *p;
+	struct svg_series ser = { .name = NULL, .n = c->npoints };
+	uint64_t min95 = svg__min_samples(95), min99 = svg__min_samples(99);
+	char rules[300], cap[400];
+	double partial = NAN, iv = c->interval_s;
+	int err;
+
+	if (!c->has_timeline || !c->npoints)
+		return 0;
+	if (!(p = calloc(c->npoints, sizeof(*p))))
+		return -ENOMEM;
+	for (unsigned k = 0; k < c->npoints; k++) {
+		const struct run_cache_point *x = &c->points[k];
+
+		p[k] = (struct svg_tpoint){ x->t, x->count >= min95 ? x->p95 : NAN,
+					    x->count >= min99 ? x->p99 : NAN, x->rate_per_s };
+		if (k && k + 1 == c->npoints && iv > 0 && x->t - c->points[k - 1].t < 0.95 * iv) {
+			partial = x->t - c->points[k - 1].t;
+			p[k].p95_ms = p[k].p99_ms = p[k].rate = NAN;
+		}
+	}
+	ser.points = p;
+	html__figure_begin(f);
+	err = svg__timeline(f, "Cache commands: p95 and p99 per interval", &ser, 1, NULL, 0, NULL,
+			    0, true);
+	snprintf(cap, sizeof(cap), "solid: p95, dashed: p99, grey: commands per second; %s",
+		 runhtml__rules(partial, rules, sizeof(rules)));
+	html__figure_end(f, cap);
+	free(p);
+	return err;
+}
+
 /* The cache's rows by total time, its hit ratio, pools and flags. */
-static void cache_section(FILE *f, const struct run *r, unsigned top)
+static int cache_section(FILE *f, const struct run *r, unsigned top)
 {
 	static const char *const head[] = { "Command and key pattern",
 					    "Client",
@@ -887,8 +930,10 @@ static void cache_section(FILE *f, const struct run *r, unsigned top)
 	uint64_t hits, keys;
 	double ratio;
 
+	int err;
+
 	if (!r->has_cache)
-		return;
+		return 0;
 	html__section_begin(f, 2, "Cache (Redis)", "cache");
 	html__table_begin_aligned(f, NULL, head, 9, "llrrrrrrr");
 	for (unsigned i = 0; i < c->nrows && i < top; i++) {
@@ -940,7 +985,9 @@ static void cache_section(FILE *f, const struct run *r, unsigned top)
 			 fl->evidence);
 		html__p(f, "note", line);
 	}
+	err = cache_timeline(f, r);
 	html__section_end(f);
+	return err;
 }
 
 /* A row of cells made by runreport_outbound.c, text columns aligned as the text report has them. */
@@ -1053,7 +1100,7 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 	if (!err)
 		err = db_section(f, r, o->top);
 	if (!err)
-		cache_section(f, r, o->top);
+		err = cache_section(f, r, o->top);
 	if (!err)
 		outbound_section(f, r, o->top);
 	if (!err)

@@ -326,8 +326,13 @@ static void slo_endpoints(FILE *f, const struct run *r, const struct run_slo *s)
 	}
 	if (n > 3)
 		fprintf(f, " and %u more", n - 3);
-	if (!n)
-		html__escape(f, s->target ? s->target : s->name);
+	if (!n) {
+		char cut[RUNHTML_QUERY_CUT * 4 + 8];
+
+		html__ellipsize(s->target ? s->target : s->name, RUNHTML_QUERY_CUT, cut,
+				sizeof(cut));
+		html__escape(f, cut);
+	}
 }
 
 static void banner(FILE *f, const struct run *r, const struct runreport_opts *o)

@@ -190,6 +190,10 @@ def synthetic(tmp_path):
          "kind": "latency_percentile", "threshold_ms": 500, "percentile": 95,
          "target_ratio": 0.95, "observed": 1.0, "margin": 499.0, "good": 20, "total": 20,
          "budget_consumed": 0.0, "verdict": "pass", "first_breach_s": 7.0},
+        {"name": "items-db", "objective": "p95 <= 5 ms", "target": "db " + long_q,
+         "source": "db", "kind": "latency_percentile", "threshold_ms": 5, "percentile": 95,
+         "target_ratio": 0.95, "observed": 1.0, "margin": 4.0, "good": 15, "total": 15,
+         "budget_consumed": 0.0, "verdict": "pass", "first_breach_s": None},
     ]
     r["tcp"] = {
         "listeners": [{"port": 8000, "sockets": 1, "drops": 2, "accept_queue_max": 129,
@@ -226,7 +230,7 @@ def test_synthetic_sections_banner_and_causes(synthetic_page):
     assert [i for i in v["ids"] if i.startswith("ep-")] == ["ep-%d" % i for i in range(7)]
     cls, text = v["banner"]
     assert cls == "banner breach"
-    assert "SLOs breached: 1 of 2 objectives" in text
+    assert "SLOs breached: 1 of 3 objectives" in text
     assert "GET /list: p95 <= 20 ms, observed 28.90 ms, first breached at t=3.0 s" in text
     # Above the fold of a 1280x800 window: the banner.
     assert v["bannerBottom"] < 800
@@ -268,6 +272,12 @@ def test_synthetic_charts_rules_in_legends(synthetic_page):
 def test_synthetic_fingerprint_cut_with_title(synthetic_page):
     page, long_q = synthetic_page
     root = ET.fromstring(page.read_text())
+    # The scope of a DB objective, in the SLO table.
+    slo = [tr for tr in root.iter("tr") if tr.find("td") is not None and
+           tr.find("td").text == "items-db"][0]
+    span = slo.findall("td")[2].find("span")
+    assert span.get("title") == "db " + long_q
+    assert len(span.text) == 80 and span.text.startswith("db select column_number_000")
     row = [tr for tr in root.iter("tr") if tr.get("id") == "q-1"][0]
     span = row.findall("td")[1].find("span")
     assert span.get("title") == long_q
@@ -280,7 +290,7 @@ def test_synthetic_verdict_cells_coloured(synthetic_page):
     colours, errors = chromium.evaluate(str(page), """[...document.querySelectorAll(
         '#slo tbody tr')].map(tr => [...tr.cells].map(c => getComputedStyle(c).color))""")
     assert errors == []
-    breach, pas = colours
+    breach, pas, _ = colours
     # Columns: ... Verdict (7), First breach (8).
     assert breach[7] == "rgb(198, 40, 40)" and pas[7] == "rgb(26, 127, 55)"
     assert pas[8] == pas[0] and breach[8] == breach[0]
