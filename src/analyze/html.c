@@ -155,7 +155,7 @@ static const char html_css[] =
 	"th{background:var(--head);text-align:left}\n"
 	"td:not(:first-child),th:not(:first-child){text-align:right;"
 	"font-variant-numeric:tabular-nums}\n"
-	"td:first-child{overflow-wrap:anywhere;max-width:38em}\n"
+	"td:first-child{overflow-wrap:break-word;max-width:38em}\n"
 	/* Numbers stay on one line ("50.59 -> 20.58"); text cells (styled left) wrap. */
 	"td:not(:first-child){white-space:nowrap}td[style]{white-space:normal}\n"
 	/* The verdict cell of a row is coloured, nothing else of it (a first breach is no pass). */
@@ -256,7 +256,7 @@ static void cell_begin(FILE *f, const char *tag, const char *align, size_t i)
 {
 	fprintf(f, "<%s", tag);
 	if (align && i && align[i] == 'l')
-		fputs(" style=\"text-align:left;overflow-wrap:anywhere\"", f);
+		fputs(" style=\"text-align:left;overflow-wrap:break-word\"", f);
 	else if (align && align[i] == 'v')
 		fputs(" class=\"verdict\"", f);
 	putc('>', f);

@@ -616,7 +616,7 @@ def test_html_outbound(tmp_path):
     assert calls == md["Outbound HTTP calls"]
     assert retries == md["Failures and retries per destination"]
     assert view == md["Endpoints as their clients saw them"]
-    left = '<td style="text-align:left;overflow-wrap:anywhere">'
+    left = '<td style="text-align:left;overflow-wrap:break-word">'
     assert "<tr><td>gunicorn:8000</td>%sapi.psp.example (tls)</td>%sPOST /v1/charges</td>" \
         "<td>60</td>" % (left, left) in html
 

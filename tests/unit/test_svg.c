@@ -648,9 +648,9 @@ static void test_html_table_aligned(void **state)
 	s = out_close(&o);
 	assert_string_equal(s,
 			    "<table>\n<thead><tr><th>Caller</th>"
-			    "<th style=\"text-align:left;overflow-wrap:anywhere\">Destination</th>"
+			    "<th style=\"text-align:left;overflow-wrap:break-word\">Destination</th>"
 			    "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
-			    "<td style=\"text-align:left;overflow-wrap:anywhere\">api &lt;x&gt; "
+			    "<td style=\"text-align:left;overflow-wrap:break-word\">api &lt;x&gt; "
 			    "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
 	free(s);
 }
