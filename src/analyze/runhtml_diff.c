@@ -189,8 +189,13 @@ static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 	return buf;
 }
 
+#define BANNER_ITEMS 4 /* changed objectives and endpoints named in the banner, each kind */
+
 struct diff_counts {
 	unsigned reg, fixed, faster, slower;
+	/* "items: p95 <= 300 ms", "GET /list: p95 52.69 -> 21.36 ms" */
+	char reg_names[BANNER_ITEMS][200], fixed_names[BANNER_ITEMS][200];
+	char faster_names[BANNER_ITEMS][400], slower_names[BANNER_ITEMS][400];
 };
 
 static void slo_section(FILE *f, const struct run *a, const struct run *b,
@@ -221,11 +226,18 @@ static void slo_section(FILE *f, const struct run *a, const struct run *b,
 			    !strcmp(after->verdict, "breach")) {
 				c = "regression";
 				cls = "regressed";
+				if (dc->reg < BANNER_ITEMS)
+					snprintf(dc->reg_names[dc->reg], sizeof(dc->reg_names[0]),
+						 "%s: %s", s->name, s->objective);
 				dc->reg++;
 			} else if (before && after && !strcmp(before->verdict, "breach") &&
 				   !strcmp(after->verdict, "pass")) {
 				c = "fixed";
 				cls = "improved";
+				if (dc->fixed < BANNER_ITEMS)
+					snprintf(dc->fixed_names[dc->fixed],
+						 sizeof(dc->fixed_names[0]), "%s: %s", s->name,
+						 s->objective);
 				dc->fixed++;
 			} else if (!before || !after) {
 				c = before ? "only in baseline" : "only in after";
@@ -304,6 +316,12 @@ static int endpoints(FILE *f, const struct run *a, const struct run *b,
 		pair_of(&qpr, false, v[5], sizeof(v[5]));
 		pair_of(&dbt, true, v[6], sizeof(v[6]));
 		snprintf(v[7], sizeof(v[7]), "%s", diff__class_name(c));
+		if (c == DIFF_IMPROVED && dc->faster < BANNER_ITEMS)
+			snprintf(dc->faster_names[dc->faster], sizeof(dc->faster_names[0]),
+				 "%s: p95 %s ms", names[np], v[2]);
+		if (c == DIFF_REGRESSED && dc->slower < BANNER_ITEMS)
+			snprintf(dc->slower_names[dc->slower], sizeof(dc->slower_names[0]),
+				 "%s: p95 %s ms", names[np], v[2]);
 		dc->faster += c == DIFF_IMPROVED;
 		dc->slower += c == DIFF_REGRESSED;
 		pairs[np].label = names[np];
@@ -387,7 +405,22 @@ static bool has_deps(const struct run *r)
 	return false;
 }
 
-/* The banner: what changed verdict, and how many endpoints got faster or slower. */
+/* One list item per name (the first BANNER_ITEMS of n, stride apart), a badge of the change. */
+static void banner_items(FILE *f, const char *what, const char *cls, const char *names,
+			 size_t stride, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < BANNER_ITEMS; i++) {
+		fputs("<li>", f);
+		html__badge(f, cls, what);
+		putc(' ', f);
+		html__escape(f, names + i * stride);
+		fputs("</li>\n", f);
+	}
+	if (n > BANNER_ITEMS)
+		fprintf(f, "<li>and %u more %s</li>\n", n - BANNER_ITEMS, what);
+}
+
+/* The banner: which objectives changed verdict, which endpoints improved or regressed. */
 static void banner(FILE *f, const struct diff_counts *dc, bool slo)
 {
 	const char *cls = dc->reg ? "breach" : dc->slower && !dc->faster ? "insufficient" : "pass";
@@ -403,15 +436,21 @@ static void banner(FILE *f, const struct diff_counts *dc, bool slo)
 		snprintf(head, sizeof(head),
 			 slo ? "No objective changed verdict" : "No SLO judged");
 	snprintf(line, sizeof(line),
-		 "%u objective%s regressed, %u fixed; %u endpoint%s faster, "
-		 "%u slower",
+		 "%u objective%s regressed, %u fixed; %u endpoint%s improved, %u regressed",
 		 dc->reg, dc->reg == 1 ? "" : "s", dc->fixed, dc->faster,
 		 dc->faster == 1 ? "" : "s", dc->slower);
 	fprintf(f, "<div class=\"banner %s\" id=\"verdict\">\n<div class=\"head\">", cls);
 	html__escape(f, head);
 	fputs("</div>\n", f);
 	html__p(f, NULL, line);
-	fputs("</div>\n", f);
+	fputs("<ul>\n", f);
+#define ITEMS(what, cls, v, n) banner_items(f, what, cls, v[0], sizeof(v[0]), n)
+	ITEMS("objective regressed", "regressed", dc->reg_names, dc->reg);
+	ITEMS("objective fixed", "improved", dc->fixed_names, dc->fixed);
+	ITEMS("endpoint regressed", "regressed", dc->slower_names, dc->slower);
+	ITEMS("endpoint improved", "improved", dc->faster_names, dc->faster);
+#undef ITEMS
+	fputs("</ul>\n</div>\n", f);
 }
 
 /* "tuned (runs/tuned.json)" with a label, else the path; relative to here when under it. */

@@ -442,6 +442,8 @@ def test_diff_banner_and_only_in(tmp_path):
     v = page_facts(page, 1280)
     cls, text = v["banner"]
     assert "1 objective fixed (breached, now pass)" in text, text
+    assert "objective fixed list: p95 <= 20 ms" in text
+    assert "endpoint improved GET /list: p95" in text
     slo_row = [[("".join(c.itertext())) for c in tr] for tr in root.iter("tr")
                if tr.find("td") is not None and tr.find("td").text == "list"][0]
     assert slo_row[2:] == ["breach (28.90 ms)", "pass (9.00 ms)", "fixed"], slo_row
