@@ -1093,6 +1093,7 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 		scope_section(f, r);
 	if (!err)
 		err = endpoints_section(f, r, order);
+	/* The slowest requests per endpoint as waterfalls (id="exemplars-N") belong here. */
 	if (!err)
 		err = saturation_section(f, r);
 	if (!err)

@@ -492,3 +492,30 @@ def test_diff_labels(tmp_path):
         p = analyze(["diff", "--label", bad, "baseline.json", "after.json"])
         assert p.returncode == 2 and p.stdout == ""
         assert p.stderr.count("\n") == 1 and "invalid --label" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("verdicts,cls,head", [
+    (("pass", "pass", "pass"), "pass", "SLOs held: 3 of 3 objectives passed"),
+    (("insufficient_data",) * 3, "insufficient",
+     "Insufficient data: none of 3 objectives could be judged"),
+    ((), "insufficient", "No SLO judged"),
+])
+def test_banner_verdicts(tmp_path, verdicts, cls, head):
+    src, _ = synthetic(tmp_path)
+    r = json.loads(src.read_text())
+    if verdicts:
+        for s, v in zip(r["slo"], verdicts):
+            s.update(verdict=v, first_breach_s=None)
+            if v != "pass":
+                s.update(observed=None, margin=None, budget_consumed=None)
+    else:
+        del r["slo"]
+    src.write_text(json.dumps(r))
+    page = tmp_path / "page.html"
+    assert analyze(["report", "-f", "html", "-o", str(page), str(src)]).returncode == 0
+    root = ET.fromstring(page.read_text())
+    banner = [d for d in root.iter("div") if d.get("id") == "verdict"][0]
+    assert banner.get("class") == "banner " + cls
+    assert banner.find("div").text == head
+    # Nothing breached: the causes are the flags, not an endpoint's breach.
+    assert "breached its objectives" not in page.read_text()
