@@ -86,6 +86,29 @@ struct svg_tpoint *runhtml__tpoints(const struct run *r, const struct run_series
 	return p;
 }
 
+bool runhtml__drawable(const struct svg_tpoint *p, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (isfinite(p[k].p95_ms) || isfinite(p[k].p99_ms))
+			return true;
+	return false;
+}
+
+const char *runhtml__undrawn(double partial_s, char *buf, size_t sz)
+{
+	size_t n = snprintf(buf, sz,
+			    "Percentiles per interval not drawn: no interval had %llu requests "
+			    "or more",
+			    (unsigned long long)svg__min_samples(95));
+
+	if (isfinite(partial_s) && n < sz)
+		snprintf(buf + n, sz - n,
+			 " (the last, %.1f s long, is left out: the end of the "
+			 "run cut it short)",
+			 partial_s);
+	return buf;
+}
+
 const char *runhtml__rules(double partial_s, char *buf, size_t sz)
 {
 	size_t n = snprintf(buf, sz,
@@ -265,6 +288,12 @@ static int timeline_chart(FILE *f, const struct run *r, const struct run_series 
 		free(spans);
 		return -ENOMEM;
 	}
+	if (!runhtml__drawable(p, s->n)) {
+		html__p(f, "muted", runhtml__undrawn(partial, rules, sizeof(rules)));
+		free(spans);
+		free(p);
+		return 0;
+	}
 	html__figure_begin(f);
 	err = svg__timeline(f, "p95 and p99 per interval", &ser, 1, marks, nmarks, spans, nspans,
 			    true);
@@ -337,7 +366,7 @@ static void endpoint_line(FILE *f, const struct run_endpoint *e)
 		     units__ms(hist_sparse__percentile(e->hist, 95) / 1e6, b, sizeof(b)),
 		     units__ms(hist_sparse__percentile(e->hist, 99) / 1e6, c, sizeof(c)),
 		     (unsigned long long)e->err4xx, (unsigned long long)e->err5xx);
-	if (e->has_db && e->db.requests && n < sizeof(line))
+	if (e->has_db && e->db.requests && e->db.queries_per_request > 0 && n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, "; %.1f queries and %s DB ms per request",
 			 e->db.queries_per_request,
 			 units__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
@@ -754,6 +783,7 @@ static int db_timeline(FILE *f, const struct run *r)
 	char names[DB_SERIES][64], rules[300], cap[400];
 	double partial = NAN;
 	size_t ns = 0;
+	bool drawable = false;
 	int err = 0;
 
 	for (unsigned i = 0; i < r->ndbqs && ns < DB_SERIES; i++) {
@@ -781,6 +811,12 @@ static int db_timeline(FILE *f, const struct run *r)
 	}
 	if (!ns)
 		goto out;
+	for (size_t k = 0; k < ns && !drawable; k++)
+		drawable = runhtml__drawable(ser[k].points, ser[k].n);
+	if (!drawable) {
+		html__p(f, "muted", runhtml__undrawn(partial, rules, sizeof(rules)));
+		goto out;
+	}
 	html__figure_begin(f);
 	err = svg__timeline(f, "Query p95 per interval", ser, ns, NULL, 0, NULL, 0, false);
 	snprintf(cap, sizeof(cap), "the %zu queries with the most DB time; %s", ns,
@@ -902,6 +938,11 @@ static int cache_timeline(FILE *f, const struct run *r)
 		}
 	}
 	ser.points = p;
+	if (!runhtml__drawable(p, c->npoints)) {
+		html__p(f, "muted", runhtml__undrawn(partial, rules, sizeof(rules)));
+		free(p);
+		return 0;
+	}
 	html__figure_begin(f);
 	err = svg__timeline(f, "Cache commands: p95 and p99 per interval", &ser, 1, NULL, 0, NULL,
 			    0, true);

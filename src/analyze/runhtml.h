@@ -23,6 +23,10 @@
  */
 struct svg_tpoint *runhtml__tpoints(const struct run *r, const struct run_series *s,
 				    double *partial_s);
+/* Whether any point has a p95 or p99 left to draw. */
+bool runhtml__drawable(const struct svg_tpoint *p, size_t n);
+/* What a reader is told instead of a timeline with nothing left to draw, and why. */
+const char *runhtml__undrawn(double partial_s, char *buf, size_t sz);
 /* The caption's words for the rules above: "p95 drawn for intervals of >= 20 requests...". */
 const char *runhtml__rules(double partial_s, char *buf, size_t sz);
 /* Whether point k of a series (length n, points at t) is the last interval, cut short. */

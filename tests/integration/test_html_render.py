@@ -519,3 +519,22 @@ def test_banner_verdicts(tmp_path, verdicts, cls, head):
     assert banner.find("div").text == head
     # Nothing breached: the causes are the flags, not an endpoint's breach.
     assert "breached its objectives" not in page.read_text()
+
+
+def test_too_few_requests_said_not_drawn(tmp_path):
+    """Intervals of 10 requests have no p95 worth drawing: the page says so instead of an
+    empty chart, and names the partial interval it left out."""
+    src, _ = synthetic(tmp_path)
+    r = json.loads(src.read_text())
+    for s in r["timeline"]["http"] + r["timeline"]["db"]:
+        for p in s["points"]:
+            p.update(count=10, rate_per_s=10.0, errors=0, **{"4xx": 0, "5xx": 0})
+    src.write_text(json.dumps(r))
+    page = tmp_path / "page.html"
+    assert analyze(["report", "-f", "html", "-o", str(page), str(src)]).returncode == 0
+    html = page.read_text()
+    assert 'class="tl-p95"' not in html and 'class="tl-p99"' not in html
+    said = "Percentiles per interval not drawn: no interval had 20 requests or more (the " \
+        "last, 0.4 s long, is left out: the end of the run cut it short)"
+    # The overview, each of the 7 endpoints, the queries.
+    assert html.count(said) == 1 + 7 + 1
