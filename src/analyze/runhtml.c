@@ -20,6 +20,7 @@
 #include "analyze/runreport.h"
 #include "analyze/svg.h"
 #include "lib/units.h"
+#include "run/slo.h"
 
 #define DB_SERIES     4 /* queries drawn over time, most DB time first */
 #define PARTIAL_SHARE 0.95
@@ -428,8 +429,11 @@ static void scope_section(FILE *f, const struct run *r)
 	html__section_end(f);
 }
 
-static void slo_table(FILE *f, const struct run *r, const char *source)
+static void slo_table(FILE *f, const struct run *r, const char *source,
+		      const struct runslo_notes *notes)
 {
+	unsigned approx = 0;
+	char line[300];
 	static const char *const head[] = { "Objective",    "Target",  "Scope",
 					    "Observed",	    "Margin",  "Budget used",
 					    "Good / total", "Verdict", "First breach" };
@@ -448,7 +452,9 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 					.n = 9,
 					.align = align };
 
-		analyze__slo_value(s, s->observed, obs, sizeof(obs));
+		obs[0] = '~';
+		analyze__slo_value(s, s->observed, obs + s->approximate, sizeof(obs) - 1);
+		approx += s->approximate;
 		analyze__slo_value(s, s->margin, mar, sizeof(mar));
 		analyze__budget(s->budget_consumed, bud, sizeof(bud));
 		snprintf(gt, sizeof(gt), s->has_counts ? "%llu/%llu" : "-",
@@ -476,21 +482,49 @@ static void slo_table(FILE *f, const struct run *r, const char *source)
 		html__row(f, &row);
 	}
 	html__table_end(f);
+	/* The text report's notes under its table, in its words. */
+	if (run__incomplete(r)) {
+		snprintf(line, sizeof(line),
+			 "(incomplete data): %.3g %% of the run's events were lost (%llu of %llu); "
+			 "a "
+			 "lost request can hide a breach as well as make one",
+			 slo__drop_pct(r->events_dropped, r->events_total),
+			 (unsigned long long)r->events_dropped,
+			 (unsigned long long)(r->events_total + r->events_dropped));
+		html__p(f, "note", line);
+	}
+	if (approx) {
+		snprintf(line, sizeof(line),
+			 "~ %u verdict%s counted from histogram buckets (a bucket straddles the "
+			 "threshold: up to 0.79 %% of a value off)",
+			 approx, approx == 1 ? "" : "s");
+		html__p(f, "muted", line);
+	}
+	if (notes && notes->recorded) {
+		snprintf(line, sizeof(line),
+			 "%u verdict%s taken from the exact counters recorded with the run",
+			 notes->recorded, notes->recorded == 1 ? "" : "s");
+		html__p(f, "muted", line);
+	}
+	if (notes && notes->warmup_ignored)
+		html__p(f, "muted",
+			"the SLO file's warm-up is not applied: a saved report's histograms cover "
+			"the whole window");
 }
 
 static void endpoint_table(FILE *f, const struct run *r, const unsigned *order)
 {
-	static const char *const head[] = { "Endpoint", "Service", "Requests", "Rate/s",
-					    "p50 ms",	"p95 ms",  "p99 ms",   "max ms",
-					    "4xx",	"5xx",	   "429",      "409" };
-	static const char align[] = "llrrrrrrrrrr";
-	char v[12][300];
+	static const char *const head[] = { "Endpoint", "Service", "Requests", "Rate/s", "p50 ms",
+					    "p95 ms",	"p99 ms",  "max ms",   "4xx",	 "5xx",
+					    "5xx rate", "429",	   "409" };
+	static const char align[] = "llrrrrrrrrrrr";
+	char v[13][300], line[600], extra[512], name[300];
 
-	html__table_begin_aligned(f, "HTTP endpoints (breaching first)", head, 12, align);
+	html__table_begin_aligned(f, "HTTP endpoints (breaching first)", head, 13, align);
 	for (unsigned j = 0; j < r->neps; j++) {
 		const struct run_endpoint *e = &r->eps[order[j]];
-		const char *cells[12];
-		struct html_row row = { .cells = cells, .n = 12, .align = align };
+		const char *cells[13];
+		struct html_row row = { .cells = cells, .n = 13, .align = align };
 
 		row.cls = runhtml__endpoint_breached(r, e) ? "breach" : NULL;
 		run__endpoint_name(e, v[0], sizeof(v[0]));
@@ -503,13 +537,32 @@ static void endpoint_table(FILE *f, const struct run *r, const unsigned *order)
 		units__ms(e->hist->max / 1e6, v[7], sizeof(v[7]));
 		snprintf(v[8], sizeof(v[8]), "%llu", (unsigned long long)e->err4xx);
 		snprintf(v[9], sizeof(v[9]), "%llu", (unsigned long long)e->err5xx);
-		snprintf(v[10], sizeof(v[10]), "%llu", (unsigned long long)run__status(e, 429));
-		snprintf(v[11], sizeof(v[11]), "%llu", (unsigned long long)run__status(e, 409));
-		for (int k = 0; k < 12; k++)
+		analyze__pct(e->count ? (double)e->err5xx / e->count : 0, v[10], sizeof(v[10]));
+		snprintf(v[11], sizeof(v[11]), "%llu", (unsigned long long)run__status(e, 429));
+		snprintf(v[12], sizeof(v[12]), "%llu", (unsigned long long)run__status(e, 409));
+		for (int k = 0; k < 13; k++)
 			cells[k] = v[k];
 		html__row(f, &row);
 	}
 	html__table_end(f);
+	/* Requests that never got an answer are not in the percentiles: say so (text report). */
+	for (unsigned j = 0; j < r->neps; j++) {
+		const struct run_endpoint *e = &r->eps[order[j]];
+		size_t n = 0;
+
+		for (unsigned k = 0; k < e->extra.n && n < sizeof(extra); k++) {
+			if (!e->extra.v[k].n || !strcmp(e->extra.v[k].key, "pipelined") ||
+			    !strcmp(e->extra.v[k].key, "end_inferred"))
+				continue;
+			n += snprintf(extra + n, sizeof(extra) - n, "%s%llu %s", n ? ", " : "",
+				      (unsigned long long)e->extra.v[k].n, e->extra.v[k].key);
+		}
+		if (!n)
+			continue;
+		snprintf(line, sizeof(line), "%s (%s): %s",
+			 run__endpoint_name(e, name, sizeof(name)), e->service, extra);
+		html__p(f, "muted", line);
+	}
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1127,7 +1180,7 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 	err = runhtml__overview(f, r, o, order);
 	if (!err && r->has_slo) {
 		html__section_begin(f, 2, "SLOs", "slo");
-		slo_table(f, r, o->slo_source ? o->slo_source : "as recorded");
+		slo_table(f, r, o->slo_source ? o->slo_source : "as recorded", o->slo_notes);
 		html__section_end(f);
 	}
 	if (!err)

@@ -538,3 +538,49 @@ def test_too_few_requests_said_not_drawn(tmp_path):
         "last, 0.4 s long, is left out: the end of the run cut it short)"
     # The overview, each of the 7 endpoints, the queries.
     assert html.count(said) == 1 + 7 + 1
+
+
+def md_tables(md):
+    """{heading: [rows of cells]} of a markdown report's tables, code spans unwrapped."""
+    out, head = {}, None
+    for ln in md.splitlines():
+        if ln.startswith("## "):
+            head = ln[3:]
+        elif ln.startswith("| ") and head:
+            out.setdefault(head, []).append([c.strip().replace("`", "")
+                                             for c in ln[2:-2].split(" | ")])
+    return out
+
+
+def html_rows(root, caption):
+    for table in root.iter("table"):
+        cap = table.find("caption")
+        if cap is not None and cap.text == caption:
+            return [["".join(c.itertext()) for c in tr] for tr in table.iter("tr")]
+    raise AssertionError("no table " + caption)
+
+
+def test_parity_with_markdown(synthetic_page, tmp_path):
+    """The HTML tables hold the markdown report's figures, cell for cell (they are the same
+    cells): scope, DB work per endpoint, hotspots, tcp; saturation's lines are the text's."""
+    page, long_q = synthetic_page
+    src = page.with_suffix(".json")
+    md = md_tables(analyze(["report", "-f", "markdown", str(src)]).stdout)
+    root = ET.fromstring(page.read_text())
+    scope = None  # its table has no caption
+    for sec in root.iter("section"):
+        if sec.get("id") == "scope":
+            scope = [["".join(c.itertext()) for c in tr] for tr in sec.iter("tr")]
+    assert scope == md["Scope"]
+    assert any(r[0] == "Load" and r[1].startswith("/bin/sh -ec 'for c in") for r in scope)
+    assert html_rows(root, "Database work per endpoint") == md["Database work per endpoint"]
+    hot, mdhot = html_rows(root, "by total time"), md["DB hotspots (by total time)"]
+    assert hot[0] == mdhot[0]
+    assert [r[2:] for r in hot] == [r[2:] for r in mdhot]  # the query: cut at 80, not 100
+    assert html_rows(root, "Listeners")[1:] == md["TCP (what the kernel saw)"][1:2]
+    text = analyze(["report", str(src)]).stdout
+    sat = text.split("\nSaturation\n", 1)[1].split("\n\n", 1)[0]
+    for sec in root.iter("section"):
+        if sec.get("id") == "saturation":
+            assert [p.text for p in sec.iter("p")] == [ln.strip() for ln in
+                                                        sat.splitlines() if ln.strip()]
