@@ -379,7 +379,10 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 	struct legend_item leg[16];
 	struct svg_scale xs, ys, rs;
 	size_t nxt, nyt, nrt = 0, nleg = 0, points = 0;
-	char names[7][2][64];
+	char names[7][2][128];
+	size_t items = 0;
+	double avail;
+	int name_max;
 	struct frame fr;
 	locale_t old;
 
@@ -463,9 +466,19 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		svg__place_labels(box, nb + 1, fr.y0, fr.y1);
 		draw_label(f, &box[nb++], C_SLO, slos[i].label);
 	}
+	/*
+	 * Names share the legend's row with the rate and breach items: cut so that it fits
+	 * the chart's width (an item is 38 units and its characters; " p95" is 4 of them).
+	 */
+	for (size_t k = 0; k < ns && k < 7; k++)
+		items += s[k].no_p99 ? 1 : 2;
+	avail = fr.x1 - SVG_MARGIN_LEFT - (rate ? 38 + 4 * CHAR_W : 0) -
+		(nbreaches && breaches ? 38 + 10 * CHAR_W : 0);
+	name_max = items ? (int)((avail / (double)items - 38) / CHAR_W) - 4 : 24;
+	name_max = name_max > 24 ? 24 : name_max < 6 ? 6 : name_max;
 	for (size_t k = 0; k < ns; k++) {
 		const char *color = palette[k % 4];
-		char name[40];
+		char name[100];
 
 		if (!s[k].points)
 			continue;
@@ -474,7 +487,7 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 			tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
 		if (k >= 7) /* legend room: 7 series, rate and breach */
 			continue;
-		html__ellipsize(s[k].name, 24, name, sizeof(name));
+		html__ellipsize(s[k].name, (size_t)name_max, name, sizeof(name));
 		snprintf(names[k][0], sizeof(names[k][0]), "%s%sp95", name, *name ? " " : "");
 		snprintf(names[k][1], sizeof(names[k][1]), "%s%sp99", name, *name ? " " : "");
 		leg[nleg++] = (struct legend_item){ names[k][0], color, NULL };

@@ -162,7 +162,8 @@ def synthetic(tmp_path):
     assert (lst["route"], pair["route"]) == ("/list", "/pair")
     for i in range(5):
         e = json.loads(json.dumps(pair))
-        e["route"] = "/quiet/%d" % i
+        e["route"] = "/quiet/%d" % i if i else \
+            "/quiet/{tenant}/projects/{project_id}/builds/{build_id}/artifacts"
         r["http"].append(e)
     long_q = "select " + ", ".join("column_number_%03d" % i for i in range(16)) + \
         " from a_table_with_a_long_name where id = ?"
