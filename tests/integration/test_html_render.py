@@ -585,3 +585,23 @@ def test_parity_with_markdown(synthetic_page, tmp_path):
         if sec.get("id") == "saturation":
             assert [p.text for p in sec.iter("p")] == [ln.strip() for ln in
                                                         sat.splitlines() if ln.strip()]
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "ramp.json"],
+    ["report", "--slo", "items-slo.yaml", "baseline.json"],
+    ["report", "cache-baseline.json"],
+    ["report", "outbound.json"],
+    ["diff", "baseline.json", "after.json"],
+    ["diff", "cache-baseline.json", "cache-after.json"],
+], ids=["ramp", "slo", "cache", "outbound", "diff", "diff-cache"])
+def test_fixture_pages_lay_out(tmp_path, args):
+    """Every fixture's page, at 1280 and 700 px: no label over another, no sideways scroll."""
+    page = tmp_path / "page.html"
+    p = analyze([args[0], "-f", "html", "-o", str(page)] + args[1:])
+    assert p.returncode in (0, 3), p.stderr
+    for width in (1280, 700):
+        v = page_facts(page, width)
+        assert v["overlaps"] == [], (width, v["overlaps"])
+        assert v["scrollWidth"] <= width
+        assert v["banner"] is not None
