@@ -53,6 +53,8 @@ int runreport__advice(const struct run *r, char ***items, unsigned *n);
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed);
 
+/* path as given, made relative to the current directory when it lies under it (titles). */
+const char *analyze__relpath(const char *path, char *buf, size_t sz);
 /* The name of run side (0: the baseline, 1: the one after) in the diff's headings. */
 const char *analyze__run_label(const struct diff_rule *rule, int side);
 

@@ -662,7 +662,9 @@ static void labelled_path(const struct analyze_out *o, const struct run *r, int 
 {
 	char p[600], l[200]; /* both fit the caller's ANALYZE_VAL_MAX */
 
-	analyze__text(o, r->path, p, sizeof(p));
+	char rel[600];
+
+	analyze__text(o, analyze__relpath(r->path, rel, sizeof(rel)), p, sizeof(p));
 	if (o->rule->label[side])
 		snprintf(buf, sz, "%s (%s)", analyze__text(o, o->rule->label[side], l, sizeof(l)),
 			 p);

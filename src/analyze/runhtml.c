@@ -12,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "analyze/analyze.h"
 #include "analyze/html.h"
@@ -32,20 +31,6 @@ const char *runhtml__verdict_class(const char *v)
 	if (!strcmp(v, "breach"))
 		return "breach";
 	return "insufficient";
-}
-
-const char *runhtml__relpath(const char *path, char *buf, size_t sz)
-{
-	char cwd[4096];
-	size_t n;
-
-	if (!path)
-		path = "";
-	if (path[0] == '/' && getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) > 1 &&
-	    !strncmp(path, cwd, n) && path[n] == '/')
-		path += n + 1;
-	snprintf(buf, sz, "%s", path);
-	return buf;
 }
 
 double runhtml__span(const struct run *r, const struct run_tpoint *p, unsigned k)
@@ -1175,7 +1160,7 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 	if (!order)
 		return -ENOMEM;
 	snprintf(title, sizeof(title), "sloprobe report: %s (%s, %.10s)",
-		 runhtml__relpath(r->path, rel, sizeof(rel)), r->hostname, r->start);
+		 analyze__relpath(r->path, rel, sizeof(rel)), r->hostname, r->start);
 	html__begin(f, title);
 	err = runhtml__overview(f, r, o, order);
 	if (!err && r->has_slo) {

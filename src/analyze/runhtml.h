@@ -57,9 +57,6 @@ struct svg_bucket *runhtml__buckets(const struct hist_sparse *h, size_t *n);
 size_t runhtml__slo_marks(const struct run *r, const struct run_endpoint *e, struct svg_mark *m,
 			  char (*labels)[64], int *pct_of);
 
-/* path as given, made relative to the current directory when it lies under it. */
-const char *runhtml__relpath(const char *path, char *buf, size_t sz);
-
 /*
  * A table of the text renderer's cells (table.h) with the given titles, alignment ('v' the
  * verdict) and caption; frees t. cut_col >= 0: that column's cells cut to RUNHTML_QUERY_CUT

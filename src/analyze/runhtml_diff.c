@@ -459,7 +459,7 @@ static void labelled(const struct run *r, const struct diff_rule *rule, int side
 {
 	char p[400];
 
-	runhtml__relpath(r->path, p, sizeof(p));
+	analyze__relpath(r->path, p, sizeof(p));
 	if (rule->label[side])
 		snprintf(buf, sz, "%s (%s)", rule->label[side], p);
 	else

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/analyze.h"
 #include "analyze/html.h"
@@ -74,6 +75,20 @@ analyze__para(struct analyze_out *o, const char *fmt, ...)
 	vfprintf(o->f, fmt, ap);
 	va_end(ap);
 	fputs(analyze__md(o) ? "\n\n" : "\n", o->f);
+}
+
+const char *analyze__relpath(const char *path, char *buf, size_t sz)
+{
+	char cwd[4096];
+	size_t n;
+
+	if (!path)
+		path = "";
+	if (path[0] == '/' && getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) > 1 &&
+	    !strncmp(path, cwd, n) && path[n] == '/')
+		path += n + 1;
+	snprintf(buf, sz, "%s", path);
+	return buf;
 }
 
 const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
@@ -472,7 +487,8 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 			analyze__text(&o, day, b, sizeof(b)));
 		analyze__heading(&o, "Scope");
 	} else {
-		fprintf(f, "sloprobe report: %s\n", analyze__text(&o, r->path, a, sizeof(a)));
+		fprintf(f, "sloprobe report: %s\n",
+			analyze__text(&o, analyze__relpath(r->path, b, sizeof(b)), a, sizeof(a)));
 	}
 	scope(&o, r);
 	if (r->has_slo)

@@ -605,3 +605,19 @@ def test_fixture_pages_lay_out(tmp_path, args):
         assert v["overlaps"] == [], (width, v["overlaps"])
         assert v["scrollWidth"] <= width
         assert v["banner"] is not None
+
+
+def test_titles_relative_to_here(tmp_path):
+    """A path under the current directory is shown relative to it, in every format's title;
+    one elsewhere as given."""
+    (tmp_path / "runs").mkdir()
+    src = tmp_path / "runs" / "db.json"
+    src.write_text(open(os.path.join(FIX, "db.json")).read())
+    text = analyze(["report", str(src)], cwd=tmp_path).stdout
+    assert text.splitlines()[0] == "sloprobe report: runs/db.json"
+    html = analyze(["report", "-f", "html", str(src)], cwd=tmp_path).stdout
+    assert ET.fromstring(html).find("head/title").text.startswith("sloprobe report: runs/db.json")
+    diff = analyze(["diff", str(src), str(src)], cwd=tmp_path).stdout
+    assert diff.splitlines()[0] == "sloprobe diff: runs/db.json -> runs/db.json"
+    text = analyze(["report", str(src)], cwd=FIX).stdout
+    assert text.splitlines()[0] == "sloprobe report: %s" % src
