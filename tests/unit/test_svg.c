@@ -646,12 +646,12 @@ static void test_html_table_aligned(void **state)
 	html__table_row_aligned(o.f, NULL, row, 3, "llr");
 	html__table_end(o.f);
 	s = out_close(&o);
-	assert_string_equal(s,
-			    "<table>\n<thead><tr><th>Caller</th>"
-			    "<th style=\"text-align:left;overflow-wrap:break-word\">Destination</th>"
-			    "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
-			    "<td style=\"text-align:left;overflow-wrap:break-word\">api &lt;x&gt; "
-			    "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
+	assert_string_equal(
+		s, "<table>\n<thead><tr><th>Caller</th>"
+		   "<th style=\"text-align:left;overflow-wrap:break-word\">Destination</th>"
+		   "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
+		   "<td style=\"text-align:left;overflow-wrap:break-word\">api &lt;x&gt; "
+		   "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
 	free(s);
 }
 
