@@ -318,6 +318,7 @@ enum {
 	OPT_ERROR_FLOOR,
 	OPT_QPR_FLOOR,
 	OPT_MIN_SAMPLES,
+	OPT_LABEL,
 };
 
 static const struct argp_option diff_opts[] = {
@@ -325,6 +326,8 @@ static const struct argp_option diff_opts[] = {
 	  "text (default), markdown, html, json (verdicts for CI) or junit (JUnit XML)", 0 },
 	{ "output", 'o', "FILE", 0, "write to FILE instead of standard output", 0 },
 	{ "slo", 's', "FILE", 0, "judge both runs against the SLO file (docs/slo.md)", 0 },
+	{ "label", OPT_LABEL, "RUN=NAME", 0,
+	  "name a run in the headings: baseline=NAME or after=NAME (default: the words)", 0 },
 	{ 0, 0, 0, 0, "Noise threshold (a change must exceed all that apply):", 1 },
 	{ "noise", OPT_NOISE, "PCT", 0, "relative change, % of the baseline (5)", 1 },
 	{ "floor-ms", OPT_FLOOR_MS, "MS", 0, "HTTP latency change (1 ms)", 1 },
@@ -373,6 +376,20 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 		if (parse_double(arg, 0, 1e6, &r->qpr_floor))
 			argp_error(state, "invalid --qpr-floor '%s'", arg);
 		break;
+	case OPT_LABEL: {
+		const char *eq = strchr(arg, '=');
+		int side = -1;
+
+		if (eq && (size_t)(eq - arg) == strlen("baseline") && !strncmp(arg, "baseline", 8))
+			side = 0;
+		else if (eq && (size_t)(eq - arg) == strlen("after") && !strncmp(arg, "after", 5))
+			side = 1;
+		if (side < 0 || !eq[1])
+			argp_error(state, "invalid --label '%s' (baseline=NAME or after=NAME)",
+				   arg);
+		r->label[side] = eq + 1;
+		break;
+	}
 	case OPT_MIN_SAMPLES:
 		if (parse_double(arg, 0, 1e12, &v) || v != floor(v))
 			argp_error(state, "invalid --min-samples '%s'", arg);
@@ -402,6 +419,7 @@ static const char diff_doc[] =
 	"EXAMPLES:\n"
 	"  sloprobe diff baseline.json tuned.json\n"
 	"  sloprobe diff --noise 10 -f markdown -o diff.md baseline.json tuned.json\n"
+	"  sloprobe diff --label baseline=v1.4 --label after=v1.5 a.json b.json\n"
 	"  sloprobe diff -f json -o diff-verdicts.json baseline.json tuned.json\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "

@@ -53,6 +53,11 @@ int runreport__advice(const struct run *r, char ***items, unsigned *n);
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed);
 
+/* path as given, made relative to the current directory when it lies under it (titles). */
+const char *analyze__relpath(const char *path, char *buf, size_t sz);
+/* The name of run side (0: the baseline, 1: the one after) in the diff's headings. */
+const char *analyze__run_label(const struct diff_rule *rule, int side);
+
 /* The same as one self-contained HTML page with inline SVG charts. 0 or a negative errno. */
 int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o);
 int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,

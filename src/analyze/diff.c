@@ -9,13 +9,14 @@
 
 void diff__default_rule(struct diff_rule *r)
 {
-	r->rel = 0.05;
-	r->lat_floor_ms = 1.0;
-	r->db_floor_ms = 0.1;
-	r->err_floor = 0.001;
-	r->qpr_floor = 0.5;
-	r->rate_floor = 0.1;
-	r->min_samples = 20;
+	/* One assignment: the labels (none) too. */
+	*r = (struct diff_rule){ .rel = 0.05,
+				 .lat_floor_ms = 1.0,
+				 .db_floor_ms = 0.1,
+				 .err_floor = 0.001,
+				 .qpr_floor = 0.5,
+				 .rate_floor = 0.1,
+				 .min_samples = 20 };
 }
 
 double diff__threshold(const struct diff_rule *r, enum diff_metric m, double before)

@@ -39,6 +39,8 @@ struct diff_rule {
 	double qpr_floor;     /* queries per request (0.5) */
 	double rate_floor;    /* per second (0.1) */
 	uint64_t min_samples; /* in both runs (20) */
+	/* Names of the two runs in headings (--label); NULL: "baseline", "after". */
+	const char *label[2];
 };
 
 void diff__default_rule(struct diff_rule *r);

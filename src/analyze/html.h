@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Self-contained HTML pages for reports: inline CSS, no scripts, no external resources.
+ * Self-contained HTML pages for reports: inline CSS, no external resources, and at most one tiny
+ * inline script (html__sort_script) that the page reads well without.
  *
  * The output is also well-formed XML (void elements self-closed, numeric character references
  * only), so tests can parse a page with any XML parser and inline SVG from svg.h drops straight
@@ -13,6 +14,7 @@
 #ifndef SLOPROBE_HTML_H
 #define SLOPROBE_HTML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -53,6 +55,28 @@ void html__table_begin_aligned(FILE *f, const char *caption, const char *const *
 			       size_t ncols, const char *align);
 void html__table_row_aligned(FILE *f, const char *cls, const char *const *cells, size_t ncols,
 			     const char *align);
+
+/*
+ * One row with everything optional: an id (a link target), a class, per-cell alignment as above
+ * ('v': the verdict cell, coloured by the row's class), and per-cell titles (the whole text of a
+ * cell that was cut; NULL or "": none).
+ */
+struct html_row {
+	const char *id, *cls;
+	const char *const *cells;
+	const char *const *titles;
+	size_t n;
+	const char *align;
+};
+void html__row(FILE *f, const struct html_row *row);
+
+/* <details> (open or closed) with a <summary>, and its end. */
+void html__details_begin(FILE *f, const char *summary, bool open);
+void html__details_end(FILE *f);
+/* <a href="href">text</a>, inline. */
+void html__link(FILE *f, const char *href, const char *text);
+/* The inline script that sorts a table by the column whose head is clicked. */
+void html__sort_script(FILE *f);
 
 /* <span class="badge cls">text</span>: a coloured verdict inline (same classes as rows). */
 void html__badge(FILE *f, const char *cls, const char *text);

@@ -229,7 +229,8 @@ int merge__db(struct run *out, const struct run *const *in, unsigned n, struct m
 	err = merge__group_by_key(items, total, query_key, group, first, &out->ndbqs, off, members);
 	for (unsigned g = 0; g < out->ndbqs && !err; g++) {
 		out->dbqs[g] = *(const struct run_dbq *)items[first[g]];
-		err = merge_query(out, &out->dbqs[g], (const struct run_dbq *const *)members + off[g],
+		err = merge_query(out, &out->dbqs[g],
+				  (const struct run_dbq *const *)members + off[g],
 				  off[g + 1] - off[g], out->duration_s, notes);
 	}
 	if (err)
@@ -254,7 +255,8 @@ int merge__db(struct run *out, const struct run *const *in, unsigned n, struct m
 				continue;
 			}
 			out->flags[x].occurrences += f->occurrences;
-			/* First seen: the earliest input that saw it (t_s set once start is known). */
+			/* First seen: the earliest input that saw it (t_s set once start is known).
+			 */
 			if (earlier(f->at, out->flags[x].at))
 				out->flags[x].at = f->at;
 		}

@@ -84,6 +84,13 @@ static const char *change(const struct diff_value *m, char *buf, size_t sz)
 	return buf;
 }
 
+const char *analyze__run_label(const struct diff_rule *rule, int side)
+{
+	if (rule && rule->label[side] && *rule->label[side])
+		return rule->label[side];
+	return side ? "after" : "baseline";
+}
+
 static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "RUN",	"FILE",	    "HOST",    "START",
@@ -97,7 +104,8 @@ static void runs_section(struct analyze_out *o, const struct run *a, const struc
 
 	table__init(&t, "lllllrrl", analyze__md(o) ? mdhead : head);
 	for (int i = 0; i < 2; i++) {
-		table__cell(&t, i ? "after" : "baseline");
+		table__cell(&t, "%s",
+			    analyze__text(o, analyze__run_label(o->rule, i), v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->path, v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->hostname, v, sizeof(v)));
 		table__cell(&t, "%s", analyze__text(o, r[i]->start, v, sizeof(v)));
@@ -136,9 +144,9 @@ static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)
 static void slo_section(struct analyze_out *o, const struct run *a, const struct run *b,
 			bool *regressed)
 {
-	static const char *const head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
-	static const char *const mdhead[] = { "Objective", "Target", "Baseline", "After",
-					      "Change" };
+	const char *head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
+	const char *mdhead[] = { "Objective", "Target", "Baseline", "After", "Change" };
+	char la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX];
 	unsigned reg = 0, fixed = 0;
 	struct table t;
 	char x[96], y[96], v[ANALYZE_VAL_MAX];
@@ -147,6 +155,11 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 	if (!a->has_slo && !b->has_slo)
 		return;
 	analyze__heading(o, "SLO verdicts");
+	/* The runs' labels, when given, head their columns. */
+	if (o->rule && o->rule->label[0])
+		head[2] = mdhead[2] = analyze__text(o, o->rule->label[0], la, sizeof(la));
+	if (o->rule && o->rule->label[1])
+		head[3] = mdhead[3] = analyze__text(o, o->rule->label[1], lb, sizeof(lb));
 	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
@@ -389,7 +402,7 @@ static const char *out_cell(const struct analyze_out *o, const struct run_out_ca
 	return analyze__val(o, name, 0, buf, sz);
 }
 
-static int outbound_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__outbound(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "CALL",	    "CALLS",	    "P95 MS", "CHANGE",
 					    "FAILURE RATE", "RETRIES/CALL", "VERDICT" };
@@ -499,7 +512,7 @@ static void match_cache_rows(const struct run *a, const struct run *b, int *b_of
 }
 
 /* The cache section of both runs: the hit ratio, each row's calls, p95 and hit ratio. */
-static int cache_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "COMMAND", "CALLS", "P95 MS", "HIT RATIO", "CHANGE" };
 	static const char *const mdhead[] = { "Command and key pattern", "Calls", "p95 ms",
@@ -584,7 +597,7 @@ static void dep_value(struct diff_value *m, enum diff_show show, const struct ru
 }
 
 /* Cache and outbound calls per request of the endpoints both runs have. */
-static int deps_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = {
 		"ENDPOINT", "CACHE/REQ",    "CHANGE", "HIT RATIO",
@@ -683,7 +696,7 @@ static unsigned tcp_keys_add(struct tcp_key *keys, unsigned n, const struct tcp_
  * The kernel's saturation signs of both runs: listen-queue drops per port, retransmits and
  * resets per role and port (peers summed: their addresses and ports differ from run to run).
  */
-static int tcp_section(struct analyze_out *o, const struct run *a, const struct run *b)
+int rundiff__tcp(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = {
 		"PORT", "ROLE", "COUNT", "BASELINE", "AFTER", "CHANGE"
@@ -762,6 +775,20 @@ static int tcp_section(struct analyze_out *o, const struct run *a, const struct 
 	return 0;
 }
 
+/* "tuned (runs/tuned.json)" with a label, else the path as given. */
+static void labelled_path(const struct analyze_out *o, const struct run *r, int side, char *buf,
+			  size_t sz)
+{
+	char p[600], l[200], rel[600]; /* p and l fit the caller's ANALYZE_VAL_MAX */
+
+	analyze__text(o, analyze__relpath(r->path, rel, sizeof(rel)), p, sizeof(p));
+	if (o->rule->label[side])
+		snprintf(buf, sz, "%s (%s)", analyze__text(o, o->rule->label[side], l, sizeof(l)),
+			 p);
+	else
+		snprintf(buf, sz, "%s", p);
+}
+
 int rundiff__write(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		   enum table_fmt fmt, bool *slo_regressed)
 {
@@ -769,8 +796,8 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 	char x[ANALYZE_VAL_MAX], y[ANALYZE_VAL_MAX];
 	int err;
 
-	analyze__text(&o, a->path, x, sizeof(x));
-	analyze__text(&o, b->path, y, sizeof(y));
+	labelled_path(&o, a, 0, x, sizeof(x));
+	labelled_path(&o, b, 1, y, sizeof(y));
 	if (analyze__md(&o)) {
 		fprintf(f, "# Tuning diff: %s vs %s\n", x, y);
 		analyze__heading(&o, "Runs");
@@ -784,13 +811,13 @@ int rundiff__write(FILE *f, const struct run *a, const struct run *b, const stru
 		return err;
 	if ((a->ndbqs || b->ndbqs) && (err = queries_section(&o, a, b)))
 		return err;
-	if ((has_deps(a) || has_deps(b)) && (err = deps_section(&o, a, b)))
+	if ((has_deps(a) || has_deps(b)) && (err = rundiff__deps(&o, a, b)))
 		return err;
-	if ((a->has_cache || b->has_cache) && (err = cache_section(&o, a, b)))
+	if ((a->has_cache || b->has_cache) && (err = rundiff__cache(&o, a, b)))
 		return err;
-	if ((a->nouts || b->nouts) && (err = outbound_section(&o, a, b)))
+	if ((a->nouts || b->nouts) && (err = rundiff__outbound(&o, a, b)))
 		return err;
-	if ((a->has_tcp || b->has_tcp) && (err = tcp_section(&o, a, b)))
+	if ((a->has_tcp || b->has_tcp) && (err = rundiff__tcp(&o, a, b)))
 		return err;
 	if (o.err)
 		return o.err;

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze/analyze.h"
 #include "analyze/html.h"
@@ -76,6 +77,20 @@ analyze__para(struct analyze_out *o, const char *fmt, ...)
 	fputs(analyze__md(o) ? "\n\n" : "\n", o->f);
 }
 
+const char *analyze__relpath(const char *path, char *buf, size_t sz)
+{
+	char cwd[4096];
+	size_t n;
+
+	if (!path)
+		path = "";
+	if (path[0] == '/' && getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) > 1 &&
+	    !strncmp(path, cwd, n) && path[n] == '/')
+		path += n + 1;
+	snprintf(buf, sz, "%s", path);
+	return buf;
+}
+
 const char *analyze__cut(const char *s, size_t max, char *buf, size_t sz)
 {
 	html__ellipsize(s, max, buf, sz);
@@ -121,8 +136,8 @@ static bool shell_safe(const char *a)
 }
 
 /* The traced command as a shell would read it, cut to COMMAND_MAX code points. */
-static const char *command_line(const struct analyze_out *o, const struct run *r, char *buf,
-				size_t sz)
+const char *runreport__command(const struct analyze_out *o, const struct run *r, char *buf,
+			       size_t sz)
 {
 	char *line = NULL;
 	size_t len = 0;
@@ -210,36 +225,35 @@ static void cache_traffic(const struct run *r, char *buf, size_t sz)
 			 ratio < 0 ? "-" : analyze__pct(ratio, pct, sizeof(pct)));
 }
 
-static void scope(struct analyze_out *o, const struct run *r)
+void runreport__scope_cells(const struct analyze_out *o, const struct run *r, struct table *t)
 {
 	static const char *const head[] = { "", "" };
 	char a[512], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX], d[ANALYZE_VAL_MAX];
 	uint64_t req = run__requests(r), q = total_queries(r);
-	struct table t;
 
-	table__init(&t, "ll", head);
+	table__init(t, "ll", head);
 	if (analyze__md(o)) {
-		t.head[0] = "Item";
-		t.head[1] = "Value";
+		t->head[0] = "Item";
+		t->head[1] = "Value";
 	}
-	table__cell(&t, "Host");
-	table__cell(&t, "%s, Linux %s", analyze__text(o, r->hostname, b, sizeof(b)),
+	table__cell(t, "Host");
+	table__cell(t, "%s, Linux %s", analyze__text(o, r->hostname, b, sizeof(b)),
 		    analyze__text(o, r->kernel, c, sizeof(c)));
-	table__cell(&t, "Window");
-	table__cell(&t, "%s to %s (%.3f s)", analyze__text(o, r->start, b, sizeof(b)),
+	table__cell(t, "Window");
+	table__cell(t, "%s to %s (%.3f s)", analyze__text(o, r->start, b, sizeof(b)),
 		    analyze__text(o, r->end, c, sizeof(c)), r->duration_s);
 	if (r->nsources) {
-		table__cell(&t, "Merged from");
-		table__cell(&t, "%u reports", r->nsources);
+		table__cell(t, "Merged from");
+		table__cell(t, "%u reports", r->nsources);
 	}
-	table__cell(&t, "Load");
+	table__cell(t, "Load");
 	if (r->has_command) {
-		table__cell(&t, "%s (exit %lld)", command_line(o, r, b, sizeof(b)),
+		table__cell(t, "%s (exit %lld)", runreport__command(o, r, b, sizeof(b)),
 			    (long long)r->exit_status);
 	} else {
-		table__cell(&t, "not recorded (traced until stopped)");
+		table__cell(t, "not recorded (traced until stopped)");
 	}
-	table__cell(&t, "Traffic");
+	table__cell(t, "Traffic");
 	if (r->has_db)
 		snprintf(a, sizeof(a), "; %llu DB queries, %u fingerprints", (unsigned long long)q,
 			 r->ndbqs);
@@ -247,24 +261,31 @@ static void scope(struct analyze_out *o, const struct run *r)
 		snprintf(a, sizeof(a), "; database tracing off");
 	if (r->has_cache)
 		cache_traffic(r, a, sizeof(a));
-	table__cell(&t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
+	table__cell(t, "%llu HTTP requests on %u endpoint%s (%s/s)%s", (unsigned long long)req,
 		    r->neps, r->neps == 1 ? "" : "s",
 		    analyze__rate(r->duration_s > 0 ? req / r->duration_s : 0, c, 16), a);
 	events_line(o, r, a, sizeof(a));
-	table__cell(&t, "Events");
-	table__cell(&t, "%s", a);
+	table__cell(t, "Events");
+	table__cell(t, "%s", a);
 	db_drops_line(r, a, sizeof(a));
 	if (a[0]) {
-		table__cell(&t, "DB drops");
-		table__cell(&t, "%s", a);
+		table__cell(t, "DB drops");
+		table__cell(t, "%s", a);
 	}
 	runreport__cache_drops(o, r, a, sizeof(a));
 	if (a[0]) {
-		table__cell(&t, "Cache drops");
-		table__cell(&t, "%s", a);
+		table__cell(t, "Cache drops");
+		table__cell(t, "%s", a);
 	}
-	table__cell(&t, "Recorded by");
-	table__cell(&t, "sloprobe %s", analyze__text(o, r->tool_version, d, sizeof(d)));
+	table__cell(t, "Recorded by");
+	table__cell(t, "sloprobe %s", analyze__text(o, r->tool_version, d, sizeof(d)));
+}
+
+static void scope(struct analyze_out *o, const struct run *r)
+{
+	struct table t;
+
+	runreport__scope_cells(o, r, &t);
 	analyze__table(o, &t);
 }
 
@@ -466,7 +487,8 @@ int runreport__write(FILE *f, const struct run *r, const struct runreport_opts *
 			analyze__text(&o, day, b, sizeof(b)));
 		analyze__heading(&o, "Scope");
 	} else {
-		fprintf(f, "sloprobe report: %s\n", analyze__text(&o, r->path, a, sizeof(a)));
+		fprintf(f, "sloprobe report: %s\n",
+			analyze__text(&o, analyze__relpath(r->path, b, sizeof(b)), a, sizeof(a)));
 	}
 	scope(&o, r);
 	if (r->has_slo)

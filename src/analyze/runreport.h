@@ -9,6 +9,23 @@
 
 #include "analyze/analyze.h"
 
+/* The traced command as a shell would read it, cut to 160 code points, as a value of o. */
+const char *runreport__command(const struct analyze_out *o, const struct run *r, char *buf,
+			       size_t sz);
+/* The scope table's rows (host, window, load, traffic, events, drops...) into t, initialized. */
+void runreport__scope_cells(const struct analyze_out *o, const struct run *r, struct table *t);
+/*
+ * The rows of the per-endpoint DB table into t (initialized with o's titles); the number of
+ * rows, 0 (and nothing to free) when no endpoint ran a query.
+ */
+unsigned runreport__db_per_endpoint_cells(const struct analyze_out *o, const struct run *r,
+					  struct table *t);
+/* The hotspot table's rows, the first top fingerprints (the file's order), into t. */
+void runreport__hotspot_cells(const struct analyze_out *o, const struct run *r, unsigned top,
+			      struct table *t);
+/* The tcp section's listeners and peers tables (t[0], t[1]), each initialized. */
+void runreport__tcp_cells(const struct analyze_out *o, const struct run *r, struct table t[2]);
+
 /* Queries and DB time per request of each endpoint that ran a query; nothing without one. */
 void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r);
 /* Where each HTTP timeline series stopped keeping up with its load; o->err on -ENOMEM. */
@@ -49,8 +66,8 @@ void runreport__recommendations(struct analyze_out *o, const struct run *r);
 /* runreport_exemplars.c: what one exemplar request did, for text and HTML alike. */
 #define RUNREPORT_RUN_MIN 3 /* the same query this many times back to back: an N+1 run */
 struct runreport_exsum {
-	unsigned n[RUN_SPAN_NR]; /* spans by kind */
-	unsigned misses, errors; /* cache reads that missed; failed calls and error replies */
+	unsigned n[RUN_SPAN_NR];   /* spans by kind */
+	unsigned misses, errors;   /* cache reads that missed; failed calls and error replies */
 	unsigned run_n, run_first; /* the longest run of one query: length, index of its first */
 	double run_ms;		   /* its first start to its last end */
 };
@@ -97,5 +114,14 @@ void runreport__retry_cells(const struct run_out_dest *d, char (*v)[RUNREPORT_CE
 bool runreport__client_pair(const struct run *r, unsigned *ep, unsigned *call);
 void runreport__client_cells(const struct run_endpoint *e, const struct run_out_call *x,
 			     char (*v)[RUNREPORT_CELL]);
+
+/*
+ * rundiff.c: the diff's sections the HTML diff shows as the text has them (a heading line, then
+ * tables and lines); nothing when neither run has the kind. 0 or -ENOMEM.
+ */
+int rundiff__outbound(struct analyze_out *o, const struct run *a, const struct run *b);
+int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run *b);
+int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *b);
+int rundiff__tcp(struct analyze_out *o, const struct run *a, const struct run *b);
 
 #endif

@@ -19,7 +19,8 @@
 #define QUERY_TEXT 60 /* query text shown in text tables, code points */
 #define QUERY_MD   100
 
-void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
+unsigned runreport__db_per_endpoint_cells(const struct analyze_out *o, const struct run *r,
+					  struct table *t)
 {
 	static const char *const head[] = { "ENDPOINT",	 "REQUESTS", "QUERIES/REQ", "MAX",
 					    "DB MS/REQ", "DB SHARE", "TOP QUERY" };
@@ -27,29 +28,27 @@ void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
 					      "max",	  "DB ms / request", "DB share of latency",
 					      "Top query" };
 	char a[48], b[ANALYZE_VAL_MAX], c[ANALYZE_VAL_MAX];
-	struct table t;
 	unsigned n = 0;
 
 	/* Without a single query the section would be a table of zeros. */
 	for (unsigned i = 0; i < r->neps; i++)
 		n += r->eps[i].has_db && r->eps[i].db.queries_per_request > 0;
 	if (!n)
-		return;
-	analyze__heading(o, analyze__md(o) ? "Database work per endpoint" : "Queries per request");
-	table__init(&t, "lrrrrrl", analyze__md(o) ? mdhead : head);
+		return 0;
+	table__init(t, "lrrrrrl", analyze__md(o) ? mdhead : head);
 	for (unsigned i = 0; i < r->neps; i++) {
 		const struct run_endpoint *e = &r->eps[i];
 		double mean = hist_sparse__mean(e->hist) / 1e6;
 
 		if (!e->has_db || !e->db.requests)
 			continue;
-		table__cell(&t, "%s",
+		table__cell(t, "%s",
 			    analyze__val(o, run__endpoint_name(e, c, sizeof(c)), 0, b, sizeof(b)));
-		table__cell(&t, "%llu", (unsigned long long)e->db.requests);
-		table__cell(&t, "%.2f", e->db.queries_per_request);
-		table__cell(&t, "%.0f", e->db.queries_per_request_max);
-		table__cell(&t, "%s", units__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
-		table__cell(&t, "%s",
+		table__cell(t, "%llu", (unsigned long long)e->db.requests);
+		table__cell(t, "%.2f", e->db.queries_per_request);
+		table__cell(t, "%.0f", e->db.queries_per_request_max);
+		table__cell(t, "%s", units__ms(e->db.db_time_ms_per_request, a, sizeof(a)));
+		table__cell(t, "%s",
 			    analyze__pct(mean > 0 ? e->db.db_time_ms_per_request / mean : 0, a,
 					 sizeof(a)));
 		/* The query behind most of the endpoint's DB time (reports of any order). */
@@ -61,16 +60,27 @@ void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
 		if (e->db.ntop && e->db.top[k].query) {
 			analyze__val(o, e->db.top[k].query, analyze__md(o) ? QUERY_MD : QUERY_TEXT,
 				     c, sizeof(c));
-			table__cell(&t, "%s (%.1f/req, %s ms/req)", c, e->db.top[k].per_request,
+			table__cell(t, "%s (%.1f/req, %s ms/req)", c, e->db.top[k].per_request,
 				    units__ms(e->db.top[k].ms_per_request, a, sizeof(a)));
 		} else {
-			table__cell(&t, "-");
+			table__cell(t, "-");
 		}
 	}
+	return n;
+}
+
+void runreport__db_per_endpoint(struct analyze_out *o, const struct run *r)
+{
+	struct table t;
+
+	if (!runreport__db_per_endpoint_cells(o, r, &t))
+		return;
+	analyze__heading(o, analyze__md(o) ? "Database work per endpoint" : "Queries per request");
 	analyze__table(o, &t);
 }
 
-void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned top)
+void runreport__hotspot_cells(const struct analyze_out *o, const struct run *r, unsigned top,
+			      struct table *t)
 {
 	static const char *const head[] = { "#",   "QUERY",    "CALLS", "RATE/S", "P50", "P95",
 					    "P99", "TOTAL MS", "SHARE", "ERRORS", "ROWS" };
@@ -80,6 +90,37 @@ void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned to
 					      "Errors", "Rows" };
 	char a[48], c[ANALYZE_VAL_MAX];
 	uint64_t total = 0;
+
+	for (unsigned i = 0; i < r->ndbqs; i++)
+		total += r->dbqs[i].hist->sum;
+	table__init(t, "rlrrrrrrrrr", analyze__md(o) ? mdhead : head);
+	/* The loader keeps the file's order, which is by total time. */
+	for (unsigned i = 0; i < r->ndbqs && i < top; i++) {
+		const struct run_dbq *q = &r->dbqs[i];
+		const struct hist_sparse *h = q->hist;
+
+		table__cell(t, "%u", i + 1);
+		table__cell(t, "%s",
+			    analyze__val(o, q->query, analyze__md(o) ? QUERY_MD : QUERY_TEXT, c,
+					 sizeof(c)));
+		table__cell(t, "%llu", (unsigned long long)q->count);
+		table__cell(t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
+		table__cell(t, "%s", units__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
+		table__cell(t, "%s", units__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
+		table__cell(t, "%s", units__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
+		table__cell(t, "%.1f", h->sum / 1e6);
+		table__cell(t, "%s",
+			    analyze__pct(total ? (double)h->sum / total : 0, a, sizeof(a)));
+		table__cell(t, "%llu", (unsigned long long)q->errors);
+		if (q->has_rows)
+			table__cell(t, "%lld", (long long)q->rows);
+		else
+			table__cell(t, "-");
+	}
+}
+
+void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned top)
+{
 	struct table t;
 
 	if (!r->has_db)
@@ -90,35 +131,7 @@ void runreport__hotspots(struct analyze_out *o, const struct run *r, unsigned to
 		analyze__para(o, "no queries");
 		return;
 	}
-	for (unsigned i = 0; i < r->ndbqs; i++)
-		total += r->dbqs[i].hist->sum;
-	table__init(&t, "rlrrrrrrrrr", analyze__md(o) ? mdhead : head);
-	/* The loader keeps the file's order, which is by total time. */
-	for (unsigned i = 0; i < r->ndbqs && i < top; i++) {
-		const struct run_dbq *q = &r->dbqs[i];
-		const struct hist_sparse *h = q->hist;
-
-		table__cell(&t, "%u", i + 1);
-		table__cell(&t, "%s",
-			    analyze__val(o, q->query, analyze__md(o) ? QUERY_MD : QUERY_TEXT, c,
-					 sizeof(c)));
-		table__cell(&t, "%llu", (unsigned long long)q->count);
-		table__cell(&t, "%s", analyze__rate(q->rate_per_s, a, sizeof(a)));
-		table__cell(&t, "%s",
-			    units__ms(hist_sparse__percentile(h, 50) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s",
-			    units__ms(hist_sparse__percentile(h, 95) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%s",
-			    units__ms(hist_sparse__percentile(h, 99) / 1e6, a, sizeof(a)));
-		table__cell(&t, "%.1f", h->sum / 1e6);
-		table__cell(&t, "%s",
-			    analyze__pct(total ? (double)h->sum / total : 0, a, sizeof(a)));
-		table__cell(&t, "%llu", (unsigned long long)q->errors);
-		if (q->has_rows)
-			table__cell(&t, "%lld", (long long)q->rows);
-		else
-			table__cell(&t, "-");
-	}
+	runreport__hotspot_cells(o, r, top, &t);
 	analyze__table(o, &t);
 	if (r->ndbqs > top) {
 		if (analyze__md(o))

@@ -66,7 +66,7 @@ void runreport__first_signs(struct analyze_out *o, const struct run *r, double k
 							    : "");
 }
 
-void runreport__tcp(struct analyze_out *o, const struct run *r)
+void runreport__tcp_cells(const struct analyze_out *o, const struct run *r, struct table t[2])
 {
 	static const char *const lhead[] = { "PORT", "SOCKETS", "DROPS", "ACCEPT Q MAX",
 					     "BACKLOG" };
@@ -80,38 +80,44 @@ void runreport__tcp(struct analyze_out *o, const struct run *r)
 	};
 	const struct run_tcp *tcp = &r->tcp;
 	char b[ANALYZE_VAL_MAX];
-	struct table t;
+
+	table__init(&t[0], "rrrrr", analyze__md(o) ? mlhead : lhead);
+	for (unsigned i = 0; i < tcp->nlisteners; i++) {
+		const struct run_tcp_listener *l = &tcp->listeners[i];
+
+		table__cell(&t[0], "%u", l->port);
+		table__cell(&t[0], "%llu", (unsigned long long)l->sockets);
+		table__cell(&t[0], "%llu", (unsigned long long)l->drops);
+		table__cell(&t[0], "%llu", (unsigned long long)l->accept_queue_max);
+		table__cell(&t[0], "%llu", (unsigned long long)l->backlog);
+	}
+	table__init(&t[1], "lrlrrrr", analyze__md(o) ? mphead : phead);
+	for (unsigned i = 0; i < tcp->npeers; i++) {
+		const struct run_tcp_peer *p = &tcp->peers[i];
+
+		table__cell(&t[1], "%s", p->server ? "server" : "client");
+		table__cell(&t[1], "%u", p->port);
+		table__cell(&t[1], "%s", analyze__val(o, p->peer, 0, b, sizeof(b)));
+		for (int k = 0; k < RUN_TCP_KIND_NR; k++)
+			table__cell(&t[1], "%llu", (unsigned long long)p->n[k]);
+	}
+}
+
+void runreport__tcp(struct analyze_out *o, const struct run *r)
+{
+	const struct run_tcp *tcp = &r->tcp;
+	struct table t[2];
 
 	if (!r->has_tcp || (!tcp->nlisteners && !tcp->npeers))
 		return;
 	analyze__heading(o, "TCP (what the kernel saw)");
-	if (tcp->nlisteners) {
-		table__init(&t, "rrrrr", analyze__md(o) ? mlhead : lhead);
-		for (unsigned i = 0; i < tcp->nlisteners; i++) {
-			const struct run_tcp_listener *l = &tcp->listeners[i];
-
-			table__cell(&t, "%u", l->port);
-			table__cell(&t, "%llu", (unsigned long long)l->sockets);
-			table__cell(&t, "%llu", (unsigned long long)l->drops);
-			table__cell(&t, "%llu", (unsigned long long)l->accept_queue_max);
-			table__cell(&t, "%llu", (unsigned long long)l->backlog);
+	runreport__tcp_cells(o, r, t);
+	for (int k = 0; k < 2; k++) {
+		if (!t[k].nrows) {
+			table__free(&t[k]);
+			continue;
 		}
-		analyze__table(o, &t);
-		if (analyze__md(o))
-			fputc('\n', o->f); /* else the next table or line joins this one */
-	}
-	if (tcp->npeers) {
-		table__init(&t, "lrlrrrr", analyze__md(o) ? mphead : phead);
-		for (unsigned i = 0; i < tcp->npeers; i++) {
-			const struct run_tcp_peer *p = &tcp->peers[i];
-
-			table__cell(&t, "%s", p->server ? "server" : "client");
-			table__cell(&t, "%u", p->port);
-			table__cell(&t, "%s", analyze__val(o, p->peer, 0, b, sizeof(b)));
-			for (int k = 0; k < RUN_TCP_KIND_NR; k++)
-				table__cell(&t, "%llu", (unsigned long long)p->n[k]);
-		}
-		analyze__table(o, &t);
+		analyze__table(o, &t[k]);
 		if (analyze__md(o))
 			fputc('\n', o->f); /* else the next table or line joins this one */
 	}

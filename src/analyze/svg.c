@@ -381,10 +381,98 @@ void svg__legend(FILE *f, const char *title, double right, const struct legend_i
 				"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" "
 				"fill=\"%s\"/>\n",
 				x + 3, y - 9, it[i].color);
+		else if (it[i].dash && !strcmp(it[i].dash, "hollow"))
+			fprintf(f,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"10\" "
+				"fill=\"#fff\" stroke=\"%s\" stroke-dasharray=\"3 2\"/>\n",
+				x + 3, y - 9, it[i].color);
 		else
 			svg__line(f, NULL, x, y - 4, x + 18, y - 4, it[i].color, 2, it[i].dash);
 		svg__text(f, x + 22, y, NULL, NULL, it[i].text);
 		x += w[i] + 14;
 	}
 	fputs("</g>\n", f);
+}
+
+uint64_t svg__min_samples(double pct)
+{
+	double above = 1 - pct / 100;
+
+	if (!(pct > 0) || !(above > 0))
+		return 1;
+	/* 1e-9: 1 / 0.05 is 20.000000000000004 in doubles, and 20 is the answer. */
+	return (uint64_t)ceil(1 / above - 1e-9);
+}
+
+/* The display bin of a bucket's lower bound: per_octave equal parts of each power of two. */
+static uint64_t bin_of(uint64_t lo, unsigned per_octave)
+{
+	unsigned e;
+
+	if (!lo)
+		return 0;
+	e = 63 - (unsigned)__builtin_clzll(lo);
+	/* lo - 2^e < 2^e: the part index fits, and 128-bit keeps the product exact. */
+	return 1 + (uint64_t)e * per_octave +
+	       (uint64_t)(((unsigned __int128)(lo - (1ull << e)) * per_octave) >> e);
+}
+
+size_t svg__rebin(const struct svg_bucket *in, size_t n, unsigned per_octave,
+		  struct svg_bucket *out)
+{
+	size_t k = 0;
+	uint64_t cur = 0;
+
+	if (!per_octave)
+		per_octave = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct svg_bucket b = in[i];
+		uint64_t bin = bin_of(b.lo_ns, per_octave);
+
+		if (k && bin == cur) {
+			out[k - 1].hi_ns = b.hi_ns > out[k - 1].hi_ns ? b.hi_ns : out[k - 1].hi_ns;
+			out[k - 1].count += b.count;
+			continue;
+		}
+		out[k++] = b;
+		cur = bin;
+	}
+	return k;
+}
+
+static bool boxes_overlap(const struct svg_box *a, const struct svg_box *b)
+{
+	return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
+}
+
+static bool box_clear(const struct svg_box *b, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (boxes_overlap(&b[i], &b[k]))
+			return false;
+	return true;
+}
+
+size_t svg__place_labels(struct svg_box *b, size_t n, double ymin, double ymax)
+{
+	size_t stuck = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double want = b[i].y;
+		bool ok = false;
+
+		/* Down first, the way labels stack under a guide line, then up. */
+		for (int dir = 1; dir >= -1 && !ok; dir -= 2) {
+			for (b[i].y = want; b[i].y >= ymin && b[i].y + b[i].h <= ymax;
+			     b[i].y += dir * b[i].h) {
+				if ((ok = box_clear(b, i)))
+					break;
+			}
+		}
+		if (!ok) {
+			b[i].y = want;
+			stuck++;
+		}
+	}
+	return stuck;
 }

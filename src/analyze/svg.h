@@ -13,7 +13,8 @@
  * Elements carry classes so tests and stylesheets can find them: bar, cdf, slo, pmark, tl-p95,
  * tl-p99, tl-rate, breach, hbar, pair-before, pair-after, nodata.
  *
- * All charts return 0, -EINVAL if f is NULL, -ENOMEM (svg__cdf only), or -EIO if a write failed.
+ * All charts return 0, -EINVAL if f is NULL, -ENOMEM (histogram, CDF, stacked), or -EIO if a
+ * write failed.
  *
  * From a report: a histogram's "buckets" [[lo, hi, count], ...] map one to one onto struct
  * svg_bucket; latency_ms percentiles and SLO thresholds become struct svg_mark. In a page, wrap
@@ -34,6 +35,8 @@
 #define SVG_MARGIN_RIGHT  20
 #define SVG_MARGIN_TOP	  40
 #define SVG_MARGIN_BOTTOM 50
+/* Histogram bars per power of two of latency, whatever the report's layout. */
+#define SVG_PER_OCTAVE 8
 
 /* One histogram bucket: inclusive bounds in ns, as in the report's "buckets" arrays. */
 struct svg_bucket {
@@ -78,6 +81,7 @@ struct svg_series {
 	const char *name; /* legend prefix, e.g. "before"; NULL for a single unnamed series */
 	const struct svg_tpoint *points;
 	size_t n;
+	bool no_p99; /* p95 only: no p99 line and no p99 in the legend */
 };
 
 /* A time span [t0_s, t1_s] shaded as an SLO breach. */
@@ -131,7 +135,53 @@ void svg__fmt_value(double v, char *buf, size_t n);
 size_t svg__breach_spans(const struct svg_tpoint *p, size_t n, double interval_s, int pct,
 			 double slo_ms, struct svg_span *out, size_t cap);
 
-/* One bar per non-empty bucket on a log latency axis; marks as vertical lines. */
+/*
+ * The fewest requests an interval needs for its pct percentile to be drawn: at least one of
+ * them above it (p50: 2, p95: 20, p99: 100), else the interval's "p99" is its maximum.
+ */
+uint64_t svg__min_samples(double pct);
+
+/*
+ * Display re-binning of a histogram: adjacent buckets (ascending) that fall in the same
+ * 1/per_octave of a power of two of nanoseconds are merged into one, so a chart draws at most
+ * per_octave bars an octave instead of the report's 64 sub-buckets. out may be in. Returns the
+ * number of buckets written (<= n).
+ */
+size_t svg__rebin(const struct svg_bucket *in, size_t n, unsigned per_octave,
+		  struct svg_bucket *out);
+
+/* A text label's box: x left, y top, w and h. */
+struct svg_box {
+	double x, y, w, h;
+};
+
+/*
+ * Places label boxes in order so that none overlaps one placed before it: a box keeps its x and
+ * moves down (then, out of room, up) by its height until it is clear, within [ymin, ymax].
+ * Returns how many could not be cleared (left where they were asked for).
+ */
+size_t svg__place_labels(struct svg_box *b, size_t n, double ymin, double ymax);
+
+/* One interval of a stacked bar chart: t_s its end, span_s its length, one value per layer. */
+#define SVG_STACK_MAX 4
+struct svg_stack_point {
+	double t_s, span_s;
+	double v[SVG_STACK_MAX];
+	bool partial; /* drawn hollow: the last interval, cut short by the end of the run */
+};
+
+/*
+ * Layers (at most SVG_STACK_MAX, bottom first) stacked per interval against time; ytitle and
+ * suffix ("%") label the value axis. Partial intervals are hollow, and the legend says so.
+ */
+int svg__stacked(FILE *f, const char *title, const char *ytitle, const char *suffix,
+		 const char *const *names, const char *const *colors, size_t nlayers,
+		 const struct svg_stack_point *p, size_t n);
+
+/*
+ * Bars on a log latency axis, the buckets re-binned to 8 an octave (svg__rebin); marks as
+ * vertical lines, their labels kept apart.
+ */
 int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_t n,
 		   const struct svg_mark *marks, size_t nmarks);
 

@@ -17,20 +17,29 @@
 
 static const char *const palette[] = { "#2f6fb0", "#e07b00", "#2e8b57", "#8e44ad" };
 
-/* A label next to a vertical line at x, on row `row` from the top; halo keeps it readable. */
-static void mark_label(FILE *f, const struct frame *fr, double x, int row, const char *color,
-		       const char *label)
+#define LABEL_CHAR_W 7.0 /* a label's box per character: wide enough for digits at 11px */
+#define HALO	     "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\""
+
+/*
+ * The box of a label drawn beside x (right of it, or left near the right edge), its top at y:
+ * where svg__place_labels moves it and draw_label writes it.
+ */
+static struct svg_box label_box(const struct frame *fr, double x, double y, const char *label)
 {
-	double y = fr->y0 + 12 + LABEL_ROW * row;
-	double w = (double)svg__chars(label) * CHAR_W;
-	bool left = x + 4 + w > fr->x1;
+	double w = (double)svg__chars(label) * LABEL_CHAR_W + 2;
+	bool left = x + 6 + w > fr->x1;
+
+	return (struct svg_box){ left ? x - 6 - w : x + 6, y, w, LABEL_ROW };
+}
+
+static void draw_label(FILE *f, const struct svg_box *b, const char *color, const char *label)
+{
 	char attr[160];
 
 	if (!label || !*label)
 		return;
-	snprintf(attr, sizeof(attr),
-		 "fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"", color);
-	svg__text(f, left ? x - 4 : x + 4, y, left ? "end" : "start", attr, label);
+	snprintf(attr, sizeof(attr), "fill=\"%s\" " HALO, color);
+	svg__text(f, b->x + 1, b->y + b->h - 3, NULL, attr, label);
 }
 
 static double bucket_lo_ms(const struct svg_bucket *b)
@@ -60,11 +69,12 @@ static void marks_extent(const struct svg_mark *m, size_t n, double *lo, double 
 	}
 }
 
-/* Vertical lines at the marks of a log latency axis, labels stacked from the top. */
+/* Vertical lines at the marks of a log latency axis, labels from the top, kept apart. */
 static void vmarks(FILE *f, const struct frame *fr, const struct svg_scale *xs,
 		   const struct svg_mark *m, size_t n)
 {
-	int row = 0, rows = (int)((fr->y1 - fr->y0 - 12) / LABEL_ROW);
+	struct svg_box box[16];
+	size_t nb = 0;
 
 	for (size_t i = 0; m && i < n; i++) {
 		bool slo = m[i].kind == SVG_MARK_SLO;
@@ -75,9 +85,19 @@ static void vmarks(FILE *f, const struct frame *fr, const struct svg_scale *xs,
 		x = svg__map(xs, m[i].ms);
 		svg__line(f, slo ? "slo" : "pmark", x, fr->y0, x, fr->y1, slo ? C_SLO : C_PCT,
 			  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
-		mark_label(f, fr, x, row++ % (rows > 0 ? rows : 1), slo ? C_SLO : C_PCT,
-			   m[i].label);
+		if (!m[i].label || !*m[i].label || nb == 16)
+			continue;
+		box[nb] = label_box(fr, x, fr->y0 + 2, m[i].label);
+		svg__place_labels(box, nb + 1, fr->y0, fr->y1);
+		draw_label(f, &box[nb++], slo ? C_SLO : C_PCT, m[i].label);
 	}
+}
+
+static int cmp_bucket(const void *pa, const void *pb)
+{
+	const struct svg_bucket *a = pa, *b = pb;
+
+	return a->lo_ns < b->lo_ns ? -1 : a->lo_ns > b->lo_ns;
 }
 
 int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_t n,
@@ -91,8 +111,21 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 	char a[32], z[32];
 	locale_t old;
 
+	struct svg_bucket *rb;
+
 	if (!f)
 		return -EINVAL;
+	/* 64 sub-buckets an octave would draw a comb of hairlines: 8 an octave are read. */
+	rb = malloc((n ? n : 1) * sizeof(*rb));
+	if (!rb)
+		return -ENOMEM;
+	for (size_t i = 0; b && i < n; i++)
+		if (bucket_ok(&b[i]))
+			rb[bars++] = b[i];
+	qsort(rb, bars, sizeof(*rb), cmp_bucket);
+	n = svg__rebin(rb, bars, SVG_PER_OCTAVE, rb);
+	b = rb;
+	bars = 0;
 	old = svg__enter();
 	for (size_t i = 0; b && i < n; i++) {
 		if (!bucket_ok(&b[i]))
@@ -104,6 +137,7 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 		bars++;
 	}
 	if (!bars) {
+		free(rb);
 		svg__nodata(f, title);
 		return svg__leave(f, old);
 	}
@@ -136,14 +170,8 @@ int svg__histogram(FILE *f, const char *title, const struct svg_bucket *b, size_
 	fputs("</g>\n", f);
 	vmarks(f, &fr, &xs, marks, nmarks);
 	svg__close(f);
+	free(rb);
 	return svg__leave(f, old);
-}
-
-static int cmp_bucket(const void *pa, const void *pb)
-{
-	const struct svg_bucket *a = pa, *b = pb;
-
-	return a->lo_ns < b->lo_ns ? -1 : a->lo_ns > b->lo_ns;
 }
 
 /* One CDF line: a point where the curve starts, then one at the end of each bucket. */
@@ -180,8 +208,8 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 	struct legend_item leg[4];
 	struct svg_bucket *tmp;
 	struct svg_scale xs, ys;
-	size_t nxt, nyt, nleg = 0, maxn = 0, lines = 0;
-	int row = 0;
+	size_t nxt, nyt, nleg = 0, maxn = 0, lines = 0, nbox = 0, boxmark[16];
+	struct svg_box box[16];
 	locale_t old;
 
 	if (!f)
@@ -230,10 +258,8 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 		if (slo || !has_pct)
 			svg__line(f, slo ? "slo" : "pmark", x, fr.y0, x, fr.y1, color,
 				  slo ? 1.5 : 1, slo ? "6 4" : "2 3");
-		if (!has_pct) {
-			mark_label(f, &fr, x, row++, color, m->label);
+		if (!has_pct)
 			continue;
-		}
 		y = svg__map(&ys, fmin(m->pct, 100));
 		if (slo) {
 			svg__line(f, "slo", fr.x0, y, fr.x1, y, C_SLO, 1, "6 4");
@@ -256,32 +282,34 @@ int svg__cdf(FILE *f, const char *title, const struct svg_dist *d, size_t nd,
 			leg[nleg++] = (struct legend_item){ d[s].name, color, NULL };
 		k++;
 	}
-	/* Dots and their labels on top of the lines. */
+	/*
+	 * Dots, then every label on top of the lines: right of its point and below the guide
+	 * (marks without a share: from the top), moved apart so that none covers another.
+	 */
 	for (size_t i = 0; marks && i < nmarks; i++) {
 		const struct svg_mark *m = &marks[i];
-		bool slo = m->kind == SVG_MARK_SLO;
-		char attr[160];
+		bool has_pct = isfinite(m->pct) && m->pct > 0;
 		double x, y;
 
-		if (!isfinite(m->ms) || !(m->ms > 0) || !isfinite(m->pct) || !(m->pct > 0))
+		if (!isfinite(m->ms) || !(m->ms > 0))
 			continue;
 		x = svg__map(&xs, m->ms);
-		y = svg__map(&ys, fmin(m->pct, 100));
-		if (!slo)
+		y = has_pct ? svg__map(&ys, fmin(m->pct, 100)) : fr.y0;
+		if (has_pct && m->kind != SVG_MARK_SLO)
 			fprintf(f,
 				"<circle class=\"pmark\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
 				"fill=\"%s\"/>\n",
 				x, y, C_PCT);
-		if (!m->label || !*m->label)
+		if (!m->label || !*m->label || nbox == 16)
 			continue;
-		snprintf(attr, sizeof(attr),
-			 "fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"",
-			 slo ? C_SLO : C_PCT);
-		/* Right of the point and below the guide, or left when near the edge. */
-		if (x + 6 + (double)svg__chars(m->label) * CHAR_W > fr.x1)
-			svg__text(f, x - 6, y + 14, "end", attr, m->label);
-		else
-			svg__text(f, x + 6, y + 14, NULL, attr, m->label);
+		box[nbox] = label_box(&fr, x, y + 3, m->label);
+		boxmark[nbox++] = i;
+	}
+	svg__place_labels(box, nbox, fr.y0, fr.y1);
+	for (size_t k = 0; k < nbox; k++) {
+		const struct svg_mark *m = &marks[boxmark[k]];
+
+		draw_label(f, &box[k], m->kind == SVG_MARK_SLO ? C_SLO : C_PCT, m->label);
 	}
 	if (nleg)
 		svg__legend(f, title, fr.x1, leg, nleg);
@@ -351,7 +379,10 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 	struct legend_item leg[16];
 	struct svg_scale xs, ys, rs;
 	size_t nxt, nyt, nrt = 0, nleg = 0, points = 0;
-	char names[7][2][64];
+	char names[7][2][128];
+	size_t items = 0;
+	double avail;
+	int name_max;
 	struct frame fr;
 	locale_t old;
 
@@ -420,34 +451,48 @@ int svg__timeline(FILE *f, const char *title, const struct svg_series *s, size_t
 		svg__axis_y(f, &fr, &rs, rt, nrt, true, NULL, "requests/s");
 		tpath(f, s[0].points, s[0].n, 2, &xs, &rs, "tl-rate", C_RATE, 1.2, NULL);
 	}
-	for (size_t i = 0; slos && i < nslos; i++) {
+	for (size_t i = 0, nb = 0; slos && i < nslos; i++) {
+		struct svg_box box[16];
 		double y;
 
 		if (!isfinite(slos[i].ms) || slos[i].ms < 0)
 			continue;
 		y = svg__map(&ys, slos[i].ms);
 		svg__line(f, "slo", fr.x0, y, fr.x1, y, C_SLO, 1.5, "6 4");
-		if (slos[i].label && *slos[i].label)
-			svg__text(f, fr.x1 - 4, y - 4, "end",
-				  "fill=\"" C_SLO "\" stroke=\"#fff\" stroke-width=\"3\" "
-				  "paint-order=\"stroke\"",
-				  slos[i].label);
+		if (!slos[i].label || !*slos[i].label || nb == 16)
+			continue;
+		/* Above its line at the right end; two thresholds close together stack. */
+		box[nb] = label_box(&fr, fr.x1, y - LABEL_ROW - 1, slos[i].label);
+		svg__place_labels(box, nb + 1, fr.y0, fr.y1);
+		draw_label(f, &box[nb++], C_SLO, slos[i].label);
 	}
+	/*
+	 * Names share the legend's row with the rate and breach items: cut so that it fits
+	 * the chart's width (an item is 38 units and its characters; " p95" is 4 of them).
+	 */
+	for (size_t k = 0; k < ns && k < 7; k++)
+		items += s[k].no_p99 ? 1 : 2;
+	avail = fr.x1 - SVG_MARGIN_LEFT - (rate ? 38 + 4 * CHAR_W : 0) -
+		(nbreaches && breaches ? 38 + 10 * CHAR_W : 0);
+	name_max = items ? (int)((avail / (double)items - 38) / CHAR_W) - 4 : 24;
+	name_max = name_max > 24 ? 24 : name_max < 6 ? 6 : name_max;
 	for (size_t k = 0; k < ns; k++) {
 		const char *color = palette[k % 4];
-		char name[40];
+		char name[100];
 
 		if (!s[k].points)
 			continue;
 		tpath(f, s[k].points, s[k].n, 0, &xs, &ys, "tl-p95", color, 2, NULL);
-		tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
+		if (!s[k].no_p99)
+			tpath(f, s[k].points, s[k].n, 1, &xs, &ys, "tl-p99", color, 1.5, "5 3");
 		if (k >= 7) /* legend room: 7 series, rate and breach */
 			continue;
-		html__ellipsize(s[k].name, 24, name, sizeof(name));
+		html__ellipsize(s[k].name, (size_t)name_max, name, sizeof(name));
 		snprintf(names[k][0], sizeof(names[k][0]), "%s%sp95", name, *name ? " " : "");
 		snprintf(names[k][1], sizeof(names[k][1]), "%s%sp99", name, *name ? " " : "");
 		leg[nleg++] = (struct legend_item){ names[k][0], color, NULL };
-		leg[nleg++] = (struct legend_item){ names[k][1], color, "5 3" };
+		if (!s[k].no_p99)
+			leg[nleg++] = (struct legend_item){ names[k][1], color, "5 3" };
 	}
 	if (rate)
 		leg[nleg++] = (struct legend_item){ "rate", C_RATE, NULL };
@@ -611,6 +656,100 @@ int svg__pairs(FILE *f, const char *title, const char *before_name, const char *
 	leg[1] = (struct legend_item){ after_name && *after_name ? after_name : "after", C_AFTER,
 				       "box" };
 	svg__legend(f, title, fr.x1, leg, 2);
+	svg__close(f);
+	return svg__leave(f, old);
+}
+
+static const char *const stack_palette[SVG_STACK_MAX] = { C_BAR, "#e0a000", C_SLO, "#8e44ad" };
+
+int svg__stacked(FILE *f, const char *title, const char *ytitle, const char *suffix,
+		 const char *const *names, const char *const *colors, size_t nl,
+		 const struct svg_stack_point *p, size_t n)
+{
+	double xt[MAX_TICKS], yt[MAX_TICKS], thi = -INFINITY, ymax = 0;
+	struct frame fr = svg__frame(SVG_WIDTH, SVG_HEIGHT, SVG_MARGIN_RIGHT);
+	struct legend_item leg[SVG_STACK_MAX + 1];
+	char part[64], v[32];
+	size_t nxt, nyt, points = 0, nleg = 0;
+	struct svg_scale xs, ys;
+	double partial = NAN;
+	locale_t old;
+
+	if (!f)
+		return -EINVAL;
+	old = svg__enter();
+	nl = nl > SVG_STACK_MAX ? SVG_STACK_MAX : nl;
+	for (size_t i = 0; p && i < n; i++) {
+		double sum = 0;
+
+		if (!isfinite(p[i].t_s) || !isfinite(p[i].span_s) || p[i].span_s < 0)
+			continue;
+		for (size_t l = 0; l < nl; l++)
+			sum += isfinite(p[i].v[l]) && p[i].v[l] > 0 ? p[i].v[l] : 0;
+		thi = fmax(thi, p[i].t_s);
+		ymax = fmax(ymax, sum);
+		points++;
+		if (p[i].partial)
+			partial = p[i].span_s;
+	}
+	if (!points) {
+		svg__nodata(f, title);
+		return svg__leave(f, old);
+	}
+	/* Time starts at 0: a first interval said to begin before it is cut there. */
+	nxt = svg__ticks_linear(0, thi, 10, xt, MAX_TICKS);
+	nyt = svg__ticks_linear(0, ymax > 0 ? ymax : 1, 6, yt, MAX_TICKS);
+	xs = (struct svg_scale){ xt[0], xt[nxt - 1], fr.x0, fr.x1, false };
+	ys = (struct svg_scale){ yt[0], yt[nyt - 1], fr.y1, fr.y0, false };
+
+	svg__open(f, SVG_WIDTH, SVG_HEIGHT, title);
+	svg__axis_y(f, &fr, &ys, yt, nyt, false, suffix, ytitle);
+	svg__axis_x(f, &fr, &xs, xt, nxt, "seconds since start");
+	for (size_t i = 0; p && i < n; i++) {
+		double base = 0, x0, x1;
+
+		if (!isfinite(p[i].t_s) || !isfinite(p[i].span_s) || p[i].span_s < 0)
+			continue;
+		x0 = svg__map(&xs, fmax(p[i].t_s - p[i].span_s, 0));
+		x1 = svg__map(&xs, p[i].t_s);
+		/* A pixel between bars, unless they are thinner than that. */
+		if (x1 - x0 > 3)
+			x1 -= 1;
+		for (size_t l = 0; l < nl; l++) {
+			const char *c = colors && colors[l] ? colors[l] : stack_palette[l];
+			double val = p[i].v[l], ya, yb;
+
+			if (!isfinite(val) || !(val > 0))
+				continue;
+			ya = svg__map(&ys, base);
+			yb = svg__map(&ys, base + val);
+			base += val;
+			fprintf(f,
+				"<rect class=\"stack%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"%.1f\" ",
+				p[i].partial ? " partial" : "", x0, yb, fmax(x1 - x0, 0.8),
+				ya - yb);
+			if (p[i].partial)
+				fprintf(f, "fill=\"#fff\" stroke=\"%s\" stroke-dasharray=\"3 2\">",
+					c);
+			else
+				fprintf(f, "fill=\"%s\">", c);
+			svg__value(val, v, sizeof(v));
+			fputs("<title>", f);
+			html__escape(f, names && names[l] ? names[l] : "");
+			fprintf(f, " at t=%.1f s: %s%s</title></rect>\n", p[i].t_s, v,
+				suffix ? suffix : "");
+		}
+	}
+	for (size_t l = 0; names && l < nl; l++)
+		leg[nleg++] = (struct legend_item){
+			names[l], colors && colors[l] ? colors[l] : stack_palette[l], "box"
+		};
+	if (isfinite(partial)) {
+		snprintf(part, sizeof(part), "hollow: partial last interval (%.1f s)", partial);
+		leg[nleg++] = (struct legend_item){ part, C_AXIS, "hollow" };
+	}
+	svg__legend(f, title, fr.x1, leg, nleg);
 	svg__close(f);
 	return svg__leave(f, old);
 }

@@ -40,7 +40,7 @@ struct frame {
 struct legend_item {
 	const char *text;
 	const char *color;
-	const char *dash; /* NULL: solid line; "box": a filled square */
+	const char *dash; /* NULL: solid line; "box": a filled square; "hollow": an empty one */
 };
 
 /* Every public entry point draws between these: the C locale, then the caller's back. */

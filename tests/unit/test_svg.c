@@ -404,7 +404,7 @@ static const struct svg_tpoint tl[] = {
 static void test_timeline(void **state)
 {
 	const struct svg_mark slo = { SVG_MARK_SLO, 180, 95, "p95 SLO 180 ms" };
-	const struct svg_series s1 = { NULL, tl, 4 };
+	const struct svg_series s1 = { NULL, tl, 4, false };
 	struct svg_span spans[4];
 	struct out o;
 	size_t n;
@@ -434,7 +434,7 @@ static void test_timeline(void **state)
 	free(s);
 
 	/* Overlay with the rate of the first series on a right axis. */
-	const struct svg_series two[] = { { "before", tl, 4 }, { "after", tl, 2 } };
+	const struct svg_series two[] = { { "before", tl, 4, false }, { "after", tl, 2, false } };
 
 	out_open(&o);
 	assert_int_equal(svg__timeline(o.f, "overlay", two, 2, &slo, 1, NULL, 0, true), 0);
@@ -462,7 +462,7 @@ static void test_timeline_edges(void **state)
 {
 	const struct svg_tpoint one = { 5, 42, 57, 10 };
 	const struct svg_tpoint none[] = { { 1, NAN, NAN, 3 }, { NAN, 1, 1, 1 } };
-	const struct svg_series s1 = { "run", &one, 1 }, s0 = { "run", none, 2 };
+	const struct svg_series s1 = { "run", &one, 1, false }, s0 = { "run", none, 2, false };
 	struct out o;
 	char *s;
 
@@ -646,12 +646,12 @@ static void test_html_table_aligned(void **state)
 	html__table_row_aligned(o.f, NULL, row, 3, "llr");
 	html__table_end(o.f);
 	s = out_close(&o);
-	assert_string_equal(s,
-			    "<table>\n<thead><tr><th>Caller</th>"
-			    "<th style=\"text-align:left;overflow-wrap:anywhere\">Destination</th>"
-			    "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
-			    "<td style=\"text-align:left;overflow-wrap:anywhere\">api &lt;x&gt; "
-			    "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
+	assert_string_equal(
+		s, "<table>\n<thead><tr><th>Caller</th>"
+		   "<th style=\"text-align:left;overflow-wrap:break-word\">Destination</th>"
+		   "<th>Calls</th></tr></thead>\n<tbody>\n<tr><td>app</td>"
+		   "<td style=\"text-align:left;overflow-wrap:break-word\">api &lt;x&gt; "
+		   "(tls)</td><td>60</td></tr>\n</tbody>\n</table>\n");
 	free(s);
 }
 
@@ -745,9 +745,10 @@ static void sample_charts(FILE *f)
 			tb[i].p95_ms = tb[i].p99_ms = NAN;
 	}
 	ns = svg__breach_spans(tb, 60, 5, 95, 300, spans, 60);
-	const struct svg_series both[] = { { "before", tb, 60 }, { "after", ta, 60 } };
+	const struct svg_series both[] = { { "before", tb, 60, false },
+					   { "after", ta, 60, false } };
 	const struct svg_mark slo = { SVG_MARK_SLO, 300, 95, "p95 SLO 300 ms" };
-	const struct svg_series one = { "only", tb, 1 };
+	const struct svg_series one = { "only", tb, 1, false };
 
 	html__section_begin(f, 2, "Charts", "charts");
 	html__figure_begin(f);
@@ -820,6 +821,120 @@ static void test_sample_page(void **state)
 	free(s);
 }
 
+static void test_min_samples(void **state)
+{
+	(void)state;
+	/* At least one request above the percentile: else p99 of 16 requests is their max. */
+	assert_int_equal(svg__min_samples(50), 2);
+	assert_int_equal(svg__min_samples(90), 10);
+	assert_int_equal(svg__min_samples(95), 20);
+	assert_int_equal(svg__min_samples(99), 100);
+	assert_int_equal(svg__min_samples(99.9), 1000);
+	assert_int_equal(svg__min_samples(100), 1);
+	assert_int_equal(svg__min_samples(0), 1);
+	assert_int_equal(svg__min_samples(NAN), 1);
+}
+
+static void test_rebin(void **state)
+{
+	struct svg_bucket in[HIST_SUB * 2 + 4], out[HIST_SUB * 2 + 4];
+	size_t n = 0, k;
+	uint64_t total = 0;
+
+	(void)state;
+	/* Bucket 0, then every sub-bucket of two octaves: [2^20, 2^21) and [2^21, 2^22) ns. */
+	in[n++] = (struct svg_bucket){ 0, 0, 5 };
+	for (int e = 20; e <= 21; e++)
+		for (unsigned i = 0; i < HIST_SUB; i++) {
+			uint64_t w = (1ull << e) / HIST_SUB, lo = (1ull << e) + i * w;
+
+			in[n++] = (struct svg_bucket){ lo, lo + w - 1, 1 + i % 3 };
+		}
+	for (size_t i = 0; i < n; i++)
+		total += in[i].count;
+	k = svg__rebin(in, n, 8, out);
+	/* 0 alone, then 8 an octave: 8 sub-buckets of 64 in each bin. */
+	assert_int_equal(k, 1 + 16);
+	assert_int_equal(out[0].lo_ns, 0);
+	assert_int_equal(out[0].count, 5);
+	assert_int_equal(out[1].lo_ns, 1ull << 20);
+	assert_int_equal(out[1].hi_ns, (1ull << 20) + (1ull << 17) - 1);
+	assert_int_equal(out[8].hi_ns, (1ull << 21) - 1);
+	assert_int_equal(out[9].lo_ns, 1ull << 21);
+	assert_int_equal(out[16].hi_ns, (1ull << 22) - 1);
+	for (size_t i = 1; i < k; i++)
+		total -= out[i].count;
+	assert_int_equal(total, 5);
+	/* Sparse input: buckets apart in one bin still merge, in distinct bins stay. */
+	in[0] = (struct svg_bucket){ 1000 * MS, 1000 * MS + 15624, 2 };
+	in[1] = (struct svg_bucket){ 1001 * MS, 1001 * MS + 15624, 3 };
+	in[2] = (struct svg_bucket){ 1400 * MS, 1400 * MS + 15624, 4 };
+	k = svg__rebin(in, 3, 8, in); /* in place */
+	assert_int_equal(k, 2);
+	assert_int_equal(in[0].count, 5);
+	assert_int_equal(in[0].hi_ns, 1001 * MS + 15624);
+	assert_int_equal(in[1].count, 4);
+	/* The exact values below 128 ns are one bin per value's eighth of its octave. */
+	in[0] = (struct svg_bucket){ 64, 64, 1 };
+	in[1] = (struct svg_bucket){ 71, 71, 1 };
+	in[2] = (struct svg_bucket){ 72, 72, 1 };
+	assert_int_equal(svg__rebin(in, 3, 8, out), 2);
+	assert_int_equal(svg__rebin(in, 0, 8, out), 0);
+}
+
+static void test_place_labels(void **state)
+{
+	struct svg_box b[4] = {
+		{ 100, 50, 60, 13 }, /* placed where asked */
+		{ 120, 52, 60, 13 }, /* overlaps the first: moves down a row */
+		{ 300, 50, 60, 13 }, /* clear of both */
+		{ 110, 50, 60, 13 }, /* 50 and 63 covered, 76 too (the second at 65): 89 */
+	};
+
+	(void)state;
+	assert_int_equal(svg__place_labels(b, 4, 40, 270), 0);
+	assert_true(b[0].y == 50 && b[1].y == 65 && b[2].y == 50 && b[3].y == 89);
+	/* Out of room at the bottom: up instead. */
+	struct svg_box c[2] = { { 0, 250, 50, 13 }, { 10, 255, 50, 13 } };
+
+	assert_int_equal(svg__place_labels(c, 2, 40, 270), 0);
+	assert_true(c[0].y == 250 && c[1].y == 229);
+	/* No room at all: left where it was asked for, and counted. */
+	struct svg_box d[2] = { { 0, 0, 50, 13 }, { 10, 2, 50, 13 } };
+
+	assert_int_equal(svg__place_labels(d, 2, 0, 14), 1);
+	assert_true(d[1].y == 2);
+}
+
+static void test_stacked(void **state)
+{
+	static const char *const names[] = { "ok", "5xx" };
+	const struct svg_stack_point p[] = {
+		{ 1, 1, { 10, 0 }, false },
+		{ 2, 1, { 8, 2 }, false },
+		{ 2.5, 0.5, { 4, 0 }, true },
+	};
+	struct out o;
+	char *s;
+
+	(void)state;
+	out_open(&o);
+	assert_int_equal(svg__stacked(o.f, "rate", "requests/s", NULL, names, NULL, 2, p, 3), 0);
+	s = out_close(&o);
+	/* Zero layers draw nothing: 1 + 2 + 1 rects, the last hollow. */
+	assert_int_equal(count(s, "<rect class=\"stack\""), 3);
+	assert_int_equal(count(s, "<rect class=\"stack partial\""), 1);
+	assert_non_null(strstr(s, "hollow: partial last interval (0.5 s)"));
+	assert_non_null(strstr(s, ">5xx at t=2.0 s: 2</title>"));
+	free(s);
+	out_open(&o);
+	assert_int_equal(svg__stacked(o.f, "none", "x", NULL, names, NULL, 2, NULL, 0), 0);
+	s = out_close(&o);
+	assert_non_null(strstr(s, "class=\"nodata\""));
+	free(s);
+	assert_int_equal(svg__stacked(NULL, "x", "x", NULL, names, NULL, 2, p, 3), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,6 +957,10 @@ int main(void)
 		cmocka_unit_test(test_html_table_aligned),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_sample_page),
+		cmocka_unit_test(test_min_samples),
+		cmocka_unit_test(test_rebin),
+		cmocka_unit_test(test_place_labels),
+		cmocka_unit_test(test_stacked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
