@@ -22,7 +22,7 @@
 #define CAUSES	    3
 #define OV_SERIES   4 /* endpoints on the overview's p95 chart */
 #define OV_MARKS    8
-#define CAUSE_LINKS 3
+#define CAUSE_LINKS 4
 
 struct cause {
 	int score;
@@ -84,6 +84,24 @@ static int kind_weight(const char *kind)
 	return 15;
 }
 
+/* The slowest request kept whole of endpoint ep, as a waterfall (runhtml_exemplars.c). */
+static void exemplar_link(struct cause *c, const struct run *r, int ep)
+{
+	int best = -1;
+	char href[32];
+
+	for (unsigned i = 0; i < r->nexemplars; i++) {
+		const struct run_exemplar *x = &r->exemplars[i];
+
+		if (x->ep == ep && (best < 0 || x->latency_ms > r->exemplars[best].latency_ms))
+			best = (int)i;
+	}
+	if (best < 0)
+		return;
+	snprintf(href, sizeof(href), "#exemplar-%d", best);
+	cause_link(c, href, "slowest request");
+}
+
 static void ep_link(struct cause *c, const struct run *r, int ep)
 {
 	char href[32], name[600];
@@ -92,6 +110,7 @@ static void ep_link(struct cause *c, const struct run *r, int ep)
 		return;
 	snprintf(href, sizeof(href), "#ep-%d", ep);
 	cause_link(c, href, run__endpoint_name(&r->eps[ep], name, sizeof(name)));
+	exemplar_link(c, r, ep);
 }
 
 /* The query's row in the hotspot table, when the table shows it. */

@@ -158,6 +158,7 @@ def test_waterfall_in_chromium(recorded):
       }
       return JSON.stringify({
         list: !!list, ex: !!ex,
+        causes: [...document.querySelectorAll('#causes a')].map(a => a.getAttribute('href')),
         queries: svg ? svg.querySelectorAll('rect.span-query').length : -1,
         cache: svg ? svg.querySelectorAll('rect.span-cache').length : -1,
         http: svg ? svg.querySelectorAll('rect.span-http').length : -1,
@@ -176,6 +177,11 @@ def test_waterfall_in_chromium(recorded):
     assert (got["queries"], got["cache"], got["http"]) == (21, 1, 1), got
     assert 0 < got["svgWidth"] <= 700 and not got["overflow"], got
     assert got["right"] <= 700, got
+    # The overview's causes lead to the waterfall of the slowest request of the N+1 endpoint.
+    ex = run.report["exemplars"]
+    slowest = max((i for i, e in enumerate(ex) if e["route"] == "/orders/{id}"),
+                  key=lambda i: ex[i]["latency_ms"])
+    assert "#exemplar-%d" % slowest in got["causes"], got["causes"]
 
 
 HANDOFF_LOAD = ("for c in $(seq 2); do (for i in $(seq %d); do "
