@@ -142,7 +142,7 @@ $(OUTPUT)/fuzz/fuzz_ctrinfo: tests/fuzz/fuzz_ctrinfo.c tests/fuzz/check.h src/ho
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) $(shell pkg-config --libs json-c) -o $@
 
-# libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 10) from its seeds.
+# libFuzzer binaries; tests/run runs each for FUZZ_SECONDS (default 3) from its seeds.
 fuzz: $(FUZZ_BINS)
 
 deps:

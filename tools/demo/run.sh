@@ -44,7 +44,7 @@ usage: $0 [options]
 
 With the probe (needs root and a built ./sloprobe) the reports go to the repository root:
 one mode writes demo-report.json; both write demo-baseline.json and demo-tuned.json, print
-'sloprobe diff' of the two and write demo-report.html and demo-diff.html.
+'sloprobe diff' of the two and write demo-baseline.html, demo-tuned.html and demo-diff.html.
 
 Exit status: 0 done (the baseline breaching its SLOs is the expected outcome), 1 an error,
 2 a usage error, 3 the tuned run breached an SLO.
@@ -737,6 +737,24 @@ for f in flags:
     print("  %-16s %s%s" % (f.get("kind", "?"), (where + ": ") if where else "",
                             (f.get("evidence") or "")[:160]))
 
+# The slowest request of each of the three slowest endpoints, kept whole: what ran inside it.
+queries = {q["query_id"]: q["query"] for q in r.get("db") or []}
+slowest = {}
+for x in r.get("exemplars") or []:
+    k = (x["method"], x["route"])
+    if k not in slowest or x["latency_ms"] > slowest[k]["latency_ms"]:
+        slowest[k] = x
+if slowest:
+    print("slowest requests, whole (exemplars):")
+for x in sorted(slowest.values(), key=lambda x: -x["latency_ms"])[:3]:
+    kinds = collections.Counter(s["kind"] for s in x["spans"])
+    fps = collections.Counter(s["query_id"] for s in x["spans"] if s["kind"] == "query")
+    top = fps.most_common(1)
+    print("  %-6s %-28s %8.1f ms: %d queries%s, %d cache calls, %d outbound calls"
+          % (x["method"], x["route"][:28], x["latency_ms"], kinds["query"],
+             " (%d x %s)" % (top[0][1], (queries.get(top[0][0]) or top[0][0])[:50])
+             if top and top[0][1] > 1 else "", kinds["cache"], kinds["http"]))
+
 
 def pct(x):
     return "-" if x is None else "%.1f %%" % (100 * x)
@@ -869,12 +887,15 @@ if ((PROBE && ${#MODES[@]} > 1)); then
 	3) log "sloprobe diff: an SLO that passed in the baseline breaches in the tuned run" ;;
 	*) die "sloprobe diff exited with status $rc" ;;
 	esac
-	"$SLOPROBE" diff "$base" "$tuned" --format html -o "$REPO/demo-diff.html" ||
+	"$SLOPROBE" diff "$base" "$tuned" --label baseline=baseline --label after=tuned \
+		--format html -o "$REPO/demo-diff.html" ||
 		[[ $? == 3 ]] || die "sloprobe diff --format html failed"
 	log "diff: $REPO/demo-diff.html"
-	"$SLOPROBE" report "$tuned" --format html -o "$REPO/demo-report.html" ||
-		[[ $? == 3 ]] || die "sloprobe report --format html failed"
-	log "HTML report of the tuned run: $REPO/demo-report.html"
+	for mode in baseline tuned; do
+		"$SLOPROBE" report "${REPORTS[$mode]}" --format html -o "$REPO/demo-$mode.html" ||
+			[[ $? == 3 ]] || die "sloprobe report --format html failed"
+		log "HTML report of the $mode run: $REPO/demo-$mode.html"
+	done
 	echo
 	dependencies "$base" "$tuned"
 fi
