@@ -219,6 +219,7 @@ struct run_slo {
 	uint64_t breached_intervals;
 	uint64_t line, column; /* of the objective in the SLO file */
 	bool approximate;      /* counted from histogram buckets */
+	bool offline;	       /* judged from the report (whole run), not written: in memory only */
 };
 
 /* "slo_summary": the verdicts of a run counted. */
@@ -473,7 +474,7 @@ struct run {
 	struct run_exemplar *exemplars;
 	unsigned nexemplars;
 	struct run_counts exemplar_stats; /* what the exemplar store could not keep */
-	struct run_source *sources; /* set by merge__runs, not read from files */
+	struct run_source *sources;	  /* set by merge__runs, not read from files */
 	unsigned nsources;
 };
 

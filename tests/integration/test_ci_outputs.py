@@ -89,6 +89,10 @@ def test_report_json_verdicts_exact():
     p95 = o[("items", "p95 <= 40 ms")]
     want = hist_percentile_ms(items["histogram"], 95)
     assert p95["verdict"] == "breach" and p95["target"] == "http GET /items/{id}"
+    # described as a recorded verdict is: the endpoint's service, the SLO's source
+    assert (p95["service"], p95["source"]) == (items["service"], "http")
+    assert (o[("health", "p99 <= 10 ms")]["service"], o[("health", "p99 <= 10 ms")]["source"]) \
+        == (health["service"], "http")
     assert p95["unit"] == "ms" and p95["target_value"] == 40
     assert abs(p95["observed"] - want) < 1e-6, (p95["observed"], want)
     assert abs(p95["margin"] - (40 - want)) < 1e-6
@@ -133,9 +137,17 @@ def test_report_junit_failures_and_evidence():
     f = c.find("failure")
     want = hist_percentile_ms(endpoint(fixture("baseline.json"), "/items/{id}")["histogram"], 95)
     assert f.get("type") == "breach"
-    assert f.get("message") == ("p95 <= 40 ms breached on http GET /items/{id}: observed "
-                                "%.2f ms, target 40.00 ms" % want)
+    svc = endpoint(fixture("baseline.json"), "/items/{id}")["service"]
+    assert f.get("message") == ("p95 <= 40 ms breached on http GET /items/{id} of %s: observed "
+                                "%.2f ms, target 40.00 ms" % (svc, want))
     assert "good/judged: 0/40\n" in f.text and "error budget used: 2000.00 %\n" in f.text
+    assert ("service: %s\n" % svc) in f.text
+    # time: judged offline, over the whole run (3.788 s), as every suite and the whole
+    dur = "%.3f" % fixture("baseline.json")["window"]["duration_s"]
+    assert dur == "3.788"
+    assert c.get("time") == dur and root.get("time") == dur
+    assert all(s.get("time") == dur for s in root.findall("testsuite"))
+    assert all(t.get("time") == dur for t in root.iter("testcase"))
     assert case(root, "5xx rate <= 1%: http GET /items/{id}").find("*") is None
     assert case(root, "load-test command exit status").find("*") is None
     # the passing run: no failure at all
@@ -191,7 +203,7 @@ def test_xml_special_characters_round_trip(tmp_path):
     root = junit(["report", "--slo", str(slo), str(path)], 3)
     c = case(root, "p95 <= 40 ms: http GET " + odd)
     assert c.get("classname") == "sloprobe.slo.a<b & 'c' \"d\" \\x01"
-    assert ("on http GET %s:" % odd) in c.find("failure").get("message")
+    assert ("on http GET %s of python3:18431:" % odd) in c.find("failure").get("message")
     doc = verdicts(["report", "--slo", str(slo), str(path)], 3)
     assert doc["objectives"][0]["target"] == "http GET " + odd
     assert doc["objectives"][0]["name"] == "a<b & 'c' \"d\" \x01"
@@ -344,6 +356,20 @@ def test_record_exit_codes(tmp_path, server, ms, min_samples, status, mapping, c
     c = case(root, o["objective"] + ": " + o["target"])
     assert (c.find("failure") is not None) == (verdict == "breach")
     assert (c.find("skipped") is not None) == (verdict == "insufficient_data")
+    # judged while recording, without a warm-up: over the whole run
+    assert c.get("time") == "%.3f" % r.report["window"]["duration_s"] == root.get("time")
+    # judged offline from the same report without its verdicts: described the same way
+    bare = dict(r.report)
+    for k in ("slo", "slo_summary"):
+        bare.pop(k, None)
+    (tmp_path / "bare.json").write_text(json.dumps(bare))
+    off = verdicts(["report", "--slo", str(slo), str(tmp_path / "bare.json")],
+                   3 if verdict == "breach" else 0, cwd=tmp_path)
+    (p,) = off["objectives"]
+    assert off["slo"]["judged"] == "offline"
+    assert (p["service"], p["source"], p["kind"], p["target"]) == (
+        o["service"], o["source"], o["kind"], o["target"])
+    assert o["service"] == r.row("/items/{id}")["service"] and o["source"] == "http"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="recording needs root")
@@ -361,7 +387,8 @@ def test_recorded_route_with_markup(tmp_path, server):
     root = junit(["report", "--slo", str(slo), str(tmp_path / "report.json")], 3)
     c = case(root, "4xx rate <= 1%: http GET " + row["route"])
     assert c.find("failure").get("message").startswith(
-        "4xx rate <= 1%% breached on http GET %s: observed 100.00 %%" % row["route"])
+        "4xx rate <= 1%% breached on http GET %s of %s: observed 100.00 %%" % (
+            row["route"], row["service"]))
 
 
 @pytest.mark.parametrize("arg,why", [

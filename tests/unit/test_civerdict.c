@@ -180,21 +180,25 @@ static void test_report_junit(void **state)
 	s->good = 3;
 	s->total = 40;
 	s->budget_consumed = 18.5;
-	slo(&r, "a<b", "p99 <= 9 ms", "http GET /y", "insufficient_data", NAN, 9);
+	slo(&r, "a<b", "p99 <= 9 ms", "http GET /y", "insufficient_data", NAN, 9)->offline = true;
+	/* suites: the run's 12.5 s; recorded verdicts: after the 2.5 s warm-up; offline: all */
+	r.duration_s = 12.5;
+	r.has_slo_summary = true;
+	r.slo_summary.warmup_s = 2.5;
 	out = render(civerdict__report_junit, &r, NULL);
 	assert_string_equal(
 		out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites name=\"sloprobe report run.json\" tests=\"3\" failures=\"1\" "
-		"errors=\"0\" skipped=\"1\" time=\"0\">\n"
+		"errors=\"0\" skipped=\"1\" time=\"12.500\">\n"
 		"  <testsuite name=\"run\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\" "
-		"time=\"0\">\n"
-		"    <testcase classname=\"sloprobe.run\" name=\"events lost\" time=\"0\"/>\n"
+		"time=\"12.500\">\n"
+		"    <testcase classname=\"sloprobe.run\" name=\"events lost\" time=\"12.500\"/>\n"
 		"  </testsuite>\n"
 		"  <testsuite name=\"SLO a&lt;b\" tests=\"2\" failures=\"1\" errors=\"0\" "
-		"skipped=\"1\" time=\"0\">\n"
+		"skipped=\"1\" time=\"12.500\">\n"
 		"    <testcase classname=\"sloprobe.slo.a&lt;b\" name=\"p95 &lt;= 40 ms: http GET "
-		"/x?&quot;&amp;&apos;&lt;&gt;\" time=\"0\">\n"
+		"/x?&quot;&amp;&apos;&lt;&gt;\" time=\"10.000\">\n"
 		"      <failure type=\"breach\" message=\"p95 &lt;= 40 ms breached on http GET "
 		"/x?&quot;&amp;&apos;&lt;&gt;: observed 52.50 ms, target 40.00 ms\">SLO: a&lt;b\n"
 		"objective: p95 &lt;= 40 ms\n"
@@ -210,7 +214,7 @@ static void test_report_junit(void **state)
 		"    </testcase>\n"
 		"    <testcase classname=\"sloprobe.slo.a&lt;b\" name=\"p99 &lt;= 9 ms: http GET "
 		"/y\" "
-		"time=\"0\">\n"
+		"time=\"12.500\">\n"
 		"      <skipped message=\"insufficient data: 0 observations judged\">SLO: a&lt;b\n"
 		"objective: p99 &lt;= 9 ms\n"
 		"target: http GET /y\n"
@@ -234,9 +238,10 @@ static void test_report_junit(void **state)
 	out = render(civerdict__report_junit, &r, "s.yaml");
 	has(out, "<testsuites name=\"sloprobe report run.json --slo s.yaml\" tests=\"4\" "
 		 "failures=\"2\" errors=\"0\" skipped=\"1\"");
-	has(out, "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
-		 "time=\"0\">\n      <failure type=\"command_failed\" message=\"k6 exited with "
-		 "status 99\"/>\n    </testcase>\n");
+	has(out,
+	    "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
+	    "time=\"12.500\">\n      <failure type=\"command_failed\" message=\"k6 exited with "
+	    "status 99\"/>\n    </testcase>\n");
 	free(out);
 	run__free(&r);
 }
@@ -304,26 +309,30 @@ static void test_diff_junit(void **state)
 
 	(void)state;
 	diff_runs(&a, &b);
+	a.duration_s = 20;
+	b.duration_s = 30; /* every suite and case: AFTER's */
 	out = render_diff(civerdict__diff_junit, &a, &b, &regressed);
 	assert_true(regressed);
 	/* run: events lost; SLO: fast (failure), slow; http: /a (failure), /b, /gone and /new
 	 * (skipped) */
 	has(out, "<testsuites name=\"sloprobe diff a.json b.json\" tests=\"7\" failures=\"2\" "
-		 "errors=\"0\" skipped=\"2\" time=\"0\">\n");
+		 "errors=\"0\" skipped=\"2\" time=\"30.000\">\n");
 	has(out, "  <testsuite name=\"SLO verdicts\" tests=\"2\" failures=\"1\" errors=\"0\" "
-		 "skipped=\"0\" time=\"0\">\n");
-	has(out, "    <testcase classname=\"sloprobe.diff.slo\" name=\"fast p95 &lt;= 20 ms: http "
-		 "GET /a\" time=\"0\">\n      <failure type=\"slo_regressed\" message=\"regressed: "
-		 "passed in the baseline (10.00 ms), breaches after (30.00 ms)\">");
+		 "skipped=\"0\" time=\"30.000\">\n");
+	has(out,
+	    "    <testcase classname=\"sloprobe.diff.slo\" name=\"fast p95 &lt;= 20 ms: http "
+	    "GET /a\" time=\"30.000\">\n      <failure type=\"slo_regressed\" message=\"regressed: "
+	    "passed in the baseline (10.00 ms), breaches after (30.00 ms)\">");
 	has(out, "  <testsuite name=\"HTTP endpoints\" tests=\"4\" failures=\"1\" errors=\"0\" "
-		 "skipped=\"2\" time=\"0\">\n");
-	has(out, "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /a (api:8000)\" "
-		 "time=\"0\">\n      <failure type=\"regressed\" message=\"regressed: p50 ms: ");
+		 "skipped=\"2\" time=\"30.000\">\n");
+	has(out,
+	    "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /a (api:8000)\" "
+	    "time=\"30.000\">\n      <failure type=\"regressed\" message=\"regressed: p50 ms: ");
 	has(out, "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /b (api:8000)\" "
-		 "time=\"0\"/>\n");
-	has(out, "name=\"GET /gone (api:8000)\" time=\"0\">\n      <skipped message=\"only in "
+		 "time=\"30.000\"/>\n");
+	has(out, "name=\"GET /gone (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
 		 "baseline\"/>\n");
-	has(out, "name=\"GET /new (api:8000)\" time=\"0\">\n      <skipped message=\"only in "
+	has(out, "name=\"GET /new (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
 		 "after\"/>\n");
 	assert_null(strstr(out, "DB queries"));
 	free(out);
