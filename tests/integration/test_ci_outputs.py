@@ -237,6 +237,45 @@ def test_diff_json_changes():
     f = case(root, "GET /items/{id} (python3:18431)").find("failure")
     assert f.get("type") == "regressed" and "p95 ms: " in f.get("message")
     assert (root.get("failures"), root.get("skipped")) == ("1", "3")
+    # duration: AFTER's (baseline.json here), on the root, every suite and every case
+    dur = "%.3f" % a["window"]["duration_s"]
+    assert {root.get("time")} | {x.get("time") for x in root.iter()
+                                 if x.tag in ("testsuite", "testcase")} == {dur}
+
+
+def test_diff_fail_on_regression(tmp_path):
+    """--fail-on regression: exit 6 when a row regressed beyond the noise rule (after -> baseline:
+    /items/{id} from ~20 ms to ~50 ms), whatever the format, with the rows counted in one line;
+    0 when nothing regressed (the improvement); 3 (an SLO regressed) and 4 (AFTER lost too
+    much) outrank it."""
+    gate = ["diff", "--fail-on", "regression"]
+    msg = ("sloprobe: baseline.json: 1 endpoint, 0 queries and 0 outbound calls regressed "
+           "beyond the noise rule (--fail-on regression)")
+    for fmt in ("text", "markdown", "html", "json", "junit"):
+        p = run(gate + ["after.json", "baseline.json", "--format", fmt])
+        assert p.returncode == 6, (fmt, p.returncode, p.stderr)
+        assert p.stderr.splitlines() == [msg], p.stderr
+    doc = verdicts(gate + ["after.json", "baseline.json"], 6)
+    assert doc["counts"]["http"]["regressed"] == 1
+    verdicts(gate + ["baseline.json", "after.json"], 0)
+    # a noise rule wider than the change: no regression
+    verdicts(gate + ["--noise", "200", "--floor-ms", "100", "after.json", "baseline.json"], 0)
+    verdicts(gate + ["--slo", "items-slo.yaml", "after.json", "baseline.json"], 3)
+    rep = fixture("baseline.json")
+    rep["events"]["dropped"] = 10
+    lossy = tmp_path / "lossy.json"
+    lossy.write_text(json.dumps(rep))
+    p = run(gate + [os.path.join(FIX, "after.json"), str(lossy)])
+    assert p.returncode == 4, p.stderr
+    assert p.stderr.splitlines() == [
+        "sloprobe: %s: 1.91 %% of events were lost: regressions judged on incomplete data"
+        % lossy]
+    # without the option the same diff exits 0, and a bad value is a usage error
+    assert run(["diff", str(lossy), os.path.join(FIX, "after.json")]).returncode == 0
+    p = run(["diff", "--fail-on", "slower", "after.json", "baseline.json"])
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == ["sloprobe: invalid --fail-on 'slower' (regression) "
+                                     "(see 'sloprobe diff --help')"]
 
 
 def test_diff_slo_regressed_and_fixed():
@@ -422,7 +461,7 @@ def exit_table():
 def test_help_says_the_table(cmd):
     """Each --help lists exactly the codes the table marks for it, with the table's words."""
     table = exit_table()
-    assert sorted(table) == [0, 1, 2, 3, 4, 5]
+    assert sorted(table) == [0, 1, 2, 3, 4, 5, 6]
     p = subprocess.run([SLOPROBE, cmd, "--help"], capture_output=True, text=True, timeout=30)
     text = " ".join(p.stdout.split())
     m = re.search(r"Exit status: (.*?) \(docs/exit-codes\.md\)\.", text)

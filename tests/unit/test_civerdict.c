@@ -340,13 +340,39 @@ static void test_diff_junit(void **state)
 	run__free(&b);
 }
 
+/* diff --fail-on regression counts what the JUnit fails: /a regressed; the other way, none. */
+static void test_regressions(void **state)
+{
+	struct diff_rule rule;
+	struct run a, b;
+	unsigned n[3] = { 9, 9, 9 };
+
+	(void)state;
+	diff_runs(&a, &b);
+	diff__default_rule(&rule);
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 1);
+	assert_int_equal(n[0], 1);
+	assert_int_equal(n[1], 0);
+	assert_int_equal(n[2], 0);
+	assert_int_equal(civerdict__regressions(&b, &a, &rule, n), 0);
+	assert_int_equal(n[0], 0);
+	/* 30 ms against 10 ms is within a 250 % noise rule */
+	rule.rel = 2.5;
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 0);
+	/* too few samples on a side: not judged, not a regression */
+	diff__default_rule(&rule);
+	rule.min_samples = 31;
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 0);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_json),
-		cmocka_unit_test(test_report_junit),
-		cmocka_unit_test(test_diff_json),
-		cmocka_unit_test(test_diff_junit),
+		cmocka_unit_test(test_report_json), cmocka_unit_test(test_report_junit),
+		cmocka_unit_test(test_diff_json),   cmocka_unit_test(test_diff_junit),
+		cmocka_unit_test(test_regressions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
