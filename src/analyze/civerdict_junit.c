@@ -96,7 +96,12 @@ static unsigned run_cases(const struct run *r, bool write, FILE *f, const char *
 
 	*tests = 0;
 	if (r->has_command) {
-		bool bad = r->exit_status != 0;
+		/*
+		 * As record's exit code has it: a status --command-exit maps to ok is no failure;
+		 * one mapped to load-failed or breach fails with its own type.
+		 */
+		const char *as = r->exit_mapped;
+		bool bad = r->exit_status != 0 && !(as && !strcmp(as, "ok"));
 
 		(*tests)++;
 		fail += bad;
@@ -104,8 +109,16 @@ static unsigned run_cases(const struct run *r, bool write, FILE *f, const char *
 			snprintf(name, sizeof(name), "%sload-test command exit status", label);
 			snprintf(msg, sizeof(msg), "%s exited with status %lld",
 				 r->argc ? r->argv[0] : "COMMAND", (long long)r->exit_status);
+			/* as record's own line says it */
+			if (as)
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 " (--command-exit %lld=%s)", (long long)r->exit_status,
+					 as);
 			testcase(f, "sloprobe.run", name, r->duration_s, bad ? TC_FAIL : TC_PASS,
-				 "command_failed", msg, NULL);
+				 !as			 ? "command_failed"
+				 : !strcmp(as, "breach") ? "breach"
+							 : "load_failed",
+				 msg, NULL);
 		}
 	}
 	(*tests)++;

@@ -234,8 +234,18 @@ static void scope(struct analyze_out *o, const struct run *r)
 	}
 	table__cell(&t, "Load");
 	if (r->has_command) {
-		table__cell(&t, "%s (exit %lld)", command_line(o, r, b, sizeof(b)),
-			    (long long)r->exit_status);
+		char map[256], how[320] = "";
+
+		run__exit_map_str(r, map, sizeof(map));
+		if (r->exit_mapped)
+			snprintf(how, sizeof(how), ": %s by --command-exit %s", r->exit_mapped,
+				 map);
+		else if (map[0] && r->exit_status)
+			snprintf(how, sizeof(how), ", not mapped by --command-exit %s", map);
+		else if (map[0])
+			snprintf(how, sizeof(how), "; --command-exit %s", map);
+		table__cell(&t, "%s (exit %lld%s)", command_line(o, r, b, sizeof(b)),
+			    (long long)r->exit_status, how);
 	} else {
 		table__cell(&t, "not recorded (traced until stopped)");
 	}

@@ -823,6 +823,7 @@ void session__finish(struct session *s)
 		m->slo = s->slot;
 	}
 	m->command = (const char *const *)o->command;
+	m->command_exit = &o->command_exit;
 	m->pids = o->pids;
 	m->npids = o->npids;
 	m->comm = o->comm;

@@ -78,8 +78,9 @@ def test_report_json_verdicts_exact():
     rep = fixture("baseline.json")
     items, health = endpoint(rep, "/items/{id}"), endpoint(rep, "/health")
     assert doc["kind"] == "report" and doc["schema"] == "sloprobe.verdicts/v1"
+    # a report from before --command-exit was saved: its mapping is unknown (null)
     assert doc["run"]["command"] == {"argv": rep["command"]["argv"], "exit_status": 0,
-                                     "failed": False}
+                                     "failed": False, "exit_map": None, "exit_mapped": None}
     assert doc["run"]["events"]["dropped"] == 0 and not doc["run"]["events"]["incomplete_data"]
     assert doc["slo"] == {"judged": "offline", "file": "items-slo.yaml", "verdict": "breach",
                           "incomplete_data": False, "objectives": 3, "pass": 2, "breach": 1,
@@ -353,6 +354,7 @@ CASES = [
     (1000, 5, 99, "99=breach", 3, "pass"),
     (10, 5, 99, "99=ok", 3, "breach"),
     (1000, 5, 1, "99=load-failed", 1, "pass"),
+    (1000, 5, 0, "99=load-failed", 0, "pass"),
 ]
 
 
@@ -370,6 +372,12 @@ def test_record_exit_codes(tmp_path, server, ms, min_samples, status, mapping, c
     r = record(tmp_path, args, ["/bin/sh", "-c", script], check=False)
     assert r.rc == code, r.err
     assert r.report["command"]["exit_status"] == status
+    # the mapping applied is saved: as given, and what this status was mapped to
+    got = {x["status"]: x["as"] for x in r.report["command"]["exit_map"]}
+    want_map = dict([(int(mapping.split("=")[0]), mapping.split("=")[1])] if mapping else [])
+    assert got == want_map
+    mapped = want_map.get(status)
+    assert r.report["command"]["exit_mapped"] == mapped
     if status:
         want = "sloprobe: /bin/sh exited with status %d" % status
         if mapping and mapping.startswith("%d=" % status):
@@ -386,12 +394,30 @@ def test_record_exit_codes(tmp_path, server, ms, min_samples, status, mapping, c
                         nearest_rank(client, 95)), (o["observed"], client)
     assert doc["run"]["command"]["exit_status"] == status
     assert doc["run"]["command"]["failed"] == (status != 0)
+    assert doc["run"]["command"]["exit_map"] == r.report["command"]["exit_map"]
+    assert doc["run"]["command"]["exit_mapped"] == mapped
     root = junit(["report", str(tmp_path / "report.json")], 0, cwd=tmp_path)
     f = case(root, "load-test command exit status").find("failure")
-    if status:
-        assert f.get("message") == "/bin/sh exited with status %d" % status
+    if status and mapped != "ok":
+        msg = "/bin/sh exited with status %d" % status
+        if mapped:
+            msg += " (--command-exit %d=%s)" % (status, mapped)
+        assert f.get("message") == msg
+        assert f.get("type") == {None: "command_failed", "breach": "breach",
+                                 "load-failed": "load_failed"}[mapped]
     else:
         assert f is None
+    # the text report's Load line says it too
+    text = run(["report", str(tmp_path / "report.json")], cwd=tmp_path).stdout
+    load, = [l.strip() for l in text.splitlines() if l.strip().startswith("Load ")]
+    if mapped:
+        assert load.endswith("(exit %d: %s by --command-exit %s)" % (status, mapped, mapping))
+    elif mapping and status:
+        assert load.endswith("(exit %d, not mapped by --command-exit %s)" % (status, mapping))
+    elif mapping:
+        assert load.endswith("(exit 0; --command-exit %s)" % mapping), load
+    else:
+        assert load.endswith("(exit %d)" % status), load
     c = case(root, o["objective"] + ": " + o["target"])
     assert (c.find("failure") is not None) == (verdict == "breach")
     assert (c.find("skipped") is not None) == (verdict == "insufficient_data")

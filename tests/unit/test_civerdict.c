@@ -159,10 +159,25 @@ static void test_report_json(void **state)
 	r.exit_status = 99;
 	out = render(civerdict__report_json, &r, "slo.yaml");
 	has(out, "    \"judged\": \"offline\",\n    \"file\": \"slo.yaml\",\n");
-	has(out, "      \"exit_status\": 99,\n      \"failed\": true\n");
+	/* a report from before --command-exit was saved: null, not [] */
+	has(out, "      \"exit_status\": 99,\n      \"failed\": true,\n"
+		 "      \"exit_map\": null,\n      \"exit_mapped\": null\n");
 	has(out, "      \"dropped\": 10,\n      \"dropped_pct\": 0.99009901,\n"
 		 "      \"max_drop_pct\": 0.1,\n      \"incomplete_data\": true\n");
 	assert_null(strstr(out, "\"incomplete_data\": false"));
+	free(out);
+	/* --command-exit 99=load-failed,3=breach as saved */
+	r.has_exit_map = true;
+	r.exit_map = run__alloc(&r, 2 * sizeof(*r.exit_map));
+	r.exit_map[0] = (struct run_exit_map){ 99, "load-failed" };
+	r.exit_map[1] = (struct run_exit_map){ 3, "breach" };
+	r.nexit_map = 2;
+	r.exit_mapped = "load-failed";
+	out = render(civerdict__report_json, &r, NULL);
+	has(out, "      \"failed\": true,\n      \"exit_map\": [\n        {\n"
+		 "          \"status\": 99,\n          \"as\": \"load-failed\"\n        },\n"
+		 "        {\n          \"status\": 3,\n          \"as\": \"breach\"\n        }\n"
+		 "      ],\n      \"exit_mapped\": \"load-failed\"\n");
 	free(out);
 	run__free(&r);
 }
@@ -242,6 +257,27 @@ static void test_report_junit(void **state)
 	    "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
 	    "time=\"12.500\">\n      <failure type=\"command_failed\" message=\"k6 exited with "
 	    "status 99\"/>\n    </testcase>\n");
+	free(out);
+	/* mapped by --command-exit: its own type, the mapping in the message; ok: no failure */
+	r.has_exit_map = true;
+	r.exit_map = run__alloc(&r, sizeof(*r.exit_map));
+	r.exit_map[0] = (struct run_exit_map){ 99, "load-failed" };
+	r.nexit_map = 1;
+	r.exit_mapped = "load-failed";
+	out = render(civerdict__report_junit, &r, "s.yaml");
+	has(out, "<failure type=\"load_failed\" message=\"k6 exited with status 99 "
+		 "(--command-exit 99=load-failed)\"/>");
+	free(out);
+	r.exit_map[0].as = r.exit_mapped = "breach";
+	out = render(civerdict__report_junit, &r, "s.yaml");
+	has(out, "<failure type=\"breach\" message=\"k6 exited with status 99 "
+		 "(--command-exit 99=breach)\"/>");
+	free(out);
+	r.exit_map[0].as = r.exit_mapped = "ok";
+	out = render(civerdict__report_junit, &r, "s.yaml");
+	has(out, "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
+		 "time=\"12.500\"/>\n");
+	has(out, "tests=\"4\" failures=\"1\"");
 	free(out);
 	run__free(&r);
 }
