@@ -141,17 +141,42 @@ static bool any_breach(const struct run *r)
 }
 
 /*
- * A run that lost more than its --max-drop-pct cannot pass an SLO gate, nor fail it as a breach:
- * with --slo that is its own exit status. Returns the status to exit with.
+ * A run that lost more than its --max-drop-pct cannot pass a gate (--slo, diff --fail-on), nor
+ * fail it as a breach or a regression: with a gate that is its own exit status. judged: what
+ * the gate judged ("SLO verdicts"), NULL without one. Returns the status to exit with.
  */
-static int judged_whole(const struct run *r, const struct slo_set *set, int ret)
+static int judged_whole(const struct run *r, const char *judged, int ret)
 {
 	if (!run__incomplete(r))
 		return ret;
-	fprintf(stderr, "sloprobe: %s: %.3g %% of events were lost: %s\n", r->path,
-		slo__drop_pct(r->events_dropped, r->events_total),
-		set ? "SLO verdicts judged on incomplete data" : "figures are incomplete");
-	return set ? ANALYZE_INCOMPLETE : ret;
+	fprintf(stderr, "sloprobe: %s: %.3g %% of events were lost: %s%s\n", r->path,
+		slo__drop_pct(r->events_dropped, r->events_total), judged ? judged : "figures are",
+		judged ? " judged on incomplete data" : " incomplete");
+	return judged ? ANALYZE_INCOMPLETE : ret;
+}
+
+/*
+ * diff --fail-on regression, once AFTER is known whole: 6 when a row regressed, unless an SLO
+ * regressed (ret 3, the stronger statement). Prints what regressed.
+ */
+static int regression_gate(const struct run *a, const struct run *b, const struct diff_rule *rule,
+			   int ret)
+{
+	unsigned n[3];
+	int total = civerdict__regressions(a, b, rule, n);
+
+	if (total < 0) {
+		fprintf(stderr, "sloprobe: %s: %s\n", b->path, strerror(-total));
+		return ANALYZE_RUNTIME;
+	}
+	if (!total)
+		return ret;
+	textesc__line(stderr,
+		      "sloprobe: %s: %u endpoint%s, %u quer%s and %u outbound call%s regressed "
+		      "beyond the noise rule (--fail-on regression)",
+		      b->path, n[0], n[0] == 1 ? "" : "s", n[1], n[1] == 1 ? "y" : "ies", n[2],
+		      n[2] == 1 ? "" : "s");
+	return ret ? ret : ANALYZE_REGRESSED;
 }
 
 /* report */
@@ -292,7 +317,7 @@ int analyze__report(int argc, char **argv)
 	if (!ret && set && any_breach(&r))
 		ret = ANALYZE_BREACH;
 	if (!ret || ret == ANALYZE_BREACH)
-		ret = judged_whole(&r, set, ret);
+		ret = judged_whole(&r, set ? "SLO verdicts" : NULL, ret);
 out:
 	run__free(&r);
 out_slo:
@@ -309,6 +334,7 @@ static struct diff_args {
 	enum table_fmt fmt;
 	enum out_kind kind;
 	struct diff_rule rule;
+	bool fail_on_regression;
 } dargs;
 
 enum {
@@ -319,6 +345,7 @@ enum {
 	OPT_QPR_FLOOR,
 	OPT_MIN_SAMPLES,
 	OPT_LABEL,
+	OPT_FAIL_ON,
 };
 
 static const struct argp_option diff_opts[] = {
@@ -328,6 +355,8 @@ static const struct argp_option diff_opts[] = {
 	{ "slo", 's', "FILE", 0, "judge both runs against the SLO file (docs/slo.md)", 0 },
 	{ "label", OPT_LABEL, "RUN=NAME", 0,
 	  "name a run in the headings: baseline=NAME or after=NAME (default: the words)", 0 },
+	{ "fail-on", OPT_FAIL_ON, "regression", 0,
+	  "exit 6 when an endpoint, query or outbound call regressed beyond the noise rule", 0 },
 	{ 0, 0, 0, 0, "Noise threshold (a change must exceed all that apply):", 1 },
 	{ "noise", OPT_NOISE, "PCT", 0, "relative change, % of the baseline (5)", 1 },
 	{ "floor-ms", OPT_FLOOR_MS, "MS", 0, "HTTP latency change (1 ms)", 1 },
@@ -390,6 +419,11 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 		r->label[side] = eq + 1;
 		break;
 	}
+	case OPT_FAIL_ON:
+		if (strcmp(arg, "regression"))
+			argp_error(state, "invalid --fail-on '%s' (regression)", arg);
+		dargs.fail_on_regression = true;
+		break;
 	case OPT_MIN_SAMPLES:
 		if (parse_double(arg, 0, 1e12, &v) || v != floor(v))
 			argp_error(state, "invalid --min-samples '%s'", arg);
@@ -421,10 +455,12 @@ static const char diff_doc[] =
 	"  sloprobe diff --noise 10 -f markdown -o diff.md baseline.json tuned.json\n"
 	"  sloprobe diff --label baseline=v1.4 --label after=v1.5 a.json b.json\n"
 	"  sloprobe diff -f json -o diff-verdicts.json baseline.json tuned.json\n"
+	"  sloprobe diff --fail-on regression -f junit -o diff.xml main.json pr.json\n"
 	"\n"
 	"Exit status: 0 success, 1 runtime error, 2 usage error, 3 an "
 	"SLO objective breached (passed in BASELINE, breaches in AFTER), 4 SLO verdicts judged "
-	"on incomplete data (AFTER) (docs/exit-codes.md).";
+	"on incomplete data (AFTER; with --fail-on regression too), 6 a regression beyond the "
+	"noise rule (--fail-on regression) (docs/exit-codes.md).";
 
 static int diff_write(FILE *f, const struct run *a, const struct run *b, bool *regressed)
 {
@@ -484,7 +520,14 @@ int analyze__diff(int argc, char **argv)
 	if (!ret && regressed)
 		ret = ANALYZE_BREACH;
 	if (!ret || ret == ANALYZE_BREACH)
-		ret = judged_whole(&b, set, ret);
+		ret = judged_whole(&b,
+				   set ? (dargs.fail_on_regression ? "SLO verdicts and regressions"
+								   : "SLO verdicts")
+				   : dargs.fail_on_regression ? "regressions"
+							      : NULL,
+				   ret);
+	if (dargs.fail_on_regression && (!ret || ret == ANALYZE_BREACH))
+		ret = regression_gate(&a, &b, &dargs.rule, ret);
 out:
 	run__free(&a);
 	run__free(&b);

@@ -28,6 +28,7 @@ enum analyze_exit {
 	ANALYZE_USAGE = 2,
 	ANALYZE_BREACH = 3,
 	ANALYZE_INCOMPLETE = 4, /* --slo, and the run lost too much to judge it */
+	ANALYZE_REGRESSED = 6,	/* diff --fail-on regression: a row regressed beyond the noise */
 };
 
 int analyze__report(int argc, char **argv);

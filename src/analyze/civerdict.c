@@ -151,6 +151,31 @@ const char *civ__value(const struct diff_value *m, double v, char *buf, size_t s
 	return buf;
 }
 
+int civerdict__regressions(const struct run *a, const struct run *b, const struct diff_rule *rule,
+			   unsigned n[3])
+{
+	struct diff_value m[DIFF_VALUES_MAX];
+	int total = 0;
+
+	for (int s = 0; s < CIV_NSECTIONS; s++) {
+		struct civ_pairs p;
+		int err = civ__pairs(&p, (enum civ_section)s, a, b);
+
+		n[s] = 0;
+		if (err) {
+			civ__pairs_free(&p);
+			return err;
+		}
+		for (unsigned i = 0; i < p.na; i++)
+			if (p.b_of_a[i] >= 0 &&
+			    diff__values_overall(m, civ__values(&p, rule, i, m)) == DIFF_REGRESSED)
+				n[s]++;
+		civ__pairs_free(&p);
+		total += (int)n[s];
+	}
+	return total;
+}
+
 /* --- JSON --- */
 
 /*

@@ -35,6 +35,14 @@ int civerdict__diff_json(FILE *f, const struct run *a, const struct run *b,
 int civerdict__diff_junit(FILE *f, const struct run *a, const struct run *b,
 			  const struct diff_rule *rule, bool *slo_regressed);
 
+/*
+ * diff --fail-on regression: the rows of each section (enum civ_section: endpoints, queries,
+ * outbound calls) whose overall class is regressed, as the JSON's counts and the JUnit
+ * failures have them. Returns their total, or -ENOMEM.
+ */
+int civerdict__regressions(const struct run *a, const struct run *b, const struct diff_rule *rule,
+			   unsigned n[3]);
+
 /* --- shared by the two renderers (civerdict.c) --- */
 
 struct civ_counts {
@@ -58,6 +66,7 @@ const char *civ__slo_change_name(enum civ_slo_change c);
 
 /* The compared sections of a diff. */
 enum civ_section { CIV_HTTP, CIV_DB, CIV_OUT, CIV_NSECTIONS };
+_Static_assert(CIV_NSECTIONS == 3, "civerdict__regressions counts three sections");
 
 struct civ_pairs {
 	enum civ_section s;

@@ -18,14 +18,35 @@
 enum tc_state { TC_PASS, TC_FAIL, TC_SKIP };
 
 /* A test case: <testcase classname name>, and a failure or skip with message and text. */
-static void testcase(FILE *f, const char *cls, const char *name, enum tc_state st, const char *type,
-		     const char *msg, const char *text)
+/*
+ * Seconds for a time attribute: the time a case was judged over, a suite's run. Unknown (a
+ * report without a window) or negative: 0.
+ */
+static double secs(double s)
+{
+	return isnan(s) || s < 0 ? 0 : s;
+}
+
+/*
+ * The time objective s of r was judged over: a recorded verdict, the run after the SLO file's
+ * warm-up (slotrack counts nothing before it); one judged offline, the whole run (a report's
+ * histograms cannot cut the warm-up out).
+ */
+static double judged_s(const struct run *r, const struct run_slo *s)
+{
+	double warmup = !s->offline && r->has_slo_summary ? secs(r->slo_summary.warmup_s) : 0;
+
+	return secs(secs(r->duration_s) - warmup);
+}
+
+static void testcase(FILE *f, const char *cls, const char *name, double t, enum tc_state st,
+		     const char *type, const char *msg, const char *text)
 {
 	fputs("    <testcase classname=\"", f);
 	xmlesc__write(f, cls);
 	fputs("\" name=\"", f);
 	xmlesc__write(f, name);
-	fputs("\" time=\"0\"", f);
+	fprintf(f, "\" time=\"%.3f\"", secs(t));
 	if (st == TC_PASS) {
 		fputs("/>\n", f);
 		return;
@@ -48,13 +69,14 @@ static void testcase(FILE *f, const char *cls, const char *name, enum tc_state s
 	fprintf(f, "</%s>\n    </testcase>\n", st == TC_FAIL ? "failure" : "skipped");
 }
 
+/* t: the run's duration (for a diff, AFTER's). */
 static void suite_open(FILE *f, const char *name, unsigned tests, unsigned failures,
-		       unsigned skipped)
+		       unsigned skipped, double t)
 {
 	fputs("  <testsuite name=\"", f);
 	xmlesc__write(f, name);
-	fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"0\">\n",
-		tests, failures, skipped);
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
+		tests, failures, skipped, secs(t));
 }
 
 static void suite_close(FILE *f)
@@ -74,7 +96,12 @@ static unsigned run_cases(const struct run *r, bool write, FILE *f, const char *
 
 	*tests = 0;
 	if (r->has_command) {
-		bool bad = r->exit_status != 0;
+		/*
+		 * As record's exit code has it: a status --command-exit maps to ok is no failure;
+		 * one mapped to load-failed or breach fails with its own type.
+		 */
+		const char *as = r->exit_mapped;
+		bool bad = r->exit_status != 0 && !(as && !strcmp(as, "ok"));
 
 		(*tests)++;
 		fail += bad;
@@ -82,7 +109,15 @@ static unsigned run_cases(const struct run *r, bool write, FILE *f, const char *
 			snprintf(name, sizeof(name), "%sload-test command exit status", label);
 			snprintf(msg, sizeof(msg), "%s exited with status %lld",
 				 r->argc ? r->argv[0] : "COMMAND", (long long)r->exit_status);
-			testcase(f, "sloprobe.run", name, bad ? TC_FAIL : TC_PASS, "command_failed",
+			/* as record's own line says it */
+			if (as)
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 " (--command-exit %lld=%s)", (long long)r->exit_status,
+					 as);
+			testcase(f, "sloprobe.run", name, r->duration_s, bad ? TC_FAIL : TC_PASS,
+				 !as			 ? "command_failed"
+				 : !strcmp(as, "breach") ? "breach"
+							 : "load_failed",
 				 msg, NULL);
 		}
 	}
@@ -100,11 +135,12 @@ static unsigned run_cases(const struct run *r, bool write, FILE *f, const char *
 				 (unsigned long long)r->events_dropped,
 				 (unsigned long long)(r->events_total + r->events_dropped), max);
 			snprintf(text, sizeof(text), "%s", msg);
-			testcase(f, "sloprobe.run", name, TC_FAIL, "incomplete_data", msg, text);
+			testcase(f, "sloprobe.run", name, r->duration_s, TC_FAIL, "incomplete_data",
+				 msg, text);
 		}
 	} else if (write) {
 		snprintf(name, sizeof(name), "%sevents lost", label);
-		testcase(f, "sloprobe.run", name, TC_PASS, NULL, NULL, NULL);
+		testcase(f, "sloprobe.run", name, r->duration_s, TC_PASS, NULL, NULL, NULL);
 	}
 	return fail;
 }
@@ -156,17 +192,17 @@ static void slo_case(FILE *f, const struct run *r, const struct run_slo *s)
 	if (!isnan(s->first_breach_s))
 		snprintf(text + strlen(text), sizeof(text) - strlen(text),
 			 "first breach: t=%.1f s\n", s->first_breach_s);
-	testcase(f, cls, name, st, st == TC_FAIL ? "breach" : NULL, msg,
+	testcase(f, cls, name, judged_s(r, s), st, st == TC_FAIL ? "breach" : NULL, msg,
 		 st == TC_PASS ? NULL : text);
 }
 
 static void root_open(FILE *f, const char *name, unsigned tests, unsigned failures,
-		      unsigned skipped)
+		      unsigned skipped, double t)
 {
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"", f);
 	xmlesc__write(f, name);
-	fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"0\">\n",
-		tests, failures, skipped);
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
+		tests, failures, skipped, secs(t));
 }
 
 int civerdict__report_junit(FILE *f, const struct run *r, const char *slo_file)
@@ -178,8 +214,8 @@ int civerdict__report_junit(FILE *f, const struct run *r, const char *slo_file)
 	civ__counts(r, &c);
 	snprintf(title, sizeof(title), "sloprobe report %s%s%s", r->path, slo_file ? " --slo " : "",
 		 slo_file ? slo_file : "");
-	root_open(f, title, r->nslo + rtests, c.breach + rfail, c.insufficient);
-	suite_open(f, "run", rtests, rfail, 0);
+	root_open(f, title, r->nslo + rtests, c.breach + rfail, c.insufficient, r->duration_s);
+	suite_open(f, "run", rtests, rfail, 0, r->duration_s);
 	run_cases(r, true, f, "", &rtests);
 	suite_close(f);
 	for (unsigned i = 0; i < r->nslo; i++) {
@@ -198,7 +234,7 @@ int civerdict__report_junit(FILE *f, const struct run *r, const char *slo_file)
 			sc.insufficient += !strcmp(v, "insufficient_data");
 		}
 		snprintf(title, sizeof(title), "SLO %s", r->slo[i].name);
-		suite_open(f, title, n, sc.breach, sc.insufficient);
+		suite_open(f, title, n, sc.breach, sc.insufficient, r->duration_s);
 		for (unsigned k = i; k < r->nslo; k++)
 			if (!strcmp(r->slo[k].name, r->slo[i].name))
 				slo_case(f, r, &r->slo[k]);
@@ -210,8 +246,9 @@ int civerdict__report_junit(FILE *f, const struct run *r, const char *slo_file)
 
 /* --- diff --- */
 
+/* t: the time AFTER's verdict was judged over (or BASELINE's, only in the baseline). */
 static void slo_diff_case(FILE *f, const struct run_slo *s, const struct run_slo *before,
-			  const struct run_slo *after, enum civ_slo_change c)
+			  const struct run_slo *after, enum civ_slo_change c, double t)
 {
 	char name[ANALYZE_VAL_MAX], msg[ANALYZE_VAL_MAX * 2], x[48], y[48];
 
@@ -222,12 +259,12 @@ static void slo_diff_case(FILE *f, const struct run_slo *s, const struct run_slo
 			 "regressed: passed in the baseline (%s), breaches after (%s)",
 			 analyze__slo_value(before, before->observed, x, sizeof(x)),
 			 analyze__slo_value(after, after->observed, y, sizeof(y)));
-		testcase(f, "sloprobe.diff.slo", name, TC_FAIL, "slo_regressed", msg, msg);
+		testcase(f, "sloprobe.diff.slo", name, t, TC_FAIL, "slo_regressed", msg, msg);
 	} else if (c == CIV_SLO_ONLY_BASELINE || c == CIV_SLO_ONLY_AFTER) {
-		testcase(f, "sloprobe.diff.slo", name, TC_SKIP, NULL,
+		testcase(f, "sloprobe.diff.slo", name, t, TC_SKIP, NULL,
 			 c == CIV_SLO_ONLY_BASELINE ? "only in baseline" : "only in after", NULL);
 	} else {
-		testcase(f, "sloprobe.diff.slo", name, TC_PASS, NULL, NULL, NULL);
+		testcase(f, "sloprobe.diff.slo", name, t, TC_PASS, NULL, NULL, NULL);
 	}
 }
 
@@ -250,7 +287,8 @@ static void slo_diff(FILE *f, const struct run *a, const struct run *b, bool wri
 			*fail += c == CIV_SLO_REGRESSED;
 			*skip += c == CIV_SLO_ONLY_BASELINE || c == CIV_SLO_ONLY_AFTER;
 			if (write)
-				slo_diff_case(f, s, before, after, c);
+				slo_diff_case(f, s, before, after, c,
+					      after ? judged_s(b, after) : judged_s(a, before));
 		}
 	}
 }
@@ -283,6 +321,7 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 	char cls[64], name[ANALYZE_VAL_MAX], msg[ANALYZE_VAL_MAX * 2], ev[ANALYZE_VAL_MAX];
 	struct civ_pairs p;
 	int err = civ__pairs(&p, s, a, b);
+	double t = b->duration_s; /* a row is judged over both runs: AFTER's is the one tested */
 
 	*n = *fail = *skip = 0;
 	if (err) {
@@ -299,7 +338,7 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 		if (p.b_of_a[i] < 0) {
 			(*skip)++;
 			if (write)
-				testcase(f, cls, name, TC_SKIP, NULL, "only in baseline", NULL);
+				testcase(f, cls, name, t, TC_SKIP, NULL, "only in baseline", NULL);
 			continue;
 		}
 		nv = civ__values(&p, rule, i, m);
@@ -311,16 +350,16 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 		if (c == DIFF_REGRESSED) {
 			regressions(m, nv, ev, sizeof(ev));
 			snprintf(msg, sizeof(msg), "regressed: %s", ev);
-			testcase(f, cls, name, TC_FAIL, "regressed", msg, msg);
+			testcase(f, cls, name, t, TC_FAIL, "regressed", msg, msg);
 		} else if (c == DIFF_FEW_SAMPLES) {
 			snprintf(msg, sizeof(msg),
 				 "few samples: %llu -> %llu, fewer than %llu on a side",
 				 civ__row_count(s, a, i),
 				 civ__row_count(s, b, (unsigned)p.b_of_a[i]),
 				 (unsigned long long)rule->min_samples);
-			testcase(f, cls, name, TC_SKIP, NULL, msg, NULL);
+			testcase(f, cls, name, t, TC_SKIP, NULL, msg, NULL);
 		} else {
-			testcase(f, cls, name, TC_PASS, NULL, NULL, NULL);
+			testcase(f, cls, name, t, TC_PASS, NULL, NULL, NULL);
 		}
 	}
 	for (unsigned k = 0; k < p.nb; k++) {
@@ -329,8 +368,8 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 		(*n)++;
 		(*skip)++;
 		if (write)
-			testcase(f, cls, civ__row_name(s, b, k, name, sizeof(name)), TC_SKIP, NULL,
-				 "only in after", NULL);
+			testcase(f, cls, civ__row_name(s, b, k, name, sizeof(name)), t, TC_SKIP,
+				 NULL, "only in after", NULL);
 	}
 	civ__pairs_free(&p);
 	return 0;
@@ -360,17 +399,18 @@ int civerdict__diff_junit(FILE *f, const struct run *a, const struct run *b,
 		skips += sk[s];
 	}
 	snprintf(title, sizeof(title), "sloprobe diff %s %s", a->path, b->path);
-	root_open(f, title, tests, fails, skips);
-	suite_open(f, "run", rtests, rfail, 0);
+	root_open(f, title, tests, fails, skips, b->duration_s);
+	suite_open(f, "run", rtests, rfail, 0, b->duration_s);
 	run_cases(b, true, f, "after: ", &rtests);
 	suite_close(f);
-	suite_open(f, "SLO verdicts", sn, sf, ss);
+	suite_open(f, "SLO verdicts", sn, sf, ss, b->duration_s);
 	slo_diff(f, a, b, true, &sn, &sf, &ss);
 	suite_close(f);
 	for (int s = 0; s < CIV_NSECTIONS; s++) {
 		if (!n[s])
 			continue;
-		suite_open(f, civ__section_title((enum civ_section)s), n[s], fl[s], sk[s]);
+		suite_open(f, civ__section_title((enum civ_section)s), n[s], fl[s], sk[s],
+			   b->duration_s);
 		err = section_suite(f, a, b, rule, (enum civ_section)s, true, &n[s], &fl[s],
 				    &sk[s]);
 		suite_close(f);

@@ -260,6 +260,13 @@ static bool same_command(const struct run *a, const struct run *b)
 	for (unsigned i = 0; i < a->argc; i++)
 		if (strcmp(a->argv[i], b->argv[i]))
 			return false;
+	/* The same --command-exit too, or the merged report would claim one it was not run with */
+	if (a->has_exit_map != b->has_exit_map || a->nexit_map != b->nexit_map)
+		return false;
+	for (unsigned i = 0; i < a->nexit_map; i++)
+		if (a->exit_map[i].status != b->exit_map[i].status ||
+		    strcmp(a->exit_map[i].as, b->exit_map[i].as))
+			return false;
 	return true;
 }
 
@@ -303,6 +310,10 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 		out->argv = in[0]->argv;
 		out->argc = in[0]->argc;
 		out->exit_status = in[0]->exit_status;
+		out->has_exit_map = in[0]->has_exit_map;
+		out->exit_map = in[0]->exit_map;
+		out->nexit_map = in[0]->nexit_map;
+		out->exit_mapped = in[0]->exit_mapped;
 	}
 
 	/* Filters: union of the lists; a name filter only if all inputs agree. */

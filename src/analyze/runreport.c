@@ -248,8 +248,18 @@ void runreport__scope_cells(const struct analyze_out *o, const struct run *r, st
 	}
 	table__cell(t, "Load");
 	if (r->has_command) {
-		table__cell(t, "%s (exit %lld)", runreport__command(o, r, b, sizeof(b)),
-			    (long long)r->exit_status);
+		char map[256], how[320] = "";
+
+		run__exit_map_str(r, map, sizeof(map));
+		if (r->exit_mapped)
+			snprintf(how, sizeof(how), ": %s by --command-exit %s", r->exit_mapped,
+				 map);
+		else if (map[0] && r->exit_status)
+			snprintf(how, sizeof(how), ", not mapped by --command-exit %s", map);
+		else if (map[0])
+			snprintf(how, sizeof(how), "; --command-exit %s", map);
+		table__cell(t, "%s (exit %lld%s)", runreport__command(o, r, b, sizeof(b)),
+			    (long long)r->exit_status, how);
 	} else {
 		table__cell(t, "not recorded (traced until stopped)");
 	}

@@ -160,6 +160,33 @@ static void judge(struct run *r, const struct slo_objective *o, int one, struct 
 	row->approximate = res.approximate;
 }
 
+/*
+ * What a recorded verdict says of its objective beside the figures (record/report.c,
+ * slo_section): the source, per, the service of a per-endpoint HTTP row (the endpoint's; DB and
+ * cache rows have none, as while recording), whether anything matched, the file position.
+ */
+static void describe(struct run *r, const struct slo_objective *o, int e, struct run_slo *row)
+{
+	const struct slo *s = o->slo;
+
+	row->source = slo__source_name(s->source);
+	row->per = s->per == SLO_PER_ALL ? "all" : "endpoint";
+	row->service = e >= 0 && s->source == SLO_HTTP ? r->eps[e].service : NULL;
+	row->matched = e >= 0;
+	for (unsigned i = 0; !row->matched && i < nitems(s, r); i++)
+		row->matched = matches(s, r, i);
+	row->strict = o->strict;
+	if (o->kind == SLO_OBJ_ERRORS)
+		row->errors_are = run__strdup(r, o->errors_label);
+	if (o->kind == SLO_OBJ_COUNT) {
+		row->has_min_count = true;
+		row->min_count = o->count;
+	}
+	row->line = o->line;
+	row->column = o->column;
+	row->offline = true;
+}
+
 struct ctx {
 	struct run *r;
 	const struct run_slo *old;
@@ -201,6 +228,7 @@ static int emit(struct ctx *x, const struct slo_objective *o, int e)
 		x->notes->recorded++;
 	} else {
 		judge(r, o, e, row, x->st, x->h);
+		describe(r, o, e, row);
 	}
 	r->nslo++;
 	return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "lib/json.h"
@@ -100,44 +101,19 @@ static void cache(struct json *j, const struct cacheagg *c, double t_s)
 	json__end_object(j);
 }
 
-void jsonl__free(struct jsonl_state *st)
+/*
+ * The outbound rows that had calls in the interval: the points outagg__roll took at t_s.
+ * Percentiles of the answered calls, null when none was answered (all failed or unfinished).
+ */
+static void outbound(struct json *j, const struct outagg *o, double t_s)
 {
-	free(st->out);
-	st->out = NULL;
-	st->nout = st->cap = 0;
-}
-
-static uint64_t failed(const struct outagg_row *r)
-{
-	uint64_t n = 0;
-
-	for (int k = HTTP_CALL_OK + 1; k < HTTP_CALL_FAIL_NR; k++)
-		n += r->fail[k];
-	return n;
-}
-
-static int outbound(struct json *j, const struct outagg *o, struct jsonl_state *st)
-{
-	if (st->cap < o->nrows) {
-		unsigned cap = o->nrows + 64;
-		struct jsonl_prev *p = realloc(st->out, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		st->out = p;
-		st->cap = cap;
-	}
 	json__key(j, "outbound");
 	json__begin_array(j);
 	for (unsigned i = 0; i < o->nrows; i++) {
 		const struct outagg_row *r = o->rows[i];
-		struct jsonl_prev now = { r->id, r->count, failed(r), r->err5xx };
-		struct jsonl_prev was = { .id = r->id };
+		const struct outagg_point *p = &r->last;
 
-		if (i < st->nout && st->out[i].id == r->id)
-			was = st->out[i];
-		st->out[i] = now;
-		if (now.count == was.count)
+		if (p->t_s != t_s || !p->count)
 			continue;
 		json__begin_object(j);
 		json__kv_string(j, "caller", r->caller);
@@ -145,14 +121,17 @@ static int outbound(struct json *j, const struct outagg *o, struct jsonl_state *
 		json__kv_string(j, "host", r->host);
 		json__kv_string(j, "method", r->method);
 		json__kv_string(j, "route", r->route);
-		json__kv_u64(j, "count", now.count - was.count);
-		json__kv_u64(j, "failed", now.failed - was.failed);
-		json__kv_u64(j, "5xx", now.err5xx - was.err5xx);
+		json__kv_u64(j, "count", p->count);
+		json__kv_u64(j, "answered", p->answered);
+		json__kv_u64(j, "failed", p->failed);
+		json__kv_u64(j, "4xx", p->err4xx);
+		json__kv_u64(j, "5xx", p->err5xx);
+		json__kv_fixed(j, "p50_ms", p->answered ? p->p50_ns / 1e6 : NAN, 3);
+		json__kv_fixed(j, "p95_ms", p->answered ? p->p95_ns / 1e6 : NAN, 3);
+		json__kv_fixed(j, "p99_ms", p->answered ? p->p99_ns / 1e6 : NAN, 3);
 		json__end_object(j);
 	}
-	st->nout = o->nrows;
 	json__end_array(j);
-	return 0;
 }
 
 /* The interval's verdicts, as the live view marks them, and the rows that breached. */
@@ -196,10 +175,8 @@ int jsonl__interval(FILE *f, const struct jsonl_src *src, double t_s, double int
 		queries(j, src->db, t_s);
 	if (src->cache)
 		cache(j, src->cache, t_s);
-	if (src->out && outbound(j, src->out, src->st)) {
-		json__free(j);
-		return -ENOMEM;
-	}
+	if (src->out)
+		outbound(j, src->out, t_s);
 	if (src->slot)
 		slo(j, src->slot);
 	json__kv_u64(j, "events", src->events);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * record --jsonl: one JSON object per interval, written and flushed as the interval ends: the
- * points the timelines just took (endpoints, fingerprints, the cache) and the SLO marks of the
- * interval. Nothing is computed twice: it reads the tables after their roll.
+ * points the timelines just took (endpoints, fingerprints, the cache), the outbound rows' last
+ * points and the SLO marks of the interval. Nothing is computed twice: it reads the tables after
+ * their roll.
  */
 #ifndef SLOPROBE_JSONL_H
 #define SLOPROBE_JSONL_H
@@ -15,29 +16,12 @@ struct cacheagg;
 struct slotrack;
 struct outagg;
 
-/*
- * Outbound calls have no per-interval table: their lines say what each row added since the
- * previous line, from the counts that line saw (rows in insertion order, as they stay until
- * outagg__finish). A zeroed state is empty; jsonl__free frees it.
- */
-struct jsonl_prev {
-	uint64_t id, count, failed, err5xx;
-};
-
-struct jsonl_state {
-	struct jsonl_prev *out;
-	unsigned nout, cap;
-};
-
-void jsonl__free(struct jsonl_state *st);
-
 struct jsonl_src {
 	const struct agg *agg;
 	const struct dbagg *db;	      /* or NULL */
 	const struct cacheagg *cache; /* or NULL */
 	const struct slotrack *slot;  /* or NULL */
-	const struct outagg *out;     /* or NULL */
-	struct jsonl_state *st;	      /* with out */
+	const struct outagg *out;     /* or NULL; rolled (outagg__roll) at t_s */
 	unsigned long long dropped;   /* events lost so far (report__dropped) */
 	unsigned long long events;
 };

@@ -76,6 +76,7 @@ void outagg__free(struct outagg *a)
 	for (unsigned i = 0; i < a->nrows; i++) {
 		free(a->rows[i]->connect);
 		free(a->rows[i]->failure);
+		free(a->rows[i]->win);
 		free(a->rows[i]);
 	}
 	for (unsigned i = 0; i < a->ndests; i++) {
@@ -262,10 +263,13 @@ static void status_add(struct outagg_row *r, unsigned code)
 		r->status_other++; /* a response whose status line was not captured */
 		return;
 	}
-	if (code >= 400 && code < 500)
+	if (code >= 400 && code < 500) {
 		r->err4xx++;
-	else if (code >= 500)
+		r->win_4xx++;
+	} else if (code >= 500) {
 		r->err5xx++;
+		r->win_5xx++;
+	}
 	for (i = 0; i < OUTAGG_STATUS_SLOTS && r->status[i].code; i++)
 		if (r->status[i].code == code)
 			break;
@@ -282,6 +286,7 @@ static void row_add(struct outagg *a, struct outagg_row *r, const struct http_ca
 	bool ok = true;
 
 	r->count++;
+	r->win_count++;
 	if (c->flags & HTTP_CALL_UNFINISHED)
 		r->unfinished++;
 	if (c->flags & HTTP_CALL_LEN_UNKNOWN)
@@ -299,11 +304,14 @@ static void row_add(struct outagg *a, struct outagg_row *r, const struct http_ca
 	/* Every call is answered, failed or unfinished: count = the three added up. */
 	if (c->fail > HTTP_CALL_OK && c->fail < HTTP_CALL_FAIL_NR) {
 		r->fail[c->fail]++;
+		r->win_failed++;
 		ok &= hist_add(&r->failure, http_call__latency(c));
 	} else if (!(c->flags & HTTP_CALL_UNFINISHED)) {
 		r->answered++;
+		r->win_answered++;
 		status_add(r, c->status);
 		hist__add(&r->lat, http_call__latency(c));
+		ok &= hist_add(&r->win, http_call__latency(c));
 	}
 	if (!ok)
 		a->st.nomem++;
@@ -387,8 +395,7 @@ static void remember(struct outagg *a, struct outagg_link *l, const struct attem
 }
 
 /* Is x, of row r, a retry of an earlier attempt? Then counted; x is remembered. */
-static void judge(struct outagg *a, struct outagg_row *r, struct outagg_link *l,
-		  struct attempt x)
+static void judge(struct outagg *a, struct outagg_row *r, struct outagg_link *l, struct attempt x)
 {
 	struct outagg_dest *d = r->dest;
 	bool unfinished = x.unfinished, amb;
@@ -527,6 +534,30 @@ struct outagg_row *outagg__add_waiting(struct outagg *a, const struct http_call 
 				       const char *route, uint64_t ticket)
 {
 	return add(a, c, route, 0, ticket);
+}
+
+void outagg__roll(struct outagg *a, double t_s)
+{
+	for (unsigned i = 0; i < a->nrows; i++) {
+		struct outagg_row *r = a->rows[i];
+		struct hist *w = r->win && r->win->count ? r->win : NULL;
+
+		r->last = (struct outagg_point){
+			.t_s = t_s,
+			.count = r->win_count,
+			.answered = r->win_answered,
+			.failed = r->win_failed,
+			.err4xx = r->win_4xx,
+			.err5xx = r->win_5xx,
+			.p50_ns = w ? hist__percentile(w, 50) : 0,
+			.p95_ns = w ? hist__percentile(w, 95) : 0,
+			.p99_ns = w ? hist__percentile(w, 99) : 0,
+		};
+		/* 18 KiB cleared only where calls were counted: most rows are quiet most seconds */
+		if (w)
+			hist__init(w);
+		r->win_count = r->win_answered = r->win_failed = r->win_4xx = r->win_5xx = 0;
+	}
 }
 
 static int cmp_rows(const void *pa, const void *pb)

@@ -62,6 +62,16 @@ struct outagg_status {
 	uint64_t count;
 };
 
+/*
+ * One interval of a row, for --jsonl: what the row added in the interval outagg__roll closed
+ * last. Summed over the intervals, the counts are the row's.
+ */
+struct outagg_point {
+	double t_s; /* end of that interval; 0: none closed yet */
+	uint64_t count, answered, failed, err4xx, err5xx;
+	uint64_t p50_ns, p95_ns, p99_ns; /* of its answered calls; 0 when none */
+};
+
 struct outagg_row {
 	uint64_t id; /* hash of its names: --jsonl follows a row from one interval to the next */
 	char caller[OUTAGG_CALLER_MAX];
@@ -84,6 +94,14 @@ struct outagg_row {
 	struct hist lat;      /* answered calls: first request byte written -> last byte read */
 	struct hist *connect; /* connect times; NULL: none */
 	struct hist *failure; /* failed calls: start -> the failure seen; NULL: none */
+	/*
+	 * The current interval, reset by outagg__roll: one window histogram per row, as each
+	 * endpoint has one (record/agg.h), so as bounded as the rows (max_rows); made on the
+	 * row's first answered call, as rows of connect failures never need one.
+	 */
+	struct hist *win;
+	uint64_t win_count, win_answered, win_failed, win_4xx, win_5xx;
+	struct outagg_point last;
 };
 
 struct outagg_stats {
@@ -138,6 +156,11 @@ struct outagg_row *outagg__add_waiting(struct outagg *a, const struct http_call 
 				       const char *route, uint64_t ticket);
 /* The call of ticket serves request req (0: none alone); unknown tickets are ignored. */
 void outagg__decided(struct outagg *a, uint64_t ticket, uint64_t req);
+/*
+ * Closes the interval that ended t_s seconds after the start: each row's window becomes its
+ * last point (percentiles of its answered calls), then starts again empty.
+ */
+void outagg__roll(struct outagg *a, double t_s);
 /* Chains still open are closed; rows sorted by count (ties: caller, peer, method, route). Once. */
 void outagg__finish(struct outagg *a);
 

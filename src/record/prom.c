@@ -213,10 +213,64 @@ static void cache_rows(FILE *f, const struct cacheagg *c, const uint64_t *bounds
 	}
 }
 
+/* The labels of an outbound row: caller, method, route, Host, peer. */
+static void client_labels(char *l, const struct outagg_row *r)
+{
+	size_t n = 0;
+
+	l[0] = '\0';
+	label(l, &n, "service_name", r->caller);
+	label(l, &n, "http_request_method", r->method);
+	label(l, &n, "url_template", r->route);
+	label(l, &n, "server_host", r->host);
+	label_server(l, &n, r->peer);
+}
+
+/*
+ * What --jsonl has of outbound rows beside the latency: the answers by status code and the
+ * calls that got none, by kind (OpenTelemetry's error.type); connect failures have no method
+ * or route, their labels are empty.
+ */
+static void http_client_counts(FILE *f, const struct outagg *o)
+{
+	char l[LABELS_MAX];
+
+	family(f, "http_client_responses_total", "counter",
+	       "Answered outbound HTTP calls per status code.");
+	for (unsigned i = 0; i < o->nrows; i++) {
+		const struct outagg_row *r = o->rows[i];
+
+		client_labels(l, r);
+		for (unsigned k = 0; k < OUTAGG_STATUS_SLOTS && r->status[k].count; k++)
+			fprintf(f,
+				"http_client_responses_total{%s,http_response_status_code=\"%u\"} "
+				"%" PRIu64 "\n",
+				l, r->status[k].code, r->status[k].count);
+		if (r->status_other)
+			fprintf(f,
+				"http_client_responses_total{%s,http_response_status_code="
+				"\"other\"} "
+				"%" PRIu64 "\n",
+				l, r->status_other);
+	}
+	family(f, "http_client_failures_total", "counter",
+	       "Outbound HTTP calls that got no answer, per kind of failure.");
+	for (unsigned i = 0; i < o->nrows; i++) {
+		const struct outagg_row *r = o->rows[i];
+
+		client_labels(l, r);
+		for (int k = HTTP_CALL_OK + 1; k < HTTP_CALL_FAIL_NR; k++)
+			if (r->fail[k])
+				fprintf(f,
+					"http_client_failures_total{%s,error_type=\"%s\"} %" PRIu64
+					"\n",
+					l, http_call__fail_name(k), r->fail[k]);
+	}
+}
+
 static void http_client(FILE *f, const struct outagg *o, const uint64_t *bounds)
 {
 	char l[LABELS_MAX];
-	size_t n;
 
 	family(f, "http_client_request_duration_seconds", "histogram",
 	       "Duration of outbound HTTP calls (answered), per caller, method, route and peer.");
@@ -225,15 +279,10 @@ static void http_client(FILE *f, const struct outagg *o, const uint64_t *bounds)
 
 		if (!r->method[0])
 			continue; /* connect failures: no request, no latency */
-		n = 0;
-		l[0] = '\0';
-		label(l, &n, "service_name", r->caller);
-		label(l, &n, "http_request_method", r->method);
-		label(l, &n, "url_template", r->route);
-		label(l, &n, "server_host", r->host);
-		label_server(l, &n, r->peer);
+		client_labels(l, r);
 		histogram(f, "http_client_request_duration_seconds", l, &r->lat, bounds);
 	}
+	http_client_counts(f, o);
 }
 
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)

@@ -1010,6 +1010,24 @@ static json_object *definitions(const struct report_meta *m)
 	return o;
 }
 
+/* --command-exit as applied: what was given, and what the status was mapped to. */
+static void command_exit(struct snap *s, const struct cmdexit_map *map, int status)
+{
+	struct run *r = s->r;
+	int code;
+
+	r->has_exit_map = true;
+	if (!map)
+		return;
+	r->exit_map = alloc(s, map->n, sizeof(*r->exit_map));
+	for (unsigned i = 0; r->exit_map && i < map->n; i++) {
+		r->exit_map[r->nexit_map].status = map->v[i].status;
+		r->exit_map[r->nexit_map++].as = cmdexit__name(map->v[i].code);
+	}
+	code = cmdexit__lookup(map, status);
+	r->exit_mapped = code < 0 ? NULL : cmdexit__name(code);
+}
+
 static void head(struct snap *s)
 {
 	const struct report_meta *m = s->m;
@@ -1034,6 +1052,7 @@ static void head(struct snap *s)
 		for (unsigned i = 0; r->argv && i < n; i++)
 			r->argv[r->argc++] = str(s, m->command[i]);
 		r->exit_status = m->command_status;
+		command_exit(s, m->command_exit, m->command_status);
 	}
 	r->has_filters = true;
 	r->filter_pids = alloc(s, m->npids, sizeof(*r->filter_pids));
@@ -1197,8 +1216,8 @@ static void exemplars_section(struct snap *s, struct agg_endpoint **eps, unsigne
 	unsigned k = 0;
 
 	s->r->has_exemplars = true;
-	s->r->exemplars = alloc(s, (size_t)s->r->neps * (EXEMPLAR_SLOWEST + 2),
-				sizeof(*s->r->exemplars));
+	s->r->exemplars =
+		alloc(s, (size_t)s->r->neps * (EXEMPLAR_SLOWEST + 2), sizeof(*s->r->exemplars));
 	/* The run's endpoints are the table's sorted ones with a request counted. */
 	for (unsigned i = 0; s->r->exemplars && i < neps && k < s->r->neps; i++) {
 		if (!eps[i]->count && !eps[i]->aborted && !eps[i]->unfinished)

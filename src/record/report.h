@@ -11,6 +11,7 @@
 
 #include "record/agg.h"
 #include "record/cacheagg.h"
+#include "record/cmdexit.h"
 #include "record/outagg.h"
 #include "record/dbagg.h"
 #include "record/dbtrack.h"
@@ -31,7 +32,8 @@ struct report_meta {
 	double duration_s;
 	const char *const *command; /* argv of the traced command, NULL-terminated, or NULL */
 	int command_status;	    /* exit code, 128 + signal, -1 if none */
-	const uint32_t *pids;	    /* filters as given */
+	const struct cmdexit_map *command_exit; /* --command-exit as given, or NULL */
+	const uint32_t *pids;			/* filters as given */
 	int npids;
 	const char *comm;
 	const char *cgroup;

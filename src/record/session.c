@@ -286,7 +286,6 @@ static void write_jsonl(struct session *s, double t_s, double iv)
 		.cache = s->cache,
 		.slot = s->slot,
 		.out = s->out,
-		.st = &s->jsonl_st,
 	};
 
 	if (!s->jsonl)
@@ -733,6 +732,8 @@ void session__tick(struct session *s, uint64_t now)
 		dbagg__roll(s->db, t_s, iv);
 	if (s->cache)
 		cacheagg__roll(s->cache, t_s, iv);
+	if (s->out)
+		outagg__roll(s->out, t_s);
 	write_jsonl(s, t_s, iv);
 	s->last_tick = now;
 	while (s->next_tick <= now)
@@ -810,6 +811,8 @@ void session__finish(struct session *s)
 			dbagg__roll(s->db, m->duration_s, iv);
 		if (s->cache)
 			cacheagg__roll(s->cache, m->duration_s, iv);
+		if (s->out)
+			outagg__roll(s->out, m->duration_s);
 		tcpsat__roll(&s->tcp, m->duration_s);
 		write_jsonl(s, m->duration_s, iv);
 	} else if (tcpsat__pending(&s->tcp)) {
@@ -823,6 +826,7 @@ void session__finish(struct session *s)
 		m->slo = s->slot;
 	}
 	m->command = (const char *const *)o->command;
+	m->command_exit = &o->command_exit;
 	m->pids = o->pids;
 	m->npids = o->npids;
 	m->comm = o->comm;
@@ -1028,6 +1032,5 @@ void session__close(struct session *s)
 	metricsrv__close(s->msrv);
 	if (s->jsonl)
 		fclose(s->jsonl);
-	jsonl__free(&s->jsonl_st);
 	free(s->filter_pids);
 }

@@ -90,9 +90,9 @@ struct record_opts {
 	struct slo_set *slo;
 	double max_drop_pct;
 	struct cmdexit_map command_exit; /* --command-exit */
-	const char *listen; /* --listen ADDR:PORT, or NULL */
-	bool listen_any;    /* --listen-any: a non-loopback address is allowed */
-	const char *jsonl;  /* --jsonl FILE, or NULL */
+	const char *listen;		 /* --listen ADDR:PORT, or NULL */
+	bool listen_any;		 /* --listen-any: a non-loopback address is allowed */
+	const char *jsonl;		 /* --jsonl FILE, or NULL */
 };
 
 /*
@@ -130,7 +130,6 @@ struct session {
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
 	struct metricsrv *msrv;	   /* NULL: no --listen */
 	FILE *jsonl;		   /* NULL: no --jsonl */
-	struct jsonl_state jsonl_st;
 
 	struct report_meta meta;
 	struct slotrack_tally tally;

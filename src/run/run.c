@@ -219,3 +219,14 @@ bool run__incomplete(const struct run *r)
 
 	return slo__data_incomplete(r->events_dropped, r->events_total, max_pct);
 }
+
+const char *run__exit_map_str(const struct run *r, char *buf, size_t sz)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < r->nexit_map && n < sz; i++)
+		n += (size_t)snprintf(buf + n, sz - n, "%s%lld=%s", i ? "," : "",
+				      (long long)r->exit_map[i].status, r->exit_map[i].as);
+	return buf;
+}

@@ -595,6 +595,78 @@ static int load_timeline(struct ld *l, json_object *root)
 }
 
 /* The fixed, non-counter top-level sections. */
+
+/* The string of a --command-exit value, or NULL. */
+static const char *exit_as(const char *s)
+{
+	static const char *const names[] = { "ok", "breach", "load-failed" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return names[i];
+	return NULL;
+}
+
+/*
+ * command.exit_map and exit_mapped (record --command-exit as applied): optional, both or
+ * neither; statuses 1 to 255, each once; exit_mapped what exit_status maps to, or null.
+ */
+static int exit_map(struct ld *l, json_object *o)
+{
+	struct run *r = l->r;
+	const char *mapped = NULL, *want = NULL;
+	json_object *a;
+	size_t n;
+	int err;
+
+	if ((err = ld__get(l, o, "command", "exit_map", T_ARR, 0, &a)))
+		return err;
+	if (!a)
+		return json_object_object_get_ex(o, "exit_mapped", NULL)
+			       ? ld__fail(l, "command", "exit_mapped", "without exit_map")
+			       : 0;
+	if ((err = ld__get_str(l, o, "command", "exit_mapped", REQ | NULLOK, &mapped)))
+		return err;
+	n = json_object_array_length(a);
+	r->exit_map = run__alloc(r, (n + 1) * sizeof(*r->exit_map));
+	if (!r->exit_map)
+		return ld__nomem(l);
+	for (size_t i = 0; i < n; i++) {
+		json_object *x = json_object_array_get_idx(a, i);
+		struct run_exit_map *m = &r->exit_map[i];
+		const char *as;
+
+		if (!x || !json_object_is_type(x, json_type_object))
+			return ld__fail(l, "command.exit_map", NULL, "must be objects");
+		if ((err = ld__get_i64(l, x, "command.exit_map", "status", REQ, &m->status,
+				       NULL)) ||
+		    (err = ld__get_str(l, x, "command.exit_map", "as", REQ, &as)))
+			return err;
+		if (m->status < 1 || m->status > 255)
+			return ld__fail(l, "command.exit_map", "status", "%lld is not 1 to 255",
+					(long long)m->status);
+		m->as = exit_as(as);
+		if (!m->as)
+			return ld__fail(l, "command.exit_map", "as",
+					"'%.40s' is not ok, breach or load-failed", as);
+		for (size_t k = 0; k < i; k++)
+			if (r->exit_map[k].status == m->status)
+				return ld__fail(l, "command.exit_map", "status", "%lld twice",
+						(long long)m->status);
+		if (m->status == r->exit_status)
+			want = m->as;
+	}
+	r->nexit_map = (unsigned)n;
+	if (mapped ? !want || strcmp(mapped, want) : want != NULL)
+		return ld__fail(l, "command", "exit_mapped",
+				"'%.40s' is not what exit_map says of status %lld ('%s')",
+				mapped ? mapped : "null", (long long)r->exit_status,
+				want ? want : "null");
+	r->exit_mapped = want;
+	r->has_exit_map = true;
+	return 0;
+}
+
 static int load_head(struct ld *l, json_object *root)
 {
 	struct run *r = l->r;
@@ -638,6 +710,8 @@ static int load_head(struct ld *l, json_object *root)
 			if (!r->argv[r->argc++])
 				return ld__nomem(l);
 		}
+		if ((err = exit_map(l, o)))
+			return err;
 	}
 	if ((err = ld__get(l, root, "", "filters", T_OBJ, 0, &o)))
 		return err;

@@ -928,6 +928,23 @@ void run__write_command(struct json *j, const struct run *r, bool failed)
 	json__kv_i64(j, "exit_status", r->exit_status);
 	if (failed)
 		json__kv_bool(j, "failed", r->exit_status != 0);
+	/* A report from before --command-exit was saved has neither; the verdicts say null. */
+	if (r->has_exit_map || failed) {
+		json__key(j, "exit_map");
+		if (!r->has_exit_map) {
+			json__null(j);
+		} else {
+			json__begin_array(j);
+			for (unsigned i = 0; i < r->nexit_map; i++) {
+				json__begin_object(j);
+				json__kv_i64(j, "status", r->exit_map[i].status);
+				json__kv_string(j, "as", r->exit_map[i].as);
+				json__end_object(j);
+			}
+			json__end_array(j);
+		}
+		json__kv_string(j, "exit_mapped", r->exit_mapped);
+	}
 	json__end_object(j);
 }
 

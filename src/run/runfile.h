@@ -219,6 +219,7 @@ struct run_slo {
 	uint64_t breached_intervals;
 	uint64_t line, column; /* of the objective in the SLO file */
 	bool approximate;      /* counted from histogram buckets */
+	bool offline;	       /* judged from the report (whole run), not written: in memory only */
 };
 
 /* "slo_summary": the verdicts of a run counted. */
@@ -413,6 +414,12 @@ struct run_tcp {
 
 struct json_object;
 
+/* One status of record --command-exit: STATUS=AS, as: "ok", "breach" or "load-failed". */
+struct run_exit_map {
+	int64_t status;
+	const char *as;
+};
+
 struct run {
 	struct run_arena *arena;
 	const char *path; /* as given to run__load, for messages */
@@ -426,6 +433,15 @@ struct run {
 	const char **argv;
 	unsigned argc;
 	int64_t exit_status;
+	/*
+	 * record --command-exit as applied: the statuses mapped, in the order given, and what
+	 * exit_status was mapped to (NULL: not mapped). has_exit_map: the report says (reports
+	 * before it did not).
+	 */
+	bool has_exit_map;
+	struct run_exit_map *exit_map;
+	unsigned nexit_map;
+	const char *exit_mapped;
 	bool has_filters;
 	uint64_t *filter_pids, *filter_ports;
 	unsigned nfilter_pids, nfilter_ports;
@@ -473,7 +489,7 @@ struct run {
 	struct run_exemplar *exemplars;
 	unsigned nexemplars;
 	struct run_counts exemplar_stats; /* what the exemplar store could not keep */
-	struct run_source *sources; /* set by merge__runs, not read from files */
+	struct run_source *sources;	  /* set by merge__runs, not read from files */
 	unsigned nsources;
 };
 
@@ -492,6 +508,8 @@ void run__free(struct run *r);
 
 /* Zeroed memory / a copy of s (NULL stays NULL) owned by the run; NULL on ENOMEM. */
 void *run__alloc(struct run *r, size_t size);
+/* The mapping as given to --command-exit: "99=load-failed,3=breach"; "" when empty. */
+const char *run__exit_map_str(const struct run *r, char *buf, size_t sz);
 const char *run__strdup(struct run *r, const char *s);
 
 /* Counter of a run_counts by key; 0 when absent. */

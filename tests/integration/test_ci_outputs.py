@@ -78,8 +78,9 @@ def test_report_json_verdicts_exact():
     rep = fixture("baseline.json")
     items, health = endpoint(rep, "/items/{id}"), endpoint(rep, "/health")
     assert doc["kind"] == "report" and doc["schema"] == "sloprobe.verdicts/v1"
+    # a report from before --command-exit was saved: its mapping is unknown (null)
     assert doc["run"]["command"] == {"argv": rep["command"]["argv"], "exit_status": 0,
-                                     "failed": False}
+                                     "failed": False, "exit_map": None, "exit_mapped": None}
     assert doc["run"]["events"]["dropped"] == 0 and not doc["run"]["events"]["incomplete_data"]
     assert doc["slo"] == {"judged": "offline", "file": "items-slo.yaml", "verdict": "breach",
                           "incomplete_data": False, "objectives": 3, "pass": 2, "breach": 1,
@@ -89,6 +90,10 @@ def test_report_json_verdicts_exact():
     p95 = o[("items", "p95 <= 40 ms")]
     want = hist_percentile_ms(items["histogram"], 95)
     assert p95["verdict"] == "breach" and p95["target"] == "http GET /items/{id}"
+    # described as a recorded verdict is: the endpoint's service, the SLO's source
+    assert (p95["service"], p95["source"]) == (items["service"], "http")
+    assert (o[("health", "p99 <= 10 ms")]["service"], o[("health", "p99 <= 10 ms")]["source"]) \
+        == (health["service"], "http")
     assert p95["unit"] == "ms" and p95["target_value"] == 40
     assert abs(p95["observed"] - want) < 1e-6, (p95["observed"], want)
     assert abs(p95["margin"] - (40 - want)) < 1e-6
@@ -133,9 +138,17 @@ def test_report_junit_failures_and_evidence():
     f = c.find("failure")
     want = hist_percentile_ms(endpoint(fixture("baseline.json"), "/items/{id}")["histogram"], 95)
     assert f.get("type") == "breach"
-    assert f.get("message") == ("p95 <= 40 ms breached on http GET /items/{id}: observed "
-                                "%.2f ms, target 40.00 ms" % want)
+    svc = endpoint(fixture("baseline.json"), "/items/{id}")["service"]
+    assert f.get("message") == ("p95 <= 40 ms breached on http GET /items/{id} of %s: observed "
+                                "%.2f ms, target 40.00 ms" % (svc, want))
     assert "good/judged: 0/40\n" in f.text and "error budget used: 2000.00 %\n" in f.text
+    assert ("service: %s\n" % svc) in f.text
+    # time: judged offline, over the whole run (3.788 s), as every suite and the whole
+    dur = "%.3f" % fixture("baseline.json")["window"]["duration_s"]
+    assert dur == "3.788"
+    assert c.get("time") == dur and root.get("time") == dur
+    assert all(s.get("time") == dur for s in root.findall("testsuite"))
+    assert all(t.get("time") == dur for t in root.iter("testcase"))
     assert case(root, "5xx rate <= 1%: http GET /items/{id}").find("*") is None
     assert case(root, "load-test command exit status").find("*") is None
     # the passing run: no failure at all
@@ -191,7 +204,7 @@ def test_xml_special_characters_round_trip(tmp_path):
     root = junit(["report", "--slo", str(slo), str(path)], 3)
     c = case(root, "p95 <= 40 ms: http GET " + odd)
     assert c.get("classname") == "sloprobe.slo.a<b & 'c' \"d\" \\x01"
-    assert ("on http GET %s:" % odd) in c.find("failure").get("message")
+    assert ("on http GET %s of python3:18431:" % odd) in c.find("failure").get("message")
     doc = verdicts(["report", "--slo", str(slo), str(path)], 3)
     assert doc["objectives"][0]["target"] == "http GET " + odd
     assert doc["objectives"][0]["name"] == "a<b & 'c' \"d\" \x01"
@@ -225,6 +238,45 @@ def test_diff_json_changes():
     f = case(root, "GET /items/{id} (python3:18431)").find("failure")
     assert f.get("type") == "regressed" and "p95 ms: " in f.get("message")
     assert (root.get("failures"), root.get("skipped")) == ("1", "3")
+    # duration: AFTER's (baseline.json here), on the root, every suite and every case
+    dur = "%.3f" % a["window"]["duration_s"]
+    assert {root.get("time")} | {x.get("time") for x in root.iter()
+                                 if x.tag in ("testsuite", "testcase")} == {dur}
+
+
+def test_diff_fail_on_regression(tmp_path):
+    """--fail-on regression: exit 6 when a row regressed beyond the noise rule (after -> baseline:
+    /items/{id} from ~20 ms to ~50 ms), whatever the format, with the rows counted in one line;
+    0 when nothing regressed (the improvement); 3 (an SLO regressed) and 4 (AFTER lost too
+    much) outrank it."""
+    gate = ["diff", "--fail-on", "regression"]
+    msg = ("sloprobe: baseline.json: 1 endpoint, 0 queries and 0 outbound calls regressed "
+           "beyond the noise rule (--fail-on regression)")
+    for fmt in ("text", "markdown", "html", "json", "junit"):
+        p = run(gate + ["after.json", "baseline.json", "--format", fmt])
+        assert p.returncode == 6, (fmt, p.returncode, p.stderr)
+        assert p.stderr.splitlines() == [msg], p.stderr
+    doc = verdicts(gate + ["after.json", "baseline.json"], 6)
+    assert doc["counts"]["http"]["regressed"] == 1
+    verdicts(gate + ["baseline.json", "after.json"], 0)
+    # a noise rule wider than the change: no regression
+    verdicts(gate + ["--noise", "200", "--floor-ms", "100", "after.json", "baseline.json"], 0)
+    verdicts(gate + ["--slo", "items-slo.yaml", "after.json", "baseline.json"], 3)
+    rep = fixture("baseline.json")
+    rep["events"]["dropped"] = 10
+    lossy = tmp_path / "lossy.json"
+    lossy.write_text(json.dumps(rep))
+    p = run(gate + [os.path.join(FIX, "after.json"), str(lossy)])
+    assert p.returncode == 4, p.stderr
+    assert p.stderr.splitlines() == [
+        "sloprobe: %s: 1.91 %% of events were lost: regressions judged on incomplete data"
+        % lossy]
+    # without the option the same diff exits 0, and a bad value is a usage error
+    assert run(["diff", str(lossy), os.path.join(FIX, "after.json")]).returncode == 0
+    p = run(["diff", "--fail-on", "slower", "after.json", "baseline.json"])
+    assert p.returncode == 2
+    assert p.stderr.splitlines() == ["sloprobe: invalid --fail-on 'slower' (regression) "
+                                     "(see 'sloprobe diff --help')"]
 
 
 def test_diff_slo_regressed_and_fixed():
@@ -302,6 +354,7 @@ CASES = [
     (1000, 5, 99, "99=breach", 3, "pass"),
     (10, 5, 99, "99=ok", 3, "breach"),
     (1000, 5, 1, "99=load-failed", 1, "pass"),
+    (1000, 5, 0, "99=load-failed", 0, "pass"),
 ]
 
 
@@ -319,6 +372,12 @@ def test_record_exit_codes(tmp_path, server, ms, min_samples, status, mapping, c
     r = record(tmp_path, args, ["/bin/sh", "-c", script], check=False)
     assert r.rc == code, r.err
     assert r.report["command"]["exit_status"] == status
+    # the mapping applied is saved: as given, and what this status was mapped to
+    got = {x["status"]: x["as"] for x in r.report["command"]["exit_map"]}
+    want_map = dict([(int(mapping.split("=")[0]), mapping.split("=")[1])] if mapping else [])
+    assert got == want_map
+    mapped = want_map.get(status)
+    assert r.report["command"]["exit_mapped"] == mapped
     if status:
         want = "sloprobe: /bin/sh exited with status %d" % status
         if mapping and mapping.startswith("%d=" % status):
@@ -335,15 +394,47 @@ def test_record_exit_codes(tmp_path, server, ms, min_samples, status, mapping, c
                         nearest_rank(client, 95)), (o["observed"], client)
     assert doc["run"]["command"]["exit_status"] == status
     assert doc["run"]["command"]["failed"] == (status != 0)
+    assert doc["run"]["command"]["exit_map"] == r.report["command"]["exit_map"]
+    assert doc["run"]["command"]["exit_mapped"] == mapped
     root = junit(["report", str(tmp_path / "report.json")], 0, cwd=tmp_path)
     f = case(root, "load-test command exit status").find("failure")
-    if status:
-        assert f.get("message") == "/bin/sh exited with status %d" % status
+    if status and mapped != "ok":
+        msg = "/bin/sh exited with status %d" % status
+        if mapped:
+            msg += " (--command-exit %d=%s)" % (status, mapped)
+        assert f.get("message") == msg
+        assert f.get("type") == {None: "command_failed", "breach": "breach",
+                                 "load-failed": "load_failed"}[mapped]
     else:
         assert f is None
+    # the text report's Load line says it too
+    text = run(["report", str(tmp_path / "report.json")], cwd=tmp_path).stdout
+    load, = [l.strip() for l in text.splitlines() if l.strip().startswith("Load ")]
+    if mapped:
+        assert load.endswith("(exit %d: %s by --command-exit %s)" % (status, mapped, mapping))
+    elif mapping and status:
+        assert load.endswith("(exit %d, not mapped by --command-exit %s)" % (status, mapping))
+    elif mapping:
+        assert load.endswith("(exit 0; --command-exit %s)" % mapping), load
+    else:
+        assert load.endswith("(exit %d)" % status), load
     c = case(root, o["objective"] + ": " + o["target"])
     assert (c.find("failure") is not None) == (verdict == "breach")
     assert (c.find("skipped") is not None) == (verdict == "insufficient_data")
+    # judged while recording, without a warm-up: over the whole run
+    assert c.get("time") == "%.3f" % r.report["window"]["duration_s"] == root.get("time")
+    # judged offline from the same report without its verdicts: described the same way
+    bare = dict(r.report)
+    for k in ("slo", "slo_summary"):
+        bare.pop(k, None)
+    (tmp_path / "bare.json").write_text(json.dumps(bare))
+    off = verdicts(["report", "--slo", str(slo), str(tmp_path / "bare.json")],
+                   3 if verdict == "breach" else 0, cwd=tmp_path)
+    (p,) = off["objectives"]
+    assert off["slo"]["judged"] == "offline"
+    assert (p["service"], p["source"], p["kind"], p["target"]) == (
+        o["service"], o["source"], o["kind"], o["target"])
+    assert o["service"] == r.row("/items/{id}")["service"] and o["source"] == "http"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="recording needs root")
@@ -361,7 +452,8 @@ def test_recorded_route_with_markup(tmp_path, server):
     root = junit(["report", "--slo", str(slo), str(tmp_path / "report.json")], 3)
     c = case(root, "4xx rate <= 1%: http GET " + row["route"])
     assert c.find("failure").get("message").startswith(
-        "4xx rate <= 1%% breached on http GET %s: observed 100.00 %%" % row["route"])
+        "4xx rate <= 1%% breached on http GET %s of %s: observed 100.00 %%" % (
+            row["route"], row["service"]))
 
 
 @pytest.mark.parametrize("arg,why", [
@@ -395,7 +487,7 @@ def exit_table():
 def test_help_says_the_table(cmd):
     """Each --help lists exactly the codes the table marks for it, with the table's words."""
     table = exit_table()
-    assert sorted(table) == [0, 1, 2, 3, 4, 5]
+    assert sorted(table) == [0, 1, 2, 3, 4, 5, 6]
     p = subprocess.run([SLOPROBE, cmd, "--help"], capture_output=True, text=True, timeout=30)
     text = " ".join(p.stdout.split())
     m = re.search(r"Exit status: (.*?) \(docs/exit-codes\.md\)\.", text)

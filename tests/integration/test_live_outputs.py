@@ -19,7 +19,7 @@ import pytest
 
 from test_outbound import provider  # noqa: F401 (a fixture)
 from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, Redis, client, client_times_ms, free_port,
-                      record, sh)
+                      record, sh, within_truth)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -220,6 +220,61 @@ def test_outbound_metrics_and_jsonl(tmp_path, provider):
     assert sum(o["count"] for l in lines for o in l["outbound"]
                if o["caller"] == "curl" and o["route"] == "/curl/ok/{id}") == 7
     assert sum(o["failed"] + o["5xx"] for l in lines for o in l["outbound"]) == 0
+    # every row of the report: the lines add up to its totals
+    for r in run.report["outbound"]["calls"]:
+        got = [o for l in lines for o in l["outbound"] if (o["caller"], o["peer"], o["host"],
+               o["method"], o["route"]) == (r["caller"], r["peer"], r["host"], r["method"],
+                                            r["route"])]
+        assert sum(o["count"] for o in got) == r["count"], (r, got)
+        assert sum(o["answered"] for o in got) == r["answered"], (r, got)
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_outbound_intervals(tmp_path, server):
+    """Per-interval outbound latency in --jsonl: 23 calls of 50 ms (clients.py on one keep-alive
+    connection, --outbound all, 0.5 s intervals): each line's count, answered, failed and 5xx
+    add up to the report's row, and its p50/p95/p99 lie within the server's and the client's
+    own times; the Prometheus text counts the answers by status code."""
+    mport = free_port()
+    jsonl = tmp_path / "live.jsonl"
+    script = "\n".join([
+        client("keepalive", server.port, "/items/", 1, 23) + " > %s/ka.txt" % tmp_path,
+        "curl -sf -o %s/metrics.txt http://127.0.0.1:%d/metrics" % (tmp_path, mport),
+    ])
+    run = record(tmp_path, ["-q", "--outbound", "all", "-P", str(server.port), "-i", "0.5",
+                            "--listen", str(mport), "--jsonl", str(jsonl)], sh(script))
+    row, = [r for r in run.report["outbound"]["calls"] if r["route"] == "/items/{id}"
+            and r["peer"].endswith(":%d" % server.port)]
+    assert row["count"] == row["answered"] == 23
+    lines = [json.loads(l) for l in jsonl.read_text().splitlines()]
+    mine = [o for l in lines for o in l["outbound"] if o["caller"] == row["caller"]
+            and o["route"] == "/items/{id}" and o["peer"] == row["peer"]]
+    assert len(mine) >= 2, mine  # 23 x 50 ms over 0.5 s intervals
+    for k in ("count", "answered", "failed", "5xx", "4xx"):
+        want = {"5xx": row["errors"]["5xx"], "4xx": row["errors"]["4xx"],
+                "failed": sum(row["failures"].values())}.get(k, row.get(k))
+        assert sum(o[k] for o in mine) == want, (k, mine)
+    server_ms = server.times_ms("/items/")
+    client_ms = client_times_ms(tmp_path / "ka.txt")
+    assert len(server_ms) == 23 and len(client_ms) == 23
+    # the calls of an interval are some of the 23: their percentiles lie within the fastest
+    # server time and the slowest client time
+    for o in mine:
+        assert o["answered"] == o["count"] and o["failed"] == 0
+        for p in ("p50_ms", "p95_ms", "p99_ms"):
+            assert within_truth(o[p], min(server_ms), max(client_ms)), (p, o, server_ms)
+        assert o["p50_ms"] <= o["p95_ms"] <= o["p99_ms"]
+    text = (tmp_path / "metrics.txt").read_text()
+    codes = [(l["http_response_status_code"], v) for n, l, v in samples(text)
+             if n == "http_client_responses_total" and l.get("url_template") == "/items/{id}"
+             and l.get("server_port") == str(server.port)]
+    assert codes == [("200", 23)], codes
+    assert not [1 for n, l, v in samples(text) if n == "http_client_failures_total"
+                and l.get("server_port") == str(server.port)]
     promtool = shutil.which("promtool")
     if promtool:
         p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,

@@ -159,10 +159,25 @@ static void test_report_json(void **state)
 	r.exit_status = 99;
 	out = render(civerdict__report_json, &r, "slo.yaml");
 	has(out, "    \"judged\": \"offline\",\n    \"file\": \"slo.yaml\",\n");
-	has(out, "      \"exit_status\": 99,\n      \"failed\": true\n");
+	/* a report from before --command-exit was saved: null, not [] */
+	has(out, "      \"exit_status\": 99,\n      \"failed\": true,\n"
+		 "      \"exit_map\": null,\n      \"exit_mapped\": null\n");
 	has(out, "      \"dropped\": 10,\n      \"dropped_pct\": 0.99009901,\n"
 		 "      \"max_drop_pct\": 0.1,\n      \"incomplete_data\": true\n");
 	assert_null(strstr(out, "\"incomplete_data\": false"));
+	free(out);
+	/* --command-exit 99=load-failed,3=breach as saved */
+	r.has_exit_map = true;
+	r.exit_map = run__alloc(&r, 2 * sizeof(*r.exit_map));
+	r.exit_map[0] = (struct run_exit_map){ 99, "load-failed" };
+	r.exit_map[1] = (struct run_exit_map){ 3, "breach" };
+	r.nexit_map = 2;
+	r.exit_mapped = "load-failed";
+	out = render(civerdict__report_json, &r, NULL);
+	has(out, "      \"failed\": true,\n      \"exit_map\": [\n        {\n"
+		 "          \"status\": 99,\n          \"as\": \"load-failed\"\n        },\n"
+		 "        {\n          \"status\": 3,\n          \"as\": \"breach\"\n        }\n"
+		 "      ],\n      \"exit_mapped\": \"load-failed\"\n");
 	free(out);
 	run__free(&r);
 }
@@ -180,21 +195,25 @@ static void test_report_junit(void **state)
 	s->good = 3;
 	s->total = 40;
 	s->budget_consumed = 18.5;
-	slo(&r, "a<b", "p99 <= 9 ms", "http GET /y", "insufficient_data", NAN, 9);
+	slo(&r, "a<b", "p99 <= 9 ms", "http GET /y", "insufficient_data", NAN, 9)->offline = true;
+	/* suites: the run's 12.5 s; recorded verdicts: after the 2.5 s warm-up; offline: all */
+	r.duration_s = 12.5;
+	r.has_slo_summary = true;
+	r.slo_summary.warmup_s = 2.5;
 	out = render(civerdict__report_junit, &r, NULL);
 	assert_string_equal(
 		out,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<testsuites name=\"sloprobe report run.json\" tests=\"3\" failures=\"1\" "
-		"errors=\"0\" skipped=\"1\" time=\"0\">\n"
+		"errors=\"0\" skipped=\"1\" time=\"12.500\">\n"
 		"  <testsuite name=\"run\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\" "
-		"time=\"0\">\n"
-		"    <testcase classname=\"sloprobe.run\" name=\"events lost\" time=\"0\"/>\n"
+		"time=\"12.500\">\n"
+		"    <testcase classname=\"sloprobe.run\" name=\"events lost\" time=\"12.500\"/>\n"
 		"  </testsuite>\n"
 		"  <testsuite name=\"SLO a&lt;b\" tests=\"2\" failures=\"1\" errors=\"0\" "
-		"skipped=\"1\" time=\"0\">\n"
+		"skipped=\"1\" time=\"12.500\">\n"
 		"    <testcase classname=\"sloprobe.slo.a&lt;b\" name=\"p95 &lt;= 40 ms: http GET "
-		"/x?&quot;&amp;&apos;&lt;&gt;\" time=\"0\">\n"
+		"/x?&quot;&amp;&apos;&lt;&gt;\" time=\"10.000\">\n"
 		"      <failure type=\"breach\" message=\"p95 &lt;= 40 ms breached on http GET "
 		"/x?&quot;&amp;&apos;&lt;&gt;: observed 52.50 ms, target 40.00 ms\">SLO: a&lt;b\n"
 		"objective: p95 &lt;= 40 ms\n"
@@ -210,7 +229,7 @@ static void test_report_junit(void **state)
 		"    </testcase>\n"
 		"    <testcase classname=\"sloprobe.slo.a&lt;b\" name=\"p99 &lt;= 9 ms: http GET "
 		"/y\" "
-		"time=\"0\">\n"
+		"time=\"12.500\">\n"
 		"      <skipped message=\"insufficient data: 0 observations judged\">SLO: a&lt;b\n"
 		"objective: p99 &lt;= 9 ms\n"
 		"target: http GET /y\n"
@@ -234,9 +253,31 @@ static void test_report_junit(void **state)
 	out = render(civerdict__report_junit, &r, "s.yaml");
 	has(out, "<testsuites name=\"sloprobe report run.json --slo s.yaml\" tests=\"4\" "
 		 "failures=\"2\" errors=\"0\" skipped=\"1\"");
+	has(out,
+	    "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
+	    "time=\"12.500\">\n      <failure type=\"command_failed\" message=\"k6 exited with "
+	    "status 99\"/>\n    </testcase>\n");
+	free(out);
+	/* mapped by --command-exit: its own type, the mapping in the message; ok: no failure */
+	r.has_exit_map = true;
+	r.exit_map = run__alloc(&r, sizeof(*r.exit_map));
+	r.exit_map[0] = (struct run_exit_map){ 99, "load-failed" };
+	r.nexit_map = 1;
+	r.exit_mapped = "load-failed";
+	out = render(civerdict__report_junit, &r, "s.yaml");
+	has(out, "<failure type=\"load_failed\" message=\"k6 exited with status 99 "
+		 "(--command-exit 99=load-failed)\"/>");
+	free(out);
+	r.exit_map[0].as = r.exit_mapped = "breach";
+	out = render(civerdict__report_junit, &r, "s.yaml");
+	has(out, "<failure type=\"breach\" message=\"k6 exited with status 99 "
+		 "(--command-exit 99=breach)\"/>");
+	free(out);
+	r.exit_map[0].as = r.exit_mapped = "ok";
+	out = render(civerdict__report_junit, &r, "s.yaml");
 	has(out, "    <testcase classname=\"sloprobe.run\" name=\"load-test command exit status\" "
-		 "time=\"0\">\n      <failure type=\"command_failed\" message=\"k6 exited with "
-		 "status 99\"/>\n    </testcase>\n");
+		 "time=\"12.500\"/>\n");
+	has(out, "tests=\"4\" failures=\"1\"");
 	free(out);
 	run__free(&r);
 }
@@ -304,26 +345,30 @@ static void test_diff_junit(void **state)
 
 	(void)state;
 	diff_runs(&a, &b);
+	a.duration_s = 20;
+	b.duration_s = 30; /* every suite and case: AFTER's */
 	out = render_diff(civerdict__diff_junit, &a, &b, &regressed);
 	assert_true(regressed);
 	/* run: events lost; SLO: fast (failure), slow; http: /a (failure), /b, /gone and /new
 	 * (skipped) */
 	has(out, "<testsuites name=\"sloprobe diff a.json b.json\" tests=\"7\" failures=\"2\" "
-		 "errors=\"0\" skipped=\"2\" time=\"0\">\n");
+		 "errors=\"0\" skipped=\"2\" time=\"30.000\">\n");
 	has(out, "  <testsuite name=\"SLO verdicts\" tests=\"2\" failures=\"1\" errors=\"0\" "
-		 "skipped=\"0\" time=\"0\">\n");
-	has(out, "    <testcase classname=\"sloprobe.diff.slo\" name=\"fast p95 &lt;= 20 ms: http "
-		 "GET /a\" time=\"0\">\n      <failure type=\"slo_regressed\" message=\"regressed: "
-		 "passed in the baseline (10.00 ms), breaches after (30.00 ms)\">");
+		 "skipped=\"0\" time=\"30.000\">\n");
+	has(out,
+	    "    <testcase classname=\"sloprobe.diff.slo\" name=\"fast p95 &lt;= 20 ms: http "
+	    "GET /a\" time=\"30.000\">\n      <failure type=\"slo_regressed\" message=\"regressed: "
+	    "passed in the baseline (10.00 ms), breaches after (30.00 ms)\">");
 	has(out, "  <testsuite name=\"HTTP endpoints\" tests=\"4\" failures=\"1\" errors=\"0\" "
-		 "skipped=\"2\" time=\"0\">\n");
-	has(out, "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /a (api:8000)\" "
-		 "time=\"0\">\n      <failure type=\"regressed\" message=\"regressed: p50 ms: ");
+		 "skipped=\"2\" time=\"30.000\">\n");
+	has(out,
+	    "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /a (api:8000)\" "
+	    "time=\"30.000\">\n      <failure type=\"regressed\" message=\"regressed: p50 ms: ");
 	has(out, "    <testcase classname=\"sloprobe.diff.http\" name=\"GET /b (api:8000)\" "
-		 "time=\"0\"/>\n");
-	has(out, "name=\"GET /gone (api:8000)\" time=\"0\">\n      <skipped message=\"only in "
+		 "time=\"30.000\"/>\n");
+	has(out, "name=\"GET /gone (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
 		 "baseline\"/>\n");
-	has(out, "name=\"GET /new (api:8000)\" time=\"0\">\n      <skipped message=\"only in "
+	has(out, "name=\"GET /new (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
 		 "after\"/>\n");
 	assert_null(strstr(out, "DB queries"));
 	free(out);
@@ -331,13 +376,39 @@ static void test_diff_junit(void **state)
 	run__free(&b);
 }
 
+/* diff --fail-on regression counts what the JUnit fails: /a regressed; the other way, none. */
+static void test_regressions(void **state)
+{
+	struct diff_rule rule;
+	struct run a, b;
+	unsigned n[3] = { 9, 9, 9 };
+
+	(void)state;
+	diff_runs(&a, &b);
+	diff__default_rule(&rule);
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 1);
+	assert_int_equal(n[0], 1);
+	assert_int_equal(n[1], 0);
+	assert_int_equal(n[2], 0);
+	assert_int_equal(civerdict__regressions(&b, &a, &rule, n), 0);
+	assert_int_equal(n[0], 0);
+	/* 30 ms against 10 ms is within a 250 % noise rule */
+	rule.rel = 2.5;
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 0);
+	/* too few samples on a side: not judged, not a regression */
+	diff__default_rule(&rule);
+	rule.min_samples = 31;
+	assert_int_equal(civerdict__regressions(&a, &b, &rule, n), 0);
+	run__free(&a);
+	run__free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_report_json),
-		cmocka_unit_test(test_report_junit),
-		cmocka_unit_test(test_diff_json),
-		cmocka_unit_test(test_diff_junit),
+		cmocka_unit_test(test_report_json), cmocka_unit_test(test_report_junit),
+		cmocka_unit_test(test_diff_json),   cmocka_unit_test(test_diff_junit),
+		cmocka_unit_test(test_regressions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,7 +73,7 @@ static void test_intervals(void **state)
 	agg__free(&a);
 }
 
-static void call(struct outagg *o, unsigned status, int fail)
+static void call(struct outagg *o, unsigned status, int fail, uint64_t ms)
 {
 	struct http_call c = { .tgid = 7,
 			       .tid = 7,
@@ -86,42 +86,70 @@ static void call(struct outagg *o, unsigned status, int fail)
 			       .status = status,
 			       .fail = fail,
 			       .ts_start = 10,
-			       .ts_end = 20 };
+			       .ts_end = 10 + ms * 1000000 };
 
 	assert_non_null(outagg__add(o, &c, "/v1/x", 0));
 }
 
-/* Outbound rows: what each added since the previous line; rows that added nothing left out. */
+/*
+ * Outbound rows: what each added in the interval, with the percentiles of its answered calls
+ * (null when none was answered); rows that added nothing left out.
+ */
 static void test_outbound(void **state)
 {
 	struct agg a;
 	struct outagg *o;
-	struct jsonl_state st = { 0 };
-	struct jsonl_src src = { .agg = &a, .out = NULL, .st = &st };
+	struct jsonl_src src = { .agg = &a, .out = NULL };
 	const char *row = "{\"caller\":\"python3\",\"peer\":\"10.0.0.1:443\",\"host\":\"api\","
 			  "\"method\":\"GET\",\"route\":\"/v1/x\",";
 	char want[512];
 	char *s;
 
+	(void)state;
 	assert_int_equal(agg__init(&a, 0), 0);
 	assert_int_equal(outagg__new(&o, NULL), 0);
 	src.out = o;
-	call(o, 200, HTTP_CALL_OK);
-	call(o, 503, HTTP_CALL_OK);
-	call(o, 0, HTTP_CALL_FAIL_NR - 1);
+	/*
+	 * 20 answered of 1..20 ms (one a 503, one a 404), one failed: p50 the 10th, p95 the 19th,
+	 * p99 the 20th, each as the histogram has it (the top of its bucket, at most 1/64 above)
+	 */
+	for (unsigned ms = 1; ms <= 20; ms++)
+		call(o, ms == 7 ? 503 : ms == 9 ? 404 : 200, HTTP_CALL_OK, ms);
+	call(o, 0, HTTP_CALL_FAIL_NR - 1, 100);
+	outagg__roll(o, 1);
 	s = line(&src, 1, 1);
-	snprintf(want, sizeof(want), "\"outbound\":[%s\"count\":3,\"failed\":1,\"5xx\":1}]", row);
-	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof(want),
+		 "\"outbound\":[%s\"count\":21,\"answered\":20,\"failed\":1,\"4xx\":1,\"5xx\":1,"
+		 "\"p50_ms\":10.027,\"p95_ms\":19.005,\"p99_ms\":20}]",
+		 row);
+	if (!strstr(s, want))
+		fail_msg("missing %s in %s", want, s);
 	free(s);
+	outagg__roll(o, 2);
 	s = line(&src, 2, 1);
 	assert_non_null(strstr(s, "\"outbound\":[]"));
 	free(s);
-	call(o, 200, HTTP_CALL_OK);
+	/* only a failure: no percentiles */
+	call(o, 0, HTTP_CALL_FAIL_NR - 1, 5);
+	outagg__roll(o, 3);
 	s = line(&src, 3, 1);
-	snprintf(want, sizeof(want), "\"outbound\":[%s\"count\":1,\"failed\":0,\"5xx\":0}]", row);
-	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof(want),
+		 "\"outbound\":[%s\"count\":1,\"answered\":0,\"failed\":1,\"4xx\":0,\"5xx\":0,"
+		 "\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null}]",
+		 row);
+	if (!strstr(s, want))
+		fail_msg("missing %s in %s", want, s);
 	free(s);
-	jsonl__free(&st);
+	/* a line at another time than the last roll shows no row */
+	call(o, 200, HTTP_CALL_OK, 3);
+	s = line(&src, 4, 1);
+	assert_non_null(strstr(s, "\"outbound\":[]"));
+	free(s);
+	outagg__roll(o, 4);
+	s = line(&src, 4, 1);
+	assert_non_null(strstr(s, "\"count\":1,\"answered\":1,"));
+	assert_non_null(strstr(s, "\"p50_ms\":3,\"p95_ms\":3,\"p99_ms\":3}"));
+	free(s);
 	outagg__free(o);
 	agg__free(&a);
 }

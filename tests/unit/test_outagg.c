@@ -457,6 +457,64 @@ static void test_rows_sorted(void **state)
 	outagg__free(a);
 }
 
+/*
+ * Each interval's window (--jsonl): the calls a row added since the last roll, the percentiles
+ * of the answered ones, reset by the roll; summed over the intervals, the row's totals.
+ */
+static void test_roll_windows(void **state)
+{
+	struct outagg *a = agg(0, 0);
+	struct outagg_row *x, *y;
+	struct http_call c;
+	uint64_t count = 0, answered = 0, failed = 0, e5 = 0;
+
+	(void)state;
+	/* interval 1: /x 4 answered of 10, 20, 30, 40 ms (one a 500), one unfinished */
+	for (unsigned i = 1; i <= 4; i++)
+		x = add(a, call("/x", i * S, i * S + i * 10 * MS, i == 2 ? 500 : 200, HTTP_CALL_OK),
+			i);
+	c = call("/x", 5 * S, 5 * S, 0, HTTP_CALL_OK);
+	c.flags = HTTP_CALL_UNFINISHED;
+	add(a, c, 9);
+	outagg__roll(a, 1);
+	assert_true(x->last.t_s == 1);
+	assert_int_equal(x->last.count, 5);
+	assert_int_equal(x->last.answered, 4);
+	assert_int_equal(x->last.failed, 0);
+	assert_int_equal(x->last.err5xx, 1);
+	assert_int_equal(x->last.err4xx, 0);
+	/* nearest rank: the 2nd and 4th of 4, at most one bucket (1/64) above */
+	assert_true(x->last.p50_ns >= 20 * MS && x->last.p50_ns <= 20 * MS + 20 * MS / 64);
+	assert_true(x->last.p95_ns >= 40 * MS && x->last.p95_ns <= 40 * MS + 40 * MS / 64);
+	assert_int_equal(x->last.p99_ns, x->last.p95_ns);
+	count += x->last.count;
+	answered += x->last.answered;
+	e5 += x->last.err5xx;
+	/* interval 2: /x one refused connection's request, 1 ms; /y one 404 */
+	add(a, call("/x", 6 * S, 6 * S + MS, 0, HTTP_CALL_REFUSED), 10);
+	y = add(a, call("/y", 7 * S, 7 * S + 2 * MS, 404, HTTP_CALL_OK), 11);
+	outagg__roll(a, 2);
+	assert_int_equal(x->last.count, 1);
+	assert_int_equal(x->last.failed, 1);
+	assert_int_equal(x->last.answered, 0);
+	assert_int_equal(x->last.p50_ns, 0); /* nothing answered: no latency */
+	assert_int_equal(y->last.count, 1);
+	assert_int_equal(y->last.err4xx, 1);
+	assert_true(y->last.p50_ns >= 2 * MS && y->last.p50_ns <= 2 * MS + 2 * MS / 64);
+	count += x->last.count;
+	failed += x->last.failed;
+	/* interval 3: quiet, a point of zeros */
+	outagg__roll(a, 3);
+	assert_true(x->last.t_s == 3);
+	assert_int_equal(x->last.count, 0);
+	assert_int_equal(x->last.p95_ns, 0);
+	assert_int_equal(count, x->count);
+	assert_int_equal(answered, x->answered);
+	assert_int_equal(failed, x->fail[HTTP_CALL_REFUSED]);
+	assert_int_equal(e5, x->err5xx);
+	outagg__free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_history_eviction),
 		cmocka_unit_test(test_waiting_for_request),
 		cmocka_unit_test(test_waiting_overflow),
+		cmocka_unit_test(test_roll_windows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

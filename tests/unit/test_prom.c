@@ -12,6 +12,7 @@
 #include "record/agg.h"
 #include "record/cacheagg.h"
 #include "record/dbagg.h"
+#include "record/outagg.h"
 #include "record/prom.h"
 #include "record/report.h"
 
@@ -164,6 +165,60 @@ static void test_db_and_cache(void **state)
 }
 
 /* sloprobe's own counters: every cause of a drop, summing to the report's count. */
+/*
+ * Outbound rows: the latency of answered calls, the answers by status code and the calls with
+ * none by kind, which the JSONL lines also count.
+ */
+static void test_http_client(void **state)
+{
+	struct outagg *o;
+	struct prom_src src = { 0 };
+	struct http_call c = { .tgid = 7,
+			       .tid = 7,
+			       .caller = "py",
+			       .peer = "127.0.0.1:9000",
+			       .host = "api",
+			       .method = "GET",
+			       .target = "/v1/x",
+			       .ts_start = 1 * MS,
+			       .ts_end = 4 * MS };
+	char *s;
+
+	(void)state;
+	assert_int_equal(outagg__new(&o, NULL), 0);
+	c.status = 200;
+	assert_non_null(outagg__add(o, &c, "/v1/x", 0));
+	c.status = 503;
+	assert_non_null(outagg__add(o, &c, "/v1/x", 0));
+	c.status = 0;
+	c.fail = HTTP_CALL_RESET;
+	assert_non_null(outagg__add(o, &c, "/v1/x", 0));
+	/* a connect failure: no method, no route */
+	c.fail = HTTP_CALL_REFUSED;
+	c.flags = HTTP_CALL_NO_CONNECTION;
+	c.method = NULL;
+	assert_non_null(outagg__add(o, &c, NULL, 0));
+	src.out = o;
+	s = render(&src);
+#define CL                                                                                         \
+	"{service_name=\"py\",http_request_method=\"GET\",url_template=\"/v1/x\","                 \
+	"server_host=\"api\",server_address=\"127.0.0.1\",server_port=\"9000\""
+	assert_non_null(strstr(s, "http_client_request_duration_seconds_count" CL "} 2\n"));
+	if (!strstr(s, "# TYPE http_client_responses_total counter\n"
+		       "http_client_responses_total" CL ",http_response_status_code=\"200\"} 1\n"
+		       "http_client_responses_total" CL ",http_response_status_code=\"503\"} 1\n"
+		       "# HELP http_client_failures_total "))
+		fail_msg("%s", s);
+	assert_non_null(strstr(s, "http_client_failures_total" CL ",error_type=\"reset\"} 1\n"));
+	assert_non_null(strstr(s, "http_client_failures_total{service_name=\"py\","
+				  "http_request_method=\"\",url_template=\"\",server_host=\"\","
+				  "server_address=\"127.0.0.1\",server_port=\"9000\","
+				  "error_type=\"refused\"} 1\n"));
+#undef CL
+	free(s);
+	outagg__free(o);
+}
+
 static void test_own(void **state)
 {
 	struct report_meta m;
@@ -191,9 +246,8 @@ static void test_own(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_http),
-		cmocka_unit_test(test_db_and_cache),
+		cmocka_unit_test(test_bounds),	     cmocka_unit_test(test_http),
+		cmocka_unit_test(test_db_and_cache), cmocka_unit_test(test_http_client),
 		cmocka_unit_test(test_own),
 	};
 

@@ -1149,6 +1149,87 @@ static void test_merge_flags_and_command(void **state)
 	free(b2);
 }
 
+/*
+ * record --command-exit as saved: loaded, written back byte for byte, checked against the exit
+ * status, and kept by merge only when every input ran the same command with the same map.
+ */
+static void test_command_exit_map(void **state)
+{
+	static const char from[] = "\"exit_status\":0}";
+	static const char map[] = "\"exit_status\":99,\"exit_map\":[{\"status\":99,\"as\":"
+				  "\"load-failed\"},{\"status\":3,\"as\":\"breach\"}],"
+				  "\"exit_mapped\":\"load-failed\"}";
+	char err[RUNFILE_ERR_MAX], *doc = replace(fixture, from, map), *out = NULL, *b2;
+	char buf[64];
+	size_t n = 0;
+	struct run r, s, m;
+	const struct run *in[2] = { &r, &s };
+	struct merge_notes notes;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(run__parse(&r, doc, strlen(doc), "f", err, sizeof(err)), 0);
+	assert_true(r.has_exit_map);
+	assert_int_equal(r.nexit_map, 2);
+	assert_int_equal(r.exit_map[1].status, 3);
+	assert_string_equal(r.exit_map[1].as, "breach");
+	assert_string_equal(r.exit_mapped, "load-failed");
+	assert_string_equal(run__exit_map_str(&r, buf, sizeof(buf)), "99=load-failed,3=breach");
+	f = open_memstream(&out, &n);
+	assert_int_equal(run__write(f, &r), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "\"exit_status\": 99,\n    \"exit_map\": [\n"));
+	assert_non_null(strstr(out, "\"exit_mapped\": \"load-failed\"\n  },"));
+	assert_int_equal(run__parse(&s, out, n, "g", err, sizeof(err)), 0);
+	assert_int_equal(s.nexit_map, 2);
+	assert_string_equal(s.exit_mapped, "load-failed");
+	/* merged with itself: kept */
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_true(m.has_command && m.has_exit_map);
+	assert_int_equal(m.nexit_map, 2);
+	assert_string_equal(m.exit_mapped, "load-failed");
+	run__free(&m);
+	run__free(&s);
+	/* another map: the merged report has no command */
+	b2 = replace(doc, "{\"status\":3,\"as\":\"breach\"}", "{\"status\":3,\"as\":\"ok\"}");
+	assert_int_equal(run__parse(&s, b2, strlen(b2), "h", err, sizeof(err)), 0);
+	assert_int_equal(merge__runs(&m, in, 2, &notes, err, sizeof(err)), 0);
+	assert_false(m.has_command);
+	run__free(&m);
+	run__free(&s);
+	free(b2);
+	/* a report without it: none, and none written */
+	run__free(&r);
+	free(out);
+	out = NULL;
+	assert_int_equal(run__parse(&r, fixture, strlen(fixture), "f", err, sizeof(err)), 0);
+	assert_false(r.has_exit_map);
+	f = open_memstream(&out, &n);
+	assert_int_equal(run__write(f, &r), 0);
+	fclose(f);
+	assert_null(strstr(out, "exit_map"));
+	run__free(&r);
+	free(out);
+	/* refused: inconsistent, unknown, out of range, twice, half of it */
+	expect_error_in(doc, "\"exit_mapped\":\"load-failed\"", "\"exit_mapped\":null",
+			"command.exit_mapped: 'null' is not what exit_map says of status 99 "
+			"('load-failed')");
+	expect_error_in(doc, "\"exit_status\":99", "\"exit_status\":1",
+			"command.exit_mapped: 'load-failed' is not what exit_map says of status 1 "
+			"('null')");
+	expect_error_in(doc, "\"as\":\"breach\"", "\"as\":\"fail\"",
+			"command.exit_map.as: 'fail' is not ok, breach or load-failed");
+	expect_error_in(doc, "\"status\":3,", "\"status\":256,",
+			"command.exit_map.status: 256 is not 1 to 255");
+	expect_error_in(doc, "\"status\":3,", "\"status\":99,",
+			"command.exit_map.status: 99 twice");
+	expect_error_in(doc, ",\"exit_mapped\":\"load-failed\"", "",
+			"command.exit_mapped: missing");
+	expect_error(from, "\"exit_status\":0,\"exit_mapped\":null}",
+		     "command.exit_mapped: without exit_map");
+	free(doc);
+}
+
 static void test_time(void **state)
 {
 	int64_t ms;
@@ -1183,6 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_merge_groups),
 		cmocka_unit_test(test_merge_query_fields),
 		cmocka_unit_test(test_merge_flags_and_command),
+		cmocka_unit_test(test_command_exit_map),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_incomplete_uses_the_recorded_drop_limit),
 	};

@@ -115,8 +115,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const struct run_slo *verdict(const struct run *r, const char *name,
-				     const char *objective, const char *target)
+static const struct run_slo *verdict(const struct run *r, const char *name, const char *objective,
+				     const char *target)
 {
 	for (unsigned i = 0; i < r->nslo; i++)
 		if (!strcmp(r->slo[i].name, name) && !strcmp(r->slo[i].objective, objective) &&
@@ -226,12 +226,81 @@ static void test_no_cache_section(void **state)
 	assert_string_equal(s->verdict, "breach");
 }
 
+/*
+ * Offline verdicts describe their objective as recorded ones do (record/report.c): source,
+ * per, the endpoint's service on per-endpoint HTTP rows, none on DB rows and on per: all.
+ */
+static void test_described_as_recorded(void **state)
+{
+	static const char http_yaml[] = "apiVersion: sloprobe/v1\n"
+					"kind: SLO\n"
+					"slos:\n"
+					"  - name: items\n"
+					"    http: {route: \"/items/*\"}\n"
+					"    objectives: [\"p(95)<=40ms\", {errors: 5xx, le: 1%}]\n"
+					"  - name: all\n"
+					"    http: all\n"
+					"    per: all\n"
+					"    objectives: [\"count>=1\"]\n"
+					"  - name: q\n"
+					"    db: {query: \"select*\"}\n"
+					"    objectives: [\"p(99)<=5ms\"]\n";
+	struct fixture *f = *state;
+	struct runslo_notes notes;
+	struct slo_set *set;
+	const struct run_slo *s;
+	struct run_endpoint *e;
+	struct run_dbq *q;
+	char err[256];
+
+	set = slo__parse_string(http_yaml, sizeof(http_yaml) - 1, "h.yaml", err, sizeof(err));
+	assert_non_null(set);
+	e = f->r.eps = run__alloc(&f->r, sizeof(*e));
+	q = f->r.dbqs = run__alloc(&f->r, sizeof(*q));
+	assert_non_null(e);
+	assert_non_null(q);
+	e->service = "api:8000";
+	e->comm = "api";
+	e->method = "GET";
+	e->route = "/items/{id}";
+	e->count = 3;
+	e->hist = lat(&f->r, 3, 50);
+	f->r.neps = 1;
+	q->query = "select ?";
+	q->client = "api:8000";
+	q->count = 2;
+	q->hist = lat(&f->r, 2, 1);
+	f->r.ndbqs = 1;
+	assert_int_equal(runslo__evaluate(&f->r, set, &notes), 0);
+	s = verdict(&f->r, "items", "p95 <= 40 ms", "http GET /items/{id}");
+	assert_string_equal(s->verdict, "breach");
+	assert_string_equal(s->source, "http");
+	assert_string_equal(s->per, "endpoint");
+	assert_string_equal(s->service, "api:8000");
+	assert_true(s->matched);
+	assert_true(s->offline);
+	assert_int_equal(s->line, 6);
+	s = verdict(&f->r, "items", "5xx rate <= 1%", "http GET /items/{id}");
+	assert_string_equal(s->errors_are, "5xx");
+	s = verdict(&f->r, "all", "count >= 1", "all HTTP endpoints");
+	assert_string_equal(s->source, "http");
+	assert_string_equal(s->per, "all");
+	assert_null(s->service);
+	assert_true(s->has_min_count);
+	assert_int_equal(s->min_count, 1);
+	s = verdict(&f->r, "q", "p99 <= 5 ms", "db select ?");
+	assert_string_equal(s->source, "db");
+	assert_null(s->service);
+	slo__free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_per_pattern, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recorded_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_cache_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_described_as_recorded, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
