@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "analyze/html.h"
+#include "analyze/svg.h"
 #include "analyze/svg_waterfall.h"
 #include "lib/units.h"
 #include "lib/xmlesc.h"
@@ -60,6 +61,8 @@ void svg__waterfall(FILE *f, const char *title, const char *top, double total_ms
 {
 	double h = TOP + (n + 1) * ROW + AXIS, y;
 	char tick[32];
+	double ticks[16];
+	size_t nt;
 
 	fprintf(f,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"waterfall\" viewBox=\"0 0 %d "
@@ -85,21 +88,19 @@ void svg__waterfall(FILE *f, const char *title, const char *top, double total_ms
 				"font-weight=\"bold\">%dx</text>\n",
 				X1 + 3, y + BAR - 1, b->group);
 	}
-	/* The axis: the request's start, middle and end. */
+	/* The axis: round ticks (1-2-5) inside the request's time; its end is the top bar's. */
 	y = TOP + (n + 1) * ROW + 2;
 	fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#666\"/>\n", X0, y,
 		X1, y);
-	for (int t = 0; t <= 2; t++) {
-		double ms = total_ms * t / 2;
-
+	nt = svg__ticks_linear(0, total_ms, 5, ticks, sizeof(ticks) / sizeof(ticks[0]));
+	for (size_t t = 0; t < nt; t++) {
+		if (ticks[t] < 0 || ticks[t] > total_ms)
+			continue;
 		fprintf(f,
 			"<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" font-family=\"sans-serif\" "
 			"text-anchor=\"%s\">%s</text>\n",
-			x_of(ms, total_ms), y + 12,
-			t == 0	 ? "start"
-			: t == 1 ? "middle"
-				 : "end",
-			units__ms_label(ms, tick, sizeof(tick)));
+			x_of(ticks[t], total_ms), y + 12, t == 0 ? "start" : "middle",
+			units__ms_label(ticks[t], tick, sizeof(tick)));
 	}
 	fputs("</svg>\n", f);
 }
