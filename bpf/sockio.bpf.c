@@ -119,8 +119,7 @@ static __always_inline int data__forward(struct sockio_conn *c, struct inflight 
 enum { FWD_READ, FWD_WRITE, FWD_SENDFILE, FWD_NR };
 
 struct forward_args {
-	struct sockio_conn_key key;
-	__u64 conn_id;
+	struct inflight in; /* a copy: cheaper than finding the task's storage again */
 	long ret;
 	__u64 ts_exit;
 };
@@ -134,18 +133,28 @@ struct {
 
 static __always_inline int forward_tail(__u8 sys)
 {
-	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct forward_args *a = bpf_map_lookup_elem(&forward_args, &(__u32){ 0 });
+	struct sockio_conn_key key;
 	struct sockio_conn *c;
 
-	if (!in || !a)
+	if (!a)
 		return 0;
-	c = bpf_map_lookup_elem(&conns, &a->key);
-	if (!c || c->id != a->conn_id) {
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.fd = a->in.fd;
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || c->id != a->in.conn_id) {
 		stat_inc(SOCKIO_STAT_CONN_LOST);
 		return 0;
 	}
-	return data__forward(c, in, a->ret, a->ts_exit, 0, sys);
+	/* The thread's TLS state is written: the task's own, not the copy. */
+	if (targ_tls) {
+		struct inflight *in =
+			bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+
+		if (!in || tls__outside(in, c))
+			return 0;
+	}
+	return data__forward(c, &a->in, a->ret, a->ts_exit, 0, sys);
 }
 
 /* SEC("tp") without a name: reached by tail calls only, never attached. */
@@ -184,8 +193,6 @@ static __always_inline int data__exit(void *ctx, long ret, __u8 sys)
 {
 	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct forward_args *a;
-	struct sockio_conn_key key;
-	struct sockio_conn *c;
 
 	if (!in || !in->active)
 		return 0;
@@ -197,20 +204,11 @@ static __always_inline int data__exit(void *ctx, long ret, __u8 sys)
 		return 0;
 	if (ret <= 0)
 		return 0;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
-	key.fd = in->fd;
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || c->id != in->conn_id) {
-		stat_inc(SOCKIO_STAT_CONN_LOST);
-		return 0;
-	}
-	if (targ_tls && tls__outside(in, c))
-		return 0;
+	/* The connection is looked up in the forwarding program: once. */
 	a = bpf_map_lookup_elem(&forward_args, &(__u32){ 0 });
 	if (!a)
 		return 0;
-	a->key = key;
-	a->conn_id = c->id;
+	a->in = *in;
 	a->ret = ret;
 	a->ts_exit = bpf_ktime_get_ns();
 	bpf_tail_call(ctx, &forward_progs,
