@@ -187,10 +187,15 @@ static void kv_num(struct json *j, const char *k, double v)
 	json__kv_fixed(j, k, v, 9);
 }
 
-static void run_info(struct json *j, const struct run *r)
+/* A run's facts; a diff's runs also have their --label (null: none given). */
+static void run_info(struct json *j, const struct run *r, bool diff, const char *label)
 {
 	json__begin_object(j);
 	json__kv_string(j, "path", r->path);
+	if (diff) {
+		json__key(j, "label");
+		json__string(j, label);
+	}
 	json__kv_string(j, "tool_version", r->tool_version);
 	json__kv_string(j, "host", r->hostname);
 	json__kv_string(j, "start", r->start);
@@ -254,7 +259,7 @@ int civerdict__report_json(FILE *f, const struct run *r, const char *slo_file)
 	json__kv_string(j, "schema", CIVERDICT_SCHEMA);
 	json__kv_string(j, "kind", "report");
 	json__key(j, "run");
-	run_info(j, r);
+	run_info(j, r, false, NULL);
 	json__key(j, "slo");
 	json__begin_object(j);
 	json__kv_string(j, "judged", slo_file ? "offline" : r->has_slo ? "recorded" : "none");
@@ -437,9 +442,9 @@ int civerdict__diff_json(FILE *f, const struct run *a, const struct run *b,
 	json__kv_string(j, "schema", CIVERDICT_SCHEMA);
 	json__kv_string(j, "kind", "diff");
 	json__key(j, "baseline");
-	run_info(j, a);
+	run_info(j, a, true, rule->label[0]);
 	json__key(j, "after");
-	run_info(j, b);
+	run_info(j, b, true, rule->label[1]);
 	json__key(j, "rule");
 	json__begin_object(j);
 	kv_num(j, "noise_pct", rule->rel * 100);

@@ -218,6 +218,10 @@ def test_diff_json_changes():
     doc = verdicts(["diff", "baseline.json", "after.json"], 0)
     a, b = fixture("baseline.json"), fixture("after.json")
     assert doc["kind"] == "diff" and doc["slo"] == []
+    assert doc["baseline"]["label"] is None and doc["after"]["label"] is None
+    named = verdicts(["diff", "baseline.json", "after.json", "--label", "baseline=main",
+                      "--label", "after=pr-42"], 0)
+    assert (named["baseline"]["label"], named["after"]["label"]) == ("main", "pr-42")
     assert doc["rule"]["min_samples"] == 20 and doc["rule"]["noise_pct"] == 5
     rows = {r["route"]: r for r in doc["changes"]["http"]}
     assert {k: r["class"] for k, r in rows.items()} == {
