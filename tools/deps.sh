@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       iproute2 procps curl wrk nginx-light bpftrace locales openssl
-      python3 python3-pytest python3-jsonschema
+      python3 python3-pytest python3-pytest-xdist python3-jsonschema
       postgresql postgresql-client libpq-dev
       python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-psycopg
       python3-asyncpg libyaml-dev libjson-c-dev chromium fonts-dejavu-core

@@ -35,6 +35,13 @@ for _v in ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND"):
     os.environ.pop(_v, None)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "serial: judged against the machine's spare capacity (a saturated server, "
+        "host-wide counters, BPF run time): tests/run runs these alone, after the rest ran "
+        "in parallel")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

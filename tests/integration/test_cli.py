@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Command line: errors, exit codes, signals, the loader's own traffic, output forms."""
 import json
-import os
 import signal
 import socket
 import subprocess
 import time
 
 import jsonschema
+
+import pytest
 
 from conftest import (PYTHON, SCHEMA, SLOPROBE, client, free_port, loaded_progs, prog_ids_of,
                       record, sh)
@@ -128,6 +129,8 @@ def test_duration_stops(tmp_path):
     assert 1.4 <= r.report["window"]["duration_s"] < 3
 
 
+# Counts the host's events: run alone (conftest.py: serial).
+@pytest.mark.serial
 def test_loader_does_not_trace_itself(tmp_path):
     """sloprobe writes its live view to a TCP socket on a listening port of its own process
     tree: the same setup with any other process is traced, sloprobe itself never is."""

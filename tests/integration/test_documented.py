@@ -217,6 +217,8 @@ json.dump({"progs": mine}, open(sys.argv[2], "w"))
 HANDOFF_PROGS = {"sched_waking", "sched_wakeup_new", "sock_send_length"}
 
 
+# BPF run time of a known workload: run alone (conftest.py: serial).
+@pytest.mark.serial
 @pytest.mark.parametrize("stats", [False, True])
 def test_bpf_stats(tmp_path, server, stats):
     """--bpf-stats: "measure the in-kernel cost of the BPF programs (reported under bpf)". With

@@ -9,6 +9,10 @@ import pytest
 
 from conftest import PyApp, Redis, Server, record, sh
 
+# Hand-offs are matched in time windows that a busy scheduler stretches: tests/run runs them
+# alone (conftest.py: serial).
+pytestmark = pytest.mark.serial
+
 ENDPOINTS = {"/health": 0, "/one": 1, "/pair": 2, "/list": 21}
 
 

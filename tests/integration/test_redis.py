@@ -111,6 +111,8 @@ def test_blpop_latency_against_client_timer(tmp_path, rs):
     assert client[11] - p50 < 2.0, (p50, client[11])
 
 
+# Compared with the client's time for the whole pipeline: run alone (conftest.py: serial).
+@pytest.mark.serial
 def test_pipeline_10000_exact(tmp_path, rs):
     """One redis-py pipeline of 10 000 SETs (~400 KB of commands, 50 KB of replies read in
     64 KB reads): 10 000."""

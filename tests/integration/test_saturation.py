@@ -11,7 +11,13 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import HERE, PYTHON, SLOPROBE, free_port, record
+
+# Host-wide TCP counters and a server saturated on purpose: tests/run runs them alone
+# (conftest.py: serial).
+pytestmark = pytest.mark.serial
 
 TCPLOAD = os.path.join(HERE, "tcpload.py")
 

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 import tempfile

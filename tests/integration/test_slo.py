@@ -4,9 +4,14 @@ record --routes-from an OpenAPI document."""
 import json
 import subprocess
 
+import pytest
+
 from conftest import SLOPROBE, client, client_times_ms, nearest_rank, record, sh, within_truth
 from test_analyze import DURATIONS_MS
 from test_pg import pgclient, psql_sleep
+
+# Per-interval verdicts of timed workloads: tests/run runs them alone (conftest.py: serial).
+pytestmark = pytest.mark.serial
 
 HEAD = "apiVersion: sloprobe/v1\nkind: SLO\n"
 
