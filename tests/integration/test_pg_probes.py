@@ -9,6 +9,10 @@ import pytest
 from conftest import HERE, SLOPROBE, PyApp, postgres, record, sh
 from test_pg import PHASE, db_row, flags, near, pgclient, psql_sleep
 
+# libpq's uprobes and PostgreSQL's USDT probes see every client and server of the host, the
+# other tests' too: tests/run runs these alone (conftest.py: serial).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(scope="module")
 def pqclient(tmp_path_factory):
