@@ -9,6 +9,7 @@ import glob
 import json
 import math
 import os
+import random
 import shutil
 import signal
 import socket
@@ -42,10 +43,24 @@ def pytest_configure(config):
         "in parallel")
 
 
+# Ports for the tests' servers: below the kernel's ephemeral range (32768-60999 here), where
+# no client's connect takes one between our check and the server's bind, and a range of its own
+# per pytest-xdist process, so that two tests running at once never pick the same.
+PORT_SPAN = 2500
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+PORT_BASE = 20000 + PORT_SPAN * (int(_worker[2:]) % 4 if _worker[2:].isdigit() else 0)
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(500):
+        port = PORT_BASE + random.randrange(PORT_SPAN)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in %d-%d" % (PORT_BASE, PORT_BASE + PORT_SPAN - 1))
 
 
 class Server:
