@@ -461,6 +461,13 @@ size_t svg__place_labels(struct svg_box *b, size_t n, double ymin, double ymax)
 		double want = b[i].y;
 		bool ok = false;
 
+		/* A label wanted outside the band (a threshold at the top of the plot, its label
+		 * above it over the legend) starts at the band's edge. */
+		if (want + b[i].h > ymax)
+			want = ymax - b[i].h;
+		if (want < ymin)
+			want = ymin;
+
 		/* Down first, the way labels stack under a guide line, then up. */
 		for (int dir = 1; dir >= -1 && !ok; dir -= 2) {
 			for (b[i].y = want; b[i].y >= ymin && b[i].y + b[i].h <= ymax;

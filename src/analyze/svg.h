@@ -157,8 +157,9 @@ struct svg_box {
 
 /*
  * Places label boxes in order so that none overlaps one placed before it: a box keeps its x and
- * moves down (then, out of room, up) by its height until it is clear, within [ymin, ymax].
- * Returns how many could not be cleared (left where they were asked for).
+ * moves down (then, out of room, up) by its height until it is clear, within [ymin, ymax]; one
+ * asked for outside the band starts at its nearer edge. Returns how many could not be cleared
+ * (left where they were asked for, or at that edge).
  */
 size_t svg__place_labels(struct svg_box *b, size_t n, double ymin, double ymax);
 

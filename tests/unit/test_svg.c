@@ -899,11 +899,17 @@ static void test_place_labels(void **state)
 
 	assert_int_equal(svg__place_labels(c, 2, 40, 270), 0);
 	assert_true(c[0].y == 250 && c[1].y == 229);
-	/* No room at all: left where it was asked for, and counted. */
+	/* No room at all: left at the band's edge nearest to where it was asked for, counted. */
 	struct svg_box d[2] = { { 0, 0, 50, 13 }, { 10, 2, 50, 13 } };
 
 	assert_int_equal(svg__place_labels(d, 2, 0, 14), 1);
-	assert_true(d[1].y == 2);
+	assert_true(d[1].y == 1);
+	/* Asked for above the band (a threshold's label at the plot's top): inside it, not over
+	 * the legend above; below it likewise. */
+	struct svg_box e[2] = { { 0, 4, 50, 13 }, { 100, 280, 50, 13 } };
+
+	assert_int_equal(svg__place_labels(e, 2, 40, 270), 0);
+	assert_true(e[0].y == 40 && e[1].y == 257);
 }
 
 static void test_stacked(void **state)
