@@ -80,6 +80,14 @@ bool runhtml__drawable(const struct svg_tpoint *p, size_t n)
 	return false;
 }
 
+bool runhtml__series_drawable(const struct svg_series *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (runhtml__drawable(s[k].points, s[k].n))
+			return true;
+	return false;
+}
+
 const char *runhtml__undrawn(double partial_s, char *buf, size_t sz)
 {
 	size_t n = snprintf(buf, sz,
@@ -821,7 +829,6 @@ static int db_timeline(FILE *f, const struct run *r)
 	char names[DB_SERIES][64], rules[300], cap[400];
 	double partial = NAN;
 	size_t ns = 0;
-	bool drawable = false;
 	int err = 0;
 
 	for (unsigned i = 0; i < r->ndbqs && ns < DB_SERIES; i++) {
@@ -849,9 +856,7 @@ static int db_timeline(FILE *f, const struct run *r)
 	}
 	if (!ns)
 		goto out;
-	for (size_t k = 0; k < ns && !drawable; k++)
-		drawable = runhtml__drawable(ser[k].points, ser[k].n);
-	if (!drawable) {
+	if (!runhtml__series_drawable(ser, ns)) {
 		html__p(f, "muted", runhtml__undrawn(partial, rules, sizeof(rules)));
 		goto out;
 	}

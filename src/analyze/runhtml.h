@@ -25,6 +25,8 @@ struct svg_tpoint *runhtml__tpoints(const struct run *r, const struct run_series
 				    double *partial_s);
 /* Whether any point has a p95 or p99 left to draw. */
 bool runhtml__drawable(const struct svg_tpoint *p, size_t n);
+/* Whether any of n series has such a point. */
+bool runhtml__series_drawable(const struct svg_series *s, size_t n);
 /* What a reader is told instead of a timeline with nothing left to draw, and why. */
 const char *runhtml__undrawn(double partial_s, char *buf, size_t sz);
 /* The caption's words for the rules above: "p95 drawn for intervals of >= 20 requests...". */

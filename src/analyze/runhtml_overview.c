@@ -568,7 +568,6 @@ static int p95_chart(FILE *f, const struct run *r, const unsigned *order)
 	char names[OV_SERIES][64], rules[300], cap[500];
 	double partial = NAN;
 	size_t ns = 0, nm = 0, nspans = 0;
-	bool drawable = false;
 	int err = 0;
 
 	for (unsigned j = 0; j < r->neps && ns < OV_SERIES; j++) {
@@ -599,9 +598,7 @@ static int p95_chart(FILE *f, const struct run *r, const unsigned *order)
 	}
 	if (!ns)
 		goto out;
-	for (size_t k = 0; k < ns && !drawable; k++)
-		drawable = runhtml__drawable(ser[k].points, ser[k].n);
-	if (!drawable) {
+	if (!runhtml__series_drawable(ser, ns)) {
 		html__p(f, "muted", runhtml__undrawn(partial, rules, sizeof(rules)));
 		goto out;
 	}
