@@ -4,7 +4,9 @@
     redisclients.py PORT WORKLOAD [N]
 
 Every command the workload sends on purpose is timed by the client and logged to stdout as
-"<VERB> <seconds>" (a pipeline: one line "PIPELINE <n> <seconds>"). WORKLOAD:
+"<VERB> <seconds>" (a pipeline: one line "PIPELINE <n> <seconds> <wire seconds>", the wire time
+from the first send's start to the last receive's end: redis-py packs the commands before it
+sends and parses replies after its last read, time the server never sees). WORKLOAD:
     hits         SET user:<i>:plan (EX 600) for i in 1..30, then GET user:<i>:plan for i in
                  1..40: 30 hits, 10 misses (75 %)
     nottl N      N x SET page:<i> without a TTL
@@ -33,6 +35,37 @@ def timed(verb, fn, *args):
     r = fn(*args)
     print(verb, "%.6f" % (time.monotonic() - t), flush=True)
     return r
+
+
+class WireTimer:
+    """A socket that notes when its first send started and its last receive ended."""
+
+    def __init__(self, sock):
+        self._sock, self.first_send, self.last_recv = sock, None, None
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+    def sendall(self, data):
+        if self.first_send is None:
+            self.first_send = time.monotonic()
+        return self._sock.sendall(data)
+
+    def recv(self, n):
+        data = self._sock.recv(n)
+        self.last_recv = time.monotonic()
+        return data
+
+    def recv_into(self, buf, *args):
+        n = self._sock.recv_into(buf, *args)
+        self.last_recv = time.monotonic()
+        return n
+
+
+class WireTimedConnection(redis.Connection):
+    def _connect(self):
+        self.wire = WireTimer(super()._connect())
+        return self.wire
 
 
 def resp(*args):
@@ -71,12 +104,21 @@ def main():
         for i in range(N):
             timed("SET", r.set, "page:%d" % i, "x" * 10)
     elif WORKLOAD == "pipeline":
+        pool = redis.ConnectionPool(connection_class=WireTimedConnection, host="127.0.0.1",
+                                    port=PORT, socket_timeout=10)
+        r = redis.Redis(connection_pool=pool)
+        r.ping()
+        conn = pool.get_connection("PING")
+        pool.release(conn)
         p = r.pipeline(transaction=False)
         for i in range(N):
             p.set("bench:%d" % i, "v")
+        conn.wire.first_send = None
         t = time.monotonic()
         res = p.execute()
-        print("PIPELINE", len(res), "%.6f" % (time.monotonic() - t), flush=True)
+        done = time.monotonic()
+        print("PIPELINE", len(res), "%.6f" % (done - t),
+              "%.6f" % (conn.wire.last_recv - conn.wire.first_send), flush=True)
         assert len(res) == N
     elif WORKLOAD == "blpop":
         r.delete("empty:list")

@@ -122,10 +122,13 @@ def test_pipeline_10000_exact(tmp_path, rs):
     assert r["count"] == 10000
     assert r["pipelined"] == 9999
     assert r["writes_without_ttl"] == 10000
-    # Commands of one pipeline share its time: their latencies add up to at most the client's.
-    pipe_ms = client_times_ms(log, "PIPELINE")[0]
-    assert r["total_ms"] <= pipe_ms * (1 + HIST_ERROR), (r["total_ms"], pipe_ms)
-    assert r["total_ms"] >= pipe_ms * 0.2, (r["total_ms"], pipe_ms)
+    # Commands of one pipeline share its time on the wire: from the first send to the last
+    # receive, as the client's socket saw them (redis-py's packing and parsing around it are
+    # not the server's time: 9 ms of a 55 ms execute() once on CI).
+    with open(log) as f:
+        wire_ms = [float(l.split()[3]) * 1000 for l in f if l.startswith("PIPELINE ")][0]
+    assert r["total_ms"] <= wire_ms * (1 + HIST_ERROR), (r["total_ms"], wire_ms)
+    assert r["total_ms"] >= wire_ms * 0.95, (r["total_ms"], wire_ms)  # 0.998 measured
 
 
 def test_redis_benchmark_pipelined_exact(tmp_path, rs):
