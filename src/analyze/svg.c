@@ -372,8 +372,13 @@ void svg__legend(FILE *f, const char *title, double right, const struct legend_i
 		w[i] = 24 + (double)svg__chars(it[i].text) * CHAR_W;
 		x -= w[i] + (i ? 14 : 0);
 	}
+	/*
+	 * Its own row: the title's 14 px text reaches 3.4 px below its baseline (22), an 11 px
+	 * legend text 10.2 px above its own (DejaVu Sans, as Chromium measures it): 37 keeps
+	 * both clear of each other and of the plot at 40.
+	 */
 	if (x < SVG_MARGIN_LEFT + (double)svg__chars(title) * TITLE_W + 16)
-		y = SVG_MARGIN_TOP - 5;
+		y = SVG_MARGIN_TOP - 3;
 	fputs("<g class=\"legend\">\n", f);
 	for (i = 0; i < n; i++) {
 		if (it[i].dash && !strcmp(it[i].dash, "box"))

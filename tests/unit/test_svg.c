@@ -454,7 +454,7 @@ static void test_timeline(void **state)
 				       two, 2, &slo, 1, NULL, 0, true),
 			 0);
 	s = out_close(&o);
-	assert_non_null(strstr(s, " y=\"35.0\">before p95</text>"));
+	assert_non_null(strstr(s, " y=\"37.0\">before p95</text>"));
 	free(s);
 }
 
