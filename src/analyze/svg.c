@@ -322,7 +322,8 @@ void svg__axis_x(FILE *f, const struct frame *fr, const struct svg_scale *xs, co
 			units__ms_label(t[i], buf, sizeof(buf));
 		else
 			svg__value(t[i], buf, sizeof(buf));
-		svg__text(f, x, fr->y1 + 16, "middle", "fill=\"" C_AXIS "\"", buf);
+		/* 18: the top of its text stays below the y axis's lowest label (0 at y1 + 4). */
+		svg__text(f, x, fr->y1 + 18, "middle", "fill=\"" C_AXIS "\"", buf);
 	}
 	svg__line(f, NULL, fr->x0, fr->y1, fr->x1, fr->y1, C_AXIS, 1, NULL);
 	if (title)

@@ -5,7 +5,8 @@
 
 DRIVER: psycopg2 (libpq PQexec), psycopg (psycopg 3: PQsendQueryParams), asyncpg (its own
 wire protocol, named prepared statements). WORKLOAD:
-    sleep N      N x "select pg_sleep(0.05)" on one connection
+    sleep N      N x "select pg_sleep(0.05)" on one connection, each timed by the client:
+                 a line "SLEEP <seconds>" per query
     prepared N   N executions of one prepared statement (server-side prepare)
     error        "select 1/0" (SQLSTATE 22012), then "select 1"
     nopool N     N connections, one "select 1" each
@@ -13,6 +14,7 @@ Prints "done" on success; any failure is an exception (exit status 1).
 """
 import asyncio
 import sys
+import time
 
 DRIVER, PORT, WORKLOAD = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 1
@@ -37,7 +39,9 @@ def run_sync(connect):
     conn.autocommit = True
     if WORKLOAD == "sleep":
         for _ in range(N):
+            t = time.monotonic()
             one("select pg_sleep(0.05)")
+            print("SLEEP %.6f" % (time.monotonic() - t), flush=True)
     elif WORKLOAD == "prepared":
         if DRIVER == "psycopg":
             cur = conn.cursor()
@@ -71,7 +75,9 @@ async def run_asyncpg():
     conn = await asyncpg.connect(host="127.0.0.1", port=PORT, user="postgres", ssl=False)
     if WORKLOAD == "sleep":
         for _ in range(N):
+            t = time.monotonic()
             await conn.execute("select pg_sleep(0.05)")
+            print("SLEEP %.6f" % (time.monotonic() - t), flush=True)
     elif WORKLOAD == "prepared":
         stmt = await conn.prepare("select $1::int + 1")
         for i in range(N):

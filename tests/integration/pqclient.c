@@ -4,6 +4,7 @@
  *
  *   pqclient PORT exec N        N x PQexec("select pg_sleep(0.05)")
  *   pqclient PORT params N      N x PQexecParams("select pg_sleep($1)", "0.05")
+ *   (exec, params and async print each query's time by the client's clock: "SLEEP <s>")
  *   pqclient PORT prepared N    PQprepare("plus1") then N x PQexecPrepared
  *   pqclient PORT async N       N x PQsendQueryParams + PQgetResult until NULL
  *   pqclient PORT error         PQexec("select 1/0") then PQexec("select 1")
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -34,9 +36,37 @@ static void expect(PGconn *c, PGresult *r, ExecStatusType want, const char *what
 	PQclear(r);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One pg_sleep(0.05) the way mode calls libpq, timed around the whole call. */
+static void sleep_once(PGconn *c, const char *mode)
+{
+	const char *param[1] = { "0.05" };
+	double t = now_s();
+	PGresult *r;
+
+	if (!strcmp(mode, "exec")) {
+		expect(c, PQexec(c, "select pg_sleep(0.05)"), PGRES_TUPLES_OK, "exec");
+	} else if (!strcmp(mode, "params")) {
+		expect(c, PQexecParams(c, "select pg_sleep($1)", 1, NULL, param, NULL, NULL, 0),
+		       PGRES_TUPLES_OK, "params");
+	} else {
+		if (!PQsendQueryParams(c, "select pg_sleep($1)", 1, NULL, param, NULL, NULL, 0))
+			die(c, "send");
+		while ((r = PQgetResult(c)))
+			PQclear(r);
+	}
+	printf("SLEEP %.6f\n", now_s() - t);
+}
+
 int main(int argc, char **argv)
 {
-	const char *sleep_param[1] = { "0.05" };
 	const char *one[1] = { "41" };
 	char conninfo[128];
 	const char *mode;
@@ -59,14 +89,9 @@ int main(int argc, char **argv)
 	if (getenv("PQCLIENT_DELAY_MS"))
 		usleep(1000 * atoi(getenv("PQCLIENT_DELAY_MS")));
 
-	if (!strcmp(mode, "exec")) {
+	if (!strcmp(mode, "exec") || !strcmp(mode, "params") || !strcmp(mode, "async")) {
 		for (int i = 0; i < n; i++)
-			expect(c, PQexec(c, "select pg_sleep(0.05)"), PGRES_TUPLES_OK, "exec");
-	} else if (!strcmp(mode, "params")) {
-		for (int i = 0; i < n; i++)
-			expect(c, PQexecParams(c, "select pg_sleep($1)", 1, NULL, sleep_param, NULL,
-					       NULL, 0),
-			       PGRES_TUPLES_OK, "params");
+			sleep_once(c, mode);
 	} else if (!strcmp(mode, "prepared") || !strcmp(mode, "late")) {
 		const char *name = mode[0] == 'p' ? "plus1" : "late1";
 
@@ -90,14 +115,6 @@ int main(int argc, char **argv)
 			f = fopen(done, "w");
 			if (!f || fclose(f))
 				die(c, "creating the .done file");
-		}
-	} else if (!strcmp(mode, "async")) {
-		for (int i = 0; i < n; i++) {
-			if (!PQsendQueryParams(c, "select pg_sleep($1)", 1, NULL, sleep_param, NULL,
-					       NULL, 0))
-				die(c, "send");
-			while ((r = PQgetResult(c)))
-				PQclear(r);
 		}
 	} else if (!strcmp(mode, "error")) {
 		r = PQexec(c, "select 1/0");
