@@ -64,7 +64,11 @@ int runhtml__report(FILE *f, const struct run *r, const struct runreport_opts *o
 int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struct diff_rule *rule,
 		  bool *slo_regressed);
 
-/* Where the text and markdown renderers write; err is sticky. */
+/*
+ * Where the text, markdown and HTML renderers of a section write; err is sticky. HTML
+ * (TABLE_HTML) is the fragment of a section that runhtml_diff.c puts in its page: headings,
+ * paragraphs and tables escaped there, values as text shows them (analyze__val, analyze__text).
+ */
 struct analyze_out {
 	FILE *f;
 	enum table_fmt fmt;
@@ -72,15 +76,26 @@ struct analyze_out {
 	int err;
 };
 
-/* "\nTitle\n" (text) or "\n## Title\n\n" (markdown). */
+/* "\nTitle\n" (text), "\n## Title\n\n" (markdown) or "<h2>Title</h2>" (HTML). */
 void analyze__heading(struct analyze_out *o, const char *title);
 /* Prints the table indented by 2 (text), records a failure in o->err, frees it. */
 void analyze__table(struct analyze_out *o, struct table *t);
 /* true when o writes markdown. */
 bool analyze__md(const struct analyze_out *o);
-/* A paragraph (markdown) or an indented line (text). */
+/* true when o writes HTML. */
+bool analyze__html(const struct analyze_out *o);
+/* true when headers and headings are for a page (markdown, HTML), not the terminal's capitals. */
+bool analyze__page(const struct analyze_out *o);
+/* A paragraph (markdown, HTML) or an indented line (text). */
 void analyze__para(struct analyze_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * One line of prose as each format has it: text indents it by 2, markdown puts md_prefix
+ * before it ("- " for a list item, "\n" to end a table above it), HTML makes it a paragraph
+ * of class cls (NULL: none).
+ */
+void analyze__line(struct analyze_out *o, const char *md_prefix, const char *cls, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
 
 /* Number formats shared by the renderers; NaN prints as "-" (milliseconds: units__ms). */
 const char *analyze__rate(double per_s, char *buf, size_t sz);

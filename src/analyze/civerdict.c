@@ -297,38 +297,59 @@ static void slo_side(struct json *j, const char *k, const struct run_slo *s)
 	json__end_object(j);
 }
 
-/* The SLO verdict changes; the number regressed. */
-static unsigned slo_changes(struct json *j, const struct run *a, const struct run *b,
-			    unsigned *fixed)
+void civ__slo_pairs(const struct run *a, const struct run *b,
+		    void (*fn)(void *ctx, const struct run_slo *s, const struct run_slo *before,
+			       const struct run_slo *after, enum civ_slo_change c),
+		    void *ctx)
 {
-	unsigned reg = 0;
-
-	*fixed = 0;
-	json__begin_array(j);
 	for (int side = 0; side < 2; side++) {
 		const struct run *r = side ? b : a, *other = side ? a : b;
 
 		for (unsigned i = 0; i < r->nslo; i++) {
 			const struct run_slo *s = &r->slo[i], *u = diff__find_slo(other, s);
 			const struct run_slo *before = side ? u : s, *after = side ? s : u;
-			enum civ_slo_change c = civ__slo_change(before, after);
 
 			if (side && u)
-				continue; /* listed with the baseline */
-			reg += c == CIV_SLO_REGRESSED;
-			*fixed += c == CIV_SLO_FIXED;
-			json__begin_object(j);
-			json__kv_string(j, "name", s->name);
-			json__kv_string(j, "objective", s->objective);
-			json__kv_string(j, "target", s->target);
-			json__kv_string(j, "change", civ__slo_change_name(c));
-			slo_side(j, "baseline", before);
-			slo_side(j, "after", after);
-			json__end_object(j);
+				continue; /* met with the baseline */
+			fn(ctx, s, before, after, civ__slo_change(before, after));
 		}
 	}
+}
+
+struct slo_changes {
+	struct json *j;
+	unsigned reg, fixed;
+};
+
+static void slo_change(void *ctx, const struct run_slo *s, const struct run_slo *before,
+		       const struct run_slo *after, enum civ_slo_change c)
+{
+	struct slo_changes *sc = ctx;
+	struct json *j = sc->j;
+
+	sc->reg += c == CIV_SLO_REGRESSED;
+	sc->fixed += c == CIV_SLO_FIXED;
+	json__begin_object(j);
+	json__kv_string(j, "name", s->name);
+	json__kv_string(j, "objective", s->objective);
+	json__kv_string(j, "target", s->target);
+	json__kv_string(j, "change", civ__slo_change_name(c));
+	slo_side(j, "baseline", before);
+	slo_side(j, "after", after);
+	json__end_object(j);
+}
+
+/* The SLO verdict changes; the number regressed. */
+static unsigned slo_changes(struct json *j, const struct run *a, const struct run *b,
+			    unsigned *fixed)
+{
+	struct slo_changes sc = { .j = j };
+
+	json__begin_array(j);
+	civ__slo_pairs(a, b, slo_change, &sc);
 	json__end_array(j);
-	return reg;
+	*fixed = sc.fixed;
+	return sc.reg;
 }
 
 static void row_keys(struct json *j, enum civ_section s, const struct run *r, unsigned i)

@@ -63,6 +63,14 @@ enum civ_slo_change {
 };
 enum civ_slo_change civ__slo_change(const struct run_slo *before, const struct run_slo *after);
 const char *civ__slo_change_name(enum civ_slo_change c);
+/*
+ * Calls fn for each objective of a and b once: the baseline's in order, each with its match in
+ * b (NULL: none), then those only b has. s is the objective named (before's, else after's).
+ */
+void civ__slo_pairs(const struct run *a, const struct run *b,
+		    void (*fn)(void *ctx, const struct run_slo *s, const struct run_slo *before,
+			       const struct run_slo *after, enum civ_slo_change c),
+		    void *ctx);
 
 /* The compared sections of a diff. */
 enum civ_section { CIV_HTTP, CIV_DB, CIV_OUT, CIV_NSECTIONS };

@@ -246,65 +246,95 @@ int civerdict__report_junit(FILE *f, const struct run *r, const char *slo_file)
 
 /* --- diff --- */
 
-/* t: the time AFTER's verdict was judged over (or BASELINE's, only in the baseline). */
-static void slo_diff_case(FILE *f, const struct run_slo *s, const struct run_slo *before,
-			  const struct run_slo *after, enum civ_slo_change c, double t)
+/* "v1.4" with a --label, else "the baseline" / "after" as the messages had them before labels. */
+static const char *side_name(const struct diff_rule *rule, int side)
 {
-	char name[ANALYZE_VAL_MAX], msg[ANALYZE_VAL_MAX * 2], x[48], y[48];
+	if (rule->label[side] && *rule->label[side])
+		return rule->label[side];
+	return side ? "after" : "the baseline";
+}
 
+struct slo_cases {
+	FILE *f;
+	const struct run *a, *b;
+	const struct diff_rule *rule;
+	bool write;
+	unsigned n, fail, skip;
+};
+
+/* One objective's case; its time: AFTER's verdict's (or BASELINE's, only in the baseline). */
+static void slo_diff_case(void *ctx, const struct run_slo *s, const struct run_slo *before,
+			  const struct run_slo *after, enum civ_slo_change c)
+{
+	struct slo_cases *sc = ctx;
+	char name[ANALYZE_VAL_MAX], msg[ANALYZE_VAL_MAX * 2], x[48], y[48];
+	double t = after ? judged_s(sc->b, after) : judged_s(sc->a, before);
+	FILE *f = sc->f;
+
+	sc->n++;
+	sc->fail += c == CIV_SLO_REGRESSED;
+	sc->skip += c == CIV_SLO_ONLY_BASELINE || c == CIV_SLO_ONLY_AFTER;
+	if (!sc->write)
+		return;
 	snprintf(name, sizeof(name), "%s %s: %s", s->name, s->objective,
 		 s->target ? s->target : "-");
 	if (c == CIV_SLO_REGRESSED) {
-		snprintf(msg, sizeof(msg),
-			 "regressed: passed in the baseline (%s), breaches after (%s)",
+		snprintf(msg, sizeof(msg), "regressed: passed in %s (%s), breaches %s%s (%s)",
+			 side_name(sc->rule, 0),
 			 analyze__slo_value(before, before->observed, x, sizeof(x)),
+			 sc->rule->label[1] ? "in " : "", side_name(sc->rule, 1),
 			 analyze__slo_value(after, after->observed, y, sizeof(y)));
 		testcase(f, "sloprobe.diff.slo", name, t, TC_FAIL, "slo_regressed", msg, msg);
 	} else if (c == CIV_SLO_ONLY_BASELINE || c == CIV_SLO_ONLY_AFTER) {
-		testcase(f, "sloprobe.diff.slo", name, t, TC_SKIP, NULL,
-			 c == CIV_SLO_ONLY_BASELINE ? "only in baseline" : "only in after", NULL);
+		snprintf(msg, sizeof(msg), "only in %s",
+			 analyze__run_label(sc->rule, c == CIV_SLO_ONLY_AFTER));
+		testcase(f, "sloprobe.diff.slo", name, t, TC_SKIP, NULL, msg, NULL);
 	} else {
 		testcase(f, "sloprobe.diff.slo", name, t, TC_PASS, NULL, NULL, NULL);
 	}
 }
 
 /* SLO cases: regressions, skips (one side only) and the count. */
-static void slo_diff(FILE *f, const struct run *a, const struct run *b, bool write, unsigned *n,
-		     unsigned *fail, unsigned *skip)
+static void slo_diff(FILE *f, const struct run *a, const struct run *b,
+		     const struct diff_rule *rule, bool write, unsigned *n, unsigned *fail,
+		     unsigned *skip)
 {
-	*n = *fail = *skip = 0;
-	for (int side = 0; side < 2; side++) {
-		const struct run *r = side ? b : a, *other = side ? a : b;
+	struct slo_cases sc = { .f = f, .a = a, .b = b, .rule = rule, .write = write };
 
-		for (unsigned i = 0; i < r->nslo; i++) {
-			const struct run_slo *s = &r->slo[i], *u = diff__find_slo(other, s);
-			const struct run_slo *before = side ? u : s, *after = side ? s : u;
-			enum civ_slo_change c = civ__slo_change(before, after);
-
-			if (side && u)
-				continue;
-			(*n)++;
-			*fail += c == CIV_SLO_REGRESSED;
-			*skip += c == CIV_SLO_ONLY_BASELINE || c == CIV_SLO_ONLY_AFTER;
-			if (write)
-				slo_diff_case(f, s, before, after, c,
-					      after ? judged_s(b, after) : judged_s(a, before));
-		}
-	}
+	civ__slo_pairs(a, b, slo_diff_case, &sc);
+	*n = sc.n;
+	*fail = sc.fail;
+	*skip = sc.skip;
 }
 
-/* The values that regressed, one line each: "p95 ms: 20.10 ms -> 52.30 ms (+160.2 %)". */
-static void regressions(const struct diff_value *m, unsigned n, char *buf, size_t sz)
+#define LABEL_MAX 256 /* of a --label in a message, cut beyond */
+
+/* "v1.4 " before a side's value with a --label, else nothing. */
+static const char *label_sp(const struct diff_rule *rule, int side, char *buf, size_t sz)
 {
-	char x[48], y[48];
+	snprintf(buf, sz, "%s%s", rule->label[side] ? rule->label[side] : "",
+		 rule->label[side] ? " " : "");
+	return buf;
+}
+
+/*
+ * The values that regressed, one line each: "p95 ms: 20.10 ms -> 52.30 ms (+160.2 %)", with
+ * --label "p95 ms: v1.4 20.10 ms -> v1.5 52.30 ms (+160.2 %)".
+ */
+static void regressions(const struct diff_rule *rule, const struct diff_value *m, unsigned n,
+			char *buf, size_t sz)
+{
+	char x[48], y[48], la[LABEL_MAX], lb[LABEL_MAX];
 	size_t len = 0;
 
 	buf[0] = '\0';
+	label_sp(rule, 0, la, sizeof(la));
+	label_sp(rule, 1, lb, sizeof(lb));
 	for (unsigned k = 0; k < n && len < sz; k++) {
 		if (!m[k].judged || m[k].cls != DIFF_REGRESSED)
 			continue;
-		len += snprintf(buf + len, sz - len, "%s%s: %s -> %s", len ? "; " : "", m[k].name,
-				civ__value(&m[k], m[k].before, x, sizeof(x)),
+		len += snprintf(buf + len, sz - len, "%s%s: %s%s -> %s%s", len ? "; " : "",
+				m[k].name, la, civ__value(&m[k], m[k].before, x, sizeof(x)), lb,
 				civ__value(&m[k], m[k].after, y, sizeof(y)));
 		if (len < sz && m[k].before && !isnan(m[k].before))
 			len += snprintf(buf + len, sz - len, " (%+.1f %%)",
@@ -319,6 +349,7 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 {
 	struct diff_value m[DIFF_VALUES_MAX];
 	char cls[64], name[ANALYZE_VAL_MAX], msg[ANALYZE_VAL_MAX * 2], ev[ANALYZE_VAL_MAX];
+	char x[LABEL_MAX], y[LABEL_MAX];
 	struct civ_pairs p;
 	int err = civ__pairs(&p, s, a, b);
 	double t = b->duration_s; /* a row is judged over both runs: AFTER's is the one tested */
@@ -337,8 +368,9 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 		civ__row_name(s, a, i, name, sizeof(name));
 		if (p.b_of_a[i] < 0) {
 			(*skip)++;
+			snprintf(msg, sizeof(msg), "only in %s", analyze__run_label(rule, 0));
 			if (write)
-				testcase(f, cls, name, t, TC_SKIP, NULL, "only in baseline", NULL);
+				testcase(f, cls, name, t, TC_SKIP, NULL, msg, NULL);
 			continue;
 		}
 		nv = civ__values(&p, rule, i, m);
@@ -348,13 +380,14 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 		if (!write)
 			continue;
 		if (c == DIFF_REGRESSED) {
-			regressions(m, nv, ev, sizeof(ev));
+			regressions(rule, m, nv, ev, sizeof(ev));
 			snprintf(msg, sizeof(msg), "regressed: %s", ev);
 			testcase(f, cls, name, t, TC_FAIL, "regressed", msg, msg);
 		} else if (c == DIFF_FEW_SAMPLES) {
 			snprintf(msg, sizeof(msg),
-				 "few samples: %llu -> %llu, fewer than %llu on a side",
-				 civ__row_count(s, a, i),
+				 "few samples: %s%llu -> %s%llu, fewer than %llu on a side",
+				 label_sp(rule, 0, x, sizeof(x)), civ__row_count(s, a, i),
+				 label_sp(rule, 1, y, sizeof(y)),
 				 civ__row_count(s, b, (unsigned)p.b_of_a[i]),
 				 (unsigned long long)rule->min_samples);
 			testcase(f, cls, name, t, TC_SKIP, NULL, msg, NULL);
@@ -367,12 +400,40 @@ static int section_suite(FILE *f, const struct run *a, const struct run *b,
 			continue;
 		(*n)++;
 		(*skip)++;
+		snprintf(msg, sizeof(msg), "only in %s", analyze__run_label(rule, 1));
 		if (write)
 			testcase(f, cls, civ__row_name(s, b, k, name, sizeof(name)), t, TC_SKIP,
-				 NULL, "only in after", NULL);
+				 NULL, msg, NULL);
 	}
 	civ__pairs_free(&p);
 	return 0;
+}
+
+static void property(FILE *f, const char *name, const char *value)
+{
+	if (!value)
+		return;
+	fputs("      <property name=\"", f);
+	xmlesc__write(f, name);
+	fputs("\" value=\"", f);
+	xmlesc__write(f, value);
+	fputs("\"/>\n", f);
+}
+
+/*
+ * The runs compared, as <properties> of the "run" suite (where JUnit readers show a suite's
+ * facts): each run's file and, when given, its --label, as the JSON diff's "baseline" and
+ * "after" have them.
+ */
+static void runs_properties(FILE *f, const struct run *a, const struct run *b,
+			    const struct diff_rule *rule)
+{
+	fputs("    <properties>\n", f);
+	property(f, "baseline", a->path);
+	property(f, "baseline.label", rule->label[0]);
+	property(f, "after", b->path);
+	property(f, "after.label", rule->label[1]);
+	fputs("    </properties>\n", f);
 }
 
 int civerdict__diff_junit(FILE *f, const struct run *a, const struct run *b,
@@ -381,9 +442,10 @@ int civerdict__diff_junit(FILE *f, const struct run *a, const struct run *b,
 	unsigned n[CIV_NSECTIONS], fl[CIV_NSECTIONS], sk[CIV_NSECTIONS];
 	unsigned sn, sf, ss, rtests, rfail, tests, fails, skips;
 	char title[ANALYZE_VAL_MAX];
+	size_t len;
 	int err;
 
-	slo_diff(f, a, b, false, &sn, &sf, &ss);
+	slo_diff(f, a, b, rule, false, &sn, &sf, &ss);
 	*slo_regressed = sf > 0;
 	rfail = run_cases(b, false, f, "after: ", &rtests);
 	tests = sn + rtests;
@@ -398,13 +460,19 @@ int civerdict__diff_junit(FILE *f, const struct run *a, const struct run *b,
 		fails += fl[s];
 		skips += sk[s];
 	}
-	snprintf(title, sizeof(title), "sloprobe diff %s %s", a->path, b->path);
+	/* As the command line had it, with the labels that name the runs in the messages. */
+	len = snprintf(title, sizeof(title), "sloprobe diff %s %s", a->path, b->path);
+	for (int side = 0; side < 2 && len < sizeof(title); side++)
+		if (rule->label[side])
+			len += snprintf(title + len, sizeof(title) - len, " --label %s=%s",
+					side ? "after" : "baseline", rule->label[side]);
 	root_open(f, title, tests, fails, skips, b->duration_s);
 	suite_open(f, "run", rtests, rfail, 0, b->duration_s);
+	runs_properties(f, a, b, rule);
 	run_cases(b, true, f, "after: ", &rtests);
 	suite_close(f);
 	suite_open(f, "SLO verdicts", sn, sf, ss, b->duration_s);
-	slo_diff(f, a, b, true, &sn, &sf, &ss);
+	slo_diff(f, a, b, rule, true, &sn, &sf, &ss);
 	suite_close(f);
 	for (int s = 0; s < CIV_NSECTIONS; s++) {
 		if (!n[s])

@@ -5,130 +5,22 @@
 #include <string.h>
 
 #include "analyze/html.h"
+#include "lib/htmlesc.h"
+#include "lib/table.h"
 
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
-#define ELLIPSIS    "\xe2\x80\xa6" /* U+2026 */
-
-/*
- * Length (1..4) of the well-formed UTF-8 character at s, or 0 if the bytes there do not form
- * one: bad lead or continuation byte, cut short, overlong, surrogate or above U+10FFFF.
- */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+void html__escape_n(FILE *f, const char *s, size_t n)
 {
-	static const uint32_t shortest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	uint32_t c = s[0];
-	size_t len, k;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[k] & 0x3f);
-	}
-	if (c < shortest[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-void html__escape_n(FILE *f, const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run = 0, len;
-	const char *rep;
-	uint32_t cp;
-
-	if (!s)
-		return;
-	while (i < n) {
-		len = utf8_char(s + i, n - i, &cp);
-		if (!len) {
-			/* Each byte that starts no valid character is replaced on its own. */
-			len = 1;
-			rep = REPLACEMENT;
-		} else if (cp == '&') {
-			rep = "&amp;";
-		} else if (cp == '<') {
-			rep = "&lt;";
-		} else if (cp == '>') {
-			rep = "&gt;";
-		} else if (cp == '"') {
-			rep = "&quot;";
-		} else if (cp == '\'') {
-			rep = "&#39;";
-		} else if ((cp < 0x20 && cp != '\t' && cp != '\n') || cp == 0xfffe ||
-			   cp == 0xffff) {
-			/* Not characters XML allows (CR would be normalised away). */
-			rep = REPLACEMENT;
-		} else {
-			i += len;
-			continue;
-		}
-		fwrite(s + run, 1, i - run, f);
-		fputs(rep, f);
-		i += len;
-		run = i;
-	}
-	fwrite(s + run, 1, i - run, f);
+	htmlesc__write_n(f, s, n);
 }
 
 void html__escape(FILE *f, const char *s)
 {
-	if (s)
-		html__escape_n(f, s, strlen(s));
+	htmlesc__write(f, s);
 }
 
-int html__ellipsize(const char *str, size_t max_chars, char *out, size_t outsz)
+int html__ellipsize(const char *s, size_t max_chars, char *out, size_t outsz)
 {
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t n = strlen((const char *)s), i = 0, chars = 0, len, keep = 0;
-	/* Byte offset after max_chars - 1 characters: where the ellipsis goes if needed. */
-	size_t cut = 0;
-	uint32_t cp;
-
-	if (!outsz)
-		return 0;
-	while (i < n) {
-		len = utf8_char(s + i, n - i, &cp);
-		if (!len)
-			len = 1;
-		if (chars == max_chars || i + len + 1 > outsz)
-			break;
-		i += len;
-		chars++;
-		if (chars + 1 <= max_chars && i + sizeof(ELLIPSIS) <= outsz)
-			cut = i;
-	}
-	if (i == n) {
-		memcpy(out, s, n);
-		out[n] = '\0';
-		return 0;
-	}
-	keep = cut;
-	if (max_chars && keep + sizeof(ELLIPSIS) <= outsz) {
-		memcpy(out, s, keep);
-		memcpy(out + keep, ELLIPSIS, sizeof(ELLIPSIS));
-	} else {
-		out[0] = '\0';
-	}
-	return 1;
+	return htmlesc__ellipsize(s, max_chars, out, outsz);
 }
 
 /*
@@ -167,7 +59,6 @@ static const char html_css[] =
 	"tr.unchanged td.verdict,.badge.unchanged,.muted{color:var(--muted)}\n"
 	"td.verdict,th.verdict{text-align:left}\n"
 	"p,li{overflow-wrap:anywhere}\n"
-	"pre{overflow-x:auto;background:var(--head);padding:.5em .7em;font-size:.85em}\n"
 	"th[data-sort]{cursor:pointer}th[data-sort]:after{content:' \\2195';color:var(--muted)}\n"
 	".banner{border-radius:6px;padding:.6em 1em;margin:.6em 0;border:2px solid}\n"
 	".banner.pass{border-color:var(--pass)}.banner.breach{border-color:var(--breach)}"
@@ -247,21 +138,6 @@ void html__p(FILE *f, const char *cls, const char *text)
 	fputs("</p>\n", f);
 }
 
-/*
- * The page's style right-aligns every column but the first, for numbers; a text column further
- * right is aligned left inline, so that the style, and every page without such a column, stays
- * as it was. It may wrap anywhere, as the first column does, rather than widen the table.
- */
-static void cell_begin(FILE *f, const char *tag, const char *align, size_t i)
-{
-	fprintf(f, "<%s", tag);
-	if (align && i && align[i] == 'l')
-		fputs(" style=\"text-align:left;overflow-wrap:break-word\"", f);
-	else if (align && align[i] == 'v')
-		fputs(" class=\"verdict\"", f);
-	putc('>', f);
-}
-
 void html__table_begin_aligned(FILE *f, const char *caption, const char *const *headers,
 			       size_t ncols, const char *align)
 {
@@ -274,7 +150,7 @@ void html__table_begin_aligned(FILE *f, const char *caption, const char *const *
 	if (headers && ncols) {
 		fputs("<thead><tr>", f);
 		for (size_t i = 0; i < ncols; i++) {
-			cell_begin(f, "th", align, i);
+			table__html_cell(f, "th", align, i);
 			html__escape(f, headers[i]);
 			fputs("</th>", f);
 		}
@@ -301,7 +177,7 @@ void html__row(FILE *f, const struct html_row *row)
 	for (size_t i = 0; i < row->n; i++) {
 		const char *title = row->titles ? row->titles[i] : NULL;
 
-		cell_begin(f, "td", row->align, i);
+		table__html_cell(f, "td", row->align, i);
 		/* A cut value keeps its whole text in a tooltip, inside the cell. */
 		if (title && *title) {
 			fputs("<span title=\"", f);

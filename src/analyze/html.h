@@ -49,7 +49,8 @@ void html__table_row(FILE *f, const char *cls, const char *const *cells, size_t 
 void html__table_end(FILE *f);
 /*
  * The same with each column's alignment as table__init takes it, a letter per column: 'l' left
- * (text), anything else right (numbers). The first column is always left.
+ * (text), 'r' right (numbers), 'v' the verdict cell (table__html_cell). Without align the first
+ * column is left, the others right.
  */
 void html__table_begin_aligned(FILE *f, const char *caption, const char *const *headers,
 			       size_t ncols, const char *align);

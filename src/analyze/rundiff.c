@@ -198,18 +198,18 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 static void counts_para(struct analyze_out *o, const char *what, const unsigned *c, unsigned added,
 			unsigned removed)
 {
-	fprintf(o->f,
-		"%s%s: %u regressed, %u improved, %u unchanged, %u with few samples, %u only "
-		"in after, %u only in baseline\n",
-		analyze__md(o) ? "\n" : "  ", what, c[DIFF_REGRESSED], c[DIFF_IMPROVED],
-		c[DIFF_UNCHANGED], c[DIFF_FEW_SAMPLES], added, removed);
+	analyze__line(o, "\n", NULL,
+		      "%s: %u regressed, %u improved, %u unchanged, %u with few samples, %u only "
+		      "in after, %u only in baseline",
+		      what, c[DIFF_REGRESSED], c[DIFF_IMPROVED], c[DIFF_UNCHANGED],
+		      c[DIFF_FEW_SAMPLES], added, removed);
 }
 
 /* A row that only one run has (side: "baseline" or "after"), named and counted. */
 static void only_in(struct analyze_out *o, const char *side, const char *name, uint64_t calls)
 {
-	fprintf(o->f, "%sonly in %s: %s, %llu calls\n", analyze__md(o) ? "- " : "  ", side, name,
-		(unsigned long long)calls);
+	analyze__line(o, "- ", "note", "only in %s: %s, %llu calls", side, name,
+		      (unsigned long long)calls);
 }
 
 static void details(struct analyze_out *o, struct table *t, const char *name,
@@ -421,7 +421,7 @@ int rundiff__outbound(struct analyze_out *o, const struct run *a, const struct r
 		return -ENOMEM;
 	}
 	analyze__heading(o, "Outbound HTTP calls");
-	table__init(&t, "lllllll", analyze__md(o) ? mdhead : head);
+	table__init(&t, "lnnnnnl", analyze__page(o) ? mdhead : head);
 	for (unsigned i = 0; i < a->nouts; i++) {
 		enum diff_class c;
 		unsigned n;
@@ -537,7 +537,7 @@ int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run 
 	ratio.after = ratio.after < 0 ? NAN : ratio.after;
 	analyze__para(o, "Hit ratio of the run: %s (%s)", pair(&ratio, x, sizeof(x)),
 		      change(&ratio, y, sizeof(y)));
-	table__init(&t, "lllll", analyze__md(o) ? mdhead : head);
+	table__init(&t, "lnnnn", analyze__page(o) ? mdhead : head);
 	for (unsigned i = 0; i < a->cache.nrows; i++) {
 		const struct run_cache_row *r0 = &a->cache.rows[i], *r1;
 
@@ -560,8 +560,8 @@ int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run 
 		analyze__table(o, &t);
 	else
 		table__free(&t);
-	fprintf(o->f, "%sRows: %u in both runs, %u only in after, %u only in baseline\n",
-		analyze__md(o) ? "\n" : "  ", both, b->cache.nrows - both, a->cache.nrows - both);
+	analyze__line(o, "\n", NULL, "Rows: %u in both runs, %u only in after, %u only in baseline",
+		      both, b->cache.nrows - both, a->cache.nrows - both);
 	for (unsigned i = 0; i < a->cache.nrows; i++)
 		if (bo[i] < 0)
 			only_in(o, "baseline",
@@ -616,7 +616,7 @@ int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *
 		free(bo);
 		return -ENOMEM;
 	}
-	table__init(&t, "llllllll", analyze__md(o) ? mdhead : head);
+	table__init(&t, "lnnnnnnn", analyze__page(o) ? mdhead : head);
 	for (unsigned i = 0; i < a->neps; i++) {
 		const struct run_endpoint *e0 = &a->eps[i], *e1;
 		struct diff_value m;
@@ -646,8 +646,8 @@ int rundiff__deps(struct analyze_out *o, const struct run *a, const struct run *
 		table__cell(&t, "%s", pair(&m, x, sizeof(x)));
 	}
 	if (n) {
-		analyze__heading(o, analyze__md(o) ? "Cache and outbound calls per endpoint"
-						   : "Cache and outbound calls per request");
+		analyze__heading(o, analyze__page(o) ? "Cache and outbound calls per endpoint"
+						     : "Cache and outbound calls per request");
 		analyze__table(o, &t);
 	} else {
 		table__free(&t);
@@ -735,7 +735,7 @@ int rundiff__tcp(struct analyze_out *o, const struct run *a, const struct run *b
 			      "only the %s run has a tcp section (the other was recorded by an "
 			      "older sloprobe)",
 			      a->has_tcp ? "baseline" : "after");
-	table__init(&t, "rllrrl", analyze__md(o) ? mdhead : head);
+	table__init(&t, "rllrrn", analyze__page(o) ? mdhead : head);
 	for (unsigned i = 0; i < nk; i++) {
 		uint64_t n0[RUN_TCP_KIND_NR + 1], n1[RUN_TCP_KIND_NR + 1];
 

@@ -3,8 +3,8 @@
  * `diff --format html`: two runs on one page. A banner first (which objectives changed verdict,
  * which endpoints got faster or slower), then the SLO table with the observed values, the
  * endpoints and queries with their changes (queries per request, DB ms per request) and those
- * found in one run only, the before/after charts, and the diff's cache, outbound and per-request
- * dependency sections as the text diff has them (rundiff.c).
+ * found in one run only, the before/after charts, and the diff's cache, outbound, per-request
+ * dependency and tcp sections: the text diff's (rundiff.c), written as HTML.
  */
 #include <errno.h>
 #include <math.h>
@@ -364,15 +364,18 @@ out:
 	return err;
 }
 
-/* One of the text diff's sections as it reads there, monospace so its tables line up. */
-static int text_section(FILE *f, const char *title, const char *id,
+/*
+ * One of the text diff's sections (rundiff.c) written as HTML: its heading, tables and lines.
+ * Left out when it writes nothing (no endpoint of both runs has calls).
+ */
+static int diff_section(FILE *f, const char *id,
 			int (*section)(struct analyze_out *, const struct run *,
 				       const struct run *),
 			const struct run *a, const struct run *b, const struct diff_rule *rule)
 {
-	char *buf = NULL, *body;
+	char *buf = NULL;
 	size_t len = 0;
-	struct analyze_out o = { .fmt = TABLE_TEXT, .rule = rule };
+	struct analyze_out o = { .fmt = TABLE_HTML, .rule = rule };
 	int err;
 
 	if (!(o.f = open_memstream(&buf, &len)))
@@ -382,15 +385,9 @@ static int text_section(FILE *f, const char *title, const char *id,
 		err = -ENOMEM;
 	if (!err && o.err)
 		err = o.err;
-	if (!err && buf && len) {
-		/* Its heading ("\nCache (Redis)\n") is ours, as an <h2>. */
-		body = buf + strspn(buf, "\n");
-		body += strcspn(body, "\n");
-		body += strspn(body, "\n");
-		html__section_begin(f, 2, title, id);
-		fputs("<pre>", f);
-		html__escape(f, body);
-		fputs("</pre>\n", f);
+	if (!err && len) {
+		fprintf(f, "<section id=\"%s\">\n", id);
+		fwrite(buf, 1, len, f);
 		html__section_end(f);
 	}
 	free(buf);
@@ -490,15 +487,13 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 	if (!err && (a->ndbqs || b->ndbqs))
 		err = diff_queries(m, a, b, rule);
 	if (!err && (has_deps(a) || has_deps(b)))
-		err = text_section(m, "Cache and outbound calls per endpoint", "deps",
-				   rundiff__deps, a, b, rule);
+		err = diff_section(m, "deps", rundiff__deps, a, b, rule);
 	if (!err && (a->has_cache || b->has_cache))
-		err = text_section(m, "Cache (Redis)", "cache", rundiff__cache, a, b, rule);
+		err = diff_section(m, "cache", rundiff__cache, a, b, rule);
 	if (!err && (a->nouts || b->nouts))
-		err = text_section(m, "Outbound HTTP calls", "outbound", rundiff__outbound, a, b,
-				   rule);
+		err = diff_section(m, "outbound", rundiff__outbound, a, b, rule);
 	if (!err && (a->has_tcp || b->has_tcp))
-		err = text_section(m, "TCP (what the kernel saw)", "tcp", rundiff__tcp, a, b, rule);
+		err = diff_section(m, "tcp", rundiff__tcp, a, b, rule);
 	if (fclose(m) && !err)
 		err = -ENOMEM;
 	m = NULL;

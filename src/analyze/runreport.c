@@ -47,12 +47,27 @@ bool analyze__md(const struct analyze_out *o)
 	return o->fmt == TABLE_MARKDOWN;
 }
 
+bool analyze__html(const struct analyze_out *o)
+{
+	return o->fmt == TABLE_HTML;
+}
+
+bool analyze__page(const struct analyze_out *o)
+{
+	return o->fmt != TABLE_TEXT;
+}
+
 void analyze__heading(struct analyze_out *o, const char *title)
 {
-	if (analyze__md(o))
+	if (analyze__html(o)) {
+		fputs("<h2>", o->f);
+		html__escape(o->f, title);
+		fputs("</h2>\n", o->f);
+	} else if (analyze__md(o)) {
 		fprintf(o->f, "\n## %s\n\n", title);
-	else
+	} else {
 		fprintf(o->f, "\n%s\n", title);
+	}
 }
 
 void analyze__table(struct analyze_out *o, struct table *t)
@@ -64,17 +79,46 @@ void analyze__table(struct analyze_out *o, struct table *t)
 	table__free(t);
 }
 
-/* A paragraph (markdown) or an indented line (text). */
+static void vline(struct analyze_out *o, const char *md_prefix, const char *md_end, const char *cls,
+		  const char *fmt, va_list ap)
+{
+	char *s = NULL;
+
+	if (!analyze__html(o)) {
+		fputs(analyze__md(o) ? md_prefix : "  ", o->f);
+		vfprintf(o->f, fmt, ap);
+		fputs(analyze__md(o) ? md_end : "\n", o->f);
+		return;
+	}
+	/* The words are the text renderer's, values in them as text shows them: escaped once. */
+	if (vasprintf(&s, fmt, ap) < 0) {
+		if (!o->err)
+			o->err = -ENOMEM;
+		return;
+	}
+	html__p(o->f, cls, s);
+	free(s);
+}
+
+/* A paragraph (markdown, HTML) or an indented line (text). */
 void __attribute__((format(printf, 2, 3)))
 analyze__para(struct analyze_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(analyze__md(o) ? "" : "  ", o->f);
 	va_start(ap, fmt);
-	vfprintf(o->f, fmt, ap);
+	vline(o, "", "\n\n", NULL, fmt, ap);
 	va_end(ap);
-	fputs(analyze__md(o) ? "\n\n" : "\n", o->f);
+}
+
+void __attribute__((format(printf, 4, 5)))
+analyze__line(struct analyze_out *o, const char *md_prefix, const char *cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(o, md_prefix, "\n", cls, fmt, ap);
+	va_end(ap);
 }
 
 const char *analyze__relpath(const char *path, char *buf, size_t sz)

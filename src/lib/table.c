@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/htmlesc.h"
 #include "lib/table.h"
 #include "lib/textesc.h"
 
@@ -96,6 +97,43 @@ static bool any_head(const struct table *t)
 	return false;
 }
 
+void table__html_cell(FILE *f, const char *tag, const char *align, size_t i)
+{
+	fprintf(f, "<%s", tag);
+	if (align && i && align[i] == 'l')
+		fputs(" style=\"text-align:left;overflow-wrap:break-word\"", f);
+	else if (align && !i && (align[i] == 'r' || align[i] == 'n'))
+		fputs(" style=\"text-align:right\"", f);
+	else if (align && align[i] == 'v')
+		fputs(" class=\"verdict\"", f);
+	putc('>', f);
+}
+
+static void html_print(const struct table *t, FILE *f)
+{
+	fputs("<table>\n", f);
+	if (any_head(t)) {
+		fputs("<thead><tr>", f);
+		for (unsigned c = 0; c < t->ncols; c++) {
+			table__html_cell(f, "th", t->align, c);
+			htmlesc__write(f, t->head[c]);
+			fputs("</th>", f);
+		}
+		fputs("</tr></thead>\n", f);
+	}
+	fputs("<tbody>\n", f);
+	for (unsigned r = 0; r < t->nrows; r++) {
+		fputs("<tr>", f);
+		for (unsigned c = 0; c < t->ncols; c++) {
+			table__html_cell(f, "td", t->align, c);
+			htmlesc__write(f, cell(t, r, c));
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody>\n</table>\n", f);
+}
+
 int table__print(const struct table *t, FILE *f, enum table_fmt fmt, int indent)
 {
 	size_t w[TABLE_MAX_COLS] = { 0 };
@@ -103,6 +141,10 @@ int table__print(const struct table *t, FILE *f, enum table_fmt fmt, int indent)
 
 	if (t->err)
 		return t->err;
+	if (fmt == TABLE_HTML) {
+		html_print(t, f);
+		return 0;
+	}
 	if (fmt == TABLE_MARKDOWN) {
 		for (unsigned c = 0; c < t->ncols; c++) {
 			fputs(c ? " | " : "| ", f);

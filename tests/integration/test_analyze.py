@@ -71,6 +71,10 @@ GOLDEN = [
     ("cache-diff.md", ["diff", "-f", "markdown", "cache-baseline.json", "cache-after.json"]),
     ("outbound.report.txt", ["report", "outbound.json"]),
     ("outbound.report.md", ["report", "-f", "markdown", "outbound.json"]),
+    # The diff's cache, outbound and per-endpoint sections, whose text and markdown share their
+    # code with the HTML diff's tables (rundiff.c, TABLE_HTML).
+    ("outbound-diff.txt", ["diff", "cache-baseline.json", "outbound.json"]),
+    ("outbound-diff.md", ["diff", "-f", "markdown", "cache-baseline.json", "outbound.json"]),
 ]
 
 

@@ -248,6 +248,43 @@ def test_diff_json_changes():
                                  if x.tag in ("testsuite", "testcase")} == {dur}
 
 
+def test_diff_junit_labels():
+    """--label names the runs in the JUnit diff as in the JSON one: the root's name, the run
+    suite's properties, and each side's value in the messages, which are the JSON diff's."""
+    labels = ["--label", "baseline=main", "--label", "after=pr-42 <x>"]
+    args = ["diff", "after.json", "baseline.json"] + labels
+    doc = verdicts(args, 0)
+    root = junit(args, 0)
+    assert root.get("name") == ("sloprobe diff after.json baseline.json --label baseline=main "
+                                "--label after=pr-42 <x>")
+    run_suite = [s for s in root.findall("testsuite") if s.get("name") == "run"][0]
+    props = {p.get("name"): p.get("value") for p in run_suite.find("properties")}
+    assert props == {"baseline": "after.json", "baseline.label": doc["baseline"]["label"],
+                     "after": "baseline.json", "after.label": doc["after"]["label"]}
+    assert (props["baseline.label"], props["after.label"]) == ("main", "pr-42 <x>")
+    rows = {r["route"]: r for r in doc["changes"]["http"]}
+    msg = case(root, "GET /items/{id} (python3:18431)").find("failure").get("message")
+    p95 = [v for v in rows["/items/{id}"]["values"] if v["metric"] == "p95 ms"][0]
+    m = re.search(r"p95 ms: main ([0-9.]+) ms -> pr-42 <x> ([0-9.]+) ms \(", msg)
+    assert m, msg
+    assert printed(m.group(1), p95["baseline"]) and printed(m.group(2), p95["after"]), msg
+    skipped = case(root, "GET /health (python3:18431)").find("skipped").get("message")
+    assert skipped == "few samples: main %d -> pr-42 <x> %d, fewer than 20 on a side" % (
+        rows["/health"]["count_baseline"], rows["/health"]["count_after"])
+    # Without labels: no label property, and the messages as before.
+    root = junit(["diff", "after.json", "baseline.json"], 0)
+    run_suite = [s for s in root.findall("testsuite") if s.get("name") == "run"][0]
+    assert [p.get("name") for p in run_suite.find("properties")] == ["baseline", "after"]
+    msg = case(root, "GET /items/{id} (python3:18431)").find("failure").get("message")
+    assert re.search(r"p95 ms: [0-9.]+ ms -> [0-9.]+ ms \(", msg), msg
+
+
+def printed(text, value):
+    """text, a number as a message prints it, is value rounded to its printed digits."""
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - value) <= 0.5 * 10 ** -digits + 1e-9
+
+
 def test_diff_fail_on_regression(tmp_path):
     """--fail-on regression: exit 6 when a row regressed beyond the noise rule (after -> baseline:
     /items/{id} from ~20 ms to ~50 ms), whatever the format, with the rows counted in one line;

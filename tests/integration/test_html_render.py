@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import chromium
+from conftest import PyApp, Redis, free_port, record, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -621,3 +622,138 @@ def test_titles_relative_to_here(tmp_path):
     assert diff.splitlines()[0] == "sloprobe diff: runs/db.json -> runs/db.json"
     text = analyze(["report", str(src)], cwd=FIX).stdout
     assert text.splitlines()[0] == "sloprobe report: %s" % src
+
+
+# The diff of two recorded runs of an API with a Redis cache and a payment provider, and of
+# connects refused by a closed port: its cache, outbound, per-endpoint and tcp sections are HTML
+# tables whose cells are the runs' own numbers.
+
+TCPLOAD = os.path.join(HERE, "tcpload.py")
+# Per run: /plan/<id> requests (ids 1..n, keys of 1..cached set: hits), /pay/<id> requests,
+# connects refused.
+DEP_RUNS = {"base": (10, 5, 4, 3), "tuned": (20, 20, 8, 7)}
+
+
+@pytest.fixture(scope="module")
+def dep_diff(tmp_path_factory):
+    rs = Redis()
+    provider = app = None
+    try:
+        provider = PyApp("test_outbound.py", "serve", "{port}")
+        app = PyApp("redisapp.py", "{port}", rs.port, provider.port)
+        closed = free_port()
+        runs = {}
+        for name, (plans, cached, pays, refused) in DEP_RUNS.items():
+            d = tmp_path_factory.mktemp(name)
+            rs.cli("FLUSHALL")
+            rs.cli("SET", "cfg:flags", "1", "EX", "600")
+            for i in range(1, cached + 1):
+                rs.cli("SET", "user:%d:plan" % i, "pro", "EX", "600")
+            url = "http://127.0.0.1:%d" % app.port
+            script = ("curl -sf %s >/dev/null; curl -sf %s >/dev/null; %s %s refused %d %d %s"
+                      % (" ".join("%s/plan/%d" % (url, i) for i in range(1, plans + 1)),
+                         " ".join("%s/pay/%d" % (url, i) for i in range(1, pays + 1)),
+                         "/usr/bin/python3", TCPLOAD, closed, refused, d / "refused"))
+            run = record(d, ["-q"] + [a for p in (app.port, rs.port, provider.port, closed)
+                                      for a in ("-P", str(p))], sh(script))
+            # The known workload, as the clients saw it: every connect refused.
+            assert int((d / "refused").read_text()) == refused
+            runs[name] = (d / "report.json", run.report)
+    finally:
+        for p in (app, provider):
+            if p:
+                p.stop()
+        rs.stop()
+    out = tmp_path_factory.mktemp("depdiff")
+    page = out / "diff.html"
+    (a, ra), (b, rb) = runs["base"], runs["tuned"]
+    labels = ["--label", "baseline=base", "--label", "after=tuned"]
+    p = analyze(["diff", "-f", "html", "-o", str(page)] + labels + [str(a), str(b)], cwd=out)
+    assert p.returncode == 0, p.stderr
+    js = analyze(["diff", "-f", "json"] + labels + [str(a), str(b)], cwd=out)
+    assert js.returncode == 0, js.stderr
+    return page, ra, rb, json.loads(js.stdout), closed
+
+
+def section_tables(root, sid):
+    """The rows (cells' text) of each table of section sid, the header row first."""
+    sec = [s for s in root.iter("section") if s.get("id") == sid]
+    assert len(sec) == 1, sid
+    tables = list(sec[0].iter("table"))
+    for t in tables:
+        assert t.find("thead") is not None  # the page's script sorts it by its headers
+    return [[["".join(c.itertext()) for c in tr] for tr in t.iter("tr")] for t in tables], \
+        ["".join(p.itertext()) for p in sec[0].iter("p")]
+
+
+def pct(x):
+    return "-" if x is None else "%.2f %%" % (x * 100)
+
+
+def test_diff_dependency_sections_are_tables(dep_diff):
+    page, ra, rb, doc, closed = dep_diff
+    html = page.read_text()
+    root = ET.fromstring(html)
+    assert "<pre" not in html
+    # Cache: a row per (command, pattern) of both runs, their calls and hit ratios as the reports
+    # have them; the run's hit ratio above.
+    (cache,), paras = section_tables(root, "cache")
+    assert cache[0] == ["Command and key pattern", "Calls", "p95 ms", "Hit ratio", "Change"]
+    rows_a = {(r["command"], r["pattern"]): r for r in ra["cache"]["rows"]}
+    rows_b = {(r["command"], r["pattern"]): r for r in rb["cache"]["rows"]}
+    both = sorted(set(rows_a) & set(rows_b))
+    assert ("GET", "user:{id}:plan") in both and ("GET", "cfg:flags") in both
+    assert len(cache) - 1 == len(both)
+    cells = {tuple(r[0].split(" ", 1)): r for r in cache[1:]}
+    for k in both:
+        x, y = rows_a[k], rows_b[k]
+        assert cells[k][1] == "%d -> %d" % (x["count"], y["count"])
+        assert cells[k][3] == "%s -> %s" % (pct(x.get("hit_ratio")), pct(y.get("hit_ratio")))
+    # The known workload: 2 reads of the user's plan per /plan request, hits for cached ids.
+    assert cells[("GET", "user:{id}:plan")][1] == "20 -> 40"
+    assert cells[("GET", "user:{id}:plan")][3] == "50.00 % -> 100.00 %"
+    assert paras[0].startswith("Hit ratio of the run: %s -> %s" % (
+        pct(ra["cache"]["hit_ratio"]), pct(rb["cache"]["hit_ratio"])))
+    # Outbound: the rows the JSON diff compared, with its counts.
+    (out,), _ = section_tables(root, "outbound")
+    compared = [c for c in doc["changes"]["outbound"]
+                if c["count_baseline"] is not None and c["count_after"] is not None]
+    assert len(out) - 1 == len(compared) >= 1
+    charge = [c for c in compared if c["route"] == "/shop/charge"]
+    assert len(charge) == 1 and (charge[0]["count_baseline"], charge[0]["count_after"]) == (4, 8)
+    row = [r for r in out[1:] if r[0].endswith("GET /shop/charge")]
+    assert len(row) == 1 and row[0][1] == "4 -> 8", out
+    # Per endpoint: the cache and outbound calls per request the reports have.
+    (deps,), _ = section_tables(root, "deps")
+    eps = {r[0]: r for r in deps[1:]}
+    for route, kind, col in (("/plan/{id}", "cache", 1), ("/pay/{id}", "outbound", 5)):
+        x = [e for e in ra["http"] if e["route"] == route][0][kind]
+        y = [e for e in rb["http"] if e["route"] == route][0][kind]
+        assert eps["GET " + route][col] == "%.2f -> %.2f" % (x["calls_per_request"],
+                                                              y["calls_per_request"])
+    assert eps["GET /plan/{id}"][1] == "3.00 -> 3.00"
+    assert eps["GET /pay/{id}"][5] == "1.00 -> 1.00"
+    # TCP: the refused connects, as the clients counted them, and as the reports sum them.
+    (tcp,), _ = section_tables(root, "tcp")
+    assert tcp[0] == ["Port", "Role", "Count", "Baseline", "After", "Change"]
+
+    def summed(rep, role, port, kind):
+        return sum(p[kind] for p in rep["tcp"]["peers"] if p["role"] == role and p["port"] == port)
+    for role, kind in (("server", "resets_sent"), ("client", "resets_received")):
+        want = [str(closed), role, kind, str(summed(ra, role, closed, kind)),
+                str(summed(rb, role, closed, kind))]
+        assert want[3:] == ["3", "7"] and want in [r[:5] for r in tcp[1:]], tcp
+    # Numbers are right-aligned (the page's default past the first column; the port inline).
+    sec = [s for s in root.iter("section") if s.get("id") == "tcp"][0]
+    first = sec.find(".//tbody/tr")
+    assert first[0].get("style") == "text-align:right" and first[3].get("style") is None
+    assert first[1].get("style").startswith("text-align:left")
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_diff_dependency_sections_lay_out(dep_diff, width):
+    page = dep_diff[0]
+    v = page_facts(page, width)
+    assert [i for i in ("deps", "cache", "outbound", "tcp") if i in v["ids"]] == \
+        ["deps", "cache", "outbound", "tcp"]
+    assert v["overlaps"] == [] and v["scrollWidth"] <= width

@@ -90,9 +90,12 @@ static char *render(int (*fn)(FILE *, const struct run *, const char *), const s
 	return mem;
 }
 
-static char *render_diff(int (*fn)(FILE *, const struct run *, const struct run *,
-				   const struct diff_rule *, bool *),
-			 const struct run *a, const struct run *b, bool *regressed)
+typedef int (*diff_fn)(FILE *, const struct run *, const struct run *, const struct diff_rule *,
+		       bool *);
+
+/* fn's output with the default rule and --label baseline=la --label after=lb (NULL: none). */
+static char *render_labelled(diff_fn fn, const struct run *a, const struct run *b, bool *regressed,
+			     const char *la, const char *lb)
 {
 	struct diff_rule rule;
 	char *mem = NULL;
@@ -101,9 +104,16 @@ static char *render_diff(int (*fn)(FILE *, const struct run *, const struct run 
 
 	assert_non_null(f);
 	diff__default_rule(&rule);
+	rule.label[0] = la;
+	rule.label[1] = lb;
 	assert_int_equal(fn(f, a, b, &rule, regressed), 0);
 	fclose(f);
 	return mem;
+}
+
+static char *render_diff(diff_fn fn, const struct run *a, const struct run *b, bool *regressed)
+{
+	return render_labelled(fn, a, b, regressed, NULL, NULL);
 }
 
 static void has(const char *out, const char *line)
@@ -371,6 +381,28 @@ static void test_diff_junit(void **state)
 	has(out, "name=\"GET /new (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
 		 "after\"/>\n");
 	assert_null(strstr(out, "DB queries"));
+	/* No label: no label property, and the messages as they always were. */
+	has(out, "    <properties>\n      <property name=\"baseline\" value=\"a.json\"/>\n"
+		 "      <property name=\"after\" value=\"b.json\"/>\n    </properties>\n");
+	assert_null(strstr(out, ".label"));
+	free(out);
+
+	/* --label: in the root's name and the properties, and naming the sides in messages. */
+	out = render_labelled(civerdict__diff_junit, &a, &b, &regressed, "main", "pr-42 <x>");
+	has(out, "<testsuites name=\"sloprobe diff a.json b.json --label baseline=main --label "
+		 "after=pr-42 &lt;x&gt;\" tests=\"7\"");
+	has(out, "      <property name=\"baseline.label\" value=\"main\"/>\n");
+	has(out, "      <property name=\"after.label\" value=\"pr-42 &lt;x&gt;\"/>\n");
+	has(out, "<failure type=\"slo_regressed\" message=\"regressed: passed in main (10.00 ms), "
+		 "breaches in pr-42 &lt;x&gt; (30.00 ms)\">");
+	has(out, "<failure type=\"regressed\" message=\"regressed: p50 ms: main 10.00 ms -&gt; "
+		 "pr-42 &lt;x&gt; 30.00 ms (+200.0 %)");
+	has(out, "name=\"GET /gone (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
+		 "main\"/>\n");
+	has(out, "name=\"GET /new (api:8000)\" time=\"30.000\">\n      <skipped message=\"only in "
+		 "pr-42 &lt;x&gt;\"/>\n");
+	/* Case names stay as they are, whatever the labels: CI keeps a case's history by name. */
+	has(out, "name=\"after: events lost\"");
 	free(out);
 	run__free(&a);
 	run__free(&b);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "analyze/analyze.h"
 #include "analyze/diff.h"
 
 #define U DIFF_UNCHANGED
@@ -543,6 +544,39 @@ static void test_out_call_failures(void **state)
 	free(h);
 }
 
+/*
+ * The prose of a diff section (rundiff.c) in each format: the same words, text and markdown as
+ * they always were, HTML escaped into <h2> and <p> (runhtml_diff.c puts them in its page).
+ */
+static void test_prose_formats(void **state)
+{
+	static const char *const want[] = {
+		"\nCache (Redis) <x>\n  Rows: 1 & 2\n  only in baseline: <b>\n",
+		"\n## Cache (Redis) <x>\n\nRows: 1 & 2\n\n- only in baseline: <b>\n",
+		"<h2>Cache (Redis) &lt;x&gt;</h2>\n<p>Rows: 1 &amp; 2</p>\n"
+		"<p class=\"note\">only in baseline: &lt;b&gt;</p>\n",
+	};
+	static const enum table_fmt fmts[] = { TABLE_TEXT, TABLE_MARKDOWN, TABLE_HTML };
+
+	for (int i = 0; i < 3; i++) {
+		struct analyze_out o = { .fmt = fmts[i] };
+		char *buf = NULL;
+		size_t len = 0;
+
+		o.f = open_memstream(&buf, &len);
+		assert_non_null(o.f);
+		analyze__heading(&o, "Cache (Redis) <x>");
+		analyze__para(&o, "Rows: %d & %d", 1, 2);
+		analyze__line(&o, "- ", "note", "only in %s: %s", "baseline", "<b>");
+		fclose(o.f);
+		assert_int_equal(o.err, 0);
+		assert_string_equal(buf, want[i]);
+		assert_int_equal(analyze__page(&o), i > 0);
+		assert_int_equal(analyze__html(&o), i == 2);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_values_overall),
 		cmocka_unit_test(test_find_slo),
 		cmocka_unit_test(test_out_call_failures),
+		cmocka_unit_test(test_prose_formats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
