@@ -91,6 +91,12 @@ const char *analyze__run_label(const struct diff_rule *rule, int side)
 	return side ? "after" : "baseline";
 }
 
+/* A run's name (its --label, else "baseline" / "after") as text of the output's format. */
+static const char *side_name(const struct analyze_out *o, int side, char *buf, size_t sz)
+{
+	return analyze__text(o, analyze__run_label(o->rule, side), buf, sz);
+}
+
 static void runs_section(struct analyze_out *o, const struct run *a, const struct run *b)
 {
 	static const char *const head[] = { "RUN",	"FILE",	    "HOST",    "START",
@@ -146,7 +152,8 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 {
 	const char *head[] = { "OBJECTIVE", "TARGET", "BASELINE", "AFTER", "CHANGE" };
 	const char *mdhead[] = { "Objective", "Target", "Baseline", "After", "Change" };
-	char la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX];
+	char la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX], w[ANALYZE_VAL_MAX],
+		only[ANALYZE_VAL_MAX + 8];
 	unsigned reg = 0, fixed = 0;
 	struct table t;
 	char x[96], y[96], v[ANALYZE_VAL_MAX];
@@ -180,7 +187,9 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 				c = "fixed";
 				fixed++;
 			} else if (!before || !after) {
-				c = before ? "only in baseline" : "only in after";
+				snprintf(only, sizeof(only), "only in %s",
+					 side_name(o, !before, w, sizeof(w)));
+				c = only;
 			}
 			table__cell(&t, "%s", analyze__val(o, s->name, 0, v, sizeof(v)));
 			table__cell(&t, "%s", analyze__text(o, s->objective, v, sizeof(v)));
@@ -198,18 +207,23 @@ static void slo_section(struct analyze_out *o, const struct run *a, const struct
 static void counts_para(struct analyze_out *o, const char *what, const unsigned *c, unsigned added,
 			unsigned removed)
 {
+	char la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX];
+
 	analyze__line(o, "\n", NULL,
 		      "%s: %u regressed, %u improved, %u unchanged, %u with few samples, %u only "
-		      "in after, %u only in baseline",
+		      "in %s, %u only in %s",
 		      what, c[DIFF_REGRESSED], c[DIFF_IMPROVED], c[DIFF_UNCHANGED],
-		      c[DIFF_FEW_SAMPLES], added, removed);
+		      c[DIFF_FEW_SAMPLES], added, side_name(o, 1, lb, sizeof(lb)), removed,
+		      side_name(o, 0, la, sizeof(la)));
 }
 
-/* A row that only one run has (side: "baseline" or "after"), named and counted. */
-static void only_in(struct analyze_out *o, const char *side, const char *name, uint64_t calls)
+/* A row that only one run has (side 0: the baseline, 1: the run after), named and counted. */
+static void only_in(struct analyze_out *o, int side, const char *name, uint64_t calls)
 {
-	analyze__line(o, "- ", "note", "only in %s: %s, %llu calls", side, name,
-		      (unsigned long long)calls);
+	char l[ANALYZE_VAL_MAX];
+
+	analyze__line(o, "- ", "note", "only in %s: %s, %llu calls",
+		      side_name(o, side, l, sizeof(l)), name, (unsigned long long)calls);
 }
 
 static void details(struct analyze_out *o, struct table *t, const char *name,
@@ -288,15 +302,15 @@ static int endpoints_section(struct analyze_out *o, const struct run *a, const s
 
 	for (unsigned i = 0; i < a->neps; i++)
 		if (bo[i] < 0)
-			fprintf(o->f, "%sonly in baseline: %s (%s), %llu requests\n",
-				analyze__md(o) ? "- " : "  ",
+			fprintf(o->f, "%sonly in %s: %s (%s), %llu requests\n",
+				analyze__md(o) ? "- " : "  ", side_name(o, 0, w, sizeof(w)),
 				endpoint_cell(o, &a->eps[i], name, sizeof(name)),
 				analyze__val(o, a->eps[i].service, 0, v, sizeof(v)),
 				(unsigned long long)a->eps[i].count);
 	for (unsigned k = 0; k < b->neps; k++)
 		if (!seen[k])
-			fprintf(o->f, "%sonly in after: %s (%s), %llu requests\n",
-				analyze__md(o) ? "- " : "  ",
+			fprintf(o->f, "%sonly in %s: %s (%s), %llu requests\n",
+				analyze__md(o) ? "- " : "  ", side_name(o, 1, w, sizeof(w)),
 				endpoint_cell(o, &b->eps[k], name, sizeof(name)),
 				analyze__val(o, b->eps[k].service, 0, v, sizeof(v)),
 				(unsigned long long)b->eps[k].count);
@@ -363,11 +377,11 @@ static int queries_section(struct analyze_out *o, const struct run *a, const str
 	counts_para(o, "Queries", cls, added, removed);
 	for (unsigned i = 0; i < a->ndbqs; i++)
 		if (bo[i] < 0)
-			only_in(o, "baseline", query_cell(o, a->dbqs[i].query, q, sizeof(q)),
+			only_in(o, 0, query_cell(o, a->dbqs[i].query, q, sizeof(q)),
 				a->dbqs[i].count);
 	for (unsigned k = 0; k < b->ndbqs; k++)
 		if (!seen[k])
-			only_in(o, "after", query_cell(o, b->dbqs[k].query, q, sizeof(q)),
+			only_in(o, 1, query_cell(o, b->dbqs[k].query, q, sizeof(q)),
 				b->dbqs[k].count);
 
 	if (a->ndbqs - removed) {
@@ -452,12 +466,10 @@ int rundiff__outbound(struct analyze_out *o, const struct run *a, const struct r
 	counts_para(o, "Calls", cls, added, removed);
 	for (unsigned i = 0; i < a->nouts; i++)
 		if (bo[i] < 0)
-			only_in(o, "baseline", out_cell(o, &a->outs[i], q, sizeof(q)),
-				a->outs[i].count);
+			only_in(o, 0, out_cell(o, &a->outs[i], q, sizeof(q)), a->outs[i].count);
 	for (unsigned k = 0; k < b->nouts; k++)
 		if (!seen[k])
-			only_in(o, "after", out_cell(o, &b->outs[k], q, sizeof(q)),
-				b->outs[k].count);
+			only_in(o, 1, out_cell(o, &b->outs[k], q, sizeof(q)), b->outs[k].count);
 	free(bo);
 	free(seen);
 	return 0;
@@ -521,7 +533,7 @@ int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run 
 	bool *taken = calloc(b->cache.nrows + 1, sizeof(*taken));
 	struct diff_value ratio = { .show = DIFF_SHOW_RATIO }, p95 = { .show = DIFF_SHOW_MS };
 	unsigned both = 0;
-	char v[ANALYZE_VAL_MAX], x[128], y[64];
+	char v[ANALYZE_VAL_MAX], x[128], y[64], la[ANALYZE_VAL_MAX], lb[ANALYZE_VAL_MAX];
 	struct table t;
 
 	if (!bo || !taken) {
@@ -560,17 +572,18 @@ int rundiff__cache(struct analyze_out *o, const struct run *a, const struct run 
 		analyze__table(o, &t);
 	else
 		table__free(&t);
-	analyze__line(o, "\n", NULL, "Rows: %u in both runs, %u only in after, %u only in baseline",
-		      both, b->cache.nrows - both, a->cache.nrows - both);
+	analyze__line(o, "\n", NULL, "Rows: %u in both runs, %u only in %s, %u only in %s", both,
+		      b->cache.nrows - both, side_name(o, 1, lb, sizeof(lb)), a->cache.nrows - both,
+		      side_name(o, 0, la, sizeof(la)));
 	for (unsigned i = 0; i < a->cache.nrows; i++)
 		if (bo[i] < 0)
-			only_in(o, "baseline",
+			only_in(o, 0,
 				runreport__cache_row_name(o, a->cache.rows[i].verb,
 							  a->cache.rows[i].pattern, v, sizeof(v)),
 				a->cache.rows[i].count);
 	for (unsigned k = 0; k < b->cache.nrows; k++)
 		if (!taken[k])
-			only_in(o, "after",
+			only_in(o, 1,
 				runreport__cache_row_name(o, b->cache.rows[k].verb,
 							  b->cache.rows[k].pattern, v, sizeof(v)),
 				b->cache.rows[k].count);
@@ -708,7 +721,7 @@ int rundiff__tcp(struct analyze_out *o, const struct run *a, const struct run *b
 	unsigned cap = 0, nk = 0, rows = 0;
 	struct tcp_key *keys;
 	struct table t;
-	char y[64];
+	char y[64], la[ANALYZE_VAL_MAX];
 
 	for (int i = 0; i < 2; i++)
 		cap += r[i]->tcp.nlisteners + r[i]->tcp.npeers;
@@ -734,7 +747,7 @@ int rundiff__tcp(struct analyze_out *o, const struct run *a, const struct run *b
 		analyze__para(o,
 			      "only the %s run has a tcp section (the other was recorded by an "
 			      "older sloprobe)",
-			      a->has_tcp ? "baseline" : "after");
+			      side_name(o, !a->has_tcp, la, sizeof(la)));
 	table__init(&t, "rllrrn", analyze__page(o) ? mdhead : head);
 	for (unsigned i = 0; i < nk; i++) {
 		uint64_t n0[RUN_TCP_KIND_NR + 1], n1[RUN_TCP_KIND_NR + 1];

@@ -89,17 +89,23 @@ static const char *class_css(enum diff_class c)
 	}
 }
 
-static void only_in(FILE *f, const char *side, const char *what, const char *name, uint64_t n,
-		    const char *unit, const char *cls)
+/* What one run has alone (side 0: the baseline, 1: the run after), named by its --label. */
+static void only_in(FILE *f, const struct diff_rule *rule, int side, const char *what,
+		    const char *name, uint64_t n, const char *unit, const char *cls)
 {
 	char q[RUNHTML_QUERY_CUT * 4 + 8], line[RUNHTML_QUERY_CUT * 4 + 200];
+	const char *run = rule && rule->label[side] && *rule->label[side] ? rule->label[side]
+			  : side					  ? "the run after"
+									  : "the baseline";
 
 	html__ellipsize(name, RUNHTML_QUERY_CUT, q, sizeof(q));
-	snprintf(line, sizeof(line), "%s only in %s: %s (%llu %s)", what, side, q,
-		 (unsigned long long)n, unit);
 	fprintf(f, "<p class=\"%s\" title=\"", cls);
 	html__escape(f, name);
 	fputs("\">", f);
+	snprintf(line, sizeof(line), "%s only in ", what);
+	html__escape(f, line);
+	html__escape(f, run);
+	snprintf(line, sizeof(line), ": %s (%llu %s)", q, (unsigned long long)n, unit);
 	html__escape(f, line);
 	fputs("</p>\n", f);
 }
@@ -151,12 +157,12 @@ static int diff_queries(FILE *f, const struct run *a, const struct run *b,
 	/* What one run has alone is often the headline: the N+1 query is gone. */
 	for (unsigned i = 0; i < a->ndbqs; i++)
 		if (bo[i] < 0)
-			only_in(f, "the baseline", "gone: query", a->dbqs[i].query,
-				a->dbqs[i].count, "calls", "note");
+			only_in(f, rule, 0, "gone: query", a->dbqs[i].query, a->dbqs[i].count,
+				"calls", "note");
 	for (unsigned i = 0; i < b->ndbqs; i++)
 		if (!seen[i])
-			only_in(f, "the run after", "new: query", b->dbqs[i].query,
-				b->dbqs[i].count, "calls", "note");
+			only_in(f, rule, 1, "new: query", b->dbqs[i].query, b->dbqs[i].count,
+				"calls", "note");
 	html__section_end(f);
 	free(bo);
 	free(seen);
@@ -335,12 +341,12 @@ static int endpoints(FILE *f, const struct run *a, const struct run *b,
 	html__table_end(f);
 	for (unsigned i = 0; i < a->neps; i++)
 		if (bo[i] < 0)
-			only_in(f, "the baseline", "gone: endpoint",
+			only_in(f, rule, 0, "gone: endpoint",
 				run__endpoint_name(&a->eps[i], v[0], sizeof(v[0])), a->eps[i].count,
 				"requests", "note");
 	for (unsigned i = 0; i < b->neps; i++)
 		if (!seen[i])
-			only_in(f, "the run after", "new: endpoint",
+			only_in(f, rule, 1, "new: endpoint",
 				run__endpoint_name(&b->eps[i], v[0], sizeof(v[0])), b->eps[i].count,
 				"requests", "note");
 	if (np) {

@@ -320,7 +320,7 @@ def test_histogram_rebinned(tmp_path):
         assert bars
         # The x axis is log10(latency): an octave is log10(2) of the axis' span in pixels.
         ticks = [(float(t.get("x")), t.text) for t in svg.iter(SVG_NS + "text")
-                 if t.get("y") == "286.0"]
+                 if t.get("y") == "288.0"]  # tick labels: plot bottom 270 + 18
         (x0, _), (x1, _) = ticks[0], ticks[-1]
         decades = math.log10(parse_ms(ticks[-1][1]) / parse_ms(ticks[0][1]))
         octave_px = (x1 - x0) / decades * math.log10(2)
@@ -455,6 +455,17 @@ def test_diff_banner_and_only_in(tmp_path):
     assert lst_row[6] == "21.00 -> 1.00", lst_row
     assert v["overlaps"] == [] and v["scrollWidth"] <= 1280
     assert page_facts(page, 700)["scrollWidth"] <= 700
+    # With --label, what one run has alone is named by the label, in every format.
+    labels = ["--label", "baseline=v1 <old>", "--label", "after=v2"]
+    p = analyze(["diff", "-f", "html", "-o", str(page)] + labels + [str(base), str(after)],
+                cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "gone: query only in v1 &lt;old&gt;: %s" % gone in page.read_text()
+    text = analyze(["diff"] + labels + [str(base), str(after)]).stdout
+    assert "  only in v1 <old>: %s" % gone[:20] in text, text
+    assert "0 only in v2, 1 only in v1 <old>" in text, text
+    md = analyze(["diff", "-f", "markdown"] + labels + [str(base), str(after)]).stdout
+    assert "- only in v1 \\<old\\>: `%s" % gone[:20] in md, md
 
 
 def test_page_checks_see_overlap_and_overflow(tmp_path):
