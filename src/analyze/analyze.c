@@ -344,6 +344,7 @@ enum {
 	OPT_ERROR_FLOOR,
 	OPT_QPR_FLOOR,
 	OPT_MIN_SAMPLES,
+	OPT_CONFIDENCE,
 	OPT_LABEL,
 	OPT_FAIL_ON,
 };
@@ -364,6 +365,8 @@ static const struct argp_option diff_opts[] = {
 	{ "error-floor", OPT_ERROR_FLOOR, "PT", 0, "error rate, percentage points (0.1)", 1 },
 	{ "qpr-floor", OPT_QPR_FLOOR, "N", 0, "queries per request (0.5)", 1 },
 	{ "min-samples", OPT_MIN_SAMPLES, "N", 0, "requests needed in both runs (20)", 1 },
+	{ "confidence", OPT_CONFIDENCE, "PCT", 0,
+	  "a rate's change must be significant at this level (95; 0: no test)", 1 },
 	{ 0 },
 };
 
@@ -423,6 +426,11 @@ static error_t diff_parse(int key, char *arg, struct argp_state *state)
 		if (strcmp(arg, "regression"))
 			argp_error(state, "invalid --fail-on '%s' (regression)", arg);
 		dargs.fail_on_regression = true;
+		break;
+	case OPT_CONFIDENCE:
+		if (parse_double(arg, 0, 99.99, &v))
+			argp_error(state, "invalid --confidence '%s' (percent, 0 to 99.99)", arg);
+		r->alpha = v > 0 ? 1 - v / 100 : 0;
 		break;
 	case OPT_MIN_SAMPLES:
 		if (parse_double(arg, 0, 1e12, &v) || v != floor(v))

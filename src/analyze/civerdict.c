@@ -475,6 +475,7 @@ int civerdict__diff_json(FILE *f, const struct run *a, const struct run *b,
 	kv_num(j, "qpr_floor", rule->qpr_floor);
 	kv_num(j, "rate_floor", rule->rate_floor);
 	json__kv_u64(j, "min_samples", rule->min_samples);
+	kv_num(j, "confidence_pct", rule->alpha > 0 ? (1 - rule->alpha) * 100 : 0);
 	json__end_object(j);
 	json__key(j, "slo");
 	reg = slo_changes(j, a, b, &fixed);

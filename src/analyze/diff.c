@@ -16,7 +16,8 @@ void diff__default_rule(struct diff_rule *r)
 				 .err_floor = 0.001,
 				 .qpr_floor = 0.5,
 				 .rate_floor = 0.1,
-				 .min_samples = 20 };
+				 .min_samples = 20,
+				 .alpha = 0.05 };
 }
 
 double diff__threshold(const struct diff_rule *r, enum diff_metric m, double before)
@@ -44,6 +45,21 @@ double diff__threshold(const struct diff_rule *r, enum diff_metric m, double bef
 	return fmax(r->rel * fabs(before), floor);
 }
 
+double diff__rate_p_value(double before, double after, uint64_t n_before, uint64_t n_after)
+{
+	/* The counts behind the rates; the pooled rate is what both would be without a change. */
+	double x = round(before * (double)n_before), y = round(after * (double)n_after);
+	double nb = (double)n_before, na = (double)n_after, pool, se;
+
+	if (!n_before || !n_after)
+		return 1;
+	pool = (x + y) / (nb + na);
+	se = sqrt(pool * (1 - pool) * (1 / nb + 1 / na));
+	if (!(se > 0))
+		return x / nb == y / na ? 1 : 0;
+	return erfc(fabs(y / na - x / nb) / se / M_SQRT2);
+}
+
 enum diff_class diff__classify(const struct diff_rule *r, enum diff_metric m, double before,
 			       double after, uint64_t n_before, uint64_t n_after)
 {
@@ -52,6 +68,9 @@ enum diff_class diff__classify(const struct diff_rule *r, enum diff_metric m, do
 	if (n_before < r->min_samples || n_after < r->min_samples || isnan(before) || isnan(after))
 		return DIFF_FEW_SAMPLES;
 	if (fabs(d) <= diff__threshold(r, m, before))
+		return DIFF_UNCHANGED;
+	if (m == DIFF_ERROR_RATE && r->alpha > 0 &&
+	    diff__rate_p_value(before, after, n_before, n_after) >= r->alpha)
 		return DIFF_UNCHANGED;
 	if (m == DIFF_RATE)
 		d = -d;

@@ -5,7 +5,8 @@
  * A metric changed when the difference is larger than its noise threshold, max(rel x |before|,
  * floor), with the floor by kind of metric (docs/analyze.md). Runs with fewer than min_samples
  * requests (or executions) on either side are not judged: percentiles of a handful of requests
- * move by chance.
+ * move by chance. A change of a rate (errors, retries per call) must also be unlikely to be
+ * chance at the runs' sizes: 16 retries in 464 calls and 37 in 979 are the same rate.
  */
 #ifndef SLOPROBE_DIFF_H
 #define SLOPROBE_DIFF_H
@@ -39,6 +40,9 @@ struct diff_rule {
 	double qpr_floor;     /* queries per request (0.5) */
 	double rate_floor;    /* per second (0.1) */
 	uint64_t min_samples; /* in both runs (20) */
+	/* A rate's change must also be significant: two-sided p-value of a two-proportion z-test
+	 * below this (0.05); 0 turns the test off. */
+	double alpha;
 	/* Names of the two runs in headings (--label); NULL: "baseline", "after". */
 	const char *label[2];
 };
@@ -46,6 +50,11 @@ struct diff_rule {
 void diff__default_rule(struct diff_rule *r);
 /* The smallest difference that counts for a metric whose baseline value is before. */
 double diff__threshold(const struct diff_rule *r, enum diff_metric m, double before);
+/*
+ * Two-sided p-value that rates before (of n_before) and after (of n_after) differ by chance
+ * alone: the two-proportion z-test with pooled variance (normal approximation).
+ */
+double diff__rate_p_value(double before, double after, uint64_t n_before, uint64_t n_after);
 /* NaN on either side counts as too few samples. */
 enum diff_class diff__classify(const struct diff_rule *r, enum diff_metric m, double before,
 			       double after, uint64_t n_before, uint64_t n_after);

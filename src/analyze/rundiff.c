@@ -136,6 +136,12 @@ static void rule_para(struct analyze_out *o)
 		analyze__md(o) ? "\n" : "\n  ", r->rel * 100, r->lat_floor_ms, r->db_floor_ms,
 		r->err_floor * 100, r->qpr_floor, r->rate_floor,
 		(unsigned long long)r->min_samples);
+	if (r->alpha > 0)
+		fprintf(o->f,
+			"%sA rate's change (errors, failures, retries per call) must also be "
+			"significant at %g %% (two-proportion z-test): not a difference chance "
+			"alone makes at the runs' sizes.\n",
+			analyze__md(o) ? "\n" : "  ", (1 - r->alpha) * 100);
 }
 
 static const char *slo_cell(const struct run_slo *s, char *buf, size_t sz)

@@ -513,8 +513,9 @@ int runhtml__diff(FILE *f, const struct run *a, const struct run *b, const struc
 	banner(f, &dc, a->has_slo || b->has_slo);
 	snprintf(title, sizeof(title),
 		 "A change counts when it exceeds %g %% of the baseline and %g ms (HTTP latency), "
-		 "with at least %llu requests in both runs.",
-		 rule->rel * 100, rule->lat_floor_ms, (unsigned long long)rule->min_samples);
+		 "with at least %llu requests in both runs%s.",
+		 rule->rel * 100, rule->lat_floor_ms, (unsigned long long)rule->min_samples,
+		 rule->alpha > 0 ? "; a rate's change must also be significant (z-test)" : "");
 	html__p(f, "note", title);
 	html__section_end(f);
 	fwrite(body, 1, len, f);

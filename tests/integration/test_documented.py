@@ -377,7 +377,15 @@ NOISE_CASES = {
     # At least 20 requests in both runs, else "few samples" whatever the change.
     "/samples-20": (20, 10.0, 20.0, 0, 0, "regressed"),
     "/samples-19": (19, 10.0, 20.0, 0, 0, "few samples"),
+    # Over the error floor: 3 and 10 errors in 1000 after none.
+    "/err-3": (1000, 5.0, 5.0, 0, 3, "regressed"),
+    "/err-10": (1000, 5.0, 5.0, 0, 10, "regressed"),
 }
+
+# With the default 95 % confidence, a rate's change must also be significant (two-proportion
+# z-test, p-values by Python's math.erfc): 1 in 999 after none, p = 0.32; 3 in 1000, p = 0.083;
+# 10 in 1000, p = 0.0015.
+SIGNIFICANT = {"/err-past": "unchanged", "/err-3": "unchanged", "/err-10": "regressed"}
 
 
 def noise_reports(tmp_path):
@@ -409,14 +417,21 @@ def verdicts(out):
 def test_diff_noise_floors(tmp_path):
     """docs/analyze.md: a metric changed when |after - before| is larger than max(5 % of
     before, floor): 1 ms for HTTP latency, 0.1 percentage point for error rates, with at least
-    20 requests in both runs. Each rule at its limit: a change exactly at the threshold is
+    20 requests in both runs; a rate's change must also be significant at 95 %. Each rule at its limit: a change exactly at the threshold is
     unchanged, 1 ns (or 1 request) past it is a change; 20 requests are judged, 19 are not."""
     before, after = noise_reports(tmp_path)
+    # The floors alone (--confidence 0 turns the significance test off).
+    p = subprocess.run([SLOPROBE, "diff", "--confidence", "0", before, after],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    got = verdicts(p.stdout)
+    assert got == {r: c[5] for r, c in NOISE_CASES.items()}, p.stdout
     p = subprocess.run([SLOPROBE, "diff", before, after], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0, p.stderr
     got = verdicts(p.stdout)
-    assert got == {r: c[5] for r, c in NOISE_CASES.items()}, p.stdout
+    assert got == dict({r: c[5] for r, c in NOISE_CASES.items()}, **SIGNIFICANT), p.stdout
+    assert "significant at 95 %" in p.stdout
     # --floor-ms moves the latency floor: 2 ms makes the +1 ms + 1 ns change noise, and a
     # 5 % relative part of 10 % makes the +2 ms + 1 ns change on 40 ms noise too.
     p = subprocess.run([SLOPROBE, "diff", "--floor-ms", "2", "--noise", "10", before, after],

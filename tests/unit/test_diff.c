@@ -41,12 +41,18 @@ static void test_classify_table(void **state)
 		{ DIFF_DB_LATENCY, 0.5, 0.58, 100, 100, U },
 		{ DIFF_DB_LATENCY, 0.5, 0.65, 100, 100, R },
 		{ DIFF_DB_TIME, 10, 2, 100, 100, I },
-		/* error rate: 0.1 percentage point floor, or 5 % of the baseline rate */
-		{ DIFF_ERROR_RATE, 0, 0.0009, 1000, 1000, U },
-		{ DIFF_ERROR_RATE, 0, 0.002, 1000, 1000, R },
-		{ DIFF_ERROR_RATE, 0.05, 0.052, 1000, 1000, U }, /* 0.2 pt < 5 % of 5 % */
-		{ DIFF_ERROR_RATE, 0.05, 0.053, 1000, 1000, R },
-		{ DIFF_ERROR_RATE, 0.01, 0, 1000, 1000, I },
+		/* error rate: 0.1 percentage point floor, or 5 % of the baseline rate, and
+		 * significant at 95 % */
+		{ DIFF_ERROR_RATE, 0, 0.0009, 100000, 100000, U },
+		{ DIFF_ERROR_RATE, 0, 0.002, 100000, 100000, R },
+		{ DIFF_ERROR_RATE, 0.05, 0.052, 100000, 100000, U }, /* 0.2 pt < 5 % of 5 % */
+		{ DIFF_ERROR_RATE, 0.05, 0.053, 100000, 100000, R }, /* p = 0.0024 */
+		{ DIFF_ERROR_RATE, 0.01, 0, 1000, 1000, I },	     /* 10 -> 0: p = 0.0015 */
+		/* Over the floors but chance at these sizes: 2 errors in 1000 after none in
+		 * 1000 (p = 0.16); the demo's 16 retries in 464 calls, then 37 in 979 (p = 0.75).
+		 */
+		{ DIFF_ERROR_RATE, 0, 0.002, 1000, 1000, U },
+		{ DIFF_ERROR_RATE, 16.0 / 464, 37.0 / 979, 464, 979, U },
 		/* queries per request: 0.5 floor */
 		{ DIFF_QPR, 21, 2, 50, 50, I },
 		{ DIFF_QPR, 2, 2.4, 50, 50, U },
@@ -70,6 +76,20 @@ static void test_classify_table(void **state)
 	}
 }
 
+static void test_rate_p_value(void **state)
+{
+	(void)state;
+	/* Values of the z-test computed independently (Python: math.erfc). */
+	assert_float_equal(diff__rate_p_value(16.0 / 464, 37.0 / 979, 464, 979), 0.75481, 1e-5);
+	assert_float_equal(diff__rate_p_value(0, 0.01, 1000, 1000), 0.0015233, 1e-7);
+	assert_float_equal(diff__rate_p_value(0, 0.002, 1000, 1000), 0.15709, 1e-5);
+	/* Same rate: 1; all against none: as good as 0; no runs: 1. */
+	assert_float_equal(diff__rate_p_value(0.1, 0.1, 100, 300), 1, 1e-12);
+	assert_float_equal(diff__rate_p_value(0, 1, 50, 50), 0, 1e-20);
+	assert_float_equal(diff__rate_p_value(0, 0, 50, 50), 1, 0);
+	assert_float_equal(diff__rate_p_value(0.5, 0.1, 0, 50), 1, 0);
+}
+
 static void test_configurable(void **state)
 {
 	struct diff_rule r;
@@ -84,6 +104,13 @@ static void test_configurable(void **state)
 	assert_int_equal(diff__classify(&r, DIFF_LATENCY, 50, 500, 999, 5000), F);
 	assert_true(diff__threshold(&r, DIFF_LATENCY, 200) == 40);
 	assert_true(diff__threshold(&r, DIFF_LATENCY, 10) == 20);
+	/* --confidence 0: the floors alone judge a rate. */
+	diff__default_rule(&r);
+	assert_int_equal(diff__classify(&r, DIFF_ERROR_RATE, 0, 0.002, 1000, 1000), U);
+	r.alpha = 0;
+	assert_int_equal(diff__classify(&r, DIFF_ERROR_RATE, 0, 0.002, 1000, 1000), R);
+	r.alpha = 0.2; /* 80 %: p = 0.16 is below */
+	assert_int_equal(diff__classify(&r, DIFF_ERROR_RATE, 0, 0.002, 1000, 1000), R);
 }
 
 static void test_overall(void **state)
@@ -334,7 +361,12 @@ static void test_endpoint_values(void **state)
 	assert_true(v[4].before == ms_at(x.hist, 99) && v[4].after == ms_at(y.hist, 99));
 	assert_string_equal(v[5].name, "5xx rate");
 	assert_true(v[5].before == 0.01 && v[5].after == 0.03);
+	/* 1 then 3 errors in 100 requests: over the floors, but chance (p = 0.31). */
+	assert_int_equal(v[5].cls, U);
+	r.alpha = 0;
+	assert_int_equal(diff__endpoint(&r, &x, &y, v), 8);
 	assert_int_equal(v[5].cls, R);
+	r.alpha = 0.05;
 	assert_int_equal(v[5].show, DIFF_SHOW_RATIO);
 	assert_string_equal(v[6].name, "queries/request");
 	assert_true(v[6].before == 2 && v[6].after == 0);
@@ -392,7 +424,12 @@ static void test_query_values(void **state)
 	assert_true(v[4].after == ms_at(y.hist, 99) && v[4].after != ms_at(y.hist, 100));
 	assert_string_equal(v[5].name, "error rate");
 	assert_true(v[5].after == 0.02);
+	/* 0 then 2 errors in 100: chance (p = 0.16). */
+	assert_int_equal(v[5].cls, U);
+	r.alpha = 0;
+	assert_int_equal(diff__query(&r, &x, &y, v), 7);
 	assert_int_equal(v[5].cls, R);
+	r.alpha = 0.05;
 	assert_string_equal(v[6].name, "total ms");
 	assert_true(v[6].before == 5050.0);
 	assert_false(v[6].judged);
@@ -581,6 +618,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify_table),
+		cmocka_unit_test(test_rate_p_value),
 		cmocka_unit_test(test_configurable),
 		cmocka_unit_test(test_overall),
 		cmocka_unit_test(test_match_endpoints),
