@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/hist.h"
+#include "lib/textesc.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
 #include "record/dbagg.h"
@@ -37,7 +38,11 @@ void prom__bounds(uint64_t b[PROM_NBOUNDS])
 	}
 }
 
-/* Label values escaped as the format says: backslash, double quote and newline. */
+/*
+ * Label values escaped as both formats say: backslash, double quote and newline. Both want
+ * UTF-8, and Prometheus refuses a whole scrape over one invalid label value: a byte that is not
+ * part of valid UTF-8 (a route or a key from traffic can hold any) becomes U+FFFD.
+ */
 static void put_label(char *buf, size_t sz, size_t *n, const char *name, const char *v, size_t vlen)
 {
 	if (*n + 1 >= sz)
@@ -45,6 +50,7 @@ static void put_label(char *buf, size_t sz, size_t *n, const char *name, const c
 	*n += snprintf(buf + *n, sz - *n, "%s%s=\"", *n ? "," : "", name);
 	for (size_t i = 0; i < vlen && v[i] && *n + 3 < sz; i++) {
 		char c = v[i];
+		size_t len;
 
 		if (c == '\\' || c == '"') {
 			buf[(*n)++] = '\\';
@@ -52,8 +58,15 @@ static void put_label(char *buf, size_t sz, size_t *n, const char *name, const c
 		} else if (c == '\n') {
 			buf[(*n)++] = '\\';
 			buf[(*n)++] = 'n';
-		} else {
+		} else if ((unsigned char)c < 0x80) {
 			buf[(*n)++] = c;
+		} else {
+			len = textesc__utf8_len(v + i, vlen - i);
+			if (*n + (len ? len : 3) + 2 >= sz)
+				break; /* never half a character */
+			memcpy(buf + *n, len ? v + i : "\xef\xbf\xbd", len ? len : 3);
+			*n += len ? len : 3;
+			i += len ? len - 1 : 0;
 		}
 	}
 	if (*n + 2 < sz) {

@@ -114,6 +114,31 @@ static void test_http(void **state)
 	agg__free(&a);
 }
 
+/*
+ * Both formats want UTF-8 label values, and Prometheus drops a whole scrape over one that is
+ * not: each byte outside valid UTF-8 becomes U+FFFD, valid characters stay as they are.
+ */
+static void test_label_utf8(void **state)
+{
+	struct agg a;
+	struct prom_src src = { .agg = &a };
+	unsigned svc;
+	char *s;
+
+	assert_int_equal(agg__init(&a, 0), 0);
+	svc = (unsigned)agg__service(&a, "app:8000");
+	add(&a, svc, "/caf\xe9/\xc3\xa9/\xed\xa0\x80/\xf0\x9f\x98\x80/\xc3", 200, 1 * MS);
+	for (int fmt = PROM_TEXT; fmt <= PROM_OPENMETRICS; fmt++) {
+		src.fmt = fmt;
+		s = render(&src);
+		assert_non_null(
+			strstr(s, "http_route=\"/caf\xef\xbf\xbd/\xc3\xa9/\xef\xbf\xbd"
+				  "\xef\xbf\xbd\xef\xbf\xbd/\xf0\x9f\x98\x80/\xef\xbf\xbd\"} 1\n"));
+		free(s);
+	}
+	agg__free(&a);
+}
+
 static void test_db_and_cache(void **state)
 {
 	struct dbagg d;
@@ -454,7 +479,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),	     cmocka_unit_test(test_http),
 		cmocka_unit_test(test_db_and_cache), cmocka_unit_test(test_http_client),
 		cmocka_unit_test(test_own),	     cmocka_unit_test(test_text_unchanged),
-		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_openmetrics),  cmocka_unit_test(test_label_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
