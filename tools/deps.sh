@@ -13,7 +13,7 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       nodejs golang-go apache2 libapache2-mod-php php-cli gunicorn python3-flask
       python3-aiohttp default-jdk-headless libpostgresql-jdbc-java apache2-utils
       redis-server redis-tools python3-redis python3-requests python3-urllib3
-      prometheus docker.io docker-compose"
+      prometheus python3-prometheus-client docker.io docker-compose"
 
 # npm servers and drivers of the conformance tests (express, pg, ioredis), pinned by package-lock.json.
 node_deps() {

@@ -146,8 +146,8 @@ static const struct argp_option opts[] = {
 	{ "top", 'n', "N", 0, "Show at most N endpoints per interval (default: fit the terminal)",
 	  3 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve Prometheus metrics on GET /metrics while recording (host default 127.0.0.1; "
-	  "docs/live.md)",
+	  "Serve Prometheus / OpenMetrics metrics on GET /metrics while recording (host default "
+	  "127.0.0.1; docs/live.md)",
 	  3 },
 	{ "listen-any", OPT_LISTEN_ANY, NULL, 0,
 	  "Let --listen take a non-loopback address (the metrics leave this host)", 3 },

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lib/metricsrv.h"
@@ -162,6 +163,221 @@ int metricsrv__route(const char *req, size_t len, bool *head)
 	return 200;
 }
 
+/*
+ * Content negotiation. Each format keeps the most specific media range that covered it and that
+ * range's weight: rank 1 for any type, 2 for any subtype of its type, 3 for its type without a
+ * version, 4 with its version (RFC 9110 12.5.1: the most specific range decides). Weights are in
+ * thousandths, as a q-value has at most three decimals.
+ */
+struct pref {
+	int rank[2];
+	int q[2];
+};
+
+static bool ieq(const char *a, size_t n, const char *lit)
+{
+	return n == strlen(lit) && !strncasecmp(a, lit, n);
+}
+
+static bool tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static size_t ows(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+static size_t token(const char *s, size_t i, size_t n)
+{
+	while (i < n && tchar(s[i]))
+		i++;
+	return i;
+}
+
+/* RFC 9110's qvalue, "0" to "1.000", in thousandths; -1 when it is not one. */
+static int qvalue(const char *v, size_t n)
+{
+	int q, scale = 1000;
+
+	if (!n || n > 5 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.'))
+		return -1;
+	q = (v[0] - '0') * 1000;
+	for (size_t i = 2; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		scale /= 10;
+		q += (v[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+static void consider(struct pref *p, enum metricsrv_fmt f, int rank, int q)
+{
+	if (rank > p->rank[f] || (rank == p->rank[f] && q > p->q[f])) {
+		p->rank[f] = rank;
+		p->q[f] = q;
+	}
+}
+
+/*
+ * One media range, s[0..n): "type/subtype *( OWS ; OWS [name=value] )", the value a token or a
+ * quoted string. Parameters after q are accept extensions, not looked at. Malformed: ignored.
+ */
+static void media_range(const char *s, size_t n, struct pref *p)
+{
+	const char *type, *sub, *ver = NULL;
+	size_t i, tlen, slen, vlen = 0;
+	enum metricsrv_fmt f;
+	int q = 1000;
+
+	i = ows(s, 0, n);
+	type = s + i;
+	i = token(s, i, n);
+	tlen = s + i - type;
+	if (!tlen || i >= n || s[i] != '/')
+		return;
+	sub = s + ++i;
+	i = token(s, i, n);
+	slen = s + i - sub;
+	if (!slen)
+		return;
+	for (;;) {
+		size_t name, nlen, v, vend;
+
+		i = ows(s, i, n);
+		if (i == n)
+			break;
+		if (s[i] != ';')
+			return;
+		i = ows(s, i + 1, n);
+		if (i == n || s[i] == ';')
+			continue; /* an empty parameter */
+		name = i;
+		i = token(s, i, n);
+		nlen = i - name;
+		if (!nlen || i == n || s[i] != '=')
+			return;
+		v = ++i;
+		if (i < n && s[i] == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (i >= n)
+				return;
+			vend = i++;
+			v++;
+		} else {
+			i = token(s, i, n);
+			vend = i;
+			if (vend == v)
+				return;
+		}
+		if (ieq(s + name, nlen, "q")) {
+			q = qvalue(s + v, vend - v);
+			if (q < 0)
+				return;
+			break;
+		}
+		if (ieq(s + name, nlen, "version")) {
+			ver = s + v;
+			vlen = vend - v;
+		}
+	}
+	if (ieq(type, tlen, "*")) {
+		if (!ieq(sub, slen, "*"))
+			return; /* "*" with a subtype is not a media range */
+		consider(p, METRICSRV_OPENMETRICS, 1, q);
+		consider(p, METRICSRV_TEXT, 1, q);
+		return;
+	}
+	if (ieq(type, tlen, "application"))
+		f = METRICSRV_OPENMETRICS;
+	else if (ieq(type, tlen, "text"))
+		f = METRICSRV_TEXT;
+	else
+		return;
+	if (ieq(sub, slen, "*"))
+		consider(p, f, 2, q);
+	else if (!ieq(sub, slen, f == METRICSRV_TEXT ? "plain" : "openmetrics-text"))
+		return;
+	else if (!ver)
+		consider(p, f, 3, q);
+	else if (f == METRICSRV_TEXT ? ieq(ver, vlen, "0.0.4")
+				     : ieq(ver, vlen, "1.0.0") || ieq(ver, vlen, "0.0.1"))
+		consider(p, f, 4, q);
+}
+
+/* A header value: media ranges separated by commas (none inside a quoted string). */
+static void accept_list(const char *s, size_t n, struct pref *p)
+{
+	size_t start = 0;
+	bool quoted = false;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && quoted && s[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (i < n && s[i] == '"')
+			quoted = !quoted;
+		if (i == n || (s[i] == ',' && !quoted)) {
+			media_range(s + start, i - start, p);
+			start = i + 1;
+		}
+	}
+}
+
+static enum metricsrv_fmt choose(const struct pref *p)
+{
+	return p->q[METRICSRV_OPENMETRICS] > p->q[METRICSRV_TEXT] ? METRICSRV_OPENMETRICS
+								  : METRICSRV_TEXT;
+}
+
+enum metricsrv_fmt metricsrv__negotiate(const char *accept, size_t len)
+{
+	struct pref p = { 0 };
+
+	accept_list(accept, len, &p);
+	return choose(&p);
+}
+
+enum metricsrv_fmt metricsrv__format(const char *req, size_t len)
+{
+	const char *end = req + len, *line = memchr(req, '\n', len), *eol, *colon;
+	struct pref p = { 0 };
+
+	/* The header lines after the request line, up to the empty one. */
+	while (line && ++line < end) {
+		eol = memchr(line, '\n', end - line);
+		if (!eol)
+			eol = end;
+		colon = memchr(line, ':', eol - line);
+		if (colon && ieq(line, colon - line, "accept")) {
+			const char *v = colon + 1, *ve = eol;
+
+			if (ve > v && ve[-1] == '\r')
+				ve--;
+			accept_list(v, ve - v, &p);
+		} else if (eol - line <= 1) {
+			break;
+		}
+		line = eol < end ? eol : NULL;
+	}
+	return choose(&p);
+}
+
+const char *metricsrv__content_type(enum metricsrv_fmt fmt)
+{
+	return fmt == METRICSRV_OPENMETRICS
+		       ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+		       : "text/plain; version=0.0.4; charset=utf-8";
+}
+
 static void drop_conn(struct metricsrv *m)
 {
 	if (m->cfd >= 0)
@@ -192,7 +408,7 @@ static const char *reason(int code)
 }
 
 /* The whole answer in m->out: head and body, so that one loop sends both. */
-static void answer(struct metricsrv *m, int code, bool head)
+static void answer(struct metricsrv *m, int code, bool head, enum metricsrv_fmt fmt)
 {
 	char *body = NULL;
 	size_t nbody = 0;
@@ -200,7 +416,7 @@ static void answer(struct metricsrv *m, int code, bool head)
 
 	if (code == 200) {
 		f = open_memstream(&body, &nbody);
-		if (!f || m->fn(m->ctx, f) || fflush(f))
+		if (!f || m->fn(m->ctx, fmt, f) || fflush(f))
 			code = 500;
 		if (f)
 			fclose(f);
@@ -223,11 +439,12 @@ static void answer(struct metricsrv *m, int code, bool head)
 		drop_conn(m);
 		return;
 	}
+	/* Vary: a cache must not hand one client the format another asked for. */
 	fprintf(f,
-		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%sContent-Length: %zu\r\n"
 		"Connection: close\r\n\r\n",
-		code, reason(code),
-		code == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain", nbody);
+		code, reason(code), code == 200 ? metricsrv__content_type(fmt) : "text/plain",
+		code == 200 ? "Vary: Accept\r\n" : "", nbody);
 	if (!head && nbody)
 		fwrite(body, 1, nbody, f);
 	fclose(f);
@@ -255,9 +472,9 @@ static void serve(struct metricsrv *m, uint64_t now)
 		if (strstr(m->req, "\r\n\r\n")) {
 			int code = metricsrv__route(m->req, m->nreq, &head);
 
-			answer(m, code, head);
+			answer(m, code, head, metricsrv__format(m->req, m->nreq));
 		} else if (m->nreq == sizeof(m->req) - 1)
-			answer(m, 431, false);
+			answer(m, 431, false, METRICSRV_TEXT);
 		if (!m->out) {
 			if (m->cfd >= 0 && now - m->since > METRICSRV_IDLE_NS) {
 				m->st.rejected++;

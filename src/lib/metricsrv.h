@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A tiny HTTP/1.1 server for one document (Prometheus' GET /metrics), driven from the caller's
- * poll loop: never blocks, one connection at a time, Connection: close after each answer.
- * A request head over METRICSRV_REQ_MAX bytes, or one idle for METRICSRV_IDLE_NS, is dropped.
+ * A tiny HTTP/1.1 server for one document (Prometheus' GET /metrics, as Prometheus text 0.0.4 or
+ * OpenMetrics 1.0.0 as the request's Accept header prefers), driven from the caller's poll loop:
+ * never blocks, one connection at a time, Connection: close after each answer. A request head over
+ * METRICSRV_REQ_MAX bytes, or one idle for METRICSRV_IDLE_NS, is dropped.
  */
 #ifndef SLOPROBE_METRICSRV_H
 #define SLOPROBE_METRICSRV_H
@@ -16,8 +17,14 @@
 #define METRICSRV_IDLE_NS (5ull * 1000000000)
 #define METRICSRV_PATH	  "/metrics"
 
-/* Writes the body of GET /metrics to f; 0 or a negative errno (the client gets a 500). */
-typedef int (*metricsrv_render_fn)(void *ctx, FILE *f);
+/* The exposition formats served, chosen per request from its Accept header. */
+enum metricsrv_fmt {
+	METRICSRV_TEXT,	       /* Prometheus text 0.0.4: the default */
+	METRICSRV_OPENMETRICS, /* OpenMetrics 1.0.0 text */
+};
+
+/* Writes the body of GET /metrics in fmt to f; 0 or a negative errno (the client gets a 500). */
+typedef int (*metricsrv_render_fn)(void *ctx, enum metricsrv_fmt fmt, FILE *f);
 
 struct metricsrv_stats {
 	uint64_t scrapes;  /* 200 answers */
@@ -49,5 +56,20 @@ void metricsrv__close(struct metricsrv *m);
  * *head: true for HEAD (no body).
  */
 int metricsrv__route(const char *req, size_t len, bool *head);
+
+/*
+ * The format to answer for an Accept header's value (pure; RFC 9110 media ranges, names and
+ * parameters case-insensitive, quoted values, q-values): OpenMetrics when its q is above the
+ * text format's, else the text. A range counts for OpenMetrics when it is
+ * application/openmetrics-text with no version or version 1.0.0 or 0.0.1 (one grammar), for the
+ * text when it is text/plain with no version or 0.0.4; a wildcard range (any subtype of
+ * application or text, or any type) counts for what it covers, the most specific range
+ * deciding. A malformed range is ignored.
+ */
+enum metricsrv_fmt metricsrv__negotiate(const char *accept, size_t len);
+/* The same for a request head: every Accept header line of it, as one list; text without. */
+enum metricsrv_fmt metricsrv__format(const char *req, size_t len);
+/* The Content-Type of a 200 answer in fmt. */
+const char *metricsrv__content_type(enum metricsrv_fmt fmt);
 
 #endif

@@ -51,6 +51,15 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+size_t textesc__utf8_len(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	if ((unsigned char)s[0] < 0x80)
+		return 1;
+	return utf8_seq((const unsigned char *)s, n, &cp);
+}
+
 /* Code points a terminal obeys or that move the text around them: see textesc.h. */
 static bool cp_unsafe(uint32_t cp)
 {

@@ -56,6 +56,13 @@ size_t textesc__md_code(char *buf, size_t sz, const char *s, size_t n);
  */
 size_t textesc__md_text(char *buf, size_t sz, const char *s, size_t n);
 
+/*
+ * Length of the character at s[0..n) (n > 0) if it is one: 1 for ASCII, 2-4 for a valid UTF-8
+ * sequence in shortest form (no surrogate, nothing past U+10FFFF); 0 for a byte that starts
+ * none. For sinks that keep valid text as it is and replace the rest (prom.c's label values).
+ */
+size_t textesc__utf8_len(const char *s, size_t n);
+
 /* Writes s[0..n) escaped to f; plain stretches go out as they are. */
 void textesc__write(FILE *f, const char *s, size_t n);
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "lib/hist.h"
+#include "lib/textesc.h"
 #include "record/agg.h"
 #include "record/cacheagg.h"
 #include "record/dbagg.h"
@@ -13,6 +15,13 @@
 
 #define LABELS_MAX  1024
 #define SUMMARY_MAX 120 /* bytes of a fingerprint kept in db_query_summary */
+
+/* One rendering: where to, in which format, with which bounds. */
+struct out {
+	FILE *f;
+	bool om; /* OpenMetrics 1.0.0, else Prometheus text 0.0.4 */
+	uint64_t bounds[PROM_NBOUNDS];
+};
 
 /* OpenTelemetry's default bounds of http.server.request.duration, in milliseconds. */
 static const double otel_ms[PROM_NBOUNDS] = { 5,   10,	25,   50,   75,	  100,	250,
@@ -29,7 +38,11 @@ void prom__bounds(uint64_t b[PROM_NBOUNDS])
 	}
 }
 
-/* Label values escaped as the format says: backslash, double quote and newline. */
+/*
+ * Label values escaped as both formats say: backslash, double quote and newline. Both want
+ * UTF-8, and Prometheus refuses a whole scrape over one invalid label value: a byte that is not
+ * part of valid UTF-8 (a route or a key from traffic can hold any) becomes U+FFFD.
+ */
 static void put_label(char *buf, size_t sz, size_t *n, const char *name, const char *v, size_t vlen)
 {
 	if (*n + 1 >= sz)
@@ -37,6 +50,7 @@ static void put_label(char *buf, size_t sz, size_t *n, const char *name, const c
 	*n += snprintf(buf + *n, sz - *n, "%s%s=\"", *n ? "," : "", name);
 	for (size_t i = 0; i < vlen && v[i] && *n + 3 < sz; i++) {
 		char c = v[i];
+		size_t len;
 
 		if (c == '\\' || c == '"') {
 			buf[(*n)++] = '\\';
@@ -44,8 +58,15 @@ static void put_label(char *buf, size_t sz, size_t *n, const char *name, const c
 		} else if (c == '\n') {
 			buf[(*n)++] = '\\';
 			buf[(*n)++] = 'n';
-		} else {
+		} else if ((unsigned char)c < 0x80) {
 			buf[(*n)++] = c;
+		} else {
+			len = textesc__utf8_len(v + i, vlen - i);
+			if (*n + (len ? len : 3) + 2 >= sz)
+				break; /* never half a character */
+			memcpy(buf + *n, len ? v + i : "\xef\xbf\xbd", len ? len : 3);
+			*n += len ? len : 3;
+			i += len ? len - 1 : 0;
 		}
 	}
 	if (*n + 2 < sz) {
@@ -80,9 +101,40 @@ static void label_server(char *buf, size_t *n, const char *peer)
 	label(buf, n, "server_port", colon + 1);
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+/*
+ * HELP text, escaped as the format says: backslash and newline in both, the double quote too in
+ * OpenMetrics (where a bare one is not allowed).
+ */
+static void put_help(struct out *o, const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (const char *c = help; *c; c++) {
+		if (*c == '\\' || (*c == '"' && o->om))
+			fprintf(o->f, "\\%c", *c);
+		else if (*c == '\n')
+			fputs("\\n", o->f);
+		else
+			fputc(*c, o->f);
+	}
+}
+
+/*
+ * A family's metadata. OpenMetrics names a counter's family without the _total its samples
+ * carry, and states the unit that the name ends with (OpenMetrics: the unit MUST be the name's
+ * suffix, so a name without one gets no UNIT line).
+ */
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+	int n = (int)strlen(name);
+	static const char total[] = "_total", secs[] = "_seconds";
+
+	if (o->om && !strcmp(type, "counter") && n > (int)strlen(total) &&
+	    !strcmp(name + n - strlen(total), total))
+		n -= strlen(total);
+	fprintf(o->f, "# HELP %.*s ", n, name);
+	put_help(o, help);
+	fprintf(o->f, "\n# TYPE %.*s %s\n", n, name, type);
+	if (o->om && n > (int)strlen(secs) && !strncmp(name + n - strlen(secs), secs, strlen(secs)))
+		fprintf(o->f, "# UNIT %.*s seconds\n", n, name);
 }
 
 /* ns as seconds, every digit kept (a double's %g would round 2.516582399 to 2.5165824). */
@@ -97,35 +149,39 @@ static const char *seconds(uint64_t ns, char *buf, size_t sz)
 	return buf;
 }
 
-static void histogram(FILE *f, const char *name, const char *labels, const struct hist *h,
-		      const uint64_t *bounds)
+/*
+ * One histogram's samples. The bounds are bucket edges, never a whole number of seconds, so each
+ * le value is already the canonical number OpenMetrics asks for (which would want "1.0" for a
+ * whole second): the two formats print them alike (test_prom checks the bounds).
+ */
+static void histogram(struct out *o, const char *name, const char *labels, const struct hist *h)
 {
 	uint64_t cum = 0;
 	char le[32], sum[32];
 	int b = 0;
 
 	for (int i = 0; i < (int)HIST_NBUCKETS && b < PROM_NBOUNDS; i++) {
-		while (b < PROM_NBOUNDS && hist__bucket_lo(i) > bounds[b]) {
-			fprintf(f, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
-				seconds(bounds[b], le, sizeof(le)), cum);
+		while (b < PROM_NBOUNDS && hist__bucket_lo(i) > o->bounds[b]) {
+			fprintf(o->f, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
+				seconds(o->bounds[b], le, sizeof(le)), cum);
 			b++;
 		}
 		cum += h->buckets[i];
 	}
 	for (; b < PROM_NBOUNDS; b++)
-		fprintf(f, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
-			seconds(bounds[b], le, sizeof(le)), cum);
-	fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", name, labels, h->count);
-	fprintf(f, "%s_sum{%s} %s\n", name, labels, seconds(h->sum, sum, sizeof(sum)));
-	fprintf(f, "%s_count{%s} %" PRIu64 "\n", name, labels, h->count);
+		fprintf(o->f, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
+			seconds(o->bounds[b], le, sizeof(le)), cum);
+	fprintf(o->f, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", name, labels, h->count);
+	fprintf(o->f, "%s_sum{%s} %s\n", name, labels, seconds(h->sum, sum, sizeof(sum)));
+	fprintf(o->f, "%s_count{%s} %" PRIu64 "\n", name, labels, h->count);
 }
 
-static void http_server(FILE *f, const struct agg *a, const uint64_t *bounds)
+static void http_server(struct out *o, const struct agg *a)
 {
 	char l[LABELS_MAX];
 	size_t n;
 
-	family(f, "http_server_request_duration_seconds", "histogram",
+	family(o, "http_server_request_duration_seconds", "histogram",
 	       "Duration of HTTP server requests (answered), per service, method and route.");
 	for (unsigned i = 0; i < a->neps; i++) {
 		const struct agg_endpoint *e = a->eps[i];
@@ -135,9 +191,9 @@ static void http_server(FILE *f, const struct agg *a, const uint64_t *bounds)
 		label(l, &n, "service_name", a->services[e->service].name);
 		label(l, &n, "http_request_method", e->method);
 		label(l, &n, "http_route", e->route);
-		histogram(f, "http_server_request_duration_seconds", l, &e->lat, bounds);
+		histogram(o, "http_server_request_duration_seconds", l, &e->lat);
 	}
-	family(f, "http_server_responses_total", "counter",
+	family(o, "http_server_responses_total", "counter",
 	       "HTTP server responses per status code (sloprobe keeps one latency histogram per "
 	       "route, not per code).");
 	for (unsigned i = 0; i < a->neps; i++) {
@@ -151,13 +207,13 @@ static void http_server(FILE *f, const struct agg *a, const uint64_t *bounds)
 		label(l, &n, "http_route", e->route);
 		for (unsigned k = 0; k < AGG_STATUS_SLOTS && e->status[k].count; k++) {
 			snprintf(code, sizeof(code), "%u", e->status[k].code);
-			fprintf(f,
+			fprintf(o->f,
 				"http_server_responses_total{%s,http_response_status_code=\"%s\"} "
 				"%" PRIu64 "\n",
 				l, code, e->status[k].count);
 		}
 		if (e->status_other)
-			fprintf(f,
+			fprintf(o->f,
 				"http_server_responses_total{%s,http_response_status_code="
 				"\"other\"} "
 				"%" PRIu64 "\n",
@@ -165,7 +221,7 @@ static void http_server(FILE *f, const struct agg *a, const uint64_t *bounds)
 	}
 }
 
-static void db_rows(FILE *f, const struct dbagg *d, const uint64_t *bounds)
+static void db_rows(struct out *o, const struct dbagg *d)
 {
 	char l[LABELS_MAX], id[20];
 	size_t n, slen;
@@ -190,11 +246,11 @@ static void db_rows(FILE *f, const struct dbagg *d, const uint64_t *bounds)
 		put_label(l, LABELS_MAX, &n, "db_query_summary", fp->text, slen);
 		label(l, &n, "service_name", fp->client);
 		label_server(l, &n, fp->server);
-		histogram(f, "db_client_operation_duration_seconds", l, h, bounds);
+		histogram(o, "db_client_operation_duration_seconds", l, h);
 	}
 }
 
-static void cache_rows(FILE *f, const struct cacheagg *c, const uint64_t *bounds)
+static void cache_rows(struct out *o, const struct cacheagg *c)
 {
 	char l[LABELS_MAX];
 	size_t n;
@@ -209,7 +265,7 @@ static void cache_rows(FILE *f, const struct cacheagg *c, const uint64_t *bounds
 		label(l, &n, "db_query_summary", r->pattern);
 		label(l, &n, "service_name", r->client);
 		label_server(l, &n, r->server);
-		histogram(f, "db_client_operation_duration_seconds", l, &r->lat, bounds);
+		histogram(o, "db_client_operation_duration_seconds", l, &r->lat);
 	}
 }
 
@@ -231,67 +287,67 @@ static void client_labels(char *l, const struct outagg_row *r)
  * calls that got none, by kind (OpenTelemetry's error.type); connect failures have no method
  * or route, their labels are empty.
  */
-static void http_client_counts(FILE *f, const struct outagg *o)
+static void http_client_counts(struct out *o, const struct outagg *oa)
 {
 	char l[LABELS_MAX];
 
-	family(f, "http_client_responses_total", "counter",
+	family(o, "http_client_responses_total", "counter",
 	       "Answered outbound HTTP calls per status code.");
-	for (unsigned i = 0; i < o->nrows; i++) {
-		const struct outagg_row *r = o->rows[i];
+	for (unsigned i = 0; i < oa->nrows; i++) {
+		const struct outagg_row *r = oa->rows[i];
 
 		client_labels(l, r);
 		for (unsigned k = 0; k < OUTAGG_STATUS_SLOTS && r->status[k].count; k++)
-			fprintf(f,
+			fprintf(o->f,
 				"http_client_responses_total{%s,http_response_status_code=\"%u\"} "
 				"%" PRIu64 "\n",
 				l, r->status[k].code, r->status[k].count);
 		if (r->status_other)
-			fprintf(f,
+			fprintf(o->f,
 				"http_client_responses_total{%s,http_response_status_code="
 				"\"other\"} "
 				"%" PRIu64 "\n",
 				l, r->status_other);
 	}
-	family(f, "http_client_failures_total", "counter",
+	family(o, "http_client_failures_total", "counter",
 	       "Outbound HTTP calls that got no answer, per kind of failure.");
-	for (unsigned i = 0; i < o->nrows; i++) {
-		const struct outagg_row *r = o->rows[i];
+	for (unsigned i = 0; i < oa->nrows; i++) {
+		const struct outagg_row *r = oa->rows[i];
 
 		client_labels(l, r);
 		for (int k = HTTP_CALL_OK + 1; k < HTTP_CALL_FAIL_NR; k++)
 			if (r->fail[k])
-				fprintf(f,
+				fprintf(o->f,
 					"http_client_failures_total{%s,error_type=\"%s\"} %" PRIu64
 					"\n",
 					l, http_call__fail_name(k), r->fail[k]);
 	}
 }
 
-static void http_client(FILE *f, const struct outagg *o, const uint64_t *bounds)
+static void http_client(struct out *o, const struct outagg *oa)
 {
 	char l[LABELS_MAX];
 
-	family(f, "http_client_request_duration_seconds", "histogram",
+	family(o, "http_client_request_duration_seconds", "histogram",
 	       "Duration of outbound HTTP calls (answered), per caller, method, route and peer.");
-	for (unsigned i = 0; i < o->nrows; i++) {
-		const struct outagg_row *r = o->rows[i];
+	for (unsigned i = 0; i < oa->nrows; i++) {
+		const struct outagg_row *r = oa->rows[i];
 
 		if (!r->method[0])
 			continue; /* connect failures: no request, no latency */
 		client_labels(l, r);
-		histogram(f, "http_client_request_duration_seconds", l, &r->lat, bounds);
+		histogram(o, "http_client_request_duration_seconds", l, &r->lat);
 	}
-	http_client_counts(f, o);
+	http_client_counts(o, oa);
 }
 
-static void counter(FILE *f, const char *name, const char *help, uint64_t v)
+static void counter(struct out *o, const char *name, const char *help, uint64_t v)
 {
-	family(f, name, "counter", help);
-	fprintf(f, "%s %" PRIu64 "\n", name, v);
+	family(o, name, "counter", help);
+	fprintf(o->f, "%s %" PRIu64 "\n", name, v);
 }
 
-static void own(FILE *f, const struct report_meta *m, uint64_t scrapes)
+static void own(struct out *o, const struct report_meta *m, uint64_t scrapes)
 {
 	const struct {
 		const char *reason;
@@ -310,38 +366,40 @@ static void own(FILE *f, const struct report_meta *m, uint64_t scrapes)
 		{ "http_parser", m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0 },
 	};
 
-	counter(f, "sloprobe_events_total", "Events read from the kernel.", m->tstats.events);
-	family(f, "sloprobe_events_dropped_total", "counter",
+	counter(o, "sloprobe_events_total", "Events read from the kernel.", m->tstats.events);
+	family(o, "sloprobe_events_dropped_total", "counter",
 	       "Events lost, by cause; their sum is the report's dropped count.");
 	for (size_t i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		fprintf(f, "sloprobe_events_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
+		fprintf(o->f, "sloprobe_events_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
 			drops[i].reason, drops[i].n);
-	counter(f, "sloprobe_transfers_unframed_total", "Transfers the parsers could not frame.",
+	counter(o, "sloprobe_transfers_unframed_total", "Transfers the parsers could not frame.",
 		report__unframed(m));
-	family(f, "sloprobe_connections", "gauge", "Connections tracked now.");
-	fprintf(f, "sloprobe_connections %" PRIu64 "\n", (uint64_t)m->tstats.conns_live);
-	counter(f, "sloprobe_scrapes_total", "Scrapes answered before this one.", scrapes);
+	family(o, "sloprobe_connections", "gauge", "Connections tracked now.");
+	fprintf(o->f, "sloprobe_connections %" PRIu64 "\n", (uint64_t)m->tstats.conns_live);
+	counter(o, "sloprobe_scrapes_total", "Scrapes answered before this one.", scrapes);
 }
 
 int prom__render(FILE *f, const struct prom_src *src)
 {
-	uint64_t bounds[PROM_NBOUNDS];
+	struct out o = { .f = f, .om = src->fmt == PROM_OPENMETRICS };
 
-	prom__bounds(bounds);
+	prom__bounds(o.bounds);
 	if (src->agg)
-		http_server(f, src->agg, bounds);
+		http_server(&o, src->agg);
 	if (src->db || src->cache) {
-		family(f, "db_client_operation_duration_seconds", "histogram",
+		family(&o, "db_client_operation_duration_seconds", "histogram",
 		       "Duration of database operations: PostgreSQL per query fingerprint, Redis "
 		       "per command and key pattern.");
 		if (src->db)
-			db_rows(f, src->db, bounds);
+			db_rows(&o, src->db);
 		if (src->cache)
-			cache_rows(f, src->cache, bounds);
+			cache_rows(&o, src->cache);
 	}
 	if (src->out)
-		http_client(f, src->out, bounds);
+		http_client(&o, src->out);
 	if (src->meta)
-		own(f, src->meta, src->scrapes);
+		own(&o, src->meta, src->scrapes);
+	if (o.om)
+		fputs("# EOF\n", f); /* OpenMetrics: the end, so that a cut body is seen as one */
 	return ferror(f) ? -EIO : 0;
 }

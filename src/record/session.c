@@ -212,7 +212,7 @@ static void live_counters(struct session *s)
 		s->meta.ho = s->hop ? &s->ho->st : NULL;
 }
 
-static int render_metrics(void *ctx, FILE *f)
+static int render_metrics(void *ctx, enum metricsrv_fmt fmt, FILE *f)
 {
 	struct session *s = ctx;
 	struct metricsrv_stats ms;
@@ -222,6 +222,7 @@ static int render_metrics(void *ctx, FILE *f)
 		.cache = s->cache,
 		.out = s->out,
 		.meta = &s->meta,
+		.fmt = fmt == METRICSRV_OPENMETRICS ? PROM_OPENMETRICS : PROM_TEXT,
 	};
 
 	metricsrv__stats(s->msrv, &ms);

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the two parsers of metricsrv.c (bytes from a client and from the
- * command line):
+ * libFuzzer harness for the parsers of metricsrv.c (bytes from a client and from the command
+ * line):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *	tests/fuzz/fuzz_metricsrv.c src/lib/metricsrv.c -o build/fuzz_metricsrv
  *
- * Input: a request head for metricsrv__route (not NUL-terminated), and the same bytes as a
- * --listen spec. A 200 is only ever GET or HEAD of /metrics; a spec accepted without "any" is
- * a loopback address, and one accepted is accepted with "any" too.
+ * Input: a request head for metricsrv__route and metricsrv__format, an Accept value for
+ * metricsrv__negotiate (none NUL-terminated), and the same bytes as a --listen spec. A 200 is
+ * only ever GET or HEAD of /metrics; OpenMetrics is only chosen when the bytes name it or a
+ * wildcard; a spec accepted without "any" is a loopback address, and one accepted is accepted
+ * with "any" too.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_storage ss;
 	char *req = malloc(size ? size : 1), spec[128], err[256];
 	socklen_t len;
-	bool head;
+	bool head, om;
 	int code;
 
 	if (!req)
@@ -36,6 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!memcmp(req, head ? "HEAD /metrics" : "GET /metrics", head ? 13 : 12));
 	}
 	CHECK(!head || !memcmp(req, "HEAD ", 5));
+	om = metricsrv__format(req, size) == METRICSRV_OPENMETRICS;
+	om |= metricsrv__negotiate(req, size) == METRICSRV_OPENMETRICS;
+	if (om) {
+		bool named = false;
+
+		for (size_t i = 0; i < size; i++)
+			req[i] = tolower((unsigned char)req[i]);
+		for (size_t i = 0; i < size && !named; i++)
+			named = req[i] == '*' ||
+				(size - i >= 16 && !memcmp(req + i, "openmetrics-text", 16));
+		CHECK(named);
+	}
 	free(req);
 
 	if (size >= sizeof(spec))

@@ -7,6 +7,9 @@ The scrape and the copy of the JSONL file are made by the recorded COMMAND itsel
 read while sloprobe is recording. Then the dependencies' families, each against its own known
 workload: 23 x pg_sleep(0.05) of psycopg2, 30 SET + 40 GET of redis-py, 7 calls of curl to a
 local provider; every scrape passes `promtool check metrics` (Debian's prometheus package).
+OpenMetrics: the same /items workload scraped with the Accept headers of an OpenMetrics client
+and of Prometheus, parsed by the reference parser (python3-prometheus-client), and scraped by a
+real Prometheus server (Debian's) whose own API then tells what it stored.
 """
 import json
 import os
@@ -16,6 +19,7 @@ import socket
 import subprocess
 
 import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from test_outbound import provider  # noqa: F401 (a fixture)
 from conftest import (HERE, PYTHON, SLOPROBE, TIMER_SLACK_MS, Redis, client, client_times_ms, free_port,
@@ -280,6 +284,133 @@ def test_outbound_intervals(tmp_path, server):
         p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                            text=True, timeout=30)
         assert p.returncode == 0, p.stdout + p.stderr
+
+
+# What Debian's Prometheus (2.42) sends, read off the wire.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+OM_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+PROMETHEUS_YML = """global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: sloprobe
+    static_configs: [{targets: ["127.0.0.1:%d"]}]
+"""
+
+
+def content_type(head):
+    types = [l.split(":", 1)[1].strip() for l in head.splitlines()
+             if l.lower().startswith("content-type:")]
+    assert len(types) == 1, head
+    return types[0]
+
+
+def test_openmetrics(tmp_path, server):
+    """23 x /items/<n> of 50 ms, scraped while recording as OpenMetrics (asked for alone, and
+    with Prometheus' own Accept header) and as 0.0.4 text (a plain curl); then a real Prometheus
+    scrapes it every second and its API gives back the count, the bucket and the metadata."""
+    mport, pport = free_port(), free_port()
+    url = "http://127.0.0.1:%d/metrics" % mport
+    (tmp_path / "prometheus.yml").write_text(PROMETHEUS_YML % mport)
+    query = ("http://127.0.0.1:%d/api/v1/query?query=http_server_request_duration_seconds_count"
+             "%%7Bhttp_route%%3D%%22/items/%%7Bid%%7D%%22%%7D" % pport)
+    prometheus = shutil.which("prometheus")
+    script = [
+        client("keepalive", server.port, "/items/", 1, 23) + " > %s/ka.txt" % tmp_path,
+        "curl -sf -D %s/om.head -o %s/om.txt -H 'Accept: application/openmetrics-text; "
+        "version=1.0.0' %s" % (tmp_path, tmp_path, url),
+        "curl -sf -D %s/prom.head -o %s/prom.txt -H '%s' %s" % (tmp_path, tmp_path,
+                                                              "Accept: " + PROMETHEUS_ACCEPT, url),
+        "curl -sf -D %s/plain.head -o %s/plain.txt %s" % (tmp_path, tmp_path, url),
+    ]
+    if prometheus:
+        # Bounded: 20 s for Prometheus to start and scrape once the workload is done; the shell
+        # ends the server it started, by its PID.
+        script += [
+            "%s --config.file=%s/prometheus.yml --storage.tsdb.path=%s/tsdb "
+            "--web.listen-address=127.0.0.1:%d > %s/prometheus.log 2>&1 &" % (
+                prometheus, tmp_path, tmp_path, pport, tmp_path),
+            "P=$!",
+            "for i in $(seq 80); do sleep 0.25; curl -sf -o %s/q.json '%s' || continue; "
+            "grep -q '\"value\"' %s/q.json && break; done" % (tmp_path, query, tmp_path),
+            "curl -sf -o %s/meta.json http://127.0.0.1:%d/api/v1/metadata || true" % (tmp_path,
+                                                                                  pport),
+            "curl -sf -o %s/targets.json http://127.0.0.1:%d/api/v1/targets || true" % (
+                tmp_path, pport),
+            "kill $P; wait $P || true",
+        ]
+    run = record(tmp_path, ["-q", "-P", str(server.port), "--listen", "127.0.0.1:%d" % mport],
+                 sh("\n".join(script)))
+    items = run.row("/items/{id}")
+    assert items["count"] == 23
+
+    # Asked for alone and asked for first by Prometheus: OpenMetrics, both times.
+    for name in ("om", "prom"):
+        assert content_type((tmp_path / (name + ".head")).read_text()) == OM_TYPE
+    om = (tmp_path / "om.txt").read_text()
+    assert om.endswith("\n# EOF\n")
+    # The reference parser, which raises on what OpenMetrics forbids (a counter's family named
+    # with _total, a unit that is not the name's suffix, buckets out of order, a +Inf bucket
+    # other than the count, a missing # EOF...).
+    fams = dict((f.name, f) for f in text_string_to_metric_families(om))
+    h = fams["http_server_request_duration_seconds"]
+    assert (h.type, h.unit) == ("histogram", "seconds")
+    mine = [s for s in h.samples if s.labels.get("http_route") == "/items/{id}"]
+    assert {s.labels["service_name"] for s in mine} == {items["service"]}
+    count = [s.value for s in mine if s.name.endswith("_count")]
+    assert count == [23]
+    buckets = [(s.labels["le"], s.value) for s in mine if s.name.endswith("_bucket")]
+    assert len(buckets) == 15 and buckets[-1] == ("+Inf", 23)
+    # 50 ms each in the server: none under the 50 ms bound (edge 49.807359 ms), all under 1 s.
+    assert dict(buckets)["0.049807359"] == 0 and dict(buckets)["0.998244351"] == 23
+    (total,) = [s.value for s in mine if s.name.endswith("_sum")]
+    server_ms = server.times_ms("/items/")
+    client_ms = client_times_ms(tmp_path / "ka.txt")
+    assert len(server_ms) == 23 and len(client_ms) == 23
+    assert sum(server_ms) - 23 * TIMER_SLACK_MS <= total * 1000 <= \
+        sum(client_ms) + 23 * TIMER_SLACK_MS, (total, sum(server_ms), sum(client_ms))
+    c = fams["http_server_responses"]
+    assert c.type == "counter"
+    assert [(s.name, s.labels["http_response_status_code"], s.value) for s in c.samples
+            if s.labels.get("http_route") == "/items/{id}"] == \
+        [("http_server_responses_total", "200", 23)]
+    assert fams["sloprobe_events_dropped"].type == "counter"
+    assert sum(s.value for s in fams["sloprobe_events_dropped"].samples) == 0
+    assert fams["sloprobe_scrapes"].samples[0].value == 0  # the first scrape
+    assert fams["sloprobe_connections"].type == "gauge"
+    assert not [n for n in fams if n.endswith("_total")]
+    prom = (tmp_path / "prom.txt").read_text()
+    scrapes = [f for f in text_string_to_metric_families(prom) if f.name == "sloprobe_scrapes"]
+    assert scrapes[0].samples[0].value == 1
+    assert [l for l in prom.splitlines() if "/items/{id}" in l] == \
+        [l for l in om.splitlines() if "/items/{id}" in l]
+
+    # A plain curl: the 0.0.4 text as before, the same numbers.
+    assert content_type((tmp_path / "plain.head").read_text()) == TEXT_TYPE
+    text = (tmp_path / "plain.txt").read_text()
+    assert "# EOF" not in text and "# UNIT" not in text
+    assert [v for l, v in items_series(samples(text), "_count")] == [23]
+    assert sorted((l["le"], v) for l, v in items_series(samples(text), "_bucket")) == \
+        sorted(buckets)
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+    if not prometheus:
+        return
+    # Prometheus scraped it (OpenMetrics, as asked first) and stored what the workload made.
+    log = (tmp_path / "prometheus.log").read_text()
+    res = json.loads((tmp_path / "q.json").read_text())["data"]["result"]
+    assert [r["value"][1] for r in res] == ["23"], (res, log[-2000:])
+    target, = json.loads((tmp_path / "targets.json").read_text())["data"]["activeTargets"]
+    assert target["health"] == "up" and not target["lastError"], target
+    # Its metadata is that of OpenMetrics: families named without _total, units stated.
+    meta = json.loads((tmp_path / "meta.json").read_text())["data"]
+    assert meta["http_server_request_duration_seconds"][0]["unit"] == "seconds", meta
+    assert meta["http_server_responses"][0]["type"] == "counter", meta
+    assert "http_server_responses_total" not in meta
 
 
 def one_line(p, code, text):

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* --listen: the address parser, the request router, and one real scrape on loopback. */
+/*
+ * --listen: the address parser, the request router, content negotiation, and real scrapes on
+ * loopback in both formats.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,12 +101,115 @@ static void test_route(void **state)
 	assert_int_equal(route("garbage", &head), 400);
 }
 
+#define OM   METRICSRV_OPENMETRICS
+#define TEXT METRICSRV_TEXT
+
+static enum metricsrv_fmt neg(const char *accept)
+{
+	return metricsrv__negotiate(accept, strlen(accept));
+}
+
+static void test_negotiate(void **state)
+{
+	/* What Prometheus 2.42 (Debian's) sends, read off the wire, and Prometheus 3's default. */
+	assert_int_equal(neg("application/openmetrics-text;version=1.0.0,application/"
+			     "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+			     "*/*;q=0.1"),
+			 OM);
+	assert_int_equal(
+		neg("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+		    "application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version="
+		    "1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1"),
+		OM);
+	/* Text preferred, text alone, nothing said, anything: the text (today's answer). */
+	assert_int_equal(neg("text/plain;version=0.0.4;q=0.9,application/openmetrics-text;q=0.5"),
+			 TEXT);
+	assert_int_equal(neg("text/plain"), TEXT);
+	assert_int_equal(neg(""), TEXT);
+	assert_int_equal(neg("*/*"), TEXT);
+	assert_int_equal(neg("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+			 TEXT);
+	/* OpenMetrics alone, or with the text absent: OpenMetrics. */
+	assert_int_equal(neg("application/openmetrics-text"), OM);
+	assert_int_equal(neg("application/openmetrics-text; version=1.0.0"), OM);
+	assert_int_equal(neg("application/openmetrics-text;version=0.0.1"), OM);
+	assert_int_equal(neg("application/json, application/openmetrics-text;q=0.2"), OM);
+	/* Equal weights: the text, as the format we served first. */
+	assert_int_equal(neg("text/plain;q=0.5,application/openmetrics-text;q=0.5"), TEXT);
+	assert_int_equal(neg("application/openmetrics-text;q=0.501,text/plain;q=0.5"), OM);
+	/* Case-insensitive names, blanks around separators, quoted values. */
+	assert_int_equal(neg("Application/OpenMetrics-Text ; Version=\"1.0.0\" ; Q=1 , "
+			     "TEXT/Plain;q=0.3"),
+			 OM);
+	assert_int_equal(neg("text/plain;version=\"0.0.4\";q=1,application/openmetrics-text;q=0.9"),
+			 TEXT);
+	/* A version we do not serve does not count for that format. */
+	assert_int_equal(neg("application/openmetrics-text;version=2.0.0"), TEXT);
+	assert_int_equal(neg("text/plain;version=1.0.0,application/openmetrics-text;q=0.1"), OM);
+	/* q=0 refuses; the most specific range decides over a wildcard. */
+	assert_int_equal(neg("application/openmetrics-text;q=0,*/*"), TEXT);
+	assert_int_equal(neg("text/plain;q=0,*/*;q=0.5"), OM); /* the text refused */
+	assert_int_equal(neg("text/plain;q=0,application/*;q=0.5"), OM);
+	assert_int_equal(neg("text/*;q=0.2,application/*;q=0.3"), OM);
+	assert_int_equal(neg("*/*;q=0.9,application/openmetrics-text;q=0.1"), TEXT);
+	/* A quoted comma does not split ranges. */
+	assert_int_equal(neg("text/plain;x=\"a,b\";q=0.1,application/openmetrics-text;q=0.2"), OM);
+	/* Garbage: such ranges are ignored, whatever is left decides. */
+	assert_int_equal(neg("application/openmetrics-text;q=2"), TEXT);
+	assert_int_equal(neg("application/openmetrics-text;q=0.5x"), TEXT);
+	assert_int_equal(neg("application/openmetrics-text;q=0.1234"), TEXT);
+	assert_int_equal(neg("application/openmetrics-text;q="), TEXT);
+	assert_int_equal(neg("application/openmetrics-text;version=\"1.0.0"), TEXT);
+	assert_int_equal(neg("application/openmetrics-text junk"), TEXT);
+	assert_int_equal(neg("*/openmetrics-text"), TEXT);
+	assert_int_equal(neg("/,;;=,\",\"\\"), TEXT);
+	assert_int_equal(neg(",,, ,application/openmetrics-text,,"), OM);
+	assert_int_equal(neg("application/openmetrics-text;;q=1.000"), OM);
+	assert_int_equal(neg("application/openmetrics-text;q=1.001"), TEXT);
+	/* Not NUL-terminated: only len bytes are read. */
+	assert_int_equal(metricsrv__negotiate("application/openmetrics-textX", 28), OM);
+	assert_int_equal(metricsrv__negotiate("text/plainapplication/openmetrics-text", 10), TEXT);
+}
+
+static enum metricsrv_fmt fmt(const char *req)
+{
+	return metricsrv__format(req, strlen(req));
+}
+
+static void test_format(void **state)
+{
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"), TEXT);
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\nHost: a\r\nAccept: "
+			     "application/openmetrics-text\r\n\r\n"),
+			 OM);
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\naccept:application/openmetrics-text;"
+			     "version=1.0.0\r\n\r\n"),
+			 OM);
+	/* Several Accept lines are one list. */
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\nAccept: text/plain;q=0.5\r\nX: y\r\n"
+			     "ACCEPT: application/openmetrics-text\r\n\r\n"),
+			 OM);
+	/* Another header that begins with Accept, or a line past the head, is not one. */
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\nAccept-Encoding: application/"
+			     "openmetrics-text\r\n\r\n"),
+			 TEXT);
+	assert_int_equal(
+		fmt("GET /metrics HTTP/1.1\r\n\r\nAccept: application/openmetrics-text\r\n"), TEXT);
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\nAccept: application/openmetrics-text\n\n"),
+			 OM);
+	assert_int_equal(fmt("GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-text"), OM);
+	assert_int_equal(fmt("garbage"), TEXT);
+	assert_int_equal(fmt(""), TEXT);
+}
+
 static int calls;
 
-static int body(void *ctx, FILE *f)
+static int body(void *ctx, enum metricsrv_fmt fmt, FILE *f)
 {
 	calls++;
 	fputs((const char *)ctx, f);
+	if (fmt == METRICSRV_OPENMETRICS)
+		fputs("# EOF\n", f);
 	return 0;
 }
 
@@ -143,13 +249,20 @@ static void test_serve(void **state)
 	assert_int_equal(metricsrv__open(&m, "127.0.0.1:0", false, body, "x 1\n", err, 256), 0);
 	assert_string_equal(scrape(m, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n"),
 			    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; "
-			    "charset=utf-8\r\nContent-Length: 4\r\nConnection: close\r\n\r\nx 1\n");
+			    "charset=utf-8\r\nVary: Accept\r\nContent-Length: 4\r\nConnection: "
+			    "close\r\n\r\nx 1\n");
+	/* The render callback is told the format the client prefers; the head says it too. */
+	assert_string_equal(scrape(m, "GET /metrics HTTP/1.1\r\nAccept: application/openmetrics-"
+				      "text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n\r\n"),
+			    "HTTP/1.1 200 OK\r\nContent-Type: application/openmetrics-text; "
+			    "version=1.0.0; charset=utf-8\r\nVary: Accept\r\nContent-Length: "
+			    "10\r\nConnection: close\r\n\r\nx 1\n# EOF\n");
 	assert_string_equal(scrape(m, "GET /x HTTP/1.1\r\n\r\n"),
 			    "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: "
 			    "9\r\nConnection: close\r\n\r\nNot Found");
-	assert_int_equal(calls, 1);
+	assert_int_equal(calls, 2);
 	metricsrv__stats(m, &st);
-	assert_int_equal(st.scrapes, 1);
+	assert_int_equal(st.scrapes, 2);
 	assert_int_equal(st.rejected, 1);
 
 	/* The port is taken: a one-line reason. */
@@ -164,8 +277,8 @@ static void test_serve(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_route),
+		cmocka_unit_test(test_parse),	  cmocka_unit_test(test_route),
+		cmocka_unit_test(test_negotiate), cmocka_unit_test(test_format),
 		cmocka_unit_test(test_serve),
 	};
 

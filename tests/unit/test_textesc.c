@@ -65,6 +65,33 @@ static void test_invalid_utf8(void **state)
 	TERM_IS("\xe6\x97\xa5\xe6\x97", "\xe6\x97\xa5\\xe6\\x97");
 }
 
+static size_t u8(const char *s)
+{
+	return textesc__utf8_len(s, strlen(s));
+}
+
+/* One character's length, or 0 where none starts: the checks of test_invalid_utf8, per byte. */
+static void test_utf8_len(void **state)
+{
+	assert_int_equal(u8("a"), 1);
+	assert_int_equal(u8("\n"), 1);
+	assert_int_equal(u8("\xc3\xa9x"), 2);
+	assert_int_equal(u8("\xe2\x82\xac"), 3);
+	assert_int_equal(u8("\xf0\x9f\x98\x80"), 4);
+	assert_int_equal(u8("\xf4\x8f\xbf\xbf"), 4); /* U+10FFFF */
+	assert_int_equal(u8("\xe9"), 0);	     /* Latin-1, not UTF-8 */
+	assert_int_equal(u8("\xa9"), 0);	     /* a continuation byte alone */
+	assert_int_equal(u8("\xc0\xaf"), 0);	     /* overlong '/' */
+	assert_int_equal(u8("\xe0\x80\xaf"), 0);     /* overlong too */
+	assert_int_equal(u8("\xed\xa0\x80"), 0);     /* a surrogate */
+	assert_int_equal(u8("\xf4\x90\x80\x80"), 0); /* past U+10FFFF */
+	assert_int_equal(u8("\xff"), 0);
+	assert_int_equal(textesc__utf8_len("\xe2\x82\xac", 2), 0); /* cut by n */
+	assert_int_equal(u8("\xc3"
+			    "a"),
+			 0);
+}
+
 static void test_bidi_and_separators(void **state)
 {
 	TERM_IS("abc\xe2\x80\xae"
@@ -250,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_md_code),		cmocka_unit_test(test_md_code_cut),
 		cmocka_unit_test(test_md_text),		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_shorten),		cmocka_unit_test(test_line_and_write),
+		cmocka_unit_test(test_utf8_len),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
