@@ -117,9 +117,21 @@ def test_hist_shows_log2_histogram(tmp_path, server):
     r = record(tmp_path, ["--hist", "-i", "5", "--port", str(server.port)],
                sh(client("keepalive", server.port, "/items/", 1, 4)))
     assert "usecs" in r.out and "|****" in r.out
-    # 50 ms lands in the 32768 -> 65535 us bucket.
-    line = [l for l in r.out.splitlines() if l.strip().startswith("32768 -> 65535")]
-    assert line and line[-1].split(":")[1].split()[0] == "4", r.out
+    # Buckets "lo -> hi : count": the 4 requests, each where its latency falls. A latency lies
+    # between the server's time (its log) and the client's (its "200 <s>" lines), so the
+    # 32768 -> 65535 us bucket (the server sleeps 50 ms) holds at least the requests the
+    # client saw end within 65.535 ms and at most those the server did.
+    buckets = {}
+    for line in r.out.splitlines():
+        f = line.replace(":", " ").split()
+        if len(f) >= 4 and f[1] == "->" and f[0].isdigit() and f[3].isdigit():
+            buckets[int(f[0])] = int(f[3])
+    assert sum(buckets.values()) == 4 and min(buckets) >= 32768, r.out
+    client_ms = [float(l.split()[1]) * 1000 for l in r.out.splitlines() if l.startswith("200 ")]
+    server_ms = server.times_ms("/items/")
+    assert len(client_ms) == 4 and len(server_ms) == 4
+    assert sum(ms <= 65.535 for ms in client_ms) <= buckets.get(32768, 0) <= \
+        sum(ms <= 65.535 for ms in server_ms), (r.out, server_ms)
 
 
 def test_duration_stops(tmp_path):
