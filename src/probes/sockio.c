@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "probes/bpfobj.h"
+#include "probes/kfeat.h"
 #include "probes/sockio.h"
 #include "sockio.skel.h"
 
@@ -128,7 +129,8 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 		}
 		skel->rodata->filter_cgroup_on = true;
 	}
-	if (o->no_arrival) {
+	/* A kernel without the arrival hooks (docs/kernels.md): latency from the read. */
+	if (o->no_arrival || (o->kfeat && !kfeat__arrival(o->kfeat))) {
 		/* Two program runs per request saved: nothing would read what they keep. */
 		skel->rodata->targ_arrival = false;
 		if (!o->outbound)

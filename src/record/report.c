@@ -28,10 +28,10 @@ void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
 uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
-	       m->kstats[SOCKIO_STAT_TAIL_FAILED] +
-	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->kstats[SOCKIO_STAT_TLS_UNBOUND] +
-	       m->tstats.bad_events + m->sstats.endpoints_full + m->db_dropped +
-	       report__wire_lost(m) + m->tstats.redis.unmatched + report__handoff_lost(m) +
+	       m->kstats[SOCKIO_STAT_TAIL_FAILED] + m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] +
+	       m->kstats[SOCKIO_STAT_TLS_UNBOUND] + m->tstats.bad_events +
+	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
+	       m->tstats.redis.unmatched + report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 
@@ -1037,6 +1037,9 @@ static void head(struct snap *s)
 	r->tool_version = SLOPROBE_VERSION;
 	r->hostname = str(s, m->hostname);
 	r->kernel = str(s, m->kernel);
+	r->kernel_lacks.v = alloc(s, m->nkernel_lacks, sizeof(*r->kernel_lacks.v));
+	for (unsigned i = 0; r->kernel_lacks.v && i < m->nkernel_lacks; i++)
+		r->kernel_lacks.v[r->kernel_lacks.n++] = str(s, m->kernel_lacks[i]);
 	report__iso8601(&m->start, t, sizeof(t));
 	r->start = str(s, t);
 	report__iso8601(&m->end, t, sizeof(t));
