@@ -19,7 +19,9 @@ KCACHE=${SLOPROBE_KCACHE:-/var/cache/sloprobe/kernels}
 # The package's name is picked from apt-cache when fetching: its ABI number changes with every
 # Debian point release and old ones leave the archive.
 KPATTERN='^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$'
-MODS="virtio_pci 9pnet_virtio 9p"
+# The guest's modules: the host's file systems, and tcp_diag for sock_diag's listener queues,
+# which a Debian host loads on demand (the guest has no modprobe for its kernel).
+MODS="virtio_pci 9pnet_virtio 9p tcp_diag"
 
 die() {
 	echo "kernel-vm: $*" >&2
@@ -29,7 +31,7 @@ die() {
 kdir() {
 	[ -f "$KCACHE/current" ] || return 1
 	d="$KCACHE/$(cat "$KCACHE/current")"
-	[ -f "$d/vmlinuz" ] && [ -d "$d/mod" ] || return 1
+	[ -f "$d/vmlinuz" ] && [ "$(cat "$d/mod/list" 2>/dev/null)" = "$MODS" ] || return 1
 	echo "$d"
 }
 
@@ -63,6 +65,7 @@ modules() {
 		n=$((n + 1))
 		cp "$m" "$1/mod/$(printf %02d $n)-$(basename "$m")"
 	done
+	echo "$MODS" >"$1/mod/list"
 }
 
 # Made again whenever this script is newer: the init below is part of it.
@@ -72,7 +75,8 @@ initrd() {
 	ir=$1/initrd
 	rm -rf "$ir"
 	mkdir -p "$ir/bin" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/root"
-	cp -r "$1/mod" "$ir/mod"
+	mkdir "$ir/mod"
+	cp "$1"/mod/*.ko "$ir/mod"
 	cp "$bb" "$ir/bin/busybox"
 	for a in sh mount umount insmod mkdir chroot reboot sleep cat echo sed sync; do
 		ln -s busybox "$ir/bin/$a"
@@ -123,7 +127,7 @@ fetch() {
 	ver=${pkg#linux-image-}
 	ver=${ver%-unsigned}
 	d="$KCACHE/$ver"
-	if [ -f "$d/vmlinuz" ] && [ -d "$d/mod" ]; then
+	if [ -f "$d/vmlinuz" ] && [ "$(cat "$d/mod/list" 2>/dev/null)" = "$MODS" ]; then
 		echo "$ver" >"$KCACHE/current"
 		initrd "$d"
 		return 0

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Runs inside the 6.1 guest of test_kernel61.py (tools/kernel-vm.sh): known workloads under
+one `sloprobe record`, everything the host test judges written to OUT. Nothing is asserted
+here: the host validates the report and compares it with the clients' and server's logs.
+
+  kernel61_guest.py OUT
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conftest import HERE, PYTHON, SLOPROBE, Server, client, free_port  # noqa: E402
+
+ITEMS = 23
+LINGER = 5
+REFUSED = 3
+
+
+def main(out):
+    facts = {"uname": os.uname().release}
+    srv = Server(env={"TIMING_LOG": os.path.join(out, "server.log")})
+    tcpload = os.path.join(HERE, "tcpload.py")
+    lport, rport = free_port(), free_port()
+    linger = subprocess.Popen([PYTHON, tcpload, "linger", str(lport), str(LINGER)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert linger.stdout.readline().strip() == "ready"
+        script = "\n".join([
+            client("keepalive", srv.port, "/items/", 1, ITEMS) + " > %s/ka.txt" % out,
+            "%s %s requests %d %d %s/linger.n" % (PYTHON, tcpload, lport, LINGER, out),
+            "%s %s refused %d %d %s/refused.n" % (PYTHON, tcpload, rport, REFUSED, out),
+        ])
+        p = subprocess.run([SLOPROBE, "record", "-q", "-o", os.path.join(out, "report.json"),
+                            "-P", str(srv.port), "-P", str(lport), "-P", str(rport),
+                            "--", "sh", "-c", script],
+                           capture_output=True, text=True, timeout=150, cwd=HERE)
+        facts.update(rc=p.returncode, stderr=p.stderr, port=srv.port, linger_port=lport,
+                     refused_port=rport, server_pid=srv.pid)
+    finally:
+        srv.stop()
+        if linger.poll() is None:
+            linger.kill()
+        linger.wait(5)
+    with open(os.path.join(out, "facts.json"), "w") as f:
+        json.dump(facts, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

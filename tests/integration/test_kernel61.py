@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""sloprobe on Debian 12's own kernel, 6.1 (docs/kernels.md): the host's ./sloprobe, in a
+qemu guest booted on Debian's linux-image-6.1 package with the host's root filesystem shared
+read-only (tools/kernel-vm.sh; `make deps` fetches the kernel). The guest records known
+workloads (kernel61_guest.py); the report is judged here against the clients' and the
+server's own timers and counts, as on the host's kernel, and says what 6.1 lacks.
+"""
+import json
+import os
+import shutil
+import subprocess
+
+import jsonschema
+import pytest
+
+from conftest import REPO, SCHEMA, assert_round_trip, nearest_rank, within_truth
+
+VM = os.path.join(REPO, "tools", "kernel-vm.sh")
+GUEST = os.path.join(REPO, "tests", "integration", "kernel61_guest.py")
+ITEMS, LINGER, REFUSED = 23, 5, 3
+# Every hook of a newer kernel that 6.1 lacks, in probes/kfeat.c's order.
+LACKS = ["sk_data_ready", "sock_recv_length", "sock_send_length", "tcp_send_reset_nosock"]
+
+
+def kernel_dir():
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 is not installed (make deps)")
+    if not shutil.which("busybox"):
+        pytest.skip("busybox-static is not installed (make deps)")
+    p = subprocess.run([VM, "path"], capture_output=True, text=True)
+    if p.returncode:
+        pytest.skip("no 6.1 kernel unpacked: tools/kernel-vm.sh fetch (make deps)")
+    return p.stdout.strip()
+
+
+def peer(rep, role, port):
+    rows = [r for r in rep["tcp"]["peers"] if r["role"] == role and r["port"] == port]
+    assert len(rows) <= 1, rows
+    return rows[0] if rows else None
+
+
+# One guest, booted once: emulated (TCG) when KVM cannot run a stock kernel, which is slow.
+@pytest.mark.serial
+def test_debian12_kernel(tmp_path):
+    kernel_dir()
+    (tmp_path / "run.sh").write_text("exec /usr/bin/python3 %s %s\n" % (GUEST, tmp_path))
+    p = subprocess.run([VM, "run", str(tmp_path), "110"], capture_output=True, text=True,
+                       timeout=130)
+    log = (tmp_path / "guest.log").read_text() if (tmp_path / "guest.log").exists() else ""
+    assert p.returncode == 0, "guest failed (%d): %s\n%s" % (p.returncode, p.stderr, log)
+    facts = json.loads((tmp_path / "facts.json").read_text())
+    assert facts["uname"].startswith("6.1."), facts["uname"]
+    assert facts["rc"] == 0, facts["stderr"]
+
+    path = tmp_path / "report.json"
+    rep = json.loads(path.read_text())
+    jsonschema.validate(rep, SCHEMA)
+    assert_round_trip(path)
+    assert rep["host"]["kernel"] == facts["uname"]
+    assert rep["host"]["kernel_lacks"] == LACKS
+    assert rep["events"]["dropped"] == 0, rep["events"]
+    # Each loss said once, in one line.
+    notes = [l for l in facts["stderr"].splitlines() if l.startswith("sloprobe: note:")]
+    assert len(notes) == 3, facts["stderr"]
+    assert "no sk_data_ready/sock_recv_length tracepoint: latency runs from the server's " \
+        "first read" in notes[0]
+    assert "resets of refused connects are not counted" in notes[1]
+    # The wire path's hand-off probe (record's default --db-probe) loads without its third hook.
+    assert "no sock_send_length tracepoint" in notes[2]
+
+    # Latency from the first read, as --latency-from=read: inside the client's time, around
+    # the server's own.
+    assert rep["definitions"]["latency_from"] == "read"
+    rows = [r for r in rep["http"] if r["route"] == "/items/{id}"]
+    assert len(rows) == 1, rep["http"]
+    items = rows[0]
+    assert items["count"] == ITEMS and items["status"] == {"200": ITEMS}
+    assert items["aborted"] == 0 and items["unfinished"] == 0
+    assert items["pids"] == [facts["server_pid"]]
+    client_ms = sorted(float(l.split()[1]) * 1000 for l in open(tmp_path / "ka.txt"))
+    server_ms = sorted(float(l.split()[2]) * 1000 for l in open(tmp_path / "server.log")
+                       if l.split()[1].startswith("/items/"))
+    assert len(client_ms) == len(server_ms) == ITEMS
+    for q in (50, 90, 99):
+        got = items["latency_ms"]["p%d" % q]
+        s, c = nearest_rank(server_ms, q), nearest_rank(client_ms, q)
+        assert within_truth(got, s, c), (q, got, s, c)
+    assert 50.0 <= items["latency_ms"]["min"] <= client_ms[0] + 0.001
+    assert items["latency_ms"]["max"] <= client_ms[-1] + 0.001
+
+    # tcp_send_reset through its pre-6.10 layout: the linger server's resets are counted; a
+    # refused connect's (no socket sent it) are not on 6.1, the client's receipt of them is.
+    assert int((tmp_path / "linger.n").read_text()) == 0
+    s = peer(rep, "server", facts["linger_port"])
+    assert s and s["resets_sent"] == LINGER and s["resets_received"] == 0, rep["tcp"]
+    c = peer(rep, "client", facts["linger_port"])
+    assert c and c["resets_received"] == LINGER and c["resets_sent"] == 0, rep["tcp"]
+    assert int((tmp_path / "refused.n").read_text()) == REFUSED
+    assert peer(rep, "server", facts["refused_port"]) is None, rep["tcp"]
+    c = peer(rep, "client", facts["refused_port"])
+    assert c and c["resets_received"] == REFUSED, rep["tcp"]
