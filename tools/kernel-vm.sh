@@ -110,8 +110,11 @@ mount -t cgroup2 cgroup2 /root/sys/fs/cgroup
 mkdir -p "/root$out"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out "/root$out" ||
 	{ echo "init: no output directory $out"; reboot -f; }
-chroot /root /bin/sh -c "cd '$out' && ip link set lo up 2>/dev/null; \
-	hostname kvm61 2>/dev/null; sh ./run.sh >guest.log 2>&1; echo \$? >rc"
+# A root login's environment, not the initramfs's.
+chroot /root /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+	PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c \
+	"cd '$out' && ip link set lo up 2>/dev/null; hostname vm61 2>/dev/null; \
+	sh ./run.sh >guest.log 2>&1; echo \$? >rc"
 sync
 reboot -f
 EOF

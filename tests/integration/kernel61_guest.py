@@ -11,15 +11,21 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import HERE, PYTHON, SLOPROBE, Server, client, free_port  # noqa: E402
+from conftest import HERE, PYTHON, SLOPROBE, Server, client, free_port, postgres  # noqa: E402
 
 ITEMS = 23
+QUERIES = 23
 LINGER = 5
 REFUSED = 3
 
 
 def main(out):
-    facts = {"uname": os.uname().release}
+    with postgres() as pg:
+        workloads(out, pg)
+
+
+def workloads(out, pg):
+    facts = {"uname": os.uname().release, "pg_port": pg.port}
     srv = Server(env={"TIMING_LOG": os.path.join(out, "server.log")})
     tcpload = os.path.join(HERE, "tcpload.py")
     lport, rport = free_port(), free_port()
@@ -31,13 +37,22 @@ def main(out):
             client("keepalive", srv.port, "/items/", 1, ITEMS) + " > %s/ka.txt" % out,
             "%s %s requests %d %d %s/linger.n" % (PYTHON, tcpload, lport, LINGER, out),
             "%s %s refused %d %d %s/refused.n" % (PYTHON, tcpload, rport, REFUSED, out),
+            # test_pg.py's psql_sleep: simple protocol, one connection.
+            "for i in $(seq %d); do echo 'select pg_sleep(0.05);'; done | psql -X -q "
+            "-h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % (QUERIES, pg.port),
         ])
         p = subprocess.run([SLOPROBE, "record", "-q", "-o", os.path.join(out, "report.json"),
-                            "-P", str(srv.port), "-P", str(lport), "-P", str(rport),
+                            "-P", str(srv.port), "-P", str(lport), "-P", str(rport), "-P", str(pg.port),
                             "--", "sh", "-c", script],
                            capture_output=True, text=True, timeout=150, cwd=HERE)
         facts.update(rc=p.returncode, stderr=p.stderr, port=srv.port, linger_port=lport,
                      refused_port=rport, server_pid=srv.pid)
+        # Every BPF object at once: sockio with its TLS programs, libpq's uprobes, the
+        # server's USDT probes, the hand-offs.
+        p = subprocess.run([SLOPROBE, "record", "-q", "-d", "1", "--bpf-stats", "--tls=on",
+                            "--db-probe=wire,libpq,usdt", "-o", os.path.join(out, "all.json")],
+                           capture_output=True, text=True, timeout=150, cwd=HERE)
+        facts.update(all_rc=p.returncode, all_stderr=p.stderr)
     finally:
         srv.stop()
         if linger.poll() is None:

@@ -13,11 +13,11 @@ import subprocess
 import jsonschema
 import pytest
 
-from conftest import REPO, SCHEMA, assert_round_trip, nearest_rank, within_truth
+from conftest import REPO, SCHEMA, SLOPROBE, assert_round_trip, nearest_rank, within_truth
 
 VM = os.path.join(REPO, "tools", "kernel-vm.sh")
 GUEST = os.path.join(REPO, "tests", "integration", "kernel61_guest.py")
-ITEMS, LINGER, REFUSED = 23, 5, 3
+ITEMS, QUERIES, LINGER, REFUSED = 23, 23, 5, 3
 # Every hook of a newer kernel that 6.1 lacks, in probes/kfeat.c's order.
 LACKS = ["sk_data_ready", "sock_recv_length", "sock_send_length", "tcp_send_reset_nosock"]
 
@@ -44,8 +44,8 @@ def peer(rep, role, port):
 def test_debian12_kernel(tmp_path):
     kernel_dir()
     (tmp_path / "run.sh").write_text("exec /usr/bin/python3 %s %s\n" % (GUEST, tmp_path))
-    p = subprocess.run([VM, "run", str(tmp_path), "110"], capture_output=True, text=True,
-                       timeout=130)
+    p = subprocess.run([VM, "run", str(tmp_path), "150"], capture_output=True, text=True,
+                       timeout=170)
     log = (tmp_path / "guest.log").read_text() if (tmp_path / "guest.log").exists() else ""
     assert p.returncode == 0, "guest failed (%d): %s\n%s" % (p.returncode, p.stderr, log)
     facts = json.loads((tmp_path / "facts.json").read_text())
@@ -68,6 +68,19 @@ def test_debian12_kernel(tmp_path):
     # The wire path's hand-off probe (record's default --db-probe) loads without its third hook.
     assert "no sock_send_length tracepoint" in notes[2]
 
+    # Every object loaded (record fails when one does not): the run's BPF costs name them.
+    assert facts["all_rc"] == 0, facts["all_stderr"]
+    all_ = json.loads((tmp_path / "all.json").read_text())
+    jsonschema.validate(all_, SCHEMA)
+    assert all_["host"]["kernel_lacks"] == LACKS
+    for k in ("run_cnt", "db_probes_run_cnt", "handoff_run_cnt"):
+        assert k in all_["bpf"], all_["bpf"]
+    # A merged report keeps what its runs' kernels lacked, once.
+    m = subprocess.run([SLOPROBE, "merge", str(path), str(tmp_path / "all.json"), "-o",
+                        str(tmp_path / "merged.json")], capture_output=True, text=True, timeout=30)
+    assert m.returncode == 0, m.stderr
+    assert json.loads((tmp_path / "merged.json").read_text())["host"]["kernel_lacks"] == LACKS
+
     # Latency from the first read, as --latency-from=read: inside the client's time, around
     # the server's own.
     assert rep["definitions"]["latency_from"] == "read"
@@ -87,6 +100,15 @@ def test_debian12_kernel(tmp_path):
         assert within_truth(got, s, c), (q, got, s, c)
     assert 50.0 <= items["latency_ms"]["min"] <= client_ms[0] + 0.001
     assert items["latency_ms"]["max"] <= client_ms[-1] + 0.001
+
+    # PostgreSQL's wire protocol: 23 x pg_sleep(0.05) on one connection (test_pg.py's check).
+    rows = [q for q in rep["db"] if "pg_sleep" in q["query"]]
+    assert len(rows) == 1, [q["query"] for q in rep["db"]]
+    q = rows[0]
+    assert q["query"] == "select pg_sleep(?)" and q["count"] == QUERIES and q["errors"] == 0, q
+    assert q["main_path"] == "wire" and q["server"] == "127.0.0.1:%d" % facts["pg_port"]
+    # pg_sleep waits at least its 50 ms; emulation may add more, never less.
+    assert 50.0 <= q["latency_ms"]["min"] and q["latency_ms"]["p50"] < 50.0 * 1.2, q
 
     # tcp_send_reset through its pre-6.10 layout: the linger server's resets are counted; a
     # refused connect's (no socket sent it) are not on 6.1, the client's receipt of them is.
