@@ -56,8 +56,13 @@ int handoff_probe__open(struct handoff_probe **out, const struct kfeat *kf, hand
 		goto cleanup;
 	}
 	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
-	if (kf && !kf->has[KFEAT_SOCK_SEND_LENGTH])
+	/* One way to see hand-backs: the tracepoint, else the syscalls (bpf/handoff.bpf.c). */
+	if (kf && !kf->has[KFEAT_SOCK_SEND_LENGTH]) {
 		bpf_program__set_autoload(p->skel->progs.sock_send_length, false);
+	} else {
+		bpf_program__set_autoload(p->skel->progs.back_write, false);
+		bpf_program__set_autoload(p->skel->progs.back_sendto, false);
+	}
 	err_ = handoff_bpf__load(p->skel);
 	if (err_) {
 		snprintf(err, errsz, "loading the hand-off BPF programs: %s", strerror(-err_));

@@ -21,7 +21,8 @@ typedef void (*handoff_ev_fn)(void *ctx, const struct handoff_ev *e);
 
 /*
  * Loads and attaches; err gets one line on failure (-errno). kf: the running kernel's hooks
- * (NULL: all present); without sock_send_length, no HANDOFF_EV_BACK (docs/kernels.md).
+ * (NULL: all present); without sock_send_length, HANDOFF_EV_BACK comes from the syscalls
+ * (docs/kernels.md).
  */
 int handoff_probe__open(struct handoff_probe **out, const struct kfeat *kf, handoff_ev_fn fn,
 			void *ctx, char *err, size_t errsz);

@@ -28,10 +28,10 @@ void report__iso8601(const struct timespec *ts, char *out, size_t outsz)
 uint64_t report__dropped(const struct report_meta *m)
 {
 	return m->kstats[SOCKIO_STAT_RB_DROPS] + m->kstats[SOCKIO_STAT_CONN_LOST] +
-	       m->kstats[SOCKIO_STAT_TAIL_FAILED] + m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] +
-	       m->kstats[SOCKIO_STAT_TLS_UNBOUND] + m->tstats.bad_events +
-	       m->sstats.endpoints_full + m->db_dropped + report__wire_lost(m) +
-	       m->tstats.redis.unmatched + report__handoff_lost(m) +
+	       m->kstats[SOCKIO_STAT_TAIL_FAILED] +
+	       m->kstats[SOCKIO_STAT_INFLIGHT_FAIL] + m->kstats[SOCKIO_STAT_TLS_UNBOUND] +
+	       m->tstats.bad_events + m->sstats.endpoints_full + m->db_dropped +
+	       report__wire_lost(m) + m->tstats.redis.unmatched + report__handoff_lost(m) +
 	       (m->hstats ? m->hstats->pending_overflow + m->hstats->nomem : 0);
 }
 

@@ -357,9 +357,8 @@ static void kernel_hooks(struct session *s)
 	if (!o->from_read && !kfeat__arrival(&s->kfeat))
 		fprintf(stderr,
 			"sloprobe: note: kernel %s has no sk_data_ready/sock_recv_length "
-			"tracepoint: "
-			"latency runs from the server's first read, not the request's arrival "
-			"(docs/kernels.md)\n",
+			"tracepoint: latency runs from the server's first read, not the request's "
+			"arrival (docs/kernels.md)\n",
 			u.release);
 	if (!s->kfeat.has[KFEAT_RESET_NOSOCK])
 		fprintf(stderr,
@@ -573,10 +572,6 @@ int session__open(struct session *s, const struct record_opts *o)
 			textesc__line(stderr,
 				      "sloprobe: warning: %s: pool workers' queries are shared",
 				      err);
-		else if (!s->kfeat.has[KFEAT_SOCK_SEND_LENGTH])
-			fprintf(stderr, "sloprobe: note: no sock_send_length tracepoint: a pool "
-					"worker's end is not seen on its self-pipe, only from its "
-					"queries (docs/kernels.md)\n");
 		else if (dbtrack__set_handoff(s->dbt, s->ho))
 			return out_of_memory();
 	}

@@ -11,7 +11,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import HERE, PYTHON, SLOPROBE, Server, client, free_port, postgres  # noqa: E402
+from conftest import (HERE, PYTHON, SLOPROBE, PyApp, Server, client, free_port,  # noqa: E402
+                      postgres, sh)
 
 ITEMS = 23
 QUERIES = 23
@@ -19,9 +20,31 @@ LINGER = 5
 REFUSED = 3
 
 
+# test_handoff.py's load: each client goes round the endpoints (handoffapp.py), 2 at once.
+HANDOFF_LOAD = ("for c in $(seq %d); do (for i in $(seq %d); do for ep in %s; do "
+                "curl -sf -o /dev/null http://127.0.0.1:%d$ep; done; done) & done; wait")
+HANDOFF_EPS = "/health /one /pair /list"
+
+
 def main(out):
     with postgres() as pg:
         workloads(out, pg)
+        handoff(out, pg)
+
+
+def handoff(out, pg):
+    """FastAPI sync endpoints: a pool worker sends the queries of a request the loop read."""
+    app = PyApp("handoffapp.py", "{port}", pg.port)
+    try:
+        subprocess.run(sh(HANDOFF_LOAD % (2, 1, HANDOFF_EPS, app.port)), check=True, timeout=60)
+        p = subprocess.run([SLOPROBE, "record", "-q", "-o", os.path.join(out, "handoff.json"),
+                            "-P", str(app.port), "-P", str(pg.port), "--"] +
+                           sh(HANDOFF_LOAD % (2, 4, HANDOFF_EPS, app.port)),
+                           capture_output=True, text=True, timeout=150, cwd=HERE)
+    finally:
+        app.stop()
+    with open(os.path.join(out, "handoff.rc"), "w") as f:
+        f.write("%d\n%s" % (p.returncode, p.stderr))
 
 
 def workloads(out, pg):
