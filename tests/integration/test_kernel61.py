@@ -42,13 +42,14 @@ def peer(rep, role, port):
     return rows[0] if rows else None
 
 
-# One guest, booted once: emulated (TCG) when KVM cannot run a stock kernel, which is slow.
+# One guest, booted once. Emulated (TCG) when KVM cannot run a stock kernel: about a minute on
+# an idle 2-core host, two when other work shares it; the bound leaves room for that.
 @pytest.mark.serial
 def test_debian12_kernel(tmp_path):
     kernel_dir()
     (tmp_path / "run.sh").write_text("exec /usr/bin/python3 %s %s\n" % (GUEST, tmp_path))
-    p = subprocess.run([VM, "run", str(tmp_path), "150"], capture_output=True, text=True,
-                       timeout=170)
+    p = subprocess.run([VM, "run", str(tmp_path), "240"], capture_output=True, text=True,
+                       timeout=260)
     log = (tmp_path / "guest.log").read_text() if (tmp_path / "guest.log").exists() else ""
     assert p.returncode == 0, "guest failed (%d): %s\n%s" % (p.returncode, p.stderr, log)
     facts = json.loads((tmp_path / "facts.json").read_text())
@@ -85,7 +86,7 @@ def test_debian12_kernel(tmp_path):
     # Latency from the first read, as --latency-from=read: inside the client's time, around
     # the server's own.
     assert rep["definitions"]["latency_from"] == "read"
-    rows = [r for r in rep["http"] if r["route"] == "/items/{id}"]
+    rows = [r for r in rep["http"] if r["route"] == "/items/{id}" and r["port"] == facts["port"]]
     assert len(rows) == 1, rep["http"]
     items = rows[0]
     assert items["count"] == ITEMS and items["status"] == {"200": ITEMS}
@@ -103,10 +104,10 @@ def test_debian12_kernel(tmp_path):
     assert items["latency_ms"]["max"] <= client_ms[-1] + 0.001
 
     # PostgreSQL's wire protocol: 23 x pg_sleep(0.05) on one connection (test_pg.py's check).
-    rows = [q for q in rep["db"] if "pg_sleep" in q["query"]]
+    rows = [q for q in rep["db"] if q["query"] == "select pg_sleep(?)"]
     assert len(rows) == 1, [q["query"] for q in rep["db"]]
     q = rows[0]
-    assert q["query"] == "select pg_sleep(?)" and q["count"] == QUERIES and q["errors"] == 0, q
+    assert q["count"] == QUERIES and q["errors"] == 0 and q["client"] == "psql", q
     assert q["main_path"] == "wire" and q["server"] == "127.0.0.1:%d" % facts["pg_port"]
     # pg_sleep waits at least its 50 ms; emulation may add more, never less.
     assert 50.0 <= q["latency_ms"]["min"] and q["latency_ms"]["p50"] < 50.0 * 1.2, q
@@ -125,16 +126,12 @@ def test_debian12_kernel(tmp_path):
 
     # Pool workers' hand-backs from the syscalls instead of sock_send_length: test_handoff.py's
     # FastAPI app, 2 clients x 4 rounds, each endpoint's queries per request exact.
-    rc, err = (tmp_path / "handoff.rc").read_text().split("\n", 1)
-    assert rc == "0", err
-    ho = json.loads((tmp_path / "handoff.json").read_text())
-    jsonschema.validate(ho, SCHEMA)
-    st = ho["db_stats"]
+    st = rep["db_stats"]
     assert st["handoff_hand_backs"] > 0 and st["attributed_handoff"] > 0, st
     wrong = 0
     for route, queries in HANDOFF_EPS.items():
-        rows = [r for r in ho["http"] if r["route"] == route]
-        assert len(rows) == 1, (route, [r["route"] for r in ho["http"]])
+        rows = [r for r in rep["http"] if r["route"] == route and r["port"] == facts["app_port"]]
+        assert len(rows) == 1, (route, [(r["route"], r["port"]) for r in rep["http"]])
         db = rows[0]["db"]
         assert rows[0]["count"] == db["requests"] == HANDOFF_N, (route, rows[0]["count"], db)
         if db["queries_per_request"] == queries and db["attribution"]["shared"] == 0:
