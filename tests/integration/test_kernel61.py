@@ -83,6 +83,21 @@ def test_debian12_kernel(tmp_path):
     assert m.returncode == 0, m.stderr
     assert json.loads((tmp_path / "merged.json").read_text())["host"]["kernel_lacks"] == LACKS
 
+    # The report's scope names them too.
+    out = subprocess.run([SLOPROBE, "report", str(path)], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 0, out.stderr
+    lacks = [l.strip() for l in out.stdout.splitlines() if l.strip().startswith("Kernel lacks")]
+    assert lacks and lacks[0].split(None, 2)[2] == ", ".join(LACKS) + " (docs/kernels.md)", lacks
+
+    # A name that is not a hook's is refused in one line.
+    bad = dict(rep, host=dict(rep["host"], kernel_lacks=["sk_data_ready", "\x1b[31m"]))
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    out = subprocess.run([SLOPROBE, "report", str(tmp_path / "bad.json")], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "host.kernel_lacks[1]" in out.stderr and "a tracepoint's name" in out.stderr, out.stderr
+
     # Latency from the first read, as --latency-from=read: inside the client's time, around
     # the server's own.
     assert rep["definitions"]["latency_from"] == "read"
