@@ -30,7 +30,10 @@ node_deps() {
 kernel_vm() {
 	vm=$(dirname "$0")/kernel-vm.sh
 	"$vm" path >/dev/null 2>&1 && return 0
-	[ "$(id -u)" = 0 ] || { echo "deps: run 'sudo make deps' to fetch the 6.1 test kernel" >&2; exit 1; }
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: no 6.1 test kernel (test_kernel61.py will skip): 'sudo make deps' fetches it" >&2
+		return 0
+	fi
 	"$vm" fetch || echo "deps: warning: no 6.1 kernel fetched: test_kernel61.py will skip" >&2
 }
 
