@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Runs a script under another kernel than the host's, in a KVM guest that shares the host's root
-# filesystem read-only: the same binaries, libraries and test helpers, only the kernel differs.
+# Runs a script under another kernel than the host's, in a qemu guest (KVM, else emulated) that
+# shares the host's root filesystem read-only: the same binaries, libraries and test helpers,
+# only the kernel differs.
 # Used by tests/integration/test_kernel61.py (Debian 12's stock kernel, 6.1; docs/kernels.md).
 #
 #   tools/kernel-vm.sh fetch         download and unpack Debian's newest 6.1 kernel package
@@ -72,8 +73,8 @@ modules() {
 initrd() {
 	[ "$1/initrd.gz" -nt "$0" ] && return 0
 	bb=$(command -v busybox) || die "busybox-static is not installed"
-	ir=$1/initrd
-	rm -rf "$ir"
+	# Private names, then a rename: two runs at once never see half an initramfs.
+	ir=$(mktemp -d "$1/initrd.XXXXXX")
 	mkdir -p "$ir/bin" "$ir/proc" "$ir/sys" "$ir/dev" "$ir/root"
 	mkdir "$ir/mod"
 	cp "$1"/mod/*.ko "$ir/mod"
@@ -119,7 +120,8 @@ sync
 reboot -f
 EOF
 	chmod +x "$ir/init"
-	(cd "$ir" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -1) >"$1/initrd.gz"
+	(cd "$ir" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -1) >"$ir.gz"
+	mv "$ir.gz" "$1/initrd.gz"
 	rm -rf "$ir"
 }
 
