@@ -156,3 +156,28 @@ def test_debian12_kernel(tmp_path):
         assert st["handoff_runs_fifo"] + st["handoff_runs_silent"] > 0, (route, db, st)
         assert db["attribution"]["shared"] <= 2, (route, db["attribution"])
     assert wrong <= 1, st
+
+
+def test_host_kernel_lacks_what_its_btf_lacks(tmp_path):
+    """On the host's kernel: host.kernel_lacks lists exactly the hooks bpftool does not find in
+    its BTF (none on 6.18: the key is absent), and no note is printed for what is there."""
+    dump = subprocess.run(["bpftool", "btf", "dump", "file", "/sys/kernel/btf/vmlinux"],
+                          capture_output=True, text=True, timeout=60)
+    assert dump.returncode == 0, dump.stderr
+    names = {"sk_data_ready": "TYPEDEF 'btf_trace_sk_data_ready'",
+             "sock_recv_length": "TYPEDEF 'btf_trace_sock_recv_length'",
+             "sock_send_length": "TYPEDEF 'btf_trace_sock_send_length'",
+             "tcp_send_reset_nosock": "STRUCT 'trace_event_raw_tcp_send_reset'"}
+    want = [k for k in LACKS if names[k] not in dump.stdout]
+    out = tmp_path / "report.json"
+    p = subprocess.run([SLOPROBE, "record", "-q", "-d", "1", "-o", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(out.read_text())
+    assert rep["host"].get("kernel_lacks", []) == want, (rep["host"], want)
+    assert ("kernel_lacks" in rep["host"]) == bool(want)
+    # One note for arrival (either hook), one for refused connects' resets; hand-backs have
+    # their syscall fallback and no note.
+    notes = [l for l in p.stderr.splitlines() if l.startswith("sloprobe: note:")]
+    assert len(notes) == (bool({"sk_data_ready", "sock_recv_length"} & set(want)) +
+                          ("tcp_send_reset_nosock" in want)), p.stderr
