@@ -22,6 +22,9 @@ static const struct {
 	/* Its own event class since the tracepoint fires without a socket too (6.10). */
 	[KFEAT_RESET_NOSOCK] = { "tcp_send_reset_nosock", "trace_event_raw_tcp_send_reset",
 				 BTF_KIND_STRUCT },
+	[KFEAT_TCP_PROBE] = { "tcp_probe", "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
+	[KFEAT_TCP_RCV_SPACE] = { "tcp_rcv_space_adjust", "btf_trace_tcp_rcv_space_adjust",
+				  BTF_KIND_TYPEDEF },
 };
 
 void kfeat__probe(struct kfeat *k, const struct btf *vmlinux)
@@ -50,7 +53,11 @@ const char *kfeat__name(enum kfeat_id id)
 	return id >= 0 && id < KFEAT_NR ? hooks[id].name : "?";
 }
 
-bool kfeat__arrival(const struct kfeat *k)
+enum kfeat_arrival kfeat__arrival(const struct kfeat *k)
 {
-	return k->has[KFEAT_SK_DATA_READY] && k->has[KFEAT_SOCK_RECV_LENGTH];
+	if (k->has[KFEAT_SK_DATA_READY] && k->has[KFEAT_SOCK_RECV_LENGTH])
+		return KFEAT_ARRIVAL_SOCK;
+	if (k->has[KFEAT_TCP_PROBE] && k->has[KFEAT_TCP_RCV_SPACE])
+		return KFEAT_ARRIVAL_TCP;
+	return KFEAT_ARRIVAL_NONE;
 }

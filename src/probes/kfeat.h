@@ -14,6 +14,8 @@ enum kfeat_id {
 	KFEAT_SOCK_RECV_LENGTH, /* tp_btf sock:sock_recv_length: the read they arrived for */
 	KFEAT_SOCK_SEND_LENGTH, /* tp_btf sock:sock_send_length: a pool worker hands back */
 	KFEAT_RESET_NOSOCK,	/* tcp:tcp_send_reset also without a socket (refused connects) */
+	KFEAT_TCP_PROBE,	/* tp_btf tcp:tcp_probe: arrival's fallback, a segment came */
+	KFEAT_TCP_RCV_SPACE,	/* tp_btf tcp:tcp_rcv_space_adjust: ... and a read took it */
 	KFEAT_NR
 };
 
@@ -32,7 +34,12 @@ void kfeat__probe(struct kfeat *k, const struct btf *vmlinux);
 int kfeat__detect(struct kfeat *k);
 /* "sk_data_ready": the hook's name, as the report's host.kernel_lacks lists it. */
 const char *kfeat__name(enum kfeat_id id);
-/* Whether request arrival can be followed (sk_data_ready and sock_recv_length). */
-bool kfeat__arrival(const struct kfeat *k);
+/* How request arrival is followed: the sock events, the older TCP ones, or not at all. */
+enum kfeat_arrival {
+	KFEAT_ARRIVAL_NONE,
+	KFEAT_ARRIVAL_SOCK, /* sk_data_ready and sock_recv_length */
+	KFEAT_ARRIVAL_TCP,  /* tcp_probe and tcp_rcv_space_adjust (6.1) */
+};
+enum kfeat_arrival kfeat__arrival(const struct kfeat *k);
 
 #endif

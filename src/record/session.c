@@ -350,15 +350,16 @@ static void kernel_hooks(struct session *s)
 	for (int i = 0; i < KFEAT_NR; i++)
 		if (!s->kfeat.has[i])
 			s->kernel_lacks[s->nkernel_lacks++] = kfeat__name(i);
-	s->from_read = o->from_read || !kfeat__arrival(&s->kfeat);
+	s->from_read = o->from_read || kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE;
 	if (!s->nkernel_lacks)
 		return;
 	uname(&u);
-	if (!o->from_read && !kfeat__arrival(&s->kfeat))
+	if (!o->from_read && kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE)
 		fprintf(stderr,
-			"sloprobe: note: kernel %s has no sk_data_ready/sock_recv_length "
-			"tracepoint: latency runs from the server's first read, not the request's "
-			"arrival (docs/kernels.md)\n",
+			"sloprobe: note: kernel %s has neither sk_data_ready/sock_recv_length nor "
+			"tcp_probe/tcp_rcv_space_adjust: latency runs from the server's first "
+			"read, "
+			"not the request's arrival (docs/kernels.md)\n",
 			u.release);
 	if (!s->kfeat.has[KFEAT_RESET_NOSOCK])
 		fprintf(stderr,

@@ -21,6 +21,9 @@ ITEMS = 23
 QUERIES = 23
 LINGER = 5
 REFUSED = 3
+# A server taking one connection every QUEUE_MS, QUEUED clients at once: the k-th waits about
+# k x QUEUE_MS in the accept queue, in its latency from arrival (none from the read).
+QUEUE_MS, QUEUED = 150, 4
 # test_handoff.py's load: each client goes round the endpoints (handoffapp.py), at once.
 HANDOFF_LOAD = ("for c in $(seq %d); do (for i in $(seq %d); do for ep in %s; do "
                 "curl -sf -o /dev/null http://127.0.0.1:%d$ep; done; done) & done; wait")
@@ -45,10 +48,14 @@ def workloads(out, pg, t):
     lport, rport = free_port(), free_port()
     linger = subprocess.Popen([PYTHON, tcpload, "linger", str(lport), str(LINGER)],
                               stdout=subprocess.PIPE, text=True)
+    qport = free_port()
+    queue = subprocess.Popen([PYTHON, tcpload, "server", str(qport), "16", str(QUEUE_MS), "120"],
+                             stdout=subprocess.PIPE, text=True)
     # FastAPI sync endpoints: a pool worker sends the queries of a request the loop read.
     app = PyApp("handoffapp.py", "{port}", pg.port)
     try:
         assert linger.stdout.readline().strip() == "ready"
+        assert queue.stdout.readline().strip() == "ready"
         # Warm-up outside the recording: the pool opens its connections once.
         subprocess.run(["sh", "-ec", HANDOFF_LOAD % (2, 1, HANDOFF_EPS, app.port)], check=True,
                        timeout=60)
@@ -56,18 +63,20 @@ def workloads(out, pg, t):
             client("keepalive", srv.port, "/items/", 1, ITEMS) + " > %s/ka.txt" % out,
             "%s %s requests %d %d %s/linger.n" % (PYTHON, tcpload, lport, LINGER, out),
             "%s %s refused %d %d %s/refused.n" % (PYTHON, tcpload, rport, REFUSED, out),
+            "%s %s ramp %d %d 10 %s/queue.json" % (PYTHON, tcpload, qport, QUEUED, out),
             # test_pg.py's psql_sleep: simple protocol, one connection.
             "for i in $(seq %d); do echo 'select pg_sleep(0.05);'; done | psql -X -q "
             "-h 127.0.0.1 -p %d -U postgres -d postgres >/dev/null" % (QUERIES, pg.port),
             HANDOFF_LOAD % (HANDOFF_CLIENTS, HANDOFF_ROUNDS, HANDOFF_EPS, app.port),
         ])
-        ports = [srv.port, lport, rport, pg.port, app.port]
+        ports = [srv.port, lport, rport, pg.port, app.port, qport]
         p = subprocess.run([SLOPROBE, "record", "-q", "-o", os.path.join(out, "report.json")] +
                            [a for port in ports for a in ("-P", str(port))] +
                            ["--", "sh", "-ec", script],
                            capture_output=True, text=True, timeout=150, cwd=HERE)
         facts.update(rc=p.returncode, stderr=p.stderr, port=srv.port, linger_port=lport,
-                     refused_port=rport, server_pid=srv.pid, app_port=app.port)
+                     refused_port=rport, server_pid=srv.pid, app_port=app.port,
+                     queue_port=qport)
         t.append(time.monotonic())
         # Every BPF object at once: sockio with its TLS programs, libpq's uprobes, the
         # server's USDT probes, the hand-offs.
@@ -77,6 +86,8 @@ def workloads(out, pg, t):
         facts.update(all_rc=p.returncode, all_stderr=p.stderr)
         t.append(time.monotonic())
     finally:
+        queue.kill()
+        queue.wait(5)
         app.stop()
         srv.stop()
         if linger.poll() is None:

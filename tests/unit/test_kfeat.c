@@ -52,6 +52,8 @@ static void test_new_kernel(void **state)
 		{ "btf_trace_sock_send_length", BTF_KIND_TYPEDEF },
 		{ "trace_event_raw_tcp_send_reset", BTF_KIND_STRUCT },
 		{ "trace_event_raw_tcp_event_sk", BTF_KIND_STRUCT },
+		{ "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
+		{ "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF },
 	};
 	struct kfeat k;
 
@@ -59,13 +61,13 @@ static void test_new_kernel(void **state)
 	probe(&k, t, sizeof(t) / sizeof(t[0]));
 	for (int i = 0; i < KFEAT_NR; i++)
 		assert_true(k.has[i]);
-	assert_true(kfeat__arrival(&k));
+	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_SOCK);
 }
 
 /*
  * 6.1 as its BTF is (tests/integration/test_kernel61.py boots it): the older hooks, reset's old
- * class, none of the newer ones. A name of the wrong kind does not count: a struct is not a
- * raw tracepoint's typedef, nor a typedef an event's record.
+ * class, none of the newer ones; arrival from the TCP events. A name of the wrong kind does not
+ * count: a struct is not a raw tracepoint's typedef, nor a typedef an event's record.
  */
 static void test_kernel61(void **state)
 {
@@ -75,33 +77,46 @@ static void test_kernel61(void **state)
 		{ "trace_event_raw_tcp_event_sk_skb", BTF_KIND_STRUCT },
 		{ "btf_trace_sk_data_ready", BTF_KIND_STRUCT },
 		{ "trace_event_raw_tcp_send_reset", BTF_KIND_TYPEDEF },
+		{ "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
+		{ "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF },
 	};
 	struct kfeat k;
 
 	(void)state;
 	probe(&k, t, sizeof(t) / sizeof(t[0]));
-	for (int i = 0; i < KFEAT_NR; i++)
+	for (int i = 0; i < KFEAT_TCP_PROBE; i++)
 		assert_false(k.has[i]);
-	assert_false(kfeat__arrival(&k));
+	assert_true(k.has[KFEAT_TCP_PROBE] && k.has[KFEAT_TCP_RCV_SPACE]);
+	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_TCP);
 }
 
-/* Arrival needs both of its hooks: either alone leaves latency from the read. */
-static void test_arrival_needs_both(void **state)
+/*
+ * Arrival needs both hooks of a pair: one of each pair leaves latency from the read; the sock
+ * pair is preferred to the TCP one.
+ */
+static void test_arrival_needs_a_pair(void **state)
 {
-	const struct ty only_ready[] = { { "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF } };
-	const struct ty only_recv[] = { { "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF } };
+	const struct ty mixed[] = { { "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF },
+				    { "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF } };
+	const struct ty other[] = { { "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF },
+				    { "btf_trace_tcp_probe", BTF_KIND_TYPEDEF } };
+	const struct ty both[] = { { "btf_trace_sk_data_ready", BTF_KIND_TYPEDEF },
+				   { "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF },
+				   { "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
+				   { "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF } };
 	struct kfeat k;
 
 	(void)state;
-	probe(&k, only_ready, 1);
-	assert_true(k.has[KFEAT_SK_DATA_READY]);
-	assert_false(k.has[KFEAT_SOCK_RECV_LENGTH]);
-	assert_false(kfeat__arrival(&k));
-	probe(&k, only_recv, 1);
-	assert_false(k.has[KFEAT_SK_DATA_READY]);
-	assert_true(k.has[KFEAT_SOCK_RECV_LENGTH]);
-	assert_false(kfeat__arrival(&k));
+	probe(&k, mixed, 2);
+	assert_true(k.has[KFEAT_SK_DATA_READY] && k.has[KFEAT_TCP_RCV_SPACE]);
+	assert_false(k.has[KFEAT_SOCK_RECV_LENGTH] || k.has[KFEAT_TCP_PROBE]);
+	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_NONE);
+	probe(&k, other, 2);
+	assert_true(k.has[KFEAT_SOCK_RECV_LENGTH] && k.has[KFEAT_TCP_PROBE]);
+	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_NONE);
 	assert_false(k.has[KFEAT_SOCK_SEND_LENGTH]);
+	probe(&k, both, 4);
+	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_SOCK);
 }
 
 /* The names are the report's (host.kernel_lacks, docs/report.schema.json's pattern). */
@@ -112,6 +127,8 @@ static void test_names(void **state)
 	assert_string_equal(kfeat__name(KFEAT_SOCK_RECV_LENGTH), "sock_recv_length");
 	assert_string_equal(kfeat__name(KFEAT_SOCK_SEND_LENGTH), "sock_send_length");
 	assert_string_equal(kfeat__name(KFEAT_RESET_NOSOCK), "tcp_send_reset_nosock");
+	assert_string_equal(kfeat__name(KFEAT_TCP_PROBE), "tcp_probe");
+	assert_string_equal(kfeat__name(KFEAT_TCP_RCV_SPACE), "tcp_rcv_space_adjust");
 	assert_string_equal(kfeat__name(KFEAT_NR), "?");
 	assert_string_equal(kfeat__name(-1), "?");
 }
@@ -121,7 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_kernel),
 		cmocka_unit_test(test_kernel61),
-		cmocka_unit_test(test_arrival_needs_both),
+		cmocka_unit_test(test_arrival_needs_a_pair),
 		cmocka_unit_test(test_names),
 	};
 
