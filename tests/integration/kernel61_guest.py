@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import (HERE, PYTHON, SLOPROBE, PyApp, Server, client, free_port,  # noqa: E402
-                      postgres)
+                      loaded_progs, postgres, prog_ids_of)
 
 ITEMS = 23
 QUERIES = 23
@@ -80,10 +80,18 @@ def workloads(out, pg, t):
         t.append(time.monotonic())
         # Every BPF object at once: sockio with its TLS programs, libpq's uprobes, the
         # server's USDT probes, the hand-offs.
-        p = subprocess.run([SLOPROBE, "record", "-q", "-d", "1", "--bpf-stats", "--tls=on",
-                            "--db-probe=wire,libpq,usdt", "-o", os.path.join(out, "all.json")],
-                           capture_output=True, text=True, timeout=150, cwd=HERE)
-        facts.update(all_rc=p.returncode, all_stderr=p.stderr)
+        ready = os.path.join(out, "all.ready")
+        p = subprocess.Popen([SLOPROBE, "record", "-q", "--bpf-stats", "--tls=on",
+                              "--db-probe=wire,libpq,usdt", "-o", os.path.join(out, "all.json"),
+                              "--", "sh", "-ec", "touch %s; sleep 1" % ready],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=HERE)
+        deadline = time.monotonic() + 120
+        while not os.path.exists(ready) and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        live = loaded_progs()
+        facts["all_progs"] = sorted(live[i]["name"] for i in prog_ids_of(p.pid) if i in live)
+        _, err = p.communicate(timeout=120)
+        facts.update(all_rc=p.returncode, all_stderr=err)
         t.append(time.monotonic())
     finally:
         queue.kill()

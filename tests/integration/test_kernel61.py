@@ -9,11 +9,13 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 import jsonschema
 import pytest
 
-from conftest import REPO, SCHEMA, SLOPROBE, assert_round_trip, nearest_rank, within_truth
+from conftest import (REPO, SCHEMA, SLOPROBE, assert_round_trip, loaded_progs, nearest_rank,
+                      prog_ids_of, within_truth)
 
 VM = os.path.join(REPO, "tools", "kernel-vm.sh")
 GUEST = os.path.join(REPO, "tests", "integration", "kernel61_guest.py")
@@ -76,6 +78,11 @@ def test_debian12_kernel(tmp_path):
     assert all_["host"]["kernel_lacks"] == LACKS
     for k in ("run_cnt", "db_probes_run_cnt", "handoff_run_cnt"):
         assert k in all_["bpf"], all_["bpf"]
+    # The fallbacks run in place of the missing hooks' programs, the older layouts' readers load.
+    progs = set(facts["all_progs"])
+    assert {"arrival_probe", "arrival_read", "back_write", "back_sendto", "tcp_send_reset",
+            "tcp_retransmit_skb", "sched_waking", "sock_state"} <= progs, sorted(progs)
+    assert not {"sk_data_ready", "sock_recv_length", "sock_send_length"} & progs, sorted(progs)
     # A merged report keeps what its runs' kernels lacked, once.
     m = subprocess.run([SLOPROBE, "merge", str(path), str(tmp_path / "all.json"), "-o",
                         str(tmp_path / "merged.json")], capture_output=True, text=True, timeout=30)
@@ -179,10 +186,26 @@ def test_host_kernel_lacks_what_its_btf_lacks(tmp_path):
              "tcp_probe": "TYPEDEF 'btf_trace_tcp_probe'",
              "tcp_rcv_space_adjust": "TYPEDEF 'btf_trace_tcp_rcv_space_adjust'"}
     want = [k for k in names if names[k] not in dump.stdout]
-    out = tmp_path / "report.json"
-    p = subprocess.run([SLOPROBE, "record", "-q", "-d", "1", "-o", str(out)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    # The programs loaded, read while it records: each hook's fallback only where it lacks.
+    out, ready = tmp_path / "report.json", tmp_path / "ready"
+    p = subprocess.Popen([SLOPROBE, "record", "-q", "-o", str(out), "--", "sh", "-ec",
+                          "touch %s; sleep 2" % ready], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        live = loaded_progs()
+        loaded = {live[i]["name"] for i in prog_ids_of(p.pid) if i in live}
+    finally:
+        _, stderr = p.communicate(timeout=60)
+    assert p.returncode == 0, stderr
+    p.stderr = stderr
+    sock_pair = not {"sk_data_ready", "sock_recv_length"} & set(want)
+    assert ("sk_data_ready" in loaded) == sock_pair, sorted(loaded)
+    assert ("arrival_probe" in loaded) == (not sock_pair), loaded
+    assert ("sock_send_length" in loaded) == ("sock_send_length" not in want), sorted(loaded)
+    assert ("back_write" in loaded) == ("sock_send_length" in want), loaded
     rep = json.loads(out.read_text())
     assert rep["host"].get("kernel_lacks", []) == want, (rep["host"], want)
     assert ("kernel_lacks" in rep["host"]) == bool(want)
