@@ -4,8 +4,14 @@
 #define SLOPROBE_COMMON_BPF_H
 
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #include "abi/procfilter.h"
+
+#ifndef S_IFMT
+#define S_IFMT	 00170000
+#define S_IFSOCK 0140000
+#endif
 
 /* Adds n to this CPU's slot idx of a per-CPU array of __u64 counters. */
 static __always_inline void counter__add(void *counters, __u32 idx, __u64 n)
@@ -67,6 +73,30 @@ static __always_inline bool procs__wanted(void *procs, __u32 tgid)
 	__u8 *v = bpf_map_lookup_elem(procs, &tgid);
 
 	return !v || *v != PROCFILTER_IGNORE;
+}
+
+/* The struct sock behind fd in the current task; NULL if the fd is not open. */
+static __always_inline struct sock *fd__sock(__u32 fd, bool *is_sock)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	struct socket *so;
+	umode_t mode;
+
+	*is_sock = false;
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return NULL;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return (struct sock *)1; /* open, not a socket */
+	so = BPF_CORE_READ(f, private_data);
+	*is_sock = true;
+	return BPF_CORE_READ(so, sk);
 }
 
 #endif

@@ -132,3 +132,37 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	emit(HANDOFF_EV_BACK, tgid, (__u32)bpf_get_current_pid_tgid(), 0, ret);
 	return 0;
 }
+
+/*
+ * The same hand-back on kernels without sock_send_length (6.1, docs/kernels.md), at the
+ * syscall that makes it: write() and send() of a few bytes to an AF_UNIX socket, asyncio's
+ * self-pipe. Loaded only there (src/probes/handoff_probe.c): every write of the host pays a
+ * run, cheaper checks first. Dated at the call's entry, microseconds before the send.
+ */
+static __always_inline int back_syscall(__u32 fd, __u64 len)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct sock *sk;
+	bool is_sock;
+
+	if (!len || len > HANDOFF_BACK_MAX || !bpf_map_lookup_elem(&procs, &tgid))
+		return 0;
+	sk = fd__sock(fd, &is_sock);
+	if (!is_sock || !sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+		return 0;
+	emit(HANDOFF_EV_BACK, tgid, (__u32)id, 0, len);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int back_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return back_syscall(ctx->args[0], ctx->args[2]);
+}
+
+SEC("tp/syscalls/sys_enter_sendto")
+int back_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return back_syscall(ctx->args[0], ctx->args[2]);
+}

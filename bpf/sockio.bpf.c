@@ -541,6 +541,52 @@ int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 }
 
 /*
+ * The same two times on kernels without those events (6.1, docs/kernels.md); loaded only
+ * there. A segment reached an established socket (tcp_probe, at tcp_rcv_established's start:
+ * its payload is readable from now, a bare ACK or FIN is not counted)...
+ */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(arrival_probe, struct sock *sk, struct sk_buff *skb)
+{
+	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
+	__u8 doff = 0;
+	__u64 now;
+
+	if (!a)
+		return 0;
+	/* skb->data is the TCP header here: its length in doff's 4 high bits. */
+	bpf_probe_read_kernel(&doff, 1, skb->data + 12);
+	if (skb->len <= (__u32)(doff >> 4) * 4)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (!a->first)
+		a->first = now;
+	a->last = now;
+	return 0;
+}
+
+/*
+ * ...and a read copied some of it (tcp_rcv_space_adjust, after each copy of tcp_recvmsg, so
+ * maybe several times a read: the first one's arrival is the read's). It cannot tell a peek.
+ */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(arrival_read, struct sock *sk)
+{
+	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
+	struct inflight *in;
+	struct tcp_sock *tp;
+
+	if (!a)
+		return 0;
+	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (in && in->active && !in->arrival)
+		in->arrival = a->first;
+	tp = bpf_skc_to_tcp_sock(sk);
+	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
+	return 0;
+}
+
+/*
  * TCP state changes, every socket of the host: one program for the two uses, so that each
  * change pays one run, and most pay only these comparisons. A server connection's handshake
  * starts its arrival times; an outbound one's SYN, handshake end and the peer's FIN are the

@@ -8,8 +8,6 @@
 
 #define AF_INET	     2
 #define AF_INET6     10
-#define S_IFMT	     00170000
-#define S_IFSOCK     0140000
 #define MSG_PEEK     2
 #define EINPROGRESS  115
 #define ENETUNREACH  101

@@ -13,7 +13,8 @@ PKGS="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
       nodejs golang-go apache2 libapache2-mod-php php-cli gunicorn python3-flask
       python3-aiohttp default-jdk-headless libpostgresql-jdbc-java apache2-utils
       redis-server redis-tools python3-redis python3-requests python3-urllib3
-      prometheus python3-prometheus-client docker.io docker-compose"
+      prometheus python3-prometheus-client docker.io docker-compose qemu-system-x86
+      busybox-static"
 
 # npm servers and drivers of the conformance tests (express, pg, ioredis), pinned by package-lock.json.
 node_deps() {
@@ -25,6 +26,18 @@ node_deps() {
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
+# Debian 12's own kernel (6.1), unpacked into a cache for tests/integration/test_kernel61.py,
+# never installed: tools/kernel-vm.sh picks the newest such package apt-cache knows.
+kernel_vm() {
+	vm=$(dirname "$0")/kernel-vm.sh
+	"$vm" path >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: no 6.1 test kernel (test_kernel61.py will skip): 'sudo make deps' fetches it" >&2
+		return 0
+	fi
+	"$vm" fetch || echo "deps: warning: no 6.1 kernel fetched: test_kernel61.py will skip" >&2
+}
+
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
@@ -33,7 +46,7 @@ for p in $PKGS; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && { node_deps; exit 0; }
+[ -z "$missing" ] && { node_deps; kernel_vm; exit 0; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'sudo make deps' to install them" >&2
@@ -48,4 +61,5 @@ if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; the
 fi
 # The Debian postgresql package starts a cluster on 5432; tests use private clusters instead.
 node_deps
+kernel_vm
 echo "deps: done"

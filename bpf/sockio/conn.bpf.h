@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "abi/sockio.h"
+#include "common.bpf.h"
 #include "sockio.bpf.h"
 #include "sockio/proc.bpf.h"
 
@@ -41,30 +42,6 @@ struct {
 	__type(key, __u16);
 	__type(value, __u8);
 } filter_ports SEC(".maps");
-
-/* The struct sock behind fd in the current task; NULL if the fd is not open. */
-static __always_inline struct sock *fd__sock(__u32 fd, bool *is_sock)
-{
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	struct socket *so;
-	umode_t mode;
-
-	*is_sock = false;
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	if (!f)
-		return NULL;
-	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return (struct sock *)1; /* open, not a socket */
-	so = BPF_CORE_READ(f, private_data);
-	*is_sock = true;
-	return BPF_CORE_READ(so, sk);
-}
 
 static __always_inline bool port_wanted(__u16 lport, __u16 rport)
 {

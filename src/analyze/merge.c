@@ -270,6 +270,33 @@ static bool same_command(const struct run *a, const struct run *b)
 	return true;
 }
 
+/* What any of the runs' kernels lacked: the merged numbers lack it in part. */
+static int merge_lacks(struct run *out, const struct run *const *in, unsigned n)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += in[i]->kernel_lacks.n;
+	if (!total)
+		return 0;
+	out->kernel_lacks.v = run__alloc(out, total * sizeof(*out->kernel_lacks.v));
+	if (!out->kernel_lacks.v)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned k = 0; k < in[i]->kernel_lacks.n; k++) {
+			const char *v = in[i]->kernel_lacks.v[k];
+			bool seen = false;
+
+			for (unsigned m = 0; m < out->kernel_lacks.n && !seen; m++)
+				seen = !strcmp(out->kernel_lacks.v[m], v);
+			if (!seen &&
+			    !(out->kernel_lacks.v[out->kernel_lacks.n++] = run__strdup(out, v)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 {
 	const struct run_counts *c[n];
@@ -286,6 +313,8 @@ static int merge_head(struct run *out, const struct run *const *in, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		s[i] = in[i]->kernel;
 	out->kernel = merge__join_distinct(out, s, n);
+	if ((err = merge_lacks(out, in, n)))
+		return err;
 	out->start_ms = in[0]->start_ms;
 	out->end_ms = in[0]->end_ms;
 	for (unsigned i = 1; i < n; i++) {

@@ -283,6 +283,17 @@ void runreport__scope_cells(const struct analyze_out *o, const struct run *r, st
 	table__cell(t, "Host");
 	table__cell(t, "%s, Linux %s", analyze__text(o, r->hostname, b, sizeof(b)),
 		    analyze__text(o, r->kernel, c, sizeof(c)));
+	if (r->kernel_lacks.n) {
+		/* Names of [a-z0-9_] (run_load_section.c): nothing to escape. */
+		size_t n = 0;
+
+		a[0] = '\0';
+		for (unsigned i = 0; i < r->kernel_lacks.n && n < sizeof(a); i++)
+			n += snprintf(a + n, sizeof(a) - n, "%s%s", i ? ", " : "",
+				      r->kernel_lacks.v[i]);
+		table__cell(t, "Kernel lacks");
+		table__cell(t, "%s (docs/kernels.md)", a);
+	}
 	table__cell(t, "Window");
 	table__cell(t, "%s to %s (%.3f s)", analyze__text(o, r->start, b, sizeof(b)),
 		    analyze__text(o, r->end, c, sizeof(c)), r->duration_s);

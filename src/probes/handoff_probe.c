@@ -8,6 +8,7 @@
 
 #include "probes/bpfobj.h"
 #include "probes/handoff_probe.h"
+#include "probes/kfeat.h"
 #include "handoff.skel.h"
 
 struct handoff_probe {
@@ -35,8 +36,8 @@ static int ring_cb(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-int handoff_probe__open(struct handoff_probe **out, handoff_ev_fn fn, void *ctx, char *err,
-			size_t errsz)
+int handoff_probe__open(struct handoff_probe **out, const struct kfeat *kf, handoff_ev_fn fn,
+			void *ctx, char *err, size_t errsz)
 {
 	struct handoff_probe *p = calloc(1, sizeof(*p));
 	int err_ = 0;
@@ -55,6 +56,13 @@ int handoff_probe__open(struct handoff_probe **out, handoff_ev_fn fn, void *ctx,
 		goto cleanup;
 	}
 	bpfobj__init(&p->bo, p->skel, p->skel->obj, skel_destroy);
+	/* One way to see hand-backs: the tracepoint, else the syscalls (bpf/handoff.bpf.c). */
+	if (kf && !kf->has[KFEAT_SOCK_SEND_LENGTH]) {
+		bpf_program__set_autoload(p->skel->progs.sock_send_length, false);
+	} else {
+		bpf_program__set_autoload(p->skel->progs.back_write, false);
+		bpf_program__set_autoload(p->skel->progs.back_sendto, false);
+	}
 	err_ = handoff_bpf__load(p->skel);
 	if (err_) {
 		snprintf(err, errsz, "loading the hand-off BPF programs: %s", strerror(-err_));

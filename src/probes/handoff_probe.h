@@ -15,11 +15,17 @@
 
 struct handoff_probe;
 
+struct kfeat;
+
 typedef void (*handoff_ev_fn)(void *ctx, const struct handoff_ev *e);
 
-/* Loads and attaches; err gets one line on failure (-errno). */
-int handoff_probe__open(struct handoff_probe **out, handoff_ev_fn fn, void *ctx, char *err,
-			size_t errsz);
+/*
+ * Loads and attaches; err gets one line on failure (-errno). kf: the running kernel's hooks
+ * (NULL: all present); without sock_send_length, HANDOFF_EV_BACK comes from the syscalls
+ * (docs/kernels.md).
+ */
+int handoff_probe__open(struct handoff_probe **out, const struct kfeat *kf, handoff_ev_fn fn,
+			void *ctx, char *err, size_t errsz);
 /* Watch this process from now on. */
 int handoff_probe__add_proc(struct handoff_probe *p, uint32_t tgid);
 /* Hands every waiting event to fn; the number handed, or -errno. */

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "probes/bpfobj.h"
+#include "probes/kfeat.h"
 #include "probes/sockio.h"
 #include "sockio.skel.h"
 
@@ -79,6 +80,7 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 {
 	struct sockio *s = calloc(1, sizeof(*s));
 	struct sockio_bpf *skel = NULL;
+	enum kfeat_arrival arrival;
 	unsigned rb_bytes;
 	int err_ = 0;
 	__u8 one = 1;
@@ -128,7 +130,19 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 		}
 		skel->rodata->filter_cgroup_on = true;
 	}
-	if (o->no_arrival) {
+	/* One pair of programs follows arrival, the newer where the kernel has it (kernels.md). */
+	arrival = o->kfeat ? kfeat__arrival(o->kfeat) : KFEAT_ARRIVAL_SOCK;
+	if (o->no_arrival)
+		arrival = KFEAT_ARRIVAL_NONE;
+	if (arrival != KFEAT_ARRIVAL_TCP) {
+		bpf_program__set_autoload(skel->progs.arrival_probe, false);
+		bpf_program__set_autoload(skel->progs.arrival_read, false);
+	}
+	if (arrival == KFEAT_ARRIVAL_TCP) {
+		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
+		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
+	}
+	if (arrival == KFEAT_ARRIVAL_NONE) {
 		/* Two program runs per request saved: nothing would read what they keep. */
 		skel->rodata->targ_arrival = false;
 		if (!o->outbound)

@@ -28,11 +28,14 @@ struct sockio_opts {
 	bool outbound_all;
 	bool no_arrival; /* do not follow when request bytes arrive (latency from the read) */
 	bool tls;	 /* load the OpenSSL programs, for probes/tlsprobe.h to attach */
+	/* The running kernel's hooks (kfeat__detect); NULL: all taken as present. */
+	const struct kfeat *kfeat;
 };
 
 typedef int (*sockio_event_fn)(void *ctx, void *data, size_t size);
 
 struct bpf_program;
+struct kfeat;
 struct sockio;
 
 /* Loads, fills the filters and attaches: events flow to fn from here. 0, or a negative errno

@@ -1037,6 +1037,9 @@ static void head(struct snap *s)
 	r->tool_version = SLOPROBE_VERSION;
 	r->hostname = str(s, m->hostname);
 	r->kernel = str(s, m->kernel);
+	r->kernel_lacks.v = alloc(s, m->nkernel_lacks, sizeof(*r->kernel_lacks.v));
+	for (unsigned i = 0; r->kernel_lacks.v && i < m->nkernel_lacks; i++)
+		r->kernel_lacks.v[r->kernel_lacks.n++] = str(s, m->kernel_lacks[i]);
 	report__iso8601(&m->start, t, sizeof(t));
 	r->start = str(s, t);
 	report__iso8601(&m->end, t, sizeof(t));

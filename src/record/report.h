@@ -27,6 +27,8 @@
 struct report_meta {
 	const char *hostname;
 	const char *kernel;
+	const char *const *kernel_lacks; /* hooks the kernel lacks (probes/kfeat.h), NULL */
+	unsigned nkernel_lacks;
 	struct timespec start, end; /* CLOCK_REALTIME */
 	uint64_t start_ns;	    /* the start, CLOCK_MONOTONIC (event timestamps' clock) */
 	double duration_s;

@@ -338,6 +338,37 @@ static int session_names(struct session *s)
 	return 0;
 }
 
+/*
+ * What this kernel lacks of the newer hooks (docs/kernels.md): the programs on them are left
+ * unloaded, and each feature that loses something says so once, here, in one line.
+ */
+static void kernel_hooks(struct session *s)
+{
+	const struct record_opts *o = s->o;
+	struct utsname u;
+
+	kfeat__detect(&s->kfeat);
+	for (int i = 0; i < KFEAT_NR; i++)
+		if (!s->kfeat.has[i])
+			s->kernel_lacks[s->nkernel_lacks++] = kfeat__name(i);
+	s->from_read = o->from_read || kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE;
+	if (!s->nkernel_lacks)
+		return;
+	uname(&u);
+	if (!o->from_read && kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE)
+		fprintf(stderr,
+			"sloprobe: note: kernel %s has neither sk_data_ready/sock_recv_length nor "
+			"tcp_probe/tcp_rcv_space_adjust: latency runs from the server's first "
+			"read, "
+			"not the request's arrival (docs/kernels.md)\n",
+			u.release);
+	if (!s->kfeat.has[KFEAT_RESET_NOSOCK])
+		fprintf(stderr,
+			"sloprobe: note: kernel %s traces tcp_send_reset only from a full socket: "
+			"resets of refused connects are not counted (docs/kernels.md)\n",
+			u.release);
+}
+
 int session__open(struct session *s, const struct record_opts *o)
 {
 	struct sockio_opts so = {};
@@ -357,6 +388,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	ret = scope_pids(s);
 	if (ret)
 		return ret;
+	kernel_hooks(s);
 	if (o->cgroup) {
 		struct stat st;
 
@@ -464,7 +496,7 @@ int session__open(struct session *s, const struct record_opts *o)
 	 */
 	sko.routes = o->routes;
 	sko.route_distinct = o->route_limit;
-	sko.from_read = o->from_read;
+	sko.from_read = s->from_read;
 	sko.db_wire = o->db_probes & (1u << DB_PATH_WIRE);
 	sko.names = s->names;
 	s->sink = calloc(1, sizeof(*s->sink));
@@ -500,8 +532,9 @@ int session__open(struct session *s, const struct record_opts *o)
 	so.clients = (o->db_probes & (1u << DB_PATH_WIRE)) || o->redis || o->outbound;
 	so.outbound = o->outbound;
 	so.outbound_all = o->outbound == RECORD_OUTBOUND_ALL;
-	so.no_arrival = o->from_read;
+	so.no_arrival = s->from_read;
 	so.tls = o->tls;
+	so.kfeat = &s->kfeat;
 	if (o->bpf_stats) {
 		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (s->stats_fd < 0)
@@ -536,7 +569,8 @@ int session__open(struct session *s, const struct record_opts *o)
 		s->ho->on_proc = on_handoff_proc;
 		s->ho->pull = pull_handoff;
 		s->ho->ctx = &s->hop;
-		if (handoff_probe__open(&s->hop, on_handoff_ev, s->dbt, err, sizeof(err)))
+		if (handoff_probe__open(&s->hop, &s->kfeat, on_handoff_ev, s->dbt, err,
+					sizeof(err)))
 			textesc__line(stderr,
 				      "sloprobe: warning: %s: pool workers' queries are shared",
 				      err);
@@ -835,7 +869,9 @@ void session__finish(struct session *s)
 	m->ports = o->ports;
 	m->nports = o->nports;
 	m->quiet_ms = o->quiet_ms;
-	m->from_read = o->from_read;
+	m->from_read = s->from_read;
+	m->kernel_lacks = s->kernel_lacks;
+	m->nkernel_lacks = s->nkernel_lacks;
 	m->max_drop_pct = o->max_drop_pct;
 	if (s->db) {
 		dbagg__finish(s->db, m->duration_s);

@@ -19,6 +19,7 @@
 #include "abi/sockio.h"
 #include "lib/outfile.h"
 #include "lib/runas.h"
+#include "probes/kfeat.h"
 #include "record/cmdexit.h"
 #include "record/jsonl.h"
 #include "record/report.h"
@@ -130,6 +131,12 @@ struct session {
 	int stats_fd;		   /* kernel.bpf_stats_enabled held on, or -1 */
 	struct metricsrv *msrv;	   /* NULL: no --listen */
 	FILE *jsonl;		   /* NULL: no --jsonl */
+
+	struct kfeat kfeat; /* the running kernel's newer hooks */
+	/* the hooks it lacks (kfeat__name), for the report's host.kernel_lacks */
+	const char *kernel_lacks[KFEAT_NR];
+	unsigned nkernel_lacks;
+	bool from_read; /* --latency-from read, or a kernel without the arrival hooks */
 
 	struct report_meta meta;
 	struct slotrack_tally tally;

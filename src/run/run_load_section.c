@@ -667,6 +667,14 @@ static int exit_map(struct ld *l, json_object *o)
 	return 0;
 }
 
+/* host.kernel_lacks: names as probes/kfeat.c gives them, [a-z0-9_], nothing to escape. */
+static bool hook_name_ok(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+	return n && n < 64 && !s[n];
+}
+
 static int load_head(struct ld *l, json_object *root)
 {
 	struct run *r = l->r;
@@ -678,6 +686,8 @@ static int load_head(struct ld *l, json_object *root)
 	    (err = ld__get(l, root, "", "host", T_OBJ, REQ, &o)) ||
 	    (err = ld__get_str(l, o, "host", "hostname", REQ, &r->hostname)) ||
 	    (err = ld__get_str(l, o, "host", "kernel", REQ, &r->kernel)) ||
+	    (err = ld__get_strings(l, o, "host", "kernel_lacks", &r->kernel_lacks, hook_name_ok,
+				   "a tracepoint's name")) ||
 	    (err = ld__get(l, root, "", "window", T_OBJ, REQ, &o)) ||
 	    (err = ld__get_str(l, o, "window", "start", REQ, &r->start)) ||
 	    (err = ld__get_str(l, o, "window", "end", REQ, &r->end)) ||

@@ -969,6 +969,13 @@ int run__write(FILE *f, const struct run *r)
 	json__begin_object(j);
 	json__kv_string(j, "hostname", r->hostname);
 	json__kv_string(j, "kernel", r->kernel);
+	if (r->kernel_lacks.n) {
+		json__key(j, "kernel_lacks");
+		json__begin_array(j);
+		for (unsigned i = 0; i < r->kernel_lacks.n; i++)
+			json__string(j, r->kernel_lacks.v[i]);
+		json__end_array(j);
+	}
 	json__end_object(j);
 	json__key(j, "window");
 	json__begin_object(j);

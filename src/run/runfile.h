@@ -426,6 +426,8 @@ struct run {
 	const char *tool_version;
 	const char *hostname;
 	const char *kernel;
+	/* hooks of newer kernels this one lacks (docs/kernels.md); absent when none */
+	struct run_ids kernel_lacks;
 	const char *start, *end;  /* ISO 8601 as in the file */
 	int64_t start_ms, end_ms; /* the same, ms since the epoch (UTC) */
 	double duration_s;

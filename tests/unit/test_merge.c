@@ -879,6 +879,45 @@ static void test_merge_hostnames_joined(void **state)
 	run__free(&b);
 }
 
+/*
+ * What the runs' kernels lacked (docs/kernels.md), each hook once in order of first appearance;
+ * none lacked: no list (a report without the key, as before).
+ */
+static void test_merge_kernel_lacks_union(void **state)
+{
+	const char *a_lacks[] = { "sk_data_ready", "sock_recv_length" };
+	const char *b_lacks[] = { "sock_recv_length", "tcp_send_reset_nosock" };
+	struct run a, b, m;
+	struct merge_notes notes;
+
+	(void)state;
+	input(&a, "a", 0, 0);
+	input(&b, "b", 0, 0);
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.kernel_lacks.n, 0);
+	assert_null(m.kernel_lacks.v);
+	run__free(&m);
+	b.kernel_lacks.v = b_lacks;
+	b.kernel_lacks.n = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.kernel_lacks.n, 2);
+	assert_string_equal(m.kernel_lacks.v[0], "sock_recv_length");
+	assert_string_equal(m.kernel_lacks.v[1], "tcp_send_reset_nosock");
+	run__free(&m);
+	a.kernel_lacks.v = a_lacks;
+	a.kernel_lacks.n = 2;
+	merge2(&m, &a, &b, &notes);
+	assert_int_equal(m.kernel_lacks.n, 3);
+	assert_string_equal(m.kernel_lacks.v[0], "sk_data_ready");
+	assert_string_equal(m.kernel_lacks.v[1], "sock_recv_length");
+	assert_string_equal(m.kernel_lacks.v[2], "tcp_send_reset_nosock");
+	/* Copied into the merged run's arena, not pointing into its inputs'. */
+	assert_ptr_not_equal(m.kernel_lacks.v[0], a_lacks[0]);
+	run__free(&m);
+	run__free(&a);
+	run__free(&b);
+}
+
 /* Counters of each object merge with their own kind: http_parser's are not the connections'. */
 static void test_merge_counter_objects_apart(void **state)
 {
@@ -1222,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_merge_db_attribution_and_shares),
 		cmocka_unit_test(test_merge_first_byte),
 		cmocka_unit_test(test_merge_hostnames_joined),
+		cmocka_unit_test(test_merge_kernel_lacks_union),
 		cmocka_unit_test(test_merge_counter_objects_apart),
 		cmocka_unit_test(test_merge_command_kept_only_when_the_same),
 		cmocka_unit_test(test_merge_dependencies),
