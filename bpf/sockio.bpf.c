@@ -630,6 +630,19 @@ int tcp_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
 	return tcpsat__reset_sent(ctx);
 }
 
+/* The same two events in their layout before 6.10: loaded only on such kernels. */
+SEC("tp/tcp/tcp_retransmit_skb")
+int tcp_retransmit_skb_old(struct trace_event_raw_tcp_event_sk_skb___k61 *ctx)
+{
+	return tcpsat__retransmit_old(ctx);
+}
+
+SEC("tp/tcp/tcp_send_reset")
+int tcp_send_reset_old(struct trace_event_raw_tcp_event_sk_skb___k61 *ctx)
+{
+	return tcpsat__reset_sent_old(ctx);
+}
+
 SEC("tp/skb/kfree_skb")
 int kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {

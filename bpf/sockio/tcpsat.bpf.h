@@ -73,8 +73,10 @@ static __always_inline void tcpsat__count(struct sockio_tcp_key *k, __u16 sport,
 /*
  * Before 6.10, tcp_retransmit_skb and tcp_send_reset were both events of the class
  * tcp_event_sk_skb, a layout the vendored vmlinux.h (6.18) no longer has: this is it, matched
- * by CO-RE against the running kernel's struct of the name before "___". The programs pick
- * their layout with bpf_core_type_exists(), resolved at load: the other branch is dead code.
+ * by CO-RE against the running kernel's struct of the name before "___". Its readers are
+ * programs of their own, loaded only on such kernels (src/probes/sockio.c): a CO-RE
+ * relocation against a struct the kernel lacks makes libbpf search the modules' BTF, which
+ * needs CAP_SYS_ADMIN, and sloprobe runs with CAP_BPF + CAP_PERFMON (docs/security.md).
  */
 struct trace_event_raw_tcp_event_sk_skb___k61 {
 	struct trace_entry ent;
@@ -90,17 +92,33 @@ struct trace_event_raw_tcp_event_sk_skb___k61 {
 	__u8 daddr_v6[16];
 } __attribute__((preserve_access_index));
 
-static __always_inline int tcpsat__retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+static __always_inline int tcpsat__retransmit_old(
+	struct trace_event_raw_tcp_event_sk_skb___k61 *old)
 {
-	struct trace_event_raw_tcp_event_sk_skb___k61 *old = (void *)ctx;
 	struct sockio_tcp_key k = {};
 
-	if (!bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb)) {
-		TCPSAT_KEY(k, old);
-		k.kind = old->state == TCP_SYN_SENT ? SOCKIO_TCP_SYN_RETRANS : SOCKIO_TCP_RETRANS;
-		tcpsat__count(&k, old->sport, old->dport, false);
-		return 0;
-	}
+	TCPSAT_KEY(k, old);
+	k.kind = old->state == TCP_SYN_SENT ? SOCKIO_TCP_SYN_RETRANS : SOCKIO_TCP_RETRANS;
+	tcpsat__count(&k, old->sport, old->dport, false);
+	return 0;
+}
+
+/* Older kernels trace a reset only when a full socket sends it (docs/kernels.md). */
+static __always_inline int tcpsat__reset_sent_old(
+	struct trace_event_raw_tcp_event_sk_skb___k61 *old)
+{
+	struct sockio_tcp_key k = {};
+
+	TCPSAT_KEY(k, old);
+	k.kind = SOCKIO_TCP_RST_SENT;
+	tcpsat__count(&k, old->sport, old->dport, false);
+	return 0;
+}
+
+static __always_inline int tcpsat__retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	struct sockio_tcp_key k = {};
+
 	TCPSAT_KEY(k, ctx);
 	k.kind = ctx->state == TCP_SYN_SENT ? SOCKIO_TCP_SYN_RETRANS : SOCKIO_TCP_RETRANS;
 	tcpsat__count(&k, ctx->sport, ctx->dport, false);
@@ -123,17 +141,9 @@ static __always_inline int tcpsat__reset_recv(struct trace_event_raw_tcp_event_s
  */
 static __always_inline int tcpsat__reset_sent(struct trace_event_raw_tcp_send_reset *ctx)
 {
-	struct trace_event_raw_tcp_event_sk_skb___k61 *old = (void *)ctx;
 	struct sockio_tcp_key k = {};
 	struct sockaddr_in6 s6, d6;
 
-	/* Older kernels trace a reset only when a full socket sends it (docs/kernels.md). */
-	if (!bpf_core_type_exists(struct trace_event_raw_tcp_send_reset)) {
-		TCPSAT_KEY(k, old);
-		k.kind = SOCKIO_TCP_RST_SENT;
-		tcpsat__count(&k, old->sport, old->dport, false);
-		return 0;
-	}
 	bpf_probe_read_kernel(&s6, sizeof(s6), ctx->saddr);
 	bpf_probe_read_kernel(&d6, sizeof(d6), ctx->daddr);
 	k.family = d6.sin6_family;

@@ -31,6 +31,8 @@ void kfeat__probe(struct kfeat *k, const struct btf *vmlinux)
 {
 	for (int i = 0; i < KFEAT_NR; i++)
 		k->has[i] = btf__find_by_name_kind(vmlinux, hooks[i].type, hooks[i].kind) > 0;
+	k->retransmit_own = btf__find_by_name_kind(vmlinux, "trace_event_raw_tcp_retransmit_skb",
+						   BTF_KIND_STRUCT) > 0;
 }
 
 int kfeat__detect(struct kfeat *k)
@@ -41,6 +43,7 @@ int kfeat__detect(struct kfeat *k)
 	if (err) {
 		for (int i = 0; i < KFEAT_NR; i++)
 			k->has[i] = true;
+		k->retransmit_own = true;
 		return err;
 	}
 	kfeat__probe(k, btf);

@@ -21,6 +21,9 @@ enum kfeat_id {
 
 struct kfeat {
 	bool has[KFEAT_NR];
+	/* tcp_retransmit_skb has an event class of its own (6.10+), else tcp_event_sk_skb's
+	 * layout: nothing is lost either way, so not a hook the report lists. */
+	bool retransmit_own;
 };
 
 struct btf;

@@ -130,6 +130,15 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 		}
 		skel->rodata->filter_cgroup_on = true;
 	}
+	/* Each tcp event read in the layout this kernel has (bpf/sockio/tcpsat.bpf.h). */
+	if (!o->kfeat || o->kfeat->has[KFEAT_RESET_NOSOCK])
+		bpf_program__set_autoload(skel->progs.tcp_send_reset_old, false);
+	else
+		bpf_program__set_autoload(skel->progs.tcp_send_reset, false);
+	if (!o->kfeat || o->kfeat->retransmit_own)
+		bpf_program__set_autoload(skel->progs.tcp_retransmit_skb_old, false);
+	else
+		bpf_program__set_autoload(skel->progs.tcp_retransmit_skb, false);
 	/* One pair of programs follows arrival, the newer where the kernel has it (kernels.md). */
 	arrival = o->kfeat ? kfeat__arrival(o->kfeat) : KFEAT_ARRIVAL_SOCK;
 	if (o->no_arrival)

@@ -51,6 +51,7 @@ static void test_new_kernel(void **state)
 		{ "btf_trace_sock_recv_length", BTF_KIND_TYPEDEF },
 		{ "btf_trace_sock_send_length", BTF_KIND_TYPEDEF },
 		{ "trace_event_raw_tcp_send_reset", BTF_KIND_STRUCT },
+		{ "trace_event_raw_tcp_retransmit_skb", BTF_KIND_STRUCT },
 		{ "trace_event_raw_tcp_event_sk", BTF_KIND_STRUCT },
 		{ "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
 		{ "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF },
@@ -61,6 +62,7 @@ static void test_new_kernel(void **state)
 	probe(&k, t, sizeof(t) / sizeof(t[0]));
 	for (int i = 0; i < KFEAT_NR; i++)
 		assert_true(k.has[i]);
+	assert_true(k.retransmit_own);
 	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_SOCK);
 }
 
@@ -77,6 +79,7 @@ static void test_kernel61(void **state)
 		{ "trace_event_raw_tcp_event_sk_skb", BTF_KIND_STRUCT },
 		{ "btf_trace_sk_data_ready", BTF_KIND_STRUCT },
 		{ "trace_event_raw_tcp_send_reset", BTF_KIND_TYPEDEF },
+		{ "trace_event_raw_tcp_retransmit_skb", BTF_KIND_TYPEDEF },
 		{ "btf_trace_tcp_probe", BTF_KIND_TYPEDEF },
 		{ "btf_trace_tcp_rcv_space_adjust", BTF_KIND_TYPEDEF },
 	};
@@ -86,6 +89,7 @@ static void test_kernel61(void **state)
 	probe(&k, t, sizeof(t) / sizeof(t[0]));
 	for (int i = 0; i < KFEAT_TCP_PROBE; i++)
 		assert_false(k.has[i]);
+	assert_false(k.retransmit_own); /* tcp_event_sk_skb's layout: its *_old reader loads */
 	assert_true(k.has[KFEAT_TCP_PROBE] && k.has[KFEAT_TCP_RCV_SPACE]);
 	assert_int_equal(kfeat__arrival(&k), KFEAT_ARRIVAL_TCP);
 }
