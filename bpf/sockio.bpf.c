@@ -498,23 +498,44 @@ static __always_inline int arrival__established(struct sock *sk)
 	return 0;
 }
 
+/* Bytes to read came now: the oldest unread byte's time is kept, and the newest's. */
+static __always_inline void arrival__came(struct arrival *a)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!a->first)
+		a->first = now;
+	a->last = now;
+}
+
+/*
+ * A read took some: the arrival of its first byte goes to sys_exit (the first copy's, when a
+ * read reports several: keep_first), and what is left arrived at the latest with the newest.
+ */
+static __always_inline void arrival__taken(struct arrival *a, struct sock *sk, bool keep_first)
+{
+	struct inflight *in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct tcp_sock *tp;
+
+	if (in && in->active && !(keep_first && in->arrival))
+		in->arrival = a->first;
+	tp = bpf_skc_to_tcp_sock(sk);
+	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
+}
+
 /* Bytes became readable (softirq: current is whoever sent them, on loopback the client). */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(sk_data_ready, struct sock *sk)
 {
 	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
 	struct tcp_sock *tp;
-	__u64 now;
 
 	if (!a)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp || tp->rcv_nxt == tp->copied_seq)
 		return 0; /* end of stream, nothing to read */
-	now = bpf_ktime_get_ns();
-	if (!a->first)
-		a->first = now;
-	a->last = now;
+	arrival__came(a);
 	return 0;
 }
 
@@ -523,20 +544,12 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(sock_recv_length, struct sock *sk, int ret, int flags)
 {
 	struct arrival *a;
-	struct inflight *in;
-	struct tcp_sock *tp;
 
 	if (ret <= 0 || (flags & MSG_PEEK))
 		return 0;
 	a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
-	if (!a)
-		return 0;
-	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (in && in->active)
-		in->arrival = a->first;
-	tp = bpf_skc_to_tcp_sock(sk);
-	/* What is left arrived at the latest with the newest segment. */
-	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
+	if (a)
+		arrival__taken(a, sk, false);
 	return 0;
 }
 
@@ -550,18 +563,13 @@ int BPF_PROG(arrival_probe, struct sock *sk, struct sk_buff *skb)
 {
 	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
 	__u8 doff = 0;
-	__u64 now;
 
 	if (!a)
 		return 0;
 	/* skb->data is the TCP header here: its length in doff's 4 high bits. */
 	bpf_probe_read_kernel(&doff, 1, skb->data + 12);
-	if (skb->len <= (__u32)(doff >> 4) * 4)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (!a->first)
-		a->first = now;
-	a->last = now;
+	if (skb->len > (__u32)(doff >> 4) * 4)
+		arrival__came(a);
 	return 0;
 }
 
@@ -573,16 +581,9 @@ SEC("tp_btf/tcp_rcv_space_adjust")
 int BPF_PROG(arrival_read, struct sock *sk)
 {
 	struct arrival *a = bpf_sk_storage_get(&arrivals, sk, 0, 0);
-	struct inflight *in;
-	struct tcp_sock *tp;
 
-	if (!a)
-		return 0;
-	in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
-	if (in && in->active && !in->arrival)
-		in->arrival = a->first;
-	tp = bpf_skc_to_tcp_sock(sk);
-	a->first = tp && tp->rcv_nxt != tp->copied_seq ? a->last : 0;
+	if (a)
+		arrival__taken(a, sk, true);
 	return 0;
 }
 
