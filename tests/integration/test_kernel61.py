@@ -125,13 +125,17 @@ def test_debian12_kernel(tmp_path):
     assert 50.0 <= items["latency_ms"]["min"] <= client_ms[0] + 0.001
     assert items["latency_ms"]["max"] <= client_ms[-1] + 0.001
     # Queued in the accept queue of a server taking one connection every 150 ms, 4 at once:
-    # the last one accepted waited at least 3 x 150 ms from its arrival, before any read.
+    # the last one accepted waited about 3 x 150 ms from its arrival, before any read (from
+    # the read it would be ~1 ms). About: the 4 clients' threads start a few ms apart in the
+    # emulated guest, and the last may arrive after the first was taken (449.7 ms seen once
+    # for 450): 10 % below, still far from a latency counted from the read.
     assert json.loads((tmp_path / "queue.json").read_text())["ok"] == QUEUED
     rows = [r for r in rep["http"] if r["port"] == facts["queue_port"]]
     assert len(rows) == 1 and rows[0]["count"] == QUEUED, rows
     q = rows[0]
-    assert q["latency_ms"]["max"] >= (QUEUED - 1) * QUEUE_MS, q["latency_ms"]
-    assert q["wait_ms"]["max"] >= (QUEUED - 1) * QUEUE_MS - q["server_ms"]["max"], q
+    least = 0.9 * (QUEUED - 1) * QUEUE_MS
+    assert q["latency_ms"]["max"] >= least, q["latency_ms"]
+    assert q["wait_ms"]["max"] >= least - q["server_ms"]["max"], q
     assert q["latency_ms"]["max"] < 10000
 
     # PostgreSQL's wire protocol: 23 x pg_sleep(0.05) on one connection (test_pg.py's check).
