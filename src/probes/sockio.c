@@ -143,13 +143,12 @@ int sockio__open(struct sockio **out, const struct sockio_opts *o, sockio_event_
 	arrival = o->kfeat ? kfeat__arrival(o->kfeat) : KFEAT_ARRIVAL_SOCK;
 	if (o->no_arrival)
 		arrival = KFEAT_ARRIVAL_NONE;
-	if (arrival != KFEAT_ARRIVAL_TCP) {
-		bpf_program__set_autoload(skel->progs.arrival_probe, false);
-		bpf_program__set_autoload(skel->progs.arrival_read, false);
-	}
 	if (arrival == KFEAT_ARRIVAL_TCP) {
 		bpf_program__set_autoload(skel->progs.sk_data_ready, false);
 		bpf_program__set_autoload(skel->progs.sock_recv_length, false);
+	} else {
+		bpf_program__set_autoload(skel->progs.arrival_probe, false);
+		bpf_program__set_autoload(skel->progs.arrival_read, false);
 	}
 	if (arrival == KFEAT_ARRIVAL_NONE) {
 		/* Two program runs per request saved: nothing would read what they keep. */

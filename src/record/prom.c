@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "host/scan.h"
 #include "lib/hist.h"
 #include "lib/textesc.h"
 #include "record/agg.h"
@@ -124,17 +125,15 @@ static void put_help(struct out *o, const char *help)
  */
 static void family(struct out *o, const char *name, const char *type, const char *help)
 {
-	int n = (int)strlen(name);
-	static const char total[] = "_total", secs[] = "_seconds";
+	size_t n = strlen(name);
 
-	if (o->om && !strcmp(type, "counter") && n > (int)strlen(total) &&
-	    !strcmp(name + n - strlen(total), total))
-		n -= strlen(total);
-	fprintf(o->f, "# HELP %.*s ", n, name);
+	if (o->om && !strcmp(type, "counter") && has_suffix(name, n, "_total"))
+		n -= strlen("_total");
+	fprintf(o->f, "# HELP %.*s ", (int)n, name);
 	put_help(o, help);
-	fprintf(o->f, "\n# TYPE %.*s %s\n", n, name, type);
-	if (o->om && n > (int)strlen(secs) && !strncmp(name + n - strlen(secs), secs, strlen(secs)))
-		fprintf(o->f, "# UNIT %.*s seconds\n", n, name);
+	fprintf(o->f, "\n# TYPE %.*s %s\n", (int)n, name, type);
+	if (o->om && has_suffix(name, n, "_seconds"))
+		fprintf(o->f, "# UNIT %.*s seconds\n", (int)n, name);
 }
 
 /* ns as seconds, every digit kept (a double's %g would round 2.516582399 to 2.5165824). */

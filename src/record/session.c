@@ -345,17 +345,19 @@ static int session_names(struct session *s)
 static void kernel_hooks(struct session *s)
 {
 	const struct record_opts *o = s->o;
+	bool no_arrival;
 	struct utsname u;
 
 	kfeat__detect(&s->kfeat);
 	for (int i = 0; i < KFEAT_NR; i++)
 		if (!s->kfeat.has[i])
 			s->kernel_lacks[s->nkernel_lacks++] = kfeat__name(i);
-	s->from_read = o->from_read || kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE;
+	no_arrival = kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE;
+	s->from_read = o->from_read || no_arrival;
 	if (!s->nkernel_lacks)
 		return;
 	uname(&u);
-	if (!o->from_read && kfeat__arrival(&s->kfeat) == KFEAT_ARRIVAL_NONE)
+	if (!o->from_read && no_arrival)
 		fprintf(stderr,
 			"sloprobe: note: kernel %s has neither sk_data_ready/sock_recv_length nor "
 			"tcp_probe/tcp_rcv_space_adjust: latency runs from the server's first "
